@@ -1,0 +1,112 @@
+/*
+ * bdtrace guest record ABI, version 1.
+ *
+ * The one contract between code in a guest (libbdguest, the bd_sched kernel
+ * module, bd-mark) and the bdtrace QEMU plugin. C, freestanding, shared
+ * verbatim by guest and host; host-side decoding lives in
+ * tracepoints/include/bdtrace/record.h and nowhere else.
+ *
+ * THE TRAP
+ *   x86_64: the DS-prefixed load   mov (%rdi),%rax   encoded exactly as the
+ *   four bytes 3e 48 8b 07, with %rdi holding the guest-virtual address of a
+ *   struct bd_record. Natively and under QEMU without the plugin it is a
+ *   harmless 8-byte load of the record's first word. The plugin instruments
+ *   only instructions whose bytes match exactly (other DS-prefixed movs exist
+ *   in real binaries), and only at translation time.
+ *
+ *   QEMU runs plugin memory callbacks after the access, so the instruction's
+ *   destination register never holds the reply: the guest reads
+ *   bd_record.reply with a separate (volatile) load after the trap.
+ *
+ * THE RECORD
+ *   Fixed size BD_RECORD_SIZE (128) and aligned to it, so a well-formed record
+ *   never crosses a 4 KiB page. The host rejects (never reads past) a record
+ *   whose address is misaligned or whose last byte is on another page.
+ *
+ *   The guest fills every field except reply, sets reply = BD_REPLY_NONE,
+ *   then traps. The host validates magic, version, kind, flags, lengths and
+ *   text termination before trusting anything, then writes reply.
+ *
+ * Everything in a record is untrusted input to the host.
+ */
+#ifndef BD_ABI_H
+#define BD_ABI_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+typedef u8 bd_u8;
+typedef u16 bd_u16;
+typedef u32 bd_u32;
+typedef u64 bd_u64;
+typedef s32 bd_s32;
+#else
+#include <stdint.h>
+typedef uint8_t bd_u8;
+typedef uint16_t bd_u16;
+typedef uint32_t bd_u32;
+typedef uint64_t bd_u64;
+typedef int32_t bd_s32;
+#endif
+
+/* "bdtr" read as a big-endian word; any other value is rejected. */
+#define BD_MAGIC 0x62647472u
+/* Bumped on any incompatible change of struct bd_record or the trap. */
+#define BD_ABI_VERSION 1u
+
+#define BD_RECORD_SIZE 128u
+/* Longest text a record carries, not counting the terminating NUL.
+ * Longer texts are truncated by the guest library. */
+#define BD_TEXT_MAX 55u
+#define BD_PAGE_SIZE 4096u
+
+/* The trap instruction's bytes (x86_64). */
+#define BD_TRAP_X86_64_BYTES {0x3e, 0x48, 0x8b, 0x07}
+#define BD_TRAP_X86_64_LEN 4u
+
+enum bd_kind {
+    BD_KIND_INVALID = 0,
+    BD_KIND_MARK = 1,         /* event, args[0..3]                        */
+    BD_KIND_MARK_TEXT = 2,    /* event, args[0..3], text                  */
+    BD_KIND_REGION_BEGIN = 3, /* event = region id                        */
+    BD_KIND_REGION_END = 4,   /* event = region id                        */
+    BD_KIND_EVENT_NAME = 5,   /* event, text = its name for reports       */
+    BD_KIND_HELLO = 6,        /* presence probe: host answers BD_REPLY_OK */
+    BD_KIND_SCHED_SWITCH = 7, /* reserved: guest kernel only (system mode)*/
+    BD_KIND_MAX_ = 8          /* first invalid value                      */
+};
+
+/* What the host writes into bd_record.reply. */
+enum bd_reply {
+    BD_REPLY_NONE = 0,      /* nobody answered: native run or plain QEMU */
+    BD_REPLY_OK = 1,        /* the host handler took the record          */
+    BD_REPLY_FILTERED = 2,  /* a handler exists but did not record it    */
+    BD_REPLY_REJECTED = -1  /* malformed record; counted by the host     */
+};
+
+struct bd_record {
+    bd_u32 magic;     /*   0: BD_MAGIC                                      */
+    bd_u16 version;   /*   4: BD_ABI_VERSION                                */
+    bd_u16 kind;      /*   6: enum bd_kind                                  */
+    bd_u32 event;     /*   8: event id (marks, names) or region id          */
+    bd_u16 text_len;  /*  12: bytes of text before its NUL, <= BD_TEXT_MAX; */
+                      /*      0 for kinds without text                      */
+    bd_u16 flags;     /*  14: must be 0 in ABI 1                            */
+    bd_u64 args[4];   /*  16: free arguments of a mark (a0..a3)             */
+    bd_u32 pid;       /*  48: guest process id as the guest sees it         */
+    bd_u32 tid;       /*  52: guest thread id as the guest sees it          */
+    bd_u64 seq;       /*  56: per-thread sequence number, starts at 1       */
+    bd_s32 reply;     /*  64: enum bd_reply, written by the host only       */
+    bd_u32 reserved;  /*  68: must be 0                                     */
+    char text[56];    /*  72: text_len bytes then NUL (MARK_TEXT,           */
+                      /*      EVENT_NAME); ignored for other kinds          */
+} __attribute__((aligned(128)));
+
+#ifdef __cplusplus
+static_assert(sizeof(struct bd_record) == BD_RECORD_SIZE, "bd_record size");
+static_assert(alignof(struct bd_record) == BD_RECORD_SIZE, "bd_record align");
+#elif !defined(__KERNEL__)
+_Static_assert(sizeof(struct bd_record) == BD_RECORD_SIZE, "bd_record size");
+_Static_assert(_Alignof(struct bd_record) == BD_RECORD_SIZE, "bd_record align");
+#endif
+
+#endif /* BD_ABI_H */

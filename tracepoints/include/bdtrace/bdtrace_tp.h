@@ -1,0 +1,119 @@
+/*
+ * LTTng-UST provider "bdtrace": the events every bdtrace backend emits.
+ *
+ * Event and field names are a contract: bd-analyze, the tests and outside
+ * tools read them. Add fields freely; never rename or remove one.
+ *
+ * Common fields: vcpu = QEMU vCPU index (reused by later threads in user
+ * mode); tid/pid = guest thread/process id (user mode: the host thread that
+ * runs the guest thread, which is the guest tid); seq = the guest's
+ * per-thread record sequence number.
+ */
+#undef LTTNG_UST_TRACEPOINT_PROVIDER
+#define LTTNG_UST_TRACEPOINT_PROVIDER bdtrace
+
+#undef LTTNG_UST_TRACEPOINT_INCLUDE
+#define LTTNG_UST_TRACEPOINT_INCLUDE "bdtrace/bdtrace_tp.h"
+
+#if !defined(BDTRACE_TP_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
+#define BDTRACE_TP_H
+
+#include <lttng/tracepoint.h>
+#include <stdint.h>
+
+/* A mark: bd_mark, bd_mark_args (kind 1) and bd_mark_text (kind 2). */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, mark,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
+                      uint32_t, kind, uint32_t, event, const uint64_t *, args,
+                      uint64_t, seq, const char *, text),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint8_t, kind, kind)
+        lttng_ust_field_integer(uint32_t, event, event)
+        lttng_ust_field_integer(uint64_t, a0, args[0])
+        lttng_ust_field_integer(uint64_t, a1, args[1])
+        lttng_ust_field_integer(uint64_t, a2, args[2])
+        lttng_ust_field_integer(uint64_t, a3, args[3])
+        lttng_ust_field_integer(uint64_t, seq, seq)
+        lttng_ust_field_string(text, text)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(bdtrace, region_class,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
+                      uint32_t, region, uint64_t, seq),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint32_t, region, region)
+        lttng_ust_field_integer(uint64_t, seq, seq)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(bdtrace, region_class, bdtrace, region_begin,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
+                      uint32_t, region, uint64_t, seq))
+
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(bdtrace, region_class, bdtrace, region_end,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
+                      uint32_t, region, uint64_t, seq))
+
+/* bd_name_event: a name for an event id (also used for region ids). */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, event_name,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
+                      uint32_t, event, const char *, name),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint32_t, event, event)
+        lttng_ust_field_string(name, name)
+    )
+)
+
+/* Once per QEMU process when the plugin starts. mode: "user" or "system". */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, session,
+    LTTNG_UST_TP_ARGS(const char *, mode, const char *, arch,
+                      const char *, program, uint32_t, abi_version,
+                      uint32_t, host_pid, const char *, vm),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_string(mode, mode)
+        lttng_ust_field_string(arch, arch)
+        lttng_ust_field_string(program, program)
+        lttng_ust_field_integer(uint32_t, abi_version, abi_version)
+        lttng_ust_field_integer(uint32_t, host_pid, host_pid)
+        lttng_ust_field_string(vm, vm)
+    )
+)
+
+/* A malformed record (rate-limited; see rejected_total for the counts).
+ * reason: enum bdtrace::RejectReason value; reason_name: its stable name. */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, rejected,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, tid, uint32_t, reason,
+                      const char *, reason_name, uint64_t, addr),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint32_t, reason, reason)
+        lttng_ust_field_string(reason_name, reason_name)
+        lttng_ust_field_integer_hex(uint64_t, addr, addr)
+    )
+)
+
+/* At QEMU exit: one per reason that occurred, with the exact total. */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, rejected_total,
+    LTTNG_UST_TP_ARGS(uint32_t, reason, const char *, reason_name,
+                      uint64_t, count),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, reason, reason)
+        lttng_ust_field_string(reason_name, reason_name)
+        lttng_ust_field_integer(uint64_t, count, count)
+    )
+)
+
+#endif /* BDTRACE_TP_H */
+
+#include <lttng/tracepoint-event.h>
