@@ -1,0 +1,152 @@
+#include "support.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+extern char **environ;
+
+namespace bdtest {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+RunResult run(const std::vector<std::string> &argv,
+              const std::vector<std::string> &extra_env) {
+  RunResult r;
+  TempDir io("run");
+  const std::string out = io.path() + "/out", err = io.path() + "/err";
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+  std::vector<std::string> env;
+  for (char **e = environ; *e; ++e) env.emplace_back(*e);
+  for (const auto &e : extra_env) env.push_back(e);
+  std::vector<char *> cenv, cargv;
+  for (auto &e : env) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  for (auto &a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    r.err = "cannot start " + argv[0] + ": " + std::strerror(rc);
+    return r;
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+TempDir::TempDir(const std::string &tag) {
+  std::string templ = (fs::temp_directory_path() / ("bdtest-" + tag + "-XXXXXX")).string();
+  if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed for " + templ);
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("BD_KEEP_TEST_DIRS")) return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+uint64_t TraceEvent::u(const std::string &field) const {
+  auto it = fields.find(field);
+  if (it == fields.end()) {
+    ADD_FAILURE() << "event " << name << " has no field " << field;
+    return ~0ULL;
+  }
+  return std::strtoull(it->second.c_str(), nullptr, 0);
+}
+
+namespace {
+
+// Parses "{ a = 1, b = "x" }" groups; returns the last group's fields.
+std::map<std::string, std::string> parse_payload(const std::string &s, size_t pos) {
+  std::map<std::string, std::string> last;
+  while (true) {
+    pos = s.find('{', pos);
+    if (pos == std::string::npos) return last;
+    ++pos;
+    std::map<std::string, std::string> group;
+    while (pos < s.size()) {
+      while (pos < s.size() && (s[pos] == ' ' || s[pos] == ',')) ++pos;
+      if (pos >= s.size() || s[pos] == '}') { ++pos; break; }
+      const size_t eq = s.find(" = ", pos);
+      if (eq == std::string::npos) return last;
+      std::string key = s.substr(pos, eq - pos);
+      pos = eq + 3;
+      std::string value;
+      if (pos < s.size() && s[pos] == '"') {
+        for (++pos; pos < s.size() && s[pos] != '"'; ++pos) {
+          if (s[pos] == '\\' && pos + 1 < s.size()) ++pos;
+          value += s[pos];
+        }
+        ++pos;
+      } else {
+        while (pos < s.size() && s[pos] != ',' && s[pos] != '}') value += s[pos++];
+        while (!value.empty() && value.back() == ' ') value.pop_back();
+      }
+      group[key] = value;
+    }
+    last = std::move(group);
+  }
+}
+
+}  // namespace
+
+std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir) {
+  std::vector<TraceEvent> events;
+  RunResult r = run({"babeltrace2", "--no-delta", dir});
+  EXPECT_EQ(r.status, 0) << "babeltrace2 failed on " << dir << ": " << r.err;
+  for (const auto &line : lines(r.out)) {
+    const size_t at = line.find(" bdtrace:");
+    if (at == std::string::npos) continue;
+    const size_t colon = line.find(':', at + 9);
+    if (colon == std::string::npos) continue;
+    TraceEvent ev;
+    ev.name = line.substr(at + 9, colon - at - 9);
+    ev.fields = parse_payload(line, colon);
+    events.push_back(std::move(ev));
+  }
+  return events;
+}
+
+std::vector<std::string> lines(const std::string &text) {
+  std::vector<std::string> v;
+  std::istringstream in(text);
+  std::string l;
+  while (std::getline(in, l)) v.push_back(l);
+  return v;
+}
+
+}  // namespace bdtest

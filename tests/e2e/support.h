@@ -1,0 +1,51 @@
+// Helpers for end-to-end tests: run real programs, read real traces.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace bdtest {
+
+struct RunResult {
+  int status = -1;  // exit status, or 128+signal
+  std::string out;  // standard output
+  std::string err;  // standard error
+};
+
+// Runs argv (no shell) with stdout/stderr captured; extra_env is "NAME=VALUE".
+RunResult run(const std::vector<std::string> &argv,
+              const std::vector<std::string> &extra_env = {});
+
+// A fresh directory under /tmp, removed with everything in it on destruction
+// unless BD_KEEP_TEST_DIRS is set (for looking at a failed run's trace).
+class TempDir {
+ public:
+  explicit TempDir(const std::string &tag);
+  ~TempDir();
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  const std::string &path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// One event as babeltrace2's text sink prints it: its name (without the
+// "bdtrace:" provider) and its payload fields (strings unquoted).
+struct TraceEvent {
+  std::string name;
+  std::map<std::string, std::string> fields;
+  uint64_t u(const std::string &field) const;  // field as unsigned integer
+};
+
+// Reads a trace with the babeltrace2 command line (an independent reader:
+// the tests check bd-analyze against it). Only bdtrace:* events are kept.
+// Fails the calling test (and returns what it read) when babeltrace2 fails.
+std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir);
+
+// Lines of text.
+std::vector<std::string> lines(const std::string &text);
+
+}  // namespace bdtest

@@ -1,0 +1,204 @@
+// End to end in user mode, every part real: a guest program linked with
+// libbdguest runs under Debian's qemu-x86_64 with the bdtrace plugin, inside
+// an LTTng session bd-run creates on the machine's lttng-sessiond; the trace
+// is read back with babeltrace2 (independently) and with bd-analyze.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "support.h"
+
+using bdtest::read_trace_with_babeltrace2;
+using bdtest::run;
+using bdtest::RunResult;
+using bdtest::TempDir;
+using bdtest::TraceEvent;
+
+namespace {
+
+constexpr int kThreads = 4;
+constexpr int kMarks = 10000;
+
+// Lines "thread <k> tid <tid>" that guest-threads prints: k -> tid.
+std::map<int, uint64_t> thread_tids(const std::string &out) {
+  std::map<int, uint64_t> tids;
+  std::regex re(R"(^thread (\d+) tid (\d+)$)");
+  for (const auto &l : bdtest::lines(out)) {
+    std::smatch m;
+    if (std::regex_match(l, m, re)) tids[std::stoi(m[1])] = std::stoull(m[2]);
+  }
+  return tids;
+}
+
+long value_after(const std::string &out, const std::string &key) {
+  for (const auto &l : bdtest::lines(out))
+    if (l.rfind(key + " ", 0) == 0) return std::stol(l.substr(key.size() + 1));
+  return -1;
+}
+
+// One QEMU run of 4 threads x 10 000 marks, shared by the checks below.
+class FourThreads : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("e2e-threads");
+    trace_ = dir_->path() + "/trace";
+    result_ = new RunResult(run({BD_RUN, "--trace", trace_, "--", GUEST_THREADS, "--threads",
+                                 std::to_string(kThreads), "--marks", std::to_string(kMarks)}));
+    events_ = new std::vector<TraceEvent>(read_trace_with_babeltrace2(trace_));
+  }
+  static void TearDownTestSuite() {
+    delete events_;
+    delete result_;
+    delete dir_;
+  }
+  static TempDir *dir_;
+  static std::string trace_;
+  static RunResult *result_;
+  static std::vector<TraceEvent> *events_;
+};
+TempDir *FourThreads::dir_;
+std::string FourThreads::trace_;
+RunResult *FourThreads::result_;
+std::vector<TraceEvent> *FourThreads::events_;
+
+TEST_F(FourThreads, GuestSeesTheHostAndEveryCallIsTaken) {
+  ASSERT_EQ(result_->status, 0) << result_->err;
+  EXPECT_EQ(value_after(result_->out, "present"), 1) << result_->out;
+  // Per thread: kMarks marks + 3 text marks + 1 mark + region begin/end.
+  const long per_thread = kMarks + 3 + 1 + 2;
+  const long taken = value_after(result_->out, "taken");
+  EXPECT_GE(taken, kThreads * per_thread) << result_->out;
+  EXPECT_NE(result_->err.find("trace written to"), std::string::npos) << result_->err;
+}
+
+TEST_F(FourThreads, EveryThreadsMarksArriveInOrderWithTheirFields) {
+  ASSERT_EQ(result_->status, 0) << result_->err;
+  const auto tids = thread_tids(result_->out);
+  ASSERT_EQ(tids.size(), static_cast<size_t>(kThreads)) << result_->out;
+
+  std::map<uint64_t, int> k_of_tid;
+  for (auto [k, tid] : tids) k_of_tid[tid] = k;
+  std::map<uint64_t, uint64_t> next_i;         // tid -> next expected a1
+  std::map<uint64_t, int> text_marks, event3, begins, ends;
+  std::map<uint64_t, std::set<uint64_t>> seqs;  // tid -> seq numbers seen
+  for (const auto &ev : *events_) {
+    if (ev.name != "mark" && ev.name != "region_begin" && ev.name != "region_end") continue;
+    const uint64_t tid = ev.u("tid");
+    ASSERT_TRUE(k_of_tid.count(tid)) << "event from unknown tid " << tid;
+    const uint64_t k = k_of_tid[tid];
+    EXPECT_TRUE(seqs[tid].insert(ev.u("seq")).second) << "duplicate seq on tid " << tid;
+    if (ev.name == "region_begin") {
+      EXPECT_EQ(ev.u("region"), 100 + k);
+      EXPECT_EQ(next_i[tid], 0u) << "region begins before the marks";
+      ++begins[tid];
+    } else if (ev.name == "region_end") {
+      EXPECT_EQ(ev.u("region"), 100 + k);
+      EXPECT_EQ(next_i[tid], static_cast<uint64_t>(kMarks)) << "region ends before the marks";
+      ++ends[tid];
+    } else if (ev.u("kind") == 1 && ev.u("event") == 1) {
+      ASSERT_EQ(ev.u("a0"), k);
+      ASSERT_EQ(ev.u("a1"), next_i[tid]) << "mark lost or reordered on tid " << tid;
+      ASSERT_EQ(ev.u("a2"), k * 1000000 + next_i[tid]);
+      ASSERT_EQ(ev.u("a3"), 0xfeedu);
+      ++next_i[tid];
+    } else if (ev.u("kind") == 2) {
+      EXPECT_EQ(ev.u("event"), 2u);
+      EXPECT_EQ(ev.fields.at("text"),
+                "hello from thread " + std::to_string(k) + " #" + std::to_string(text_marks[tid]));
+      ++text_marks[tid];
+    } else if (ev.u("event") == 3) {
+      ++event3[tid];
+    } else {
+      ADD_FAILURE() << "unexpected mark kind " << ev.u("kind") << " event " << ev.u("event");
+    }
+  }
+  for (auto [k, tid] : tids) {
+    SCOPED_TRACE("thread " + std::to_string(k));
+    EXPECT_EQ(next_i[tid], static_cast<uint64_t>(kMarks));
+    EXPECT_EQ(text_marks[tid], 3);
+    EXPECT_EQ(event3[tid], 1);
+    EXPECT_EQ(begins[tid], 1);
+    EXPECT_EQ(ends[tid], 1);
+  }
+}
+
+TEST_F(FourThreads, SessionAndNamesAreRecordedAndNothingRejected) {
+  ASSERT_EQ(result_->status, 0) << result_->err;
+  int sessions = 0, rejected = 0;
+  std::map<uint64_t, std::string> names;
+  for (const auto &ev : *events_) {
+    if (ev.name == "session") {
+      ++sessions;
+      EXPECT_EQ(ev.fields.at("mode"), "user");
+      EXPECT_EQ(ev.fields.at("arch"), "x86_64");
+      EXPECT_NE(ev.fields.at("program").find("guest-threads"), std::string::npos);
+      EXPECT_EQ(ev.u("abi_version"), 1u);
+    } else if (ev.name == "event_name") {
+      names[ev.u("event")] = ev.fields.at("name");
+    } else if (ev.name == "rejected" || ev.name == "rejected_total") {
+      ++rejected;
+    }
+  }
+  EXPECT_EQ(sessions, 1);
+  EXPECT_EQ(names[1], "tick");
+  EXPECT_EQ(rejected, 0);
+}
+
+// A guest that marks a few times and exits at once still loses nothing.
+TEST(ShortLivedGuest, EveryMarkIsRecorded) {
+  TempDir dir("e2e-short");
+  const std::string trace = dir.path() + "/trace";
+  RunResult r = run({BD_RUN, "--trace", trace, "--", GUEST_THREADS, "--threads", "1", "--marks", "10"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  int marks = 0;
+  for (const auto &ev : read_trace_with_babeltrace2(trace))
+    if (ev.name == "mark" && ev.u("event") == 1) ++marks;
+  EXPECT_EQ(marks, 10);
+}
+
+// The same binaries, natively and under plain QEMU: no handler, no effect.
+TEST(NoHandler, NativeRunReturnsZeroEverywhere) {
+  RunResult r = run({GUEST_NATIVE_CHECK});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  RunResult t = run({GUEST_THREADS, "--threads", "2", "--marks", "100"});
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_EQ(value_after(t.out, "present"), 0);
+  EXPECT_EQ(value_after(t.out, "taken"), 0);
+}
+
+TEST(NoHandler, PlainQemuWithoutPluginReturnsZeroEverywhere) {
+  RunResult r = run({QEMU_X86_64, GUEST_NATIVE_CHECK});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  RunResult t = run({QEMU_X86_64, GUEST_THREADS, "--threads", "2", "--marks", "100"});
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_EQ(value_after(t.out, "present"), 0);
+  EXPECT_EQ(value_after(t.out, "taken"), 0);
+}
+
+// A hostile guest: random bytes, forged kinds, records in read-only pages
+// and at the end of a mapped page. QEMU survives and counts every one.
+TEST(HostileGuest, QemuSurvivesAndCountsEveryRejection) {
+  TempDir dir("e2e-hostile");
+  const std::string trace = dir.path() + "/trace";
+  RunResult r = run({BD_RUN, "--trace", trace, "--", GUEST_HOSTILE});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const long expected = value_after(r.out, "expect_rejected");
+  ASSERT_GT(expected, 0) << r.out;
+
+  uint64_t total = 0;
+  int rejected_events = 0, marks = 0;
+  for (const auto &ev : read_trace_with_babeltrace2(trace)) {
+    if (ev.name == "rejected_total") total += ev.u("count");
+    if (ev.name == "rejected") ++rejected_events;
+    if (ev.name == "mark" || ev.name == "region_begin" || ev.name == "region_end") ++marks;
+  }
+  EXPECT_EQ(total, static_cast<uint64_t>(expected));
+  EXPECT_GT(rejected_events, 0);
+  EXPECT_LE(rejected_events, expected) << "rejected events are rate-limited";
+  EXPECT_EQ(marks, 0) << "a malformed record became an event";
+}
+
+}  // namespace
