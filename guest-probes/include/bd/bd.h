@@ -1,0 +1,92 @@
+/*
+ * libbdguest: mark points of interest in a program running in a QEMU guest.
+ *
+ * Each call builds one struct bd_record (see <bd/abi.h>) in thread-local
+ * storage and executes the bdtrace trap instruction on it. Under
+ * `qemu-x86_64 -plugin libbdtrace-qemu.so` (or the system-mode channel) the
+ * bdtrace plugin turns the record into an LTTng-UST event; natively and under
+ * plain QEMU the trap is an ordinary load and every call returns 0 at a cost
+ * of a few nanoseconds. The same binary runs in all three settings.
+ *
+ * Return values (every function):
+ *    1        the host handler took the record (reply BD_REPLY_OK);
+ *    0        nobody answered (native run, QEMU without the plugin), the
+ *             host filtered the record out (BD_REPLY_FILTERED), or the
+ *             per-thread records were all in use (see below);
+ *   -EINVAL   misuse: a NULL text or name, or an empty name;
+ *   -EPROTO   the host answered BD_REPLY_REJECTED (or an unknown reply):
+ *             the record was malformed, which means a libbdguest / plugin
+ *             ABI mismatch.
+ *
+ * Threads and signals: every function is thread-safe, lock-free and
+ * async-signal-safe (it may be called from a signal handler, including one
+ * that interrupted another libbdguest call). Each thread owns
+ * BD_GUEST_SLOTS records; a call nested deeper than that (signal handlers
+ * interrupting signal handlers) returns 0 without trapping. The only
+ * exception is the first call in a thread of a libbdguest.so that was
+ * loaded with dlopen(): glibc may allocate that thread's TLS with malloc,
+ * so make one call outside signal handlers first.
+ *
+ * Processes: pid and tid are cached per process/thread and refreshed in the
+ * child of fork() (pthread_atfork). Children created by raw clone(),
+ * vfork() or _Fork() bypass that and must not call libbdguest.
+ *
+ * The library uses libc only; link libbdguest.a or libbdguest.so.
+ */
+#ifndef BD_BD_H
+#define BD_BD_H
+
+#include <stdint.h>
+
+#include <bd/abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define BD_API __attribute__((visibility("default")))
+#else
+#define BD_API
+#endif
+
+/* Records per thread: the deepest nesting of calls (signal handlers). */
+#define BD_GUEST_SLOTS 4
+
+/* A point event `event` with all four arguments 0 (kind BD_KIND_MARK). */
+BD_API int bd_mark(uint32_t event);
+
+/* A point event with four free arguments, e.g. an iteration counter and a
+ * partial result (kind BD_KIND_MARK). */
+BD_API int bd_mark_args(uint32_t event, uint64_t a0, uint64_t a1, uint64_t a2,
+                        uint64_t a3);
+
+/* A point event carrying a short text (kind BD_KIND_MARK_TEXT, arguments 0).
+ * At most BD_TEXT_MAX (55) bytes of `text` are sent: longer texts are
+ * truncated byte-wise (which may split a multi-byte UTF-8 character); bytes
+ * past the 55th are never read. NULL text: -EINVAL. */
+BD_API int bd_mark_text(uint32_t event, const char *text);
+
+/* Begin / end of a region (a named phase) with id `region`
+ * (kinds BD_KIND_REGION_BEGIN / BD_KIND_REGION_END). Regions of one thread
+ * may nest; the report pairs a begin with the next end of the same id on the
+ * same thread. */
+BD_API int bd_region_begin(uint32_t region);
+BD_API int bd_region_end(uint32_t region);
+
+/* Give event id (or region id) `event` a name for reports
+ * (kind BD_KIND_EVENT_NAME). Event ids and region ids share one name space.
+ * Names longer than BD_TEXT_MAX bytes are truncated like bd_mark_text.
+ * NULL or empty name: -EINVAL. */
+BD_API int bd_name_event(uint32_t event, const char *name);
+
+/* Is a bdtrace host handler listening? Sends a BD_KIND_HELLO record:
+ * 1 when the host answered (BD_REPLY_OK or BD_REPLY_FILTERED), 0 when nobody
+ * answered, -EPROTO when the host rejected the record. */
+BD_API int bd_present(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BD_BD_H */

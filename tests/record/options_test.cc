@@ -1,0 +1,61 @@
+// The linux-user plugin's option parser and guest-program guess.
+#include "options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace bdtrace::usermode {
+namespace {
+
+bool parse(std::initializer_list<const char *> args, Options &o, std::string &err) {
+    return parse_options(static_cast<int>(args.size()), args.begin(), o, err);
+}
+
+TEST(PluginOptions, Defaults) {
+    Options o;
+    std::string err;
+    ASSERT_TRUE(parse({}, o, err));
+    EXPECT_EQ(o.vm, "user");
+    EXPECT_EQ(o.program, "");
+    EXPECT_FALSE(o.verbose);
+}
+
+TEST(PluginOptions, AllKeys) {
+    Options o;
+    std::string err;
+    ASSERT_TRUE(parse({"program=/bin/app", "vm=guest1", "verbose=on"}, o, err)) << err;
+    EXPECT_EQ(o.program, "/bin/app");
+    EXPECT_EQ(o.vm, "guest1");
+    EXPECT_TRUE(o.verbose);
+    ASSERT_TRUE(parse({"verbose=off"}, o, err));
+    EXPECT_FALSE(o.verbose);
+}
+
+TEST(PluginOptions, Errors) {
+    Options o;
+    std::string err;
+    EXPECT_FALSE(parse({"bogus=1"}, o, err));
+    EXPECT_NE(err.find("unknown plugin option 'bogus'"), std::string::npos) << err;
+    EXPECT_FALSE(parse({"verbose=maybe"}, o, err));
+    EXPECT_NE(err.find("verbose=on"), std::string::npos) << err;
+    EXPECT_FALSE(parse({"noequals"}, o, err));
+    EXPECT_FALSE(parse({"=x"}, o, err));
+    EXPECT_FALSE(parse({"program="}, o, err));
+    EXPECT_FALSE(parse({"vm="}, o, err));
+}
+
+TEST(PluginOptions, GuestProgramFromQemuArgs) {
+    auto guess = [](std::initializer_list<std::string> a) {
+        return guest_program_from_qemu_args(a.begin(), a.size());
+    };
+    EXPECT_EQ(guess({"qemu-x86_64", "./app", "arg"}), "./app");
+    EXPECT_EQ(guess({"qemu-x86_64", "-plugin", "lib.so,verbose=on", "-d", "plugin",
+                     "-strace", "/bin/ls", "-l"}), "/bin/ls");
+    EXPECT_EQ(guess({"qemu-x86_64", "--cpu", "max", "--", "-weird"}), "-weird");
+    EXPECT_EQ(guess({"qemu-x86_64", "-plugin"}), "");
+    EXPECT_EQ(guess({"qemu-x86_64"}), "");
+}
+
+}  // namespace
+}  // namespace bdtrace::usermode

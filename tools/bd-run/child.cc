@@ -1,0 +1,143 @@
+#include "child.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+namespace bdtrace::bdrun {
+namespace {
+
+using tools::make_error;
+
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+std::atomic<pid_t> g_child{0};
+std::atomic<int> g_pending{0};
+static_assert(std::atomic<pid_t>::is_always_lock_free, "used from a signal handler");
+static_assert(std::atomic<int>::is_always_lock_free, "used from a signal handler");
+
+void on_signal(int sig, siginfo_t* info, void*) {
+  const int saved_errno = errno;
+  const pid_t child = g_child.load();
+  if (child > 0) {
+    // Terminal-generated signals (Ctrl-C: si_code SI_KERNEL) already reach
+    // the whole foreground process group, QEMU included; forwarding them
+    // would deliver them twice to the guest.
+    if (info == nullptr || info->si_code != SI_KERNEL) ::kill(child, sig);
+  } else {
+    g_pending.store(sig);
+  }
+  errno = saved_errno;
+}
+
+struct sigaction g_previous[sizeof kSignals / sizeof kSignals[0]];
+
+// Blocks the forwarded signals for the lifetime of the object.
+class SignalBlock {
+ public:
+  SignalBlock() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : kSignals) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  SignalBlock(const SignalBlock&) = delete;
+  SignalBlock& operator=(const SignalBlock&) = delete;
+  ~SignalBlock() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+ private:
+  sigset_t old_;
+};
+
+class SpawnAttr {
+ public:
+  SpawnAttr() { ok_ = posix_spawnattr_init(&attr_) == 0; }
+  SpawnAttr(const SpawnAttr&) = delete;
+  SpawnAttr& operator=(const SpawnAttr&) = delete;
+  ~SpawnAttr() {
+    if (ok_) posix_spawnattr_destroy(&attr_);
+  }
+  bool ok() const { return ok_; }
+  posix_spawnattr_t* get() { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+  bool ok_ = false;
+};
+
+std::vector<char*> c_strings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (const std::string& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+SignalForwarding::SignalForwarding() {
+  g_pending.store(0);
+  for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; ++i) {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(kSignals[i], &sa, &g_previous[i]);
+  }
+}
+
+SignalForwarding::~SignalForwarding() {
+  for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; ++i) {
+    sigaction(kSignals[i], &g_previous[i], nullptr);
+  }
+}
+
+int SignalForwarding::pending_signal() { return g_pending.load(); }
+
+tools::Result<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
+  if (argv.empty()) return make_error("internal error: empty command line");
+  std::vector<char*> c_argv = c_strings(argv);
+  std::vector<char*> c_envp = c_strings(envp);
+
+  SpawnAttr attr;
+  if (!attr.ok()) return make_error("cannot start " + argv[0] + ": posix_spawnattr_init failed");
+  // The child starts with no signals blocked and default dispositions
+  // (exec resets caught signals, ignored ones would stay ignored).
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int s : kSignals) sigaddset(&defaults, s);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(attr.get(), &none);
+  posix_spawnattr_setsigdefault(attr.get(), &defaults);
+  posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  pid_t pid = 0;
+  {
+    // No signal may slip in between the spawn and publishing the pid.
+    SignalBlock block;
+    if (const int pending = g_pending.load(); pending != 0) return 128 + pending;
+    const int rc = posix_spawn(&pid, argv[0].c_str(), nullptr, attr.get(), c_argv.data(), c_envp.data());
+    if (rc != 0) return make_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+    g_child.store(pid);
+  }
+
+  int status = 0;
+  pid_t waited;
+  do {
+    waited = ::waitpid(pid, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  g_child.store(0);
+  if (waited < 0) return make_error(std::string("waiting for QEMU failed: ") + std::strerror(errno));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace bdtrace::bdrun

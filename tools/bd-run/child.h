@@ -1,0 +1,34 @@
+// Runs QEMU as a child process and waits for it, forwarding SIGINT, SIGTERM
+// and SIGHUP so that bd-run survives them and can still tear the LTTng
+// session down.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bdtrace/tools/result.h"
+
+namespace bdtrace::bdrun {
+
+// Installs bd-run's handlers for SIGINT/SIGTERM/SIGHUP for the lifetime of
+// the object (restores the previous ones afterwards). Install it before
+// creating a session: from then on a signal can no longer kill bd-run
+// before it has destroyed the session.
+class SignalForwarding {
+ public:
+  SignalForwarding();
+  SignalForwarding(const SignalForwarding&) = delete;
+  SignalForwarding& operator=(const SignalForwarding&) = delete;
+  ~SignalForwarding();
+
+  // A signal that arrived while no child was running (0 if none).
+  static int pending_signal();
+};
+
+// Spawns argv[0] with argv/envp (stdio inherited), waits for it and returns
+// its exit status (128+N if killed by signal N). If a signal arrived before
+// the spawn, the child is not started and 128+N is returned. An error when
+// it could not be started.
+tools::Result<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp);
+
+}  // namespace bdtrace::bdrun

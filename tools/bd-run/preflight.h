@@ -1,0 +1,35 @@
+// Everything bd-run checks before it creates a session or starts QEMU, so
+// that configuration mistakes fail fast with a message saying what to do.
+#pragma once
+
+#include <string>
+
+#include "bdtrace/tools/result.h"
+
+namespace bdtrace::bdrun {
+
+using tools::Result;
+using tools::Status;
+
+// An executable named `name` in $PATH (like a shell would find it), or an
+// error. Names containing '/' are returned as given if executable.
+Result<std::string> find_in_path(const std::string& name);
+
+// --qemu PATH if given (must be executable), else qemu-x86_64 from PATH.
+Result<std::string> resolve_qemu(const std::string& requested);
+
+// --plugin PATH if given, else <dir of this executable>/../lib/libbdtrace-qemu.so.
+Result<std::string> resolve_plugin(const std::string& requested);
+
+// The guest program: found in PATH when it has no '/', must exist, be
+// executable and be an x86_64 ELF. Returns the path QEMU should open.
+Result<std::string> resolve_program(const std::string& requested);
+
+// The trace directory must be absent or empty: LTTng would otherwise mix
+// this run's streams with older ones.
+Status check_trace_dir(const std::string& dir);
+
+// LTTng's fork wrapper (liblttng-ust-fork.so), or "" when not installed.
+std::string find_lttng_fork_wrapper();
+
+}  // namespace bdtrace::bdrun

@@ -1,0 +1,20 @@
+// Checks that a file is a program qemu-x86_64 can run, so bd-run can say
+// what is wrong before it starts a session and QEMU.
+#pragma once
+
+#include <string>
+
+#include "bdtrace/tools/result.h"
+
+namespace bdtrace::tools {
+
+// OK when `path` is a 64-bit x86_64 ELF executable or shared object
+// (position-independent executables are ET_DYN). Errors name the file:
+// "PROGRAM is not an ELF file", "PROGRAM is an ELF for <machine>, bd-run
+// runs x86_64 guests", "... is a 32-bit ELF ...", "cannot read PROGRAM: ...".
+Status check_x86_64_elf(const std::string& path);
+
+// Human name of an ELF e_machine value ("x86_64", "AArch64", "machine 1234").
+std::string elf_machine_name(unsigned machine);
+
+}  // namespace bdtrace::tools

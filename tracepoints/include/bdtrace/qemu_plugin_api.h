@@ -1,0 +1,153 @@
+/*
+ * bdtrace's own declarations of the QEMU TCG plugin API, version 1, as
+ * exported by QEMU 7.2 (Debian's qemu-user / qemu-system packages export the
+ * symbols but ship no header).
+ *
+ * Written from the API documentation (docs/devel/tcg-plugins.rst and the
+ * per-function documentation), declaring only what bdtrace uses. The ABI
+ * must match QEMU exactly or QEMU crashes: every enum value and struct member
+ * below is spelled out explicitly and checked by static assertions where the
+ * language allows it. QEMU 7.2 reports version.min = 0, version.cur = 1.
+ *
+ * Functions are resolved at load time against the QEMU executable, which
+ * exports them; the plugin itself must export `qemu_plugin_version` and
+ * `qemu_plugin_install`.
+ */
+#ifndef BDTRACE_QEMU_PLUGIN_API_H
+#define BDTRACE_QEMU_PLUGIN_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The API level this plugin is written against (QEMU 7.2 = 1). */
+#define BDTRACE_QEMU_PLUGIN_API_VERSION 1
+
+/* Opaque identifier QEMU hands to the plugin at install time. */
+typedef uint64_t qemu_plugin_id_t;
+
+/* Information QEMU passes to qemu_plugin_install(). */
+typedef struct {
+    const char *target_name; /* guest architecture, e.g. "x86_64" */
+    struct {
+        int min; /* oldest API level this QEMU still supports */
+        int cur; /* API level this QEMU implements */
+    } version;
+    bool system_emulation; /* true for qemu-system-*, false for linux-user */
+    union {
+        /* Only meaningful when system_emulation is true. */
+        struct {
+            int smp_vcpus;
+            int max_vcpus;
+        } system;
+    };
+} qemu_info_t;
+
+/* Opaque handles valid only during the translation callback. */
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+
+/* Describes one memory access; decoded with qemu_plugin_mem_* helpers. */
+typedef uint32_t qemu_plugin_meminfo_t;
+
+/* Whether a callback may look at (or change) guest CPU registers. */
+enum qemu_plugin_cb_flags {
+    QEMU_PLUGIN_CB_NO_REGS = 0,
+    QEMU_PLUGIN_CB_R_REGS = 1,
+    QEMU_PLUGIN_CB_RW_REGS = 2,
+};
+
+/* Which accesses a memory callback fires for. On 7.2 a callback registered
+ * with R alone never fires for loads: register RW and filter stores. */
+enum qemu_plugin_mem_rw {
+    QEMU_PLUGIN_MEM_R = 1,
+    QEMU_PLUGIN_MEM_W = 2,
+    QEMU_PLUGIN_MEM_RW = 3,
+};
+
+/* Callback types. */
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+typedef void (*qemu_plugin_vcpu_simple_cb_t)(qemu_plugin_id_t id,
+                                             unsigned int vcpu_index);
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id,
+                                               struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index,
+                                          qemu_plugin_meminfo_t info,
+                                          uint64_t vaddr, void *userdata);
+/* Called before the guest syscall runs, with its number and 8 arguments. */
+typedef void (*qemu_plugin_vcpu_syscall_cb_t)(
+    qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num, uint64_t a1,
+    uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6,
+    uint64_t a7, uint64_t a8);
+/* Called after the guest syscall returned. */
+typedef void (*qemu_plugin_vcpu_syscall_ret_cb_t)(qemu_plugin_id_t id,
+                                                  unsigned int vcpu_index,
+                                                  int64_t num, int64_t ret);
+
+/* Provided by the plugin. QEMU refuses a plugin without the version symbol.
+ * qemu_plugin_install returns 0 on success; non-zero makes QEMU unload the
+ * plugin and fail to start. argv holds the "name=value" options. */
+extern int qemu_plugin_version;
+int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
+                        int argc, char **argv);
+
+/* Registration. */
+void qemu_plugin_register_vcpu_init_cb(qemu_plugin_id_t id,
+                                       qemu_plugin_vcpu_simple_cb_t cb);
+void qemu_plugin_register_vcpu_exit_cb(qemu_plugin_id_t id,
+                                       qemu_plugin_vcpu_simple_cb_t cb);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
+                                           qemu_plugin_vcpu_tb_trans_cb_t cb);
+void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn,
+                                      qemu_plugin_vcpu_mem_cb_t cb,
+                                      enum qemu_plugin_cb_flags flags,
+                                      enum qemu_plugin_mem_rw rw,
+                                      void *userdata);
+void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id,
+                                          qemu_plugin_vcpu_syscall_cb_t cb);
+void qemu_plugin_register_vcpu_syscall_ret_cb(
+    qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_ret_cb_t cb);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id,
+                                    qemu_plugin_udata_cb_t cb,
+                                    void *userdata);
+
+/* Translation-time queries (only valid inside the tb_trans callback). */
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb,
+                                                 size_t idx);
+/* 7.2: a pointer to the instruction's bytes (qemu_plugin_insn_size of them). */
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+/* Host address of the instruction's bytes (linux-user: guest_base + vaddr). */
+void *qemu_plugin_insn_haddr(const struct qemu_plugin_insn *insn);
+
+/* Memory access queries (inside a memory callback). */
+bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
+
+/* Writes to QEMU's log; visible only with -d plugin (or -D file). */
+void qemu_plugin_outs(const char *string);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#ifdef __cplusplus
+static_assert(sizeof(qemu_plugin_id_t) == 8, "qemu_plugin_id_t is 64-bit");
+static_assert(sizeof(qemu_plugin_meminfo_t) == 4, "meminfo is 32-bit");
+#if defined(__x86_64__) || defined(__aarch64__)
+/* LP64 layout: pointer, two ints, bool (padded), union of two ints. */
+static_assert(offsetof(qemu_info_t, version) == 8, "qemu_info_t layout");
+static_assert(offsetof(qemu_info_t, system_emulation) == 16,
+              "qemu_info_t layout");
+static_assert(offsetof(qemu_info_t, system.smp_vcpus) == 20,
+              "qemu_info_t layout");
+static_assert(sizeof(qemu_info_t) == 32, "qemu_info_t layout");
+#endif
+#endif
+
+#endif /* BDTRACE_QEMU_PLUGIN_API_H */

@@ -1,0 +1,94 @@
+// Plugin option parsing and the guest-program guess (see options.h).
+#include "options.h"
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+namespace bdtrace::usermode {
+
+namespace {
+
+bool parse_bool(const std::string &v, bool &out) {
+    if (v == "on" || v == "yes" || v == "true" || v == "1") { out = true; return true; }
+    if (v == "off" || v == "no" || v == "false" || v == "0") { out = false; return true; }
+    return false;
+}
+
+constexpr const char *kUsage =
+    "accepted options: program=PATH, vm=NAME, verbose=on|off "
+    "(e.g. -plugin libbdtrace-qemu.so,program=./app,verbose=on)";
+
+}  // namespace
+
+bool parse_options(int argc, const char *const *argv, Options &out,
+                   std::string &error) {
+    for (int i = 0; i < argc; ++i) {
+        const std::string arg = argv[i] ? argv[i] : "";
+        const auto eq = arg.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            error = "bad plugin argument '" + arg + "': expected name=value; " + kUsage;
+            return false;
+        }
+        const std::string key = arg.substr(0, eq);
+        const std::string value = arg.substr(eq + 1);
+        if (key == "program") {
+            if (value.empty()) {
+                error = "program= needs a value (the guest program's path)";
+                return false;
+            }
+            out.program = value;
+        } else if (key == "vm") {
+            if (value.empty()) {
+                error = "vm= needs a value (a name for this guest, e.g. vm=user)";
+                return false;
+            }
+            out.vm = value;
+        } else if (key == "verbose") {
+            if (!parse_bool(value, out.verbose)) {
+                error = "bad value '" + value + "' for verbose: use verbose=on or verbose=off";
+                return false;
+            }
+        } else {
+            error = "unknown plugin option '" + key + "'; " + kUsage;
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string guest_program_from_qemu_args(const std::string *args, std::size_t n) {
+    // qemu-x86_64 (7.2) options that take a value; every other option is a flag.
+    static const char *const kWithValue[] = {
+        "L", "s", "cpu", "E", "U", "0", "r", "g", "B", "R", "d", "dfilter",
+        "D", "p", "seed", "trace", "plugin"};
+    for (std::size_t i = 1; i < n; ++i) {
+        const std::string &a = args[i];
+        if (a.empty() || a[0] != '-') return a;
+        std::string opt = a.substr(1);
+        if (!opt.empty() && opt[0] == '-') opt.erase(0, 1);  // --opt == -opt
+        if (opt.empty()) return i + 1 < n ? args[i + 1] : std::string();  // "--"
+        for (const char *w : kWithValue) {
+            if (opt == w) { ++i; break; }
+        }
+    }
+    return {};
+}
+
+std::string guess_guest_program() {
+    std::ifstream in("/proc/self/cmdline", std::ios::binary);
+    if (!in) return {};
+    const std::string all{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::vector<std::string> args;
+    std::size_t start = 0;
+    while (start < all.size()) {
+        const auto end = all.find('\0', start);
+        args.push_back(all.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return guest_program_from_qemu_args(args.data(), args.size());
+}
+
+}  // namespace bdtrace::usermode

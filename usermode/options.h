@@ -1,0 +1,29 @@
+// Options of the linux-user plugin, parsed from QEMU's "-plugin lib,name=value".
+#ifndef BDTRACE_USERMODE_OPTIONS_H
+#define BDTRACE_USERMODE_OPTIONS_H
+
+#include <string>
+
+namespace bdtrace::usermode {
+
+struct Options {
+    std::string program;  // guest program for bdtrace:session ("" = guess)
+    std::string vm = "user";
+    bool verbose = false;
+};
+
+// Parses argv (each "name=value"). On error returns false and sets `error`
+// to a message that names the bad argument and the accepted forms.
+bool parse_options(int argc, const char *const *argv, Options &out,
+                   std::string &error);
+
+// Best-effort guest program name from /proc/self/cmdline of QEMU (the first
+// argument that is neither an option nor an option's value); "" if unknown.
+std::string guess_guest_program();
+
+// Pure part of guess_guest_program(), testable: args = QEMU's argv.
+std::string guest_program_from_qemu_args(const std::string *args, std::size_t n);
+
+}  // namespace bdtrace::usermode
+
+#endif  // BDTRACE_USERMODE_OPTIONS_H

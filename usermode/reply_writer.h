@@ -1,0 +1,63 @@
+// Writing bd_record.reply into guest memory without ever crashing QEMU.
+//
+// The guest's trap load proved the record's page readable, not writable: a
+// hostile (or careless) guest can trap on a record in a PROT_READ page, and a
+// plain store from the plugin would then kill QEMU with SIGSEGV. So a page is
+// first proven writable with process_vm_writev() on our own pid, which
+// performs the write through the kernel and fails with EFAULT instead of
+// faulting. Proven pages are kept in a tiny per-thread cache, so the common
+// case (one record slot per thread, reused) is a plain store.
+//
+// Caches are invalidated by a global generation counter that the plugin bumps
+// around every guest syscall that can change mappings (mmap, mprotect,
+// munmap, brk, mremap, shmat, shmdt, madvise, pkey_mprotect): bumped before
+// the syscall and again after it returns, so a thread that re-proves a page
+// while the syscall runs does not keep that proof.
+//
+// Residual race (documented, not closed): another guest thread can remap or
+// mprotect the page between this thread's cache check and its store; the
+// store could then fault and QEMU would die. Closing it would need a lock on
+// every trap against every memory syscall. Likewise QEMU itself write-protects
+// host pages that hold translated guest code (self-modifying-code detection);
+// a record sharing a page with executed guest code can be reported
+// not_writable (the proof fails while QEMU holds the page read-only), and a
+// direct store after QEMU protected a proven page relies on QEMU's own
+// SIGSEGV unprotect path (untested). Records live in data pages in practice.
+#ifndef BDTRACE_USERMODE_REPLY_WRITER_H
+#define BDTRACE_USERMODE_REPLY_WRITER_H
+
+#include <cstdint>
+
+namespace bdtrace::usermode {
+
+// Called from the syscall callbacks: forget every thread's proven pages.
+void invalidate_writable_pages() noexcept;
+
+// True for x86_64 syscall numbers that can change the guest's mappings.
+bool syscall_changes_mappings(int64_t num) noexcept;
+
+// One per vCPU thread (the owner keeps it in its thread-local state, so the
+// hot path pays for one TLS lookup in total). Not thread-safe by design.
+class ReplyWriter {
+public:
+    // Writes `value` (4 bytes) at host address `host`; false (nothing
+    // written) if the page is not writable.
+    bool write(uintptr_t host, int32_t value) noexcept;
+
+    // Forget every proven page (fork child).
+    void reset() noexcept { clear(0); }
+
+private:
+    static constexpr unsigned kPages = 4;
+    static constexpr uintptr_t kNoPage = ~static_cast<uintptr_t>(0);  // never page-aligned
+
+    void clear(uint64_t generation) noexcept;
+
+    uint64_t generation_ = 0;  // 0 = never valid (the global starts at 1)
+    uintptr_t pages_[kPages] = {kNoPage, kNoPage, kNoPage, kNoPage};
+    unsigned next_ = 0;
+};
+
+}  // namespace bdtrace::usermode
+
+#endif  // BDTRACE_USERMODE_REPLY_WRITER_H
