@@ -1,0 +1,423 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR — the benchmark behind `./bdtrace bench`.
+#
+# Runs every scenario side by side in this one invocation (setups that are
+# compared run in alternation, so a noisy neighbour weighs on both) and prints
+# a table of absolute numbers plus the ratios the design targets, each marked
+# PASS or MISS. The verdicts are informational: the script exits 0 even on
+# MISS, and non-zero only when a scenario failed to run.
+#
+# Each timed program reports the best of a few repetitions measured inside
+# the process (QEMU and LTTng start-up are never counted).
+#
+# Overrides (environment), e.g. to try pieces from other build directories:
+#   BD_BENCH_PLUGIN   path of libbdtrace-qemu.so  (default BUILD_DIR/lib/...)
+#   BD_BENCH_BDRUN    path of bd-run              (default BUILD_DIR/bin/bd-run)
+#   BD_BENCH_ANALYZE  path of bd-analyze          (default BUILD_DIR/bin/bd-analyze)
+#   BD_BENCH_BIN      where the bench-* programs are (default BUILD_DIR/bin)
+#   QEMU              qemu-x86_64 binary
+#   BD_BENCH_N        marks per repetition (300000), BD_BENCH_REPS (5)
+#   BD_BENCH_FLOOD_SECONDS (10), BD_BENCH_FLOOD_RATE (1000000), BD_BENCH_FLOOD_THREADS (4)
+#   BD_BENCH_ALT (3), BD_BENCH_REC_ALT (2), BD_BENCH_CPU_ALT (5): alternating
+#   runs of the unrecorded, recorded and CPU-bound scenarios; minimum kept
+#
+# LTTng sessions are machine-wide: this script creates only sessions named
+# bdbench-<pid>-<scenario>, touches no other, and destroys its own on any exit.
+
+set -u -o pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "bench: no build directory '$1' (run cmake --build first)" >&2; exit 2; }
+BIN=${BD_BENCH_BIN:-$BUILD/bin}
+PLUGIN=${BD_BENCH_PLUGIN:-$BUILD/lib/libbdtrace-qemu.so}
+BDRUN=${BD_BENCH_BDRUN:-$BUILD/bin/bd-run}
+ANALYZE=${BD_BENCH_ANALYZE:-$BUILD/bin/bd-analyze}
+QEMU=${QEMU:-qemu-x86_64}
+N=${BD_BENCH_N:-300000}
+REPS=${BD_BENCH_REPS:-5}
+TRAP_N=${BD_BENCH_TRAP_N:-5000}
+FLOOD_SECONDS=${BD_BENCH_FLOOD_SECONDS:-10}
+FLOOD_RATE=${BD_BENCH_FLOOD_RATE:-1000000}
+FLOOD_THREADS=${BD_BENCH_FLOOD_THREADS:-4}
+ALT=${BD_BENCH_ALT:-3}         # alternating runs of the unrecorded mark scenarios
+REC_ALT=${BD_BENCH_REC_ALT:-2} # alternating runs of the recorded scenarios
+CPU_ALT=${BD_BENCH_CPU_ALT:-5} # alternating runs of the CPU-bound guest
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bdbench.XXXXXX") || exit 1
+SESSIONS=()
+FAILED=()
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+    local s
+    for s in "${SESSIONS[@]}"; do
+        lttng destroy "$s" >/dev/null 2>&1
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+fail() { log "FAILED: $*"; FAILED+=("$1"); }
+
+# ---- LTTng sessions ----------------------------------------------------------
+
+ensure_sessiond() {
+    if ! lttng list >/dev/null 2>&1; then
+        lttng-sessiond --daemonize >/dev/null 2>&1 ||
+            { log "cannot start lttng-sessiond (are you root or in the tracing group?)"; return 1; }
+    fi
+}
+
+# session_start TAG: creates and starts bdbench-$$-TAG recording bdtrace:*
+# into $WORK/trace-TAG with per-UID buffers 4 MiB x 8 (bd-run's settings).
+session_start() {
+    local name="bdbench-$$-$1" dir="$WORK/trace-$1"
+    lttng create "$name" --output "$dir" >/dev/null || return 1
+    SESSIONS+=("$name")
+    lttng enable-channel -u --buffers-uid --subbuf-size 4M --num-subbuf 8 \
+        -s "$name" bdbench >/dev/null &&
+        lttng enable-event -u 'bdtrace:*' -s "$name" -c bdbench >/dev/null &&
+        lttng start "$name" >/dev/null
+}
+
+# session_end TAG: stops the session, sets DISCARDED to its discarded-event
+# count (reliable for per-UID buffers), destroys it and deletes its trace.
+# (Not called in $(...): it must update SESSIONS in this shell.)
+DISCARDED=""
+session_end() {
+    local name="bdbench-$$-$1"
+    lttng stop "$name" >/dev/null 2>&1
+    DISCARDED=$(lttng list "$name" 2>/dev/null | awk '/Discarded events:/ {s += $3} END {print s + 0}')
+    lttng destroy "$name" >/dev/null 2>&1
+    local kept=()
+    local s
+    for s in "${SESSIONS[@]}"; do [ "$s" = "$name" ] || kept+=("$s"); done
+    SESSIONS=("${kept[@]+"${kept[@]}"}")
+    rm -rf "$WORK/trace-$1"
+}
+
+# ---- running programs ------------------------------------------------------
+
+declare -A R # results: R[scenario.key] = value
+
+# measure SCENARIO COMMAND...: runs it, stores every "key value" line it
+# prints as R[SCENARIO.key]. A failure is recorded and reported at the end.
+measure() {
+    local sc=$1
+    shift
+    local out="$WORK/$sc.out" err="$WORK/$sc.err"
+    local rc=0
+    "$@" >"$out" 2>"$err" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail "$sc ($*): exit status $rc; stderr: $(tail -c 400 "$err")"
+        return 1
+    fi
+    local k v
+    while read -r k v _; do
+        [ -n "$k" ] && R[$sc.$k]=$v
+    done <"$out"
+    return 0
+}
+
+have() { [ -n "${R[$1]:-}" ]; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+le() { awk "BEGIN { exit !($1 <= $2) }"; }
+
+# min_into KEY VALUE: R[KEY] = min(R[KEY], VALUE) (unset counts as +inf).
+min_into() {
+    local key=$1 v=$2
+    if [ -z "${R[$key]:-}" ] || le "$v" "${R[$key]}"; then R[$key]=$v; fi
+}
+
+# measure_alt ROUND SCENARIO KEY COMMAND...: one run of an alternating
+# series; keeps the minimum of KEY as R[SCENARIO.KEY] and the other keys of
+# the latest run. Alternating A B A B... spreads a noisy neighbour's load
+# over both setups instead of biasing one.
+measure_alt() {
+    local round=$1 sc=$2 key=$3
+    shift 3
+    measure "${sc}_$round" "$@" || return 1
+    local k
+    for k in "${!R[@]}"; do
+        case $k in "${sc}_$round".*) R[$sc.${k#"${sc}_$round".}]=${R[$k]} ;; esac
+    done
+    R[$sc.$key]=""
+    R[$sc.$key.max]=""
+    local i v
+    for ((i = 1; i <= round; i++)); do
+        v=${R[${sc}_$i.$key]:-}
+        [ -n "$v" ] || continue
+        min_into "$sc.$key" "$v"
+        if [ -z "${R[$sc.$key.max]}" ] || le "${R[$sc.$key.max]}" "$v"; then R[$sc.$key.max]=$v; fi
+    done
+    return 0
+}
+
+# json_report FILE: "discarded N" and "marks M" from bd-analyze's JSON report
+# (discarded_events.count and totals.marks; proto3 JSON prints 64-bit
+# integers as strings). Also accepts a flat discardedEvents/discarded_events
+# number. Prints nothing for a field it cannot find.
+json_report() {
+    python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+def num(v):
+    if isinstance(v, dict):
+        v = v.get("count")
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+d = None
+for k in ("discarded_events", "discardedEvents"):
+    if k in r:
+        d = num(r[k])
+        break
+m = num((r.get("totals") or {}).get("marks"))
+if d is not None:
+    print("discarded", d)
+if m is not None:
+    print("marks", m)
+PY
+}
+
+# ---- preconditions -----------------------------------------------------------
+
+# Missing pieces are reported once and their scenarios skipped (and counted
+# as failed), instead of failing each run with the same message.
+declare -A OK
+ok() { [ -n "${OK[$1]:-}" ]; }
+for p in bench-native-tp bench-2011-trap bench-guest-cpu bench-guest-marks; do
+    if [ -x "$BIN/$p" ]; then OK[$p]=1; else fail "missing $BIN/$p (build the bench targets)"; fi
+done
+if command -v "$QEMU" >/dev/null; then OK[qemu]=1; else fail "no $QEMU (apt-get install qemu-user)"; fi
+if [ -f "$PLUGIN" ]; then OK[plugin]=1; else fail "missing plugin $PLUGIN (build target bdtrace-qemu)"; fi
+if ensure_sessiond; then OK[lttng]=1; else fail "lttng-sessiond not available"; fi
+# needs PIECE...: true when every piece is available (scenario can run).
+needs() {
+    local p
+    for p in "$@"; do ok "$p" || return 1; done
+}
+others=$(lttng list 2>/dev/null | grep -c '\[active\]' || true)
+if [ "${others:-0}" -gt 0 ]; then
+    log "note: $others other active LTTng session(s) exist; if they enable bdtrace:* (or -a), 'unrecorded' runs are recorded by them"
+fi
+
+PLUG=(-plugin "$PLUGIN")
+T0=$(date +%s)
+
+# ---- 1. unrecorded: native tracepoint, guest marks --------------------------
+
+if needs bench-native-tp; then
+    log "native tracepoint, unrecorded"
+    measure tp_unrec "$BIN/bench-native-tp" "$N" "$REPS"
+fi
+if needs bench-guest-marks qemu; then
+    log "guest marks: plain qemu, baseline, plugin unrecorded ($ALT alternating runs each)"
+    for ((i = 1; i <= ALT; i++)); do
+        measure_alt $i qemu_plain ns_per_op "$QEMU" "$BIN/bench-guest-marks" "$N" "$REPS"
+        measure_alt $i qemu_base ns_per_op "$QEMU" "$BIN/bench-guest-marks" --baseline "$N" "$REPS"
+        if needs plugin; then
+            measure_alt $i bd_unrec ns_per_op "$QEMU" "${PLUG[@]}" "$BIN/bench-guest-marks" "$N" "$REPS"
+        fi
+    done
+fi
+
+# ---- 2. recorded: native tracepoint vs bdtrace, one session, alternating -----
+# Both write into the same per-UID ring buffer of one session of ours, in
+# turns, so the consumer daemon and a busy neighbour weigh on both alike.
+
+REC_TP=""
+REC_BD=""
+needs bench-native-tp && REC_TP=1
+needs bench-guest-marks qemu plugin && REC_BD=1
+if needs lttng && [ -n "$REC_TP$REC_BD" ]; then
+    log "recorded: native tracepoint and bdtrace plugin ($REC_ALT alternating runs each)"
+    if session_start rec; then
+        for ((i = 1; i <= REC_ALT; i++)); do
+            [ -n "$REC_TP" ] && measure_alt $i tp_rec ns_per_op "$BIN/bench-native-tp" "$N" "$REPS"
+            [ -n "$REC_BD" ] && measure_alt $i bd_rec ns_per_op "$QEMU" "${PLUG[@]}" "$BIN/bench-guest-marks" "$N" "$REPS"
+        done
+        session_end rec
+        R[rec.discarded]=$DISCARDED
+    else
+        session_end rec
+        fail "recorded runs: could not set up LTTng session bdbench-$$-rec"
+    fi
+fi
+ops=$((N * REPS))
+for sc in bd_unrec bd_rec; do
+    if have "$sc.taken" && [ "${R[$sc.taken]}" != "$ops" ]; then
+        fail "$sc: the plugin took ${R[$sc.taken]} of $ops marks (is $PLUGIN the bdtrace plugin?)"
+    fi
+done
+
+# ---- 3. the 2011 trap ------------------------------------------------------
+
+if needs bench-2011-trap; then
+    log "2011 trap, native"
+    measure trap_native "$BIN/bench-2011-trap" "$TRAP_N" 3
+    if needs qemu; then
+        log "2011 trap, under qemu"
+        measure trap_qemu "$QEMU" "$BIN/bench-2011-trap" "$((TRAP_N / 2))" 3
+    fi
+fi
+
+# ---- 4. CPU-bound guest ------------------------------------------------------
+
+if needs bench-guest-cpu qemu plugin; then
+    log "CPU-bound guest, with and without the plugin ($CPU_ALT alternating runs each)"
+    for ((i = 1; i <= CPU_ALT; i++)); do
+        measure_alt $i cpu_plain ns_total "$QEMU" "$BIN/bench-guest-cpu"
+        measure_alt $i cpu_plugin ns_total "$QEMU" "${PLUG[@]}" "$BIN/bench-guest-cpu"
+    done
+fi
+
+# ---- 5. flood ---------------------------------------------------------------
+
+FLOOD_HOW="not run"
+if needs bench-guest-marks qemu plugin lttng; then
+    log "flood: $FLOOD_THREADS threads, $FLOOD_RATE marks/s, ${FLOOD_SECONDS}s"
+    FLOOD_ARGS=(--flood --threads "$FLOOD_THREADS" --rate "$FLOOD_RATE" --seconds "$FLOOD_SECONDS")
+    if [ -x "$BDRUN" ]; then
+        FLOOD_HOW="bd-run"
+        measure flood "$BDRUN" --trace "$WORK/flood" --plugin "$PLUGIN" --qemu "$(command -v "$QEMU")" -- "$BIN/bench-guest-marks" "${FLOOD_ARGS[@]}"
+        if have flood.marks && [ -x "$ANALYZE" ]; then
+            if "$ANALYZE" "$WORK/flood" --format json >"$WORK/flood.json" 2>"$WORK/flood.json.err"; then
+                while read -r k v; do R[flood_report.$k]=$v; done < <(json_report "$WORK/flood.json")
+                if have flood_report.discarded; then
+                    R[flood.discarded]=${R[flood_report.discarded]}
+                    FLOOD_HOW="$FLOOD_HOW + bd-analyze"
+                else
+                    fail "flood: bd-analyze JSON has no discarded_events.count"
+                fi
+            else
+                fail "flood: bd-analyze failed: $(tail -c 400 "$WORK/flood.json.err")"
+            fi
+        fi
+        if have flood.marks && ! have flood.discarded && [ -d "$WORK/flood" ] && command -v babeltrace2 >/dev/null; then
+            # Slow fallback (~1 µs/event): babeltrace2 reports "discarded N events".
+            R[flood.discarded]=$(babeltrace2 "$WORK/flood" 2>&1 >/dev/null |
+                grep -Eo 'discarded [0-9]+ events' | awk '{s += $2} END {print s + 0}')
+            FLOOD_HOW="$FLOOD_HOW + babeltrace2"
+        fi
+        rm -rf "$WORK/flood"
+    else
+        # bd-run not built: the same recording through our own session.
+        FLOOD_HOW="own session (no bd-run)"
+        if session_start flood; then
+            if measure flood "$QEMU" "${PLUG[@]}" "$BIN/bench-guest-marks" "${FLOOD_ARGS[@]}"; then
+                session_end flood
+                R[flood.discarded]=$DISCARDED
+            else
+                session_end flood
+            fi
+        else
+            session_end flood
+            fail "flood: could not set up LTTng session bdbench-$$-flood"
+        fi
+    fi
+    if have flood.marks && have flood.taken && [ "${R[flood.taken]}" != "${R[flood.marks]}" ]; then
+        fail "flood: the plugin took ${R[flood.taken]} of ${R[flood.marks]} marks"
+    fi
+fi
+
+ELAPSED=$(($(date +%s) - T0))
+
+# ---- report ------------------------------------------------------------------
+
+val() { if have "$1"; then printf '%s' "${R[$1]}"; else printf 'n/a'; fi; }
+
+echo
+echo "bdtrace bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, ${ELAPSED}s"
+echo "marks: $N x $REPS repetitions, best repetition; unrecorded guest runs best of $ALT alternating"
+echo "runs, recorded runs best of $REC_ALT alternating runs;"
+echo "2011 trap: $TRAP_N commands x 3 natively, $((TRAP_N / 2)) x 3 under qemu"
+echo
+printf '%-58s %14s\n' "scenario" "ns per op"
+printf '%-58s %14s\n' "--------" "---------"
+printf '%-58s %14s\n' "native LTTng-UST tracepoint, unrecorded (no session)" "$(val tp_unrec.ns_per_op)"
+printf '%-58s %14s\n' "native LTTng-UST tracepoint, recorded" "$(val tp_rec.ns_per_op)"
+printf '%-58s %14s\n' "guest bd_mark_args, plain qemu-x86_64 (no plugin)" "$(val qemu_plain.ns_per_op)"
+printf '%-58s %14s\n' "guest baseline: same call + record fill, no trap (qemu)" "$(val qemu_base.ns_per_op)"
+printf '%-58s %14s\n' "guest bd_mark_args, bdtrace plugin, unrecorded" "$(val bd_unrec.ns_per_op)"
+printf '%-58s %14s\n' "guest bd_mark_args, bdtrace plugin, recorded" "$(val bd_rec.ns_per_op)"
+printf '%-58s %14s\n' "2011 trap (2 SIGSEGV + 4 mprotect), native" "$(val trap_native.ns_per_op)"
+printf '%-58s %14s\n' "2011 trap, under qemu-x86_64" "$(val trap_qemu.ns_per_op)"
+echo
+printf '%-58s %14s   (worst %s)\n' "CPU-bound guest, plain qemu (ns total, best of $CPU_ALT)" "$(val cpu_plain.ns_total)" "$(val cpu_plain.ns_total.max)"
+printf '%-58s %14s   (worst %s)\n' "CPU-bound guest, with plugin (ns total, best of $CPU_ALT)" "$(val cpu_plugin.ns_total)" "$(val cpu_plugin.ns_total.max)"
+echo
+echo "flood via $FLOOD_HOW: marks $(val flood.marks), achieved $(val flood.rate) marks/s over $(val flood.seconds) s, taken $(val flood.taken), marks in trace $(val flood_report.marks)"
+echo "discarded events: recorded runs (native + bdtrace, one session) $(val rec.discarded), flood $(val flood.discarded)"
+if have flood.marks && have flood_report.marks && have flood.discarded; then
+    unaccounted=$((${R[flood.marks]} - ${R[flood_report.marks]} - ${R[flood.discarded]}))
+    [ "$unaccounted" -eq 0 ] || echo "WARNING: flood: $unaccounted marks neither in the trace nor counted as discarded"
+fi
+if have rec.discarded && [ "${R[rec.discarded]}" != 0 ]; then
+    echo "WARNING: the recorded runs lost ${R[rec.discarded]} events: their ns/op are too optimistic (discarded events cost less)"
+fi
+echo
+
+verdict() { if le "$1" "$2"; then echo PASS; else echo MISS; fi; }
+row() { printf '%-50s %12s   %-10s %s\n' "$1" "$2" "$3" "$4"; }
+row "ratio" "measured" "target" "verdict"
+row "-----" "--------" "------" "-------"
+
+if have bd_rec.ns_per_op && have qemu_base.ns_per_op && have tp_rec.ns_per_op; then
+    bd_cost=$(calc "${R[bd_rec.ns_per_op]} - ${R[qemu_base.ns_per_op]}")
+    r1=$(calc "$bd_cost / ${R[tp_rec.ns_per_op]}")
+    row "bdtrace recorded / native tracepoint (a)" "${r1}x" "<= 1.15x" "$(verdict "$r1" 1.15)"
+    r1raw=$(calc "${R[bd_rec.ns_per_op]} / ${R[tp_rec.ns_per_op]}")
+    row "  same without subtracting the baseline" "${r1raw}x" "" "(info)"
+else
+    row "bdtrace recorded / native tracepoint" "n/a" "<= 1.15x" "n/a"
+fi
+if have bd_unrec.ns_per_op && have qemu_plain.ns_per_op; then
+    r2=$(calc "${R[bd_unrec.ns_per_op]} - ${R[qemu_plain.ns_per_op]}")
+    row "unrecorded: added ns over plain qemu (b)" "${r2} ns" "<= 6 ns" "$(verdict "$r2" 6)"
+else
+    row "unrecorded: added ns over plain qemu" "n/a" "<= 6 ns" "n/a"
+fi
+if have trap_native.ns_per_op && have bd_rec.ns_per_op; then
+    r3=$(calc "${R[trap_native.ns_per_op]} / ${R[bd_rec.ns_per_op]}" 1)
+    row "2011 trap (native) / bdtrace recorded (c)" "${r3}x" ">= 100x" "$(verdict 100 "$r3")"
+    if have trap_qemu.ns_per_op; then
+        r3q=$(calc "${R[trap_qemu.ns_per_op]} / ${R[bd_rec.ns_per_op]}" 1)
+        row "  2011 trap under qemu / bdtrace recorded" "${r3q}x" "" "(info)"
+    fi
+else
+    row "2011 trap / bdtrace recorded" "n/a" ">= 100x" "n/a"
+fi
+if have cpu_plain.ns_total && have cpu_plugin.ns_total; then
+    r4=$(calc "(${R[cpu_plugin.ns_total]} - ${R[cpu_plain.ns_total]}) * 100 / ${R[cpu_plain.ns_total]}")
+    row "CPU-bound slowdown with plugin (d)" "${r4} %" "<= 1 %" "$(verdict "$r4" 1)"
+else
+    row "CPU-bound slowdown with plugin" "n/a" "<= 1 %" "n/a"
+fi
+if have flood.discarded; then
+    row "flood: discarded events" "${R[flood.discarded]}" "0" "$(verdict "${R[flood.discarded]}" 0)"
+else
+    row "flood: discarded events" "n/a" "0" "n/a"
+fi
+echo
+echo "(a) (recorded - guest baseline) / native recorded: the baseline (same call and"
+echo "    record fill without the trap, under qemu) removes loop and emulated record-fill"
+echo "    cost, leaving trap + plugin + LTTng; the raw ratio is shown below it."
+echo "(b) plugin loaded, no session, minus plain qemu; same loop both sides, no baseline."
+echo "(c) raw recorded cost, baseline not subtracted (the conservative ratio)."
+echo "(d) best with plugin vs best without; compare with the best-to-worst spread of"
+echo "    each setup above: on a shared host the spread is often larger than 1 %."
+
+if [ ${#FAILED[@]} -gt 0 ]; then
+    echo
+    echo "bench: ${#FAILED[@]} scenario(s) failed to run:"
+    printf '  - %s\n' "${FAILED[@]}"
+    exit 1
+fi
+exit 0
