@@ -67,7 +67,10 @@ struct ThreadState {
     uint32_t tid = 0;
     ReplyWriter writer;
 };
-thread_local ThreadState t_state;
+// initial-exec: one %fs-relative access instead of a __tls_get_addr call on
+// every trap; the plugin is dlopen'ed, so this uses glibc's small static-TLS
+// reserve for late-loaded modules (ThreadState is a few dozen bytes).
+__attribute__((tls_model("initial-exec"))) thread_local ThreadState t_state;
 
 inline ThreadState &thread_state() noexcept {
     ThreadState &t = t_state;
@@ -92,9 +95,10 @@ void on_fork_child() noexcept {
 // --- execution-time callbacks -------------------------------------------
 
 // udata = guest_base (host address of guest address 0), fixed at translation.
-void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr,
+// Only the trap instruction is instrumented and it is a pure load, so every
+// call is the load of a record: no need to ask QEMU whether it was a store.
+void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
              void *udata) noexcept {
-    if (qemu_plugin_mem_is_store(info)) return;
     ThreadState &ids = thread_state();
 
     // Address first: never read a byte of a record that could span pages.
@@ -104,12 +108,21 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr,
         return;
     }
     // The trap's own load just read this page, and the record lies within
-    // it, so the whole record is readable. Validate a private copy: other
-    // guest threads may scribble on the original meanwhile.
+    // it, so the whole record is readable.
     const uintptr_t host = reinterpret_cast<uintptr_t>(udata) + vaddr;
+    const auto &guest = *reinterpret_cast<const bd_record *>(host);
+    const bool recording = any_record_event_enabled();
     bd_record rec;
-    std::memcpy(&rec, reinterpret_cast<const void *>(host), sizeof rec);
-    why = check_record(rec, /*from_kernel=*/false);
+    if (__builtin_expect(recording, 0)) {
+        // What is emitted must be what was validated: copy first, since
+        // other guest threads may scribble on the original meanwhile.
+        std::memcpy(&rec, &guest, sizeof rec);
+        why = check_record(rec, /*from_kernel=*/false);
+    } else {
+        // Nothing is emitted: validating in place (each field read once)
+        // decides the reply and the counts without a copy.
+        why = check_record(guest, /*from_kernel=*/false);
+    }
 
     const int32_t reply = why == RejectReason::Ok ? BD_REPLY_OK : BD_REPLY_REJECTED;
     if (!ids.writer.write(host + offsetof(bd_record, reply), reply) &&
@@ -119,9 +132,11 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr,
         g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
         return;
     }
-    emit_record(rec, EmitContext{vcpu, ids.pid, ids.tid});
-    auto &slot = g_state.slots[vcpu % kSlots].accepted;
-    slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (recording) emit_record(rec, EmitContext{vcpu, ids.pid, ids.tid});
+    if (__builtin_expect(g_state.options.verbose, 0)) {
+        auto &slot = g_state.slots[vcpu % kSlots].accepted;
+        slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
 }
 
 void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t, uint64_t,

@@ -7,20 +7,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <utility>
 
 namespace bdtrace::usermode {
 
-namespace {
-
-constexpr uintptr_t kPageMask = ~static_cast<uintptr_t>(BD_PAGE_SIZE - 1);
-
-// Starts at 1 so a fresh writer (generation 0) is always stale.
-std::atomic<uint64_t> g_generation{1};
-
-}  // namespace
+std::atomic<uint64_t> g_writable_generation{1};
 
 void invalidate_writable_pages() noexcept {
-    g_generation.fetch_add(1, std::memory_order_acq_rel);
+    g_writable_generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
 bool syscall_changes_mappings(int64_t num) noexcept {
@@ -43,30 +37,28 @@ bool syscall_changes_mappings(int64_t num) noexcept {
 void ReplyWriter::clear(uint64_t generation) noexcept {
     generation_ = generation;
     for (auto &p : pages_) p = kNoPage;
-    next_ = 0;
 }
 
-bool ReplyWriter::write(uintptr_t host, int32_t value) noexcept {
-    const uintptr_t page = host & kPageMask;
-    const uint64_t gen = g_generation.load(std::memory_order_acquire);
-    if (generation_ == gen) {
-        for (uintptr_t p : pages_) {
-            if (p == page) {
-                __atomic_store_n(reinterpret_cast<int32_t *>(host), value, __ATOMIC_RELAXED);
-                return true;
-            }
-        }
+// Most recently used page first, so the inline fast path checks one slot.
+bool ReplyWriter::write_slow(uintptr_t host, uintptr_t page, int32_t value) noexcept {
+    const uint64_t gen = g_writable_generation.load(std::memory_order_acquire);
+    if (generation_ != gen) clear(gen);
+    unsigned hit = kPages;
+    for (unsigned i = 0; i < kPages; ++i)
+        if (pages_[i] == page) hit = i;
+    if (hit == kPages) {
+        // Unknown page: let the kernel do the write; EFAULT instead of SIGSEGV.
+        iovec local{&value, sizeof value};
+        iovec remote{reinterpret_cast<void *>(host), sizeof value};
+        if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) !=
+            static_cast<ssize_t>(sizeof value))
+            return false;
+        hit = kPages - 1;  // evict the least recently used
+        pages_[hit] = page;
     } else {
-        clear(gen);
+        __atomic_store_n(reinterpret_cast<int32_t *>(host), value, __ATOMIC_RELAXED);
     }
-    // Unknown page: let the kernel do the write; EFAULT instead of SIGSEGV.
-    iovec local{&value, sizeof value};
-    iovec remote{reinterpret_cast<void *>(host), sizeof value};
-    if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) !=
-        static_cast<ssize_t>(sizeof value))
-        return false;
-    pages_[next_] = page;
-    next_ = (next_ + 1) % kPages;
+    for (unsigned i = hit; i > 0; --i) std::swap(pages_[i], pages_[i - 1]);
     return true;
 }
 

@@ -26,9 +26,16 @@
 #ifndef BDTRACE_USERMODE_REPLY_WRITER_H
 #define BDTRACE_USERMODE_REPLY_WRITER_H
 
+#include <bd/abi.h>
+
+#include <atomic>
 #include <cstdint>
 
 namespace bdtrace::usermode {
+
+// Bumped by invalidate_writable_pages(); starts at 1 so a fresh writer
+// (generation 0) is always stale.
+extern std::atomic<uint64_t> g_writable_generation;
 
 // Called from the syscall callbacks: forget every thread's proven pages.
 void invalidate_writable_pages() noexcept;
@@ -41,8 +48,19 @@ bool syscall_changes_mappings(int64_t num) noexcept;
 class ReplyWriter {
 public:
     // Writes `value` (4 bytes) at host address `host`; false (nothing
-    // written) if the page is not writable.
-    bool write(uintptr_t host, int32_t value) noexcept;
+    // written) if the page is not writable. Inline fast path: the page
+    // proven last, still valid, is one compare and a store.
+    bool write(uintptr_t host, int32_t value) noexcept {
+        const uintptr_t page = host & ~static_cast<uintptr_t>(BD_PAGE_SIZE - 1);
+        if (__builtin_expect(
+                pages_[0] == page &&
+                    generation_ == g_writable_generation.load(std::memory_order_acquire),
+                1)) {
+            __atomic_store_n(reinterpret_cast<int32_t *>(host), value, __ATOMIC_RELAXED);
+            return true;
+        }
+        return write_slow(host, page, value);
+    }
 
     // Forget every proven page (fork child).
     void reset() noexcept { clear(0); }
@@ -52,10 +70,10 @@ private:
     static constexpr uintptr_t kNoPage = ~static_cast<uintptr_t>(0);  // never page-aligned
 
     void clear(uint64_t generation) noexcept;
+    bool write_slow(uintptr_t host, uintptr_t page, int32_t value) noexcept;
 
     uint64_t generation_ = 0;  // 0 = never valid (the global starts at 1)
     uintptr_t pages_[kPages] = {kNoPage, kNoPage, kNoPage, kNoPage};
-    unsigned next_ = 0;
 };
 
 }  // namespace bdtrace::usermode

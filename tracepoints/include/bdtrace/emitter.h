@@ -6,6 +6,7 @@
 
 #include <bd/abi.h>
 
+#include "bdtrace/bdtrace_tp.h"
 #include "bdtrace/record.h"
 
 #include <array>
@@ -21,6 +22,16 @@ struct EmitContext {
     uint32_t pid;   // guest process id
     uint32_t tid;   // guest thread id
 };
+
+// True when some session records an event a guest record can become. One
+// load per event: the plugin checks it before copying a record, so a trap
+// with no session recording costs no copy and no call.
+inline bool any_record_event_enabled() noexcept {
+    return lttng_ust_tracepoint_enabled(bdtrace, mark) ||
+           lttng_ust_tracepoint_enabled(bdtrace, region_begin) ||
+           lttng_ust_tracepoint_enabled(bdtrace, region_end) ||
+           lttng_ust_tracepoint_enabled(bdtrace, event_name);
+}
 
 // Emits the event for a record that check_record() accepted:
 // MARK / MARK_TEXT -> bdtrace:mark, REGION_BEGIN/END -> bdtrace:region_*,

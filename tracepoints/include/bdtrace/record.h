@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace bdtrace {
 
@@ -57,20 +58,54 @@ inline constexpr std::size_t kRejectReasonCount =
 // Stable snake_case name ("ok", "bad_magic", ...); "unknown" out of range.
 const char *reject_reason_name(RejectReason reason) noexcept;
 
-// Address rules only: a record at vaddr must be BD_RECORD_SIZE-aligned and
-// must not cross a BD_PAGE_SIZE page. Crossing is reported first because it
-// is the one that would make the host read an unrelated page.
-RejectReason check_record_address(uint64_t vaddr) noexcept;
-
-// Content rules (see the top of this file). `r` must be a private copy of
-// the guest's record: validating guest memory in place would let another
-// guest thread change it between the check and the use.
-RejectReason check_record(const bd_record &r, bool from_kernel) noexcept;
-
 // True for kinds whose text field is meaningful.
 constexpr bool kind_has_text(uint32_t kind) noexcept {
     return kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME;
 }
+
+// Address rules only: a record at vaddr must be BD_RECORD_SIZE-aligned and
+// must not cross a BD_PAGE_SIZE page. Crossing is reported first because it
+// is the one that would make the host read an unrelated page.
+inline RejectReason check_record_address(uint64_t vaddr) noexcept {
+    const uint64_t in_page = vaddr % BD_PAGE_SIZE;
+    if (in_page + BD_RECORD_SIZE > BD_PAGE_SIZE) return RejectReason::CrossesPage;
+    if (vaddr % BD_RECORD_SIZE != 0) return RejectReason::Misaligned;
+    return RejectReason::Ok;
+}
+
+// Reads a field exactly once: the compiler may neither re-read it nor
+// assume it unchanged, so a bound checked on the loaded value stays true.
+template <class T>
+inline T load_once(const T &field) noexcept {
+    return __atomic_load_n(&field, __ATOMIC_RELAXED);
+}
+
+// Content rules (see the top of this file). Safe on guest memory that other
+// guest threads write meanwhile: every field is read once and every index
+// is bounded by the value read, so nothing outside the record is touched.
+// The verdict only holds for the bytes as they were read: a caller that
+// passes record contents on (the emitter) must validate a private copy.
+// Inline: this runs on every trap.
+inline RejectReason check_record(const bd_record &r, bool from_kernel) noexcept {
+    if (load_once(r.magic) != BD_MAGIC) return RejectReason::BadMagic;
+    if (load_once(r.version) != BD_ABI_VERSION) return RejectReason::BadVersion;
+    const uint16_t kind = load_once(r.kind);
+    if (kind == BD_KIND_INVALID || kind >= BD_KIND_MAX_) return RejectReason::BadKind;
+    if (kind == BD_KIND_SCHED_SWITCH && !from_kernel) return RejectReason::KernelOnlyKind;
+    if (load_once(r.flags) != 0) return RejectReason::BadFlags;
+    if (load_once(r.reserved) != 0) return RejectReason::BadReserved;
+    const uint16_t len = load_once(r.text_len);
+    if (len > BD_TEXT_MAX) return RejectReason::TextTooLong;
+    if (kind_has_text(kind)) {
+        // len <= BD_TEXT_MAX (55) < sizeof(text) (56): index is in bounds.
+        if (load_once(r.text[len]) != '\0') return RejectReason::TextNotTerminated;
+        if (std::memchr(r.text, '\0', len) != nullptr) return RejectReason::TextEmbeddedNul;
+    }
+    return RejectReason::Ok;
+}
+
+static_assert(BD_TEXT_MAX < sizeof(bd_record::text), "text[text_len] must be in bounds");
+static_assert(BD_PAGE_SIZE % BD_RECORD_SIZE == 0, "aligned records never cross pages");
 
 }  // namespace bdtrace
 
