@@ -1,0 +1,59 @@
+// Decodes babeltrace2 messages into bdtrace events for an EventVisitor.
+//
+// Field positions are looked up once per event class (by name, then cached
+// by class pointer); per event only indexes are used.
+#ifndef BDTRACE_ANALYZER_EVENT_DECODER_H
+#define BDTRACE_ANALYZER_EVENT_DECODER_H
+
+#include <babeltrace2/babeltrace.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "bdtrace/analyzer/events.h"
+
+namespace bdtrace::analyzer {
+
+class EventDecoder {
+ public:
+  explicit EventDecoder(EventVisitor &visitor) : visitor_(visitor) {}
+
+  // Handles one message (events and discarded-events; others are ignored).
+  // Does not take the message's reference. May throw.
+  void OnMessage(const bt_message *msg);
+
+ private:
+  enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
+                    kRejected, kRejectedTotal, kOther };
+  enum class FieldKind { kMissing, kUnsigned, kSigned, kString };
+  struct Slot {
+    uint64_t index = 0;
+    FieldKind kind = FieldKind::kMissing;
+  };
+  static constexpr size_t kMaxFields = 11;
+  struct ClassInfo {
+    Type type = Type::kOther;
+    bool has_clock = false;
+    std::string name;
+    std::array<Slot, kMaxFields> slots;
+  };
+
+  const ClassInfo &Lookup(const bt_event_class *cls);
+  ClassInfo Describe(const bt_event_class *cls);
+  void OnEvent(const bt_message *msg);
+  void OnDiscarded(const bt_message *msg);
+
+  EventVisitor &visitor_;
+  std::unordered_map<const bt_event_class *, ClassInfo> classes_;
+  // Consecutive events are often of the same class: skip the hash lookup.
+  const bt_event_class *last_class_ = nullptr;
+  const ClassInfo *last_info_ = nullptr;
+  bool warned_no_clock_ = false;
+  bool warned_bad_clock_ = false;
+};
+
+}  // namespace bdtrace::analyzer
+
+#endif  // BDTRACE_ANALYZER_EVENT_DECODER_H

@@ -1,0 +1,86 @@
+// The bdtrace:* events as the reader decodes them, and the visitor that
+// receives them. See tracepoints/include/bdtrace/bdtrace_tp.h for the
+// contract these mirror.
+//
+// string_view members point into babeltrace2's message and are valid only
+// during the callback: copy what you keep.
+#ifndef BDTRACE_ANALYZER_EVENTS_H
+#define BDTRACE_ANALYZER_EVENTS_H
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bdtrace::analyzer {
+
+// Values of bdtrace:mark's `kind` (enum bd_kind in <bd/abi.h>).
+inline constexpr uint32_t kKindMark = 1;
+inline constexpr uint32_t kKindMarkText = 2;
+
+// ts_ns: nanoseconds from the clock's origin (0 if the event has no clock).
+struct MarkEvent {
+  int64_t ts_ns;
+  uint32_t vcpu, pid, tid, kind, event;
+  uint64_t args[4];
+  uint64_t seq;
+  std::string_view text;
+};
+
+struct RegionEvent {
+  int64_t ts_ns;
+  uint32_t vcpu, pid, tid, region;
+  uint64_t seq;
+  bool begin;  // region_begin (true) or region_end (false)
+};
+
+struct EventNameEvent {
+  int64_t ts_ns;
+  uint32_t vcpu, pid, tid, event;
+  std::string_view name;
+};
+
+struct SessionEvent {
+  int64_t ts_ns;
+  std::string_view mode, arch, program;
+  uint32_t abi_version, host_pid;
+  std::string_view vm;
+};
+
+struct RejectedEvent {
+  int64_t ts_ns;
+  uint32_t vcpu, tid, reason;
+  std::string_view reason_name;
+  uint64_t addr;
+};
+
+struct RejectedTotalEvent {
+  int64_t ts_ns;
+  uint32_t reason;
+  std::string_view reason_name;
+  uint64_t count;
+};
+
+// Receives the events of a trace in time order. Methods may throw (e.g.
+// std::bad_alloc); the reader catches at the babeltrace2 boundary and turns
+// it into an error.
+class EventVisitor {
+ public:
+  virtual ~EventVisitor() = default;
+  virtual void OnMark(const MarkEvent &e) = 0;
+  virtual void OnRegion(const RegionEvent &e) = 0;
+  virtual void OnEventName(const EventNameEvent &e) = 0;
+  virtual void OnSession(const SessionEvent &e) = 0;
+  virtual void OnRejected(const RejectedEvent &e) = 0;
+  virtual void OnRejectedTotal(const RejectedTotalEvent &e) = 0;
+  // An event of another provider or an unknown bdtrace event.
+  virtual void OnOtherEvent(int64_t ts_ns, std::string_view class_name) = 0;
+  // A discarded-events message; count_known is false when the trace does
+  // not say how many were lost (count is then 1).
+  virtual void OnDiscardedEvents(uint64_t count, bool count_known) = 0;
+  // Something odd about the trace's shape (e.g. a missing field).
+  virtual void OnWarning(std::string message) = 0;
+};
+
+}  // namespace bdtrace::analyzer
+
+#endif  // BDTRACE_ANALYZER_EVENTS_H

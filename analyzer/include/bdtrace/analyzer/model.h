@@ -1,0 +1,82 @@
+// Aggregates bdtrace events into a Report.
+//
+// Memory is bounded by live state — threads, event ids, regions open right
+// now — never by the number of events. Names (bdtrace:event_name) may come
+// after the events they name: they are resolved in Finish().
+#ifndef BDTRACE_ANALYZER_MODEL_H
+#define BDTRACE_ANALYZER_MODEL_H
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bdtrace/analyzer/events.h"
+#include "report.pb.h"
+
+namespace bdtrace::analyzer {
+
+class Model final : public EventVisitor {
+ public:
+  void OnMark(const MarkEvent &e) override;
+  void OnRegion(const RegionEvent &e) override;
+  void OnEventName(const EventNameEvent &e) override;
+  void OnSession(const SessionEvent &e) override;
+  void OnRejected(const RejectedEvent &e) override;
+  void OnRejectedTotal(const RejectedTotalEvent &e) override;
+  void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
+  void OnDiscardedEvents(uint64_t count, bool count_known) override;
+  void OnWarning(std::string message) override;
+
+  // Every event message seen so far.
+  uint64_t events() const { return totals_.events(); }
+
+  // Fills report (totals, threads, events, regions, sessions, discarded,
+  // rejected, warnings); leaves trace_paths/trace_dirs to the caller.
+  void Finish(report::Report &report) const;
+
+ private:
+  struct RegionAccum {
+    uint64_t count = 0, total_ns = 0, unmatched_ends = 0;
+    uint64_t min_ns = std::numeric_limits<uint64_t>::max(), max_ns = 0;
+    std::vector<int64_t> open;  // begin times, innermost last
+  };
+  struct ThreadState {
+    uint32_t pid = 0, tid = 0;
+    uint64_t marks = 0, text_marks = 0, region_begins = 0, region_ends = 0;
+    int64_t first_ns = std::numeric_limits<int64_t>::max();
+    int64_t last_ns = std::numeric_limits<int64_t>::min();
+    std::unordered_map<uint32_t, uint64_t> event_counts;  // by event id
+    std::unordered_map<uint32_t, RegionAccum> regions;    // by region id
+  };
+  struct Reason {
+    std::string name;
+    uint64_t count = 0;
+  };
+
+  ThreadState &Thread(uint32_t pid, uint32_t tid, int64_t ts_ns);
+  void Seen(int64_t ts_ns) {
+    if (ts_ns < begin_ns_) begin_ns_ = ts_ns;
+    if (ts_ns > end_ns_) end_ns_ = ts_ns;
+  }
+
+  report::Totals totals_;
+  int64_t begin_ns_ = std::numeric_limits<int64_t>::max();
+  int64_t end_ns_ = std::numeric_limits<int64_t>::min();
+  std::unordered_map<uint64_t, ThreadState> threads_;  // key: pid << 32 | tid
+  uint64_t last_key_ = 0;
+  ThreadState *last_thread_ = nullptr;
+  std::unordered_map<uint32_t, std::string> names_;
+  std::vector<report::SessionInfo> sessions_;
+  std::map<uint32_t, Reason> rejected_counted_, rejected_total_;
+  bool saw_rejected_total_ = false;
+  report::DiscardedEvents discarded_;
+  std::vector<std::string> warnings_;
+  uint64_t dropped_warnings_ = 0;
+};
+
+}  // namespace bdtrace::analyzer
+
+#endif  // BDTRACE_ANALYZER_MODEL_H

@@ -1,0 +1,40 @@
+// Reads bdtrace CTF traces (as written by LTTng) with libbabeltrace2.
+//
+// One source.ctf.fs component per trace directory, all into one
+// filter.utils.muxer (time order), consumed by a simple sink that hands
+// every event to an EventVisitor.
+#ifndef BDTRACE_ANALYZER_READER_H
+#define BDTRACE_ANALYZER_READER_H
+
+#include <babeltrace2/babeltrace.h>
+
+#include <string>
+#include <vector>
+
+#include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/status.h"
+
+namespace bdtrace::analyzer {
+
+// The CTF trace directories (those holding a file named `metadata`) under
+// each path, searched recursively; sorted, without duplicates. LTTng writes
+// them as DIR/ust/uid/<uid>/64-bit/ (per-UID buffers) or
+// DIR/ust/pid/<proc>/ (per-PID buffers). Errors if a path does not exist or
+// holds no trace.
+Expected<std::vector<std::string>> FindTraceDirs(const std::vector<std::string> &paths);
+
+struct ReaderOptions {
+  // babeltrace2 components' own logging (to stderr), a bt_logging_level.
+  // Errors reach the caller as Error causes whatever this says.
+  bt_logging_level bt_log_level = BT_LOGGING_LEVEL_NONE;
+};
+
+// Reads every event of trace_dirs (directories holding `metadata`) into
+// visitor, in time order. A corrupt or truncated trace is an error carrying
+// babeltrace2's causes; events already visited stay visited.
+Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
+                  const ReaderOptions &options = {});
+
+}  // namespace bdtrace::analyzer
+
+#endif  // BDTRACE_ANALYZER_READER_H

@@ -1,0 +1,21 @@
+// A pre-flight check of a CTF trace's packetized metadata file.
+//
+// babeltrace2 2.0.4 spins forever on a metadata file whose last packet is
+// cut short (seen with the CLI too), so the reader checks packet framing
+// itself before handing the directory to source.ctf.fs.
+#ifndef BDTRACE_ANALYZER_METADATA_CHECK_H
+#define BDTRACE_ANALYZER_METADATA_CHECK_H
+
+#include <string>
+
+#include "bdtrace/analyzer/status.h"
+
+namespace bdtrace::analyzer {
+
+// OK for plain-text metadata and for packetized metadata whose packets all
+// fit in the file; an error naming the problem otherwise.
+Status CheckMetadataFraming(const std::string &trace_dir);
+
+}  // namespace bdtrace::analyzer
+
+#endif  // BDTRACE_ANALYZER_METADATA_CHECK_H

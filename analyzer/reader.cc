@@ -1,0 +1,191 @@
+// The babeltrace2 graph: sources -> muxer -> simple sink -> EventDecoder.
+#include <babeltrace2/babeltrace.h>
+
+#include <exception>
+#include <string>
+
+#include "bdtrace/analyzer/bt_ref.h"
+#include "bdtrace/analyzer/reader.h"
+#include "bt_error.h"
+#include "event_decoder.h"
+#include "metadata_check.h"
+
+namespace bdtrace::analyzer {
+
+namespace {
+
+constexpr const char *kModule = "bdtrace-analyzer";
+
+struct SinkContext {
+  EventDecoder *decoder;
+};
+
+// C boundary: never lets an exception out; every message reference is put.
+bt_graph_simple_sink_component_consume_func_status Consume(bt_message_iterator *iterator,
+                                                           void *user_data) noexcept {
+  auto *ctx = static_cast<SinkContext *>(user_data);
+  bt_message_array_const msgs = nullptr;
+  uint64_t count = 0;
+  switch (bt_message_iterator_next(iterator, &msgs, &count)) {
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
+      break;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
+      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_AGAIN;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
+      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_MEMORY_ERROR;
+    default:
+      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
+  }
+  const char *failure = nullptr;
+  std::string what;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (failure == nullptr) {
+      try {
+        ctx->decoder->OnMessage(msgs[i]);
+      } catch (const std::exception &e) {
+        what = e.what();
+        failure = what.c_str();
+      } catch (...) {
+        failure = "unknown exception";
+      }
+    }
+    bt_message_put_ref(msgs[i]);
+  }
+  if (failure != nullptr) {
+    bt_current_thread_error_append_cause_from_unknown(kModule, __FILE__, __LINE__,
+                                                      "analyzing an event failed: %s", failure);
+    return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
+  }
+  return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
+}
+
+Expected<PluginRef> FindPlugin(const char *name) {
+  PluginRef plugin;
+  // Search every standard place; do not fail because some other plugin
+  // (e.g. a Python one) cannot load.
+  const bt_plugin_find_status st =
+      bt_plugin_find(name, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_FALSE, plugin.out());
+  if (st == BT_PLUGIN_FIND_STATUS_NOT_FOUND) {
+    return Error{std::string("babeltrace2 plugin '") + name +
+                     "' not found — is babeltrace2 (the plugins package) installed?",
+                 {}};
+  }
+  if (st != BT_PLUGIN_FIND_STATUS_OK) {
+    return TakeBtError(std::string("cannot load babeltrace2 plugin '") + name + "'");
+  }
+  return plugin;
+}
+
+Expected<ValueRef> SourceParams(const std::string &dir) {
+  ValueRef params(bt_value_map_create());
+  ValueRef inputs(bt_value_array_create());
+  if (!params || !inputs ||
+      bt_value_array_append_string_element(inputs.get(), dir.c_str()) !=
+          BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK ||
+      bt_value_map_insert_entry(params.get(), "inputs", inputs.get()) !=
+          BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) {
+    return TakeBtError("out of memory building source.ctf.fs parameters");
+  }
+  return params;
+}
+
+// The muxer always keeps one unconnected input port (it adds one per
+// connection): find it.
+const bt_port_input *FreeInputPort(const bt_component_filter *muxer) {
+  const uint64_t n = bt_component_filter_get_input_port_count(muxer);
+  for (uint64_t i = 0; i < n; ++i) {
+    const bt_port_input *port = bt_component_filter_borrow_input_port_by_index_const(muxer, i);
+    if (!bt_port_is_connected(bt_port_input_as_port_const(port))) return port;
+  }
+  return nullptr;
+}
+
+std::string JoinDirs(const std::vector<std::string> &dirs) {
+  std::string out;
+  for (const std::string &d : dirs) {
+    if (!out.empty()) out += ", ";
+    out += d;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
+                  const ReaderOptions &options) {
+  bt_current_thread_clear_error();
+  const bt_logging_level level = options.bt_log_level;
+
+  Expected<PluginRef> ctf = FindPlugin("ctf");
+  if (!ctf) return ctf.take_error();
+  Expected<PluginRef> utils = FindPlugin("utils");
+  if (!utils) return utils.take_error();
+  const bt_component_class_source *fs_class =
+      bt_plugin_borrow_source_component_class_by_name_const(ctf->get(), "fs");
+  const bt_component_class_filter *muxer_class =
+      bt_plugin_borrow_filter_component_class_by_name_const(utils->get(), "muxer");
+  if (fs_class == nullptr || muxer_class == nullptr) {
+    return Error{"babeltrace2 lacks source.ctf.fs or filter.utils.muxer", {}};
+  }
+
+  // Outlives the graph, whose destruction may still call into the sink.
+  EventDecoder decoder(visitor);
+  SinkContext ctx{&decoder};
+  GraphRef graph(bt_graph_create(0));
+  if (!graph) return TakeBtError("cannot create a babeltrace2 graph");
+
+  const bt_component_filter *muxer = nullptr;
+  if (bt_graph_add_filter_component(graph.get(), muxer_class, "muxer", nullptr, level, &muxer) !=
+      BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+    return TakeBtError("cannot add filter.utils.muxer");
+  }
+  const bt_component_sink *sink = nullptr;
+  if (bt_graph_add_simple_sink_component(graph.get(), "bdtrace-sink", nullptr, Consume, nullptr,
+                                         &ctx, &sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+    return TakeBtError("cannot add the analyzer's sink");
+  }
+
+  for (size_t i = 0; i < trace_dirs.size(); ++i) {
+    const std::string &dir = trace_dirs[i];
+    if (Status framing = CheckMetadataFraming(dir); !framing) return framing;
+    Expected<ValueRef> params = SourceParams(dir);
+    if (!params) return params.take_error();
+    const bt_component_source *source = nullptr;
+    const std::string name = "source-" + std::to_string(i);
+    if (bt_graph_add_source_component(graph.get(), fs_class, name.c_str(), params->get(), level,
+                                      &source) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+      return TakeBtError("cannot open the CTF trace in " + dir +
+                         " (corrupt metadata or stream files?)");
+    }
+    const uint64_t ports = bt_component_source_get_output_port_count(source);
+    for (uint64_t p = 0; p < ports; ++p) {
+      const bt_port_input *in = FreeInputPort(muxer);
+      if (in == nullptr ||
+          bt_graph_connect_ports(graph.get(),
+                                 bt_component_source_borrow_output_port_by_index_const(source, p),
+                                 in, nullptr) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+        return TakeBtError("cannot connect the streams of " + dir + " to the muxer");
+      }
+    }
+  }
+  if (bt_graph_connect_ports(graph.get(),
+                             bt_component_filter_borrow_output_port_by_name_const(muxer, "out"),
+                             bt_component_sink_borrow_input_port_by_name_const(sink, "in"),
+                             nullptr) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+    return TakeBtError("cannot connect the muxer to the analyzer's sink");
+  }
+
+  bt_graph_run_status st;
+  do {
+    st = bt_graph_run(graph.get());
+  } while (st == BT_GRAPH_RUN_STATUS_AGAIN);
+  if (st != BT_GRAPH_RUN_STATUS_OK) {
+    return TakeBtError("cannot read the trace in " + JoinDirs(trace_dirs) +
+                       " (truncated or corrupt?)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace bdtrace::analyzer

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Captures tests/analyzer/data/small-trace with a real lttng-sessiond.
+# Run by hand (as a user allowed to trace), never from the tests:
+#   tests/analyzer/capture-golden.sh BUILD_DIR
+# then regenerate the expected outputs deliberately:
+#   BD_UPDATE_GOLDEN=1 BUILD_DIR/bin/analyzer_test
+set -eu
+build=${1:?usage: capture-golden.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+gen="$build/bin/trace-gen"
+[ -x "$gen" ] || { echo "capture-golden.sh: build trace-gen first" >&2; exit 2; }
+pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize
+session="bd-golden-$$"
+out=$(mktemp -d)
+trap 'lttng destroy "$session" >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
+lttng create "$session" --output="$out/trace" >/dev/null
+# Small sub-buffers keep the stream files a few KB; per-UID buffers give one
+# trace directory. The filter keeps other processes' bdtrace events out.
+lttng enable-channel -u -s "$session" --buffers-uid --subbuf-size=4096 --num-subbuf=2 ch >/dev/null
+lttng enable-event -u -s "$session" -c ch 'bdtrace:*' --filter '$ctx.procname == "trace-gen"' >/dev/null
+lttng start "$session" >/dev/null
+"$gen"
+lttng stop "$session" >/dev/null
+lttng destroy "$session" >/dev/null
+rm -rf "$here/data/small-trace"
+mkdir -p "$here/data/small-trace"
+cp -r "$out/trace/." "$here/data/small-trace/"
+# LTTng also writes an index directory; the analyzer does not need it.
+find "$here/data/small-trace" -type d -name index -prune -exec rm -rf {} +
+echo "captured into $here/data/small-trace:"
+find "$here/data/small-trace" -type f | sort
