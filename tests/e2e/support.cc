@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -92,7 +93,8 @@ uint64_t TraceEvent::u(const std::string &field) const {
 
 namespace {
 
-// Parses "{ a = 1, b = "x" }" groups; returns the last group's fields.
+// Parses "{ a = 1, b = "x" }" groups (packet context, event context,
+// payload) into one map; a later group's field wins over an earlier one's.
 std::map<std::string, std::string> parse_payload(const std::string &s, size_t pos) {
   std::map<std::string, std::string> last;
   while (true) {
@@ -120,7 +122,7 @@ std::map<std::string, std::string> parse_payload(const std::string &s, size_t po
       }
       group[key] = value;
     }
-    last = std::move(group);
+    for (auto &kv : group) last[kv.first] = std::move(kv.second);
   }
 }
 
@@ -141,6 +143,22 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir) {
     events.push_back(std::move(ev));
   }
   return events;
+}
+
+std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
+                                        const std::string &program) {
+  std::set<std::string> pids;
+  for (const auto &ev : events)
+    if (ev.name == "session" && ev.fields.count("program") &&
+        ev.fields.at("program").find(program) != std::string::npos)
+      pids.insert(ev.fields.at("host_pid"));
+  EXPECT_EQ(pids.size(), 1u) << "expected one QEMU process running " << program;
+  std::vector<TraceEvent> mine;
+  for (const auto &ev : events) {
+    auto it = ev.fields.find("vpid");
+    if (it != ev.fields.end() && pids.count(it->second)) mine.push_back(ev);
+  }
+  return mine;
 }
 
 std::vector<std::string> lines(const std::string &text) {

@@ -33,7 +33,7 @@ class TempDir {
 };
 
 // One event as babeltrace2's text sink prints it: its name (without the
-// "bdtrace:" provider) and its payload fields (strings unquoted).
+// "bdtrace:" provider) and its fields (contexts and payload; strings unquoted).
 struct TraceEvent {
   std::string name;
   std::map<std::string, std::string> fields;
@@ -44,6 +44,13 @@ struct TraceEvent {
 // the tests check bd-analyze against it). Only bdtrace:* events are kept.
 // Fails the calling test (and returns what it read) when babeltrace2 fails.
 std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir);
+
+// The events of the one QEMU process whose bdtrace:session names a program
+// containing `program` (by the vpid context bd-run records). LTTng sessions
+// record every process of the machine that emits bdtrace:* events: another
+// bdtrace run at the same time must not change what a test counts.
+std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
+                                        const std::string &program);
 
 // Lines of text.
 std::vector<std::string> lines(const std::string &text);

@@ -9,6 +9,9 @@
 #include <set>
 #include <string>
 
+#include <google/protobuf/util/json_util.h>
+
+#include "report.pb.h"
 #include "support.h"
 
 using bdtest::read_trace_with_babeltrace2;
@@ -47,7 +50,8 @@ class FourThreads : public ::testing::Test {
     trace_ = dir_->path() + "/trace";
     result_ = new RunResult(run({BD_RUN, "--trace", trace_, "--", GUEST_THREADS, "--threads",
                                  std::to_string(kThreads), "--marks", std::to_string(kMarks)}));
-    events_ = new std::vector<TraceEvent>(read_trace_with_babeltrace2(trace_));
+    events_ = new std::vector<TraceEvent>(
+        bdtest::events_of_guest(read_trace_with_babeltrace2(trace_), "guest-threads"));
   }
   static void TearDownTestSuite() {
     delete events_;
@@ -148,6 +152,65 @@ TEST_F(FourThreads, SessionAndNamesAreRecordedAndNothingRejected) {
   EXPECT_EQ(rejected, 0);
 }
 
+// bd-analyze's JSON report (the protobuf schema in proto/) agrees exactly.
+bdtrace::report::Report analyze_json(const std::string &trace) {
+  RunResult r = run({BD_ANALYZE, trace, "--format", "json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  bdtrace::report::Report report;
+  const auto st = google::protobuf::util::JsonStringToMessage(r.out, &report);
+  EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << r.out.substr(0, 500);
+  return report;
+}
+
+TEST_F(FourThreads, BdAnalyzeJsonReportsExactCountsPerThread) {
+  ASSERT_EQ(result_->status, 0) << result_->err;
+  const auto tids = thread_tids(result_->out);
+  ASSERT_EQ(tids.size(), static_cast<size_t>(kThreads));
+  const auto report = analyze_json(trace_);
+
+  EXPECT_EQ(report.sessions_size(), 1);
+  EXPECT_EQ(report.totals().marks(), kThreads * (kMarks + 1u));
+  EXPECT_EQ(report.totals().text_marks(), kThreads * 3u);
+  EXPECT_EQ(report.totals().region_begins(), static_cast<uint64_t>(kThreads));
+  EXPECT_EQ(report.totals().region_ends(), static_cast<uint64_t>(kThreads));
+  EXPECT_EQ(report.discarded_events().count(), 0u);
+  EXPECT_EQ(report.rejected().total(), 0u);
+
+  std::map<uint64_t, const bdtrace::report::ThreadStats *> by_tid;
+  for (const auto &t : report.threads()) by_tid[t.tid()] = &t;
+  for (auto [k, tid] : tids) {
+    SCOPED_TRACE("thread " + std::to_string(k));
+    ASSERT_TRUE(by_tid.count(tid));
+    EXPECT_EQ(by_tid[tid]->marks(), kMarks + 1u);  // event 1 x kMarks, event 3 once
+    EXPECT_EQ(by_tid[tid]->text_marks(), 3u);
+    EXPECT_EQ(by_tid[tid]->region_begins(), 1u);
+    EXPECT_EQ(by_tid[tid]->region_ends(), 1u);
+  }
+
+  bool saw_tick = false;
+  for (const auto &e : report.events()) {
+    if (e.event_id() != 1) continue;
+    saw_tick = true;
+    EXPECT_EQ(e.name(), "tick");
+    EXPECT_EQ(e.count(), static_cast<uint64_t>(kThreads * kMarks));
+    ASSERT_EQ(e.per_thread_size(), kThreads);
+    for (const auto &pt : e.per_thread()) EXPECT_EQ(pt.count(), static_cast<uint64_t>(kMarks));
+  }
+  EXPECT_TRUE(saw_tick);
+
+  int regions = 0;
+  for (const auto &r : report.regions()) {
+    ++regions;
+    ASSERT_TRUE(r.region_id() >= 100 && r.region_id() < 100 + kThreads) << r.region_id();
+    EXPECT_EQ(r.tid(), tids.at(static_cast<int>(r.region_id() - 100)));
+    EXPECT_EQ(r.name(), "phase" + std::to_string(r.region_id() - 100));
+    EXPECT_EQ(r.count(), 1u);
+    EXPECT_GT(r.total_ns(), 0u);
+    EXPECT_EQ(r.unmatched_begins() + r.unmatched_ends(), 0u);
+  }
+  EXPECT_EQ(regions, kThreads);
+}
+
 // A guest that marks a few times and exits at once still loses nothing.
 TEST(ShortLivedGuest, EveryMarkIsRecorded) {
   TempDir dir("e2e-short");
@@ -155,7 +218,7 @@ TEST(ShortLivedGuest, EveryMarkIsRecorded) {
   RunResult r = run({BD_RUN, "--trace", trace, "--", GUEST_THREADS, "--threads", "1", "--marks", "10"});
   ASSERT_EQ(r.status, 0) << r.err;
   int marks = 0;
-  for (const auto &ev : read_trace_with_babeltrace2(trace))
+  for (const auto &ev : bdtest::events_of_guest(read_trace_with_babeltrace2(trace), "guest-threads"))
     if (ev.name == "mark" && ev.u("event") == 1) ++marks;
   EXPECT_EQ(marks, 10);
 }
@@ -191,7 +254,7 @@ TEST(HostileGuest, QemuSurvivesAndCountsEveryRejection) {
 
   uint64_t total = 0;
   int rejected_events = 0, marks = 0;
-  for (const auto &ev : read_trace_with_babeltrace2(trace)) {
+  for (const auto &ev : bdtest::events_of_guest(read_trace_with_babeltrace2(trace), "guest-hostile")) {
     if (ev.name == "rejected_total") total += ev.u("count");
     if (ev.name == "rejected") ++rejected_events;
     if (ev.name == "mark" || ev.name == "region_begin" || ev.name == "region_end") ++marks;
@@ -200,6 +263,10 @@ TEST(HostileGuest, QemuSurvivesAndCountsEveryRejection) {
   EXPECT_GT(rejected_events, 0);
   EXPECT_LE(rejected_events, expected) << "rejected events are rate-limited";
   EXPECT_EQ(marks, 0) << "a malformed record became an event";
+
+  const auto report = analyze_json(trace);
+  EXPECT_EQ(report.rejected().total(), static_cast<uint64_t>(expected));
+  EXPECT_EQ(report.rejected().source(), bdtrace::report::Rejected::REJECTED_TOTAL);
 }
 
 }  // namespace
