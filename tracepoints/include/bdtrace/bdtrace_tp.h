@@ -114,6 +114,26 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, rejected_total,
     )
 )
 
+/* A guest context switch (system mode), marked by the bd_sched kernel
+ * module from the guest kernel's sched_switch tracepoint. Accepted only from
+ * guest kernel mode. prev_state: the kernel's task state bits of prev. */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, sched_switch,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, prev_pid, uint32_t, prev_tid,
+                      const char *, prev_comm, uint64_t, prev_state,
+                      uint32_t, next_pid, uint32_t, next_tid,
+                      const char *, next_comm),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, prev_pid, prev_pid)
+        lttng_ust_field_integer(uint32_t, prev_tid, prev_tid)
+        lttng_ust_field_string(prev_comm, prev_comm)
+        lttng_ust_field_integer(uint64_t, prev_state, prev_state)
+        lttng_ust_field_integer(uint32_t, next_pid, next_pid)
+        lttng_ust_field_integer(uint32_t, next_tid, next_tid)
+        lttng_ust_field_string(next_comm, next_comm)
+    )
+)
+
 #endif /* BDTRACE_TP_H */
 
 #include <lttng/tracepoint-event.h>

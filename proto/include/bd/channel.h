@@ -1,0 +1,109 @@
+/*
+ * bdtrace full-system channel, ABI version 1: the layout of the ivshmem-plain
+ * device's BAR2 (a host file mapped shared by QEMU, the plugin and bd-run).
+ *
+ * Shared verbatim by the plugin's device backend, libbdguest (system mode)
+ * and the bd_sched kernel module. Records in it are struct bd_record
+ * (<bd/abi.h>) and the trap is the same instruction as in user mode.
+ *
+ * LAYOUT (offsets from the start of BAR2; BD_CHANNEL_SIZE bytes in all)
+ *   0x0000  struct bd_channel_header (one page). Written by the host; the
+ *           guest only writes handshake_nonce. The plugin keeps its own copy
+ *           of the layout and never trusts header bytes the guest can change.
+ *   0x2000  kernel slots: BD_CHANNEL_KERNEL_SLOTS records, one per guest CPU
+ *           (slot = smp_processor_id()), written by bd_sched only, with
+ *           preemption disabled.
+ *   0x4000  claim table: BD_CHANNEL_USER_SLOTS struct bd_slot_claim, one per
+ *           user slot. A guest thread owns user slot i while claims[i].tid is
+ *           its tid: it claims a free entry (tid == 0) with an atomic
+ *           compare-and-swap, releases it at thread exit, and a claimer that
+ *           finds none free reclaims entries whose thread no longer exists.
+ *   0x8000  user slots: BD_CHANNEL_USER_SLOTS records, one per claim entry.
+ *
+ * HANDSHAKE (the plugin learns where the guest put BAR2)
+ *   The plugin sees guest-physical addresses only. A guest that opens the
+ *   channel writes a fresh non-zero nonce into handshake_nonce, then traps
+ *   with %rdi = the address of BAR2 offset 0. The plugin accepts a trap as a
+ *   handshake when the physical address is aligned to BD_CHANNEL_SIZE (BARs
+ *   are naturally aligned) and the nonce is non-zero; it then takes that
+ *   address as BAR2's base, copies the nonce into handshake_ack and clears
+ *   handshake_nonce. The guest is present when handshake_ack equals its
+ *   nonce. If the guest moves the BAR, the next handshake re-learns it.
+ *
+ * TRAPS ON RECORDS
+ *   offset = physical address - base. The plugin accepts a record only at a
+ *   BD_RECORD_SIZE-aligned offset inside the kernel-slot or user-slot area,
+ *   reads and writes it only through its own mapping of the backing file,
+ *   and writes bd_record.reply there. Kind BD_KIND_SCHED_SWITCH is accepted
+ *   only when the trapping instruction runs in guest kernel mode (its
+ *   virtual address is in the upper half); one from user space is rejected
+ *   and counted.
+ *
+ * SCHED_SWITCH RECORD (kind 7, written by bd_sched)
+ *   event = 0, args[0] = prev tid, args[1] = next tid, args[2] = prev state,
+ *   args[3] = prev tgid | (next tgid << 32); text[0..15] = prev comm and
+ *   text[16..31] = next comm, each NUL-terminated within its 16 bytes;
+ *   text_len = 0; pid/tid = the guest's current task (prev).
+ */
+#ifndef BD_CHANNEL_H
+#define BD_CHANNEL_H
+
+#include <bd/abi.h>
+
+/* "bdch" read as a big-endian word. */
+#define BD_CHANNEL_MAGIC 0x62646368u
+#define BD_CHANNEL_VERSION 1u
+
+/* BAR2 size. A power of two (ivshmem requires it); records use 160 KiB. */
+#define BD_CHANNEL_SIZE (1024u * 1024u)
+
+#define BD_CHANNEL_KERNEL_OFFSET 0x2000u
+#define BD_CHANNEL_KERNEL_SLOTS 64u /* guest CPUs supported */
+#define BD_CHANNEL_CLAIMS_OFFSET 0x4000u
+#define BD_CHANNEL_USER_OFFSET 0x8000u
+#define BD_CHANNEL_USER_SLOTS 1024u /* guest threads marking at once */
+
+/* PCI identity of ivshmem (Red Hat, Inc.: ivshmem). */
+#define BD_IVSHMEM_VENDOR 0x1af4u
+#define BD_IVSHMEM_DEVICE 0x1110u
+
+/* Length of each comm in a SCHED_SWITCH record's text. */
+#define BD_COMM_LEN 16u
+
+struct bd_channel_header {
+    bd_u32 magic;           /* BD_CHANNEL_MAGIC once the host is ready       */
+    bd_u16 version;         /* BD_CHANNEL_VERSION                            */
+    bd_u16 record_size;     /* BD_RECORD_SIZE                                */
+    bd_u32 channel_size;    /* BD_CHANNEL_SIZE                               */
+    bd_u32 nr_vcpus;        /* vCPUs of the VM (kernel slots in use)         */
+    bd_u32 kernel_offset;   /* BD_CHANNEL_KERNEL_OFFSET                      */
+    bd_u32 kernel_slots;    /* BD_CHANNEL_KERNEL_SLOTS                       */
+    bd_u32 claims_offset;   /* BD_CHANNEL_CLAIMS_OFFSET                      */
+    bd_u32 user_offset;     /* BD_CHANNEL_USER_OFFSET                        */
+    bd_u32 user_slots;      /* BD_CHANNEL_USER_SLOTS                         */
+    bd_u32 pad0;
+    bd_u64 generation;      /* bumped when the filter config changes         */
+    bd_u64 handshake_nonce; /* guest writes; the plugin clears               */
+    bd_u64 handshake_ack;   /* plugin writes the nonce it accepted           */
+    bd_u64 reserved0[4];
+    /* Per-vCPU enable bitmaps, reserved for the filter issue (all ones =
+     * everything enabled): 64 vCPUs x 4 words (event-id buckets/kinds). */
+    bd_u64 enable[BD_CHANNEL_KERNEL_SLOTS][4];
+};
+
+struct bd_slot_claim {
+    bd_u32 tid; /* owning guest thread, 0 = free */
+    bd_u32 pid; /* its process                   */
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct bd_channel_header) <= 0x1000, "header fits its page");
+static_assert(BD_CHANNEL_KERNEL_OFFSET + BD_CHANNEL_KERNEL_SLOTS * BD_RECORD_SIZE <=
+                  BD_CHANNEL_CLAIMS_OFFSET, "kernel slots fit");
+static_assert(BD_CHANNEL_CLAIMS_OFFSET + BD_CHANNEL_USER_SLOTS * sizeof(struct bd_slot_claim) <=
+                  BD_CHANNEL_USER_OFFSET, "claims fit");
+static_assert(BD_CHANNEL_USER_OFFSET + BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE <=
+                  BD_CHANNEL_SIZE, "user slots fit");
+#endif
+
+#endif /* BD_CHANNEL_H */
