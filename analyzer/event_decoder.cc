@@ -24,6 +24,9 @@ const Layout kSessionLayout{"bdtrace:session",
                             {"mode", "arch", "program", "abi_version", "host_pid", "vm"}};
 const Layout kRejectedLayout{"bdtrace:rejected", {"vcpu", "tid", "reason", "reason_name", "addr"}};
 const Layout kRejectedTotalLayout{"bdtrace:rejected_total", {"reason", "reason_name", "count"}};
+const Layout kSchedSwitchLayout{"bdtrace:sched_switch",
+                                {"vcpu", "prev_pid", "prev_tid", "prev_comm", "prev_state",
+                                 "next_pid", "next_tid", "next_comm"}};
 
 inline const bt_field *Member(const bt_field *payload, uint64_t index) {
   return bt_field_structure_borrow_member_field_by_index_const(payload, index);
@@ -37,12 +40,14 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
   info.name = name != nullptr ? name : "";
   const bt_stream_class *stream_class = bt_event_class_borrow_stream_class_const(cls);
   info.has_clock = bt_stream_class_borrow_default_clock_class_const(stream_class) != nullptr;
+  const bt_trace_class *trace_class = bt_stream_class_borrow_trace_class_const(stream_class);
+  info.trace = traces_.emplace(trace_class, static_cast<uint32_t>(traces_.size())).first->second;
 
   static const std::pair<const Layout *, Type> kLayouts[] = {
       {&kMarkLayout, Type::kMark},           {&kRegionBeginLayout, Type::kRegionBegin},
       {&kRegionEndLayout, Type::kRegionEnd}, {&kEventNameLayout, Type::kEventName},
       {&kSessionLayout, Type::kSession},     {&kRejectedLayout, Type::kRejected},
-      {&kRejectedTotalLayout, Type::kRejectedTotal}};
+      {&kRejectedTotalLayout, Type::kRejectedTotal}, {&kSchedSwitchLayout, Type::kSchedSwitch}};
   const Layout *layout = nullptr;
   for (const auto &[candidate, type] : kLayouts) {
     if (info.name == candidate->event_name) {
@@ -175,7 +180,7 @@ void EventDecoder::OnEvent(const bt_message *msg) {
       break;
     }
     case Type::kSession: {
-      SessionEvent e{ts, str(0), str(1), str(2), u32(3), u32(4), str(5)};
+      SessionEvent e{ts, str(0), str(1), str(2), u32(3), u32(4), str(5), info.trace};
       visitor_.OnSession(e);
       break;
     }
@@ -187,6 +192,12 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     case Type::kRejectedTotal: {
       RejectedTotalEvent e{ts, u32(0), str(1), u64(2)};
       visitor_.OnRejectedTotal(e);
+      break;
+    }
+    case Type::kSchedSwitch: {
+      SchedSwitchEvent e{ts,     u32(0), u32(1), u32(2), str(3), u64(4),
+                         u32(5), u32(6), str(7), info.trace};
+      visitor_.OnSchedSwitch(e);
       break;
     }
     case Type::kOther:

@@ -26,7 +26,7 @@ class EventDecoder {
 
  private:
   enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
-                    kRejected, kRejectedTotal, kOther };
+                    kRejected, kRejectedTotal, kSchedSwitch, kOther };
   enum class FieldKind { kMissing, kUnsigned, kSigned, kString };
   struct Slot {
     uint64_t index = 0;
@@ -36,6 +36,7 @@ class EventDecoder {
   struct ClassInfo {
     Type type = Type::kOther;
     bool has_clock = false;
+    uint32_t trace = 0;  // numbers the trace class: one per trace read
     std::string name;
     std::array<Slot, kMaxFields> slots;
   };
@@ -47,6 +48,9 @@ class EventDecoder {
 
   EventVisitor &visitor_;
   std::unordered_map<const bt_event_class *, ClassInfo> classes_;
+  // Each source.ctf.fs component (one per trace directory) makes its own
+  // trace class, so event classes say which trace an event is from.
+  std::unordered_map<const bt_trace_class *, uint32_t> traces_;
   // Consecutive events are often of the same class: skip the hash lookup.
   const bt_event_class *last_class_ = nullptr;
   const ClassInfo *last_info_ = nullptr;

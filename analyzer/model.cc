@@ -95,6 +95,11 @@ void Model::OnSession(const SessionEvent &e) {
   s.set_vm(std::string(e.vm));
   s.set_timestamp_ns(e.ts_ns);
   sessions_.push_back(std::move(s));
+  if (e.mode == "system") {
+    // Names the VM whose sched_switch events share this trace.
+    VmState &vm = Vm(e.trace);
+    if (++vm.system_sessions == 1) vm.name.assign(e.vm);
+  }
 }
 
 void Model::OnRejected(const RejectedEvent &e) {
@@ -157,6 +162,8 @@ void Model::Finish(report::Report &report) const {
   std::sort(threads.begin(), threads.end(), [](const ThreadState *a, const ThreadState *b) {
     return std::tie(a->pid, a->tid) < std::tie(b->pid, b->tid);
   });
+  // System mode: name threads after what sched_switch called them.
+  const std::unordered_map<uint64_t, std::string> comms = ThreadComms();
 
   // Events: per id, the per-thread counts in thread order.
   std::map<uint32_t, report::EventStats> events;
@@ -174,6 +181,7 @@ void Model::Finish(report::Report &report) const {
     ts->set_events(t->marks + t->text_marks + t->region_begins + t->region_ends);
     ts->set_first_timestamp_ns(t->first_ns);
     ts->set_last_timestamp_ns(t->last_ns);
+    if (auto it = comms.find(Key(t->pid, t->tid)); it != comms.end()) ts->set_comm(it->second);
 
     std::vector<std::pair<uint32_t, uint64_t>> counts(t->event_counts.begin(), t->event_counts.end());
     std::sort(counts.begin(), counts.end());
@@ -246,6 +254,7 @@ void Model::Finish(report::Report &report) const {
   if (unmatched_ends > 0) {
     report.add_warnings(std::to_string(unmatched_ends) + " region ends had no open begin");
   }
+  FinishCpu(report);
 }
 
 }  // namespace bdtrace::analyzer

@@ -1,7 +1,12 @@
 // The text report. Times are printed relative to the trace's first event.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bdtrace/analyzer/report_format.h"
 #include "text_table.h"
@@ -14,6 +19,9 @@ using Align = TextTable::Align;
 
 // Per-thread counts shown in the events table before eliding the rest.
 constexpr int kMaxThreadsPerEvent = 8;
+// Processes named per vCPU, and rows of the process table, before eliding.
+constexpr size_t kTopProcessesPerVcpu = 3;
+constexpr int kMaxProcessRows = 30;
 
 std::string Num(uint64_t v) { return std::to_string(v); }
 
@@ -29,6 +37,24 @@ std::string Offset(int64_t ts_ns, int64_t begin_ns) {
 }
 
 std::string NameOrDash(const std::string &name) { return name.empty() ? "-" : name; }
+
+// A share in 0..1 as "40.1%".
+std::string Percent(double share) { return Printf("%.1f%%", share * 100.0); }
+
+std::string Ms(uint64_t ns) { return Printf("%.3f", static_cast<double>(ns) / 1e6); }
+
+// "guest-pingpong[123]"
+std::string ProcessName(const std::string &comm, uint32_t pid) {
+  return NameOrDash(comm) + "[" + std::to_string(pid) + "]";
+}
+
+// A vm column only helps when the report covers several VMs.
+template <typename Rows>
+bool SeveralVms(const Rows &rows) {
+  std::set<std::string> vms;
+  for (const auto &row : rows) vms.insert(row.vm());
+  return vms.size() > 1;
+}
 
 void Summary(const report::Report &r, std::string &out) {
   out += "bd-analyze report\n";
@@ -47,7 +73,9 @@ void Summary(const report::Report &r, std::string &out) {
          Num(t.text_marks()) + " text marks, " + Num(t.region_begins()) + " region begins, " +
          Num(t.region_ends()) + " region ends, " + Num(t.event_names()) + " event names, " +
          Num(t.rejected()) + " rejected, " + Num(t.rejected_totals()) + " rejected totals, " +
-         Num(t.sessions()) + " sessions, " + Num(t.other()) + " other\n";
+         Num(t.sessions()) + " sessions, " +
+         (t.sched_switches() > 0 ? Num(t.sched_switches()) + " sched switches, " : "") +
+         Num(t.other()) + " other\n";
   const report::DiscardedEvents &d = r.discarded_events();
   out += "discarded:  " + Num(d.count()) + " events lost by the tracer";
   if (d.messages_without_count() > 0) out += " (at least: some losses had no count)";
@@ -76,20 +104,25 @@ void Threads(const report::Report &r, std::string &out) {
     out += "  none\n";
     return;
   }
-  TextTable table({{"pid", Align::kRight},
-                   {"tid", Align::kRight},
-                   {"events", Align::kRight},
-                   {"marks", Align::kRight},
-                   {"text", Align::kRight},
-                   {"begins", Align::kRight},
-                   {"ends", Align::kRight},
-                   {"first", Align::kRight},
-                   {"last", Align::kRight}});
+  // Names are known only from sched_switch (system mode).
+  const bool comms = std::any_of(r.threads().begin(), r.threads().end(),
+                                 [](const report::ThreadStats &t) { return !t.comm().empty(); });
+  std::vector<TextTable::Column> columns = {{"pid", Align::kRight}, {"tid", Align::kRight}};
+  if (comms) columns.push_back({"comm", Align::kLeft});
+  for (const char *c : {"events", "marks", "text", "begins", "ends", "first", "last"}) {
+    columns.push_back({c, Align::kRight});
+  }
+  TextTable table(std::move(columns));
   for (const report::ThreadStats &t : r.threads()) {
-    table.AddRow({Num(t.pid()), Num(t.tid()), Num(t.events()), Num(t.marks()),
-                  Num(t.text_marks()), Num(t.region_begins()), Num(t.region_ends()),
-                  Offset(t.first_timestamp_ns(), r.trace_begin_ns()),
-                  Offset(t.last_timestamp_ns(), r.trace_begin_ns())});
+    std::vector<std::string> row = {Num(t.pid()), Num(t.tid())};
+    if (comms) row.push_back(NameOrDash(t.comm()));
+    for (std::string cell :
+         {Num(t.events()), Num(t.marks()), Num(t.text_marks()), Num(t.region_begins()),
+          Num(t.region_ends()), Offset(t.first_timestamp_ns(), r.trace_begin_ns()),
+          Offset(t.last_timestamp_ns(), r.trace_begin_ns())}) {
+      row.push_back(std::move(cell));
+    }
+    table.AddRow(std::move(row));
   }
   out += table.Render();
 }
@@ -148,6 +181,98 @@ void Regions(const report::Report &r, std::string &out) {
   out += table.Render();
 }
 
+// Per vCPU: switches, busy share and the processes that took most of it.
+void Vcpus(const report::Report &r, std::string &out) {
+  if (r.vcpus_size() == 0) return;
+  out += "\nvCPUs: which guest process ran where (from sched_switch; shares of the time "
+         "observed on each vCPU, from its first switch to the end)\n";
+  const bool vm_column = SeveralVms(r.vcpus());
+  std::vector<TextTable::Column> columns;
+  if (vm_column) columns.push_back({"vm", Align::kLeft});
+  for (const char *c : {"vcpu", "switches", "observed", "busy"}) {
+    columns.push_back({c, Align::kRight});
+  }
+  columns.push_back({"top processes (share)", Align::kLeft});
+  TextTable table(std::move(columns));
+  for (const report::VcpuStats &v : r.vcpus()) {
+    // Threads of one process (same pid and comm) add up.
+    std::map<std::pair<uint32_t, std::string>, uint64_t> by_process;
+    for (const report::VcpuThread &t : v.threads()) by_process[{t.pid(), t.comm()}] += t.ns();
+    std::vector<std::pair<uint64_t, std::pair<uint32_t, std::string>>> top;
+    for (auto &[key, ns] : by_process) top.emplace_back(ns, key);
+    std::stable_sort(top.begin(), top.end(),
+                     [](const auto &a, const auto &b) { return a.first > b.first; });
+    std::string procs;
+    for (size_t i = 0; i < top.size(); ++i) {
+      if (i == kTopProcessesPerVcpu) {
+        procs += "  +" + Num(top.size() - i) + " more";
+        break;
+      }
+      if (i > 0) procs += "  ";
+      const double share =
+          v.observed_ns() > 0 ? static_cast<double>(top[i].first) / v.observed_ns() : 0.0;
+      procs += ProcessName(top[i].second.second, top[i].second.first) + " " + Percent(share);
+    }
+    std::vector<std::string> row;
+    if (vm_column) row.push_back(NameOrDash(v.vm()));
+    for (std::string cell : {Num(v.vcpu()), Num(v.switches()), FormatDuration(v.observed_ns()),
+                             Percent(v.busy_share()), procs.empty() ? std::string("-") : procs}) {
+      row.push_back(std::move(cell));
+    }
+    table.AddRow(std::move(row));
+  }
+  out += table.Render();
+}
+
+// Per process: total CPU time and where it ran.
+void Processes(const report::Report &r, std::string &out) {
+  if (r.vcpus_size() == 0) return;
+  out += "\nguest processes (CPU time in ms, total and per vCPU; share of all vCPUs' observed "
+         "time; the idle task is not listed)\n";
+  if (r.processes_size() == 0) {
+    out += "  none\n";
+    return;
+  }
+  const bool vm_column = SeveralVms(r.processes());
+  // Columns for every vCPU that any process row lists.
+  std::set<uint32_t> vcpu_set;
+  for (const report::ProcessCpu &p : r.processes()) {
+    for (const report::VcpuTime &t : p.per_vcpu()) vcpu_set.insert(t.vcpu());
+  }
+  std::vector<TextTable::Column> columns;
+  if (vm_column) columns.push_back({"vm", Align::kLeft});
+  columns.push_back({"pid", Align::kRight});
+  columns.push_back({"comm", Align::kLeft});
+  columns.push_back({"threads", Align::kRight});
+  columns.push_back({"switches", Align::kRight});
+  columns.push_back({"total ms", Align::kRight});
+  columns.push_back({"share", Align::kRight});
+  for (uint32_t v : vcpu_set) columns.push_back({"vcpu" + Num(v), Align::kRight});
+  TextTable table(std::move(columns));
+  int shown = 0;
+  for (const report::ProcessCpu &p : r.processes()) {
+    if (shown++ == kMaxProcessRows) break;
+    std::vector<std::string> row;
+    if (vm_column) row.push_back(NameOrDash(p.vm()));
+    for (std::string cell : {Num(p.pid()), NameOrDash(p.comm()), Num(p.threads()),
+                             Num(p.switches_in()), Ms(p.total_ns()), Percent(p.share())}) {
+      row.push_back(std::move(cell));
+    }
+    std::map<uint32_t, uint64_t> per;
+    for (const report::VcpuTime &t : p.per_vcpu()) per[t.vcpu()] = t.ns();
+    for (uint32_t v : vcpu_set) {
+      auto it = per.find(v);
+      row.push_back(it == per.end() || it->second == 0 ? "-" : Ms(it->second));
+    }
+    table.AddRow(std::move(row));
+  }
+  out += table.Render();
+  if (r.processes_size() > kMaxProcessRows) {
+    out += "  +" + Num(r.processes_size() - kMaxProcessRows) +
+           " more processes (all of them are in --format json)\n";
+  }
+}
+
 void Warnings(const report::Report &r, std::string &out) {
   if (r.warnings_size() == 0) return;
   out += "\nwarnings\n";
@@ -167,6 +292,8 @@ std::string FormatDuration(uint64_t ns) {
 std::string FormatText(const report::Report &report) {
   std::string out;
   Summary(report, out);
+  Vcpus(report, out);
+  Processes(report, out);
   Threads(report, out);
   Events(report, out);
   Regions(report, out);

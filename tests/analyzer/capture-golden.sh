@@ -1,11 +1,19 @@
 #!/bin/sh
-# Captures tests/analyzer/data/small-trace with a real lttng-sessiond.
+# Captures tests/analyzer/data/small-trace (user mode, the default) or
+# tests/analyzer/data/system-trace (`system`: trace-gen --system, with
+# sched_switch events) with a real lttng-sessiond.
 # Run by hand (as a user allowed to trace), never from the tests:
-#   tests/analyzer/capture-golden.sh BUILD_DIR
+#   tests/analyzer/capture-golden.sh BUILD_DIR [user|system]
 # then regenerate the expected outputs deliberately:
 #   BD_UPDATE_GOLDEN=1 BUILD_DIR/bin/analyzer_test
 set -eu
-build=${1:?usage: capture-golden.sh BUILD_DIR}
+build=${1:?usage: capture-golden.sh BUILD_DIR [user|system]}
+mode=${2:-user}
+case "$mode" in
+  user) name=small-trace; gen_args= ;;
+  system) name=system-trace; gen_args=--system ;;
+  *) echo "capture-golden.sh: mode must be user or system" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 gen="$build/bin/trace-gen"
 [ -x "$gen" ] || { echo "capture-golden.sh: build trace-gen first" >&2; exit 2; }
@@ -19,13 +27,13 @@ lttng create "$session" --output="$out/trace" >/dev/null
 lttng enable-channel -u -s "$session" --buffers-uid --subbuf-size=4096 --num-subbuf=2 ch >/dev/null
 lttng enable-event -u -s "$session" -c ch 'bdtrace:*' --filter '$ctx.procname == "trace-gen"' >/dev/null
 lttng start "$session" >/dev/null
-"$gen"
+"$gen" $gen_args
 lttng stop "$session" >/dev/null
 lttng destroy "$session" >/dev/null
-rm -rf "$here/data/small-trace"
-mkdir -p "$here/data/small-trace"
-cp -r "$out/trace/." "$here/data/small-trace/"
+rm -rf "$here/data/$name"
+mkdir -p "$here/data/$name"
+cp -r "$out/trace/." "$here/data/$name/"
 # LTTng also writes an index directory; the analyzer does not need it.
-find "$here/data/small-trace" -type d -name index -prune -exec rm -rf {} +
-echo "captured into $here/data/small-trace:"
-find "$here/data/small-trace" -type f | sort
+find "$here/data/$name" -type d -name index -prune -exec rm -rf {} +
+echo "captured into $here/data/$name:"
+find "$here/data/$name" -type f | sort

@@ -25,7 +25,8 @@ int Fail(int code, const std::string &message) {
 int main(int argc, char **argv) {
   CLI::App app{
       "Summarize bdtrace traces: per-thread, per-event and per-region statistics, events the "
-      "tracer discarded and records the plugin rejected.\n"
+      "tracer discarded and records the plugin rejected; for full-system runs (bdtrace:sched_switch "
+      "events) also which guest process ran on which vCPU, and for how long.\n"
       "TRACE_DIR is the directory bd-run --trace wrote (or any directory holding LTTng CTF "
       "traces; it is searched for 'metadata' files). Several directories are read together, "
       "in time order.\n"

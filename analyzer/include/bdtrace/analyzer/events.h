@@ -39,11 +39,29 @@ struct EventNameEvent {
   std::string_view name;
 };
 
+// trace: which of the traces being read the event came from (0, 1, ...;
+// one per CTF trace directory, numbered in the order the reader met them).
+// A VM writes its own trace with per-PID buffers, so the model uses it to
+// tell VMs apart.
 struct SessionEvent {
   int64_t ts_ns;
   std::string_view mode, arch, program;
   uint32_t abi_version, host_pid;
   std::string_view vm;
+  uint32_t trace;
+};
+
+// A guest context switch on one vCPU (system mode): prev stops running,
+// next starts. pid = the guest's tgid, tid = its task id; tid 0 is the idle
+// task ("swapper/N").
+struct SchedSwitchEvent {
+  int64_t ts_ns;
+  uint32_t vcpu, prev_pid, prev_tid;
+  std::string_view prev_comm;
+  uint64_t prev_state;
+  uint32_t next_pid, next_tid;
+  std::string_view next_comm;
+  uint32_t trace;  // as in SessionEvent
 };
 
 struct RejectedEvent {
@@ -72,6 +90,7 @@ class EventVisitor {
   virtual void OnSession(const SessionEvent &e) = 0;
   virtual void OnRejected(const RejectedEvent &e) = 0;
   virtual void OnRejectedTotal(const RejectedTotalEvent &e) = 0;
+  virtual void OnSchedSwitch(const SchedSwitchEvent &e) = 0;
   // An event of another provider or an unknown bdtrace event.
   virtual void OnOtherEvent(int64_t ts_ns, std::string_view class_name) = 0;
   // A discarded-events message; count_known is false when the trace does

@@ -3,12 +3,20 @@
 // Memory is bounded by live state — threads, event ids, regions open right
 // now — never by the number of events. Names (bdtrace:event_name) may come
 // after the events they name: they are resolved in Finish().
+//
+// Guest CPU time (system mode) comes from bdtrace:sched_switch: per VM (one
+// per trace: a VM's QEMU writes its own trace) and per vCPU, the task
+// switched in runs until the next switch on that vCPU. Time before a vCPU's
+// first switch is unknown; the last task switched in runs to the end of the
+// trace. A switch costs one integer hash lookup; a comm is copied only the
+// first time a (pid, tid) runs under that name on that vCPU.
 #ifndef BDTRACE_ANALYZER_MODEL_H
 #define BDTRACE_ANALYZER_MODEL_H
 
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +34,7 @@ class Model final : public EventVisitor {
   void OnSession(const SessionEvent &e) override;
   void OnRejected(const RejectedEvent &e) override;
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
+  void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
@@ -33,8 +42,9 @@ class Model final : public EventVisitor {
   // Every event message seen so far.
   uint64_t events() const { return totals_.events(); }
 
-  // Fills report (totals, threads, events, regions, sessions, discarded,
-  // rejected, warnings); leaves trace_paths/trace_dirs to the caller.
+  // Fills report (totals, threads, events, regions, sessions, vcpus,
+  // processes, discarded, rejected, warnings); leaves
+  // trace_paths/trace_dirs to the caller.
   void Finish(report::Report &report) const;
 
  private:
@@ -55,6 +65,36 @@ class Model final : public EventVisitor {
     std::string name;
     uint64_t count = 0;
   };
+  static constexpr uint32_t kNoEntry = std::numeric_limits<uint32_t>::max();
+  // One (pid, tid, comm) that ran on one vCPU.
+  struct CpuThread {
+    uint32_t pid = 0, tid = 0;
+    std::string comm;
+    uint64_t ns = 0, switches_in = 0;
+    int64_t last_in_ns = 0;
+    uint32_t next_same_tid = kNoEntry;  // another comm of the same (pid, tid)
+  };
+  struct VcpuState {
+    bool started = false;  // a switch was seen: running/since are valid
+    bool idle = false;     // the idle task runs (then `running` is unused)
+    uint32_t running = kNoEntry;  // index in threads
+    uint32_t running_pid = 0, running_tid = 0;
+    int64_t since_ns = 0, first_ns = 0;
+    uint64_t switches = 0, busy_ns = 0, idle_ns = 0, prev_mismatches = 0;
+    std::vector<CpuThread> threads;
+    std::unordered_map<uint64_t, uint32_t> by_tid;  // pid << 32 | tid -> first entry
+  };
+  struct VmState {
+    std::string name;
+    uint64_t system_sessions = 0;
+    std::vector<VcpuState> vcpus;  // by vCPU index
+  };
+
+  VmState &Vm(uint32_t trace);
+  uint32_t CpuThreadIndex(VcpuState &c, uint32_t pid, uint32_t tid, std::string_view comm);
+  void FinishCpu(report::Report &report) const;
+  // pid << 32 | tid -> the comm it had when last switched in.
+  std::unordered_map<uint64_t, std::string> ThreadComms() const;
 
   ThreadState &Thread(uint32_t pid, uint32_t tid, int64_t ts_ns);
   void Seen(int64_t ts_ns) {
@@ -70,6 +110,8 @@ class Model final : public EventVisitor {
   ThreadState *last_thread_ = nullptr;
   std::unordered_map<uint32_t, std::string> names_;
   std::vector<report::SessionInfo> sessions_;
+  std::vector<VmState> vms_;  // by trace number
+  uint64_t ignored_vcpus_ = 0;
   std::map<uint32_t, Reason> rejected_counted_, rejected_total_;
   bool saw_rejected_total_ = false;
   report::DiscardedEvents discarded_;

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bd_sched: marks every guest context switch for the bdtrace plugin.
+ *
+ * The module maps BAR2 of the bdtrace ivshmem-plain device (layout in
+ * <bd/channel.h>), performs the channel handshake so that the plugin learns
+ * the BAR's guest-physical address, then hooks the sched_switch tracepoint.
+ * For each switch it fills this CPU's kernel slot with a SCHED_SWITCH record
+ * and executes the bdtrace trap on it (<bd/abi.h>).
+ *
+ * Without the plugin (plain QEMU) the handshake is not acknowledged: the
+ * module still loads and counts switches, but writes and traps nothing
+ * (unless loaded with force=1, a testing aid).
+ *
+ * Written for Debian's 6.1 kernel (sched_switch probe signature of 6.1).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/delay.h>
+#include <linux/io.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/percpu.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+
+#include <bd/abi.h>
+#include <bd/channel.h>
+
+struct bd_state {
+	struct pci_dev *pdev;           /* referenced and enabled */
+	void *bar;                      /* memremap of BAR2, BD_CHANNEL_SIZE bytes */
+	struct tracepoint *tp_switch;   /* sched_switch, probe registered */
+	bool live;                      /* handshake acknowledged (or force=1): trap */
+};
+
+static struct bd_state bd;
+
+/* Testing aid: write records and trap even when the handshake was not
+ * answered (plain QEMU), so that the record path runs without the plugin
+ * and the records can be inspected in the channel file afterwards. */
+static bool force;
+module_param(force, bool, 0444);
+MODULE_PARM_DESC(force, "mark switches even if the bdtrace plugin did not answer the handshake (testing)");
+
+/*
+ * Per-CPU state touched by the probe only. sched_switch fires inside
+ * __schedule() with the runqueue lock held and interrupts disabled, so the
+ * probe never nests on a CPU and plain __this_cpu ops are safe (no NMI
+ * context switches either).
+ */
+struct bd_cpu_stats {
+	u64 seq;        /* records written by this CPU = switches marked */
+	u64 seen;       /* switches seen */
+	u64 no_slot;    /* switches on a CPU >= BD_CHANNEL_KERNEL_SLOTS */
+	u64 reply_ok;   /* replies BD_REPLY_OK */
+	u64 filtered;   /* replies BD_REPLY_FILTERED (not recording) */
+	u64 rejected;   /* replies BD_REPLY_REJECTED: a bug on one side */
+	u64 unanswered; /* reply still BD_REPLY_NONE (or unknown) */
+};
+static DEFINE_PER_CPU(struct bd_cpu_stats, bd_stats);
+
+/* The bdtrace trap: DS-prefixed mov (%rdi),%rax, bytes fixed by the ABI. */
+static __always_inline void bd_trap(const void *addr)
+{
+	unsigned long dummy;
+
+	asm volatile(".byte 0x3e,0x48,0x8b,0x07"
+		     : "=a"(dummy)
+		     : "D"(addr)
+		     : "memory");
+	(void)dummy;
+}
+
+static inline struct bd_channel_header *bd_header(void)
+{
+	return bd.bar;
+}
+
+static inline struct bd_record *bd_kernel_slot(unsigned int cpu)
+{
+	return (struct bd_record *)((char *)bd.bar + BD_CHANNEL_KERNEL_OFFSET) +
+	       cpu;
+}
+
+/* comm is copied without task_lock(): taking it inside __schedule() could
+ * deadlock. A comm being renamed concurrently is at worst mixed; the copy is
+ * always NUL-terminated within its BD_COMM_LEN bytes. */
+static __always_inline void bd_copy_comm(char *dst, const struct task_struct *t)
+{
+	BUILD_BUG_ON(TASK_COMM_LEN != BD_COMM_LEN);
+	memcpy(dst, t->comm, BD_COMM_LEN);
+	dst[BD_COMM_LEN - 1] = '\0';
+}
+
+static void bd_probe_sched_switch(void *data, bool preempt,
+				  struct task_struct *prev,
+				  struct task_struct *next,
+				  unsigned int prev_state)
+{
+	/* Preemption (and interrupts) are disabled here: see bd_stats. */
+	unsigned int cpu = smp_processor_id();
+	struct bd_record *r;
+
+	__this_cpu_inc(bd_stats.seen);
+	if (!READ_ONCE(bd.live))
+		return;
+	if (unlikely(cpu >= BD_CHANNEL_KERNEL_SLOTS)) {
+		__this_cpu_inc(bd_stats.no_slot);
+		return;
+	}
+
+	r = bd_kernel_slot(cpu);
+	r->magic = BD_MAGIC;
+	r->version = BD_ABI_VERSION;
+	r->kind = BD_KIND_SCHED_SWITCH;
+	r->event = 0;
+	r->text_len = 0;
+	r->flags = 0;
+	r->args[0] = (u64)(u32)prev->pid;
+	r->args[1] = (u64)(u32)next->pid;
+	r->args[2] = prev_state;
+	r->args[3] = (u64)(u32)prev->tgid | ((u64)(u32)next->tgid << 32);
+	r->pid = (u32)prev->tgid;
+	r->tid = (u32)prev->pid;
+	r->seq = __this_cpu_inc_return(bd_stats.seq);
+	r->reply = BD_REPLY_NONE;
+	r->reserved = 0;
+	bd_copy_comm(&r->text[0], prev);
+	bd_copy_comm(&r->text[BD_COMM_LEN], next);
+	memset(&r->text[2 * BD_COMM_LEN], 0, sizeof(r->text) - 2 * BD_COMM_LEN);
+
+	/* The "memory" clobber orders the record stores before the trap. The
+	 * plugin answers synchronously, after the trap's load. */
+	bd_trap(r);
+	switch (READ_ONCE(r->reply)) {
+	case BD_REPLY_OK:
+		__this_cpu_inc(bd_stats.reply_ok);
+		break;
+	case BD_REPLY_FILTERED:
+		__this_cpu_inc(bd_stats.filtered);
+		break;
+	case BD_REPLY_REJECTED:
+		__this_cpu_inc(bd_stats.rejected);
+		break;
+	default:
+		__this_cpu_inc(bd_stats.unanswered);
+		break;
+	}
+}
+
+static void bd_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	struct tracepoint **found = priv;
+
+	if (!*found && strcmp(tp->name, "sched_switch") == 0)
+		*found = tp;
+}
+
+/* Maps BAR2 of an enabled device and checks the header. On success bd.bar is
+ * set; on failure everything done here is undone. */
+static int bd_map_channel(struct pci_dev *pdev)
+{
+	struct bd_channel_header *h;
+	u32 magic;
+	u16 version;
+
+	if (!(pci_resource_flags(pdev, 2) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, 2) < BD_CHANNEL_SIZE) {
+		pci_info(pdev, "bd_sched: BAR2 missing or smaller than %u bytes; not a bdtrace channel\n",
+			 BD_CHANNEL_SIZE);
+		return -ENODEV;
+	}
+	h = memremap(pci_resource_start(pdev, 2), BD_CHANNEL_SIZE, MEMREMAP_WB);
+	if (!h) {
+		pci_err(pdev, "bd_sched: cannot map BAR2 (%pR)\n", &pdev->resource[2]);
+		return -ENOMEM;
+	}
+	magic = READ_ONCE(h->magic);
+	version = READ_ONCE(h->version);
+	if (magic != BD_CHANNEL_MAGIC) {
+		pci_info(pdev, "bd_sched: BAR2 magic is 0x%08x, expected 0x%08x; not a bdtrace channel (is the host file initialised by bd-run or the plugin?)\n",
+			 magic, BD_CHANNEL_MAGIC);
+		memunmap(h);
+		return -ENODEV;
+	}
+	if (version != BD_CHANNEL_VERSION) {
+		pci_err(pdev, "bd_sched: channel version %u, this module speaks %u; rebuild the module or the plugin from the same tree\n",
+			version, BD_CHANNEL_VERSION);
+		memunmap(h);
+		return -ENODEV;
+	}
+	bd.bar = h;
+	return 0;
+}
+
+/* Finds the ivshmem device whose BAR2 is a bdtrace channel. On success bd.pdev
+ * holds a reference, is enabled, and bd.bar maps its BAR2. */
+static int bd_open_channel(void)
+{
+	struct pci_dev *pdev = NULL;
+	int err = -ENODEV;
+
+	/* pci_get_device() drops the reference on its 'from' argument. */
+	while ((pdev = pci_get_device(BD_IVSHMEM_VENDOR, BD_IVSHMEM_DEVICE, pdev))) {
+		err = pci_enable_device(pdev);
+		if (err) {
+			pci_warn(pdev, "bd_sched: cannot enable device (%d); skipping\n", err);
+			continue;
+		}
+		err = bd_map_channel(pdev);
+		if (!err) {
+			bd.pdev = pdev;
+			return 0;
+		}
+		pci_disable_device(pdev);
+	}
+	pr_err("no ivshmem device (%04x:%04x) with a bdtrace channel (magic 0x%08x) in BAR2; start QEMU with -device ivshmem-plain,memdev=... on an initialised channel file\n",
+	       BD_IVSHMEM_VENDOR, BD_IVSHMEM_DEVICE, BD_CHANNEL_MAGIC);
+	return err == -ENOMEM ? err : -ENODEV;
+}
+
+static void bd_close_channel(void)
+{
+	memunmap(bd.bar);
+	bd.bar = NULL;
+	pci_disable_device(bd.pdev);
+	pci_dev_put(bd.pdev);
+	bd.pdev = NULL;
+}
+
+/* The handshake of <bd/channel.h>: a fresh nonce, a trap on offset 0, and the
+ * plugin's ack. Returns true when the plugin answered. */
+static bool bd_handshake(void)
+{
+	struct bd_channel_header *h = bd_header();
+	u64 nonce;
+	int tries;
+
+	do {
+		nonce = get_random_u64();
+	} while (!nonce);
+
+	WRITE_ONCE(h->handshake_nonce, nonce);
+	bd_trap(h);
+	/* The plugin answers inside the trap's callback; a short grace period
+	 * only guards against a slower backend. */
+	for (tries = 0; tries < 10; tries++) {
+		if (READ_ONCE(h->handshake_ack) == nonce)
+			return true;
+		usleep_range(1000, 2000);
+	}
+	/* Nobody took it: leave no stale nonce behind. */
+	WRITE_ONCE(h->handshake_nonce, 0);
+	return false;
+}
+
+static int __init bd_sched_init(void)
+{
+	struct tracepoint *tp = NULL;
+	bool acked;
+	int err;
+
+	BUILD_BUG_ON(sizeof(struct bd_record) != BD_RECORD_SIZE);
+	BUILD_BUG_ON(sizeof(struct bd_channel_header) > BD_CHANNEL_KERNEL_OFFSET);
+	BUILD_BUG_ON(BD_CHANNEL_KERNEL_OFFSET +
+		     BD_CHANNEL_KERNEL_SLOTS * BD_RECORD_SIZE > BD_CHANNEL_CLAIMS_OFFSET);
+
+	err = bd_open_channel();
+	if (err)
+		return err;
+
+	acked = bd_handshake();
+	bd.live = acked || force;
+	if (!acked && force) {
+		pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake; marking anyway (force=1)\n");
+	} else if (!acked) {
+		pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake (QEMU runs without it?); counting switches only, marking none\n");
+	}
+
+	for_each_kernel_tracepoint(bd_find_tracepoint, &tp);
+	if (!tp) {
+		pr_err("tracepoint sched_switch not found; this kernel is not supported\n");
+		err = -ENOENT;
+		goto fail;
+	}
+	err = tracepoint_probe_register(tp, (void *)bd_probe_sched_switch, NULL);
+	if (err) {
+		pr_err("cannot register the sched_switch probe (%d)\n", err);
+		goto fail;
+	}
+	bd.tp_switch = tp;
+
+	pci_info(bd.pdev, "bd_sched: loaded, channel in BAR2 %pR, %s\n",
+		 &bd.pdev->resource[2],
+		 !bd.live ? "plugin absent: counting switches only"
+		 : acked  ? "plugin present: marking context switches"
+			  : "plugin absent: marking anyway (force=1)");
+	return 0;
+
+fail:
+	bd_close_channel();
+	return err;
+}
+
+static void bd_sum_stats(struct bd_cpu_stats *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct bd_cpu_stats *c = per_cpu_ptr(&bd_stats, cpu);
+
+		sum->seq += c->seq;
+		sum->seen += c->seen;
+		sum->no_slot += c->no_slot;
+		sum->reply_ok += c->reply_ok;
+		sum->filtered += c->filtered;
+		sum->rejected += c->rejected;
+		sum->unanswered += c->unanswered;
+	}
+}
+
+static void __exit bd_sched_exit(void)
+{
+	struct bd_cpu_stats sum;
+
+	tracepoint_probe_unregister(bd.tp_switch, (void *)bd_probe_sched_switch, NULL);
+	/* No probe runs past this point, so the mapping can go. */
+	tracepoint_synchronize_unregister();
+	bd_close_channel();
+
+	bd_sum_stats(&sum);
+	pr_info("unloaded, marked %llu switches (%llu seen; replies: %llu ok, %llu filtered, %llu rejected, %llu unanswered; %llu on CPUs without a slot)\n",
+		sum.seq, sum.seen, sum.reply_ok, sum.filtered, sum.rejected,
+		sum.unanswered, sum.no_slot);
+}
+
+module_init(bd_sched_init);
+module_exit(bd_sched_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("bdtrace: marks guest context switches through the bdtrace ivshmem channel");
+MODULE_AUTHOR("bdtrace");

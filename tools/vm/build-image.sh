@@ -1,0 +1,439 @@
+#!/usr/bin/env bash
+# Builds the bdtrace test VM: Debian's kernel, the bd_sched module built
+# against it, and a busybox initramfs.
+#
+#   tools/vm/build-image.sh OUT_DIR [--programs DIR|FILE]... [--extra FILE...]
+#                                   [--kmod-copy PATH]
+#
+# Produces in OUT_DIR:
+#   vmlinuz               Debian's kernel (linux-image-amd64's dependency)
+#   kernel-version        its uname -r (e.g. 6.1.0-56-amd64)
+#   kmod/bd_sched.ko      the bd_sched module for that kernel
+#   initramfs.cpio.gz     busybox + /init + bd_sched.ko + programs + extras
+#   debs/                 the downloaded .deb files (cache)
+# and copies bd_sched.ko to --kmod-copy PATH (default: when OUT_DIR is
+# .../vm, the sibling .../kmod/bd_sched.ko).
+#
+# Every step is cached: a rerun with unchanged inputs changes nothing.
+#
+# Inside the VM, /init reads the kernel command line:
+#   bd.kmod=1        insmod /lib/bd/bd_sched.ko before running anything
+#   bd.run=/path     run that script with sh, then power off
+# and prints lines prefixed "bd-init: ", the last one "bd-init: poweroff".
+# Programs go to /bin (from a directory: its static executables and scripts;
+# a file named on its own always), extras to /etc/bd/ (as do
+# tools/vm/guest/*.sh).
+#
+# Needs: apt-get/apt-cache/dpkg-deb (Debian), root to install headers, make
+# and gcc for the module, cpio (else python3) and gzip.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+readonly SCRIPT_DIR REPO_ROOT
+readonly KMOD_SRC="$REPO_ROOT/guest-probes/kmod"
+readonly PROTO_INC="$REPO_ROOT/proto/include"
+readonly GUEST_SCRIPTS="$SCRIPT_DIR/guest"
+
+say() { echo "build-image: $*"; }
+die() { echo "build-image: error: $*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    exit "${1:-2}"
+}
+
+# ---------------------------------------------------------------- arguments
+OUT_DIR=""
+PROGRAMS=()
+EXTRAS=()
+KMOD_COPY=""
+KMOD_COPY_SET=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -h|--help) usage 0 ;;
+        --programs)
+            [ $# -ge 2 ] || die "--programs needs a directory or file"
+            PROGRAMS+=("$2"); shift 2 ;;
+        --extra)
+            shift
+            if [ $# -eq 0 ] || [[ "$1" == --* ]]; then die "--extra needs at least one file"; fi
+            while [ $# -gt 0 ] && [[ "$1" != --* ]]; do EXTRAS+=("$1"); shift; done ;;
+        --kmod-copy)
+            [ $# -ge 2 ] || die "--kmod-copy needs a path"
+            KMOD_COPY="$2"; KMOD_COPY_SET=1; shift 2 ;;
+        --*) die "unknown option $1 (see --help)" ;;
+        *)
+            [ -z "$OUT_DIR" ] || die "more than one OUT_DIR: '$OUT_DIR' and '$1'"
+            OUT_DIR="$1"; shift ;;
+    esac
+done
+[ -n "$OUT_DIR" ] || usage 2
+mkdir -p "$OUT_DIR"
+OUT_DIR="$(cd "$OUT_DIR" && pwd)"
+if [ "$KMOD_COPY_SET" = 0 ] && [ "$(basename "$OUT_DIR")" = vm ]; then
+    KMOD_COPY="$(dirname "$OUT_DIR")/kmod/bd_sched.ko"
+fi
+for p in "${PROGRAMS[@]+"${PROGRAMS[@]}"}"; do
+    [ -e "$p" ] || die "--programs $p: no such file or directory"
+done
+for e in "${EXTRAS[@]+"${EXTRAS[@]}"}"; do
+    [ -f "$e" ] || die "--extra $e: no such file"
+done
+[ -f "$KMOD_SRC/bd_sched.c" ] || die "module sources not found in $KMOD_SRC"
+[ -f "$PROTO_INC/bd/channel.h" ] || die "protocol headers not found in $PROTO_INC"
+
+# ------------------------------------------------------------------ helpers
+APT_UPDATED=0
+apt_update_once() {
+    if [ "$APT_UPDATED" = 0 ]; then
+        # stdout may be captured by $(...): report on stderr only.
+        say "running apt-get update" >&2
+        apt-get update -qq >&2 || die "apt-get update failed"
+        APT_UPDATED=1
+    fi
+}
+
+# Candidate version of a package, updating the lists once if apt knows none.
+candidate_version() {
+    local v
+    v="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')"
+    if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+        apt_update_once
+        v="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')"
+    fi
+    if [ -z "$v" ] || [ "$v" = "(none)" ]; then die "apt knows no version of $1"; fi
+    echo "$v"
+}
+
+# Path of PKG_VERSION's .deb in OUT_DIR/debs, downloading it if needed.
+fetch_deb() {
+    local pkg="$1" ver="$2" deb
+    mkdir -p "$OUT_DIR/debs"
+    for deb in "$OUT_DIR/debs/${pkg}"_*.deb; do
+        [ -f "$deb" ] || continue
+        if [ "$(dpkg-deb -f "$deb" Package)" = "$pkg" ] && [ "$(dpkg-deb -f "$deb" Version)" = "$ver" ]; then
+            echo "$deb"; return 0
+        fi
+    done
+    say "downloading $pkg=$ver" >&2
+    # apt drops privileges to _apt for downloads: let it write there.
+    chmod 0777 "$OUT_DIR/debs" 2>/dev/null || true
+    if ! (cd "$OUT_DIR/debs" && apt-get download -q "$pkg=$ver" >&2); then
+        apt_update_once >&2
+        (cd "$OUT_DIR/debs" && apt-get download -q "$pkg=$ver" >&2) ||
+            die "apt-get download $pkg=$ver failed"
+    fi
+    for deb in "$OUT_DIR/debs/${pkg}"_*.deb; do
+        if [ -f "$deb" ] && [ "$(dpkg-deb -f "$deb" Version)" = "$ver" ]; then
+            echo "$deb"; return 0
+        fi
+    done
+    die "downloaded $pkg=$ver but found no matching .deb in $OUT_DIR/debs"
+}
+
+# Hash of the named files' names and contents, plus any extra words.
+inputs_hash() {
+    local f
+    {
+        for f in "$@"; do
+            if [ -f "$f" ]; then
+                printf '%s ' "$f"; sha256sum <"$f"
+            else
+                printf '%s\n' "$f"
+            fi
+        done
+    } | sha256sum | cut -d' ' -f1
+}
+
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+# ------------------------------------------------------------------ kernel
+KPKG="${BD_VM_KERNEL_PKG:-}"
+if [ -z "$KPKG" ]; then
+    KPKG="$(apt-cache depends linux-image-amd64 2>/dev/null |
+             awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+    if [ -z "$KPKG" ]; then
+        apt_update_once
+        KPKG="$(apt-cache depends linux-image-amd64 2>/dev/null |
+                 awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+    fi
+    [ -n "$KPKG" ] || die "cannot resolve the kernel package from 'apt-cache depends linux-image-amd64' (set BD_VM_KERNEL_PKG=linux-image-X.Y.Z-N-amd64)"
+fi
+KVER="${KPKG#linux-image-}"
+KPKG_VER="$(candidate_version "$KPKG")"
+say "kernel: $KPKG $KPKG_VER (uname -r $KVER)"
+
+KDEB="$(fetch_deb "$KPKG" "$KPKG_VER")"
+kstamp="$KPKG $KPKG_VER $(basename "$KDEB")"
+if stamp_ok "$OUT_DIR/.stamp-vmlinuz" "$kstamp" && [ -f "$OUT_DIR/vmlinuz" ]; then
+    say "vmlinuz: up to date"
+else
+    say "extracting vmlinuz-$KVER from $(basename "$KDEB")"
+    tmp="$(mktemp -d "$OUT_DIR/.kernel.XXXXXX")"
+    dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' ||
+        die "no boot/vmlinuz-* in $KDEB"
+    [ -f "$tmp/boot/vmlinuz-$KVER" ] || die "$KDEB has no boot/vmlinuz-$KVER"
+    cp "$tmp/boot/vmlinuz-$KVER" "$OUT_DIR/vmlinuz.tmp"
+    mv "$OUT_DIR/vmlinuz.tmp" "$OUT_DIR/vmlinuz"
+    rm -rf "$tmp"
+    echo "$kstamp" >"$OUT_DIR/.stamp-vmlinuz"
+fi
+if ! stamp_ok "$OUT_DIR/kernel-version" "$KVER"; then echo "$KVER" >"$OUT_DIR/kernel-version"; fi
+
+# --------------------------------------------------------------- bd_sched.ko
+KDIR=""
+find_kdir() {
+    local d
+    for d in "/lib/modules/$KVER/build" "/usr/src/linux-headers-$KVER"; do
+        if [ -f "$d/Makefile" ]; then KDIR="$d"; return 0; fi
+    done
+    return 1
+}
+if ! find_kdir; then
+    say "installing linux-headers-$KVER"
+    [ "$(id -u)" = 0 ] || die "linux-headers-$KVER is missing and installing it needs root: apt-get install linux-headers-$KVER"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "linux-headers-$KVER"; then
+        apt_update_once
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "linux-headers-$KVER" ||
+            die "apt-get install linux-headers-$KVER failed"
+    fi
+    find_kdir || die "linux-headers-$KVER installed but no Makefile in /lib/modules/$KVER/build or /usr/src/linux-headers-$KVER"
+fi
+
+KMOD_OUT="$OUT_DIR/kmod"
+KO="$KMOD_OUT/bd_sched.ko"
+kmod_inputs=("$KMOD_SRC/bd_sched.c" "$KMOD_SRC/Kbuild" "$KMOD_SRC/Makefile"
+             "$PROTO_INC/bd/abi.h" "$PROTO_INC/bd/channel.h")
+kmod_hash="$(inputs_hash "${kmod_inputs[@]}" "kver=$KVER" "kdir=$KDIR")"
+if stamp_ok "$KMOD_OUT/.stamp" "$kmod_hash" && [ -f "$KO" ]; then
+    say "bd_sched.ko: up to date"
+else
+    say "building bd_sched.ko against $KDIR"
+    rm -rf "$KMOD_OUT"
+    mkdir -p "$KMOD_OUT/include/bd"
+    cp "$KMOD_SRC/bd_sched.c" "$KMOD_SRC/Kbuild" "$KMOD_SRC/Makefile" "$KMOD_OUT/"
+    cp "$PROTO_INC/bd/abi.h" "$PROTO_INC/bd/channel.h" "$KMOD_OUT/include/bd/"
+    make -C "$KDIR" M="$KMOD_OUT" modules ||
+        die "building bd_sched.ko failed (see the compiler output above)"
+    [ -f "$KO" ] || die "make succeeded but $KO is missing"
+    echo "$kmod_hash" >"$KMOD_OUT/.stamp"
+fi
+if [ -n "$KMOD_COPY" ]; then
+    if ! cmp -s "$KO" "$KMOD_COPY" 2>/dev/null; then
+        mkdir -p "$(dirname "$KMOD_COPY")"
+        cp "$KO" "$KMOD_COPY.tmp" && mv "$KMOD_COPY.tmp" "$KMOD_COPY"
+        say "copied bd_sched.ko to $KMOD_COPY"
+    fi
+fi
+
+# ---------------------------------------------------------------- initramfs
+BB_VER="$(candidate_version busybox-static)"
+BB_DEB="$(fetch_deb busybox-static "$BB_VER")"
+
+# True for an ELF that needs a dynamic loader (the initramfs has no libc).
+is_dynamic_elf() {
+    [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] || return 1
+    command -v readelf >/dev/null || return 1
+    readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
+}
+
+# The programs and extras that go in, in a stable order. From a directory
+# only what can run in the VM: static executables and scripts.
+PROGRAM_FILES=()
+for p in "${PROGRAMS[@]+"${PROGRAMS[@]}"}"; do
+    if [ -d "$p" ]; then
+        n_dyn=0
+        while IFS= read -r -d '' f; do
+            if is_dynamic_elf "$f"; then n_dyn=$((n_dyn + 1)); continue; fi
+            PROGRAM_FILES+=("$f")
+        done < <(find -L "$p" -maxdepth 1 -type f -perm -u+x -print0 | LC_ALL=C sort -z)
+        [ "$n_dyn" = 0 ] || say "programs: skipped $n_dyn dynamically linked executable(s) in $p"
+    else
+        PROGRAM_FILES+=("$p")
+    fi
+done
+GUEST_FILES=()
+if [ -d "$GUEST_SCRIPTS" ]; then
+    while IFS= read -r -d '' f; do GUEST_FILES+=("$f"); done < <(
+        find "$GUEST_SCRIPTS" -maxdepth 1 -type f -print0 | LC_ALL=C sort -z)
+fi
+ALL_EXTRAS=("${GUEST_FILES[@]+"${GUEST_FILES[@]}"}" "${EXTRAS[@]+"${EXTRAS[@]}"}")
+
+INITRD="$OUT_DIR/initramfs.cpio.gz"
+initrd_hash="$(inputs_hash "${BASH_SOURCE[0]}" "$BB_DEB" "$KO" \
+    "programs:" "${PROGRAM_FILES[@]+"${PROGRAM_FILES[@]}"}" \
+    "extras:" "${ALL_EXTRAS[@]+"${ALL_EXTRAS[@]}"}")"
+if stamp_ok "$OUT_DIR/.stamp-initramfs" "$initrd_hash" && [ -f "$INITRD" ]; then
+    say "initramfs: up to date"
+    say "done: $OUT_DIR/vmlinuz $INITRD $KO"
+    exit 0
+fi
+
+say "assembling the initramfs (busybox-static $BB_VER)"
+ROOT="$OUT_DIR/initramfs-root"
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc/bd,lib/bd,var/log}
+chmod 1777 "$ROOT/tmp"
+
+bbtmp="$(mktemp -d "$OUT_DIR/.busybox.XXXXXX")"
+dpkg-deb -x "$BB_DEB" "$bbtmp"
+[ -x "$bbtmp/bin/busybox" ] || die "$BB_DEB has no bin/busybox"
+cp "$bbtmp/bin/busybox" "$ROOT/bin/busybox"
+rm -rf "$bbtmp"
+# One symlink per applet, created now so that the image needs no setup.
+n_applets=0
+while IFS= read -r applet; do
+    applet="${applet#/}"
+    if [ -z "$applet" ] || [ -e "$ROOT/$applet" ]; then continue; fi
+    mkdir -p "$ROOT/$(dirname "$applet")"
+    ln -s /bin/busybox "$ROOT/$applet"
+    n_applets=$((n_applets + 1))
+done < <("$ROOT/bin/busybox" --list-full)
+[ "$n_applets" -gt 0 ] || die "busybox --list-full listed no applets"
+say "busybox: $n_applets applet links"
+
+# The kernel opens /dev/console before running /init; /init mounts devtmpfs
+# and reopens it anyway, so a failed mknod (not root) is only a warning.
+mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || say "warning: cannot mknod dev/console (not root?); relying on devtmpfs"
+mknod -m 666 "$ROOT/dev/null" c 1 3 2>/dev/null || true
+
+cp "$KO" "$ROOT/lib/bd/bd_sched.ko"
+
+for f in "${PROGRAM_FILES[@]+"${PROGRAM_FILES[@]}"}"; do
+    name="$(basename "$f")"
+    cp -L "$f" "$ROOT/bin/$name.tmp"
+    mv -f "$ROOT/bin/$name.tmp" "$ROOT/bin/$name"
+    chmod 0755 "$ROOT/bin/$name"
+    if is_dynamic_elf "$f"; then
+        say "warning: $name is dynamically linked; the initramfs has no libc, so it will not run"
+    fi
+    say "program: /bin/$name"
+done
+for f in "${ALL_EXTRAS[@]+"${ALL_EXTRAS[@]}"}"; do
+    name="$(basename "$f")"
+    cp -L "$f" "$ROOT/etc/bd/$name"
+    chmod 0755 "$ROOT/etc/bd/$name"
+    say "extra: /etc/bd/$name"
+done
+
+cat >"$ROOT/init" <<'INIT'
+#!/bin/sh
+# bdtrace test VM init (generated by tools/vm/build-image.sh).
+# Kernel command line: bd.kmod=1 loads bd_sched; bd.run=/path runs a script.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root
+say() { echo "bd-init: $*"; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+hostname bdvm
+
+kmod=0
+run=
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        bd.kmod=1) kmod=1 ;;
+        bd.run=*) run="${arg#bd.run=}" ;;
+    esac
+done
+
+# Kernel messages are quiet on the console: echo bd_sched's lines ourselves.
+kmsg_seen=0
+kmsg() {
+    dmesg | sed -n "$((kmsg_seen + 1)),\$p" | grep 'bd_sched' | sed 's/^/bd-init: kmsg: /'
+    kmsg_seen=$(dmesg | wc -l)
+}
+
+# SeaBIOS leaves terminal escapes on the serial line without a newline:
+# start on a fresh line so that every "bd-init:" line begins a line.
+echo
+say "up at $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r), $(grep -c '^processor' /proc/cpuinfo) cpu(s)"
+
+if [ "$kmod" = 1 ]; then
+    if insmod /lib/bd/bd_sched.ko; then
+        say "bd_sched loaded"
+    else
+        say "bd_sched failed to load"
+    fi
+    kmsg
+fi
+
+if [ -n "$run" ]; then
+    if [ -f "$run" ]; then
+        say "running $run"
+        sh "$run"
+        rc=$?
+        say "run-status $rc ($run)"
+    else
+        say "bd.run=$run: no such file; run-status 127"
+    fi
+else
+    say "no bd.run=/path on the kernel command line: nothing to run"
+fi
+
+if grep -q '^bd_sched ' /proc/modules; then
+    rmmod bd_sched && say "bd_sched unloaded"
+fi
+kmsg
+sync
+say "poweroff"
+poweroff -f
+INIT
+chmod 0755 "$ROOT/init"
+
+say "writing $INITRD"
+# BD_VM_NO_CPIO=1 forces the python writer (to test it).
+if [ "${BD_VM_NO_CPIO:-0}" != 1 ] && command -v cpio >/dev/null; then
+    (cd "$ROOT" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+        cpio --null -o -H newc -R 0:0 --quiet) | gzip -n -9 >"$INITRD.tmp" ||
+        die "cpio/gzip failed"
+else
+    say "using the python cpio writer (cpio not found or BD_VM_NO_CPIO=1)"
+    command -v python3 >/dev/null || die "neither cpio nor python3 is installed (apt-get install cpio)"
+    python3 - "$ROOT" <<'PY' | gzip -n -9 >"$INITRD.tmp" || die "python cpio writer failed"
+# Minimal cpio "newc" writer: regular files, directories, symlinks, devices.
+import os, stat, sys
+root = sys.argv[1]
+out = sys.stdout.buffer
+ino = 0
+def entry(name, st, data):
+    global ino
+    ino += 1
+    rdev = st.st_rdev if st else 0
+    fields = [ino, st.st_mode if st else 0, 0, 0, st.st_nlink if st and not stat.S_ISDIR(st.st_mode) else 1,
+              int(st.st_mtime) if st else 0, len(data), 0, 0,
+              os.major(rdev), os.minor(rdev), len(name) + 1, 0]
+    hdr = b"070701" + b"".join(b"%08X" % f for f in fields)
+    out.write(hdr + name.encode() + b"\0")
+    out.write(b"\0" * ((4 - (len(hdr) + len(name) + 1) % 4) % 4))
+    out.write(data)
+    out.write(b"\0" * ((4 - len(data) % 4) % 4))
+paths = []
+for d, dirs, files in os.walk(root):
+    for n in dirs + files:
+        paths.append(os.path.relpath(os.path.join(d, n), root))
+for rel in sorted(paths):
+    full = os.path.join(root, rel)
+    st = os.lstat(full)
+    if stat.S_ISLNK(st.st_mode):
+        data = os.readlink(full).encode()
+    elif stat.S_ISREG(st.st_mode):
+        with open(full, "rb") as f:
+            data = f.read()
+    else:
+        data = b""
+    entry(rel, st, data)
+entry("TRAILER!!!", None, b"")
+PY
+fi
+mv "$INITRD.tmp" "$INITRD"
+echo "$initrd_hash" >"$OUT_DIR/.stamp-initramfs"
+say "initramfs: $(du -h "$INITRD" | cut -f1)"
+say "done: $OUT_DIR/vmlinuz $INITRD $KO"
