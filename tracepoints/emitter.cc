@@ -28,9 +28,19 @@ void emit_record(const bd_record &r, const EmitContext &ctx) noexcept {
         lttng_ust_tracepoint(bdtrace, event_name, ctx.vcpu, ctx.pid, ctx.tid,
                              r.event, r.text);
         break;
+    case BD_KIND_SCHED_SWITCH: {
+        // Layout in <bd/channel.h>; the validator proved both comms are
+        // NUL-terminated within their BD_COMM_LEN bytes.
+        const uint64_t tgids = r.args[3];
+        lttng_ust_tracepoint(bdtrace, sched_switch, ctx.vcpu,
+                             static_cast<uint32_t>(tgids), static_cast<uint32_t>(r.args[0]),
+                             r.text, r.args[2],
+                             static_cast<uint32_t>(tgids >> 32), static_cast<uint32_t>(r.args[1]),
+                             r.text + BD_COMM_LEN);
+        break;
+    }
     default:
-        // HELLO only asks for a reply; SCHED_SWITCH belongs to the
-        // full-system backend, which emits it itself.
+        // HELLO only asks for a reply.
         break;
     }
 }

@@ -18,6 +18,9 @@ const char *reject_reason_name(RejectReason reason) noexcept {
     case RejectReason::KernelOnlyKind: return "kernel_only_kind";
     case RejectReason::NotWritable: return "not_writable";
     case RejectReason::TextEmbeddedNul: return "text_embedded_nul";
+    case RejectReason::OutsideChannel: return "outside_channel";
+    case RejectReason::NoChannel: return "no_channel";
+    case RejectReason::BadSlot: return "bad_slot";
     case RejectReason::Count_: break;
     }
     return "unknown";

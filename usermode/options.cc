@@ -17,8 +17,9 @@ bool parse_bool(const std::string &v, bool &out) {
 }
 
 constexpr const char *kUsage =
-    "accepted options: program=PATH, vm=NAME, verbose=on|off "
-    "(e.g. -plugin libbdtrace-qemu.so,program=./app,verbose=on)";
+    "accepted options: program=PATH, vm=NAME, verbose=on|off, and in system "
+    "emulation channel=PATH (e.g. -plugin libbdtrace-qemu.so,program=./app,verbose=on "
+    "or -plugin libbdtrace-qemu.so,channel=/dev/shm/bdtrace-vm1,vm=vm1)";
 
 }  // namespace
 
@@ -45,6 +46,13 @@ bool parse_options(int argc, const char *const *argv, Options &out,
                 return false;
             }
             out.vm = value;
+        } else if (key == "channel") {
+            if (value.empty()) {
+                error = "channel= needs a value (the ivshmem device's backing file, "
+                        "e.g. channel=/dev/shm/bdtrace-vm1)";
+                return false;
+            }
+            out.channel = value;
         } else if (key == "verbose") {
             if (!parse_bool(value, out.verbose)) {
                 error = "bad value '" + value + "' for verbose: use verbose=on or verbose=off";

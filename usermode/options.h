@@ -1,4 +1,5 @@
-// Options of the linux-user plugin, parsed from QEMU's "-plugin lib,name=value".
+// Options of the plugin (both backends), parsed from QEMU's
+// "-plugin lib,name=value".
 #ifndef BDTRACE_USERMODE_OPTIONS_H
 #define BDTRACE_USERMODE_OPTIONS_H
 
@@ -8,7 +9,8 @@ namespace bdtrace::usermode {
 
 struct Options {
     std::string program;  // guest program for bdtrace:session ("" = guess)
-    std::string vm = "user";
+    std::string vm;       // VM name for bdtrace:session ("" = "user" / "system")
+    std::string channel;  // system mode only: the ivshmem backing file
     bool verbose = false;
 };
 

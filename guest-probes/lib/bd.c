@@ -1,9 +1,11 @@
 /*
  * libbdguest: the public API of <bd/bd.h>.
  *
- * Hot path per call: claim a per-thread record slot, fill it, trap, read the
- * reply, release the slot. No locks, no allocation, no stdio; the only
- * system calls are getpid/gettid, once per process/thread.
+ * Hot path per call: take a record (a per-thread TLS slot in user mode, the
+ * thread's BAR2 user slot in system mode), fill it, trap, read the reply.
+ * No locks, no allocation, no stdio, no system calls. Slow paths: the first
+ * call of a process finds the channel (channel.c); the first call of a
+ * thread reads pid/tid and, in system mode, claims a slot.
  */
 #define _GNU_SOURCE
 
@@ -11,10 +13,14 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "internal.h"
 #include "record_fill.h"
 #include "trap.h"
@@ -22,29 +28,51 @@
 #define BD_HOT __attribute__((hot))
 #define BD_INLINE static inline __attribute__((always_inline))
 
+/* How a thread sends records (bd_thread_state.mode). */
+enum bd_thread_mode {
+    BD_T_UNINIT = 0, /* new thread, or the child after fork(): set up first */
+    BD_T_USER = 1,   /* records in TLS (natively, qemu-x86_64, no channel) */
+    BD_T_SYSTEM = 2, /* records in the thread's claimed BAR2 user slot     */
+    BD_T_NOSLOT = 3  /* system mode, but every user slot was taken          */
+};
+
+/* The process's view of the channel (bd_proc_state). */
+enum bd_proc_mode {
+    BD_P_UNINIT = 0,
+    BD_P_BUSY = 1,   /* one thread is discovering; the others wait        */
+    BD_P_USER = 2,   /* no channel: user-mode records                     */
+    BD_P_SYSTEM = 3, /* channel mapped (bd_channel)                       */
+    BD_P_EACCES = 4  /* a channel device exists but we may not map it     */
+};
+
+/* Internal reply meaning "return -EACCES" (not a value of enum bd_reply). */
+#define BD_REPLY_EACCES_ INT32_MIN
+/* A thread without a slot retries claiming once every this many calls. */
+#define BD_NOSLOT_RETRY 4096u
+
 /* Per-thread state. The records come first so that each is 128-aligned
  * (struct bd_record carries that alignment) and never crosses a page. */
 struct bd_thread_state {
     struct bd_record slot[BD_GUEST_SLOTS];
     uint64_t seq;   /* last sequence number used; the first record gets 1 */
-    uint32_t pid;   /* valid when tid != 0 */
-    uint32_t tid;   /* 0 = not read yet (new thread, or child after fork) */
+    uint32_t pid;   /* valid when mode != UNINIT */
+    uint32_t tid;
     uint32_t depth; /* slots in use: calls in progress on this thread */
+    uint32_t mode;  /* enum bd_thread_mode */
+    struct bd_record *sys_slot; /* BD_T_SYSTEM: our user slot in BAR2 */
+    uint32_t sys_index;         /* its index                          */
+    uint32_t noslot_wait;       /* BD_T_NOSLOT: calls until a retry   */
 };
 
 static _Thread_local struct bd_thread_state bd_tls;
 
-/* First call in a thread (or in a forked child): read pid and tid. Out of
- * line to keep the hot path short. A signal handler may run this
- * concurrently; both store the same values, pid before tid so that a
- * non-zero tid always comes with a valid pid. */
-static __attribute__((noinline, cold)) void
-bd_read_ids(struct bd_thread_state *t)
-{
-    t->pid = (uint32_t)getpid();
-    atomic_signal_fence(memory_order_seq_cst);
-    t->tid = (uint32_t)syscall(SYS_gettid);
-}
+static _Atomic unsigned bd_proc_state; /* enum bd_proc_mode */
+static struct bd_chan bd_channel;      /* mapped when BD_P_SYSTEM */
+static _Atomic int bd_chan_present;    /* the last handshake succeeded */
+static _Atomic unsigned bd_handshake_gen;
+static atomic_flag bd_handshake_lock = ATOMIC_FLAG_INIT;
+static pthread_key_t bd_exit_key;
+static _Atomic int bd_exit_key_ok;
 
 /* The next sequence number. One unlocked xadd: a single instruction cannot
  * be split by a signal handler of the same thread (natively, and under QEMU
@@ -57,27 +85,233 @@ BD_INLINE uint64_t bd_next_seq(struct bd_thread_state *t)
     return v + 1;
 }
 
-BD_INLINE int bd_map_reply(int32_t reply)
+/* Replies other than OK, NONE and FILTERED: out of line, so that the common
+ * replies cost what they cost before system mode existed. */
+static __attribute__((noinline, cold)) int bd_map_error(int32_t reply)
 {
-    switch (reply) {
-    case BD_REPLY_OK:
-        return 1;
-    case BD_REPLY_NONE:
-    case BD_REPLY_FILTERED:
-        return 0;
-    default: /* BD_REPLY_REJECTED or a value this ABI does not define */
-        return -EPROTO;
-    }
+    /* BD_REPLY_REJECTED or a value this ABI does not define: -EPROTO. */
+    return reply == BD_REPLY_EACCES_ ? -EACCES : -EPROTO;
 }
 
-/* Build one record in a free slot and trap on it. Returns the raw reply, or
- * BD_REPLY_NONE without trapping when every slot is in use.
+BD_INLINE int bd_map_reply(int32_t reply)
+{
+    if (reply == BD_REPLY_OK)
+        return 1;
+    if ((reply & ~BD_REPLY_FILTERED) == 0) /* BD_REPLY_NONE or _FILTERED */
+        return 0;
+    return bd_map_error(reply);
+}
+
+/* ---- slow paths (first call of a process or thread, lost replies) ------ */
+
+static void bd_release_own_slot(void)
+{
+    struct bd_thread_state *t = &bd_tls;
+    if (t->mode != BD_T_SYSTEM)
+        return;
+    /* Forget the slot before giving it away: a later call (a destructor
+     * running after ours) claims a new one instead of writing into a slot
+     * that may belong to someone else by then. */
+    t->mode = BD_T_UNINIT;
+    atomic_signal_fence(memory_order_seq_cst);
+    bd_chan_release(&bd_channel, t->sys_index, t->pid, t->tid);
+}
+
+/* pthread key destructor: the thread is exiting. */
+static void bd_thread_exit(void *unused)
+{
+    (void)unused;
+    bd_release_own_slot();
+}
+
+/* atexit: the thread calling exit() (usually the main thread) gives its
+ * slot back; key destructors do not run for it. */
+static void bd_process_exit(void)
+{
+    bd_release_own_slot();
+}
+
+/* Once per process: find the channel. */
+static unsigned bd_discover(void)
+{
+    int rc = bd_chan_discover(&bd_channel);
+    if (rc == -EACCES)
+        return BD_P_EACCES;
+    if (rc != 0)
+        return BD_P_USER;
+    if (pthread_key_create(&bd_exit_key, bd_thread_exit) == 0)
+        atomic_store(&bd_exit_key_ok, 1);
+    /* Cannot fail usefully (ENOMEM at start-up): without it the main
+     * thread's slot is reclaimed once the process is gone. */
+    (void)atexit(bd_process_exit);
+    atomic_store(&bd_chan_present, bd_chan_handshake(&bd_channel));
+    return BD_P_SYSTEM;
+}
+
+/* The process state, discovering on the first call. A nested call (depth
+ * d > 0: a signal handler) never discovers or waits: it may have
+ * interrupted the discovery of its own thread. Returns BD_P_UNINIT then. */
+static unsigned bd_process_mode(uint32_t d)
+{
+    unsigned s = atomic_load_explicit(&bd_proc_state, memory_order_acquire);
+    if (s >= BD_P_USER)
+        return s;
+    if (d != 0)
+        return BD_P_UNINIT;
+    unsigned expected = BD_P_UNINIT;
+    if (atomic_compare_exchange_strong(&bd_proc_state, &expected,
+                                       BD_P_BUSY)) {
+        s = bd_discover();
+        atomic_store_explicit(&bd_proc_state, s, memory_order_release);
+        return s;
+    }
+    while ((s = atomic_load_explicit(&bd_proc_state, memory_order_acquire)) ==
+           BD_P_BUSY)
+        sched_yield();
+    return s;
+}
+
+/* Read pid and tid. A signal handler may run this concurrently; both store
+ * the same values. */
+static void bd_read_ids(struct bd_thread_state *t)
+{
+    t->pid = (uint32_t)getpid();
+    t->tid = (uint32_t)syscall(SYS_gettid);
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* A thread whose mode is not ready to emit: set it up. Returns the record
+ * the call uses (the TLS slot `d` in user mode, the thread's BAR2 slot in
+ * system mode), or NULL and the reply the call returns in *reply. */
+static struct bd_record *bd_thread_setup(struct bd_thread_state *t,
+                                         uint32_t d, int32_t *reply)
+{
+    *reply = BD_REPLY_NONE;
+    switch (bd_process_mode(d)) {
+    case BD_P_USER:
+        if (t->mode == BD_T_UNINIT) {
+            bd_read_ids(t);
+            t->mode = BD_T_USER;
+        }
+        return &t->slot[d];
+    case BD_P_SYSTEM:
+        break;
+    case BD_P_EACCES:
+        *reply = BD_REPLY_EACCES_;
+        return NULL;
+    default: /* nested call during discovery */
+        return NULL;
+    }
+    /* System mode: a thread has one slot, used by calls at depth 0 only
+     * (nested calls return 0 without touching it). */
+    if (d != 0)
+        return NULL;
+    if (t->mode == BD_T_SYSTEM)
+        return t->sys_slot;
+    if (t->mode == BD_T_NOSLOT && --t->noslot_wait != 0)
+        return NULL;
+    bd_read_ids(t);
+    int i = bd_chan_claim(&bd_channel, t->pid, t->tid);
+    if (i < 0) {
+        t->mode = BD_T_NOSLOT;
+        t->noslot_wait = BD_NOSLOT_RETRY;
+        return NULL;
+    }
+    t->sys_index = (uint32_t)i;
+    t->sys_slot = bd_chan_user_slot(&bd_channel, (unsigned)i);
+    /* Any non-NULL value makes the destructor run at thread exit. */
+    if (atomic_load(&bd_exit_key_ok))
+        (void)pthread_setspecific(bd_exit_key, &bd_channel);
+    atomic_signal_fence(memory_order_seq_cst);
+    t->mode = BD_T_SYSTEM;
+    return t->sys_slot;
+}
+
+/* System mode: the plugin did not answer a record although the handshake
+ * had succeeded. The BAR may have moved or the plugin restarted: redo the
+ * handshake (one thread at a time, once per lost generation) and retrap
+ * once. Returns the reply of the retry, or NONE. */
+static __attribute__((noinline, cold)) int32_t
+bd_sys_no_reply(struct bd_record *r)
+{
+    if (!atomic_load(&bd_chan_present))
+        return BD_REPLY_NONE;
+    const unsigned gen = atomic_load(&bd_handshake_gen);
+    while (atomic_flag_test_and_set(&bd_handshake_lock))
+        sched_yield();
+    if (atomic_load(&bd_handshake_gen) == gen) {
+        atomic_store(&bd_chan_present, bd_chan_handshake(&bd_channel));
+        atomic_fetch_add(&bd_handshake_gen, 1);
+    }
+    atomic_flag_clear(&bd_handshake_lock);
+    if (!atomic_load(&bd_chan_present))
+        return BD_REPLY_NONE;
+    *(volatile int32_t *)&r->reply = BD_REPLY_NONE;
+    bd_trap(r);
+    return *(volatile int32_t *)&r->reply;
+}
+
+/* ---- the hot path -------------------------------------------------------- */
+
+/* Fill record `r` (everything but the reply), trap on it, read the reply. */
+BD_INLINE int32_t bd_send(struct bd_thread_state *t, struct bd_record *r,
+                          uint16_t kind, uint32_t event, uint64_t a0,
+                          uint64_t a1, uint64_t a2, uint64_t a3,
+                          const char *text)
+{
+    bd_record_fill_header(r, kind, event, a0, a1, a2, a3, t->pid, t->tid,
+                          bd_next_seq(t));
+    if (text != NULL)
+        bd_record_fill_text(r, text);
+    bd_trap(r);
+    return *(volatile int32_t *)&r->reply;
+}
+
+/* Send in system mode: the thread's BAR2 slot, at depth 0. */
+BD_INLINE int32_t bd_send_system(struct bd_thread_state *t,
+                                 struct bd_record *r, uint16_t kind,
+                                 uint32_t event, uint64_t a0, uint64_t a1,
+                                 uint64_t a2, uint64_t a3, const char *text)
+{
+    int32_t reply = bd_send(t, r, kind, event, a0, a1, a2, a3, text);
+    /* Without a plugin (the handshake failed) NONE is the normal answer:
+     * no call then (a call and return cost ~11 ns under TCG). */
+    if (__builtin_expect(reply == BD_REPLY_NONE, 0) &&
+        atomic_load_explicit(&bd_chan_present, memory_order_relaxed))
+        reply = bd_sys_no_reply(r);
+    return reply;
+}
+
+/* The first call of a thread (or after fork), nested calls in system mode,
+ * threads without a slot, EACCES: set up, then send if possible. */
+static __attribute__((noinline, cold)) int32_t
+bd_emit_slow(struct bd_thread_state *t, uint32_t d, uint16_t kind,
+             uint32_t event, uint64_t a0, uint64_t a1, uint64_t a2,
+             uint64_t a3, const char *text)
+{
+    int32_t reply;
+    struct bd_record *r = bd_thread_setup(t, d, &reply);
+    if (r == NULL)
+        return reply;
+    if (t->mode == BD_T_SYSTEM)
+        return bd_send_system(t, r, kind, event, a0, a1, a2, a3, text);
+    return bd_send(t, r, kind, event, a0, a1, a2, a3, text);
+}
+
+/* Build one record and trap on it. Returns the raw reply, or BD_REPLY_NONE
+ * without trapping when the call cannot send (nesting too deep; nested in
+ * system mode; no slot).
  *
- * Slot claiming is signal-safe without atomics: a handler that interrupts
- * between reading and bumping `depth` sees the old depth, uses that slot and
- * restores depth before returning, so the interrupted call still owns its
- * slot afterwards. The signal fences keep the compiler from moving record
- * accesses across the depth updates. */
+ * User mode: the record is TLS slot `depth`. Slot claiming is signal-safe
+ * without atomics: a handler that interrupts between reading and bumping
+ * `depth` sees the old depth, uses that slot and restores depth before
+ * returning, so the interrupted call still owns its slot afterwards. The
+ * signal fences keep the compiler from moving record accesses across the
+ * depth updates.
+ *
+ * System mode: the record is the thread's BAR2 user slot, at depth 0 only.
+ * Both paths are inline and the user path comes first with no extra taken
+ * branch: under TCG every taken branch ends a translation block. */
 BD_INLINE int32_t bd_emit(uint16_t kind, uint32_t event, uint64_t a0,
                           uint64_t a1, uint64_t a2, uint64_t a3,
                           const char *text)
@@ -92,15 +326,15 @@ BD_INLINE int32_t bd_emit(uint16_t kind, uint32_t event, uint64_t a0,
     t->depth = d + 1;
     atomic_signal_fence(memory_order_seq_cst);
 
-    struct bd_record *r = &t->slot[d];
-    if (__builtin_expect(t->tid == 0, 0))
-        bd_read_ids(t);
-    bd_record_fill_header(r, kind, event, a0, a1, a2, a3, t->pid, t->tid,
-                          bd_next_seq(t));
-    if (text != NULL)
-        bd_record_fill_text(r, text);
-    bd_trap(r);
-    int32_t reply = *(volatile int32_t *)&r->reply;
+    int32_t reply;
+    const uint32_t mode = t->mode;
+    if (__builtin_expect(mode == BD_T_USER, 1))
+        reply = bd_send(t, &t->slot[d], kind, event, a0, a1, a2, a3, text);
+    else if (mode == BD_T_SYSTEM && d == 0)
+        reply = bd_send_system(t, t->sys_slot, kind, event, a0, a1, a2, a3,
+                               text);
+    else
+        reply = bd_emit_slow(t, d, kind, event, a0, a1, a2, a3, text);
 
     atomic_signal_fence(memory_order_seq_cst);
     t->depth = d;
@@ -152,13 +386,19 @@ int bd_present(void)
 }
 
 /* fork(): the child is a new process whose only thread is the one that
- * forked; give it a fresh pid, tid and sequence. Other threads' TLS does
- * not exist in the child. */
+ * forked; give it a fresh pid, tid and sequence, and in system mode its own
+ * slot (the parent's slot stays the parent thread's). Other threads' TLS
+ * does not exist in the child; state they held is reset. */
 static void bd_after_fork_child(void)
 {
+    bd_tls.mode = BD_T_UNINIT;
     bd_tls.tid = 0;
     bd_tls.pid = 0;
     bd_tls.seq = 0;
+    atomic_flag_clear(&bd_handshake_lock);
+    unsigned busy = BD_P_BUSY;
+    /* Another thread was discovering: start over in the child. */
+    atomic_compare_exchange_strong(&bd_proc_state, &busy, BD_P_UNINIT);
 }
 
 __attribute__((constructor)) static void bd_guest_init(void)
@@ -176,4 +416,28 @@ const struct bd_record *bd_internal_slot(unsigned i)
 unsigned bd_internal_depth(void)
 {
     return bd_tls.depth;
+}
+
+int bd_internal_process_mode(void)
+{
+    switch (atomic_load(&bd_proc_state)) {
+    case BD_P_USER:
+        return BD_INTERNAL_MODE_USER;
+    case BD_P_SYSTEM:
+        return BD_INTERNAL_MODE_SYSTEM;
+    case BD_P_EACCES:
+        return BD_INTERNAL_MODE_EACCES;
+    default:
+        return BD_INTERNAL_MODE_UNKNOWN;
+    }
+}
+
+int bd_internal_sys_slot(void)
+{
+    return bd_tls.mode == BD_T_SYSTEM ? (int)bd_tls.sys_index : -1;
+}
+
+int bd_internal_present(void)
+{
+    return atomic_load(&bd_chan_present);
 }

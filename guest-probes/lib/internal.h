@@ -19,6 +19,21 @@ const struct bd_record *bd_internal_slot(unsigned i);
 /* The calling thread's current nesting depth (0 outside any call). */
 unsigned bd_internal_depth(void);
 
+/* What the process found on its first call (system mode, <bd/channel.h>). */
+enum {
+    BD_INTERNAL_MODE_UNKNOWN = 0, /* no call yet */
+    BD_INTERNAL_MODE_USER = 1,    /* no channel: TLS records */
+    BD_INTERNAL_MODE_SYSTEM = 2,  /* channel mapped */
+    BD_INTERNAL_MODE_EACCES = 3   /* channel device, not allowed to map it */
+};
+int bd_internal_process_mode(void);
+
+/* System mode: the user slot the calling thread owns, or -1. */
+int bd_internal_sys_slot(void);
+
+/* System mode: 1 when the last handshake succeeded. */
+int bd_internal_present(void);
+
 #ifdef __cplusplus
 }
 #endif

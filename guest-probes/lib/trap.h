@@ -25,4 +25,17 @@ bd_trap(struct bd_record *r)
     (void)discarded;
 }
 
+/* The same trap with %rdi = any address (system mode: the handshake traps
+ * on BAR2 offset 0; test programs trap on hostile addresses). */
+static inline __attribute__((always_inline)) void
+bd_trap_at(const volatile void *addr)
+{
+    unsigned long discarded;
+    __asm__ volatile(".byte 0x3e,0x48,0x8b,0x07"
+                     : "=a"(discarded)
+                     : "D"(addr)
+                     : "memory");
+    (void)discarded;
+}
+
 #endif /* BD_GUEST_TRAP_H */

@@ -145,20 +145,40 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir) {
   return events;
 }
 
-std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
-                                        const std::string &program) {
+namespace {
+
+// Events whose vpid is the host_pid of exactly one session event matching.
+template <class Match>
+std::vector<TraceEvent> events_of_session(const std::vector<TraceEvent> &events, Match match,
+                                          const std::string &what) {
   std::set<std::string> pids;
   for (const auto &ev : events)
-    if (ev.name == "session" && ev.fields.count("program") &&
-        ev.fields.at("program").find(program) != std::string::npos)
-      pids.insert(ev.fields.at("host_pid"));
-  EXPECT_EQ(pids.size(), 1u) << "expected one QEMU process running " << program;
+    if (ev.name == "session" && match(ev)) pids.insert(ev.fields.at("host_pid"));
+  EXPECT_EQ(pids.size(), 1u) << "expected one QEMU process " << what;
   std::vector<TraceEvent> mine;
   for (const auto &ev : events) {
     auto it = ev.fields.find("vpid");
     if (it != ev.fields.end() && pids.count(it->second)) mine.push_back(ev);
   }
   return mine;
+}
+
+}  // namespace
+
+std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
+                                        const std::string &program) {
+  return events_of_session(
+      events,
+      [&](const TraceEvent &ev) {
+        return ev.fields.count("program") && ev.fields.at("program").find(program) != std::string::npos;
+      },
+      "running " + program);
+}
+
+std::vector<TraceEvent> events_of_vm(const std::vector<TraceEvent> &events, const std::string &vm) {
+  return events_of_session(
+      events, [&](const TraceEvent &ev) { return ev.fields.count("vm") && ev.fields.at("vm") == vm; },
+      "for vm " + vm);
 }
 
 std::vector<std::string> lines(const std::string &text) {

@@ -52,6 +52,11 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir);
 std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
                                         const std::string &program);
 
+// The events of the QEMU process whose bdtrace:session has vm == `vm`
+// (system mode: bd-run --vm NAME), by the vpid context.
+std::vector<TraceEvent> events_of_vm(const std::vector<TraceEvent> &events,
+                                     const std::string &vm);
+
 // Lines of text.
 std::vector<std::string> lines(const std::string &text);
 

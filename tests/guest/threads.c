@@ -22,6 +22,7 @@
  * Total records sent: (3+N) + N*(M+6) + 1.
  *
  * Output (stdout):
+ *   pid <pid>                      first, before any record
  *   thread <k> tid <tid>           one per worker, before its first mark
  *   present <bd_present()>
  *   taken <T>                      calls that returned 1, counting every
@@ -110,6 +111,9 @@ int main(int argc, char **argv)
             goto usage;
         }
     }
+
+    printf("pid %ld\n", (long)getpid());
+    fflush(stdout);
 
     unsigned long taken = 0;
     taken += count_taken(bd_name_event(1, "tick"));

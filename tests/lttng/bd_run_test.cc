@@ -12,17 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "bd_run_harness.h"
 #include "preflight.h"
 #include "qemu_command.h"
 #include "temp_dir.h"
 
-#ifndef BD_RUN_PATH
-#error "BD_RUN_PATH must name the bd-run binary"
-#endif
-
 namespace bdtrace::bdrun {
 namespace {
 
+using testing::RunResult;
+using testing::run_bd_run;
+using testing::slurp;
 using testing::TempDir;
 
 // ---- the command line -------------------------------------------------
@@ -94,31 +94,6 @@ TEST(Preflight, TraceDirMustBeEmpty) {
 }
 
 // ---- the program ------------------------------------------------------
-
-struct RunResult {
-  int exit_status = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs `env_prefix bd-run args` through sh; stdout and stderr kept apart.
-RunResult run_bd_run(const TempDir& tmp, const std::string& args, const std::string& env_prefix = "") {
-  const std::string out = tmp / "stdout", err = tmp / "stderr";
-  const std::string cmd = env_prefix + " '" BD_RUN_PATH "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int raw = std::system(cmd.c_str());
-  RunResult r;
-  r.exit_status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
 
 // A stand-in for qemu-x86_64: logs its arguments and LD_PRELOAD, prints to
 // stdout like a guest would, lists the LTTng sessions into FAKE_LIST if set,

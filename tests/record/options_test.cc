@@ -1,4 +1,4 @@
-// The linux-user plugin's option parser and guest-program guess.
+// The plugin's option parser and guest-program guess.
 #include "options.h"
 
 #include <gtest/gtest.h>
@@ -16,8 +16,9 @@ TEST(PluginOptions, Defaults) {
     Options o;
     std::string err;
     ASSERT_TRUE(parse({}, o, err));
-    EXPECT_EQ(o.vm, "user");
+    EXPECT_EQ(o.vm, "");  // each backend names its default ("user", "system")
     EXPECT_EQ(o.program, "");
+    EXPECT_EQ(o.channel, "");
     EXPECT_FALSE(o.verbose);
 }
 
@@ -30,6 +31,18 @@ TEST(PluginOptions, AllKeys) {
     EXPECT_TRUE(o.verbose);
     ASSERT_TRUE(parse({"verbose=off"}, o, err));
     EXPECT_FALSE(o.verbose);
+}
+
+TEST(PluginOptions, Channel) {
+    Options o;
+    std::string err;
+    ASSERT_TRUE(parse({"channel=/dev/shm/bdtrace-x", "vm=vm1"}, o, err)) << err;
+    EXPECT_EQ(o.channel, "/dev/shm/bdtrace-x");
+    EXPECT_EQ(o.vm, "vm1");
+    EXPECT_FALSE(parse({"channel="}, o, err));
+    EXPECT_NE(err.find("channel= needs a value"), std::string::npos) << err;
+    EXPECT_FALSE(parse({"chanel=/x"}, o, err));
+    EXPECT_NE(err.find("channel=PATH"), std::string::npos) << err;  // usage lists it
 }
 
 TEST(PluginOptions, Errors) {

@@ -40,6 +40,60 @@ TEST(CheckRecord, SchedSwitchOnlyFromKernel) {
     EXPECT_EQ(check_record(valid(BD_KIND_SCHED_SWITCH), false), RejectReason::KernelOnlyKind);
 }
 
+bd_record sched_switch(const char *prev, const char *next) {
+    bd_record r = valid(BD_KIND_SCHED_SWITCH);
+    r.event = 0;
+    r.args[0] = 10;  // prev tid
+    r.args[1] = 20;  // next tid
+    r.args[2] = 1;   // prev state
+    r.args[3] = 10 | (uint64_t{20} << 32);
+    std::strncpy(r.text, prev, BD_COMM_LEN);
+    std::strncpy(r.text + BD_COMM_LEN, next, BD_COMM_LEN);
+    return r;
+}
+
+TEST(CheckRecord, SchedSwitchComms) {
+    // Longest comms (15 bytes + NUL), empty comms, and bytes after the NULs.
+    EXPECT_EQ(check_record(sched_switch("123456789012345", "abcdefghijklmno"), true),
+              RejectReason::Ok);
+    EXPECT_EQ(check_record(sched_switch("", ""), true), RejectReason::Ok);
+    auto tail = sched_switch("a", "b");
+    std::memset(tail.text + 2 * BD_COMM_LEN, 'z', sizeof tail.text - 2 * BD_COMM_LEN);
+    tail.text[5] = 'q';  // after prev's NUL, inside its 16 bytes
+    EXPECT_EQ(check_record(tail, true), RejectReason::Ok);
+}
+
+TEST(CheckRecord, SchedSwitchCommsMustBeTerminated) {
+    auto prev = sched_switch("init", "sh");
+    std::memset(prev.text, 'p', BD_COMM_LEN);  // prev fills its 16 bytes
+    EXPECT_EQ(check_record(prev, true), RejectReason::TextNotTerminated);
+    auto next = sched_switch("init", "sh");
+    std::memset(next.text + BD_COMM_LEN, 'n', BD_COMM_LEN);
+    EXPECT_EQ(check_record(next, true), RejectReason::TextNotTerminated);
+    // prev's NUL may not be borrowed from next's bytes.
+    auto spill = sched_switch("", "x");
+    std::memset(spill.text, 'p', BD_COMM_LEN);
+    spill.text[BD_COMM_LEN] = '\0';
+    EXPECT_EQ(check_record(spill, true), RejectReason::TextNotTerminated);
+    // The kernel-only rule comes first for user-mode traps.
+    EXPECT_EQ(check_record(prev, false), RejectReason::KernelOnlyKind);
+}
+
+TEST(CheckRecord, SchedSwitchTextLenMustBeZero) {
+    auto r = sched_switch("a", "b");
+    r.text_len = 1;
+    EXPECT_EQ(check_record(r, true), RejectReason::TextTooLong);
+    r.text_len = BD_TEXT_MAX;
+    EXPECT_EQ(check_record(r, true), RejectReason::TextTooLong);
+}
+
+TEST(CheckRecord, CommRuleOnlyForSchedSwitch) {
+    // Other kinds from the kernel keep their own rules (text ignored).
+    auto m = valid(BD_KIND_MARK);
+    std::memset(m.text, 'q', sizeof m.text);
+    EXPECT_EQ(check_record(m, true), RejectReason::Ok);
+}
+
 TEST(CheckRecord, BadMagic) {
     auto r = valid(BD_KIND_MARK);
     r.magic = 0x72746462u;  // byte-swapped
@@ -163,10 +217,22 @@ TEST(CheckRecordAddress, CrossesPage) {
     EXPECT_EQ(check_record_address(UINT64_MAX - 7), RejectReason::CrossesPage);
 }
 
+// Values appear in traces: they never change.
+TEST(RejectReasonName, StableValues) {
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::TextEmbeddedNul), 12u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::OutsideChannel), 13u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::NoChannel), 14u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::BadSlot), 15u);
+    EXPECT_EQ(kRejectReasonCount, 16u);
+}
+
 TEST(RejectReasonName, StableAndUnique) {
     EXPECT_STREQ(reject_reason_name(RejectReason::Ok), "ok");
     EXPECT_STREQ(reject_reason_name(RejectReason::BadMagic), "bad_magic");
     EXPECT_STREQ(reject_reason_name(RejectReason::NotWritable), "not_writable");
+    EXPECT_STREQ(reject_reason_name(RejectReason::OutsideChannel), "outside_channel");
+    EXPECT_STREQ(reject_reason_name(RejectReason::NoChannel), "no_channel");
+    EXPECT_STREQ(reject_reason_name(RejectReason::BadSlot), "bad_slot");
     EXPECT_STREQ(reject_reason_name(RejectReason::Count_), "unknown");
     std::set<std::string> names;
     for (std::size_t i = 0; i < kRejectReasonCount; ++i) {

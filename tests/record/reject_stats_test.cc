@@ -1,8 +1,10 @@
-// RejectStats: exact counts, summary text, reset (no LTTng session needed:
+// RejectStats and emit_record: exact counts, summary text, reset (no LTTng session needed:
 // without one the tracepoints are no-ops).
 #include <bdtrace/emitter.h>
 
 #include <gtest/gtest.h>
+
+#include <cstring>
 
 namespace bdtrace {
 namespace {
@@ -28,6 +30,30 @@ TEST(RejectStats, EmptySummaryAndReset) {
     s.reset();
     EXPECT_EQ(s.total(), 0u);
     EXPECT_EQ(s.summary(), "");
+}
+
+TEST(RejectStats, ChannelReasons) {
+    RejectStats s;
+    s.reject(RejectReason::NoChannel, 0, 0, 0x1000);
+    s.reject(RejectReason::OutsideChannel, 1, 0, 0x2000);
+    s.reject(RejectReason::BadSlot, 1, 0, 0xfe800008);
+    EXPECT_EQ(s.summary(),
+              "rejected 3 guest records: outside_channel=1 no_channel=1 bad_slot=1");
+}
+
+// Emitting any kind of validated record is harmless (usually no session
+// records; another user's session on the shared daemon may).
+TEST(EmitRecord, EveryKind) {
+    bd_record r;
+    std::memset(&r, 0, sizeof r);
+    r.magic = BD_MAGIC;
+    r.version = BD_ABI_VERSION;
+    std::strcpy(r.text, "prev");
+    std::strcpy(r.text + BD_COMM_LEN, "next");
+    for (uint16_t kind = BD_KIND_MARK; kind < BD_KIND_MAX_; ++kind) {
+        r.kind = kind;
+        emit_record(r, EmitContext{0, 1, 2});
+    }
 }
 
 TEST(RejectStats, IgnoresOutOfRangeReason) {

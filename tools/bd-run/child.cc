@@ -1,5 +1,6 @@
 #include "child.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -70,6 +71,22 @@ class SpawnAttr {
   bool ok_ = false;
 };
 
+class SpawnFileActions {
+ public:
+  SpawnFileActions() { ok_ = posix_spawn_file_actions_init(&actions_) == 0; }
+  SpawnFileActions(const SpawnFileActions&) = delete;
+  SpawnFileActions& operator=(const SpawnFileActions&) = delete;
+  ~SpawnFileActions() {
+    if (ok_) posix_spawn_file_actions_destroy(&actions_);
+  }
+  bool ok() const { return ok_; }
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+  bool ok_ = false;
+};
+
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
   std::vector<char*> out;
   out.reserve(v.size() + 1);
@@ -100,7 +117,8 @@ SignalForwarding::~SignalForwarding() {
 
 int SignalForwarding::pending_signal() { return g_pending.load(); }
 
-tools::Result<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
+tools::Result<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
+                             const ChildStdio& stdio) {
   if (argv.empty()) return make_error("internal error: empty command line");
   std::vector<char*> c_argv = c_strings(argv);
   std::vector<char*> c_envp = c_strings(envp);
@@ -118,12 +136,19 @@ tools::Result<int> run_child(const std::vector<std::string>& argv, const std::ve
   posix_spawnattr_setsigdefault(attr.get(), &defaults);
   posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
+  SpawnFileActions actions;
+  if (!actions.ok()) return make_error("cannot start " + argv[0] + ": posix_spawn_file_actions_init failed");
+  if (stdio.stdin_from_dev_null &&
+      posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0) != 0) {
+    return make_error("cannot start " + argv[0] + ": cannot redirect its stdin to /dev/null");
+  }
+
   pid_t pid = 0;
   {
     // No signal may slip in between the spawn and publishing the pid.
     SignalBlock block;
     if (const int pending = g_pending.load(); pending != 0) return 128 + pending;
-    const int rc = posix_spawn(&pid, argv[0].c_str(), nullptr, attr.get(), c_argv.data(), c_envp.data());
+    const int rc = posix_spawn(&pid, argv[0].c_str(), actions.get(), attr.get(), c_argv.data(), c_envp.data());
     if (rc != 0) return make_error("cannot start " + argv[0] + ": " + std::strerror(rc));
     g_child.store(pid);
   }

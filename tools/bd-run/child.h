@@ -25,10 +25,16 @@ class SignalForwarding {
   static int pending_signal();
 };
 
-// Spawns argv[0] with argv/envp (stdio inherited), waits for it and returns
-// its exit status (128+N if killed by signal N). If a signal arrived before
-// the spawn, the child is not started and 128+N is returned. An error when
-// it could not be started.
-tools::Result<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp);
+struct ChildStdio {
+  // Give the child /dev/null as stdin instead of bd-run's.
+  bool stdin_from_dev_null = false;
+};
+
+// Spawns argv[0] with argv/envp (stdio inherited unless `stdio` says
+// otherwise), waits for it and returns its exit status (128+N if killed by
+// signal N). If a signal arrived before the spawn, the child is not started
+// and 128+N is returned. An error when it could not be started.
+tools::Result<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
+                             const ChildStdio& stdio = ChildStdio{});
 
 }  // namespace bdtrace::bdrun

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <memory>
 
@@ -9,22 +10,42 @@ namespace bdtrace::bdrun {
 namespace {
 
 constexpr const char* kDescription =
-    "bd-run: run an x86_64 program under qemu-x86_64 with the bdtrace plugin and,\n"
-    "with --trace, record its bd_mark events into an LTTng trace.\n"
+    "bd-run: run an x86_64 program under qemu-x86_64 with the bdtrace plugin, or\n"
+    "(--system) boot a VM under qemu-system-x86_64 with the plugin and the bdtrace\n"
+    "channel device, and with --trace record the bd_mark events into an LTTng trace.\n"
     "\n"
     "With --trace DIR, bd-run creates its own LTTng session (through the running\n"
-    "lttng-sessiond) writing to DIR, starts it, runs the program, stops and destroys\n"
-    "the session, and reports events the tracer had to discard. Without --trace it\n"
-    "only runs the program under QEMU with the plugin (events are recorded only if\n"
-    "some other LTTng session enables bdtrace:*).\n"
+    "lttng-sessiond) writing to DIR, starts it, runs QEMU, stops and destroys the\n"
+    "session, and reports events the tracer had to discard. Without --trace it\n"
+    "only runs QEMU with the plugin (events are recorded only if some other LTTng\n"
+    "session enables bdtrace:*).\n"
     "\n"
-    "The program's stdin/stdout/stderr are its own; bd-run's messages go to stderr.\n"
-    "The exit status is the program's (128+N if it was killed by signal N), or 2\n"
-    "when bd-run could not start it.\n"
+    "User mode: the program's stdin/stdout/stderr are its own; bd-run's messages go\n"
+    "to stderr. The exit status is the program's (128+N if it was killed by signal\n"
+    "N), or 2 when bd-run could not start it.\n"
     "\n"
-    "Example:\n"
+    "System mode (--system): bd-run runs\n"
+    "  qemu-system-x86_64 -accel tcg -smp N -m SIZE -nographic -no-reboot\n"
+    "    -monitor none -serial stdio [-kernel K [-initrd I] -append ARGS]\n"
+    "    -object memory-backend-file,...,mem-path=/dev/shm/bdtrace-...,share=on\n"
+    "    -device ivshmem-plain,memdev=bdchan\n"
+    "    -plugin PLUGIN,channel=/dev/shm/bdtrace-...,vm=NAME [QEMU_ARGS...]\n"
+    "The channel file is created for the run and removed afterwards. The guest's\n"
+    "serial console is bd-run's stdout; QEMU's stdin is /dev/null unless bd-run's\n"
+    "stdin is a terminal. bd-run returns when the guest powers off (QEMU exits),\n"
+    "with QEMU's exit status. The kernel command line is\n"
+    "'console=ttyS0 quiet panic=-1' followed by --append. On a terminal the console\n"
+    "is interactive: Ctrl-A X quits QEMU.\n"
+    "\n"
+    "Examples:\n"
     "  bd-run --trace /tmp/trace -- ./my-program --its-flag\n"
+    "  bd-run --system --trace /tmp/vmtrace --kernel vmlinuz --initrd initramfs.cpio.gz\n"
+    "  bd-run --system --no-plugin --kernel vmlinuz --initrd initrd.gz -- -rtc base=utc\n"
     "  babeltrace2 /tmp/trace      # or: bd-analyze /tmp/trace\n";
+
+constexpr uint64_t kMinMemoryMib = 16;
+constexpr uint64_t kMaxMemoryMib = 1024 * 1024;  // 1 TiB
+constexpr unsigned kMaxSmp = 64;                 // BD_CHANNEL_KERNEL_SLOTS
 
 bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
@@ -32,15 +53,57 @@ bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 class Formatter : public CLI::Formatter {
  public:
   std::string make_usage(const CLI::App*, std::string) const override {
-    return "\nUsage: bd-run [OPTIONS] [--] PROGRAM [ARGS...]\n";
+    return "\nUsage: bd-run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+           "       bd-run --system [OPTIONS] [-- QEMU_ARGS...]\n";
   }
 };
 
+std::optional<unsigned> parse_smp(const std::string& text) {
+  if (text.empty() || text.size() > 3 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const unsigned n = static_cast<unsigned>(std::stoul(text));
+  if (n < 1 || n > kMaxSmp) return std::nullopt;
+  return n;
+}
+
 }  // namespace
+
+std::optional<uint64_t> parse_memory_mib(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  const uint64_t number = std::stoull(text.substr(0, digits));
+  // Every valid size is at most 2^30 of its unit (1 TiB in KiB): larger
+  // numbers are rejected before they could overflow below.
+  if (number > (uint64_t{1} << 30)) return std::nullopt;
+  std::string suffix = text.substr(digits);
+  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (suffix.size() == 2 && suffix[1] == 'B') suffix.pop_back();  // "512MB"
+  uint64_t kib;  // the size in KiB; QEMU reads a bare number as MiB
+  if (suffix.empty() || suffix == "M") {
+    kib = number * 1024;
+  } else if (suffix == "K") {
+    kib = number;
+  } else if (suffix == "G") {
+    kib = number * 1024 * 1024;
+  } else if (suffix == "T") {
+    kib = number * 1024 * 1024 * 1024;
+  } else {
+    return std::nullopt;
+  }
+  if (kib % 1024 != 0) return std::nullopt;
+  const uint64_t mib = kib / 1024;
+  if (mib < kMinMemoryMib || mib > kMaxMemoryMib) return std::nullopt;
+  return mib;
+}
 
 ParseOutcome parse_command_line(int argc, char** argv) {
   RunOptions o;
+  SystemOptions sys;
   std::vector<std::string> raw_plugin_args;
+  bool system = false;
+  std::string smp_text = "2", memory_text = "512M";
 
   CLI::App app(kDescription, "bd-run");
   app.formatter(std::make_shared<Formatter>());
@@ -52,7 +115,9 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   app.add_option("--session", o.session_name,
                  "LTTng session name (default: unique, bdtrace-<pid>-...); needs --trace")
       ->type_name("NAME");
-  app.add_option("--qemu", o.qemu, "qemu-x86_64 to use (default: the one in PATH)")->type_name("PATH");
+  app.add_option("--qemu", o.qemu,
+                 "QEMU to use (default: qemu-x86_64, or qemu-system-x86_64 with --system, from PATH)")
+      ->type_name("PATH");
   app.add_option("--plugin", o.plugin,
                  "bdtrace QEMU plugin (default: <bd-run's dir>/../lib/libbdtrace-qemu.so)")
       ->type_name("PATH");
@@ -63,6 +128,25 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->type_name("BYTES");
   app.add_option("--subbuf-count", o.subbuf_count, "LTTng sub-buffers per buffer, a power of two (default 8)")
       ->type_name("N");
+
+  const std::string group = "System mode (--system)";
+  app.add_flag("--system", system, "Boot a VM under qemu-system-x86_64 instead of running a PROGRAM")
+      ->group(group);
+  app.add_option("--smp", smp_text, "vCPUs, 1-64 (default 2)")->type_name("N")->group(group);
+  app.add_option("--memory", memory_text, "Guest RAM, e.g. 512M or 1G (default 512M)")
+      ->type_name("SIZE")
+      ->group(group);
+  app.add_option("--kernel", sys.kernel, "Kernel image to boot (QEMU -kernel)")->type_name("FILE")->group(group);
+  app.add_option("--initrd", sys.initrd, "Initial ramdisk (QEMU -initrd); needs --kernel")
+      ->type_name("FILE")
+      ->group(group);
+  app.add_option("--append", sys.append,
+                 "More kernel arguments, after 'console=ttyS0 quiet panic=-1'; needs --kernel")
+      ->type_name("ARGS")
+      ->group(group);
+  app.add_option("--vm", sys.vm_name, "VM name the plugin records (default: vm)")->type_name("NAME")->group(group);
+  app.add_flag("--no-plugin", sys.no_plugin, "Run QEMU without the plugin (the channel device stays)")
+      ->group(group);
 
   try {
     app.parse(argc, argv);
@@ -88,14 +172,44 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     rest.erase(rest.begin());
     after_separator = true;
   }
-  if (rest.empty()) return usage_error("no PROGRAM given: bd-run [OPTIONS] [--] PROGRAM [ARGS...]");
   const size_t separator = static_cast<size_t>(argc) - rest.size() - 1;
-  if (separator >= 1 && std::string(argv[separator]) == "--") after_separator = true;
-  if (rest.front().size() > 1 && rest.front()[0] == '-' && !after_separator) {
-    return usage_error("unknown option " + rest.front() + " (a PROGRAM starting with '-' goes after --)");
+  if (!rest.empty() && separator >= 1 && std::string(argv[separator]) == "--") after_separator = true;
+
+  if (system) {
+    if (!rest.empty() && !after_separator) {
+      return usage_error("unexpected argument '" + rest.front() +
+                         "' with --system: QEMU options go after --, e.g. bd-run --system -- -rtc base=utc");
+    }
+    sys.qemu_args = std::move(rest);
+    const std::optional<unsigned> smp = parse_smp(smp_text);
+    if (!smp) return usage_error("--smp " + smp_text + " is invalid: give a number of vCPUs from 1 to 64");
+    sys.smp = *smp;
+    const std::optional<uint64_t> mib = parse_memory_mib(memory_text);
+    if (!mib) {
+      return usage_error("--memory " + memory_text +
+                         " is invalid: give whole MiB from 16M to 1T, e.g. 512M or 1G");
+    }
+    sys.memory_mib = *mib;
+    if (!sys.initrd.empty() && sys.kernel.empty()) {
+      return usage_error("--initrd needs --kernel (QEMU loads an initrd only with a kernel it boots itself)");
+    }
+    if (app.count("--append") != 0 && sys.kernel.empty()) return usage_error("--append needs --kernel");
+    if (sys.vm_name.empty()) return usage_error("--vm NAME must not be empty");
+    if (sys.no_plugin && (!o.plugin.empty() || !raw_plugin_args.empty())) {
+      return usage_error("--no-plugin cannot be combined with --plugin or --plugin-arg");
+    }
+    o.system = std::move(sys);
+  } else {
+    for (const char* name : {"--smp", "--memory", "--kernel", "--initrd", "--append", "--vm", "--no-plugin"}) {
+      if (app.count(name) != 0) return usage_error(std::string(name) + " needs --system");
+    }
+    if (rest.empty()) return usage_error("no PROGRAM given: bd-run [OPTIONS] [--] PROGRAM [ARGS...]");
+    if (rest.front().size() > 1 && rest.front()[0] == '-' && !after_separator) {
+      return usage_error("unknown option " + rest.front() + " (a PROGRAM starting with '-' goes after --)");
+    }
+    o.program = rest.front();
+    o.program_args.assign(rest.begin() + 1, rest.end());
   }
-  o.program = rest.front();
-  o.program_args.assign(rest.begin() + 1, rest.end());
 
   for (const std::string& a : raw_plugin_args) {
     const auto eq = a.find('=');

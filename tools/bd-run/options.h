@@ -9,16 +9,30 @@
 
 namespace bdtrace::bdrun {
 
+// --system: boot a VM under qemu-system-x86_64 instead of running one
+// program under qemu-x86_64.
+struct SystemOptions {
+  unsigned smp = 2;             // vCPUs, 1..BD_CHANNEL_KERNEL_SLOTS
+  uint64_t memory_mib = 512;    // guest RAM
+  std::string kernel;           // -kernel (empty: none)
+  std::string initrd;           // -initrd (needs kernel)
+  std::string append;           // appended to the default kernel command line
+  std::string vm_name = "vm";   // plugin's vm= argument
+  bool no_plugin = false;       // plain QEMU (the ivshmem device stays)
+  std::vector<std::string> qemu_args;  // after --, passed to QEMU as is
+};
+
 struct RunOptions {
   std::string trace_dir;      // empty: run without creating a session
   std::string session_name;   // empty: a unique name
-  std::string qemu;           // empty: qemu-x86_64 from PATH
+  std::string qemu;           // empty: qemu-x86_64 (system: qemu-system-x86_64) from PATH
   std::string plugin;         // empty: <dir of bd-run>/../lib/libbdtrace-qemu.so
   std::vector<std::pair<std::string, std::string>> plugin_args;  // extra name=value
   uint64_t subbuf_size = 4u << 20;
   uint64_t subbuf_count = 8;
-  std::string program;        // as typed by the user
+  std::string program;        // as typed by the user (user mode only)
   std::vector<std::string> program_args;
+  std::optional<SystemOptions> system;  // set with --system
 };
 
 // Either options to run with, or an exit status to return at once (0 after
@@ -29,5 +43,9 @@ struct ParseOutcome {
 };
 
 ParseOutcome parse_command_line(int argc, char** argv);
+
+// "512M", "1G", "2048" (MiB), "65536K" -> MiB. Errors unless the size is a
+// whole number of MiB between 16 MiB and 1 TiB.
+std::optional<uint64_t> parse_memory_mib(const std::string& text);
 
 }  // namespace bdtrace::bdrun

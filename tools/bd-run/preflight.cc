@@ -29,6 +29,17 @@ Result<std::string> self_exe_dir() {
   return exe.parent_path().string();
 }
 
+Result<std::string> resolve_qemu_binary(const std::string& requested, const std::string& name,
+                                        const std::string& debian_package) {
+  if (!requested.empty()) {
+    if (is_executable_file(requested)) return requested;
+    return make_error("QEMU '" + requested + "' (from --qemu) does not exist or is not executable");
+  }
+  Result<std::string> found = find_in_path(name);
+  if (found) return found;
+  return make_error(name + " not found: install Debian's " + debian_package + " or pass --qemu PATH");
+}
+
 }  // namespace
 
 Result<std::string> find_in_path(const std::string& name) {
@@ -52,13 +63,25 @@ Result<std::string> find_in_path(const std::string& name) {
 }
 
 Result<std::string> resolve_qemu(const std::string& requested) {
-  if (!requested.empty()) {
-    if (is_executable_file(requested)) return requested;
-    return make_error("QEMU '" + requested + "' (from --qemu) does not exist or is not executable");
+  return resolve_qemu_binary(requested, "qemu-x86_64", "qemu-user");
+}
+
+Result<std::string> resolve_system_qemu(const std::string& requested) {
+  return resolve_qemu_binary(requested, "qemu-system-x86_64", "qemu-system-x86");
+}
+
+Status check_boot_file(const std::string& option, const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    return make_error(option + " " + path + ": " + std::strerror(err));
   }
-  Result<std::string> found = find_in_path("qemu-x86_64");
-  if (found) return found;
-  return make_error("qemu-x86_64 not found: install Debian's qemu-user or pass --qemu PATH");
+  if (!S_ISREG(st.st_mode)) return make_error(option + " " + path + " is not a regular file");
+  if (::access(path.c_str(), R_OK) != 0) {
+    const int err = errno;
+    return make_error(option + " " + path + " is not readable: " + std::strerror(err));
+  }
+  return Status();
 }
 
 Result<std::string> resolve_plugin(const std::string& requested) {

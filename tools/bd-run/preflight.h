@@ -18,6 +18,13 @@ Result<std::string> find_in_path(const std::string& name);
 // --qemu PATH if given (must be executable), else qemu-x86_64 from PATH.
 Result<std::string> resolve_qemu(const std::string& requested);
 
+// --qemu PATH if given (must be executable), else qemu-system-x86_64 from PATH.
+Result<std::string> resolve_system_qemu(const std::string& requested);
+
+// A file QEMU must load (--kernel, --initrd): a readable regular file.
+// Errors start with `option` and the path.
+Status check_boot_file(const std::string& option, const std::string& path);
+
 // --plugin PATH if given, else <dir of this executable>/../lib/libbdtrace-qemu.so.
 Result<std::string> resolve_plugin(const std::string& requested);
 

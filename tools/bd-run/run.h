@@ -5,7 +5,8 @@
 
 namespace bdtrace::bdrun {
 
-// Exit status for bd-run: the guest's, or 2 when bd-run could not start it.
+// Exit status for bd-run: the guest's (QEMU's with --system), or 2 when
+// bd-run could not start it.
 int run(const RunOptions& options);
 
 }  // namespace bdtrace::bdrun

@@ -1,35 +1,65 @@
 /*
  * libbdguest: mark points of interest in a program running in a QEMU guest.
  *
- * Each call builds one struct bd_record (see <bd/abi.h>) in thread-local
- * storage and executes the bdtrace trap instruction on it. Under
- * `qemu-x86_64 -plugin libbdtrace-qemu.so` (or the system-mode channel) the
- * bdtrace plugin turns the record into an LTTng-UST event; natively and under
- * plain QEMU the trap is an ordinary load and every call returns 0 at a cost
- * of a few nanoseconds. The same binary runs in all three settings.
+ * Each call builds one struct bd_record (see <bd/abi.h>) and executes the
+ * bdtrace trap instruction on it. Under `qemu-x86_64 -plugin
+ * libbdtrace-qemu.so` (user mode) or in a `qemu-system-x86_64` guest with
+ * the bdtrace channel (system mode) the bdtrace plugin turns the record into
+ * an LTTng-UST event; natively and under plain QEMU the trap is an ordinary
+ * load and every call returns 0 at a cost of a few nanoseconds. The same
+ * binary runs in all these settings.
+ *
+ * Modes: the first call in a process looks for the full-system channel
+ * (<bd/channel.h>): the environment variable BD_DEVICE names its BAR2 file
+ * (a PCI resource2 path; "none" disables system mode), else the first
+ * ivshmem PCI device (vendor 0x1af4, device 0x1110) whose BAR2 holds a
+ * bdtrace header of this version is used. Without one, records live in
+ * thread-local storage (user mode). With one, each thread claims one record
+ * slot in BAR2 on its first call (released at thread exit and at exit();
+ * slots of threads that died otherwise are reclaimed when the table is
+ * full). Mapping BAR2 needs root in the guest: a process that finds the
+ * device but may not open it gets -EACCES from every call.
  *
  * Return values (every function):
  *    1        the host handler took the record (reply BD_REPLY_OK);
  *    0        nobody answered (native run, QEMU without the plugin), the
- *             host filtered the record out (BD_REPLY_FILTERED), or the
- *             per-thread records were all in use (see below);
+ *             host filtered the record out (BD_REPLY_FILTERED), the
+ *             per-thread records were all in use (see below), or, in
+ *             system mode, all BD_CHANNEL_USER_SLOTS slots belong to live
+ *             threads (the thread retries claiming one every 4096 calls);
  *   -EINVAL   misuse: a NULL text or name, or an empty name;
+ *   -EACCES   system mode: the bdtrace channel device exists but this
+ *             process may not map it (not root);
  *   -EPROTO   the host answered BD_REPLY_REJECTED (or an unknown reply):
  *             the record was malformed, which means a libbdguest / plugin
  *             ABI mismatch.
  *
- * Threads and signals: every function is thread-safe, lock-free and
+ * Threads and signals: every function is thread-safe, lock-free (except the
+ * slow paths named below, which may wait for another thread) and
  * async-signal-safe (it may be called from a signal handler, including one
- * that interrupted another libbdguest call). Each thread owns
+ * that interrupted another libbdguest call). In user mode each thread owns
  * BD_GUEST_SLOTS records; a call nested deeper than that (signal handlers
- * interrupting signal handlers) returns 0 without trapping. The only
- * exception is the first call in a thread of a libbdguest.so that was
- * loaded with dlopen(): glibc may allocate that thread's TLS with malloc,
- * so make one call outside signal handlers first.
+ * interrupting signal handlers) returns 0 without trapping. In system mode
+ * a thread owns one slot: a call nested in another (a signal handler
+ * interrupting a libbdguest call) returns 0 without trapping. Exceptions:
+ * the first call in a thread of a libbdguest.so that was loaded with
+ * dlopen() (glibc may allocate that thread's TLS with malloc), and in
+ * system mode the first call of a process (it reads the environment, scans
+ * sysfs and maps the device) and of each thread (it claims a slot and
+ * registers a thread-exit destructor): make one call outside signal
+ * handlers first. A handler's call that interrupts those first calls
+ * returns 0.
+ *
+ * System mode when the plugin stops answering (a moved BAR, a restarted
+ * plugin): the library redoes the handshake once and retries the record;
+ * if the handshake fails, calls return 0 from then on.
  *
  * Processes: pid and tid are cached per process/thread and refreshed in the
- * child of fork() (pthread_atfork). Children created by raw clone(),
- * vfork() or _Fork() bypass that and must not call libbdguest.
+ * child of fork() (pthread_atfork); in system mode the child's thread
+ * claims its own slot. Children created by raw clone(), vfork() or _Fork()
+ * bypass that and must not call libbdguest. Do not dlclose() a
+ * libbdguest.so that made calls in system mode (its exit handlers stay
+ * registered).
  *
  * The library uses libc only; link libbdguest.a or libbdguest.so.
  */

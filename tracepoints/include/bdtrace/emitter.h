@@ -33,9 +33,18 @@ inline bool any_record_event_enabled() noexcept {
            lttng_ust_tracepoint_enabled(bdtrace, event_name);
 }
 
+// The same for the full-system backend, whose guests also send SCHED_SWITCH.
+// Kept apart so the user-mode hot path does not pay for one more load.
+inline bool any_system_record_event_enabled() noexcept {
+    return any_record_event_enabled() || lttng_ust_tracepoint_enabled(bdtrace, sched_switch);
+}
+
 // Emits the event for a record that check_record() accepted:
 // MARK / MARK_TEXT -> bdtrace:mark, REGION_BEGIN/END -> bdtrace:region_*,
-// EVENT_NAME -> bdtrace:event_name; HELLO (a presence probe) emits nothing.
+// EVENT_NAME -> bdtrace:event_name, SCHED_SWITCH -> bdtrace:sched_switch
+// (its pids, tids, state and comms come from args and text, see
+// <bd/channel.h>; ctx.pid/tid are not used); HELLO (a presence probe) emits
+// nothing.
 // `r` must be the validated private copy (its text is NUL-terminated).
 void emit_record(const bd_record &r, const EmitContext &ctx) noexcept;
 

@@ -129,6 +129,19 @@ void *qemu_plugin_insn_haddr(const struct qemu_plugin_insn *insn);
 /* Memory access queries (inside a memory callback). */
 bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
 
+/* System emulation only: what backs the guest address of a memory access.
+ * The handle is opaque and valid only until the memory callback returns;
+ * linux-user QEMU returns NULL. */
+struct qemu_plugin_hwaddr;
+struct qemu_plugin_hwaddr *qemu_plugin_get_hwaddr(qemu_plugin_meminfo_t info,
+                                                  uint64_t vaddr);
+/* True when the access went to MMIO, false when it went to RAM (an ivshmem
+ * BAR2 backed by a file is RAM). */
+bool qemu_plugin_hwaddr_is_io(const struct qemu_plugin_hwaddr *haddr);
+/* The guest-physical address of the access (7.2: for RAM, computed from the
+ * RAM block; consistent for one device, which is all the channel needs). */
+uint64_t qemu_plugin_hwaddr_phys_addr(const struct qemu_plugin_hwaddr *haddr);
+
 /* Writes to QEMU's log; visible only with -d plugin (or -D file). */
 void qemu_plugin_outs(const char *string);
 

@@ -19,6 +19,10 @@
 //            (text_not_terminated) and no NUL in text[0, text_len)
 //            (text_embedded_nul: the length the guest claims must be the
 //            length consumers see). An empty text (text_len == 0) is valid.
+//   SCHED_SWITCH (only reached with from_kernel = true): text_len == 0
+//            (text_too_long otherwise) and each comm, text[0..15] and
+//            text[16..31], NUL-terminated within its BD_COMM_LEN bytes
+//            (text_not_terminated), so both are safe C strings.
 //   Other kinds: the text bytes are ignored (never read).
 //   reply, pid, tid, seq, event and args are not checked: reply is the
 //   host's to write, the rest is payload.
@@ -26,6 +30,7 @@
 #define BDTRACE_RECORD_H
 
 #include <bd/abi.h>
+#include <bd/channel.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -49,6 +54,10 @@ enum class RejectReason : uint32_t {
     KernelOnlyKind = 10,
     NotWritable = 11,       // the record's page cannot take the reply
     TextEmbeddedNul = 12,
+    // System mode (the channel device): reasons about where a trap pointed.
+    OutsideChannel = 13,    // physical address not in the channel's BAR
+    NoChannel = 14,         // a trap before any handshake told where it is
+    BadSlot = 15,           // in the channel, but not at a record slot
     Count_                  // number of reasons, not a reason
 };
 
@@ -80,18 +89,19 @@ inline T load_once(const T &field) noexcept {
     return __atomic_load_n(&field, __ATOMIC_RELAXED);
 }
 
-// Content rules (see the top of this file). Safe on guest memory that other
-// guest threads write meanwhile: every field is read once and every index
-// is bounded by the value read, so nothing outside the record is touched.
-// The verdict only holds for the bytes as they were read: a caller that
-// passes record contents on (the emitter) must validate a private copy.
-// Inline: this runs on every trap.
-inline RejectReason check_record(const bd_record &r, bool from_kernel) noexcept {
+namespace detail {
+
+// check_record() for a known mode. A template, so the user-mode instance
+// (kFromKernel = false) is exactly the rules that apply to it: the
+// SCHED_SWITCH block is removed before the optimiser ever weighs the
+// function for inlining into the user-mode hot path.
+template <bool kFromKernel>
+inline RejectReason check_record_as(const bd_record &r) noexcept {
     if (load_once(r.magic) != BD_MAGIC) return RejectReason::BadMagic;
     if (load_once(r.version) != BD_ABI_VERSION) return RejectReason::BadVersion;
     const uint16_t kind = load_once(r.kind);
     if (kind == BD_KIND_INVALID || kind >= BD_KIND_MAX_) return RejectReason::BadKind;
-    if (kind == BD_KIND_SCHED_SWITCH && !from_kernel) return RejectReason::KernelOnlyKind;
+    if (!kFromKernel && kind == BD_KIND_SCHED_SWITCH) return RejectReason::KernelOnlyKind;
     if (load_once(r.flags) != 0) return RejectReason::BadFlags;
     if (load_once(r.reserved) != 0) return RejectReason::BadReserved;
     const uint16_t len = load_once(r.text_len);
@@ -101,11 +111,34 @@ inline RejectReason check_record(const bd_record &r, bool from_kernel) noexcept 
         if (load_once(r.text[len]) != '\0') return RejectReason::TextNotTerminated;
         if (std::memchr(r.text, '\0', len) != nullptr) return RejectReason::TextEmbeddedNul;
     }
+    if constexpr (kFromKernel) {
+        if (kind == BD_KIND_SCHED_SWITCH) {
+            if (len != 0) return RejectReason::TextTooLong;
+            // Both comms lie inside text (static_assert below).
+            if (std::memchr(r.text, '\0', BD_COMM_LEN) == nullptr ||
+                std::memchr(r.text + BD_COMM_LEN, '\0', BD_COMM_LEN) == nullptr)
+                return RejectReason::TextNotTerminated;
+        }
+    }
     return RejectReason::Ok;
+}
+
+}  // namespace detail
+
+// Content rules (see the top of this file). Safe on guest memory that other
+// guest threads write meanwhile: every field is read once and every index
+// is bounded by the value read, so nothing outside the record is touched.
+// The verdict only holds for the bytes as they were read: a caller that
+// passes record contents on (the emitter) must validate a private copy.
+// Inline: this runs on every trap; callers pass a constant from_kernel
+// (fixed per translation) so only one instance remains.
+inline RejectReason check_record(const bd_record &r, bool from_kernel) noexcept {
+    return from_kernel ? detail::check_record_as<true>(r) : detail::check_record_as<false>(r);
 }
 
 static_assert(BD_TEXT_MAX < sizeof(bd_record::text), "text[text_len] must be in bounds");
 static_assert(BD_PAGE_SIZE % BD_RECORD_SIZE == 0, "aligned records never cross pages");
+static_assert(2 * BD_COMM_LEN <= sizeof(bd_record::text), "both comms fit the text");
 
 }  // namespace bdtrace
 

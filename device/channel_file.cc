@@ -1,0 +1,99 @@
+// Opening and mapping the channel's backing file (see channel_file.h).
+#include "bdtrace/device/channel_file.h"
+
+#include <bd/channel.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace bdtrace::device {
+namespace {
+
+// The descriptor is only needed until the mapping exists.
+class UniqueFd {
+public:
+    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    ~UniqueFd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    UniqueFd(const UniqueFd &) = delete;
+    UniqueFd &operator=(const UniqueFd &) = delete;
+    int get() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+constexpr const char *kHowTo =
+    "; the channel is the file given to QEMU as "
+    "-object memory-backend-file,id=bdchan,mem-path=PATH,size=1M,share=on "
+    "-device ivshmem-plain,memdev=bdchan (create it first, e.g. truncate -s 1M PATH; "
+    "bd-run --system does all of this)";
+
+}  // namespace
+
+ChannelMapping::~ChannelMapping() { reset(); }
+
+ChannelMapping::ChannelMapping(ChannelMapping &&other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+ChannelMapping &ChannelMapping::operator=(ChannelMapping &&other) noexcept {
+    if (this != &other) {
+        reset();
+        data_ = std::exchange(other.data_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+}
+
+void ChannelMapping::reset() noexcept {
+    if (data_ != nullptr) ::munmap(data_, size_);
+    data_ = nullptr;
+    size_ = 0;
+}
+
+bool ChannelMapping::open(const std::string &path, ChannelMapping &out, std::string &error) {
+    out.reset();
+    if (path.empty()) {
+        error = std::string("system emulation needs channel=PATH (the ivshmem backing file)") +
+                kHowTo;
+        return false;
+    }
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (fd.get() < 0) {
+        error = "cannot open channel file '" + path + "' read-write: " +
+                std::strerror(errno) + kHowTo;
+        return false;
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) {
+        error = "cannot stat channel file '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error = "channel file '" + path + "' is not a regular file" + kHowTo;
+        return false;
+    }
+    if (st.st_size < static_cast<off_t>(BD_CHANNEL_SIZE)) {
+        error = "channel file '" + path + "' is " + std::to_string(st.st_size) +
+                " bytes; it must hold at least " + std::to_string(BD_CHANNEL_SIZE) +
+                " (size=1M in the memory-backend-file)" + kHowTo;
+        return false;
+    }
+    void *p = ::mmap(nullptr, BD_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    if (p == MAP_FAILED) {
+        error = "cannot map channel file '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    out.data_ = static_cast<unsigned char *>(p);
+    out.size_ = BD_CHANNEL_SIZE;
+    return true;
+}
+
+}  // namespace bdtrace::device

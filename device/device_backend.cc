@@ -1,0 +1,181 @@
+// Full-system backend: QEMU callbacks around the Channel (channel.h).
+//
+// Translation: find the exact trap instruction (3e 48 8b 07), decide once
+// whether it runs in guest kernel space (its virtual address is in the upper
+// half), and attach one of two memory callbacks accordingly.
+// Execution: ask QEMU for the physical address the trap loaded (the only two
+// QEMU calls), let the Channel classify, validate and answer it through the
+// plugin's own mapping of the backing file, then emit or count. Nothing on
+// that path takes a lock, allocates or uses stdio, and guest memory is never
+// read through its virtual address.
+#include "bdtrace/device/device_backend.h"
+
+#include <bd/abi.h>
+#include <bd/channel.h>
+#include <bdtrace/emitter.h>
+#include <bdtrace/record.h>
+
+#include "bdtrace/bdtrace_tp.h"
+#include "bdtrace/device/channel.h"
+#include "bdtrace/device/channel_file.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+namespace bdtrace::device {
+namespace {
+
+constexpr unsigned char kTrap[BD_TRAP_X86_64_LEN] = BD_TRAP_X86_64_BYTES;
+
+// x86_64 canonical upper half: where every guest kernel (and no user
+// program) runs.
+constexpr uint64_t kKernelSpaceStart = 0xffff800000000000ull;
+
+// Accepted-record counters, one cache line per vCPU (system-mode vCPU
+// indexes are fixed and each runs on one thread at a time: single writer).
+constexpr unsigned kSlots = 64;
+struct alignas(64) Slot {
+    std::atomic<uint64_t> accepted{0};
+};
+
+// Everything the callbacks share. The hot path touches the Channel and
+// atomics only.
+struct State {
+    SystemConfig config;
+    RejectStats rejects;
+    Channel channel;
+    Slot slots[kSlots];
+    std::atomic<uint64_t> instrumented{0};
+    bool verbose = false;
+};
+State g_state;
+
+// The mapping the Channel points into. Unmapped by its destructor at exit,
+// when QEMU (qemu_cleanup -> vm_shutdown) has already stopped the vCPUs.
+ChannelMapping g_mapping;
+
+// --- execution-time callback (hot path) --------------------------------------
+
+template <bool kFromKernel>
+void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *) noexcept {
+    struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
+    if (__builtin_expect(hw == nullptr, 0)) {
+        // No physical address: cannot be the channel. addr = the vaddr.
+        g_state.rejects.reject(RejectReason::OutsideChannel, vcpu, 0, vaddr);
+        return;
+    }
+    const uint64_t phys = qemu_plugin_hwaddr_phys_addr(hw);
+    const bool recording = any_system_record_event_enabled();
+    bd_record rec;
+    const Verdict v = g_state.channel.trap<kFromKernel>(phys, recording ? &rec : nullptr);
+    switch (v.outcome) {
+    case Outcome::Accepted:
+        // pid/tid are what the guest says: only it knows its tasks.
+        if (recording) emit_record(rec, EmitContext{vcpu, rec.pid, rec.tid});
+        if (__builtin_expect(g_state.verbose, 0)) {
+            auto &slot = g_state.slots[vcpu % kSlots].accepted;
+            slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
+        break;
+    case Outcome::Handshake:
+        break;  // counted by the Channel
+    case Outcome::Rejected:
+        // addr: the guest-physical address the trap loaded.
+        g_state.rejects.reject(v.reason, vcpu, v.tid, phys);
+        break;
+    }
+}
+
+// --- translation-time callback -------------------------------------------------
+
+// Only the exact 4-byte encoding is a trap. Re-translating an instruction
+// registers a callback on the new translation only: harmless.
+void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
+    const size_t n = qemu_plugin_tb_n_insns(tb);
+    for (size_t i = 0; i < n; ++i) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        if (qemu_plugin_insn_size(insn) != sizeof kTrap) continue;
+        const void *bytes = qemu_plugin_insn_data(insn);
+        if (bytes == nullptr || std::memcmp(bytes, kTrap, sizeof kTrap) != 0) continue;
+        const bool kernel = qemu_plugin_insn_vaddr(insn) >= kKernelSpaceStart;
+        qemu_plugin_register_vcpu_mem_cb(insn, kernel ? on_trap<true> : on_trap<false>,
+                                         QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, nullptr);
+        g_state.instrumented.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+// --- exit ------------------------------------------------------------------------
+
+void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
+    g_state.rejects.emit_totals();
+    try {
+        const std::string summary = g_state.rejects.summary();
+        if (!summary.empty())
+            std::fprintf(stderr, "bdtrace: %s (see bdtrace:rejected events)\n", summary.c_str());
+        if (g_state.verbose) {
+            uint64_t accepted = 0;
+            for (const auto &s : g_state.slots)
+                accepted += s.accepted.load(std::memory_order_relaxed);
+            const uint64_t base = g_state.channel.base();
+            char base_text[32] = "none";
+            if (base != Channel::kNoBase)
+                std::snprintf(base_text, sizeof base_text, "0x%" PRIx64, base);
+            std::fprintf(stderr,
+                         "bdtrace: vm '%s': %" PRIu64 " trap translations instrumented, %" PRIu64
+                         " handshakes (channel at %s), %" PRIu64 " records accepted, %" PRIu64
+                         " rejected\n",
+                         g_state.config.vm.c_str(),
+                         g_state.instrumented.load(std::memory_order_relaxed),
+                         g_state.channel.handshakes(), base_text, accepted,
+                         g_state.rejects.total());
+        }
+    } catch (...) {
+        // Out of memory while formatting: the counts are in the trace anyway.
+    }
+}
+
+}  // namespace
+
+bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemConfig &config,
+                    std::string &error) {
+    ChannelMapping mapping;
+    if (!ChannelMapping::open(config.channel, mapping, error)) return false;
+
+    const int smp = info.system.smp_vcpus;
+    const uint32_t nr_vcpus = smp > 0 ? static_cast<uint32_t>(smp) : 0;
+    if (nr_vcpus > BD_CHANNEL_KERNEL_SLOTS)
+        std::fprintf(stderr,
+                     "bdtrace: warning: %u vCPUs but the channel has %u kernel slots; "
+                     "context switches of CPUs %u and up cannot be recorded\n",
+                     nr_vcpus, BD_CHANNEL_KERNEL_SLOTS, BD_CHANNEL_KERNEL_SLOTS);
+
+    g_state.config = config;
+    if (g_state.config.vm.empty()) g_state.config.vm = "system";
+    if (g_state.config.program.empty()) g_state.config.program = g_state.config.vm;
+    g_state.verbose = config.verbose;
+    g_mapping = std::move(mapping);
+    g_state.channel.attach(g_mapping.data());
+    g_state.channel.init_header(nr_vcpus);
+
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
+    qemu_plugin_register_atexit_cb(id, on_qemu_exit, nullptr);
+
+    const char *arch = info.target_name ? info.target_name : "";
+    lttng_ust_tracepoint(bdtrace, session, "system", arch, g_state.config.program.c_str(),
+                         BD_ABI_VERSION, static_cast<uint32_t>(getpid()),
+                         g_state.config.vm.c_str());
+    if (config.verbose)
+        std::fprintf(stderr,
+                     "bdtrace: loaded (system mode, %s, %u vCPUs, vm '%s', channel '%s', pid %d)\n",
+                     arch, nr_vcpus, g_state.config.vm.c_str(), config.channel.c_str(),
+                     static_cast<int>(getpid()));
+    return true;
+}
+
+}  // namespace bdtrace::device

@@ -1,0 +1,297 @@
+/*
+ * libbdguest, system mode: discovery, mapping, handshake and slot claims on
+ * the full-system channel (see channel.h and <bd/channel.h>).
+ */
+#define _GNU_SOURCE
+
+#include "channel.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trap.h"
+
+#define BD_PCI_DEVICES "/sys/bus/pci/devices"
+
+/* ---- discovery and mapping ---------------------------------------------- */
+
+static int errno_to_result(int e)
+{
+    return (e == EACCES || e == EPERM) ? -EACCES : -e;
+}
+
+int bd_chan_open_path(struct bd_chan *c, const char *path)
+{
+    c->base = NULL;
+    int fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+    if (fd < 0)
+        return errno_to_result(errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)BD_CHANNEL_SIZE) {
+        close(fd);
+        return -ENODEV;
+    }
+    void *p = mmap(NULL, BD_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   fd, 0);
+    int e = errno;
+    close(fd); /* the mapping keeps the file */
+    if (p == MAP_FAILED)
+        return errno_to_result(e);
+    const volatile struct bd_channel_header *h = p;
+    if (h->magic != BD_CHANNEL_MAGIC || h->version != BD_CHANNEL_VERSION) {
+        munmap(p, BD_CHANNEL_SIZE);
+        return -ENODEV;
+    }
+    c->base = p;
+    return 0;
+}
+
+void bd_chan_close(struct bd_chan *c)
+{
+    if (c->base != NULL)
+        munmap(c->base, BD_CHANNEL_SIZE);
+    c->base = NULL;
+}
+
+/* Read a sysfs file holding one hex number ("0x1af4\n"). */
+static bool read_hex_attr(const char *dev, const char *attr, unsigned *out)
+{
+    char path[512];
+    if (snprintf(path, sizeof path, BD_PCI_DEVICES "/%s/%s", dev, attr) >=
+        (int)sizeof path)
+        return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[32];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    char *end;
+    unsigned long v = strtoul(buf, &end, 16);
+    if (end == buf)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+int bd_chan_discover(struct bd_chan *c)
+{
+    c->base = NULL;
+    const char *env = getenv(BD_DEVICE_ENV);
+    if (env != NULL && env[0] != '\0') {
+        if (strcmp(env, "none") == 0)
+            return -ENODEV;
+        return bd_chan_open_path(c, env);
+    }
+
+    DIR *d = opendir(BD_PCI_DEVICES);
+    if (d == NULL)
+        return -ENODEV; /* no PCI bus visible (e.g. a container) */
+    int result = -ENODEV;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        unsigned vendor, device;
+        if (!read_hex_attr(e->d_name, "vendor", &vendor) ||
+            vendor != BD_IVSHMEM_VENDOR ||
+            !read_hex_attr(e->d_name, "device", &device) ||
+            device != BD_IVSHMEM_DEVICE)
+            continue;
+        char path[512];
+        if (snprintf(path, sizeof path, BD_PCI_DEVICES "/%s/resource2",
+                     e->d_name) >= (int)sizeof path)
+            continue;
+        int rc = bd_chan_open_path(c, path);
+        if (rc == 0) {
+            result = 0;
+            break;
+        }
+        /* An ivshmem we may not open might be ours: report it unless a
+         * later device turns out to be the channel. Other ivshmem devices
+         * (no bdtrace header) are someone else's. */
+        if (rc == -EACCES)
+            result = -EACCES;
+    }
+    closedir(d);
+    return result;
+}
+
+/* ---- handshake ---------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+uint64_t bd_chan_fresh_nonce(void)
+{
+    static uint64_t counter;
+    struct timespec mono = {0, 0}, real = {0, 0};
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &real);
+    uint64_t x = ((uint64_t)(uint32_t)getpid() << 32) ^
+                 (uint64_t)(uint32_t)syscall(SYS_gettid);
+    x = mix64(x ^ ((uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec));
+    x = mix64(x ^ ((uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec));
+    x = mix64(x ^ __atomic_add_fetch(&counter, 0x9e3779b97f4a7c15ULL,
+                                     __ATOMIC_RELAXED));
+    return x != 0 ? x : 1;
+}
+
+static void real_trap(volatile void *addr, void *ctx)
+{
+    (void)ctx;
+    bd_trap_at(addr);
+}
+
+static void back_off(unsigned attempt, uint64_t jitter)
+{
+    /* 0.5 .. 1 ms times the attempt number: another handshake in flight
+     * takes microseconds, unless its process was preempted mid-way. */
+    long ns = (long)(attempt + 1) * (500000L + (long)(jitter % 500000u));
+    struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* CAS attempts on a busy handshake_nonce before overwriting it. */
+enum { HANDSHAKE_POLITE_TRIES = 10, HANDSHAKE_TRIES = 14 };
+
+int bd_chan_handshake_with(const struct bd_chan *c, bd_chan_trap_fn trap,
+                           void *ctx)
+{
+    volatile struct bd_channel_header *h = bd_chan_header(c);
+    uint64_t *nonce_field = (uint64_t *)&h->handshake_nonce;
+    uint64_t *ack_field = (uint64_t *)&h->handshake_ack;
+
+    for (unsigned attempt = 0; attempt < HANDSHAKE_TRIES; attempt++) {
+        const uint64_t nonce = bd_chan_fresh_nonce();
+        uint64_t expected = 0;
+        if (!__atomic_compare_exchange_n(nonce_field, &expected, nonce, false,
+                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            /* Someone else's handshake is in flight. Wait for the plugin to
+             * consume it; overwrite a nonce that stays (its owner died
+             * between writing and trapping, or there is no plugin). */
+            if (attempt < HANDSHAKE_POLITE_TRIES) {
+                back_off(attempt, nonce);
+                continue;
+            }
+            __atomic_store_n(nonce_field, nonce, __ATOMIC_SEQ_CST);
+        }
+        trap((volatile void *)h, ctx);
+        if (__atomic_load_n(ack_field, __ATOMIC_SEQ_CST) == nonce)
+            return 1;
+        /* Our nonce still there: nobody answered the trap. Withdraw it. */
+        expected = nonce;
+        if (__atomic_compare_exchange_n(nonce_field, &expected, 0, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return 0;
+        /* It was consumed (or overwritten) by another guest's handshake
+         * racing with ours: the plugin is there; try again. */
+        back_off(attempt, nonce);
+    }
+    return 0;
+}
+
+int bd_chan_handshake(const struct bd_chan *c)
+{
+    return bd_chan_handshake_with(c, real_trap, NULL);
+}
+
+/* ---- slot claims -------------------------------------------------------- */
+
+/* A claim entry as one 64-bit word, so that tid and pid change together:
+ * struct bd_slot_claim is {u32 tid; u32 pid} at an 8-aligned offset, and
+ * the guest is little-endian. */
+static inline uint64_t claim_word(uint32_t pid, uint32_t tid)
+{
+    return (uint64_t)tid | ((uint64_t)pid << 32);
+}
+static inline uint32_t word_tid(uint64_t w) { return (uint32_t)w; }
+static inline uint32_t word_pid(uint64_t w) { return (uint32_t)(w >> 32); }
+
+static inline uint64_t *claim_at(const struct bd_chan *c, unsigned i)
+{
+    return (uint64_t *)(void *)&bd_chan_claims(c)[i];
+}
+
+int bd_chan_claim_free(const struct bd_chan *c, uint32_t pid, uint32_t tid)
+{
+    const uint64_t mine = claim_word(pid, tid);
+    const unsigned start = tid % BD_CHANNEL_USER_SLOTS;
+    for (unsigned k = 0; k < BD_CHANNEL_USER_SLOTS; k++) {
+        const unsigned i = (start + k) % BD_CHANNEL_USER_SLOTS;
+        uint64_t *entry = claim_at(c, i);
+        uint64_t w = __atomic_load_n(entry, __ATOMIC_RELAXED);
+        /* Free is tid == 0, whatever the pid half holds. */
+        if (word_tid(w) == 0 &&
+            __atomic_compare_exchange_n(entry, &w, mine, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+            return (int)i;
+    }
+    return -1;
+}
+
+int bd_chan_thread_alive(uint32_t pid, uint32_t tid)
+{
+    /* pid 0 with a tid: an entry mid-claim by another implementation that
+     * writes the tid first; kill() accepts any thread id. */
+    long rc = pid != 0 ? syscall(SYS_tgkill, (pid_t)pid, (pid_t)tid, 0)
+                       : kill((pid_t)tid, 0);
+    return !(rc == -1 && errno == ESRCH);
+}
+
+unsigned bd_chan_reclaim(const struct bd_chan *c)
+{
+    unsigned freed = 0;
+    for (unsigned i = 0; i < BD_CHANNEL_USER_SLOTS; i++) {
+        uint64_t *entry = claim_at(c, i);
+        uint64_t w = __atomic_load_n(entry, __ATOMIC_RELAXED);
+        if (word_tid(w) == 0 || bd_chan_thread_alive(word_pid(w), word_tid(w)))
+            continue;
+        /* Only if still the dead thread's: never free a fresh claim. */
+        if (__atomic_compare_exchange_n(entry, &w, 0, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED))
+            freed++;
+    }
+    return freed;
+}
+
+int bd_chan_claim(const struct bd_chan *c, uint32_t pid, uint32_t tid)
+{
+    int i = bd_chan_claim_free(c, pid, tid);
+    if (i >= 0)
+        return i;
+    if (bd_chan_reclaim(c) == 0)
+        return -1;
+    return bd_chan_claim_free(c, pid, tid);
+}
+
+int bd_chan_release(const struct bd_chan *c, unsigned i, uint32_t pid,
+                    uint32_t tid)
+{
+    if (i >= BD_CHANNEL_USER_SLOTS)
+        return 0;
+    uint64_t w = claim_word(pid, tid);
+    return __atomic_compare_exchange_n(claim_at(c, i), &w, 0, false,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,235 @@
+// End to end in system mode, every part real: Debian's kernel boots under
+// qemu-system-x86_64 (TCG) with the bdtrace plugin and the ivshmem channel;
+// the bd_sched module marks context switches; guest programs mark from user
+// space; bd-run records it all in its own LTTng session. One boot serves
+// every check below (tests/e2e/vm/system-test.sh runs inside it), a second
+// one checks the same programs under plain QEMU.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "support.h"
+
+using bdtest::read_trace_with_babeltrace2;
+using bdtest::run;
+using bdtest::RunResult;
+using bdtest::TempDir;
+using bdtest::TraceEvent;
+
+namespace {
+
+const std::string kVmDir = BD_VM_DIR;
+constexpr int kMarks = 1000;
+
+bool exists(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+// The lines the guest printed with prefix "bd-test: " (prefix removed).
+std::vector<std::string> guest_lines(const std::string &console) {
+  std::vector<std::string> v;
+  for (auto l : bdtest::lines(console)) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    const size_t at = l.find("bd-test: ");
+    if (at != std::string::npos) v.push_back(l.substr(at + 9));
+  }
+  return v;
+}
+
+// Value after "<key> " on the guest line starting with key, or -1.
+long long guest_value(const std::vector<std::string> &lines, const std::string &key) {
+  for (const auto &l : lines)
+    if (l.rfind(key + " ", 0) == 0) {
+      // "before ctxt 123": take the last number on the line.
+      const size_t sp = l.find_last_of(' ');
+      return std::stoll(l.substr(sp + 1));
+    }
+  return -1;
+}
+
+RunResult boot(const std::string &trace, const std::string &vm, const std::string &script,
+               bool plugin) {
+  std::vector<std::string> argv = {"timeout", "900", BD_RUN, "--system", "--vm", vm,
+                                   "--kernel", kVmDir + "/vmlinuz",
+                                   "--initrd", kVmDir + "/initramfs.cpio.gz",
+                                   "--append", "bd.kmod=1 bd.run=/etc/bd/" + script};
+  if (!trace.empty()) {
+    argv.insert(argv.begin() + 4, "--trace");
+    argv.insert(argv.begin() + 5, trace);
+  }
+  if (!plugin) argv.insert(argv.begin() + 4, "--no-plugin");
+  return run(argv);
+}
+
+class SystemVm : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("e2e-system");
+    trace_ = dir_->path() + "/trace";
+    vm_ = "e2e-" + std::to_string(getpid());
+    if (!exists(kVmDir + "/vmlinuz") || !exists(kVmDir + "/initramfs.cpio.gz")) {
+      result_ = new RunResult();
+      result_->err = "no test VM image in " + kVmDir + ": run ./bdtrace build";
+      events_ = new std::vector<TraceEvent>();
+      lines_ = new std::vector<std::string>();
+      return;
+    }
+    result_ = new RunResult(boot(trace_, vm_, "system-test.sh", true));
+    events_ = new std::vector<TraceEvent>(
+        bdtest::events_of_vm(read_trace_with_babeltrace2(trace_), vm_));
+    lines_ = new std::vector<std::string>(guest_lines(result_->out));
+  }
+  static void TearDownTestSuite() {
+    delete lines_;
+    delete events_;
+    delete result_;
+    delete dir_;
+  }
+  void SetUp() override {
+    ASSERT_EQ(result_->status, 0) << "the VM run failed:\n" << result_->err << "\n--- console:\n"
+                                  << result_->out;
+  }
+  static TempDir *dir_;
+  static std::string trace_, vm_;
+  static RunResult *result_;
+  static std::vector<TraceEvent> *events_;
+  static std::vector<std::string> *lines_;
+};
+TempDir *SystemVm::dir_;
+std::string SystemVm::trace_, SystemVm::vm_;
+RunResult *SystemVm::result_;
+std::vector<TraceEvent> *SystemVm::events_;
+std::vector<std::string> *SystemVm::lines_;
+
+TEST_F(SystemVm, GuestRanItsScriptWithTheHostPresent) {
+  EXPECT_EQ(lines_->front(), "begin");
+  EXPECT_EQ(lines_->back(), "end");
+  EXPECT_EQ(guest_value(*lines_, "present"), 1);
+  int sessions = 0;
+  for (const auto &ev : *events_)
+    if (ev.name == "session") {
+      ++sessions;
+      EXPECT_EQ(ev.fields.at("mode"), "system");
+      EXPECT_EQ(ev.fields.at("arch"), "x86_64");
+    }
+  EXPECT_EQ(sessions, 1);
+}
+
+TEST_F(SystemVm, UserMarksFromTwoProcessesOfTwoThreadsEachAreAttributed) {
+  // "p1 pid P", "p1 thread K tid T" -> the marks of (P, T) carry a0 = K.
+  std::regex pid_re(R"(^(p[12]) pid (\d+)$)"), tid_re(R"(^(p[12]) thread (\d+) tid (\d+)$)");
+  std::map<std::string, uint64_t> pid_of;
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> k_of;  // (pid, tid) -> k
+  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> threads;
+  for (const auto &l : *lines_) {
+    std::smatch m;
+    if (std::regex_match(l, m, pid_re)) pid_of[m[1]] = std::stoull(m[2]);
+  }
+  for (const auto &l : *lines_) {
+    std::smatch m;
+    if (std::regex_match(l, m, tid_re)) {
+      const auto key = std::make_pair(pid_of[m[1]], std::stoull(m[3]));
+      k_of[key] = std::stoull(m[2]);
+    }
+  }
+  ASSERT_EQ(pid_of.size(), 2u) << "guest-threads did not print its pid";
+  ASSERT_EQ(k_of.size(), 4u);
+  EXPECT_NE(pid_of["p1"], pid_of["p2"]);
+
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> next_i;
+  std::set<uint64_t> vcpus;
+  for (const auto &ev : *events_) {
+    if (ev.name != "mark" || ev.u("kind") != 1 || ev.u("event") != 1) continue;
+    // Other guest programs mark event 1 too: only the two guest-threads count.
+    if (ev.u("pid") != pid_of["p1"] && ev.u("pid") != pid_of["p2"]) continue;
+    const auto key = std::make_pair(ev.u("pid"), ev.u("tid"));
+    auto it = k_of.find(key);
+    ASSERT_NE(it, k_of.end()) << "mark from unknown tid " << key.second << " of pid " << key.first;
+    EXPECT_EQ(ev.u("a0"), it->second);
+    ASSERT_EQ(ev.u("a1"), next_i[key]) << "mark lost or reordered";
+    ++next_i[key];
+    EXPECT_LT(ev.u("vcpu"), 2u);
+    vcpus.insert(ev.u("vcpu"));
+  }
+  for (const auto &[key, k] : k_of) EXPECT_EQ(next_i[key], static_cast<uint64_t>(kMarks)) << k;
+}
+
+TEST_F(SystemVm, ContextSwitchesComeFromEveryVcpuAndMatchTheGuestsCount) {
+  const long long before = guest_value(*lines_, "before");
+  const long long after = guest_value(*lines_, "after");
+  ASSERT_GT(before, 0);
+  ASSERT_GT(after, before);
+
+  std::set<uint64_t> vcpus;
+  long long between = 0;
+  int state = 0;  // 0: before mark 900, 1: between 900 and 901, 2: after
+  for (const auto &ev : *events_) {
+    if (ev.name == "sched_switch") {
+      vcpus.insert(ev.u("vcpu"));
+      if (state == 1) ++between;
+    } else if (ev.name == "mark" && ev.u("event") == 900) {
+      state = 1;
+    } else if (ev.name == "mark" && ev.u("event") == 901) {
+      state = 2;
+    }
+  }
+  ASSERT_EQ(state, 2) << "marks 900/901 missing";
+  EXPECT_EQ(vcpus, (std::set<uint64_t>{0, 1}));
+  const long long guest = after - before;
+  EXPECT_GT(guest, 20000) << "the ping-pong should switch a lot";
+  EXPECT_NEAR(static_cast<double>(between), static_cast<double>(guest), 0.01 * guest)
+      << "host recorded " << between << " switches, the guest counted " << guest;
+}
+
+TEST_F(SystemVm, ForgedKernelEventsAndHostileRecordsAreRejectedAndCounted) {
+  const long long forged = guest_value(*lines_, "forge forged");
+  const long long hostile = guest_value(*lines_, "hostile expect_rejected");
+  ASSERT_GT(forged, 0);
+  ASSERT_GT(hostile, 0);
+  std::map<std::string, uint64_t> totals;
+  uint64_t total = 0;
+  for (const auto &ev : *events_)
+    if (ev.name == "rejected_total") {
+      totals[ev.fields.at("reason_name")] += ev.u("count");
+      total += ev.u("count");
+    }
+  EXPECT_EQ(totals["kernel_only_kind"], static_cast<uint64_t>(forged));
+  EXPECT_EQ(total, static_cast<uint64_t>(forged + hostile));
+  for (const auto &ev : *events_) {
+    if (ev.name == "sched_switch") {
+      // guest-forge's records name "bd-forged": none may become an event.
+      EXPECT_NE(ev.fields.at("prev_comm"), "bd-forged");
+      EXPECT_NE(ev.fields.at("next_comm"), "bd-forged-next");
+    }
+  }
+}
+
+TEST_F(SystemVm, KernelModuleUnloadsCleanly) {
+  EXPECT_NE(std::find(lines_->begin(), lines_->end(), "rmmod ok"), lines_->end());
+  for (const auto &l : *lines_) {
+    EXPECT_EQ(l.find("Oops"), std::string::npos) << l;
+    EXPECT_EQ(l.find("BUG:"), std::string::npos) << l;
+  }
+}
+
+// The same programs on the same kernel under plain QEMU: no plugin, no effect.
+TEST(SystemVmPlain, ProgramsRunWithoutTheHostAndEveryCallReturnsZero) {
+  if (!exists(kVmDir + "/vmlinuz")) FAIL() << "no test VM image in " << kVmDir;
+  RunResult r = boot("", "plain", "plain-test.sh", false);
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  const auto lines = guest_lines(r.out);
+  EXPECT_EQ(guest_value(lines, "p1 present"), 0) << r.out;
+  EXPECT_EQ(guest_value(lines, "p1 taken"), 0) << r.out;
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "pingpong ok"), lines.end()) << r.out;
+  EXPECT_EQ(lines.back(), "end");
+}
+
+}  // namespace

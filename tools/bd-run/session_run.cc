@@ -1,0 +1,69 @@
+#include "session_run.h"
+
+#include <cstdio>
+#include <optional>
+
+#include "bdtrace/tools/lttng_session.h"
+#include "preflight.h"
+
+namespace bdtrace::bdrun {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "bd-run: error: %s\n", message.c_str());
+  return kConfigError;
+}
+
+void warn(const std::string& message) { std::fprintf(stderr, "bd-run: warning: %s\n", message.c_str()); }
+
+tools::Status check_tracing(const RunOptions& o) {
+  if (o.trace_dir.empty()) return tools::Status();
+  if (tools::Status st = check_trace_dir(o.trace_dir); !st) return st;
+  return tools::check_session_daemon();
+}
+
+int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()>& guest) {
+  std::optional<tools::LttngSession> session;
+  if (!o.trace_dir.empty()) {
+    tools::SessionOptions so;
+    so.name = o.session_name;
+    so.output_dir = o.trace_dir;
+    so.subbuf_size = o.subbuf_size;
+    so.subbuf_count = o.subbuf_count;
+    auto created = tools::LttngSession::create(so);
+    if (!created) return fail(created.error());
+    session.emplace(std::move(created).value());
+    if (tools::Status st = session->start(); !st) return fail(st.error());  // ~LttngSession destroys it
+  }
+
+  tools::Result<int> exit_status = guest();
+
+  if (session) {
+    bool trace_ok = true;
+    if (tools::Status st = session->stop(); !st) {
+      warn(st.error());
+      trace_ok = false;
+    }
+    if (tools::Result<uint64_t> lost = session->discarded_events(); !lost) {
+      warn("could not read the discarded-event count: " + lost.error());
+    } else if (lost.value() != 0) {
+      warn("LTTng discarded " + std::to_string(lost.value()) +
+           " events (buffers full): the trace is incomplete; raise --subbuf-size or --subbuf-count");
+    }
+    const std::string dir = session->output_dir();
+    if (tools::Status st = session->destroy(); !st) {
+      warn(st.error());
+      trace_ok = false;
+    }
+    session.reset();
+    if (trace_ok) {
+      std::fprintf(stderr, "bd-run: trace written to %s\n", dir.c_str());
+    } else {
+      std::fprintf(stderr, "bd-run: trace in %s may be incomplete\n", dir.c_str());
+    }
+  }
+
+  if (!exit_status) return fail(exit_status.error());
+  return exit_status.value();
+}
+
+}  // namespace bdtrace::bdrun

@@ -1,0 +1,230 @@
+// The plugin's linux-user backend (qemu-x86_64), see usermode_backend.h.
+//
+// Translation: find the exact trap instruction (3e 48 8b 07) and attach a
+// memory callback to it. Execution: the callback receives the address the
+// trap loaded (the record), checks the address, copies the record, validates
+// the copy, proves the page writable, emits the bdtrace:* event and writes
+// the reply. Nothing on that path takes a lock, allocates or uses stdio.
+#include "usermode_backend.h"
+
+#include <bd/abi.h>
+#include <bdtrace/emitter.h>
+#include <bdtrace/qemu_plugin_api.h>
+#include <bdtrace/record.h>
+
+#include "bdtrace/bdtrace_tp.h"
+#include "options.h"
+#include "reply_writer.h"
+
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace bdtrace::usermode {
+namespace {
+
+constexpr unsigned char kTrap[BD_TRAP_X86_64_LEN] = BD_TRAP_X86_64_BYTES;
+
+// Accepted-record counters, one cache line per vCPU slot. A vCPU index is
+// held by one live thread at a time, so a slot has a single writer and a
+// relaxed load+store is enough (cheaper than a locked add on the hot path).
+// Beyond kSlots concurrent threads two vCPUs share a slot and the verbose
+// count may undercount; it is a diagnostic, not trace data.
+constexpr unsigned kSlots = 64;
+struct alignas(64) Slot {
+    std::atomic<uint64_t> accepted{0};
+};
+
+// Everything the callbacks share. The hot path only touches trivially
+// destructible members (atomics), which stay valid even while static
+// destructors run at exit.
+struct State {
+    Options options;
+    RejectStats rejects;
+    Slot slots[kSlots];
+    std::atomic<uint64_t> instrumented{0};
+};
+State g_state;
+
+// Per vCPU thread, in one thread_local so the hot path pays for a single
+// TLS lookup (__tls_get_addr in a dlopen'ed plugin).
+// pid/tid: in linux-user each guest thread runs on its own host thread and
+// the host tid is the guest tid. vCPU indexes are reused by later threads,
+// so identity is never keyed on them.
+struct ThreadState {
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    ReplyWriter writer;
+};
+// initial-exec: one %fs-relative access instead of a __tls_get_addr call on
+// every trap; the plugin is dlopen'ed, so this uses glibc's small static-TLS
+// reserve for late-loaded modules (ThreadState is a few dozen bytes).
+__attribute__((tls_model("initial-exec"))) thread_local ThreadState t_state;
+
+inline ThreadState &thread_state() noexcept {
+    ThreadState &t = t_state;
+    if (__builtin_expect(t.tid == 0, 0)) {
+        t.tid = static_cast<uint32_t>(syscall(SYS_gettid));
+        t.pid = static_cast<uint32_t>(getpid());
+    }
+    return t;
+}
+
+// Guest fork = host fork in linux-user: the child is a new process whose
+// forking thread keeps its thread_locals. Forget cached ids and proven
+// pages, and the parent's counts (the parent reports those itself).
+void on_fork_child() noexcept {
+    t_state.pid = 0;
+    t_state.tid = 0;
+    t_state.writer.reset();
+    g_state.rejects.reset();
+    for (auto &s : g_state.slots) s.accepted.store(0, std::memory_order_relaxed);
+}
+
+// --- execution-time callbacks -------------------------------------------
+
+// udata = guest_base (host address of guest address 0), fixed at translation.
+// Only the trap instruction is instrumented and it is a pure load, so every
+// call is the load of a record: no need to ask QEMU whether it was a store.
+void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
+             void *udata) noexcept {
+    ThreadState &ids = thread_state();
+
+    // Address first: never read a byte of a record that could span pages.
+    RejectReason why = check_record_address(vaddr);
+    if (why != RejectReason::Ok) {
+        g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
+        return;
+    }
+    // The trap's own load just read this page, and the record lies within
+    // it, so the whole record is readable.
+    const uintptr_t host = reinterpret_cast<uintptr_t>(udata) + vaddr;
+    const auto &guest = *reinterpret_cast<const bd_record *>(host);
+    const bool recording = any_record_event_enabled();
+    bd_record rec;
+    if (__builtin_expect(recording, 0)) {
+        // What is emitted must be what was validated: copy first, since
+        // other guest threads may scribble on the original meanwhile.
+        std::memcpy(&rec, &guest, sizeof rec);
+        why = check_record(rec, /*from_kernel=*/false);
+    } else {
+        // Nothing is emitted: validating in place (each field read once)
+        // decides the reply and the counts without a copy.
+        why = check_record(guest, /*from_kernel=*/false);
+    }
+
+    const int32_t reply = why == RejectReason::Ok ? BD_REPLY_OK : BD_REPLY_REJECTED;
+    if (!ids.writer.write(host + offsetof(bd_record, reply), reply) &&
+        why == RejectReason::Ok)
+        why = RejectReason::NotWritable;
+    if (why != RejectReason::Ok) {
+        g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
+        return;
+    }
+    if (recording) emit_record(rec, EmitContext{vcpu, ids.pid, ids.tid});
+    if (__builtin_expect(g_state.options.verbose, 0)) {
+        auto &slot = g_state.slots[vcpu % kSlots].accepted;
+        slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+}
+
+void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t, uint64_t,
+                uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) noexcept {
+    if (syscall_changes_mappings(num)) invalidate_writable_pages();
+}
+
+void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t) noexcept {
+    if (syscall_changes_mappings(num)) invalidate_writable_pages();
+}
+
+// --- translation-time callback --------------------------------------------
+
+// Only the exact 4-byte encoding is a trap: other DS-prefixed movs exist in
+// real binaries (libcrypto). Re-translating the same instruction registers a
+// callback on the new translation only, so repeats are harmless.
+void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
+    const size_t n = qemu_plugin_tb_n_insns(tb);
+    for (size_t i = 0; i < n; ++i) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        if (qemu_plugin_insn_size(insn) != sizeof kTrap) continue;
+        const void *bytes = qemu_plugin_insn_data(insn);
+        if (bytes == nullptr || std::memcmp(bytes, kTrap, sizeof kTrap) != 0) continue;
+        void *haddr = qemu_plugin_insn_haddr(insn);
+        if (haddr == nullptr) continue;  // no host mapping: cannot locate records
+        const uintptr_t guest_base =
+            reinterpret_cast<uintptr_t>(haddr) - qemu_plugin_insn_vaddr(insn);
+        qemu_plugin_register_vcpu_mem_cb(insn, on_trap, QEMU_PLUGIN_CB_NO_REGS,
+                                         QEMU_PLUGIN_MEM_RW,
+                                         reinterpret_cast<void *>(guest_base));
+        g_state.instrumented.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+// --- exit -------------------------------------------------------------------
+
+void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
+    g_state.rejects.emit_totals();
+    try {
+        const std::string summary = g_state.rejects.summary();
+        if (!summary.empty())
+            std::fprintf(stderr, "bdtrace: %s (see bdtrace:rejected events)\n",
+                         summary.c_str());
+        if (g_state.options.verbose) {
+            uint64_t accepted = 0;
+            for (const auto &s : g_state.slots)
+                accepted += s.accepted.load(std::memory_order_relaxed);
+            std::fprintf(stderr,
+                         "bdtrace: pid %d: %llu trap translations instrumented, "
+                         "%llu records accepted, %llu rejected\n",
+                         static_cast<int>(getpid()),
+                         static_cast<unsigned long long>(
+                             g_state.instrumented.load(std::memory_order_relaxed)),
+                         static_cast<unsigned long long>(accepted),
+                         static_cast<unsigned long long>(g_state.rejects.total()));
+        }
+    } catch (...) {
+        // Out of memory while formatting: the counts are in the trace anyway.
+    }
+}
+
+}  // namespace
+
+bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const Options &options,
+                  std::string &error) {
+    if (!options.channel.empty()) {
+        error = "channel= is for system emulation (qemu-system-x86_64); "
+                "qemu-x86_64 needs no channel";
+        return false;
+    }
+    const std::string arch = info.target_name ? info.target_name : "";
+    Options opts = options;
+    if (opts.vm.empty()) opts.vm = "user";
+    if (opts.program.empty()) opts.program = guess_guest_program();
+    g_state.options = opts;
+
+    if (pthread_atfork(nullptr, nullptr, on_fork_child) != 0) {
+        error = "pthread_atfork failed; cannot follow forks";
+        return false;
+    }
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
+    qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
+    qemu_plugin_register_vcpu_syscall_ret_cb(id, on_syscall_ret);
+    qemu_plugin_register_atexit_cb(id, on_qemu_exit, nullptr);
+
+    lttng_ust_tracepoint(bdtrace, session, "user", arch.c_str(),
+                         g_state.options.program.c_str(), BD_ABI_VERSION,
+                         static_cast<uint32_t>(getpid()), g_state.options.vm.c_str());
+    if (opts.verbose)
+        std::fprintf(stderr, "bdtrace: loaded (user mode, %s, program '%s', vm '%s', pid %d)\n",
+                     arch.c_str(), g_state.options.program.c_str(),
+                     g_state.options.vm.c_str(), static_cast<int>(getpid()));
+    return true;
+}
+
+}  // namespace bdtrace::usermode
