@@ -3,10 +3,10 @@
 # (./bdtrace demo --system): several processes at once on 2 vCPUs, so the
 # report shows which guest process ran on which vCPU.
 echo "demo: bdtrace host present: $(bd-mark --present && echo yes || echo no)"
-bd-mark --name 1 demo-start
-bd-mark 1 "workload starts"
+bd-mark --name 900 demo
+bd-mark 900 "workload starts"
 guest-pingpong 20000 > /dev/null &
 bd-demo-workload &
 wait
-bd-mark 1 "workload done"
+bd-mark 900 "workload done"
 echo "demo: workload done"
