@@ -15,6 +15,9 @@
 #include <set>
 #include <string>
 
+#include <google/protobuf/util/json_util.h>
+
+#include "report.pb.h"
 #include "support.h"
 
 using bdtest::read_trace_with_babeltrace2;
@@ -210,6 +213,37 @@ TEST_F(SystemVm, ForgedKernelEventsAndHostileRecordsAreRejectedAndCounted) {
       EXPECT_NE(ev.fields.at("next_comm"), "bd-forged-next");
     }
   }
+}
+
+// bd-analyze's CPU time per process against what two pinned compute
+// processes measured themselves (CLOCK_PROCESS_CPUTIME_ID in the guest).
+TEST_F(SystemVm, CpuTimeOfPinnedProcessesMatchesWhatTheyMeasured) {
+  RunResult a = run({BD_ANALYZE, trace_, "--format", "json"});
+  ASSERT_EQ(a.status, 0) << a.err;
+  bdtrace::report::Report report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(a.out, &report).ok());
+
+  std::regex spin_re(R"(^spin pid (\d+) cpu (\d+) cpu_ns (\d+)$)");
+  int checked = 0;
+  for (const auto &l : *lines_) {
+    std::smatch m;
+    if (!std::regex_match(l, m, spin_re)) continue;
+    const uint32_t pid = std::stoul(m[1]), cpu = std::stoul(m[2]);
+    const double measured = std::stod(m[3]);
+    SCOPED_TRACE(l);
+    const bdtrace::report::ProcessCpu *proc = nullptr;
+    for (const auto &p : report.processes())
+      if (p.pid() == pid && p.comm() == "guest-spin") proc = &p;
+    ASSERT_NE(proc, nullptr) << "no CPU time for guest-spin[" << pid << "]";
+    EXPECT_NEAR(static_cast<double>(proc->total_ns()), measured, 0.05 * measured);
+    uint64_t on_its_vcpu = 0;
+    for (const auto &v : proc->per_vcpu())
+      if (v.vcpu() == cpu) on_its_vcpu = v.ns();
+    EXPECT_GE(static_cast<double>(on_its_vcpu), 0.95 * static_cast<double>(proc->total_ns()))
+        << "a process pinned to CPU " << cpu << " ran elsewhere";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
 }
 
 TEST_F(SystemVm, KernelModuleUnloadsCleanly) {

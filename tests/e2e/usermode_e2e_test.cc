@@ -211,6 +211,27 @@ TEST_F(FourThreads, BdAnalyzeJsonReportsExactCountsPerThread) {
   EXPECT_EQ(regions, kThreads);
 }
 
+// Ground truth for durations: regions around fixed sleeps last the sleep.
+TEST(RegionDurations, RegionsAroundFixedSleepsLastTheSleepWithin1Percent) {
+  TempDir dir("e2e-sleeps");
+  const std::string trace = dir.path() + "/trace";
+  RunResult r = run({BD_RUN, "--trace", trace, "--", GUEST_SLEEPS, "--repeat", "3", "50", "100", "200"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto report = analyze_json(trace);
+  int seen = 0;
+  for (const auto &region : report.regions()) {
+    const double sleep_ns = region.region_id() * 1e6;
+    SCOPED_TRACE("region " + std::to_string(region.region_id()));
+    ++seen;
+    EXPECT_EQ(region.count(), 3u);
+    EXPECT_EQ(region.name(), "sleep " + std::to_string(region.region_id()) + "ms");
+    EXPECT_NEAR(static_cast<double>(region.min_ns()), sleep_ns, 0.01 * sleep_ns);
+    EXPECT_NEAR(static_cast<double>(region.max_ns()), sleep_ns, 0.01 * sleep_ns);
+    EXPECT_GE(static_cast<double>(region.min_ns()), sleep_ns) << "a region shorter than its sleep";
+  }
+  EXPECT_EQ(seen, 3);
+}
+
 // A guest that marks a few times and exits at once still loses nothing.
 TEST(ShortLivedGuest, EveryMarkIsRecorded) {
   TempDir dir("e2e-short");

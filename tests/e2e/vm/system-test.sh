@@ -21,6 +21,12 @@ say after $(guest-ctxt)
 sed 's/^/bd-test: p1 /' /tmp/p1.out
 sed 's/^/bd-test: p2 /' /tmp/p2.out
 
+# CPU time ground truth: two compute processes pinned to one vCPU each.
+guest-spin 0 300 > /tmp/s0.out &
+guest-spin 1 600 > /tmp/s1.out &
+wait
+sed 's/^/bd-test: /' /tmp/s0.out /tmp/s1.out
+
 # Forged kernel events from user space and hostile records: rejected, counted.
 guest-forge | sed 's/^/bd-test: forge /'
 guest-hostile-system | sed 's/^/bd-test: hostile /'
