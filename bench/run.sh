@@ -20,6 +20,14 @@
 #   BD_BENCH_FLOOD_SECONDS (10), BD_BENCH_FLOOD_RATE (1000000), BD_BENCH_FLOOD_THREADS (4)
 #   BD_BENCH_ALT (3), BD_BENCH_REC_ALT (2), BD_BENCH_CPU_ALT (5): alternating
 #   runs of the unrecorded, recorded and CPU-bound scenarios; minimum kept
+#   System mode (the test VM booted 3 times: plain QEMU, plugin unrecorded,
+#   plugin recording; each boot runs bench/vm/bench-system.sh inside):
+#   BD_BENCH_VM        image directory (default BUILD_DIR/vm: vmlinuz, initramfs.cpio.gz)
+#   QEMU_SYSTEM        qemu-system-x86_64 binary
+#   BD_BENCH_SYS_N (300000) user marks per repetition in the VM (BD_BENCH_REPS
+#   repetitions), BD_BENCH_SYS_ROUNDS (3) rounds per boot, BD_BENCH_SYS_MMIO_N
+#   (20000) MMIO writes per repetition, BD_BENCH_SYS_KERNEL_N (1000000) kernel
+#   marks (bd_sched bench=N), BD_BENCH_SYS_TIMEOUT (180) seconds per boot
 #
 # LTTng sessions are machine-wide: this script creates only sessions named
 # bdbench-<pid>-<scenario>, touches no other, and destroys its own on any exit.
@@ -45,6 +53,13 @@ FLOOD_THREADS=${BD_BENCH_FLOOD_THREADS:-4}
 ALT=${BD_BENCH_ALT:-3}         # alternating runs of the unrecorded mark scenarios
 REC_ALT=${BD_BENCH_REC_ALT:-2} # alternating runs of the recorded scenarios
 CPU_ALT=${BD_BENCH_CPU_ALT:-5} # alternating runs of the CPU-bound guest
+VM_DIR=${BD_BENCH_VM:-$BUILD/vm}
+QEMU_SYSTEM=${QEMU_SYSTEM:-qemu-system-x86_64}
+SYS_N=${BD_BENCH_SYS_N:-300000}
+SYS_ROUNDS=${BD_BENCH_SYS_ROUNDS:-3}
+SYS_MMIO_N=${BD_BENCH_SYS_MMIO_N:-20000}
+SYS_KERNEL_N=${BD_BENCH_SYS_KERNEL_N:-1000000}
+SYS_TIMEOUT=${BD_BENCH_SYS_TIMEOUT:-180}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bdbench.XXXXXX") || exit 1
 SESSIONS=()
@@ -327,6 +342,99 @@ if needs bench-guest-marks qemu plugin lttng; then
     fi
 fi
 
+# ---- 6. system mode: the test VM, three boots ------------------------------
+# Each boot runs bench/vm/bench-system.sh inside the VM: user-space marks and
+# their baseline, the MMIO-exit trap, and bd_sched's kernel mark bench
+# (insmod bench=N), each the best of a few rounds within the boot.
+
+SYS_HOW=""
+SYS_RAN=""
+if [ ! -f "$VM_DIR/vmlinuz" ] || [ ! -f "$VM_DIR/initramfs.cpio.gz" ]; then
+    SYS_HOW="skipped: no test VM image in $VM_DIR (build it with ./bdtrace test, or tools/vm/build-image.sh)"
+elif ! command -v "$QEMU_SYSTEM" >/dev/null; then
+    SYS_HOW="skipped: no $QEMU_SYSTEM (apt-get install qemu-system-x86)"
+elif [ ! -x "$BDRUN" ]; then
+    SYS_HOW="skipped: no $BDRUN (build target bd-run)"
+elif ! needs plugin; then
+    SYS_HOW="skipped: no plugin $PLUGIN"
+fi
+
+# num_min KEY VALUE: min_into for a number; anything else is ignored (a
+# garbled console line must not break awk).
+num_min() {
+    [[ $2 =~ ^[0-9]+(\.[0-9]+)?$ ]] && min_into "$1" "$2"
+    return 0
+}
+
+# sys_boot SETUP BD-RUN-OPTIONS...: boots the VM with the bench script and
+# stores R[sys_SETUP.KEY] (minimum over the rounds) for KEY in user, user_base,
+# mmio, kernel, kernel_base, and the taken counts user_taken, kernel_taken.
+sys_boot() {
+    local setup=$1 sc="sys_$1"
+    shift
+    local out="$WORK/$sc.out" err="$WORK/$sc.err" rc=0
+    local to=() plug=(--plugin "$PLUGIN")
+    command -v timeout >/dev/null && to=(timeout -k 10 "$SYS_TIMEOUT")
+    [ "$setup" = plain ] && plug=(--no-plugin)
+    "${to[@]}" "$BDRUN" --system --qemu "$(command -v "$QEMU_SYSTEM")" "${plug[@]}" \
+        --vm "bdbench-$setup" --kernel "$VM_DIR/vmlinuz" --initrd "$VM_DIR/initramfs.cpio.gz" \
+        --append "bd.kmod=1 bd.run=/etc/bd/bench-system.sh bdbench.n=$SYS_N bdbench.reps=$REPS bdbench.rounds=$SYS_ROUNDS bdbench.mmio_n=$SYS_MMIO_N bdbench.kernel_n=$SYS_KERNEL_N" \
+        "$@" </dev/null 2>"$err" | tr -d '\r' >"$out" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail "$sc: bd-run --system exit status $rc; stderr: $(tail -c 400 "$err"); console: $(grep -E '^(bench|bd-init):' "$out" | tail -n 5)"
+        return 1
+    fi
+    if grep -q 'bench-system.sh: no such file' "$out"; then
+        fail "$sc: the VM image in $VM_DIR has no /etc/bd/bench-system.sh: rebuild it (./bdtrace test, or build_vm in ./bdtrace)"
+        return 1
+    fi
+    # Lines: "bench: user_marks ns_per_op X taken T", "bench: user_baseline
+    # ns_per_op X", "bench: mmio ns_per_op X", "bench: kernel X baseline Y
+    # taken T", "bench: FAIL ...", "bench: done".
+    local tag k rest f1 f2 f3 f4 f5
+    while read -r tag k rest; do
+        [ "$tag" = "bench:" ] || continue
+        read -r f1 f2 f3 f4 f5 _ <<<"$rest"
+        case $k in
+            user_marks) num_min "$sc.user" "$f2"; R[$sc.user_taken]=$f4 ;;
+            user_baseline) num_min "$sc.user_base" "$f2" ;;
+            mmio) num_min "$sc.mmio" "$f2" ;;
+            kernel) num_min "$sc.kernel" "$f1"; num_min "$sc.kernel_base" "$f3"; R[$sc.kernel_taken]=$f5 ;;
+            FAIL) fail "$sc: in the VM: $rest" ;;
+            done) R[$sc.done]=1 ;;
+        esac
+    done <"$out"
+    if ! have "$sc.done"; then
+        fail "$sc: the bench script did not finish in the VM; console tail: $(grep -E '^(bench|bd-init):' "$out" | tail -n 5)"
+        return 1
+    fi
+    R[$sc.discarded]=$(grep -Eo 'LTTng discarded [0-9]+ events' "$err" | awk '{s += $3} END {print s + 0}')
+    # The plugin takes every mark when it is loaded, none without it.
+    local want_user=$((SYS_N * REPS)) want_kernel=$SYS_KERNEL_N
+    if [ "$setup" = plain ]; then want_user=0 want_kernel=0; fi
+    [ "${R[$sc.user_taken]:-}" = "$want_user" ] ||
+        fail "$sc: the plugin took ${R[$sc.user_taken]:-?} of $((SYS_N * REPS)) user marks (expected $want_user)"
+    [ "${R[$sc.kernel_taken]:-}" = "$want_kernel" ] ||
+        fail "$sc: the plugin took ${R[$sc.kernel_taken]:-?} of $SYS_KERNEL_N kernel marks (expected $want_kernel)"
+    return 0
+}
+
+if [ -z "$SYS_HOW" ]; then
+    SYS_HOW="$SYS_N marks x $REPS, kernel $SYS_KERNEL_N, MMIO $SYS_MMIO_N x $REPS"
+    SYS_RAN=1
+    log "system mode: test VM, 3 boots (plain qemu-system, plugin unrecorded, plugin recording)"
+    sys_boot plain
+    sys_boot unrec
+    if needs lttng; then
+        sys_boot rec --trace "$WORK/systrace"
+        rm -rf "$WORK/systrace"
+    else
+        fail "system mode, recorded: lttng-sessiond not available"
+    fi
+else
+    log "system mode $SYS_HOW"
+fi
+
 ELAPSED=$(($(date +%s) - T0))
 
 # ---- report ------------------------------------------------------------------
@@ -353,14 +461,35 @@ echo
 printf '%-58s %14s   (worst %s)\n' "CPU-bound guest, plain qemu (ns total, best of $CPU_ALT)" "$(val cpu_plain.ns_total)" "$(val cpu_plain.ns_total.max)"
 printf '%-58s %14s   (worst %s)\n' "CPU-bound guest, with plugin (ns total, best of $CPU_ALT)" "$(val cpu_plugin.ns_total)" "$(val cpu_plugin.ns_total.max)"
 echo
+if [ -n "$SYS_RAN" ]; then
+    echo "side by side, ns per op. System mode: qemu-system-x86_64 TCG, the test VM, one"
+    echo "boot per column, best of $SYS_ROUNDS rounds in it ($SYS_HOW)."
+else
+    echo "side by side, ns per op. System mode $SYS_HOW."
+fi
+side() { printf '%-46s %12s %14s %14s\n' "$1" "$2" "$3" "$4"; }
+side "" "plain QEMU" "plugin," "plugin,"
+side "" "(no plugin)" "unrecorded" "recorded"
+side "system, user space: bd_mark_args" "$(val sys_plain.user)" "$(val sys_unrec.user)" "$(val sys_rec.user)"
+side "system, user space: baseline (no trap)" "$(val sys_plain.user_base)" "$(val sys_unrec.user_base)" "$(val sys_rec.user_base)"
+side "system, kernel: bd_sched mark" "$(val sys_plain.kernel)" "$(val sys_unrec.kernel)" "$(val sys_rec.kernel)"
+side "system, kernel: baseline (no trap)" "$(val sys_plain.kernel_base)" "$(val sys_unrec.kernel_base)" "$(val sys_rec.kernel_base)"
+side "system: MMIO-exit trap (ivshmem BAR0 write)" "$(val sys_plain.mmio)" "$(val sys_unrec.mmio)" "$(val sys_rec.mmio)"
+side "user mode (qemu-x86_64): bd_mark_args" "$(val qemu_plain.ns_per_op)" "$(val bd_unrec.ns_per_op)" "$(val bd_rec.ns_per_op)"
+side "user mode (qemu-x86_64): baseline (no trap)" "$(val qemu_base.ns_per_op)" "" ""
+side "native LTTng-UST tracepoint (no QEMU)" "-" "$(val tp_unrec.ns_per_op)" "$(val tp_rec.ns_per_op)"
+echo
 echo "flood via $FLOOD_HOW: marks $(val flood.marks), achieved $(val flood.rate) marks/s over $(val flood.seconds) s, taken $(val flood.taken), marks in trace $(val flood_report.marks)"
-echo "discarded events: recorded runs (native + bdtrace, one session) $(val rec.discarded), flood $(val flood.discarded)"
+echo "discarded events: recorded runs (native + bdtrace, one session) $(val rec.discarded), flood $(val flood.discarded), system recorded boot $(val sys_rec.discarded)"
 if have flood.marks && have flood_report.marks && have flood.discarded; then
     unaccounted=$((${R[flood.marks]} - ${R[flood_report.marks]} - ${R[flood.discarded]}))
     [ "$unaccounted" -eq 0 ] || echo "WARNING: flood: $unaccounted marks neither in the trace nor counted as discarded"
 fi
 if have rec.discarded && [ "${R[rec.discarded]}" != 0 ]; then
     echo "WARNING: the recorded runs lost ${R[rec.discarded]} events: their ns/op are too optimistic (discarded events cost less)"
+fi
+if have sys_rec.discarded && [ "${R[sys_rec.discarded]}" != 0 ]; then
+    echo "WARNING: the system recorded boot lost ${R[sys_rec.discarded]} events: its ns/op are too optimistic"
 fi
 echo
 
@@ -405,14 +534,69 @@ if have flood.discarded; then
 else
     row "flood: discarded events" "n/a" "0" "n/a"
 fi
+
+# System mode. The baselines contain no trap, so the plugin cannot change
+# them: the lowest of the three boots is the one subtracted (the larger,
+# conservative cost).
+for b in user_base kernel_base; do
+    for setup in plain unrec rec; do
+        have "sys_$setup.$b" && min_into "sys.$b" "${R[sys_$setup.$b]}"
+    done
+done
+for what in user kernel; do
+    label="user-space"
+    [ "$what" = kernel ] && label="kernel"
+    if have "sys_unrec.$what" && have "sys_plain.$what"; then
+        r=$(calc "${R[sys_unrec.$what]} - ${R[sys_plain.$what]}")
+        row "system, $label mark: added ns over plain (e)" "${r} ns" "<= 15 ns" "$(verdict "$r" 15)"
+    else
+        row "system, $label mark: added ns over plain (e)" "n/a" "<= 15 ns" "n/a"
+    fi
+done
+if have sys_plain.mmio && have sys_unrec.user; then
+    r=$(calc "${R[sys_plain.mmio]} / ${R[sys_unrec.user]}")
+    row "MMIO-exit trap / system user mark, unrec. (f)" "${r}x" ">= 5x" "$(verdict 5 "$r")"
+    if have sys.user_base; then
+        r=$(calc "${R[sys_plain.mmio]} / (${R[sys_unrec.user]} - ${R[sys.user_base]})")
+        row "  same, mark minus its baseline" "${r}x" "" "(info)"
+    fi
+    if have sys_unrec.kernel; then
+        r=$(calc "${R[sys_plain.mmio]} / ${R[sys_unrec.kernel]}")
+        row "  MMIO-exit trap / system kernel mark, unrec." "${r}x" "" "(info)"
+    fi
+else
+    row "MMIO-exit trap / system user mark, unrec. (f)" "n/a" ">= 5x" "n/a"
+fi
+for what in user kernel; do
+    label="user-space"
+    [ "$what" = kernel ] && label="kernel"
+    if have "sys_rec.$what" && have "sys.${what}_base" && have tp_rec.ns_per_op; then
+        cost=$(calc "${R[sys_rec.$what]} - ${R[sys.${what}_base]}")
+        r=$(calc "$cost / ${R[tp_rec.ns_per_op]}")
+        row "system, $label recorded / native tp (a)" "${r}x" "<= 1.15x" "$(verdict "$r" 1.15)"
+        r=$(calc "${R[sys_rec.$what]} / ${R[tp_rec.ns_per_op]}")
+        row "  same without subtracting the baseline" "${r}x" "" "(info)"
+    else
+        row "system, $label recorded / native tp (a)" "n/a" "<= 1.15x" "n/a"
+    fi
+done
 echo
 echo "(a) (recorded - guest baseline) / native recorded: the baseline (same call and"
 echo "    record fill without the trap, under qemu) removes loop and emulated record-fill"
 echo "    cost, leaving trap + plugin + LTTng; the raw ratio is shown below it."
+echo "    System mode subtracts its own baseline, measured in the VM (user space:"
+echo "    bench-guest-marks --baseline; kernel: bd_sched's record fill without the trap),"
+echo "    the lowest of the three boots."
 echo "(b) plugin loaded, no session, minus plain qemu; same loop both sides, no baseline."
 echo "(c) raw recorded cost, baseline not subtracted (the conservative ratio)."
 echo "(d) best with plugin vs best without; compare with the best-to-worst spread of"
 echo "    each setup above: on a shared host the spread is often larger than 1 %."
+echo "(e) the same mark loop in a boot with the plugin (no session) minus a boot of"
+echo "    plain qemu-system-x86_64; no baseline. Kernel marks: bd_sched bench=N, N marks"
+echo "    into this CPU's kernel slot with preemption disabled."
+echo "(f) a 32-bit write to ivshmem's BAR0 IntrMask register (exits to QEMU's MMIO"
+echo "    path, as a hypertrace-style trap does; plain QEMU) over the whole unrecorded"
+echo "    user-space mark (loop, record fill, trap, plugin)."
 
 if [ ${#FAILED[@]} -gt 0 ]; then
     echo

@@ -12,6 +12,8 @@
  * module still loads and counts switches, but writes and traps nothing
  * (unless loaded with force=1, a testing aid).
  *
+ * bench=N (a benchmark) times N kernel marks at load; see bd_bench_run().
+ *
  * Written for Debian's 6.1 kernel (sched_switch probe signature of 6.1).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -20,12 +22,15 @@
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
 
 #include <bd/abi.h>
@@ -46,6 +51,13 @@ static struct bd_state bd;
 static bool force;
 module_param(force, bool, 0444);
 MODULE_PARM_DESC(force, "mark switches even if the bdtrace plugin did not answer the handshake (testing)");
+
+/* Benchmark (bench/vm/bench-system.sh): at load, after the handshake, time
+ * this many kernel marks and as many record fills without the trap, and
+ * print both per mark. 0 (the default) skips it. */
+static ulong bench;
+module_param(bench, ulong, 0444);
+MODULE_PARM_DESC(bench, "at load, time N kernel marks against N record fills without the trap and print ns per mark (benchmark; 0 = off)");
 
 /*
  * Per-CPU state touched by the probe only. sched_switch fires inside
@@ -151,6 +163,116 @@ static void bd_probe_sched_switch(void *data, bool preempt,
 		__this_cpu_inc(bd_stats.unanswered);
 		break;
 	}
+}
+
+/* ---- bench=N ------------------------------------------------------------ */
+
+/* Event id of the benchmark's marks (any id; reports show it as a number). */
+#define BD_BENCH_EVENT 0xbdbeu
+/* bench=N is split into this many rounds of each kind, run alternately; the
+ * best round counts (as the user-space bench keeps its best repetition). */
+#define BD_BENCH_ROUNDS 5u
+
+/* The fields a user-space mark fills (libbdguest's record fill), kind MARK. */
+static __always_inline void bd_bench_fill(struct bd_record *r, u64 i, u64 seq)
+{
+	r->magic = BD_MAGIC;
+	r->version = BD_ABI_VERSION;
+	r->kind = BD_KIND_MARK;
+	r->event = BD_BENCH_EVENT;
+	r->text_len = 0;
+	r->flags = 0;
+	r->args[0] = i;
+	r->args[1] = 2;
+	r->args[2] = 3;
+	r->args[3] = 4;
+	r->pid = (u32)current->tgid;
+	r->tid = (u32)current->pid;
+	r->seq = seq;
+	r->reply = BD_REPLY_NONE;
+	r->reserved = 0;
+	r->text[0] = '\0';
+}
+
+/* noinline, both: one call per iteration, like a mark through libbdguest. */
+static noinline int bd_bench_mark(struct bd_record *r, u64 i, u64 seq)
+{
+	bd_bench_fill(r, i, seq);
+	bd_trap(r);
+	return READ_ONCE(r->reply) == BD_REPLY_OK;
+}
+
+static noinline int bd_bench_fill_only(struct bd_record *r, u64 i, u64 seq)
+{
+	bd_bench_fill(r, i, seq);
+	/* Where the trap would be: the record must count as read. */
+	asm volatile("" : : "r"(r) : "memory");
+	return READ_ONCE(r->reply) == BD_REPLY_OK;
+}
+
+/* One timed round of n marks (trap) or fills (!trap) into this CPU's kernel
+ * slot, preemption disabled so that neither the slot nor the CPU changes and
+ * bd_probe_sched_switch cannot run on this CPU meanwhile. Returns its ns, or
+ * U64_MAX on a CPU without a slot. */
+static u64 bd_bench_round(bool trap, u64 n, u64 *seq, u64 *taken)
+{
+	struct bd_record *r;
+	unsigned int cpu;
+	u64 t0, t1, i, ok = 0;
+
+	preempt_disable();
+	cpu = smp_processor_id();
+	if (cpu >= BD_CHANNEL_KERNEL_SLOTS) {
+		preempt_enable();
+		return U64_MAX;
+	}
+	r = bd_kernel_slot(cpu);
+	t0 = ktime_get_ns();
+	if (trap) {
+		for (i = 0; i < n; i++)
+			ok += bd_bench_mark(r, i, ++*seq);
+	} else {
+		for (i = 0; i < n; i++)
+			ok += bd_bench_fill_only(r, i, ++*seq);
+	}
+	t1 = ktime_get_ns();
+	preempt_enable();
+	*taken += ok;
+	return t1 - t0;
+}
+
+/* Picoseconds per operation, printed as ns with two decimals. */
+static u64 bd_bench_ps(u64 ns, u64 n)
+{
+	return div64_u64(ns * 1000, n);
+}
+
+static void bd_bench_run(u64 total)
+{
+	const u64 rounds = total >= BD_BENCH_ROUNDS ? BD_BENCH_ROUNDS : 1;
+	const u64 n = div64_u64(total, rounds);
+	u64 best_mark = U64_MAX, best_fill = U64_MAX, seq = 0, taken = 0, unused = 0;
+	u64 k, ns;
+
+	for (k = 0; k < rounds; k++) {
+		ns = bd_bench_round(true, n, &seq, &taken);
+		if (ns == U64_MAX)
+			goto no_slot;
+		best_mark = min(best_mark, bd_bench_ps(ns, n));
+		ns = bd_bench_round(false, n, &seq, &unused);
+		if (ns == U64_MAX)
+			goto no_slot;
+		best_fill = min(best_fill, bd_bench_ps(ns, n));
+		cond_resched();
+	}
+	pr_info("bench %llu marks: %llu.%02llu ns/mark, baseline %llu.%02llu ns (best of %llu rounds of %llu; %llu of %llu marks taken by the plugin)\n",
+		n * rounds, best_mark / 1000, (best_mark % 1000) / 10,
+		best_fill / 1000, (best_fill % 1000) / 10, rounds, n, taken,
+		n * rounds);
+	return;
+no_slot:
+	pr_warn("bench: skipped, running on a CPU without a kernel slot (>= %u)\n",
+		BD_CHANNEL_KERNEL_SLOTS);
 }
 
 static void bd_find_tracepoint(struct tracepoint *tp, void *priv)
@@ -281,6 +403,11 @@ static int __init bd_sched_init(void)
 	} else if (!acked) {
 		pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake (QEMU runs without it?); counting switches only, marking none\n");
 	}
+
+	/* Before the probe exists: the benchmark has the slots to itself. It
+	 * traps even without the plugin, where the trap is a plain load. */
+	if (bench)
+		bd_bench_run(bench);
 
 	for_each_kernel_tracepoint(bd_find_tracepoint, &tp);
 	if (!tp) {
