@@ -1,6 +1,10 @@
 #include "bdtrace/analyzer/analyze.h"
 
-#include "bdtrace/analyzer/model.h"
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+#include "bdtrace/analyzer/progress.h"
 
 namespace bdtrace::analyzer {
 
@@ -15,17 +19,99 @@ std::string Join(const std::vector<std::string> &v) {
   return out;
 }
 
+bool Contains(const std::vector<uint32_t> &v, uint32_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// --pid/--tid: the CPU tables keep only the selected tasks (the others'
+// times are not meaningful: their switches were dropped).
+void KeepSelectedTasks(const Selection &sel, report::Report &r) {
+  if (sel.pids.empty() && sel.tids.empty()) return;
+  const auto task_kept = [&](uint32_t pid, uint32_t tid) {
+    return (sel.pids.empty() || Contains(sel.pids, pid)) &&
+           (sel.tids.empty() || Contains(sel.tids, tid));
+  };
+  for (report::VcpuStats &v : *r.mutable_vcpus()) {
+    auto *threads = v.mutable_threads();
+    threads->erase(std::remove_if(threads->begin(), threads->end(),
+                                  [&](const report::VcpuThread &t) {
+                                    return !task_kept(t.pid(), t.tid());
+                                  }),
+                   threads->end());
+  }
+  if (!sel.pids.empty()) {
+    auto *processes = r.mutable_processes();
+    processes->erase(std::remove_if(processes->begin(), processes->end(),
+                                    [&](const report::ProcessCpu &p) {
+                                      return !Contains(sel.pids, p.pid());
+                                    }),
+                     processes->end());
+    auto *activity = r.mutable_process_activity();
+    activity->erase(std::remove_if(activity->begin(), activity->end(),
+                                   [&](const report::ProcessActivity &p) {
+                                     return !Contains(sel.pids, p.pid());
+                                   }),
+                    activity->end());
+  }
+  if (r.vcpus_size() > 0) {
+    r.add_warnings("--pid/--tid: only the selected tasks' CPU times are exact; vCPU busy and idle "
+                   "times also count the tasks switched to in between");
+  }
+}
+
 }  // namespace
+
+report::SelectionInfo ToProto(const Selection &selection) {
+  report::SelectionInfo s;
+  for (const std::string &vm : selection.vms) s.add_vms(vm);
+  for (uint32_t v : selection.vcpus) s.add_vcpus(v);
+  for (uint32_t v : selection.pids) s.add_pids(v);
+  for (uint32_t v : selection.tids) s.add_tids(v);
+  for (uint32_t v : selection.events) s.add_events(v);
+  if (selection.since_s) {
+    s.set_has_since(true);
+    s.set_since_s(*selection.since_s);
+  }
+  if (selection.until_s) {
+    s.set_has_until(true);
+    s.set_until_s(*selection.until_s);
+  }
+  return s;
+}
 
 Expected<report::Report> Analyze(const std::vector<std::string> &paths,
                                  const ReaderOptions &options) {
+  AnalyzeOptions o;
+  o.reader = options;
+  return Analyze(paths, o);
+}
+
+Expected<report::Report> Analyze(const std::vector<std::string> &paths,
+                                 const AnalyzeOptions &options) {
+  if (Status valid = options.selection.Validate(); !valid) return valid.take_error();
   Expected<std::vector<std::string>> dirs = FindTraceDirs(paths);
   if (!dirs) return dirs.take_error();
 
-  Model model;
-  Status read = ReadTraces(*dirs, model, options);
+  Model model(options.model);
+  std::vector<EventVisitor *> targets = {&model};
+  targets.insert(targets.end(), options.also.begin(), options.also.end());
+  TeeVisitor tee(targets);
+  EventVisitor &consumer = targets.size() == 1 ? static_cast<EventVisitor &>(model) : tee;
+  SelectingVisitor selector(options.selection, consumer);
+  if (options.on_selector) options.on_selector(selector);
+
+  std::unique_ptr<ProgressVisitor> progress;
+  if (options.progress_fd >= 0) {
+    Expected<TimeRange> range = QueryTimeRange(*dirs);
+    progress = std::make_unique<ProgressVisitor>(
+        selector, options.progress_fd,
+        range ? std::optional<TimeRange>(*range) : std::nullopt, StreamBytes(*dirs));
+  }
+  EventVisitor &first = progress ? static_cast<EventVisitor &>(*progress) : selector;
+  Status read = ReadTraces(*dirs, first, options.reader);
+  if (progress) progress->Clear();
   if (!read) return read.take_error();
-  if (model.events() == 0) {
+  if (selector.seen() == 0) {
     return Error{"trace has no events: " + Join(*dirs) +
                      " — was tracing started before the guest ran, and were bdtrace:* events "
                      "enabled?",
@@ -35,7 +121,18 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
   report::Report report;
   for (const std::string &p : paths) report.add_trace_paths(p);
   for (const std::string &d : *dirs) report.add_trace_dirs(d);
+  *report.mutable_selection() = ToProto(options.selection);
   model.Finish(report);
+  KeepSelectedTasks(options.selection, report);
+  if (!options.selection.empty()) {
+    const report::Totals &t = report.totals();
+    if (t.marks() + t.text_marks() + t.region_begins() + t.region_ends() + t.sched_switches() ==
+        0) {
+      report.add_warnings("the selection (" + options.selection.ToString() + ") kept no mark, "
+                          "region or sched_switch event of the " +
+                          std::to_string(selector.seen()) + " events read");
+    }
+  }
   return report;
 }
 

@@ -164,18 +164,19 @@ void EventDecoder::OnEvent(const bt_message *msg) {
   switch (info.type) {
     case Type::kMark: {
       MarkEvent e{ts, u32(0), u32(1), u32(2), u32(3), u32(4),
-                  {u64(5), u64(6), u64(7), u64(8)}, u64(9), str(10)};
+                  {u64(5), u64(6), u64(7), u64(8)}, u64(9), str(10), info.trace};
       visitor_.OnMark(e);
       break;
     }
     case Type::kRegionBegin:
     case Type::kRegionEnd: {
-      RegionEvent e{ts, u32(0), u32(1), u32(2), u32(3), u64(4), info.type == Type::kRegionBegin};
+      RegionEvent e{ts,     u32(0), u32(1), u32(2), u32(3),
+                    u64(4), info.type == Type::kRegionBegin, info.trace};
       visitor_.OnRegion(e);
       break;
     }
     case Type::kEventName: {
-      EventNameEvent e{ts, u32(0), u32(1), u32(2), u32(3), str(4)};
+      EventNameEvent e{ts, u32(0), u32(1), u32(2), u32(3), str(4), info.trace};
       visitor_.OnEventName(e);
       break;
     }
@@ -185,12 +186,12 @@ void EventDecoder::OnEvent(const bt_message *msg) {
       break;
     }
     case Type::kRejected: {
-      RejectedEvent e{ts, u32(0), u32(1), u32(2), str(3), u64(4)};
+      RejectedEvent e{ts, u32(0), u32(1), u32(2), str(3), u64(4), info.trace};
       visitor_.OnRejected(e);
       break;
     }
     case Type::kRejectedTotal: {
-      RejectedTotalEvent e{ts, u32(0), str(1), u64(2)};
+      RejectedTotalEvent e{ts, u32(0), str(1), u64(2), info.trace};
       visitor_.OnRejectedTotal(e);
       break;
     }

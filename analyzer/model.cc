@@ -1,6 +1,7 @@
 #include "bdtrace/analyzer/model.h"
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 
 namespace bdtrace::analyzer {
@@ -11,14 +12,14 @@ namespace {
 // the report grow with its size.
 constexpr size_t kMaxWarnings = 50;
 
-uint64_t Key(uint32_t pid, uint32_t tid) { return (uint64_t{pid} << 32) | tid; }
 
 }  // namespace
 
-Model::ThreadState &Model::Thread(uint32_t pid, uint32_t tid, int64_t ts_ns) {
-  const uint64_t key = Key(pid, tid);
-  if (last_thread_ == nullptr || key != last_key_) {
+Model::ThreadState &Model::Thread(uint32_t trace, uint32_t pid, uint32_t tid, int64_t ts_ns) {
+  const ThreadKey key{trace, pid, tid};
+  if (last_thread_ == nullptr || !(key == last_key_)) {
     ThreadState &t = threads_[key];  // references stay valid across rehashes
+    t.trace = trace;
     t.pid = pid;
     t.tid = tid;
     last_key_ = key;
@@ -31,9 +32,22 @@ Model::ThreadState &Model::Thread(uint32_t pid, uint32_t tid, int64_t ts_ns) {
   return t;
 }
 
+void Model::Attribute(uint32_t trace, uint32_t vcpu, uint32_t &pid, uint32_t &tid) const {
+  if (pid != 0 || tid != 0 || trace >= vms_.size()) return;
+  const VmState &vm = vms_[trace];
+  if (vcpu >= vm.vcpus.size()) return;
+  const VcpuState &c = vm.vcpus[vcpu];
+  if (!c.started || c.idle) return;
+  pid = c.running_pid;
+  tid = c.running_tid;
+}
+
 void Model::OnMark(const MarkEvent &e) {
   totals_.set_events(totals_.events() + 1);
-  ThreadState &t = Thread(e.pid, e.tid, e.ts_ns);
+  uint32_t pid = e.pid, tid = e.tid;
+  Attribute(e.trace, e.vcpu, pid, tid);
+  if (pid != e.pid || tid != e.tid) ++attributed_;
+  ThreadState &t = Thread(e.trace, pid, tid, e.ts_ns);
   if (e.kind == kKindMarkText) {
     totals_.set_text_marks(totals_.text_marks() + 1);
     ++t.text_marks;
@@ -42,16 +56,24 @@ void Model::OnMark(const MarkEvent &e) {
     ++t.marks;
   }
   ++t.event_counts[e.event];
+  rates_.Add(e.ts_ns, e.event);
 }
 
 void Model::OnRegion(const RegionEvent &e) {
   totals_.set_events(totals_.events() + 1);
-  ThreadState &t = Thread(e.pid, e.tid, e.ts_ns);
+  uint32_t pid = e.pid, tid = e.tid;
+  Attribute(e.trace, e.vcpu, pid, tid);
+  if (pid != e.pid || tid != e.tid) ++attributed_;
+  ThreadState &t = Thread(e.trace, pid, tid, e.ts_ns);
   RegionAccum &r = t.regions[e.region];
   if (e.begin) {
     totals_.set_region_begins(totals_.region_begins() + 1);
     ++t.region_begins;
-    r.open.push_back(e.ts_ns);
+    if (r.open.size() >= kMaxOpenRegions) {
+      ++r.overflowed_begins;
+    } else {
+      r.open.push_back(e.ts_ns);
+    }
     return;
   }
   totals_.set_region_ends(totals_.region_ends() + 1);
@@ -63,11 +85,7 @@ void Model::OnRegion(const RegionEvent &e) {
   const int64_t begin = r.open.back();
   r.open.pop_back();
   // Events arrive in time order, so this is never negative; clamp anyway.
-  const uint64_t d = e.ts_ns > begin ? static_cast<uint64_t>(e.ts_ns - begin) : 0;
-  ++r.count;
-  r.total_ns += d;
-  r.min_ns = std::min(r.min_ns, d);
-  r.max_ns = std::max(r.max_ns, d);
+  r.durations.Add(e.ts_ns > begin ? static_cast<uint64_t>(e.ts_ns - begin) : 0);
 }
 
 void Model::OnEventName(const EventNameEvent &e) {
@@ -95,11 +113,13 @@ void Model::OnSession(const SessionEvent &e) {
   s.set_vm(std::string(e.vm));
   s.set_timestamp_ns(e.ts_ns);
   sessions_.push_back(std::move(s));
-  if (e.mode == "system") {
-    // Names the VM whose sched_switch events share this trace.
-    VmState &vm = Vm(e.trace);
-    if (++vm.system_sessions == 1) vm.name.assign(e.vm);
+  // The first session names the VM whose events share this trace.
+  VmState &vm = Vm(e.trace);
+  if (++vm.sessions == 1) {
+    vm.name.assign(VmName(e));
+    vm.mode.assign(e.mode);
   }
+  if (e.mode == "system") ++vm.system_sessions;
 }
 
 void Model::OnRejected(const RejectedEvent &e) {
@@ -142,6 +162,39 @@ void Model::OnWarning(std::string message) {
   }
 }
 
+const std::string &Model::VmNameOf(uint32_t trace) const {
+  static const std::string kNone;
+  return trace < vms_.size() ? vms_[trace].name : kNone;
+}
+
+namespace {
+
+// Fills the duration fields of a RegionStats from a histogram.
+void SetDurations(const LogHistogram &h, report::RegionStats &rs) {
+  rs.set_count(h.count());
+  rs.set_total_ns(h.total());
+  rs.set_min_ns(h.min());
+  rs.set_mean_ns(h.count() > 0 ? h.total() / h.count() : 0);
+  rs.set_max_ns(h.max());
+  rs.set_p50_ns(h.Percentile(0.50));
+  rs.set_p90_ns(h.Percentile(0.90));
+  rs.set_p99_ns(h.Percentile(0.99));
+  for (const LogHistogram::Bucket &b : h.Buckets()) {
+    report::HistogramBucket *hb = rs.add_histogram();
+    hb->set_lower_ns(b.lower);
+    hb->set_upper_ns(b.upper);
+    hb->set_count(b.count);
+  }
+}
+
+// Region durations merged over threads, with their unmatched counts.
+struct RegionMerge {
+  LogHistogram durations;
+  uint64_t unmatched_begins = 0, unmatched_ends = 0;
+};
+
+}  // namespace
+
 void Model::Finish(report::Report &report) const {
   *report.mutable_totals() = totals_;
   if (begin_ns_ <= end_ns_) {
@@ -150,6 +203,14 @@ void Model::Finish(report::Report &report) const {
     report.set_trace_duration_ns(end_ns_ - begin_ns_);
   }
   for (const report::SessionInfo &s : sessions_) *report.add_sessions() = s;
+  for (uint32_t trace = 0; trace < vms_.size(); ++trace) {
+    const VmState &vm = vms_[trace];
+    report::VmInfo *info = report.add_vms();
+    info->set_trace(trace);
+    info->set_name(vm.name);
+    info->set_mode(vm.mode);
+    info->set_sessions(static_cast<uint32_t>(vm.sessions));
+  }
 
   const auto name_of = [&](uint32_t id) -> std::string {
     auto it = names_.find(id);
@@ -159,21 +220,28 @@ void Model::Finish(report::Report &report) const {
   std::vector<const ThreadState *> threads;
   threads.reserve(threads_.size());
   for (const auto &[key, t] : threads_) threads.push_back(&t);
-  std::sort(threads.begin(), threads.end(), [](const ThreadState *a, const ThreadState *b) {
-    return std::tie(a->pid, a->tid) < std::tie(b->pid, b->tid);
+  std::sort(threads.begin(), threads.end(), [&](const ThreadState *a, const ThreadState *b) {
+    return std::tie(VmNameOf(a->trace), a->pid, a->tid, a->trace) <
+           std::tie(VmNameOf(b->trace), b->pid, b->tid, b->trace);
   });
   // System mode: name threads after what sched_switch called them.
-  const std::unordered_map<uint64_t, std::string> comms = ThreadComms();
+  const auto comms = ThreadComms();
 
   // Events: per id, the per-thread counts in thread order.
   std::map<uint32_t, report::EventStats> events;
-  // Regions: sorted by (region id, pid, tid).
-  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, report::RegionStats> regions;
-  uint64_t still_open = 0, unmatched_ends = 0;
-  for (const ThreadState *t : threads) {
+  // Regions per thread, sorted by (region id, then thread order).
+  std::map<std::pair<uint32_t, size_t>, report::RegionStats> regions;
+  // Per (region id, vm, pid, trace) and per region id.
+  std::map<std::tuple<uint32_t, std::string, uint32_t, uint32_t>, RegionMerge> by_process;
+  std::map<uint32_t, RegionMerge> by_id;
+  uint64_t still_open = 0, unmatched_ends = 0, overflowed = 0;
+  for (size_t order = 0; order < threads.size(); ++order) {
+    const ThreadState *t = threads[order];
+    const std::string &vm = VmNameOf(t->trace);
     report::ThreadStats *ts = report.add_threads();
     ts->set_pid(t->pid);
     ts->set_tid(t->tid);
+    ts->set_vm(vm);
     ts->set_marks(t->marks);
     ts->set_text_marks(t->text_marks);
     ts->set_region_begins(t->region_begins);
@@ -181,7 +249,9 @@ void Model::Finish(report::Report &report) const {
     ts->set_events(t->marks + t->text_marks + t->region_begins + t->region_ends);
     ts->set_first_timestamp_ns(t->first_ns);
     ts->set_last_timestamp_ns(t->last_ns);
-    if (auto it = comms.find(Key(t->pid, t->tid)); it != comms.end()) ts->set_comm(it->second);
+    if (auto it = comms.find(ThreadKey{t->trace, t->pid, t->tid}); it != comms.end()) {
+      ts->set_comm(it->second);
+    }
 
     std::vector<std::pair<uint32_t, uint64_t>> counts(t->event_counts.begin(), t->event_counts.end());
     std::sort(counts.begin(), counts.end());
@@ -192,22 +262,27 @@ void Model::Finish(report::Report &report) const {
       report::ThreadCount *tc = es.add_per_thread();
       tc->set_pid(t->pid);
       tc->set_tid(t->tid);
+      tc->set_vm(vm);
       tc->set_count(count);
     }
     for (const auto &[id, r] : t->regions) {
-      report::RegionStats &rs = regions[{id, t->pid, t->tid}];
+      report::RegionStats &rs = regions[{id, order}];
       rs.set_region_id(id);
+      rs.set_vm(vm);
       rs.set_pid(t->pid);
       rs.set_tid(t->tid);
-      rs.set_count(r.count);
-      rs.set_total_ns(r.total_ns);
-      rs.set_min_ns(r.count > 0 ? r.min_ns : 0);
-      rs.set_mean_ns(r.count > 0 ? r.total_ns / r.count : 0);
-      rs.set_max_ns(r.max_ns);
-      rs.set_unmatched_begins(r.open.size());
+      SetDurations(r.durations, rs);
+      const uint64_t open = r.open.size() + r.overflowed_begins;
+      rs.set_unmatched_begins(open);
       rs.set_unmatched_ends(r.unmatched_ends);
-      still_open += r.open.size();
+      still_open += open;
+      overflowed += r.overflowed_begins;
       unmatched_ends += r.unmatched_ends;
+      for (RegionMerge *m : {&by_process[{id, vm, t->pid, t->trace}], &by_id[id]}) {
+        m->durations.Merge(r.durations);
+        m->unmatched_begins += open;
+        m->unmatched_ends += r.unmatched_ends;
+      }
     }
   }
   for (auto &[id, es] : events) {
@@ -218,6 +293,26 @@ void Model::Finish(report::Report &report) const {
     rs.set_name(name_of(rs.region_id()));
     *report.add_regions() = std::move(rs);
   }
+  for (const auto &[key, m] : by_process) {
+    const auto &[id, vm, pid, trace] = key;
+    report::RegionStats *rs = report.add_region_processes();
+    rs->set_region_id(id);
+    rs->set_name(name_of(id));
+    rs->set_vm(vm);
+    rs->set_pid(pid);
+    SetDurations(m.durations, *rs);
+    rs->set_unmatched_begins(m.unmatched_begins);
+    rs->set_unmatched_ends(m.unmatched_ends);
+  }
+  for (const auto &[id, m] : by_id) {
+    report::RegionStats *rs = report.add_region_totals();
+    rs->set_region_id(id);
+    rs->set_name(name_of(id));
+    SetDurations(m.durations, *rs);
+    rs->set_unmatched_begins(m.unmatched_begins);
+    rs->set_unmatched_ends(m.unmatched_ends);
+  }
+  FinishRates(report);
 
   *report.mutable_discarded_events() = discarded_;
   report::Rejected *rejected = report.mutable_rejected();
@@ -254,7 +349,98 @@ void Model::Finish(report::Report &report) const {
   if (unmatched_ends > 0) {
     report.add_warnings(std::to_string(unmatched_ends) + " region ends had no open begin");
   }
+  if (overflowed > 0) {
+    report.add_warnings(std::to_string(overflowed) + " region begins found " +
+                        std::to_string(kMaxOpenRegions) +
+                        " regions of their id already open in their thread and were not "
+                        "remembered (counted as never ended)");
+  }
+  if (attributed_ > 0) {
+    report.add_warnings(std::to_string(attributed_) +
+                        " marks/regions had no task (pid 0, tid 0) and were given to the task "
+                        "running on their vCPU");
+  }
   FinishCpu(report);
+  FinishActivity(report);
+}
+
+void Model::FinishRates(report::Report &report) const {
+  if (!rates_.started()) return;
+  RateCounter rates = rates_;  // Close pads the series: a bounded copy
+  rates.Close(end_ns_);
+  report::MarkRates *mr = report.mutable_mark_rates();
+  mr->set_origin_ns(rates.origin_ns());
+  mr->set_bucket_ns(rates.bucket_ns());
+  mr->set_buckets(static_cast<uint32_t>(rates.total().size()));
+  for (uint64_t c : rates.total()) mr->add_total(c);
+  std::vector<uint32_t> ids;
+  ids.reserve(rates.per_event().size());
+  for (const auto &[id, series] : rates.per_event()) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (uint32_t id : ids) {
+    const std::vector<uint64_t> &series = rates.per_event().at(id);
+    report::EventRate *er = mr->add_events();
+    er->set_event_id(id);
+    if (auto it = names_.find(id); it != names_.end()) er->set_name(it->second);
+    uint64_t peak = 0;
+    for (uint64_t c : series) {
+      er->add_counts(c);
+      peak = std::max(peak, c);
+    }
+    er->set_peak(peak);
+    er->set_peak_per_s(static_cast<double>(peak) * 1e9 / static_cast<double>(rates.bucket_ns()));
+  }
+  if (rates.widened()) {
+    report.add_warnings("the mark-rate bucket was widened to " +
+                        std::to_string(rates.bucket_ns()) + " ns to stay under " +
+                        std::to_string(RateCounter::kMaxFixedBuckets) + " buckets");
+  }
+}
+
+void Model::FinishActivity(report::Report &report) const {
+  // (vm, pid, trace) -> activity, from the threads and the CPU table.
+  std::map<std::tuple<std::string, uint32_t, uint32_t>, report::ProcessActivity> rows;
+  std::map<std::tuple<std::string, uint32_t, uint32_t>, std::set<uint32_t>> tids;
+  const auto row = [&](uint32_t trace, uint32_t pid) -> report::ProcessActivity & {
+    report::ProcessActivity &a = rows[{VmNameOf(trace), pid, trace}];
+    a.set_vm(VmNameOf(trace));
+    a.set_pid(pid);
+    return a;
+  };
+  for (const auto &[key, t] : threads_) {
+    report::ProcessActivity &a = row(t.trace, t.pid);
+    tids[{VmNameOf(t.trace), t.pid, t.trace}].insert(t.tid);
+    a.set_marks(a.marks() + t.marks);
+    a.set_text_marks(a.text_marks() + t.text_marks);
+    a.set_region_begins(a.region_begins() + t.region_begins);
+    a.set_region_ends(a.region_ends() + t.region_ends);
+    a.set_events(a.events() + t.marks + t.text_marks + t.region_begins + t.region_ends);
+  }
+  // CPU time: every (pid, comm) of the VM's vCPUs; the comm of the main
+  // thread (tid == pid) wins, else the one with the most time.
+  std::map<std::tuple<std::string, uint32_t, uint32_t>, std::pair<bool, uint64_t>> comm_rank;
+  for (uint32_t trace = 0; trace < vms_.size(); ++trace) {
+    for (const VcpuState &c : vms_[trace].vcpus) {
+      for (uint32_t i = 0; i < c.threads.size(); ++i) {
+        const CpuThread &t = c.threads[i];
+        const uint64_t tail =
+            (!c.idle && i == c.running && end_ns_ > c.since_ns) ? uint64_t(end_ns_ - c.since_ns) : 0;
+        report::ProcessActivity &a = row(trace, t.pid);
+        a.set_cpu_ns(a.cpu_ns() + t.ns + tail);
+        a.set_switches_in(a.switches_in() + t.switches_in);
+        auto &rank = comm_rank[{VmNameOf(trace), t.pid, trace}];
+        const std::pair<bool, uint64_t> mine{t.tid == t.pid, t.ns + tail};
+        if (a.comm().empty() || mine > rank) {
+          rank = mine;
+          a.set_comm(t.comm);
+        }
+      }
+    }
+  }
+  for (auto &[key, a] : rows) {
+    a.set_threads(static_cast<uint32_t>(tids[key].size()));
+    *report.add_process_activity() = std::move(a);
+  }
 }
 
 }  // namespace bdtrace::analyzer

@@ -97,18 +97,20 @@ void Model::OnSchedSwitch(const SchedSwitchEvent &e) {
   t.last_in_ns = c.since_ns;
 }
 
-std::unordered_map<uint64_t, std::string> Model::ThreadComms() const {
-  // The name a thread had when it was last switched in, on any vCPU.
-  std::unordered_map<uint64_t, std::pair<int64_t, const std::string *>> latest;
-  for (const VmState &vm : vms_) {
-    for (const VcpuState &c : vm.vcpus) {
+std::unordered_map<Model::ThreadKey, std::string, Model::ThreadKeyHash> Model::ThreadComms()
+    const {
+  // The name a thread had when it was last switched in, on any vCPU of its VM.
+  std::unordered_map<ThreadKey, std::pair<int64_t, const std::string *>, ThreadKeyHash> latest;
+  for (uint32_t trace = 0; trace < vms_.size(); ++trace) {
+    for (const VcpuState &c : vms_[trace].vcpus) {
       for (const CpuThread &t : c.threads) {
-        auto [it, inserted] = latest.try_emplace(TidKey(t.pid, t.tid), t.last_in_ns, &t.comm);
+        auto [it, inserted] =
+            latest.try_emplace(ThreadKey{trace, t.pid, t.tid}, t.last_in_ns, &t.comm);
         if (!inserted && t.last_in_ns > it->second.first) it->second = {t.last_in_ns, &t.comm};
       }
     }
   }
-  std::unordered_map<uint64_t, std::string> comms;
+  std::unordered_map<ThreadKey, std::string, ThreadKeyHash> comms;
   comms.reserve(latest.size());
   for (const auto &[key, v] : latest) comms.emplace(key, *v.second);
   return comms;

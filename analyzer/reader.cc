@@ -1,7 +1,10 @@
 // The babeltrace2 graph: sources -> muxer -> simple sink -> EventDecoder.
 #include <babeltrace2/babeltrace.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <string>
 
 #include "bdtrace/analyzer/bt_ref.h"
@@ -186,6 +189,88 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
                        " (truncated or corrupt?)");
   }
   return Status::Ok();
+}
+
+namespace {
+
+using QueryExecutorRef = BtRef<bt_query_executor, bt_query_executor_put_ref>;
+using ConstValueRef = BtRef<const bt_value, bt_value_put_ref>;
+
+bool IntegerEntry(const bt_value *map, const char *key, int64_t &out) {
+  const bt_value *v = bt_value_map_borrow_entry_value_const(map, key);
+  if (v == nullptr) return false;
+  if (bt_value_is_signed_integer(v)) {
+    out = bt_value_integer_signed_get(v);
+    return true;
+  }
+  if (bt_value_is_unsigned_integer(v)) {
+    out = static_cast<int64_t>(bt_value_integer_unsigned_get(v));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Expected<TimeRange> QueryTimeRange(const std::vector<std::string> &trace_dirs) {
+  bt_current_thread_clear_error();
+  Expected<PluginRef> ctf = FindPlugin("ctf");
+  if (!ctf) return ctf.take_error();
+  const bt_component_class_source *fs_class =
+      bt_plugin_borrow_source_component_class_by_name_const(ctf->get(), "fs");
+  if (fs_class == nullptr) return Error{"babeltrace2 lacks source.ctf.fs", {}};
+  TimeRange range{INT64_MAX, INT64_MIN};
+  for (const std::string &dir : trace_dirs) {
+    Expected<ValueRef> params = SourceParams(dir);
+    if (!params) return params.take_error();
+    QueryExecutorRef query(bt_query_executor_create(
+        bt_component_class_source_as_component_class_const(fs_class), "babeltrace.trace-infos",
+        params->get()));
+    if (!query) return TakeBtError("cannot create a babeltrace2 query");
+    ConstValueRef result;
+    const bt_value *raw = nullptr;
+    if (bt_query_executor_query(query.get(), &raw) != BT_QUERY_EXECUTOR_QUERY_STATUS_OK) {
+      return TakeBtError("cannot query the time range of " + dir);
+    }
+    result.reset(raw);
+    if (!bt_value_is_array(raw)) continue;
+    for (uint64_t t = 0; t < bt_value_array_get_length(raw); ++t) {
+      const bt_value *trace = bt_value_array_borrow_element_by_index_const(raw, t);
+      const bt_value *streams =
+          bt_value_is_map(trace) ? bt_value_map_borrow_entry_value_const(trace, "stream-infos")
+                                 : nullptr;
+      if (streams == nullptr || !bt_value_is_array(streams)) continue;
+      for (uint64_t i = 0; i < bt_value_array_get_length(streams); ++i) {
+        const bt_value *stream = bt_value_array_borrow_element_by_index_const(streams, i);
+        const bt_value *ns =
+            bt_value_is_map(stream) ? bt_value_map_borrow_entry_value_const(stream, "range-ns")
+                                    : nullptr;
+        int64_t begin = 0, end = 0;
+        if (ns == nullptr || !bt_value_is_map(ns) || !IntegerEntry(ns, "begin", begin) ||
+            !IntegerEntry(ns, "end", end)) {
+          continue;
+        }
+        range.begin_ns = std::min(range.begin_ns, begin);
+        range.end_ns = std::max(range.end_ns, end);
+      }
+    }
+  }
+  if (range.begin_ns > range.end_ns) return Error{"the traces say no time range", {}};
+  return range;
+}
+
+uint64_t StreamBytes(const std::vector<std::string> &trace_dirs) {
+  uint64_t total = 0;
+  for (const std::string &dir : trace_dirs) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code entry_ec;
+      if (it->path().filename() == "metadata" || !it->is_regular_file(entry_ec)) continue;
+      const uint64_t size = it->file_size(entry_ec);
+      if (!entry_ec) total += size;
+    }
+  }
+  return total;
 }
 
 }  // namespace bdtrace::analyzer

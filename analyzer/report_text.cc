@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "bdtrace/analyzer/report_format.h"
+#include "report_sections.h"
 #include "text_table.h"
 
 namespace bdtrace::analyzer {
 
-namespace {
+namespace text {
 
 using Align = TextTable::Align;
 
@@ -56,8 +57,43 @@ bool SeveralVms(const Rows &rows) {
   return vms.size() > 1;
 }
 
-void Summary(const report::Report &r, std::string &out) {
-  out += "bd-analyze report\n";
+// Several distinct VM names among the traces read: rows need a vm column.
+bool ManyVms(const report::Report &r) {
+  std::set<std::string> names;
+  for (const report::VmInfo &v : r.vms()) names.insert(v.name());
+  return names.size() > 1;
+}
+
+std::string SelectionText(const report::SelectionInfo &s) {
+  std::string out;
+  const auto add = [&](const std::string &k, const auto &values) {
+    if (values.empty()) return;
+    if (!out.empty()) out += ' ';
+    out += k + '=';
+    bool first = true;
+    for (const auto &v : values) {
+      if (!first) out += ',';
+      first = false;
+      if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
+        out += v;
+      } else {
+        out += std::to_string(v);
+      }
+    }
+  };
+  add("vm", s.vms());
+  add("vcpu", s.vcpus());
+  add("pid", s.pids());
+  add("tid", s.tids());
+  add("event", s.events());
+  if (s.has_since()) out += std::string(out.empty() ? "" : " ") + Printf("since=%gs", s.since_s());
+  if (s.has_until()) out += std::string(out.empty() ? "" : " ") + Printf("until=%gs", s.until_s());
+  return out;
+}
+
+void Summary(const report::Report &r, std::string &out, const char *title) {
+  out += title;
+  out += "\n";
   for (const std::string &p : r.trace_paths()) out += "trace:      " + p + "\n";
   out += "            (" + Num(r.trace_dirs_size()) + " CTF trace director" +
          (r.trace_dirs_size() == 1 ? "y" : "ies") + ")\n";
@@ -65,6 +101,9 @@ void Summary(const report::Report &r, std::string &out) {
     out += "session:    mode=" + s.mode() + " arch=" + s.arch() + " program=" + s.program() +
            " abi=" + Num(s.abi_version()) + " host_pid=" + Num(s.host_pid()) + " vm=" + s.vm() +
            "\n";
+  }
+  if (const std::string sel = SelectionText(r.selection()); !sel.empty()) {
+    out += "selection:  " + sel + " (the counts below are of the selected events)\n";
   }
   out += "duration:   " + FormatDuration(static_cast<uint64_t>(r.trace_duration_ns())) +
          " (first to last event)\n";
@@ -107,14 +146,21 @@ void Threads(const report::Report &r, std::string &out) {
   // Names are known only from sched_switch (system mode).
   const bool comms = std::any_of(r.threads().begin(), r.threads().end(),
                                  [](const report::ThreadStats &t) { return !t.comm().empty(); });
-  std::vector<TextTable::Column> columns = {{"pid", Align::kRight}, {"tid", Align::kRight}};
+  const bool vm_column = ManyVms(r);
+  std::vector<TextTable::Column> columns;
+  if (vm_column) columns.push_back({"vm", Align::kLeft});
+  columns.push_back({"pid", Align::kRight});
+  columns.push_back({"tid", Align::kRight});
   if (comms) columns.push_back({"comm", Align::kLeft});
   for (const char *c : {"events", "marks", "text", "begins", "ends", "first", "last"}) {
     columns.push_back({c, Align::kRight});
   }
   TextTable table(std::move(columns));
   for (const report::ThreadStats &t : r.threads()) {
-    std::vector<std::string> row = {Num(t.pid()), Num(t.tid())};
+    std::vector<std::string> row;
+    if (vm_column) row.push_back(NameOrDash(t.vm()));
+    row.push_back(Num(t.pid()));
+    row.push_back(Num(t.tid()));
     if (comms) row.push_back(NameOrDash(t.comm()));
     for (std::string cell :
          {Num(t.events()), Num(t.marks()), Num(t.text_marks()), Num(t.region_begins()),
@@ -133,10 +179,12 @@ void Events(const report::Report &r, std::string &out) {
     out += "  none\n";
     return;
   }
+  const bool vm_column = ManyVms(r);
   TextTable table({{"id", Align::kRight},
                    {"name", Align::kLeft},
                    {"count", Align::kRight},
-                   {"per thread (tid:count)", Align::kLeft}});
+                   {vm_column ? "per thread (vm/tid:count)" : "per thread (tid:count)",
+                    Align::kLeft}});
   for (const report::EventStats &e : r.events()) {
     std::string per;
     for (int i = 0; i < e.per_thread_size(); ++i) {
@@ -145,6 +193,7 @@ void Events(const report::Report &r, std::string &out) {
         break;
       }
       if (i > 0) per += ' ';
+      if (vm_column) per += NameOrDash(e.per_thread(i).vm()) + "/";
       per += Num(e.per_thread(i).tid()) + ":" + Num(e.per_thread(i).count());
     }
     table.AddRow({Num(e.event_id()), NameOrDash(e.name()), Num(e.count()), per});
@@ -159,24 +208,25 @@ void Regions(const report::Report &r, std::string &out) {
     out += "  none\n";
     return;
   }
-  TextTable table({{"id", Align::kRight},
-                   {"name", Align::kLeft},
-                   {"pid", Align::kRight},
-                   {"tid", Align::kRight},
-                   {"count", Align::kRight},
-                   {"total", Align::kRight},
-                   {"min", Align::kRight},
-                   {"mean", Align::kRight},
-                   {"max", Align::kRight},
-                   {"open", Align::kRight},
-                   {"stray", Align::kRight}});
+  const bool vm_column = ManyVms(r);
+  std::vector<TextTable::Column> columns = {{"id", Align::kRight}, {"name", Align::kLeft}};
+  if (vm_column) columns.push_back({"vm", Align::kLeft});
+  for (const char *c : {"pid", "tid", "count", "total", "min", "mean", "max", "open", "stray"}) {
+    columns.push_back({c, Align::kRight});
+  }
+  TextTable table(std::move(columns));
   for (const report::RegionStats &g : r.regions()) {
     const bool any = g.count() > 0;
-    table.AddRow({Num(g.region_id()), NameOrDash(g.name()), Num(g.pid()), Num(g.tid()),
-                  Num(g.count()), any ? FormatDuration(g.total_ns()) : "-",
-                  any ? FormatDuration(g.min_ns()) : "-", any ? FormatDuration(g.mean_ns()) : "-",
-                  any ? FormatDuration(g.max_ns()) : "-", Num(g.unmatched_begins()),
-                  Num(g.unmatched_ends())});
+    std::vector<std::string> row = {Num(g.region_id()), NameOrDash(g.name())};
+    if (vm_column) row.push_back(NameOrDash(g.vm()));
+    for (std::string cell :
+         {Num(g.pid()), Num(g.tid()), Num(g.count()), any ? FormatDuration(g.total_ns()) : "-",
+          any ? FormatDuration(g.min_ns()) : "-", any ? FormatDuration(g.mean_ns()) : "-",
+          any ? FormatDuration(g.max_ns()) : "-", Num(g.unmatched_begins()),
+          Num(g.unmatched_ends())}) {
+      row.push_back(std::move(cell));
+    }
+    table.AddRow(std::move(row));
   }
   out += table.Render();
 }
@@ -279,7 +329,9 @@ void Warnings(const report::Report &r, std::string &out) {
   for (const std::string &w : r.warnings()) out += "  - " + w + "\n";
 }
 
-}  // namespace
+}  // namespace text
+
+using namespace text;
 
 std::string FormatDuration(uint64_t ns) {
   if (ns < 1000) return Num(ns) + " ns";
@@ -291,7 +343,7 @@ std::string FormatDuration(uint64_t ns) {
 
 std::string FormatText(const report::Report &report) {
   std::string out;
-  Summary(report, out);
+  Summary(report, out, "bd-analyze report");
   Vcpus(report, out);
   Processes(report, out);
   Threads(report, out);

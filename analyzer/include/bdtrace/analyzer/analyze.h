@@ -2,21 +2,47 @@
 #ifndef BDTRACE_ANALYZER_ANALYZE_H
 #define BDTRACE_ANALYZER_ANALYZE_H
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/model.h"
 #include "bdtrace/analyzer/reader.h"
+#include "bdtrace/analyzer/selection.h"
 #include "bdtrace/analyzer/status.h"
 #include "report.pb.h"
 
 namespace bdtrace::analyzer {
 
-// Finds the traces under paths, reads them and builds the report. Errors:
-// a path that does not exist or holds no CTF trace, a trace that babeltrace2
-// cannot read to the end (truncated, corrupt), a trace without events.
-// Never returns a partial report.
+struct AnalyzeOptions {
+  ReaderOptions reader;
+  Selection selection;
+  ModelOptions model;
+  // Draw a progress bar on this file descriptor while reading (-1: none).
+  int progress_fd = -1;
+  // Also hand the selected events to these (a timeline, an exporter), after
+  // the model, in order.
+  std::vector<EventVisitor *> also;
+  // Called once before reading with the selecting visitor, e.g. to read
+  // its origin_ns() (the trace start --since/--until count from) later.
+  std::function<void(const SelectingVisitor &)> on_selector;
+};
+
+// Finds the traces under paths, reads them through the selection and
+// builds the report (with the selection in it). Errors: a path that does
+// not exist or holds no CTF trace, a trace that babeltrace2 cannot read to
+// the end (truncated, corrupt), traces without any event (a selection that
+// keeps nothing is not an error: the report says so). Never returns a
+// partial report. With --pid/--tid, CPU rows (processes, vCPU threads,
+// process activity) are limited to the selected pids/tids.
+Expected<report::Report> Analyze(const std::vector<std::string> &paths,
+                                 const AnalyzeOptions &options);
 Expected<report::Report> Analyze(const std::vector<std::string> &paths,
                                  const ReaderOptions &options = {});
+
+// The SelectionInfo of a Selection (what the report says it kept).
+report::SelectionInfo ToProto(const Selection &selection);
 
 }  // namespace bdtrace::analyzer
 

@@ -18,12 +18,20 @@ inline constexpr uint32_t kKindMark = 1;
 inline constexpr uint32_t kKindMarkText = 2;
 
 // ts_ns: nanoseconds from the clock's origin (0 if the event has no clock).
+//
+// trace: which of the traces being read the event came from (0, 1, ...;
+// one per CTF trace directory, numbered in the order the reader met them).
+// A VM (or a user-mode QEMU with per-PID buffers) writes its own trace, so
+// consumers use it to tell VMs apart; the VM's name comes from the trace's
+// bdtrace:session event. Every event carries it, last, with a default so
+// that aggregate initializers written before it still compile.
 struct MarkEvent {
   int64_t ts_ns;
   uint32_t vcpu, pid, tid, kind, event;
   uint64_t args[4];
   uint64_t seq;
   std::string_view text;
+  uint32_t trace = 0;
 };
 
 struct RegionEvent {
@@ -31,25 +39,32 @@ struct RegionEvent {
   uint32_t vcpu, pid, tid, region;
   uint64_t seq;
   bool begin;  // region_begin (true) or region_end (false)
+  uint32_t trace = 0;
 };
 
 struct EventNameEvent {
   int64_t ts_ns;
   uint32_t vcpu, pid, tid, event;
   std::string_view name;
+  uint32_t trace = 0;
 };
 
-// trace: which of the traces being read the event came from (0, 1, ...;
-// one per CTF trace directory, numbered in the order the reader met them).
-// A VM writes its own trace with per-PID buffers, so the model uses it to
-// tell VMs apart.
+// One per QEMU process, its first event. Names the VM of its trace: the vm
+// field, or (user mode, no vm given) the program.
 struct SessionEvent {
   int64_t ts_ns;
   std::string_view mode, arch, program;
   uint32_t abi_version, host_pid;
   std::string_view vm;
-  uint32_t trace;
+  uint32_t trace = 0;
 };
+
+// The name a session gives its VM: vm, or in user mode without one the
+// program. May be empty (a system-mode run started without a VM name).
+inline std::string_view VmName(const SessionEvent &e) {
+  if (!e.vm.empty() || e.mode == "system") return e.vm;
+  return e.program;
+}
 
 // A guest context switch on one vCPU (system mode): prev stops running,
 // next starts. pid = the guest's tgid, tid = its task id; tid 0 is the idle
@@ -61,7 +76,7 @@ struct SchedSwitchEvent {
   uint64_t prev_state;
   uint32_t next_pid, next_tid;
   std::string_view next_comm;
-  uint32_t trace;  // as in SessionEvent
+  uint32_t trace = 0;
 };
 
 struct RejectedEvent {
@@ -69,6 +84,7 @@ struct RejectedEvent {
   uint32_t vcpu, tid, reason;
   std::string_view reason_name;
   uint64_t addr;
+  uint32_t trace = 0;
 };
 
 struct RejectedTotalEvent {
@@ -76,6 +92,7 @@ struct RejectedTotalEvent {
   uint32_t reason;
   std::string_view reason_name;
   uint64_t count;
+  uint32_t trace = 0;
 };
 
 // Receives the events of a trace in time order. Methods may throw (e.g.

@@ -1,8 +1,19 @@
 // Aggregates bdtrace events into a Report.
 //
 // Memory is bounded by live state — threads, event ids, regions open right
-// now — never by the number of events. Names (bdtrace:event_name) may come
-// after the events they name: they are resolved in Finish().
+// now, one duration histogram per (thread, region id), one rate series per
+// event id — never by the number of events. Names (bdtrace:event_name) may
+// come after the events they name: they are resolved in Finish().
+//
+// VMs: each trace is one VM, named by its first bdtrace:session (vm, or in
+// user mode without one the program). Threads are (trace, pid, tid): equal
+// ids in two traces are two threads. Rows carry the VM's name.
+//
+// Attribution: a mark or region belongs to the guest (pid, tid) it carries
+// (user mode: the thread that called bd_mark). In system mode a record
+// with pid 0 and tid 0 (no task context, e.g. from an interrupt) is given
+// to the task the vCPU's switch timeline says is running, if any; names
+// (comm) come from the switch timeline.
 //
 // Guest CPU time (system mode) comes from bdtrace:sched_switch: per VM (one
 // per trace: a VM's QEMU writes its own trace) and per vCPU, the task
@@ -14,6 +25,7 @@
 #define BDTRACE_ANALYZER_MODEL_H
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string_view>
@@ -22,12 +34,22 @@
 #include <vector>
 
 #include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/histogram.h"
+#include "bdtrace/analyzer/rates.h"
 #include "report.pb.h"
 
 namespace bdtrace::analyzer {
 
+struct ModelOptions {
+  // Width of the mark-rate buckets; 0: chosen from the trace's duration.
+  uint64_t rate_bucket_ns = 0;
+};
+
 class Model final : public EventVisitor {
  public:
+  Model() : Model(ModelOptions{}) {}
+  explicit Model(const ModelOptions &options) : rates_(options.rate_bucket_ns) {}
+
   void OnMark(const MarkEvent &e) override;
   void OnRegion(const RegionEvent &e) override;
   void OnEventName(const EventNameEvent &e) override;
@@ -42,19 +64,37 @@ class Model final : public EventVisitor {
   // Every event message seen so far.
   uint64_t events() const { return totals_.events(); }
 
-  // Fills report (totals, threads, events, regions, sessions, vcpus,
-  // processes, discarded, rejected, warnings); leaves
-  // trace_paths/trace_dirs to the caller.
+  // Fills report (totals, threads, events, regions with percentiles per
+  // thread, process and id, mark rates, sessions, vms, vcpus, processes,
+  // process activity, discarded, rejected, warnings); leaves trace_paths,
+  // trace_dirs, report_kind and selection to the caller.
   void Finish(report::Report &report) const;
+
+  // Begins open at once per (thread, region id) beyond which further
+  // begins are counted as unmatched instead of remembered (a guest that
+  // never ends a region must not grow the model without bound).
+  static constexpr size_t kMaxOpenRegions = 4096;
 
  private:
   struct RegionAccum {
-    uint64_t count = 0, total_ns = 0, unmatched_ends = 0;
-    uint64_t min_ns = std::numeric_limits<uint64_t>::max(), max_ns = 0;
+    LogHistogram durations;
+    uint64_t unmatched_ends = 0, overflowed_begins = 0;
     std::vector<int64_t> open;  // begin times, innermost last
   };
+  struct ThreadKey {
+    uint32_t trace, pid, tid;
+    bool operator==(const ThreadKey &o) const {
+      return trace == o.trace && pid == o.pid && tid == o.tid;
+    }
+  };
+  struct ThreadKeyHash {
+    size_t operator()(const ThreadKey &k) const {
+      const uint64_t a = (uint64_t{k.pid} << 32) | k.tid;
+      return std::hash<uint64_t>()(a * 0x9e3779b97f4a7c15ull ^ k.trace);
+    }
+  };
   struct ThreadState {
-    uint32_t pid = 0, tid = 0;
+    uint32_t trace = 0, pid = 0, tid = 0;
     uint64_t marks = 0, text_marks = 0, region_begins = 0, region_ends = 0;
     int64_t first_ns = std::numeric_limits<int64_t>::max();
     int64_t last_ns = std::numeric_limits<int64_t>::min();
@@ -85,28 +125,35 @@ class Model final : public EventVisitor {
     std::unordered_map<uint64_t, uint32_t> by_tid;  // pid << 32 | tid -> first entry
   };
   struct VmState {
-    std::string name;
-    uint64_t system_sessions = 0;
+    std::string name, mode;
+    uint64_t sessions = 0, system_sessions = 0;
     std::vector<VcpuState> vcpus;  // by vCPU index
   };
 
   VmState &Vm(uint32_t trace);
   uint32_t CpuThreadIndex(VcpuState &c, uint32_t pid, uint32_t tid, std::string_view comm);
   void FinishCpu(report::Report &report) const;
-  // pid << 32 | tid -> the comm it had when last switched in.
-  std::unordered_map<uint64_t, std::string> ThreadComms() const;
+  // (trace, pid, tid) -> the comm it had when last switched in.
+  std::unordered_map<ThreadKey, std::string, ThreadKeyHash> ThreadComms() const;
+  const std::string &VmNameOf(uint32_t trace) const;
+  // A record without task context (pid 0, tid 0) in system mode: the task
+  // running on its vCPU, if the switch timeline knows one.
+  void Attribute(uint32_t trace, uint32_t vcpu, uint32_t &pid, uint32_t &tid) const;
+  void FinishRates(report::Report &report) const;
+  void FinishActivity(report::Report &report) const;
 
-  ThreadState &Thread(uint32_t pid, uint32_t tid, int64_t ts_ns);
+  ThreadState &Thread(uint32_t trace, uint32_t pid, uint32_t tid, int64_t ts_ns);
   void Seen(int64_t ts_ns) {
     if (ts_ns < begin_ns_) begin_ns_ = ts_ns;
     if (ts_ns > end_ns_) end_ns_ = ts_ns;
+    if (!rates_.started()) rates_.Start(ts_ns);
   }
 
   report::Totals totals_;
   int64_t begin_ns_ = std::numeric_limits<int64_t>::max();
   int64_t end_ns_ = std::numeric_limits<int64_t>::min();
-  std::unordered_map<uint64_t, ThreadState> threads_;  // key: pid << 32 | tid
-  uint64_t last_key_ = 0;
+  std::unordered_map<ThreadKey, ThreadState, ThreadKeyHash> threads_;
+  ThreadKey last_key_{0, 0, 0};
   ThreadState *last_thread_ = nullptr;
   std::unordered_map<uint32_t, std::string> names_;
   std::vector<report::SessionInfo> sessions_;
@@ -117,6 +164,8 @@ class Model final : public EventVisitor {
   report::DiscardedEvents discarded_;
   std::vector<std::string> warnings_;
   uint64_t dropped_warnings_ = 0;
+  RateCounter rates_;
+  uint64_t attributed_ = 0;  // records given to the running task
 };
 
 }  // namespace bdtrace::analyzer

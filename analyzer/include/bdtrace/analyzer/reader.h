@@ -35,6 +35,17 @@ struct ReaderOptions {
 Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
                   const ReaderOptions &options = {});
 
+// The time span of trace_dirs' streams (first packet begin to last packet
+// end) from source.ctf.fs's babeltrace.trace-infos query, without reading
+// the events: what a progress bar compares event times with.
+struct TimeRange {
+  int64_t begin_ns = 0, end_ns = 0;
+};
+Expected<TimeRange> QueryTimeRange(const std::vector<std::string> &trace_dirs);
+
+// Total size of the stream files (everything but `metadata`) in trace_dirs.
+uint64_t StreamBytes(const std::vector<std::string> &trace_dirs);
+
 }  // namespace bdtrace::analyzer
 
 #endif  // BDTRACE_ANALYZER_READER_H

@@ -1,0 +1,142 @@
+// Which events a report looks at (bd-analyze --vm/--vcpu/--pid/--tid/
+// --event/--since/--until), as an EventVisitor decorator: every consumer
+// (the model, the timeline, the exporters) sits behind the same
+// SelectingVisitor and so sees exactly the same events.
+//
+// What each selector keeps (selectors combine with AND; the values given
+// to one selector combine with OR; an empty selector keeps everything):
+//
+//   vm     marks, regions and sched_switch events of the traces whose VM
+//          (SessionEvent: vm, or in user mode without a vm the program) is
+//          one of the names. A trace's events before its session event (it
+//          normally comes first) belong to no VM and are dropped.
+//   vcpu   marks, regions and sched_switch events on one of those vCPUs.
+//   pid    marks and regions of those guest pids; sched_switch events whose
+//          prev or next task has one of those pids.
+//   tid    the same with guest tids.
+//   event  marks whose event id, and regions whose region id, is one of the
+//          ids (marks and regions share the id space). sched_switch events
+//          have no id and are not affected.
+//   since/until  marks, regions, sched_switch and other events whose time,
+//          in seconds after the trace start (the first event of all traces
+//          read, whatever the selection), t satisfies since <= t < until.
+//
+// Always kept, whatever the selection: bdtrace:session (they name the VMs),
+// bdtrace:event_name (names may come after the events they name),
+// bdtrace:rejected and bdtrace:rejected_total, discarded-events messages
+// and warnings, so the losses of the traces are in every report.
+// Events of other providers have no VM, vCPU, pid, tid or id: they are kept
+// only when none of those selectors is given (and inside the time window).
+//
+// Consequences for CPU time: with a time window, a vCPU's timeline starts
+// at its first switch inside the window and its last task runs until the
+// last kept event; with --pid/--tid, the selected tasks' own run time is
+// exact but the time of the tasks switched to in between (and idle time)
+// is not, because the switches between two other tasks were dropped.
+//
+// Memory: one flag per trace; no per-event allocation or string compare
+// (VM names are compared once per session event).
+#ifndef BDTRACE_ANALYZER_SELECTION_H
+#define BDTRACE_ANALYZER_SELECTION_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/status.h"
+
+namespace bdtrace::analyzer {
+
+struct Selection {
+  std::vector<std::string> vms;
+  std::vector<uint32_t> vcpus, pids, tids, events;
+  std::optional<double> since_s, until_s;  // seconds after the trace start
+
+  // True when nothing is filtered.
+  bool empty() const;
+  // Checks the values (since/until finite, >= 0, since < until); the error
+  // says which option is wrong.
+  Status Validate() const;
+  // "vm=a,b pid=5 since=1.5s" (empty when nothing is selected).
+  std::string ToString() const;
+};
+
+class SelectingVisitor final : public EventVisitor {
+ public:
+  // next must outlive this visitor.
+  SelectingVisitor(const Selection &selection, EventVisitor &next);
+
+  void OnMark(const MarkEvent &e) override;
+  void OnRegion(const RegionEvent &e) override;
+  void OnEventName(const EventNameEvent &e) override;
+  void OnSession(const SessionEvent &e) override;
+  void OnRejected(const RejectedEvent &e) override;
+  void OnRejectedTotal(const RejectedTotalEvent &e) override;
+  void OnSchedSwitch(const SchedSwitchEvent &e) override;
+  void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
+  void OnDiscardedEvents(uint64_t count, bool count_known) override;
+  void OnWarning(std::string message) override;
+
+  // Events seen (before selection) and passed on.
+  uint64_t seen() const { return seen_; }
+  uint64_t kept() const { return kept_; }
+  // Time of the first event seen (the origin of since/until), if any.
+  std::optional<int64_t> origin_ns() const {
+    return has_origin_ ? std::optional<int64_t>(origin_ns_) : std::nullopt;
+  }
+
+ private:
+  // A small sorted set of ids: binary search, no allocation per lookup.
+  class IdSet {
+   public:
+    explicit IdSet(std::vector<uint32_t> ids);
+    bool any() const { return !ids_.empty(); }
+    bool contains(uint32_t id) const;
+
+   private:
+    std::vector<uint32_t> ids_;
+  };
+
+  // The time window; also fixes the origin at the first event.
+  bool InWindow(int64_t ts_ns);
+  bool VmKept(uint32_t trace) const;
+  // vm, vcpu, window: what marks, regions and switches share.
+  bool Common(int64_t ts_ns, uint32_t trace, uint32_t vcpu);
+  void Keep() { ++kept_; }
+
+  EventVisitor &next_;
+  std::vector<std::string> vms_;
+  IdSet vcpus_, pids_, tids_, events_;
+  bool has_since_, has_until_;
+  int64_t since_ns_ = 0, until_ns_ = 0;  // offsets from the origin
+  bool has_origin_ = false;
+  int64_t origin_ns_ = 0;
+  std::vector<char> vm_kept_;  // by trace: 1 when its session named a selected VM
+  uint64_t seen_ = 0, kept_ = 0;
+};
+
+// Hands every event to several visitors, in order.
+class TeeVisitor final : public EventVisitor {
+ public:
+  explicit TeeVisitor(std::vector<EventVisitor *> targets) : targets_(std::move(targets)) {}
+
+  void OnMark(const MarkEvent &e) override;
+  void OnRegion(const RegionEvent &e) override;
+  void OnEventName(const EventNameEvent &e) override;
+  void OnSession(const SessionEvent &e) override;
+  void OnRejected(const RejectedEvent &e) override;
+  void OnRejectedTotal(const RejectedTotalEvent &e) override;
+  void OnSchedSwitch(const SchedSwitchEvent &e) override;
+  void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
+  void OnDiscardedEvents(uint64_t count, bool count_known) override;
+  void OnWarning(std::string message) override;
+
+ private:
+  std::vector<EventVisitor *> targets_;
+};
+
+}  // namespace bdtrace::analyzer
+
+#endif  // BDTRACE_ANALYZER_SELECTION_H
