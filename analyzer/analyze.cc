@@ -99,19 +99,25 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
   EventVisitor &consumer = targets.size() == 1 ? static_cast<EventVisitor &>(model) : tee;
   SelectingVisitor selector(options.selection, consumer);
   if (options.on_selector) options.on_selector(selector);
+  // Nothing to select and nobody asking for the selector's origin: hand the
+  // events straight to the consumers (one virtual call less per event).
+  // Every event then reaches the model, so its count is the selector's.
+  const bool select = !options.selection.empty() || options.on_selector;
+  EventVisitor &selected = select ? static_cast<EventVisitor &>(selector) : consumer;
+  const auto seen = [&] { return select ? selector.seen() : model.events(); };
 
   std::unique_ptr<ProgressVisitor> progress;
   if (options.progress_fd >= 0) {
     Expected<TimeRange> range = QueryTimeRange(*dirs);
     progress = std::make_unique<ProgressVisitor>(
-        selector, options.progress_fd,
+        selected, options.progress_fd,
         range ? std::optional<TimeRange>(*range) : std::nullopt, StreamBytes(*dirs));
   }
-  EventVisitor &first = progress ? static_cast<EventVisitor &>(*progress) : selector;
+  EventVisitor &first = progress ? static_cast<EventVisitor &>(*progress) : selected;
   Status read = ReadTraces(*dirs, first, options.reader);
   if (progress) progress->Clear();
   if (!read) return read.take_error();
-  if (selector.seen() == 0) {
+  if (seen() == 0) {
     return Error{"trace has no events: " + Join(*dirs) +
                      " — was tracing started before the guest ran, and were bdtrace:* events "
                      "enabled?",
@@ -130,7 +136,7 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
         0) {
       report.add_warnings("the selection (" + options.selection.ToString() + ") kept no mark, "
                           "region or sched_switch event of the " +
-                          std::to_string(selector.seen()) + " events read");
+                          std::to_string(seen()) + " events read");
     }
   }
   return report;

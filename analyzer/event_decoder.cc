@@ -163,8 +163,15 @@ void EventDecoder::OnEvent(const bt_message *msg) {
 
   switch (info.type) {
     case Type::kMark: {
-      MarkEvent e{ts, u32(0), u32(1), u32(2), u32(3), u32(4),
-                  {u64(5), u64(6), u64(7), u64(8)}, u64(9), str(10), info.trace};
+      MarkEvent e{ts, u32(0), u32(1), u32(2), u32(3), u32(4), {0, 0, 0, 0}, 0, {}, info.trace};
+      if (mark_details_) {
+        e.args[0] = u64(5);
+        e.args[1] = u64(6);
+        e.args[2] = u64(7);
+        e.args[3] = u64(8);
+        e.seq = u64(9);
+        e.text = str(10);
+      }
       visitor_.OnMark(e);
       break;
     }

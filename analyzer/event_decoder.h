@@ -18,7 +18,8 @@ namespace bdtrace::analyzer {
 
 class EventDecoder {
  public:
-  explicit EventDecoder(EventVisitor &visitor) : visitor_(visitor) {}
+  explicit EventDecoder(EventVisitor &visitor)
+      : visitor_(visitor), mark_details_(visitor.WantsMarkDetails()) {}
 
   // Handles one message (events and discarded-events; others are ignored).
   // Does not take the message's reference. May throw.
@@ -47,6 +48,8 @@ class EventDecoder {
   void OnDiscarded(const bt_message *msg);
 
   EventVisitor &visitor_;
+  // Read a mark's args, seq and text (asked once: the visitors are fixed).
+  const bool mark_details_;
   std::unordered_map<const bt_event_class *, ClassInfo> classes_;
   // Each source.ctf.fs component (one per trace directory) makes its own
   // trace class, so event classes say which trace an event is from.

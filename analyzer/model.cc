@@ -55,7 +55,13 @@ void Model::OnMark(const MarkEvent &e) {
     totals_.set_marks(totals_.marks() + 1);
     ++t.marks;
   }
-  ++t.event_counts[e.event];
+  CountSlot &slot = count_cache_.slots[e.event % kCountSlots];
+  if (slot.thread != &t || slot.event != e.event) {
+    slot.count = &t.event_counts[e.event];
+    slot.thread = &t;
+    slot.event = e.event;
+  }
+  ++*slot.count;
   rates_.Add(e.ts_ns, e.event);
 }
 

@@ -16,6 +16,8 @@ void RateCounter::Halve(std::vector<uint64_t> &v) {
 void RateCounter::Double() {
   if (bucket_ns_ > std::numeric_limits<uint64_t>::max() / 2) return;
   bucket_ns_ *= 2;
+  last_from_ = 1;  // the cached bucket is gone
+  last_to_ = 0;
   if (fixed_) widened_ = true;
   Halve(total_);
   for (auto &[id, series] : per_event_) Halve(series);
@@ -38,15 +40,25 @@ void RateCounter::Bump(std::vector<uint64_t> &v, uint64_t index) {
 }
 
 void RateCounter::Add(int64_t ts_ns, uint32_t event_id) {
-  const uint64_t index = Index(ts_ns);
+  const uint64_t offset = ts_ns > origin_ns_ ? static_cast<uint64_t>(ts_ns - origin_ns_) : 0;
+  uint64_t index = last_index_;
+  if (offset < last_from_ || offset >= last_to_) {
+    index = Index(ts_ns);  // may widen the buckets: the range is set after
+    last_index_ = index;
+    last_from_ = index * bucket_ns_;
+    last_to_ = bucket_ns_ <= std::numeric_limits<uint64_t>::max() - last_from_
+                   ? last_from_ + bucket_ns_
+                   : std::numeric_limits<uint64_t>::max();
+  }
   Bump(total_, index);
-  if (last_series_ == nullptr || event_id != last_event_) {
+  SeriesSlot &slot = series_cache_.slots[event_id % kSeriesSlots];
+  if (slot.series == nullptr || slot.event != event_id) {
     auto [it, inserted] = per_event_.try_emplace(event_id);
     if (inserted) it->second.reserve(fixed_ ? 64 : kAutoBuckets);
-    last_event_ = event_id;
-    last_series_ = &it->second;  // stable: unordered_map never moves its values
+    slot.event = event_id;
+    slot.series = &it->second;
   }
-  Bump(*last_series_, index);
+  Bump(*slot.series, index);
 }
 
 void RateCounter::Close(int64_t end_ns) {

@@ -233,5 +233,11 @@ void TeeVisitor::OnDiscardedEvents(uint64_t count, bool count_known) {
 void TeeVisitor::OnWarning(std::string message) {
   for (EventVisitor *v : targets_) v->OnWarning(message);
 }
+bool TeeVisitor::WantsMarkDetails() const {
+  for (const EventVisitor *v : targets_) {
+    if (v->WantsMarkDetails()) return true;
+  }
+  return false;
+}
 
 }  // namespace bdtrace::analyzer

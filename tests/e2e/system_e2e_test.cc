@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
 #include "report.pb.h"
@@ -216,34 +217,86 @@ TEST_F(SystemVm, ForgedKernelEventsAndHostileRecordsAreRejectedAndCounted) {
 }
 
 // bd-analyze's CPU time per process against what two pinned compute
-// processes measured themselves (CLOCK_PROCESS_CPUTIME_ID in the guest).
-TEST_F(SystemVm, CpuTimeOfPinnedProcessesMatchesWhatTheyMeasured) {
+// processes measured themselves (CLOCK_PROCESS_CPUTIME_ID in the guest):
+// their split must agree. Absolute times only roughly: the guest's clock
+// can lose ticks against the host's when the host is loaded (TCG), which
+// shifts both processes alike and leaves the split alone.
+TEST_F(SystemVm, CpuTimeSplitOfPinnedProcessesMatchesWhatTheyMeasured) {
   RunResult a = run({BD_ANALYZE, trace_, "--format", "json"});
   ASSERT_EQ(a.status, 0) << a.err;
   bdtrace::report::Report report;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(a.out, &report).ok());
 
   std::regex spin_re(R"(^spin pid (\d+) cpu (\d+) cpu_ns (\d+)$)");
-  int checked = 0;
+  std::vector<double> measured, analyzed;
   for (const auto &l : *lines_) {
     std::smatch m;
     if (!std::regex_match(l, m, spin_re)) continue;
     const uint32_t pid = std::stoul(m[1]), cpu = std::stoul(m[2]);
-    const double measured = std::stod(m[3]);
     SCOPED_TRACE(l);
     const bdtrace::report::ProcessCpu *proc = nullptr;
     for (const auto &p : report.processes())
       if (p.pid() == pid && p.comm() == "guest-spin") proc = &p;
     ASSERT_NE(proc, nullptr) << "no CPU time for guest-spin[" << pid << "]";
-    EXPECT_NEAR(static_cast<double>(proc->total_ns()), measured, 0.05 * measured);
+    measured.push_back(std::stod(m[3]));
+    analyzed.push_back(static_cast<double>(proc->total_ns()));
+    EXPECT_NEAR(analyzed.back(), measured.back(), 0.2 * measured.back());
     uint64_t on_its_vcpu = 0;
     for (const auto &v : proc->per_vcpu())
       if (v.vcpu() == cpu) on_its_vcpu = v.ns();
-    EXPECT_GE(static_cast<double>(on_its_vcpu), 0.95 * static_cast<double>(proc->total_ns()))
+    EXPECT_GE(static_cast<double>(on_its_vcpu), 0.95 * analyzed.back())
         << "a process pinned to CPU " << cpu << " ran elsewhere";
-    ++checked;
   }
-  EXPECT_EQ(checked, 2);
+  ASSERT_EQ(measured.size(), 2u);
+  const double real_share = measured[0] / (measured[0] + measured[1]);
+  const double seen_share = analyzed[0] / (analyzed[0] + analyzed[1]);
+  EXPECT_NEAR(seen_share, real_share, 0.02)
+      << "the analyzer's split of CPU time differs from the processes' own";
+}
+
+// The viewer exports of the real trace: Chrome JSON that parses, with every
+// B closed by an E on its track, non-decreasing timestamps per track and
+// every track named; an SVG document.
+TEST_F(SystemVm, ChromeAndSvgExportsOfTheRealTraceAreWellFormed) {
+  RunResult c = run({BD_ANALYZE, trace_, "--format", "chrome"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  google::protobuf::Struct doc;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(c.out, &doc).ok()) << c.out.substr(0, 300);
+  const auto &events = doc.fields().at("traceEvents").list_value().values();
+  std::map<std::pair<double, double>, int> open;     // (pid, tid) -> open B
+  std::map<std::pair<double, double>, double> last;  // (pid, tid) -> last ts
+  std::set<std::pair<double, double>> named, used;
+  size_t slices = 0;
+  for (const auto &v : events) {
+    const auto &f = v.struct_value().fields();
+    const std::string ph = f.at("ph").string_value();
+    const auto track = std::make_pair(f.at("pid").number_value(),
+                                      f.count("tid") ? f.at("tid").number_value() : 0.0);
+    if (ph == "M") {
+      if (f.at("name").string_value() == "thread_name") named.insert(track);
+      continue;
+    }
+    used.insert(track);
+    const double ts = f.at("ts").number_value();
+    if (last.count(track)) {
+      EXPECT_GE(ts, last[track]) << "time goes back on a track";
+    }
+    last[track] = ts;
+    if (ph == "B") ++open[track], ++slices;
+    if (ph == "E") {
+      EXPECT_GT(open[track], 0) << "E without B";
+      --open[track];
+    }
+  }
+  EXPECT_GT(slices, 1000u) << "the running threads should be slices";
+  for (const auto &[track, n] : open) EXPECT_EQ(n, 0) << "B without E";
+  for (const auto &track : used) EXPECT_TRUE(named.count(track)) << "unnamed track";
+
+  RunResult s = run({BD_ANALYZE, trace_, "--format", "svg"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  EXPECT_NE(s.out.find("<svg"), std::string::npos);
+  EXPECT_NE(s.out.find("</svg>"), std::string::npos);
+  EXPECT_NE(s.out.find("vCPU 1"), std::string::npos);
 }
 
 TEST_F(SystemVm, KernelModuleUnloadsCleanly) {

@@ -115,6 +115,11 @@ class EventVisitor {
   virtual void OnDiscardedEvents(uint64_t count, bool count_known) = 0;
   // Something odd about the trace's shape (e.g. a missing field).
   virtual void OnWarning(std::string message) = 0;
+
+  // Whether OnMark needs MarkEvent's args, seq and text. When false the
+  // reader may leave them zero/empty: it saves 6 of a mark's 11 field reads,
+  // a third of the decoding per mark. Decorators answer for what they wrap.
+  virtual bool WantsMarkDetails() const { return true; }
 };
 
 }  // namespace bdtrace::analyzer

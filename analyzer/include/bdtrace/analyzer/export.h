@@ -51,6 +51,7 @@ class NameCollector final : public EventVisitor {
   void OnOtherEvent(int64_t, std::string_view) override {}
   void OnDiscardedEvents(uint64_t, bool) override {}
   void OnWarning(std::string) override {}
+  bool WantsMarkDetails() const override { return false; }
 
  private:
   EventNames names_;

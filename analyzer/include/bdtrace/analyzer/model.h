@@ -60,6 +60,8 @@ class Model final : public EventVisitor {
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
+  // Marks are counted by thread, kind and id: args, seq and text unused.
+  bool WantsMarkDetails() const override { return false; }
 
   // Every event message seen so far.
   uint64_t events() const { return totals_.events(); }
@@ -155,6 +157,25 @@ class Model final : public EventVisitor {
   std::unordered_map<ThreadKey, ThreadState, ThreadKeyHash> threads_;
   ThreadKey last_key_{0, 0, 0};
   ThreadState *last_thread_ = nullptr;
+  // Mark counters of recent (thread, event id) pairs, direct-mapped by id:
+  // a guest marks few ids, often interleaved, so most marks skip the hash
+  // lookup. Pointers are stable: unordered_map never moves its values.
+  struct CountSlot {
+    const ThreadState *thread = nullptr;
+    uint32_t event = 0;
+    uint64_t *count = nullptr;
+  };
+  static constexpr size_t kCountSlots = 16;
+  struct CountCache {  // a copy starts empty: it would point into the original
+    CountCache() = default;
+    CountCache(const CountCache &) {}
+    CountCache &operator=(const CountCache &) {
+      for (CountSlot &s : slots) s = CountSlot{};
+      return *this;
+    }
+    CountSlot slots[kCountSlots];
+  };
+  CountCache count_cache_;
   std::unordered_map<uint32_t, std::string> names_;
   std::vector<report::SessionInfo> sessions_;
   std::vector<VmState> vms_;  // by trace number

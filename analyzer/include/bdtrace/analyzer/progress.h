@@ -62,6 +62,7 @@ class ProgressVisitor final : public EventVisitor {
     next_.OnDiscardedEvents(count, count_known);
   }
   void OnWarning(std::string message) override { next_.OnWarning(std::move(message)); }
+  bool WantsMarkDetails() const override { return next_.WantsMarkDetails(); }
 
   // Erases the bar (once something was drawn).
   void Clear();

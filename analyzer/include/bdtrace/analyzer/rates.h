@@ -3,6 +3,7 @@
 #ifndef BDTRACE_ANALYZER_RATES_H
 #define BDTRACE_ANALYZER_RATES_H
 
+#include <cstddef>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,8 @@ class RateCounter {
   void Start(int64_t origin_ns) {
     started_ = true;
     origin_ns_ = origin_ns;
+    last_from_ = 1;
+    last_to_ = 0;
   }
   bool started() const { return started_; }
   void Add(int64_t ts_ns, uint32_t event_id);
@@ -55,8 +58,27 @@ class RateCounter {
   int64_t origin_ns_ = 0;
   std::vector<uint64_t> total_;
   std::unordered_map<uint32_t, std::vector<uint64_t>> per_event_;
-  uint32_t last_event_ = 0;
-  std::vector<uint64_t> *last_series_ = nullptr;
+  // Series of recent event ids, direct-mapped by id (interleaved ids skip
+  // the hash lookup). Stable: unordered_map never moves its values.
+  // A copy starts empty: its slots would point into the original's map.
+  struct SeriesSlot {
+    uint32_t event = 0;
+    std::vector<uint64_t> *series = nullptr;
+  };
+  static constexpr size_t kSeriesSlots = 16;
+  struct SeriesCache {
+    SeriesCache() = default;
+    SeriesCache(const SeriesCache &) {}
+    SeriesCache &operator=(const SeriesCache &) {
+      for (SeriesSlot &s : slots) s = SeriesSlot{};
+      return *this;
+    }
+    SeriesSlot slots[kSeriesSlots];
+  };
+  SeriesCache series_cache_;
+  // The bucket of the last Add, as offsets [from, to) from the origin:
+  // events come in time order, so most fall into it and skip the division.
+  uint64_t last_index_ = 0, last_from_ = 1, last_to_ = 0;  // empty until set
 };
 
 }  // namespace bdtrace::analyzer

@@ -78,6 +78,7 @@ class SelectingVisitor final : public EventVisitor {
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
+  bool WantsMarkDetails() const override { return next_.WantsMarkDetails(); }
 
   // Events seen (before selection) and passed on.
   uint64_t seen() const { return seen_; }
@@ -132,6 +133,7 @@ class TeeVisitor final : public EventVisitor {
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
+  bool WantsMarkDetails() const override;
 
  private:
   std::vector<EventVisitor *> targets_;

@@ -47,6 +47,7 @@ class TimelineWriter final : public EventVisitor {
   void OnOtherEvent(int64_t ts_ns, std::string_view) override { Seen(ts_ns); }
   void OnDiscardedEvents(uint64_t, bool) override {}
   void OnWarning(std::string) override {}
+  bool WantsMarkDetails() const override { return false; }  // marks: only their time
 
   // Closes every vCPU's last interval and writes the end: intervals not
   // shown, and from summary (the Model's report of the same events) the
