@@ -8,11 +8,16 @@
 // plugin's own mapping of the backing file, then emit or count. Nothing on
 // that path takes a lock, allocates or uses stdio, and guest memory is never
 // read through its virtual address.
+//
+// With a filter (filter=FILE) every trap takes on_trap_filtered() instead,
+// which also follows the task each vCPU runs (from SCHED_SWITCH records) so
+// that process selectors can match on comm.
 #include "bdtrace/device/device_backend.h"
 
 #include <bd/abi.h>
 #include <bd/channel.h>
 #include <bdtrace/emitter.h>
+#include <bdtrace/filter/plugin_filter.h>
 #include <bdtrace/record.h>
 
 #include "bdtrace/bdtrace_tp.h"
@@ -54,13 +59,92 @@ struct State {
     std::atomic<uint64_t> instrumented{0};
     bool verbose = false;
 };
-State g_state;
+// Never destroyed: QEMU (system emulation) runs the exit callback after
+// the plugin's static destructors.
+filter::NoDestroy<State> g_state_storage;
+State &g_state = g_state_storage.value;
 
 // The mapping the Channel points into. Unmapped by its destructor at exit,
 // when QEMU (qemu_cleanup -> vm_shutdown) has already stopped the vCPUs.
 ChannelMapping g_mapping;
 
+// --- filter: the task each vCPU runs ------------------------------------------
+
+// The guest task a vCPU runs, as the last SCHED_SWITCH record from it said,
+// and the comm mask of that task for the config it was computed with.
+// Touched only by the vCPU's own thread (a vCPU runs on one thread at a
+// time), so plain fields suffice. vCPUs >= 64 are not followed.
+struct alignas(64) VcpuTask {
+    bool known = false;
+    char comm[BD_COMM_LEN] = {};
+    const filter::CompiledFilter *mask_for = nullptr;
+    uint64_t comm_mask = 0;
+};
+VcpuTask g_tasks[filter::kMaxVcpus];
+
+uint64_t current_comm_mask(const filter::CompiledFilter &f, unsigned vcpu) noexcept {
+    if (vcpu >= filter::kMaxVcpus) return f.comm_mask(nullptr);
+    VcpuTask &t = g_tasks[vcpu];
+    if (t.mask_for != &f) {
+        t.comm_mask = f.comm_mask(t.known ? t.comm : nullptr);
+        t.mask_for = &f;
+    }
+    return t.comm_mask;
+}
+
+// The subject of a SCHED_SWITCH record: prev (who), next (alt); and the
+// vCPU now runs next. Layout in <bd/channel.h>; comms validated.
+filter::Subject switch_subject(const filter::CompiledFilter &f, unsigned vcpu,
+                               const bd_record &r) noexcept {
+    const uint64_t tgids = r.args[3];
+    const char *prev = r.text;
+    const char *next = r.text + BD_COMM_LEN;
+    filter::Subject s{vcpu,
+                      {static_cast<uint32_t>(tgids), static_cast<uint32_t>(r.args[0]),
+                       f.comm_mask(prev)}};
+    s.has_alt = true;
+    s.alt = {static_cast<uint32_t>(tgids >> 32), static_cast<uint32_t>(r.args[1]),
+             f.comm_mask(next)};
+    if (vcpu < filter::kMaxVcpus) {
+        VcpuTask &t = g_tasks[vcpu];
+        std::memcpy(t.comm, next, BD_COMM_LEN);
+        t.known = true;
+        t.mask_for = &f;
+        t.comm_mask = s.alt.comm_mask;
+    }
+    return s;
+}
+
 // --- execution-time callback (hot path) --------------------------------------
+
+// The trap with a filter in force: always a private copy, then decide;
+// a filtered record's reply becomes BD_REPLY_FILTERED.
+template <bool kFromKernel>
+__attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f, unsigned int vcpu,
+                                                uint64_t phys) noexcept {
+    bd_record rec;
+    const Verdict v = g_state.channel.trap<kFromKernel>(phys, &rec);
+    if (v.outcome == Outcome::Rejected) {
+        g_state.rejects.reject(v.reason, vcpu, v.tid, phys);
+        return;
+    }
+    if (v.outcome != Outcome::Accepted) return;
+    const filter::Subject s =
+        kFromKernel && rec.kind == BD_KIND_SCHED_SWITCH
+            ? switch_subject(f, vcpu, rec)
+            : filter::Subject{vcpu, {rec.pid, rec.tid, current_comm_mask(f, vcpu)}};
+    const filter::Decision d = f.decide(s, rec.kind, rec.event);
+    filter::g_plugin_filter.account(vcpu, f, d);
+    if (d.verdict != filter::Verdict::Record) {
+        g_state.channel.set_reply(v.offset, BD_REPLY_FILTERED);
+        return;
+    }
+    if (any_system_record_event_enabled()) emit_record(rec, EmitContext{vcpu, rec.pid, rec.tid});
+    if (__builtin_expect(g_state.verbose, 0)) {
+        auto &slot = g_state.slots[vcpu % kSlots].accepted;
+        slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+}
 
 template <bool kFromKernel>
 void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *) noexcept {
@@ -71,6 +155,11 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void
         return;
     }
     const uint64_t phys = qemu_plugin_hwaddr_phys_addr(hw);
+    const filter::CompiledFilter *f = filter::g_plugin_filter.active();
+    if (__builtin_expect(f != nullptr, 0)) {
+        on_trap_filtered<kFromKernel>(*f, vcpu, phys);
+        return;
+    }
     const bool recording = any_system_record_event_enabled();
     bd_record rec;
     const Verdict v = g_state.channel.trap<kFromKernel>(phys, recording ? &rec : nullptr);
@@ -113,6 +202,7 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
 // --- exit ------------------------------------------------------------------------
 
 void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
+    filter::g_plugin_filter.finish();
     g_state.rejects.emit_totals();
     try {
         const std::string summary = g_state.rejects.summary();
@@ -162,6 +252,15 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemCo
     g_mapping = std::move(mapping);
     g_state.channel.attach(g_mapping.data());
     g_state.channel.init_header(nr_vcpus);
+    if (!config.filter.empty()) {
+        // Each published config bumps the header's generation (guests that
+        // cache enable bitmaps watch it).
+        auto bump = [](uint64_t generation, const filter::CompiledFilter &) {
+            g_state.channel.set_generation(generation);
+        };
+        if (!filter::g_plugin_filter.load(config.filter, "", bump, config.verbose, error))
+            return false;
+    }
 
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, nullptr);
@@ -170,6 +269,7 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemCo
     lttng_ust_tracepoint(bdtrace, session, "system", arch, g_state.config.program.c_str(),
                          BD_ABI_VERSION, static_cast<uint32_t>(getpid()),
                          g_state.config.vm.c_str());
+    filter::g_plugin_filter.begin();
     if (config.verbose)
         std::fprintf(stderr,
                      "bdtrace: loaded (system mode, %s, %u vCPUs, vm '%s', channel '%s', pid %d)\n",

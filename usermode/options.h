@@ -11,6 +11,7 @@ struct Options {
     std::string program;  // guest program for bdtrace:session ("" = guess)
     std::string vm;       // VM name for bdtrace:session ("" = "user" / "system")
     std::string channel;  // system mode only: the ivshmem backing file
+    std::string filter;   // filter config file (filter/README.md), "" = none
     bool verbose = false;
 };
 

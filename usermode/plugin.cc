@@ -1,6 +1,6 @@
 // bdtrace QEMU TCG plugin entry: build/lib/libbdtrace-qemu.so, one module for
-//   linux-user:          qemu-x86_64 -plugin ...,[program=P][,vm=N][,verbose=on] ./guest
-//   system emulation:    qemu-system-x86_64 ... -plugin ...,channel=PATH[,vm=N][,verbose=on]
+//   linux-user:          qemu-x86_64 -plugin ...,[program=P][,vm=N][,filter=F][,verbose=on] ./guest
+//   system emulation:    qemu-system-x86_64 ... -plugin ...,channel=PATH[,vm=N][,filter=F][,verbose=on]
 // Parses the options once, checks the guest architecture and hands over to
 // the backend for QEMU's mode: usermode_backend.cc or device/device_backend.cc.
 // Only the two symbols QEMU looks for are exported (exports.map).
@@ -44,6 +44,7 @@ bool install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv
     config.vm = opts.vm;
     config.program = opts.program;
     config.verbose = opts.verbose;
+    config.filter = opts.filter;
     return device::install_system(id, *info, config, error);
 }
 

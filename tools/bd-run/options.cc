@@ -41,6 +41,7 @@ constexpr const char* kDescription =
     "  bd-run --trace /tmp/trace -- ./my-program --its-flag\n"
     "  bd-run --system --trace /tmp/vmtrace --kernel vmlinuz --initrd initramfs.cpio.gz\n"
     "  bd-run --system --no-plugin --kernel vmlinuz --initrd initrd.gz -- -rtc base=utc\n"
+    "  bd-run --trace /tmp/trace --filter only-marks.txtpb -- ./my-program\n"
     "  babeltrace2 /tmp/trace      # or: bd-analyze /tmp/trace\n";
 
 constexpr uint64_t kMinMemoryMib = 16;
@@ -124,6 +125,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   app.add_option("--plugin-arg", raw_plugin_args, "Extra plugin argument, repeatable")
       ->type_name("NAME=VALUE")
       ->allow_extra_args(false);
+  app.add_option("--filter", o.filter,
+                 "Filter config (protobuf text format, see filter/README.md): which events of which "
+                 "vCPUs and processes are recorded. Checked before QEMU starts; reloaded by the "
+                 "plugin when the file changes")
+      ->type_name("FILE");
   app.add_option("--subbuf-size", o.subbuf_size, "LTTng sub-buffer size in bytes, a power of two (default 4 MiB)")
       ->type_name("BYTES");
   app.add_option("--subbuf-count", o.subbuf_count, "LTTng sub-buffers per buffer, a power of two (default 8)")
@@ -195,8 +201,8 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     }
     if (app.count("--append") != 0 && sys.kernel.empty()) return usage_error("--append needs --kernel");
     if (sys.vm_name.empty()) return usage_error("--vm NAME must not be empty");
-    if (sys.no_plugin && (!o.plugin.empty() || !raw_plugin_args.empty())) {
-      return usage_error("--no-plugin cannot be combined with --plugin or --plugin-arg");
+    if (sys.no_plugin && (!o.plugin.empty() || !raw_plugin_args.empty() || !o.filter.empty())) {
+      return usage_error("--no-plugin cannot be combined with --plugin, --plugin-arg or --filter");
     }
     o.system = std::move(sys);
   } else {
@@ -217,6 +223,9 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       return usage_error("--plugin-arg '" + a + "' is not NAME=VALUE (e.g. --plugin-arg log=/tmp/plugin.log)");
     }
     o.plugin_args.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+    if (o.plugin_args.back().first == "filter") {
+      return usage_error("give the filter as --filter FILE (bd-run checks it first), not --plugin-arg filter=");
+    }
   }
   if (!o.session_name.empty() && o.trace_dir.empty()) {
     return usage_error("--session needs --trace DIR (without --trace bd-run creates no session)");

@@ -28,6 +28,7 @@ struct RunOptions {
   std::string qemu;           // empty: qemu-x86_64 (system: qemu-system-x86_64) from PATH
   std::string plugin;         // empty: <dir of bd-run>/../lib/libbdtrace-qemu.so
   std::vector<std::pair<std::string, std::string>> plugin_args;  // extra name=value
+  std::string filter;         // --filter FILE (both modes), "" = none
   uint64_t subbuf_size = 4u << 20;
   uint64_t subbuf_count = 8;
   std::string program;        // as typed by the user (user mode only)

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "child.h"
+#include "filter_check.h"
 #include "preflight.h"
 #include "qemu_command.h"
 #include "session_run.h"
@@ -29,13 +30,19 @@ int run_user(const RunOptions& o) {
   Result<std::string> program = resolve_program(o.program);
   if (!program) return fail(program.error());
   if (Status st = check_tracing(o); !st) return fail(st.error());
+  std::vector<std::pair<std::string, std::string>> plugin_args = o.plugin_args;
+  if (!o.filter.empty()) {
+    Result<std::string> filter = check_filter(o.filter);
+    if (!filter) return fail(filter.error());
+    plugin_args.emplace_back("filter", filter.value());
+  }
 
   QemuInvocation inv;
   inv.qemu = qemu.value();
   inv.plugin = plugin.value();
   inv.program = program.value();
   inv.program_args = o.program_args;
-  inv.plugin_args = o.plugin_args;
+  inv.plugin_args = plugin_args;
   inv.fork_wrapper = find_lttng_fork_wrapper();
   const QemuCommand cmd = build_qemu_command(inv, current_environment());
 

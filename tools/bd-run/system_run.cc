@@ -7,6 +7,7 @@
 
 #include "channel_file.h"
 #include "child.h"
+#include "filter_check.h"
 #include "preflight.h"
 #include "session_run.h"
 #include "system_command.h"
@@ -38,6 +39,12 @@ int run_system(const RunOptions& o) {
     plugin = found.value();
   }
   if (Status st = check_tracing(o); !st) return fail(st.error());
+  std::vector<std::pair<std::string, std::string>> plugin_args = o.plugin_args;
+  if (!o.filter.empty()) {
+    Result<std::string> filter = check_filter(o.filter);
+    if (!filter) return fail(filter.error());
+    plugin_args.emplace_back("filter", filter.value());
+  }
 
   // 2. From here a signal must not kill bd-run before the channel file and
   // the session are gone (both are removed by destructors).
@@ -56,7 +63,7 @@ int run_system(const RunOptions& o) {
   inv.channel_file = channel->path();
   inv.plugin = plugin;
   inv.vm_name = sys.vm_name;
-  inv.plugin_args = o.plugin_args;
+  inv.plugin_args = plugin_args;
   inv.qemu_args = sys.qemu_args;
   const std::vector<std::string> argv = build_system_command(inv);
   std::vector<std::string> env;

@@ -134,6 +134,65 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, sched_switch,
     )
 )
 
+/* The filter (filter/README.md): once when the plugin starts with filter=,
+ * and after every reload attempt of the file. status "ok": the config with
+ * this generation (1, 2, ...) and digest (FNV-1a 64 of the canonical
+ * serialization, 16 hex digits) is in force from this event on; status
+ * "error": the file was refused (message = "FILE:LINE:COLUMN: ...") and the
+ * previous config (generation, digest) stays in force. rules: its rule count. */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, filter,
+    LTTNG_UST_TP_ARGS(uint64_t, generation, const char *, status,
+                      const char *, digest, const char *, path,
+                      const char *, message, uint32_t, rules),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, generation, generation)
+        lttng_ust_field_string(status, status)
+        lttng_ust_field_string(digest, digest)
+        lttng_ust_field_string(path, path)
+        lttng_ust_field_string(message, message)
+        lttng_ust_field_integer(uint32_t, rules, rules)
+    )
+)
+
+/* Records a rule's rate limit dropped on one vCPU: emitted at the first
+ * drop and then at most once per second per vCPU and rule while dropping
+ * (final = 0), and once more at exit for every rule and vCPU that dropped
+ * anything (final = 1). count: drops since the previous bdtrace:dropped of
+ * this (generation, rule, vcpu), so the counts sum to the exact total;
+ * total: all drops of it so far. rule: index in the config of `generation`;
+ * rule_name: its name or "rule[N]". vcpu 64 stands for every vCPU index
+ * >= 64 (user mode with more than 64 guest threads). */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, dropped,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint64_t, generation, uint32_t, rule,
+                      const char *, rule_name, uint64_t, count, uint64_t, total,
+                      uint8_t, final),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint64_t, generation, generation)
+        lttng_ust_field_integer(uint32_t, rule, rule)
+        lttng_ust_field_string(rule_name, rule_name)
+        lttng_ust_field_integer(uint64_t, count, count)
+        lttng_ust_field_integer(uint64_t, total, total)
+        lttng_ust_field_integer(uint8_t, final, final)
+    )
+)
+
+/* At exit, with a filter configured: per vCPU (64 = every index >= 64)
+ * that sent records, what the filter decided over the whole run (all
+ * generations): recorded = let through, filtered = dropped by a DROP rule
+ * or the DROP default (the guest call returned 0), rate_dropped = over a
+ * rate limit (also returned 0). HELLO and EVENT_NAME records count too. */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, filter_stats,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint64_t, recorded, uint64_t, filtered,
+                      uint64_t, rate_dropped),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint64_t, recorded, recorded)
+        lttng_ust_field_integer(uint64_t, filtered, filtered)
+        lttng_ust_field_integer(uint64_t, rate_dropped, rate_dropped)
+    )
+)
+
 #endif /* BDTRACE_TP_H */
 
 #include <lttng/tracepoint-event.h>

@@ -90,6 +90,7 @@ struct Verdict {
     Outcome outcome;
     RejectReason reason;  // Ok unless Rejected
     uint32_t tid;         // the tid the record claims (0 if no record was read)
+    uint32_t offset;      // the slot's offset in the channel (0 if no record was read)
 };
 
 class Channel {
@@ -126,18 +127,36 @@ public:
         const uint64_t off = phys - base;
         if (base != kNoBase && off < BD_CHANNEL_SIZE) {
             if (is_slot_offset(off)) return take_record<kFromKernel>(off, copy);
-            if (off == 0 && try_handshake(phys)) return {Outcome::Handshake, RejectReason::Ok, 0};
-            return {Outcome::Rejected, RejectReason::BadSlot, 0};
+            if (off == 0 && try_handshake(phys)) return {Outcome::Handshake, RejectReason::Ok, 0, 0};
+            return {Outcome::Rejected, RejectReason::BadSlot, 0, 0};
         }
         // Not in the known channel: a (first or moved) handshake, or stray.
-        if (try_handshake(phys)) return {Outcome::Handshake, RejectReason::Ok, 0};
+        if (try_handshake(phys)) return {Outcome::Handshake, RejectReason::Ok, 0, 0};
         return {Outcome::Rejected,
-                base == kNoBase ? RejectReason::NoChannel : RejectReason::OutsideChannel, 0};
+                base == kNoBase ? RejectReason::NoChannel : RejectReason::OutsideChannel, 0, 0};
     }
 
     // The same with the mode as a value (tests, tools).
     Verdict on_trap(uint64_t phys, bool from_kernel, bd_record *copy) noexcept {
         return from_kernel ? trap<true>(phys, copy) : trap<false>(phys, copy);
+    }
+
+    // Overwrites the reply of the record trap() just accepted at `offset`
+    // (Verdict::offset): the filter answers BD_REPLY_FILTERED instead of OK.
+    // The guest reads the reply only after the trap returns.
+    void set_reply(uint32_t offset, int32_t reply) noexcept {
+        if (!is_slot_offset(offset)) return;
+        __atomic_store_n(&reinterpret_cast<bd_record *>(mem_ + offset)->reply, reply,
+                         __ATOMIC_RELAXED);
+    }
+
+    // Publishes a new filter generation in the header (release: a guest
+    // that sees it sees whatever was written before, e.g. enable bitmaps).
+    void set_generation(uint64_t generation) noexcept {
+        __atomic_store_n(&header()->generation, generation, __ATOMIC_RELEASE);
+    }
+    uint64_t generation() const noexcept {
+        return __atomic_load_n(&header()->generation, __ATOMIC_ACQUIRE);
     }
 
     // The learned base (kNoBase before the first handshake).
@@ -183,7 +202,7 @@ private:
         const bool ok = why == RejectReason::Ok;
         __atomic_store_n(&slot->reply, ok ? int32_t{BD_REPLY_OK} : int32_t{BD_REPLY_REJECTED},
                          __ATOMIC_RELAXED);
-        return {ok ? Outcome::Accepted : Outcome::Rejected, why, tid};
+        return {ok ? Outcome::Accepted : Outcome::Rejected, why, tid, static_cast<uint32_t>(off)};
     }
 
     unsigned char *mem_ = nullptr;

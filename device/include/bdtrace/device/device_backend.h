@@ -15,6 +15,7 @@ struct SystemConfig {
     std::string channel;  // backing file of the ivshmem memory-backend-file
     std::string vm;       // VM name for bdtrace:session ("" = "system")
     std::string program;  // bdtrace:session program ("" = the VM name)
+    std::string filter;   // filter config file (filter/README.md), "" = none
     bool verbose = false;
 };
 

@@ -1,0 +1,293 @@
+// Parsing and validating filter configs (see config.h).
+#include "bdtrace/filter/config.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/text_format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "bdtrace/filter/glob.h"
+
+namespace bdtrace::filter {
+namespace {
+
+namespace pb = google::protobuf;
+using Tree = pb::TextFormat::ParseInfoTree;
+using Location = pb::TextFormat::ParseLocation;
+
+class SilentCollector : public pb::io::ErrorCollector {
+public:
+    void AddError(int, pb::io::ColumnNumber, const std::string &) override {}
+};
+
+// The start of the last token that begins before (line, column), 0-based.
+// The text-format parser reports some errors only after it consumed the
+// offending token (an unknown enum value, an unknown or repeated field
+// name): the user wants to be pointed at that token, not the next one.
+void previous_token(const std::string &text, int &line, int &column) {
+    pb::io::ArrayInputStream in(text.data(), static_cast<int>(text.size()));
+    SilentCollector silent;
+    pb::io::Tokenizer tok(&in, &silent);
+    tok.set_comment_style(pb::io::Tokenizer::SH_COMMENT_STYLE);
+    int best_line = -1, best_column = -1;
+    while (tok.Next()) {
+        const auto &t = tok.current();
+        if (t.line > line || (t.line == line && t.column >= column)) break;
+        best_line = t.line;
+        best_column = t.column;
+    }
+    if (best_line >= 0) {
+        line = best_line;
+        column = best_column;
+    }
+}
+
+bool reported_after_token(const std::string &message) {
+    return message.rfind("Unknown enumeration value", 0) == 0 ||
+           message.find("has no field named") != std::string::npos ||
+           message.find("is specified multiple times") != std::string::npos;
+}
+
+// Keeps the first error the parser reports, as "FILE:LINE:COLUMN: msg".
+class FirstErrorCollector : public pb::io::ErrorCollector {
+public:
+    FirstErrorCollector(const std::string &file, const std::string &text)
+        : file_(file), text_(text) {}
+    void AddError(int line, pb::io::ColumnNumber column, const std::string &message) override {
+        if (!error_.empty()) return;
+        if (reported_after_token(message)) previous_token(text_, line, column);
+        error_ = file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
+                 ": " + message;
+    }
+    void AddWarning(int, pb::io::ColumnNumber, const std::string &) override {}
+    const std::string &error() const { return error_; }
+
+private:
+    const std::string &file_;
+    const std::string &text_;
+    std::string error_;
+};
+
+const pb::FieldDescriptor *field(const pb::Descriptor *d, const char *name) {
+    return d->FindFieldByName(name);
+}
+
+// Semantic checks, each failure located at the offending field (or, for a
+// missing field, at the message that should hold it).
+class Validator {
+public:
+    Validator(const std::string &file, std::string &error) : file_(file), error_(error) {}
+
+    bool config(const FilterConfig &c, const Tree *tree) {
+        const auto *rule_f = field(FilterConfig::descriptor(), "rule");
+        if (!Action_IsValid(c.default_action()))
+            return fail(loc(tree, field(FilterConfig::descriptor(), "default_action"), -1, {0, 0}),
+                        "default_action: " + std::to_string(c.default_action()) +
+                            " is not an action (RECORD or DROP)");
+        if (c.rule_size() > static_cast<int>(kMaxRules))
+            return fail(loc(tree, rule_f, kMaxRules, {0, 0}),
+                        "rule[" + std::to_string(kMaxRules) + "]: too many rules (at most " +
+                            std::to_string(kMaxRules) + ")");
+        for (int i = 0; i < c.rule_size(); ++i) {
+            const Location at = loc(tree, rule_f, i, {0, 0});
+            const Tree *sub = tree ? tree->GetTreeForNested(rule_f, i) : nullptr;
+            if (!rule(c.rule(i), sub, at, "rule[" + std::to_string(i) + "]")) return false;
+        }
+        return true;
+    }
+
+private:
+    static Location loc(const Tree *tree, const pb::FieldDescriptor *f, int index,
+                        Location fallback) {
+        if (tree == nullptr) return fallback;
+        if (!f->is_repeated()) {
+            const Location l = tree->GetLocation(f, -1);
+            return l.line < 0 ? fallback : l;
+        }
+        // A list (`id: [1, 64]`) records one location, for its first
+        // element: use the nearest element before `index` that has one.
+        for (int i = index; i >= 0; --i) {
+            const Location l = tree->GetLocation(f, i);
+            if (l.line >= 0) return l;
+        }
+        return fallback;
+    }
+    static const Tree *nested(const Tree *tree, const pb::FieldDescriptor *f, int index) {
+        return tree ? tree->GetTreeForNested(f, f->is_repeated() ? index : -1) : nullptr;
+    }
+
+    bool fail(Location at, const std::string &message) {
+        error_ = file_ + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1) +
+                 ": " + message;
+        return false;
+    }
+
+    bool rule(const Rule &r, const Tree *tree, Location at, const std::string &path) {
+        const auto *d = Rule::descriptor();
+        if (r.name().size() > kMaxNameLen)
+            return fail(loc(tree, field(d, "name"), -1, at),
+                        path + ".name: longer than " + std::to_string(kMaxNameLen) + " bytes");
+        if (r.has_vcpus() &&
+            !id_set(r.vcpus(), nested(tree, field(d, "vcpus"), -1),
+                    loc(tree, field(d, "vcpus"), -1, at), path + ".vcpus", kMaxVcpus))
+            return false;
+        if (r.has_events() &&
+            !id_set(r.events(), nested(tree, field(d, "events"), -1),
+                    loc(tree, field(d, "events"), -1, at), path + ".events", 0))
+            return false;
+        if (r.has_process() &&
+            !process(r.process(), nested(tree, field(d, "process"), -1),
+                     loc(tree, field(d, "process"), -1, at), path + ".process"))
+            return false;
+        for (int j = 0; j < r.kind_size(); ++j) {
+            if (r.kind(j) == KIND_UNSPECIFIED || !Kind_IsValid(r.kind(j)))
+                return fail(loc(tree, field(d, "kind"), j, at),
+                            path + ".kind[" + std::to_string(j) + "]: " +
+                                (Kind_IsValid(r.kind(j)) ? Kind_Name(r.kind(j))
+                                                         : std::to_string(r.kind(j))) +
+                                " is not a kind (MARK, TEXT, REGION, NAME, SCHED_SWITCH, HELLO)");
+        }
+        if (r.action() == ACTION_UNSPECIFIED)
+            return fail(at, path + ": missing action (action: RECORD or action: DROP)");
+        if (!Action_IsValid(r.action()))
+            return fail(loc(tree, field(d, "action"), -1, at),
+                        path + ".action: " + std::to_string(r.action()) +
+                            " is not an action (RECORD or DROP)");
+        if (r.has_rate_limit()) {
+            const Location rl = loc(tree, field(d, "rate_limit"), -1, at);
+            if (r.action() != RECORD)
+                return fail(rl, path + ".rate_limit: only a RECORD rule can have a rate limit");
+            const auto *rd = RateLimit::descriptor();
+            const Tree *sub = nested(tree, field(d, "rate_limit"), -1);
+            const uint64_t eps = r.rate_limit().events_per_second();
+            if (eps == 0 || eps > kMaxRate)
+                return fail(loc(sub, field(rd, "events_per_second"), -1, rl),
+                            path + ".rate_limit.events_per_second: must be from 1 to " +
+                                std::to_string(kMaxRate) + " (got " + std::to_string(eps) + ")");
+            if (r.rate_limit().burst() > kMaxRate)
+                return fail(loc(sub, field(rd, "burst"), -1, rl),
+                            path + ".rate_limit.burst: at most " + std::to_string(kMaxRate));
+        }
+        return true;
+    }
+
+    // max: values must be < max (0: no limit).
+    bool id_set(const IdSet &s, const Tree *tree, Location at, const std::string &path,
+                uint32_t max) {
+        const auto *d = IdSet::descriptor();
+        if (s.all() && (s.id_size() > 0 || s.range_size() > 0))
+            return fail(loc(tree, field(d, "all"), -1, at),
+                        path + ": 'all: true' cannot be combined with id or range");
+        if (!s.all() && s.id_size() == 0 && s.range_size() == 0)
+            return fail(at, path + ": empty set; give all: true, id or range (or leave " + path +
+                                " out for every value)");
+        const std::string limit = max ? " (at most " + std::to_string(max - 1) + ")" : "";
+        for (int j = 0; j < s.id_size(); ++j) {
+            if (max && s.id(j) >= max)
+                return fail(loc(tree, field(d, "id"), j, at),
+                            path + ".id[" + std::to_string(j) + "]: " + std::to_string(s.id(j)) +
+                                " is out of range" + limit);
+        }
+        const auto *rd = Range::descriptor();
+        for (int j = 0; j < s.range_size(); ++j) {
+            const Range &r = s.range(j);
+            const Location rl = loc(tree, field(d, "range"), j, at);
+            const Tree *sub = nested(tree, field(d, "range"), j);
+            const std::string rp = path + ".range[" + std::to_string(j) + "]";
+            const uint32_t hi = r.has_hi() ? r.hi() : r.lo();
+            if (r.lo() > hi)
+                return fail(loc(sub, field(rd, "hi"), -1, rl),
+                            rp + ": lo " + std::to_string(r.lo()) + " > hi " + std::to_string(hi));
+            if (max && hi >= max)
+                return fail(loc(sub, field(rd, r.has_hi() ? "hi" : "lo"), -1, rl),
+                            rp + ": " + std::to_string(hi) + " is out of range" + limit);
+        }
+        return true;
+    }
+
+    bool process(const ProcessSelector &p, const Tree *tree, Location at, const std::string &path) {
+        if (p.comm_size() == 0 && p.pid_size() == 0 && p.tid_size() == 0)
+            return fail(at, path + ": empty selector; give comm, pid or tid (or leave " + path +
+                                " out for every process)");
+        const auto *f = field(ProcessSelector::descriptor(), "comm");
+        for (int j = 0; j < p.comm_size(); ++j) {
+            const std::string &g = p.comm(j);
+            std::string why = g.size() > kMaxGlobLen
+                                  ? "longer than " + std::to_string(kMaxGlobLen) + " bytes"
+                                  : glob_error(g);
+            if (!why.empty())
+                return fail(loc(tree, f, j, at),
+                            path + ".comm[" + std::to_string(j) + "]: " + why);
+        }
+        return true;
+    }
+
+    const std::string &file_;
+    std::string &error_;
+};
+
+}  // namespace
+
+bool parse_config(const std::string &text, const std::string &file_name, FilterConfig &out,
+                  std::string &error) {
+    out.Clear();
+    FirstErrorCollector collector(file_name, text);
+    Tree tree;
+    pb::TextFormat::Parser parser;
+    parser.RecordErrorsTo(&collector);
+    parser.WriteLocationsTo(&tree);
+    if (!parser.ParseFromString(text, &out)) {
+        error = collector.error().empty() ? file_name + ":1:1: cannot parse the filter config"
+                                          : collector.error();
+        return false;
+    }
+    Validator v(file_name, error);
+    return v.config(out, &tree);
+}
+
+bool load_config_file(const std::string &path, FilterConfig &out, std::string &error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot read filter config '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    if (in.bad()) {
+        error = "cannot read filter config '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    const std::string text = buf.str();
+    if (text.size() > kMaxFileSize) {
+        error = path + ": larger than " + std::to_string(kMaxFileSize) +
+                " bytes; is this a filter config (protobuf text format)?";
+        return false;
+    }
+    return parse_config(text, path, out, error);
+}
+
+std::string config_digest(const FilterConfig &config) {
+    std::string bytes;
+    {
+        pb::io::StringOutputStream sos(&bytes);
+        pb::io::CodedOutputStream cos(&sos);
+        cos.SetSerializationDeterministic(true);
+        config.SerializeToCodedStream(&cos);
+    }
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : bytes) {
+        h ^= c;
+        h *= 0x100000001b3ull;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return hex;
+}
+
+}  // namespace bdtrace::filter

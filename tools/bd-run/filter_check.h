@@ -1,0 +1,16 @@
+// bd-run --filter FILE: the config is validated with the plugin's own
+// parser (filter/, bdfilter) before anything starts, so a bad file fails
+// with "FILE:LINE:COLUMN: ..." instead of a QEMU that refuses to start.
+#pragma once
+
+#include <string>
+
+#include "bdtrace/tools/result.h"
+
+namespace bdtrace::bdrun {
+
+// The config's absolute path (what the plugin gets as filter=), or the
+// file:line:column error of the first problem in it.
+tools::Result<std::string> check_filter(const std::string& path);
+
+}  // namespace bdtrace::bdrun
