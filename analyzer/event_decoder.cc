@@ -28,6 +28,8 @@ const Layout kSchedSwitchLayout{"bdtrace:sched_switch",
                                 {"vcpu", "prev_pid", "prev_tid", "prev_comm", "prev_state",
                                  "next_pid", "next_tid", "next_comm"}};
 
+const Layout kTbExecLayout{"bdtrace:tb_exec", {"vcpu", "pid", "tid", "pc", "n_insns"}};
+
 inline const bt_field *Member(const bt_field *payload, uint64_t index) {
   return bt_field_structure_borrow_member_field_by_index_const(payload, index);
 }
@@ -47,7 +49,8 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
       {&kMarkLayout, Type::kMark},           {&kRegionBeginLayout, Type::kRegionBegin},
       {&kRegionEndLayout, Type::kRegionEnd}, {&kEventNameLayout, Type::kEventName},
       {&kSessionLayout, Type::kSession},     {&kRejectedLayout, Type::kRejected},
-      {&kRejectedTotalLayout, Type::kRejectedTotal}, {&kSchedSwitchLayout, Type::kSchedSwitch}};
+      {&kRejectedTotalLayout, Type::kRejectedTotal}, {&kSchedSwitchLayout, Type::kSchedSwitch},
+      {&kTbExecLayout, Type::kTbExec}};
   const Layout *layout = nullptr;
   for (const auto &[candidate, type] : kLayouts) {
     if (info.name == candidate->event_name) {
@@ -206,6 +209,11 @@ void EventDecoder::OnEvent(const bt_message *msg) {
       SchedSwitchEvent e{ts,     u32(0), u32(1), u32(2), str(3), u64(4),
                          u32(5), u32(6), str(7), info.trace};
       visitor_.OnSchedSwitch(e);
+      break;
+    }
+    case Type::kTbExec: {
+      TbExecEvent e{ts, u32(0), u32(1), u32(2), u64(3), u32(4), info.trace};
+      visitor_.OnTbExec(e);
       break;
     }
     case Type::kOther:

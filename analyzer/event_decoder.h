@@ -27,7 +27,7 @@ class EventDecoder {
 
  private:
   enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
-                    kRejected, kRejectedTotal, kSchedSwitch, kOther };
+                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kOther };
   enum class FieldKind { kMissing, kUnsigned, kSigned, kString };
   struct Slot {
     uint64_t index = 0;

@@ -124,6 +124,7 @@ void Model::OnSession(const SessionEvent &e) {
   if (++vm.sessions == 1) {
     vm.name.assign(VmName(e));
     vm.mode.assign(e.mode);
+    vm.program.assign(e.program);
   }
   if (e.mode == "system") ++vm.system_sessions;
 }
@@ -146,6 +147,55 @@ void Model::OnRejectedTotal(const RejectedTotalEvent &e) {
   Reason &r = rejected_total_[e.reason];
   if (r.name.empty()) r.name.assign(e.reason_name);
   r.count += e.count;
+}
+
+void Model::OnTbExec(const TbExecEvent &e) {
+  totals_.set_events(totals_.events() + 1);
+  totals_.set_tb_execs(totals_.tb_execs() + 1);
+  Seen(e.ts_ns);
+  hot_blocks_.Add(e.trace, e.pid, e.pc, e.n_insns);
+}
+
+void Model::FinishHotBlocks(report::Report &report) const {
+  if (hot_blocks_.empty()) return;
+  constexpr size_t kTop = 20;
+  const auto comms = ThreadComms();
+  std::vector<std::pair<std::string, const std::pair<const std::pair<uint32_t, uint32_t>,
+                                                     HotBlocks::Process> *>> rows;
+  for (const auto &entry : hot_blocks_.processes())
+    rows.emplace_back(VmNameOf(entry.first.first), &entry);
+  std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+    return std::tie(a.first, a.second->first.second, a.second->first.first) <
+           std::tie(b.first, b.second->first.second, b.second->first.first);
+  });
+  for (const auto &[vm, entry] : rows) {
+    const auto [trace, pid] = entry->first;
+    const HotBlocks::Process &p = entry->second;
+    report::ProcessHotBlocks *out = report.add_hot_blocks();
+    out->set_vm(vm);
+    out->set_pid(pid);
+    // The main thread's sched_switch name, else (user mode) the program's file name.
+    if (auto it = comms.find(ThreadKey{trace, pid, pid}); it != comms.end()) {
+      out->set_comm(it->second);
+    } else if (trace < vms_.size() && vms_[trace].mode == "user") {
+      const std::string &prog = vms_[trace].program;
+      const size_t slash = prog.rfind('/');
+      out->set_comm(slash == std::string::npos ? prog : prog.substr(slash + 1));
+    }
+    out->set_executions(p.executions);
+    out->set_instructions(p.instructions);
+    out->set_distinct_blocks(p.blocks.size());
+    out->set_evicted_blocks(p.evicted_blocks);
+    for (int by_insns = 0; by_insns < 2; ++by_insns) {
+      for (const HotBlocks::Block &b : HotBlocks::Top(p, kTop, by_insns != 0)) {
+        report::HotBlock *hb = by_insns ? out->add_by_instructions() : out->add_by_executions();
+        hb->set_pc(b.pc);
+        hb->set_n_insns(b.n_insns);
+        hb->set_executions(b.executions);
+        hb->set_instructions(b.instructions);
+      }
+    }
+  }
 }
 
 void Model::OnOtherEvent(int64_t ts_ns, std::string_view /*class_name*/) {
@@ -368,6 +418,7 @@ void Model::Finish(report::Report &report) const {
   }
   FinishCpu(report);
   FinishActivity(report);
+  FinishHotBlocks(report);
 }
 
 void Model::FinishRates(report::Report &report) const {

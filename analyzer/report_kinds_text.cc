@@ -108,6 +108,7 @@ std::string ProcessesText(const report::Report &r) {
   text::Summary(r, out, "bd-analyze processes report");
   text::Vcpus(r, out);
   text::Processes(r, out);
+  text::HotBlocks(r, out);
   const bool vm_column = text::ManyVms(r);
 
   if (r.vcpus_size() > 0) {

@@ -26,6 +26,8 @@ bool ManyVms(const report::Report &r);
 void Summary(const report::Report &r, std::string &out, const char *title);
 void Vcpus(const report::Report &r, std::string &out);
 void Processes(const report::Report &r, std::string &out);
+// Only when the trace has bdtrace:tb_exec events.
+void HotBlocks(const report::Report &r, std::string &out);
 void Threads(const report::Report &r, std::string &out);
 void Events(const report::Report &r, std::string &out);
 void Regions(const report::Report &r, std::string &out);

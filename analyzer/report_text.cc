@@ -323,6 +323,38 @@ void Processes(const report::Report &r, std::string &out) {
   }
 }
 
+// Per traced process (filter rule trace_code): its hottest blocks by
+// executions and by instructions.
+void HotBlocks(const report::Report &r, std::string &out) {
+  if (r.hot_blocks_size() == 0) return;
+  constexpr int kRows = 10;
+  out += "\nhottest blocks per process (bdtrace:tb_exec; top " + Num(kRows) +
+         " by executions and by instructions)\n";
+  const bool vm_column = ManyVms(r);
+  for (const report::ProcessHotBlocks &p : r.hot_blocks()) {
+    out += "  " + (vm_column ? "vm " + NameOrDash(p.vm()) + " " : std::string()) +
+           ProcessName(p.comm(), p.pid()) + ": " + Num(p.executions()) + " blocks executed, " +
+           Num(p.instructions()) + " instructions, " + Num(p.distinct_blocks()) + " distinct blocks";
+    if (p.evicted_blocks() > 0) out += " (" + Num(p.evicted_blocks()) + " cold ones evicted)";
+    out += "\n";
+    for (int by_insns = 0; by_insns < 2; ++by_insns) {
+      const auto &rows = by_insns ? p.by_instructions() : p.by_executions();
+      out += by_insns ? "    by instructions:\n" : "    by executions:\n";
+      const uint64_t whole = by_insns ? p.instructions() : p.executions();
+      int n = 0;
+      for (const report::HotBlock &b : rows) {
+        if (n++ == kRows) break;
+        char pc[32];
+        std::snprintf(pc, sizeof pc, "0x%016llx", static_cast<unsigned long long>(b.pc()));
+        const uint64_t v = by_insns ? b.instructions() : b.executions();
+        out += std::string("      ") + pc + "  " + Num(b.n_insns()) + " insns  " +
+               Num(b.executions()) + " execs  " + Num(b.instructions()) + " insns executed  " +
+               Percent(whole ? static_cast<double>(v) / static_cast<double>(whole) : 0.0) + "\n";
+      }
+    }
+  }
+}
+
 void Warnings(const report::Report &r, std::string &out) {
   if (r.warnings_size() == 0) return;
   out += "\nwarnings\n";
@@ -346,6 +378,7 @@ std::string FormatText(const report::Report &report) {
   Summary(report, out, "bd-analyze report");
   Vcpus(report, out);
   Processes(report, out);
+  HotBlocks(report, out);
   Threads(report, out);
   Events(report, out);
   Regions(report, out);

@@ -159,6 +159,14 @@ void SelectingVisitor::OnSchedSwitch(const SchedSwitchEvent &e) {
   next_.OnSchedSwitch(e);
 }
 
+void SelectingVisitor::OnTbExec(const TbExecEvent &e) {
+  if (!Common(e.ts_ns, e.trace, e.vcpu)) return;
+  if (pids_.any() && !pids_.contains(e.pid)) return;
+  if (tids_.any() && !tids_.contains(e.tid)) return;
+  Keep();
+  next_.OnTbExec(e);
+}
+
 void SelectingVisitor::OnSession(const SessionEvent &e) {
   InWindow(e.ts_ns);  // fixes the origin; sessions pass regardless
   if (!vms_.empty()) {
@@ -223,6 +231,9 @@ void TeeVisitor::OnRejectedTotal(const RejectedTotalEvent &e) {
 }
 void TeeVisitor::OnSchedSwitch(const SchedSwitchEvent &e) {
   for (EventVisitor *v : targets_) v->OnSchedSwitch(e);
+}
+void TeeVisitor::OnTbExec(const TbExecEvent &e) {
+  for (EventVisitor *v : targets_) v->OnTbExec(e);
 }
 void TeeVisitor::OnOtherEvent(int64_t ts_ns, std::string_view class_name) {
   for (EventVisitor *v : targets_) v->OnOtherEvent(ts_ns, class_name);

@@ -22,9 +22,11 @@ void Channel::init_header(uint32_t nr_vcpus) noexcept {
     h->user_offset = BD_CHANNEL_USER_OFFSET;
     h->user_slots = BD_CHANNEL_USER_SLOTS;
     h->generation = 0;
-    // Filtering is not implemented yet: everything enabled on every vCPU.
+    // No filter yet: everything enabled on every vCPU (a filter's maps are
+    // published with its generation).
     for (auto &vcpu : h->enable)
         for (auto &word : vcpu) word = ~uint64_t{0};
+    for (auto &word : h->unions) word = ~uint64_t{0};
     std::atomic_thread_fence(std::memory_order_release);
     __atomic_store_n(&h->magic, BD_CHANNEL_MAGIC, __ATOMIC_RELEASE);
     base_.store(kNoBase, std::memory_order_relaxed);

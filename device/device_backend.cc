@@ -23,6 +23,7 @@
 #include "bdtrace/bdtrace_tp.h"
 #include "bdtrace/device/channel.h"
 #include "bdtrace/device/channel_file.h"
+#include "bdtrace/device/enable_maps.h"
 
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 
 namespace bdtrace::device {
@@ -79,6 +81,11 @@ struct alignas(64) VcpuTask {
     char comm[BD_COMM_LEN] = {};
     const filter::CompiledFilter *mask_for = nullptr;
     uint64_t comm_mask = 0;
+    // Code tracing (Rule.trace_code): the task switched in and whether the
+    // gate is open for it under config gate_for.
+    uint32_t pid = 0, tid = 0;
+    const filter::CompiledFilter *gate_for = nullptr;
+    bool gate_open = false;
 };
 VcpuTask g_tasks[filter::kMaxVcpus];
 
@@ -111,8 +118,41 @@ filter::Subject switch_subject(const filter::CompiledFilter &f, unsigned vcpu,
         t.known = true;
         t.mask_for = &f;
         t.comm_mask = s.alt.comm_mask;
+        // The code-tracing gate follows the task switched in: decided once
+        // per switch, so a block's exec callback is a load and a branch.
+        t.pid = s.alt.pid;
+        t.tid = s.alt.tid;
+        t.gate_for = &f;
+        t.gate_open = f.trace_code_gate(vcpu, s.alt);
     }
     return s;
+}
+
+// --- process-gated code tracing ------------------------------------------------
+
+// The config at start has a trace_code rule: user-space blocks get an exec
+// callback (set once in install_system, before any translation).
+bool g_trace_code = false;
+
+// After a reload: the gate of the task the vCPU runs, for config f.
+__attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
+                                            const filter::CompiledFilter *f) noexcept {
+    t.gate_open = f != nullptr && t.known &&
+                  f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid,
+                                                            current_comm_mask(*f, vcpu)});
+    t.gate_for = f;
+}
+
+// udata = pc << 16 | n_insns (user-space pcs fit in 48 bits).
+void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
+    if (__builtin_expect(vcpu >= filter::kMaxVcpus, 0)) return;
+    VcpuTask &t = g_tasks[vcpu];
+    const filter::CompiledFilter *f = filter::g_plugin_filter.active();
+    if (__builtin_expect(f != t.gate_for, 0)) refresh_gate(t, vcpu, f);
+    if (__builtin_expect(!t.gate_open, 1)) return;
+    const uintptr_t packed = reinterpret_cast<uintptr_t>(udata);
+    lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, static_cast<uint64_t>(packed >> 16),
+                         static_cast<uint32_t>(packed & 0xffff));
 }
 
 // --- execution-time callback (hot path) --------------------------------------
@@ -129,6 +169,13 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
         return;
     }
     if (v.outcome != Outcome::Accepted) return;
+    if (__builtin_expect(rec.kind == BD_KIND_QUERY, 0)) {
+        // bd_enabled() asks (libbdguest reads the bitmaps instead; answered
+        // for any guest that asks): not a record, neither counted nor traced.
+        if (!query_enabled(f, vcpu, rec.event))
+            g_state.channel.set_reply(v.offset, BD_REPLY_FILTERED);
+        return;
+    }
     const filter::Subject s =
         kFromKernel && rec.kind == BD_KIND_SCHED_SWITCH
             ? switch_subject(f, vcpu, rec)
@@ -187,6 +234,15 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void
 // registers a callback on the new translation only: harmless.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
     const size_t n = qemu_plugin_tb_n_insns(tb);
+    // Code tracing instruments user-space blocks only: they run only while
+    // their task is current, so the per-vCPU gate attributes them exactly.
+    if (g_trace_code) {
+        const uint64_t pc = qemu_plugin_tb_vaddr(tb);
+        if (pc < kKernelSpaceStart)
+            qemu_plugin_register_vcpu_tb_exec_cb(
+                tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
+                reinterpret_cast<void *>(static_cast<uintptr_t>(pc << 16 | (n > 0xffff ? 0xffff : n))));
+    }
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         if (qemu_plugin_insn_size(insn) != sizeof kTrap) continue;
@@ -253,13 +309,18 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemCo
     g_state.channel.attach(g_mapping.data());
     g_state.channel.init_header(nr_vcpus);
     if (!config.filter.empty()) {
-        // Each published config bumps the header's generation (guests that
-        // cache enable bitmaps watch it).
-        auto bump = [](uint64_t generation, const filter::CompiledFilter &) {
+        // Each published config writes the enable bitmaps (the guest skips
+        // the trap for what it would drop), then bumps the header's
+        // generation (release: a guest that sees it sees the maps).
+        auto bump = [nr_vcpus](uint64_t generation, const filter::CompiledFilter &f) {
+            const auto maps = std::make_unique<EnableMaps>(compute_enable_maps(&f, nr_vcpus));
+            g_state.channel.set_enable_maps(maps->vcpu, maps->unions);
             g_state.channel.set_generation(generation);
         };
         if (!filter::g_plugin_filter.load(config.filter, "", bump, config.verbose, error))
             return false;
+        const filter::CompiledFilter *f = filter::g_plugin_filter.active();
+        g_trace_code = f != nullptr && f->any_trace_code();
     }
 
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);

@@ -98,6 +98,8 @@ std::unique_ptr<CompiledFilter> CompiledFilter::compile(const FilterConfig &conf
             std::sort(r.tids.begin(), r.tids.end());
         }
         r.drop = src.action() == DROP;
+        r.trace_code = src.trace_code() && !r.drop && r.has_process;
+        if (r.trace_code) f->trace_code_rules_ |= uint64_t{1} << i;
         if (src.has_rate_limit() && !r.drop) {
             const uint64_t rate = src.rate_limit().events_per_second();
             const uint64_t burst = src.rate_limit().burst() ? src.rate_limit().burst() : rate;
@@ -136,6 +138,15 @@ uint64_t CompiledFilter::comm_mask(const char *comm) const noexcept {
         if (ok) mask |= uint64_t{1} << i;
     }
     return mask;
+}
+
+bool CompiledFilter::trace_code_gate(uint32_t vcpu, const Identity &who) const noexcept {
+    if (trace_code_rules_ == 0) return false;
+    for (uint8_t i : per_vcpu_[vcpu_slot(vcpu)]) {
+        if ((trace_code_rules_ >> i & 1) == 0) continue;
+        if (matches_identity(rules_[i], i, who)) return true;
+    }
+    return false;
 }
 
 bool CompiledFilter::contains(const std::vector<uint32_t> &sorted, uint32_t v) noexcept {

@@ -159,6 +159,14 @@ private:
             return fail(loc(tree, field(d, "action"), -1, at),
                         path + ".action: " + std::to_string(r.action()) +
                             " is not an action (RECORD or DROP)");
+        if (r.trace_code()) {
+            const Location tc = loc(tree, field(d, "trace_code"), -1, at);
+            if (r.action() != RECORD)
+                return fail(tc, path + ".trace_code: only a RECORD rule can trace code");
+            if (!r.has_process())
+                return fail(tc, path + ".trace_code: needs a process selector (process { comm, "
+                                       "pid or tid }): which process's code to trace");
+        }
         if (r.has_rate_limit()) {
             const Location rl = loc(tree, field(d, "rate_limit"), -1, at);
             if (r.action() != RECORD)

@@ -11,6 +11,7 @@
 
 #include <bd/abi.h>
 #include <bdtrace/emitter.h>
+#include <bdtrace/device/enable_maps.h>
 #include <bdtrace/filter/plugin_filter.h>
 #include <bdtrace/qemu_plugin_api.h>
 #include <bdtrace/record.h>
@@ -52,6 +53,9 @@ struct State {
     RejectStats rejects;
     Slot slots[kSlots];
     std::atomic<uint64_t> instrumented{0};
+    // The config at start has a trace_code rule: every translated block gets
+    // an exec callback (set once in install_user, before any translation).
+    bool trace_code = false;
 };
 State g_state;
 
@@ -64,6 +68,10 @@ struct ThreadState {
     uint32_t pid = 0;
     uint32_t tid = 0;
     ReplyWriter writer;
+    // Code-tracing gate of this thread, decided for config gate_for (a
+    // thread's vCPU index, pid, tid and comm do not change while it lives).
+    const filter::CompiledFilter *gate_for = nullptr;
+    bool gate_open = false;
 };
 // initial-exec: one %fs-relative access instead of a __tls_get_addr call on
 // every trap; the plugin is dlopen'ed, so this uses glibc's small static-TLS
@@ -86,6 +94,8 @@ void on_fork_child() noexcept {
     t_state.pid = 0;
     t_state.tid = 0;
     t_state.writer.reset();
+    t_state.gate_for = nullptr;
+    t_state.gate_open = false;
     g_state.rejects.reset();
     for (auto &s : g_state.slots) s.accepted.store(0, std::memory_order_relaxed);
 }
@@ -122,6 +132,14 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
     }
     filter::Decision d{filter::Verdict::Record, false, filter::kDefaultRule};
     if (why == RejectReason::Ok) {
+        if (__builtin_expect(kind == BD_KIND_QUERY, 0)) {
+            // bd_enabled(): answered, not a record (neither counted nor traced).
+            const int32_t answer =
+                device::query_enabled(f, vcpu, event) ? BD_REPLY_OK : BD_REPLY_FILTERED;
+            if (!ids.writer.write(host + offsetof(bd_record, reply), answer))
+                g_state.rejects.reject(RejectReason::NotWritable, vcpu, ids.tid, vaddr);
+            return;
+        }
         const filter::Subject who{vcpu, {ids.pid, ids.tid, f.fixed_comm_mask()}};
         d = f.decide(who, kind, event);
     }
@@ -193,6 +211,37 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
     }
 }
 
+// --- process-gated code tracing ----------------------------------------------
+
+// udata of a block's exec callback: pc << 16 | n_insns (a TB has at most
+// 512 instructions; user-space pcs fit in 48 bits, and an arithmetic shift
+// restores a sign-extended upper-half pc).
+inline void *pack_tb(uint64_t pc, size_t n_insns) noexcept {
+    const uint64_t n = n_insns > 0xffff ? 0xffff : n_insns;
+    return reinterpret_cast<void *>(static_cast<uintptr_t>(pc << 16 | n));
+}
+
+__attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
+                                            const filter::CompiledFilter *f) noexcept {
+    if (t.tid == 0) thread_state();
+    t.gate_open = f != nullptr &&
+                  f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid, f->fixed_comm_mask()});
+    t.gate_for = f;
+}
+
+// Every executed block while trace_code is on. Closed gate: a TLS access,
+// one load of the config pointer, two compares.
+void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
+    ThreadState &t = t_state;
+    const filter::CompiledFilter *f = filter::g_plugin_filter.active();
+    if (__builtin_expect(f != t.gate_for, 0)) refresh_gate(t, vcpu, f);
+    if (__builtin_expect(!t.gate_open, 1)) return;
+    const uintptr_t packed = reinterpret_cast<uintptr_t>(udata);
+    const uint64_t pc = static_cast<uint64_t>(static_cast<int64_t>(packed) >> 16);
+    lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, pc,
+                         static_cast<uint32_t>(packed & 0xffff));
+}
+
 void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t, uint64_t,
                 uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) noexcept {
     if (syscall_changes_mappings(num)) invalidate_writable_pages();
@@ -209,6 +258,9 @@ void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t) noexce
 // callback on the new translation only, so repeats are harmless.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
     const size_t n = qemu_plugin_tb_n_insns(tb);
+    if (g_state.trace_code)
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
+                                             pack_tb(qemu_plugin_tb_vaddr(tb), n));
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         if (qemu_plugin_insn_size(insn) != sizeof kTrap) continue;
@@ -275,6 +327,10 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const Options &o
         const std::string comm = slash == std::string::npos ? prog : prog.substr(slash + 1);
         if (!filter::g_plugin_filter.load(opts.filter, comm, nullptr, opts.verbose, error))
             return false;
+        const filter::CompiledFilter *f = filter::g_plugin_filter.active();
+        // The comm never changes in this QEMU (forks keep it): a trace_code
+        // rule whose comm does not match can never open the gate here.
+        g_state.trace_code = f != nullptr && f->trace_code_possible(f->fixed_comm_mask());
     }
     if (pthread_atfork(nullptr, nullptr, on_fork_child) != 0) {
         error = "pthread_atfork failed; cannot follow forks";

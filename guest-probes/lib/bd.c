@@ -267,12 +267,31 @@ BD_INLINE int32_t bd_send(struct bd_thread_state *t, struct bd_record *r,
     return *(volatile int32_t *)&r->reply;
 }
 
-/* Send in system mode: the thread's BAR2 slot, at depth 0. */
+/* System mode: may a MARK/TEXT/REGION record of `event` be recorded? The
+ * union of the vCPUs' enable bitmaps (<bd/channel.h>, ENABLE BITMAPS): one
+ * load and a bit test, no getcpu (a thread may migrate anyway). */
+BD_INLINE int bd_sys_enabled(uint32_t event)
+{
+    return bd_enable_test(bd_chan_header(&bd_channel)->unions,
+                          bd_enable_bit(event));
+}
+
+/* Kinds the enable bitmaps cover (names and HELLO are never skipped). */
+BD_INLINE int bd_kind_skippable(uint16_t kind)
+{
+    return kind == BD_KIND_MARK || kind == BD_KIND_MARK_TEXT ||
+           kind == BD_KIND_REGION_BEGIN || kind == BD_KIND_REGION_END;
+}
+
+/* Send in system mode: the thread's BAR2 slot, at depth 0. A record the
+ * plugin would drop for certain is not sent: FILTERED without a trap. */
 BD_INLINE int32_t bd_send_system(struct bd_thread_state *t,
                                  struct bd_record *r, uint16_t kind,
                                  uint32_t event, uint64_t a0, uint64_t a1,
                                  uint64_t a2, uint64_t a3, const char *text)
 {
+    if (bd_kind_skippable(kind) && !bd_sys_enabled(event))
+        return BD_REPLY_FILTERED;
     int32_t reply = bd_send(t, r, kind, event, a0, a1, a2, a3, text);
     /* Without a plugin (the handshake failed) NONE is the normal answer:
      * no call then (a call and return cost ~11 ns under TCG). */
@@ -383,6 +402,25 @@ int bd_present(void)
     if (reply == BD_REPLY_FILTERED)
         return 1; /* a handler answered, even if it records nothing */
     return bd_map_reply(reply);
+}
+
+int bd_enabled(uint32_t event)
+{
+    struct bd_thread_state *t = &bd_tls;
+    switch (bd_process_mode(t->depth)) {
+    case BD_P_SYSTEM:
+        if (!atomic_load_explicit(&bd_chan_present, memory_order_relaxed))
+            return 0;
+        return bd_sys_enabled(event);
+    case BD_P_USER:
+        break;
+    case BD_P_EACCES:
+        return -EACCES;
+    default: /* nested call during discovery */
+        return 0;
+    }
+    /* User mode: ask the host (one trap; NONE without a host). */
+    return bd_map_reply(bd_emit(BD_KIND_QUERY, event, 0, 0, 0, 0, NULL));
 }
 
 /* fork(): the child is a new process whose only thread is the one that

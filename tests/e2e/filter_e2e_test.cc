@@ -224,6 +224,34 @@ TEST(Filter, DroppedRangeNeverReachesTheTraceAndCallsReturnZero) {
   EXPECT_EQ(t.rate_dropped, 0u);
 }
 
+// bd_enabled() in user mode: a synchronous query answered from the config
+// in force, neither traced nor counted; without guest-side skipping (user
+// mode) every dropped mark still traps and is counted as filtered.
+TEST(Filter, BdEnabledAnswersFromTheConfigInForce) {
+  TempDir dir("e2e-filter-enabled");
+  const std::string config =
+      "rule { events { id: 2 } action: DROP }\n"
+      "rule { events { range { lo: 1000 } } kind: REGION action: RECORD }\n"
+      "rule { events { range { lo: 1000 } } action: DROP }\n";
+  GuestRun r = run_guest(dir, config, {GUEST_FILTER, "enabled", std::to_string(kMarks)});
+  ASSERT_EQ(r.result.status, 0) << r.result.err;
+  EXPECT_EQ(value_after(r.result.out, "enabled1"), 1);
+  EXPECT_EQ(value_after(r.result.out, "enabled2"), 0);
+  EXPECT_EQ(value_after(r.result.out, "enabled1000"), 1) << "regions of 1000 may be recorded";
+  EXPECT_EQ(value_after(r.result.out, "taken2"), 0);
+  const Totals t = filter_stats(r.events);
+  EXPECT_EQ(t.filtered, static_cast<uint64_t>(kMarks)) << "queries are not counted";
+  EXPECT_EQ(t.recorded, kMarks + 2u);
+  const auto marks = marks_by_event(r.events);
+  EXPECT_EQ(marks.count(2), 0u);
+  EXPECT_EQ(marks.at(1), kMarks);
+
+  // Natively nobody answers: 0.
+  RunResult native = run({GUEST_FILTER, "enabled", "1"});
+  ASSERT_EQ(native.status, 0) << native.err;
+  EXPECT_EQ(value_after(native.out, "enabled1"), 0);
+}
+
 TEST(Filter, EnablingByEventRangeRecordsOnlyThatRange) {
   TempDir dir("e2e-filter-range");
   GuestRun r = run_guest(dir,

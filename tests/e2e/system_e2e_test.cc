@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -60,7 +61,7 @@ long long guest_value(const std::vector<std::string> &lines, const std::string &
 }
 
 RunResult boot(const std::string &trace, const std::string &vm, const std::string &script,
-               bool plugin) {
+               bool plugin, const std::string &filter = "") {
   std::vector<std::string> argv = {"timeout", "900", BD_RUN, "--system", "--vm", vm,
                                    "--kernel", kVmDir + "/vmlinuz",
                                    "--initrd", kVmDir + "/initramfs.cpio.gz",
@@ -70,6 +71,10 @@ RunResult boot(const std::string &trace, const std::string &vm, const std::strin
     argv.insert(argv.begin() + 5, trace);
   }
   if (!plugin) argv.insert(argv.begin() + 4, "--no-plugin");
+  if (!filter.empty()) {
+    argv.insert(argv.begin() + 4, "--filter");
+    argv.insert(argv.begin() + 5, filter);
+  }
   return run(argv);
 }
 
@@ -305,6 +310,65 @@ TEST_F(SystemVm, KernelModuleUnloadsCleanly) {
     EXPECT_EQ(l.find("Oops"), std::string::npos) << l;
     EXPECT_EQ(l.find("BUG:"), std::string::npos) << l;
   }
+}
+
+// Guest-side skipping (<bd/channel.h> ENABLE BITMAPS): under a filter that
+// drops event 2 and every context switch, libbdguest and bd_sched skip
+// those records without trapping, so the plugin counts no filtered record
+// at all (in user mode the same marks each trap and count as filtered:
+// filter_e2e_test.cc, BdEnabledAnswersFromTheConfigInForce), and
+// bd_enabled() answers from the bitmaps.
+TEST(SystemVmFilter, DisabledEventsCostNoTrap) {
+  if (!exists(kVmDir + "/vmlinuz")) FAIL() << "no test VM image in " << kVmDir;
+  if (!exists(kVmDir + "/initramfs-root/bin/guest-filter") ||
+      !exists(kVmDir + "/initramfs-root/etc/bd/skip-test.sh"))
+    FAIL() << "the VM image lacks guest-filter or skip-test.sh: run ./bdtrace build";
+  TempDir dir("e2e-system-skip");
+  const std::string filter = dir.path() + "/filter.txtpb";
+  {
+    std::ofstream f(filter);
+    f << "rule { events { id: 2 } action: DROP }\n"
+         "rule { kind: [SCHED_SWITCH] action: DROP }\n";
+  }
+  const std::string trace = dir.path() + "/trace";
+  const std::string vm = "skip-" + std::to_string(getpid());
+  RunResult r = boot(trace, vm, "skip-test.sh", true, filter);
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  const auto lines = guest_lines(r.out);
+  EXPECT_EQ(guest_value(lines, "present"), 1) << r.out;
+  EXPECT_EQ(guest_value(lines, "enabled1"), 1) << r.out;
+  EXPECT_EQ(guest_value(lines, "enabled2"), 0) << r.out;
+  EXPECT_EQ(guest_value(lines, "taken1"), kMarks) << r.out;
+  EXPECT_EQ(guest_value(lines, "taken2"), 0) << r.out;
+  EXPECT_EQ(guest_value(lines, "zero2"), kMarks) << r.out;
+  // bd_sched: every switch seen was skipped, none marked.
+  bool kmod = false;
+  for (const auto &l : lines) {
+    std::smatch m;
+    if (std::regex_search(l, m, std::regex(R"(marked (\d+) switches \((\d+) seen.* (\d+) skipped)"))) {
+      kmod = true;
+      EXPECT_EQ(m[1], "0") << l;
+      EXPECT_GT(std::stoll(m[2]), 0) << l;
+      EXPECT_EQ(m[3], m[2]) << l;
+    }
+  }
+  EXPECT_TRUE(kmod) << r.out;
+
+  const auto events = bdtest::events_of_vm(read_trace_with_babeltrace2(trace), vm);
+  uint64_t recorded = 0, filtered = 0, marks1 = 0, marks2 = 0, switches = 0;
+  for (const auto &e : events) {
+    if (e.name == "filter_stats") {
+      recorded += e.u("recorded");
+      filtered += e.u("filtered");
+    }
+    if (e.name == "mark") (e.u("event") == 1 ? marks1 : marks2)++;
+    if (e.name == "sched_switch") ++switches;
+  }
+  EXPECT_EQ(filtered, 0u) << "a disabled record trapped";
+  EXPECT_GE(recorded, static_cast<uint64_t>(kMarks));
+  EXPECT_EQ(marks1, static_cast<uint64_t>(kMarks));
+  EXPECT_EQ(marks2, 0u);
+  EXPECT_EQ(switches, 0u);
 }
 
 // The same programs on the same kernel under plain QEMU: no plugin, no effect.

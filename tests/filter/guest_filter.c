@@ -4,6 +4,9 @@
  *
  *   guest-filter marks N
  *       N x (MARK event 1 args (i,0,0,0), MARK event 2 args (i,0,0,0)).
+ *   guest-filter enabled N
+ *       Prints "enabled1 <bd_enabled(1)>", "enabled2 <bd_enabled(2)>" and
+ *       "enabled1000 <bd_enabled(1000)>", then does what `marks N` does.
  *   guest-filter stream SECONDS PERIOD_US
  *       For SECONDS seconds: MARK event 1, MARK event 2 (args: the
  *       iteration), then sleep PERIOD_US microseconds (0: no sleep).
@@ -13,6 +16,10 @@
  *       30 s) until DIR/go exists, and send N x MARK event 1 with args
  *       (role, i, 0, 0), role 0 = parent, 1 = child. The parent waits for
  *       the child.
+ *   guest-filter forkspin DIR ITERS
+ *       As fork with N = 0, then each process runs spin() ITERS times and
+ *       prints "<role> spin_fn 0x<address of spin()>" (code-tracing tests:
+ *       the hottest block of a traced process lies in spin()).
  *
  * Output (stdout), one line each, per process ("<role> " prefix in fork):
  *   names <calls that returned 1 of the 2 bd_name_event>
@@ -92,6 +99,17 @@ static int run_stream(double seconds, unsigned long period_us)
     return 0;
 }
 
+static unsigned long spin_iters; /* forkspin */
+
+/* A loop that is its own hot block: not inlined, not optimized away. */
+__attribute__((noinline)) static uint64_t spin(unsigned long iters)
+{
+    volatile uint64_t acc = 0;
+    for (unsigned long i = 0; i < iters; i++)
+        acc = acc * 6364136223846793005ull + i;
+    return acc;
+}
+
 static int run_fork(const char *dir, unsigned long n)
 {
     char pids[4096], tmp[4096], go[4096];
@@ -127,6 +145,12 @@ static int run_fork(const char *dir, unsigned long n)
     for (unsigned long i = 0; i < n; i++)
         count(&c, 1, bd_mark_args(1, (uint64_t)role, i, 0, 0));
     print_counts(role ? "child " : "parent ", role ? 0 : names, &c);
+    if (spin_iters) {
+        const uint64_t sum = spin(spin_iters);
+        printf("%sspin_fn %p\n%sspin_sum %llu\n", role ? "child " : "parent ", (void *)spin,
+               role ? "child " : "parent ", (unsigned long long)sum);
+        fflush(stdout);
+    }
     if (role == 1)
         return 0;
     int status;
@@ -141,10 +165,21 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "marks") == 0)
         return run_marks(strtoul(argv[2], NULL, 10));
+    if (argc == 3 && strcmp(argv[1], "enabled") == 0) {
+        printf("enabled1 %d\nenabled2 %d\nenabled1000 %d\n", bd_enabled(1),
+               bd_enabled(2), bd_enabled(1000));
+        fflush(stdout);
+        return run_marks(strtoul(argv[2], NULL, 10));
+    }
     if (argc == 4 && strcmp(argv[1], "stream") == 0)
         return run_stream(atof(argv[2]), strtoul(argv[3], NULL, 10));
     if (argc == 4 && strcmp(argv[1], "fork") == 0)
         return run_fork(argv[2], strtoul(argv[3], NULL, 10));
-    fprintf(stderr, "usage: guest-filter marks N | stream SECONDS PERIOD_US | fork DIR N\n");
+    if (argc == 4 && strcmp(argv[1], "forkspin") == 0) {
+        spin_iters = strtoul(argv[3], NULL, 10);
+        return run_fork(argv[2], 0);
+    }
+    fprintf(stderr, "usage: guest-filter marks N | stream SECONDS PERIOD_US | fork DIR N | "
+                    "forkspin DIR ITERS\n");
     return 2;
 }

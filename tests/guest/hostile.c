@@ -8,7 +8,7 @@
  *   random      1000 records of PRNG bytes (magic forced != BD_MAGIC)
  *   forged      14 otherwise valid records with one defect each:
  *               kind 0, kind 7 (sched_switch is for the guest kernel only),
- *               kind 8 (BD_KIND_MAX_), kind 0xffff, byte-swapped magic,
+ *               kind BD_KIND_MAX_, kind 0xffff, byte-swapped magic,
  *               version 0, version 2, flags 1, flags 0x8000, reserved 1,
  *               MARK_TEXT text_len 56, MARK_TEXT text_len 0xffff,
  *               MARK_TEXT without NUL (text_len 55, text[55] = 'A'),

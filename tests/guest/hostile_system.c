@@ -212,7 +212,7 @@ int main(void)
 
     /* The header is the host's; the plugin must not depend on it. */
     volatile struct bd_channel_header *h = bd_chan_header(&c);
-    unsigned char saved[offsetof(struct bd_channel_header, reserved0)];
+    unsigned char saved[offsetof(struct bd_channel_header, unions)];
     memcpy(saved, (const void *)h, sizeof saved);
     for (size_t i = 0; i < sizeof saved; i += 8) {
         uint64_t v = xorshift64(&state);

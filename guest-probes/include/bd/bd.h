@@ -28,6 +28,7 @@
  *             system mode, all BD_CHANNEL_USER_SLOTS slots belong to live
  *             threads (the thread retries claiming one every 4096 calls);
  *   -EINVAL   misuse: a NULL text or name, or an empty name;
+ *             (bd_enabled() returns 1 / 0 with its own meaning, below)
  *   -EACCES   system mode: the bdtrace channel device exists but this
  *             process may not map it (not root);
  *   -EPROTO   the host answered BD_REPLY_REJECTED (or an unknown reply):
@@ -114,6 +115,26 @@ BD_API int bd_name_event(uint32_t event, const char *name);
  * 1 when the host answered (BD_REPLY_OK or BD_REPLY_FILTERED), 0 when nobody
  * answered, -EPROTO when the host rejected the record. */
 BD_API int bd_present(void);
+
+/* Would a mark of `event` currently be recorded? 1: possibly (a MARK,
+ * MARK_TEXT or REGION record with this id may pass the host's filter;
+ * "possibly" because process selectors and rate limits are decided per
+ * record); 0: certainly not (the filter drops it), or no host listening;
+ * -EACCES as for the other calls. Use it to skip building expensive
+ * arguments:  if (bd_enabled(42) > 0) bd_mark_text(42, describe(x));
+ *
+ * System mode: reads the channel header's enable bitmaps (<bd/channel.h>),
+ * the union over all vCPUs: a load and a bit test, no trap. The plugin
+ * rewrites them at every filter (re)load, so the answer follows the
+ * config in force without any caching here. The bd_mark* and bd_region*
+ * calls test the same bit themselves and return 0 without trapping when it
+ * is clear.
+ * User mode (qemu-x86_64): one synchronous query (a BD_KIND_QUERY record,
+ * one trap, about the cost of a bd_mark) on every call. Nothing is cached:
+ * a user-mode guest cannot see a config change without trapping, and a
+ * query costs no more than the re-validation a cache would need. Marks are
+ * not skipped in user mode (a filtered mark still traps and returns 0). */
+BD_API int bd_enabled(uint32_t event);
 
 #ifdef __cplusplus
 }

@@ -72,7 +72,10 @@ enum bd_kind {
     BD_KIND_EVENT_NAME = 5,   /* event, text = its name for reports       */
     BD_KIND_HELLO = 6,        /* presence probe: host answers BD_REPLY_OK */
     BD_KIND_SCHED_SWITCH = 7, /* reserved: guest kernel only (system mode)*/
-    BD_KIND_MAX_ = 8          /* first invalid value                      */
+    BD_KIND_QUERY = 8,        /* bd_enabled(): event = the id asked about; */
+                              /* host answers OK (a MARK/TEXT/REGION of it */
+                              /* may be recorded) or FILTERED; never traced */
+    BD_KIND_MAX_ = 9          /* first invalid value                      */
 };
 
 /* What the host writes into bd_record.reply. */

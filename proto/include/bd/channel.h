@@ -39,6 +39,26 @@
  *   virtual address is in the upper half); one from user space is rejected
  *   and counted.
  *
+ * ENABLE BITMAPS (guest-side skipping of filtered records)
+ *   enable[v][0..3] is a 256-bit map for vCPU v (bit b = word b / 64, bit
+ *   b % 64): bit e (e < BD_ENABLE_EVENT_BITS = 192) set = a MARK, MARK_TEXT,
+ *   REGION_BEGIN or REGION_END record with event id e from vCPU v may be
+ *   recorded (the kinds share one bit, set when any of them may be);
+ *   BD_ENABLE_BIT_HIGH_IDS (255) = the same for every id >= 192 (one bit
+ *   for all of them); BD_ENABLE_BIT_SCHED (254) = SCHED_SWITCH records may
+ *   be recorded; bits 192..253 are reserved (set). The answers are
+ *   conservative ("may": process selectors and rate limits count as
+ *   recordable), so a clear bit means the plugin would drop the record for
+ *   certain and the guest may skip the trap. EVENT_NAME and HELLO are never
+ *   skipped. unions[0..3] (formerly reserved0) is the OR of the maps of
+ *   vCPUs 0..nr_vcpus-1: a guest thread that does not know its CPU tests it.
+ *   All ones (every map and the union) = everything enabled: no filter, and
+ *   the state after init. At each filter publication the plugin writes
+ *   every map and the union first, then bumps `generation` (release): a
+ *   guest that sees a generation sees at least that config's maps.
+ *   Between two stores of one word a guest may see a mix of the old and
+ *   the new config for a few nanoseconds (as with a trap racing a reload).
+ *
  * SCHED_SWITCH RECORD (kind 7, written by bd_sched)
  *   event = 0, args[0] = prev tid, args[1] = next tid, args[2] = prev state,
  *   args[3] = prev tgid | (next tgid << 32); text[0..15] = prev comm and
@@ -85,11 +105,29 @@ struct bd_channel_header {
     bd_u64 generation;      /* bumped when the filter config changes         */
     bd_u64 handshake_nonce; /* guest writes; the plugin clears               */
     bd_u64 handshake_ack;   /* plugin writes the nonce it accepted           */
-    bd_u64 reserved0[4];
-    /* Per-vCPU enable bitmaps, reserved for the filter issue (all ones =
-     * everything enabled): 64 vCPUs x 4 words (event-id buckets/kinds). */
+    bd_u64 unions[4];       /* OR of enable[0..nr_vcpus-1] (see above)     */
+    /* Per-vCPU enable bitmaps (see ENABLE BITMAPS); all ones = everything
+     * enabled. */
     bd_u64 enable[BD_CHANNEL_KERNEL_SLOTS][4];
 };
+
+/* Enable-bitmap layout (see ENABLE BITMAPS above). */
+#define BD_ENABLE_EVENT_BITS 192u
+#define BD_ENABLE_BIT_SCHED 254u
+#define BD_ENABLE_BIT_HIGH_IDS 255u
+
+/* The bit of a 256-bit enable map that covers event id `event`. */
+static inline unsigned bd_enable_bit(bd_u32 event)
+{
+    return event < BD_ENABLE_EVENT_BITS ? (unsigned)event : BD_ENABLE_BIT_HIGH_IDS;
+}
+
+/* Is bit `bit` set in the 4-word map at `map` (guest memory: volatile,
+ * one 8-byte load)? */
+static inline int bd_enable_test(const volatile bd_u64 *map, unsigned bit)
+{
+    return (int)((map[bit >> 6] >> (bit & 63u)) & 1u);
+}
 
 struct bd_slot_claim {
     bd_u32 tid; /* owning guest thread, 0 = free */

@@ -193,6 +193,23 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, filter_stats,
     )
 )
 
+/* Process-gated code tracing (filter rule trace_code): one translated block
+ * executed on `vcpu` by the guest thread pid/tid while the gate of a
+ * trace_code rule is open there. pc: the block's guest virtual address;
+ * n_insns: its guest instructions. System mode: pid/tid of the task the
+ * last SCHED_SWITCH switched in on that vCPU. */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, tb_exec,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid, uint64_t, pc,
+                      uint32_t, n_insns),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer_hex(uint64_t, pc, pc)
+        lttng_ust_field_integer(uint32_t, n_insns, n_insns)
+    )
+)
+
 #endif /* BDTRACE_TP_H */
 
 #include <lttng/tracepoint-event.h>

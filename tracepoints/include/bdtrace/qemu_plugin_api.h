@@ -78,6 +78,8 @@ typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id,
 typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index,
                                           qemu_plugin_meminfo_t info,
                                           uint64_t vaddr, void *userdata);
+/* A block about to execute on vcpu_index; userdata as registered. */
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 /* Called before the guest syscall runs, with its number and 8 arguments. */
 typedef void (*qemu_plugin_vcpu_syscall_cb_t)(
     qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num, uint64_t a1,
@@ -107,6 +109,12 @@ void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn,
                                       enum qemu_plugin_cb_flags flags,
                                       enum qemu_plugin_mem_rw rw,
                                       void *userdata);
+/* Calls cb every time this translation of the block executes (inside the
+ * tb_trans callback only; blocks translated earlier are not affected). */
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb,
+                                          qemu_plugin_vcpu_udata_cb_t cb,
+                                          enum qemu_plugin_cb_flags flags,
+                                          void *userdata);
 void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id,
                                           qemu_plugin_vcpu_syscall_cb_t cb);
 void qemu_plugin_register_vcpu_syscall_ret_cb(
@@ -117,6 +125,8 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id,
 
 /* Translation-time queries (only valid inside the tb_trans callback). */
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+/* Guest virtual address of the block's first instruction. */
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb,
                                                  size_t idx);
 /* 7.2: a pointer to the instruction's bytes (qemu_plugin_insn_size of them). */

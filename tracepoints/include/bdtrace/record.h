@@ -10,7 +10,7 @@
 //            be aligned to BD_RECORD_SIZE (misaligned). Checked BEFORE any
 //            byte of the record is read.
 //   magic == BD_MAGIC, version == BD_ABI_VERSION,
-//   kind in 1..7 (bad_kind); SCHED_SWITCH only from a guest kernel
+//   kind in 1..8 (bad_kind); SCHED_SWITCH only from a guest kernel
 //            (kernel_only_kind; a user-mode backend always passes
 //            from_kernel = false),
 //   flags == 0, reserved == 0,

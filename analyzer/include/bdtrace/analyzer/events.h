@@ -79,6 +79,16 @@ struct SchedSwitchEvent {
   uint32_t trace = 0;
 };
 
+// One translated block executed by a traced process (filter rule
+// trace_code): pc = the block's guest address, n_insns its instructions.
+struct TbExecEvent {
+  int64_t ts_ns;
+  uint32_t vcpu, pid, tid;
+  uint64_t pc;
+  uint32_t n_insns;
+  uint32_t trace = 0;
+};
+
 struct RejectedEvent {
   int64_t ts_ns;
   uint32_t vcpu, tid, reason;
@@ -108,6 +118,9 @@ class EventVisitor {
   virtual void OnRejected(const RejectedEvent &e) = 0;
   virtual void OnRejectedTotal(const RejectedTotalEvent &e) = 0;
   virtual void OnSchedSwitch(const SchedSwitchEvent &e) = 0;
+  // bdtrace:tb_exec. Not pure: visitors that do not care see it as an
+  // other event.
+  virtual void OnTbExec(const TbExecEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:tb_exec"); }
   // An event of another provider or an unknown bdtrace event.
   virtual void OnOtherEvent(int64_t ts_ns, std::string_view class_name) = 0;
   // A discarded-events message; count_known is false when the trace does

@@ -35,6 +35,7 @@
 
 #include "bdtrace/analyzer/events.h"
 #include "bdtrace/analyzer/histogram.h"
+#include "bdtrace/analyzer/hot_blocks.h"
 #include "bdtrace/analyzer/rates.h"
 #include "report.pb.h"
 
@@ -57,6 +58,7 @@ class Model final : public EventVisitor {
   void OnRejected(const RejectedEvent &e) override;
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
+  void OnTbExec(const TbExecEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
@@ -127,7 +129,7 @@ class Model final : public EventVisitor {
     std::unordered_map<uint64_t, uint32_t> by_tid;  // pid << 32 | tid -> first entry
   };
   struct VmState {
-    std::string name, mode;
+    std::string name, mode, program;
     uint64_t sessions = 0, system_sessions = 0;
     std::vector<VcpuState> vcpus;  // by vCPU index
   };
@@ -143,6 +145,7 @@ class Model final : public EventVisitor {
   void Attribute(uint32_t trace, uint32_t vcpu, uint32_t &pid, uint32_t &tid) const;
   void FinishRates(report::Report &report) const;
   void FinishActivity(report::Report &report) const;
+  void FinishHotBlocks(report::Report &report) const;
 
   ThreadState &Thread(uint32_t trace, uint32_t pid, uint32_t tid, int64_t ts_ns);
   void Seen(int64_t ts_ns) {
@@ -187,6 +190,7 @@ class Model final : public EventVisitor {
   uint64_t dropped_warnings_ = 0;
   RateCounter rates_;
   uint64_t attributed_ = 0;  // records given to the running task
+  HotBlocks hot_blocks_;     // bdtrace:tb_exec per (trace, pid)
 };
 
 }  // namespace bdtrace::analyzer

@@ -75,6 +75,7 @@ class SelectingVisitor final : public EventVisitor {
   void OnRejected(const RejectedEvent &e) override;
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
+  void OnTbExec(const TbExecEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
@@ -130,6 +131,7 @@ class TeeVisitor final : public EventVisitor {
   void OnRejected(const RejectedEvent &e) override;
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
+  void OnTbExec(const TbExecEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;

@@ -150,6 +150,19 @@ public:
                          __ATOMIC_RELAXED);
     }
 
+    // Writes the enable bitmaps and their union (<bd/channel.h>, ENABLE
+    // BITMAPS) into the header, word by word (atomic stores: the guest
+    // reads them concurrently). Call set_generation() after it.
+    void set_enable_maps(const uint64_t (&maps)[BD_CHANNEL_KERNEL_SLOTS][4],
+                         const uint64_t (&unions)[4]) noexcept {
+        bd_channel_header *h = header();
+        for (unsigned v = 0; v < BD_CHANNEL_KERNEL_SLOTS; ++v)
+            for (unsigned w = 0; w < 4; ++w)
+                __atomic_store_n(&h->enable[v][w], maps[v][w], __ATOMIC_RELAXED);
+        for (unsigned w = 0; w < 4; ++w)
+            __atomic_store_n(&h->unions[w], unions[w], __ATOMIC_RELAXED);
+    }
+
     // Publishes a new filter generation in the header (release: a guest
     // that sees it sees whatever was written before, e.g. enable bitmaps).
     void set_generation(uint64_t generation) noexcept {

@@ -112,6 +112,21 @@ public:
     // The event ids for which maybe_enabled() is true, as merged spans.
     std::vector<Span> enabled_events(uint32_t vcpu, uint32_t kind) const;
 
+    // Process-gated code tracing (Rule.trace_code). any_trace_code(): some
+    // rule traces code (the plugin then instruments every translated block).
+    // trace_code_gate(): whether blocks executed by `who` on `vcpu` are to be
+    // recorded: some trace_code rule covers the vCPU and matches who (pid,
+    // tid, comm_mask). Costs a rule scan: cache it per thread / per switch.
+    bool any_trace_code() const noexcept { return trace_code_rules_ != 0; }
+    bool trace_code_gate(uint32_t vcpu, const Identity &who) const noexcept;
+    // Whether a process whose comm has `comm_mask` could open the gate at
+    // all (some trace_code rule matches its comm). User mode: the comm is
+    // fixed for the whole QEMU process, so when false no block needs an
+    // exec callback.
+    bool trace_code_possible(uint64_t comm_mask) const noexcept {
+        return (trace_code_rules_ & comm_mask) != 0;
+    }
+
     // Reading the rate limiters' drop counters (exit reports): calls
     // fn(rule, vcpu_slot, pending, total) for every cell with drops, then
     // zeroes `pending` (drops not yet reported in a bdtrace:dropped).
@@ -151,6 +166,7 @@ private:
         std::vector<uint32_t> pids;  // sorted
         std::vector<uint32_t> tids;  // sorted
         bool drop = false;
+        bool trace_code = false;
         bool limited = false;
         uint64_t period_fp = 0;     // ns per event << kFrac
         uint64_t tolerance_fp = 0;  // (burst - 1) * period_fp
@@ -187,6 +203,7 @@ private:
     std::vector<Rule> rules_;
     std::array<std::vector<uint8_t>, kVcpuSlots> per_vcpu_;  // rule indexes per vCPU slot
     bool default_drop_ = false;
+    uint64_t trace_code_rules_ = 0;  // bit r: rule r has trace_code
     uint64_t generation_ = 0;
     uint64_t fixed_comm_mask_ = 0;
     std::string digest_;

@@ -1,0 +1,61 @@
+// End to end for process-gated code tracing in system mode: Debian's kernel
+// boots under qemu-system-x86_64 with bd_sched and runs several processes
+// (system-test.sh); a trace_code rule selects comm "guest-spin", so
+// bdtrace:tb_exec events come only from tasks the switch timeline names
+// guest-spin, and all of them are user-space blocks.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+using bdtest::run;
+using bdtest::RunResult;
+using bdtest::TempDir;
+
+namespace {
+
+const std::string kVmDir = BD_VM_DIR;
+
+TEST(CodeTraceSystem, RecordsBlocksOfTheChosenProcessOnly) {
+  struct stat st;
+  if (stat((kVmDir + "/vmlinuz").c_str(), &st) != 0 ||
+      stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) != 0)
+    FAIL() << "no test VM image in " << kVmDir << ": run ./bdtrace build";
+  TempDir dir("e2e-code-trace-system");
+  const std::string filter = dir.path() + "/filter.txtpb";
+  std::ofstream(filter) << "rule { process { comm: \"guest-spin\" } action: RECORD trace_code: true }\n";
+  const std::string trace = dir.path() + "/trace";
+  const std::string vm = "e2e-code-" + std::to_string(getpid());
+  RunResult r = run({"timeout", "900", BD_RUN, "--system", "--filter", filter, "--trace", trace,
+                     "--vm", vm, "--kernel", kVmDir + "/vmlinuz", "--initrd",
+                     kVmDir + "/initramfs.cpio.gz", "--append",
+                     "bd.kmod=1 bd.run=/etc/bd/system-test.sh"});
+  ASSERT_EQ(r.status, 0) << r.err << "\n--- console:\n" << r.out;
+
+  const auto events = bdtest::events_of_vm(bdtest::read_trace_with_babeltrace2(trace), vm);
+  std::set<uint64_t> spin_tids, other_tids;
+  for (const auto &e : events) {
+    if (e.name != "sched_switch") continue;
+    (e.fields.at("next_comm") == "guest-spin" ? spin_tids : other_tids).insert(e.u("next_tid"));
+  }
+  ASSERT_FALSE(spin_tids.empty()) << "guest-spin never ran";
+  ASSERT_FALSE(other_tids.empty());
+  std::map<uint64_t, uint64_t> blocks_of_tid;
+  for (const auto &e : events) {
+    if (e.name != "tb_exec") continue;
+    ++blocks_of_tid[e.u("tid")];
+    EXPECT_LT(std::stoull(e.fields.at("pc"), nullptr, 0), 0xffff800000000000ull);
+  }
+  ASSERT_FALSE(blocks_of_tid.empty());
+  for (const auto &[tid, n] : blocks_of_tid)
+    EXPECT_TRUE(spin_tids.count(tid)) << "blocks of tid " << tid << " (" << n
+                                      << ") which is not guest-spin";
+}
+
+}  // namespace
