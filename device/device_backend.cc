@@ -259,11 +259,8 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
 
 void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
     filter::g_plugin_filter.finish();
-    g_state.rejects.emit_totals();
+    g_state.rejects.report_at_exit();
     try {
-        const std::string summary = g_state.rejects.summary();
-        if (!summary.empty())
-            std::fprintf(stderr, "bdtrace: %s (see bdtrace:rejected events)\n", summary.c_str());
         if (g_state.verbose) {
             uint64_t accepted = 0;
             for (const auto &s : g_state.slots)

@@ -3,6 +3,8 @@
 
 #include "bdtrace/bdtrace_tp.h"
 
+#include <cstdio>
+
 namespace bdtrace {
 
 void emit_record(const bd_record &r, const EmitContext &ctx) noexcept {
@@ -75,6 +77,17 @@ void RejectStats::emit_totals() const noexcept {
         const auto reason = static_cast<RejectReason>(i);
         lttng_ust_tracepoint(bdtrace, rejected_total, static_cast<uint32_t>(i),
                              reject_reason_name(reason), n);
+    }
+}
+
+void RejectStats::report_at_exit() const noexcept {
+    emit_totals();
+    try {
+        const std::string line = summary();
+        if (!line.empty())
+            std::fprintf(stderr, "bdtrace: %s (see bdtrace:rejected events)\n", line.c_str());
+    } catch (...) {
+        // Out of memory while formatting: the counts are in the trace anyway.
     }
 }
 

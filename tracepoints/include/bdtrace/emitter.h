@@ -66,6 +66,10 @@ public:
     // One bdtrace:rejected_total per reason with a non-zero count.
     void emit_totals() const noexcept;
 
+    // At QEMU exit, in every backend: the totals into the trace, and the
+    // summary() line on stderr when anything was rejected.
+    void report_at_exit() const noexcept;
+
     // "rejected 3 guest records: bad_magic=2 not_writable=1", or "" if none.
     std::string summary() const;
 
