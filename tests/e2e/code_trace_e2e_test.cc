@@ -21,16 +21,12 @@ using bdtest::TempDir;
 namespace {
 
 void write_file(const std::string &path, const std::string &text) {
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << text;
-  ASSERT_EQ(std::rename(tmp.c_str(), path.c_str()), 0);
+  bdtest::replace_file(path, text);
 }
 
 std::string value_after(const std::string &out, const std::string &key) {
-  for (const auto &l : bdtest::lines(out))
-    if (l.rfind(key + " ", 0) == 0) return l.substr(key.size() + 1);
-  ADD_FAILURE() << "no '" << key << "' in output:\n" << out;
-  return "0";
+  const std::string v = bdtest::text_after(out, key);
+  return v.empty() ? "0" : v;
 }
 
 TEST(CodeTrace, RecordsBlocksOfTheChosenProcessOnly) {
@@ -45,14 +41,7 @@ TEST(CodeTrace, RecordsBlocksOfTheChosenProcessOnly) {
     result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "forkspin",
                   dir.path(), "200000"});
   });
-  uint64_t parent = 0, child = 0;
-  for (int i = 0; i < 3000 && (parent == 0 || child == 0); ++i) {
-    std::ifstream in(dir.path() + "/pids");
-    std::string role;
-    uint64_t pid;
-    while (in >> role >> pid) (role == "parent" ? parent : child) = pid;
-    if (parent == 0 || child == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
   write_file(filter, "rule { name: \"child-code\" process { pid: " + std::to_string(child) +
                          " } action: RECORD trace_code: true }\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(700));  // > 100 ms polling

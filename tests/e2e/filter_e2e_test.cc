@@ -123,16 +123,12 @@ uint64_t session_vpid(const std::vector<Event> &all, const std::string &program)
 }
 
 long value_after(const std::string &out, const std::string &key) {
-  for (const auto &l : bdtest::lines(out))
-    if (l.rfind(key + " ", 0) == 0) return std::stol(l.substr(key.size() + 1));
-  ADD_FAILURE() << "no '" << key << "' in output:\n" << out;
-  return -1;
+  const std::string v = bdtest::text_after(out, key);
+  return v.empty() ? -1 : std::stol(v);
 }
 
 void write_file(const std::string &path, const std::string &text) {
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << text;
-  ASSERT_EQ(std::rename(tmp.c_str(), path.c_str()), 0);
+  bdtest::replace_file(path, text);
 }
 
 std::string digest_of(const std::string &text) {
@@ -333,14 +329,7 @@ TEST(Filter, ProcessSelectionByPidRecordsOnlyTheForkedChild) {
     result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "fork",
                   dir.path(), std::to_string(kMarks)});
   });
-  uint64_t parent = 0, child = 0;
-  for (int i = 0; i < 3000 && (parent == 0 || child == 0); ++i) {
-    std::ifstream in(dir.path() + "/pids");
-    std::string role;
-    uint64_t pid;
-    while (in >> role >> pid) (role == "parent" ? parent : child) = pid;
-    if (parent == 0 || child == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
   write_file(filter, "rule { process { pid: " + std::to_string(child) +
                          " } action: RECORD }\ndefault_action: DROP\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(700));  // > 100 ms polling

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
+#include <chrono>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -179,6 +181,31 @@ std::vector<TraceEvent> events_of_vm(const std::vector<TraceEvent> &events, cons
   return events_of_session(
       events, [&](const TraceEvent &ev) { return ev.fields.count("vm") && ev.fields.at("vm") == vm; },
       "for vm " + vm);
+}
+
+std::string text_after(const std::string &out, const std::string &key) {
+  for (const auto &l : lines(out))
+    if (l.rfind(key + " ", 0) == 0) return l.substr(key.size() + 1);
+  ADD_FAILURE() << "no '" << key << "' in output:\n" << out;
+  return "";
+}
+
+void replace_file(const std::string &path, const std::string &text) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << text;
+  ASSERT_EQ(std::rename(tmp.c_str(), path.c_str()), 0) << "cannot replace " << path;
+}
+
+std::pair<uint64_t, uint64_t> wait_for_fork_pids(const std::string &dir) {
+  uint64_t parent = 0, child = 0;
+  for (int i = 0; i < 3000 && (parent == 0 || child == 0); ++i) {
+    std::ifstream in(dir + "/pids");
+    std::string role;
+    uint64_t pid;
+    while (in >> role >> pid) (role == "parent" ? parent : child) = pid;
+    if (parent == 0 || child == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return {parent, child};
 }
 
 std::vector<std::string> lines(const std::string &text) {

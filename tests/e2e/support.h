@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bdtest {
@@ -56,6 +57,18 @@ std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
 // (system mode: bd-run --vm NAME), by the vpid context.
 std::vector<TraceEvent> events_of_vm(const std::vector<TraceEvent> &events,
                                      const std::string &vm);
+
+// The rest of the first line of `out` that starts with "KEY "; fails the
+// calling test (and returns "") when there is none.
+std::string text_after(const std::string &out, const std::string &key);
+
+// Replaces `path` with `text` atomically (write a temporary, rename): a file
+// watcher never sees it half written.
+void replace_file(const std::string &path, const std::string &text);
+
+// Waits (up to 30 s) for the "parent PID" / "child PID" lines a forking
+// guest-filter writes into DIR/pids; {0, 0} for what never appeared.
+std::pair<uint64_t, uint64_t> wait_for_fork_pids(const std::string &dir);
 
 // Lines of text.
 std::vector<std::string> lines(const std::string &text);
