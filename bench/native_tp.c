@@ -40,7 +40,7 @@ int main(int argc, char **argv)
             args[0] = i;
             ++seq;
             lttng_ust_tracepoint(bdtrace, mark, 0u, pid, tid, 1u, 42u, args,
-                                 seq, "");
+                                 seq, "", (uint64_t)0);
         }
         const uint64_t t1 = bench_now_ns();
         const double per = (double)(t1 - t0) / (double)n;

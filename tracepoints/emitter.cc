@@ -12,23 +12,23 @@ void emit_record(const bd_record &r, const EmitContext &ctx) noexcept {
     case BD_KIND_MARK:
         // Text is ignored for plain marks: never hand its bytes to LTTng.
         lttng_ust_tracepoint(bdtrace, mark, ctx.vcpu, ctx.pid, ctx.tid, r.kind,
-                             r.event, r.args, r.seq, "");
+                             r.event, r.args, r.seq, "", ctx.guest_ts);
         break;
     case BD_KIND_MARK_TEXT:
         lttng_ust_tracepoint(bdtrace, mark, ctx.vcpu, ctx.pid, ctx.tid, r.kind,
-                             r.event, r.args, r.seq, r.text);
+                             r.event, r.args, r.seq, r.text, ctx.guest_ts);
         break;
     case BD_KIND_REGION_BEGIN:
         lttng_ust_tracepoint(bdtrace, region_begin, ctx.vcpu, ctx.pid, ctx.tid,
-                             r.event, r.seq);
+                             r.event, r.seq, ctx.guest_ts);
         break;
     case BD_KIND_REGION_END:
         lttng_ust_tracepoint(bdtrace, region_end, ctx.vcpu, ctx.pid, ctx.tid,
-                             r.event, r.seq);
+                             r.event, r.seq, ctx.guest_ts);
         break;
     case BD_KIND_EVENT_NAME:
         lttng_ust_tracepoint(bdtrace, event_name, ctx.vcpu, ctx.pid, ctx.tid,
-                             r.event, r.text);
+                             r.event, r.text, ctx.guest_ts);
         break;
     case BD_KIND_SCHED_SWITCH: {
         // Layout in <bd/channel.h>; the validator proved both comms are
@@ -38,7 +38,7 @@ void emit_record(const bd_record &r, const EmitContext &ctx) noexcept {
                              static_cast<uint32_t>(tgids), static_cast<uint32_t>(r.args[0]),
                              r.text, r.args[2],
                              static_cast<uint32_t>(tgids >> 32), static_cast<uint32_t>(r.args[1]),
-                             r.text + BD_COMM_LEN);
+                             r.text + BD_COMM_LEN, ctx.guest_ts);
         break;
     }
     default:

@@ -339,7 +339,7 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const Options &o
 
     lttng_ust_tracepoint(bdtrace, session, "user", arch.c_str(),
                          g_state.options.program.c_str(), BD_ABI_VERSION,
-                         static_cast<uint32_t>(getpid()), g_state.options.vm.c_str());
+                         static_cast<uint32_t>(getpid()), g_state.options.vm.c_str(), "trap");
     filter::g_plugin_filter.begin();
     if (opts.verbose)
         std::fprintf(stderr, "bdtrace: loaded (user mode, %s, program '%s', vm '%s', pid %d)\n",

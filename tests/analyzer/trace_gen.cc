@@ -34,20 +34,20 @@ struct Thread {
 
   void Mark(uint32_t event, uint64_t a0) {
     const uint64_t args[4] = {a0, a0 + 1, 0, 0};
-    lttng_ust_tracepoint(bdtrace, mark, vcpu, kPid, tid, kKindMark, event, args, ++seq, "");
+    lttng_ust_tracepoint(bdtrace, mark, vcpu, kPid, tid, kKindMark, event, args, ++seq, "", uint64_t{0});
   }
   void MarkText(uint32_t event, const char *text) {
     const uint64_t args[4] = {0, 0, 0, 0};
-    lttng_ust_tracepoint(bdtrace, mark, vcpu, kPid, tid, kKindMarkText, event, args, ++seq, text);
+    lttng_ust_tracepoint(bdtrace, mark, vcpu, kPid, tid, kKindMarkText, event, args, ++seq, text, uint64_t{0});
   }
   void Begin(uint32_t region) {
-    lttng_ust_tracepoint(bdtrace, region_begin, vcpu, kPid, tid, region, ++seq);
+    lttng_ust_tracepoint(bdtrace, region_begin, vcpu, kPid, tid, region, ++seq, uint64_t{0});
   }
   void End(uint32_t region) {
-    lttng_ust_tracepoint(bdtrace, region_end, vcpu, kPid, tid, region, ++seq);
+    lttng_ust_tracepoint(bdtrace, region_end, vcpu, kPid, tid, region, ++seq, uint64_t{0});
   }
   void Name(uint32_t event, const char *name) {
-    lttng_ust_tracepoint(bdtrace, event_name, vcpu, kPid, tid, event, name);
+    lttng_ust_tracepoint(bdtrace, event_name, vcpu, kPid, tid, event, name, uint64_t{0});
   }
 };
 
@@ -75,12 +75,13 @@ struct Task {
 
 void Switch(uint32_t vcpu, const Task &prev, const Task &next) {
   lttng_ust_tracepoint(bdtrace, sched_switch, vcpu, prev.pid, prev.tid, prev.comm,
-                       uint64_t{prev.tid == 0 ? 0u : 1u}, next.pid, next.tid, next.comm);
+                       uint64_t{prev.tid == 0 ? 0u : 1u}, next.pid, next.tid, next.comm,
+                       uint64_t{0});
 }
 
 void GuestMark(uint32_t vcpu, uint32_t pid, uint32_t tid, uint32_t event) {
   const uint64_t args[4] = {0, 0, 0, 0};
-  lttng_ust_tracepoint(bdtrace, mark, vcpu, pid, tid, kKindMark, event, args, 1u, "");
+  lttng_ust_tracepoint(bdtrace, mark, vcpu, pid, tid, kKindMark, event, args, 1u, "", uint64_t{0});
 }
 
 // The timeline, in ms after vCPU 0's first switch (sleeps only ever last
@@ -98,7 +99,7 @@ int SystemMode() {
   const Task workload{200, 200, "bd-demo-workload"};
   const Task sh{300, 300, "sh"}, bdmark{300, 300, "bd-mark"};
 
-  lttng_ust_tracepoint(bdtrace, session, "system", "x86_64", "vmlinuz", 1u, 4242u, "golden-vm");
+  lttng_ust_tracepoint(bdtrace, session, "system", "x86_64", "vmlinuz", 1u, 4242u, "golden-vm", "trap");
   Switch(0, idle0, pingpong);
   GuestMark(0, 100, 100, 1);
   SleepMs(1);
@@ -130,7 +131,7 @@ int SystemMode() {
 int main(int argc, char **argv) {
   if (argc > 1 && std::strcmp(argv[1], "--system") == 0) return SystemMode();
   const unsigned long long extra = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 0;
-  lttng_ust_tracepoint(bdtrace, session, "user", "x86_64", "trace-gen", 1u, 4242u, "golden");
+  lttng_ust_tracepoint(bdtrace, session, "user", "x86_64", "trace-gen", 1u, 4242u, "golden", "trap");
   Thread t{0, kMainTid};
   for (uint64_t i = 0; i < 5; ++i) t.Mark(1, i);
   for (uint64_t i = 0; i < 3; ++i) t.Mark(2, 100 + i);

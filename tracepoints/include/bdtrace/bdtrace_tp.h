@@ -25,7 +25,7 @@
 LTTNG_UST_TRACEPOINT_EVENT(bdtrace, mark,
     LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
                       uint32_t, kind, uint32_t, event, const uint64_t *, args,
-                      uint64_t, seq, const char *, text),
+                      uint64_t, seq, const char *, text, uint64_t, guest_ts),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint32_t, vcpu, vcpu)
         lttng_ust_field_integer(uint32_t, pid, pid)
@@ -38,47 +38,54 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, mark,
         lttng_ust_field_integer(uint64_t, a3, args[3])
         lttng_ust_field_integer(uint64_t, seq, seq)
         lttng_ust_field_string(text, text)
+        lttng_ust_field_integer(uint64_t, guest_ts, guest_ts)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(bdtrace, region_class,
     LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
-                      uint32_t, region, uint64_t, seq),
+                      uint32_t, region, uint64_t, seq, uint64_t, guest_ts),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint32_t, vcpu, vcpu)
         lttng_ust_field_integer(uint32_t, pid, pid)
         lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_integer(uint32_t, region, region)
         lttng_ust_field_integer(uint64_t, seq, seq)
+        lttng_ust_field_integer(uint64_t, guest_ts, guest_ts)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(bdtrace, region_class, bdtrace, region_begin,
     LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
-                      uint32_t, region, uint64_t, seq))
+                      uint32_t, region, uint64_t, seq, uint64_t, guest_ts))
 
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(bdtrace, region_class, bdtrace, region_end,
     LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
-                      uint32_t, region, uint64_t, seq))
+                      uint32_t, region, uint64_t, seq, uint64_t, guest_ts))
 
 /* bd_name_event: a name for an event id (also used for region ids). */
 LTTNG_UST_TRACEPOINT_EVENT(bdtrace, event_name,
     LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid,
-                      uint32_t, event, const char *, name),
+                      uint32_t, event, const char *, name, uint64_t, guest_ts),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint32_t, vcpu, vcpu)
         lttng_ust_field_integer(uint32_t, pid, pid)
         lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_integer(uint32_t, event, event)
         lttng_ust_field_string(name, name)
+        lttng_ust_field_integer(uint64_t, guest_ts, guest_ts)
     )
 )
 
-/* Once per QEMU process when the plugin starts. mode: "user" or "system". */
+/* Once per emitting process when it starts: the QEMU plugin (trap channel)
+ * or the ring consumer. mode: "user", "system" or "native"; channel: "trap"
+ * or "ring"; abi_version: BD_ABI_VERSION (trap) or BD_RING_VERSION (ring);
+ * host_pid: the emitting process. */
 LTTNG_UST_TRACEPOINT_EVENT(bdtrace, session,
     LTTNG_UST_TP_ARGS(const char *, mode, const char *, arch,
                       const char *, program, uint32_t, abi_version,
-                      uint32_t, host_pid, const char *, vm),
+                      uint32_t, host_pid, const char *, vm,
+                      const char *, channel),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_string(mode, mode)
         lttng_ust_field_string(arch, arch)
@@ -86,6 +93,7 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, session,
         lttng_ust_field_integer(uint32_t, abi_version, abi_version)
         lttng_ust_field_integer(uint32_t, host_pid, host_pid)
         lttng_ust_field_string(vm, vm)
+        lttng_ust_field_string(channel, channel)
     )
 )
 
@@ -121,7 +129,7 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, sched_switch,
     LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, prev_pid, uint32_t, prev_tid,
                       const char *, prev_comm, uint64_t, prev_state,
                       uint32_t, next_pid, uint32_t, next_tid,
-                      const char *, next_comm),
+                      const char *, next_comm, uint64_t, guest_ts),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint32_t, vcpu, vcpu)
         lttng_ust_field_integer(uint32_t, prev_pid, prev_pid)
@@ -131,6 +139,7 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, sched_switch,
         lttng_ust_field_integer(uint32_t, next_pid, next_pid)
         lttng_ust_field_integer(uint32_t, next_tid, next_tid)
         lttng_ust_field_string(next_comm, next_comm)
+        lttng_ust_field_integer(uint64_t, guest_ts, guest_ts)
     )
 )
 
@@ -207,6 +216,27 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, tb_exec,
         lttng_ust_field_integer(uint32_t, tid, tid)
         lttng_ust_field_integer_hex(uint64_t, pc, pc)
         lttng_ust_field_integer(uint32_t, n_insns, n_insns)
+    )
+)
+
+/* Ring channel (<bd/ring.h>): records a ring's producer could not write
+ * (ring full, or a call nested in another call of the same thread), as
+ * counted by the guest in the ring. Emitted by the consumer when the count
+ * grows (final = 0) and once per ring that dropped anything at the end
+ * (final = 1). count: drops since the previous ring_dropped of this ring,
+ * so the counts sum to the exact total; total: all drops of the ring so
+ * far. pid/tid: the ring's owner when the consumer saw the count grow (a
+ * ring passes to another thread when its owner exits). */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, ring_dropped,
+    LTTNG_UST_TP_ARGS(uint32_t, ring, uint32_t, pid, uint32_t, tid,
+                      uint64_t, count, uint64_t, total, uint8_t, final),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, ring, ring)
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint64_t, count, count)
+        lttng_ust_field_integer(uint64_t, total, total)
+        lttng_ust_field_integer(uint8_t, final, final)
     )
 )
 

@@ -21,6 +21,10 @@ struct EmitContext {
     uint32_t vcpu;  // QEMU vCPU index
     uint32_t pid;   // guest process id
     uint32_t tid;   // guest thread id
+    // Ring channel: when the guest made the call, host CLOCK_MONOTONIC ns
+    // (the event's guest_ts field). 0 for the trap channel, whose events
+    // are stamped by LTTng at the call itself.
+    uint64_t guest_ts = 0;
 };
 
 // True when some session records an event a guest record can become. One

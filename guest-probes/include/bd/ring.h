@@ -1,0 +1,1 @@
+../../../proto/include/bd/ring.h

@@ -1,0 +1,213 @@
+/*
+ * bdtrace ring channel, ABI version 1: marks without a trap.
+ *
+ * The guest writes records into single-producer rings in shared memory; a
+ * host consumer (bd-ring-consumer, started by bd-run) drains them and emits
+ * the same bdtrace:* LTTng-UST events as the trap channel. No plugin, no
+ * trap, no exit: it works under any QEMU (with or without plugin support),
+ * under KVM, and natively.
+ *
+ * Shared verbatim by libbdguest, bd_sched and the host consumer. C,
+ * freestanding. Everything in the region is guest memory: untrusted input
+ * to the host, which may change while the host reads it.
+ *
+ * THE REGION (one file, mapped shared by the guest and the consumer)
+ *   user mode and native runs: a file bd-run creates in /dev/shm and names
+ *   in the guest's environment (BD_RING_ENV); full-system mode: an
+ *   ivshmem BAR (not implemented yet in this version).
+ *
+ *   0x0000            struct bd_ring_region (one page), written by the host
+ *                     before the guest starts. The guest only reads it.
+ *   claims_offset     ring_count struct bd_slot_claim (<bd/channel.h>): a
+ *                     guest thread owns ring i while claims[i].tid is its
+ *                     tid (64-bit compare-and-swap of {tid, pid}; released
+ *                     at thread exit; entries of threads that no longer
+ *                     exist are reclaimed when none is free).
+ *   ctl_offset        ring_count struct bd_ring_ctl (BD_RING_CTL_SIZE each).
+ *   data_offset       ring_count rings of ring_slots slots of
+ *                     BD_RING_SLOT_SIZE bytes; ring i's slot k is at
+ *                     data_offset + (i * ring_slots + (k % ring_slots)) *
+ *                     BD_RING_SLOT_SIZE.
+ *   region_size       the end.
+ *   Rings [0, kernel_rings) are per-CPU kernel rings (system mode only;
+ *   0 in user mode); user rings follow.
+ *
+ * A RING (single producer: its owner thread; single consumer: the host)
+ *   head (producer's cache line) counts slots written, tail (consumer's
+ *   cache line) counts slots consumed; both only grow, modulo 2^64. Slot k
+ *   is free for the producer while head - tail < ring_slots.
+ *   Producer: check space (re-reading tail, acquire, only when its cached
+ *   copy says full), fill the slot(s) at head, then store head + n with
+ *   release semantics. A record never straddles the publication: both
+ *   slots of a two-slot record are published by one head store.
+ *   Ring full (or a call nested in another call of the same thread, e.g.
+ *   from a signal handler): the record is not written, `dropped` is
+ *   incremented (a single instruction: a signal handler cannot split it)
+ *   and the call returns 0. The consumer reports every increase.
+ *   Consumer: head (acquire) - tail slots are ready; it copies each record
+ *   out before validating it, then stores tail (release).
+ *
+ * RECORDS
+ *   A record is one slot (struct bd_ring_record), or two for kinds that
+ *   carry text (MARK_TEXT, EVENT_NAME) or comms (SCHED_SWITCH): the second
+ *   slot is struct bd_ring_text. Kinds and the meaning of event, args,
+ *   text and SCHED_SWITCH's args/comms are those of <bd/abi.h> and
+ *   <bd/channel.h>. HELLO and QUERY are never written into a ring.
+ *
+ * TIME
+ *   ts is the guest's clock when the call was made: on x86_64 the TSC
+ *   (rdtsc). In user mode and native runs it is the host TSC itself
+ *   (measured: qemu-x86_64 returns the host TSC); the consumer maps it to
+ *   host CLOCK_MONOTONIC by sampling (TSC, CLOCK_MONOTONIC) pairs while it
+ *   drains. Under TCG system mode the guest TSC is host ticks plus a
+ *   per-VM offset, under KVM host TSC x ratio + offset: the sync area
+ *   below lets the host pair guest and host clock readings (see
+ *   clock = BD_RING_CLOCK_*). The consumer emits the mapped time as the
+ *   event's guest_ts field (host CLOCK_MONOTONIC ns).
+ *
+ * SYNC AREA (guest clock readings for the host; system mode)
+ *   The host writes a non-zero sync_request; a guest agent answers by
+ *   writing its clock into sync_guest_ts and then sync_request into
+ *   sync_ack (release). The host pairs sync_guest_ts with the midpoint of
+ *   its own clock readings around the exchange and keeps pairs whose round
+ *   trip was short. Unused in user mode and native runs.
+ *
+ * ENABLE BITMAP
+ *   enable[0..3]: the 256-bit map of <bd/channel.h> (ENABLE BITMAPS), one
+ *   for every thread: a clear bit means the consumer would drop such a
+ *   record for certain, so the guest does not write it (the call returns
+ *   0, nothing is counted as dropped). All ones = no filter. The host
+ *   writes the map, then bumps generation (release).
+ */
+#ifndef BD_RING_H
+#define BD_RING_H
+
+#include <bd/abi.h>
+#include <bd/channel.h>
+
+/* "bdrg" read as a big-endian word. */
+#define BD_RING_MAGIC 0x62647267u
+#define BD_RING_VERSION 1u
+
+/* Environment variable naming the region file (user mode, native), or
+ * "none" to ignore any ring and use the trap. */
+#define BD_RING_ENV "BD_RING"
+
+#define BD_RING_SLOT_SIZE 64u
+#define BD_RING_CTL_SIZE 256u
+#define BD_RING_HEADER_SIZE 4096u
+
+/* Defaults bd-run uses (the consumer accepts any region whose header
+ * fields are powers of two within the limits below). */
+#define BD_RING_DEFAULT_RINGS 64u
+#define BD_RING_DEFAULT_SLOTS 16384u /* 1 MiB per ring */
+#define BD_RING_MAX_RINGS 4096u
+#define BD_RING_MIN_SLOTS 16u
+#define BD_RING_MAX_SLOTS (1u << 24)
+
+/* bd_ring_region.mode */
+enum bd_ring_mode {
+    BD_RING_MODE_USER = 1,   /* user-mode QEMU or native: guest TSC = host TSC */
+    BD_RING_MODE_SYSTEM = 2  /* full-system guest: see the sync area           */
+};
+
+/* bd_ring_region.clock: what bd_ring_record.ts counts. */
+enum bd_ring_clock {
+    BD_RING_CLOCK_TSC = 1    /* x86_64 rdtsc */
+};
+
+struct bd_ring_region {
+    bd_u32 magic;          /*   0: BD_RING_MAGIC once the host is ready     */
+    bd_u16 version;        /*   4: BD_RING_VERSION                          */
+    bd_u16 slot_size;      /*   6: BD_RING_SLOT_SIZE                        */
+    bd_u32 ring_count;     /*   8: rings in all (kernel + user)             */
+    bd_u32 ring_slots;     /*  12: slots per ring, a power of two           */
+    bd_u64 region_size;    /*  16: bytes of the whole region                */
+    bd_u32 claims_offset;  /*  24 */
+    bd_u32 ctl_offset;     /*  28 */
+    bd_u64 data_offset;    /*  32 */
+    bd_u32 mode;           /*  40: enum bd_ring_mode                        */
+    bd_u32 clock;          /*  44: enum bd_ring_clock                       */
+    bd_u32 kernel_rings;   /*  48: rings [0, kernel_rings) are per-CPU      */
+    bd_u32 consumer_pid;   /*  52: host pid of the consumer (information)   */
+    bd_u64 generation;     /*  56: bumped after each enable-map change      */
+    bd_u64 enable[4];      /*  64: enable bitmap (see above)                */
+    bd_u64 sync_request;   /*  96: host writes a fresh non-zero value       */
+    bd_u64 sync_ack;       /* 104: guest echoes sync_request after ...      */
+    bd_u64 sync_guest_ts;  /* 112: ... writing its clock here               */
+};
+
+/* Per-ring control block: ownership, producer and consumer on separate
+ * cache lines. */
+struct bd_ring_ctl {
+    /* line 0: producer (the owning thread) writes */
+    bd_u64 head;           /* slots published                               */
+    bd_u64 dropped;        /* records not written: ring full or nested call */
+    bd_u8 pad0[48];
+    /* line 1: consumer writes */
+    bd_u64 tail;           /* slots consumed                                */
+    bd_u8 pad1[56];
+    bd_u8 reserved[128];   /* lines 2-3                                     */
+};
+
+/* One slot. */
+struct bd_ring_record {
+    bd_u64 ts;             /*   0: guest clock at the call (see TIME)       */
+    bd_u16 kind;           /*   8: enum bd_kind                             */
+    bd_u16 text_len;       /*  10: bytes of text in the next slot (text     */
+                           /*      kinds; <= BD_TEXT_MAX), else 0           */
+    bd_u32 event;          /*  12: event or region id                       */
+    bd_u64 args[4];        /*  16 */
+    bd_u32 pid;            /*  48: guest process id                         */
+    bd_u32 tid;            /*  52: guest thread id                          */
+    bd_u64 seq;            /*  56: per-thread sequence number               */
+};
+
+/* The second slot of a two-slot record: text_len bytes then NUL
+ * (MARK_TEXT, EVENT_NAME), or two BD_COMM_LEN comms (SCHED_SWITCH). */
+struct bd_ring_text {
+    char text[BD_RING_SLOT_SIZE];
+};
+
+/* Slots a record of `kind` takes. */
+static inline unsigned bd_ring_record_slots(bd_u16 kind)
+{
+    return (kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME ||
+            kind == BD_KIND_SCHED_SWITCH) ? 2u : 1u;
+}
+
+/* Layout of a region with `rings` rings of `slots` slots each (host side:
+ * computes what it writes into the header; never from guest-written
+ * values). */
+static inline bd_u32 bd_ring_claims_offset(void) { return BD_RING_HEADER_SIZE; }
+static inline bd_u32 bd_ring_ctl_offset(bd_u32 rings)
+{
+    /* claims rounded up to a whole page */
+    return BD_RING_HEADER_SIZE +
+           ((rings * (bd_u32)sizeof(struct bd_slot_claim) + 4095u) & ~4095u);
+}
+static inline bd_u64 bd_ring_data_offset(bd_u32 rings)
+{
+    return ((bd_u64)bd_ring_ctl_offset(rings) + (bd_u64)rings * BD_RING_CTL_SIZE +
+            4095u) & ~(bd_u64)4095u;
+}
+static inline bd_u64 bd_ring_region_size(bd_u32 rings, bd_u32 slots)
+{
+    return bd_ring_data_offset(rings) + (bd_u64)rings * slots * BD_RING_SLOT_SIZE;
+}
+
+#ifdef __cplusplus
+static_assert(sizeof(struct bd_ring_region) <= BD_RING_HEADER_SIZE, "header fits its page");
+static_assert(sizeof(struct bd_ring_ctl) == BD_RING_CTL_SIZE, "ctl size");
+static_assert(sizeof(struct bd_ring_record) == BD_RING_SLOT_SIZE, "record is one slot");
+static_assert(sizeof(struct bd_ring_text) == BD_RING_SLOT_SIZE, "text is one slot");
+static_assert(BD_TEXT_MAX < BD_RING_SLOT_SIZE, "text and NUL fit a slot");
+static_assert(2 * BD_COMM_LEN <= BD_RING_SLOT_SIZE, "both comms fit a slot");
+#elif !defined(__KERNEL__)
+_Static_assert(sizeof(struct bd_ring_region) <= BD_RING_HEADER_SIZE, "header fits its page");
+_Static_assert(sizeof(struct bd_ring_ctl) == BD_RING_CTL_SIZE, "ctl size");
+_Static_assert(sizeof(struct bd_ring_record) == BD_RING_SLOT_SIZE, "record is one slot");
+_Static_assert(sizeof(struct bd_ring_text) == BD_RING_SLOT_SIZE, "text is one slot");
+#endif
+
+#endif /* BD_RING_H */
