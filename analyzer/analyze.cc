@@ -1,6 +1,7 @@
 #include "bdtrace/analyzer/analyze.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -59,6 +60,46 @@ void KeepSelectedTasks(const Selection &sel, report::Report &r) {
   }
 }
 
+std::string Millis(uint64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", static_cast<double>(ns) / 1e6);
+  return buf;
+}
+
+// How the reader placed ring events (see GuestTime in report.proto), and
+// what the report cannot vouch for because of it.
+void SetGuestTime(const ReorderStats &s, const ReorderOptions &o, report::Report &r) {
+  if (s.guest_events == 0 && s.late_events == 0) return;  // no ring events
+  report::GuestTime *g = r.mutable_guest_time();
+  g->set_events(s.guest_events);
+  g->set_max_lag_ns(s.max_lag_ns);
+  g->set_window_ns(o.window_ns);
+  g->set_late_events(s.late_events);
+  g->set_max_late_ns(s.max_late_ns);
+  g->set_after_emission(s.after_emission);
+  g->set_max_after_emission_ns(s.max_after_emission_ns);
+  g->set_early_releases(s.early_releases);
+  // Early releases alone are no loss of order: only say so when an event
+  // came too late, since they narrow the window.
+  if (s.late_events > 0) {
+    const std::string narrowed =
+        s.early_releases > 0
+            ? ", narrower while more than " + std::to_string(o.max_held) + " events were held"
+            : "";
+    r.add_warnings(std::to_string(s.late_events) + " events arrived too late to be put in time "
+                   "order (emitted more than the " + Millis(static_cast<uint64_t>(o.window_ns)) +
+                   " reorder window" + narrowed + " after their guest time; up to " +
+                   Millis(s.max_late_ns) + " before events already analyzed): they were "
+                   "analyzed out of order; a taskless one may be given to the wrong task, and "
+                   "the chrome and svg exports draw them late");
+  }
+  if (s.after_emission > 0) {
+    r.add_warnings(std::to_string(s.after_emission) + " ring events had a guest_ts after their "
+                   "emission (by up to " + Millis(s.max_after_emission_ns) +
+                   "): placed at their emission time");
+  }
+}
+
 }  // namespace
 
 report::SelectionInfo ToProto(const Selection &selection) {
@@ -114,7 +155,8 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
         range ? std::optional<TimeRange>(*range) : std::nullopt, StreamBytes(*dirs));
   }
   EventVisitor &first = progress ? static_cast<EventVisitor &>(*progress) : selected;
-  Status read = ReadTraces(*dirs, first, options.reader);
+  ReorderStats order;
+  Status read = ReadTraces(*dirs, first, options.reader, &order);
   if (progress) progress->Clear();
   if (!read) return read.take_error();
   if (seen() == 0) {
@@ -129,6 +171,7 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
   for (const std::string &d : *dirs) report.add_trace_dirs(d);
   *report.mutable_selection() = ToProto(options.selection);
   model.Finish(report);
+  SetGuestTime(order, options.reader.reorder, report);
   KeepSelectedTasks(options.selection, report);
   if (!options.selection.empty()) {
     const report::Totals &t = report.totals();

@@ -9,10 +9,14 @@ namespace bdtrace::analyzer {
 namespace {
 
 // Expected payload fields per event, in the order the decoder reads them
-// (not necessarily the trace's order). Names as babeltrace2 shows them.
+// (not necessarily the trace's order), then fields added since the first
+// release, which older traces lack (read as 0/empty, no warning). Names as
+// babeltrace2 shows them. guest_ts is looked up for every class (see
+// DescribeGuestTime).
 struct Layout {
   const char *event_name;
   std::initializer_list<const char *> fields;
+  std::initializer_list<const char *> optional = {};
 };
 
 const Layout kMarkLayout{"bdtrace:mark", {"vcpu", "pid", "tid", "kind", "event", "a0", "a1",
@@ -21,7 +25,8 @@ const Layout kRegionBeginLayout{"bdtrace:region_begin", {"vcpu", "pid", "tid", "
 const Layout kRegionEndLayout{"bdtrace:region_end", {"vcpu", "pid", "tid", "region", "seq"}};
 const Layout kEventNameLayout{"bdtrace:event_name", {"vcpu", "pid", "tid", "event", "name"}};
 const Layout kSessionLayout{"bdtrace:session",
-                            {"mode", "arch", "program", "abi_version", "host_pid", "vm"}};
+                            {"mode", "arch", "program", "abi_version", "host_pid", "vm"},
+                            {"channel"}};
 const Layout kRejectedLayout{"bdtrace:rejected", {"vcpu", "tid", "reason", "reason_name", "addr"}};
 const Layout kRejectedTotalLayout{"bdtrace:rejected_total", {"reason", "reason_name", "count"}};
 const Layout kSchedSwitchLayout{"bdtrace:sched_switch",
@@ -29,12 +34,66 @@ const Layout kSchedSwitchLayout{"bdtrace:sched_switch",
                                  "next_pid", "next_tid", "next_comm"}};
 
 const Layout kTbExecLayout{"bdtrace:tb_exec", {"vcpu", "pid", "tid", "pc", "n_insns"}};
+const Layout kRingDroppedLayout{"bdtrace:ring_dropped",
+                                {"ring", "pid", "tid", "count", "total", "final"}};
+
+// LTTng-UST's default clock: CLOCK_MONOTONIC, the clock guest_ts counts.
+constexpr const char *kMonotonicClockName = "monotonic";
 
 inline const bt_field *Member(const bt_field *payload, uint64_t index) {
   return bt_field_structure_borrow_member_field_by_index_const(payload, index);
 }
 
 }  // namespace
+
+EventDecoder::Slot EventDecoder::FindField(const bt_field_class *payload, const char *name) {
+  Slot s;
+  const uint64_t members =
+      payload != nullptr ? bt_field_class_structure_get_member_count(payload) : 0;
+  for (uint64_t i = 0; i < members; ++i) {
+    const bt_field_class_structure_member *member =
+        bt_field_class_structure_borrow_member_by_index_const(payload, i);
+    if (std::strcmp(bt_field_class_structure_member_get_name(member), name) != 0) continue;
+    const bt_field_class_type t =
+        bt_field_class_get_type(bt_field_class_structure_member_borrow_field_class_const(member));
+    s.index = i;
+    if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)) {
+      s.kind = FieldKind::kUnsigned;
+    } else if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER)) {
+      s.kind = FieldKind::kSigned;
+    } else if (t == BT_FIELD_CLASS_TYPE_STRING) {
+      s.kind = FieldKind::kString;
+    }
+    break;
+  }
+  return s;
+}
+
+// guest_ts counts host CLOCK_MONOTONIC ns, as LTTng-UST's clock does; an
+// event time is the clock class's offset (from its origin, the Unix epoch
+// for LTTng) plus its value. So the guest time in the same frame is that
+// offset plus guest_ts: one offset per class, none of the work per event.
+void EventDecoder::DescribeGuestTime(const bt_stream_class *stream_class,
+                                     const bt_field_class *payload, ClassInfo &info) {
+  const Slot slot = FindField(payload, "guest_ts");
+  if (slot.kind != FieldKind::kUnsigned) return;  // an older trace: no ring events
+  const bt_clock_class *clock = bt_stream_class_borrow_default_clock_class_const(stream_class);
+  if (clock == nullptr ||
+      bt_clock_class_cycles_to_ns_from_origin(clock, 0, &info.guest_offset_ns) !=
+          BT_CLOCK_CLASS_CYCLES_TO_NS_FROM_ORIGIN_STATUS_OK) {
+    return;  // no usable clock: event times read as 0 anyway (Timestamp warns)
+  }
+  info.guest_ts = slot;
+  const char *clock_name = bt_clock_class_get_name(clock);
+  if ((clock_name == nullptr || std::strcmp(clock_name, kMonotonicClockName) != 0) &&
+      !warned_guest_clock_) {
+    warned_guest_clock_ = true;
+    visitor_.OnWarning("the trace clock of " + info.name + " is '" +
+                       (clock_name != nullptr ? clock_name : "") +
+                       "', not LTTng's monotonic clock: its guest_ts times (CLOCK_MONOTONIC) "
+                       "may be placed wrongly");
+  }
+}
 
 EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
   ClassInfo info;
@@ -50,7 +109,7 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
       {&kRegionEndLayout, Type::kRegionEnd}, {&kEventNameLayout, Type::kEventName},
       {&kSessionLayout, Type::kSession},     {&kRejectedLayout, Type::kRejected},
       {&kRejectedTotalLayout, Type::kRejectedTotal}, {&kSchedSwitchLayout, Type::kSchedSwitch},
-      {&kTbExecLayout, Type::kTbExec}};
+      {&kTbExecLayout, Type::kTbExec},       {&kRingDroppedLayout, Type::kRingDropped}};
   const Layout *layout = nullptr;
   for (const auto &[candidate, type] : kLayouts) {
     if (info.name == candidate->event_name) {
@@ -61,32 +120,17 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
   if (layout == nullptr) return info;
 
   const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
-  const uint64_t members =
-      payload != nullptr ? bt_field_class_structure_get_member_count(payload) : 0;
   size_t slot = 0;
   for (const char *wanted : layout->fields) {
     Slot &s = info.slots[slot++];
-    for (uint64_t i = 0; i < members; ++i) {
-      const bt_field_class_structure_member *member =
-          bt_field_class_structure_borrow_member_by_index_const(payload, i);
-      if (std::strcmp(bt_field_class_structure_member_get_name(member), wanted) != 0) continue;
-      const bt_field_class_type t =
-          bt_field_class_get_type(bt_field_class_structure_member_borrow_field_class_const(member));
-      s.index = i;
-      if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)) {
-        s.kind = FieldKind::kUnsigned;
-      } else if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER)) {
-        s.kind = FieldKind::kSigned;
-      } else if (t == BT_FIELD_CLASS_TYPE_STRING) {
-        s.kind = FieldKind::kString;
-      }
-      break;
-    }
+    s = FindField(payload, wanted);
     if (s.kind == FieldKind::kMissing) {
       visitor_.OnWarning("event " + info.name + " has no usable field '" + wanted +
                          "' (read as 0/empty); was the trace written by another bdtrace version?");
     }
   }
+  for (const char *wanted : layout->optional) info.slots[slot++] = FindField(payload, wanted);
+  DescribeGuestTime(stream_class, payload, info);
   return info;
 }
 
@@ -121,10 +165,7 @@ void EventDecoder::OnDiscarded(const bt_message *msg) {
   }
 }
 
-void EventDecoder::OnEvent(const bt_message *msg) {
-  const bt_event *event = bt_message_event_borrow_event_const(msg);
-  const ClassInfo &info = Lookup(bt_event_borrow_class_const(event));
-
+int64_t EventDecoder::Timestamp(const bt_message *msg, const ClassInfo &info) {
   int64_t ts = 0;
   if (info.has_clock) {
     const bt_clock_snapshot *snap = bt_message_event_borrow_default_clock_snapshot_const(msg);
@@ -139,14 +180,36 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     warned_no_clock_ = true;
     visitor_.OnWarning("events of " + info.name + " have no clock; their times read as 0");
   }
+  return ts;
+}
+
+int64_t EventDecoder::GuestTime(uint64_t guest_ts, const ClassInfo &info, int64_t ts) {
+  int64_t placed = 0;
+  if (guest_ts <= static_cast<uint64_t>(INT64_MAX) &&
+      !__builtin_add_overflow(info.guest_offset_ns, static_cast<int64_t>(guest_ts), &placed)) {
+    return placed;
+  }
+  if (!warned_bad_guest_ts_) {
+    warned_bad_guest_ts_ = true;
+    visitor_.OnWarning("a guest_ts overflows 64-bit nanoseconds; such events are placed at their "
+                       "emission time");
+  }
+  return ts;
+}
+
+void EventDecoder::OnEvent(const bt_message *msg) {
+  const bt_event *event = bt_message_event_borrow_event_const(msg);
+  const ClassInfo &info = Lookup(bt_event_borrow_class_const(event));
+  // When LTTng recorded it: the call itself (trap), or the consumer's
+  // emission of it (ring, then guest_ts says when the call was).
+  const int64_t emitted = Timestamp(msg, info);
 
   if (info.type == Type::kOther) {
-    visitor_.OnOtherEvent(ts, info.name);
+    order_.Add(OtherEvent{emitted, info.name}, emitted, false);
     return;
   }
   const bt_field *payload = bt_event_borrow_payload_field_const(event);
-  const auto u64 = [&](size_t slot) -> uint64_t {
-    const Slot &s = info.slots[slot];
+  const auto value = [&](const Slot &s) -> uint64_t {
     switch (s.kind) {
       case FieldKind::kUnsigned:
         return bt_field_integer_unsigned_get_value(Member(payload, s.index));
@@ -156,6 +219,7 @@ void EventDecoder::OnEvent(const bt_message *msg) {
         return 0;
     }
   };
+  const auto u64 = [&](size_t slot) { return value(info.slots[slot]); };
   const auto u32 = [&](size_t slot) { return static_cast<uint32_t>(u64(slot)); };
   const auto str = [&](size_t slot) -> std::string_view {
     const Slot &s = info.slots[slot];
@@ -163,6 +227,11 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     const bt_field *f = Member(payload, s.index);
     return std::string_view(bt_field_string_get_value(f), bt_field_string_get_length(f));
   };
+  // guest_ts 0: a trap event (or a class without the field).
+  const uint64_t guest_ts = value(info.guest_ts);
+  const bool guest = guest_ts != 0;
+  const int64_t ts = guest ? GuestTime(guest_ts, info, emitted) : emitted;
+  const auto deliver = [&](const auto &e) { order_.Add(e, emitted, guest); };
 
   switch (info.type) {
     case Type::kMark: {
@@ -175,45 +244,53 @@ void EventDecoder::OnEvent(const bt_message *msg) {
         e.seq = u64(9);
         e.text = str(10);
       }
-      visitor_.OnMark(e);
+      deliver(e);
       break;
     }
     case Type::kRegionBegin:
     case Type::kRegionEnd: {
       RegionEvent e{ts,     u32(0), u32(1), u32(2), u32(3),
                     u64(4), info.type == Type::kRegionBegin, info.trace};
-      visitor_.OnRegion(e);
+      deliver(e);
       break;
     }
     case Type::kEventName: {
       EventNameEvent e{ts, u32(0), u32(1), u32(2), u32(3), str(4), info.trace};
-      visitor_.OnEventName(e);
+      deliver(e);
       break;
     }
     case Type::kSession: {
-      SessionEvent e{ts, str(0), str(1), str(2), u32(3), u32(4), str(5), info.trace};
-      visitor_.OnSession(e);
+      SessionEvent e{ts, str(0), str(1), str(2), u32(3), u32(4), str(5), info.trace, str(6)};
+      // The ring consumer's events follow: hold from here, so that the
+      // first of them is not already behind events passed on.
+      if (e.channel == "ring") order_.Hold();
+      deliver(e);
       break;
     }
     case Type::kRejected: {
       RejectedEvent e{ts, u32(0), u32(1), u32(2), str(3), u64(4), info.trace};
-      visitor_.OnRejected(e);
+      deliver(e);
       break;
     }
     case Type::kRejectedTotal: {
       RejectedTotalEvent e{ts, u32(0), str(1), u64(2), info.trace};
-      visitor_.OnRejectedTotal(e);
+      deliver(e);
       break;
     }
     case Type::kSchedSwitch: {
       SchedSwitchEvent e{ts,     u32(0), u32(1), u32(2), str(3), u64(4),
                          u32(5), u32(6), str(7), info.trace};
-      visitor_.OnSchedSwitch(e);
+      deliver(e);
       break;
     }
     case Type::kTbExec: {
       TbExecEvent e{ts, u32(0), u32(1), u32(2), u64(3), u32(4), info.trace};
-      visitor_.OnTbExec(e);
+      deliver(e);
+      break;
+    }
+    case Type::kRingDropped: {
+      RingDroppedEvent e{ts, u32(0), u32(1), u32(2), u64(3), u64(4), u64(5) != 0, info.trace};
+      deliver(e);
       break;
     }
     case Type::kOther:

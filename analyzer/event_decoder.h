@@ -2,6 +2,10 @@
 //
 // Field positions are looked up once per event class (by name, then cached
 // by class pointer); per event only indexes are used.
+//
+// Ring events (a non-zero guest_ts field) are placed at their guest time
+// and put back into time order by a Reorderer (see reorder.h and reader.h,
+// "Guest time").
 #ifndef BDTRACE_ANALYZER_EVENT_DECODER_H
 #define BDTRACE_ANALYZER_EVENT_DECODER_H
 
@@ -13,21 +17,27 @@
 #include <unordered_map>
 
 #include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/reorder.h"
 
 namespace bdtrace::analyzer {
 
 class EventDecoder {
  public:
-  explicit EventDecoder(EventVisitor &visitor)
-      : visitor_(visitor), mark_details_(visitor.WantsMarkDetails()) {}
+  explicit EventDecoder(EventVisitor &visitor, ReorderOptions reorder = {})
+      : visitor_(visitor), mark_details_(visitor.WantsMarkDetails()), order_(visitor, reorder) {}
 
   // Handles one message (events and discarded-events; others are ignored).
   // Does not take the message's reference. May throw.
   void OnMessage(const bt_message *msg);
+  // The end of the input: passes on the events still held. May throw.
+  void Finish() { order_.Flush(); }
+
+  const ReorderStats &order_stats() const { return order_.stats(); }
+  const ReorderOptions &order_options() const { return order_.options(); }
 
  private:
   enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
-                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kOther };
+                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kRingDropped, kOther };
   enum class FieldKind { kMissing, kUnsigned, kSigned, kString };
   struct Slot {
     uint64_t index = 0;
@@ -40,12 +50,22 @@ class EventDecoder {
     uint32_t trace = 0;  // numbers the trace class: one per trace read
     std::string name;
     std::array<Slot, kMaxFields> slots;
+    // guest_ts (ring events; absent from traces older than the ring).
+    Slot guest_ts;
+    // guest_ts + this = the guest time as ns from the clock's origin.
+    int64_t guest_offset_ns = 0;
   };
 
   const ClassInfo &Lookup(const bt_event_class *cls);
   ClassInfo Describe(const bt_event_class *cls);
+  static Slot FindField(const bt_field_class *payload, const char *name);
+  void DescribeGuestTime(const bt_stream_class *stream_class, const bt_field_class *payload,
+                         ClassInfo &info);
   void OnEvent(const bt_message *msg);
   void OnDiscarded(const bt_message *msg);
+  int64_t Timestamp(const bt_message *msg, const ClassInfo &info);
+  // When the event happened: its guest time when it has one, else ts.
+  int64_t GuestTime(uint64_t guest_ts, const ClassInfo &info, int64_t ts);
 
   EventVisitor &visitor_;
   // Read a mark's args, seq and text (asked once: the visitors are fixed).
@@ -59,6 +79,10 @@ class EventDecoder {
   const ClassInfo *last_info_ = nullptr;
   bool warned_no_clock_ = false;
   bool warned_bad_clock_ = false;
+  bool warned_bad_guest_ts_ = false;
+  bool warned_guest_clock_ = false;
+  // Every event goes through it, to the visitor.
+  Reorderer order_;
 };
 
 }  // namespace bdtrace::analyzer

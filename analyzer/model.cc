@@ -90,7 +90,8 @@ void Model::OnRegion(const RegionEvent &e) {
   }
   const int64_t begin = r.open.back();
   r.open.pop_back();
-  // Events arrive in time order, so this is never negative; clamp anyway.
+  // Events arrive in time order (a late ring event excepted: see
+  // reorder.h), so this is hardly ever negative; clamp anyway.
   r.durations.Add(e.ts_ns > begin ? static_cast<uint64_t>(e.ts_ns - begin) : 0);
 }
 
@@ -118,6 +119,7 @@ void Model::OnSession(const SessionEvent &e) {
   s.set_host_pid(e.host_pid);
   s.set_vm(std::string(e.vm));
   s.set_timestamp_ns(e.ts_ns);
+  s.set_channel(std::string(e.channel));
   sessions_.push_back(std::move(s));
   // The first session names the VM whose events share this trace.
   VmState &vm = Vm(e.trace);
@@ -154,6 +156,58 @@ void Model::OnTbExec(const TbExecEvent &e) {
   totals_.set_tb_execs(totals_.tb_execs() + 1);
   Seen(e.ts_ns);
   hot_blocks_.Add(e.trace, e.pid, e.pc, e.n_insns);
+}
+
+void Model::OnRingDropped(const RingDroppedEvent &e) {
+  totals_.set_events(totals_.events() + 1);
+  totals_.set_ring_dropped(totals_.ring_dropped() + 1);
+  Seen(e.ts_ns);
+  RingDropAccum &r = ring_drops_[{e.trace, e.ring}];
+  r.sum += e.count;
+  ring_drop_total_ += e.count;
+  if (e.count > 0) r.by_owner[{e.pid, e.tid}] += e.count;
+  if (e.final) {
+    r.has_final = true;
+    r.final_total = e.total;
+  }
+}
+
+void Model::FinishRingDrops(report::Report &report) const {
+  report::RingDrops *out = report.mutable_ring_drops();
+  out->set_total(ring_drop_total_);
+  out->set_events(totals_.ring_dropped());
+  std::vector<report::RingDrop> rows;
+  for (const auto &[key, r] : ring_drops_) {
+    const auto [trace, ring] = key;
+    for (const auto &[owner, count] : r.by_owner) {
+      report::RingDrop &row = rows.emplace_back();
+      row.set_vm(VmNameOf(trace));
+      row.set_ring(ring);
+      row.set_pid(owner.first);
+      row.set_tid(owner.second);
+      row.set_count(count);
+    }
+    // The counts add up to the total unless ring_dropped events were lost.
+    if (r.has_final && r.final_total != r.sum) {
+      report.add_warnings("ring " + std::to_string(ring) + " of " +
+                          (VmNameOf(trace).empty() ? "trace " + std::to_string(trace)
+                                                   : "VM " + VmNameOf(trace)) +
+                          ": its bdtrace:ring_dropped counts add up to " + std::to_string(r.sum) +
+                          " but its final total is " + std::to_string(r.final_total) +
+                          " (ring_dropped events lost?)");
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const report::RingDrop &a, const report::RingDrop &b) {
+    return std::make_tuple(a.vm(), a.ring(), a.pid(), a.tid()) <
+           std::make_tuple(b.vm(), b.ring(), b.pid(), b.tid());
+  });
+  for (report::RingDrop &row : rows) *out->add_rings() = std::move(row);
+  if (ring_drop_total_ > 0) {
+    report.add_warnings("the guest's rings dropped " + std::to_string(ring_drop_total_) +
+                        " records (ring full, or calls nested in a signal handler): counts and "
+                        "durations are incomplete; use larger rings (bd-run --ring-slots) or "
+                        "mark less often");
+  }
 }
 
 void Model::FinishHotBlocks(report::Report &report) const {
@@ -416,6 +470,7 @@ void Model::Finish(report::Report &report) const {
                         " marks/regions had no task (pid 0, tid 0) and were given to the task "
                         "running on their vCPU");
   }
+  FinishRingDrops(report);
   FinishCpu(report);
   FinishActivity(report);
   FinishHotBlocks(report);

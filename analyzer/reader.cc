@@ -64,6 +64,19 @@ bt_graph_simple_sink_component_consume_func_status Consume(bt_message_iterator *
   return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
 }
 
+// The events the decoder still holds for reordering, to the visitor (which
+// may throw, as in Consume).
+Status FinishDecoder(EventDecoder &decoder) {
+  try {
+    decoder.Finish();
+  } catch (const std::exception &e) {
+    return Error{std::string("analyzing an event failed: ") + e.what(), {}};
+  } catch (...) {
+    return Error{"analyzing an event failed: unknown exception", {}};
+  }
+  return Status::Ok();
+}
+
 Expected<PluginRef> FindPlugin(const char *name) {
   PluginRef plugin;
   // Search every standard place; do not fail because some other plugin
@@ -117,7 +130,7 @@ std::string JoinDirs(const std::vector<std::string> &dirs) {
 }  // namespace
 
 Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
-                  const ReaderOptions &options) {
+                  const ReaderOptions &options, ReorderStats *order) {
   bt_current_thread_clear_error();
   const bt_logging_level level = options.bt_log_level;
 
@@ -134,7 +147,7 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
   }
 
   // Outlives the graph, whose destruction may still call into the sink.
-  EventDecoder decoder(visitor);
+  EventDecoder decoder(visitor, options.reorder);
   SinkContext ctx{&decoder};
   GraphRef graph(bt_graph_create(0));
   if (!graph) return TakeBtError("cannot create a babeltrace2 graph");
@@ -188,6 +201,8 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
     return TakeBtError("cannot read the trace in " + JoinDirs(trace_dirs) +
                        " (truncated or corrupt?)");
   }
+  if (Status flushed = FinishDecoder(decoder); !flushed) return flushed;
+  if (order != nullptr) *order = decoder.order_stats();
   return Status::Ok();
 }
 

@@ -91,17 +91,58 @@ std::string SelectionText(const report::SelectionInfo &s) {
   return out;
 }
 
+// Per-ring detail shown on the ring drops line before eliding the rest.
+constexpr int kMaxRingDropRows = 8;
+
+void Sessions(const report::Report &r, std::string &out) {
+  for (const report::SessionInfo &s : r.sessions()) {
+    out += "session:    mode=" + s.mode() + " arch=" + s.arch() + " program=" + s.program() +
+           " abi=" + Num(s.abi_version()) + " host_pid=" + Num(s.host_pid()) + " vm=" + s.vm();
+    // Traces older than the field say nothing (they are all trap).
+    if (!s.channel().empty()) out += " channel=" + s.channel();
+    out += "\n";
+  }
+}
+
+bool HasRing(const report::Report &r) {
+  return r.ring_drops().events() > 0 || r.guest_time().events() > 0 ||
+         std::any_of(r.sessions().begin(), r.sessions().end(),
+                     [](const report::SessionInfo &s) { return s.channel() == "ring"; });
+}
+
+// Ring channel only: records lost in the guest's rings (next to LTTng's
+// own losses), and how far emission lagged the calls.
+void RingLines(const report::Report &r, std::string &out) {
+  if (!HasRing(r)) return;
+  const report::RingDrops &d = r.ring_drops();
+  out += "ring drops: " + Num(d.total()) + " records the guest could not write (ring full or nested call)";
+  const bool vm_column = ManyVms(r);
+  for (int i = 0; i < d.rings_size(); ++i) {
+    if (i == kMaxRingDropRows) {
+      out += " +" + Num(d.rings_size() - i) + " more";
+      break;
+    }
+    const report::RingDrop &g = d.rings(i);
+    out += i == 0 ? ": " : ", ";
+    if (vm_column) out += NameOrDash(g.vm()) + "/";
+    out += "ring " + Num(g.ring()) + " tid " + Num(g.tid()) + " " + Num(g.count());
+  }
+  out += "\n";
+  const report::GuestTime &g = r.guest_time();
+  if (g.events() == 0) return;
+  out += "guest time: " + Num(g.events()) + " ring events placed at their guest_ts (emitted up to " +
+         FormatDuration(g.max_lag_ns()) + " later), " + Num(g.late_events()) +
+         " too late for the " + FormatDuration(static_cast<uint64_t>(g.window_ns())) +
+         " reorder window\n";
+}
+
 void Summary(const report::Report &r, std::string &out, const char *title) {
   out += title;
   out += "\n";
   for (const std::string &p : r.trace_paths()) out += "trace:      " + p + "\n";
   out += "            (" + Num(r.trace_dirs_size()) + " CTF trace director" +
          (r.trace_dirs_size() == 1 ? "y" : "ies") + ")\n";
-  for (const report::SessionInfo &s : r.sessions()) {
-    out += "session:    mode=" + s.mode() + " arch=" + s.arch() + " program=" + s.program() +
-           " abi=" + Num(s.abi_version()) + " host_pid=" + Num(s.host_pid()) + " vm=" + s.vm() +
-           "\n";
-  }
+  Sessions(r, out);
   if (const std::string sel = SelectionText(r.selection()); !sel.empty()) {
     out += "selection:  " + sel + " (the counts below are of the selected events)\n";
   }
@@ -114,11 +155,13 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
          Num(t.rejected()) + " rejected, " + Num(t.rejected_totals()) + " rejected totals, " +
          Num(t.sessions()) + " sessions, " +
          (t.sched_switches() > 0 ? Num(t.sched_switches()) + " sched switches, " : "") +
+         (t.ring_dropped() > 0 ? Num(t.ring_dropped()) + " ring drop reports, " : "") +
          Num(t.other()) + " other\n";
   const report::DiscardedEvents &d = r.discarded_events();
   out += "discarded:  " + Num(d.count()) + " events lost by the tracer";
   if (d.messages_without_count() > 0) out += " (at least: some losses had no count)";
   out += "\n";
+  RingLines(r, out);
   const report::Rejected &rej = r.rejected();
   out += "rejected:   " + Num(rej.total()) + " malformed records";
   if (rej.reasons_size() > 0) {

@@ -198,6 +198,12 @@ void SelectingVisitor::OnRejectedTotal(const RejectedTotalEvent &e) {
   next_.OnRejectedTotal(e);
 }
 
+void SelectingVisitor::OnRingDropped(const RingDroppedEvent &e) {
+  InWindow(e.ts_ns);
+  Keep();
+  next_.OnRingDropped(e);
+}
+
 void SelectingVisitor::OnOtherEvent(int64_t ts_ns, std::string_view class_name) {
   if (!InWindow(ts_ns)) return;
   if (!vms_.empty() || vcpus_.any() || pids_.any() || tids_.any() || events_.any()) return;
@@ -234,6 +240,9 @@ void TeeVisitor::OnSchedSwitch(const SchedSwitchEvent &e) {
 }
 void TeeVisitor::OnTbExec(const TbExecEvent &e) {
   for (EventVisitor *v : targets_) v->OnTbExec(e);
+}
+void TeeVisitor::OnRingDropped(const RingDroppedEvent &e) {
+  for (EventVisitor *v : targets_) v->OnRingDropped(e);
 }
 void TeeVisitor::OnOtherEvent(int64_t ts_ns, std::string_view class_name) {
   for (EventVisitor *v : targets_) v->OnOtherEvent(ts_ns, class_name);

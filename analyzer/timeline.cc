@@ -172,6 +172,10 @@ Status TimelineWriter::Finish(const report::Report &summary) {
       const report::DiscardedEvents &d = summary.discarded_events();
       out_ << "discarded:  " << d.count() << " events lost by the tracer"
            << (d.messages_without_count() > 0 ? " (at least)" : "") << "\n";
+      if (summary.ring_drops().events() > 0) {
+        out_ << "ring drops: " << summary.ring_drops().total()
+             << " records the guest could not write (ring full or nested call)\n";
+      }
       out_ << "rejected:   " << summary.rejected().total() << " malformed records\n";
       if (summary.warnings_size() > 0) {
         out_ << "warnings\n";
@@ -184,6 +188,7 @@ Status TimelineWriter::Finish(const report::Report &summary) {
       t.set_intervals_not_shown(not_shown);
       *t.mutable_discarded_events() = summary.discarded_events();
       *t.mutable_rejected() = summary.rejected();
+      *t.mutable_ring_drops() = summary.ring_drops();
       t.set_trace_begin_ns(has_first_ ? Origin() : 0);
       *t.mutable_selection() = summary.selection();
       for (const std::string &w : summary.warnings()) t.add_warnings(w);

@@ -21,6 +21,10 @@ const char *reject_reason_name(RejectReason reason) noexcept {
     case RejectReason::OutsideChannel: return "outside_channel";
     case RejectReason::NoChannel: return "no_channel";
     case RejectReason::BadSlot: return "bad_slot";
+    case RejectReason::RingBadIndex: return "ring_bad_index";
+    case RejectReason::RingTruncated: return "ring_truncated";
+    case RejectReason::RingForbiddenKind: return "ring_forbidden_kind";
+    case RejectReason::RingDroppedDecreased: return "ring_dropped_decreased";
     case RejectReason::Count_: break;
     }
     return "unknown";

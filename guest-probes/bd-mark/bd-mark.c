@@ -1,9 +1,13 @@
 /*
  * bd-mark: send one bdtrace mark from a shell script in the guest.
  *
- * Exit status: 0 when the record was sent (whether or not a host answered),
- * 1 when the host rejected it (or, for --present, when no host answered),
- * 2 on a usage error.
+ * Goes through libbdguest like any guest program: the trap, the system
+ * channel, or a ring when BD_RING names a ring region (<bd/bd.h>).
+ *
+ * Exit status: 0 when the library took the record (whether or not a host
+ * answered, and also when it was filtered out or, in ring mode, dropped
+ * because the ring was full), 1 when the host rejected it or the library
+ * failed (or, for --present, when no host answered), 2 on a usage error.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,13 +25,15 @@ static void usage(FILE *out)
             "       bd-mark --begin REGION   begin region REGION\n"
             "       bd-mark --end REGION     end region REGION\n"
             "       bd-mark --name ID NAME   name event or region ID in reports\n"
-            "       bd-mark --present        exit 0 if a bdtrace host answers, else 1\n"
+            "       bd-mark --present        exit 0 if a bdtrace host answers (or a ring\n"
+            "                                region is mapped: BD_RING), else 1\n"
             "       bd-mark -h | --help\n"
             "\n"
             "Numbers are decimal or 0x-prefixed hex, 0..4294967295.\n"
             "TEXT and NAME longer than %u bytes are truncated.\n"
-            "Exit status: 0 sent (also when nobody listens), 1 rejected by the\n"
-            "host, 2 usage error.\n",
+            "Exit status: 0 sent (also when nobody listens, the record was\n"
+            "filtered, or a full ring dropped it), 1 rejected by the host or\n"
+            "another error, 2 usage error.\n",
             (unsigned)BD_TEXT_MAX);
 }
 

@@ -2,10 +2,12 @@
  * libbdguest: the public API of <bd/bd.h>.
  *
  * Hot path per call: take a record (a per-thread TLS slot in user mode, the
- * thread's BAR2 user slot in system mode), fill it, trap, read the reply.
- * No locks, no allocation, no stdio, no system calls. Slow paths: the first
- * call of a process finds the channel (channel.c); the first call of a
- * thread reads pid/tid and, in system mode, claims a slot.
+ * thread's BAR2 user slot in system mode), fill it, trap, read the reply;
+ * in ring mode, fill the next slot(s) of the thread's ring and publish them
+ * (no trap). No locks, no allocation, no stdio, no system calls. Slow
+ * paths: the first call of a process finds the ring region (ring.c) or the
+ * channel (channel.c); the first call of a thread reads pid/tid and, in
+ * system and ring mode, claims a slot or a ring (claim.c).
  */
 #define _GNU_SOURCE
 
@@ -23,6 +25,7 @@
 #include "channel.h"
 #include "internal.h"
 #include "record_fill.h"
+#include "ring.h"
 #include "trap.h"
 
 #define BD_HOT __attribute__((hot))
@@ -33,7 +36,8 @@ enum bd_thread_mode {
     BD_T_UNINIT = 0, /* new thread, or the child after fork(): set up first */
     BD_T_USER = 1,   /* records in TLS (natively, qemu-x86_64, no channel) */
     BD_T_SYSTEM = 2, /* records in the thread's claimed BAR2 user slot     */
-    BD_T_NOSLOT = 3  /* system mode, but every user slot was taken          */
+    BD_T_NOSLOT = 3, /* system or ring mode, but every slot / ring was taken */
+    BD_T_RING = 4    /* records in the thread's claimed ring               */
 };
 
 /* The process's view of the channel (bd_proc_state). */
@@ -42,12 +46,14 @@ enum bd_proc_mode {
     BD_P_BUSY = 1,   /* one thread is discovering; the others wait        */
     BD_P_USER = 2,   /* no channel: user-mode records                     */
     BD_P_SYSTEM = 3, /* channel mapped (bd_channel)                       */
-    BD_P_EACCES = 4  /* a channel device exists but we may not map it     */
+    BD_P_EACCES = 4, /* a channel device exists but we may not map it     */
+    BD_P_RING = 5    /* ring region mapped (bd_region)                    */
 };
 
 /* Internal reply meaning "return -EACCES" (not a value of enum bd_reply). */
 #define BD_REPLY_EACCES_ INT32_MIN
-/* A thread without a slot retries claiming once every this many calls. */
+/* A thread without a slot (or ring) retries claiming once every this many
+ * calls. */
 #define BD_NOSLOT_RETRY 4096u
 
 /* Per-thread state. The records come first so that each is 128-aligned
@@ -59,15 +65,28 @@ struct bd_thread_state {
     uint32_t tid;
     uint32_t depth; /* slots in use: calls in progress on this thread */
     uint32_t mode;  /* enum bd_thread_mode */
-    struct bd_record *sys_slot; /* BD_T_SYSTEM: our user slot in BAR2 */
-    uint32_t sys_index;         /* its index                          */
+    uint32_t claim_index;       /* BD_T_SYSTEM, BD_T_RING: our claim  */
     uint32_t noslot_wait;       /* BD_T_NOSLOT: calls until a retry   */
+    struct bd_record *sys_slot; /* BD_T_SYSTEM: our user slot in BAR2 */
+    /* BD_T_RING: our ring, from the process-private layout (bd_region).
+     * The producer's head lives here; ctl->head is only its published
+     * copy. */
+    struct bd_ring_ctl *ring_ctl;
+    unsigned char *ring_data;   /* slot 0                             */
+    uint64_t ring_mask;         /* ring_slots - 1                     */
+    uint64_t ring_head;         /* slots written and published        */
+    uint64_t ring_tail;         /* the consumer's tail, as last read  */
 };
 
 static _Thread_local struct bd_thread_state bd_tls;
 
 static _Atomic unsigned bd_proc_state; /* enum bd_proc_mode */
 static struct bd_chan bd_channel;      /* mapped when BD_P_SYSTEM */
+static struct bd_ring_map bd_region;   /* mapped when BD_P_RING   */
+/* Ring mode: records not written because their thread owns no ring (more
+ * live threads than user rings). No ring to count them in, so only this
+ * process knows (bd.h). */
+static _Atomic uint64_t bd_ring_unowned_lost;
 static _Atomic int bd_chan_present;    /* the last handshake succeeded */
 static _Atomic unsigned bd_handshake_gen;
 static atomic_flag bd_handshake_lock = ATOMIC_FLAG_INIT;
@@ -107,14 +126,18 @@ BD_INLINE int bd_map_reply(int32_t reply)
 static void bd_release_own_slot(void)
 {
     struct bd_thread_state *t = &bd_tls;
-    if (t->mode != BD_T_SYSTEM)
+    const uint32_t mode = t->mode;
+    if (mode != BD_T_SYSTEM && mode != BD_T_RING)
         return;
-    /* Forget the slot before giving it away: a later call (a destructor
-     * running after ours) claims a new one instead of writing into a slot
-     * that may belong to someone else by then. */
+    /* Forget the slot (ring) before giving it away: a later call (a
+     * destructor running after ours) claims a new one instead of writing
+     * into one that may belong to someone else by then. */
     t->mode = BD_T_UNINIT;
     atomic_signal_fence(memory_order_seq_cst);
-    bd_chan_release(&bd_channel, t->sys_index, t->pid, t->tid);
+    if (mode == BD_T_RING)
+        bd_ring_release(&bd_region, t->claim_index, t->pid, t->tid);
+    else
+        bd_chan_release(&bd_channel, t->claim_index, t->pid, t->tid);
 }
 
 /* pthread key destructor: the thread is exiting. */
@@ -125,27 +148,34 @@ static void bd_thread_exit(void *unused)
 }
 
 /* atexit: the thread calling exit() (usually the main thread) gives its
- * slot back; key destructors do not run for it. */
+ * slot (ring) back; key destructors do not run for it. */
 static void bd_process_exit(void)
 {
     bd_release_own_slot();
 }
 
-/* Once per process: find the channel. */
+/* Once per process: find the ring region (BD_RING), else the channel.
+ * A region that is unusable for any reason is ignored: the process then
+ * behaves as it would without BD_RING. */
 static unsigned bd_discover(void)
 {
-    int rc = bd_chan_discover(&bd_channel);
-    if (rc == -EACCES)
-        return BD_P_EACCES;
-    if (rc != 0)
-        return BD_P_USER;
+    unsigned mode = BD_P_RING;
+    if (bd_ring_discover(&bd_region) != 0) {
+        int rc = bd_chan_discover(&bd_channel);
+        if (rc == -EACCES)
+            return BD_P_EACCES;
+        if (rc != 0)
+            return BD_P_USER;
+        mode = BD_P_SYSTEM;
+    }
     if (pthread_key_create(&bd_exit_key, bd_thread_exit) == 0)
         atomic_store(&bd_exit_key_ok, 1);
     /* Cannot fail usefully (ENOMEM at start-up): without it the main
-     * thread's slot is reclaimed once the process is gone. */
+     * thread's slot (ring) is reclaimed once the process is gone. */
     (void)atexit(bd_process_exit);
-    atomic_store(&bd_chan_present, bd_chan_handshake(&bd_channel));
-    return BD_P_SYSTEM;
+    if (mode == BD_P_SYSTEM)
+        atomic_store(&bd_chan_present, bd_chan_handshake(&bd_channel));
+    return mode;
 }
 
 /* The process state, discovering on the first call. A nested call (depth
@@ -180,14 +210,56 @@ static void bd_read_ids(struct bd_thread_state *t)
     atomic_signal_fence(memory_order_seq_cst);
 }
 
+/* System and ring mode: claim an entry of the process's claim table (a
+ * BAR2 user slot or a user ring) for the thread, or, when every entry
+ * belongs to a live thread, enter BD_T_NOSLOT and retry only every
+ * BD_NOSLOT_RETRY calls (a claim scans the table and may make a system call
+ * per entry). Returns the entry's index or -1. */
+static int bd_thread_claim(struct bd_thread_state *t, unsigned proc_mode)
+{
+    if (t->mode == BD_T_NOSLOT && --t->noslot_wait != 0)
+        return -1;
+    bd_read_ids(t);
+    int i = proc_mode == BD_P_RING
+                ? bd_ring_claim(&bd_region, t->pid, t->tid)
+                : bd_chan_claim(&bd_channel, t->pid, t->tid);
+    if (i < 0) {
+        t->mode = BD_T_NOSLOT;
+        t->noslot_wait = BD_NOSLOT_RETRY;
+        return -1;
+    }
+    t->claim_index = (uint32_t)i;
+    /* Any non-NULL value makes the destructor run at thread exit. */
+    if (atomic_load(&bd_exit_key_ok))
+        (void)pthread_setspecific(bd_exit_key, &bd_exit_key);
+    return i;
+}
+
+/* Ring mode: make ring `i` (just claimed) the thread's. A ring outlives its
+ * owners, so the new one continues from the published head; the consumer
+ * may have drained any amount meanwhile. */
+static void bd_ring_take(struct bd_thread_state *t, unsigned i)
+{
+    struct bd_ring_ctl *ctl = bd_ring_ctl_of(&bd_region, i);
+    t->ring_ctl = ctl;
+    t->ring_data = bd_ring_data_of(&bd_region, i);
+    t->ring_mask = (uint64_t)bd_region.ring_slots - 1;
+    t->ring_head = __atomic_load_n(&ctl->head, __ATOMIC_ACQUIRE);
+    t->ring_tail = __atomic_load_n(&ctl->tail, __ATOMIC_ACQUIRE);
+    atomic_signal_fence(memory_order_seq_cst);
+    t->mode = BD_T_RING;
+}
+
 /* A thread whose mode is not ready to emit: set it up. Returns the record
  * the call uses (the TLS slot `d` in user mode, the thread's BAR2 slot in
- * system mode), or NULL and the reply the call returns in *reply. */
+ * system mode), or NULL and the reply the call returns in *reply (also in
+ * ring mode, where the thread's mode says whether it now owns a ring). */
 static struct bd_record *bd_thread_setup(struct bd_thread_state *t,
                                          uint32_t d, int32_t *reply)
 {
     *reply = BD_REPLY_NONE;
-    switch (bd_process_mode(d)) {
+    const unsigned proc_mode = bd_process_mode(d);
+    switch (proc_mode) {
     case BD_P_USER:
         if (t->mode == BD_T_UNINIT) {
             bd_read_ids(t);
@@ -195,6 +267,7 @@ static struct bd_record *bd_thread_setup(struct bd_thread_state *t,
         }
         return &t->slot[d];
     case BD_P_SYSTEM:
+    case BD_P_RING:
         break;
     case BD_P_EACCES:
         *reply = BD_REPLY_EACCES_;
@@ -202,26 +275,21 @@ static struct bd_record *bd_thread_setup(struct bd_thread_state *t,
     default: /* nested call during discovery */
         return NULL;
     }
-    /* System mode: a thread has one slot, used by calls at depth 0 only
-     * (nested calls return 0 without touching it). */
+    /* System and ring mode: a thread has one slot (ring), claimed and used
+     * by calls at depth 0 only (a nested call may have interrupted the
+     * claim). */
     if (d != 0)
         return NULL;
     if (t->mode == BD_T_SYSTEM)
         return t->sys_slot;
-    if (t->mode == BD_T_NOSLOT && --t->noslot_wait != 0)
+    const int i = bd_thread_claim(t, proc_mode);
+    if (i < 0)
         return NULL;
-    bd_read_ids(t);
-    int i = bd_chan_claim(&bd_channel, t->pid, t->tid);
-    if (i < 0) {
-        t->mode = BD_T_NOSLOT;
-        t->noslot_wait = BD_NOSLOT_RETRY;
+    if (proc_mode == BD_P_RING) {
+        bd_ring_take(t, (unsigned)i);
         return NULL;
     }
-    t->sys_index = (uint32_t)i;
     t->sys_slot = bd_chan_user_slot(&bd_channel, (unsigned)i);
-    /* Any non-NULL value makes the destructor run at thread exit. */
-    if (atomic_load(&bd_exit_key_ok))
-        (void)pthread_setspecific(bd_exit_key, &bd_channel);
     atomic_signal_fence(memory_order_seq_cst);
     t->mode = BD_T_SYSTEM;
     return t->sys_slot;
@@ -301,25 +369,174 @@ BD_INLINE int32_t bd_send_system(struct bd_thread_state *t,
     return reply;
 }
 
-/* The first call of a thread (or after fork), nested calls in system mode,
- * threads without a slot, EACCES: set up, then send if possible. */
+/* Ring mode: may a MARK/TEXT/REGION record of `event` be written? The
+ * region's enable bitmap (<bd/ring.h>, ENABLE BITMAP): one load and a bit
+ * test. */
+BD_INLINE int bd_ring_enabled(uint32_t event)
+{
+    return bd_enable_test(bd_region.header->enable, bd_enable_bit(event));
+}
+
+/* Ring mode: count a record that is not written in the ring's `dropped`.
+ * One unlocked add to memory: a signal handler of the owner cannot split
+ * it (as bd_next_seq's xadd), and only the owner writes the field. */
+BD_INLINE void bd_ring_count_drop(struct bd_ring_ctl *ctl)
+{
+    __asm__ volatile("addq $1, %0" : "+m"(ctl->dropped));
+}
+
+/* Ring slot `k` (any count; reduced modulo ring_slots) of the thread's
+ * ring. */
+BD_INLINE void *bd_ring_slot(const struct bd_thread_state *t, uint64_t k)
+{
+    return t->ring_data + (size_t)(k & t->ring_mask) * BD_RING_SLOT_SIZE;
+}
+
+/* Is there room for `n` slots at `head` by the tail last read? */
+BD_INLINE int bd_ring_room(const struct bd_thread_state *t, uint64_t head,
+                           unsigned n)
+{
+    return head - t->ring_tail + n <= t->ring_mask + 1;
+}
+
+/* Fill the `n` slots at `head` (room checked) and publish them: one
+ * release store of head covers both slots of a two-slot record. The text
+ * slot of a record in the ring's last slot is slot 0. */
+BD_INLINE void bd_ring_write(struct bd_thread_state *t, uint64_t head,
+                             unsigned n, uint16_t kind, uint32_t event,
+                             uint64_t a0, uint64_t a1, uint64_t a2,
+                             uint64_t a3, const char *text)
+{
+    struct bd_ring_record *r = bd_ring_slot(t, head);
+    r->ts = __builtin_ia32_rdtsc();
+    r->kind = kind;
+    r->text_len = 0;
+    r->event = event;
+    r->args[0] = a0;
+    r->args[1] = a1;
+    r->args[2] = a2;
+    r->args[3] = a3;
+    r->pid = t->pid;
+    r->tid = t->tid;
+    r->seq = bd_next_seq(t);
+    if (n == 2) {
+        struct bd_ring_text *x = bd_ring_slot(t, head + 1);
+        r->text_len = (uint16_t)bd_text_copy(x->text, text);
+    }
+    t->ring_head = head + n;
+    __atomic_store_n(&t->ring_ctl->head, head + n, __ATOMIC_RELEASE);
+}
+
+/* bd_send_ring's uncommon cases, one by one: the event is disabled
+ * (FILTERED, not counted), or the cached tail says full: read the
+ * consumer's tail again (acquire: it has finished reading the slots it
+ * freed); still full: count the drop. */
+static __attribute__((noinline)) int32_t
+bd_send_ring_slow(struct bd_thread_state *t, uint16_t kind, uint32_t event,
+                  uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                  const char *text)
+{
+    if (bd_kind_skippable(kind) && !bd_ring_enabled(event))
+        return BD_REPLY_FILTERED;
+    const unsigned n = bd_ring_record_slots(kind);
+    const uint64_t head = t->ring_head;
+    t->ring_tail = __atomic_load_n(&t->ring_ctl->tail, __ATOMIC_ACQUIRE);
+    if (!bd_ring_room(t, head, n)) {
+        bd_ring_count_drop(t->ring_ctl);
+        return BD_REPLY_NONE;
+    }
+    bd_ring_write(t, head, n, kind, event, a0, a1, a2, a3, text);
+    return BD_REPLY_OK;
+}
+
+/* Write one record into the thread's ring (<bd/ring.h>, A RING), at depth
+ * 0 (a nested call may have interrupted this one between filling a slot
+ * and publishing it: bd_emit_slow counts those as dropped). A record the
+ * consumer would drop for certain is not written: FILTERED, not counted.
+ * OK once written; the consumer may still filter or reject it.
+ * The common case costs one branch (room by the cached tail, and the
+ * event enabled, tested together): under TCG every branch ends a
+ * translation block. */
+BD_INLINE int32_t bd_send_ring(struct bd_thread_state *t, uint16_t kind,
+                               uint32_t event, uint64_t a0, uint64_t a1,
+                               uint64_t a2, uint64_t a3, const char *text)
+{
+    if (kind == BD_KIND_HELLO || kind == BD_KIND_QUERY)
+        return BD_REPLY_OK; /* never written: bd_present / bd_enabled */
+    const unsigned n = bd_ring_record_slots(kind);
+    const uint64_t head = t->ring_head;
+    int go = bd_ring_room(t, head, n);
+    if (bd_kind_skippable(kind))
+        go &= bd_ring_enabled(event);
+    if (__builtin_expect(!go, 0))
+        return bd_send_ring_slow(t, kind, event, a0, a1, a2, a3, text);
+    bd_ring_write(t, head, n, kind, event, a0, a1, a2, a3, text);
+    return BD_REPLY_OK;
+}
+
+/* Ring mode, a call nested in another call of the thread (a signal
+ * handler), or nested deeper than BD_GUEST_SLOTS: not written, counted as
+ * dropped in the thread's ring. */
+static int32_t bd_ring_nested(struct bd_thread_state *t)
+{
+    bd_ring_count_drop(t->ring_ctl);
+    return BD_REPLY_NONE;
+}
+
+/* Ring mode, a call of a thread that owns no ring (every user ring belongs
+ * to a live thread, or the call interrupted the thread's first call): count
+ * it process-wide, unless the bitmap says it would not have been written
+ * anyway. */
+static int32_t bd_ring_unowned(uint32_t d, uint16_t kind, uint32_t event)
+{
+    if (d == 0 && bd_kind_skippable(kind) && !bd_ring_enabled(event))
+        return BD_REPLY_FILTERED;
+    atomic_fetch_add_explicit(&bd_ring_unowned_lost, 1, memory_order_relaxed);
+    return BD_REPLY_NONE;
+}
+
+/* The first call of a thread (or after fork), nested calls in system and
+ * ring mode, threads without a slot or ring, EACCES: set up, then send if
+ * possible. */
 static __attribute__((noinline, cold)) int32_t
 bd_emit_slow(struct bd_thread_state *t, uint32_t d, uint16_t kind,
              uint32_t event, uint64_t a0, uint64_t a1, uint64_t a2,
              uint64_t a3, const char *text)
 {
+    if (t->mode == BD_T_RING) /* the fast path takes depth 0 only */
+        return bd_ring_nested(t);
     int32_t reply;
     struct bd_record *r = bd_thread_setup(t, d, &reply);
-    if (r == NULL)
+    if (t->mode == BD_T_RING) /* claimed a ring just now, at depth 0 */
+        return bd_send_ring(t, kind, event, a0, a1, a2, a3, text);
+    if (r == NULL) {
+        if (atomic_load_explicit(&bd_proc_state, memory_order_relaxed) ==
+            BD_P_RING)
+            return bd_ring_unowned(d, kind, event);
         return reply;
+    }
     if (t->mode == BD_T_SYSTEM)
         return bd_send_system(t, r, kind, event, a0, a1, a2, a3, text);
     return bd_send(t, r, kind, event, a0, a1, a2, a3, text);
 }
 
-/* Build one record and trap on it. Returns the raw reply, or BD_REPLY_NONE
- * without trapping when the call cannot send (nesting too deep; nested in
- * system mode; no slot).
+/* A call nested deeper than BD_GUEST_SLOTS: nothing is sent. In ring mode
+ * it still counts as lost, like any nested call. */
+static __attribute__((noinline, cold)) int32_t
+bd_emit_too_deep(struct bd_thread_state *t, uint16_t kind, uint32_t event)
+{
+    if (t->mode == BD_T_RING)
+        return bd_ring_nested(t);
+    if (atomic_load_explicit(&bd_proc_state, memory_order_relaxed) ==
+        BD_P_RING)
+        return bd_ring_unowned(BD_GUEST_SLOTS, kind, event);
+    return BD_REPLY_NONE;
+}
+
+/* Build one record and trap on it (or write it into the thread's ring).
+ * Returns the raw reply, or BD_REPLY_NONE without trapping when the call
+ * cannot send (nesting too deep; nested in system or ring mode; no slot or
+ * ring; ring full).
  *
  * User mode: the record is TLS slot `depth`. Slot claiming is signal-safe
  * without atomics: a handler that interrupts between reading and bumping
@@ -329,8 +546,11 @@ bd_emit_slow(struct bd_thread_state *t, uint32_t d, uint16_t kind,
  * depth updates.
  *
  * System mode: the record is the thread's BAR2 user slot, at depth 0 only.
- * Both paths are inline and the user path comes first with no extra taken
- * branch: under TCG every taken branch ends a translation block. */
+ * Ring mode: the next slot(s) of the thread's ring, at depth 0 only.
+ * All paths are inline and the user path comes first with no extra taken
+ * branch: under TCG every taken branch ends a translation block. Ring mode
+ * comes second: it exists to make marks cheap, system mode pays for a trap
+ * anyway. */
 BD_INLINE int32_t bd_emit(uint16_t kind, uint32_t event, uint64_t a0,
                           uint64_t a1, uint64_t a2, uint64_t a3,
                           const char *text)
@@ -341,7 +561,7 @@ BD_INLINE int32_t bd_emit(uint16_t kind, uint32_t event, uint64_t a0,
     __asm__("" : "+r"(t));
     uint32_t d = t->depth;
     if (__builtin_expect(d >= BD_GUEST_SLOTS, 0))
-        return BD_REPLY_NONE;
+        return bd_emit_too_deep(t, kind, event);
     t->depth = d + 1;
     atomic_signal_fence(memory_order_seq_cst);
 
@@ -349,6 +569,8 @@ BD_INLINE int32_t bd_emit(uint16_t kind, uint32_t event, uint64_t a0,
     const uint32_t mode = t->mode;
     if (__builtin_expect(mode == BD_T_USER, 1))
         reply = bd_send(t, &t->slot[d], kind, event, a0, a1, a2, a3, text);
+    else if (((mode ^ BD_T_RING) | d) == 0) /* ring, depth 0: one branch */
+        reply = bd_send_ring(t, kind, event, a0, a1, a2, a3, text);
     else if (mode == BD_T_SYSTEM && d == 0)
         reply = bd_send_system(t, t->sys_slot, kind, event, a0, a1, a2, a3,
                                text);
@@ -398,6 +620,10 @@ int bd_name_event(uint32_t event, const char *name)
 
 int bd_present(void)
 {
+    /* Ring mode: the region is there; nothing to ask (HELLO is never
+     * written into a ring). */
+    if (bd_process_mode(bd_tls.depth) == BD_P_RING)
+        return 1;
     int32_t reply = bd_emit(BD_KIND_HELLO, 0, 0, 0, 0, 0, NULL);
     if (reply == BD_REPLY_FILTERED)
         return 1; /* a handler answered, even if it records nothing */
@@ -412,6 +638,8 @@ int bd_enabled(uint32_t event)
         if (!atomic_load_explicit(&bd_chan_present, memory_order_relaxed))
             return 0;
         return bd_sys_enabled(event);
+    case BD_P_RING:
+        return bd_ring_enabled(event);
     case BD_P_USER:
         break;
     case BD_P_EACCES:
@@ -424,8 +652,8 @@ int bd_enabled(uint32_t event)
 }
 
 /* fork(): the child is a new process whose only thread is the one that
- * forked; give it a fresh pid, tid and sequence, and in system mode its own
- * slot (the parent's slot stays the parent thread's). Other threads' TLS
+ * forked; give it a fresh pid, tid and sequence, and in system (ring) mode
+ * its own slot (ring); the parent's stays the parent thread's. Other threads' TLS
  * does not exist in the child; state they held is reset. */
 static void bd_after_fork_child(void)
 {
@@ -465,6 +693,8 @@ int bd_internal_process_mode(void)
         return BD_INTERNAL_MODE_SYSTEM;
     case BD_P_EACCES:
         return BD_INTERNAL_MODE_EACCES;
+    case BD_P_RING:
+        return BD_INTERNAL_MODE_RING;
     default:
         return BD_INTERNAL_MODE_UNKNOWN;
     }
@@ -472,7 +702,29 @@ int bd_internal_process_mode(void)
 
 int bd_internal_sys_slot(void)
 {
-    return bd_tls.mode == BD_T_SYSTEM ? (int)bd_tls.sys_index : -1;
+    return bd_tls.mode == BD_T_SYSTEM ? (int)bd_tls.claim_index : -1;
+}
+
+int bd_internal_ring_index(void)
+{
+    return bd_tls.mode == BD_T_RING ? (int)bd_tls.claim_index : -1;
+}
+
+uint64_t bd_internal_ring_unowned_lost(void)
+{
+    return atomic_load(&bd_ring_unowned_lost);
+}
+
+int bd_internal_nested(int (*fn)(void *), void *arg)
+{
+    struct bd_thread_state *t = &bd_tls;
+    const uint32_t d = t->depth;
+    t->depth = d + 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    const int rc = fn(arg);
+    atomic_signal_fence(memory_order_seq_cst);
+    t->depth = d;
+    return rc;
 }
 
 int bd_internal_present(void)

@@ -1,6 +1,7 @@
 /*
- * libbdguest, system mode: discovery, mapping, handshake and slot claims on
- * the full-system channel (see channel.h and <bd/channel.h>).
+ * libbdguest, system mode: discovery, mapping and handshake on the
+ * full-system channel (see channel.h and <bd/channel.h>). Slot claims are
+ * claim.c's, through channel.h's wrappers.
  */
 #define _GNU_SOURCE
 
@@ -9,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,83 +215,4 @@ int bd_chan_handshake_with(const struct bd_chan *c, bd_chan_trap_fn trap,
 int bd_chan_handshake(const struct bd_chan *c)
 {
     return bd_chan_handshake_with(c, real_trap, NULL);
-}
-
-/* ---- slot claims -------------------------------------------------------- */
-
-/* A claim entry as one 64-bit word, so that tid and pid change together:
- * struct bd_slot_claim is {u32 tid; u32 pid} at an 8-aligned offset, and
- * the guest is little-endian. */
-static inline uint64_t claim_word(uint32_t pid, uint32_t tid)
-{
-    return (uint64_t)tid | ((uint64_t)pid << 32);
-}
-static inline uint32_t word_tid(uint64_t w) { return (uint32_t)w; }
-static inline uint32_t word_pid(uint64_t w) { return (uint32_t)(w >> 32); }
-
-static inline uint64_t *claim_at(const struct bd_chan *c, unsigned i)
-{
-    return (uint64_t *)(void *)&bd_chan_claims(c)[i];
-}
-
-int bd_chan_claim_free(const struct bd_chan *c, uint32_t pid, uint32_t tid)
-{
-    const uint64_t mine = claim_word(pid, tid);
-    const unsigned start = tid % BD_CHANNEL_USER_SLOTS;
-    for (unsigned k = 0; k < BD_CHANNEL_USER_SLOTS; k++) {
-        const unsigned i = (start + k) % BD_CHANNEL_USER_SLOTS;
-        uint64_t *entry = claim_at(c, i);
-        uint64_t w = __atomic_load_n(entry, __ATOMIC_RELAXED);
-        /* Free is tid == 0, whatever the pid half holds. */
-        if (word_tid(w) == 0 &&
-            __atomic_compare_exchange_n(entry, &w, mine, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-            return (int)i;
-    }
-    return -1;
-}
-
-int bd_chan_thread_alive(uint32_t pid, uint32_t tid)
-{
-    /* pid 0 with a tid: an entry mid-claim by another implementation that
-     * writes the tid first; kill() accepts any thread id. */
-    long rc = pid != 0 ? syscall(SYS_tgkill, (pid_t)pid, (pid_t)tid, 0)
-                       : kill((pid_t)tid, 0);
-    return !(rc == -1 && errno == ESRCH);
-}
-
-unsigned bd_chan_reclaim(const struct bd_chan *c)
-{
-    unsigned freed = 0;
-    for (unsigned i = 0; i < BD_CHANNEL_USER_SLOTS; i++) {
-        uint64_t *entry = claim_at(c, i);
-        uint64_t w = __atomic_load_n(entry, __ATOMIC_RELAXED);
-        if (word_tid(w) == 0 || bd_chan_thread_alive(word_pid(w), word_tid(w)))
-            continue;
-        /* Only if still the dead thread's: never free a fresh claim. */
-        if (__atomic_compare_exchange_n(entry, &w, 0, false, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_RELAXED))
-            freed++;
-    }
-    return freed;
-}
-
-int bd_chan_claim(const struct bd_chan *c, uint32_t pid, uint32_t tid)
-{
-    int i = bd_chan_claim_free(c, pid, tid);
-    if (i >= 0)
-        return i;
-    if (bd_chan_reclaim(c) == 0)
-        return -1;
-    return bd_chan_claim_free(c, pid, tid);
-}
-
-int bd_chan_release(const struct bd_chan *c, unsigned i, uint32_t pid,
-                    uint32_t tid)
-{
-    if (i >= BD_CHANNEL_USER_SLOTS)
-        return 0;
-    uint64_t w = claim_word(pid, tid);
-    return __atomic_compare_exchange_n(claim_at(c, i), &w, 0, false,
-                                       __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 }

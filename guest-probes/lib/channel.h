@@ -10,7 +10,8 @@
  *   handshake   tells the plugin where the guest put BAR2 (see channel.h).
  *   claims      one user slot per guest thread, claimed and released with
  *               64-bit compare-and-swap on the {tid, pid} claim entry; entries
- *               of threads that no longer exist are reclaimed.
+ *               of threads that no longer exist are reclaimed (claim.h: the
+ *               same code claims rings, ring.h).
  *
  * Functions here may make system calls and are meant for slow paths (the
  * first call of a process or thread); none allocates memory.
@@ -22,6 +23,8 @@
 #include <stdint.h>
 
 #include <bd/channel.h>
+
+#include "claim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,25 +100,46 @@ int bd_chan_handshake(const struct bd_chan *c);
 int bd_chan_handshake_with(const struct bd_chan *c, bd_chan_trap_fn trap,
                            void *ctx);
 
+/* User-slot claims: the claim table of <bd/channel.h> (all
+ * BD_CHANNEL_USER_SLOTS entries claimable) through claim.h. */
+
 /* Claim a free user slot for thread (pid, tid): entries are tried from
  * tid % BD_CHANNEL_USER_SLOTS on; when none is free, entries of threads
  * that no longer exist are reclaimed first (bd_chan_reclaim). Returns the
  * slot index, or -1 when every entry belongs to a live thread. */
-int bd_chan_claim(const struct bd_chan *c, uint32_t pid, uint32_t tid);
+static inline int bd_chan_claim(const struct bd_chan *c, uint32_t pid,
+                                uint32_t tid)
+{
+    return bd_claim(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, pid, tid);
+}
 
 /* Claim without reclaiming: -1 when no entry is free. */
-int bd_chan_claim_free(const struct bd_chan *c, uint32_t pid, uint32_t tid);
+static inline int bd_chan_claim_free(const struct bd_chan *c, uint32_t pid,
+                                     uint32_t tid)
+{
+    return bd_claim_free(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, pid,
+                         tid);
+}
 
 /* Free every entry whose thread no longer exists. Returns how many. */
-unsigned bd_chan_reclaim(const struct bd_chan *c);
+static inline unsigned bd_chan_reclaim(const struct bd_chan *c)
+{
+    return bd_claim_reclaim(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0);
+}
 
 /* Release slot `i` if (pid, tid) still owns it. Returns 1 if released. */
-int bd_chan_release(const struct bd_chan *c, unsigned i, uint32_t pid,
-                    uint32_t tid);
+static inline int bd_chan_release(const struct bd_chan *c, unsigned i,
+                                  uint32_t pid, uint32_t tid)
+{
+    return bd_claim_release(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, i,
+                            pid, tid);
+}
 
-/* Does thread `tid` of process `pid` exist? Only "no such thread" (ESRCH)
- * counts as gone; anything else (e.g. EPERM) is treated as alive. */
-int bd_chan_thread_alive(uint32_t pid, uint32_t tid);
+/* Does thread `tid` of process `pid` exist? (bd_claim_thread_alive) */
+static inline int bd_chan_thread_alive(uint32_t pid, uint32_t tid)
+{
+    return bd_claim_thread_alive(pid, tid);
+}
 
 #ifdef __cplusplus
 }

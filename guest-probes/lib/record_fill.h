@@ -1,5 +1,6 @@
 /*
- * Private to libbdguest (and its unit tests): filling a struct bd_record.
+ * Private to libbdguest (and its unit tests): filling a struct bd_record
+ * (and the text of a ring record).
  *
  * Pure functions on a caller-provided record: no globals, no system calls,
  * async-signal-safe. Usable from C and C++.
@@ -42,16 +43,24 @@ bd_record_fill_header(struct bd_record *r, uint16_t kind, uint32_t event,
     r->text[0] = '\0';
 }
 
-/* Copy at most BD_TEXT_MAX bytes of `text` into r->text, NUL-terminate it
- * and set r->text_len. Reads at most BD_TEXT_MAX bytes of `text` (it need
- * not be NUL-terminated past that) and never writes past r->text[55].
- * Returns the stored length. `text` must not be NULL. */
+/* Copy at most BD_TEXT_MAX bytes of `text` into `dst` (BD_TEXT_MAX + 1
+ * bytes: a record's text, or a ring's text slot) and NUL-terminate it.
+ * Reads at most BD_TEXT_MAX bytes of `text` (it need not be NUL-terminated
+ * past that). Returns the stored length. `text` must not be NULL. */
+static inline __attribute__((always_inline)) size_t
+bd_text_copy(char *dst, const char *text)
+{
+    size_t n = strnlen(text, BD_TEXT_MAX);
+    memcpy(dst, text, n);
+    dst[n] = '\0';
+    return n;
+}
+
+/* bd_text_copy into r->text (never past r->text[55]) and set r->text_len. */
 static inline __attribute__((always_inline)) size_t
 bd_record_fill_text(struct bd_record *r, const char *text)
 {
-    size_t n = strnlen(text, BD_TEXT_MAX);
-    memcpy(r->text, text, n);
-    r->text[n] = '\0';
+    size_t n = bd_text_copy(r->text, text);
     r->text_len = (uint16_t)n;
     return n;
 }

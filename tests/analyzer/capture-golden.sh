@@ -1,18 +1,20 @@
 #!/bin/sh
-# Captures tests/analyzer/data/small-trace (user mode, the default) or
+# Captures tests/analyzer/data/small-trace (user mode, the default),
 # tests/analyzer/data/system-trace (`system`: trace-gen --system, with
-# sched_switch events) with a real lttng-sessiond.
+# sched_switch events) or tests/analyzer/data/ring-trace (`ring`: trace-gen
+# --ring, ring-channel events with guest_ts) with a real lttng-sessiond.
 # Run by hand (as a user allowed to trace), never from the tests:
-#   tests/analyzer/capture-golden.sh BUILD_DIR [user|system]
+#   tests/analyzer/capture-golden.sh BUILD_DIR [user|system|ring]
 # then regenerate the expected outputs deliberately:
 #   BD_UPDATE_GOLDEN=1 BUILD_DIR/bin/analyzer_test
 set -eu
-build=${1:?usage: capture-golden.sh BUILD_DIR [user|system]}
+build=${1:?usage: capture-golden.sh BUILD_DIR [user|system|ring]}
 mode=${2:-user}
 case "$mode" in
   user) name=small-trace; gen_args= ;;
   system) name=system-trace; gen_args=--system ;;
-  *) echo "capture-golden.sh: mode must be user or system" >&2; exit 2 ;;
+  ring) name=ring-trace; gen_args=--ring ;;
+  *) echo "capture-golden.sh: mode must be user, system or ring" >&2; exit 2 ;;
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 gen="$build/bin/trace-gen"

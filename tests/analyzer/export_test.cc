@@ -29,6 +29,8 @@ namespace {
 const std::string kDataDir = BD_TEST_DATA_DIR;
 const std::string kSmallTrace = kDataDir + "/small-trace";
 const std::string kSystemTrace = kDataDir + "/system-trace";
+// Ring-channel events with guest_ts (trace-gen --ring; see ring_test.cc).
+const std::string kRingTrace = kDataDir + "/ring-trace";
 
 // Reads the traces under path into visitor.
 void Read(const std::string &path, EventVisitor &visitor) {
@@ -665,7 +667,42 @@ TEST(ChromeExport, EmptyTraceAndSeveralVms) {
   EXPECT_EQ(Num(sum.instant_events[0], "pid"), 2) << "the mark of VM beta";
 }
 
+TEST(ChromeExport, RingTraceDrawsRunsAndMarksAtTheirGuestTimes) {
+  // trace-gen --ring: on vCPU 0, 501 runs from 1 ms, 502 from 6 ms; tick
+  // marks at 3, 7, 60 and 115 ms (guest times; emitted at 12 to 120 ms, in
+  // another order). CheckChrome also checks no track goes back in time.
+  const ChromeSummary sum = CheckChrome(ChromeOf(kRingTrace));
+  EXPECT_EQ(sum.process_names.at(1), "ring-vm");
+  std::map<std::string, double> run_start;
+  for (const pb::Struct &e : sum.slice_events) run_start[Str(e, "name")] = Num(e, "ts");
+  ASSERT_EQ(run_start.size(), 2u);
+  EXPECT_DOUBLE_EQ(run_start.at("ring-app[500/502]") - run_start.at("ring-app[500/501]"), 5000.0);
+  std::vector<double> ticks;
+  for (const pb::Struct &e : sum.instant_events) {
+    if (Str(e, "name") == "tick") ticks.push_back(Num(e, "ts"));
+  }
+  std::sort(ticks.begin(), ticks.end());
+  ASSERT_EQ(ticks.size(), 4u);
+  EXPECT_DOUBLE_EQ(ticks[1] - ticks[0], 4000.0);
+  EXPECT_DOUBLE_EQ(ticks[2] - ticks[0], 57000.0);
+  EXPECT_DOUBLE_EQ(ticks[3] - ticks[0], 112000.0);
+  EXPECT_DOUBLE_EQ(ticks[0] - run_start.at("ring-app[500/501]"), 2000.0);
+}
+
 // ---- SVG ---------------------------------------------------------------------------------
+
+TEST(SvgExport, RingTraceRunsLastWhatTheirGuestTimesSay) {
+  const XmlSummary x = CheckXml(SvgOf(kRingTrace));
+  ASSERT_TRUE(x.ok) << x.error;
+  // Exact where the picture keeps exact times (run tooltips are bucketed).
+  EXPECT_TRUE(HasText(x, "ring-app [500]  9.00 ms")) << "the legend: 5 + 4 ms exactly";
+  EXPECT_TRUE(HasText(x, "ring-app [500/501] on vCPU 0"));
+  EXPECT_TRUE(HasText(x, "(3.00 ms)")) << "501's region";
+  EXPECT_TRUE(HasText(x, "(2.50 ms)")) << "502's region";
+  // Emitted at 61 and 120 ms: drawn where they were made.
+  EXPECT_TRUE(HasText(x, "mark tick at 60.0 ms"));
+  EXPECT_TRUE(HasText(x, "mark tick at 115 ms"));
+}
 
 TEST(SvgExport, SystemTraceHasOneLanePerVcpu) {
   const std::string svg = SvgOf(kSystemTrace);

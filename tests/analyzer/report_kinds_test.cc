@@ -34,6 +34,7 @@ namespace {
 const std::string kDataDir = BD_TEST_DATA_DIR;
 const std::string kUserTrace = kDataDir + "/small-trace";
 const std::string kSystemTrace = kDataDir + "/system-trace";
+const std::string kRingTrace = kDataDir + "/ring-trace";
 constexpr int64_t kS = 1000000000;
 
 // Records what reaches it, one short line per event.
@@ -663,11 +664,13 @@ TEST_P(EveryReport, EveryKindAndFormatIsWellFormed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(GoldenTraces, EveryReport,
-                         testing::Values(kUserTrace, kSystemTrace, kUserTrace + "' '" + kSystemTrace),
+                         testing::Values(kUserTrace, kSystemTrace, kUserTrace + "' '" + kSystemTrace,
+                                         kRingTrace),
                          [](const testing::TestParamInfo<std::string> &info) {
                            return info.index == 0   ? std::string("user")
                                   : info.index == 1 ? std::string("system")
-                                                    : std::string("both");
+                                  : info.index == 2 ? std::string("both")
+                                                    : std::string("ring");
                          });
 
 TEST(CliKinds, TwoTracesAreTwoVmsWithAVmColumn) {

@@ -8,10 +8,19 @@
 // sched_switch events on two fake vCPUs with sleeps between them (the
 // timeline is in SystemMode; analyzer_test checks the times against it and
 // tests/analyzer/data/system-trace was captured from it).
+//        trace-gen --ring [EXTRA_MARKS] — ring-channel events as
+// bd-ring-consumer emits them: each carries guest_ts, when the guest made
+// the call, earlier than its LTTng time and out of order across threads;
+// plus bdtrace:ring_dropped (the timeline is in RingMode; ring_test checks
+// it and tests/analyzer/data/ring-trace was captured from it). With
+// EXTRA_MARKS, that many more ring marks from 4 threads whose emission lags
+// differ (for throughput measurements of the reordering).
 //
 // The guest pid/tid fields are fixed numbers, not the real ids, so the
 // captured report does not depend on the machine.
 #include <bdtrace/bdtrace_tp.h>
+
+#include <time.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -126,10 +135,134 @@ int SystemMode() {
   return 0;
 }
 
+// ---- ring mode -------------------------------------------------------------------------
+
+int64_t MonotonicNs() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec;
+}
+
+// Sleeps until CLOCK_MONOTONIC reads at least ns (never returns earlier).
+void SleepUntil(int64_t ns) {
+  const timespec t{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, nullptr) != 0) {
+  }
+}
+
+constexpr int64_t kUs = 1000;
+constexpr int64_t kMsNs = 1000000;
+
+// What a ring consumer emits for one guest thread's ring (or a vCPU's
+// kernel ring): every event carries guest_ts = base + the offset given.
+struct RingThread {
+  int64_t base;
+  uint32_t vcpu, pid, tid;
+  uint64_t seq = 0;
+
+  uint64_t At(int64_t offset_ns) const { return static_cast<uint64_t>(base + offset_ns); }
+  void Mark(int64_t at, uint32_t event, uint64_t a0) {
+    const uint64_t args[4] = {a0, 0, 0, 0};
+    lttng_ust_tracepoint(bdtrace, mark, vcpu, pid, tid, kKindMark, event, args, ++seq, "",
+                         At(at));
+  }
+  void Begin(int64_t at, uint32_t region) {
+    lttng_ust_tracepoint(bdtrace, region_begin, vcpu, pid, tid, region, ++seq, At(at));
+  }
+  void End(int64_t at, uint32_t region) {
+    lttng_ust_tracepoint(bdtrace, region_end, vcpu, pid, tid, region, ++seq, At(at));
+  }
+  void Name(int64_t at, uint32_t event, const char *name) {
+    lttng_ust_tracepoint(bdtrace, event_name, vcpu, pid, tid, event, name, At(at));
+  }
+  void Switch(int64_t at, const Task &prev, const Task &next) {
+    lttng_ust_tracepoint(bdtrace, sched_switch, vcpu, prev.pid, prev.tid, prev.comm,
+                         uint64_t{prev.tid == 0 ? 0u : 1u}, next.pid, next.tid, next.comm,
+                         At(at));
+  }
+};
+
+void RingDropped(uint32_t ring, uint32_t tid, uint64_t count, uint64_t total, bool final) {
+  lttng_ust_tracepoint(bdtrace, ring_dropped, ring, 500u, tid, count, total,
+                       static_cast<uint8_t>(final ? 1 : 0));
+}
+
+// Throughput: marks from 4 threads, thread t's emitted t x 100 us after
+// its call, interleaved, so every emission is out of order across threads.
+void RingExtra(unsigned long long n) {
+  RingThread threads[4] = {{0, 0, 500, 510}, {0, 1, 500, 511}, {0, 0, 500, 512},
+                           {0, 1, 500, 513}};
+  for (unsigned long long i = 0; i < n; ++i) {
+    RingThread &t = threads[i % 4];
+    t.base = MonotonicNs();
+    t.Mark(-static_cast<int64_t>(i % 4) * 100 * kUs, 20 + static_cast<uint32_t>(i % 4), i);
+  }
+}
+
+// The guest's timeline, in ms after B (CLOCK_MONOTONIC read just before
+// the session event, which is therefore the trace's first event, at B
+// plus a few us):
+//   vcpu 0: idle until 1, ring-app[500/501] 1-6, ring-app[500/502] 6-10,
+//           idle after 10 (the trace ends at the last ring_dropped, ~120)
+//   tid 501 (ring 1): names 1 "tick", 10 "work" at 0.5, region 10 begins
+//           at 2, mark 1 (a0 1) at 3, region 10 ends at 5 (3 ms), mark 1
+//           (a0 3) at 60
+//   taskless mark 2 on vcpu 0 (pid 0, tid 0) at 4.5: ran by 501
+//   tid 502 (ring 2): region 10 at 6.5-9 (2.5 ms), mark 1 (a0 2) at 7,
+//           mark 1 (a0 4) at 115
+//   tid 503 (ring 3, vcpu 1): mark 4 at 30, emitted after ~120: later
+//           than the 50 ms reorder window (the 60 ms mark is out by then)
+// The first batch (up to 10 ms) is emitted at >= 12 ms in a scrambled
+// order: thread 502's events, then the switches, then thread 501's earlier
+// ones. The user rings keep their own order, as a consumer does; the
+// taskless mark comes after the 6 ms switch that follows it, which one
+// consumer draining one kernel ring would not do: proof that the analyzer
+// goes by guest times alone.
+// Drops: ring 1 (tid 501) 5 then 2 (final total 7), ring 2 (tid 502) 3
+// (final): 10 in all.
+int RingMode(unsigned long long extra) {
+  const Task idle{0, 0, "swapper/0"};
+  const Task app{500, 501, "ring-app"}, worker{500, 502, "ring-app"};
+  const int64_t b = MonotonicNs();
+  lttng_ust_tracepoint(bdtrace, session, "system", "x86_64", "vmlinuz", 1u, 4242u, "ring-vm",
+                       "ring");
+  RingThread kernel{b, 0, 0, 0}, main_ring{b, 0, 500, 501}, worker_ring{b, 0, 500, 502},
+      late_ring{b, 1, 500, 503};
+
+  SleepUntil(b + 12 * kMsNs);
+  worker_ring.Begin(6500 * kUs, 10);
+  worker_ring.Mark(7 * kMsNs, 1, 2);
+  worker_ring.End(9 * kMsNs, 10);
+  kernel.Switch(1 * kMsNs, idle, app);
+  kernel.Switch(6 * kMsNs, app, worker);
+  kernel.Mark(4500 * kUs, 2, 0);
+  kernel.Switch(10 * kMsNs, worker, idle);
+  main_ring.Name(500 * kUs, 1, "tick");
+  main_ring.Name(500 * kUs, 10, "work");
+  main_ring.Begin(2 * kMsNs, 10);
+  main_ring.Mark(3 * kMsNs, 1, 1);
+  main_ring.End(5 * kMsNs, 10);
+
+  SleepUntil(b + 61 * kMsNs);
+  main_ring.Mark(60 * kMsNs, 1, 3);
+  SleepUntil(b + 120 * kMsNs);
+  worker_ring.Mark(115 * kMsNs, 1, 4);
+  late_ring.Mark(30 * kMsNs, 4, 0);
+
+  RingExtra(extra);
+  RingDropped(1, 501, 5, 5, false);
+  RingDropped(2, 502, 3, 3, true);
+  RingDropped(1, 501, 2, 7, true);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
   if (argc > 1 && std::strcmp(argv[1], "--system") == 0) return SystemMode();
+  if (argc > 1 && std::strcmp(argv[1], "--ring") == 0) {
+    return RingMode(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0);
+  }
   const unsigned long long extra = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 0;
   lttng_ust_tracepoint(bdtrace, session, "user", "x86_64", "trace-gen", 1u, 4242u, "golden", "trap");
   Thread t{0, kMainTid};

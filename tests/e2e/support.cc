@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -130,9 +131,10 @@ std::map<std::string, std::string> parse_payload(const std::string &s, size_t po
 
 }  // namespace
 
-std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir) {
+std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool cycles) {
   std::vector<TraceEvent> events;
-  RunResult r = run({"babeltrace2", "--no-delta", dir});
+  RunResult r = cycles ? run({"babeltrace2", "--no-delta", "--clock-cycles", dir})
+                       : run({"babeltrace2", "--no-delta", dir});
   EXPECT_EQ(r.status, 0) << "babeltrace2 failed on " << dir << ": " << r.err;
   for (const auto &line : lines(r.out)) {
     const size_t at = line.find(" bdtrace:");
@@ -142,6 +144,13 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir) {
     TraceEvent ev;
     ev.name = line.substr(at + 9, colon - at - 9);
     ev.fields = parse_payload(line, colon);
+    if (cycles && line.size() > 1 && line[0] == '[') {
+      // "[00000001676593425012]": zero-padded decimal; without the padding,
+      // or u() would read it as octal.
+      const std::string digits = line.substr(1, line.find(']') - 1);
+      const size_t first = std::min(digits.find_first_not_of('0'), digits.size() - 1);
+      ev.fields["timestamp_cycles"] = digits.substr(first);
+    }
     events.push_back(std::move(ev));
   }
   return events;

@@ -44,7 +44,9 @@ struct TraceEvent {
 // Reads a trace with the babeltrace2 command line (an independent reader:
 // the tests check bd-analyze against it). Only bdtrace:* events are kept.
 // Fails the calling test (and returns what it read) when babeltrace2 fails.
-std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir);
+// With `cycles`, each event also has the field "timestamp_cycles": its
+// LTTng timestamp as the clock's raw value (CLOCK_MONOTONIC ns for UST).
+std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool cycles = false);
 
 // The events of the one QEMU process whose bdtrace:session names a program
 // containing `program` (by the vpid context bd-run records). LTTng sessions

@@ -223,7 +223,11 @@ TEST(RejectReasonName, StableValues) {
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::OutsideChannel), 13u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::NoChannel), 14u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::BadSlot), 15u);
-    EXPECT_EQ(kRejectReasonCount, 16u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingBadIndex), 16u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingTruncated), 17u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingForbiddenKind), 18u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingDroppedDecreased), 19u);
+    EXPECT_EQ(kRejectReasonCount, 20u);
 }
 
 TEST(RejectReasonName, StableAndUnique) {

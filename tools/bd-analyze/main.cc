@@ -72,6 +72,10 @@ void NoteLosses(const bdtrace::report::Report &r) {
     std::cerr << "bd-analyze: note: the tracer discarded " << r.discarded_events().count()
               << " events (ring buffer full)\n";
   }
+  if (r.ring_drops().total() > 0) {
+    std::cerr << "bd-analyze: note: the guest's rings dropped " << r.ring_drops().total()
+              << " records (ring full or nested call)\n";
+  }
   if (r.rejected().total() > 0) {
     std::cerr << "bd-analyze: note: the plugin rejected " << r.rejected().total()
               << " malformed records\n";
@@ -83,13 +87,15 @@ void NoteLosses(const bdtrace::report::Report &r) {
 int main(int argc, char **argv) {
   CLI::App app{
       "Reports on bdtrace traces: per-thread, per-event and per-region statistics (durations "
-      "with percentiles and histograms, mark rates over time), events the tracer discarded "
-      "and records the plugin rejected; for full-system runs (bdtrace:sched_switch events) "
+      "with percentiles and histograms, mark rates over time), events the tracer discarded, "
+      "records the plugin rejected and records the guest's rings dropped; for full-system runs (bdtrace:sched_switch events) "
       "also which guest process ran on which vCPU, and for how long.\n"
       "TRACE_DIR is the directory bd-run --trace wrote (or any directory holding LTTng CTF "
       "traces; it is searched for 'metadata' files). Several directories (several VMs, "
       "several captures) are read together, in time order on the host clock; each trace is "
-      "one VM, named by its bdtrace:session event (vm, or in user mode the program).\n"
+      "one VM, named by its bdtrace:session event (vm, or in user mode the program). Ring-"
+      "channel events are placed at their guest_ts (when the guest made the call), not at "
+      "their LTTng time (when the consumer emitted them).\n"
       "Reports: summary (default), processes (CPU time per process/thread and vCPU, marks "
       "and regions per process), regions (durations per id, process and thread: count, "
       "total, min, p50, p90, p99, max, histogram), marks (counts per id and thread, rates "

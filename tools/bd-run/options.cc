@@ -14,6 +14,18 @@ constexpr const char* kDescription =
     "(--system) boot a VM under qemu-system-x86_64 with the plugin and the bdtrace\n"
     "channel device, and with --trace record the bd_mark events into an LTTng trace.\n"
     "\n"
+    "Channels (--channel): 'trap' = the guest's calls trap into the bdtrace QEMU\n"
+    "plugin (needs a QEMU that loads it: plugin support and version < 9.0, e.g.\n"
+    "Debian 12's qemu-user 7.2); 'ring' = the guest writes records into shared-memory\n"
+    "rings in a file bd-run creates in /dev/shm (named to the guest in BD_RING), and\n"
+    "bd-run's helper bd-ring-consumer turns them into the same events: no plugin, any\n"
+    "QEMU. 'auto' (default) = the trap when the QEMU can load the plugin, the ring\n"
+    "otherwise (bd-run asks QEMU for its version and options first). --native runs\n"
+    "PROGRAM directly on the host with the ring. The ring needs a guest linked with\n"
+    "this libbdguest (older ones only know the trap). 'both' loads the plugin and\n"
+    "offers the ring: libbdguest uses the ring, raw traps still reach the plugin (for\n"
+    "comparing the two channels' timestamps).\n"
+    "\n"
     "With --trace DIR, bd-run creates its own LTTng session (through the running\n"
     "lttng-sessiond) writing to DIR, starts it, runs QEMU, stops and destroys the\n"
     "session, and reports events the tracer had to discard. Without --trace it\n"
@@ -42,6 +54,8 @@ constexpr const char* kDescription =
     "  bd-run --system --trace /tmp/vmtrace --kernel vmlinuz --initrd initramfs.cpio.gz\n"
     "  bd-run --system --no-plugin --kernel vmlinuz --initrd initrd.gz -- -rtc base=utc\n"
     "  bd-run --trace /tmp/trace --filter only-marks.txtpb -- ./my-program\n"
+    "  bd-run --qemu /opt/qemu-10/qemu-x86_64 --trace /tmp/trace -- ./my-program   # ring\n"
+    "  bd-run --native --trace /tmp/trace -- ./my-program\n"
     "  babeltrace2 /tmp/trace      # or: bd-analyze /tmp/trace\n";
 
 constexpr uint64_t kMinMemoryMib = 16;
@@ -105,6 +119,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   std::vector<std::string> raw_plugin_args;
   bool system = false;
   std::string smp_text = "2", memory_text = "512M";
+  std::string channel_text = "auto";
 
   CLI::App app(kDescription, "bd-run");
   app.formatter(std::make_shared<Formatter>());
@@ -130,6 +145,19 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "vCPUs and processes are recorded. Checked before QEMU starts; reloaded by the "
                  "plugin when the file changes")
       ->type_name("FILE");
+  app.add_option("--channel", channel_text,
+                 "How records reach the host: trap (the QEMU plugin), ring (shared-memory rings "
+                 "and bd-ring-consumer, any QEMU) or auto (default: the trap where the plugin loads)")
+      ->type_name("trap|ring|auto");
+  app.add_flag("--native", o.native, "Run PROGRAM natively on the host (no QEMU) with the ring channel");
+  app.add_option("--rings", o.rings,
+                 "Ring channel: rings in the region, one per guest thread marking at once (power of "
+                 "two, default 64; a thread beyond that finds none and its calls return 0)")
+      ->type_name("N");
+  app.add_option("--ring-slots", o.ring_slots,
+                 "Ring channel: 64-byte slots per ring (power of two, 16 to 16777216, default 16384 = "
+                 "1 MiB); a full ring drops records and counts them (bdtrace:ring_dropped)")
+      ->type_name("N");
   app.add_option("--subbuf-size", o.subbuf_size, "LTTng sub-buffer size in bytes, a power of two (default 4 MiB)")
       ->type_name("BYTES");
   app.add_option("--subbuf-count", o.subbuf_count, "LTTng sub-buffers per buffer, a power of two (default 8)")
@@ -180,6 +208,38 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   }
   const size_t separator = static_cast<size_t>(argc) - rest.size() - 1;
   if (!rest.empty() && separator >= 1 && std::string(argv[separator]) == "--") after_separator = true;
+
+  if (channel_text == "auto") {
+    o.channel = ChannelChoice::Auto;
+  } else if (channel_text == "trap") {
+    o.channel = ChannelChoice::Trap;
+  } else if (channel_text == "ring") {
+    o.channel = ChannelChoice::Ring;
+  } else if (channel_text == "both") {
+    o.channel = ChannelChoice::Both;
+  } else {
+    return usage_error("--channel " + channel_text + " is invalid: give trap, ring or auto");
+  }
+  if (!is_power_of_two(o.rings) || o.rings > 4096) {
+    return usage_error("--rings must be a power of two from 1 to 4096, e.g. 64");
+  }
+  if (!is_power_of_two(o.ring_slots) || o.ring_slots < 16 || o.ring_slots > (1u << 24)) {
+    return usage_error("--ring-slots must be a power of two from 16 to 16777216, e.g. 16384");
+  }
+  if (o.native) {
+    if (system) return usage_error("--native runs one PROGRAM on the host: it cannot be combined with --system");
+    if (o.channel == ChannelChoice::Trap || o.channel == ChannelChoice::Both) {
+      return usage_error("--native needs the ring channel: natively there is no QEMU plugin to trap into");
+    }
+    if (!o.qemu.empty() || !o.plugin.empty() || !raw_plugin_args.empty()) {
+      return usage_error("--native runs no QEMU: --qemu, --plugin and --plugin-arg do not apply");
+    }
+    o.channel = ChannelChoice::Ring;
+  }
+  if (system && (o.channel == ChannelChoice::Ring || o.channel == ChannelChoice::Both)) {
+    return usage_error("--system --channel ring is not implemented yet: full-system guests use the trap "
+                       "channel (qemu-system-x86_64 with the plugin)");
+  }
 
   if (system) {
     if (!rest.empty() && !after_separator) {

@@ -22,6 +22,13 @@ struct SystemOptions {
   std::vector<std::string> qemu_args;  // after --, passed to QEMU as is
 };
 
+// How guest records reach the host (README "Channels"): the trap needs the
+// bdtrace QEMU plugin; the ring (<bd/ring.h>) needs no plugin: a consumer
+// process drains shared-memory rings.
+// Both: the plugin is loaded and the ring offered; libbdguest uses the
+// ring while raw traps still reach the plugin (to compare the channels).
+enum class ChannelChoice { Auto, Trap, Ring, Both };
+
 struct RunOptions {
   std::string trace_dir;      // empty: run without creating a session
   std::string session_name;   // empty: a unique name
@@ -34,6 +41,10 @@ struct RunOptions {
   std::string program;        // as typed by the user (user mode only)
   std::vector<std::string> program_args;
   std::optional<SystemOptions> system;  // set with --system
+  ChannelChoice channel = ChannelChoice::Auto;  // --channel
+  bool native = false;        // --native: run PROGRAM on the host, ring channel
+  uint32_t rings = 64;        // --rings: guest threads marking at once (ring channel)
+  uint32_t ring_slots = 16384;  // --ring-slots: 64-byte slots per ring
 };
 
 // Either options to run with, or an exit status to return at once (0 after

@@ -3,10 +3,12 @@
 #include <string>
 #include <vector>
 
+#include "channel_choice.h"
 #include "child.h"
 #include "filter_check.h"
 #include "preflight.h"
 #include "qemu_command.h"
+#include "ring_run.h"
 #include "session_run.h"
 #include "system_run.h"
 
@@ -21,10 +23,34 @@ std::vector<std::string> current_environment() {
   return env;
 }
 
+// The ring channel has no filter yet (filter/README.md).
+int refuse_ring_filter() {
+  return fail("--filter applies to the trap channel only (the ring channel has no filter yet): "
+              "use --channel trap with a QEMU that loads the plugin, or drop --filter");
+}
+
 int run_user(const RunOptions& o) {
   // 1. Everything that can be checked before anything is started.
+  if (o.native) {
+    if (!o.filter.empty()) return refuse_ring_filter();
+    Result<std::string> program = resolve_program(o.program);
+    if (!program) return fail(program.error());
+    GuestCommand guest{{program.value()}, current_environment()};
+    guest.argv.insert(guest.argv.end(), o.program_args.begin(), o.program_args.end());
+    return run_with_ring(o, program.value(), "native", std::move(guest));
+  }
   Result<std::string> qemu = resolve_qemu(o.qemu);
   if (!qemu) return fail(qemu.error());
+  Result<Channel> channel = choose_channel(o.channel, probe_qemu(qemu.value()), qemu.value());
+  if (!channel) return fail(channel.error());
+  if (channel.value() == Channel::Ring) {
+    if (!o.filter.empty()) return refuse_ring_filter();
+    Result<std::string> program = resolve_program(o.program);
+    if (!program) return fail(program.error());
+    GuestCommand guest{{qemu.value(), program.value()}, current_environment()};
+    guest.argv.insert(guest.argv.end(), o.program_args.begin(), o.program_args.end());
+    return run_with_ring(o, program.value(), "user", std::move(guest));
+  }
   Result<std::string> plugin = resolve_plugin(o.plugin);
   if (!plugin) return fail(plugin.error());
   Result<std::string> program = resolve_program(o.program);
@@ -45,6 +71,12 @@ int run_user(const RunOptions& o) {
   inv.plugin_args = plugin_args;
   inv.fork_wrapper = find_lttng_fork_wrapper();
   const QemuCommand cmd = build_qemu_command(inv, current_environment());
+
+  // With --channel both the ring runs beside the plugin (run_with_ring
+  // forwards signals itself).
+  if (channel.value() == Channel::Both) {
+    return run_with_ring(o, program.value(), "user", GuestCommand{cmd.argv, cmd.envp});
+  }
 
   // 2. From here a signal must not kill bd-run before the session is gone.
   SignalForwarding signals;

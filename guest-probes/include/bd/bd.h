@@ -1,32 +1,56 @@
 /*
  * libbdguest: mark points of interest in a program running in a QEMU guest.
  *
- * Each call builds one struct bd_record (see <bd/abi.h>) and executes the
- * bdtrace trap instruction on it. Under `qemu-x86_64 -plugin
- * libbdtrace-qemu.so` (user mode) or in a `qemu-system-x86_64` guest with
- * the bdtrace channel (system mode) the bdtrace plugin turns the record into
- * an LTTng-UST event; natively and under plain QEMU the trap is an ordinary
- * load and every call returns 0 at a cost of a few nanoseconds. The same
- * binary runs in all these settings.
+ * Each call builds one record and hands it to the host in one of three ways
+ * (modes), decided by the first call of a process:
  *
- * Modes: the first call in a process looks for the full-system channel
- * (<bd/channel.h>): the environment variable BD_DEVICE names its BAR2 file
- * (a PCI resource2 path; "none" disables system mode), else the first
- * ivshmem PCI device (vendor 0x1af4, device 0x1110) whose BAR2 holds a
- * bdtrace header of this version is used. Without one, records live in
- * thread-local storage (user mode). With one, each thread claims one record
- * slot in BAR2 on its first call (released at thread exit and at exit();
- * slots of threads that died otherwise are reclaimed when the table is
- * full). Mapping BAR2 needs root in the guest: a process that finds the
- * device but may not open it gets -EACCES from every call.
+ *   ring     the environment variable BD_RING names a ring region file
+ *            (<bd/ring.h>; bd-run creates one in /dev/shm and sets BD_RING).
+ *            Each thread writes its records into its own single-producer
+ *            ring in that shared memory; a host consumer drains them and
+ *            turns them into LTTng-UST events. No trap, no system call: a
+ *            call costs about a dozen nanoseconds, natively, under any
+ *            qemu-x86_64 (with or without plugins) and under KVM.
+ *   system   a `qemu-system-x86_64` guest with the bdtrace channel device
+ *            (<bd/channel.h>): each thread fills its slot in the device's
+ *            BAR2 and executes the bdtrace trap, which the plugin handles.
+ *   trap     otherwise: the record lives in thread-local storage and the
+ *            trap hands it to the plugin under `qemu-x86_64 -plugin
+ *            libbdtrace-qemu.so` (user mode). Natively and under plain QEMU
+ *            the trap is an ordinary load and every call returns 0 at a cost
+ *            of a few nanoseconds.
+ * The same binary runs in all these settings.
+ *
+ * Discovery: if BD_RING is set and not "none", its file is opened
+ * read-write and mapped shared when its header is a ready user-mode region
+ * of this ABI version (magic, version, slot size, mode, clock, ring count
+ * and size, and the layout <bd/ring.h> computes); any other outcome (no
+ * such file, no permission, a bad or unready header, a short file) is
+ * ignored and discovery goes on as without BD_RING. Then the full-system
+ * channel: the environment variable BD_DEVICE names its BAR2 file (a PCI
+ * resource2 path; "none" disables system mode), else the first ivshmem PCI
+ * device (vendor 0x1af4, device 0x1110) whose BAR2 holds a bdtrace header
+ * of this version is used. Without either: trap mode with records in
+ * thread-local storage. In ring and system mode each thread claims one user
+ * ring / one record slot in BAR2 on its first call (released at thread exit
+ * and at exit(); those of threads that died otherwise are reclaimed when
+ * the table is full). Mapping BAR2 needs root in the guest: a process that
+ * finds the device but may not open it gets -EACCES from every call.
  *
  * Return values (every function):
- *    1        the host handler took the record (reply BD_REPLY_OK);
+ *    1        the host handler took the record (reply BD_REPLY_OK); in ring
+ *             mode: the record was written into the thread's ring (the
+ *             consumer may still filter it out);
  *    0        nobody answered (native run, QEMU without the plugin), the
  *             host filtered the record out (BD_REPLY_FILTERED), the
- *             per-thread records were all in use (see below), or, in
- *             system mode, all BD_CHANNEL_USER_SLOTS slots belong to live
- *             threads (the thread retries claiming one every 4096 calls);
+ *             per-thread records were all in use (see below), in system
+ *             mode all BD_CHANNEL_USER_SLOTS slots belong to live threads,
+ *             or in ring mode the record was not written: its event is
+ *             disabled in the region's enable bitmap (not counted), the
+ *             thread's ring is full or the call is nested (counted in the
+ *             ring's `dropped`, which the consumer reports), or every user
+ *             ring belongs to a live thread (see below). A thread without
+ *             a slot or ring retries claiming one every 4096 calls.
  *   -EINVAL   misuse: a NULL text or name, or an empty name;
  *             (bd_enabled() returns 1 / 0 with its own meaning, below)
  *   -EACCES   system mode: the bdtrace channel device exists but this
@@ -35,18 +59,29 @@
  *             the record was malformed, which means a libbdguest / plugin
  *             ABI mismatch.
  *
+ * Ring mode, records lost without a trace: a thread that owns no ring
+ * (more live threads than the region's user rings) has nowhere to write,
+ * and nowhere the host could see a count either: its calls return 0 and
+ * are counted only in a counter private to the process. Give the region
+ * at least as many rings as the guest has threads that mark at once.
+ * Records carry the guest TSC (rdtsc) as their time and a per-thread
+ * sequence number that counts the records written (dropped ones take
+ * none). HELLO and QUERY records are never written into a ring.
+ *
  * Threads and signals: every function is thread-safe, lock-free (except the
  * slow paths named below, which may wait for another thread) and
  * async-signal-safe (it may be called from a signal handler, including one
- * that interrupted another libbdguest call). In user mode each thread owns
+ * that interrupted another libbdguest call). In trap mode each thread owns
  * BD_GUEST_SLOTS records; a call nested deeper than that (signal handlers
  * interrupting signal handlers) returns 0 without trapping. In system mode
  * a thread owns one slot: a call nested in another (a signal handler
- * interrupting a libbdguest call) returns 0 without trapping. Exceptions:
- * the first call in a thread of a libbdguest.so that was loaded with
- * dlopen() (glibc may allocate that thread's TLS with malloc), and in
- * system mode the first call of a process (it reads the environment, scans
- * sysfs and maps the device) and of each thread (it claims a slot and
+ * interrupting a libbdguest call) returns 0 without trapping. In ring mode
+ * a thread owns one ring: a nested call returns 0 without writing and
+ * counts as dropped in the ring. Exceptions: the first call in a thread of
+ * a libbdguest.so that was loaded with dlopen() (glibc may allocate that
+ * thread's TLS with malloc), and in system and ring mode the first call of
+ * a process (it reads the environment, maps the region or scans sysfs and
+ * maps the device) and of each thread (it claims a slot or ring and
  * registers a thread-exit destructor): make one call outside signal
  * handlers first. A handler's call that interrupts those first calls
  * returns 0.
@@ -56,11 +91,11 @@
  * if the handshake fails, calls return 0 from then on.
  *
  * Processes: pid and tid are cached per process/thread and refreshed in the
- * child of fork() (pthread_atfork); in system mode the child's thread
- * claims its own slot. Children created by raw clone(), vfork() or _Fork()
- * bypass that and must not call libbdguest. Do not dlclose() a
- * libbdguest.so that made calls in system mode (its exit handlers stay
- * registered).
+ * child of fork() (pthread_atfork); in system and ring mode the child's
+ * thread claims its own slot or ring. Children created by raw clone(),
+ * vfork() or _Fork() bypass that and must not call libbdguest. Do not
+ * dlclose() a libbdguest.so that made calls in system or ring mode (its
+ * exit handlers stay registered).
  *
  * The library uses libc only; link libbdguest.a or libbdguest.so.
  */
@@ -81,7 +116,8 @@ extern "C" {
 #define BD_API
 #endif
 
-/* Records per thread: the deepest nesting of calls (signal handlers). */
+/* Records per thread (trap mode): the deepest nesting of calls (signal
+ * handlers). Deeper calls return 0 in every mode. */
 #define BD_GUEST_SLOTS 4
 
 /* A point event `event` with all four arguments 0 (kind BD_KIND_MARK). */
@@ -111,9 +147,12 @@ BD_API int bd_region_end(uint32_t region);
  * NULL or empty name: -EINVAL. */
 BD_API int bd_name_event(uint32_t event, const char *name);
 
-/* Is a bdtrace host handler listening? Sends a BD_KIND_HELLO record:
- * 1 when the host answered (BD_REPLY_OK or BD_REPLY_FILTERED), 0 when nobody
- * answered, -EPROTO when the host rejected the record. */
+/* Is a bdtrace host handler listening? Trap and system mode: sends a
+ * BD_KIND_HELLO record: 1 when the host answered (BD_REPLY_OK or
+ * BD_REPLY_FILTERED), 0 when nobody answered, -EPROTO when the host
+ * rejected the record, -EACCES as for the other calls. Ring mode: 1, without
+ * writing anything (the region is mapped; whether its consumer runs cannot
+ * be asked without a round trip). */
 BD_API int bd_present(void);
 
 /* Would a mark of `event` currently be recorded? 1: possibly (a MARK,
@@ -123,17 +162,22 @@ BD_API int bd_present(void);
  * -EACCES as for the other calls. Use it to skip building expensive
  * arguments:  if (bd_enabled(42) > 0) bd_mark_text(42, describe(x));
  *
+ * Ring mode: reads the region's enable bitmap (<bd/ring.h>): a load and a
+ * bit test, no trap, nothing written. The consumer rewrites it when its
+ * filter changes. The bd_mark* and bd_region* calls test the same bit and
+ * return 0 without writing (and without counting a drop) when it is clear.
+ *
  * System mode: reads the channel header's enable bitmaps (<bd/channel.h>),
  * the union over all vCPUs: a load and a bit test, no trap. The plugin
  * rewrites them at every filter (re)load, so the answer follows the
  * config in force without any caching here. The bd_mark* and bd_region*
  * calls test the same bit themselves and return 0 without trapping when it
  * is clear.
- * User mode (qemu-x86_64): one synchronous query (a BD_KIND_QUERY record,
+ * Trap mode (qemu-x86_64): one synchronous query (a BD_KIND_QUERY record,
  * one trap, about the cost of a bd_mark) on every call. Nothing is cached:
  * a user-mode guest cannot see a config change without trapping, and a
  * query costs no more than the re-validation a cache would need. Marks are
- * not skipped in user mode (a filtered mark still traps and returns 0). */
+ * not skipped in trap mode (a filtered mark still traps and returns 0). */
 BD_API int bd_enabled(uint32_t event);
 
 #ifdef __cplusplus

@@ -58,6 +58,12 @@ enum class RejectReason : uint32_t {
     OutsideChannel = 13,    // physical address not in the channel's BAR
     NoChannel = 14,         // a trap before any handshake told where it is
     BadSlot = 15,           // in the channel, but not at a record slot
+    // Ring channel (<bd/ring.h>, the host consumer): reasons about a ring's
+    // indices and framing rather than a record's contents.
+    RingBadIndex = 16,      // head - tail > ring_slots: resynchronised to head
+    RingTruncated = 17,     // the ready slots end inside a two-slot record
+    RingForbiddenKind = 18, // HELLO or QUERY written into a ring
+    RingDroppedDecreased = 19, // the ring's dropped count went down
     Count_                  // number of reasons, not a reason
 };
 

@@ -17,14 +17,20 @@ namespace bdtrace::analyzer {
 inline constexpr uint32_t kKindMark = 1;
 inline constexpr uint32_t kKindMarkText = 2;
 
-// ts_ns: nanoseconds from the clock's origin (0 if the event has no clock).
+// ts_ns: nanoseconds from the clock's origin (0 if the event has no clock):
+// when the event happened. For the trap channel that is the LTTng event
+// time. Ring-channel events (mark, region_begin/end, event_name,
+// sched_switch with a non-zero guest_ts field) happened at guest_ts, some
+// time before the consumer emitted them: ts_ns is then guest_ts brought
+// into the same frame (see reader.h, "Guest time").
 //
 // trace: which of the traces being read the event came from (0, 1, ...;
 // one per CTF trace directory, numbered in the order the reader met them).
 // A VM (or a user-mode QEMU with per-PID buffers) writes its own trace, so
 // consumers use it to tell VMs apart; the VM's name comes from the trace's
-// bdtrace:session event. Every event carries it, last, with a default so
-// that aggregate initializers written before it still compile.
+// bdtrace:session event. Every event carries it, after the fields of the
+// first release, with a default so that aggregate initializers written
+// before it still compile; fields added later follow it, with defaults too.
 struct MarkEvent {
   int64_t ts_ns;
   uint32_t vcpu, pid, tid, kind, event;
@@ -49,14 +55,17 @@ struct EventNameEvent {
   uint32_t trace = 0;
 };
 
-// One per QEMU process, its first event. Names the VM of its trace: the vm
-// field, or (user mode, no vm given) the program.
+// One per emitting process (the QEMU plugin, or the ring consumer), its
+// first event. Names the VM of its trace: the vm field, or (user mode, no
+// vm given) the program. channel: "trap" or "ring"; empty in traces
+// written before the field existed (they are all trap).
 struct SessionEvent {
   int64_t ts_ns;
   std::string_view mode, arch, program;
   uint32_t abi_version, host_pid;
   std::string_view vm;
   uint32_t trace = 0;
+  std::string_view channel = {};
 };
 
 // The name a session gives its VM: vm, or in user mode without one the
@@ -105,7 +114,22 @@ struct RejectedTotalEvent {
   uint32_t trace = 0;
 };
 
-// Receives the events of a trace in time order. Methods may throw (e.g.
+// Records a ring's producer could not write (ring full, or a call nested
+// in another of the same thread): count is the drops since the previous
+// ring_dropped of that ring, so the counts of a ring sum to its exact
+// total; total repeats the running total; final is set on the consumer's
+// last report of the ring. pid/tid: the ring's owner when the consumer saw
+// the count grow.
+struct RingDroppedEvent {
+  int64_t ts_ns;
+  uint32_t ring, pid, tid;
+  uint64_t count, total;
+  bool final;
+  uint32_t trace = 0;
+};
+
+// Receives the events of a trace in time order (ring events by guest
+// time, as far as the reader's reorder window allows). Methods may throw (e.g.
 // std::bad_alloc); the reader catches at the babeltrace2 boundary and turns
 // it into an error.
 class EventVisitor {
@@ -121,6 +145,10 @@ class EventVisitor {
   // bdtrace:tb_exec. Not pure: visitors that do not care see it as an
   // other event.
   virtual void OnTbExec(const TbExecEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:tb_exec"); }
+  // bdtrace:ring_dropped. Not pure, as OnTbExec; decorators must forward it.
+  virtual void OnRingDropped(const RingDroppedEvent &e) {
+    OnOtherEvent(e.ts_ns, "bdtrace:ring_dropped");
+  }
   // An event of another provider or an unknown bdtrace event.
   virtual void OnOtherEvent(int64_t ts_ns, std::string_view class_name) = 0;
   // A discarded-events message; count_known is false when the trace does

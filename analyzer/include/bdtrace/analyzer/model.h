@@ -9,6 +9,12 @@
 // user mode without one the program). Threads are (trace, pid, tid): equal
 // ids in two traces are two threads. Rows carry the VM's name.
 //
+// Times: every event is at ts_ns, which for ring events is their guest
+// time (reader.h, "Guest time"); the reader delivers them in that order.
+//
+// Ring losses: bdtrace:ring_dropped counts add up per ring (and per owner
+// thread) to the exact number of records the guest could not write.
+//
 // Attribution: a mark or region belongs to the guest (pid, tid) it carries
 // (user mode: the thread that called bd_mark). In system mode a record
 // with pid 0 and tid 0 (no task context, e.g. from an interrupt) is given
@@ -59,6 +65,7 @@ class Model final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
+  void OnRingDropped(const RingDroppedEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
@@ -146,6 +153,7 @@ class Model final : public EventVisitor {
   void FinishRates(report::Report &report) const;
   void FinishActivity(report::Report &report) const;
   void FinishHotBlocks(report::Report &report) const;
+  void FinishRingDrops(report::Report &report) const;
 
   ThreadState &Thread(uint32_t trace, uint32_t pid, uint32_t tid, int64_t ts_ns);
   void Seen(int64_t ts_ns) {
@@ -191,6 +199,15 @@ class Model final : public EventVisitor {
   RateCounter rates_;
   uint64_t attributed_ = 0;  // records given to the running task
   HotBlocks hot_blocks_;     // bdtrace:tb_exec per (trace, pid)
+  // bdtrace:ring_dropped per (trace, ring): the counts per owner (pid, tid)
+  // and the consumer's final total, to check the sum against.
+  struct RingDropAccum {
+    uint64_t sum = 0, final_total = 0;
+    bool has_final = false;
+    std::map<std::pair<uint32_t, uint32_t>, uint64_t> by_owner;
+  };
+  std::map<std::pair<uint32_t, uint32_t>, RingDropAccum> ring_drops_;
+  uint64_t ring_drop_total_ = 0;
 };
 
 }  // namespace bdtrace::analyzer

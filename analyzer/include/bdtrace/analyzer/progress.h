@@ -58,6 +58,10 @@ class ProgressVisitor final : public EventVisitor {
     Tick(e.ts_ns);
     next_.OnTbExec(e);
   }
+  void OnRingDropped(const RingDroppedEvent &e) override {
+    Tick(e.ts_ns);
+    next_.OnRingDropped(e);
+  }
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override {
     Tick(ts_ns);
     next_.OnOtherEvent(ts_ns, class_name);

@@ -3,6 +3,15 @@
 // One source.ctf.fs component per trace directory, all into one
 // filter.utils.muxer (time order), consumed by a simple sink that hands
 // every event to an EventVisitor.
+//
+// Guest time. Ring-channel events (bd-ring-consumer) carry guest_ts, when
+// the guest made the call, in host CLOCK_MONOTONIC ns; their LTTng time is
+// the consumer's emission, typically < 1 ms later. The reader places such
+// an event at its guest time: guest_ts plus its clock class's offset (the
+// same conversion babeltrace2 applies to event times, computed once per
+// event class), and puts the events back into time order with a
+// Reorderer (reorder.h) before the visitor sees them. guest_ts 0 (trap
+// events) or absent (traces older than the ring) leaves the LTTng time.
 #ifndef BDTRACE_ANALYZER_READER_H
 #define BDTRACE_ANALYZER_READER_H
 
@@ -12,6 +21,7 @@
 #include <vector>
 
 #include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/reorder.h"
 #include "bdtrace/analyzer/status.h"
 
 namespace bdtrace::analyzer {
@@ -27,13 +37,17 @@ struct ReaderOptions {
   // babeltrace2 components' own logging (to stderr), a bt_logging_level.
   // Errors reach the caller as Error causes whatever this says.
   bt_logging_level bt_log_level = BT_LOGGING_LEVEL_NONE;
+  // How ring events are put back into time order (window, memory bound).
+  ReorderOptions reorder;
 };
 
 // Reads every event of trace_dirs (directories holding `metadata`) into
-// visitor, in time order. A corrupt or truncated trace is an error carrying
-// babeltrace2's causes; events already visited stay visited.
+// visitor, in time order (guest time for ring events, see above). A corrupt
+// or truncated trace is an error carrying babeltrace2's causes; events
+// already visited stay visited. order (if given) receives how events were
+// placed and reordered.
 Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
-                  const ReaderOptions &options = {});
+                  const ReaderOptions &options = {}, ReorderStats *order = nullptr);
 
 // The time span of trace_dirs' streams (first packet begin to last packet
 // end) from source.ctf.fs's babeltrace.trace-infos query, without reading

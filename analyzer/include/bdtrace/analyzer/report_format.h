@@ -20,14 +20,14 @@ std::optional<ReportKind> ParseReportKind(std::string_view name);
 const char *ReportKindName(ReportKind kind);
 
 // The Report with only what `kind` shows, for JSON: the header (paths,
-// dirs, sessions, vms, totals, times, discarded, rejected, warnings,
-// selection) always; summary: everything; processes: vcpus, processes,
+// dirs, sessions, vms, totals, times, discarded, ring drops, guest time,
+// rejected, warnings, selection) always; summary: everything; processes: vcpus, processes,
 // process_activity, threads; regions: regions, region_processes,
 // region_totals; marks: events, mark_rates, threads. Sets report_kind.
 report::Report ForKind(const report::Report &full, ReportKind kind);
 
-// Readable tables: summary, threads, events, regions, discarded/rejected,
-// warnings. Times are relative to the trace's first event, so the text
+// Readable tables: summary, threads, events, regions, discarded/rejected
+// (and, for ring-channel traces, ring drops and guest time), warnings. Times are relative to the trace's first event, so the text
 // depends only on the trace, not on when it was read. With several VMs,
 // rows carry a vm column.
 std::string FormatText(const report::Report &report);

@@ -23,8 +23,9 @@
 //
 // Always kept, whatever the selection: bdtrace:session (they name the VMs),
 // bdtrace:event_name (names may come after the events they name),
-// bdtrace:rejected and bdtrace:rejected_total, discarded-events messages
-// and warnings, so the losses of the traces are in every report.
+// bdtrace:rejected, bdtrace:rejected_total and bdtrace:ring_dropped,
+// discarded-events messages and warnings, so the losses of the traces are
+// in every report.
 // Events of other providers have no VM, vCPU, pid, tid or id: they are kept
 // only when none of those selectors is given (and inside the time window).
 //
@@ -76,6 +77,7 @@ class SelectingVisitor final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
+  void OnRingDropped(const RingDroppedEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
@@ -132,6 +134,7 @@ class TeeVisitor final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
+  void OnRingDropped(const RingDroppedEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# bench/ring.sh BUILD_DIR — the ring channel (<bd/ring.h>) side by side with
+# the trap channel and a native LTTng-UST tracepoint, all recorded by
+# bd-run's own LTTng sessions in this one run:
+#   - ns per recorded mark on the guest thread: ring natively, ring under
+#     Debian 12's qemu-x86_64 7.2 and under Debian's QEMU 10.0 (no plugin
+#     support), the trap under 7.2, and the native tracepoint;
+#   - bd-ring-consumer's throughput (records/s it validates and emits);
+#   - the flood (4 threads, 1 M marks/s, 10 s) over the ring under QEMU:
+#     dropped marks, LTTng discards and the emission delay.
+# Informational (PASS/MISS against the targets of the ring issue); exits
+# non-zero only when a step fails to run.
+#
+# Environment: BD_TEST_QEMU_10 (./bdtrace bench sets it), BD_BENCH_RING_N
+# (200000 marks per repetition), BD_BENCH_REPS (5), BD_BENCH_ALT (3
+# alternating runs, best kept), BD_BENCH_FLOOD_SECONDS (10),
+# BD_BENCH_FLOOD_RATE (1000000), BD_BENCH_FLOOD_THREADS (4).
+set -uo pipefail
+
+BUILD=${1:?usage: bench/ring.sh BUILD_DIR}
+BIN=$BUILD/bin
+BDRUN=$BIN/bd-run
+N=${BD_BENCH_RING_N:-200000}
+REPS=${BD_BENCH_REPS:-5}
+ALT=${BD_BENCH_ALT:-3}
+FLOOD_SECONDS=${BD_BENCH_FLOOD_SECONDS:-10}
+FLOOD_RATE=${BD_BENCH_FLOOD_RATE:-1000000}
+FLOOD_THREADS=${BD_BENCH_FLOOD_THREADS:-4}
+QEMU10=${BD_TEST_QEMU_10:-}
+WORK=$(mktemp -d /tmp/bdbench-ring.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+log() { printf 'bench: %s\n' "$*" >&2; }
+FAILED=0
+
+# Every mark of a run must fit its ring: a mark the ring drops costs less
+# than one it records and would flatter the number.
+SLOTS=1
+while [ "$SLOTS" -lt $((N * REPS + 64)) ]; do SLOTS=$((SLOTS * 2)); done
+RING=(--rings 4 --ring-slots "$SLOTS")
+
+# run TAG BD-RUN-ARGS...: bd-run with a fresh trace; stdout in $WORK/TAG.out,
+# stderr in $WORK/TAG.err; the trace is deleted afterwards.
+run() {
+  local tag=$1
+  shift
+  if ! "$BDRUN" --trace "$WORK/trace-$tag" "$@" >"$WORK/$tag.out" 2>"$WORK/$tag.err"; then
+    log "FAILED: $tag: $(tail -c 400 "$WORK/$tag.err")"
+    FAILED=1
+  fi
+  rm -rf "$WORK/trace-$tag"
+}
+value() { awk -v k="$1" '$1 == k {print $2}' "$2" | tail -n 1; }
+best() { sort -g | head -n 1; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+verdict() { awk "BEGIN { exit !($1) }" && echo met || echo "**missed**"; }
+
+declare -A NS
+scenarios=(tp ring_native ring_qemu72 trap_qemu72)
+[ -n "$QEMU10" ] && scenarios+=(ring_qemu10)
+log "ring: recorded marks, $ALT alternating runs of ${scenarios[*]}"
+for ((i = 1; i <= ALT; i++)); do
+  run "tp.$i" --native -- "$BIN/bench-native-tp" "$N" "$REPS"
+  run "ring_native.$i" --native "${RING[@]}" -- "$BIN/bench-guest-marks" "$N" "$REPS"
+  run "ring_qemu72.$i" --channel ring "${RING[@]}" -- "$BIN/bench-guest-marks" "$N" "$REPS"
+  run "trap_qemu72.$i" --channel trap -- "$BIN/bench-guest-marks" "$N" "$REPS"
+  [ -n "$QEMU10" ] && run "ring_qemu10.$i" --qemu "$QEMU10" "${RING[@]}" -- "$BIN/bench-guest-marks" "$N" "$REPS"
+done
+for sc in "${scenarios[@]}"; do
+  NS[$sc]=$(for ((i = 1; i <= ALT; i++)); do value ns_per_op "$WORK/$sc.$i.out"; done | best)
+  if [ "$sc" != tp ]; then
+    taken=$(value taken "$WORK/$sc.1.out")
+    [ "$taken" = "$((N * REPS))" ] || { log "FAILED: $sc: $taken of $((N * REPS)) marks taken"; FAILED=1; }
+  fi
+done
+
+log "ring: consumer throughput"
+run consumer --native -- "$BIN/bench-ring-consumer"
+CONSUMER_RATE=$(value records_per_s "$WORK/consumer.out")
+
+log "ring: flood, $FLOOD_THREADS threads, $FLOOD_RATE marks/s, ${FLOOD_SECONDS}s under qemu-x86_64 7.2"
+run flood --channel ring -- "$BIN/bench-guest-marks" --flood --threads "$FLOOD_THREADS" \
+  --rate "$FLOOD_RATE" --seconds "$FLOOD_SECONDS"
+FLOOD_MARKS=$(value marks "$WORK/flood.out")
+FLOOD_TAKEN=$(value taken "$WORK/flood.out")
+FLOOD_RATE_GOT=$(value rate "$WORK/flood.out")
+FLOOD_DISCARDED=$(grep -Eo 'LTTng discarded [0-9]+ events' "$WORK/flood.err" | awk '{s += $3} END {print s + 0}')
+# "bd-ring-consumer: N records, D dropped, R rejected, emission delay p50 X us p99 Y us max Z us"
+SUMMARY=$(grep -E '^bd-ring-consumer: [0-9]+ records' "$WORK/flood.err" | tail -n 1)
+P99=$(sed -nE 's/.*p99 ([0-9.]+) us.*/\1/p' <<<"$SUMMARY")
+P50=$(sed -nE 's/.*p50 ([0-9.]+) us.*/\1/p' <<<"$SUMMARY")
+DMAX=$(sed -nE 's/.*max ([0-9.]+) us.*/\1/p' <<<"$SUMMARY")
+
+echo
+echo "## Ring channel ($(date -u +%Y-%m-%d), recorded by bd-run's LTTng session, best of $ALT)"
+echo
+echo "| scenario | ns per mark |"
+echo "|---|---:|"
+echo "| native LTTng-UST tracepoint, recorded | ${NS[tp]} |"
+echo "| ring, native (\`bd-run --native\`) | ${NS[ring_native]} |"
+echo "| ring, qemu-x86_64 7.2 (\`--channel ring\`) | ${NS[ring_qemu72]} |"
+[ -n "$QEMU10" ] && echo "| ring, Debian's QEMU 10.0 (no plugin support) | ${NS[ring_qemu10]} |"
+echo "| trap, qemu-x86_64 7.2 (\`--channel trap\`) | ${NS[trap_qemu72]} |"
+echo
+echo "| target | measured | verdict |"
+echo "|---|---|---|"
+r72=$(calc "${NS[ring_qemu72]} / ${NS[tp]}")
+echo "| ring mark under qemu-x86_64 <= 0.25x a native tracepoint | ${r72}x (7.2)$([ -n "$QEMU10" ] && echo ", $(calc "${NS[ring_qemu10]} / ${NS[tp]}")x (10.0)") | $(verdict "$r72 <= 0.25") |"
+echo "| ring mark natively <= 12 ns | ${NS[ring_native]} ns | $(verdict "${NS[ring_native]} <= 12") |"
+echo "| consumer >= 5 M records/s on one core | $(calc "${CONSUMER_RATE:-0} / 1e6") M/s | $(verdict "${CONSUMER_RATE:-0} >= 5e6") |"
+echo "| 0 dropped in the flood | $((FLOOD_MARKS - FLOOD_TAKEN)) of $FLOOD_MARKS marks dropped by full rings, $FLOOD_DISCARDED discarded by LTTng (achieved $FLOOD_RATE_GOT marks/s) | $(verdict "$((FLOOD_MARKS - FLOOD_TAKEN + FLOOD_DISCARDED)) == 0") |"
+echo "| emission delay p99 <= 1 ms | p50 ${P50:-?} us, p99 ${P99:-?} us, max ${DMAX:-?} us | $(verdict "${P99:-1e9} <= 1000") |"
+exit "$FAILED"

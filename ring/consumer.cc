@@ -1,0 +1,200 @@
+// Draining the rings (see consumer.h).
+#include "bdtrace/ring/consumer.h"
+
+#include "bdtrace/ring/shared_copy.h"
+
+#include <cstddef>
+#include <cstring>
+
+namespace bdtrace::ring {
+namespace {
+
+// Slots given back to the producer (tail stored) at least this often within
+// one ring's batch, so a long batch frees space as it goes rather than at
+// its end; a store to the consumer's own cache line is cheap.
+constexpr uint64_t kPublishEvery = 256;
+
+constexpr std::size_t kWordsPerSlot = BD_RING_SLOT_SIZE / sizeof(uint64_t);
+constexpr std::size_t kTextWords = sizeof(bd_record::text) / sizeof(uint64_t);
+static_assert(sizeof(bd_record::text) % sizeof(uint64_t) == 0, "text copies in whole words");
+static_assert(sizeof(bd_record::text) <= sizeof(bd_ring_text), "text fits the second slot");
+
+}  // namespace
+
+// ------------------------------------------------------------------ LttngSink
+
+void LttngSink::record(const bd_record &r, const EmitContext &ctx) noexcept {
+    emit_record(r, ctx);
+}
+
+void LttngSink::ring_dropped(uint32_t ring, uint32_t pid, uint32_t tid, uint64_t count,
+                             uint64_t total, bool final) noexcept {
+    lttng_ust_tracepoint(bdtrace, ring_dropped, ring, pid, tid, count, total,
+                         static_cast<uint8_t>(final ? 1 : 0));
+}
+
+// --------------------------------------------------------------- RingConsumer
+
+RingConsumer::RingConsumer(const MappedRegion &region, GuestClock &guest_clock,
+                           TscClock &host_clock, RecordSink &sink)
+    : region_(region),
+      layout_(region.layout()),
+      guest_clock_(guest_clock),
+      host_clock_(host_clock),
+      sink_(sink),
+      rings_(layout_.ring_count) {
+    // Start where the ring says the last consumer stopped (0 in a fresh
+    // region); a bogus value is caught by the first pass's bound check.
+    // Every drop the ring counts is reported (last_dropped starts at 0).
+    for (uint32_t i = 0; i < layout_.ring_count; ++i)
+        rings_[i].tail = __atomic_load_n(&region_.ctl(i)->tail, __ATOMIC_RELAXED);
+}
+
+uint64_t RingConsumer::drain_once() noexcept {
+    guest_clock_.refresh();
+    if (static_cast<GuestClock *>(&host_clock_) != &guest_clock_) host_clock_.refresh();
+    const LinearMap guest = guest_clock_.current();
+    const LinearMap host = host_clock_.current();
+    uint64_t consumed = 0;
+    for (uint32_t i = 0; i < layout_.ring_count; ++i) consumed += drain_ring(i, guest, host);
+    return consumed;
+}
+
+void RingConsumer::publish_tail(uint32_t ring, const RingState &st) noexcept {
+    // Release: the slots' contents were copied out before the producer may
+    // reuse them.
+    __atomic_store_n(&region_.ctl(ring)->tail, st.tail, __ATOMIC_RELEASE);
+}
+
+void RingConsumer::owner(uint32_t ring, uint32_t &pid, uint32_t &tid) const noexcept {
+    // One 8-byte load: tid and pid of the same claim.
+    bd_slot_claim c;
+    static_assert(sizeof c == sizeof(uint64_t), "a claim is one word");
+    copy_from_shared(&c, region_.claim(ring), 1);
+    pid = c.pid;
+    tid = c.tid;
+}
+
+uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
+                                  const LinearMap &host) noexcept {
+    RingState &st = rings_[ring];
+    bd_ring_ctl *ctl = region_.ctl(ring);
+    // Read once: everything below works on this value.
+    const uint64_t head = __atomic_load_n(&ctl->head, __ATOMIC_ACQUIRE);
+    uint64_t ready = head - st.tail;
+    uint64_t consumed = 0;
+    if (ready > layout_.ring_slots) {
+        // An honest producer never gets more than a ring ahead: the slots
+        // in between cannot be told apart. Skip to head.
+        uint32_t pid, tid;
+        owner(ring, pid, tid);
+        rejects_.reject(RejectReason::RingBadIndex, ring, tid,
+                        layout_.ctl_offset + uint64_t{ring} * BD_RING_CTL_SIZE);
+        st.tail = head;
+        publish_tail(ring, st);
+        consumed = 1;
+    } else if (ready > 0) {
+        const bool from_kernel = ring < layout_.kernel_rings;
+        uint64_t since_publish = 0;
+        while (ready > 0) {
+            const uint64_t offset = region_.slot_offset(ring, st.tail);
+            // Copy first: from here on only private memory is looked at.
+            bd_ring_record slot;
+            copy_from_shared(&slot, region_.base() + offset, kWordsPerSlot);
+            const unsigned n = bd_ring_record_slots(slot.kind);
+            if (n > ready) {
+                // The producer publishes both slots with one head store: a
+                // ready count ending inside a record is a lie. Skip what is
+                // ready; the next slot published starts a record.
+                rejects_.reject(RejectReason::RingTruncated, ring, slot.tid, offset);
+                st.tail += ready;
+                consumed += ready;
+                break;
+            }
+            alignas(BD_RECORD_SIZE) bd_record rec;
+            std::memset(&rec, 0, sizeof rec);
+            rec.magic = BD_MAGIC;
+            rec.version = BD_ABI_VERSION;
+            rec.kind = slot.kind;
+            rec.event = slot.event;
+            rec.text_len = slot.text_len;
+            std::memcpy(rec.args, slot.args, sizeof rec.args);
+            rec.pid = slot.pid;
+            rec.tid = slot.tid;
+            rec.seq = slot.seq;
+            if (n == 2)
+                copy_from_shared(rec.text, region_.slot(ring, st.tail + 1), kTextWords);
+            st.tail += n;
+            ready -= n;
+            consumed += n;
+            since_publish += n;
+            if (since_publish >= kPublishEvery) {
+                publish_tail(ring, st);
+                since_publish = 0;
+            }
+            if (rec.kind == BD_KIND_HELLO || rec.kind == BD_KIND_QUERY) {
+                rejects_.reject(RejectReason::RingForbiddenKind, ring, rec.tid, offset);
+                continue;
+            }
+            const RejectReason why = check_record(rec, from_kernel);
+            if (why != RejectReason::Ok) {
+                rejects_.reject(why, ring, rec.tid, offset);
+                continue;
+            }
+            handle(ring, st, rec, slot.ts, guest, host);
+        }
+        publish_tail(ring, st);
+    }
+    check_drops(ring, st);
+    return consumed;
+}
+
+void RingConsumer::handle(uint32_t ring, RingState &st, const bd_record &rec, uint64_t ts,
+                          const LinearMap &guest, const LinearMap &host) noexcept {
+    uint64_t guest_ns = guest.map(ts);
+    // A fresh clock pair between two records may move the map by a few
+    // tens of ns: keep the mapped times in the order of the raw ones.
+    if (st.have_ts && ts >= st.last_ts && guest_ns < st.last_guest_ns) guest_ns = st.last_guest_ns;
+    st.last_ts = ts;
+    st.last_guest_ns = guest_ns;
+    st.have_ts = true;
+    sink_.record(rec, EmitContext{ring, rec.pid, rec.tid, guest_ns});
+    ++st.records;
+    ++records_;
+    const uint64_t now = host.map(read_tsc());
+    delay_.add(now > guest_ns ? now - guest_ns : 0);
+}
+
+void RingConsumer::check_drops(uint32_t ring, RingState &st) noexcept {
+    const uint64_t d = __atomic_load_n(&region_.ctl(ring)->dropped, __ATOMIC_RELAXED);
+    if (d == st.last_dropped) return;
+    uint32_t pid, tid;
+    owner(ring, pid, tid);
+    if (d < st.last_dropped) {
+        // The count only grows for an honest producer: resynchronise
+        // without reporting a negative count.
+        rejects_.reject(RejectReason::RingDroppedDecreased, ring, tid,
+                        layout_.ctl_offset + uint64_t{ring} * BD_RING_CTL_SIZE +
+                            offsetof(bd_ring_ctl, dropped));
+        st.last_dropped = d;
+        return;
+    }
+    const uint64_t growth = d - st.last_dropped;
+    st.last_dropped = d;
+    st.dropped_total += growth;
+    dropped_ += growth;
+    sink_.ring_dropped(ring, pid, tid, growth, st.dropped_total, false);
+}
+
+void RingConsumer::finish() noexcept {
+    drain_once();
+    for (uint32_t i = 0; i < layout_.ring_count; ++i) {
+        if (rings_[i].dropped_total == 0) continue;
+        uint32_t pid, tid;
+        owner(i, pid, tid);
+        sink_.ring_dropped(i, pid, tid, 0, rings_[i].dropped_total, true);
+    }
+    rejects_.emit_totals();
+}
+
+}  // namespace bdtrace::ring

@@ -1,0 +1,112 @@
+// The ring channel's region file (<bd/ring.h>): creating it (bd-run, tests)
+// and mapping it for the host consumer.
+//
+// Everything in the region is guest memory. The consumer reads the header
+// once, when it maps the file, checks every field against what the ring.h
+// layout helpers compute, and from then on uses only its own copy of the
+// layout (RegionLayout): a guest that scribbles on the header afterwards
+// cannot move the consumer's reads outside the mapping.
+#ifndef BDTRACE_RING_REGION_FILE_H
+#define BDTRACE_RING_REGION_FILE_H
+
+#include <bd/ring.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bdtrace::ring {
+
+// Checks a ring geometry: rings in [1, BD_RING_MAX_RINGS] and slots in
+// [BD_RING_MIN_SLOTS, BD_RING_MAX_SLOTS], both powers of two. On failure
+// returns false and says which value is wrong and what is allowed.
+bool check_geometry(uint32_t rings, uint32_t slots, std::string &error);
+
+// Creates the region file at `path` (O_CREAT | O_EXCL, mode 0600: never
+// someone else's file), sizes it to bd_ring_region_size(rings, slots) and
+// writes a complete header: layout from the ring.h helpers, `mode`, clock
+// BD_RING_CLOCK_TSC, the enable bitmap all ones (no filter) and
+// `kernel_rings` (must be 0 in BD_RING_MODE_USER; at most `rings` in system
+// mode). Claims, control blocks and rings are zero (ftruncate). The magic is
+// written last, so a reader never sees a valid magic over a partial header.
+// On failure the file is removed (when this call created it), and *error
+// (when `error` is not null) says what failed and what to do.
+bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
+                        bd_ring_mode mode, std::string *error, uint32_t kernel_rings = 0);
+
+// The consumer's private copy of the header's layout fields, checked once.
+struct RegionLayout {
+    uint32_t ring_count = 0;
+    uint32_t ring_slots = 0;    // a power of two
+    uint32_t kernel_rings = 0;  // rings [0, kernel_rings) are per-CPU kernel rings
+    uint32_t mode = 0;          // enum bd_ring_mode
+    uint32_t clock = 0;         // enum bd_ring_clock
+    uint32_t claims_offset = 0;
+    uint32_t ctl_offset = 0;
+    uint64_t data_offset = 0;
+    uint64_t region_size = 0;
+};
+
+// Checks a header copy against <bd/ring.h>: magic, version, slot_size,
+// geometry, mode, clock, kernel_rings and every offset and the size equal
+// to what the layout helpers compute. `file_size`: bytes available behind
+// the header (the region must fit). On success fills `out`.
+bool check_header(const bd_ring_region &header, uint64_t file_size, RegionLayout &out,
+                  std::string &error);
+
+// A region file mapped MAP_SHARED read-write (the consumer writes tails and
+// consumer_pid). Unmapped when destroyed. Move-only.
+class MappedRegion {
+public:
+    MappedRegion() noexcept = default;
+    ~MappedRegion();
+    MappedRegion(MappedRegion &&other) noexcept;
+    MappedRegion &operator=(MappedRegion &&other) noexcept;
+    MappedRegion(const MappedRegion &) = delete;
+    MappedRegion &operator=(const MappedRegion &) = delete;
+
+    // Opens and maps `path`, reads the header once and validates it
+    // (check_header). On failure returns false, leaves `out` empty and sets
+    // `error` to a message naming the file, the cause and what to do.
+    static bool open(const std::string &path, MappedRegion &out, std::string &error);
+
+    explicit operator bool() const noexcept { return base_ != nullptr; }
+    const RegionLayout &layout() const noexcept { return layout_; }
+    unsigned char *base() const noexcept { return base_; }
+
+    // Shared memory the guest can change at any time: access it with
+    // atomic loads/stores only. Every address is computed from the private
+    // layout and a bounded index, so it lies inside the mapping.
+    bd_ring_region *header() const noexcept {
+        return reinterpret_cast<bd_ring_region *>(base_);
+    }
+    bd_ring_ctl *ctl(uint32_t ring) const noexcept {
+        return reinterpret_cast<bd_ring_ctl *>(base_ + layout_.ctl_offset +
+                                               std::size_t{ring} * BD_RING_CTL_SIZE);
+    }
+    bd_slot_claim *claim(uint32_t ring) const noexcept {
+        return reinterpret_cast<bd_slot_claim *>(base_ + layout_.claims_offset +
+                                                 std::size_t{ring} * sizeof(bd_slot_claim));
+    }
+    // Byte offset of slot `index` (any counter value: taken modulo
+    // ring_slots) of `ring` from the start of the region.
+    uint64_t slot_offset(uint32_t ring, uint64_t index) const noexcept {
+        return layout_.data_offset +
+               (uint64_t{ring} * layout_.ring_slots + (index & (layout_.ring_slots - 1u))) *
+                   BD_RING_SLOT_SIZE;
+    }
+    unsigned char *slot(uint32_t ring, uint64_t index) const noexcept {
+        return base_ + slot_offset(ring, index);
+    }
+
+private:
+    void reset() noexcept;
+
+    unsigned char *base_ = nullptr;
+    std::size_t size_ = 0;
+    RegionLayout layout_;
+};
+
+}  // namespace bdtrace::ring
+
+#endif  // BDTRACE_RING_REGION_FILE_H

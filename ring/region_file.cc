@@ -1,0 +1,270 @@
+// Creating and mapping the ring region file (see region_file.h).
+#include "bdtrace/ring/region_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+namespace bdtrace::ring {
+namespace {
+
+// The descriptor is only needed until the mapping (or the header) exists.
+class UniqueFd {
+public:
+    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    ~UniqueFd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    UniqueFd(const UniqueFd &) = delete;
+    UniqueFd &operator=(const UniqueFd &) = delete;
+    int get() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+static_assert(sizeof(std::size_t) == sizeof(uint64_t), "64-bit hosts: any region size maps");
+
+constexpr bool is_power_of_two(uint64_t v) noexcept { return v != 0 && (v & (v - 1)) == 0; }
+
+constexpr const char *kCreatedBy =
+    " (the region file is created by bd-run, or by create_region_file(), before the guest "
+    "starts; pass the path bd-run named in the guest's " BD_RING_ENV " variable)";
+
+// Writes all of `buf` at `offset`, retrying short writes.
+bool pwrite_all(int fd, const void *buf, std::size_t len, off_t offset) {
+    const auto *p = static_cast<const unsigned char *>(buf);
+    while (len > 0) {
+        const ssize_t n = ::pwrite(fd, p, len, offset);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += n;
+        len -= static_cast<std::size_t>(n);
+        offset += n;
+    }
+    return true;
+}
+
+std::string hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+}  // namespace
+
+bool check_geometry(uint32_t rings, uint32_t slots, std::string &error) {
+    if (!is_power_of_two(rings) || rings > BD_RING_MAX_RINGS) {
+        error = "ring count " + std::to_string(rings) + " must be a power of two from 1 to " +
+                std::to_string(BD_RING_MAX_RINGS);
+        return false;
+    }
+    if (!is_power_of_two(slots) || slots < BD_RING_MIN_SLOTS || slots > BD_RING_MAX_SLOTS) {
+        error = "slots per ring " + std::to_string(slots) + " must be a power of two from " +
+                std::to_string(BD_RING_MIN_SLOTS) + " to " + std::to_string(BD_RING_MAX_SLOTS);
+        return false;
+    }
+    return true;
+}
+
+bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
+                        bd_ring_mode mode, std::string *error_out, uint32_t kernel_rings) {
+    std::string scratch;
+    std::string &error = error_out != nullptr ? *error_out : scratch;
+    if (!check_geometry(rings, slots, error)) {
+        error = "cannot create ring region '" + path + "': " + error;
+        return false;
+    }
+    if (mode != BD_RING_MODE_USER && mode != BD_RING_MODE_SYSTEM) {
+        error = "cannot create ring region '" + path + "': unknown mode " +
+                std::to_string(static_cast<int>(mode)) + " (BD_RING_MODE_USER or _SYSTEM)";
+        return false;
+    }
+    if ((mode == BD_RING_MODE_USER && kernel_rings != 0) || kernel_rings > rings) {
+        error = "cannot create ring region '" + path + "': " + std::to_string(kernel_rings) +
+                " kernel rings (0 in user mode, at most the ring count in system mode)";
+        return false;
+    }
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (fd.get() < 0) {
+        const int err = errno;
+        error = "cannot create ring region '" + path + "': " + std::strerror(err) +
+                (err == EEXIST ? " (remove the stale file or pick another name)"
+                               : " (is the directory writable, e.g. /dev/shm a tmpfs?)");
+        return false;
+    }
+    // From here the file is ours: remove it on every failure.
+    auto fail = [&](const std::string &what, int err) {
+        error = "cannot " + what + " ring region '" + path + "': " + std::strerror(err);
+        ::unlink(path.c_str());
+        return false;
+    };
+    const uint64_t size = bd_ring_region_size(rings, slots);
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
+        return fail("size (" + std::to_string(size) + " bytes)", errno);
+
+    bd_ring_region h;
+    std::memset(&h, 0, sizeof h);
+    h.version = BD_RING_VERSION;
+    h.slot_size = BD_RING_SLOT_SIZE;
+    h.ring_count = rings;
+    h.ring_slots = slots;
+    h.region_size = size;
+    h.claims_offset = bd_ring_claims_offset();
+    h.ctl_offset = bd_ring_ctl_offset(rings);
+    h.data_offset = bd_ring_data_offset(rings);
+    h.mode = mode;
+    h.clock = BD_RING_CLOCK_TSC;
+    h.kernel_rings = kernel_rings;
+    for (auto &w : h.enable) w = ~uint64_t{0};
+    if (!pwrite_all(fd.get(), &h, sizeof h, 0)) return fail("write the header of", errno);
+    const uint32_t magic = BD_RING_MAGIC;
+    if (!pwrite_all(fd.get(), &magic, sizeof magic, offsetof(bd_ring_region, magic)))
+        return fail("write the magic of", errno);
+    return true;
+}
+
+bool check_header(const bd_ring_region &h, uint64_t file_size, RegionLayout &out,
+                  std::string &error) {
+    if (h.magic != BD_RING_MAGIC) {
+        error = "not a bdtrace ring region (magic " + hex(h.magic) + ", expected " +
+                hex(BD_RING_MAGIC) + "; a zero magic means it is not initialised yet)";
+        return false;
+    }
+    if (h.version != BD_RING_VERSION) {
+        error = "ring ABI version " + std::to_string(h.version) + ", this consumer speaks " +
+                std::to_string(BD_RING_VERSION) + " (use the bd-ring-consumer built with the "
+                "bd-run that created the region)";
+        return false;
+    }
+    if (h.slot_size != BD_RING_SLOT_SIZE) {
+        error = "slot size " + std::to_string(h.slot_size) + ", expected " +
+                std::to_string(BD_RING_SLOT_SIZE);
+        return false;
+    }
+    if (!check_geometry(h.ring_count, h.ring_slots, error)) return false;
+    if (h.mode != BD_RING_MODE_USER && h.mode != BD_RING_MODE_SYSTEM) {
+        error = "unknown mode " + std::to_string(h.mode);
+        return false;
+    }
+    if (h.clock != BD_RING_CLOCK_TSC) {
+        error = "unknown clock " + std::to_string(h.clock);
+        return false;
+    }
+    if (h.kernel_rings > h.ring_count || (h.mode == BD_RING_MODE_USER && h.kernel_rings != 0)) {
+        error = std::to_string(h.kernel_rings) + " kernel rings of " +
+                std::to_string(h.ring_count) + " (0 in user mode)";
+        return false;
+    }
+    const uint64_t size = bd_ring_region_size(h.ring_count, h.ring_slots);
+    if (h.claims_offset != bd_ring_claims_offset() ||
+        h.ctl_offset != bd_ring_ctl_offset(h.ring_count) ||
+        h.data_offset != bd_ring_data_offset(h.ring_count) || h.region_size != size) {
+        error = "layout fields do not match <bd/ring.h> for " + std::to_string(h.ring_count) +
+                " rings of " + std::to_string(h.ring_slots) + " slots (claims " +
+                hex(h.claims_offset) + ", ctl " + hex(h.ctl_offset) + ", data " +
+                hex(h.data_offset) + ", size " + std::to_string(h.region_size) + ")";
+        return false;
+    }
+    if (file_size < size) {
+        error = "the file holds " + std::to_string(file_size) + " bytes but the region needs " +
+                std::to_string(size) + " (truncated?)";
+        return false;
+    }
+    out.ring_count = h.ring_count;
+    out.ring_slots = h.ring_slots;
+    out.kernel_rings = h.kernel_rings;
+    out.mode = h.mode;
+    out.clock = h.clock;
+    out.claims_offset = h.claims_offset;
+    out.ctl_offset = h.ctl_offset;
+    out.data_offset = h.data_offset;
+    out.region_size = size;
+    return true;
+}
+
+MappedRegion::~MappedRegion() { reset(); }
+
+MappedRegion::MappedRegion(MappedRegion &&other) noexcept
+    : base_(std::exchange(other.base_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      layout_(std::exchange(other.layout_, RegionLayout{})) {}
+
+MappedRegion &MappedRegion::operator=(MappedRegion &&other) noexcept {
+    if (this != &other) {
+        reset();
+        base_ = std::exchange(other.base_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+        layout_ = std::exchange(other.layout_, RegionLayout{});
+    }
+    return *this;
+}
+
+void MappedRegion::reset() noexcept {
+    if (base_ != nullptr) ::munmap(base_, size_);
+    base_ = nullptr;
+    size_ = 0;
+    layout_ = RegionLayout{};
+}
+
+bool MappedRegion::open(const std::string &path, MappedRegion &out, std::string &error) {
+    out.reset();
+    const std::string where = "ring region '" + path + "': ";
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (fd.get() < 0) {
+        error = "cannot open " + where + std::strerror(errno) + kCreatedBy;
+        return false;
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) {
+        error = "cannot stat " + where + std::strerror(errno);
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error = where + "not a regular file" + kCreatedBy;
+        return false;
+    }
+    if (st.st_size < static_cast<off_t>(BD_RING_HEADER_SIZE)) {
+        error = where + "the file holds " + std::to_string(st.st_size) +
+                " bytes, less than the header's " + std::to_string(BD_RING_HEADER_SIZE) +
+                " (truncated, or not a region)" + kCreatedBy;
+        return false;
+    }
+    // The header is read once, through the descriptor, before anything is
+    // mapped: the mapping's size comes from this checked copy only.
+    bd_ring_region h;
+    const ssize_t n = ::pread(fd.get(), &h, sizeof h, 0);
+    if (n != static_cast<ssize_t>(sizeof h)) {
+        error = "cannot read the header of " + where +
+                (n < 0 ? std::strerror(errno) : "short read");
+        return false;
+    }
+    RegionLayout layout;
+    if (!check_header(h, static_cast<uint64_t>(st.st_size), layout, error)) {
+        error = where + error + kCreatedBy;
+        return false;
+    }
+    void *p = ::mmap(nullptr, static_cast<std::size_t>(layout.region_size),
+                     PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    if (p == MAP_FAILED) {
+        error = "cannot map " + where + std::strerror(errno) +
+                " (is there enough address space / memory for " +
+                std::to_string(layout.region_size) + " bytes?)";
+        return false;
+    }
+    out.base_ = static_cast<unsigned char *>(p);
+    out.size_ = static_cast<std::size_t>(layout.region_size);
+    out.layout_ = layout;
+    return true;
+}
+
+}  // namespace bdtrace::ring

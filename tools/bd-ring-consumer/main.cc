@@ -1,0 +1,178 @@
+// bd-ring-consumer: drains a ring channel region (<bd/ring.h>) into
+// bdtrace:* LTTng-UST events. The work is in bdring (ring/); this file is
+// the process contract with bd-run: start-up handshake, the drain loop, how
+// it stops, the summary.
+#include <CLI/CLI.hpp>
+
+#include <bd/ring.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+
+#include "bdtrace/bdtrace_tp.h"
+#include "bdtrace/ring/clock_map.h"
+#include "bdtrace/ring/consumer.h"
+#include "bdtrace/ring/region_file.h"
+
+namespace br = bdtrace::ring;
+
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr int64_t kMaxPollUs = 1'000'000;
+constexpr uint64_t kBusyLookNs = 1'000'000;
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_signal(int) { g_stop = 1; }
+
+int fail(int code, const std::string &message) {
+    std::fprintf(stderr, "bd-ring-consumer: error: %s\n", message.c_str());
+    return code;
+}
+
+// SIGTERM/SIGINT end the loop like EOF on stdin. No SA_RESTART: a signal
+// during ppoll() returns EINTR at once.
+bool install_signal_handlers() {
+    struct sigaction sa = {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    return ::sigaction(SIGTERM, &sa, nullptr) == 0 && ::sigaction(SIGINT, &sa, nullptr) == 0;
+}
+
+// Waits up to timeout_us (0: just looks) for stdin; false once it reached
+// EOF (or is unusable: closed, error), which means "stop". Bytes that
+// arrive on stdin are read and ignored.
+bool stdin_open(int64_t timeout_us) {
+    struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+    struct timespec ts;
+    ts.tv_sec = static_cast<time_t>(timeout_us / 1'000'000);
+    ts.tv_nsec = static_cast<long>(timeout_us % 1'000'000) * 1000;
+    const int r = ::ppoll(&pfd, 1, &ts, nullptr);
+    if (r <= 0) return true;  // timeout, or EINTR (the loop checks g_stop)
+    if (pfd.revents & POLLNVAL) return false;
+    char buf[256];
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n > 0) return true;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+    return false;  // EOF or a read error
+}
+
+double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    CLI::App app{
+        "Drains the rings of a bdtrace ring channel region (the shared-memory file guests "
+        "write marks into, see proto/include/bd/ring.h) and emits the same bdtrace:* "
+        "LTTng-UST events as the trap channel, each with guest_ts = the time of the guest's "
+        "call in host CLOCK_MONOTONIC ns. Every record is copied out of the region and "
+        "validated before use; malformed ones are counted (bdtrace:rejected, "
+        "bdtrace:rejected_total), records a guest could not write because its ring was full "
+        "are reported as bdtrace:ring_dropped.\n"
+        "Normally started by bd-run. Contract: the consumer maps the region, writes its pid "
+        "into the region's consumer_pid, emits bdtrace:session (channel \"ring\"), then "
+        "prints the line \"ready\" on standard output. It then drains every ring in a loop, "
+        "sleeping --poll-us between passes that found nothing, until standard input reaches "
+        "end of file (the parent closes its end after the guest exited) or it receives "
+        "SIGTERM or SIGINT. It then drains a last time, reports the final drop counts and "
+        "prints one summary line on standard error: \"bd-ring-consumer: N records, D "
+        "dropped, R rejected, emission delay p50 X us p99 Y us max Z us\" (and a line "
+        "listing the rejection reasons if any). Keep standard input open for as long as "
+        "records should be drained (started from a shell: Ctrl-D or Ctrl-C ends it).\n"
+        "Exit status: 0 success, 1 the region cannot be used (the message says why), 2 bad "
+        "usage.",
+        "bd-ring-consumer"};
+    std::string ring_path, program, mode = "user", vm;
+    int64_t poll_us = 100;
+    app.add_option("--ring", ring_path,
+                   "the region file (bd-run creates it in /dev/shm and names it in the guest's "
+                   BD_RING_ENV " variable)")
+        ->option_text("FILE")
+        ->required();
+    app.add_option("--program", program, "the guest program's name (bdtrace:session.program)")
+        ->option_text("NAME")
+        ->required();
+    app.add_option("--mode", mode,
+                   "user (a guest under qemu-x86_64) or native (the program run directly); "
+                   "both read the guest TSC as the host TSC (bdtrace:session.mode)")
+        ->check(CLI::IsMember({"user", "native"}))
+        ->capture_default_str();
+    app.add_option("--vm", vm, "a name for this run (bdtrace:session.vm; default empty)")
+        ->option_text("NAME");
+    app.add_option("--poll-us", poll_us,
+                   "microseconds to wait after a pass that found nothing ready (1 to 1000000; "
+                   "default 100)")
+        ->option_text("N")
+        ->check(CLI::Range(int64_t{1}, kMaxPollUs))
+        ->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp &e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError &e) {
+        return fail(kExitUsage, std::string(e.what()) + " (see bd-ring-consumer --help)");
+    }
+
+    br::MappedRegion region;
+    std::string error;
+    if (!br::MappedRegion::open(ring_path, region, error)) return fail(kExitError, error);
+    if (region.layout().mode != BD_RING_MODE_USER) {
+        return fail(kExitError, "ring region '" + ring_path +
+                                    "' is a system-mode region; this consumer only drains "
+                                    "user-mode and native regions (system mode is not "
+                                    "implemented yet)");
+    }
+    // User mode and native: the guest's TSC is the host's, one clock serves
+    // for mapping records and for "now".
+    br::TscClock clock;
+    if (!clock.calibrate()) {
+        return fail(kExitError,
+                    "cannot calibrate the TSC against CLOCK_MONOTONIC (the TSC does not "
+                    "advance or every reading was interrupted); guest times would be wrong");
+    }
+    if (!install_signal_handlers()) return fail(kExitError, "cannot install signal handlers");
+
+    __atomic_store_n(&region.header()->consumer_pid, static_cast<uint32_t>(::getpid()),
+                     __ATOMIC_RELAXED);
+    lttng_ust_tracepoint(bdtrace, session, mode.c_str(), "x86_64", program.c_str(),
+                         BD_RING_VERSION, static_cast<uint32_t>(::getpid()), vm.c_str(), "ring");
+    if (std::fputs("ready\n", stdout) < 0 || std::fflush(stdout) != 0)
+        return fail(kExitError, "cannot write \"ready\" on standard output");
+
+    br::LttngSink sink;
+    br::RingConsumer consumer(region, clock, clock, sink);
+    uint64_t last_look = 0;
+    while (!g_stop) {
+        const uint64_t n = consumer.drain_once();
+        if (n > 0) {
+            // Busy: look at stdin (a system call) once a millisecond, not
+            // after every pass, which may have found only a few records.
+            const uint64_t now = clock.now_ns();
+            if (now - last_look < kBusyLookNs) continue;
+            last_look = now;
+            if (!stdin_open(0)) break;
+        } else if (!stdin_open(poll_us)) {  // idle: sleep on stdin
+            break;
+        }
+    }
+    consumer.finish();
+
+    const br::LogHistogram &d = consumer.delay();
+    std::fprintf(stderr,
+                 "bd-ring-consumer: %llu records, %llu dropped, %llu rejected, emission delay "
+                 "p50 %.1f us p99 %.1f us max %.1f us\n",
+                 static_cast<unsigned long long>(consumer.records()),
+                 static_cast<unsigned long long>(consumer.dropped()),
+                 static_cast<unsigned long long>(consumer.rejected()), us(d.percentile(0.5)),
+                 us(d.percentile(0.99)), us(d.max()));
+    const std::string rejects = consumer.rejects().summary();
+    if (!rejects.empty()) std::fprintf(stderr, "bd-ring-consumer: %s\n", rejects.c_str());
+    return 0;
+}

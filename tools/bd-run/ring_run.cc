@@ -1,0 +1,126 @@
+#include "ring_run.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include <bd/ring.h>
+
+#include "bdtrace/ring/region_file.h"
+#include "channel_choice.h"
+#include "child.h"
+#include "session_run.h"
+#include "subprocess.h"
+
+extern char** environ;
+
+namespace bdtrace::bdrun {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The consumer emits bdtrace:session and registers with LTTng before it
+// says "ready" (liblttng-ust waits up to 3 s for the session daemon).
+constexpr int kConsumerReadyMs = 20000;
+// After the guest ends: the final drain of full rings plus the exit.
+constexpr int kConsumerFinishMs = 60000;
+
+// Removes the region file when the run ends, however it ends.
+class RegionFileGuard {
+ public:
+  explicit RegionFileGuard(std::string path) : path_(std::move(path)) {}
+  RegionFileGuard(const RegionFileGuard&) = delete;
+  RegionFileGuard& operator=(const RegionFileGuard&) = delete;
+  ~RegionFileGuard() { ::unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string fresh_region_path() {
+  static std::atomic<unsigned> counter{0};
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return "/dev/shm/bdtrace-ring-" + std::to_string(::getpid()) + "-" + std::to_string(now) + "-" +
+         std::to_string(counter++);
+}
+
+std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+tools::Result<std::string> resolve_consumer() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return tools::make_error("cannot read /proc/self/exe (" + ec.message() + ")");
+  const std::string path = (exe.parent_path() / "bd-ring-consumer").string();
+  if (::access(path.c_str(), X_OK) != 0) {
+    return tools::make_error("the ring consumer " + path + " is missing: build it (./bdtrace build)");
+  }
+  return path;
+}
+
+}  // namespace
+
+std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, const std::string& region) {
+  std::vector<std::string> out;
+  const std::string prefix = std::string(BD_RING_ENV) + "=";
+  for (const std::string& e : envp) {
+    if (e.rfind(prefix, 0) != 0) out.push_back(e);
+  }
+  out.push_back(prefix + region);
+  return out;
+}
+
+int run_with_ring(const RunOptions& o, const std::string& program, const char* mode, GuestCommand guest) {
+  switch (guest_ring_support(program)) {
+    case GuestRingSupport::TooOld:
+      return fail(program + " was linked with a libbdguest older than the ring channel (it lacks the "
+                  "'bdguest-ring-abi-1' marker), so its marks would not reach the ring: relink it with "
+                  "this build's libbdguest (build/lib/libbdguest.a), or use --channel trap under a QEMU "
+                  "that loads the plugin");
+    case GuestRingSupport::Yes:
+    case GuestRingSupport::NoLibbdguest:  // e.g. a shell that runs guest programs
+      break;
+  }
+  tools::Result<std::string> consumer = resolve_consumer();
+  if (!consumer) return fail(consumer.error());
+  if (tools::Status st = check_tracing(o); !st) return fail(st.error());
+
+  RegionFileGuard region(fresh_region_path());
+  std::string error;
+  if (!ring::create_region_file(region.path(), o.rings, o.ring_slots, BD_RING_MODE_USER, &error)) {
+    return fail(error);
+  }
+  guest.envp = with_ring_env(guest.envp, region.path());
+  const std::vector<std::string> consumer_argv = {consumer.value(), "--ring", region.path(), "--program",
+                                                  program,          "--mode", mode};
+
+  SignalForwarding signals;
+  return run_in_session(o, [&]() -> tools::Result<int> {
+    tools::Result<PipedChild> started = PipedChild::spawn(consumer_argv, current_environment());
+    if (!started) return tools::make_error(started.error());
+    PipedChild& child = started.value();
+    tools::Result<std::string> line = child.read_line(kConsumerReadyMs, "bd-ring-consumer");
+    if (!line) return tools::make_error(line.error());
+    if (line.value() != "ready") {
+      return tools::make_error("bd-ring-consumer said '" + line.value() + "' instead of 'ready'");
+    }
+    tools::Result<int> status = run_child(guest.argv, guest.envp);
+    tools::Result<int> consumer_status = child.finish(kConsumerFinishMs);
+    if (!consumer_status) {
+      warn("bd-ring-consumer: " + consumer_status.error());
+    } else if (consumer_status.value() != 0) {
+      warn("bd-ring-consumer exited with status " + std::to_string(consumer_status.value()) +
+           ": the trace may lack ring events");
+    }
+    return status;
+  });
+}
+
+}  // namespace bdtrace::bdrun
