@@ -13,34 +13,20 @@
 
 #include "report.pb.h"
 #include "support.h"
+#include "threads_check.h"
 
 using bdtest::read_trace_with_babeltrace2;
 using bdtest::run;
 using bdtest::RunResult;
 using bdtest::TempDir;
 using bdtest::TraceEvent;
+using bdtest::thread_tids;
+using bdtest::value_after;
 
 namespace {
 
 constexpr int kThreads = 4;
 constexpr int kMarks = 10000;
-
-// Lines "thread <k> tid <tid>" that guest-threads prints: k -> tid.
-std::map<int, uint64_t> thread_tids(const std::string &out) {
-  std::map<int, uint64_t> tids;
-  std::regex re(R"(^thread (\d+) tid (\d+)$)");
-  for (const auto &l : bdtest::lines(out)) {
-    std::smatch m;
-    if (std::regex_match(l, m, re)) tids[std::stoi(m[1])] = std::stoull(m[2]);
-  }
-  return tids;
-}
-
-long value_after(const std::string &out, const std::string &key) {
-  for (const auto &l : bdtest::lines(out))
-    if (l.rfind(key + " ", 0) == 0) return std::stol(l.substr(key.size() + 1));
-  return -1;
-}
 
 // One QEMU run of 4 threads x 10 000 marks, shared by the checks below.
 class FourThreads : public ::testing::Test {
@@ -81,53 +67,7 @@ TEST_F(FourThreads, GuestSeesTheHostAndEveryCallIsTaken) {
 
 TEST_F(FourThreads, EveryThreadsMarksArriveInOrderWithTheirFields) {
   ASSERT_EQ(result_->status, 0) << result_->err;
-  const auto tids = thread_tids(result_->out);
-  ASSERT_EQ(tids.size(), static_cast<size_t>(kThreads)) << result_->out;
-
-  std::map<uint64_t, int> k_of_tid;
-  for (auto [k, tid] : tids) k_of_tid[tid] = k;
-  std::map<uint64_t, uint64_t> next_i;         // tid -> next expected a1
-  std::map<uint64_t, int> text_marks, event3, begins, ends;
-  std::map<uint64_t, std::set<uint64_t>> seqs;  // tid -> seq numbers seen
-  for (const auto &ev : *events_) {
-    if (ev.name != "mark" && ev.name != "region_begin" && ev.name != "region_end") continue;
-    const uint64_t tid = ev.u("tid");
-    ASSERT_TRUE(k_of_tid.count(tid)) << "event from unknown tid " << tid;
-    const uint64_t k = k_of_tid[tid];
-    EXPECT_TRUE(seqs[tid].insert(ev.u("seq")).second) << "duplicate seq on tid " << tid;
-    if (ev.name == "region_begin") {
-      EXPECT_EQ(ev.u("region"), 100 + k);
-      EXPECT_EQ(next_i[tid], 0u) << "region begins before the marks";
-      ++begins[tid];
-    } else if (ev.name == "region_end") {
-      EXPECT_EQ(ev.u("region"), 100 + k);
-      EXPECT_EQ(next_i[tid], static_cast<uint64_t>(kMarks)) << "region ends before the marks";
-      ++ends[tid];
-    } else if (ev.u("kind") == 1 && ev.u("event") == 1) {
-      ASSERT_EQ(ev.u("a0"), k);
-      ASSERT_EQ(ev.u("a1"), next_i[tid]) << "mark lost or reordered on tid " << tid;
-      ASSERT_EQ(ev.u("a2"), k * 1000000 + next_i[tid]);
-      ASSERT_EQ(ev.u("a3"), 0xfeedu);
-      ++next_i[tid];
-    } else if (ev.u("kind") == 2) {
-      EXPECT_EQ(ev.u("event"), 2u);
-      EXPECT_EQ(ev.fields.at("text"),
-                "hello from thread " + std::to_string(k) + " #" + std::to_string(text_marks[tid]));
-      ++text_marks[tid];
-    } else if (ev.u("event") == 3) {
-      ++event3[tid];
-    } else {
-      ADD_FAILURE() << "unexpected mark kind " << ev.u("kind") << " event " << ev.u("event");
-    }
-  }
-  for (auto [k, tid] : tids) {
-    SCOPED_TRACE("thread " + std::to_string(k));
-    EXPECT_EQ(next_i[tid], static_cast<uint64_t>(kMarks));
-    EXPECT_EQ(text_marks[tid], 3);
-    EXPECT_EQ(event3[tid], 1);
-    EXPECT_EQ(begins[tid], 1);
-    EXPECT_EQ(ends[tid], 1);
-  }
+  bdtest::expect_guest_threads_events(*events_, result_->out, kThreads, kMarks, /*ring_times=*/false);
 }
 
 TEST_F(FourThreads, SessionAndNamesAreRecordedAndNothingRejected) {

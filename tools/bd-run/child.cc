@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "subprocess.h"
+
 namespace bdtrace::bdrun {
 namespace {
 
@@ -86,14 +88,6 @@ class SpawnFileActions {
   posix_spawn_file_actions_t actions_;
   bool ok_ = false;
 };
-
-std::vector<char*> c_strings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  out.reserve(v.size() + 1);
-  for (const std::string& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
 
 }  // namespace
 

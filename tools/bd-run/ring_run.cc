@@ -15,8 +15,6 @@
 #include "session_run.h"
 #include "subprocess.h"
 
-extern char** environ;
-
 namespace bdtrace::bdrun {
 namespace {
 
@@ -46,12 +44,6 @@ std::string fresh_region_path() {
   const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   return "/dev/shm/bdtrace-ring-" + std::to_string(::getpid()) + "-" + std::to_string(now) + "-" +
          std::to_string(counter++);
-}
-
-std::vector<std::string> current_environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
-  return env;
 }
 
 tools::Result<std::string> resolve_consumer() {

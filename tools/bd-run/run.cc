@@ -10,18 +10,11 @@
 #include "qemu_command.h"
 #include "ring_run.h"
 #include "session_run.h"
+#include "subprocess.h"
 #include "system_run.h"
-
-extern char** environ;
 
 namespace bdtrace::bdrun {
 namespace {
-
-std::vector<std::string> current_environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
-  return env;
-}
 
 // The ring channel has no filter yet (filter/README.md).
 int refuse_ring_filter() {

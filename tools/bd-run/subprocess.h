@@ -11,6 +11,12 @@
 
 namespace bdtrace::bdrun {
 
+// argv/envp for posix_spawn: pointers into `v`, NULL-terminated.
+std::vector<char*> c_strings(const std::vector<std::string>& v);
+
+// bd-run's own environment ("NAME=VALUE" entries).
+std::vector<std::string> current_environment();
+
 struct Captured {
   int status = -1;  // exit status, 128+N when killed by signal N
   std::string out;  // stdout and stderr, interleaved
