@@ -7,6 +7,11 @@
  *       bd_mark_args() in a loop. Prints "ns_per_op V" (wall time, best
  *       repetition), "cpu_ns_per_op V" (thread CPU time, best repetition)
  *       and "taken T" (calls that returned 1: the plugin took the record).
+ *   bench-guest-marks --pause-us P ITERATIONS [REPETITIONS]
+ *       The same with a pause of P µs after each repetition (not timed):
+ *       over the ring channel, a consumer drains the ring meanwhile, so a
+ *       repetition that fits the ring writes into slots whose pages were
+ *       touched in an earlier lap (the steady state), never into a full one.
  *   bench-guest-marks --baseline ITERATIONS [REPETITIONS]
  *       The same loop calling a plain function that fills the same record
  *       fields without the trap: the loop + record-fill cost to subtract.
@@ -66,6 +71,18 @@ __attribute__((noinline)) static int baseline_mark_args(uint32_t event,
 
 /* ---- timed loops ---------------------------------------------------------- */
 
+/* Pause after each repetition (--pause-us), 0 = none. */
+static uint64_t pause_after_rep_ns;
+
+static void pause_after_rep(void)
+{
+    if (pause_after_rep_ns == 0)
+        return;
+    struct timespec ts = {(time_t)(pause_after_rep_ns / 1000000000ull),
+                          (long)(pause_after_rep_ns % 1000000000ull)};
+    nanosleep(&ts, NULL);
+}
+
 static void report_loop(double best, double best_cpu, uint64_t taken, uint64_t ops)
 {
     printf("ns_per_op %.2f\n", best);
@@ -94,6 +111,7 @@ static void report_loop(double best, double best_cpu, uint64_t taken, uint64_t o
                 best = per;                                                  \
             if (r == 0 || per_cpu < best_cpu)                                \
                 best_cpu = per_cpu;                                          \
+            pause_after_rep();                                               \
         }                                                                    \
         report_loop(best, best_cpu, taken, n * reps);                        \
         return 0;                                                            \
@@ -186,7 +204,7 @@ static int run_flood(uint64_t threads, uint64_t rate, uint64_t seconds)
 static int usage(const char *argv0)
 {
     fprintf(stderr,
-            "usage: %s [--baseline] ITERATIONS [REPETITIONS]\n"
+            "usage: %s [--baseline | --pause-us P] ITERATIONS [REPETITIONS]\n"
             "       %s --flood [--threads T] [--rate MARKS_PER_S] [--seconds S]\n",
             argv0, argv0);
     return 2;
@@ -216,6 +234,9 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "--baseline") == 0) {
         baseline = 1;
         a = 2;
+    } else if (argc >= 3 && strcmp(argv[1], "--pause-us") == 0) {
+        pause_after_rep_ns = bench_parse_u64("--pause-us", argv[2]) * 1000u;
+        a = 3;
     }
     if (argc - a < 1 || argc - a > 2)
         return usage(argv[0]);
