@@ -254,6 +254,60 @@ TEST(TrapVsRing, MarkTimesAgreeWithin2Microseconds) {
   EXPECT_LT(std::llabs(median), 2000);
 }
 
+// The filter config on the ring: what the enable bitmap can decide is
+// skipped in the guest (the call returns 0, nothing is written); what needs
+// the record (a process selector) is written and dropped by the consumer.
+// Both are counted in bdtrace:filter_stats, and nothing filtered is traced.
+TEST(RingFilter, GuestSkipsWhatTheBitmapDropsAndTheConsumerTheRest) {
+  constexpr int kT = 2, kM = 1000;
+  const long issued = (3 + kT) + kT * (kM + 6);
+  struct Case {
+    std::string name, config;
+    long taken;             // calls that returned 1
+    uint64_t marks_traced;  // mark / region events in the trace
+    uint64_t filtered;      // sum of filter_stats.filtered
+  };
+  const Case cases[] = {
+      // Event 1 is dropped for certain: the guest never writes it.
+      {"bitmap", "rule { events { id: 1 } action: DROP }\n", issued - kT * kM,
+       static_cast<uint64_t>(kT * 6), 0},
+      // Only pid 1 may record: the bitmap cannot tell, the consumer can.
+      {"consumer", "rule { process { pid: 1 } action: RECORD }\ndefault_action: DROP\n", issued, 0,
+       static_cast<uint64_t>(kT * (kM + 6))},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.name);
+    TempDir dir("e2e-ring-filter-" + c.name);
+    const std::string config = dir.path() + "/filter.txtpb", trace = dir.path() + "/trace";
+    bdtest::replace_file(config, c.config);
+    RunResult r = run({BD_RUN, "--trace", trace, "--native", "--filter", config, "--", GUEST_THREADS, "--threads",
+                       std::to_string(kT), "--marks", std::to_string(kM)});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(value_after(r.out, "taken"), c.taken) << r.out;
+    uint64_t marks = 0, names = 0, filtered = 0, recorded = 0, filter_events = 0;
+    for (const auto &ev : bdtest::events_of_guest(read_trace_with_babeltrace2(trace), "guest-threads")) {
+      if (ev.name == "mark" || ev.name == "region_begin" || ev.name == "region_end") ++marks;
+      if (ev.name == "mark") {
+        EXPECT_NE(ev.u("event"), 1u) << "a filtered mark was traced";
+      }
+      if (ev.name == "event_name") ++names;
+      if (ev.name == "filter") {
+        ++filter_events;
+        EXPECT_EQ(ev.fields.at("status"), "ok");
+      }
+      if (ev.name == "filter_stats") {
+        filtered += ev.u("filtered");
+        recorded += ev.u("recorded");
+      }
+    }
+    EXPECT_EQ(marks, c.marks_traced);
+    EXPECT_EQ(names, static_cast<uint64_t>(3 + kT)) << "event names are never filtered by default";
+    EXPECT_EQ(filter_events, 1u);
+    EXPECT_EQ(filtered, c.filtered);
+    EXPECT_EQ(recorded, marks + names);
+  }
+}
+
 // Ground truth for the ring's times: regions around fixed sleeps under a
 // QEMU without plugin support last the sleep the guest measured, within 1 %.
 TEST(RingRegionDurations, RegionsAroundFixedSleepsLastTheSleep) {

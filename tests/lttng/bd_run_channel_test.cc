@@ -101,11 +101,12 @@ TEST(BdRunChannel, UsageErrors) {
   }
 }
 
-TEST(BdRunChannel, FilterIsRefusedOnTheRing) {
+TEST(BdRunChannel, ABadFilterIsRefusedBeforeTheRingStarts) {
   TempDir tmp;
-  auto r = run_bd_run(tmp, "--native --filter /dev/null /bin/true");
+  std::ofstream(tmp / "bad.txtpb") << "rule { action: NOPE }\n";
+  auto r = run_bd_run(tmp, "--native --filter '" + (tmp / "bad.txtpb") + "' /bin/true");
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.err.find("--filter applies to the trap channel only"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.txtpb:1:"), std::string::npos) << r.err;
 }
 
 }  // namespace

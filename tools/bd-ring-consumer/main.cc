@@ -14,8 +14,10 @@
 #include <string>
 
 #include "bdtrace/bdtrace_tp.h"
+#include "bdtrace/filter/plugin_filter.h"
 #include "bdtrace/ring/clock_map.h"
 #include "bdtrace/ring/consumer.h"
+#include "bdtrace/ring/filtering_sink.h"
 #include "bdtrace/ring/region_file.h"
 
 namespace br = bdtrace::ring;
@@ -89,7 +91,7 @@ int main(int argc, char **argv) {
         "Exit status: 0 success, 1 the region cannot be used (the message says why), 2 bad "
         "usage.",
         "bd-ring-consumer"};
-    std::string ring_path, program, mode = "user", vm;
+    std::string ring_path, program, mode = "user", vm, filter_path;
     int64_t poll_us = 100;
     app.add_option("--ring", ring_path,
                    "the region file (bd-run creates it in /dev/shm and names it in the guest's "
@@ -106,6 +108,12 @@ int main(int argc, char **argv) {
         ->capture_default_str();
     app.add_option("--vm", vm, "a name for this run (bdtrace:session.vm; default empty)")
         ->option_text("NAME");
+    app.add_option("--filter", filter_path,
+                   "filter config (filter/README.md): records it drops are not emitted, and the "
+                   "region's enable bitmap lets the guest skip what it drops for certain; reloaded "
+                   "when the file changes. The ring index stands for the vCPU, the program's file "
+                   "name for the comm")
+        ->option_text("FILE");
     app.add_option("--poll-us", poll_us,
                    "microseconds to wait after a pass that found nothing ready (1 to 1000000; "
                    "default 100)")
@@ -139,14 +147,30 @@ int main(int argc, char **argv) {
     }
     if (!install_signal_handlers()) return fail(kExitError, "cannot install signal handlers");
 
+    // The filter, before anything is drained: a bad file is refused here
+    // (bd-run checked it already), and the enable bitmap is in the region
+    // before the consumer says it is ready.
+    if (!filter_path.empty()) {
+        const auto slash = program.rfind('/');
+        const std::string comm = slash == std::string::npos ? program : program.substr(slash + 1);
+        auto publish = [&region](uint64_t, const bdtrace::filter::CompiledFilter &f) {
+            br::publish_enable_map(region, f);
+        };
+        if (!bdtrace::filter::g_plugin_filter.load(filter_path, comm, publish, false, error))
+            return fail(kExitError, error);
+    }
+
     __atomic_store_n(&region.header()->consumer_pid, static_cast<uint32_t>(::getpid()),
                      __ATOMIC_RELAXED);
     lttng_ust_tracepoint(bdtrace, session, mode.c_str(), "x86_64", program.c_str(),
                          BD_RING_VERSION, static_cast<uint32_t>(::getpid()), vm.c_str(), "ring");
+    bdtrace::filter::g_plugin_filter.begin();  // bdtrace:filter; no-op without --filter
     if (std::fputs("ready\n", stdout) < 0 || std::fflush(stdout) != 0)
         return fail(kExitError, "cannot write \"ready\" on standard output");
 
-    br::LttngSink sink;
+    br::LttngSink lttng;
+    br::FilteringSink filtered(bdtrace::filter::g_plugin_filter, lttng);
+    br::RecordSink &sink = filter_path.empty() ? static_cast<br::RecordSink &>(lttng) : filtered;
     br::RingConsumer consumer(region, clock, clock, sink);
     uint64_t last_look = 0;
     while (!g_stop) {
@@ -163,6 +187,7 @@ int main(int argc, char **argv) {
         }
     }
     consumer.finish();
+    bdtrace::filter::g_plugin_filter.finish();  // final dropped, filter_stats
 
     const br::LogHistogram &d = consumer.delay();
     std::fprintf(stderr,

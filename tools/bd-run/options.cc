@@ -142,8 +142,8 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_option("--filter", o.filter,
                  "Filter config (protobuf text format, see filter/README.md): which events of which "
-                 "vCPUs and processes are recorded. Checked before QEMU starts; reloaded by the "
-                 "plugin when the file changes")
+                 "vCPUs and processes are recorded. Checked before QEMU starts; applied by the "
+                 "plugin (trap) or bd-ring-consumer (ring) and reloaded when the file changes")
       ->type_name("FILE");
   app.add_option("--channel", channel_text,
                  "How records reach the host: trap (the QEMU plugin), ring (shared-memory rings "

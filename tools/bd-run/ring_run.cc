@@ -12,6 +12,7 @@
 #include "bdtrace/ring/region_file.h"
 #include "channel_choice.h"
 #include "child.h"
+#include "filter_check.h"
 #include "session_run.h"
 #include "subprocess.h"
 
@@ -90,8 +91,15 @@ int run_with_ring(const RunOptions& o, const std::string& program, const char* m
     return fail(error);
   }
   guest.envp = with_ring_env(guest.envp, region.path());
-  const std::vector<std::string> consumer_argv = {consumer.value(), "--ring", region.path(), "--program",
-                                                  program,          "--mode", mode};
+  std::vector<std::string> consumer_argv = {consumer.value(), "--ring", region.path(), "--program",
+                                            program,          "--mode", mode};
+  if (!o.filter.empty()) {
+    // Checked with the plugin's own parser; the consumer applies it.
+    tools::Result<std::string> filter = check_filter(o.filter);
+    if (!filter) return fail(filter.error());
+    consumer_argv.push_back("--filter");
+    consumer_argv.push_back(filter.value());
+  }
 
   SignalForwarding signals;
   return run_in_session(o, [&]() -> tools::Result<int> {

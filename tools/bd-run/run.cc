@@ -16,16 +16,9 @@
 namespace bdtrace::bdrun {
 namespace {
 
-// The ring channel has no filter yet (filter/README.md).
-int refuse_ring_filter() {
-  return fail("--filter applies to the trap channel only (the ring channel has no filter yet): "
-              "use --channel trap with a QEMU that loads the plugin, or drop --filter");
-}
-
 int run_user(const RunOptions& o) {
   // 1. Everything that can be checked before anything is started.
   if (o.native) {
-    if (!o.filter.empty()) return refuse_ring_filter();
     Result<std::string> program = resolve_program(o.program);
     if (!program) return fail(program.error());
     GuestCommand guest{{program.value()}, current_environment()};
@@ -37,7 +30,6 @@ int run_user(const RunOptions& o) {
   Result<Channel> channel = choose_channel(o.channel, probe_qemu(qemu.value()), qemu.value());
   if (!channel) return fail(channel.error());
   if (channel.value() == Channel::Ring) {
-    if (!o.filter.empty()) return refuse_ring_filter();
     Result<std::string> program = resolve_program(o.program);
     if (!program) return fail(program.error());
     GuestCommand guest{{qemu.value(), program.value()}, current_environment()};

@@ -1,0 +1,46 @@
+// The filter config (filter/README.md) on the ring channel's host side:
+// every record the consumer validated is decided by the same compiled
+// filter the QEMU plugin uses, with the ring index standing for the vCPU
+// (one ring per guest thread, as QEMU gives each user-mode thread its own
+// vCPU index) and the guest program's name as the comm. What the filter
+// drops never reaches the inner sink; decisions are counted and reported
+// (bdtrace:filter, bdtrace:dropped, bdtrace:filter_stats) by the process's
+// one PluginFilter, exactly as in the plugin.
+//
+// The guest-side half is the region's enable bitmap (<bd/ring.h>): after
+// each load of the config, publish_enable_map() writes the union of the
+// maps of every ring, so libbdguest skips records the consumer would drop
+// for certain, without writing them.
+#ifndef BDTRACE_RING_FILTERING_SINK_H
+#define BDTRACE_RING_FILTERING_SINK_H
+
+#include "bdtrace/filter/plugin_filter.h"
+#include "bdtrace/ring/consumer.h"
+#include "bdtrace/ring/region_file.h"
+
+namespace bdtrace::ring {
+
+class FilteringSink final : public RecordSink {
+public:
+    FilteringSink(filter::PluginFilter &filter, RecordSink &inner) noexcept
+        : filter_(filter), inner_(inner) {}
+
+    void record(const bd_record &r, const EmitContext &ctx) noexcept override;
+    void ring_dropped(uint32_t ring, uint32_t pid, uint32_t tid, uint64_t count, uint64_t total,
+                      bool final) noexcept override {
+        inner_.ring_dropped(ring, pid, tid, count, total, final);
+    }
+
+private:
+    filter::PluginFilter &filter_;
+    RecordSink &inner_;
+};
+
+// Writes the enable bitmap of `f` into the region's header (the union over
+// its rings), then bumps the header's generation (release): a guest that
+// sees the generation sees the map.
+void publish_enable_map(const MappedRegion &region, const filter::CompiledFilter &f) noexcept;
+
+}  // namespace bdtrace::ring
+
+#endif  // BDTRACE_RING_FILTERING_SINK_H
