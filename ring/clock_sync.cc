@@ -5,7 +5,17 @@
 
 #include <x86intrin.h>
 
+#include <algorithm>
+#include <climits>
+
 namespace bdtrace::ring {
+namespace {
+
+// Timely exchanges kept for error_bounds(): at one per 10 ms, the last
+// ~40 s.
+constexpr std::size_t kMaxWindows = 4096;
+
+}  // namespace
 
 ClockSync::ClockSync(const MappedRegion &region, LinearClockMap &fit, TscClock &host,
                      bool same_rate, uint64_t spin_ns, uint64_t quiet_ns) noexcept
@@ -61,10 +71,31 @@ bool ClockSync::exchange() noexcept {
     pending_ = false;
     ++answered_;
     round_trips_.add(after - before);
+    if (windows_.size() == kMaxWindows) windows_.erase(windows_.begin(), windows_.begin() + kMaxWindows / 2);
+    windows_.push_back(Window{guest, before, after});
     // Same rate: the host TSC's, whose estimate keeps improving.
     if (same_rate_) fit_.set_slope(host_.ns_per_tick());
     if (fit_.add_exchange(guest, before, after)) ++kept_;
+
     return true;
+}
+
+bool ClockSync::error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept {
+    if (windows_.empty() || !fit_.ready()) return false;
+    const LinearMap map = fit_.current();
+    lo = INT64_MIN;
+    hi = INT64_MAX;
+    used = 0;
+    for (auto w = windows_.rbegin(); w != windows_.rend(); ++w) {
+        const uint64_t m = map.map(w->guest);
+        const int64_t wlo = std::max(lo, static_cast<int64_t>(w->before - m));
+        const int64_t whi = std::min(hi, static_cast<int64_t>(w->after - m));
+        if (wlo > whi) break;
+        lo = wlo;
+        hi = whi;
+        ++used;
+    }
+    return used > 0;
 }
 
 bool ClockSync::use_estimate() noexcept {

@@ -67,8 +67,15 @@ bool stdin_open(int64_t timeout_us) {
 double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
 // System mode: one clock exchange with the guest this often once the map
-// exists (before, at every pass).
+// is good, this often before.
 constexpr uint64_t kSyncEveryNs = 10'000'000;
+constexpr uint64_t kSyncSettlingEveryNs = 1'000'000;
+// The map is good for draining once an exchange's round trip was at most
+// kGoodRoundTripNs (its error is at most half that), or, for a guest that
+// never answers that fast (idle vCPUs switch rarely), kSettleNs after the
+// first answer: a map from one slow exchange may be off by 100 us.
+constexpr uint64_t kGoodRoundTripNs = 20'000;
+constexpr uint64_t kSettleNs = 1'000'000'000;
 
 // The guest clock of a system-mode run: the fit from the sync exchanges
 // once it exists. Until then nothing is drained (records wait in the
@@ -184,15 +191,19 @@ int main(int argc, char **argv) {
     SystemGuestClock system_clock(fit, clock);
     br::GuestClock &guest_clock = system ? static_cast<br::GuestClock &>(system_clock) : clock;
     br::RingConsumer consumer(region, guest_clock, clock, sink);
-    uint64_t last_look = 0, last_sync = 0;
+    uint64_t last_look = 0, last_sync = 0, first_answer = 0;
+    bool clock_good = false;
     while (!g_stop) {
         if (system) {
             const uint64_t now = clock.now_ns();
-            if (!fit.ready() || now - last_sync >= kSyncEveryNs) {
+            if (now - last_sync >= (clock_good ? kSyncEveryNs : kSyncSettlingEveryNs)) {
                 sync.exchange();
                 last_sync = now;
+                if (fit.ready() && first_answer == 0) first_answer = now;
+                clock_good = fit.ready() && (sync.round_trips().percentile(0) <= kGoodRoundTripNs ||
+                                             now - first_answer >= kSettleNs);
             }
-            if (!fit.ready()) {  // records wait in the rings for the clock
+            if (!clock_good) {  // records wait in the rings for the clock
                 if (!stdin_open(poll_us)) break;
                 continue;
             }
@@ -235,6 +246,16 @@ int main(int argc, char **argv) {
                  us(d.percentile(0.99)), us(d.max()));
     if (system) {
         const br::LogHistogram &rt = sync.round_trips();
+        int64_t lo = 0, hi = 0;
+        std::size_t used = 0;
+        if (clock_note.empty() && sync.error_bounds(lo, hi, used)) {
+            char buf[256];
+            std::snprintf(buf, sizeof buf,
+                          "true time = mapped time + c, c in [%+.2f, %+.2f] us (by the last %zu "
+                          "exchanges' windows)",
+                          static_cast<double>(lo) / 1000.0, static_cast<double>(hi) / 1000.0, used);
+            clock_note = buf;
+        }
         std::fprintf(stderr,
                      "bd-ring-consumer: clock sync: %llu exchanges, %llu answered in time, %llu "
                      "kept, round trip min %.1f us p50 %.1f us%s%s\n",

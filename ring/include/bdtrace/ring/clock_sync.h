@@ -20,7 +20,9 @@
 #ifndef BDTRACE_RING_CLOCK_SYNC_H
 #define BDTRACE_RING_CLOCK_SYNC_H
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "bdtrace/ring/clock_map.h"
 #include "bdtrace/ring/log_histogram.h"
@@ -55,6 +57,18 @@ public:
     const LogHistogram &round_trips() const noexcept { return round_trips_; }
     uint64_t late_round_trip_ns() const noexcept { return late_rt_; }
 
+    // How far the fit's current map is from the truth, measured: every
+    // timely exchange says the guest read g while the host clock was in
+    // [before, after], so a correct map puts map(g) in that window. With
+    // c = the correction the map needs (truth = map + c), before - map(g)
+    // <= c <= after - map(g) for every exchange: c lies in [lo, hi], the
+    // intersection over the newest exchanges that agree with each other
+    // (`used` of them; older ones stop agreeing when the guest's TSC
+    // offset moves: used == answered() means it did not move by more than
+    // hi - lo during the run). In ns. False without exchanges.
+    bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept;
+
+
 private:
     // A pending request answered since: remember it if it is the best
     // late answer so far.
@@ -72,6 +86,10 @@ private:
     uint64_t late_guest_ = 0, late_host_ = 0, late_rt_ = UINT64_MAX;
     uint64_t exchanges_ = 0, answered_ = 0, kept_ = 0;
     LogHistogram round_trips_;
+    struct Window {
+        uint64_t guest, before, after;
+    };
+    std::vector<Window> windows_;  // timely exchanges (the last kMaxWindows)
 };
 
 }  // namespace bdtrace::ring
