@@ -118,6 +118,12 @@ TEST_F(SystemRingVm, SessionSaysRingAndSystemAndTheClockWasSynchronised) {
   EXPECT_GT(std::stoll(m[2]), 0) << result_->err;
   EXPECT_EQ(result_->err.find("no timely clock sync"), std::string::npos) << result_->err;
   EXPECT_EQ(result_->err.find("no clock sync answer"), std::string::npos) << result_->err;
+  // The exchanges bound the map's error (ClockSync::error_bounds): a few us
+  // at most.
+  ASSERT_TRUE(std::regex_search(result_->err, m, std::regex(R"(c in \[([-+0-9.]+), ([-+0-9.]+)\] us)")))
+      << result_->err;
+  EXPECT_GT(std::stod(m[1]), -5.0) << result_->err;
+  EXPECT_LT(std::stod(m[2]), 5.0) << result_->err;
 }
 
 TEST_F(SystemRingVm, UserMarksFromTwoProcessesOfTwoThreadsEachAreExact) {

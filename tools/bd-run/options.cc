@@ -253,7 +253,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     return usage_error("--accel " + accel_text + " is invalid: give tcg or kvm");
   }
   sys.kvm = accel_text == "kvm";
-  if (sys.kvm && o.channel != ChannelChoice::Ring) {
+  if (system && sys.kvm && o.channel != ChannelChoice::Ring) {
     return usage_error("KVM has no TCG plugins: use --channel ring with --accel kvm");
   }
 
