@@ -86,7 +86,7 @@
  * SYNC AREA (guest clock readings for the host; system mode)
  *   The host writes a fresh non-zero sync_request; a guest agent answers by
  *   writing its clock into sync_guest_ts and then sync_request into
- *   sync_ack (release). The host pairs sync_guest_ts with the midpoint of
+ *   sync_ack (release). The host pairs sync_guest_ts with the window of
  *   its own clock readings around the exchange and keeps pairs whose round
  *   trip was short. Unused in user mode and native runs.
  *   The agent is bd_sched: its sched_switch probe (any vCPU) answers a
@@ -96,17 +96,24 @@
  *   both readings lie inside the host's window, either is valid.
  *   The consumer (bdtrace::ring::ClockSync) reads its clock, writes the
  *   request, spins until the ack (at most 200 us: an idle guest may not
- *   switch; the request then stays pending and a late answer is kept only
- *   as a last-resort estimate), reads its clock again, and fits a
- *   LinearClockMap over the last 64 kept pairs: under TCG the guest TSC is
- *   the host TSC plus a per-VM constant, so only the offset is fitted (at
- *   the host TSC's rate); under KVM (--accel kvm) the rate is fitted too.
- *   One exchange per drain pass until the first answer, then one every
- *   10 ms. Nothing is drained before the first answer (records wait in
- *   the rings); a run that ends without any uses the late estimate, or
- *   else the host TSC's map, and says so in the consumer's summary. The
- *   error of a mapped time is at most half the kept round trips (the
- *   measured numbers are in the README).
+ *   switch; the request then stays pending, no new spin for 20 ms, and a
+ *   late answer is kept only as a last-resort estimate) and reads its
+ *   clock again: the guest read its TSC inside that window. A
+ *   LinearClockMap keeps the last 64 exchanges whose round trip was short
+ *   against the best seen; under TCG the guest TSC is the host TSC plus a
+ *   per-VM constant, so the rate is the host TSC's and only the offset is
+ *   fitted; under KVM (--accel kvm) the rate is fitted too (least
+ *   squares). The offset is the middle of the intersection of the windows
+ *   (newest first, stopping at one that disagrees): midpoints alone were
+ *   3-9 us early, because bd_sched answers late in a window (at the next
+ *   switch after the request), while the intersection is as narrow as the
+ *   tightest round trip. One exchange per 1 ms until the map is good
+ *   (ready and one round trip <= 20 us seen, or 1 s after the first
+ *   answer), then one per 10 ms. Nothing is drained before that (records
+ *   wait in the rings); a run that ends without any answer uses the late
+ *   estimate, or else the host TSC's map, and says so. The consumer's
+ *   summary reports the bounds the windows put on the map's error
+ *   (measured: see the README).
  *
  * ENABLE BITMAP
  *   enable[0..3]: the 256-bit map of <bd/channel.h> (ENABLE BITMAPS), one
