@@ -128,12 +128,15 @@ bool LinearClockMap::add_exchange(uint64_t guest, uint64_t host_before_ns,
     const uint64_t limit =
         best_round_trip_ > UINT64_MAX / 4 ? UINT64_MAX : 2 * best_round_trip_ + 1000;
     if (rt > limit) return false;
-    add_pair(guest, host_before_ns + rt / 2);
+    add(Pair{guest, host_before_ns + rt / 2, host_before_ns, host_after_ns});
     return true;
 }
 
 void LinearClockMap::add_pair(uint64_t guest, uint64_t host_ns) {
-    const Pair p{guest, host_ns};
+    add(Pair{guest, host_ns, host_ns, host_ns});
+}
+
+void LinearClockMap::add(const Pair &p) {
     if (pairs_.size() < window_) {
         pairs_.push_back(p);
     } else {
@@ -170,9 +173,32 @@ void LinearClockMap::fit() noexcept {
         slope = sxy / sxx;
         if (!usable_slope(slope)) return;  // keep the previous map
     }
-    // The fitted line passes through the centroid: at g0 (x = 0) it is
-    // my - slope * mx.
-    map_ = LinearMap{g0, offset_ns(h0, my - slope * mx), slope};
+    // The least-squares line passes through the centroid: at g0 (x = 0)
+    // it is my - slope * mx. But an exchange's midpoint is biased when the
+    // guest answers late in the window (bd_sched answers at its next
+    // context switch: measured, the fit was then 3-9 us early). The
+    // windows themselves are exact bounds: at this slope, the line's value
+    // at g0 must lie in [before - slope * x, after - slope * x] for every
+    // pair, so take the middle of their intersection, as narrow as the
+    // tightest round trip among them. Newest pairs first, stopping before
+    // one that contradicts the others: the offset may move (guest ticks
+    // are kept monotonic, see below) and a fitted rate may still
+    // settle; the newest pairs describe now. (QEMU 7.2's cpu_get_ticks()
+    // raises its offset whenever a host TSC reading is below the previous
+    // one.)
+    double lo = -HUGE_VAL, hi = HUGE_VAL;
+    const std::size_t newest = n < window_ ? n - 1 : (next_ + n - 1) % n;
+    for (std::size_t k = 0; k < n; ++k) {
+        const Pair &p = pairs_[(newest + n - k) % n];
+        const double x = static_cast<double>(static_cast<int64_t>(p.guest - g0)) * slope;
+        const double plo = std::max(lo, static_cast<double>(static_cast<int64_t>(p.before - h0)) - x);
+        const double phi = std::min(hi, static_cast<double>(static_cast<int64_t>(p.after - h0)) - x);
+        if (plo > phi) break;
+        lo = plo;
+        hi = phi;
+    }
+    const double at_g0 = (lo + hi) / 2;
+    map_ = LinearMap{g0, offset_ns(h0, at_g0), slope};
     ready_ = true;
 }
 

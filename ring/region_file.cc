@@ -77,7 +77,8 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error) {
 }
 
 bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
-                        bd_ring_mode mode, std::string *error_out, uint32_t kernel_rings) {
+                        bd_ring_mode mode, std::string *error_out, uint32_t kernel_rings,
+                        uint64_t file_size) {
     std::string scratch;
     std::string &error = error_out != nullptr ? *error_out : scratch;
     if (!check_geometry(rings, slots, error)) {
@@ -109,8 +110,15 @@ bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
         return false;
     };
     const uint64_t size = bd_ring_region_size(rings, slots);
-    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
-        return fail("size (" + std::to_string(size) + " bytes)", errno);
+    if (file_size != 0 && file_size < size) {
+        error = "cannot create ring region '" + path + "': a file of " + std::to_string(file_size) +
+                " bytes cannot hold the region's " + std::to_string(size);
+        ::unlink(path.c_str());
+        return false;
+    }
+    const uint64_t on_disk = file_size != 0 ? file_size : size;
+    if (::ftruncate(fd.get(), static_cast<off_t>(on_disk)) != 0)
+        return fail("size (" + std::to_string(on_disk) + " bytes)", errno);
 
     bd_ring_region h;
     std::memset(&h, 0, sizeof h);
@@ -131,6 +139,13 @@ bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
     if (!pwrite_all(fd.get(), &magic, sizeof magic, offsetof(bd_ring_region, magic)))
         return fail("write the magic of", errno);
     return true;
+}
+
+uint64_t ivshmem_file_size(uint32_t rings, uint32_t slots) {
+    const uint64_t size = bd_ring_region_size(rings, slots);
+    uint64_t p = 1;
+    while (p < size) p <<= 1;
+    return p;
 }
 
 bool check_header(const bd_ring_region &h, uint64_t file_size, RegionLayout &out,

@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bd_sched: marks every guest context switch for the bdtrace plugin.
+ * bd_sched: marks every guest context switch for bdtrace.
  *
- * The module maps BAR2 of the bdtrace ivshmem-plain device (layout in
- * <bd/channel.h>), performs the channel handshake so that the plugin learns
- * the BAR's guest-physical address, then hooks the sched_switch tracepoint.
- * For each switch it fills this CPU's kernel slot with a SCHED_SWITCH record
- * and executes the bdtrace trap on it (<bd/abi.h>).
+ * Two channels, whichever ivshmem-plain device the host gave the VM:
  *
- * Without the plugin (plain QEMU) the handshake is not acknowledged: the
- * module still loads and counts switches, but writes and traps nothing
- * (unless loaded with force=1, a testing aid).
+ * - The ring channel (bd-run --system --channel ring; BAR2 starts with a
+ *   system-mode <bd/ring.h> region): each switch is written as a
+ *   SCHED_SWITCH record (two slots: record and comms) into kernel ring
+ *   smp_processor_id(), stamped with the TSC; a full ring counts the switch
+ *   in the ring's `dropped`. No trap, no exit. The module is also the
+ *   guest's clock agent: it answers the host's sync requests (<bd/ring.h>,
+ *   SYNC AREA) from the same probe.
+ * - The trap channel (BAR2 is <bd/channel.h>): the module performs the
+ *   channel handshake so that the plugin learns the BAR's guest-physical
+ *   address, fills this CPU's kernel slot with a SCHED_SWITCH record and
+ *   executes the bdtrace trap on it (<bd/abi.h>). Without the plugin (plain
+ *   QEMU) the handshake is not acknowledged: the module still loads and
+ *   counts switches, but writes and traps nothing (unless loaded with
+ *   force=1, a testing aid).
+ *
+ * With neither device the module does not load.
  *
  * bench=N (a benchmark) times N kernel marks at load; see bd_bench_run().
  *
@@ -22,6 +31,7 @@
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
+#include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
@@ -33,14 +43,29 @@
 #include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
 
+#include <asm/msr.h>
+
 #include <bd/abi.h>
 #include <bd/channel.h>
+#include <bd/ring.h>
+
+/* The ring region's layout, computed here from the checked header when it
+ * was mapped: the probe never indexes with a value re-read from the BAR. */
+struct bd_ring_layout {
+	u32 kernel_rings;               /* rings [0, kernel_rings) are per CPU */
+	u64 slot_mask;                  /* ring_slots - 1 */
+	struct bd_ring_ctl *ctl;        /* ring_count control blocks */
+	unsigned char *data;            /* ring 0's slot 0 */
+};
 
 struct bd_state {
 	struct pci_dev *pdev;           /* referenced and enabled */
-	void *bar;                      /* memremap of BAR2, BD_CHANNEL_SIZE bytes */
+	void *bar;                      /* memremap of BAR2 (bar_size bytes) */
+	size_t bar_size;
 	struct tracepoint *tp_switch;   /* sched_switch, probe registered */
 	bool live;                      /* handshake acknowledged (or force=1): trap */
+	bool ring;                      /* BAR2 is a ring region: write, no trap */
+	struct bd_ring_layout rl;       /* when ring */
 };
 
 static struct bd_state bd;
@@ -74,6 +99,9 @@ struct bd_cpu_stats {
 	u64 rejected;   /* replies BD_REPLY_REJECTED: a bug on one side */
 	u64 unanswered; /* reply still BD_REPLY_NONE (or unknown) */
 	u64 skipped;    /* not sent: the enable bitmap said disabled */
+	u64 ring_head;  /* ring channel: slots this CPU published in its ring */
+	u64 ring_dropped; /* ring channel: switches not written, ring full */
+	u64 sync_answers; /* ring channel: host sync requests answered */
 };
 static DEFINE_PER_CPU(struct bd_cpu_stats, bd_stats);
 
@@ -110,6 +138,90 @@ static __always_inline void bd_copy_comm(char *dst, const struct task_struct *t)
 	dst[BD_COMM_LEN - 1] = '\0';
 }
 
+/* ---- ring channel ------------------------------------------------------ */
+
+static inline struct bd_ring_region *bd_ring_header(void)
+{
+	return bd.bar;
+}
+
+static inline void *bd_ring_slot(unsigned int ring, u64 k)
+{
+	return bd.rl.data + ((size_t)ring * (bd.rl.slot_mask + 1) +
+			     (size_t)(k & bd.rl.slot_mask)) * BD_RING_SLOT_SIZE;
+}
+
+/* The clock agent (<bd/ring.h>, SYNC AREA): a pending request is answered
+ * with this CPU's TSC. Two CPUs may answer the same request: both TSC
+ * readings lie inside the host's window (taken after the request, before
+ * the ack the host waits for), so either is a valid answer. */
+static __always_inline void bd_ring_sync_answer(void)
+{
+	struct bd_ring_region *h = bd_ring_header();
+	u64 req = READ_ONCE(h->sync_request);
+
+	if (likely(req == READ_ONCE(h->sync_ack)))
+		return;
+	WRITE_ONCE(h->sync_guest_ts, rdtsc_ordered());
+	smp_store_release(&h->sync_ack, req);
+	__this_cpu_inc(bd_stats.sync_answers);
+}
+
+/* One switch into this CPU's kernel ring (<bd/ring.h>, A RING): the probe
+ * is the ring's only producer (it never nests on a CPU, see bd_stats), so
+ * the head is kept per CPU and only published to the ring. */
+static void bd_ring_switch(unsigned int cpu, struct task_struct *prev,
+			   struct task_struct *next, unsigned int prev_state)
+{
+	struct bd_ring_ctl *ctl;
+	struct bd_ring_record *r;
+	struct bd_ring_text *x;
+	u64 head, tail;
+
+	bd_ring_sync_answer();
+	if (unlikely(cpu >= bd.rl.kernel_rings)) {
+		__this_cpu_inc(bd_stats.no_slot);
+		return;
+	}
+	if (!(READ_ONCE(bd_ring_header()->enable[BD_ENABLE_BIT_SCHED / 64]) >>
+	      (BD_ENABLE_BIT_SCHED % 64) & 1)) {
+		__this_cpu_inc(bd_stats.skipped);
+		return;
+	}
+	ctl = &bd.rl.ctl[cpu];
+	head = __this_cpu_read(bd_stats.ring_head);
+	tail = smp_load_acquire(&ctl->tail);
+	if (head - tail + 2 > bd.rl.slot_mask + 1) {
+		/* Full (or a tail no honest consumer writes): count, the
+		 * consumer reports the growth. */
+		WRITE_ONCE(ctl->dropped, READ_ONCE(ctl->dropped) + 1);
+		__this_cpu_inc(bd_stats.ring_dropped);
+		return;
+	}
+	r = bd_ring_slot(cpu, head);
+	x = bd_ring_slot(cpu, head + 1);
+	r->ts = rdtsc();
+	r->kind = BD_KIND_SCHED_SWITCH;
+	r->text_len = 0;
+	r->event = 0;
+	r->args[0] = (u64)(u32)prev->pid;
+	r->args[1] = (u64)(u32)next->pid;
+	r->args[2] = prev_state;
+	r->args[3] = (u64)(u32)prev->tgid | ((u64)(u32)next->tgid << 32);
+	r->pid = (u32)prev->tgid;
+	r->tid = (u32)prev->pid;
+	r->seq = __this_cpu_inc_return(bd_stats.seq);
+	bd_copy_comm(&x->text[0], prev);
+	bd_copy_comm(&x->text[BD_COMM_LEN], next);
+	memset(&x->text[2 * BD_COMM_LEN], 0, sizeof(x->text) - 2 * BD_COMM_LEN);
+	__this_cpu_write(bd_stats.ring_head, head + 2);
+	/* Both slots published by one store (release: contents first). */
+	smp_store_release(&ctl->head, head + 2);
+	__this_cpu_inc(bd_stats.reply_ok);
+}
+
+/* ---- the probe ---------------------------------------------------------- */
+
 static void bd_probe_sched_switch(void *data, bool preempt,
 				  struct task_struct *prev,
 				  struct task_struct *next,
@@ -122,6 +234,10 @@ static void bd_probe_sched_switch(void *data, bool preempt,
 	__this_cpu_inc(bd_stats.seen);
 	if (!READ_ONCE(bd.live))
 		return;
+	if (bd.ring) {
+		bd_ring_switch(cpu, prev, next, prev_state);
+		return;
+	}
 	if (unlikely(cpu >= BD_CHANNEL_KERNEL_SLOTS)) {
 		__this_cpu_inc(bd_stats.no_slot);
 		return;
@@ -293,45 +409,106 @@ static void bd_find_tracepoint(struct tracepoint *tp, void *priv)
 		*found = tp;
 }
 
-/* Maps BAR2 of an enabled device and checks the header. On success bd.bar is
- * set; on failure everything done here is undone. */
+/* A system-mode ring region (<bd/ring.h>) in BAR2, `len` bytes mapped at
+ * bd.bar? Its header was written by the host; its layout must be the one
+ * the ring.h helpers compute. On success fills bd.rl. */
+static int bd_check_ring(struct pci_dev *pdev, size_t len)
+{
+	struct bd_ring_region h;
+	u64 size;
+
+	memcpy(&h, bd.bar, sizeof(h));
+	if (h.version != BD_RING_VERSION || h.slot_size != BD_RING_SLOT_SIZE ||
+	    h.mode != BD_RING_MODE_SYSTEM || h.clock != BD_RING_CLOCK_TSC) {
+		pci_err(pdev, "bd_sched: ring region version %u, slot size %u, mode %u, clock %u; this module speaks version %u, system mode, TSC: rebuild the module or bd-run from the same tree\n",
+			h.version, h.slot_size, h.mode, h.clock, BD_RING_VERSION);
+		return -ENODEV;
+	}
+	if (h.ring_count == 0 || h.ring_count > BD_RING_MAX_RINGS ||
+	    !is_power_of_2(h.ring_slots) || h.ring_slots < BD_RING_MIN_SLOTS ||
+	    h.ring_slots > BD_RING_MAX_SLOTS || h.kernel_rings == 0 ||
+	    h.kernel_rings > h.ring_count) {
+		pci_err(pdev, "bd_sched: ring region geometry invalid (%u rings of %u slots, %u kernel rings)\n",
+			h.ring_count, h.ring_slots, h.kernel_rings);
+		return -ENODEV;
+	}
+	size = bd_ring_region_size(h.ring_count, h.ring_slots);
+	if (h.claims_offset != bd_ring_claims_offset() ||
+	    h.ctl_offset != bd_ring_ctl_offset(h.ring_count) ||
+	    h.data_offset != bd_ring_data_offset(h.ring_count) ||
+	    h.region_size != size || size > len) {
+		pci_err(pdev, "bd_sched: ring region layout does not match <bd/ring.h> (or exceeds BAR2's %zu bytes)\n",
+			len);
+		return -ENODEV;
+	}
+	if (nr_cpu_ids > h.kernel_rings)
+		pci_warn(pdev, "bd_sched: %u kernel rings for %u CPUs: switches on CPUs >= %u are not marked (bd-run --smp sets both)\n",
+			 h.kernel_rings, nr_cpu_ids, h.kernel_rings);
+	bd.rl.kernel_rings = h.kernel_rings;
+	bd.rl.slot_mask = (u64)h.ring_slots - 1;
+	bd.rl.ctl = (struct bd_ring_ctl *)((char *)bd.bar + h.ctl_offset);
+	bd.rl.data = (unsigned char *)bd.bar + h.data_offset;
+	bd.ring = true;
+	return 0;
+}
+
+/* Maps BAR2 of an enabled device and checks what it holds: a ring region
+ * or a trap channel. On success bd.bar is set (and bd.ring/bd.rl for a
+ * ring); on failure everything done here is undone. */
 static int bd_map_channel(struct pci_dev *pdev)
 {
+	size_t len = pci_resource_len(pdev, 2);
 	struct bd_channel_header *h;
 	u32 magic;
 	u16 version;
+	int err;
 
 	if (!(pci_resource_flags(pdev, 2) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, 2) < BD_CHANNEL_SIZE) {
-		pci_info(pdev, "bd_sched: BAR2 missing or smaller than %u bytes; not a bdtrace channel\n",
-			 BD_CHANNEL_SIZE);
+	    len < BD_RING_HEADER_SIZE) {
+		pci_info(pdev, "bd_sched: BAR2 missing or smaller than a page; not a bdtrace device\n");
 		return -ENODEV;
 	}
-	h = memremap(pci_resource_start(pdev, 2), BD_CHANNEL_SIZE, MEMREMAP_WB);
+	h = memremap(pci_resource_start(pdev, 2), len, MEMREMAP_WB);
 	if (!h) {
 		pci_err(pdev, "bd_sched: cannot map BAR2 (%pR)\n", &pdev->resource[2]);
 		return -ENOMEM;
 	}
+	bd.bar = h;
+	bd.bar_size = len;
 	magic = READ_ONCE(h->magic);
+	if (magic == BD_RING_MAGIC) {
+		err = bd_check_ring(pdev, len);
+		if (err)
+			goto fail;
+		return 0;
+	}
+	err = -ENODEV;
 	version = READ_ONCE(h->version);
 	if (magic != BD_CHANNEL_MAGIC) {
-		pci_info(pdev, "bd_sched: BAR2 magic is 0x%08x, expected 0x%08x; not a bdtrace channel (is the host file initialised by bd-run or the plugin?)\n",
-			 magic, BD_CHANNEL_MAGIC);
-		memunmap(h);
-		return -ENODEV;
+		pci_info(pdev, "bd_sched: BAR2 magic is 0x%08x, expected 0x%08x (trap channel) or 0x%08x (ring); not a bdtrace device (is the host file initialised by bd-run or the plugin?)\n",
+			 magic, BD_CHANNEL_MAGIC, BD_RING_MAGIC);
+		goto fail;
+	}
+	if (len < BD_CHANNEL_SIZE) {
+		pci_info(pdev, "bd_sched: BAR2 smaller than %u bytes; not a bdtrace channel\n",
+			 BD_CHANNEL_SIZE);
+		goto fail;
 	}
 	if (version != BD_CHANNEL_VERSION) {
 		pci_err(pdev, "bd_sched: channel version %u, this module speaks %u; rebuild the module or the plugin from the same tree\n",
 			version, BD_CHANNEL_VERSION);
-		memunmap(h);
-		return -ENODEV;
+		goto fail;
 	}
-	bd.bar = h;
 	return 0;
+fail:
+	memunmap(h);
+	bd.bar = NULL;
+	return err;
 }
 
-/* Finds the ivshmem device whose BAR2 is a bdtrace channel. On success bd.pdev
- * holds a reference, is enabled, and bd.bar maps its BAR2. */
+/* Finds the ivshmem device whose BAR2 is a bdtrace ring region or channel
+ * (the first one found). On success bd.pdev holds a reference, is enabled,
+ * and bd.bar maps its BAR2. */
 static int bd_open_channel(void)
 {
 	struct pci_dev *pdev = NULL;
@@ -351,8 +528,8 @@ static int bd_open_channel(void)
 		}
 		pci_disable_device(pdev);
 	}
-	pr_err("no ivshmem device (%04x:%04x) with a bdtrace channel (magic 0x%08x) in BAR2; start QEMU with -device ivshmem-plain,memdev=... on an initialised channel file\n",
-	       BD_IVSHMEM_VENDOR, BD_IVSHMEM_DEVICE, BD_CHANNEL_MAGIC);
+	pr_err("no ivshmem device (%04x:%04x) with a bdtrace channel (magic 0x%08x) or ring (magic 0x%08x) in BAR2; start QEMU with -device ivshmem-plain,memdev=... on an initialised file (bd-run --system does)\n",
+	       BD_IVSHMEM_VENDOR, BD_IVSHMEM_DEVICE, BD_CHANNEL_MAGIC, BD_RING_MAGIC);
 	return err == -ENOMEM ? err : -ENODEV;
 }
 
@@ -363,6 +540,19 @@ static void bd_close_channel(void)
 	pci_disable_device(bd.pdev);
 	pci_dev_put(bd.pdev);
 	bd.pdev = NULL;
+}
+
+/* Ring channel: each CPU's producer continues from its ring's published
+ * head (0 in a fresh region; where a previous load stopped otherwise). */
+static void bd_ring_start(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		if ((u32)cpu < bd.rl.kernel_rings)
+			per_cpu_ptr(&bd_stats, cpu)->ring_head =
+				READ_ONCE(bd.rl.ctl[cpu].head);
+	}
 }
 
 /* The handshake of <bd/channel.h>: a fresh nonce, a trap on offset 0, and the
@@ -406,18 +596,28 @@ static int __init bd_sched_init(void)
 	if (err)
 		return err;
 
-	acked = bd_handshake();
-	bd.live = acked || force;
-	if (!acked && force) {
-		pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake; marking anyway (force=1)\n");
-	} else if (!acked) {
-		pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake (QEMU runs without it?); counting switches only, marking none\n");
-	}
+	if (bd.ring) {
+		/* No plugin to tell: the host consumer drains the rings. */
+		acked = true;
+		bd_ring_start();
+		bd.live = true;
+		if (bench)
+			pci_notice(bd.pdev, "bd_sched: bench= times the trap channel; ignored on the ring channel\n");
+	} else {
+		acked = bd_handshake();
+		bd.live = acked || force;
+		if (!acked && force) {
+			pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake; marking anyway (force=1)\n");
+		} else if (!acked) {
+			pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake (QEMU runs without it?); counting switches only, marking none\n");
+		}
 
-	/* Before the probe exists: the benchmark has the slots to itself. It
-	 * traps even without the plugin, where the trap is a plain load. */
-	if (bench)
-		bd_bench_run(bench);
+		/* Before the probe exists: the benchmark has the slots to
+		 * itself. It traps even without the plugin, where the trap is a
+		 * plain load. */
+		if (bench)
+			bd_bench_run(bench);
+	}
 
 	for_each_kernel_tracepoint(bd_find_tracepoint, &tp);
 	if (!tp) {
@@ -432,9 +632,10 @@ static int __init bd_sched_init(void)
 	}
 	bd.tp_switch = tp;
 
-	pci_info(bd.pdev, "bd_sched: loaded, channel in BAR2 %pR, %s\n",
-		 &bd.pdev->resource[2],
-		 !bd.live ? "plugin absent: counting switches only"
+	pci_info(bd.pdev, "bd_sched: loaded, %s in BAR2 %pR, %s\n",
+		 bd.ring ? "ring" : "channel", &bd.pdev->resource[2],
+		 bd.ring ? "writing context switches into the kernel rings"
+		 : !bd.live ? "plugin absent: counting switches only"
 		 : acked  ? "plugin present: marking context switches"
 			  : "plugin absent: marking anyway (force=1)");
 	return 0;
@@ -460,6 +661,8 @@ static void bd_sum_stats(struct bd_cpu_stats *sum)
 		sum->rejected += c->rejected;
 		sum->unanswered += c->unanswered;
 		sum->skipped += c->skipped;
+		sum->ring_dropped += c->ring_dropped;
+		sum->sync_answers += c->sync_answers;
 	}
 }
 
@@ -476,6 +679,9 @@ static void __exit bd_sched_exit(void)
 	pr_info("unloaded, marked %llu switches (%llu seen; replies: %llu ok, %llu filtered, %llu rejected, %llu unanswered; %llu on CPUs without a slot; %llu skipped by the enable bitmap)\n",
 		sum.seq, sum.seen, sum.reply_ok, sum.filtered, sum.rejected,
 		sum.unanswered, sum.no_slot, sum.skipped);
+	if (bd.ring)
+		pr_info("ring channel: %llu switches dropped (ring full), %llu clock sync requests answered\n",
+			sum.ring_dropped, sum.sync_answers);
 }
 
 module_init(bd_sched_init);

@@ -154,15 +154,17 @@ static void bd_process_exit(void)
     bd_release_own_slot();
 }
 
-/* Once per process: find the ring region (BD_RING), else the channel.
- * A region that is unusable for any reason is ignored: the process then
- * behaves as it would without BD_RING. */
+/* Once per process: find the ring region (BD_RING, or in a full-system
+ * guest the ring's ivshmem device), else the trap channel. A region that
+ * is unusable for any reason is ignored: the process then behaves as it
+ * would without BD_RING. */
 static unsigned bd_discover(void)
 {
     unsigned mode = BD_P_RING;
-    if (bd_ring_discover(&bd_region) != 0) {
+    const int ring_rc = bd_ring_discover(&bd_region);
+    if (ring_rc != 0) {
         int rc = bd_chan_discover(&bd_channel);
-        if (rc == -EACCES)
+        if (rc == -EACCES || (rc != 0 && ring_rc == -EACCES))
             return BD_P_EACCES;
         if (rc != 0)
             return BD_P_USER;

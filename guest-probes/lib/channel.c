@@ -1,13 +1,12 @@
 /*
  * libbdguest, system mode: discovery, mapping and handshake on the
- * full-system channel (see channel.h and <bd/channel.h>). Slot claims are
- * claim.c's, through channel.h's wrappers.
+ * full-system channel (see channel.h and <bd/channel.h>). The PCI scan is
+ * ivshmem.c's, slot claims are claim.c's, through channel.h's wrappers.
  */
 #define _GNU_SOURCE
 
 #include "channel.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -20,9 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ivshmem.h"
 #include "trap.h"
-
-#define BD_PCI_DEVICES "/sys/bus/pci/devices"
 
 /* ---- discovery and mapping ---------------------------------------------- */
 
@@ -64,28 +62,9 @@ void bd_chan_close(struct bd_chan *c)
     c->base = NULL;
 }
 
-/* Read a sysfs file holding one hex number ("0x1af4\n"). */
-static bool read_hex_attr(const char *dev, const char *attr, unsigned *out)
+static int try_channel(const char *resource2, void *ctx)
 {
-    char path[512];
-    if (snprintf(path, sizeof path, BD_PCI_DEVICES "/%s/%s", dev, attr) >=
-        (int)sizeof path)
-        return false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    char buf[32];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    char *end;
-    unsigned long v = strtoul(buf, &end, 16);
-    if (end == buf)
-        return false;
-    *out = (unsigned)v;
-    return true;
+    return bd_chan_open_path(ctx, resource2);
 }
 
 int bd_chan_discover(struct bd_chan *c)
@@ -97,38 +76,7 @@ int bd_chan_discover(struct bd_chan *c)
             return -ENODEV;
         return bd_chan_open_path(c, env);
     }
-
-    DIR *d = opendir(BD_PCI_DEVICES);
-    if (d == NULL)
-        return -ENODEV; /* no PCI bus visible (e.g. a container) */
-    int result = -ENODEV;
-    const struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        unsigned vendor, device;
-        if (!read_hex_attr(e->d_name, "vendor", &vendor) ||
-            vendor != BD_IVSHMEM_VENDOR ||
-            !read_hex_attr(e->d_name, "device", &device) ||
-            device != BD_IVSHMEM_DEVICE)
-            continue;
-        char path[512];
-        if (snprintf(path, sizeof path, BD_PCI_DEVICES "/%s/resource2",
-                     e->d_name) >= (int)sizeof path)
-            continue;
-        int rc = bd_chan_open_path(c, path);
-        if (rc == 0) {
-            result = 0;
-            break;
-        }
-        /* An ivshmem we may not open might be ours: report it unless a
-         * later device turns out to be the channel. Other ivshmem devices
-         * (no bdtrace header) are someone else's. */
-        if (rc == -EACCES)
-            result = -EACCES;
-    }
-    closedir(d);
-    return result;
+    return bd_ivshmem_scan(try_channel, c);
 }
 
 /* ---- handshake ---------------------------------------------------------- */

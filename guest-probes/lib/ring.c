@@ -1,10 +1,13 @@
 /*
  * libbdguest, ring mode: discovery, mapping and ring claims on the ring
- * channel (see ring.h and <bd/ring.h>).
+ * channel (see ring.h and <bd/ring.h>): a region file named by BD_RING
+ * (user mode, native) or an ivshmem BAR (full-system mode).
  */
 #define _GNU_SOURCE
 
 #include "ring.h"
+
+#include "ivshmem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,16 +30,18 @@ static int is_power_of_two(uint32_t v)
     return v != 0 && (v & (v - 1)) == 0;
 }
 
-int bd_ring_check_header(const struct bd_ring_region *h)
+int bd_ring_check_header_mode(const struct bd_ring_region *h, uint32_t mode)
 {
     if (h->magic != BD_RING_MAGIC || h->version != BD_RING_VERSION ||
-        h->slot_size != BD_RING_SLOT_SIZE || h->mode != BD_RING_MODE_USER ||
+        h->slot_size != BD_RING_SLOT_SIZE || h->mode != mode ||
         h->clock != BD_RING_CLOCK_TSC)
         return -ENODEV;
-    /* User mode has no kernel rings (<bd/ring.h>). Claims skip
-     * [0, kernel_rings) all the same, ready for system mode. */
+    /* User mode has no kernel rings, system mode one per guest CPU
+     * (<bd/ring.h>); claims skip [0, kernel_rings). */
     const uint32_t rings = h->ring_count, slots = h->ring_slots;
-    if (rings == 0 || rings > BD_RING_MAX_RINGS || h->kernel_rings != 0)
+    if (rings == 0 || rings > BD_RING_MAX_RINGS || h->kernel_rings > rings)
+        return -ENODEV;
+    if ((mode == BD_RING_MODE_USER) != (h->kernel_rings == 0))
         return -ENODEV;
     if (!is_power_of_two(slots) || slots < BD_RING_MIN_SLOTS ||
         slots > BD_RING_MAX_SLOTS)
@@ -48,6 +53,11 @@ int bd_ring_check_header(const struct bd_ring_region *h)
         h->region_size != bd_ring_region_size(rings, slots))
         return -ENODEV;
     return 0;
+}
+
+int bd_ring_check_header(const struct bd_ring_region *h)
+{
+    return bd_ring_check_header_mode(h, BD_RING_MODE_USER);
 }
 
 /* A private copy of the header at the start of `fd`, or -errno. The magic
@@ -82,8 +92,8 @@ static void set_layout(struct bd_ring_map *m, unsigned char *base,
     m->data = base + bd_ring_data_offset(rings);
 }
 
-/* Check the region in `fd` and map it (bd_ring_open_path). */
-static int map_region(struct bd_ring_map *m, int fd)
+/* Check the region in `fd`, a region of `mode`, and map it. */
+static int map_region(struct bd_ring_map *m, int fd, uint32_t mode)
 {
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size < (off_t)BD_RING_HEADER_SIZE)
@@ -92,7 +102,7 @@ static int map_region(struct bd_ring_map *m, int fd)
     int rc = read_header(fd, &h);
     if (rc != 0)
         return rc;
-    rc = bd_ring_check_header(&h);
+    rc = bd_ring_check_header_mode(&h, mode);
     if (rc != 0)
         return rc;
     if ((uint64_t)st.st_size < h.region_size)
@@ -100,7 +110,7 @@ static int map_region(struct bd_ring_map *m, int fd)
     void *p = mmap(NULL, (size_t)h.region_size, PROT_READ | PROT_WRITE,
                    MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
-        return -errno;
+        return (errno == EACCES || errno == EPERM) ? -EACCES : -errno;
     set_layout(m, p, &h);
     return 0;
 }
@@ -112,18 +122,39 @@ int bd_ring_open_path(struct bd_ring_map *m, const char *path)
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    const int rc = map_region(m, fd);
+    const int rc = map_region(m, fd, BD_RING_MODE_USER);
     close(fd); /* the mapping keeps the file */
     return rc;
+}
+
+int bd_ring_open_device(struct bd_ring_map *m, const char *resource2)
+{
+    memset(m, 0, sizeof *m);
+    /* O_SYNC as for the trap channel's BAR (no difference under TCG). */
+    int fd = open(resource2, O_RDWR | O_SYNC | O_CLOEXEC);
+    if (fd < 0)
+        return (errno == EACCES || errno == EPERM) ? -EACCES : -errno;
+    const int rc = map_region(m, fd, BD_RING_MODE_SYSTEM);
+    close(fd);
+    return rc;
+}
+
+static int try_ring_device(const char *resource2, void *ctx)
+{
+    return bd_ring_open_device(ctx, resource2);
 }
 
 int bd_ring_discover(struct bd_ring_map *m)
 {
     memset(m, 0, sizeof *m);
     const char *env = getenv(BD_RING_ENV);
-    if (env == NULL || env[0] == '\0' || strcmp(env, "none") == 0)
+    if (env != NULL && strcmp(env, "none") == 0)
         return -ENODEV;
-    return bd_ring_open_path(m, env);
+    if (env != NULL && env[0] != '\0')
+        return bd_ring_open_path(m, env);
+    /* No BD_RING: a full-system guest finds the ring behind an ivshmem
+     * device (a trap-channel device fails the magic check: -ENODEV). */
+    return bd_ivshmem_scan(try_ring_device, m);
 }
 
 void bd_ring_close(struct bd_ring_map *m)

@@ -3,9 +3,12 @@
  * the ring channel (<bd/ring.h>) from guest user space. The hot path that
  * writes records is bd.c's.
  *
- *   discovery   env BD_RING (BD_RING_ENV) names the region file; unset,
- *               empty or "none": no ring. The file's header must be a ready
- *               user-mode region of this ABI version whose layout is the one
+ *   discovery   env BD_RING (BD_RING_ENV) names the region file, whose
+ *               header must be a ready user-mode region; "none": no ring.
+ *               Unset or empty: the first ivshmem PCI device (ivshmem.h)
+ *               whose BAR2 holds a ready system-mode region (a full-system
+ *               guest; mapping a BAR needs root, as for the trap channel).
+ *               Either way of this ABI version and with the layout
  *               <bd/ring.h> computes from ring_count and ring_slots.
  *   layout      computed here from ring_count and ring_slots when mapping
  *               and kept in process-private memory (struct bd_ring_map):
@@ -51,13 +54,24 @@ struct bd_ring_map {
  * <bd/ring.h> computes them? Returns 0 or -ENODEV. */
 int bd_ring_check_header(const struct bd_ring_region *h);
 
+/* The same for a region of `mode` (enum bd_ring_mode): system mode has
+ * kernel rings (1 to ring_count), user mode none. */
+int bd_ring_check_header_mode(const struct bd_ring_region *h, uint32_t mode);
+
 /* Open `path` O_RDWR, check its header (bd_ring_check_header) and that the
  * file holds region_size bytes, map the whole region shared. Returns 0 and
  * fills `m`, or a negative errno (-ENODEV: not a usable region). */
 int bd_ring_open_path(struct bd_ring_map *m, const char *path);
 
-/* Discovery as described above: 0 (mapped), -ENODEV (no BD_RING, or
- * "none"), or bd_ring_open_path's error. */
+/* Open a PCI BAR file (resource2) O_RDWR|O_SYNC and map the system-mode
+ * region in it (bd_ring_check_header_mode; the BAR may be larger than the
+ * region: bd-run pads the file to a power of two). 0, -EACCES (not root),
+ * -ENODEV (not a ring region: e.g. the trap channel's device). */
+int bd_ring_open_device(struct bd_ring_map *m, const char *resource2);
+
+/* Discovery as described above: 0 (mapped), -ENODEV (BD_RING=none, or no
+ * ring device), -EACCES (an ivshmem device we may not open), or the open's
+ * error. */
 int bd_ring_discover(struct bd_ring_map *m);
 
 void bd_ring_close(struct bd_ring_map *m);

@@ -739,6 +739,24 @@ TEST(RingDiscovery, HeaderCheck) {
   EXPECT_EQ(bd_ring_check_header(&h), 0);
 }
 
+// System mode (a ring found behind an ivshmem device): kernel rings are
+// required, 1 to ring_count; BD_RING only ever accepts user mode.
+TEST(RingDiscovery, SystemModeHeaderCheck) {
+  bd_ring_region h = make_header(64, 16384);
+  h.mode = BD_RING_MODE_SYSTEM;
+  h.kernel_rings = 2;
+  EXPECT_EQ(bd_ring_check_header_mode(&h, BD_RING_MODE_SYSTEM), 0);
+  EXPECT_EQ(bd_ring_check_header(&h), -ENODEV);
+  h.kernel_rings = 64;
+  EXPECT_EQ(bd_ring_check_header_mode(&h, BD_RING_MODE_SYSTEM), 0);
+  h.kernel_rings = 65;
+  EXPECT_EQ(bd_ring_check_header_mode(&h, BD_RING_MODE_SYSTEM), -ENODEV);
+  h.kernel_rings = 0;
+  EXPECT_EQ(bd_ring_check_header_mode(&h, BD_RING_MODE_SYSTEM), -ENODEV);
+  h = make_header(64, 16384);
+  EXPECT_EQ(bd_ring_check_header_mode(&h, BD_RING_MODE_SYSTEM), -ENODEV) << "a user-mode region";
+}
+
 TEST(RingDiscovery, TheLibraryComputesTheLayoutItself) {
   Region r(5, 32);
   ASSERT_TRUE(r.mapped());

@@ -90,7 +90,12 @@ TEST(BdRunChannel, UsageErrors) {
   for (const Case& c : {Case{"--channel fast /bin/true", "--channel fast is invalid"},
                         Case{"--native --channel trap /bin/true", "--native needs the ring channel"},
                         Case{"--native --qemu /usr/bin/qemu-x86_64 /bin/true", "--native runs no QEMU"},
-                        Case{"--system --channel ring", "not implemented yet"},
+                        Case{"--system --channel both", "--system --channel both is not supported"},
+                        Case{"--system --accel kvm --kernel /dev/null", "KVM has no TCG plugins: use --channel ring"},
+                        Case{"--system --accel arm --kernel /dev/null", "--accel arm is invalid"},
+                        Case{"--accel kvm /bin/true", "--accel needs --system"},
+                        Case{"--system --channel ring --rings 2 --smp 2 --kernel /dev/null", "leaves no user ring"},
+                        Case{"--system --channel ring --no-plugin --kernel /dev/null", "loads no plugin"},
                         Case{"--native --system", "cannot be combined with --system"},
                         Case{"--ring-slots 100 /bin/true", "--ring-slots must be a power of two"},
                         Case{"--rings 3 /bin/true", "--rings must be a power of two"}}) {

@@ -77,6 +77,24 @@ TEST(SystemCommand, DefaultsWithoutKernelOrPlugin) {
   EXPECT_EQ(build_system_command(inv), want);
 }
 
+// --channel ring: no channel device and no plugin; the ring region is the
+// memory of its own ivshmem device, sized in bytes (a power of two).
+TEST(SystemCommand, RingDeviceWithoutPluginOrChannel) {
+  SystemInvocation inv;
+  inv.qemu = "qemu";
+  inv.ring_file = "/dev/shm/r";
+  inv.ring_file_size = 134217728;
+  inv.kvm = true;
+  inv.qemu_args = {"-kernel", "/k"};
+  std::vector<std::string> fixed = concat({"qemu"}, kFixedArgs);
+  ASSERT_EQ(fixed[2], "tcg");
+  fixed[2] = "kvm";
+  const std::vector<std::string> want = concat(
+      fixed, {"-object", "memory-backend-file,id=bdring,mem-path=/dev/shm/r,size=134217728,share=on", "-device",
+              "ivshmem-plain,memdev=bdring", "-kernel", "/k"});
+  EXPECT_EQ(build_system_command(inv), want);
+}
+
 TEST(SystemCommand, KernelWithoutInitrdOrAppendGetsDefaultArgs) {
   SystemInvocation inv;
   inv.qemu = "qemu";

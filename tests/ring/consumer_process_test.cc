@@ -187,6 +187,20 @@ TEST(ConsumerProcess, RefusesARegionItCannotUse) {
     EXPECT_NE(text.find("truncated"), std::string::npos) << text;
 }
 
+TEST(ConsumerProcess, ModeMustMatchTheRegion) {
+    TempRegion user(2, 16);
+    ASSERT_TRUE(user.ok()) << user.error();
+    ConsumerProcess c({"--ring", user.path(), "--program", "p", "--mode", "system"});
+    std::string text;
+    EXPECT_EQ(c.wait(text), 1) << text;
+    EXPECT_NE(text.find("is a user-mode region but --mode is system"), std::string::npos) << text;
+    TempRegion sys(4, 16, BD_RING_MODE_SYSTEM, 2);
+    ASSERT_TRUE(sys.ok()) << sys.error();
+    ConsumerProcess d({"--ring", sys.path(), "--program", "p"});
+    EXPECT_EQ(d.wait(text), 1) << text;
+    EXPECT_NE(text.find("is a system-mode region but --mode is user"), std::string::npos) << text;
+}
+
 TEST(ConsumerProcess, BadUsage) {
     ConsumerProcess c({"--program", "p"});
     std::string text;

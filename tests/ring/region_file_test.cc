@@ -95,6 +95,32 @@ TEST(RegionFile, SystemModeKeepsKernelRings) {
     EXPECT_EQ(m.layout().mode, static_cast<uint32_t>(BD_RING_MODE_SYSTEM));
 }
 
+// An ivshmem-plain device needs a power-of-two memory size: the file is
+// padded after the region, which still opens as itself.
+TEST(RegionFile, PaddedForIvshmem) {
+    EXPECT_EQ(ivshmem_file_size(1, 16), 16384u);  // header, claims and ctl pages + 1 KiB
+    const uint64_t size = ivshmem_file_size(64, 16384);
+    EXPECT_EQ(size, 128u << 20);  // 64 MiB of rings plus the header pages
+    EXPECT_GE(size, bd_ring_region_size(64, 16384));
+    char tmpl[] = "/tmp/bdring-pad-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string path = std::string(tmpl) + "/region";
+    std::string err;
+    ASSERT_TRUE(create_region_file(path, 4, 16, BD_RING_MODE_SYSTEM, &err, 2, ivshmem_file_size(4, 16)))
+        << err;
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(static_cast<uint64_t>(st.st_size), ivshmem_file_size(4, 16));
+    MappedRegion m;
+    ASSERT_TRUE(MappedRegion::open(path, m, err)) << err;
+    EXPECT_EQ(m.layout().region_size, bd_ring_region_size(4, 16));
+    ::unlink(path.c_str());
+    EXPECT_FALSE(create_region_file(path, 4, 16, BD_RING_MODE_SYSTEM, &err, 2, 4096));
+    EXPECT_NE(err.find("cannot hold"), std::string::npos) << err;
+    EXPECT_NE(::access(path.c_str(), F_OK), 0) << "a refused file is removed";
+    ::rmdir(tmpl);
+}
+
 TEST(RegionFile, CreateRefusesAnExistingFile) {
     TempRegion r(1, 16);
     ASSERT_TRUE(r.ok()) << r.error();

@@ -16,6 +16,7 @@
 #include "bdtrace/bdtrace_tp.h"
 #include "bdtrace/filter/plugin_filter.h"
 #include "bdtrace/ring/clock_map.h"
+#include "bdtrace/ring/clock_sync.h"
 #include "bdtrace/ring/consumer.h"
 #include "bdtrace/ring/filtering_sink.h"
 #include "bdtrace/ring/region_file.h"
@@ -67,6 +68,33 @@ bool stdin_open(int64_t timeout_us) {
 
 double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
+// System mode: one clock exchange with the guest this often once the map
+// is good, this often before.
+constexpr uint64_t kSyncEveryNs = 10'000'000;
+constexpr uint64_t kSyncSettlingEveryNs = 1'000'000;
+// The map is good for draining once an exchange's round trip was at most
+// kGoodRoundTripNs (its error is at most half that), or, for a guest that
+// never answers that fast (idle vCPUs switch rarely), kSettleNs after the
+// first answer: a map from one slow exchange may be off by 100 us.
+constexpr uint64_t kGoodRoundTripNs = 20'000;
+constexpr uint64_t kSettleNs = 1'000'000'000;
+
+// The guest clock of a system-mode run: the fit from the sync exchanges
+// once it exists. Until then nothing is drained (records wait in the
+// rings); at the very end, without any answer, the host TSC's map stands
+// in and the times are off by the VM's TSC offset (the summary says so).
+class SystemGuestClock final : public br::GuestClock {
+public:
+    SystemGuestClock(br::LinearClockMap &fit, br::TscClock &host) : fit_(fit), host_(host) {}
+    br::LinearMap current() const noexcept override {
+        return fit_.ready() ? fit_.current() : host_.current();
+    }
+
+private:
+    br::LinearClockMap &fit_;
+    br::TscClock &host_;
+};
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -88,10 +116,14 @@ int main(int argc, char **argv) {
         "dropped, R rejected, emission delay p50 X us p99 Y us max Z us\" (and a line "
         "listing the rejection reasons if any). Keep standard input open for as long as "
         "records should be drained (started from a shell: Ctrl-D or Ctrl-C ends it).\n"
+        "System mode (--mode system, a full-system guest): the guest's TSC is not the host's; "
+        "the consumer exchanges clock readings with the guest's bd_sched module through the "
+        "region's sync area (see ring.h) and drains nothing until the first exchange was "
+        "answered; the summary adds a line on the clock sync.\n"
         "Exit status: 0 success, 1 the region cannot be used (the message says why), 2 bad "
         "usage.",
         "bd-ring-consumer"};
-    std::string ring_path, program, mode = "user", vm, filter_path;
+    std::string ring_path, program, mode = "user", vm, accel = "tcg", filter_path;
     int64_t poll_us = 100;
     app.add_option("--ring", ring_path,
                    "the region file (bd-run creates it in /dev/shm and names it in the guest's "
@@ -102,9 +134,15 @@ int main(int argc, char **argv) {
         ->option_text("NAME")
         ->required();
     app.add_option("--mode", mode,
-                   "user (a guest under qemu-x86_64) or native (the program run directly); "
-                   "both read the guest TSC as the host TSC (bdtrace:session.mode)")
-        ->check(CLI::IsMember({"user", "native"}))
+                   "user (a guest under qemu-x86_64) or native (the program run directly), "
+                   "both reading the guest TSC as the host TSC; or system (a full-system guest "
+                   "with kernel rings, clock synchronised with the guest) (bdtrace:session.mode)")
+        ->check(CLI::IsMember({"user", "native", "system"}))
+        ->capture_default_str();
+    app.add_option("--accel", accel,
+                   "system mode: tcg (guest TSC = host TSC + offset: only the offset is fitted) "
+                   "or kvm (the rate is fitted too)")
+        ->check(CLI::IsMember({"tcg", "kvm"}))
         ->capture_default_str();
     app.add_option("--vm", vm, "a name for this run (bdtrace:session.vm; default empty)")
         ->option_text("NAME");
@@ -131,14 +169,15 @@ int main(int argc, char **argv) {
     br::MappedRegion region;
     std::string error;
     if (!br::MappedRegion::open(ring_path, region, error)) return fail(kExitError, error);
-    if (region.layout().mode != BD_RING_MODE_USER) {
-        return fail(kExitError, "ring region '" + ring_path +
-                                    "' is a system-mode region; this consumer only drains "
-                                    "user-mode and native regions (system mode is not "
-                                    "implemented yet)");
+    const bool system = mode == "system";
+    if ((region.layout().mode == BD_RING_MODE_SYSTEM) != system) {
+        return fail(kExitError, "ring region '" + ring_path + "' is a " +
+                                    (system ? "user-mode" : "system-mode") +
+                                    " region but --mode is " + mode +
+                                    " (bd-run passes the mode it created the region for)");
     }
-    // User mode and native: the guest's TSC is the host's, one clock serves
-    // for mapping records and for "now".
+    // The host's TSC against CLOCK_MONOTONIC. In user mode and natively
+    // it is the guest's clock too.
     br::TscClock clock;
     if (!clock.calibrate()) {
         return fail(kExitError,
@@ -171,9 +210,28 @@ int main(int argc, char **argv) {
     br::LttngSink lttng;
     br::FilteringSink filtered(bdtrace::filter::g_plugin_filter, lttng);
     br::RecordSink &sink = filter_path.empty() ? static_cast<br::RecordSink &>(lttng) : filtered;
-    br::RingConsumer consumer(region, clock, clock, sink);
-    uint64_t last_look = 0;
+    br::LinearClockMap fit;
+    br::ClockSync sync(region, fit, clock, accel == "tcg");
+    SystemGuestClock system_clock(fit, clock);
+    br::GuestClock &guest_clock = system ? static_cast<br::GuestClock &>(system_clock) : clock;
+    br::RingConsumer consumer(region, guest_clock, clock, sink);
+    uint64_t last_look = 0, last_sync = 0, first_answer = 0;
+    bool clock_good = false;
     while (!g_stop) {
+        if (system) {
+            const uint64_t now = clock.now_ns();
+            if (now - last_sync >= (clock_good ? kSyncEveryNs : kSyncSettlingEveryNs)) {
+                sync.exchange();
+                last_sync = now;
+                if (fit.ready() && first_answer == 0) first_answer = now;
+                clock_good = fit.ready() && (sync.round_trips().percentile(0) <= kGoodRoundTripNs ||
+                                             now - first_answer >= kSettleNs);
+            }
+            if (!clock_good) {  // records wait in the rings for the clock
+                if (!stdin_open(poll_us)) break;
+                continue;
+            }
+        }
         const uint64_t n = consumer.drain_once();
         if (n > 0) {
             // Busy: look at stdin (a system call) once a millisecond, not
@@ -184,6 +242,20 @@ int main(int argc, char **argv) {
             if (!stdin_open(0)) break;
         } else if (!stdin_open(poll_us)) {  // idle: sleep on stdin
             break;
+        }
+    }
+    std::string clock_note;
+    if (system && !fit.ready()) {
+        if (sync.use_estimate()) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf,
+                          "no timely clock sync answer: guest times use a late one, off by up to "
+                          "%.1f us",
+                          us(sync.late_round_trip_ns()) / 2);
+            clock_note = buf;
+        } else {
+            clock_note = "no clock sync answer (is bd_sched loaded in the guest?): guest times "
+                         "are off by the VM's TSC offset";
         }
     }
     consumer.finish();
@@ -197,6 +269,26 @@ int main(int argc, char **argv) {
                  static_cast<unsigned long long>(consumer.dropped()),
                  static_cast<unsigned long long>(consumer.rejected()), us(d.percentile(0.5)),
                  us(d.percentile(0.99)), us(d.max()));
+    if (system) {
+        const br::LogHistogram &rt = sync.round_trips();
+        int64_t lo = 0, hi = 0;
+        std::size_t used = 0;
+        if (clock_note.empty() && sync.error_bounds(lo, hi, used)) {
+            char buf[256];
+            std::snprintf(buf, sizeof buf,
+                          "true time = mapped time + c, c in [%+.2f, %+.2f] us (by the last %zu "
+                          "exchanges' windows)",
+                          static_cast<double>(lo) / 1000.0, static_cast<double>(hi) / 1000.0, used);
+            clock_note = buf;
+        }
+        std::fprintf(stderr,
+                     "bd-ring-consumer: clock sync: %llu exchanges, %llu answered in time, %llu "
+                     "kept, round trip min %.1f us p50 %.1f us%s%s\n",
+                     static_cast<unsigned long long>(sync.exchanges()),
+                     static_cast<unsigned long long>(sync.answered()),
+                     static_cast<unsigned long long>(sync.kept()), us(rt.percentile(0)),
+                     us(rt.percentile(0.5)), clock_note.empty() ? "" : "; ", clock_note.c_str());
+    }
     const std::string rejects = consumer.rejects().summary();
     if (!rejects.empty()) std::fprintf(stderr, "bd-ring-consumer: %s\n", rejects.c_str());
     return 0;

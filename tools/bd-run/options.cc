@@ -42,7 +42,11 @@ constexpr const char* kDescription =
     "    -object memory-backend-file,...,mem-path=/dev/shm/bdtrace-...,share=on\n"
     "    -device ivshmem-plain,memdev=bdchan\n"
     "    -plugin PLUGIN,channel=/dev/shm/bdtrace-...,vm=NAME [QEMU_ARGS...]\n"
-    "The channel file is created for the run and removed afterwards. The guest's\n"
+    "The channel file is created for the run and removed afterwards.\n"
+    "With --channel ring there is no plugin and no channel device: the ring region\n"
+    "(--smp kernel rings, then user rings; padded to a power of two) is the\n"
+    "ivshmem device's memory (-object memory-backend-file,id=bdring,...), and\n"
+    "bd-ring-consumer --mode system drains it; --accel kvm needs the ring. The guest's\n"
     "serial console is bd-run's stdout; QEMU's stdin is /dev/null unless bd-run's\n"
     "stdin is a terminal. bd-run returns when the guest powers off (QEMU exits),\n"
     "with QEMU's exit status. The kernel command line is\n"
@@ -120,6 +124,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   bool system = false;
   std::string smp_text = "2", memory_text = "512M";
   std::string channel_text = "auto";
+  std::string accel_text = "tcg";
 
   CLI::App app(kDescription, "bd-run");
   app.formatter(std::make_shared<Formatter>());
@@ -152,7 +157,8 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   app.add_flag("--native", o.native, "Run PROGRAM natively on the host (no QEMU) with the ring channel");
   app.add_option("--rings", o.rings,
                  "Ring channel: rings in the region, one per guest thread marking at once (power of "
-                 "two, default 64; a thread beyond that finds none and its calls return 0)")
+                 "two, default 64; a thread beyond that finds none and its calls return 0); with "
+                 "--system the first --smp rings are the guest kernel's (one per vCPU)")
       ->type_name("N");
   app.add_option("--ring-slots", o.ring_slots,
                  "Ring channel: 64-byte slots per ring (power of two, 16 to 16777216, default 16384 = "
@@ -180,6 +186,10 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->group(group);
   app.add_option("--vm", sys.vm_name, "VM name the plugin records (default: vm)")->type_name("NAME")->group(group);
   app.add_flag("--no-plugin", sys.no_plugin, "Run QEMU without the plugin (the channel device stays)")
+      ->group(group);
+  app.add_option("--accel", accel_text,
+                 "tcg (default) or kvm; kvm needs --channel ring (KVM runs no TCG plugin) and /dev/kvm")
+      ->type_name("tcg|kvm")
       ->group(group);
 
   try {
@@ -236,9 +246,15 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     }
     o.channel = ChannelChoice::Ring;
   }
-  if (system && (o.channel == ChannelChoice::Ring || o.channel == ChannelChoice::Both)) {
-    return usage_error("--system --channel ring is not implemented yet: full-system guests use the trap "
-                       "channel (qemu-system-x86_64 with the plugin)");
+  if (system && o.channel == ChannelChoice::Both) {
+    return usage_error("--system --channel both is not supported: give --channel trap (the plugin) or ring");
+  }
+  if (accel_text != "tcg" && accel_text != "kvm") {
+    return usage_error("--accel " + accel_text + " is invalid: give tcg or kvm");
+  }
+  sys.kvm = accel_text == "kvm";
+  if (system && sys.kvm && o.channel != ChannelChoice::Ring) {
+    return usage_error("KVM has no TCG plugins: use --channel ring with --accel kvm");
   }
 
   if (system) {
@@ -250,6 +266,10 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     const std::optional<unsigned> smp = parse_smp(smp_text);
     if (!smp) return usage_error("--smp " + smp_text + " is invalid: give a number of vCPUs from 1 to 64");
     sys.smp = *smp;
+    if (o.channel == ChannelChoice::Ring && o.rings <= sys.smp) {
+      return usage_error("--rings " + std::to_string(o.rings) + " leaves no user ring: with --system the first --smp (" +
+                         std::to_string(sys.smp) + ") rings are the guest kernel's; give a larger power of two");
+    }
     const std::optional<uint64_t> mib = parse_memory_mib(memory_text);
     if (!mib) {
       return usage_error("--memory " + memory_text +
@@ -261,12 +281,17 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     }
     if (app.count("--append") != 0 && sys.kernel.empty()) return usage_error("--append needs --kernel");
     if (sys.vm_name.empty()) return usage_error("--vm NAME must not be empty");
+    if (o.channel == ChannelChoice::Ring && (sys.no_plugin || !o.plugin.empty() || !raw_plugin_args.empty())) {
+      return usage_error("--system --channel ring loads no plugin: --no-plugin, --plugin and --plugin-arg do "
+                         "not apply");
+    }
     if (sys.no_plugin && (!o.plugin.empty() || !raw_plugin_args.empty() || !o.filter.empty())) {
       return usage_error("--no-plugin cannot be combined with --plugin, --plugin-arg or --filter");
     }
     o.system = std::move(sys);
   } else {
-    for (const char* name : {"--smp", "--memory", "--kernel", "--initrd", "--append", "--vm", "--no-plugin"}) {
+    for (const char* name :
+         {"--smp", "--memory", "--kernel", "--initrd", "--append", "--vm", "--no-plugin", "--accel"}) {
       if (app.count(name) != 0) return usage_error(std::string(name) + " needs --system");
     }
     if (rest.empty()) return usage_error("no PROGRAM given: bd-run [OPTIONS] [--] PROGRAM [ARGS...]");

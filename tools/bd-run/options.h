@@ -19,6 +19,7 @@ struct SystemOptions {
   std::string append;           // appended to the default kernel command line
   std::string vm_name = "vm";   // plugin's vm= argument
   bool no_plugin = false;       // plain QEMU (the ivshmem device stays)
+  bool kvm = false;             // --accel kvm (ring channel only), else tcg
   std::vector<std::string> qemu_args;  // after --, passed to QEMU as is
 };
 

@@ -81,18 +81,35 @@ int run_with_ring(const RunOptions& o, const std::string& program, const char* m
     case GuestRingSupport::NoLibbdguest:  // e.g. a shell that runs guest programs
       break;
   }
+  if (tools::Status st = check_tracing(o); !st) return fail(st.error());
+  RingSetup setup;
+  setup.mode = mode;
+  setup.program = program;
+  SignalForwarding signals;
+  return run_ring_session(o, setup, [&guest](const std::string& region) {
+    GuestCommand g = guest;
+    g.envp = with_ring_env(g.envp, region);
+    return g;
+  });
+}
+
+int run_ring_session(const RunOptions& o, const RingSetup& setup,
+                     const std::function<GuestCommand(const std::string& region_path)>& make_guest) {
   tools::Result<std::string> consumer = resolve_consumer();
   if (!consumer) return fail(consumer.error());
-  if (tools::Status st = check_tracing(o); !st) return fail(st.error());
 
   RegionFileGuard region(fresh_region_path());
   std::string error;
-  if (!ring::create_region_file(region.path(), o.rings, o.ring_slots, BD_RING_MODE_USER, &error)) {
+  const uint64_t file_size = setup.pad_for_ivshmem ? ring::ivshmem_file_size(o.rings, o.ring_slots) : 0;
+  const bd_ring_mode mode = setup.kernel_rings != 0 ? BD_RING_MODE_SYSTEM : BD_RING_MODE_USER;
+  if (!ring::create_region_file(region.path(), o.rings, o.ring_slots, mode, &error, setup.kernel_rings,
+                                file_size)) {
     return fail(error);
   }
-  guest.envp = with_ring_env(guest.envp, region.path());
+  const GuestCommand guest = make_guest(region.path());
   std::vector<std::string> consumer_argv = {consumer.value(), "--ring", region.path(), "--program",
-                                            program,          "--mode", mode};
+                                            setup.program,    "--mode", setup.mode};
+  consumer_argv.insert(consumer_argv.end(), setup.consumer_args.begin(), setup.consumer_args.end());
   if (!o.filter.empty()) {
     // Checked with the plugin's own parser; the consumer applies it.
     tools::Result<std::string> filter = check_filter(o.filter);
@@ -101,7 +118,6 @@ int run_with_ring(const RunOptions& o, const std::string& program, const char* m
     consumer_argv.push_back(filter.value());
   }
 
-  SignalForwarding signals;
   return run_in_session(o, [&]() -> tools::Result<int> {
     tools::Result<PipedChild> started = PipedChild::spawn(consumer_argv, current_environment());
     if (!started) return tools::make_error(started.error());
@@ -111,7 +127,7 @@ int run_with_ring(const RunOptions& o, const std::string& program, const char* m
     if (line.value() != "ready") {
       return tools::make_error("bd-ring-consumer said '" + line.value() + "' instead of 'ready'");
     }
-    tools::Result<int> status = run_child(guest.argv, guest.envp);
+    tools::Result<int> status = run_child(guest.argv, guest.envp, setup.stdio);
     tools::Result<int> consumer_status = child.finish(kConsumerFinishMs);
     if (!consumer_status) {
       warn("bd-ring-consumer: " + consumer_status.error());

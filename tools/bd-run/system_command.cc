@@ -10,15 +10,27 @@ namespace {
 constexpr unsigned kMiB = 1024u * 1024u;
 static_assert(BD_CHANNEL_SIZE % kMiB == 0, "the channel size is given to QEMU in MiB");
 
-// The memory backend's id, which the ivshmem device refers to.
+// The memory backends' ids, which the ivshmem devices refer to.
 constexpr const char kBackendId[] = "bdchan";
+constexpr const char kRingBackendId[] = "bdring";
+
+// An ivshmem-plain device whose memory is `file` (share=on: without it QEMU
+// maps the file privately and the host side never sees what the guest
+// writes).
+void add_ivshmem(std::vector<std::string>& argv, const char* id, const std::string& file,
+                 const std::string& size) {
+  argv.insert(argv.end(), {"-object",
+                           std::string("memory-backend-file,id=") + id + ",mem-path=" + escape_plugin_value(file) +
+                               ",size=" + size + ",share=on",
+                           "-device", std::string("ivshmem-plain,memdev=") + id});
+}
 
 }  // namespace
 
 std::vector<std::string> build_system_command(const SystemInvocation& inv) {
   std::vector<std::string> argv = {
       inv.qemu,
-      "-accel", "tcg",
+      "-accel", inv.kvm ? "kvm" : "tcg",
       "-smp", std::to_string(inv.smp),
       "-m", std::to_string(inv.memory_mib) + "M",
       "-nographic",
@@ -34,16 +46,13 @@ std::vector<std::string> build_system_command(const SystemInvocation& inv) {
     argv.insert(argv.end(), {"-append", cmdline});
   }
 
-  // share=on: without it QEMU maps the file privately and the plugin never
-  // sees what the guest writes.
-  const std::string channel = escape_plugin_value(inv.channel_file);
-  argv.insert(argv.end(), {"-object",
-                           std::string("memory-backend-file,id=") + kBackendId + ",mem-path=" + channel +
-                               ",size=" + std::to_string(BD_CHANNEL_SIZE / kMiB) + "M,share=on",
-                           "-device", std::string("ivshmem-plain,memdev=") + kBackendId});
+  if (!inv.channel_file.empty()) {
+    add_ivshmem(argv, kBackendId, inv.channel_file, std::to_string(BD_CHANNEL_SIZE / kMiB) + "M");
+  }
+  if (!inv.ring_file.empty()) add_ivshmem(argv, kRingBackendId, inv.ring_file, std::to_string(inv.ring_file_size));
 
   if (!inv.plugin.empty()) {
-    std::string opt = escape_plugin_value(inv.plugin) + ",channel=" + channel +
+    std::string opt = escape_plugin_value(inv.plugin) + ",channel=" + escape_plugin_value(inv.channel_file) +
                       ",vm=" + escape_plugin_value(inv.vm_name);
     for (const auto& [name, value] : inv.plugin_args) {
       opt += "," + escape_plugin_value(name) + "=" + escape_plugin_value(value);

@@ -19,17 +19,22 @@ struct SystemInvocation {
   std::string kernel;         // empty: no -kernel/-initrd/-append
   std::string initrd;         // empty: no -initrd
   std::string append;         // extra kernel arguments
-  std::string channel_file;   // BAR2 backing file
+  std::string channel_file;   // trap channel's BAR2 backing file (empty: no channel device)
+  std::string ring_file;      // ring region file (empty: no ring device)
+  uint64_t ring_file_size = 0;  // its size in bytes, a power of two (ivshmem needs one)
+  bool kvm = false;           // -accel kvm instead of tcg
   std::string plugin;         // empty: no -plugin
   std::string vm_name = "vm";
   std::vector<std::pair<std::string, std::string>> plugin_args;
   std::vector<std::string> qemu_args;  // appended last
 };
 
-// qemu -accel tcg -smp N -m <MiB>M -nographic -no-reboot -monitor none
+// qemu -accel tcg|kvm -smp N -m <MiB>M -nographic -no-reboot -monitor none
 //      -serial stdio [-kernel K [-initrd I] -append "<default> <append>"]
-//      -object memory-backend-file,id=bdchan,mem-path=F,size=1M,share=on
-//      -device ivshmem-plain,memdev=bdchan
+//      [-object memory-backend-file,id=bdchan,mem-path=F,size=1M,share=on
+//       -device ivshmem-plain,memdev=bdchan]
+//      [-object memory-backend-file,id=bdring,mem-path=R,size=BYTES,share=on
+//       -device ivshmem-plain,memdev=bdring]
 //      [-plugin PLUGIN,channel=F,vm=NAME[,name=value...]] QEMU_ARGS...
 std::vector<std::string> build_system_command(const SystemInvocation& inv);
 

@@ -3,18 +3,66 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "bdtrace/ring/region_file.h"
 
 #include "channel_file.h"
 #include "child.h"
 #include "filter_check.h"
 #include "preflight.h"
+#include "ring_run.h"
 #include "session_run.h"
 #include "system_command.h"
 
 extern char** environ;
 
 namespace bdtrace::bdrun {
+namespace {
+
+// KVM needs /dev/kvm, read-write. Checked before anything starts: QEMU's
+// own message comes after the session exists and the console is set up.
+Status check_kvm() {
+  if (::access("/dev/kvm", F_OK) != 0) {
+    return tools::make_error(
+        "--accel kvm: /dev/kvm does not exist (no KVM on this host: load kvm_intel or kvm_amd, enable "
+        "nested virtualisation when this is itself a VM, or use --accel tcg)");
+  }
+  if (::access("/dev/kvm", R_OK | W_OK) != 0) {
+    return tools::make_error("--accel kvm: /dev/kvm is not readable and writable by this user (add it to the "
+                             "kvm group, or use --accel tcg)");
+  }
+  return {};
+}
+
+std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);  // no fork wrapper: QEMU forks no guests
+  return env;
+}
+
+// --channel ring: no plugin, no channel device; the ring region is the
+// memory of an ivshmem device (kernel rings for the --smp vCPUs, then user
+// rings) and bd-ring-consumer drains it.
+int run_system_ring(const RunOptions& o, SystemInvocation inv, const ChildStdio& stdio) {
+  const SystemOptions& sys = *o.system;
+  RingSetup setup;
+  setup.mode = "system";
+  setup.program = sys.kernel.empty() ? "qemu-system-x86_64" : sys.kernel;
+  setup.kernel_rings = sys.smp;
+  setup.pad_for_ivshmem = true;
+  setup.consumer_args = {"--vm", sys.vm_name, "--accel", sys.kvm ? "kvm" : "tcg"};
+  setup.stdio = stdio;
+  SignalForwarding signals;
+  return run_ring_session(o, setup, [&](const std::string& region) {
+    inv.ring_file = region;
+    inv.ring_file_size = ring::ivshmem_file_size(o.rings, o.ring_slots);
+    return GuestCommand{build_system_command(inv), current_environment()};
+  });
+}
+
+}  // namespace
 
 int run_system(const RunOptions& o) {
   const SystemOptions& sys = *o.system;
@@ -32,8 +80,17 @@ int run_system(const RunOptions& o) {
   }
   Result<std::string> qemu = resolve_system_qemu(o.qemu);
   if (!qemu) return fail(qemu.error());
+  const bool ring = o.channel == ChannelChoice::Ring;
+  if (sys.kvm) {
+    if (Status st = check_kvm(); !st) return fail(st.error());
+  }
+  if (ring && !o.filter.empty()) {
+    return fail("--filter with --system --channel ring is not supported yet (the ring's consumer does "
+                "not know which guest task sent a record, so process rules cannot be decided): use "
+                "--channel trap, or drop --filter");
+  }
   std::string plugin;
-  if (!sys.no_plugin) {
+  if (!sys.no_plugin && !ring) {
     Result<std::string> found = resolve_plugin(o.plugin);
     if (!found) return fail(found.error());
     plugin = found.value();
@@ -46,13 +103,6 @@ int run_system(const RunOptions& o) {
     plugin_args.emplace_back("filter", filter.value());
   }
 
-  // 2. From here a signal must not kill bd-run before the channel file and
-  // the session are gone (both are removed by destructors).
-  SignalForwarding signals;
-  Result<ChannelFile> channel = ChannelFile::create();
-  if (!channel) return fail(channel.error());
-  if (Status st = channel->write_header(sys.smp); !st) return fail(st.error());
-
   SystemInvocation inv;
   inv.qemu = qemu.value();
   inv.smp = sys.smp;
@@ -60,19 +110,27 @@ int run_system(const RunOptions& o) {
   inv.kernel = sys.kernel;
   inv.initrd = sys.initrd;
   inv.append = sys.append;
-  inv.channel_file = channel->path();
+  inv.kvm = sys.kvm;
   inv.plugin = plugin;
   inv.vm_name = sys.vm_name;
   inv.plugin_args = plugin_args;
   inv.qemu_args = sys.qemu_args;
-  const std::vector<std::string> argv = build_system_command(inv);
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);  // no fork wrapper: QEMU forks no guests
 
   // -serial stdio would otherwise read bd-run's stdin; when that is not a
   // terminal (CI, pipes) it belongs to someone else.
   ChildStdio stdio;
   stdio.stdin_from_dev_null = ::isatty(STDIN_FILENO) == 0;
+  if (ring) return run_system_ring(o, std::move(inv), stdio);
+
+  // 2. From here a signal must not kill bd-run before the channel file and
+  // the session are gone (both are removed by destructors).
+  SignalForwarding signals;
+  Result<ChannelFile> channel = ChannelFile::create();
+  if (!channel) return fail(channel.error());
+  if (Status st = channel->write_header(sys.smp); !st) return fail(st.error());
+  inv.channel_file = channel->path();
+  const std::vector<std::string> argv = build_system_command(inv);
+  const std::vector<std::string> env = current_environment();
 
   // 3. The VM, inside the session.
   return run_in_session(o, [&] { return run_child(argv, env, stdio); });

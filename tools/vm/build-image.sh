@@ -204,7 +204,7 @@ fi
 KMOD_OUT="$OUT_DIR/kmod"
 KO="$KMOD_OUT/bd_sched.ko"
 kmod_inputs=("$KMOD_SRC/bd_sched.c" "$KMOD_SRC/Kbuild" "$KMOD_SRC/Makefile"
-             "$PROTO_INC/bd/abi.h" "$PROTO_INC/bd/channel.h")
+             "$PROTO_INC/bd/abi.h" "$PROTO_INC/bd/channel.h" "$PROTO_INC/bd/ring.h")
 kmod_hash="$(inputs_hash "${kmod_inputs[@]}" "kver=$KVER" "kdir=$KDIR")"
 if stamp_ok "$KMOD_OUT/.stamp" "$kmod_hash" && [ -f "$KO" ]; then
     say "bd_sched.ko: up to date"
@@ -213,7 +213,7 @@ else
     rm -rf "$KMOD_OUT"
     mkdir -p "$KMOD_OUT/include/bd"
     cp "$KMOD_SRC/bd_sched.c" "$KMOD_SRC/Kbuild" "$KMOD_SRC/Makefile" "$KMOD_OUT/"
-    cp "$PROTO_INC/bd/abi.h" "$PROTO_INC/bd/channel.h" "$KMOD_OUT/include/bd/"
+    cp "$PROTO_INC/bd/abi.h" "$PROTO_INC/bd/channel.h" "$PROTO_INC/bd/ring.h" "$KMOD_OUT/include/bd/"
     make -C "$KDIR" M="$KMOD_OUT" modules ||
         die "building bd_sched.ko failed (see the compiler output above)"
     [ -f "$KO" ] || die "make succeeded but $KO is missing"

@@ -7,14 +7,20 @@
  * trap, no exit: it works under any QEMU (with or without plugin support),
  * under KVM, and natively.
  *
- * Shared verbatim by libbdguest, bd_sched and the host consumer. C,
+ * Shared verbatim by libbdguest, bd_sched (kernel rings and the clock
+ * agent of system mode) and the host consumer. C,
  * freestanding. Everything in the region is guest memory: untrusted input
  * to the host, which may change while the host reads it.
  *
  * THE REGION (one file, mapped shared by the guest and the consumer)
  *   user mode and native runs: a file bd-run creates in /dev/shm and names
- *   in the guest's environment (BD_RING_ENV); full-system mode: an
- *   ivshmem BAR (not implemented yet in this version).
+ *   in the guest's environment (BD_RING_ENV); full-system mode (bd-run
+ *   --system --channel ring): the same kind of file, padded with zeros to a
+ *   power of two (ivshmem needs one), is the memory of an ivshmem-plain
+ *   device (PCI 1af4:1110), and the guest finds it by PCI scan: the device
+ *   whose BAR2 starts with BD_RING_MAGIC and a system-mode header (the trap
+ *   channel's device starts with BD_CHANNEL_MAGIC). Mapping the BAR needs
+ *   root in the guest (user space: sysfs resource2; the kernel: bd_sched).
  *
  *   0x0000            struct bd_ring_region (one page), written by the host
  *                     before the guest starts. The guest only reads it.
@@ -29,8 +35,20 @@
  *                     data_offset + (i * ring_slots + (k % ring_slots)) *
  *                     BD_RING_SLOT_SIZE.
  *   region_size       the end.
- *   Rings [0, kernel_rings) are per-CPU kernel rings (system mode only;
- *   0 in user mode); user rings follow.
+ *   Rings [0, kernel_rings) are per-CPU kernel rings (system mode only:
+ *   one per vCPU, ring = smp_processor_id(), written by bd_sched with
+ *   preemption disabled; 0 in user mode); user rings follow and are
+ *   claimed by guest threads exactly as in user mode.
+ *
+ * TRUST (system mode)
+ *   The consumer accepts SCHED_SWITCH only from kernel rings, so guest user
+ *   space cannot forge kernel events through its own ring. But a guest
+ *   process running as root can map the BAR (as libbdguest does) and write
+ *   into the kernel rings too: the ring channel trusts guest root for
+ *   kernel events. The trap channel does not (the plugin checks that the
+ *   trapping instruction ran in guest kernel mode); use it when guest root
+ *   is not trusted. (A cheap fix would need the host to tell kernel from
+ *   user writes to shared memory, which it cannot without a trap.)
  *
  * A RING (single producer: its owner thread; single consumer: the host)
  *   head (producer's cache line) counts slots written, tail (consumer's
@@ -66,11 +84,36 @@
  *   event's guest_ts field (host CLOCK_MONOTONIC ns).
  *
  * SYNC AREA (guest clock readings for the host; system mode)
- *   The host writes a non-zero sync_request; a guest agent answers by
+ *   The host writes a fresh non-zero sync_request; a guest agent answers by
  *   writing its clock into sync_guest_ts and then sync_request into
- *   sync_ack (release). The host pairs sync_guest_ts with the midpoint of
+ *   sync_ack (release). The host pairs sync_guest_ts with the window of
  *   its own clock readings around the exchange and keeps pairs whose round
  *   trip was short. Unused in user mode and native runs.
+ *   The agent is bd_sched: its sched_switch probe (any vCPU) answers a
+ *   pending request (sync_request != sync_ack) before writing its record;
+ *   switches are frequent, so no timer or thread is needed, and a busy
+ *   guest answers within microseconds. Two vCPUs may answer one request:
+ *   both readings lie inside the host's window, either is valid.
+ *   The consumer (bdtrace::ring::ClockSync) reads its clock, writes the
+ *   request, spins until the ack (at most 200 us: an idle guest may not
+ *   switch; the request then stays pending, no new spin for 20 ms, and a
+ *   late answer is kept only as a last-resort estimate) and reads its
+ *   clock again: the guest read its TSC inside that window. A
+ *   LinearClockMap keeps the last 64 exchanges whose round trip was short
+ *   against the best seen; under TCG the guest TSC is the host TSC plus a
+ *   per-VM constant, so the rate is the host TSC's and only the offset is
+ *   fitted; under KVM (--accel kvm) the rate is fitted too (least
+ *   squares). The offset is the middle of the intersection of the windows
+ *   (newest first, stopping at one that disagrees): midpoints alone were
+ *   3-9 us early, because bd_sched answers late in a window (at the next
+ *   switch after the request), while the intersection is as narrow as the
+ *   tightest round trip. One exchange per 1 ms until the map is good
+ *   (ready and one round trip <= 20 us seen, or 1 s after the first
+ *   answer), then one per 10 ms. Nothing is drained before that (records
+ *   wait in the rings); a run that ends without any answer uses the late
+ *   estimate, or else the host TSC's map, and says so. The consumer's
+ *   summary reports the bounds the windows put on the map's error
+ *   (measured: see the README).
  *
  * ENABLE BITMAP
  *   enable[0..3]: the 256-bit map of <bd/channel.h> (ENABLE BITMAPS), one

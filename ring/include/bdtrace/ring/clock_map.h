@@ -144,7 +144,11 @@ private:
 // ticks, so slope = the host TSC's ns per tick) only the offset is fitted:
 // the mean of h - g * slope, which needs a single pair. Without it the
 // slope is fitted too (KVM: ratio unknown) and needs two pairs with
-// different g. The map is anchored at the latest pair's g (the fitted h
+// different g. The offset is then refined from the windows themselves: at
+// the chosen slope the line must pass through every kept window, so it is
+// placed in the middle of their intersection (when not empty): a midpoint
+// is biased when the guest answers late in its window, the intersection
+// is not. The map is anchored at the latest pair's g (the fitted h
 // there), so extrapolation to new records spans little time.
 class LinearClockMap final : public GuestClock {
 public:
@@ -166,14 +170,17 @@ public:
 private:
     struct Pair {
         uint64_t guest;
-        uint64_t host;
+        uint64_t host;    // midpoint of the window (exact pairs: the time)
+        uint64_t before;  // the window: the guest read `guest` in
+        uint64_t after;   // [before, after] (exact pairs: both = host)
     };
+    void add(const Pair &p);
     void fit() noexcept;
 
     std::size_t window_;
     std::vector<Pair> pairs_;  // the last `window_` kept pairs, oldest first at next_
     std::size_t next_ = 0;     // where the next pair goes once the window is full
-    Pair latest_{0, 0};
+    Pair latest_{0, 0, 0, 0};
     double known_slope_ = 0;
     uint64_t best_round_trip_ = UINT64_MAX;
     LinearMap map_;

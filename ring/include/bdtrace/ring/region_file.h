@@ -31,8 +31,17 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error);
 // written last, so a reader never sees a valid magic over a partial header.
 // On failure the file is removed (when this call created it), and *error
 // (when `error` is not null) says what failed and what to do.
+//
+// `file_size` 0 sizes the file to the region; a larger value pads it with
+// zeros after the region (an ivshmem-plain device needs a power-of-two
+// memory size: ivshmem_file_size()).
 bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
-                        bd_ring_mode mode, std::string *error, uint32_t kernel_rings = 0);
+                        bd_ring_mode mode, std::string *error, uint32_t kernel_rings = 0,
+                        uint64_t file_size = 0);
+
+// The file size that holds a region of `rings` x `slots` as an ivshmem-plain
+// device's memory: the region size rounded up to a power of two.
+uint64_t ivshmem_file_size(uint32_t rings, uint32_t slots);
 
 // The consumer's private copy of the header's layout fields, checked once.
 struct RegionLayout {

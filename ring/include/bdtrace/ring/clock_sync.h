@@ -1,0 +1,97 @@
+// The host side of the ring region's sync area (<bd/ring.h>, SYNC AREA):
+// full-system guests, whose TSC is not the host's.
+//
+// One exchange: the consumer reads its clock (before), writes a fresh
+// sync_request, and spins until the guest agent (bd_sched, from its
+// sched_switch probe) has echoed it in sync_ack, having first written its
+// TSC into sync_guest_ts; then it reads its clock again (after). The guest
+// read its TSC somewhere in [before, after]: the pair (guest TSC, midpoint)
+// is off by at most half the round trip. Pairs go to a LinearClockMap,
+// which drops those whose round trip is long against the best seen.
+//
+// The spin is bounded: a guest that does not answer in time (no switch on
+// any vCPU meanwhile, or no agent at all) leaves the request pending and
+// the consumer goes back to draining. An answer that arrives later is not
+// a good pair (its window includes the consumer's own sleep) but is kept as
+// an estimate, the best there is when no timely answer ever comes. While a
+// request stays unanswered (the agent is not loaded yet, e.g. during the
+// guest's boot) exchanges do not spin again for `quiet_ns`: spinning costs
+// a host CPU that QEMU's vCPU threads want.
+#ifndef BDTRACE_RING_CLOCK_SYNC_H
+#define BDTRACE_RING_CLOCK_SYNC_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "bdtrace/ring/clock_map.h"
+#include "bdtrace/ring/log_histogram.h"
+#include "bdtrace/ring/region_file.h"
+
+namespace bdtrace::ring {
+
+class ClockSync {
+public:
+    // Every reference must outlive the object. `same_rate`: guest ticks
+    // are host TSC ticks (TCG), so only the offset is fitted, at the host
+    // TSC's rate; otherwise (KVM, possibly scaled) the rate is fitted too.
+    // `spin_ns`: how long one exchange waits for the guest.
+    ClockSync(const MappedRegion &region, LinearClockMap &fit, TscClock &host, bool same_rate,
+              uint64_t spin_ns = 200'000, uint64_t quiet_ns = 20'000'000) noexcept;
+
+    // One exchange (see above). True when the guest answered within the
+    // spin; the pair went to the fit unless its round trip was too long.
+    // False at once (no spin) while the last request is unanswered and
+    // younger than quiet_ns.
+    bool exchange() noexcept;
+
+    // No timely answer yet: feed the best late answer to the fit as an
+    // estimate. True when there was one (the map is then ready); its round
+    // trip (the error bound) is late_round_trip_ns().
+    bool use_estimate() noexcept;
+
+    uint64_t exchanges() const noexcept { return exchanges_; }
+    uint64_t answered() const noexcept { return answered_; }  // within the spin
+    uint64_t kept() const noexcept { return kept_; }          // accepted by the fit
+    // Round trips of the timely answers, in host ns.
+    const LogHistogram &round_trips() const noexcept { return round_trips_; }
+    uint64_t late_round_trip_ns() const noexcept { return late_rt_; }
+
+    // How far the fit's current map is from the truth, measured: every
+    // timely exchange says the guest read g while the host clock was in
+    // [before, after], so a correct map puts map(g) in that window. With
+    // c = the correction the map needs (truth = map + c), before - map(g)
+    // <= c <= after - map(g) for every exchange: c lies in [lo, hi], the
+    // intersection over the newest exchanges that agree with each other
+    // (`used` of them; older ones stop agreeing when the guest's TSC
+    // offset moves: used == answered() means it did not move by more than
+    // hi - lo during the run). In ns. False without exchanges.
+    bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept;
+
+
+private:
+    // A pending request answered since: remember it if it is the best
+    // late answer so far.
+    void collect_late() noexcept;
+
+    const MappedRegion &region_;
+    LinearClockMap &fit_;
+    TscClock &host_;
+    bool same_rate_;
+    uint64_t spin_ns_;
+    uint64_t quiet_ns_;
+    uint64_t request_ = 0;        // the last request written
+    uint64_t pending_before_ = 0; // its `before`, while unanswered
+    bool pending_ = false;
+    uint64_t late_guest_ = 0, late_host_ = 0, late_rt_ = UINT64_MAX;
+    uint64_t exchanges_ = 0, answered_ = 0, kept_ = 0;
+    LogHistogram round_trips_;
+    struct Window {
+        uint64_t guest, before, after;
+    };
+    std::vector<Window> windows_;  // timely exchanges (the last kMaxWindows)
+};
+
+}  // namespace bdtrace::ring
+
+#endif  // BDTRACE_RING_CLOCK_SYNC_H

@@ -1,0 +1,250 @@
+// End to end: the ring channel in full-system mode, every part real.
+// Debian's kernel boots under qemu-system-x86_64 (TCG) with no plugin: bd-run
+// --system --channel ring gives the VM the ring region as an ivshmem device,
+// bd_sched writes context switches into the kernel rings and answers the
+// consumer's clock sync, guest programs find the ring by PCI scan and write
+// into user rings, and bd-ring-consumer --mode system emits it all into
+// bd-run's LTTng session. One boot serves every check below
+// (tests/e2e/vm/system-ring-test.sh runs inside it).
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "report.pb.h"
+#include "support.h"
+
+using bdtest::read_trace_with_babeltrace2;
+using bdtest::run;
+using bdtest::RunResult;
+using bdtest::TempDir;
+using bdtest::TraceEvent;
+
+namespace {
+
+const std::string kVmDir = BD_VM_DIR;
+constexpr int kMarks = 1000;
+
+bool exists(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+// The lines the guest printed with prefix "bd-test: " (prefix removed).
+std::vector<std::string> guest_lines(const std::string &console) {
+  std::vector<std::string> v;
+  for (auto l : bdtest::lines(console)) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    const size_t at = l.find("bd-test: ");
+    if (at != std::string::npos) v.push_back(l.substr(at + 9));
+  }
+  return v;
+}
+
+// The last number on the guest line starting with "<key> ", or -1.
+long long guest_value(const std::vector<std::string> &lines, const std::string &key) {
+  for (const auto &l : lines)
+    if (l.rfind(key + " ", 0) == 0) return std::stoll(l.substr(l.find_last_of(' ') + 1));
+  return -1;
+}
+
+class SystemRingVm : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("e2e-system-ring");
+    trace_ = dir_->path() + "/trace";
+    vm_ = "ring-" + std::to_string(getpid());
+    lines_ = new std::vector<std::string>();
+    events_ = new std::vector<TraceEvent>();
+    if (!exists(kVmDir + "/vmlinuz") || !exists(kVmDir + "/initramfs-root/etc/bd/system-ring-test.sh")) {
+      result_ = new RunResult();
+      result_->err = "no test VM image with system-ring-test.sh in " + kVmDir + ": run ./bdtrace test";
+      return;
+    }
+    result_ = new RunResult(run({"timeout", "900", BD_RUN, "--system", "--channel", "ring", "--trace", trace_,
+                                 "--vm", vm_, "--kernel", kVmDir + "/vmlinuz", "--initrd",
+                                 kVmDir + "/initramfs.cpio.gz", "--append",
+                                 "bd.kmod=1 bd.run=/etc/bd/system-ring-test.sh"}));
+    *events_ = bdtest::events_of_vm(read_trace_with_babeltrace2(trace_), vm_);
+    *lines_ = guest_lines(result_->out);
+  }
+  static void TearDownTestSuite() {
+    delete lines_;
+    delete events_;
+    delete result_;
+    delete dir_;
+  }
+  void SetUp() override {
+    ASSERT_EQ(result_->status, 0) << "the VM run failed:\n" << result_->err << "\n--- console:\n" << result_->out;
+  }
+  static TempDir *dir_;
+  static std::string trace_, vm_;
+  static RunResult *result_;
+  static std::vector<TraceEvent> *events_;
+  static std::vector<std::string> *lines_;
+};
+TempDir *SystemRingVm::dir_;
+std::string SystemRingVm::trace_, SystemRingVm::vm_;
+RunResult *SystemRingVm::result_;
+std::vector<TraceEvent> *SystemRingVm::events_;
+std::vector<std::string> *SystemRingVm::lines_;
+
+TEST_F(SystemRingVm, SessionSaysRingAndSystemAndTheClockWasSynchronised) {
+  ASSERT_FALSE(lines_->empty()) << result_->out;
+  EXPECT_EQ(lines_->front(), "begin");
+  EXPECT_EQ(lines_->back(), "end");
+  EXPECT_EQ(guest_value(*lines_, "present"), 1);
+  int sessions = 0;
+  for (const auto &ev : *events_)
+    if (ev.name == "session") {
+      ++sessions;
+      EXPECT_EQ(ev.fields.at("mode"), "system");
+      EXPECT_EQ(ev.fields.at("channel"), "ring");
+      EXPECT_EQ(ev.fields.at("arch"), "x86_64");
+    }
+  EXPECT_EQ(sessions, 1);
+  // The consumer's summary: exchanges answered, no fallback to estimates.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(result_->err, m, std::regex(R"(clock sync: (\d+) exchanges, (\d+) answered)")))
+      << result_->err;
+  EXPECT_GT(std::stoll(m[2]), 0) << result_->err;
+  EXPECT_EQ(result_->err.find("no timely clock sync"), std::string::npos) << result_->err;
+  EXPECT_EQ(result_->err.find("no clock sync answer"), std::string::npos) << result_->err;
+  // The exchanges bound the map's error (ClockSync::error_bounds): a few us
+  // at most.
+  ASSERT_TRUE(std::regex_search(result_->err, m, std::regex(R"(c in \[([-+0-9.]+), ([-+0-9.]+)\] us)")))
+      << result_->err;
+  EXPECT_GT(std::stod(m[1]), -5.0) << result_->err;
+  EXPECT_LT(std::stod(m[2]), 5.0) << result_->err;
+}
+
+TEST_F(SystemRingVm, UserMarksFromTwoProcessesOfTwoThreadsEachAreExact) {
+  std::regex pid_re(R"(^(p[12]) pid (\d+)$)"), tid_re(R"(^(p[12]) thread (\d+) tid (\d+)$)");
+  std::map<std::string, uint64_t> pid_of;
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> k_of;  // (pid, tid) -> k
+  for (const auto &l : *lines_) {
+    std::smatch m;
+    if (std::regex_match(l, m, pid_re)) pid_of[m[1]] = std::stoull(m[2]);
+  }
+  for (const auto &l : *lines_) {
+    std::smatch m;
+    if (std::regex_match(l, m, tid_re)) k_of[std::make_pair(pid_of[m[1]], std::stoull(m[3]))] = std::stoull(m[2]);
+  }
+  ASSERT_EQ(pid_of.size(), 2u) << "guest-threads did not print its pid";
+  ASSERT_EQ(k_of.size(), 4u);
+  EXPECT_EQ(guest_value(*lines_, "p1 taken"), 3 + 2 + 2 * (kMarks + 6));
+  EXPECT_EQ(guest_value(*lines_, "p2 taken"), 3 + 2 + 2 * (kMarks + 6));
+
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> next_i;
+  for (const auto &ev : *events_) {
+    if (ev.name != "mark" || ev.u("kind") != 1 || ev.u("event") != 1) continue;
+    if (ev.u("pid") != pid_of["p1"] && ev.u("pid") != pid_of["p2"]) continue;
+    const auto key = std::make_pair(ev.u("pid"), ev.u("tid"));
+    auto it = k_of.find(key);
+    ASSERT_NE(it, k_of.end()) << "mark from unknown tid " << key.second << " of pid " << key.first;
+    EXPECT_EQ(ev.u("a0"), it->second);
+    ASSERT_EQ(ev.u("a1"), next_i[key]) << "mark lost or reordered";
+    ++next_i[key];
+    EXPECT_NE(ev.u("guest_ts"), 0u);
+    EXPECT_GE(ev.u("vcpu"), 2u) << "user marks come from user rings (after the 2 kernel rings)";
+  }
+  for (const auto &[key, k] : k_of) EXPECT_EQ(next_i[key], static_cast<uint64_t>(kMarks)) << k;
+}
+
+// The switches the host recorded with guest times between marks 900 and
+// 901 against the guest's own /proc/stat ctxt delta around them.
+TEST_F(SystemRingVm, ContextSwitchesComeFromEveryVcpuAndMatchTheGuestsCount) {
+  const long long before = guest_value(*lines_, "before");
+  const long long after = guest_value(*lines_, "after");
+  ASSERT_GT(before, 0);
+  ASSERT_GT(after, before);
+  uint64_t t900 = 0, t901 = 0;
+  for (const auto &ev : *events_) {
+    if (ev.name == "mark" && ev.u("event") == 900) t900 = ev.u("guest_ts");
+    if (ev.name == "mark" && ev.u("event") == 901) t901 = ev.u("guest_ts");
+  }
+  ASSERT_NE(t900, 0u) << "mark 900 missing";
+  ASSERT_GT(t901, t900) << "mark 901 missing or before 900";
+  std::set<uint64_t> vcpus;
+  long long between = 0;
+  for (const auto &ev : *events_) {
+    if (ev.name != "sched_switch") continue;
+    vcpus.insert(ev.u("vcpu"));
+    const uint64_t t = ev.u("guest_ts");
+    if (t > t900 && t < t901) ++between;
+  }
+  EXPECT_EQ(vcpus, (std::set<uint64_t>{0, 1}));
+  const long long guest = after - before;
+  EXPECT_GT(guest, 20000) << "the ping-pong should switch a lot";
+  EXPECT_NEAR(static_cast<double>(between), static_cast<double>(guest), 0.01 * guest)
+      << "host recorded " << between << " switches, the guest counted " << guest;
+}
+
+TEST_F(SystemRingVm, NothingRejectedNothingDropped) {
+  for (const auto &ev : *events_) {
+    EXPECT_NE(ev.name, "rejected") << "a record was rejected";
+    if (ev.name == "rejected_total") {
+      EXPECT_EQ(ev.u("count"), 0u) << ev.fields.at("reason_name");
+    }
+    if (ev.name == "ring_dropped") {
+      EXPECT_EQ(ev.u("total"), 0u) << "ring " << ev.u("ring");
+    }
+  }
+}
+
+// Ground truth for the ring's times in system mode: regions around fixed
+// sleeps last what the guest measured with its own CLOCK_MONOTONIC, within
+// 1 %.
+TEST_F(SystemRingVm, RegionsAroundFixedSleepsLastTheSleep) {
+  std::map<uint64_t, std::pair<double, double>> slept;
+  std::regex re(R"(^sleeps slept (\d+) (\d+)$)");
+  for (const auto &l : *lines_) {
+    std::smatch m;
+    if (!std::regex_match(l, m, re)) continue;
+    const double ns = std::stod(m[2]);
+    auto [it, fresh] = slept.emplace(std::stoull(m[1]), std::make_pair(ns, ns));
+    it->second.first = std::min(it->second.first, ns);
+    it->second.second = std::max(it->second.second, ns);
+  }
+  ASSERT_EQ(slept.size(), 3u);
+  std::string pid;
+  for (const auto &ev : *events_)
+    if (ev.name == "region_begin" && slept.count(ev.u("region"))) pid = ev.fields.at("pid");
+  ASSERT_FALSE(pid.empty()) << "no sleep regions in the trace";
+  RunResult a = run({BD_ANALYZE, trace_, "--format", "json", "--pid", pid});
+  ASSERT_EQ(a.status, 0) << a.err;
+  bdtrace::report::Report report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(a.out, &report).ok());
+  int seen = 0;
+  for (const auto &region : report.regions()) {
+    SCOPED_TRACE("region " + std::to_string(region.region_id()));
+    ASSERT_TRUE(slept.count(region.region_id()));
+    const auto [lo, hi] = slept[region.region_id()];
+    ++seen;
+    EXPECT_EQ(region.count(), 3u);
+    EXPECT_NEAR(static_cast<double>(region.min_ns()), lo, 0.01 * lo);
+    EXPECT_NEAR(static_cast<double>(region.max_ns()), hi, 0.01 * hi);
+  }
+  EXPECT_EQ(seen, 3);
+}
+
+TEST_F(SystemRingVm, KernelModuleUsedTheRingAndUnloadsCleanly) {
+  EXPECT_NE(std::find(lines_->begin(), lines_->end(), "rmmod ok"), lines_->end());
+  bool ring = false;
+  for (const auto &l : *lines_) {
+    EXPECT_EQ(l.find("Oops"), std::string::npos) << l;
+    EXPECT_EQ(l.find("BUG:"), std::string::npos) << l;
+    if (l.find("loaded, ring in BAR2") != std::string::npos) ring = true;
+  }
+  EXPECT_TRUE(ring) << "bd_sched did not find the ring device";
+}
+
+}  // namespace

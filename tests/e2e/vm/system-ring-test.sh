@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs inside the test VM booted with bd-run --system --channel ring (no
+# plugin; bd_sched writes context switches into the kernel rings and answers
+# the consumer's clock sync): every check of
+# tests/e2e/system_ring_e2e_test.cc shares this one boot. Lines starting
+# with "bd-test:" are read by the host side of the test.
+say() { echo "bd-test: $*"; }
+
+say begin
+say present $(bd-mark --present && echo 1 || echo 0)
+
+# Context switches: the guest's own count around a switch-heavy workload,
+# bracketed by marks; the host counts the switches whose guest time lies
+# between the two marks' times.
+say before $(guest-ctxt)
+bd-mark 900
+# User marks from 2 processes x 2 threads, at the same time as a ping-pong.
+guest-threads --threads 2 --marks 1000 > /tmp/p1.out &
+guest-threads --threads 2 --marks 1000 > /tmp/p2.out &
+guest-pingpong 20000 > /tmp/pp.out
+wait
+bd-mark 901
+say after $(guest-ctxt)
+sed 's/^/bd-test: p1 /' /tmp/p1.out
+sed 's/^/bd-test: p2 /' /tmp/p2.out
+
+# Ground truth for the ring's times: regions around fixed sleeps, measured
+# by the guest's own CLOCK_MONOTONIC.
+guest-sleeps 50 100 200 | sed 's/^/bd-test: sleeps /'
+
+if rmmod bd_sched; then say rmmod ok; else say rmmod failed; fi
+dmesg | grep -E 'bd_sched|Oops|BUG:|WARNING:' | sed 's/^/bd-test: dmesg /'
+say end
