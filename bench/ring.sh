@@ -83,6 +83,32 @@ for sc in "${scenarios[@]}"; do
   fi
 done
 
+# System mode: the test VM over the ring (bench/vm/bench-system.sh inside:
+# bd_mark_args bursts with pauses, as above, and the same loop without the
+# ring as the baseline); kernel marks are not timed (bd_sched bench= times
+# the trap channel only).
+VM=$BUILD/vm
+SYS_MARKS="" SYS_BASE="" SYS_HOW="skipped: no test VM in $VM (./bdtrace bench builds it)"
+if [ -f "$VM/vmlinuz" ] && [ -f "$VM/initramfs.cpio.gz" ]; then
+  log "ring: system mode, the test VM under qemu-system-x86_64 with --channel ring"
+  if timeout -k 10 300 "$BDRUN" --system --channel ring --trace "$WORK/trace-sys" --vm bdbench-ring \
+      --kernel "$VM/vmlinuz" --initrd "$VM/initramfs.cpio.gz" \
+      --append "bd.kmod=1 bd.run=/etc/bd/bench-system.sh bdbench.n=8192 bdbench.reps=30 bdbench.pause_us=3000 bdbench.rounds=3 bdbench.mmio_n=2000 bdbench.kernel_n=0" \
+      </dev/null 2>"$WORK/sys.err" | tr -d '\r' >"$WORK/sys.out"; then
+    SYS_MARKS=$(awk '$1 == "bench:" && $2 == "user_marks" {print $4}' "$WORK/sys.out" | best)
+    SYS_BASE=$(awk '$1 == "bench:" && $2 == "user_baseline" {print $4}' "$WORK/sys.out" | best)
+    bad=$(awk '$1 == "bench:" && $2 == "user_marks" && $6 != 8192 * 30' "$WORK/sys.out")
+    [ -z "$bad" ] || { log "FAILED: system ring: not every mark was taken: $bad"; FAILED=1; }
+    grep -q '^bench: done' "$WORK/sys.out" || { log "FAILED: system ring: the VM bench did not finish: $(grep '^bench' "$WORK/sys.out" | tail -n 3)"; FAILED=1; }
+    SYS_HOW="measured"
+  else
+    log "FAILED: system ring boot: $(tail -c 400 "$WORK/sys.err")"
+    FAILED=1
+    SYS_HOW="failed"
+  fi
+  rm -rf "$WORK/trace-sys"
+fi
+
 log "ring: consumer throughput"
 run consumer --native -- "$BIN/bench-ring-consumer"
 CONSUMER_RATE=$(value records_per_s "$WORK/consumer.out")
@@ -110,6 +136,11 @@ echo "| ring, native (\`bd-run --native\`) | ${NS[ring_native]} |"
 echo "| ring, qemu-x86_64 7.2 (\`--channel ring\`) | ${NS[ring_qemu72]} |"
 [ -n "$QEMU10" ] && echo "| ring, Debian's QEMU 10.0 (no plugin support) | ${NS[ring_qemu10]} |"
 echo "| trap, qemu-x86_64 7.2 (\`--channel trap\`) | ${NS[trap_qemu72]} |"
+if [ -n "$SYS_MARKS" ]; then
+  echo "| ring, qemu-system-x86_64 TCG guest, user space (baseline: the same loop, record fill only: $SYS_BASE) | $SYS_MARKS |"
+else
+  echo "| ring, qemu-system-x86_64 TCG guest | $SYS_HOW |"
+fi
 echo "| ring, native, first lap (fresh pages) | ${NS[ring_native_lap1]} |"
 echo "| ring, qemu-x86_64 7.2, first lap (fresh pages) | ${NS[ring_qemu72_lap1]} |"
 echo

@@ -1,17 +1,56 @@
 // The filter on the ring channel (see filtering_sink.h).
 #include "bdtrace/ring/filtering_sink.h"
 
-#include <algorithm>
+#include <cstring>
 
 #include "bdtrace/device/enable_maps.h"
 
 namespace bdtrace::ring {
 
+void FilteringSink::learn(uint32_t tid, const char *comm) noexcept {
+    try {
+        Task &t = tasks_[tid];
+        if (std::strncmp(t.comm, comm, BD_COMM_LEN) != 0) {
+            std::memcpy(t.comm, comm, BD_COMM_LEN);
+            t.mask_for = nullptr;
+        }
+    } catch (...) {
+        // Out of memory: the thread's records are decided with an unknown comm.
+    }
+}
+
+uint64_t FilteringSink::comm_mask_of(const filter::CompiledFilter &f, uint32_t tid) noexcept {
+    const auto it = tasks_.find(tid);
+    if (it == tasks_.end()) return f.comm_mask(nullptr);  // not switched in yet: unknown
+    Task &t = it->second;
+    if (t.mask_for != &f) {  // glob matching once per task and config
+        t.comm_mask = f.comm_mask(t.comm);
+        t.mask_for = &f;
+    }
+    return t.comm_mask;
+}
+
+filter::Subject FilteringSink::subject(const filter::CompiledFilter &f, const bd_record &r,
+                                       const EmitContext &ctx) noexcept {
+    if (!system_) return filter::Subject{ctx.vcpu, {ctx.pid, ctx.tid, f.fixed_comm_mask()}};
+    if (r.kind != BD_KIND_SCHED_SWITCH)
+        return filter::Subject{ctx.vcpu, {ctx.pid, ctx.tid, comm_mask_of(f, ctx.tid)}};
+    // Layout in <bd/channel.h>; the validator proved both comms terminated.
+    const uint32_t prev_tid = static_cast<uint32_t>(r.args[0]);
+    const uint32_t next_tid = static_cast<uint32_t>(r.args[1]);
+    learn(prev_tid, r.text);
+    learn(next_tid, r.text + BD_COMM_LEN);
+    filter::Subject s{ctx.vcpu,
+                      {static_cast<uint32_t>(r.args[3]), prev_tid, comm_mask_of(f, prev_tid)}};
+    s.has_alt = true;
+    s.alt = {static_cast<uint32_t>(r.args[3] >> 32), next_tid, comm_mask_of(f, next_tid)};
+    return s;
+}
+
 void FilteringSink::record(const bd_record &r, const EmitContext &ctx) noexcept {
     const filter::CompiledFilter *f = filter_.active();
     if (f != nullptr) {
-        const filter::Subject who{ctx.vcpu, {ctx.pid, ctx.tid, f->fixed_comm_mask()}};
-        const filter::Decision d = f->decide(who, r.kind, r.event);
+        const filter::Decision d = f->decide(subject(*f, r, ctx), r.kind, r.event);
         filter_.account(ctx.vcpu, *f, d);
         if (d.verdict != filter::Verdict::Record) return;
     }

@@ -3,6 +3,10 @@
 # test VM as /etc/bd/bench-system.sh). Boot with
 #   bd.kmod=1 bd.run=/etc/bd/bench-system.sh [bdbench.n=N] [bdbench.reps=R]
 #   [bdbench.rounds=K] [bdbench.mmio_n=M] [bdbench.kernel_n=KN]
+#   [bdbench.pause_us=P]
+# pause_us: bench-guest-marks --pause-us P (a pause after each repetition,
+# for the ring channel's consumer to drain: bench/ring.sh); kernel_n=0
+# skips the kernel marks (bd_sched bench= times the trap channel only).
 # The host runs it once per setup (plain QEMU, plugin unrecorded, recorded).
 #
 # Prints one line per measurement, each starting with "bench: " (the host
@@ -14,7 +18,7 @@
 #   bench: done                               last line when everything ran
 # A failure prints "bench: FAIL <what>" and the script exits 1.
 
-n=300000 reps=5 rounds=3 mmio_n=20000 kernel_n=1000000
+n=300000 reps=5 rounds=3 mmio_n=20000 kernel_n=1000000 pause_us=
 # shellcheck disable=SC2013 # the command line is one line of words
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
@@ -23,6 +27,7 @@ for arg in $(cat /proc/cmdline); do
         bdbench.rounds=*) rounds=${arg#*=} ;;
         bdbench.mmio_n=*) mmio_n=${arg#*=} ;;
         bdbench.kernel_n=*) kernel_n=${arg#*=} ;;
+        bdbench.pause_us=*) pause_us=${arg#*=} ;;
     esac
 done
 
@@ -37,7 +42,7 @@ echo "bench: start n=$n reps=$reps rounds=$rounds mmio_n=$mmio_n kernel_n=$kerne
 # User space: marks and baseline alternate, then the MMIO trap, per round.
 i=1
 while [ "$i" -le "$rounds" ]; do
-    if bench-guest-marks "$n" "$reps" >/tmp/marks.out 2>/tmp/marks.err; then
+    if bench-guest-marks ${pause_us:+--pause-us "$pause_us"} "$n" "$reps" >/tmp/marks.out 2>/tmp/marks.err; then
         echo "bench: user_marks ns_per_op $(value ns_per_op /tmp/marks.out) taken $(value taken /tmp/marks.out)"
     else
         fail "bench-guest-marks: $(tail -c 300 /tmp/marks.err)"
@@ -57,22 +62,29 @@ done
 
 # Kernel: bd_sched times its own marks at load (bench=N), after the
 # handshake; the result is in the kernel log.
-if grep -q '^bd_sched ' /proc/modules; then
-    rmmod bd_sched || fail "rmmod bd_sched"
-fi
-if insmod /lib/bd/bd_sched.ko bench="$kernel_n"; then
-    line=$(dmesg | grep 'bd_sched: bench ' | tail -n 1)
-    # "bd_sched: bench N marks: X ns/mark, baseline Y ns (... T of N marks taken ...)"
-    # shellcheck disable=SC2046 # split into the three numbers on purpose
-    set -- $(echo "$line" | sed -n 's/.*bench [0-9]* marks: \([0-9.]*\) ns\/mark, baseline \([0-9.]*\) ns.*; \([0-9]*\) of [0-9]* marks taken.*/\1 \2 \3/p')
-    if [ $# -eq 3 ]; then
-        echo "bench: kernel $1 baseline $2 taken $3"
-    else
-        fail "no bench line from bd_sched in dmesg (got: '$line')"
+bench_kernel() {
+    if grep -q '^bd_sched ' /proc/modules; then
+        rmmod bd_sched || fail "rmmod bd_sched"
     fi
+    if insmod /lib/bd/bd_sched.ko bench="$kernel_n"; then
+        line=$(dmesg | grep 'bd_sched: bench ' | tail -n 1)
+        # "bd_sched: bench N marks: X ns/mark, baseline Y ns (... T of N marks taken ...)"
+        # shellcheck disable=SC2046 # split into the three numbers on purpose
+        set -- $(echo "$line" | sed -n 's/.*bench [0-9]* marks: \([0-9.]*\) ns\/mark, baseline \([0-9.]*\) ns.*; \([0-9]*\) of [0-9]* marks taken.*/\1 \2 \3/p')
+        if [ $# -eq 3 ]; then
+            echo "bench: kernel $1 baseline $2 taken $3"
+        else
+            fail "no bench line from bd_sched in dmesg (got: '$line')"
+        fi
+    else
+        fail "insmod /lib/bd/bd_sched.ko bench=$kernel_n"
+        dmesg | grep 'bd_sched' | tail -n 5 | sed 's/^/bench: dmesg /'
+    fi
+}
+if [ "$kernel_n" = 0 ]; then
+    echo "bench: kernel skipped"
 else
-    fail "insmod /lib/bd/bd_sched.ko bench=$kernel_n"
-    dmesg | grep 'bd_sched' | tail -n 5 | sed 's/^/bench: dmesg /'
+    bench_kernel
 fi
 
 if dmesg | grep -E -q 'Oops|BUG:|WARNING:|Call Trace'; then

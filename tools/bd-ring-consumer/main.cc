@@ -149,8 +149,9 @@ int main(int argc, char **argv) {
     app.add_option("--filter", filter_path,
                    "filter config (filter/README.md): records it drops are not emitted, and the "
                    "region's enable bitmap lets the guest skip what it drops for certain; reloaded "
-                   "when the file changes. The ring index stands for the vCPU, the program's file "
-                   "name for the comm")
+                   "when the file changes. The ring index stands for the vCPU; the comm is the "
+                   "program's file name (user, native) or, in system mode, the name the guest kernel "
+                   "last gave the thread in a context switch")
         ->option_text("FILE");
     app.add_option("--poll-us", poll_us,
                    "microseconds to wait after a pass that found nothing ready (1 to 1000000; "
@@ -190,8 +191,11 @@ int main(int argc, char **argv) {
     // (bd-run checked it already), and the enable bitmap is in the region
     // before the consumer says it is ready.
     if (!filter_path.empty()) {
+        // The fixed comm of user mode and native runs: the program's file
+        // name; system mode has none (the guest's tasks have theirs).
         const auto slash = program.rfind('/');
-        const std::string comm = slash == std::string::npos ? program : program.substr(slash + 1);
+        const std::string comm =
+            system ? "" : slash == std::string::npos ? program : program.substr(slash + 1);
         auto publish = [&region](uint64_t, const bdtrace::filter::CompiledFilter &f) {
             br::publish_enable_map(region, f);
         };
@@ -208,7 +212,7 @@ int main(int argc, char **argv) {
         return fail(kExitError, "cannot write \"ready\" on standard output");
 
     br::LttngSink lttng;
-    br::FilteringSink filtered(bdtrace::filter::g_plugin_filter, lttng);
+    br::FilteringSink filtered(bdtrace::filter::g_plugin_filter, lttng, system);
     br::RecordSink &sink = filter_path.empty() ? static_cast<br::RecordSink &>(lttng) : filtered;
     br::LinearClockMap fit;
     br::ClockSync sync(region, fit, clock, accel == "tcg");

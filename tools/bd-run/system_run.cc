@@ -84,11 +84,6 @@ int run_system(const RunOptions& o) {
   if (sys.kvm) {
     if (Status st = check_kvm(); !st) return fail(st.error());
   }
-  if (ring && !o.filter.empty()) {
-    return fail("--filter with --system --channel ring is not supported yet (the ring's consumer does "
-                "not know which guest task sent a record, so process rules cannot be decided): use "
-                "--channel trap, or drop --filter");
-  }
   std::string plugin;
   if (!sys.no_plugin && !ring) {
     Result<std::string> found = resolve_plugin(o.plugin);

@@ -24,6 +24,13 @@ say after $(guest-ctxt)
 sed 's/^/bd-test: p1 /' /tmp/p1.out
 sed 's/^/bd-test: p2 /' /tmp/p2.out
 
+# The filter (the host test runs bd-run --filter, see system_ring_e2e_test):
+# event 190 is dropped for certain (the guest skips it: ids below 192 have
+# a bit of their own in the enable bitmap), 191 is not.
+bd-mark 190
+bd-mark 190
+bd-mark 191
+
 # Ground truth for the ring's times: regions around fixed sleeps, measured
 # by the guest's own CLOCK_MONOTONIC.
 guest-sleeps 50 100 200 | sed 's/^/bd-test: sleeps /'
