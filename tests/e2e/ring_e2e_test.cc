@@ -18,6 +18,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "report.pb.h"
+#include "sleeps_check.h"
 #include "support.h"
 #include "threads_check.h"
 
@@ -317,33 +318,10 @@ TEST(RingRegionDurations, RegionsAroundFixedSleepsLastTheSleep) {
   const std::string trace = dir.path() + "/trace";
   RunResult r = run({BD_RUN, "--trace", trace, "--qemu", qemu, "--", GUEST_SLEEPS, "--repeat", "3", "50", "100"});
   ASSERT_EQ(r.status, 0) << r.err;
-  std::map<uint64_t, std::pair<double, double>> slept;
-  std::regex re(R"(^slept (\d+) (\d+)$)");
-  for (const auto &l : bdtest::lines(r.out)) {
-    std::smatch m;
-    if (!std::regex_match(l, m, re)) continue;
-    const double ns = std::stod(m[2]);
-    auto [it, fresh] = slept.emplace(std::stoull(m[1]), std::make_pair(ns, ns));
-    it->second.first = std::min(it->second.first, ns);
-    it->second.second = std::max(it->second.second, ns);
-  }
+  const auto slept = bdtest::slept_ranges(bdtest::lines(r.out));
   ASSERT_EQ(slept.size(), 2u) << r.out;
   const std::string pid = guest_pid_of(bdtest::events_of_guest(read_trace_with_babeltrace2(trace), "guest-sleeps"));
-  RunResult a = run({BD_ANALYZE, trace, "--format", "json", "--pid", pid});
-  ASSERT_EQ(a.status, 0) << a.err;
-  bdtrace::report::Report report;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(a.out, &report).ok());
-  int seen = 0;
-  for (const auto &region : report.regions()) {
-    SCOPED_TRACE("region " + std::to_string(region.region_id()));
-    ASSERT_TRUE(slept.count(region.region_id()));
-    const auto [lo, hi] = slept[region.region_id()];
-    ++seen;
-    EXPECT_EQ(region.count(), 3u);
-    EXPECT_NEAR(static_cast<double>(region.min_ns()), lo, 0.01 * lo);
-    EXPECT_NEAR(static_cast<double>(region.max_ns()), hi, 0.01 * hi);
-  }
-  EXPECT_EQ(seen, 2);
+  bdtest::expect_regions_last_the_sleeps(BD_ANALYZE, trace, pid, slept, 3);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 
 #include "report.pb.h"
 #include "support.h"
+#include "vm_console.h"
 
 using bdtest::read_trace_with_babeltrace2;
 using bdtest::run;
@@ -33,32 +34,9 @@ namespace {
 const std::string kVmDir = BD_VM_DIR;
 constexpr int kMarks = 1000;
 
-bool exists(const std::string &p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
-
-// The lines the guest printed with prefix "bd-test: " (prefix removed).
-std::vector<std::string> guest_lines(const std::string &console) {
-  std::vector<std::string> v;
-  for (auto l : bdtest::lines(console)) {
-    if (!l.empty() && l.back() == '\r') l.pop_back();
-    const size_t at = l.find("bd-test: ");
-    if (at != std::string::npos) v.push_back(l.substr(at + 9));
-  }
-  return v;
-}
-
-// Value after "<key> " on the guest line starting with key, or -1.
-long long guest_value(const std::vector<std::string> &lines, const std::string &key) {
-  for (const auto &l : lines)
-    if (l.rfind(key + " ", 0) == 0) {
-      // "before ctxt 123": take the last number on the line.
-      const size_t sp = l.find_last_of(' ');
-      return std::stoll(l.substr(sp + 1));
-    }
-  return -1;
-}
+using bdtest::file_exists;
+using bdtest::guest_lines;
+using bdtest::guest_value;
 
 RunResult boot(const std::string &trace, const std::string &vm, const std::string &script,
                bool plugin, const std::string &filter = "") {
@@ -84,7 +62,7 @@ class SystemVm : public ::testing::Test {
     dir_ = new TempDir("e2e-system");
     trace_ = dir_->path() + "/trace";
     vm_ = "e2e-" + std::to_string(getpid());
-    if (!exists(kVmDir + "/vmlinuz") || !exists(kVmDir + "/initramfs.cpio.gz")) {
+    if (!file_exists(kVmDir + "/vmlinuz") || !file_exists(kVmDir + "/initramfs.cpio.gz")) {
       result_ = new RunResult();
       result_->err = "no test VM image in " + kVmDir + ": run ./bdtrace build";
       events_ = new std::vector<TraceEvent>();
@@ -319,9 +297,9 @@ TEST_F(SystemVm, KernelModuleUnloadsCleanly) {
 // filter_e2e_test.cc, BdEnabledAnswersFromTheConfigInForce), and
 // bd_enabled() answers from the bitmaps.
 TEST(SystemVmFilter, DisabledEventsCostNoTrap) {
-  if (!exists(kVmDir + "/vmlinuz")) FAIL() << "no test VM image in " << kVmDir;
-  if (!exists(kVmDir + "/initramfs-root/bin/guest-filter") ||
-      !exists(kVmDir + "/initramfs-root/etc/bd/skip-test.sh"))
+  if (!file_exists(kVmDir + "/vmlinuz")) FAIL() << "no test VM image in " << kVmDir;
+  if (!file_exists(kVmDir + "/initramfs-root/bin/guest-filter") ||
+      !file_exists(kVmDir + "/initramfs-root/etc/bd/skip-test.sh"))
     FAIL() << "the VM image lacks guest-filter or skip-test.sh: run ./bdtrace build";
   TempDir dir("e2e-system-skip");
   const std::string filter = dir.path() + "/filter.txtpb";
@@ -373,7 +351,7 @@ TEST(SystemVmFilter, DisabledEventsCostNoTrap) {
 
 // The same programs on the same kernel under plain QEMU: no plugin, no effect.
 TEST(SystemVmPlain, ProgramsRunWithoutTheHostAndEveryCallReturnsZero) {
-  if (!exists(kVmDir + "/vmlinuz")) FAIL() << "no test VM image in " << kVmDir;
+  if (!file_exists(kVmDir + "/vmlinuz")) FAIL() << "no test VM image in " << kVmDir;
   RunResult r = boot("", "plain", "plain-test.sh", false);
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   const auto lines = guest_lines(r.out);

@@ -20,7 +20,9 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "report.pb.h"
+#include "sleeps_check.h"
 #include "support.h"
+#include "vm_console.h"
 
 using bdtest::read_trace_with_babeltrace2;
 using bdtest::run;
@@ -33,28 +35,9 @@ namespace {
 const std::string kVmDir = BD_VM_DIR;
 constexpr int kMarks = 1000;
 
-bool exists(const std::string &p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
-
-// The lines the guest printed with prefix "bd-test: " (prefix removed).
-std::vector<std::string> guest_lines(const std::string &console) {
-  std::vector<std::string> v;
-  for (auto l : bdtest::lines(console)) {
-    if (!l.empty() && l.back() == '\r') l.pop_back();
-    const size_t at = l.find("bd-test: ");
-    if (at != std::string::npos) v.push_back(l.substr(at + 9));
-  }
-  return v;
-}
-
-// The last number on the guest line starting with "<key> ", or -1.
-long long guest_value(const std::vector<std::string> &lines, const std::string &key) {
-  for (const auto &l : lines)
-    if (l.rfind(key + " ", 0) == 0) return std::stoll(l.substr(l.find_last_of(' ') + 1));
-  return -1;
-}
+using bdtest::file_exists;
+using bdtest::guest_lines;
+using bdtest::guest_value;
 
 class SystemRingVm : public ::testing::Test {
  protected:
@@ -64,7 +47,7 @@ class SystemRingVm : public ::testing::Test {
     vm_ = "ring-" + std::to_string(getpid());
     lines_ = new std::vector<std::string>();
     events_ = new std::vector<TraceEvent>();
-    if (!exists(kVmDir + "/vmlinuz") || !exists(kVmDir + "/initramfs-root/etc/bd/system-ring-test.sh")) {
+    if (!file_exists(kVmDir + "/vmlinuz") || !file_exists(kVmDir + "/initramfs-root/etc/bd/system-ring-test.sh")) {
       result_ = new RunResult();
       result_->err = "no test VM image with system-ring-test.sh in " + kVmDir + ": run ./bdtrace test";
       return;
@@ -212,36 +195,13 @@ TEST_F(SystemRingVm, NothingRejectedNothingDropped) {
 // sleeps last what the guest measured with its own CLOCK_MONOTONIC, within
 // 1 %.
 TEST_F(SystemRingVm, RegionsAroundFixedSleepsLastTheSleep) {
-  std::map<uint64_t, std::pair<double, double>> slept;
-  std::regex re(R"(^sleeps slept (\d+) (\d+)$)");
-  for (const auto &l : *lines_) {
-    std::smatch m;
-    if (!std::regex_match(l, m, re)) continue;
-    const double ns = std::stod(m[2]);
-    auto [it, fresh] = slept.emplace(std::stoull(m[1]), std::make_pair(ns, ns));
-    it->second.first = std::min(it->second.first, ns);
-    it->second.second = std::max(it->second.second, ns);
-  }
+  const auto slept = bdtest::slept_ranges(*lines_, "sleeps ");
   ASSERT_EQ(slept.size(), 3u);
   std::string pid;
   for (const auto &ev : *events_)
     if (ev.name == "region_begin" && slept.count(ev.u("region"))) pid = ev.fields.at("pid");
   ASSERT_FALSE(pid.empty()) << "no sleep regions in the trace";
-  RunResult a = run({BD_ANALYZE, trace_, "--format", "json", "--pid", pid});
-  ASSERT_EQ(a.status, 0) << a.err;
-  bdtrace::report::Report report;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(a.out, &report).ok());
-  int seen = 0;
-  for (const auto &region : report.regions()) {
-    SCOPED_TRACE("region " + std::to_string(region.region_id()));
-    ASSERT_TRUE(slept.count(region.region_id()));
-    const auto [lo, hi] = slept[region.region_id()];
-    ++seen;
-    EXPECT_EQ(region.count(), 3u);
-    EXPECT_NEAR(static_cast<double>(region.min_ns()), lo, 0.01 * lo);
-    EXPECT_NEAR(static_cast<double>(region.max_ns()), hi, 0.01 * hi);
-  }
-  EXPECT_EQ(seen, 3);
+  bdtest::expect_regions_last_the_sleeps(BD_ANALYZE, trace_, pid, slept, 3);
 }
 
 TEST_F(SystemRingVm, KernelModuleUsedTheRingAndUnloadsCleanly) {

@@ -12,6 +12,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "report.pb.h"
+#include "sleeps_check.h"
 #include "support.h"
 #include "threads_check.h"
 
@@ -170,32 +171,9 @@ TEST(RegionDurations, RegionsAroundFixedSleepsLastTheSleepWithin1Percent) {
   const std::string trace = dir.path() + "/trace";
   RunResult r = run({BD_RUN, "--trace", trace, "--", GUEST_SLEEPS, "--repeat", "3", "50", "100", "200"});
   ASSERT_EQ(r.status, 0) << r.err;
-  std::map<uint64_t, std::pair<double, double>> slept;  // id -> (min, max) measured
-  std::regex re(R"(^slept (\d+) (\d+)$)");
-  for (const auto &l : bdtest::lines(r.out)) {
-    std::smatch m;
-    if (!std::regex_match(l, m, re)) continue;
-    const double ns = std::stod(m[2]);
-    auto [it, fresh] = slept.emplace(std::stoull(m[1]), std::make_pair(ns, ns));
-    it->second.first = std::min(it->second.first, ns);
-    it->second.second = std::max(it->second.second, ns);
-  }
+  const auto slept = bdtest::slept_ranges(bdtest::lines(r.out));
   ASSERT_EQ(slept.size(), 3u) << r.out;
-  const auto report = analyze_json(trace, qemu_pid_of(trace, "guest-sleeps"));
-  int seen = 0;
-  for (const auto &region : report.regions()) {
-    SCOPED_TRACE("region " + std::to_string(region.region_id()));
-    ASSERT_TRUE(slept.count(region.region_id()));
-    const auto [lo, hi] = slept[region.region_id()];
-    ++seen;
-    EXPECT_EQ(region.count(), 3u);
-    EXPECT_EQ(region.name(), "sleep " + std::to_string(region.region_id()) + "ms");
-    EXPECT_NEAR(static_cast<double>(region.min_ns()), lo, 0.01 * lo);
-    EXPECT_NEAR(static_cast<double>(region.max_ns()), hi, 0.01 * hi);
-    EXPECT_GE(static_cast<double>(region.min_ns()), region.region_id() * 1e6)
-        << "a region shorter than its sleep";
-  }
-  EXPECT_EQ(seen, 3);
+  bdtest::expect_regions_last_the_sleeps(BD_ANALYZE, trace, qemu_pid_of(trace, "guest-sleeps"), slept, 3);
 }
 
 // A guest that marks a few times and exits at once still loses nothing.
