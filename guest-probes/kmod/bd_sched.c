@@ -140,6 +140,25 @@ static __always_inline void bd_copy_comm(char *dst, const struct task_struct *t)
 
 /* ---- ring channel ------------------------------------------------------ */
 
+/* The SCHED_SWITCH payload (layout in <bd/channel.h>), the same in a
+ * channel slot and in a ring record: args, the sender's ids and the two
+ * comms (text: prev, then next). */
+static __always_inline void bd_fill_switch(u64 args[4], u32 *pid, u32 *tid,
+					   char *text,
+					   struct task_struct *prev,
+					   struct task_struct *next,
+					   unsigned int prev_state)
+{
+	args[0] = (u64)(u32)prev->pid;
+	args[1] = (u64)(u32)next->pid;
+	args[2] = prev_state;
+	args[3] = (u64)(u32)prev->tgid | ((u64)(u32)next->tgid << 32);
+	*pid = (u32)prev->tgid;
+	*tid = (u32)prev->pid;
+	bd_copy_comm(&text[0], prev);
+	bd_copy_comm(&text[BD_COMM_LEN], next);
+}
+
 static inline struct bd_ring_region *bd_ring_header(void)
 {
 	return bd.bar;
@@ -204,15 +223,9 @@ static void bd_ring_switch(unsigned int cpu, struct task_struct *prev,
 	r->kind = BD_KIND_SCHED_SWITCH;
 	r->text_len = 0;
 	r->event = 0;
-	r->args[0] = (u64)(u32)prev->pid;
-	r->args[1] = (u64)(u32)next->pid;
-	r->args[2] = prev_state;
-	r->args[3] = (u64)(u32)prev->tgid | ((u64)(u32)next->tgid << 32);
-	r->pid = (u32)prev->tgid;
-	r->tid = (u32)prev->pid;
+	bd_fill_switch(r->args, &r->pid, &r->tid, x->text, prev, next,
+		       prev_state);
 	r->seq = __this_cpu_inc_return(bd_stats.seq);
-	bd_copy_comm(&x->text[0], prev);
-	bd_copy_comm(&x->text[BD_COMM_LEN], next);
 	memset(&x->text[2 * BD_COMM_LEN], 0, sizeof(x->text) - 2 * BD_COMM_LEN);
 	__this_cpu_write(bd_stats.ring_head, head + 2);
 	/* Both slots published by one store (release: contents first). */
@@ -259,17 +272,11 @@ static void bd_probe_sched_switch(void *data, bool preempt,
 	r->event = 0;
 	r->text_len = 0;
 	r->flags = 0;
-	r->args[0] = (u64)(u32)prev->pid;
-	r->args[1] = (u64)(u32)next->pid;
-	r->args[2] = prev_state;
-	r->args[3] = (u64)(u32)prev->tgid | ((u64)(u32)next->tgid << 32);
-	r->pid = (u32)prev->tgid;
-	r->tid = (u32)prev->pid;
+	bd_fill_switch(r->args, &r->pid, &r->tid, r->text, prev, next,
+		       prev_state);
 	r->seq = __this_cpu_inc_return(bd_stats.seq);
 	r->reply = BD_REPLY_NONE;
 	r->reserved = 0;
-	bd_copy_comm(&r->text[0], prev);
-	bd_copy_comm(&r->text[BD_COMM_LEN], next);
 	memset(&r->text[2 * BD_COMM_LEN], 0, sizeof(r->text) - 2 * BD_COMM_LEN);
 
 	/* The "memory" clobber orders the record stores before the trap. The
