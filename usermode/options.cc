@@ -17,7 +17,7 @@ bool parse_bool(const std::string &v, bool &out) {
 }
 
 constexpr const char *kUsage =
-    "accepted options: program=PATH, vm=NAME, filter=FILE, verbose=on|off, and in system "
+    "accepted options: program=PATH, vm=NAME, filter=FILE, stats=FILE, verbose=on|off, and in system "
     "emulation channel=PATH (e.g. -plugin libbdtrace-qemu.so,program=./app,verbose=on "
     "or -plugin libbdtrace-qemu.so,channel=/dev/shm/bdtrace-vm1,vm=vm1)";
 
@@ -53,6 +53,12 @@ bool parse_options(int argc, const char *const *argv, Options &out,
                 return false;
             }
             out.channel = value;
+        } else if (key == "stats") {
+            if (value.empty()) {
+                error = "stats= needs a value (a file the plugin appends its counts to at exit)";
+                return false;
+            }
+            out.stats = value;
         } else if (key == "filter") {
             if (value.empty()) {
                 error = "filter= needs a value (a filter config in protobuf text format, "

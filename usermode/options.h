@@ -12,6 +12,7 @@ struct Options {
     std::string vm;       // VM name for bdtrace:session ("" = "user" / "system")
     std::string channel;  // system mode only: the ivshmem backing file
     std::string filter;   // filter config file (filter/README.md), "" = none
+    std::string stats;    // user mode: file to append "records N rejected R pid P" to at exit
     bool verbose = false;
 };
 

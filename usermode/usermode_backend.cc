@@ -20,11 +20,13 @@
 #include "options.h"
 #include "reply_writer.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -38,8 +40,9 @@ constexpr unsigned char kTrap[BD_TRAP_X86_64_LEN] = BD_TRAP_X86_64_BYTES;
 // Accepted-record counters, one cache line per vCPU slot. A vCPU index is
 // held by one live thread at a time, so a slot has a single writer and a
 // relaxed load+store is enough (cheaper than a locked add on the hot path).
-// Beyond kSlots concurrent threads two vCPUs share a slot and the verbose
-// count may undercount; it is a diagnostic, not trace data.
+// Beyond kSlots concurrent threads two vCPUs share a slot and the count
+// may undercount; it is a diagnostic (verbose=on, stats=FILE: did any
+// record arrive at all), not trace data.
 constexpr unsigned kSlots = 64;
 struct alignas(64) Slot {
     std::atomic<uint64_t> accepted{0};
@@ -102,6 +105,13 @@ void on_fork_child() noexcept {
 
 // --- execution-time callbacks -------------------------------------------
 
+// One accepted record. Always counted (bd-run's stats= says whether any
+// guest record arrived at all): a load and a store on the vCPU's own line.
+inline void count_accepted(unsigned int vcpu) noexcept {
+    auto &slot = g_state.slots[vcpu % kSlots].accepted;
+    slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 // The trap with a filter in force: validate, decide on kind and event as
 // validated, reply OK or FILTERED, count, and emit only what the filter
 // lets through. Like on_trap(), a private copy only when something records.
@@ -153,12 +163,9 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
         return;
     }
     filter::g_plugin_filter.account(vcpu, f, d);
+    count_accepted(vcpu);  // a valid record, recorded or filtered
     if (d.verdict != filter::Verdict::Record) return;
     if (recording) emit_record(rec, EmitContext{vcpu, ids.pid, ids.tid});
-    if (__builtin_expect(g_state.options.verbose, 0)) {
-        auto &slot = g_state.slots[vcpu % kSlots].accepted;
-        slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
 }
 
 // udata = guest_base (host address of guest address 0), fixed at translation.
@@ -205,10 +212,7 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
         return;
     }
     if (recording) emit_record(rec, EmitContext{vcpu, ids.pid, ids.tid});
-    if (__builtin_expect(g_state.options.verbose, 0)) {
-        auto &slot = g_state.slots[vcpu % kSlots].accepted;
-        slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
+    count_accepted(vcpu);
 }
 
 // --- process-gated code tracing ----------------------------------------------
@@ -279,14 +283,34 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
 
 // --- exit -------------------------------------------------------------------
 
+// stats=FILE: one line per QEMU process (forks included), appended in one
+// write so that concurrent processes do not interleave.
+void append_stats(const std::string &path, uint64_t accepted, uint64_t rejected) noexcept {
+    char line[128];
+    const int n = std::snprintf(line, sizeof line, "records %llu rejected %llu pid %d\n",
+                                static_cast<unsigned long long>(accepted),
+                                static_cast<unsigned long long>(rejected),
+                                static_cast<int>(getpid()));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        std::fprintf(stderr, "bdtrace: cannot append to stats file %s: %s\n", path.c_str(),
+                     std::strerror(errno));
+        return;
+    }
+    if (n > 0 && ::write(fd, line, static_cast<size_t>(n)) != n)
+        std::fprintf(stderr, "bdtrace: cannot write stats file %s\n", path.c_str());
+    ::close(fd);
+}
+
 void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
     filter::g_plugin_filter.finish();
     g_state.rejects.report_at_exit();
+    uint64_t accepted = 0;
+    for (const auto &s : g_state.slots) accepted += s.accepted.load(std::memory_order_relaxed);
+    if (!g_state.options.stats.empty())
+        append_stats(g_state.options.stats, accepted, g_state.rejects.total());
     try {
         if (g_state.options.verbose) {
-            uint64_t accepted = 0;
-            for (const auto &s : g_state.slots)
-                accepted += s.accepted.load(std::memory_order_relaxed);
             std::fprintf(stderr,
                          "bdtrace: pid %d: %llu trap translations instrumented, "
                          "%llu records accepted, %llu rejected\n",

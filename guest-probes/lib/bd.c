@@ -154,10 +154,24 @@ static void bd_process_exit(void)
     bd_release_own_slot();
 }
 
+/* Does a plugin answer this process's trap? One QUERY (answered, but
+ * neither traced nor counted as a record) on a private record; natively (or
+ * under a QEMU without the plugin) the trap is a plain load and the reply
+ * stays NONE. */
+static int bd_trap_heard(void)
+{
+    struct bd_record r;
+    bd_record_fill_header(&r, BD_KIND_QUERY, 0, 0, 0, 0, 0, (uint32_t)getpid(),
+                          (uint32_t)syscall(SYS_gettid), 0);
+    bd_trap(&r);
+    return *(volatile int32_t *)&r.reply != BD_REPLY_NONE;
+}
+
 /* Once per process: find the ring region (BD_RING, or in a full-system
- * guest the ring's ivshmem device), else the trap channel. A region that
- * is unusable for any reason is ignored: the process then behaves as it
- * would without BD_RING. */
+ * guest the ring's ivshmem device), else the trap channel, unless nobody
+ * hears the trap and BD_RING_EXEC names a region (a program exec'd outside
+ * qemu-user's plugin, <bd/ring.h>). A region that is unusable for any
+ * reason is ignored: the process then behaves as it would without it. */
 static unsigned bd_discover(void)
 {
     unsigned mode = BD_P_RING;
@@ -166,9 +180,13 @@ static unsigned bd_discover(void)
         int rc = bd_chan_discover(&bd_channel);
         if (rc == -EACCES || (rc != 0 && ring_rc == -EACCES))
             return BD_P_EACCES;
-        if (rc != 0)
-            return BD_P_USER;
-        mode = BD_P_SYSTEM;
+        if (rc != 0) {
+            if (getenv(BD_RING_EXEC_ENV) == NULL || bd_trap_heard() ||
+                bd_ring_open_exec(&bd_region) != 0)
+                return BD_P_USER;
+        } else {
+            mode = BD_P_SYSTEM;
+        }
     }
     if (pthread_key_create(&bd_exit_key, bd_thread_exit) == 0)
         atomic_store(&bd_exit_key_ok, 1);

@@ -157,6 +157,15 @@ int bd_ring_discover(struct bd_ring_map *m)
     return bd_ivshmem_scan(try_ring_device, m);
 }
 
+int bd_ring_open_exec(struct bd_ring_map *m)
+{
+    memset(m, 0, sizeof *m);
+    const char *env = getenv(BD_RING_EXEC_ENV);
+    if (env == NULL || env[0] == '\0' || strcmp(env, "none") == 0)
+        return -ENODEV;
+    return bd_ring_open_path(m, env);
+}
+
 void bd_ring_close(struct bd_ring_map *m)
 {
     if (m->base != NULL)

@@ -74,6 +74,10 @@ int bd_ring_open_device(struct bd_ring_map *m, const char *resource2);
  * error. */
 int bd_ring_discover(struct bd_ring_map *m);
 
+/* The region BD_RING_EXEC names (for a process the trap does not reach):
+ * 0 (mapped), -ENODEV (unset, empty or "none"), or the open's error. */
+int bd_ring_open_exec(struct bd_ring_map *m);
+
 void bd_ring_close(struct bd_ring_map *m);
 
 /* Claim a user ring for thread (pid, tid) (bd_claim on [kernel_rings,

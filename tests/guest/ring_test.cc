@@ -693,6 +693,45 @@ TEST(RingDiscovery, NoneUnsetOrEmptyMeansTheTrap) {
   EXPECT_EQ(mode_in_child("/nonexistent/bd-ring"), BD_INTERNAL_MODE_USER);
 }
 
+// BD_RING_EXEC (<bd/ring.h>): the ring of a process no plugin hears, as a
+// program exec'd from a guest under qemu-x86_64 runs natively. Here, run
+// natively, the trap goes unheard: the ring is taken.
+TEST(RingDiscovery, ExecRingIsTakenWhenNoTrapAnswers) {
+  Region r(2, 16);
+  ASSERT_TRUE(r.ready());
+  SharedBlock out;
+  ASSERT_TRUE(out.ok());
+  const std::string path = r.path();
+  EXPECT_EQ(in_child(nullptr, [&] {
+              setenv(BD_RING_EXEC_ENV, path.c_str(), 1);
+              CHILD_EXPECT(bd_mark(7) == 1);
+              out->n[0] = static_cast<uint64_t>(bd_internal_process_mode());
+            }), 0);
+  EXPECT_EQ(out->n[0], uint64_t{BD_INTERNAL_MODE_RING});
+  EXPECT_EQ(r.head(0) + r.head(1), 1u) << "the mark is in the ring";
+
+  for (const char *off : {"none", ""}) {
+    EXPECT_EQ(in_child(nullptr, [&] {
+                setenv(BD_RING_EXEC_ENV, off, 1);
+                CHILD_EXPECT(bd_mark(7) == 0);
+                out->n[0] = static_cast<uint64_t>(bd_internal_process_mode());
+              }), 0);
+    EXPECT_EQ(out->n[0], uint64_t{BD_INTERNAL_MODE_USER}) << "BD_RING_EXEC=" << off;
+  }
+}
+
+TEST(RingDiscovery, BdRingWinsOverTheExecRing) {
+  Region mine(2, 16), exec(2, 16);
+  ASSERT_TRUE(mine.ready() && exec.ready());
+  const std::string exec_path = exec.path();
+  EXPECT_EQ(in_child(mine.path().c_str(), [&] {
+              setenv(BD_RING_EXEC_ENV, exec_path.c_str(), 1);
+              CHILD_EXPECT(bd_mark(7) == 1);
+            }), 0);
+  EXPECT_EQ(mine.head(0) + mine.head(1), 1u);
+  EXPECT_EQ(exec.head(0) + exec.head(1), 0u);
+}
+
 TEST(RingDiscovery, AnUnusableRegionMeansTheTrap) {
   struct Case {
     const char *what;

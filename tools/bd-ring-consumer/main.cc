@@ -5,12 +5,15 @@
 #include <CLI/CLI.hpp>
 
 #include <bd/ring.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 #include <string>
 
 #include "bdtrace/bdtrace_tp.h"
@@ -95,6 +98,49 @@ private:
     br::TscClock &host_;
 };
 
+// --standby: bdtrace:session goes out just before the first event, so a
+// ring nobody used leaves no trace.
+class SessionOnFirstUse final : public br::RecordSink {
+public:
+    SessionOnFirstUse(br::RecordSink &next, std::function<void()> emit_session)
+        : next_(next), emit_session_(std::move(emit_session)) {}
+    void record(const bd_record &r, const bdtrace::EmitContext &ctx) noexcept override {
+        first_use();
+        next_.record(r, ctx);
+    }
+    void ring_dropped(uint32_t ring, uint32_t pid, uint32_t tid, uint64_t count, uint64_t total,
+                      bool final) noexcept override {
+        first_use();
+        next_.ring_dropped(ring, pid, tid, count, total, final);
+    }
+
+private:
+    void first_use() noexcept {
+        if (used_) return;
+        used_ = true;
+        emit_session_();
+    }
+    br::RecordSink &next_;
+    std::function<void()> emit_session_;
+    bool used_ = false;
+};
+
+// --stats FILE: one line, appended in one write.
+bool append_stats(const std::string &path, const br::RingConsumer &consumer) {
+    char line[160];
+    const int n = std::snprintf(line, sizeof line, "records %llu dropped %llu rejected %llu\n",
+                                static_cast<unsigned long long>(consumer.records()),
+                                static_cast<unsigned long long>(consumer.dropped()),
+                                static_cast<unsigned long long>(consumer.rejected()));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    const bool ok = n > 0 && ::write(fd, line, static_cast<size_t>(n)) == n;
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -124,6 +170,8 @@ int main(int argc, char **argv) {
         "usage.",
         "bd-ring-consumer"};
     std::string ring_path, program, mode = "user", vm, accel = "tcg", filter_path;
+    std::string stats_path;
+    bool standby = false;
     int64_t poll_us = 100;
     app.add_option("--ring", ring_path,
                    "the region file (bd-run creates it in /dev/shm and names it in the guest's "
@@ -159,6 +207,15 @@ int main(int argc, char **argv) {
         ->option_text("N")
         ->check(CLI::Range(int64_t{1}, kMaxPollUs))
         ->capture_default_str();
+    app.add_option("--stats", stats_path,
+                   "at the end, append the line \"records N dropped D rejected R\" to FILE (bd-run "
+                   "reads it to tell whether any guest record arrived)")
+        ->option_text("FILE");
+    app.add_flag("--standby", standby,
+                 "a ring beside the trap channel for the programs a guest execs outside QEMU "
+                 "(bd-run's BD_RING_EXEC): bdtrace:session is emitted before the first record "
+                 "instead of at start, and the summary is printed only when something arrived, "
+                 "was dropped or was rejected");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp &e) {
@@ -205,15 +262,20 @@ int main(int argc, char **argv) {
 
     __atomic_store_n(&region.header()->consumer_pid, static_cast<uint32_t>(::getpid()),
                      __ATOMIC_RELAXED);
-    lttng_ust_tracepoint(bdtrace, session, mode.c_str(), "x86_64", program.c_str(),
-                         BD_RING_VERSION, static_cast<uint32_t>(::getpid()), vm.c_str(), "ring");
+    auto emit_session = [&] {
+        lttng_ust_tracepoint(bdtrace, session, mode.c_str(), "x86_64", program.c_str(),
+                             BD_RING_VERSION, static_cast<uint32_t>(::getpid()), vm.c_str(), "ring");
+    };
+    if (!standby) emit_session();
     bdtrace::filter::g_plugin_filter.begin();  // bdtrace:filter; no-op without --filter
     if (std::fputs("ready\n", stdout) < 0 || std::fflush(stdout) != 0)
         return fail(kExitError, "cannot write \"ready\" on standard output");
 
     br::LttngSink lttng;
-    br::FilteringSink filtered(bdtrace::filter::g_plugin_filter, lttng, system);
-    br::RecordSink &sink = filter_path.empty() ? static_cast<br::RecordSink &>(lttng) : filtered;
+    SessionOnFirstUse first_use(lttng, emit_session);
+    br::RecordSink &out = standby ? static_cast<br::RecordSink &>(first_use) : lttng;
+    br::FilteringSink filtered(bdtrace::filter::g_plugin_filter, out, system);
+    br::RecordSink &sink = filter_path.empty() ? out : filtered;
     br::LinearClockMap fit;
     br::ClockSync sync(region, fit, clock, accel == "tcg");
     SystemGuestClock system_clock(fit, clock);
@@ -265,6 +327,11 @@ int main(int argc, char **argv) {
     consumer.finish();
     bdtrace::filter::g_plugin_filter.finish();  // final dropped, filter_stats
 
+    if (!stats_path.empty() && !append_stats(stats_path, consumer))
+        std::fprintf(stderr, "bd-ring-consumer: warning: cannot append to the stats file %s: %s\n",
+                     stats_path.c_str(), std::strerror(errno));
+    const bool nothing = consumer.records() == 0 && consumer.dropped() == 0 && consumer.rejected() == 0;
+    if (standby && nothing) return 0;
     const br::LogHistogram &d = consumer.delay();
     std::fprintf(stderr,
                  "bd-ring-consumer: %llu records, %llu dropped, %llu rejected, emission delay "

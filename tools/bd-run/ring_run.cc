@@ -60,9 +60,10 @@ tools::Result<std::string> resolve_consumer() {
 
 }  // namespace
 
-std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, const std::string& region) {
+std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, const std::string& region,
+                                       const char* name) {
   std::vector<std::string> out;
-  const std::string prefix = std::string(BD_RING_ENV) + "=";
+  const std::string prefix = std::string(name) + "=";
   for (const std::string& e : envp) {
     if (e.rfind(prefix, 0) != 0) out.push_back(e);
   }
@@ -70,25 +71,28 @@ std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, con
   return out;
 }
 
-int run_with_ring(const RunOptions& o, const std::string& program, const char* mode, GuestCommand guest) {
-  switch (guest_ring_support(program)) {
-    case GuestRingSupport::TooOld:
-      return fail(program + " was linked with a libbdguest older than the ring channel (it lacks the "
-                  "'bdguest-ring-abi-1' marker), so its marks would not reach the ring: relink it with "
-                  "this build's libbdguest (build/lib/libbdguest.a), or use --channel trap under a QEMU "
-                  "that loads the plugin");
-    case GuestRingSupport::Yes:
-    case GuestRingSupport::NoLibbdguest:  // e.g. a shell that runs guest programs
-      break;
+int run_with_ring(const RunOptions& o, const RingGuest& guest) {
+  // A program that uses the trap itself needs no ring support; what it
+  // execs is not known in advance.
+  if (guest.role == RingRole::Guest && guest_ring_support(guest.program) == GuestRingSupport::TooOld) {
+    return fail(guest.program + " was linked with a libbdguest older than the ring channel (it lacks the "
+                "'bdguest-ring-abi-1' marker), so its marks would not reach the ring: relink it with "
+                "this build's libbdguest (build/lib/libbdguest.a), or use --channel trap under a QEMU "
+                "that loads the plugin");
   }
   if (tools::Status st = check_tracing(o); !st) return fail(st.error());
   RingSetup setup;
-  setup.mode = mode;
-  setup.program = program;
+  setup.mode = guest.mode;
+  setup.program = guest.program;
+  setup.stats = guest.stats;
+  setup.report = GuestReport{guest.stats, guest.program, guest.script};
+  // Beside the trap the ring is a safety net: its summary only when used.
+  if (guest.role == RingRole::Exec) setup.consumer_args.push_back("--standby");
+  const char* env = guest.role == RingRole::Exec ? BD_RING_EXEC_ENV : BD_RING_ENV;
   SignalForwarding signals;
-  return run_ring_session(o, setup, [&guest](const std::string& region) {
-    GuestCommand g = guest;
-    g.envp = with_ring_env(g.envp, region);
+  return run_ring_session(o, setup, [&guest, env](const std::string& region) {
+    GuestCommand g = guest.command;
+    g.envp = with_ring_env(g.envp, region, env);
     return g;
   });
 }
@@ -110,6 +114,10 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
   std::vector<std::string> consumer_argv = {consumer.value(), "--ring", region.path(), "--program",
                                             setup.program,    "--mode", setup.mode};
   consumer_argv.insert(consumer_argv.end(), setup.consumer_args.begin(), setup.consumer_args.end());
+  if (setup.stats != nullptr) {
+    consumer_argv.push_back("--stats");
+    consumer_argv.push_back(setup.stats->path());
+  }
   if (!o.filter.empty()) {
     // Checked with the plugin's own parser; the consumer applies it.
     tools::Result<std::string> filter = check_filter(o.filter);
@@ -136,7 +144,7 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
            ": the trace may lack ring events");
     }
     return status;
-  });
+  }, setup.stats != nullptr ? &setup.report : nullptr);
 }
 
 }  // namespace bdtrace::bdrun

@@ -8,25 +8,45 @@
 #include <string>
 #include <vector>
 
+#include <bd/ring.h>
+
 #include "child.h"
 #include "options.h"
+#include "run_stats.h"
+#include "session_run.h"
 
 namespace bdtrace::bdrun {
 
 // The guest as bd-run starts it: [QEMU [QEMU options]] PROGRAM ARGS... with
-// its environment (without BD_RING: run_with_ring adds it).
+// its environment.
 struct GuestCommand {
   std::vector<std::string> argv;
   std::vector<std::string> envp;
 };
 
-// envp without any BD_RING entry, plus BD_RING=<region>. Pure, for tests.
-std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, const std::string& region);
+// envp without any `name` entry, plus name=<region>. Pure, for tests.
+std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, const std::string& region,
+                                       const char* name = BD_RING_ENV);
 
-// The whole run. `program` is the guest program (named in bdtrace:session
-// and checked for ring support); `mode` is "user" or "native". Returns
-// bd-run's exit status.
-int run_with_ring(const RunOptions& o, const std::string& program, const char* mode, GuestCommand guest);
+// Which processes a user-mode or native run's ring is for.
+enum class RingRole {
+  Guest,  // every libbdguest process (BD_RING): --channel ring or both, --native
+  Exec,   // those the trap does not reach (BD_RING_EXEC): programs a guest
+          // under qemu-x86_64 execs run natively, outside the plugin
+};
+
+// A user-mode or native run with a ring.
+struct RingGuest {
+  std::string program;     // the guest program: bdtrace:session.program, checked for ring support
+  std::string script;      // the script it runs, if any (for messages)
+  const char* mode = "user";  // "user" or "native"
+  GuestCommand command;    // without the ring's variable: run_with_ring adds it
+  RingRole role = RingRole::Guest;
+  const StatsFile* stats = nullptr;  // the plugin's and the consumer's counts
+};
+
+// The whole run. Returns bd-run's exit status.
+int run_with_ring(const RunOptions& o, const RingGuest& guest);
 
 // How a ring run sets up its region and consumer (user, native and system
 // mode differ only here).
@@ -37,6 +57,8 @@ struct RingSetup {
   bool pad_for_ivshmem = false;    // size the file to a power of two
   std::vector<std::string> consumer_args;  // more bd-ring-consumer options
   ChildStdio stdio;                // the guest's
+  const StatsFile* stats = nullptr;  // bd-ring-consumer --stats; the end-of-run check
+  GuestReport report;              // with stats: what the end of the run names
 };
 
 // Creates the region file (removed when the run ends), starts

@@ -21,7 +21,8 @@ tools::Status check_tracing(const RunOptions& o) {
   return tools::check_session_daemon();
 }
 
-int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()>& guest) {
+int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()>& guest,
+                   const GuestReport* report) {
   std::optional<tools::LttngSession> session;
   if (!o.trace_dir.empty()) {
     tools::SessionOptions so;
@@ -36,6 +37,13 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()
   }
 
   tools::Result<int> exit_status = guest();
+  GuestCheck check = GuestCheck::Ok;
+  if (report != nullptr && report->stats != nullptr && exit_status) {
+    check = check_guest(exit_status.value(), report->stats->records());
+    if (check == GuestCheck::FailedToStart) {
+      fail(explain_guest_check(check, report->program, report->script));
+    }
+  }
 
   if (session) {
     bool trace_ok = true;
@@ -55,7 +63,10 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()
       trace_ok = false;
     }
     session.reset();
-    if (trace_ok) {
+    if (check == GuestCheck::FailedToStart) {
+      std::fprintf(stderr, "bd-run: the trace in %s holds no guest events\n", dir.c_str());
+    } else if (trace_ok) {
+      if (check == GuestCheck::NoRecords) warn(explain_guest_check(check, report->program, report->script));
       std::fprintf(stderr, "bd-run: trace written to %s\n", dir.c_str());
     } else {
       std::fprintf(stderr, "bd-run: trace in %s may be incomplete\n", dir.c_str());

@@ -7,6 +7,7 @@
 
 #include "bdtrace/tools/result.h"
 #include "options.h"
+#include "run_stats.h"
 
 namespace bdtrace::bdrun {
 
@@ -22,11 +23,22 @@ void warn(const std::string& message);
 // OK without --trace.
 tools::Status check_tracing(const RunOptions& o);
 
+// What the end of a user-mode or native run checks about the guest: did any
+// of its records arrive (run_stats.h)?
+struct GuestReport {
+  const StatsFile* stats = nullptr;
+  std::string program;  // the program bd-run started
+  std::string script;   // the script it runs, if any
+};
+
 // Runs `guest` (which starts QEMU and returns its exit status), inside a
 // session of bd-run's own when o.trace_dir is set: create + start before,
-// stop, discarded-event report and destroy after. Returns the guest's exit
-// status, or kConfigError when the session or the guest could not start.
-// The caller installs SignalForwarding first.
-int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()>& guest);
+// stop, discarded-event report and destroy after. With `report`, then says
+// when the guest failed to start (exit status 127 before any record: an
+// error) or, with a trace, when no record of it arrived (a warning).
+// Returns the guest's exit status, or kConfigError when the session or the
+// guest could not start. The caller installs SignalForwarding first.
+int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()>& guest,
+                   const GuestReport* report = nullptr);
 
 }  // namespace bdtrace::bdrun

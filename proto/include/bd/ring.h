@@ -136,6 +136,14 @@
  * "none" to ignore any ring and use the trap. */
 #define BD_RING_ENV "BD_RING"
 
+/* Environment variable naming a region file for processes the trap does
+ * not reach. qemu-user does not follow execve: a program a guest under
+ * qemu-x86_64 execs (a shell script's commands) runs natively, outside the
+ * plugin, with the guest's environment. With the trap channel bd-run sets
+ * this (not BD_RING): a process whose trap is answered keeps the trap, one
+ * whose trap goes unheard writes into this ring. BD_RING takes precedence. */
+#define BD_RING_EXEC_ENV "BD_RING_EXEC"
+
 #define BD_RING_SLOT_SIZE 64u
 #define BD_RING_CTL_SIZE 256u
 #define BD_RING_HEADER_SIZE 4096u

@@ -1,0 +1,218 @@
+// bd-run and the guest it starts: scripts run through their interpreter,
+// this build's lib/ on the loader path, the ring for exec'd programs beside
+// the trap, and the end-of-run checks (no record arrived; exit 127 before
+// any record). Units, then bd-run as a black box with a fake QEMU.
+#include <gtest/gtest.h>
+#include <lttng/lttng.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bd_run_harness.h"
+#include "guest_program.h"
+#include "run_stats.h"
+#include "temp_dir.h"
+
+namespace bdtrace::bdrun {
+namespace {
+
+using testing::RunResult;
+using testing::run_bd_run;
+using testing::slurp;
+using testing::TempDir;
+
+std::string write_executable(const TempDir& tmp, const std::string& name, const std::string& text) {
+  const std::string path = tmp / name;
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+// ---- scripts ----------------------------------------------------------
+
+TEST(Shebang, InterpreterAndOneArgument) {
+  std::string interp, arg;
+  ASSERT_TRUE(parse_shebang("#!/bin/sh", interp, arg));
+  EXPECT_EQ(interp, "/bin/sh");
+  EXPECT_EQ(arg, "");
+  ASSERT_TRUE(parse_shebang("#! /usr/bin/env  python3 -u \r", interp, arg));
+  EXPECT_EQ(interp, "/usr/bin/env");
+  EXPECT_EQ(arg, "python3 -u") << "Linux passes the rest of the line as one argument";
+  EXPECT_FALSE(parse_shebang("#!", interp, arg));
+  EXPECT_FALSE(parse_shebang("#!   ", interp, arg));
+  EXPECT_FALSE(parse_shebang("\x7f" "ELF", interp, arg));
+  EXPECT_FALSE(parse_shebang("echo hi", interp, arg));
+}
+
+TEST(ResolveGuest, ScriptRunsThroughItsInterpreter) {
+  TempDir tmp;
+  const std::string script = write_executable(tmp, "s.sh", "#!/bin/sh\necho hi\n");
+  tools::Result<GuestProgram> g = resolve_guest(script, {"a", "b"});
+  ASSERT_TRUE(g) << g.error();
+  EXPECT_EQ(g.value().path, "/bin/sh");
+  EXPECT_EQ(g.value().args, (std::vector<std::string>{script, "a", "b"}));
+  EXPECT_EQ(g.value().script, script);
+}
+
+TEST(ResolveGuest, InterpreterArgumentComesFirst) {
+  TempDir tmp;
+  const std::string script = write_executable(tmp, "e.sh", "#!/usr/bin/env sh\necho hi\n");
+  tools::Result<GuestProgram> g = resolve_guest(script, {"x"});
+  ASSERT_TRUE(g) << g.error();
+  EXPECT_EQ(g.value().path, "/usr/bin/env");
+  EXPECT_EQ(g.value().args, (std::vector<std::string>{"sh", script, "x"}));
+}
+
+TEST(ResolveGuest, ElfProgramIsUnchanged) {
+  tools::Result<GuestProgram> g = resolve_guest("/bin/true", {"-x"});
+  ASSERT_TRUE(g) << g.error();
+  EXPECT_EQ(g.value().path, "/bin/true");
+  EXPECT_EQ(g.value().args, (std::vector<std::string>{"-x"}));
+  EXPECT_EQ(g.value().script, "");
+}
+
+TEST(ResolveGuest, UnusableInterpreterSaysWhatToRun) {
+  TempDir tmp;
+  const std::string script = write_executable(tmp, "bad.sh", "#!/nonexistent/shell\n");
+  tools::Result<GuestProgram> g = resolve_guest(script, {});
+  ASSERT_FALSE(g);
+  EXPECT_NE(g.error().find("/nonexistent/shell"), std::string::npos) << g.error();
+  EXPECT_NE(g.error().find("bd-run -- /bin/sh " + script), std::string::npos) << g.error();
+}
+
+TEST(ResolveGuest, NonExecutableScriptIsRefused) {
+  TempDir tmp;
+  const std::string script = tmp / "plain.sh";
+  std::ofstream(script) << "#!/bin/sh\n";
+  tools::Result<GuestProgram> g = resolve_guest(script, {});
+  ASSERT_FALSE(g);
+  EXPECT_NE(g.error().find("chmod +x"), std::string::npos) << g.error();
+}
+
+// ---- the loader path -------------------------------------------------------
+
+TEST(GuestLibraryPath, AddedOnlyWhereLibbdguestIs) {
+  TempDir lib;
+  const std::vector<std::string> env = {"HOME=/root"};
+  EXPECT_EQ(with_guest_library_path(env, lib.path()), env) << "no libbdguest.so there: unchanged";
+  std::ofstream(lib / "libbdguest.so") << "";
+  EXPECT_EQ(with_guest_library_path(env, lib.path()),
+            (std::vector<std::string>{"HOME=/root", "LD_LIBRARY_PATH=" + lib.path()}));
+  EXPECT_EQ(with_guest_library_path({"LD_LIBRARY_PATH=/mine"}, lib.path()),
+            (std::vector<std::string>{"LD_LIBRARY_PATH=/mine:" + lib.path()}))
+      << "the user's own entries come first";
+  EXPECT_EQ(with_guest_library_path({"LD_LIBRARY_PATH="}, lib.path()),
+            (std::vector<std::string>{"LD_LIBRARY_PATH=" + lib.path()}));
+}
+
+// ---- the end-of-run checks --------------------------------------------------
+
+TEST(RunStats, SumsEveryRecordsLine) {
+  EXPECT_EQ(sum_records(""), std::nullopt);
+  EXPECT_EQ(sum_records("records 0 dropped 0 rejected 0\n"), 0u);
+  EXPECT_EQ(sum_records("records 3 rejected 1 pid 10\nrecords 4 dropped 0 rejected 0\ngarbage\n"), 7u);
+}
+
+TEST(RunStats, Verdicts) {
+  EXPECT_EQ(check_guest(0, 5), GuestCheck::Ok);
+  EXPECT_EQ(check_guest(127, 5), GuestCheck::Ok) << "it started: it made marks";
+  EXPECT_EQ(check_guest(127, 0), GuestCheck::FailedToStart);
+  EXPECT_EQ(check_guest(127, std::nullopt), GuestCheck::FailedToStart);
+  EXPECT_EQ(check_guest(0, 0), GuestCheck::NoRecords);
+  EXPECT_EQ(check_guest(3, std::nullopt), GuestCheck::NoRecords);
+}
+
+// ---- bd-run as a black box ----------------------------------------------
+
+// A stand-in for qemu-x86_64: logs its arguments and the environment
+// variables bd-run sets for the guest, appends "records $FAKE_RECORDS" to
+// the plugin's stats= file when set, exits with $FAKE_EXIT.
+std::string write_fake_qemu(const TempDir& tmp) {
+  return write_executable(
+      tmp, "fake-qemu",
+      "#!/bin/sh\n"
+      "printf '%s\\n' \"$@\" > \"$FAKE_LOG\"\n"
+      "printf 'LD_LIBRARY_PATH=%s\\nBD_RING_EXEC=%s\\nBD_RING=%s\\n' \"$LD_LIBRARY_PATH\" "
+      "\"$BD_RING_EXEC\" \"$BD_RING\" >> \"$FAKE_LOG\"\n"
+      "stats=$(printf '%s\\n' \"$@\" | sed -n 's/.*,stats=\\([^,]*\\).*/\\1/p')\n"
+      "[ -n \"$FAKE_RECORDS\" ] && echo \"records $FAKE_RECORDS rejected 0 pid $$\" >> \"$stats\"\n"
+      "exit ${FAKE_EXIT:-0}\n");
+}
+
+TEST(BdRunGuest, ScriptRunsUnderQemuThroughItsInterpreter) {
+  TempDir tmp;
+  const std::string qemu = write_fake_qemu(tmp);
+  const std::string script = write_executable(tmp, "s.sh", "#!/bin/sh\nbd-mark 1\n");
+  RunResult r = run_bd_run(tmp, "--qemu '" + qemu + "' --channel trap -- '" + script + "' arg",
+                           "FAKE_LOG='" + (tmp / "log") + "'");
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  const std::string log = slurp(tmp / "log");
+  EXPECT_NE(log.find("program=/bin/sh"), std::string::npos) << log;
+  EXPECT_NE(log.find("\n/bin/sh\n" + script + "\narg\n"), std::string::npos) << log;
+  EXPECT_NE(r.err.find("bd-run: " + script + " is a script: running '/bin/sh " + script + " arg'"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(BdRunGuest, TrapRunOffersTheRingToExecdProgramsOnly) {
+  TempDir tmp;
+  const std::string qemu = write_fake_qemu(tmp);
+  RunResult r = run_bd_run(tmp, "--qemu '" + qemu + "' --channel trap -- /bin/true",
+                           "FAKE_LOG='" + (tmp / "log") + "'");
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  const std::string log = slurp(tmp / "log");
+  EXPECT_NE(log.find("BD_RING_EXEC=/dev/shm/bdtrace-ring-"), std::string::npos) << log;
+  EXPECT_NE(log.find("BD_RING=\n"), std::string::npos) << "BD_RING would take the trap's place:\n" << log;
+}
+
+TEST(BdRunGuest, LoaderPathHasTheBuildsLib) {
+  TempDir tmp;
+  const std::string qemu = write_fake_qemu(tmp);
+  RunResult r = run_bd_run(tmp, "--qemu '" + qemu + "' --channel trap -- /bin/true",
+                           "LD_LIBRARY_PATH=/mine FAKE_LOG='" + (tmp / "log") + "'");
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  const std::string lib = std::filesystem::weakly_canonical(std::filesystem::path(BD_RUN_PATH).parent_path() /
+                                                            ".." / "lib").string();
+  EXPECT_NE(slurp(tmp / "log").find("LD_LIBRARY_PATH=/mine:" + lib + "\n"), std::string::npos)
+      << slurp(tmp / "log");
+}
+
+TEST(BdRunGuest, Exit127BeforeAnyRecordIsAFailureToStart) {
+  TempDir tmp;
+  const std::string qemu = write_fake_qemu(tmp);
+  RunResult r = run_bd_run(tmp, "--qemu '" + qemu + "' --channel trap -- /bin/true",
+                           "FAKE_LOG='" + (tmp / "log") + "' FAKE_EXIT=127");
+  EXPECT_EQ(r.exit_status, 127);
+  EXPECT_NE(r.err.find("bd-run: error: /bin/true did not start (exit status 127 before any mark)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("-Wl,-rpath"), std::string::npos) << r.err;
+
+  // Marks arrived: 127 is then the program's own status.
+  RunResult marked = run_bd_run(tmp, "--qemu '" + qemu + "' --channel trap -- /bin/true",
+                                "FAKE_LOG='" + (tmp / "log") + "' FAKE_EXIT=127 FAKE_RECORDS=2");
+  EXPECT_EQ(marked.exit_status, 127);
+  EXPECT_EQ(marked.err.find("did not start"), std::string::npos) << marked.err;
+}
+
+TEST(BdRunGuest, TraceWithoutRecordsWarns) {
+  ASSERT_EQ(lttng_session_daemon_alive(), 1) << "no lttng-sessiond: run through ./bdtrace test";
+  TempDir tmp;
+  const std::string qemu = write_fake_qemu(tmp);
+  RunResult r = run_bd_run(tmp, "--trace '" + (tmp / "t1") + "' --qemu '" + qemu + "' --channel trap -- /bin/true",
+                           "FAKE_LOG='" + (tmp / "log") + "'");
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.err.find("bd-run: warning: no mark of the guest reached bdtrace"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bd-run: trace written to"), std::string::npos) << r.err;
+
+  RunResult marked = run_bd_run(tmp,
+                                "--trace '" + (tmp / "t2") + "' --qemu '" + qemu + "' --channel trap -- /bin/true",
+                                "FAKE_LOG='" + (tmp / "log") + "' FAKE_RECORDS=1");
+  EXPECT_EQ(marked.exit_status, 0) << marked.err;
+  EXPECT_EQ(marked.err.find("warning"), std::string::npos) << marked.err;
+}
+
+}  // namespace
+}  // namespace bdtrace::bdrun
