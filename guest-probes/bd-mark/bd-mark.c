@@ -27,8 +27,13 @@ static void usage(FILE *out)
             "       bd-mark --name ID NAME   name event or region ID in reports\n"
             "       bd-mark --present        exit 0 if a bdtrace host answers (or a ring\n"
             "                                region is mapped: BD_RING), else 1\n"
+            "       bd-mark --own-pid ...    as above, marked as bd-mark's own process\n"
             "       bd-mark -h | --help\n"
             "\n"
+            "Marks carry the identity of the process that runs bd-mark (pid and\n"
+            "tid = its parent's, e.g. the script's shell), so that a script's\n"
+            "marks are one thread's in reports and its regions pair up; give\n"
+            "--own-pid first to mark as bd-mark's own process instead.\n"
             "Numbers are decimal or 0x-prefixed hex, 0..4294967295.\n"
             "TEXT and NAME longer than %u bytes are truncated.\n"
             "Exit status: 0 sent (also when nobody listens, the record was\n"
@@ -97,6 +102,15 @@ static int finish(int rc)
 
 int main(int argc, char **argv)
 {
+    int own_pid = argc >= 2 && strcmp(argv[1], "--own-pid") == 0;
+    if (own_pid) {
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    } else {
+        /* Cannot fail: nothing was called yet. */
+        (void)bd_act_as_parent();
+    }
     if (argc < 2)
         return usage_error("missing EVENT or option", NULL);
     const char *cmd = argv[1];

@@ -61,8 +61,10 @@ enum bd_proc_mode {
 struct bd_thread_state {
     struct bd_record slot[BD_GUEST_SLOTS];
     uint64_t seq;   /* last sequence number used; the first record gets 1 */
-    uint32_t pid;   /* valid when mode != UNINIT */
-    uint32_t tid;
+    uint32_t pid;   /* valid when mode != UNINIT: the thread's own ids */
+    uint32_t tid;   /* (claims are keyed by them)                      */
+    uint32_t rec_pid; /* the ids its records carry: pid, tid, or the     */
+    uint32_t rec_tid; /* parent's (bd_act_as_parent)                     */
     uint32_t depth; /* slots in use: calls in progress on this thread */
     uint32_t mode;  /* enum bd_thread_mode */
     uint32_t claim_index;       /* BD_T_SYSTEM, BD_T_RING: our claim  */
@@ -88,6 +90,7 @@ static struct bd_ring_map bd_region;   /* mapped when BD_P_RING   */
  * process knows (bd.h). */
 static _Atomic uint64_t bd_ring_unowned_lost;
 static _Atomic int bd_chan_present;    /* the last handshake succeeded */
+static _Atomic int bd_as_parent;       /* bd_act_as_parent() was called */
 static _Atomic unsigned bd_handshake_gen;
 static atomic_flag bd_handshake_lock = ATOMIC_FLAG_INIT;
 static pthread_key_t bd_exit_key;
@@ -227,7 +230,21 @@ static void bd_read_ids(struct bd_thread_state *t)
 {
     t->pid = (uint32_t)getpid();
     t->tid = (uint32_t)syscall(SYS_gettid);
+    const uint32_t parent =
+        atomic_load_explicit(&bd_as_parent, memory_order_relaxed)
+            ? (uint32_t)getppid()
+            : 0;
+    t->rec_pid = parent != 0 ? parent : t->pid;
+    t->rec_tid = parent != 0 ? parent : t->tid;
     atomic_signal_fence(memory_order_seq_cst);
+}
+
+int bd_act_as_parent(void)
+{
+    if (atomic_load(&bd_proc_state) != BD_P_UNINIT)
+        return -EBUSY;
+    atomic_store(&bd_as_parent, 1);
+    return 0;
 }
 
 /* System and ring mode: claim an entry of the process's claim table (a
@@ -347,7 +364,7 @@ BD_INLINE int32_t bd_send(struct bd_thread_state *t, struct bd_record *r,
                           uint64_t a1, uint64_t a2, uint64_t a3,
                           const char *text)
 {
-    bd_record_fill_header(r, kind, event, a0, a1, a2, a3, t->pid, t->tid,
+    bd_record_fill_header(r, kind, event, a0, a1, a2, a3, t->rec_pid, t->rec_tid,
                           bd_next_seq(t));
     if (text != NULL)
         bd_record_fill_text(r, text);
@@ -436,8 +453,8 @@ BD_INLINE void bd_ring_write(struct bd_thread_state *t, uint64_t head,
     r->args[1] = a1;
     r->args[2] = a2;
     r->args[3] = a3;
-    r->pid = t->pid;
-    r->tid = t->tid;
+    r->pid = t->rec_pid;
+    r->tid = t->rec_tid;
     r->seq = bd_next_seq(t);
     if (n == 2) {
         struct bd_ring_text *x = bd_ring_slot(t, head + 1);

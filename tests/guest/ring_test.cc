@@ -904,7 +904,38 @@ TEST(RingMode, BdMarkWritesIntoARing) {
   EXPECT_STREQ(r.text(0, 4).text, "seven");
   EXPECT_EQ(r.record(0, 5).kind, BD_KIND_MARK);
   EXPECT_EQ(r.record(0, 5).event, 16u);
-  EXPECT_NE(r.record(0, 0).pid, r.record(0, 5).pid) << "one process per bd-mark";
+  // Every bd-mark marked as its parent (this process): one thread in reports.
+  for (uint64_t k : {0, 2, 3, 5}) {
+    EXPECT_EQ(r.record(0, k).pid, static_cast<uint32_t>(getpid())) << "record " << k;
+    EXPECT_EQ(r.record(0, k).tid, static_cast<uint32_t>(getpid())) << "record " << k;
+  }
+}
+
+TEST(RingMode, ActingAsParentIsDecidedBeforeTheFirstCall) {
+  Region r(1, 16);
+  ASSERT_TRUE(r.mapped());
+  const uint32_t me = static_cast<uint32_t>(getpid());
+  EXPECT_EQ(in_child(r.path().c_str(), [] {
+              CHILD_EXPECT(bd_act_as_parent() == 0);
+              CHILD_EXPECT(bd_mark(1) == 1);
+              CHILD_EXPECT(bd_act_as_parent() == -EBUSY);
+            }), 0);
+  ASSERT_EQ(r.head(0), 1u);
+  EXPECT_EQ(r.record(0, 0).pid, me) << "the child's records carry its parent's pid";
+  EXPECT_EQ(r.record(0, 0).tid, me);
+}
+
+TEST(RingMode, BdMarkOwnPidMarksAsItself) {
+  Region r(1, 16);
+  ASSERT_TRUE(r.mapped());
+  EXPECT_EQ(bd_mark_cmd(r.path(), {"--own-pid", "42"}), 0);
+  EXPECT_EQ(bd_mark_cmd(r.path(), {"--own-pid", "--begin", "7"}), 0);
+  ASSERT_EQ(r.head(0), 2u);
+  EXPECT_EQ(r.record(0, 0).event, 42u);
+  EXPECT_EQ(r.record(0, 1).kind, BD_KIND_REGION_BEGIN);
+  EXPECT_NE(r.record(0, 0).pid, static_cast<uint32_t>(getpid()));
+  EXPECT_NE(r.record(0, 0).pid, r.record(0, 1).pid) << "one process per bd-mark";
+  EXPECT_EQ(bd_mark_cmd(r.path(), {"--own-pid"}), 2) << "--own-pid alone is a usage error";
 }
 
 }  // namespace

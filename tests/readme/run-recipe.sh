@@ -6,7 +6,8 @@
 # A recipe is every fenced block of README.md that directly follows a marker
 # line `<!-- recipe: NAME -->` (a shell block: run) or
 # `<!-- recipe: NAME file=PATH -->` (any block: written to PATH first), in
-# the order they appear. The markers are HTML comments, invisible on a
+# the order they appear. A marker may name several recipes
+# (`<!-- recipe: A B file=x.c -->`): one block shared by recipes. The markers are HTML comments, invisible on a
 # rendered page, so the reader sees exactly what the test runs.
 #
 # The shell blocks run, concatenated, under `bash -euo pipefail` in WORKDIR
@@ -41,9 +42,14 @@ awk -v name="$name" -v dir="$parts" '
   state == "armed" { print "recipe " name ": a marker is not followed by a fenced block" > "/dev/stderr"; bad = 1; state = "" }
   /^<!-- recipe: / {
     line = $0; sub(/^<!-- recipe: /, "", line); sub(/[[:space:]]*-->[[:space:]]*$/, "", line)
-    split(line, w, /[[:space:]]+/)
-    if (w[1] != name) next
-    if (w[2] ~ /^file=/) { p = w[2]; sub(/^file=/, "", p); start("file", p) } else start("sh", "")
+    nw = split(line, w, /[[:space:]]+/)
+    mine = 0; p = ""
+    for (i = 1; i <= nw; i++) {
+      if (w[i] ~ /^file=/) { p = w[i]; sub(/^file=/, "", p) }
+      else if (w[i] == name) mine = 1
+    }
+    if (!mine) next
+    if (p != "") start("file", p); else start("sh", "")
     state = "armed"; found = 1
   }
   END { if (!found) { print "no recipe named " name " in the README" > "/dev/stderr"; exit 3 }

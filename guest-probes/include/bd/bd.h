@@ -180,6 +180,15 @@ BD_API int bd_present(void);
  * not skipped in trap mode (a filtered mark still traps and returns 0). */
 BD_API int bd_enabled(uint32_t event);
 
+/* Make this process's records carry its parent's identity: pid and tid =
+ * getppid(), for every thread. Meant for short-lived helpers such as
+ * bd-mark: the calls a shell script makes through them then belong to one
+ * thread (the script's shell) in reports, and a region begun by one helper
+ * and ended by another pairs up. Call it before any other bd_* call:
+ * 0, or -EBUSY once the library is in use. Channels that know the real
+ * thread themselves (the trap under qemu-x86_64's plugin) keep it. */
+BD_API int bd_act_as_parent(void);
+
 #ifdef __cplusplus
 }
 #endif
