@@ -6,9 +6,12 @@
 // test), and natively. The trace is read back with babeltrace2 and
 // bd-analyze.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -322,6 +325,41 @@ TEST(RingRegionDurations, RegionsAroundFixedSleepsLastTheSleep) {
   ASSERT_EQ(slept.size(), 2u) << r.out;
   const std::string pid = guest_pid_of(bdtest::events_of_guest(read_trace_with_babeltrace2(trace), "guest-sleeps"));
   bdtest::expect_regions_last_the_sleeps(BD_ANALYZE, trace, pid, slept, 3);
+}
+
+// A shell script under each QEMU: the bd-marks it execs run natively and
+// reach the trace through the ring: BD_RING_EXEC beside the trap (7.2),
+// the inherited BD_RING on the ring channel (10.0, no plugin support).
+TEST(ScriptGuest, ExecdBdMarksRecordUnderEveryQemu) {
+  TempDir dir("e2e-ring-script");
+  const std::string script = dir.path() + "/marks.sh";
+  std::ofstream(script) << "#!/bin/sh\nbd-mark 41 one\nbd-mark --begin 9\nbd-mark --end 9\n";
+  ::chmod(script.c_str(), 0755);
+  const std::string bin = std::filesystem::path(BD_RUN).parent_path().string();
+  const std::string qemu10 = fetched_qemu("BD_TEST_QEMU_10");
+  ASSERT_FALSE(qemu10.empty()) << "BD_TEST_QEMU_10 is not set: run the tests through ./bdtrace test";
+  // What auto picks: the trap under Debian 12's qemu-x86_64 (7.2), the ring under 10.0.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> runs = {
+      {"7.2 (trap)", {}}, {"10.0 (ring)", {"--qemu", qemu10}}};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::string &what = runs[i].first;
+    const std::string trace = dir.path() + "/trace-" + std::to_string(i);
+    std::vector<std::string> argv = {BD_RUN, "--trace", trace};
+    argv.insert(argv.end(), runs[i].second.begin(), runs[i].second.end());
+    argv.insert(argv.end(), {"--", script});
+    RunResult r = run(argv, {"PATH=" + bin + ":" + std::getenv("PATH")});
+    ASSERT_EQ(r.status, 0) << what << "\n" << r.err;
+    EXPECT_EQ(r.err.find("no mark of the guest"), std::string::npos) << what << "\n" << r.err;
+    uint64_t marks = 0, begins = 0, ends = 0;
+    for (const TraceEvent &ev : read_trace_with_babeltrace2(trace)) {
+      if (ev.name == "mark" && ev.u("event") == 41 && ev.fields.at("text") == "one") ++marks;
+      if (ev.name == "region_begin" && ev.u("region") == 9) ++begins;
+      if (ev.name == "region_end" && ev.u("region") == 9) ++ends;
+    }
+    EXPECT_EQ(marks, 1u) << what;
+    EXPECT_EQ(begins, 1u) << what;
+    EXPECT_EQ(ends, 1u) << what;
+  }
 }
 
 }  // namespace

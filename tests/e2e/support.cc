@@ -47,8 +47,16 @@ RunResult run(const std::vector<std::string> &argv,
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
+  // extra_env replaces variables of the same name (a duplicate would leave
+  // which one a program sees to its getenv).
+  auto name_of = [](const std::string &e) { return e.substr(0, e.find('=')); };
   std::vector<std::string> env;
-  for (char **e = environ; *e; ++e) env.emplace_back(*e);
+  for (char **e = environ; *e; ++e) {
+    const std::string entry = *e;
+    bool replaced = false;
+    for (const auto &x : extra_env) replaced = replaced || name_of(x) == name_of(entry);
+    if (!replaced) env.push_back(entry);
+  }
   for (const auto &e : extra_env) env.push_back(e);
   std::vector<char *> cenv, cargv;
   for (auto &e : env) cenv.push_back(e.data());

@@ -15,7 +15,8 @@ struct RunResult {
   std::string err;  // standard error
 };
 
-// Runs argv (no shell) with stdout/stderr captured; extra_env is "NAME=VALUE".
+// Runs argv (no shell) with stdout/stderr captured; extra_env ("NAME=VALUE")
+// is added to the environment, replacing variables of the same name.
 RunResult run(const std::vector<std::string> &argv,
               const std::vector<std::string> &extra_env = {});
 

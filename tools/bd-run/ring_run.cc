@@ -86,7 +86,9 @@ int run_with_ring(const RunOptions& o, const RingGuest& guest) {
   setup.program = guest.program;
   setup.stats = guest.stats;
   setup.report = GuestReport{guest.stats, guest.program, guest.script};
-  // Beside the trap the ring is a safety net: its summary only when used.
+  // The plugin's name for a user-mode guest, so that both channels' sessions agree.
+  setup.consumer_args = {"--vm", "user"};
+  // Beside the trap the ring is a safety net: its session and summary only when used.
   if (guest.role == RingRole::Exec) setup.consumer_args.push_back("--standby");
   const char* env = guest.role == RingRole::Exec ? BD_RING_EXEC_ENV : BD_RING_ENV;
   SignalForwarding signals;
