@@ -199,12 +199,12 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return ParseOutcome{std::nullopt, app.exit(e)};
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "bd-run: %s\nRun 'bd-run --help' for usage.\n", e.what());
+    std::fprintf(stderr, "bd-run: error: %s\nRun 'bd-run --help' for usage.\n", e.what());
     return ParseOutcome{std::nullopt, 2};
   }
 
   auto usage_error = [](const std::string& msg) {
-    std::fprintf(stderr, "bd-run: %s\nRun 'bd-run --help' for usage.\n", msg.c_str());
+    std::fprintf(stderr, "bd-run: error: %s\nRun 'bd-run --help' for usage.\n", msg.c_str());
     return ParseOutcome{std::nullopt, 2};
   };
 
