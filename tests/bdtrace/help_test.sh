@@ -41,6 +41,7 @@ run() {
 
 # The commands, read from the dispatcher (the case on "$cmd" at the end of
 # the script), so that a command added there without help fails this test.
+# shellcheck disable=SC2016  # the $ is sed's, matched literally
 mapfile -t commands < <(sed -n '/^case "\$cmd" in/,/^esac/p' "$BDTRACE" |
                         sed -n 's/^  \([a-z][a-z_-]*\)).*/\1/p')
 [ ${#commands[@]} -ge 6 ] || fail "found only ${#commands[@]} commands in the dispatcher: ${commands[*]}"
