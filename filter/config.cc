@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "bdtrace/filter/glob.h"
 
@@ -54,6 +55,57 @@ bool reported_after_token(const std::string &message) {
            message.find("is specified multiple times") != std::string::npos;
 }
 
+bool ends_with(const std::string &s, const std::string &tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The text-format parser names the token it did not expect by its text, and
+// the end of the input is a token with no text: "Expected identifier, got: "
+// or `Expected "}", found "".`. Say "end of file" instead.
+std::string name_end_of_file(std::string message) {
+    static const char *const kTails[] = {"got: ", "unexpected token: "};
+    for (const char *tail : kTails) {
+        if (ends_with(message, tail)) return message + "end of file";
+    }
+    static const char *const kQuoted[] = {"found \"\"", "Value: \"\""};
+    for (const char *quoted : kQuoted) {
+        const std::string q = quoted;
+        const std::size_t at = message.find(q);
+        if (at != std::string::npos) {
+            return message.replace(at, q.size(), q.substr(0, q.size() - 2) + "end of file");
+        }
+    }
+    return message;
+}
+
+// The last '{' (or '<') still open at the end of `text` and where it is
+// (0-based); false when every one is closed.
+bool unclosed_brace(const std::string &text, char &brace, int &line, int &column) {
+    pb::io::ArrayInputStream in(text.data(), static_cast<int>(text.size()));
+    SilentCollector silent;
+    pb::io::Tokenizer tok(&in, &silent);
+    tok.set_comment_style(pb::io::Tokenizer::SH_COMMENT_STYLE);
+    struct Open {
+        char brace;
+        int line, column;
+    };
+    std::vector<Open> open;
+    while (tok.Next()) {
+        const auto &t = tok.current();
+        if (t.type != pb::io::Tokenizer::TYPE_SYMBOL) continue;
+        if (t.text == "{" || t.text == "<") {
+            open.push_back(Open{t.text[0], t.line, t.column});
+        } else if ((t.text == "}" || t.text == ">") && !open.empty()) {
+            open.pop_back();
+        }
+    }
+    if (open.empty()) return false;
+    brace = open.back().brace;
+    line = open.back().line;
+    column = open.back().column;
+    return true;
+}
+
 // Keeps the first error the parser reports, as "FILE:LINE:COLUMN: msg".
 class FirstErrorCollector : public pb::io::ErrorCollector {
 public:
@@ -62,8 +114,16 @@ public:
     void AddError(int line, pb::io::ColumnNumber column, const std::string &message) override {
         if (!error_.empty()) return;
         if (reported_after_token(message)) previous_token(text_, line, column);
+        std::string said = name_end_of_file(message);
+        char brace = '{';
+        int open_line = 0, open_column = 0;
+        if (said != message && unclosed_brace(text_, brace, open_line, open_column)) {
+            said += " (the '" + std::string(1, brace) + "' at " +
+                    std::to_string(open_line + 1) + ":" + std::to_string(open_column + 1) +
+                    " is not closed)";
+        }
         error_ = file_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) +
-                 ": " + message;
+                 ": " + said;
     }
     void AddWarning(int, pb::io::ColumnNumber, const std::string &) override {}
     const std::string &error() const { return error_; }

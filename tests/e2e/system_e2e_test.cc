@@ -110,6 +110,15 @@ TEST_F(SystemVm, GuestRanItsScriptWithTheHostPresent) {
   EXPECT_EQ(sessions, 1);
 }
 
+// The console is bd-run's stdout, often the user's terminal: the firmware
+// must not reset or clear it (SeaBIOS's serial console did, under
+// -nographic), nor print its banners there.
+TEST_F(SystemVm, FirmwareSendsNoTerminalEscapesToTheConsole) {
+  EXPECT_EQ(bdtest::terminal_escapes_before_init(result_->out), "");
+  EXPECT_EQ(result_->out.find("SeaBIOS"), std::string::npos) << result_->out.substr(0, 400);
+  EXPECT_EQ(result_->out.find("iPXE"), std::string::npos) << result_->out.substr(0, 400);
+}
+
 TEST_F(SystemVm, UserMarksFromTwoProcessesOfTwoThreadsEachAreAttributed) {
   // "p1 pid P", "p1 thread K tid T" -> the marks of (P, T) carry a0 = K.
   std::regex pid_re(R"(^(p[12]) pid (\d+)$)"), tid_re(R"(^(p[12]) thread (\d+) tid (\d+)$)");
@@ -359,6 +368,9 @@ TEST(SystemVmPlain, ProgramsRunWithoutTheHostAndEveryCallReturnsZero) {
   EXPECT_EQ(guest_value(lines, "p1 taken"), 0) << r.out;
   EXPECT_NE(std::find(lines.begin(), lines.end(), "pingpong ok"), lines.end()) << r.out;
   EXPECT_EQ(lines.back(), "end");
+  // Without the plugin too, nothing from the firmware reaches the terminal.
+  EXPECT_EQ(bdtest::terminal_escapes_before_init(r.out), "");
+  EXPECT_EQ(r.out.find("SeaBIOS"), std::string::npos) << r.out.substr(0, 400);
 }
 
 }  // namespace

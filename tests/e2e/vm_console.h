@@ -17,4 +17,12 @@ std::vector<std::string> guest_lines(const std::string &console);
 // ("before ctxt 123" -> 123).
 long long guest_value(const std::vector<std::string> &lines, const std::string &key);
 
+// Terminal control sequences the console would send to the user's terminal
+// from before the guest's init spoke (its first "bd-init:" line; the whole
+// console when there is none): any ESC byte there (the firmware's "ESC c"
+// reset, "ESC [2J" clear, "ESC [?7l" no-wrap...), and an "ESC c" terminal
+// reset anywhere. Empty when there is none; otherwise each one found with its
+// offset and what surrounds it, escaped, for a test's failure message.
+std::string terminal_escapes_before_init(const std::string &console);
+
 }  // namespace bdtest

@@ -76,7 +76,24 @@ TEST(ParseConfig, SyntaxErrorsPointAtTheOffendingToken) {
               "f.txtpb:2:16: Expected integer, got: x");
     EXPECT_EQ(error_of("rule { events { id: -1 } action: DROP }"),
               "f.txtpb:1:21: Expected integer, got: -");
-    EXPECT_EQ(error_of("rule { action: DROP\n"), "f.txtpb:2:1: Expected identifier, got: ");
+}
+
+// A file that ends too early: the message says "end of file" where the
+// parser would name the token, and which brace is still open.
+TEST(ParseConfig, EndOfFileIsNamedWithTheUnclosedBrace) {
+    EXPECT_EQ(error_of("rule { action: DROP\n"),
+              "f.txtpb:2:1: Expected identifier, got: end of file (the '{' at 1:6 is not closed)");
+    EXPECT_EQ(error_of("rule {\n  events { id: 1 }\n  action: DROP\n"),
+              "f.txtpb:4:1: Expected identifier, got: end of file (the '{' at 1:6 is not closed)");
+    EXPECT_EQ(error_of("rule {\n  events { id: [1, "),
+              "f.txtpb:2:20: Expected integer, got: end of file (the '{' at 2:10 is not closed)");
+    EXPECT_EQ(error_of("rule <\n  action: DROP\n"),
+              "f.txtpb:3:1: Expected identifier, got: end of file (the '<' at 1:6 is not closed)");
+    EXPECT_EQ(error_of("rule { name: "),
+              "f.txtpb:1:14: Expected string, got: end of file (the '{' at 1:6 is not closed)");
+    EXPECT_EQ(error_of("default_action:"),
+              "f.txtpb:1:16: Expected integer or identifier, got: end of file");
+    EXPECT_EQ(error_of("rule"), "f.txtpb:1:5: Expected \"{\", found end of file.");
 }
 
 TEST(ParseConfig, SemanticErrorsNameTheFieldAndItsPlace) {

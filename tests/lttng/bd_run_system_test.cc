@@ -33,7 +33,8 @@ using testing::TempDir;
 // ---- the command line -------------------------------------------------
 
 const std::vector<std::string> kFixedArgs = {
-    "-accel", "tcg", "-smp", "2", "-m", "512M", "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio"};
+    "-accel", "tcg", "-smp", "2", "-m", "512M", "-display", "none", "-parallel", "none",
+    "-no-reboot", "-monitor", "none", "-serial", "stdio"};
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -54,8 +55,8 @@ TEST(SystemCommand, FullCommandLine) {
   inv.plugin_args = {{"log", "/tmp/p.log"}};
   inv.qemu_args = {"-rtc", "base=utc"};
   const std::vector<std::string> want = {
-      "/usr/bin/qemu-system-x86_64", "-accel", "tcg", "-smp", "4", "-m", "1024M", "-nographic", "-no-reboot",
-      "-monitor", "none", "-serial", "stdio",
+      "/usr/bin/qemu-system-x86_64", "-accel", "tcg", "-smp", "4", "-m", "1024M", "-display", "none",
+      "-parallel", "none", "-no-reboot", "-monitor", "none", "-serial", "stdio",
       "-kernel", "/vm/vmlinuz", "-initrd", "/vm/initrd.gz",
       "-append", "console=ttyS0 quiet panic=-1 init=/init loglevel=3",
       "-object", "memory-backend-file,id=bdchan,mem-path=/dev/shm/bdtrace-1-ab,size=1M,share=on",
@@ -355,7 +356,8 @@ TEST_F(BdRunSystem, BuildsTheCommandLineAndRemovesTheChannelFile) {
   const std::string f = log.channel_file;
   ASSERT_EQ(f.rfind("/dev/shm/bdtrace-", 0), 0u) << f;
   const std::vector<std::string> want = {
-      "-accel", "tcg", "-smp", "3", "-m", "1024M", "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio",
+      "-accel", "tcg", "-smp", "3", "-m", "1024M", "-display", "none", "-parallel", "none",
+      "-no-reboot", "-monitor", "none", "-serial", "stdio",
       "-kernel", kernel(), "-initrd", initrd(), "-append", "console=ttyS0 quiet panic=-1 init=/init x=1",
       "-object", "memory-backend-file,id=bdchan,mem-path=" + f + ",size=1M,share=on",
       "-device", "ivshmem-plain,memdev=bdchan",

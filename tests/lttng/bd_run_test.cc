@@ -126,6 +126,25 @@ TEST(BdRun, NoProgramIsUsageError) {
   EXPECT_NE(r.err.find("no PROGRAM"), std::string::npos) << r.err;
 }
 
+// One prefix style: every error, whether from the option parser (CLI11's own
+// or bd-run's checks of the options) or from the run, is "bd-run: error: ...".
+TEST(BdRun, EveryErrorHasTheErrorPrefix) {
+  TempDir tmp;
+  for (const char* args : {"", "--no-such-option /bin/true", "--smp 2 /bin/true", "--session s /bin/true",
+                           "--plugin /dev/null -- /nonexistent/guest"}) {
+    RunResult r = run_bd_run(tmp, args);
+    EXPECT_EQ(r.exit_status, 2) << args;
+    EXPECT_EQ(r.err.rfind("bd-run: error: ", 0), 0u) << args << ": " << r.err;
+    std::istringstream lines(r.err);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("bd-run:", 0) == 0) {
+        EXPECT_TRUE(line.rfind("bd-run: error: ", 0) == 0 || line.rfind("bd-run: warning: ", 0) == 0)
+            << args << ": " << line;
+      }
+    }
+  }
+}
+
 TEST(BdRun, MissingProgramExits2) {
   TempDir tmp;
   RunResult r = run_bd_run(tmp, "--plugin /dev/null -- /nonexistent/guest");

@@ -45,8 +45,8 @@ constexpr const char* kDescription =
     "failure to start, and warns when no mark of the guest arrived at all.\n"
     "\n"
     "System mode (--system): bd-run runs\n"
-    "  qemu-system-x86_64 -accel tcg -smp N -m SIZE -nographic -no-reboot\n"
-    "    -monitor none -serial stdio [-kernel K [-initrd I] -append ARGS]\n"
+    "  qemu-system-x86_64 -accel tcg -smp N -m SIZE -display none -parallel none\n"
+    "    -no-reboot -monitor none -serial stdio [-kernel K [-initrd I] -append ARGS]\n"
     "    -object memory-backend-file,...,mem-path=/dev/shm/bdtrace-...,share=on\n"
     "    -device ivshmem-plain,memdev=bdchan\n"
     "    -plugin PLUGIN,channel=/dev/shm/bdtrace-...,vm=NAME [QEMU_ARGS...]\n"
@@ -207,12 +207,12 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return ParseOutcome{std::nullopt, app.exit(e)};
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "bd-run: %s\nRun 'bd-run --help' for usage.\n", e.what());
+    std::fprintf(stderr, "bd-run: error: %s\nRun 'bd-run --help' for usage.\n", e.what());
     return ParseOutcome{std::nullopt, 2};
   }
 
   auto usage_error = [](const std::string& msg) {
-    std::fprintf(stderr, "bd-run: %s\nRun 'bd-run --help' for usage.\n", msg.c_str());
+    std::fprintf(stderr, "bd-run: error: %s\nRun 'bd-run --help' for usage.\n", msg.c_str());
     return ParseOutcome{std::nullopt, 2};
   };
 

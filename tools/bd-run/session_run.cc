@@ -69,7 +69,7 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()
       if (check == GuestCheck::NoRecords) warn(explain_guest_check(check, report->program, report->script));
       std::fprintf(stderr, "bd-run: trace written to %s\n", dir.c_str());
     } else {
-      std::fprintf(stderr, "bd-run: trace in %s may be incomplete\n", dir.c_str());
+      warn("trace in " + dir + " may be incomplete");
     }
   }
 

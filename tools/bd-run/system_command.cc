@@ -33,8 +33,15 @@ std::vector<std::string> build_system_command(const SystemInvocation& inv) {
       "-accel", inv.kvm ? "kvm" : "tcg",
       "-smp", std::to_string(inv.smp),
       "-m", std::to_string(inv.memory_mib) + "M",
-      "-nographic",
-      "-no-reboot",    // a guest reboot (or panic=-1) ends the run
+      // No window, and not -nographic: with -nographic QEMU tells the
+      // firmware there is no display (fw_cfg's "nographic" entry), and
+      // SeaBIOS then runs its own serial console on ttyS0, which clears
+      // the user's terminal (ESC c, ESC [2J...) at boot and at the
+      // kernel's video-mode call and echoes the BIOS and iPXE banners.
+      // -display none keeps the (unseen) VGA, so all of that goes there.
+      "-display", "none",
+      "-parallel", "none",  // what -nographic would have done with it: nothing
+      "-no-reboot",         // a guest reboot (or panic=-1) ends the run
       "-monitor", "none",
       "-serial", "stdio",  // the guest console is bd-run's stdout
   };

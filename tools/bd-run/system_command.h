@@ -29,8 +29,8 @@ struct SystemInvocation {
   std::vector<std::string> qemu_args;  // appended last
 };
 
-// qemu -accel tcg|kvm -smp N -m <MiB>M -nographic -no-reboot -monitor none
-//      -serial stdio [-kernel K [-initrd I] -append "<default> <append>"]
+// qemu -accel tcg|kvm -smp N -m <MiB>M -display none -parallel none -no-reboot
+//      -monitor none -serial stdio [-kernel K [-initrd I] -append "<default> <append>"]
 //      [-object memory-backend-file,id=bdchan,mem-path=F,size=1M,share=on
 //       -device ivshmem-plain,memdev=bdchan]
 //      [-object memory-backend-file,id=bdring,mem-path=R,size=BYTES,share=on

@@ -48,6 +48,32 @@ typedef uint64_t bd_u64;
 typedef int32_t bd_s32;
 #endif
 
+/*
+ * BD_STATIC_ASSERT(NAME, COND, MSG): a compile-time check at file scope that
+ * every language the headers are compiled as accepts without a warning under
+ * -pedantic: static_assert in C++11, _Static_assert in C11, and in C99 (which
+ * has neither) a typedef of an array whose size is negative when COND is
+ * false; NAME, unique per assertion, names that typedef. BD_ALIGNOF(TYPE) is
+ * the alignment of TYPE where the language (or GNU C) can say it; where it
+ * cannot, BD_HAVE_ALIGNOF stays undefined and alignment checks are skipped.
+ * Linux kernel code has its own static_assert: the checks are left out there.
+ */
+#if defined(__cplusplus)
+#define BD_STATIC_ASSERT(name, cond, msg) static_assert(cond, msg)
+#define BD_ALIGNOF(type) alignof(type)
+#define BD_HAVE_ALIGNOF 1
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define BD_STATIC_ASSERT(name, cond, msg) _Static_assert(cond, msg)
+#define BD_ALIGNOF(type) _Alignof(type)
+#define BD_HAVE_ALIGNOF 1
+#else
+#define BD_STATIC_ASSERT(name, cond, msg) typedef char bd_static_assert_##name[(cond) ? 1 : -1]
+#if defined(__GNUC__)
+#define BD_ALIGNOF(type) __alignof__(type)
+#define BD_HAVE_ALIGNOF 1
+#endif
+#endif
+
 /* "bdtr" read as a big-endian word; any other value is rejected. */
 #define BD_MAGIC 0x62647472u
 /* Bumped on any incompatible change of struct bd_record or the trap. */
@@ -104,12 +130,11 @@ struct bd_record {
                       /*      EVENT_NAME); ignored for other kinds          */
 } __attribute__((aligned(128)));
 
-#ifdef __cplusplus
-static_assert(sizeof(struct bd_record) == BD_RECORD_SIZE, "bd_record size");
-static_assert(alignof(struct bd_record) == BD_RECORD_SIZE, "bd_record align");
-#elif !defined(__KERNEL__)
-_Static_assert(sizeof(struct bd_record) == BD_RECORD_SIZE, "bd_record size");
-_Static_assert(_Alignof(struct bd_record) == BD_RECORD_SIZE, "bd_record align");
+#ifndef __KERNEL__
+BD_STATIC_ASSERT(record_size, sizeof(struct bd_record) == BD_RECORD_SIZE, "bd_record size");
+#ifdef BD_HAVE_ALIGNOF
+BD_STATIC_ASSERT(record_align, BD_ALIGNOF(struct bd_record) == BD_RECORD_SIZE, "bd_record align");
+#endif
 #endif
 
 #endif /* BD_ABI_H */

@@ -134,14 +134,17 @@ struct bd_slot_claim {
     bd_u32 pid; /* its process                   */
 };
 
-#ifdef __cplusplus
-static_assert(sizeof(struct bd_channel_header) <= 0x1000, "header fits its page");
-static_assert(BD_CHANNEL_KERNEL_OFFSET + BD_CHANNEL_KERNEL_SLOTS * BD_RECORD_SIZE <=
-                  BD_CHANNEL_CLAIMS_OFFSET, "kernel slots fit");
-static_assert(BD_CHANNEL_CLAIMS_OFFSET + BD_CHANNEL_USER_SLOTS * sizeof(struct bd_slot_claim) <=
-                  BD_CHANNEL_USER_OFFSET, "claims fit");
-static_assert(BD_CHANNEL_USER_OFFSET + BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE <=
-                  BD_CHANNEL_SIZE, "user slots fit");
+#ifndef __KERNEL__
+BD_STATIC_ASSERT(channel_header, sizeof(struct bd_channel_header) <= 0x1000, "header fits its page");
+BD_STATIC_ASSERT(channel_kernel_slots,
+                 BD_CHANNEL_KERNEL_OFFSET + BD_CHANNEL_KERNEL_SLOTS * BD_RECORD_SIZE <= BD_CHANNEL_CLAIMS_OFFSET,
+                 "kernel slots fit");
+BD_STATIC_ASSERT(channel_claims,
+                 BD_CHANNEL_CLAIMS_OFFSET + BD_CHANNEL_USER_SLOTS * sizeof(struct bd_slot_claim) <=
+                     BD_CHANNEL_USER_OFFSET,
+                 "claims fit");
+BD_STATIC_ASSERT(channel_user_slots, BD_CHANNEL_USER_OFFSET + BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE <= BD_CHANNEL_SIZE,
+                 "user slots fit");
 #endif
 
 #endif /* BD_CHANNEL_H */

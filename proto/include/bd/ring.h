@@ -247,18 +247,13 @@ static inline bd_u64 bd_ring_region_size(bd_u32 rings, bd_u32 slots)
     return bd_ring_data_offset(rings) + (bd_u64)rings * slots * BD_RING_SLOT_SIZE;
 }
 
-#ifdef __cplusplus
-static_assert(sizeof(struct bd_ring_region) <= BD_RING_HEADER_SIZE, "header fits its page");
-static_assert(sizeof(struct bd_ring_ctl) == BD_RING_CTL_SIZE, "ctl size");
-static_assert(sizeof(struct bd_ring_record) == BD_RING_SLOT_SIZE, "record is one slot");
-static_assert(sizeof(struct bd_ring_text) == BD_RING_SLOT_SIZE, "text is one slot");
-static_assert(BD_TEXT_MAX < BD_RING_SLOT_SIZE, "text and NUL fit a slot");
-static_assert(2 * BD_COMM_LEN <= BD_RING_SLOT_SIZE, "both comms fit a slot");
-#elif !defined(__KERNEL__)
-_Static_assert(sizeof(struct bd_ring_region) <= BD_RING_HEADER_SIZE, "header fits its page");
-_Static_assert(sizeof(struct bd_ring_ctl) == BD_RING_CTL_SIZE, "ctl size");
-_Static_assert(sizeof(struct bd_ring_record) == BD_RING_SLOT_SIZE, "record is one slot");
-_Static_assert(sizeof(struct bd_ring_text) == BD_RING_SLOT_SIZE, "text is one slot");
+#ifndef __KERNEL__
+BD_STATIC_ASSERT(ring_header, sizeof(struct bd_ring_region) <= BD_RING_HEADER_SIZE, "header fits its page");
+BD_STATIC_ASSERT(ring_ctl, sizeof(struct bd_ring_ctl) == BD_RING_CTL_SIZE, "ctl size");
+BD_STATIC_ASSERT(ring_record, sizeof(struct bd_ring_record) == BD_RING_SLOT_SIZE, "record is one slot");
+BD_STATIC_ASSERT(ring_text, sizeof(struct bd_ring_text) == BD_RING_SLOT_SIZE, "text is one slot");
+BD_STATIC_ASSERT(ring_text_max, BD_TEXT_MAX < BD_RING_SLOT_SIZE, "text and NUL fit a slot");
+BD_STATIC_ASSERT(ring_comms, 2 * BD_COMM_LEN <= BD_RING_SLOT_SIZE, "both comms fit a slot");
 #endif
 
 #endif /* BD_RING_H */
