@@ -100,6 +100,17 @@ void SetGuestTime(const ReorderStats &s, const ReorderOptions &o, report::Report
   }
 }
 
+// --vm names that no session gave (the others matched something).
+void WarnUnknownVms(const Selection &sel, const TraceContents &contents, report::Report &r) {
+  for (const std::string &vm : sel.vms) {
+    if (contents.vms.count(vm) != 0) continue;
+    std::string known;
+    for (const std::string &v : contents.vms) known += (known.empty() ? "" : ", ") + v;
+    r.add_warnings("--vm " + vm + " names no VM of these traces (they hold: " +
+                   (known.empty() ? std::string("none") : known) + ")");
+  }
+}
+
 }  // namespace
 
 report::SelectionInfo ToProto(const Selection &selection) {
@@ -159,6 +170,19 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
   Status read = ReadTraces(*dirs, first, options.reader, &order);
   if (progress) progress->Clear();
   if (!read) return read.take_error();
+  // A selection that keeps no mark, region, switch or block (with --event:
+  // no mark or region): an error that says what the trace does hold, rather
+  // than an empty report.
+  if (!options.selection.empty() && selector.seen() > 0 && !selector.matched()) {
+    const std::string what = options.selection.events.empty()
+                                 ? "mark, region or context switch"
+                                 : "mark or region";
+    return Error{"the selection (" + options.selection.ToString() + ") matches no " + what +
+                     " of the " + std::to_string(selector.seen()) +
+                     " events in " + Join(*dirs) + "; the trace holds: " +
+                     selector.contents().ToString(),
+                 {}};
+  }
   if (seen() == 0) {
     return Error{"trace has no events: " + Join(*dirs) +
                      " — was tracing started before the guest ran, and were bdtrace:* events "
@@ -173,15 +197,7 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
   model.Finish(report);
   SetGuestTime(order, options.reader.reorder, report);
   KeepSelectedTasks(options.selection, report);
-  if (!options.selection.empty()) {
-    const report::Totals &t = report.totals();
-    if (t.marks() + t.text_marks() + t.region_begins() + t.region_ends() + t.sched_switches() ==
-        0) {
-      report.add_warnings("the selection (" + options.selection.ToString() + ") kept no mark, "
-                          "region or sched_switch event of the " +
-                          std::to_string(seen()) + " events read");
-    }
-  }
+  if (!options.selection.empty()) WarnUnknownVms(options.selection, selector.contents(), report);
   return report;
 }
 

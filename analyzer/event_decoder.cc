@@ -37,6 +37,13 @@ const Layout kTbExecLayout{"bdtrace:tb_exec", {"vcpu", "pid", "tid", "pc", "n_in
 const Layout kRingDroppedLayout{"bdtrace:ring_dropped",
                                 {"ring", "pid", "tid", "count", "total", "final"}};
 
+const Layout kFilterLayout{"bdtrace:filter",
+                           {"generation", "status", "digest", "path", "message", "rules"}};
+const Layout kFilterDroppedLayout{"bdtrace:dropped", {"vcpu", "generation", "rule", "rule_name",
+                                                      "count", "total", "final"}};
+const Layout kFilterStatsLayout{"bdtrace:filter_stats",
+                                {"vcpu", "recorded", "filtered", "rate_dropped"}};
+
 // LTTng-UST's default clock: CLOCK_MONOTONIC, the clock guest_ts counts.
 constexpr const char *kMonotonicClockName = "monotonic";
 
@@ -109,7 +116,9 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
       {&kRegionEndLayout, Type::kRegionEnd}, {&kEventNameLayout, Type::kEventName},
       {&kSessionLayout, Type::kSession},     {&kRejectedLayout, Type::kRejected},
       {&kRejectedTotalLayout, Type::kRejectedTotal}, {&kSchedSwitchLayout, Type::kSchedSwitch},
-      {&kTbExecLayout, Type::kTbExec},       {&kRingDroppedLayout, Type::kRingDropped}};
+      {&kTbExecLayout, Type::kTbExec},       {&kRingDroppedLayout, Type::kRingDropped},
+      {&kFilterLayout, Type::kFilter},       {&kFilterDroppedLayout, Type::kFilterDropped},
+      {&kFilterStatsLayout, Type::kFilterStats}};
   const Layout *layout = nullptr;
   for (const auto &[candidate, type] : kLayouts) {
     if (info.name == candidate->event_name) {
@@ -290,6 +299,22 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     }
     case Type::kRingDropped: {
       RingDroppedEvent e{ts, u32(0), u32(1), u32(2), u64(3), u64(4), u64(5) != 0, info.trace};
+      deliver(e);
+      break;
+    }
+    case Type::kFilter: {
+      FilterEvent e{ts, u64(0), str(1), str(2), str(3), str(4), u32(5), info.trace};
+      deliver(e);
+      break;
+    }
+    case Type::kFilterDropped: {
+      FilterDroppedEvent e{ts,     u32(0), u64(1),      u32(2), str(3),
+                           u64(4), u64(5), u64(6) != 0, info.trace};
+      deliver(e);
+      break;
+    }
+    case Type::kFilterStats: {
+      FilterStatsEvent e{ts, u32(0), u64(1), u64(2), u64(3), info.trace};
       deliver(e);
       break;
     }

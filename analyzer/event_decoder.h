@@ -37,7 +37,8 @@ class EventDecoder {
 
  private:
   enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
-                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kRingDropped, kOther };
+                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kRingDropped, kFilter, kFilterDropped, kFilterStats,
+                    kOther };
   enum class FieldKind { kMissing, kUnsigned, kSigned, kString };
   struct Slot {
     uint64_t index = 0;

@@ -12,6 +12,7 @@
 // traces are drawn with exact edges.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -40,6 +41,20 @@ constexpr const char *kPalette[] = {"#3b75af", "#ef8636", "#519e3e", "#c53a32",
                                     "#8d69b8", "#84584e", "#d57dbf", "#bcbc45",
                                     "#58bbcc", "#f4b400", "#2a9d8f", "#e76f51"};
 constexpr size_t kPaletteSize = sizeof kPalette / sizeof kPalette[0];
+// Every process beyond the palette: one colour, in the legend.
+constexpr const char *kOtherProcesses = "#b8b8b8";
+// Regions: dark colours none of the process colours (above) use, the first
+// region ids one each, the others share the last.
+constexpr const char *kRegionPalette[] = {"#1b4f72", "#7d3c98", "#0b6e4f", "#9a6a00",
+                                          "#922b21", "#283747", "#6e2c00", "#4a235a"};
+constexpr size_t kRegionPaletteSize = sizeof kRegionPalette / sizeof kRegionPalette[0];
+constexpr const char *kOtherRegions = "#5d6d7e";
+// The lane backgrounds, the user-mode thread span and the marks.
+constexpr const char *kNotObserved = "#f5f5f5";
+constexpr const char *kIdleColour = "#e2e2e2";
+constexpr const char *kThreadActive = "#dbe4ee";
+constexpr const char *kMarkColour = "#222222";
+constexpr const char *kTextMarkColour = "#c0392b";
 
 // Runs and regions: the key that covered the most of a bucket.
 struct SpanCell {
@@ -107,40 +122,6 @@ struct Row {
     cells.swap(merged);
   }
 };
-
-struct Rgb {
-  int r, g, b;
-};
-
-Rgb Hsl(double h, double s, double l) {
-  const auto f = [&](double n) {
-    const double k = std::fmod(n + h * 12.0, 12.0);
-    const double a = s * std::min(l, 1.0 - l);
-    const double v = l - a * std::max(-1.0, std::min({k - 3.0, 9.0 - k, 1.0}));
-    return static_cast<int>(std::lround(v * 255.0));
-  };
-  return {f(0), f(8), f(4)};
-}
-
-std::string Hex(Rgb c) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c.r & 0xff, c.g & 0xff, c.b & 0xff);
-  return buf;
-}
-
-double Frac(double x) { return x - std::floor(x); }
-
-// Other processes: a muted colour from the pid (golden-ratio hues keep
-// neighbouring pids apart), the same in every picture.
-std::string ProcessColour(uint32_t trace, uint32_t pid) {
-  return Hex(Hsl(Frac(pid * 0.6180339887 + trace * 0.2718), 0.32, 0.66));
-}
-std::string ProcessTint(uint32_t trace, uint32_t pid) {
-  return Hex(Hsl(Frac(pid * 0.6180339887 + trace * 0.2718), 0.55, 0.82));
-}
-std::string RegionColour(uint32_t region) {
-  return Hex(Hsl(Frac(region * 0.6180339887 + 0.13), 0.75, 0.36));
-}
 
 std::string Fmt(double v) {
   char buf[32];
@@ -286,6 +267,79 @@ struct SvgExporter::State {
     return it != names.end() ? it->second : prefix + std::to_string(id);
   }
 
+  // ---- drawing (Render and its parts) ----
+  struct Proc {  // one process name: (trace, pid, comm), as the text report
+    uint32_t trace = 0, pid = 0;
+    std::string comm;
+    uint64_t ns = 0;
+  };
+  // The colours of one picture: a palette colour per busiest process name
+  // and per region id, a shared colour for the rest of each.
+  struct Colours {
+    std::vector<Proc> top;
+    size_t other_processes = 0;
+    std::map<std::tuple<uint32_t, uint32_t, std::string>, const char *> process;
+    std::map<uint32_t, const char *> region;
+    size_t other_regions = 0;
+    const char *Process(const Thread &t) const {
+      auto it = process.find(std::make_tuple(t.trace, t.pid, t.comm));
+      return it != process.end() ? it->second : kOtherProcesses;
+    }
+    const char *Region(uint32_t id) const {
+      auto it = region.find(id);
+      return it != region.end() ? it->second : kOtherRegions;
+    }
+  };
+  // Where things go: the time scale and the vertical layout.
+  struct Frame {
+    int64_t from = 0, end = 0, span = 1;
+    int W = 0;
+    double px_per_ns = 0;
+    int band_h = 0, axis_y = 0, legend_y = 0, per_row = 1, height = 0;
+    bool user_lanes = false;
+    double X(int64_t rel, int left) const {
+      return left + static_cast<double>(rel - from) * px_per_ns;
+    }
+  };
+  static constexpr int kTick = 6, kRegionH = 4, kColW = 270;
+
+  std::vector<uint32_t> LaneOrder() const;
+  bool SeveralTraces() const;
+  std::string VmName(uint32_t t) const;
+  std::vector<std::string> LaneLabels();
+  Colours MakeColours(const std::vector<uint32_t> &order) const;
+  Frame MakeFrame(const std::vector<uint32_t> &order, const Colours &c);
+  int LegendRows(size_t entries, const Frame &f) const {
+    return static_cast<int>((entries + f.per_row - 1) / f.per_row);
+  }
+  double X(const Frame &f, int64_t rel) const { return f.X(rel, left); }
+  void DrawHeader(std::string &s, const Frame &f) const;
+  void DrawAxis(std::string &s, const Frame &f) const;
+  void DrawLane(std::string &s, const Lane &l, size_t row, const std::string &label,
+                const Frame &f, const Colours &c) const;
+  void DrawRuns(std::string &s, const Lane &l, const std::string &band, const Frame &f,
+                const Colours &c) const;
+  void DrawRegions(std::string &s, const Lane &l, int reg_y, const Frame &f,
+                   const Colours &c) const;
+  void DrawMarks(std::string &s, const Lane &l, int y0, const Frame &f) const;
+  void DrawLegend(std::string &s, const Frame &f, const Colours &c) const;
+  // Calls flush(key, first, last) for each run of consecutive buckets of
+  // one key (gaps under a bucket wide are bridged).
+  template <typename Flush>
+  void Walk(const Row<SpanCell> &row, Flush &&flush) const {
+    uint32_t key = kNone;
+    int64_t first = 0, last = 0;
+    for (const SpanCell &c : row.cells) {
+      if (c.key == key && c.first - last <= static_cast<int64_t>(bucket_ns)) {
+        last = std::max(last, c.last);
+        continue;
+      }
+      flush(key, first, last);
+      key = c.key, first = c.first, last = c.last;
+    }
+    flush(key, first, last);
+  }
+
   std::string Render();
 };
 
@@ -413,115 +467,128 @@ Status SvgExporter::Finish() {
 
 // ---- drawing -------------------------------------------------------------------------
 
-std::string SvgExporter::State::Render() {
-  const int64_t end = clock.last_rel();
-  const int64_t from = has_origin ? origin : 0;
-  const int64_t span = std::max<int64_t>(end - from, 1);
-
-  // Lanes in order: by trace, system lanes (vCPUs) before thread lanes, by id.
+// Lanes in order: by trace, system lanes (vCPUs) before thread lanes, by id.
+std::vector<uint32_t> SvgExporter::State::LaneOrder() const {
   std::vector<uint32_t> order(lanes.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     const Lane &x = lanes[a], &y = lanes[b];
     return std::make_tuple(x.trace, !x.system, x.id) < std::make_tuple(y.trace, !y.system, y.id);
   });
+  return order;
+}
+
+bool SvgExporter::State::SeveralTraces() const {
   std::set<uint32_t> traces_with_lanes;
   for (const Lane &l : lanes) traces_with_lanes.insert(l.trace);
-  const bool several = traces_with_lanes.size() > 1;
-  const auto vm_name = [&](uint32_t t) {
-    if (t >= traces.size()) return "trace " + std::to_string(t);
-    const Trace &tr = traces[t];
-    const std::string &name = tr.system_session ? tr.vm : tr.program;
-    return name.empty() ? "trace " + std::to_string(t) : name;
-  };
+  return traces_with_lanes.size() > 1;
+}
+
+std::string SvgExporter::State::VmName(uint32_t t) const {
+  if (t >= traces.size()) return "trace " + std::to_string(t);
+  const Trace &tr = traces[t];
+  const std::string &name = tr.system_session ? tr.vm : tr.program;
+  return name.empty() ? "trace " + std::to_string(t) : name;
+}
+
+// "vCPU 1" or "tid 42" (with the VM's name when there are several); sets
+// the label column's width.
+std::vector<std::string> SvgExporter::State::LaneLabels() {
+  const bool several = SeveralTraces();
   std::vector<std::string> labels(lanes.size());
   size_t longest = 6;
   for (uint32_t i = 0; i < lanes.size(); ++i) {
     const Lane &l = lanes[i];
     std::string label = l.system ? "vCPU " + std::to_string(l.id) : "tid " + std::to_string(l.id);
-    if (several) label = vm_name(l.trace) + " " + label;
+    if (several) label = VmName(l.trace) + " " + label;
     if (label.size() > 40) label = label.substr(0, 39) + "\xe2\x80\xa6";
     longest = std::max(longest, label.size());
     labels[i] = std::move(label);
   }
   left = std::clamp(28 + 7 * static_cast<int>(longest), 90, opt.width / 3);
-  const int W = opt.width - left - kRight;
-  // Buckets of at least one pixel: at most W shapes per lane and row.
-  while (static_cast<double>(W) * static_cast<double>(bucket_ns) < static_cast<double>(span)) {
-    Coarsen();
-  }
-  const double px_per_ns = W / static_cast<double>(span);
-  const auto X = [&](int64_t rel) { return left + static_cast<double>(rel - from) * px_per_ns; };
+  return labels;
+}
 
-  // Process totals: (trace, pid) -> ns, named by its busiest comm. The
-  // busiest get the palette, the others a muted colour of their own.
-  struct Proc {
-    uint32_t trace = 0, pid = 0;
-    uint64_t ns = 0, best = 0;
-    std::string comm;
-  };
-  std::map<std::pair<uint32_t, uint32_t>, Proc> procs;
+// Process names by CPU time: the busiest get the palette, the rest share
+// one colour. A process that exec'd is two names (as in the text report).
+// Region ids in order get the region palette, the rest share one colour.
+SvgExporter::State::Colours SvgExporter::State::MakeColours(
+    const std::vector<uint32_t> &order) const {
+  Colours c;
+  std::map<std::tuple<uint32_t, uint32_t, std::string>, Proc> procs;
   for (const Thread &t : threads) {
-    Proc &p = procs[{t.trace, t.pid}];
-    p.trace = t.trace, p.pid = t.pid;
+    Proc &p = procs[std::make_tuple(t.trace, t.pid, t.comm)];
+    p.trace = t.trace, p.pid = t.pid, p.comm = t.comm;
     p.ns += t.ns;
-    if (t.ns >= p.best) p.best = t.ns, p.comm = t.comm;
   }
-  uint64_t observed_total = 0;
-  for (const Lane &l : lanes) {
-    if (l.observed) observed_total += static_cast<uint64_t>(end - l.observed_from);
+  for (auto &[key, p] : procs) {
+    if (p.ns > 0) c.top.push_back(p);
   }
-  std::vector<Proc> top;
-  for (auto &[k, p] : procs) {
-    if (p.ns > 0) top.push_back(p);
-  }
-  std::sort(top.begin(), top.end(), [](const Proc &a, const Proc &b) {
-    return std::tie(b.ns, a.trace, a.pid) < std::tie(a.ns, b.trace, b.pid);
+  std::sort(c.top.begin(), c.top.end(), [](const Proc &a, const Proc &b) {
+    return std::tie(b.ns, a.trace, a.pid, a.comm) < std::tie(a.ns, b.trace, b.pid, b.comm);
   });
-  const size_t others = top.size() > kPaletteSize ? top.size() - kPaletteSize : 0;
-  if (others > 0) top.resize(kPaletteSize);
-  std::map<std::pair<uint32_t, uint32_t>, std::string> palette;
-  for (size_t i = 0; i < top.size(); ++i) palette[{top[i].trace, top[i].pid}] = kPalette[i];
-  const auto colour = [&](uint32_t trace, uint32_t pid) {
-    auto it = palette.find({trace, pid});
-    return it != palette.end() ? it->second : ProcessColour(trace, pid);
-  };
-
-  // Regions seen, for their legend.
+  if (c.top.size() > kPaletteSize) {
+    c.other_processes = c.top.size() - kPaletteSize;
+    c.top.resize(kPaletteSize);
+  }
+  for (size_t i = 0; i < c.top.size(); ++i) {
+    c.process[std::make_tuple(c.top[i].trace, c.top[i].pid, c.top[i].comm)] = kPalette[i];
+  }
   std::set<uint32_t> region_ids;
-  for (const Lane &l : lanes) {
-    for (const auto &row : l.regions) {
-      for (const SpanCell &c : row.cells) {
-        if (c.key != kNone && region_ids.size() < 12) region_ids.insert(c.key);
+  for (uint32_t i : order) {
+    for (const auto &row : lanes[i].regions) {
+      for (const SpanCell &cell : row.cells) {
+        if (cell.key != kNone) region_ids.insert(cell.key);
       }
     }
   }
+  for (uint32_t id : region_ids) {
+    if (c.region.size() < kRegionPaletteSize) {
+      c.region[id] = kRegionPalette[c.region.size()];
+    } else {
+      ++c.other_regions;
+    }
+  }
+  return c;
+}
 
-  // Geometry: per lane a tick zone (marks), the band (runs), region rows.
+// The time scale (buckets of at least a pixel) and the vertical layout.
+SvgExporter::State::Frame SvgExporter::State::MakeFrame(const std::vector<uint32_t> &order,
+                                                        const Colours &c) {
+  Frame f;
+  f.end = clock.last_rel();
+  f.from = has_origin ? origin : 0;
+  f.span = std::max<int64_t>(f.end - f.from, 1);
+  f.W = opt.width - left - kRight;
+  // Buckets of at least one pixel: at most W shapes per lane and row.
+  while (static_cast<double>(f.W) * static_cast<double>(bucket_ns) <
+         static_cast<double>(f.span)) {
+    Coarsen();
+  }
+  f.px_per_ns = f.W / static_cast<double>(f.span);
+  for (const Lane &l : lanes) f.user_lanes = f.user_lanes || (!l.system && l.first <= l.last);
   const int H = opt.lane_height;
-  const int kTick = 6, kRegionH = 4;
-  const int band_h = std::max(6, H - kTick - 1 - kDepths * kRegionH - 1 - 5);
-  const int lanes_bottom = kTop + static_cast<int>(order.size()) * H;
-  const int axis_y = lanes_bottom + 2;
-  const int legend_y = axis_y + 44;
-  const int col_w = 270;
-  const int per_row = std::max(1, (opt.width - 40) / col_w);
-  const auto rows_for = [&](size_t n) { return static_cast<int>((n + per_row - 1) / per_row); };
-  int height = legend_y + 10;
-  if (!top.empty()) height += 20 * (1 + rows_for(top.size() + (others > 0 ? 1 : 0)));
-  if (!region_ids.empty()) height += 20 * (1 + rows_for(region_ids.size()));
-  height += 20 + (dropped_lanes.empty() ? 0 : 20);
+  f.band_h = std::max(6, H - kTick - 1 - kDepths * kRegionH - 1 - 5);
+  f.axis_y = kTop + static_cast<int>(order.size()) * H + 2;
+  f.legend_y = f.axis_y + 44;
+  f.per_row = std::max(1, (opt.width - 40) / kColW);
+  f.height = f.legend_y + 10;
+  const size_t proc_entries = c.top.size() + (c.other_processes > 0 ? 1 : 0);
+  if (proc_entries > 0) f.height += 20 * (1 + LegendRows(proc_entries, f));
+  const size_t region_entries = c.region.size() + (c.other_regions > 0 ? 1 : 0);
+  if (region_entries > 0) f.height += 20 * (1 + LegendRows(region_entries, f));
+  f.height += 20 + (f.user_lanes ? 20 : 0) + (dropped_lanes.empty() ? 0 : 20);
+  return f;
+}
 
-  std::string s;
-  s.reserve(64 * 1024);
+// Title and a one-line summary.
+void SvgExporter::State::DrawHeader(std::string &s, const Frame &f) const {
   s += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(opt.width) +
-       "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(opt.width) +
-       " " + std::to_string(height) +
+       "\" height=\"" + std::to_string(f.height) + "\" viewBox=\"0 0 " +
+       std::to_string(opt.width) + " " + std::to_string(f.height) +
        "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
-
-  // Title and a one-line summary.
   s += "<text x=\"20\" y=\"28\" font-size=\"18\" font-weight=\"bold\" fill=\"#222\">";
   AppendXmlText(s, opt.title);
   s += "</text>\n";
@@ -530,7 +597,7 @@ std::string SvgExporter::State::Render() {
     const Trace &tr = traces[t];
     if (!tr.session) continue;
     if (!summary.empty()) summary += "; ";
-    summary += tr.system_session ? "VM " + vm_name(t) + " (system mode)"
+    summary += tr.system_session ? "VM " + VmName(t) + " (system mode)"
                                  : tr.program + " (user mode)";
   }
   const std::string dot = "  \xc2\xb7  ";
@@ -546,10 +613,12 @@ std::string SvgExporter::State::Render() {
   s += "<text x=\"20\" y=\"48\" fill=\"#555\">";
   AppendXmlText(s, summary);
   s += "</text>\n";
+}
 
-  // Time axis: a round step giving about one label per 110 px; times are
-  // since the trace's first event, like the text report's.
-  const double raw = static_cast<double>(span) * 110.0 / W;
+// Time axis: a round step giving about one label per 110 px; times are
+// since the trace's first event, like the text report's.
+void SvgExporter::State::DrawAxis(std::string &s, const Frame &f) const {
+  const double raw = static_cast<double>(f.span) * 110.0 / f.W;
   double step = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
   for (double m : {1.0, 2.0, 5.0, 10.0}) {
     if (step * m >= raw) {
@@ -558,185 +627,224 @@ std::string SvgExporter::State::Render() {
     }
   }
   std::vector<int64_t> ticks;
-  for (double t = std::ceil(static_cast<double>(from) / step) * step;
-       t <= static_cast<double>(end) + 0.5; t += step) {
+  for (double t = std::ceil(static_cast<double>(f.from) / step) * step;
+       t <= static_cast<double>(f.end) + 0.5; t += step) {
     ticks.push_back(static_cast<int64_t>(t));
   }
   s += "<g class=\"axis\" stroke=\"#c8c8c8\" stroke-width=\"0.7\">\n";
   for (int64_t t : ticks) {
-    const std::string x = Fmt(X(t));
+    const std::string x = Fmt(X(f, t));
     s += "<line x1=\"" + x + "\" y1=\"" + std::to_string(kTop - 4) + "\" x2=\"" + x +
-         "\" y2=\"" + std::to_string(axis_y + 5) + "\"/>\n";
+         "\" y2=\"" + std::to_string(f.axis_y + 5) + "\"/>\n";
   }
   s += "</g>\n<g class=\"axis-labels\" fill=\"#444\" text-anchor=\"middle\">\n";
   for (int64_t t : ticks) {
-    s += "<text x=\"" + Fmt(X(t)) + "\" y=\"" + std::to_string(axis_y + 18) + "\">" +
+    s += "<text x=\"" + Fmt(X(f, t)) + "\" y=\"" + std::to_string(f.axis_y + 18) + "\">" +
          (t == 0 ? std::string("0") : ShortDuration(t)) + "</text>\n";
   }
   std::string axis_note = "time since the first event";
-  if (from > 0) axis_note += " (drawn from the first activity, at " + ShortDuration(from) + ")";
-  s += "<text x=\"" + std::to_string(left + W) + "\" y=\"" + std::to_string(axis_y + 34) +
+  if (f.from > 0) {
+    axis_note += " (drawn from the first activity, at " + ShortDuration(f.from) + ")";
+  }
+  s += "<text x=\"" + std::to_string(left + f.W) + "\" y=\"" + std::to_string(f.axis_y + 34) +
        "\" text-anchor=\"end\" fill=\"#777\" font-size=\"11\">" + axis_note + "</text>\n</g>\n";
+}
 
-  for (size_t row = 0; row < order.size(); ++row) {
-    const Lane &l = lanes[order[row]];
-    const int y0 = kTop + static_cast<int>(row) * H;
-    const int band_y = y0 + kTick + 1;
-    const int reg_y = band_y + band_h + 1;
-    s += "<g class=\"lane\">\n<text x=\"" + std::to_string(left - 10) + "\" y=\"" +
-         std::to_string(band_y + band_h / 2 + 4) + "\" text-anchor=\"end\" fill=\"#222\">";
-    AppendXmlText(s, labels[order[row]]);
-    s += "</text>\n";
-    const std::string band = "\" y=\"" + std::to_string(band_y) + "\" height=\"" +
-                             std::to_string(band_h) + "\"";
-    s += "<rect x=\"" + std::to_string(left) + "\" width=\"" + std::to_string(W) + band +
-         " fill=\"#f5f5f5\"/>\n";
-    if (l.observed) {  // known time: idle shows as this grey
-      s += "<rect x=\"" + Fmt(X(l.observed_from)) + "\" width=\"" +
-           Fmt(X(end) - X(l.observed_from)) + band + " fill=\"#e2e2e2\"><title>";
-      AppendXmlText(s, "vCPU " + std::to_string(l.id) + ": idle where no process is drawn");
-      s += "</title></rect>\n";
-    } else if (!l.system && l.first <= l.last) {  // user mode: the thread's active span
-      s += "<rect x=\"" + Fmt(X(l.first)) + "\" width=\"" +
-           Fmt(std::max(X(l.last) - X(l.first), 1.0)) + band + " fill=\"" +
-           ProcessTint(l.trace, l.pid) + "\"><title>";
-      AppendXmlText(s, "tid " + std::to_string(l.id) + " (pid " + std::to_string(l.pid) +
-                           "): first to last event " + ShortDuration(l.first) + " to " +
-                           ShortDuration(l.last));
-      s += "</title></rect>\n";
+// Runs: consecutive buckets of the same thread become one rect.
+void SvgExporter::State::DrawRuns(std::string &s, const Lane &l, const std::string &band,
+                                  const Frame &f, const Colours &c) const {
+  s += "<g class=\"runs\">\n";
+  Walk(l.runs, [&](uint32_t key, int64_t first, int64_t last) {
+    if (key == kNone || key == kIdle) return;
+    const Thread &t = threads[key];
+    const double x = X(f, first), w = std::max(X(f, last) - x, 0.8);
+    s += "<rect x=\"" + Fmt(x) + "\" width=\"" + Fmt(w) + band + " fill=\"" + c.Process(t) +
+         "\"";
+    if (w < 2.0) {  // no tooltip: too small to point at
+      s += "/>\n";
+      return;
     }
+    s += "><title>";
+    AppendXmlText(s, t.comm + " [" + std::to_string(t.pid) + "/" + std::to_string(t.tid) +
+                         "] on vCPU " + std::to_string(l.id) + "\n" + ShortDuration(first) +
+                         " to " + ShortDuration(last) + " (" + ShortDuration(last - first) + ")");
+    s += "</title></rect>\n";
+  });
+  s += "</g>\n";
+}
 
-    // Runs: consecutive buckets of the same thread become one rect.
-    const auto flush_run = [&](uint32_t key, int64_t first, int64_t last) {
-      if (key == kNone || key == kIdle) return;
-      const Thread &t = threads[key];
-      const double x = X(first), w = std::max(X(last) - x, 0.8);
-      s += "<rect x=\"" + Fmt(x) + "\" width=\"" + Fmt(w) + band + " fill=\"" +
-           colour(t.trace, t.pid) + "\"";
-      if (w < 2.0) {  // no tooltip: too small to point at
+// Regions: one thin row per nesting level.
+void SvgExporter::State::DrawRegions(std::string &s, const Lane &l, int reg_y, const Frame &f,
+                                     const Colours &c) const {
+  s += "<g class=\"regions\">\n";
+  for (int d = 0; d < kDepths; ++d) {
+    const std::string ry = std::to_string(reg_y + d * kRegionH);
+    Walk(l.regions[d], [&](uint32_t key, int64_t first, int64_t last) {
+      if (key == kNone) return;
+      const double x = X(f, first), w = std::max(X(f, last) - x, 1.0);
+      s += "<rect x=\"" + Fmt(x) + "\" y=\"" + ry + "\" width=\"" + Fmt(w) + "\" height=\"" +
+           std::to_string(kRegionH - 1) + "\" fill=\"" + c.Region(key) + "\"";
+      if (w < 2.0) {
         s += "/>\n";
         return;
       }
       s += "><title>";
-      AppendXmlText(s, t.comm + " [" + std::to_string(t.pid) + "/" + std::to_string(t.tid) +
-                           "] on vCPU " + std::to_string(l.id) + "\n" + ShortDuration(first) +
-                           " to " + ShortDuration(last) + " (" + ShortDuration(last - first) +
-                           ")");
+      AppendXmlText(s, "region " + NameOf(key, "(unnamed) ") + " (id " + std::to_string(key) +
+                           ")\n" + ShortDuration(first) + " to " + ShortDuration(last) + " (" +
+                           ShortDuration(last - first) + ")");
       s += "</title></rect>\n";
-    };
-    const auto walk = [&](const Row<SpanCell> &cells, auto &&flush) {
-      uint32_t key = kNone;
-      int64_t first = 0, last = 0;
-      for (const SpanCell &c : cells.cells) {
-        if (c.key == key && c.first - last <= static_cast<int64_t>(bucket_ns)) {
-          last = std::max(last, c.last);
-          continue;
-        }
-        flush(key, first, last);
-        key = c.key, first = c.first, last = c.last;
-      }
-      flush(key, first, last);
-    };
-    walk(l.runs, flush_run);
-
-    // Regions: one thin row per nesting level.
-    for (int d = 0; d < kDepths; ++d) {
-      const std::string ry = std::to_string(reg_y + d * kRegionH);
-      walk(l.regions[d], [&](uint32_t key, int64_t first, int64_t last) {
-        if (key == kNone) return;
-        const double x = X(first), w = std::max(X(last) - x, 1.0);
-        s += "<rect x=\"" + Fmt(x) + "\" y=\"" + ry + "\" width=\"" + Fmt(w) + "\" height=\"" +
-             std::to_string(kRegionH - 1) + "\" fill=\"" + RegionColour(key) + "\"";
-        if (w < 2.0) {
-          s += "/>\n";
-          return;
-        }
-        s += "><title>";
-        AppendXmlText(s, "region " + NameOf(key, "(unnamed) ") + " (id " + std::to_string(key) +
-                             ")\n" + ShortDuration(first) + " to " + ShortDuration(last) + " (" +
-                             ShortDuration(last - first) + ")");
-        s += "</title></rect>\n";
-      });
-    }
-
-    // Marks: a tick per bucket holding any.
-    for (const MarkCell &c : l.marks.cells) {
-      if (c.count == 0) continue;
-      s += "<rect x=\"" + Fmt(X(c.first) - 0.6) + "\" y=\"" + std::to_string(y0) +
-           "\" width=\"1.2\" height=\"" + std::to_string(kTick + 1 + band_h / 2) + "\" fill=\"" +
-           (c.text ? "#c0392b" : "#222222") + "\"><title>";
-      std::string what = c.count == 1 ? "mark " : std::to_string(c.count) + " marks: ";
-      what += NameOf(c.event, "event ");
-      if (c.mixed) what += " and others";
-      AppendXmlText(s, what + " at " + ShortDuration(c.first));
-      s += "</title></rect>\n";
-    }
-    s += "</g>\n";
+    });
   }
-  if (order.empty()) {
-    s += "<text x=\"" + std::to_string(left) + "\" y=\"" + std::to_string(kTop + 14) +
-         "\" fill=\"#777\">no vCPU or thread activity in this trace</text>\n";
-  }
+  s += "</g>\n";
+}
 
-  // Legend.
-  int y = legend_y;
+// Marks: a tick per bucket holding any.
+void SvgExporter::State::DrawMarks(std::string &s, const Lane &l, int y0, const Frame &f) const {
+  s += "<g class=\"marks\">\n";
+  for (const MarkCell &c : l.marks.cells) {
+    if (c.count == 0) continue;
+    s += "<rect x=\"" + Fmt(X(f, c.first) - 0.6) + "\" y=\"" + std::to_string(y0) +
+         "\" width=\"1.2\" height=\"" + std::to_string(kTick + 1 + f.band_h / 2) + "\" fill=\"" +
+         (c.text ? kTextMarkColour : kMarkColour) + "\"><title>";
+    std::string what = c.count == 1 ? "mark " : std::to_string(c.count) + " marks: ";
+    what += NameOf(c.event, "event ");
+    if (c.mixed) what += " and others";
+    AppendXmlText(s, what + " at " + ShortDuration(c.first));
+    s += "</title></rect>\n";
+  }
+  s += "</g>\n";
+}
+
+// One lane: its label, background (not observed / idle, or a thread's
+// active span), runs, regions and marks.
+void SvgExporter::State::DrawLane(std::string &s, const Lane &l, size_t row,
+                                  const std::string &label, const Frame &f,
+                                  const Colours &c) const {
+  const int y0 = kTop + static_cast<int>(row) * opt.lane_height;
+  const int band_y = y0 + kTick + 1;
+  s += "<g class=\"lane\">\n<text x=\"" + std::to_string(left - 10) + "\" y=\"" +
+       std::to_string(band_y + f.band_h / 2 + 4) + "\" text-anchor=\"end\" fill=\"#222\">";
+  AppendXmlText(s, label);
+  s += "</text>\n";
+  const std::string band = "\" y=\"" + std::to_string(band_y) + "\" height=\"" +
+                           std::to_string(f.band_h) + "\"";
+  s += "<rect x=\"" + std::to_string(left) + "\" width=\"" + std::to_string(f.W) + band +
+       " fill=\"" + kNotObserved + "\"/>\n";
+  if (l.observed) {  // known time: idle shows as this grey
+    s += "<rect x=\"" + Fmt(X(f, l.observed_from)) + "\" width=\"" +
+         Fmt(X(f, f.end) - X(f, l.observed_from)) + band + " fill=\"" + kIdleColour + "\"><title>";
+    AppendXmlText(s, "vCPU " + std::to_string(l.id) + ": idle where no process is drawn");
+    s += "</title></rect>\n";
+  } else if (!l.system && l.first <= l.last) {  // user mode: the thread's active span
+    s += "<rect x=\"" + Fmt(X(f, l.first)) + "\" width=\"" +
+         Fmt(std::max(X(f, l.last) - X(f, l.first), 1.0)) + band + " fill=\"" + kThreadActive +
+         "\"><title>";
+    AppendXmlText(s, "tid " + std::to_string(l.id) + " (pid " + std::to_string(l.pid) +
+                         "): first to last event " + ShortDuration(l.first) + " to " +
+                         ShortDuration(l.last));
+    s += "</title></rect>\n";
+  }
+  DrawRuns(s, l, band, f, c);
+  DrawRegions(s, l, band_y + f.band_h + 1, f, c);
+  DrawMarks(s, l, y0, f);
+  s += "</g>\n";
+}
+
+// Every colour a lane uses: the processes, the regions, then marks and the
+// lane backgrounds.
+void SvgExporter::State::DrawLegend(std::string &s, const Frame &f, const Colours &c) const {
+  int y = f.legend_y;
   const auto entry = [&](size_t i, const std::string &fill, const std::string &text) {
-    const int x = 20 + static_cast<int>(i % per_row) * col_w;
-    const int yy = y + 20 * static_cast<int>(i / per_row);
+    const int x = 20 + static_cast<int>(i % f.per_row) * kColW;
+    const int yy = y + 20 * static_cast<int>(i / f.per_row);
     s += "<rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(yy - 10) +
          "\" width=\"13\" height=\"11\" fill=\"" + fill + "\"/><text x=\"" +
          std::to_string(x + 19) + "\" y=\"" + std::to_string(yy) + "\">";
     AppendXmlText(s, text);
     s += "</text>\n";
   };
-  s += "<g class=\"legend\" fill=\"#222\">\n";
-  if (!top.empty()) {
-    s += "<text x=\"20\" y=\"" + std::to_string(y) +
-         "\" font-weight=\"bold\">busiest processes: CPU time, share of the observed vCPU "
-         "time</text>\n";
+  const auto heading = [&](const std::string &text) {
+    s += "<text x=\"20\" y=\"" + std::to_string(y) + "\" font-weight=\"bold\">" + text +
+         "</text>\n";
     y += 20;
-    for (size_t i = 0; i < top.size(); ++i) {
-      const Proc &p = top[i];
+  };
+  s += "<g class=\"legend\" fill=\"#222\">\n";
+  uint64_t observed_total = 0;
+  for (const Lane &l : lanes) {
+    if (l.observed) observed_total += static_cast<uint64_t>(f.end - l.observed_from);
+  }
+  const bool several = SeveralTraces();
+  if (!c.top.empty()) {
+    heading("busiest processes: CPU time, share of the observed vCPU time");
+    for (size_t i = 0; i < c.top.size(); ++i) {
+      const Proc &p = c.top[i];
       char share[32];
       std::snprintf(share, sizeof share, "%.1f%%",
                     observed_total ? 100.0 * static_cast<double>(p.ns) / observed_total : 0.0);
       std::string text = p.comm + " [" + std::to_string(p.pid) + "]  " +
                          ShortDuration(static_cast<int64_t>(p.ns)) + "  " + share;
-      if (several) text += "  (" + vm_name(p.trace) + ")";
-      entry(i, colour(p.trace, p.pid), text);
+      if (several) text += "  (" + VmName(p.trace) + ")";
+      entry(i, kPalette[i], text);
     }
-    if (others > 0) {
-      entry(top.size(), "#b8b8b8", std::to_string(others) + " other processes (muted colours)");
+    if (c.other_processes > 0) {
+      entry(c.top.size(), kOtherProcesses,
+            std::to_string(c.other_processes) + " other processes");
     }
-    y += 20 * rows_for(top.size() + (others > 0 ? 1 : 0));
+    y += 20 * LegendRows(c.top.size() + (c.other_processes > 0 ? 1 : 0), f);
   }
-  if (!region_ids.empty()) {
-    s += "<text x=\"20\" y=\"" + std::to_string(y) +
-         "\" font-weight=\"bold\">regions: bars under the lane where they began, a row per "
-         "nesting level</text>\n";
-    y += 20;
+  if (!c.region.empty()) {
+    heading("regions: bars under the lane where they began, a row per nesting level");
     size_t i = 0;
-    for (uint32_t id : region_ids) {
-      entry(i++, RegionColour(id), NameOf(id, "region ") + " (id " + std::to_string(id) + ")");
+    for (const auto &[id, fill] : c.region) {
+      entry(i++, fill, NameOf(id, "region ") + " (id " + std::to_string(id) + ")");
     }
-    y += 20 * rows_for(region_ids.size());
+    if (c.other_regions > 0) {
+      entry(i++, kOtherRegions, std::to_string(c.other_regions) + " other regions");
+    }
+    y += 20 * LegendRows(i, f);
   }
   const std::string yl = std::to_string(y - 11), yt = std::to_string(y);
-  s += "<rect x=\"20\" y=\"" + yl + "\" width=\"1.5\" height=\"12\" fill=\"#222222\"/>";
-  s += "<text x=\"28\" y=\"" + yt + "\">mark</text>";
-  s += "<rect x=\"80\" y=\"" + yl + "\" width=\"1.5\" height=\"12\" fill=\"#c0392b\"/>";
-  s += "<text x=\"88\" y=\"" + yt + "\">text mark</text>";
-  s += "<rect x=\"170\" y=\"" + yl + "\" width=\"13\" height=\"11\" fill=\"#e2e2e2\"/>";
-  s += "<text x=\"189\" y=\"" + yt + "\">idle (vCPU observed, nothing running)</text>";
-  s += "<rect x=\"460\" y=\"" + yl + "\" width=\"13\" height=\"11\" fill=\"#f5f5f5\"/>";
-  s += "<text x=\"479\" y=\"" + yt + "\">not observed yet</text>\n";
+  s += "<rect x=\"20\" y=\"" + yl + "\" width=\"1.5\" height=\"12\" fill=\"" + kMarkColour +
+       "\"/><text x=\"28\" y=\"" + yt + "\">mark</text>";
+  s += "<rect x=\"80\" y=\"" + yl + "\" width=\"1.5\" height=\"12\" fill=\"" + kTextMarkColour +
+       "\"/><text x=\"88\" y=\"" + yt + "\">text mark</text>";
+  s += "<rect x=\"170\" y=\"" + yl + "\" width=\"13\" height=\"11\" fill=\"" + kIdleColour +
+       "\"/><text x=\"189\" y=\"" + yt + "\">idle (vCPU observed, nothing running)</text>";
+  s += "<rect x=\"460\" y=\"" + yl + "\" width=\"13\" height=\"11\" fill=\"" + kNotObserved +
+       "\"/><text x=\"479\" y=\"" + yt + "\">not observed yet</text>\n";
+  if (f.user_lanes) {
+    y += 20;
+    s += "<rect x=\"20\" y=\"" + std::to_string(y - 11) +
+         "\" width=\"13\" height=\"11\" fill=\"" + kThreadActive + "\"/><text x=\"39\" y=\"" +
+         std::to_string(y) + "\">thread active (its first to last mark or region)</text>\n";
+  }
   if (!dropped_lanes.empty()) {
     y += 20;
     s += "<text x=\"20\" y=\"" + std::to_string(y) + "\" fill=\"#a00\">" +
          std::to_string(dropped_lanes.size()) + " more lanes not drawn (max_lanes " +
          std::to_string(opt.max_lanes) + ")</text>\n";
   }
-  s += "</g>\n</svg>\n";
+  s += "</g>\n";
+}
+
+std::string SvgExporter::State::Render() {
+  const std::vector<uint32_t> order = LaneOrder();
+  const std::vector<std::string> labels = LaneLabels();
+  const Colours colours = MakeColours(order);
+  const Frame frame = MakeFrame(order, colours);
+  std::string s;
+  s.reserve(64 * 1024);
+  DrawHeader(s, frame);
+  DrawAxis(s, frame);
+  for (size_t row = 0; row < order.size(); ++row) {
+    DrawLane(s, lanes[order[row]], row, labels[order[row]], frame, colours);
+  }
+  if (order.empty()) {
+    s += "<text x=\"" + std::to_string(left) + "\" y=\"" + std::to_string(kTop + 14) +
+         "\" fill=\"#777\">no vCPU or thread activity in this trace</text>\n";
+  }
+  DrawLegend(s, frame, colours);
+  s += "</svg>\n";
   return s;
 }
 

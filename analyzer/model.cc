@@ -62,6 +62,9 @@ void Model::OnMark(const MarkEvent &e) {
     slot.event = e.event;
   }
   ++*slot.count;
+  // The rate buckets start at the first mark: the time before it (a VM
+  // booting, a program starting) would only be empty buckets.
+  if (!rates_.started()) rates_.Start(e.ts_ns);
   rates_.Add(e.ts_ns, e.event);
 }
 
@@ -471,6 +474,7 @@ void Model::Finish(report::Report &report) const {
                         "running on their vCPU");
   }
   FinishRingDrops(report);
+  FinishFilter(report);
   FinishCpu(report);
   FinishActivity(report);
   FinishHotBlocks(report);

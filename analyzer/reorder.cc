@@ -40,6 +40,10 @@ void Reorderer::Own(RejectedTotalEvent &e, std::string &store) { Rebase(store, e
 void Reorderer::Own(SchedSwitchEvent &e, std::string &store) {
   Rebase(store, e.prev_comm, e.next_comm);
 }
+void Reorderer::Own(FilterEvent &e, std::string &store) {
+  Rebase(store, e.status, e.digest, e.path, e.message);
+}
+void Reorderer::Own(FilterDroppedEvent &e, std::string &store) { Rebase(store, e.rule_name); }
 void Reorderer::Own(OtherEvent &e, std::string &store) { Rebase(store, e.class_name); }
 
 uint32_t Reorderer::Acquire() {

@@ -22,13 +22,73 @@ std::string Seconds(int64_t ts_ns, int64_t begin_ns) {
   return buf;
 }
 
+// The summary: one table, its first column the section. "summary" rows
+// carry the text summary's header as item,value (repeated items, e.g.
+// session or warning, once per value); "thread" rows the threads table.
+const std::vector<std::string> kSummaryHeader = {
+    "section", "item", "value", "vm", "pid", "tid", "comm", "events", "marks", "text_marks",
+    "region_begins", "region_ends", "first_s", "last_s"};
+
+void SummaryItems(const report::Report &r, std::string &out) {
+  const auto item = [&out](const char *name, const std::string &value) {
+    std::vector<std::string> row(kSummaryHeader.size());
+    row[0] = "summary", row[1] = name, row[2] = value;
+    out += CsvRow(row);
+  };
+  for (const std::string &p : r.trace_paths()) item("trace", p);
+  item("trace_dirs", Num(static_cast<uint64_t>(r.trace_dirs_size())));
+  for (const report::SessionInfo &s : r.sessions()) {
+    item("session", "mode=" + s.mode() + " arch=" + s.arch() + " program=" + s.program() +
+                        " abi=" + Num(s.abi_version()) + " host_pid=" + Num(s.host_pid()) +
+                        " vm=" + s.vm() + (s.channel().empty() ? "" : " channel=" + s.channel()));
+  }
+  for (const report::VmInfo &v : r.vms()) item("vm", v.name());
+  item("duration_s", Seconds(r.trace_end_ns(), r.trace_begin_ns()));
+  const report::Totals &t = r.totals();
+  item("events", Num(t.events()));
+  item("marks", Num(t.marks()));
+  item("text_marks", Num(t.text_marks()));
+  item("region_begins", Num(t.region_begins()));
+  item("region_ends", Num(t.region_ends()));
+  item("event_names", Num(t.event_names()));
+  item("sessions", Num(t.sessions()));
+  item("sched_switches", Num(t.sched_switches()));
+  item("tb_execs", Num(t.tb_execs()));
+  item("filter_events", Num(t.filter_configs() + t.filter_dropped() + t.filter_stats()));
+  item("other_events", Num(t.other()));
+  item("discarded", Num(r.discarded_events().count()));
+  item("ring_dropped", Num(r.ring_drops().total()));
+  item("rejected", Num(r.rejected().total()));
+  for (const report::RejectReason &reason : r.rejected().reasons()) {
+    item("rejected_reason", reason.name() + "=" + Num(reason.count()));
+  }
+  if (r.has_filter()) {
+    const report::FilterSummary &f = r.filter();
+    item("filter_recorded", Num(f.recorded()));
+    item("filter_filtered", Num(f.filtered()));
+    item("filter_rate_dropped", Num(f.rate_dropped()));
+    for (const report::FilterVcpu &v : f.vcpus()) {
+      item("filter_vcpu", (v.vm().empty() ? "" : v.vm() + "/") + Num(v.vcpu()) + " recorded=" +
+                              Num(v.recorded()) + " filtered=" + Num(v.filtered()) +
+                              " rate_dropped=" + Num(v.rate_dropped()));
+    }
+    for (const report::FilterRule &g : f.rules()) {
+      item("filter_rule", (g.vm().empty() ? "" : g.vm() + "/") + "generation " +
+                              Num(g.generation()) + " rule " + Num(g.rule()) + " " + g.name() +
+                              " rate_dropped=" + Num(g.rate_dropped()));
+    }
+    for (const std::string &note : f.notes()) item("filter_note", note);
+  }
+  for (const std::string &w : r.warnings()) item("warning", w);
+}
+
 std::string SummaryCsv(const report::Report &r) {
-  std::string out = CsvRow({"vm", "pid", "tid", "comm", "events", "marks", "text_marks",
-                            "region_begins", "region_ends", "first_s", "last_s"});
+  std::string out = CsvRow(kSummaryHeader);
+  SummaryItems(r, out);
   for (const report::ThreadStats &t : r.threads()) {
-    out += CsvRow({t.vm(), Num(t.pid()), Num(t.tid()), t.comm(), Num(t.events()), Num(t.marks()),
-                   Num(t.text_marks()), Num(t.region_begins()), Num(t.region_ends()),
-                   Seconds(t.first_timestamp_ns(), r.trace_begin_ns()),
+    out += CsvRow({"thread", "", "", t.vm(), Num(t.pid()), Num(t.tid()), t.comm(),
+                   Num(t.events()), Num(t.marks()), Num(t.text_marks()), Num(t.region_begins()),
+                   Num(t.region_ends()), Seconds(t.first_timestamp_ns(), r.trace_begin_ns()),
                    Seconds(t.last_timestamp_ns(), r.trace_begin_ns())});
   }
   return out;

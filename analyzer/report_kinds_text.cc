@@ -202,8 +202,10 @@ std::string MarksText(const report::Report &r) {
   text::Events(r, out);
   text::Threads(r, out);
   const report::MarkRates &mr = r.mark_rates();
-  out += "\nmark rates (buckets of " + FormatDuration(mr.bucket_ns()) +
-         " from the first event; peak: the busiest bucket)\n";
+  out += "\nmark rates (buckets of " + FormatDuration(mr.bucket_ns()) + " from the first mark" +
+         (mr.buckets() > 0 ? ", at " + text::Offset(mr.origin_ns(), r.trace_begin_ns()) + " ms"
+                           : std::string()) +
+         "; peak: the busiest bucket)\n";
   if (mr.events_size() == 0) {
     out += "  none\n";
     text::Warnings(r, out);

@@ -24,6 +24,9 @@ bool ManyVms(const report::Report &r);
 // The header: paths, sessions, selection, duration, totals, discarded,
 // rejected.
 void Summary(const report::Report &r, std::string &out, const char *title);
+// Only when the trace has the filter's events: per-vCPU decisions, rules'
+// rate-limit drops, config loads and notes.
+void Filter(const report::Report &r, std::string &out);
 void Vcpus(const report::Report &r, std::string &out);
 void Processes(const report::Report &r, std::string &out);
 // Only when the trace has bdtrace:tb_exec events.

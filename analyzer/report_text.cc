@@ -91,6 +91,25 @@ std::string SelectionText(const report::SelectionInfo &s) {
   return out;
 }
 
+uint64_t FilterEvents(const report::Totals &t) {
+  return t.filter_configs() + t.filter_dropped() + t.filter_stats();
+}
+
+// With a filter: one line of its totals in the header.
+void FilterLine(const report::Report &r, std::string &out) {
+  if (!r.has_filter()) return;
+  const report::FilterSummary &f = r.filter();
+  out += "filter:     ";
+  if (f.has_stats()) {
+    out += Num(f.recorded()) + " records recorded, " + Num(f.filtered()) + " filtered, " +
+           Num(f.rate_dropped()) + " rate-limited (of " +
+           Num(f.recorded() + f.filtered() + f.rate_dropped()) + " the guest sent)";
+  } else {
+    out += "decisions unknown (no bdtrace:filter_stats)";
+  }
+  out += ", " + Num(f.configs_size()) + " config loads\n";
+}
+
 // Per-ring detail shown on the ring drops line before eliding the rest.
 constexpr int kMaxRingDropRows = 8;
 
@@ -156,6 +175,7 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
          Num(t.sessions()) + " sessions, " +
          (t.sched_switches() > 0 ? Num(t.sched_switches()) + " sched switches, " : "") +
          (t.ring_dropped() > 0 ? Num(t.ring_dropped()) + " ring drop reports, " : "") +
+         (FilterEvents(t) > 0 ? Num(FilterEvents(t)) + " filter events, " : "") +
          Num(t.other()) + " other\n";
   const report::DiscardedEvents &d = r.discarded_events();
   out += "discarded:  " + Num(d.count()) + " events lost by the tracer";
@@ -178,6 +198,71 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
     out += ", counted from rate-limited bdtrace:rejected events (may be low)";
   }
   out += "\n";
+  FilterLine(r, out);
+}
+
+void Filter(const report::Report &r, std::string &out) {
+  if (!r.has_filter()) return;
+  const report::FilterSummary &f = r.filter();
+  const bool vm_column = SeveralVms(f.vcpus()) || SeveralVms(f.configs());
+  out += "\nfilter: configs loaded (bdtrace:filter)\n";
+  for (const report::FilterConfigLoad &c : f.configs()) {
+    out += "  " + (vm_column ? NameOrDash(c.vm()) + " " : std::string()) +
+           Offset(c.timestamp_ns(), r.trace_begin_ns()) + " ms  generation " +
+           Num(c.generation()) + " " + c.status() + ": " + c.path() + ", " + Num(c.rules()) +
+           " rules, digest " + c.digest();
+    if (!c.message().empty()) out += " (" + c.message() + ")";
+    out += "\n";
+  }
+  if (f.vcpus_size() > 0) {
+    out += "\nfilter decisions per vCPU (records the guest sent; bdtrace:filter_stats)\n";
+    std::vector<TextTable::Column> columns;
+    if (vm_column) columns.push_back({"vm", Align::kLeft});
+    for (const char *c : {"vcpu", "sent", "recorded", "filtered", "rate-limited"}) {
+      columns.push_back({c, Align::kRight});
+    }
+    TextTable table(std::move(columns));
+    for (const report::FilterVcpu &v : f.vcpus()) {
+      std::vector<std::string> row;
+      if (vm_column) row.push_back(NameOrDash(v.vm()));
+      for (std::string cell : {v.vcpu() == 64 ? std::string(">=64") : Num(v.vcpu()), Num(v.sent()),
+                               Num(v.recorded()), Num(v.filtered()), Num(v.rate_dropped())}) {
+        row.push_back(std::move(cell));
+      }
+      table.AddRow(std::move(row));
+    }
+    out += table.Render();
+  }
+  out += "\nfilter rules: records dropped over a rate limit (bdtrace:dropped; DROP decisions are "
+         "counted per vCPU only)\n";
+  if (f.rules_size() == 0) {
+    out += "  none\n";
+  } else {
+    std::vector<TextTable::Column> columns;
+    if (vm_column) columns.push_back({"vm", Align::kLeft});
+    columns.push_back({"generation", Align::kRight});
+    columns.push_back({"rule", Align::kRight});
+    columns.push_back({"name", Align::kLeft});
+    columns.push_back({"rate-limited", Align::kRight});
+    columns.push_back({"per vCPU (vcpu:count)", Align::kLeft});
+    TextTable table(std::move(columns));
+    for (const report::FilterRule &g : f.rules()) {
+      std::string per;
+      for (const report::VcpuCount &c : g.per_vcpu()) {
+        if (!per.empty()) per += ' ';
+        per += Num(c.vcpu()) + ":" + Num(c.count());
+      }
+      std::vector<std::string> row;
+      if (vm_column) row.push_back(NameOrDash(g.vm()));
+      for (std::string cell : {Num(g.generation()), Num(g.rule()), NameOrDash(g.name()),
+                               Num(g.rate_dropped()), per}) {
+        row.push_back(std::move(cell));
+      }
+      table.AddRow(std::move(row));
+    }
+    out += table.Render();
+  }
+  for (const std::string &note : f.notes()) out += "  note: " + note + "\n";
 }
 
 void Threads(const report::Report &r, std::string &out) {
@@ -419,6 +504,7 @@ std::string FormatDuration(uint64_t ns) {
 std::string FormatText(const report::Report &report) {
   std::string out;
   Summary(report, out, "bd-analyze report");
+  Filter(report, out);
   Vcpus(report, out);
   Processes(report, out);
   HotBlocks(report, out);

@@ -84,6 +84,78 @@ std::string Selection::ToString() const {
   return out;
 }
 
+namespace {
+
+// "0-3, 7" with at most kShown values named.
+std::string Ranges(const std::set<uint32_t> &values, bool more) {
+  constexpr size_t kShown = 24;
+  std::string out;
+  size_t shown = 0;
+  auto it = values.begin();
+  while (it != values.end() && shown < kShown) {
+    const uint32_t lo = *it;
+    uint32_t hi = lo;
+    for (++it; it != values.end() && *it == hi + 1; ++it) hi = *it;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(lo);
+    if (hi > lo) out += (hi == lo + 1 ? ", " : "-") + std::to_string(hi);
+    ++shown;
+  }
+  if (it != values.end() || more) out += ", ...";
+  return out;
+}
+
+template <typename T>
+void Insert(std::set<T> &set, bool &more, const T &value) {
+  if (set.size() < TraceContents::kMaxValues) {
+    set.insert(value);
+  } else if (set.count(value) == 0) {
+    more = true;
+  }
+}
+
+}  // namespace
+
+std::string TraceContents::ToString() const {
+  std::string out;
+  const auto add = [&out](const std::string &part) {
+    if (!out.empty()) out += "; ";
+    out += part;
+  };
+  if (any_time) {
+    char span[96];
+    const double s = static_cast<double>(last_ns - first_ns) / 1e9;
+    std::snprintf(span, sizeof span, "%.6g s of events (--since/--until: 0 to %.6g)", s, s);
+    add(span);
+  }
+  if (!vms.empty()) {
+    std::string names;
+    for (const std::string &v : vms) names += (names.empty() ? "" : ", ") + (v.empty() ? "(unnamed)" : v);
+    add((vms.size() == 1 ? "VM " : "VMs ") + names);
+  } else {
+    add("no VM named (no bdtrace:session event)");
+  }
+  const auto set = [&](const char *one, const char *many, const std::set<uint32_t> &v, bool more) {
+    if (!v.empty()) add(std::string(v.size() == 1 ? one : many) + " " + Ranges(v, more));
+  };
+  set("vCPU", "vCPUs", vcpus, more_vcpus);
+  set("pid", "pids", pids, more_pids);
+  set("tid", "tids", tids, more_tids);
+  set("mark/region id", "mark/region ids", ids, more_ids);
+  if (vcpus.empty() && pids.empty() && tids.empty() && ids.empty()) {
+    add("no mark, region or context switch at all");
+  }
+  return out;
+}
+
+void SelectingVisitor::Note(uint32_t vcpu, uint32_t pid, uint32_t tid, const uint32_t *id) {
+  if (matched()) return;  // no need to say what else there is
+  Insert(contents_.vcpus, contents_.more_vcpus, vcpu);
+  Insert(contents_.pids, contents_.more_pids, pid);
+  Insert(contents_.tids, contents_.more_tids, tid);
+  if (id != nullptr) Insert(contents_.ids, contents_.more_ids, *id);
+}
+
 SelectingVisitor::IdSet::IdSet(std::vector<uint32_t> ids) : ids_(std::move(ids)) {
   std::sort(ids_.begin(), ids_.end());
   ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
@@ -113,7 +185,10 @@ bool SelectingVisitor::InWindow(int64_t ts_ns) {
     // Events arrive in time order: the first one is the trace start.
     has_origin_ = true;
     origin_ns_ = ts_ns;
+    contents_.any_time = true;
+    contents_.first_ns = ts_ns;
   }
+  if (ts_ns > contents_.last_ns) contents_.last_ns = ts_ns;
   if (!has_since_ && !has_until_) return true;
   const int64_t offset = ts_ns - origin_ns_;
   if (has_since_ && offset < since_ns_) return false;
@@ -134,41 +209,46 @@ bool SelectingVisitor::Common(int64_t ts_ns, uint32_t trace, uint32_t vcpu) {
 }
 
 void SelectingVisitor::OnMark(const MarkEvent &e) {
+  Note(e.vcpu, e.pid, e.tid, &e.event);
   if (!Common(e.ts_ns, e.trace, e.vcpu)) return;
   if (pids_.any() && !pids_.contains(e.pid)) return;
   if (tids_.any() && !tids_.contains(e.tid)) return;
   if (events_.any() && !events_.contains(e.event)) return;
-  Keep();
+  KeepId();
   next_.OnMark(e);
 }
 
 void SelectingVisitor::OnRegion(const RegionEvent &e) {
+  Note(e.vcpu, e.pid, e.tid, &e.region);
   if (!Common(e.ts_ns, e.trace, e.vcpu)) return;
   if (pids_.any() && !pids_.contains(e.pid)) return;
   if (tids_.any() && !tids_.contains(e.tid)) return;
   if (events_.any() && !events_.contains(e.region)) return;
-  Keep();
+  KeepId();
   next_.OnRegion(e);
 }
 
 void SelectingVisitor::OnSchedSwitch(const SchedSwitchEvent &e) {
+  if (e.next_tid != 0) Note(e.vcpu, e.next_pid, e.next_tid, nullptr);
   if (!Common(e.ts_ns, e.trace, e.vcpu)) return;
   if (pids_.any() && !pids_.contains(e.prev_pid) && !pids_.contains(e.next_pid)) return;
   if (tids_.any() && !tids_.contains(e.prev_tid) && !tids_.contains(e.next_tid)) return;
-  Keep();
+  KeepActivity();
   next_.OnSchedSwitch(e);
 }
 
 void SelectingVisitor::OnTbExec(const TbExecEvent &e) {
+  Note(e.vcpu, e.pid, e.tid, nullptr);
   if (!Common(e.ts_ns, e.trace, e.vcpu)) return;
   if (pids_.any() && !pids_.contains(e.pid)) return;
   if (tids_.any() && !tids_.contains(e.tid)) return;
-  Keep();
+  KeepActivity();
   next_.OnTbExec(e);
 }
 
 void SelectingVisitor::OnSession(const SessionEvent &e) {
   InWindow(e.ts_ns);  // fixes the origin; sessions pass regardless
+  contents_.vms.emplace(VmName(e));
   if (!vms_.empty()) {
     if (e.trace >= vm_kept_.size()) vm_kept_.resize(size_t{e.trace} + 1, 0);
     const std::string_view name = VmName(e);
@@ -202,6 +282,24 @@ void SelectingVisitor::OnRingDropped(const RingDroppedEvent &e) {
   InWindow(e.ts_ns);
   Keep();
   next_.OnRingDropped(e);
+}
+
+void SelectingVisitor::OnFilter(const FilterEvent &e) {
+  InWindow(e.ts_ns);
+  Keep();
+  next_.OnFilter(e);
+}
+
+void SelectingVisitor::OnFilterDropped(const FilterDroppedEvent &e) {
+  InWindow(e.ts_ns);
+  Keep();
+  next_.OnFilterDropped(e);
+}
+
+void SelectingVisitor::OnFilterStats(const FilterStatsEvent &e) {
+  InWindow(e.ts_ns);
+  Keep();
+  next_.OnFilterStats(e);
 }
 
 void SelectingVisitor::OnOtherEvent(int64_t ts_ns, std::string_view class_name) {
@@ -243,6 +341,15 @@ void TeeVisitor::OnTbExec(const TbExecEvent &e) {
 }
 void TeeVisitor::OnRingDropped(const RingDroppedEvent &e) {
   for (EventVisitor *v : targets_) v->OnRingDropped(e);
+}
+void TeeVisitor::OnFilter(const FilterEvent &e) {
+  for (EventVisitor *v : targets_) v->OnFilter(e);
+}
+void TeeVisitor::OnFilterDropped(const FilterDroppedEvent &e) {
+  for (EventVisitor *v : targets_) v->OnFilterDropped(e);
+}
+void TeeVisitor::OnFilterStats(const FilterStatsEvent &e) {
+  for (EventVisitor *v : targets_) v->OnFilterStats(e);
 }
 void TeeVisitor::OnOtherEvent(int64_t ts_ns, std::string_view class_name) {
   for (EventVisitor *v : targets_) v->OnOtherEvent(ts_ns, class_name);

@@ -774,3 +774,141 @@ TEST(SvgExport, MillionsOfSwitchesGiveABoundedPicture) {
   // At most about one run rect per pixel column per lane.
   EXPECT_LT(xml.elements.at("rect"), 4 * (1200 * 3 + 100));
 }
+
+// ---- SVG colours and names (issue #9) -----------------------------------------------------
+
+namespace {
+
+// The fills of the <rect> elements inside every <g class="CLASS"> element
+// of svg (lanes nest runs, regions and marks groups).
+std::multiset<std::string> FillsIn(const std::string &svg, const std::string &cls) {
+  std::multiset<std::string> fills;
+  const std::string open = "<g class=\"" + cls + "\"";
+  for (size_t at = svg.find(open); at != std::string::npos; at = svg.find(open, at + 1)) {
+    // The group ends at the </g> that balances it.
+    int depth = 0;
+    size_t end = at;
+    for (size_t i = at; i < svg.size(); ++i) {
+      if (svg.compare(i, 3, "<g ") == 0) ++depth;
+      if (svg.compare(i, 4, "</g>") == 0 && --depth == 0) {
+        end = i;
+        break;
+      }
+    }
+    const std::string body = svg.substr(at, end - at);
+    for (size_t r = body.find("<rect "); r != std::string::npos; r = body.find("<rect ", r + 1)) {
+      const size_t f = body.find("fill=\"", r);
+      const size_t q = body.find('"', f + 6);
+      if (f < body.find('>', r)) fills.insert(body.substr(f + 6, q - f - 6));
+    }
+  }
+  return fills;
+}
+
+std::set<std::string> Distinct(const std::multiset<std::string> &m) {
+  return std::set<std::string>(m.begin(), m.end());
+}
+
+// A system VM with 20 processes (more than the palette) on 2 vCPUs,
+// 11 region ids (more than the region palette), marks, and a user-mode
+// trace with two threads: every kind of lane colour there is.
+std::string BusySvg() {
+  std::ostringstream out;
+  SvgExporter svg(out);
+  svg.OnSession(Session("system", "vmlinuz", "busy", 0));
+  svg.OnSession(Session("user", "app", "", 1));
+  const std::string comms[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+                               "k", "l", "m", "n", "o", "p", "q", "r", "s", "t"};
+  int64_t ts = 1000;
+  for (uint32_t round = 0; round < 3; ++round) {
+    for (uint32_t p = 0; p < 20; ++p) {
+      ts += 100000 + 5000 * p;
+      svg.OnSchedSwitch(Switch(ts, p % 2, 100 + p, 100 + p, comms[p]));
+      if (p % 5 == 0) svg.OnSchedSwitch(Switch(ts + 50000, p % 2, 0, 0, "swapper"));
+    }
+  }
+  // Events come in time order: the rest after the switches.
+  for (uint32_t r = 1; r <= 11; ++r) {
+    svg.OnRegion(Region(ts + r * 300000, 0, 100, 100, r, true));
+    svg.OnRegion(Region(ts + r * 300000 + 200000, 0, 100, 100, r, false));
+  }
+  ts += 4000000;
+  svg.OnMark(Mark(ts, 0, 100, 100, 1));
+  svg.OnMark(Mark(ts + 1000, 1, 101, 101, 2, "text"));
+  for (uint32_t tid : {700u, 701u}) {
+    RegionEvent b = Region(ts + 10000, 0, 700, tid, 3, true);
+    RegionEvent e = Region(ts + 30000, 0, 700, tid, 3, false);
+    b.trace = e.trace = 1;
+    MarkEvent m = Mark(ts + 20000, 0, 700, tid, 1);
+    m.trace = 1;
+    svg.OnRegion(b);
+    svg.OnMark(m);
+    svg.OnRegion(e);
+    ts += 40000;
+  }
+  EXPECT_TRUE(svg.Finish().ok());
+  return out.str();
+}
+
+}  // namespace
+
+TEST(SvgExport, ExecdProcessIsLabelledByEachOfItsNames) {
+  // trace-gen --system: pid 300 runs as sh (1 ms), then execs bd-mark (3 ms).
+  const std::string svg = SvgOf(kSystemTrace);
+  const XmlSummary x = CheckXml(svg);
+  ASSERT_TRUE(x.ok) << x.error;
+  int sh = 0, bdmark = 0;
+  for (const std::string &t : x.texts) {
+    if (t.rfind("sh [300]  ", 0) == 0) ++sh;
+    if (t.rfind("bd-mark [300]  ", 0) == 0) ++bdmark;
+  }
+  EXPECT_EQ(sh, 1) << "a legend entry for the name before the exec";
+  EXPECT_EQ(bdmark, 1) << "and one for the name after it";
+  EXPECT_TRUE(HasText(x, "sh [300/300] on vCPU 0"));
+  EXPECT_TRUE(HasText(x, "bd-mark [300/300] on vCPU 0"));
+  // The two names have their own colours in the lane.
+  const auto fill_before = [&](const std::string &tooltip) {
+    const size_t at = svg.find(tooltip);
+    const size_t rect = svg.rfind("<rect", at);
+    const size_t f = svg.find("fill=\"", rect);
+    return svg.substr(f + 6, 7);
+  };
+  EXPECT_NE(fill_before("sh [300/300] on vCPU 0"), fill_before("bd-mark [300/300] on vCPU 0"));
+}
+
+TEST(SvgExport, EveryLaneColourIsInTheLegend) {
+  for (const std::string &svg : {BusySvg(), SvgOf(kSystemTrace), SvgOf(kSmallTrace)}) {
+    const XmlSummary x = CheckXml(svg);
+    ASSERT_TRUE(x.ok) << x.error;
+    const std::set<std::string> legend = Distinct(FillsIn(svg, "legend"));
+    const std::set<std::string> lanes = Distinct(FillsIn(svg, "lane"));
+    ASSERT_FALSE(lanes.empty());
+    for (const std::string &fill : lanes) {
+      EXPECT_EQ(legend.count(fill), 1u) << "lane colour " << fill << " is not in the legend";
+    }
+  }
+  // The busy picture uses them all: 12 palette colours plus the shared
+  // one for the 8 other processes, 8 region colours plus the shared one.
+  const std::string svg = BusySvg();
+  EXPECT_EQ(Distinct(FillsIn(svg, "runs")).size(), 13u);
+  EXPECT_EQ(Distinct(FillsIn(svg, "regions")).size(), 9u);
+  EXPECT_NE(svg.find(">8 other processes<"), std::string::npos);
+  EXPECT_NE(svg.find(">3 other regions<"), std::string::npos);
+  EXPECT_NE(svg.find("thread active"), std::string::npos) << "the user-mode lanes' span";
+}
+
+TEST(SvgExport, RegionColoursNeverEqualAProcessColour) {
+  const std::string svg = BusySvg();
+  const std::set<std::string> runs = Distinct(FillsIn(svg, "runs"));
+  const std::set<std::string> regions = Distinct(FillsIn(svg, "regions"));
+  ASSERT_FALSE(runs.empty());
+  ASSERT_FALSE(regions.empty());
+  for (const std::string &r : regions) {
+    EXPECT_EQ(runs.count(r), 0u) << r << " is a region and a process colour";
+  }
+  // Nor the marks' or the backgrounds'.
+  for (const char *other : {"#222222", "#c0392b", "#e2e2e2", "#f5f5f5", "#dbe4ee"}) {
+    EXPECT_EQ(regions.count(other), 0u) << other;
+    EXPECT_EQ(runs.count(other), 0u) << other;
+  }
+}

@@ -576,8 +576,9 @@ TEST(Csv, CommsWithCommasAreQuotedInReports) {
     std::string error;
     const auto rows = ParseCsv(FormatCsv(r, kind), &error);
     ASSERT_EQ(error, "") << ReportKindName(kind);
-    ASSERT_EQ(rows.size(), 2u);
-    EXPECT_NE(std::find(rows[1].begin(), rows[1].end(), "odd,\"name\""), rows[1].end());
+    ASSERT_GE(rows.size(), 2u);
+    // The summary's thread row is its last (after the summary items).
+    EXPECT_NE(std::find(rows.back().begin(), rows.back().end(), "odd,\"name\""), rows.back().end());
   }
 }
 
@@ -716,14 +717,74 @@ TEST(CliKinds, PidSelectionKeepsThatProcessAndItsCpuTime) {
   }
 }
 
-TEST(CliKinds, WindowBeyondTheEndKeepsNothingAndSaysSo) {
+TEST(CliKinds, WindowBeyondTheEndIsAnErrorThatSaysWhatTheTraceHolds) {
+  // The user trace spans about 1.3 ms: nothing is 100 s after its start.
   RunResult r = RunCli("--since 100 '" + kUserTrace + "'");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("selection:  since=100s"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("kept no mark, region or sched_switch"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("rejected:   4 malformed records"), std::string::npos)
-      << "losses are in every report\n"
-      << r.out;
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.out, "") << "no empty report";
+  EXPECT_NE(r.err.find("bd-analyze: error: the selection (since=100s) matches no mark, region or "
+                       "context switch"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" s of events (--since/--until: 0 to "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("VM golden;"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("vCPUs 0, 1; pid 4242; tids 4242, 4243; mark/region ids 1-3, 10-13"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(CliKinds, UnknownVmIsAnErrorThatNamesTheVms) {
+  for (const char *format : {"text", "json", "csv", "svg"}) {
+    RunResult r = RunCli("--vm nope --format " + std::string(format) + " '" + kSystemTrace +
+                         "' '" + kUserTrace + "'");
+    EXPECT_EQ(r.exit_code, 1) << format << ": " << r.out;
+    EXPECT_NE(r.err.find("the selection (vm=nope) matches no mark"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("VMs golden, golden-vm;"), std::string::npos) << r.err;
+  }
+}
+
+TEST(CliKinds, SelectorsMatchingNothingSayWhatThereIs) {
+  // Each alone matches nothing in the system trace (vCPUs 0-1, pids 100-400).
+  for (const char *sel : {"--vcpu 7", "--pid 999", "--tid 5", "--event 42 --vcpu 0",
+                          "--vm golden-vm --pid 4242", "--since 0.5"}) {
+    RunResult r = RunCli(std::string(sel) + " '" + kSystemTrace + "'");
+    EXPECT_EQ(r.exit_code, 1) << sel;
+    EXPECT_NE(r.err.find("bd-analyze: error: the selection ("), std::string::npos) << sel;
+    EXPECT_NE(r.err.find(") matches no mark"), std::string::npos) << sel << ": " << r.err;
+    EXPECT_EQ(r.out, "") << sel;
+    EXPECT_NE(r.err.find("VM golden-vm; vCPUs 0, 1; pids 100, 200, 300, 400; "
+                         "tids 100, 101, 200, 300, 400; mark/region ids 1-3"),
+              std::string::npos)
+        << sel << ": " << r.err;
+  }
+  // --event names marks and regions: context switches (which have no id)
+  // passing does not make it a match.
+  RunResult ids = RunCli("--event 42 '" + kSystemTrace + "'");
+  EXPECT_EQ(ids.exit_code, 1);
+  EXPECT_NE(ids.err.find("the selection (event=42) matches no mark or region of the "),
+            std::string::npos)
+      << ids.err;
+  EXPECT_NE(ids.err.find("mark/region ids 1-3"), std::string::npos) << ids.err;
+  // A selection that matches: no error, and a --vm name that matched
+  // nothing next to one that did is a warning.
+  RunResult ok = RunCli("--vm golden-vm,nope '" + kSystemTrace + "'");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("--vm nope names no VM of these traces (they hold: golden-vm)"),
+            std::string::npos)
+      << ok.out;
+}
+
+TEST(CliKinds, UnwritableOutputSaysWhy) {
+  RunResult r = RunCli("-o /nonexistent/dir/x '" + kUserTrace + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "bd-analyze: error: cannot write the report to /nonexistent/dir/x: No such "
+                   "file or directory\n");
+  RunResult svg = RunCli("-f svg -o /nonexistent/dir/x.svg '" + kSystemTrace + "'");
+  EXPECT_EQ(svg.exit_code, 1);
+  EXPECT_NE(svg.err.find("cannot write the report to /nonexistent/dir/x.svg: No such file or "
+                         "directory"),
+            std::string::npos)
+      << svg.err;
 }
 
 TEST(CliKinds, TimelineLimitAndBucket) {
@@ -788,4 +849,300 @@ TEST(CliKinds, HelpNamesReportsFormatsAndSelectors) {
                         "--limit"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
+}
+
+// ---- the filter's decisions (issue #9) ------------------------------------------------
+
+namespace {
+
+constexpr int64_t kMs = 1000000;
+
+FilterEvent FilterLoad(int64_t ts, uint64_t generation, std::string_view status,
+                       std::string_view message = {}) {
+  return FilterEvent{ts, generation, status, "0123456789abcdef", "/tmp/only-vcpu0.txtpb",
+                     message, 2, 0};
+}
+
+FilterStatsEvent Stats(uint32_t vcpu, uint64_t recorded, uint64_t filtered, uint64_t rate) {
+  return FilterStatsEvent{30 * kMs, vcpu, recorded, filtered, rate, 0};
+}
+
+FilterDroppedEvent Dropped(int64_t ts, uint32_t vcpu, uint32_t rule, uint64_t count,
+                           uint64_t total, bool final) {
+  return FilterDroppedEvent{ts, vcpu, 1, rule, rule == 1 ? "limited" : "rule[0]",
+                            count, total, final, 0};
+}
+
+// A user-mode run whose filter records only vCPU 0 (the main thread) while
+// three worker threads (vCPUs 1-3) marked: the trace holds names and the
+// filter's events, no mark. A forked child reports vCPU 1 again.
+void FeedFilteredRun(Model &m, bool with_marks) {
+  m.OnSession(SessionEvent{0, "user", "x86_64", "app", 1, 77, "", 0});
+  m.OnFilter(FilterLoad(1 * kMs, 1, "ok"));
+  m.OnEventName(EventNameEvent{2 * kMs, 0, 10, 10, 1, "tick"});
+  if (with_marks) {
+    m.OnMark(Mark(3 * kMs, 0, 0, 10, 10, 1));
+    m.OnMark(Mark(4 * kMs, 0, 1, 10, 11, 1));
+  }
+  m.OnFilter(FilterLoad(5 * kMs, 1, "error", "/tmp/only-vcpu0.txtpb:3:1: Expected identifier"));
+  m.OnFilterDropped(Dropped(6 * kMs, 0, 1, 4, 4, false));
+  m.OnFilterDropped(Dropped(7 * kMs, 2, 1, 1, 1, false));
+  m.OnFilterDropped(Dropped(29 * kMs, 0, 1, 2, 6, true));
+  m.OnFilterStats(Stats(0, with_marks ? 2 : 1, 0, 6));
+  m.OnFilterStats(Stats(1, with_marks ? 1 : 0, 10, 0));
+  m.OnFilterStats(Stats(2, 0, 7, 1));
+  m.OnFilterStats(Stats(3, 0, 5, 0));
+  m.OnFilterStats(Stats(1, 0, 3, 0));  // the forked child's vCPU 1
+}
+
+}  // namespace
+
+TEST(FilterReport, CountsPerVcpuAndRuleAreExact) {
+  Model m;
+  FeedFilteredRun(m, false);
+  report::Report r;
+  m.Finish(r);
+  ASSERT_TRUE(r.has_filter());
+  const report::FilterSummary &f = r.filter();
+  EXPECT_EQ(r.totals().filter_configs(), 2u);
+  EXPECT_EQ(r.totals().filter_dropped(), 3u);
+  EXPECT_EQ(r.totals().filter_stats(), 5u);
+  EXPECT_EQ(r.totals().other(), 0u) << "filter events are not 'other' any more";
+  ASSERT_EQ(f.configs_size(), 2);
+  EXPECT_EQ(f.configs(0).status(), "ok");
+  EXPECT_EQ(f.configs(1).status(), "error");
+  EXPECT_EQ(f.configs(1).message(), "/tmp/only-vcpu0.txtpb:3:1: Expected identifier");
+  EXPECT_EQ(f.configs(0).vm(), "app");
+  ASSERT_EQ(f.vcpus_size(), 4);
+  const uint64_t expected[4][4] = {{0, 1, 0, 6}, {1, 0, 13, 0}, {2, 0, 7, 1}, {3, 0, 5, 0}};
+  for (int i = 0; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(f.vcpus(i).vcpu(), expected[i][0]);
+    EXPECT_EQ(f.vcpus(i).recorded(), expected[i][1]);
+    EXPECT_EQ(f.vcpus(i).filtered(), expected[i][2]);
+    EXPECT_EQ(f.vcpus(i).rate_dropped(), expected[i][3]);
+    EXPECT_EQ(f.vcpus(i).sent(), expected[i][1] + expected[i][2] + expected[i][3]);
+  }
+  EXPECT_EQ(f.recorded(), 1u);
+  EXPECT_EQ(f.filtered(), 25u);
+  EXPECT_EQ(f.rate_dropped(), 7u);
+  EXPECT_TRUE(f.has_stats());
+  ASSERT_EQ(f.rules_size(), 1);
+  EXPECT_EQ(f.rules(0).generation(), 1u);
+  EXPECT_EQ(f.rules(0).rule(), 1u);
+  EXPECT_EQ(f.rules(0).name(), "limited");
+  EXPECT_EQ(f.rules(0).rate_dropped(), 7u) << "4 + 1 + 2: the counts, not the running totals";
+  ASSERT_EQ(f.rules(0).per_vcpu_size(), 2);
+  EXPECT_EQ(f.rules(0).per_vcpu(0).vcpu(), 0u);
+  EXPECT_EQ(f.rules(0).per_vcpu(0).count(), 6u);
+  EXPECT_EQ(f.rules(0).per_vcpu(1).vcpu(), 2u);
+  EXPECT_EQ(f.rules(0).per_vcpu(1).count(), 1u);
+
+  // The same in JSON and back.
+  auto json = FormatJson(r);
+  ASSERT_TRUE(json.ok());
+  auto back = ParseJson(*json);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->filter().vcpus(1).filtered(), 13u);
+  EXPECT_EQ(back->filter().rules(0).rate_dropped(), 7u);
+  EXPECT_EQ(back->filter().notes_size(), 1);
+}
+
+TEST(FilterReport, EmptyMarksAreExplainedByTheFilter) {
+  Model m;
+  FeedFilteredRun(m, false);
+  report::Report r;
+  m.Finish(r);
+  ASSERT_EQ(r.filter().notes_size(), 1);
+  EXPECT_EQ(r.filter().notes(0),
+            "the filter left no mark or region of the guest in the trace: it dropped 32 records "
+            "the guest sent on vCPUs 0-3; the rules recorded only 1 record on vCPU 0 (event "
+            "names and bd_present() calls count as records); the config in force: "
+            "/tmp/only-vcpu0.txtpb (generation 1, 2 rules, digest 0123456789abcdef)");
+  const std::string text = FormatText(r);
+  EXPECT_NE(text.find("filter:     1 records recorded, 25 filtered, 7 rate-limited (of 33 the "
+                      "guest sent), 2 config loads\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("filter decisions per vCPU (records the guest sent; "
+                      "bdtrace:filter_stats)\n"
+                      "   vcpu  sent  recorded  filtered  rate-limited\n"
+                      "      0     7         1         0             6\n"
+                      "      1    13         0        13             0\n"
+                      "      2     8         0         7             1\n"
+                      "      3     5         0         5             0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("      1     1  limited             7  0:6 2:1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("generation 1 error: /tmp/only-vcpu0.txtpb, 2 rules, digest "
+                      "0123456789abcdef (/tmp/only-vcpu0.txtpb:3:1: Expected identifier)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  note: the filter left no mark or region of the guest"),
+            std::string::npos);
+  EXPECT_NE(text.find(" 10 filter events, 0 other\n"), std::string::npos) << text;
+}
+
+TEST(FilterReport, VcpusWhoseRecordsWereAllDroppedAreNamed) {
+  Model m;
+  FeedFilteredRun(m, true);
+  report::Report r;
+  m.Finish(r);
+  ASSERT_EQ(r.filter().notes_size(), 1);
+  EXPECT_EQ(r.filter().notes(0),
+            "every record sent on vCPUs 2, 3 (13 records) was dropped by the filter; records "
+            "were kept on vCPUs 0, 1; the config in force: /tmp/only-vcpu0.txtpb (generation 1, "
+            "2 rules, digest 0123456789abcdef)");
+}
+
+TEST(FilterReport, NoFilterNoSection) {
+  Model m;
+  m.OnSession(SessionEvent{0, "user", "x86_64", "app", 1, 77, "", 0});
+  m.OnMark(Mark(1, 0, 0, 10, 10, 1));
+  report::Report r;
+  m.Finish(r);
+  EXPECT_FALSE(r.has_filter());
+  const std::string text = FormatText(r);
+  EXPECT_EQ(text.find("filter"), std::string::npos) << text;
+}
+
+TEST(FilterReport, ConfigWithoutStatsSaysTheCountsAreUnknown) {
+  Model m;
+  m.OnSession(SessionEvent{0, "user", "x86_64", "app", 1, 77, "", 0});
+  m.OnFilter(FilterLoad(1, 1, "ok"));
+  report::Report r;
+  m.Finish(r);
+  EXPECT_FALSE(r.filter().has_stats());
+  ASSERT_EQ(r.filter().notes_size(), 1);
+  EXPECT_NE(r.filter().notes(0).find("no bdtrace:filter_stats"), std::string::npos);
+  EXPECT_NE(FormatText(r).find("filter:     decisions unknown (no bdtrace:filter_stats)"),
+            std::string::npos);
+}
+
+TEST(FilterReport, FilterEventsPassEverySelection) {
+  Model m;
+  Selection sel;
+  sel.vcpus = {0};
+  sel.since_s = 0.0025;
+  SelectingVisitor s(sel, m);
+  s.OnSession(SessionEvent{0, "user", "x86_64", "app", 1, 77, "", 0});
+  s.OnFilter(FilterLoad(1 * kMs, 1, "ok"));
+  s.OnMark(Mark(3 * kMs, 0, 0, 10, 10, 1));
+  s.OnFilterDropped(Dropped(6 * kMs, 2, 1, 4, 4, true));
+  s.OnFilterStats(Stats(3, 0, 5, 0));
+  report::Report r;
+  m.Finish(r);
+  EXPECT_EQ(r.filter().configs_size(), 1);
+  EXPECT_EQ(r.filter().rules_size(), 1);
+  EXPECT_EQ(r.filter().filtered(), 5u);
+}
+
+TEST(FilterReport, CsvSummaryCarriesTheFilterCounts) {
+  Model m;
+  FeedFilteredRun(m, false);
+  report::Report r;
+  m.Finish(r);
+  std::string error;
+  const auto rows = ParseCsv(FormatCsv(r, ReportKind::kSummary), &error);
+  ASSERT_EQ(error, "");
+  std::map<std::string, std::vector<std::string>> items;
+  for (const auto &row : rows) {
+    if (row[0] == "summary") items[row[1]].push_back(row[2]);
+  }
+  EXPECT_EQ(items["filter_recorded"], std::vector<std::string>{"1"});
+  EXPECT_EQ(items["filter_filtered"], std::vector<std::string>{"25"});
+  EXPECT_EQ(items["filter_rate_dropped"], std::vector<std::string>{"7"});
+  EXPECT_EQ(items["filter_vcpu"].size(), 4u);
+  EXPECT_EQ(items["filter_vcpu"][1], "app/1 recorded=0 filtered=13 rate_dropped=0");
+  EXPECT_EQ(items["filter_rule"], std::vector<std::string>{"app/generation 1 rule 1 limited "
+                                                           "rate_dropped=7"});
+  EXPECT_EQ(items["filter_note"].size(), 1u);
+}
+
+// ---- the CSV summary and the marks report (issue #9) ------------------------------------
+
+TEST(CliKinds, CsvSummaryCarriesTheSummary) {
+  RunResult r = RunCli("--report summary --format csv '" + kUserTrace + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string error;
+  const auto rows = ParseCsv(r.out, &error);
+  ASSERT_EQ(error, "");
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0], "section");
+  EXPECT_EQ(rows[0][1], "item");
+  EXPECT_EQ(rows[0][2], "value");
+  std::map<std::string, std::vector<std::string>> items;
+  int threads = 0;
+  for (const auto &row : rows) {
+    ASSERT_EQ(row.size(), rows[0].size());
+    if (row[0] == "summary") items[row[1]].push_back(row[2]);
+    if (row[0] == "thread") ++threads;
+  }
+  // The numbers of the text summary (expected-summary.txt).
+  EXPECT_EQ(items["events"], std::vector<std::string>{"34"});
+  EXPECT_EQ(items["marks"], std::vector<std::string>{"12"});
+  EXPECT_EQ(items["text_marks"], std::vector<std::string>{"1"});
+  EXPECT_EQ(items["region_begins"], std::vector<std::string>{"6"});
+  EXPECT_EQ(items["region_ends"], std::vector<std::string>{"6"});
+  EXPECT_EQ(items["event_names"], std::vector<std::string>{"5"});
+  EXPECT_EQ(items["rejected"], std::vector<std::string>{"4"});
+  EXPECT_EQ(items["rejected_reason"], (std::vector<std::string>{"bad_magic=3", "bad_kind=1"}));
+  EXPECT_EQ(items["discarded"], std::vector<std::string>{"0"});
+  EXPECT_EQ(items["duration_s"], std::vector<std::string>{"0.001322156"}) << "1.322 ms";
+  EXPECT_EQ(items["session"],
+            std::vector<std::string>{"mode=user arch=x86_64 program=trace-gen abi=1 "
+                                     "host_pid=4242 vm=golden"});
+  EXPECT_EQ(items["warning"].size(), 2u) << "never-ended and stray regions";
+  EXPECT_EQ(threads, 2);
+}
+
+namespace {
+
+// A VM that boots for 22 ms (switches only) and then marks from 22 to 30 ms.
+report::Report LateMarks() {
+  Model m;
+  m.OnSession(SessionEvent{0, "system", "x86_64", "vmlinuz", 1, 1, "vm", 0});
+  for (int64_t t = 1; t < 22; ++t) m.OnSchedSwitch(Switch(t * kMs, 0, 0, 0, 5));
+  for (int64_t t = 22; t <= 30; ++t) m.OnMark(Mark(t * kMs, 0, 0, 5, 5, 1));
+  report::Report r;
+  m.Finish(r);
+  return r;
+}
+
+}  // namespace
+
+TEST(MarkRates, BucketsStartAtTheFirstMark) {
+  const report::Report r = LateMarks();
+  const report::MarkRates &mr = r.mark_rates();
+  EXPECT_EQ(mr.origin_ns(), 22 * kMs);
+  ASSERT_GT(mr.total_size(), 0);
+  EXPECT_GT(mr.total(0), 0u) << "the first bucket holds the first mark";
+  uint64_t sum = 0;
+  for (uint64_t c : mr.total()) sum += c;
+  EXPECT_EQ(sum, 9u);
+  // 8 ms of marks in at most 128 buckets (1 us doubled until they fit):
+  // 64 us each, buckets 0 to 125 (8 ms / 64 us = 125).
+  EXPECT_EQ(mr.bucket_ns(), 64000u);
+  EXPECT_EQ(mr.buckets(), 126u);
+
+  // Text: the first row is at the first mark, +22.000 ms.
+  const std::string text = FormatText(r, ReportKind::kMarks);
+  const size_t table = text.find("marks per bucket (start: ms after the first event)\n");
+  ASSERT_NE(table, std::string::npos) << text;
+  const size_t first_row = text.find('\n', text.find('\n', table) + 1) + 1;
+  EXPECT_EQ(text.substr(first_row, text.find('\n', first_row) - first_row),
+            "   22.000    1  1")
+      << text;
+  EXPECT_NE(text.find("from the first mark, at +22.000 ms"), std::string::npos) << text;
+
+  // CSV: the same first bucket.
+  std::string error;
+  const auto rows = ParseCsv(FormatCsv(r, ReportKind::kMarks), &error);
+  ASSERT_EQ(error, "");
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows[1][0], "0");
+  EXPECT_EQ(rows[1][1], "0.022000000");
+  EXPECT_EQ(rows[1][3], "1");
+  EXPECT_EQ(rows.size(), 1u + 126u);
 }

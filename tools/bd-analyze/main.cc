@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -48,22 +50,32 @@ class Output {
   explicit Output(const std::string &path) : path_(path) {}
   std::ostream &stream() {
     if (path_.empty()) return std::cout;
-    if (!file_.is_open()) file_.open(path_, std::ios::binary | std::ios::trunc);
+    if (!file_.is_open() && open_errno_ == 0) {
+      errno = 0;
+      file_.open(path_, std::ios::binary | std::ios::trunc);
+      if (!file_.is_open()) open_errno_ = errno != 0 ? errno : EIO;
+    }
     return file_;
   }
-  // Flushes; an error message when writing failed.
+  // Flushes; an error message (with the reason) when writing failed.
   std::optional<std::string> Close() {
     std::ostream &s = stream();
+    errno = 0;
     s.flush();
-    if (!path_.empty()) file_.close();
-    if (!s) return "cannot write the report to " + (path_.empty() ? "standard output" : path_);
-    return std::nullopt;
+    const int flush_errno = errno;
+    if (!path_.empty() && file_.is_open()) file_.close();
+    if (s) return std::nullopt;
+    const int cause = open_errno_ != 0 ? open_errno_ : flush_errno;
+    const std::string what = path_.empty() ? "standard output" : path_;
+    const std::string why = cause != 0 ? std::strerror(cause) : "write error";
+    return "cannot write the report to " + what + ": " + why;
   }
   const std::string &path() const { return path_; }
 
  private:
   std::string path_;
   std::ofstream file_;
+  int open_errno_ = 0;
 };
 
 // Losses a CSV/SVG/Chrome file cannot carry: said on stderr instead.
@@ -80,36 +92,80 @@ void NoteLosses(const bdtrace::report::Report &r) {
     std::cerr << "bd-analyze: note: the plugin rejected " << r.rejected().total()
               << " malformed records\n";
   }
+  for (const std::string &note : r.filter().notes()) {
+    std::cerr << "bd-analyze: note: " << note << "\n";
+  }
 }
 
-}  // namespace
+// --help: the usage line first, then what the tool does, the options by
+// group, and the footer (reports, formats, examples, exit status).
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_help(const CLI::App *app, std::string name,
+                        CLI::AppFormatMode mode) const override {
+    if (mode == CLI::AppFormatMode::Sub) return make_expanded(app);
+    std::string out = make_usage(app, name) + "\n" + make_description(app);
+    out += make_positionals(app) + make_groups(app, mode);
+    out += "\n" + make_footer(app);
+    return out;
+  }
+  std::string make_usage(const CLI::App *, std::string) const override {
+    return "Usage: bd-analyze [OPTIONS] TRACE_DIR...\n";
+  }
+};
 
-int main(int argc, char **argv) {
-  CLI::App app{
-      "Reports on bdtrace traces: per-thread, per-event and per-region statistics (durations "
-      "with percentiles and histograms, mark rates over time), events the tracer discarded, "
-      "records the plugin rejected and records the guest's rings dropped; for full-system runs (bdtrace:sched_switch events) "
-      "also which guest process ran on which vCPU, and for how long.\n"
-      "TRACE_DIR is the directory bd-run --trace wrote (or any directory holding LTTng CTF "
-      "traces; it is searched for 'metadata' files). Several directories (several VMs, "
-      "several captures) are read together, in time order on the host clock; each trace is "
-      "one VM, named by its bdtrace:session event (vm, or in user mode the program). Ring-"
-      "channel events are placed at their guest_ts (when the guest made the call), not at "
-      "their LTTng time (when the consumer emitted them).\n"
-      "Reports: summary (default), processes (CPU time per process/thread and vCPU, marks "
-      "and regions per process), regions (durations per id, process and thread: count, "
-      "total, min, p50, p90, p99, max, histogram), marks (counts per id and thread, rates "
-      "over time), timeline (per vCPU run intervals, streamed).\n"
-      "Formats: text (tables), json (proto/report.proto; the timeline as a Timeline "
-      "message), csv (one table per report, RFC 4180), chrome (Chrome trace JSON for "
-      "ui.perfetto.dev) and svg (a timeline picture); chrome and svg ignore --report.\n"
-      "Selection (options combine with AND, repeated values with OR): marks and regions "
-      "of the given VMs/vCPUs/pids/tids/ids, sched_switch events on the given VMs/vCPUs or "
-      "whose prev or next task has the given pid/tid; session, event-name and rejected "
-      "events and discarded counts always pass. --since/--until count seconds from the "
-      "first event of all traces and keep since <= t < until.\n"
-      "Exit status: 0 success, 1 unreadable/empty trace, 2 bad usage.",
-      "bd-analyze"};
+constexpr const char *kDescription =
+    "Reads bdtrace traces (what bd-run --trace wrote) and reports what the guest did:\n"
+    "counts per thread, event id and region, region durations with percentiles, mark\n"
+    "rates over time and, for full-system runs, which guest process ran on which vCPU\n"
+    "and for how long. Every report also says what is missing: events the tracer\n"
+    "discarded, records the plugin rejected, records the guest's rings dropped and\n"
+    "what a filter (bd-run --filter) recorded and dropped, per vCPU and rule.\n"
+    "\n"
+    "TRACE_DIR is a directory bd-run --trace wrote, or any directory holding LTTng\n"
+    "CTF traces (searched for 'metadata' files). Several directories (several VMs,\n"
+    "several captures) are read together in host-clock order; each trace is one VM,\n"
+    "named by its bdtrace:session event (vm, or in user mode the program).\n"
+    "Ring-channel events are placed at their guest time (guest_ts).\n";
+
+constexpr const char *kFooter =
+    "Reports (-r):\n"
+    "  summary    totals, losses, filter decisions, vCPUs, processes, threads, events\n"
+    "             and regions (the default)\n"
+    "  processes  CPU time per process/thread and vCPU; marks and regions per process\n"
+    "  regions    durations per id, process and thread: count, total, min, p50, p90,\n"
+    "             p99, max, histogram\n"
+    "  marks      counts per id and thread; rates over time, from the first mark on\n"
+    "  timeline   per-vCPU run intervals, streamed\n"
+    "\n"
+    "Formats (-f):\n"
+    "  text       tables (the default)\n"
+    "  json       the message in proto/report.proto (the timeline: a Timeline message)\n"
+    "  csv        one table per report (RFC 4180); the summary's rows are its header\n"
+    "             items (section \"summary\") and its threads (section \"thread\")\n"
+    "  chrome     Chrome trace JSON for ui.perfetto.dev (-r does not apply)\n"
+    "  svg        a timeline picture (-r does not apply)\n"
+    "\n"
+    "Selection: keeps the marks and regions of the given VMs, vCPUs, pids, tids and\n"
+    "ids, and the context switches on the given VMs/vCPUs whose previous or next\n"
+    "task has the given pid/tid. Each option is repeatable (or takes VALUE,VALUE);\n"
+    "options combine with AND, values with OR. Sessions, event names, losses and\n"
+    "the filter's counts always pass. A selection that matches no mark, region or\n"
+    "context switch is an error that says what the trace holds (its time span,\n"
+    "VM names, vCPUs, pids, tids and ids).\n"
+    "\n"
+    "Examples:\n"
+    "  bd-analyze /tmp/t                                  the summary, as text\n"
+    "  bd-analyze /tmp/t -f json -o report.json           the same as JSON, in a file\n"
+    "  bd-analyze /tmp/vm -r processes --vcpu 0 --since 2 --until 5\n"
+    "  bd-analyze /tmp/vm -f svg -o timeline.svg          a picture of the vCPUs\n"
+    "  bd-analyze vm-a vm-b --vm vm-a -r marks -f csv     one VM's mark rates\n"
+    "\n"
+    "Exit status: 0 success; 1 an unreadable or empty trace, a selection that\n"
+    "matches nothing, or a report that cannot be written; 2 bad usage.\n";
+
+// The command line, as parsed.
+struct Args {
   std::vector<std::string> paths;
   std::string report_name = "summary";
   std::string format = "text";
@@ -118,166 +174,165 @@ int main(int argc, char **argv) {
   double since = 0, until = 0, bucket = 0;
   int64_t limit = 0;
   bool no_progress = false;
+  CLI::Option *since_opt = nullptr, *until_opt = nullptr, *bucket_opt = nullptr,
+              *limit_opt = nullptr;
+};
 
-  app.add_option("TRACE_DIR", paths, "trace directory (one or more)")->required();
-  app.add_option("-r,--report", report_name,
-                 "report: summary, processes, regions, marks or timeline")
+// One repeatable selection option taking comma-separated values.
+template <typename T>
+void AddSelector(CLI::App &app, const char *name, std::vector<T> &values, const char *value_name,
+                 const char *help) {
+  app.add_option(name, values, help)
+      ->option_text(value_name)
+      ->delimiter(',')
+      ->expected(1)
+      ->take_all()
+      ->group("Selection");
+}
+
+void DefineOptions(CLI::App &app, Args &a) {
+  app.formatter(std::make_shared<HelpFormatter>());
+  app.footer(kFooter);
+  app.get_formatter()->column_width(24);
+  app.set_help_flag("-h,--help", "print this help and exit");
+  app.add_option("TRACE_DIR", a.paths, "a trace directory (one or more)")
+      ->required()
+      ->option_text("...");
+  const char *kOutput = "Output";
+  app.add_option("-r,--report", a.report_name,
+                 "summary (default), processes, regions, marks, timeline")
       ->check(CLI::IsMember({"summary", "processes", "regions", "marks", "timeline"}))
-      ->capture_default_str();
-  app.add_option("-f,--format", format,
-                 "output format: text, json (proto/report.proto), csv, chrome (Chrome trace "
-                 "JSON) or svg (timeline picture)")
+      ->option_text("REPORT")
+      ->group(kOutput);
+  app.add_option("-f,--format", a.format, "text (default), json, csv, chrome, svg")
       ->check(CLI::IsMember({"text", "json", "csv", "chrome", "svg"}))
-      ->capture_default_str();
-  app.add_option("-o,--output", output, "write the report to FILE instead of standard output")
-      ->option_text("FILE");
-  app.add_option("--vm", sel.vms, "keep the events of this VM (repeatable, or NAME,NAME)")
-      ->option_text("NAME")
-      ->delimiter(',')
-      ->expected(1)
-      ->take_all();
-  app.add_option("--vcpu", sel.vcpus, "keep the events on this vCPU index (repeatable)")
-      ->option_text("N")
-      ->delimiter(',')
-      ->expected(1)
-      ->take_all();
-  app.add_option("--pid", sel.pids, "keep the events of this guest pid (repeatable)")
-      ->option_text("PID")
-      ->delimiter(',')
-      ->expected(1)
-      ->take_all();
-  app.add_option("--tid", sel.tids, "keep the events of this guest tid (repeatable)")
-      ->option_text("TID")
-      ->delimiter(',')
-      ->expected(1)
-      ->take_all();
-  app.add_option("--event", sel.events,
-                 "keep the marks with this event id and regions with this region id "
-                 "(repeatable)")
-      ->option_text("ID")
-      ->delimiter(',')
-      ->expected(1)
-      ->take_all();
-  CLI::Option *since_opt =
-      app.add_option("--since", since, "keep events from SECONDS after the trace start")
-          ->option_text("SECONDS");
-  CLI::Option *until_opt =
-      app.add_option("--until", until, "keep events before SECONDS after the trace start")
-          ->option_text("SECONDS");
-  CLI::Option *bucket_opt =
-      app.add_option("--bucket", bucket,
-                     "mark-rate bucket width (default: at most 128 buckets over the trace)")
-          ->option_text("SECONDS");
-  CLI::Option *limit_opt =
-      app.add_option("--limit", limit,
-                     "timeline: write at most N intervals (default: 1000 in text, all in json "
-                     "and csv; 0: all)")
-          ->option_text("N");
-  app.add_flag("--no-progress", no_progress,
-               "no progress bar (it is only ever drawn when stderr is a terminal)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp &e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError &e) {
-    return Fail(kExitUsage, std::string(e.what()) + " (see bd-analyze --help)");
-  }
+      ->option_text("FORMAT")
+      ->group(kOutput);
+  app.add_option("-o,--output", a.output, "write the report to FILE instead of standard output")
+      ->option_text("FILE")
+      ->group(kOutput);
+  a.bucket_opt = app.add_option("--bucket", a.bucket,
+                                "mark-rate bucket width (default: 128 buckets at most)")
+                     ->option_text("SECONDS")
+                     ->group(kOutput);
+  a.limit_opt = app.add_option("--limit", a.limit,
+                               "timeline: at most N intervals (text: 1000; 0: all)")
+                    ->option_text("N")
+                    ->group(kOutput);
+  app.add_flag("--no-progress", a.no_progress,
+               "no progress bar (drawn only on a terminal)")
+      ->group(kOutput);
+  AddSelector(app, "--vm", a.sel.vms, "NAME", "keep the events of this VM");
+  AddSelector(app, "--vcpu", a.sel.vcpus, "N", "keep the events on this vCPU index");
+  AddSelector(app, "--pid", a.sel.pids, "PID", "keep the events of this guest pid");
+  AddSelector(app, "--tid", a.sel.tids, "TID", "keep the events of this guest tid");
+  AddSelector(app, "--event", a.sel.events, "ID",
+              "keep the marks and regions with this id");
+  a.since_opt = app.add_option("--since", a.since,
+                               "keep events from SECONDS after the first event")
+                    ->option_text("SECONDS")
+                    ->group("Selection");
+  a.until_opt = app.add_option("--until", a.until,
+                               "keep events before SECONDS after the first one")
+                    ->option_text("SECONDS")
+                    ->group("Selection");
+}
 
-  if (*since_opt) sel.since_s = since;
-  if (*until_opt) sel.until_s = until;
-  if (ba::Status valid = sel.Validate(); !valid) {
+// Checks what CLI11 cannot and fills options; an exit code on error.
+std::optional<int> CheckArgs(Args &a, ba::AnalyzeOptions &options) {
+  if (*a.since_opt) a.sel.since_s = a.since;
+  if (*a.until_opt) a.sel.until_s = a.until;
+  if (ba::Status valid = a.sel.Validate(); !valid) {
     return Fail(kExitUsage, valid.error().message + " (see bd-analyze --help)");
   }
-  for (uint32_t v : sel.vcpus) {
+  for (uint32_t v : a.sel.vcpus) {
     if (v > kMaxVcpu) {
       return Fail(kExitUsage, "--vcpu " + std::to_string(v) + " is not a vCPU index (0 to " +
                                   std::to_string(kMaxVcpu) + ")");
     }
   }
-  if (*limit_opt && limit < 0) return Fail(kExitUsage, "--limit must be 0 (all) or more");
-  ba::AnalyzeOptions options;
-  options.selection = sel;
-  if (*bucket_opt) {
-    if (!std::isfinite(bucket) || bucket < 1e-9 || bucket > 1e6) {
+  if (*a.limit_opt && a.limit < 0) return Fail(kExitUsage, "--limit must be 0 (all) or more");
+  options.selection = a.sel;
+  if (*a.bucket_opt) {
+    if (!std::isfinite(a.bucket) || a.bucket < 1e-9 || a.bucket > 1e6) {
       return Fail(kExitUsage, "--bucket must be a number of seconds from 1e-9 to 1e6");
     }
-    options.model.rate_bucket_ns = static_cast<uint64_t>(std::llround(bucket * 1e9));
+    options.model.rate_bucket_ns = static_cast<uint64_t>(std::llround(a.bucket * 1e9));
   }
-  const ba::ReportKind kind = *ba::ParseReportKind(report_name);
-  // Streamed reports written to the same terminal would mix with the bar.
-  const bool streamed = kind == ba::ReportKind::kTimeline || format == "chrome" || format == "svg";
-  if (!no_progress && isatty(STDERR_FILENO) && !(streamed && output.empty() && isatty(STDOUT_FILENO))) {
-    options.progress_fd = STDERR_FILENO;
-  }
+  return std::nullopt;
+}
 
-  Output out(output);
-
-  // Streamed outputs: the timeline and the exporters write as they read.
-  if (format == "chrome" || format == "svg") {
+// --format chrome|svg: the exporters write when the trace is read.
+int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
 #if BD_HAVE_EXPORTERS
-    std::unique_ptr<ba::ChromeExporter> chrome;
-    std::unique_ptr<ba::SvgExporter> svg;
-    ba::EventVisitor *exporter = nullptr;
-    if (format == "chrome") {
-      // A first, cheap pass for the names: marks are then named even when
-      // their bdtrace:event_name comes later in the trace.
-      auto dirs = ba::FindTraceDirs(paths);
-      if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
-      ba::NameCollector names;
-      if (ba::Status st = ba::ReadTraces(*dirs, names); !st) {
-        return Fail(kExitTraceError, st.error().ToString());
-      }
-      chrome = std::make_unique<ba::ChromeExporter>(out.stream(), names.take_names());
-      exporter = chrome.get();
-    } else {
-      svg = std::make_unique<ba::SvgExporter>(out.stream(), ba::SvgOptions{});
-      exporter = svg.get();
-    }
-    options.also = {exporter};
-    auto report = ba::Analyze(paths, options);
-    if (!report) return Fail(kExitTraceError, report.error().ToString());
-    ba::Status done = chrome ? chrome->Finish() : svg->Finish();
-    if (!done) return Fail(kExitTraceError, done.error().ToString());
-    NoteLosses(*report);
-    if (auto err = out.Close()) return Fail(kExitTraceError, *err);
-    return 0;
-#else
-    return Fail(kExitUsage, "this bd-analyze was built without the chrome and svg exporters");
-#endif
-  }
-
-  if (kind == ba::ReportKind::kTimeline) {
-    ba::TimelineOptions t;
-    t.format = format == "json"  ? ba::TimelineFormat::kJson
-               : format == "csv" ? ba::TimelineFormat::kCsv
-                                 : ba::TimelineFormat::kText;
-    t.limit = *limit_opt ? static_cast<uint64_t>(limit)
-                         : (t.format == ba::TimelineFormat::kText ? kDefaultTextLimit : 0);
-    const ba::SelectingVisitor *selector = nullptr;
-    options.on_selector = [&](const ba::SelectingVisitor &s) { selector = &s; };
-    t.origin = [&]() { return selector ? selector->origin_ns() : std::nullopt; };
-    auto dirs = ba::FindTraceDirs(paths);
+  std::unique_ptr<ba::ChromeExporter> chrome;
+  std::unique_ptr<ba::SvgExporter> svg;
+  ba::EventVisitor *exporter = nullptr;
+  if (a.format == "chrome") {
+    // A first, cheap pass for the names: marks are then named even when
+    // their bdtrace:event_name comes later in the trace.
+    auto dirs = ba::FindTraceDirs(a.paths);
     if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
-    t.vm_column = dirs->size() > 1;
-    ba::TimelineWriter timeline(out.stream(), std::move(t));
-    options.also = {&timeline};
-    auto report = ba::Analyze(paths, options);
-    if (!report) return Fail(kExitTraceError, report.error().ToString());
-    if (ba::Status st = timeline.Finish(*report); !st) {
+    ba::NameCollector names;
+    if (ba::Status st = ba::ReadTraces(*dirs, names); !st) {
       return Fail(kExitTraceError, st.error().ToString());
     }
-    if (format == "csv") NoteLosses(*report);
-    if (auto err = out.Close()) return Fail(kExitTraceError, *err);
-    return 0;
+    chrome = std::make_unique<ba::ChromeExporter>(out.stream(), names.take_names());
+    exporter = chrome.get();
+  } else {
+    svg = std::make_unique<ba::SvgExporter>(out.stream(), ba::SvgOptions{});
+    exporter = svg.get();
   }
-
-  auto report = ba::Analyze(paths, options);
+  options.also = {exporter};
+  auto report = ba::Analyze(a.paths, options);
   if (!report) return Fail(kExitTraceError, report.error().ToString());
-  if (format == "json") {
+  ba::Status done = chrome ? chrome->Finish() : svg->Finish();
+  if (auto err = out.Close()) return Fail(kExitTraceError, *err);
+  if (!done) return Fail(kExitTraceError, done.error().ToString());
+  NoteLosses(*report);
+  return 0;
+#else
+  (void)a, (void)options, (void)out;
+  return Fail(kExitUsage, "this bd-analyze was built without the chrome and svg exporters");
+#endif
+}
+
+// --report timeline: intervals are written as the trace is read.
+int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
+  ba::TimelineOptions t;
+  t.format = a.format == "json"  ? ba::TimelineFormat::kJson
+             : a.format == "csv" ? ba::TimelineFormat::kCsv
+                                 : ba::TimelineFormat::kText;
+  t.limit = *a.limit_opt ? static_cast<uint64_t>(a.limit)
+                         : (t.format == ba::TimelineFormat::kText ? kDefaultTextLimit : 0);
+  const ba::SelectingVisitor *selector = nullptr;
+  options.on_selector = [&](const ba::SelectingVisitor &s) { selector = &s; };
+  t.origin = [&]() { return selector ? selector->origin_ns() : std::nullopt; };
+  auto dirs = ba::FindTraceDirs(a.paths);
+  if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
+  t.vm_column = dirs->size() > 1;
+  ba::TimelineWriter timeline(out.stream(), std::move(t));
+  options.also = {&timeline};
+  auto report = ba::Analyze(a.paths, options);
+  if (!report) return Fail(kExitTraceError, report.error().ToString());
+  if (ba::Status st = timeline.Finish(*report); !st) {
+    return Fail(kExitTraceError, st.error().ToString());
+  }
+  if (a.format == "csv") NoteLosses(*report);
+  if (auto err = out.Close()) return Fail(kExitTraceError, *err);
+  return 0;
+}
+
+// The other reports: read the whole trace, then format the Report.
+int RunReport(const Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &options,
+              Output &out) {
+  auto report = ba::Analyze(a.paths, options);
+  if (!report) return Fail(kExitTraceError, report.error().ToString());
+  if (a.format == "json") {
     auto json = ba::FormatJson(ba::ForKind(*report, kind));
     if (!json) return Fail(kExitTraceError, json.error().ToString());
     out.stream() << *json;
-  } else if (format == "csv") {
+  } else if (a.format == "csv") {
     out.stream() << ba::FormatCsv(*report, kind);
     NoteLosses(*report);
   } else {
@@ -285,4 +340,33 @@ int main(int argc, char **argv) {
   }
   if (auto err = out.Close()) return Fail(kExitTraceError, *err);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{kDescription, "bd-analyze"};
+  Args a;
+  DefineOptions(app, a);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    return Fail(kExitUsage, std::string(e.what()) + " (see bd-analyze --help)");
+  }
+  ba::AnalyzeOptions options;
+  if (std::optional<int> code = CheckArgs(a, options)) return *code;
+  const ba::ReportKind kind = *ba::ParseReportKind(a.report_name);
+  // Streamed reports written to the same terminal would mix with the bar.
+  const bool streamed =
+      kind == ba::ReportKind::kTimeline || a.format == "chrome" || a.format == "svg";
+  if (!a.no_progress && isatty(STDERR_FILENO) &&
+      !(streamed && a.output.empty() && isatty(STDOUT_FILENO))) {
+    options.progress_fd = STDERR_FILENO;
+  }
+  Output out(a.output);
+  if (a.format == "chrome" || a.format == "svg") return RunExport(a, options, out);
+  if (kind == ba::ReportKind::kTimeline) return RunTimeline(a, options, out);
+  return RunReport(a, kind, options, out);
 }

@@ -32,8 +32,10 @@ struct AnalyzeOptions {
 // Finds the traces under paths, reads them through the selection and
 // builds the report (with the selection in it). Errors: a path that does
 // not exist or holds no CTF trace, a trace that babeltrace2 cannot read to
-// the end (truncated, corrupt), traces without any event (a selection that
-// keeps nothing is not an error: the report says so). Never returns a
+// the end (truncated, corrupt), traces without any event, and a selection
+// that keeps no mark, region, context switch or block (with --event: no mark
+// or region; the error then says
+// what the traces hold: time span, VM names, vCPUs, pids, tids, ids). Never returns a
 // partial report. With --pid/--tid, CPU rows (processes, vCPU threads,
 // process activity) are limited to the selected pids/tids.
 Expected<report::Report> Analyze(const std::vector<std::string> &paths,

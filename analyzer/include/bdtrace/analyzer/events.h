@@ -128,6 +128,45 @@ struct RingDroppedEvent {
   uint32_t trace = 0;
 };
 
+// The filter (filter/README.md), as the plugin or the ring consumer
+// emits it. bdtrace:filter: a config load or reload attempt; status "ok"
+// (this generation is in force from here on) or "error" (message says why;
+// the previous generation stays). rules: its rule count.
+struct FilterEvent {
+  int64_t ts_ns;
+  uint64_t generation;
+  std::string_view status, digest, path, message;
+  uint32_t rules;
+  uint32_t trace = 0;
+};
+
+// bdtrace:dropped: records rule `rule` of config `generation` dropped on
+// `vcpu` over its rate limit since the previous report of that (generation,
+// rule, vcpu); the counts sum to the exact total. vcpu 64 stands for every
+// index >= 64.
+struct FilterDroppedEvent {
+  int64_t ts_ns;
+  uint32_t vcpu;
+  uint64_t generation;
+  uint32_t rule;
+  std::string_view rule_name;
+  uint64_t count, total;
+  bool final;
+  uint32_t trace = 0;
+};
+
+// bdtrace:filter_stats, at the emitting process's exit: what the filter
+// decided for the records one vCPU sent over the whole run (all
+// generations). recorded: let through; filtered: dropped by a DROP rule or
+// the DROP default; rate_dropped: over a rate limit. One per vCPU and
+// emitting process (a forked user-mode guest reports its own).
+struct FilterStatsEvent {
+  int64_t ts_ns;
+  uint32_t vcpu;
+  uint64_t recorded, filtered, rate_dropped;
+  uint32_t trace = 0;
+};
+
 // Receives the events of a trace in time order (ring events by guest
 // time, as far as the reader's reorder window allows). Methods may throw (e.g.
 // std::bad_alloc); the reader catches at the babeltrace2 boundary and turns
@@ -148,6 +187,14 @@ class EventVisitor {
   // bdtrace:ring_dropped. Not pure, as OnTbExec; decorators must forward it.
   virtual void OnRingDropped(const RingDroppedEvent &e) {
     OnOtherEvent(e.ts_ns, "bdtrace:ring_dropped");
+  }
+  // The filter's events. Not pure, as OnTbExec; decorators must forward them.
+  virtual void OnFilter(const FilterEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:filter"); }
+  virtual void OnFilterDropped(const FilterDroppedEvent &e) {
+    OnOtherEvent(e.ts_ns, "bdtrace:dropped");
+  }
+  virtual void OnFilterStats(const FilterStatsEvent &e) {
+    OnOtherEvent(e.ts_ns, "bdtrace:filter_stats");
   }
   // An event of another provider or an unknown bdtrace event.
   virtual void OnOtherEvent(int64_t ts_ns, std::string_view class_name) = 0;

@@ -114,11 +114,15 @@ struct SvgOptions {
 // An SVG timeline, written at Finish():
 // - one lane per vCPU (system mode; per VM when there are several) or per
 //   guest thread (user mode), time left to right from the first event;
-// - a rect per run of a guest thread on a vCPU, coloured by process (a
-//   stable colour from the pid), with a <title> tooltip; the idle task is a
-//   gap; user-mode lanes show the thread's active span;
-// - regions as thin bars under the lane (up to 3 nesting levels), marks as
-//   ticks above it, a time axis and a legend of the busiest processes.
+// - a rect per run of a guest thread on a vCPU, coloured by process name
+//   (pid, comm: a process that exec'd is one entry per name, as in the text
+//   report): the 12 busiest a palette colour each, the others one shared
+//   colour; a <title> tooltip; the idle task is a gap; user-mode lanes show
+//   the thread's active span (one colour);
+// - regions as thin bars under the lane (up to 3 nesting levels), in colours
+//   no process uses (8 region ids one each, the others one shared), marks
+//   as ticks above it, a time axis and a legend holding every colour a lane
+//   uses.
 // Runs, regions and marks are kept per lane in time buckets that coarsen
 // (by halving) as the trace grows, never more than 2 x plot width per
 // lane, and drawn at >= 1 px: the file stays bounded (a few hundred bytes

@@ -36,6 +36,7 @@
 #include <map>
 #include <string_view>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -66,6 +67,9 @@ class Model final : public EventVisitor {
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
+  void OnFilter(const FilterEvent &e) override;
+  void OnFilterDropped(const FilterDroppedEvent &e) override;
+  void OnFilterStats(const FilterStatsEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
@@ -154,12 +158,13 @@ class Model final : public EventVisitor {
   void FinishActivity(report::Report &report) const;
   void FinishHotBlocks(report::Report &report) const;
   void FinishRingDrops(report::Report &report) const;
+  // model_filter.cc: the FilterSummary, and its notes (run after the totals).
+  void FinishFilter(report::Report &report) const;
 
   ThreadState &Thread(uint32_t trace, uint32_t pid, uint32_t tid, int64_t ts_ns);
   void Seen(int64_t ts_ns) {
     if (ts_ns < begin_ns_) begin_ns_ = ts_ns;
     if (ts_ns > end_ns_) end_ns_ = ts_ns;
-    if (!rates_.started()) rates_.Start(ts_ns);
   }
 
   report::Totals totals_;
@@ -208,6 +213,19 @@ class Model final : public EventVisitor {
   };
   std::map<std::pair<uint32_t, uint32_t>, RingDropAccum> ring_drops_;
   uint64_t ring_drop_total_ = 0;
+  // The filter's events (model_filter.cc): loads in order with their
+  // trace, per (trace, vcpu) decisions, per (trace, generation, rule) drops.
+  struct FilterRuleAccum {
+    std::string name;
+    uint64_t sum = 0;
+    std::map<uint32_t, uint64_t> per_vcpu;
+  };
+  struct FilterAccum {
+    std::vector<std::pair<uint32_t, report::FilterConfigLoad>> loads;
+    std::map<std::pair<uint32_t, uint32_t>, report::FilterVcpu> vcpus;
+    std::map<std::tuple<uint32_t, uint64_t, uint32_t>, FilterRuleAccum> rules;
+  };
+  FilterAccum filter_;
 };
 
 }  // namespace bdtrace::analyzer

@@ -62,6 +62,18 @@ class ProgressVisitor final : public EventVisitor {
     Tick(e.ts_ns);
     next_.OnRingDropped(e);
   }
+  void OnFilter(const FilterEvent &e) override {
+    Tick(e.ts_ns);
+    next_.OnFilter(e);
+  }
+  void OnFilterDropped(const FilterDroppedEvent &e) override {
+    Tick(e.ts_ns);
+    next_.OnFilterDropped(e);
+  }
+  void OnFilterStats(const FilterStatsEvent &e) override {
+    Tick(e.ts_ns);
+    next_.OnFilterStats(e);
+  }
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override {
     Tick(ts_ns);
     next_.OnOtherEvent(ts_ns, class_name);

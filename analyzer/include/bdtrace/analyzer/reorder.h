@@ -120,7 +120,8 @@ class Reorderer {
  private:
   using AnyEvent = std::variant<MarkEvent, RegionEvent, EventNameEvent, SessionEvent,
                                 RejectedEvent, RejectedTotalEvent, SchedSwitchEvent, TbExecEvent,
-                                RingDroppedEvent, OtherEvent>;
+                                RingDroppedEvent, FilterEvent, FilterDroppedEvent,
+                                FilterStatsEvent, OtherEvent>;
   // A held event. Slots never move (a deque grows at the end only), so the
   // event's string_views may point into its own store.
   struct Held {
@@ -148,6 +149,8 @@ class Reorderer {
   static void Own(RejectedEvent &e, std::string &store);
   static void Own(RejectedTotalEvent &e, std::string &store);
   static void Own(SchedSwitchEvent &e, std::string &store);
+  static void Own(FilterEvent &e, std::string &store);
+  static void Own(FilterDroppedEvent &e, std::string &store);
   static void Own(OtherEvent &e, std::string &store);
   template <typename E>
   static void Own(E &, std::string &) {}  // no strings
@@ -161,6 +164,9 @@ class Reorderer {
   void Deliver(const SchedSwitchEvent &e) { next_.OnSchedSwitch(e); }
   void Deliver(const TbExecEvent &e) { next_.OnTbExec(e); }
   void Deliver(const RingDroppedEvent &e) { next_.OnRingDropped(e); }
+  void Deliver(const FilterEvent &e) { next_.OnFilter(e); }
+  void Deliver(const FilterDroppedEvent &e) { next_.OnFilterDropped(e); }
+  void Deliver(const FilterStatsEvent &e) { next_.OnFilterStats(e); }
   void Deliver(const OtherEvent &e) { next_.OnOtherEvent(e.ts_ns, e.class_name); }
 
   uint32_t Acquire();

@@ -21,7 +21,7 @@ const char *ReportKindName(ReportKind kind);
 
 // The Report with only what `kind` shows, for JSON: the header (paths,
 // dirs, sessions, vms, totals, times, discarded, ring drops, guest time,
-// rejected, warnings, selection) always; summary: everything; processes: vcpus, processes,
+// rejected, filter, warnings, selection) always; summary: everything; processes: vcpus, processes,
 // process_activity, threads; regions: regions, region_processes,
 // region_totals; marks: events, mark_rates, threads. Sets report_kind.
 report::Report ForKind(const report::Report &full, ReportKind kind);
@@ -36,8 +36,12 @@ std::string FormatText(const report::Report &report, ReportKind kind);
 
 // One CSV table per kind (RFC 4180: CRLF line ends, fields with a comma,
 // quote, CR or LF quoted, quotes doubled; a header row first):
-//   summary    per thread: vm,pid,tid,comm,events,marks,text_marks,
-//              region_begins,region_ends,first_s,last_s
+//   summary    section,item,value,vm,pid,tid,comm,events,marks,text_marks,
+//              region_begins,region_ends,first_s,last_s: "summary" rows
+//              carry the text summary's header in item,value (trace,
+//              session, duration_s, the totals, discarded, ring_dropped,
+//              rejected, filter_*, warning; an item repeats for each of its
+//              values), then one "thread" row per thread in the other columns
 //   processes  per process: vm,pid,comm,threads,marks,text_marks,
 //              region_begins,region_ends,events,cpu_ns,switches_in
 //   regions    per scope (id, process, thread): scope,vm,pid,tid,region_id,

@@ -23,7 +23,8 @@
 //
 // Always kept, whatever the selection: bdtrace:session (they name the VMs),
 // bdtrace:event_name (names may come after the events they name),
-// bdtrace:rejected, bdtrace:rejected_total and bdtrace:ring_dropped,
+// bdtrace:rejected, bdtrace:rejected_total, bdtrace:ring_dropped and the
+// filter's bdtrace:filter, bdtrace:dropped and bdtrace:filter_stats,
 // discarded-events messages and warnings, so the losses of the traces are
 // in every report.
 // Events of other providers have no VM, vCPU, pid, tid or id: they are kept
@@ -42,6 +43,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,24 @@ struct Selection {
   std::string ToString() const;
 };
 
+// What a trace holds, as far as a selection can name it: gathered by the
+// SelectingVisitor while its selection has kept no mark, region, context
+// switch or block, so that a selection matching nothing can say what the
+// trace does contain. Each set stops growing at kMaxValues (then
+// `more_*` is set).
+struct TraceContents {
+  static constexpr size_t kMaxValues = 4096;
+  bool any_time = false;
+  int64_t first_ns = 0, last_ns = 0;  // the first and last event of all traces
+  std::set<std::string> vms;          // names the sessions gave
+  std::set<uint32_t> vcpus, pids, tids, ids;  // ids: mark event and region ids
+  bool more_vcpus = false, more_pids = false, more_tids = false, more_ids = false;
+
+  // "0.027 s of events (--since/--until range 0 to 0.027); VMs: a, b;
+  // vCPUs 0-1; pids 100, 200; tids ...; mark/region ids 1-3".
+  std::string ToString() const;
+};
+
 class SelectingVisitor final : public EventVisitor {
  public:
   // next must outlive this visitor.
@@ -78,6 +98,9 @@ class SelectingVisitor final : public EventVisitor {
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
+  void OnFilter(const FilterEvent &e) override;
+  void OnFilterDropped(const FilterDroppedEvent &e) override;
+  void OnFilterStats(const FilterStatsEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
@@ -86,6 +109,13 @@ class SelectingVisitor final : public EventVisitor {
   // Events seen (before selection) and passed on.
   uint64_t seen() const { return seen_; }
   uint64_t kept() const { return kept_; }
+  // Marks, regions, switches and blocks passed on.
+  uint64_t kept_activity() const { return kept_activity_; }
+  // Whether the selection matched what it names: with --event, a mark or
+  // region; otherwise a mark, region, switch or block.
+  bool matched() const { return events_.any() ? kept_ids_ > 0 : kept_activity_ > 0; }
+  // What the trace holds (complete while matched() is false).
+  const TraceContents &contents() const { return contents_; }
   // Time of the first event seen (the origin of since/until), if any.
   std::optional<int64_t> origin_ns() const {
     return has_origin_ ? std::optional<int64_t>(origin_ns_) : std::nullopt;
@@ -109,6 +139,16 @@ class SelectingVisitor final : public EventVisitor {
   // vm, vcpu, window: what marks, regions and switches share.
   bool Common(int64_t ts_ns, uint32_t trace, uint32_t vcpu);
   void Keep() { ++kept_; }
+  void KeepActivity() {
+    ++kept_;
+    ++kept_activity_;
+  }
+  void KeepId() {
+    KeepActivity();
+    ++kept_ids_;
+  }
+  // Notes a mark, region, switch or block in contents_ until matched().
+  void Note(uint32_t vcpu, uint32_t pid, uint32_t tid, const uint32_t *id);
 
   EventVisitor &next_;
   std::vector<std::string> vms_;
@@ -118,7 +158,8 @@ class SelectingVisitor final : public EventVisitor {
   bool has_origin_ = false;
   int64_t origin_ns_ = 0;
   std::vector<char> vm_kept_;  // by trace: 1 when its session named a selected VM
-  uint64_t seen_ = 0, kept_ = 0;
+  uint64_t seen_ = 0, kept_ = 0, kept_activity_ = 0, kept_ids_ = 0;
+  TraceContents contents_;
 };
 
 // Hands every event to several visitors, in order.
@@ -135,6 +176,9 @@ class TeeVisitor final : public EventVisitor {
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
+  void OnFilter(const FilterEvent &e) override;
+  void OnFilterDropped(const FilterDroppedEvent &e) override;
+  void OnFilterStats(const FilterStatsEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;
