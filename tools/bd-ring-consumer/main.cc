@@ -114,6 +114,8 @@ public:
         next_.ring_dropped(ring, pid, tid, count, total, final);
     }
 
+    bool used() const noexcept { return used_; }
+
 private:
     void first_use() noexcept {
         if (used_) return;
@@ -262,20 +264,23 @@ int main(int argc, char **argv) {
 
     __atomic_store_n(&region.header()->consumer_pid, static_cast<uint32_t>(::getpid()),
                      __ATOMIC_RELAXED);
+    // bdtrace:session, then bdtrace:filter (a no-op without --filter).
     auto emit_session = [&] {
         lttng_ust_tracepoint(bdtrace, session, mode.c_str(), "x86_64", program.c_str(),
                              BD_RING_VERSION, static_cast<uint32_t>(::getpid()), vm.c_str(), "ring");
+        bdtrace::filter::g_plugin_filter.begin();
     };
     if (!standby) emit_session();
-    bdtrace::filter::g_plugin_filter.begin();  // bdtrace:filter; no-op without --filter
     if (std::fputs("ready\n", stdout) < 0 || std::fflush(stdout) != 0)
         return fail(kExitError, "cannot write \"ready\" on standard output");
 
     br::LttngSink lttng;
-    SessionOnFirstUse first_use(lttng, emit_session);
-    br::RecordSink &out = standby ? static_cast<br::RecordSink &>(first_use) : lttng;
-    br::FilteringSink filtered(bdtrace::filter::g_plugin_filter, out, system);
-    br::RecordSink &sink = filter_path.empty() ? out : filtered;
+    br::FilteringSink filtered(bdtrace::filter::g_plugin_filter, lttng, system);
+    br::RecordSink &decided = filter_path.empty() ? static_cast<br::RecordSink &>(lttng) : filtered;
+    // --standby: the session and filter events just before the first record
+    // (filtered or not) or drop report.
+    SessionOnFirstUse first_use(decided, emit_session);
+    br::RecordSink &sink = standby ? static_cast<br::RecordSink &>(first_use) : decided;
     br::LinearClockMap fit;
     br::ClockSync sync(region, fit, clock, accel == "tcg");
     SystemGuestClock system_clock(fit, clock);
@@ -325,7 +330,8 @@ int main(int argc, char **argv) {
         }
     }
     consumer.finish();
-    bdtrace::filter::g_plugin_filter.finish();  // final dropped, filter_stats
+    // Final dropped and filter_stats, unless a standby ring was never used.
+    if (!standby || first_use.used()) bdtrace::filter::g_plugin_filter.finish();
 
     if (!stats_path.empty() && !append_stats(stats_path, consumer))
         std::fprintf(stderr, "bd-ring-consumer: warning: cannot append to the stats file %s: %s\n",
