@@ -7,28 +7,14 @@
 #include <vector>
 
 #include "bdtrace/analyzer/model.h"
+#include "value_ranges.h"
 
 namespace bdtrace::analyzer {
 
 namespace {
 
-// "0, 2-5, 7" (sorted, distinct values).
-std::string Ranges(const std::set<uint32_t> &values) {
-  std::string out;
-  auto it = values.begin();
-  while (it != values.end()) {
-    const uint32_t lo = *it;
-    uint32_t hi = lo;
-    for (++it; it != values.end() && *it == hi + 1; ++it) hi = *it;
-    if (!out.empty()) out += ", ";
-    out += std::to_string(lo);
-    if (hi > lo) out += (hi == lo + 1 ? ", " : "-") + std::to_string(hi);
-  }
-  return out;
-}
-
 std::string Vcpus(const std::set<uint32_t> &values) {
-  return (values.size() == 1 ? "vCPU " : "vCPUs ") + Ranges(values);
+  return (values.size() == 1 ? "vCPU " : "vCPUs ") + ValueRanges(values);
 }
 
 std::string Records(uint64_t n) { return std::to_string(n) + (n == 1 ? " record" : " records"); }

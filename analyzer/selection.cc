@@ -1,5 +1,6 @@
 // The selection decorator (see selection.h for what each selector keeps).
 #include "bdtrace/analyzer/selection.h"
+#include "value_ranges.h"
 
 #include <algorithm>
 #include <cmath>
@@ -86,24 +87,8 @@ std::string Selection::ToString() const {
 
 namespace {
 
-// "0-3, 7" with at most kShown values named.
-std::string Ranges(const std::set<uint32_t> &values, bool more) {
-  constexpr size_t kShown = 24;
-  std::string out;
-  size_t shown = 0;
-  auto it = values.begin();
-  while (it != values.end() && shown < kShown) {
-    const uint32_t lo = *it;
-    uint32_t hi = lo;
-    for (++it; it != values.end() && *it == hi + 1; ++it) hi = *it;
-    if (!out.empty()) out += ", ";
-    out += std::to_string(lo);
-    if (hi > lo) out += (hi == lo + 1 ? ", " : "-") + std::to_string(hi);
-    ++shown;
-  }
-  if (it != values.end() || more) out += ", ...";
-  return out;
-}
+// Runs of ids a "what the trace holds" message names at most.
+constexpr size_t kShownRuns = 24;
 
 template <typename T>
 void Insert(std::set<T> &set, bool &more, const T &value) {
@@ -136,7 +121,7 @@ std::string TraceContents::ToString() const {
     add("no VM named (no bdtrace:session event)");
   }
   const auto set = [&](const char *one, const char *many, const std::set<uint32_t> &v, bool more) {
-    if (!v.empty()) add(std::string(v.size() == 1 ? one : many) + " " + Ranges(v, more));
+    if (!v.empty()) add(std::string(v.size() == 1 ? one : many) + " " + ValueRanges(v, kShownRuns, more));
   };
   set("vCPU", "vCPUs", vcpus, more_vcpus);
   set("pid", "pids", pids, more_pids);
