@@ -22,7 +22,7 @@ has() { grep -qF -- "$2" <<<"$1" || fail "$3: no '$2' in: $1"; }
 
 echo "== --help is complete"
 help=$("$script" --help) || fail "--help exited non-zero"
-for want in "--programs FILE" "/bin/NAME" "statically linked" "-static" "dynamically linked program is refused" \
+for want in "--programs FILE" "/bin/NAME" "statically linked" "-static" "program is refused" \
             "--extra FILE" "/etc/bd/NAME" "bd.kmod=1" "bd.run=/path" "bd.cmd=BASE64" "run-status N" \
             "kmod/bd_sched.ko" "initramfs.cpio.gz" "vmlinuz" "--debs DIR" "Everything it writes goes into OUT_DIR"; do
     has "$help" "$want" "--help"

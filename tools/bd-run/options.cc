@@ -54,16 +54,6 @@ constexpr const char* kDescription =
     "    -device ivshmem-plain,memdev=bdchan\n"
     "    -plugin PLUGIN,channel=/dev/shm/bdtrace-...,vm=NAME [QEMU_ARGS...]\n"
     "The channel file is created for the run and removed afterwards.\n"
-    "Your own programs (--program FILE, repeatable, with --run 'CMD'): bd-run\n"
-    "builds a VM image with tools/vm/build-image.sh (Debian's kernel, the bd_sched\n"
-    "module, busybox) holding them and bd-mark in /bin, boots it with bd.kmod=1 and\n"
-    "runs CMD with the guest's sh as root; the guest powers off after it and prints\n"
-    "'bd-init: run-status N'. Programs must be static (cc -static ...) or #! scripts:\n"
-    "the image has no C library; a dynamically linked one is refused. Images are\n"
-    "cached by their inputs in $BDTRACE_CACHE/vm-images (default\n"
-    "~/.cache/bdtrace/vm-images); the first build downloads Debian packages\n"
-    "(kept in vm-debs beside it). BD_RUN_BUILD_IMAGE=PATH uses another builder.\n"
-    "--run with --kernel/--initrd passes CMD to an image of build-image.sh's.\n"
     "With --channel ring there is no plugin and no channel device: the ring region\n"
     "(--smp kernel rings, then user rings; padded to a power of two) is the\n"
     "ivshmem device's memory (-object memory-backend-file,id=bdring,...), and\n"
@@ -74,10 +64,22 @@ constexpr const char* kDescription =
     "'console=ttyS0 quiet panic=-1' followed by --append. On a terminal the console\n"
     "is interactive: Ctrl-A X quits QEMU.\n"
     "\n"
+    "Your own programs (--program FILE, repeatable, with --run 'CMD'): bd-run\n"
+    "builds a VM image with tools/vm/build-image.sh (Debian's kernel, the bd_sched\n"
+    "module, busybox) holding them and bd-mark in /bin, boots it with bd.kmod=1 and\n"
+    "runs CMD with the guest's sh as root; the guest powers off after it and prints\n"
+    "'bd-init: run-status N'. Programs must be static (cc -static ...) or #! scripts:\n"
+    "the image has no C library; a dynamically linked one is refused. Images are\n"
+    "cached by their inputs in $BDTRACE_CACHE/vm-images (default\n"
+    "~/.cache/bdtrace/vm-images); the first build downloads Debian packages\n"
+    "(kept in vm-debs beside it). BD_RUN_BUILD_IMAGE=PATH uses another builder.\n"
+    "--run with --kernel/--initrd passes CMD to an image of build-image.sh's.\n"
+    "\n"
     "Examples:\n"
     "  bd-run --trace /tmp/trace -- ./my-program --its-flag\n"
     "  bd-run --system --trace /tmp/vmtrace --kernel vmlinuz --initrd initramfs.cpio.gz\n"
-    "  bd-run --system --no-plugin --kernel vmlinuz --initrd initrd.gz -- -rtc base=utc\n"    "  bd-run --system --trace /tmp/vm --program ./my-static-prog --run 'my-static-prog 3'\n"
+    "  bd-run --system --no-plugin --kernel vmlinuz --initrd initrd.gz -- -rtc base=utc\n"
+    "  bd-run --system --trace /tmp/vm --program ./my-static-prog --run 'my-static-prog 3'\n"
     "  bd-run --trace /tmp/trace --filter only-marks.txtpb -- ./my-program\n"
     "  bd-run --qemu /opt/qemu-10/qemu-x86_64 --trace /tmp/trace -- ./my-program   # ring\n"
     "  bd-run --native --trace /tmp/trace -- ./my-program\n"
@@ -203,7 +205,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->type_name("FILE")
       ->group(group);
   app.add_option("--append", sys.append,
-                 "More kernel arguments, after 'console=ttyS0 quiet panic=-1'; needs --kernel")
+                 "More kernel arguments, after 'console=ttyS0 quiet panic=-1'; needs --kernel (or --program/--run)")
       ->type_name("ARGS")
       ->group(group);
   app.add_option("--program", sys.programs,

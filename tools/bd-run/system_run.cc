@@ -92,7 +92,9 @@ int run_system(const RunOptions& given) {
   }
   if (sys.kernel.empty() && sys.qemu_args.empty() && !image_in) {
     // Without one QEMU boots SeaBIOS into "No bootable device" and never exits.
-    return fail("nothing to boot: pass --kernel VMLINUZ [--initrd INITRD], or QEMU boot options after --");
+    return fail(
+        "nothing to boot: pass --program FILE --run 'CMD' (bd-run builds the image), --kernel VMLINUZ [--initrd "
+        "INITRD], or QEMU boot options after --");
   }
   Result<std::string> qemu = resolve_system_qemu(o.qemu);
   if (!qemu) return fail(qemu.error());
