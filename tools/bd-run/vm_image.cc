@@ -332,8 +332,8 @@ Result<VmImage> prepare_vm_image(const ImageInputs& in) {
   fs::remove_all(tmp, ec);
   std::fprintf(stderr,
                "bd-run: building a VM image with %s in %s (Debian's kernel, the bd_sched module, busybox; "
-               "the first build downloads Debian packages and takes minutes, later ones reuse it)\n",
-               program_list(in).c_str(), image.dir.c_str());
+               "Debian's packages are downloaded once, into %s/vm-debs)\n",
+               program_list(in).c_str(), image.dir.c_str(), in.cache_dir.c_str());
   std::fflush(stderr);
   std::vector<std::string> argv = {in.builder, tmp.string(), "--debs", in.cache_dir + "/vm-debs"};
   for (const std::string& p : in.programs) argv.insert(argv.end(), {"--programs", p});
