@@ -160,13 +160,13 @@ class BdRunVmImage : public ::testing::Test {
 TEST_F(BdRunVmImage, ProgramAndRunNeedSystem) {
   RunResult r = bd_run("--program " + q(program_) + " /bin/true");
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.err.find("bd-run: --program needs --system: it runs a program in a VM bd-run boots (in user mode "
+  EXPECT_NE(r.err.find("bd-run: error: --program needs --system: it runs a program in a VM bd-run boots (in user mode "
                        "the program goes last"),
             std::string::npos)
       << r.err;
   r = bd_run("--run 'hello' /bin/true");
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.err.find("bd-run: --run needs --system"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bd-run: error: --run needs --system"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(tmp_ / "qemu.log"));
 }
 
