@@ -4,7 +4,10 @@
 
 #include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+
+#include "vm_image.h"
 
 namespace bdtrace::bdrun {
 namespace {
@@ -61,10 +64,22 @@ constexpr const char* kDescription =
     "'console=ttyS0 quiet panic=-1' followed by --append. On a terminal the console\n"
     "is interactive: Ctrl-A X quits QEMU.\n"
     "\n"
+    "Your own programs (--program FILE, repeatable, with --run 'CMD'): bd-run\n"
+    "builds a VM image with tools/vm/build-image.sh (Debian's kernel, the bd_sched\n"
+    "module, busybox) holding them and bd-mark in /bin, boots it with bd.kmod=1 and\n"
+    "runs CMD with the guest's sh as root; the guest powers off after it and prints\n"
+    "'bd-init: run-status N'. Programs must be static (cc -static ...) or #! scripts:\n"
+    "the image has no C library; a dynamically linked one is refused. Images are\n"
+    "cached by their inputs in $BDTRACE_CACHE/vm-images (default\n"
+    "~/.cache/bdtrace/vm-images); the first build downloads Debian packages\n"
+    "(kept in vm-debs beside it). BD_RUN_BUILD_IMAGE=PATH uses another builder.\n"
+    "--run with --kernel/--initrd passes CMD to an image of build-image.sh's.\n"
+    "\n"
     "Examples:\n"
     "  bd-run --trace /tmp/trace -- ./my-program --its-flag\n"
     "  bd-run --system --trace /tmp/vmtrace --kernel vmlinuz --initrd initramfs.cpio.gz\n"
     "  bd-run --system --no-plugin --kernel vmlinuz --initrd initrd.gz -- -rtc base=utc\n"
+    "  bd-run --system --trace /tmp/vm --program ./my-static-prog --run 'my-static-prog 3'\n"
     "  bd-run --trace /tmp/trace --filter only-marks.txtpb -- ./my-program\n"
     "  bd-run --qemu /opt/qemu-10/qemu-x86_64 --trace /tmp/trace -- ./my-program   # ring\n"
     "  bd-run --native --trace /tmp/trace -- ./my-program\n"
@@ -81,7 +96,7 @@ class Formatter : public CLI::Formatter {
  public:
   std::string make_usage(const CLI::App*, std::string) const override {
     return "\nUsage: bd-run [OPTIONS] [--] PROGRAM [ARGS...]\n"
-           "       bd-run --system [OPTIONS] [-- QEMU_ARGS...]\n";
+           "       bd-run --system [OPTIONS] [--program FILE]... [--run CMD] [-- QEMU_ARGS...]\n";
   }
 };
 
@@ -133,6 +148,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   std::string smp_text = "2", memory_text = "512M";
   std::string channel_text = "auto";
   std::string accel_text = "tcg";
+  std::string run_text;
 
   CLI::App app(kDescription, "bd-run");
   app.formatter(std::make_shared<Formatter>());
@@ -189,8 +205,19 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->type_name("FILE")
       ->group(group);
   app.add_option("--append", sys.append,
-                 "More kernel arguments, after 'console=ttyS0 quiet panic=-1'; needs --kernel")
+                 "More kernel arguments, after 'console=ttyS0 quiet panic=-1'; needs --kernel (or --program/--run)")
       ->type_name("ARGS")
+      ->group(group);
+  app.add_option("--program", sys.programs,
+                 "A static program or #! script to put into a VM image bd-run builds (as /bin/NAME, "
+                 "beside bd-mark); repeatable; needs --run")
+      ->type_name("FILE")
+      ->allow_extra_args(false)
+      ->group(group);
+  app.add_option("--run", run_text,
+                 "Shell command to run in the VM as root (then it powers off); without --kernel bd-run "
+                 "boots its own image (with --program's programs)")
+      ->type_name("CMD")
       ->group(group);
   app.add_option("--vm", sys.vm_name, "VM name the plugin records (default: vm)")->type_name("NAME")->group(group);
   app.add_flag("--no-plugin", sys.no_plugin, "Run QEMU without the plugin (the channel device stays)")
@@ -287,7 +314,24 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     if (!sys.initrd.empty() && sys.kernel.empty()) {
       return usage_error("--initrd needs --kernel (QEMU loads an initrd only with a kernel it boots itself)");
     }
-    if (app.count("--append") != 0 && sys.kernel.empty()) return usage_error("--append needs --kernel");
+    if (app.count("--run") != 0) sys.run_command = run_text;
+    if (!sys.programs.empty() && !sys.run_command) {
+      return usage_error("--program needs --run 'CMD': the command to run in the VM, e.g. --run '" +
+                         std::filesystem::path(sys.programs.front()).filename().string() + "'");
+    }
+    if (!sys.programs.empty() && !sys.kernel.empty()) {
+      return usage_error("--program boots an image bd-run builds (its own kernel and initramfs): drop "
+                         "--kernel/--initrd, or add your programs to your image with tools/vm/build-image.sh "
+                         "--programs");
+    }
+    if (sys.run_command) {
+      if (tools::Result<std::string> arg = run_command_kernel_arg(*sys.run_command); !arg) {
+        return usage_error(arg.error());
+      }
+    }
+    if (app.count("--append") != 0 && sys.kernel.empty() && !sys.builds_image()) {
+      return usage_error("--append needs --kernel (or --program/--run, which boot bd-run's own image)");
+    }
     if (sys.vm_name.empty()) return usage_error("--vm NAME must not be empty");
     if (o.channel == ChannelChoice::Ring && (sys.no_plugin || !o.plugin.empty() || !raw_plugin_args.empty())) {
       return usage_error("--system --channel ring loads no plugin: --no-plugin, --plugin and --plugin-arg do "
@@ -298,6 +342,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     }
     o.system = std::move(sys);
   } else {
+    if (app.count("--program") != 0 || app.count("--run") != 0) {
+      return usage_error(std::string(app.count("--program") != 0 ? "--program" : "--run") +
+                         " needs --system: it runs a program in a VM bd-run boots (in user mode the program "
+                         "goes last: bd-run [OPTIONS] [--] PROGRAM [ARGS...])");
+    }
     for (const char* name :
          {"--smp", "--memory", "--kernel", "--initrd", "--append", "--vm", "--no-plugin", "--accel"}) {
       if (app.count(name) != 0) return usage_error(std::string(name) + " needs --system");

@@ -21,6 +21,13 @@ struct SystemOptions {
   bool no_plugin = false;       // plain QEMU (the ivshmem device stays)
   bool kvm = false;             // --accel kvm (ring channel only), else tcg
   std::vector<std::string> qemu_args;  // after --, passed to QEMU as is
+  // --program FILE... / --run CMD: with no --kernel bd-run builds (or takes
+  // from its cache) an image holding the programs and bd-mark and boots it
+  // with bd.kmod=1; CMD runs in the guest (kernel argument bd.cmd=).
+  std::vector<std::string> programs;
+  std::optional<std::string> run_command;
+  // An image bd-run builds itself (programs, or --run without --kernel).
+  bool builds_image() const { return !programs.empty() || (run_command && kernel.empty()); }
 };
 
 // How guest records reach the host (README "Channels"): the trap needs the

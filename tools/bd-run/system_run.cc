@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "ring_run.h"
 #include "session_run.h"
 #include "system_command.h"
+#include "vm_image.h"
 
 extern char** environ;
 
@@ -64,19 +66,35 @@ int run_system_ring(const RunOptions& o, SystemInvocation inv, const ChildStdio&
 
 }  // namespace
 
-int run_system(const RunOptions& o) {
-  const SystemOptions& sys = *o.system;
+int run_system(const RunOptions& given) {
+  RunOptions o = given;  // an image bd-run builds fills in kernel, initrd and append
+  SystemOptions& sys = *o.system;
 
-  // 1. Everything that can be checked before anything is started.
+  // 1. Everything that can be checked before anything is started (and
+  // before an image is built: that can take minutes).
+  std::optional<ImageInputs> image_in;
+  if (sys.builds_image()) {
+    Result<ImageInputs> in = image_inputs(sys.programs);  // refuses dynamic programs
+    if (!in) return fail(in.error());
+    image_in = std::move(in.value());
+  }
+  std::string cmd_arg;
+  if (sys.run_command) {
+    Result<std::string> arg = run_command_kernel_arg(*sys.run_command);
+    if (!arg) return fail(arg.error());
+    cmd_arg = arg.value();
+  }
   if (!sys.kernel.empty()) {
     if (Status st = check_boot_file("--kernel", sys.kernel); !st) return fail(st.error());
   }
   if (!sys.initrd.empty()) {
     if (Status st = check_boot_file("--initrd", sys.initrd); !st) return fail(st.error());
   }
-  if (sys.kernel.empty() && sys.qemu_args.empty()) {
+  if (sys.kernel.empty() && sys.qemu_args.empty() && !image_in) {
     // Without one QEMU boots SeaBIOS into "No bootable device" and never exits.
-    return fail("nothing to boot: pass --kernel VMLINUZ [--initrd INITRD], or QEMU boot options after --");
+    return fail(
+        "nothing to boot: pass --program FILE --run 'CMD' (bd-run builds the image), --kernel VMLINUZ [--initrd "
+        "INITRD], or QEMU boot options after --");
   }
   Result<std::string> qemu = resolve_system_qemu(o.qemu);
   if (!qemu) return fail(qemu.error());
@@ -97,6 +115,13 @@ int run_system(const RunOptions& o) {
     if (!filter) return fail(filter.error());
     plugin_args.emplace_back("filter", filter.value());
   }
+  if (image_in) {
+    Result<VmImage> image = prepare_vm_image(*image_in);
+    if (!image) return fail(image.error());
+    sys.kernel = image->kernel;
+    sys.initrd = image->initrd;
+  }
+  if (sys.run_command) sys.append = boot_kernel_args(image_in.has_value(), sys.append, cmd_arg);
 
   SystemInvocation inv;
   inv.qemu = qemu.value();

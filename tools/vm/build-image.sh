@@ -1,31 +1,7 @@
 #!/usr/bin/env bash
-# Builds the bdtrace test VM: Debian's kernel, the bd_sched module built
-# against it, and a busybox initramfs.
-#
-#   tools/vm/build-image.sh OUT_DIR [--programs DIR|FILE]... [--extra FILE...]
-#                                   [--kmod-copy PATH]
-#
-# Produces in OUT_DIR:
-#   vmlinuz               Debian's kernel (linux-image-amd64's dependency)
-#   kernel-version        its uname -r (e.g. 6.1.0-56-amd64)
-#   kmod/bd_sched.ko      the bd_sched module for that kernel
-#   initramfs.cpio.gz     busybox + /init + bd_sched.ko + programs + extras
-#   debs/                 the downloaded .deb files (cache)
-# and copies bd_sched.ko to --kmod-copy PATH (default: when OUT_DIR is
-# .../vm, the sibling .../kmod/bd_sched.ko).
-#
-# Every step is cached: a rerun with unchanged inputs changes nothing.
-#
-# Inside the VM, /init reads the kernel command line:
-#   bd.kmod=1        insmod /lib/bd/bd_sched.ko before running anything
-#   bd.run=/path     run that script with sh, then power off
-# and prints lines prefixed "bd-init: ", the last one "bd-init: poweroff".
-# Programs go to /bin (from a directory: its static executables and scripts;
-# a file named on its own always), extras to /etc/bd/ (as do
-# tools/vm/guest/*.sh).
-#
-# Needs: apt-get/apt-cache/dpkg-deb (Debian), root to install headers, make
-# and gcc for the module, cpio (else python3) and gzip.
+# Builds a bdtrace VM image: Debian's kernel, the bd_sched module built
+# against it, and a busybox initramfs holding your static programs.
+# Run with --help for the whole story (what goes where, kernel arguments).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,7 +15,67 @@ say() { echo "build-image: $*"; }
 die() { echo "build-image: error: $*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    cat <<'USAGE'
+Usage: tools/vm/build-image.sh OUT_DIR [--programs DIR|FILE]... [--extra FILE...]...
+                               [--debs DIR]
+
+Builds a VM image for `bd-run --system`: Debian's kernel, the bd_sched
+kernel module built against that kernel's headers, and a busybox initramfs
+with your programs in it. Everything it writes goes into OUT_DIR (and into
+--debs DIR when given). Every step is cached: a rerun with unchanged inputs
+changes nothing and takes a few seconds.
+
+Options:
+  --programs FILE   put FILE into the image as /bin/NAME (NAME = its file
+                    name; /bin is on the guest's PATH). Repeatable. FILE must
+                    be a script (#!/bin/sh: the guest has busybox's sh) or a
+                    statically linked x86_64 program: the image has no C
+                    library and no dynamic loader, so a dynamically linked
+                    program is refused (link it with -static, e.g.
+                      cc -static -I guest-probes/include -o my-prog my-prog.c \
+                         build/lib/libbdguest.a -lpthread ).
+  --programs DIR    every executable file directly in DIR that can run in
+                    the guest (static programs and scripts) goes to /bin;
+                    dynamically linked ones are skipped and named.
+  --extra FILE...   one or more files (scripts to run with bd.run=, data)
+                    for /etc/bd/NAME, made executable. The scripts in
+                    tools/vm/guest/ are always there too.
+  --debs DIR        keep the downloaded Debian packages in DIR instead of
+                    OUT_DIR/debs (share one download between images).
+  -h, --help        this text.
+
+Writes (all in OUT_DIR):
+  vmlinuz            Debian's kernel (the dependency of linux-image-amd64;
+                     BD_VM_KERNEL_PKG=linux-image-X-amd64 picks another)
+  kernel-version     its `uname -r`
+  kmod/bd_sched.ko   the bd_sched module built for that kernel
+  initramfs.cpio.gz  busybox, /init, /lib/bd/bd_sched.ko, /bin/<programs>,
+                     /etc/bd/<extras>
+  debs/              the downloaded .deb files (unless --debs)
+  initramfs-root/    the initramfs's tree, for looking at
+Boot it with
+  build/bin/bd-run --system --kernel OUT_DIR/vmlinuz \
+      --initrd OUT_DIR/initramfs.cpio.gz --append "bd.kmod=1 bd.run=/etc/bd/X.sh"
+(bd-run --system --program FILE --run 'CMD' builds and boots such an image
+by itself.)
+
+Inside the VM, /init (runs as root) mounts /proc, /sys, /dev, /tmp and
+/dev/shm, then reads these kernel arguments (bd-run --append):
+  bd.kmod=1        insmod /lib/bd/bd_sched.ko first: context switches are
+                   recorded, and the ring channel gets its clock agent
+  bd.run=/path     run that file with sh (a script from --extra, e.g.
+                   bd.run=/etc/bd/X.sh), then power off
+  bd.cmd=BASE64    run the base64-encoded shell command with sh, then power
+                   off (what bd-run --run 'CMD' passes)
+Without bd.run= or bd.cmd= it runs nothing and powers off. It prints lines
+starting "bd-init: " on the console, among them
+"bd-init: run-status N (...)" with the command's exit status, and last
+"bd-init: poweroff".
+
+Needs: apt-get/apt-cache/dpkg-deb (Debian), root to install the kernel's
+linux-headers package when missing, make, gcc and readelf for the module and
+the program checks, cpio (else python3) and gzip.
+USAGE
     exit "${1:-2}"
 }
 
@@ -47,8 +83,7 @@ usage() {
 OUT_DIR=""
 PROGRAMS=()
 EXTRAS=()
-KMOD_COPY=""
-KMOD_COPY_SET=0
+DEBS_DIR=""
 while [ $# -gt 0 ]; do
     case "$1" in
         -h|--help) usage 0 ;;
@@ -59,29 +94,48 @@ while [ $# -gt 0 ]; do
             shift
             if [ $# -eq 0 ] || [[ "$1" == --* ]]; then die "--extra needs at least one file"; fi
             while [ $# -gt 0 ] && [[ "$1" != --* ]]; do EXTRAS+=("$1"); shift; done ;;
-        --kmod-copy)
-            [ $# -ge 2 ] || die "--kmod-copy needs a path"
-            KMOD_COPY="$2"; KMOD_COPY_SET=1; shift 2 ;;
+        --debs)
+            [ $# -ge 2 ] || die "--debs needs a directory"
+            DEBS_DIR="$2"; shift 2 ;;
         --*) die "unknown option $1 (see --help)" ;;
         *)
             [ -z "$OUT_DIR" ] || die "more than one OUT_DIR: '$OUT_DIR' and '$1'"
             OUT_DIR="$1"; shift ;;
     esac
 done
-[ -n "$OUT_DIR" ] || usage 2
-mkdir -p "$OUT_DIR"
-OUT_DIR="$(cd "$OUT_DIR" && pwd)"
-if [ "$KMOD_COPY_SET" = 0 ] && [ "$(basename "$OUT_DIR")" = vm ]; then
-    KMOD_COPY="$(dirname "$OUT_DIR")/kmod/bd_sched.ko"
+[ -n "$OUT_DIR" ] || die "no OUT_DIR given (usage: tools/vm/build-image.sh OUT_DIR [--programs FILE]...; see --help)"
+
+# True for an ELF that needs a dynamic loader (the initramfs has none).
+is_dynamic_elf() {
+    [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] || return 1
+    readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
+}
+
+# Everything about the inputs is checked before anything is written.
+if [ ${#PROGRAMS[@]} -gt 0 ]; then
+    command -v readelf >/dev/null ||
+        die "readelf (Debian package binutils) is needed to check that the programs are static"
 fi
 for p in "${PROGRAMS[@]+"${PROGRAMS[@]}"}"; do
     [ -e "$p" ] || die "--programs $p: no such file or directory"
+    if [ -f "$p" ] && is_dynamic_elf "$p"; then
+        interp="$(readelf -l "$p" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')"
+        die "--programs $p is dynamically linked (it needs the loader $interp), but the VM image has no C library and no loader: it would not start (\"not found\"). Link it statically: add -static to its link line, e.g. cc -static -I guest-probes/include -o prog prog.c build/lib/libbdguest.a -lpthread"
+    fi
 done
 for e in "${EXTRAS[@]+"${EXTRAS[@]}"}"; do
     [ -f "$e" ] || die "--extra $e: no such file"
 done
 [ -f "$KMOD_SRC/bd_sched.c" ] || die "module sources not found in $KMOD_SRC"
 [ -f "$PROTO_INC/bd/channel.h" ] || die "protocol headers not found in $PROTO_INC"
+mkdir -p "$OUT_DIR"
+OUT_DIR="$(cd "$OUT_DIR" && pwd)"
+if [ -n "$DEBS_DIR" ]; then
+    mkdir -p "$DEBS_DIR"
+    DEBS_DIR="$(cd "$DEBS_DIR" && pwd)"
+else
+    DEBS_DIR="$OUT_DIR/debs"
+fi
 
 # ------------------------------------------------------------------ helpers
 APT_UPDATED=0
@@ -106,11 +160,11 @@ candidate_version() {
     echo "$v"
 }
 
-# Path of PKG_VERSION's .deb in OUT_DIR/debs, downloading it if needed.
+# Path of PKG_VERSION's .deb in DEBS_DIR, downloading it if needed.
 fetch_deb() {
     local pkg="$1" ver="$2" deb
-    mkdir -p "$OUT_DIR/debs"
-    for deb in "$OUT_DIR/debs/${pkg}"_*.deb; do
+    mkdir -p "$DEBS_DIR"
+    for deb in "$DEBS_DIR/${pkg}"_*.deb; do
         [ -f "$deb" ] || continue
         if [ "$(dpkg-deb -f "$deb" Package)" = "$pkg" ] && [ "$(dpkg-deb -f "$deb" Version)" = "$ver" ]; then
             echo "$deb"; return 0
@@ -118,18 +172,18 @@ fetch_deb() {
     done
     say "downloading $pkg=$ver" >&2
     # apt drops privileges to _apt for downloads: let it write there.
-    chmod 0777 "$OUT_DIR/debs" 2>/dev/null || true
-    if ! (cd "$OUT_DIR/debs" && apt-get download -q "$pkg=$ver" >&2); then
+    chmod 0777 "$DEBS_DIR" 2>/dev/null || true
+    if ! (cd "$DEBS_DIR" && apt-get download -q "$pkg=$ver" >&2); then
         apt_update_once >&2
-        (cd "$OUT_DIR/debs" && apt-get download -q "$pkg=$ver" >&2) ||
+        (cd "$DEBS_DIR" && apt-get download -q "$pkg=$ver" >&2) ||
             die "apt-get download $pkg=$ver failed"
     fi
-    for deb in "$OUT_DIR/debs/${pkg}"_*.deb; do
+    for deb in "$DEBS_DIR/${pkg}"_*.deb; do
         if [ -f "$deb" ] && [ "$(dpkg-deb -f "$deb" Version)" = "$ver" ]; then
             echo "$deb"; return 0
         fi
     done
-    die "downloaded $pkg=$ver but found no matching .deb in $OUT_DIR/debs"
+    die "downloaded $pkg=$ver but found no matching .deb in $DEBS_DIR"
 }
 
 # Hash of the named files' names and contents, plus any extra words.
@@ -219,36 +273,22 @@ else
     [ -f "$KO" ] || die "make succeeded but $KO is missing"
     echo "$kmod_hash" >"$KMOD_OUT/.stamp"
 fi
-if [ -n "$KMOD_COPY" ]; then
-    if ! cmp -s "$KO" "$KMOD_COPY" 2>/dev/null; then
-        mkdir -p "$(dirname "$KMOD_COPY")"
-        cp "$KO" "$KMOD_COPY.tmp" && mv "$KMOD_COPY.tmp" "$KMOD_COPY"
-        say "copied bd_sched.ko to $KMOD_COPY"
-    fi
-fi
 
 # ---------------------------------------------------------------- initramfs
 BB_VER="$(candidate_version busybox-static)"
 BB_DEB="$(fetch_deb busybox-static "$BB_VER")"
-
-# True for an ELF that needs a dynamic loader (the initramfs has no libc).
-is_dynamic_elf() {
-    [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] || return 1
-    command -v readelf >/dev/null || return 1
-    readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
-}
 
 # The programs and extras that go in, in a stable order. From a directory
 # only what can run in the VM: static executables and scripts.
 PROGRAM_FILES=()
 for p in "${PROGRAMS[@]+"${PROGRAMS[@]}"}"; do
     if [ -d "$p" ]; then
-        n_dyn=0
+        skipped=()
         while IFS= read -r -d '' f; do
-            if is_dynamic_elf "$f"; then n_dyn=$((n_dyn + 1)); continue; fi
+            if is_dynamic_elf "$f"; then skipped+=("$(basename "$f")"); continue; fi
             PROGRAM_FILES+=("$f")
         done < <(find -L "$p" -maxdepth 1 -type f -perm -u+x -print0 | LC_ALL=C sort -z)
-        [ "$n_dyn" = 0 ] || say "programs: skipped $n_dyn dynamically linked executable(s) in $p"
+        [ ${#skipped[@]} = 0 ] || say "programs: skipped the dynamically linked ${skipped[*]} in $p (the image has no C library)"
     else
         PROGRAM_FILES+=("$p")
     fi
@@ -305,9 +345,6 @@ for f in "${PROGRAM_FILES[@]+"${PROGRAM_FILES[@]}"}"; do
     cp -L "$f" "$ROOT/bin/$name.tmp"
     mv -f "$ROOT/bin/$name.tmp" "$ROOT/bin/$name"
     chmod 0755 "$ROOT/bin/$name"
-    if is_dynamic_elf "$f"; then
-        say "warning: $name is dynamically linked; the initramfs has no libc, so it will not run"
-    fi
     say "program: /bin/$name"
 done
 for f in "${ALL_EXTRAS[@]+"${ALL_EXTRAS[@]}"}"; do
@@ -320,7 +357,8 @@ done
 cat >"$ROOT/init" <<'INIT'
 #!/bin/sh
 # bdtrace test VM init (generated by tools/vm/build-image.sh).
-# Kernel command line: bd.kmod=1 loads bd_sched; bd.run=/path runs a script.
+# Kernel command line: bd.kmod=1 loads bd_sched; bd.run=/path runs a script;
+# bd.cmd=BASE64 runs a base64-encoded shell command (bd-run --run).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/root
 say() { echo "bd-init: $*"; }
@@ -337,10 +375,12 @@ hostname bdvm
 
 kmod=0
 run=
+cmd=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         bd.kmod=1) kmod=1 ;;
         bd.run=*) run="${arg#bd.run=}" ;;
+        bd.cmd=*) cmd="${arg#bd.cmd=}" ;;
     esac
 done
 
@@ -365,7 +405,16 @@ if [ "$kmod" = 1 ]; then
     kmsg
 fi
 
-if [ -n "$run" ]; then
+if [ -n "$cmd" ]; then
+    if printf '%s' "$cmd" | base64 -d >/tmp/bd-cmd.sh 2>/dev/null; then
+        say "running: $(cat /tmp/bd-cmd.sh)"
+        sh /tmp/bd-cmd.sh
+        rc=$?
+        say "run-status $rc (bd.cmd)"
+    else
+        say "bd.cmd= is not valid base64; run-status 127"
+    fi
+elif [ -n "$run" ]; then
     if [ -f "$run" ]; then
         say "running $run"
         sh "$run"
@@ -375,7 +424,7 @@ if [ -n "$run" ]; then
         say "bd.run=$run: no such file; run-status 127"
     fi
 else
-    say "no bd.run=/path on the kernel command line: nothing to run"
+    say "no bd.run=/path or bd.cmd= on the kernel command line: nothing to run"
 fi
 
 if grep -q '^bd_sched ' /proc/modules; then
