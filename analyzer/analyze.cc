@@ -171,16 +171,24 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
   if (progress) progress->Clear();
   if (!read) return read.take_error();
   // A selection that keeps no mark, region, switch or block (with --event:
-  // no mark or region): an error that says what the trace does hold, rather
-  // than an empty report.
-  if (!options.selection.empty() && selector.seen() > 0 && !selector.matched()) {
+  // no mark or region) of a trace that has some, or names no VM the trace
+  // has: an error that says what the trace does hold, rather than an empty
+  // report. (A trace with nothing to select, e.g. only rejected records,
+  // still gets its report.)
+  const TraceContents &held = selector.contents();
+  const bool vm_unknown =
+      !options.selection.vms.empty() &&
+      std::none_of(options.selection.vms.begin(), options.selection.vms.end(),
+                   [&](const std::string &vm) { return held.vms.count(vm) != 0; });
+  if (!options.selection.empty() && selector.seen() > 0 && !selector.matched() &&
+      (held.HoldsSelectable() || vm_unknown)) {
     const std::string what = options.selection.events.empty()
                                  ? "mark, region or context switch"
                                  : "mark or region";
     return Error{"the selection (" + options.selection.ToString() + ") matches no " + what +
                      " of the " + std::to_string(selector.seen()) +
                      " events in " + Join(*dirs) + "; the trace holds: " +
-                     selector.contents().ToString(),
+                     held.ToString(),
                  {}};
   }
   if (seen() == 0) {

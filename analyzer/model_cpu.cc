@@ -72,7 +72,16 @@ void Model::OnSchedSwitch(const SchedSwitchEvent &e) {
     if (c.idle) {
       c.idle_ns += d;
     } else {
-      c.threads[c.running].ns += d;
+      // A thread that exec'd while it ran leaves under its new name: the
+      // time goes to that name (a process exec'd from a shell would
+      // otherwise spend its whole first slice, often all of its run, as
+      // the shell).
+      uint32_t charged = c.running;
+      if (e.prev_tid == c.running_tid && e.prev_pid == c.running_pid &&
+          e.prev_comm != c.threads[c.running].comm) {
+        charged = CpuThreadIndex(c, e.prev_pid, e.prev_tid, e.prev_comm);
+      }
+      c.threads[charged].ns += d;
       c.busy_ns += d;
     }
     if (e.prev_tid != c.running_tid || e.prev_pid != c.running_pid) ++c.prev_mismatches;

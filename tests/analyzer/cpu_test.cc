@@ -206,10 +206,11 @@ TEST(CpuModel, ExecRenamesMismatchesVmsAndBadVcpus) {
   EXPECT_EQ(a.prev_mismatches(), 1u);
   EXPECT_EQ(a.observed_ns(), 300u);  // 100..400
   EXPECT_EQ(a.idle_ns(), 100u + 50u);
+  // The slice in which it exec'd is the new name's (it left as "tool").
   ASSERT_NE(FindThread(a, 5, "sh"), nullptr);
-  EXPECT_EQ(FindThread(a, 5, "sh")->ns(), 100u);
+  EXPECT_EQ(FindThread(a, 5, "sh")->ns(), 0u);
   ASSERT_NE(FindThread(a, 5, "tool"), nullptr);
-  EXPECT_EQ(FindThread(a, 5, "tool")->ns(), 50u);
+  EXPECT_EQ(FindThread(a, 5, "tool")->ns(), 100u + 50u);
   const report::VcpuStats &b = r.vcpus(1);
   EXPECT_EQ(b.vm(), "vm-b");
   EXPECT_EQ(b.vcpu(), 0u);

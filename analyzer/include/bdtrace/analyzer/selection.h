@@ -82,6 +82,8 @@ struct TraceContents {
   // "0.027 s of events (--since/--until range 0 to 0.027); VMs: a, b;
   // vCPUs 0-1; pids 100, 200; tids ...; mark/region ids 1-3".
   std::string ToString() const;
+  // Any mark, region or context switch at all (something to select)?
+  bool HoldsSelectable() const { return !(vcpus.empty() && pids.empty() && tids.empty() && ids.empty()); }
 };
 
 class SelectingVisitor final : public EventVisitor {
