@@ -107,7 +107,9 @@ class BdRunVmImage : public ::testing::Test {
     qemu_ = tmp_ / "fake-qemu-system";
     std::ofstream(qemu_) << "#!/bin/sh\n"
                             "printf '%s\\n' \"$@\" > \"$FAKE_LOG\"\n"
-                            "echo guest-console-output\n";
+                            "echo guest-console-output\n"
+                            "[ -n \"$FAKE_NO_STATUS\" ] || printf 'bd-init: run-status %s (bd.cmd)\\r\\n' "
+                            "\"${FAKE_RUN_STATUS:-0}\"\n";
     ::chmod(qemu_.c_str(), 0755);
     // Writes what an image has, logs its arguments (one run per line) and
     // talks on stdout, which bd-run must send to its stderr.
@@ -219,7 +221,8 @@ TEST_F(BdRunVmImage, TwoProgramsOfOneNameAreRefused) {
 TEST_F(BdRunVmImage, BuildsOnceThenBootsFromTheCache) {
   RunResult r = bd_run("--system --vm v1 --program " + q(program_) + " --append loglevel=3 --run 'hello && bd-mark 1'");
   ASSERT_EQ(r.exit_status, 0) << r.err;
-  EXPECT_EQ(r.out, "guest-console-output\n") << "the builder's output belongs on stderr";
+  EXPECT_EQ(r.out, "guest-console-output\nbd-init: run-status 0 (bd.cmd)\r\n")
+      << "the builder's output belongs on stderr";
   EXPECT_NE(r.err.find("bd-run: building a VM image with hello, bd-mark in " + cache() + "/vm-images/"),
             std::string::npos)
       << r.err;
@@ -265,6 +268,30 @@ TEST_F(BdRunVmImage, BuildsOnceThenBootsFromTheCache) {
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_EQ(builder_runs().size(), 2u);
   EXPECT_NE(after(qemu_args(), "-kernel"), dir + "/vmlinuz");
+}
+
+TEST(VmImage, ParseRunStatus) {
+  EXPECT_EQ(parse_run_status("bd-init: run-status 0 (bd.cmd)"), 0);
+  EXPECT_EQ(parse_run_status("bd-init: run-status 127 (/etc/bd/x.sh)"), 127);
+  EXPECT_EQ(parse_run_status("bd-init: run-status 3"), 3);
+  EXPECT_EQ(parse_run_status("bd-init: run-status 256 (bd.cmd)"), std::nullopt);
+  EXPECT_EQ(parse_run_status("bd-init: run-status x"), std::nullopt);
+  EXPECT_EQ(parse_run_status("bd-init: run-status 3x"), std::nullopt);
+  EXPECT_EQ(parse_run_status("guest says bd-init: run-status 3"), std::nullopt);
+  EXPECT_EQ(run_command_exit_status(0, 5), 5);
+  EXPECT_EQ(run_command_exit_status(130, 5), 130) << "QEMU's (or a signal's) status wins";
+  EXPECT_EQ(run_command_exit_status(0, std::nullopt), 1);
+}
+
+TEST_F(BdRunVmImage, ExitStatusIsTheCommands) {
+  RunResult r = bd_run("--system --run 'exit 3'", "FAKE_RUN_STATUS=3");
+  EXPECT_EQ(r.exit_status, 3) << r.err;
+  EXPECT_EQ(r.out, "guest-console-output\nbd-init: run-status 3 (bd.cmd)\r\n") << "the console passes unchanged";
+
+  RunResult silent = bd_run("--system --run 'true'", "FAKE_NO_STATUS=1");
+  EXPECT_EQ(silent.exit_status, 1);
+  EXPECT_NE(silent.err.find("bd-run: error: the guest never said how --run's command ended"), std::string::npos)
+      << silent.err;
 }
 
 TEST_F(BdRunVmImage, RunAloneBootsAnImageWithBdMark) {

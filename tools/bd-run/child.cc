@@ -89,6 +89,80 @@ class SpawnFileActions {
   bool ok_ = false;
 };
 
+// Both ends of a pipe, closed with the object.
+class Pipe {
+ public:
+  Pipe() { ok_ = ::pipe2(fds_, O_CLOEXEC) == 0; }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  ~Pipe() {
+    close_read();
+    close_write();
+  }
+  bool ok() const { return ok_; }
+  int read_end() const { return fds_[0]; }
+  int write_end() const { return fds_[1]; }
+  void close_read() { close_fd(fds_[0]); }
+  void close_write() { close_fd(fds_[1]); }
+
+ private:
+  static void close_fd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  int fds_[2] = {-1, -1};
+  bool ok_ = false;
+};
+
+// Copies `fd` to bd-run's stdout until end of file, handing complete lines
+// to `on_line`. Once bd-run's stdout is gone (a closed pipe) it keeps
+// reading, so that the child never blocks on a full pipe.
+void copy_lines(int fd, const std::function<void(const std::string&)>& on_line) {
+  std::string line;
+  bool out_ok = true;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t off = 0; out_ok && off < n;) {
+      const ssize_t w = ::write(STDOUT_FILENO, buf + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) out_ok = false;
+      else off += w;
+    }
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buf[i] == '\n') {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        on_line(line);
+        line.clear();
+      } else if (line.size() < 4096) {
+        line += buf[i];
+      }
+    }
+  }
+  if (!line.empty()) on_line(line);
+}
+
+// SIGPIPE ignored for the object's lifetime: a reader of bd-run's stdout
+// that goes away must not kill bd-run before it has cleaned up.
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, &old_);
+  }
+  IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+  IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+  ~IgnoreSigpipe() { sigaction(SIGPIPE, &old_, nullptr); }
+
+ private:
+  struct sigaction old_;
+};
+
 }  // namespace
 
 SignalForwarding::SignalForwarding() {
@@ -137,6 +211,15 @@ tools::Result<int> run_child(const std::vector<std::string>& argv, const std::ve
     return make_error("cannot start " + argv[0] + ": cannot redirect its stdin to /dev/null");
   }
 
+  Pipe out;
+  if (stdio.on_stdout_line) {
+    if (!out.ok()) return make_error("cannot start " + argv[0] + ": cannot create a pipe for its stdout");
+    if (posix_spawn_file_actions_adddup2(actions.get(), out.write_end(), STDOUT_FILENO) != 0) {
+      return make_error("cannot start " + argv[0] + ": cannot redirect its stdout");
+    }
+  }
+  IgnoreSigpipe ignore_sigpipe;
+
   pid_t pid = 0;
   {
     // No signal may slip in between the spawn and publishing the pid.
@@ -145,6 +228,11 @@ tools::Result<int> run_child(const std::vector<std::string>& argv, const std::ve
     const int rc = posix_spawn(&pid, argv[0].c_str(), actions.get(), attr.get(), c_argv.data(), c_envp.data());
     if (rc != 0) return make_error("cannot start " + argv[0] + ": " + std::strerror(rc));
     g_child.store(pid);
+  }
+
+  if (stdio.on_stdout_line) {
+    out.close_write();  // the child holds the only write end: EOF when it exits
+    copy_lines(out.read_end(), stdio.on_stdout_line);
   }
 
   int status = 0;

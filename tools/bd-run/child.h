@@ -3,6 +3,7 @@
 // session down.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ class SignalForwarding {
 struct ChildStdio {
   // Give the child /dev/null as stdin instead of bd-run's.
   bool stdin_from_dev_null = false;
+  // When set, the child's stdout is a pipe that bd-run copies to its own
+  // stdout as it arrives, handing each complete line (without "\r\n") to
+  // this callback as well: bd-run reads the guest console this way.
+  std::function<void(const std::string& line)> on_stdout_line;
 };
 
 // Spawns argv[0] with argv/envp (stdio inherited unless `stdio` says

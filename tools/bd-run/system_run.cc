@@ -140,7 +140,18 @@ int run_system(const RunOptions& given) {
   // terminal (CI, pipes) it belongs to someone else.
   ChildStdio stdio;
   stdio.stdin_from_dev_null = ::isatty(STDIN_FILENO) == 0;
-  if (ring) return run_system_ring(o, std::move(inv), stdio);
+  // --run: bd-run's exit status is the command's, which the guest's init
+  // prints on the console.
+  std::optional<int> cmd_status;
+  if (sys.run_command) {
+    stdio.on_stdout_line = [&cmd_status](const std::string& line) {
+      if (std::optional<int> s = parse_run_status(line)) cmd_status = s;
+    };
+  }
+  const auto finish = [&](int status) {
+    return sys.run_command ? run_command_exit_status(status, cmd_status) : status;
+  };
+  if (ring) return finish(run_system_ring(o, std::move(inv), stdio));
 
   // 2. From here a signal must not kill bd-run before the channel file and
   // the session are gone (both are removed by destructors).
@@ -153,7 +164,7 @@ int run_system(const RunOptions& given) {
   const std::vector<std::string> env = current_environment();
 
   // 3. The VM, inside the session.
-  return run_in_session(o, [&] { return run_child(argv, env, stdio); });
+  return finish(run_in_session(o, [&] { return run_child(argv, env, stdio); }));
 }
 
 }  // namespace bdtrace::bdrun

@@ -376,4 +376,24 @@ Result<VmImage> prepare_vm_image(const ImageInputs& in) {
   return image;
 }
 
+std::optional<int> parse_run_status(const std::string& line) {
+  static const std::string kPrefix = "bd-init: run-status ";
+  if (line.rfind(kPrefix, 0) != 0) return std::nullopt;
+  size_t i = kPrefix.size();
+  int value = 0;
+  const size_t start = i;
+  while (i < line.size() && i - start < 4 && line[i] >= '0' && line[i] <= '9') value = value * 10 + (line[i++] - '0');
+  if (i == start || (i < line.size() && line[i] != ' ') || value > 255) return std::nullopt;
+  return value;
+}
+
+int run_command_exit_status(int qemu_status, std::optional<int> cmd_status) {
+  if (qemu_status != 0) return qemu_status;
+  if (cmd_status) return *cmd_status;
+  std::fprintf(stderr,
+               "bd-run: error: the guest never said how --run's command ended (no 'bd-init: run-status' "
+               "line on its console): it stopped before the command did; see the console above\n");
+  return 1;
+}
+
 }  // namespace bdtrace::bdrun

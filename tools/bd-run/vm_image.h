@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,15 @@ tools::Result<std::string> run_command_kernel_arg(const std::string& cmd);
 // The --append of a boot: "bd.kmod=1" first when `kmod`, then the user's
 // --append, then `cmd_arg` (each only when not empty).
 std::string boot_kernel_args(bool kmod, const std::string& user_append, const std::string& cmd_arg);
+
+// The exit status in a console line "bd-init: run-status N (...)" (the
+// image's init says how --run's CMD ended), or nothing.
+std::optional<int> parse_run_status(const std::string& console_line);
+
+// bd-run's exit status for --run: CMD's when QEMU ended normally and the
+// guest said it; QEMU's (or bd-run's) when that is not 0; otherwise an
+// error (the guest stopped before CMD ended).
+int run_command_exit_status(int qemu_status, std::optional<int> cmd_status);
 
 // A --program must be able to run in the image, which has no C library and
 // no dynamic loader: a readable, executable regular file that is a script
