@@ -22,7 +22,10 @@
 #include <thread>
 #include <vector>
 
+#include <google/protobuf/util/json_util.h>
+
 #include "bdtrace/filter/config.h"
+#include "report.pb.h"
 #include "support.h"
 
 using bdtest::run;
@@ -218,6 +221,26 @@ TEST(Filter, DroppedRangeNeverReachesTheTraceAndCallsReturnZero) {
   EXPECT_EQ(t.filtered, static_cast<uint64_t>(kMarks));
   EXPECT_EQ(t.recorded, kMarks + 2u);
   EXPECT_EQ(t.rate_dropped, 0u);
+
+  // bd-analyze decodes the same counts from the trace: its JSON report and
+  // its summary carry them (no longer "other" events).
+  RunResult json = run({BD_ANALYZE, dir.path() + "/trace", "--format", "json"});
+  ASSERT_EQ(json.status, 0) << json.err;
+  bdtrace::report::Report report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &report).ok()) << json.out.substr(0, 300);
+  EXPECT_TRUE(report.filter().has_stats());
+  EXPECT_EQ(report.filter().filtered(), t.filtered);
+  EXPECT_EQ(report.filter().recorded(), t.recorded);
+  ASSERT_GE(report.filter().configs_size(), 1);
+  EXPECT_EQ(report.filter().configs(0).status(), "ok");
+  EXPECT_EQ(report.filter().configs(0).digest(), digest_of(config));
+  RunResult text = run({BD_ANALYZE, dir.path() + "/trace"});
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find(std::to_string(t.recorded) + " records recorded, " + std::to_string(t.filtered) +
+                          " filtered"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find(" 0 other"), std::string::npos) << "filter events are not 'other':\n" << text.out;
 }
 
 // bd_enabled() in user mode: a synchronous query answered from the config
