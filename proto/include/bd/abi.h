@@ -14,6 +14,18 @@
  *   only instructions whose bytes match exactly (other DS-prefixed movs exist
  *   in real binaries), and only at translation time.
  *
+ *   aarch64: the load   ldr xzr, [x0]   (one 32-bit instruction word,
+ *   0xf940001f, in memory 1f 00 40 f9), x0 holding the record's address:
+ *   an 8-byte load into the zero register, which compilers never emit (none
+ *   in Debian 12's aarch64 libc.a / libc.so.6: objdump shows no load into
+ *   xzr or wzr at all). Natively and under plain QEMU a discarded load.
+ *
+ *   riscv64: the load   ld zero, 0(a0)   (0x00053003, in memory 03 30 05
+ *   00; never compressed: c.ld cannot name x0), a0 holding the record's
+ *   address: a load into x0, which compilers never emit (none in Debian
+ *   12's riscv64 libc.a / libc.so.6). Natively and under plain QEMU a
+ *   discarded load.
+ *
  *   QEMU runs plugin memory callbacks after the access, so the instruction's
  *   destination register never holds the reply: the guest reads
  *   bd_record.reply with a separate (volatile) load after the trap.
@@ -85,9 +97,14 @@ typedef int32_t bd_s32;
 #define BD_TEXT_MAX 55u
 #define BD_PAGE_SIZE 4096u
 
-/* The trap instruction's bytes (x86_64). */
+/* The trap instruction's bytes as they lie in guest memory, per guest
+ * architecture (see THE TRAP). */
 #define BD_TRAP_X86_64_BYTES {0x3e, 0x48, 0x8b, 0x07}
 #define BD_TRAP_X86_64_LEN 4u
+#define BD_TRAP_AARCH64_BYTES {0x1f, 0x00, 0x40, 0xf9}
+#define BD_TRAP_AARCH64_LEN 4u
+#define BD_TRAP_RISCV64_BYTES {0x03, 0x30, 0x05, 0x00}
+#define BD_TRAP_RISCV64_LEN 4u
 
 enum bd_kind {
     BD_KIND_INVALID = 0,

@@ -162,9 +162,15 @@ enum bd_ring_mode {
     BD_RING_MODE_SYSTEM = 2  /* full-system guest: see the sync area           */
 };
 
-/* bd_ring_region.clock: what bd_ring_record.ts counts. */
+/* bd_ring_region.clock: what bd_ring_record.ts counts. The host sets it
+ * for the guest's architecture; libbdguest uses a region only if it is its
+ * own architecture's clock. Measured under Debian 12's qemu-user 7.2:
+ * qemu-riscv64's rdtime is the host TSC; qemu-aarch64's cntvct_el0 counts
+ * host CLOCK_REALTIME in units of 1/cntfrq_el0 (62.5 MHz: 16 ns). */
 enum bd_ring_clock {
-    BD_RING_CLOCK_TSC = 1    /* x86_64 rdtsc */
+    BD_RING_CLOCK_TSC = 1,         /* x86_64 rdtsc                          */
+    BD_RING_CLOCK_CNTVCT = 2,      /* aarch64 cntvct_el0                    */
+    BD_RING_CLOCK_RISCV_TIME = 3   /* riscv64 rdtime                        */
 };
 
 struct bd_ring_region {
