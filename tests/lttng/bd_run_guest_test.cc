@@ -2,10 +2,13 @@
 // this build's lib/ on the loader path, the ring for exec'd programs beside
 // the trap, and the end-of-run checks (no record arrived; exit 127 before
 // any record). Units, then bd-run as a black box with a fake QEMU.
+#include <elf.h>
 #include <gtest/gtest.h>
 #include <lttng/lttng.h>
 #include <sys/stat.h>
 
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -212,6 +215,65 @@ TEST(BdRunGuest, TraceWithoutRecordsWarns) {
                                 "FAKE_LOG='" + (tmp / "log") + "' FAKE_RECORDS=1");
   EXPECT_EQ(marked.exit_status, 0) << marked.err;
   EXPECT_EQ(marked.err.find("warning"), std::string::npos) << marked.err;
+}
+
+// ---- other guest architectures -------------------------------------------
+
+// An executable file with just an ELF header for `machine` (64-bit, LSB).
+std::string write_elf(const TempDir& tmp, const std::string& name, uint16_t machine) {
+  Elf64_Ehdr h;
+  std::memset(&h, 0, sizeof h);
+  std::memcpy(h.e_ident, ELFMAG, SELFMAG);
+  h.e_ident[EI_CLASS] = ELFCLASS64;
+  h.e_ident[EI_DATA] = ELFDATA2LSB;
+  h.e_ident[EI_VERSION] = EV_CURRENT;
+  h.e_type = ET_EXEC;
+  h.e_machine = machine;
+  const std::string path = tmp / name;
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(&h), sizeof h);
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+TEST(BdRunGuest, PicksQemuOfTheProgramsArchitecture) {
+  TempDir tmp;
+  const std::string bin = tmp / "bin";
+  std::filesystem::create_directory(bin);
+  // qemu-aarch64 in PATH is the fake; it also logs QEMU_LD_PREFIX.
+  const std::string fake = write_executable(
+      tmp, "bin/qemu-aarch64",
+      "#!/bin/sh\n"
+      "printf '%s\\n' \"$@\" > \"$FAKE_LOG\"\n"
+      "printf 'LD_LIBRARY_PATH=%s\\nQEMU_LD_PREFIX=%s\\n' \"$LD_LIBRARY_PATH\" \"$QEMU_LD_PREFIX\" >> \"$FAKE_LOG\"\n");
+  const std::string prog = write_elf(tmp, "arm-prog", EM_AARCH64);
+  RunResult r = run_bd_run(tmp, "--channel trap -- '" + prog + "'",
+                           "PATH='" + bin + "':/usr/bin:/bin FAKE_LOG='" + (tmp / "log") + "'");
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  const std::string log = slurp(tmp / "log");
+  EXPECT_NE(log.find(",program=" + prog), std::string::npos) << log;
+  const std::string lib = std::filesystem::weakly_canonical(std::filesystem::path(BD_RUN_PATH).parent_path() /
+                                                            ".." / "lib").string();
+  // The cross-built libbdguest.so, where the build made one.
+  const bool cross = std::filesystem::exists(lib + "/aarch64/libbdguest.so");
+  EXPECT_NE(log.find("LD_LIBRARY_PATH=" + (cross ? lib + "/aarch64" : std::string()) + "\n"), std::string::npos)
+      << log;
+  if (std::filesystem::is_directory("/usr/aarch64-linux-gnu")) {
+    EXPECT_NE(log.find("QEMU_LD_PREFIX=/usr/aarch64-linux-gnu\n"), std::string::npos) << log;
+  }
+}
+
+TEST(BdRunGuest, ForeignArchitecturesNeitherNativeNorRingYet) {
+  TempDir tmp;
+  const std::string prog = write_elf(tmp, "rv-prog", EM_RISCV);
+  RunResult native = run_bd_run(tmp, "--native -- '" + prog + "'");
+  EXPECT_EQ(native.exit_status, 2);
+  EXPECT_NE(native.err.find("is an riscv64 program: it cannot run natively"), std::string::npos) << native.err;
+  RunResult ring = run_bd_run(tmp, "--channel ring --qemu /bin/true -- '" + prog + "'");
+  EXPECT_EQ(ring.exit_status, 2);
+  EXPECT_NE(ring.err.find("the ring channel does not serve riscv64 guests yet"), std::string::npos) << ring.err;
+  RunResult arch = run_bd_run(tmp, "--system --arch aarch64 --kernel /dev/null");
+  EXPECT_EQ(arch.exit_status, 2);
+  EXPECT_NE(arch.err.find("--system runs x86_64 VMs"), std::string::npos) << arch.err;
 }
 
 }  // namespace

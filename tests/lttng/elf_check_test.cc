@@ -1,4 +1,4 @@
-// check_x86_64_elf on real and crafted files.
+// check_x86_64_elf and check_guest_elf on real and crafted files.
 #include "bdtrace/tools/elf_check.h"
 
 #include <elf.h>
@@ -105,6 +105,42 @@ TEST(ElfCheck, MissingFile) {
   Status st = check_x86_64_elf("/nonexistent/bdtrace");
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().find("cannot read /nonexistent/bdtrace"), std::string::npos) << st.error();
+}
+
+// ---- the guest architectures bd-run runs in user mode -----------------------
+
+TEST(GuestElf, KnowsEachSupportedArchitecture) {
+  TempDir dir;
+  const std::pair<uint16_t, GuestArch> cases[] = {
+      {EM_X86_64, GuestArch::X86_64}, {EM_AARCH64, GuestArch::AArch64}, {EM_RISCV, GuestArch::RiscV64}};
+  for (const auto& [machine, arch] : cases) {
+    Elf64_Ehdr h = header(ELFCLASS64, machine, ET_EXEC);
+    const std::string path = write_file(dir, arch_name(arch), &h, sizeof h);
+    Result<GuestArch> got = check_guest_elf(path);
+    ASSERT_TRUE(got) << got.error();
+    EXPECT_EQ(got.value(), arch) << arch_name(arch);
+    Result<GuestArch> parsed = parse_arch(arch_name(arch));
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed.value(), arch);
+  }
+  EXPECT_TRUE(check_guest_elf("/bin/true")) << "the host's own programs are x86_64 guests";
+}
+
+TEST(GuestElf, RefusesOthersSayingWhatItRuns) {
+  TempDir dir;
+  Elf64_Ehdr s390 = header(ELFCLASS64, EM_S390, ET_EXEC);
+  s390.e_ident[EI_DATA] = ELFDATA2MSB;
+  s390.e_machine = static_cast<uint16_t>((EM_S390 >> 8) | ((EM_S390 & 0xff) << 8));
+  const std::string path = write_file(dir, "s390x", &s390, sizeof s390);
+  Result<GuestArch> got = check_guest_elf(path);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error(), path + " is an ELF for s390, bd-run runs x86_64, aarch64 and riscv64 guests");
+  Elf64_Ehdr arm = header(ELFCLASS64, EM_AARCH64, ET_EXEC);
+  const std::string arm_path = write_file(dir, "arm", &arm, sizeof arm);
+  EXPECT_FALSE(check_x86_64_elf(arm_path).ok()) << "system mode stays x86_64";
+  Result<GuestArch> unknown = parse_arch("s390x");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().find("use x86_64, aarch64 or riscv64"), std::string::npos) << unknown.error();
 }
 
 }  // namespace

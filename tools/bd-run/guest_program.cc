@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -57,20 +58,22 @@ tools::Result<GuestProgram> resolve_guest(const std::string& requested,
   }
   std::string interpreter, arg;
   if (!parse_shebang(first_line(path), interpreter, arg)) {
-    tools::Result<std::string> program = resolve_program(requested);
+    tools::GuestArch arch = tools::GuestArch::X86_64;
+    tools::Result<std::string> program = resolve_program(requested, &arch);
     if (!program) return make_error(program.error());
-    return GuestProgram{program.value(), args, ""};
+    return GuestProgram{program.value(), arch, args, ""};
   }
   if (::access(path.c_str(), X_OK) != 0) {
     return make_error("script " + path + " is not executable: chmod +x it, or run its interpreter: bd-run -- " +
                       interpreter + " " + path);
   }
-  tools::Result<std::string> interp = resolve_program(interpreter);
+  tools::GuestArch arch = tools::GuestArch::X86_64;
+  tools::Result<std::string> interp = resolve_program(interpreter, &arch);
   if (!interp) {
     return make_error("script " + path + " names the interpreter " + interpreter + ", which bd-run cannot run (" +
                       interp.error() + "); run it with an x86_64 interpreter: bd-run -- /bin/sh " + path);
   }
-  GuestProgram g{interp.value(), {}, path};
+  GuestProgram g{interp.value(), arch, {}, path};
   if (!arg.empty()) g.args.push_back(arg);
   // Like the kernel: the script as the interpreter's operand (a relative
   // name found in PATH is passed as found).
@@ -95,6 +98,17 @@ std::vector<std::string> with_guest_library_path(const std::vector<std::string>&
     }
   }
   if (!set) out.push_back(kLibraryPath + lib_dir);
+  return out;
+}
+
+std::vector<std::string> guest_environment_for(const std::vector<std::string>& envp, tools::GuestArch arch) {
+  if (arch == tools::GuestArch::X86_64) return with_guest_library_path(envp, own_lib_dir());
+  std::vector<std::string> out = with_guest_library_path(envp, own_lib_dir() + "/" + tools::arch_name(arch));
+  const std::string prefix = std::string("/usr/") + tools::arch_name(arch) + "-linux-gnu";
+  const bool set = std::any_of(out.begin(), out.end(),
+                               [](const std::string& e) { return e.rfind("QEMU_LD_PREFIX=", 0) == 0; });
+  std::error_code ec;
+  if (!set && fs::is_directory(prefix, ec)) out.push_back("QEMU_LD_PREFIX=" + prefix);
   return out;
 }
 

@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "bdtrace/tools/elf_check.h"
 #include "bdtrace/tools/result.h"
 
 namespace bdtrace::bdrun {
 
 struct GuestProgram {
   std::string path;               // the ELF program QEMU (or the host) runs
+  tools::GuestArch arch = tools::GuestArch::X86_64;  // from its ELF header
   std::vector<std::string> args;  // its arguments (the script's path first for a script)
   std::string script;             // the script, when `requested` was one; else ""
 };
@@ -27,6 +29,12 @@ tools::Result<GuestProgram> resolve_guest(const std::string& requested,
 // (as Linux does: one argument, the rest of the line). Pure, for tests;
 // false when the line is not a #! line or names no interpreter.
 bool parse_shebang(const std::string& first_line, std::string& interpreter, std::string& arg);
+
+// The environment a guest of `arch` runs with: `envp`, this build's lib/
+// (lib/<arch> for other architectures) on LD_LIBRARY_PATH, and for a
+// foreign architecture QEMU_LD_PREFIX=/usr/<triple> (Debian's cross libc,
+// for dynamically linked programs) unless it is set already.
+std::vector<std::string> guest_environment_for(const std::vector<std::string>& envp, tools::GuestArch arch);
 
 // envp with `lib_dir` appended to LD_LIBRARY_PATH (created if absent), when
 // `lib_dir` holds libbdguest.so: a guest linked with -lbdguest then finds

@@ -162,7 +162,8 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "LTTng session name (default: unique, bdtrace-<pid>-...); needs --trace")
       ->type_name("NAME");
   app.add_option("--qemu", o.qemu,
-                 "QEMU to use (default: qemu-x86_64, or qemu-system-x86_64 with --system, from PATH)")
+                 "QEMU to use (default: qemu-ARCH for the guest's architecture, or qemu-system-x86_64 with --system, "
+                 "from PATH)")
       ->type_name("PATH");
   app.add_option("--plugin", o.plugin,
                  "bdtrace QEMU plugin (default: <bd-run's dir>/../lib/libbdtrace-qemu.so)")
@@ -179,6 +180,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "How records reach the host: trap (the QEMU plugin), ring (shared-memory rings "
                  "and bd-ring-consumer, any QEMU) or auto (default: the trap where the plugin loads)")
       ->type_name("trap|ring|auto");
+  app.add_option("--arch", o.arch,
+                 "Guest architecture (x86_64, aarch64, riscv64; default: PROGRAM's ELF header): picks "
+                 "qemu-ARCH and the build's lib/ARCH for the loader")
+      ->type_name("ARCH")
+      ->check(CLI::IsMember({"x86_64", "aarch64", "riscv64"}));
   app.add_flag("--native", o.native, "Run PROGRAM natively on the host (no QEMU) with the ring channel");
   app.add_option("--rings", o.rings,
                  "Ring channel: rings in the region, one per guest thread marking at once (power of "

@@ -40,7 +40,8 @@ enum class ChannelChoice { Auto, Trap, Ring, Both };
 struct RunOptions {
   std::string trace_dir;      // empty: run without creating a session
   std::string session_name;   // empty: a unique name
-  std::string qemu;           // empty: qemu-x86_64 (system: qemu-system-x86_64) from PATH
+  std::string qemu;           // empty: qemu-<arch> (system: qemu-system-x86_64) from PATH
+  std::string arch;           // --arch: the guest's architecture; empty: from PROGRAM's ELF header
   std::string plugin;         // empty: <dir of bd-run>/../lib/libbdtrace-qemu.so
   std::vector<std::pair<std::string, std::string>> plugin_args;  // extra name=value
   std::string filter;         // --filter FILE (both modes), "" = none

@@ -62,8 +62,8 @@ Result<std::string> find_in_path(const std::string& name) {
   return make_error(name + " not found in PATH");
 }
 
-Result<std::string> resolve_qemu(const std::string& requested) {
-  return resolve_qemu_binary(requested, "qemu-x86_64", "qemu-user");
+Result<std::string> resolve_qemu(const std::string& requested, tools::GuestArch arch) {
+  return resolve_qemu_binary(requested, std::string("qemu-") + tools::arch_name(arch), "qemu-user");
 }
 
 Result<std::string> resolve_system_qemu(const std::string& requested) {
@@ -100,7 +100,7 @@ Result<std::string> resolve_plugin(const std::string& requested) {
   return path;
 }
 
-Result<std::string> resolve_program(const std::string& requested) {
+Result<std::string> resolve_program(const std::string& requested, tools::GuestArch* arch) {
   std::string path = requested;
   if (requested.find('/') == std::string::npos) {
     Result<std::string> found = find_in_path(requested);
@@ -118,7 +118,9 @@ Result<std::string> resolve_program(const std::string& requested) {
   if (::access(path.c_str(), X_OK) != 0) {
     return make_error("program " + path + " is not executable: chmod +x it");
   }
-  if (Status st_elf = tools::check_x86_64_elf(path); !st_elf) return make_error(st_elf.error());
+  Result<tools::GuestArch> elf = tools::check_guest_elf(path);
+  if (!elf) return make_error(elf.error());
+  if (arch != nullptr) *arch = elf.value();
   // qemu-x86_64 would take a leading '-' for one of its own options.
   if (path[0] == '-') path = "./" + path;
   return path;

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "bdtrace/tools/elf_check.h"
 #include "bdtrace/tools/result.h"
 
 namespace bdtrace::bdrun {
@@ -15,8 +16,9 @@ using tools::Status;
 // error. Names containing '/' are returned as given if executable.
 Result<std::string> find_in_path(const std::string& name);
 
-// --qemu PATH if given (must be executable), else qemu-x86_64 from PATH.
-Result<std::string> resolve_qemu(const std::string& requested);
+// --qemu PATH if given (must be executable), else qemu-<arch> from PATH.
+Result<std::string> resolve_qemu(const std::string& requested,
+                                 tools::GuestArch arch = tools::GuestArch::X86_64);
 
 // --qemu PATH if given (must be executable), else qemu-system-x86_64 from PATH.
 Result<std::string> resolve_system_qemu(const std::string& requested);
@@ -29,8 +31,9 @@ Status check_boot_file(const std::string& option, const std::string& path);
 Result<std::string> resolve_plugin(const std::string& requested);
 
 // The guest program: found in PATH when it has no '/', must exist, be
-// executable and be an x86_64 ELF. Returns the path QEMU should open.
-Result<std::string> resolve_program(const std::string& requested);
+// executable and be an ELF of a supported guest architecture (stored in
+// *arch when given). Returns the path QEMU should open.
+Result<std::string> resolve_program(const std::string& requested, tools::GuestArch* arch = nullptr);
 
 // The trace directory must be absent or empty: LTTng would otherwise mix
 // this run's streams with older ones.

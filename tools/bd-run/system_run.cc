@@ -69,6 +69,10 @@ int run_system_ring(const RunOptions& o, SystemInvocation inv, const ChildStdio&
 int run_system(const RunOptions& given) {
   RunOptions o = given;  // an image bd-run builds fills in kernel, initrd and append
   SystemOptions& sys = *o.system;
+  if (!o.arch.empty() && o.arch != "x86_64") {
+    return fail("--system runs x86_64 VMs (qemu-system-x86_64); --arch " + o.arch +
+                " is for user mode so far");
+  }
 
   // 1. Everything that can be checked before anything is started (and
   // before an image is built: that can take minutes).

@@ -59,7 +59,28 @@ std::string elf_machine_name(unsigned machine) {
   }
 }
 
-Status check_x86_64_elf(const std::string& path) {
+const char* arch_name(GuestArch arch) {
+  switch (arch) {
+    case GuestArch::X86_64: return "x86_64";
+    case GuestArch::AArch64: return "aarch64";
+    case GuestArch::RiscV64: return "riscv64";
+  }
+  return "?";
+}
+
+Result<GuestArch> parse_arch(const std::string& name) {
+  for (GuestArch a : {GuestArch::X86_64, GuestArch::AArch64, GuestArch::RiscV64}) {
+    if (name == arch_name(a)) return a;
+  }
+  return make_error("unknown guest architecture '" + name + "': use x86_64, aarch64 or riscv64");
+}
+
+namespace {
+
+constexpr const char kSupported[] = "x86_64, aarch64 and riscv64";
+
+// The checks both functions share; `supported` names what the caller runs.
+Result<GuestArch> check_elf(const std::string& path, const char* supported, bool x86_only) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return make_error("cannot read " + path + ": " + std::strerror(errno));
 
@@ -78,21 +99,39 @@ Status check_x86_64_elf(const std::string& path) {
   if (big_endian) machine = ((machine & 0xffu) << 8) | (machine >> 8);
   if (static_cast<size_t>(n) < 20) return make_error(path + " is a truncated ELF file");
 
-  if (machine != EM_X86_64) {
-    return make_error(path + " is an ELF for " + elf_machine_name(machine) + ", bd-run runs x86_64 guests");
+  GuestArch arch;
+  if (machine == EM_X86_64) {
+    arch = GuestArch::X86_64;
+  } else if (machine == EM_AARCH64 && !x86_only) {
+    arch = GuestArch::AArch64;
+  } else if (machine == EM_RISCV && !x86_only) {
+    arch = GuestArch::RiscV64;
+  } else {
+    return make_error(path + " is an ELF for " + elf_machine_name(machine) + ", bd-run runs " + supported +
+                      " guests");
   }
   if (h.e_ident[EI_CLASS] != ELFCLASS64) {
-    return make_error(path + " is a 32-bit ELF, bd-run runs 64-bit x86_64 guests");
+    return make_error(path + " is a 32-bit ELF, bd-run runs 64-bit " + supported + " guests");
   }
   if (h.e_ident[EI_DATA] != ELFDATA2LSB) {
-    return make_error(path + " is a big-endian ELF, bd-run runs x86_64 guests");
+    return make_error(path + " is a big-endian ELF, bd-run runs " + supported + " guests");
   }
   if (static_cast<size_t>(n) < sizeof h) return make_error(path + " is a truncated ELF file");
   if (h.e_type != ET_EXEC && h.e_type != ET_DYN) {
     return make_error(path + " is an ELF " + (h.e_type == ET_REL ? "object file" : "file") +
                       " but not an executable: link it into a program first");
   }
+  return arch;
+}
+
+}  // namespace
+
+Status check_x86_64_elf(const std::string& path) {
+  Result<GuestArch> arch = check_elf(path, "x86_64", /*x86_only=*/true);
+  if (!arch) return make_error(arch.error());
   return Status();
 }
+
+Result<GuestArch> check_guest_elf(const std::string& path) { return check_elf(path, kSupported, false); }
 
 }  // namespace bdtrace::tools

@@ -17,4 +17,19 @@ Status check_x86_64_elf(const std::string& path);
 // Human name of an ELF e_machine value ("x86_64", "AArch64", "machine 1234").
 std::string elf_machine_name(unsigned machine);
 
+// The guest architectures bdtrace runs in user mode (qemu-<name>).
+enum class GuestArch { X86_64, AArch64, RiscV64 };
+
+// "x86_64", "aarch64", "riscv64": QEMU's target names (qemu-<name>).
+const char* arch_name(GuestArch arch);
+
+// The GuestArch whose arch_name() is `name`; an error listing the supported
+// names otherwise.
+Result<GuestArch> parse_arch(const std::string& name);
+
+// The architecture of `path`, a 64-bit little-endian ELF executable or
+// shared object for one of the GuestArch; errors as check_x86_64_elf's,
+// with "bd-run runs x86_64, aarch64 and riscv64 guests".
+Result<GuestArch> check_guest_elf(const std::string& path);
+
 }  // namespace bdtrace::tools
