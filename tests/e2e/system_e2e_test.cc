@@ -210,38 +210,46 @@ TEST_F(SystemVm, ForgedKernelEventsAndHostileRecordsAreRejectedAndCounted) {
 
 // bd-analyze's CPU time per process against what two pinned compute
 // processes measured themselves (CLOCK_PROCESS_CPUTIME_ID in the guest):
-// their split must agree. Absolute times only roughly: the guest's clock
-// can lose ticks against the host's when the host is loaded (TCG), which
-// shifts both processes alike and leaves the split alone.
+// their split must agree. Each process is forked by the script's shell and
+// exec'd before it pins itself: its start-up (before `cpu_ns`, within
+// `total_ns`) may run on the other vCPU and, when it exec'd within a slice
+// that began as "sh", be charged to its new name or to sh. So the total
+// lies between the spin and the whole, the spin ran on its vCPU, and the
+// split is compared on the pinned time. Absolute times only roughly: the
+// guest's clock can lose ticks against the host's when the host is loaded
+// (TCG), which shifts both processes alike and leaves the split alone.
 TEST_F(SystemVm, CpuTimeSplitOfPinnedProcessesMatchesWhatTheyMeasured) {
   RunResult a = run({BD_ANALYZE, trace_, "--format", "json"});
   ASSERT_EQ(a.status, 0) << a.err;
   bdtrace::report::Report report;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(a.out, &report).ok());
 
-  std::regex spin_re(R"(^spin pid (\d+) cpu (\d+) cpu_ns (\d+)$)");
-  std::vector<double> measured, analyzed;
+  std::regex spin_re(R"(^spin pid (\d+) cpu (\d+) cpu_ns (\d+) total_ns (\d+)$)");
+  std::vector<double> measured, pinned;
   for (const auto &l : *lines_) {
     std::smatch m;
     if (!std::regex_match(l, m, spin_re)) continue;
     const uint32_t pid = std::stoul(m[1]), cpu = std::stoul(m[2]);
+    const double spun = std::stod(m[3]), whole = std::stod(m[4]);
     SCOPED_TRACE(l);
     const bdtrace::report::ProcessCpu *proc = nullptr;
     for (const auto &p : report.processes())
       if (p.pid() == pid && p.comm() == "guest-spin") proc = &p;
     ASSERT_NE(proc, nullptr) << "no CPU time for guest-spin[" << pid << "]";
-    measured.push_back(std::stod(m[3]));
-    analyzed.push_back(static_cast<double>(proc->total_ns()));
-    EXPECT_NEAR(analyzed.back(), measured.back(), 0.2 * measured.back());
+    const double analyzed = static_cast<double>(proc->total_ns());
+    EXPECT_GE(analyzed, 0.8 * spun);
+    EXPECT_LE(analyzed, 1.2 * whole);
     uint64_t on_its_vcpu = 0;
     for (const auto &v : proc->per_vcpu())
       if (v.vcpu() == cpu) on_its_vcpu = v.ns();
-    EXPECT_GE(static_cast<double>(on_its_vcpu), 0.95 * analyzed.back())
-        << "a process pinned to CPU " << cpu << " ran elsewhere";
+    EXPECT_GE(static_cast<double>(on_its_vcpu), 0.8 * spun)
+        << "a process pinned to CPU " << cpu << " spun elsewhere";
+    measured.push_back(spun);
+    pinned.push_back(static_cast<double>(on_its_vcpu));
   }
   ASSERT_EQ(measured.size(), 2u);
   const double real_share = measured[0] / (measured[0] + measured[1]);
-  const double seen_share = analyzed[0] / (analyzed[0] + analyzed[1]);
+  const double seen_share = pinned[0] / (pinned[0] + pinned[1]);
   EXPECT_NEAR(seen_share, real_share, 0.02)
       << "the analyzer's split of CPU time differs from the processes' own";
 }
