@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "channel.h"
 #include "internal.h"
 #include "record_fill.h"
@@ -34,7 +35,7 @@
 /* How a thread sends records (bd_thread_state.mode). */
 enum bd_thread_mode {
     BD_T_UNINIT = 0, /* new thread, or the child after fork(): set up first */
-    BD_T_USER = 1,   /* records in TLS (natively, qemu-x86_64, no channel) */
+    BD_T_USER = 1,   /* records in TLS (natively, qemu-user, no channel)   */
     BD_T_SYSTEM = 2, /* records in the thread's claimed BAR2 user slot     */
     BD_T_NOSLOT = 3, /* system or ring mode, but every slot / ring was taken */
     BD_T_RING = 4    /* records in the thread's claimed ring               */
@@ -96,15 +97,12 @@ static atomic_flag bd_handshake_lock = ATOMIC_FLAG_INIT;
 static pthread_key_t bd_exit_key;
 static _Atomic int bd_exit_key_ok;
 
-/* The next sequence number. One unlocked xadd: a single instruction cannot
- * be split by a signal handler of the same thread (natively, and under QEMU
- * which delivers guest signals between instructions), so nested calls never
- * share a number, without paying for a locked instruction. */
+/* The next sequence number. An increment a signal handler of the same
+ * thread cannot split (arch.h: an unlocked xadd on x86_64), so nested calls
+ * never share a number. */
 BD_INLINE uint64_t bd_next_seq(struct bd_thread_state *t)
 {
-    uint64_t v = 1;
-    __asm__ volatile("xaddq %0, %1" : "+r"(v), "+m"(t->seq));
-    return v + 1;
+    return bd_arch_inc_fetch(&t->seq);
 }
 
 /* Replies other than OK, NONE and FILTERED: out of line, so that the common
@@ -415,11 +413,11 @@ BD_INLINE int bd_ring_enabled(uint32_t event)
 }
 
 /* Ring mode: count a record that is not written in the ring's `dropped`.
- * One unlocked add to memory: a signal handler of the owner cannot split
- * it (as bd_next_seq's xadd), and only the owner writes the field. */
+ * An increment a signal handler of the owner cannot split (arch.h, as
+ * bd_next_seq's), and only the owner writes the field. */
 BD_INLINE void bd_ring_count_drop(struct bd_ring_ctl *ctl)
 {
-    __asm__ volatile("addq $1, %0" : "+m"(ctl->dropped));
+    bd_arch_inc(&ctl->dropped);
 }
 
 /* Ring slot `k` (any count; reduced modulo ring_slots) of the thread's
@@ -445,7 +443,7 @@ BD_INLINE void bd_ring_write(struct bd_thread_state *t, uint64_t head,
                              uint64_t a3, const char *text)
 {
     struct bd_ring_record *r = bd_ring_slot(t, head);
-    r->ts = __builtin_ia32_rdtsc();
+    r->ts = bd_arch_clock(); /* <bd/ring.h> TIME, arch.h */
     r->kind = kind;
     r->text_len = 0;
     r->event = event;

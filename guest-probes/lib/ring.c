@@ -7,6 +7,7 @@
 
 #include "ring.h"
 
+#include "arch.h"
 #include "ivshmem.h"
 
 #include <errno.h>
@@ -34,7 +35,7 @@ int bd_ring_check_header_mode(const struct bd_ring_region *h, uint32_t mode)
 {
     if (h->magic != BD_RING_MAGIC || h->version != BD_RING_VERSION ||
         h->slot_size != BD_RING_SLOT_SIZE || h->mode != mode ||
-        h->clock != BD_RING_CLOCK_TSC)
+        h->clock != BD_ARCH_RING_CLOCK)
         return -ENODEV;
     /* User mode has no kernel rings, system mode one per guest CPU
      * (<bd/ring.h>); claims skip [0, kernel_rings). */

@@ -48,8 +48,8 @@ struct bd_ring_map {
 };
 
 /* Is `h` (a private copy of a header) a ready region this library can
- * write into: magic, version, slot size, user mode (no kernel rings), TSC
- * clock, ring_count in [1, BD_RING_MAX_RINGS], ring_slots a power of two in
+ * write into: magic, version, slot size, user mode (no kernel rings), the
+ * running architecture's clock (arch.h: BD_ARCH_RING_CLOCK), ring_count in [1, BD_RING_MAX_RINGS], ring_slots a power of two in
  * [BD_RING_MIN_SLOTS, BD_RING_MAX_SLOTS], and offsets and size as
  * <bd/ring.h> computes them? Returns 0 or -ENODEV. */
 int bd_ring_check_header(const struct bd_ring_region *h);

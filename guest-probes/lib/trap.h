@@ -1,41 +1,59 @@
 /*
- * Private to libbdguest: the bdtrace trap instruction (see <bd/abi.h>).
+ * Private to libbdguest (and the guest test programs that trap on raw
+ * addresses): the bdtrace trap instruction of each guest architecture, as
+ * <bd/abi.h> (THE TRAP) fixes it: exact bytes, record pointer register.
+ *
+ * Each trap is emitted as its exact instruction word (.byte, .inst, .insn),
+ * never as a mnemonic: the plugin matches the bytes exactly, and an
+ * assembler free to choose (a compressed riscv form, another x86 prefix
+ * order) could emit something else. riscv64 uses `.insn 4, WORD` rather
+ * than `.4byte`: the same four bytes, but marked as an instruction, so that
+ * disassemblers (and the build's check of where the trap occurs) decode it
+ * instead of showing data.
+ *
+ * Natively and under QEMU without the plugin each trap is a plain load
+ * whose result is discarded. The plugin's callback runs after the load, so
+ * the reply must be read afterwards with a separate load (the "memory"
+ * clobber plus a volatile read in the caller).
  */
 #ifndef BD_GUEST_TRAP_H
 #define BD_GUEST_TRAP_H
 
 #include <bd/abi.h>
 
-#if !defined(__x86_64__)
-#error "libbdguest: the bdtrace trap is defined for x86_64 guests only"
-#endif
-
-/* Execute the trap on `r`: the DS-prefixed `mov (%rdi),%rax` (3e 48 8b 07).
- * Natively it only loads the record's first word. The plugin's callback runs
- * after the load, so the reply must be read afterwards with a separate load
- * (the "memory" clobber plus a volatile read in the caller). */
-static inline __attribute__((always_inline)) void
-bd_trap(struct bd_record *r)
-{
-    unsigned long discarded;
-    __asm__ volatile(".byte 0x3e,0x48,0x8b,0x07"
-                     : "=a"(discarded)
-                     : "D"(r)
-                     : "memory");
-    (void)discarded;
-}
-
-/* The same trap with %rdi = any address (system mode: the handshake traps
- * on BAR2 offset 0; test programs trap on hostile addresses). */
+/* Execute the trap with the record-pointer register = `addr`. */
 static inline __attribute__((always_inline)) void
 bd_trap_at(const volatile void *addr)
 {
+#if defined(__x86_64__)
+    /* DS-prefixed mov (%rdi),%rax: 3e 48 8b 07 (BD_TRAP_X86_64_BYTES). */
     unsigned long discarded;
     __asm__ volatile(".byte 0x3e,0x48,0x8b,0x07"
                      : "=a"(discarded)
                      : "D"(addr)
                      : "memory");
     (void)discarded;
+#elif defined(__aarch64__)
+    /* ldr xzr, [x0]: 0xf940001f (BD_TRAP_AARCH64_BYTES). */
+    register const volatile void *x0 __asm__("x0") = addr;
+    __asm__ volatile(".inst 0xf940001f" : : "r"(x0) : "memory");
+#elif defined(__riscv) && __riscv_xlen == 64
+    /* ld zero, 0(a0): 0x00053003, never compressed
+     * (BD_TRAP_RISCV64_BYTES). */
+    register const volatile void *a0 __asm__("a0") = addr;
+    __asm__ volatile(".insn 4, 0x00053003" : : "r"(a0) : "memory");
+#else
+#error "libbdguest: <bd/abi.h> defines no bdtrace trap for this guest architecture"
+#endif
+}
+
+/* The trap on record `r` (a user-mode TLS slot or a system-mode BAR2
+ * slot). Other addresses: the system-mode handshake traps on BAR2 offset
+ * 0, test programs on hostile addresses (bd_trap_at). */
+static inline __attribute__((always_inline)) void
+bd_trap(struct bd_record *r)
+{
+    bd_trap_at(r);
 }
 
 #endif /* BD_GUEST_TRAP_H */

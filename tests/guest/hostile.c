@@ -2,8 +2,10 @@
  * guest-hostile: traps on records that a correct bdtrace plugin must reject,
  * to show it never crashes, never emits them, and counts them.
  *
- * Uses the raw trap (libbdguest only builds valid records). Every trap below
- * must be rejected; none is valid. Deterministic: a fixed-seed PRNG.
+ * Uses the raw trap (libbdguest's trap.h, bd_trap_at: the guest
+ * architecture's trap with its record-pointer register on any address;
+ * libbdguest itself only builds valid records). Every trap below must be
+ * rejected; none is valid. Deterministic: a fixed-seed PRNG.
  *
  *   random      1000 records of PRNG bytes (magic forced != BD_MAGIC)
  *   forged      14 otherwise valid records with one defect each:
@@ -14,8 +16,9 @@
  *               MARK_TEXT without NUL (text_len 55, text[55] = 'A'),
  *               EVENT_NAME without NUL (same)
  *   readonly    1 valid record in a PROT_READ page (reply not writable)
- *   page_end    1 trap with rdi = last 8 bytes of a page whose next page is
- *               unmapped (the record would cross the page)
+ *   page_end    1 trap whose record pointer (rdi, x0, a0) is the last 8
+ *               bytes of a page whose next page is unmapped (the record
+ *               would cross the page)
  *   misaligned  2 valid records at a 128-aligned buffer + 8 and + 1
  *
  * Output (stdout), one line each:
@@ -40,26 +43,17 @@
 
 #include <bd/abi.h>
 
+#include "trap.h" /* libbdguest's trap, any guest architecture */
+
 enum { RANDOM_RECORDS = 1000 };
 
 static unsigned long seen_ok, seen_rejected;
 static uint64_t seq;
 
-/* The bdtrace trap on an arbitrary address. */
-static inline void raw_trap(const void *addr)
-{
-    unsigned long discarded;
-    __asm__ volatile(".byte 0x3e,0x48,0x8b,0x07"
-                     : "=a"(discarded)
-                     : "D"(addr)
-                     : "memory");
-    (void)discarded;
-}
-
 /* Trap, then read the reply back (only for fully mapped records). */
 static void trap_and_read(const void *rec)
 {
-    raw_trap(rec);
+    bd_trap_at(rec);
     int32_t reply;
     memcpy(&reply, (const char *)rec + offsetof(struct bd_record, reply),
            sizeof reply);
@@ -199,7 +193,7 @@ static long send_page_end(long page)
     memcpy(rec, &magic, 4);
     memcpy(rec + 4, &version, 2);
     memcpy(rec + 6, &kind, 2);
-    raw_trap(rec); /* the 8-byte load itself is legal; never read past it */
+    bd_trap_at(rec); /* the 8-byte load itself is legal; never read past it */
     munmap(p, (size_t)page);
     return 1;
 }

@@ -10,12 +10,12 @@
  *            ring in that shared memory; a host consumer drains them and
  *            turns them into LTTng-UST events. No trap, no system call: a
  *            call costs about a dozen nanoseconds, natively, under any
- *            qemu-x86_64 (with or without plugins) and under KVM.
+ *            qemu-user (with or without plugins) and under KVM.
  *   system   a `qemu-system-x86_64` guest with the bdtrace channel device
  *            (<bd/channel.h>): each thread fills its slot in the device's
  *            BAR2 and executes the bdtrace trap, which the plugin handles.
  *   trap     otherwise: the record lives in thread-local storage and the
- *            trap hands it to the plugin under `qemu-x86_64 -plugin
+ *            trap hands it to the plugin under `qemu-<arch> -plugin
  *            libbdtrace-qemu.so` (user mode). Natively and under plain QEMU
  *            the trap is an ordinary load and every call returns 0 at a cost
  *            of a few nanoseconds.
@@ -64,7 +64,9 @@
  * and nowhere the host could see a count either: its calls return 0 and
  * are counted only in a counter private to the process. Give the region
  * at least as many rings as the guest has threads that mark at once.
- * Records carry the guest TSC (rdtsc) as their time and a per-thread
+ * Records carry the guest's clock as their time (<bd/ring.h>, TIME: the
+ * TSC on x86_64, cntvct_el0 on aarch64, rdtime on riscv64; a region whose
+ * clock kind is another architecture's is ignored) and a per-thread
  * sequence number that counts the records written (dropped ones take
  * none). HELLO and QUERY records are never written into a ring.
  *
