@@ -80,7 +80,9 @@ bool parse_options(int argc, const char *const *argv, Options &out,
 }
 
 std::string guest_program_from_qemu_args(const std::string *args, std::size_t n) {
-    // qemu-x86_64 (7.2) options that take a value; every other option is a flag.
+    // Options of qemu-<arch> 7.2 that take a value; every other option is a
+    // flag. The list is the same for qemu-x86_64, qemu-aarch64 and
+    // qemu-riscv64 (their -h texts differ only in the architecture's name).
     static const char *const kWithValue[] = {
         "L", "s", "cpu", "E", "U", "0", "r", "g", "B", "R", "d", "dfilter",
         "D", "p", "seed", "trace", "plugin"};

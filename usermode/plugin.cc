@@ -1,12 +1,16 @@
 // bdtrace QEMU TCG plugin entry: build/lib/libbdtrace-qemu.so, one module for
 //   linux-user:          qemu-x86_64 -plugin ...,[program=P][,vm=N][,filter=F][,verbose=on] ./guest
+//                        (likewise qemu-aarch64, qemu-riscv64)
 //   system emulation:    qemu-system-x86_64 ... -plugin ...,channel=PATH[,vm=N][,filter=F][,verbose=on]
-// Parses the options once, checks the guest architecture and hands over to
-// the backend for QEMU's mode: usermode_backend.cc or device/device_backend.cc.
+// Chooses the guest architecture's row of the target table once
+// (guest_targets.h: refuses targets it does not know), parses the options,
+// and hands over to the backend for QEMU's mode: usermode_backend.cc or
+// device/device_backend.cc.
 // Only the two symbols QEMU looks for are exported (exports.map).
 #include <bdtrace/device/device_backend.h>
 #include <bdtrace/qemu_plugin_api.h>
 
+#include "guest_targets.h"
 #include "options.h"
 #include "usermode_backend.h"
 
@@ -29,15 +33,12 @@ bool install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv
         error = "QEMU passed no qemu_info_t";
         return false;
     }
-    const std::string arch = info->target_name ? info->target_name : "";
-    if (arch != "x86_64") {
-        error = "guest architecture '" + arch +
-                "' is not supported; only x86_64 (qemu-x86_64, qemu-system-x86_64) is";
-        return false;
-    }
+    const usermode::GuestTarget *target =
+        usermode::find_guest_target(info->target_name, info->system_emulation, error);
+    if (target == nullptr) return false;
     usermode::Options opts;
     if (!usermode::parse_options(argc, argv, opts, error)) return false;
-    if (!info->system_emulation) return usermode::install_user(id, *info, opts, error);
+    if (!info->system_emulation) return usermode::install_user(id, *info, *target, opts, error);
 
     device::SystemConfig config;
     config.channel = opts.channel;

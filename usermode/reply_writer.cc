@@ -17,23 +17,6 @@ void invalidate_writable_pages() noexcept {
     g_writable_generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
-bool syscall_changes_mappings(int64_t num) noexcept {
-    switch (num) {
-    case 9:    // mmap
-    case 10:   // mprotect
-    case 11:   // munmap
-    case 12:   // brk
-    case 25:   // mremap
-    case 28:   // madvise (keeps mappings, but MADV_DONTNEED & co: be safe)
-    case 30:   // shmat
-    case 67:   // shmdt
-    case 329:  // pkey_mprotect
-        return true;
-    default:
-        return false;
-    }
-}
-
 void ReplyWriter::clear(uint64_t generation) noexcept {
     generation_ = generation;
     for (auto &p : pages_) p = kNoPage;

@@ -8,11 +8,15 @@
 // faulting. Proven pages are kept in a tiny per-thread cache, so the common
 // case (one record slot per thread, reused) is a plain store.
 //
+// The reply is stored in host byte order: right for every guest the plugin
+// supports today (all little-endian, like the host).
+//
 // Caches are invalidated by a global generation counter that the plugin bumps
 // around every guest syscall that can change mappings (mmap, mprotect,
-// munmap, brk, mremap, shmat, shmdt, madvise, pkey_mprotect): bumped before
-// the syscall and again after it returns, so a thread that re-proves a page
-// while the syscall runs does not keep that proof.
+// munmap, brk, mremap, shmat, shmdt, madvise, pkey_mprotect; their numbers
+// per guest architecture are in guest_targets.cc): bumped before the syscall
+// and again after it returns, so a thread that re-proves a page while the
+// syscall runs does not keep that proof.
 //
 // Residual race (documented, not closed): another guest thread can remap or
 // mprotect the page between this thread's cache check and its store; the
@@ -39,9 +43,6 @@ extern std::atomic<uint64_t> g_writable_generation;
 
 // Called from the syscall callbacks: forget every thread's proven pages.
 void invalidate_writable_pages() noexcept;
-
-// True for x86_64 syscall numbers that can change the guest's mappings.
-bool syscall_changes_mappings(int64_t num) noexcept;
 
 // One per vCPU thread (the owner keeps it in its thread-local state, so the
 // hot path pays for one TLS lookup in total). Not thread-safe by design.

@@ -1,10 +1,11 @@
-// The plugin's linux-user backend (qemu-x86_64), see usermode_backend.h.
+// The plugin's linux-user backend (qemu-x86_64, qemu-aarch64, qemu-riscv64),
+// see usermode_backend.h.
 //
-// Translation: find the exact trap instruction (3e 48 8b 07) and attach a
-// memory callback to it. Execution: the callback receives the address the
-// trap loaded (the record), checks the address, copies the record, validates
-// the copy, proves the page writable, emits the bdtrace:* event and writes
-// the reply. Nothing on that path takes a lock, allocates or uses stdio.
+// Translation: find the exact trap instruction of the guest architecture
+// (guest_targets.h, chosen once at install) and attach a memory callback to
+// it. Execution: the callback receives the address the trap loaded (the
+// record), checks the address, copies the record, validates the copy, proves
+// the page writable, emits the bdtrace:* event and writes the reply. Nothing on that path takes a lock, allocates or uses stdio.
 // With a filter (filter=FILE) every trap takes on_trap_filtered() instead:
 // the only cost the filter adds without one is a load and a branch.
 #include "usermode_backend.h"
@@ -17,6 +18,7 @@
 #include <bdtrace/record.h>
 
 #include "bdtrace/bdtrace_tp.h"
+#include "guest_targets.h"
 #include "options.h"
 #include "reply_writer.h"
 
@@ -35,8 +37,6 @@
 namespace bdtrace::usermode {
 namespace {
 
-constexpr unsigned char kTrap[BD_TRAP_X86_64_LEN] = BD_TRAP_X86_64_BYTES;
-
 // Accepted-record counters, one cache line per vCPU slot. A vCPU index is
 // held by one live thread at a time, so a slot has a single writer and a
 // relaxed load+store is enough (cheaper than a locked add on the hot path).
@@ -53,6 +53,9 @@ struct alignas(64) Slot {
 // destructors run at exit.
 struct State {
     Options options;
+    // The guest architecture's row, set once in install_user before any
+    // callback is registered; the table is constant.
+    const GuestTarget *target = nullptr;
     RejectStats rejects;
     Slot slots[kSlots];
     std::atomic<uint64_t> instrumented{0};
@@ -171,6 +174,13 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
 // udata = guest_base (host address of guest address 0), fixed at translation.
 // Only the trap instruction is instrumented and it is a pure load, so every
 // call is the load of a record: no need to ask QEMU whether it was a store.
+// vaddr is the load's address, the record, on every supported guest (rdi on
+// x86_64, x0 on aarch64, a0 on riscv64).
+//
+// Byte order: records (and the reply) are read and written in host byte
+// order. Every guest supported today (x86_64, aarch64, riscv64) is
+// little-endian like the host, so its records decode exactly as x86_64's;
+// big-endian guests (s390x) will bring a byte-order step before validation.
 void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
              void *udata) noexcept {
     const filter::CompiledFilter *f = filter::g_plugin_filter.active();
@@ -248,28 +258,32 @@ void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
 
 void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t, uint64_t,
                 uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) noexcept {
-    if (syscall_changes_mappings(num)) invalidate_writable_pages();
+    if (changes_mappings(*g_state.target, num)) invalidate_writable_pages();
 }
 
 void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t) noexcept {
-    if (syscall_changes_mappings(num)) invalidate_writable_pages();
+    if (changes_mappings(*g_state.target, num)) invalidate_writable_pages();
 }
 
 // --- translation-time callback --------------------------------------------
 
-// Only the exact 4-byte encoding is a trap: other DS-prefixed movs exist in
-// real binaries (libcrypto). Re-translating the same instruction registers a
-// callback on the new translation only, so repeats are harmless.
+// Only the exact encoding of the guest's trap is a trap: on x86_64 other
+// DS-prefixed movs exist in real binaries (libcrypto). QEMU 7.2 hands over
+// an instruction's bytes as they lie in guest memory (qemu_plugin_insn_data
+// points at qemu_plugin_insn_size of them; on riscv64 both halfwords of a
+// 32-bit instruction), which is the form <bd/abi.h> gives the traps in.
+// Re-translating the same instruction registers a callback on the new
+// translation only, so repeats are harmless.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
+    const GuestTarget &target = *g_state.target;
     const size_t n = qemu_plugin_tb_n_insns(tb);
     if (g_state.trace_code)
         qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
                                              pack_tb(qemu_plugin_tb_vaddr(tb), n));
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-        if (qemu_plugin_insn_size(insn) != sizeof kTrap) continue;
-        const void *bytes = qemu_plugin_insn_data(insn);
-        if (bytes == nullptr || std::memcmp(bytes, kTrap, sizeof kTrap) != 0) continue;
+        if (!is_trap(target, qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn)))
+            continue;
         void *haddr = qemu_plugin_insn_haddr(insn);
         if (haddr == nullptr) continue;  // no host mapping: cannot locate records
         const uintptr_t guest_base =
@@ -327,13 +341,14 @@ void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
 
 }  // namespace
 
-bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const Options &options,
-                  std::string &error) {
+bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarget &target,
+                  const Options &options, std::string &error) {
     if (!options.channel.empty()) {
-        error = "channel= is for system emulation (qemu-system-x86_64); "
-                "qemu-x86_64 needs no channel";
+        error = std::string("channel= is for system emulation (qemu-system-x86_64); qemu-") +
+                target.name + " needs no channel";
         return false;
     }
+    g_state.target = &target;
     const std::string arch = info.target_name ? info.target_name : "";
     Options opts = options;
     if (opts.vm.empty()) opts.vm = "user";

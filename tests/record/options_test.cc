@@ -67,6 +67,13 @@ TEST(PluginOptions, GuestProgramFromQemuArgs) {
                      "-strace", "/bin/ls", "-l"}), "/bin/ls");
     EXPECT_EQ(guess({"qemu-x86_64", "--cpu", "max", "--", "-weird"}), "-weird");
     EXPECT_EQ(guess({"qemu-x86_64", "-plugin"}), "");
+    // Other guest architectures: same options (bd-run's command lines).
+    EXPECT_EQ(guess({"/usr/bin/qemu-aarch64", "-plugin", "/b/lib/libbdtrace-qemu.so,vm=user",
+                     "-E", "BD_RING=x", "-U", "LD_PRELOAD", "-L", "/usr/aarch64-linux-gnu",
+                     "./app-aarch64", "-x"}), "./app-aarch64");
+    EXPECT_EQ(guess({"qemu-riscv64", "-cpu", "rv64", "-B", "0x10000", "-R", "1G", "-s", "8M",
+                     "-D", "/tmp/log", "-d", "plugin", "-strace", "-singlestep", "/bin/rv-app"}),
+              "/bin/rv-app");
     EXPECT_EQ(guess({"qemu-x86_64"}), "");
 }
 

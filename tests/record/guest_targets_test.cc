@@ -1,0 +1,132 @@
+// The plugin's table of guest architectures (usermode/guest_targets.h).
+#include "guest_targets.h"
+
+#include <bd/abi.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace bdtrace::usermode {
+namespace {
+
+const GuestTarget &find_ok(const char *name, bool system) {
+    std::string err;
+    const GuestTarget *t = find_guest_target(name, system, err);
+    EXPECT_NE(t, nullptr) << name << ": " << err;
+    static const GuestTarget kNone{};
+    return t ? *t : kNone;
+}
+
+std::vector<unsigned char> trap_of(const GuestTarget &t) {
+    return {t.trap, t.trap + t.trap_len};
+}
+
+TEST(GuestTargets, EachTargetHasItsAbiTrap) {
+    const std::vector<unsigned char> x86 = BD_TRAP_X86_64_BYTES;
+    const std::vector<unsigned char> a64 = BD_TRAP_AARCH64_BYTES;
+    const std::vector<unsigned char> rv64 = BD_TRAP_RISCV64_BYTES;
+    EXPECT_EQ(trap_of(find_ok("x86_64", false)), x86);
+    EXPECT_EQ(trap_of(find_ok("aarch64", false)), a64);
+    EXPECT_EQ(trap_of(find_ok("riscv64", false)), rv64);
+    // Spelled out once more by hand, from THE TRAP in <bd/abi.h>.
+    EXPECT_EQ(trap_of(find_ok("x86_64", false)),
+              (std::vector<unsigned char>{0x3e, 0x48, 0x8b, 0x07}));  // mov (%rdi),%rax + DS
+    EXPECT_EQ(trap_of(find_ok("aarch64", false)),
+              (std::vector<unsigned char>{0x1f, 0x00, 0x40, 0xf9}));  // ldr xzr, [x0]
+    EXPECT_EQ(trap_of(find_ok("riscv64", false)),
+              (std::vector<unsigned char>{0x03, 0x30, 0x05, 0x00}));  // ld zero, 0(a0)
+    EXPECT_STREQ(find_ok("x86_64", false).record_register, "rdi");
+    EXPECT_STREQ(find_ok("aarch64", false).record_register, "x0");
+    EXPECT_STREQ(find_ok("riscv64", false).record_register, "a0");
+}
+
+TEST(GuestTargets, TableIsTheThreeTargets) {
+    std::size_t n = 0;
+    const GuestTarget *all = guest_targets(n);
+    ASSERT_EQ(n, 3u);
+    EXPECT_STREQ(all[0].name, "x86_64");
+    EXPECT_STREQ(all[1].name, "aarch64");
+    EXPECT_STREQ(all[2].name, "riscv64");
+    // The row found is the table's own (its address is kept for the run).
+    std::string err;
+    EXPECT_EQ(find_guest_target("riscv64", false, err), &all[2]);
+}
+
+TEST(GuestTargets, UnknownTargetRefusedNamingTheSupportedOnes) {
+    for (const char *name : {"s390x", "mips64el", "arm", "x86-64", "AARCH64", ""}) {
+        std::string err;
+        EXPECT_EQ(find_guest_target(name, false, err), nullptr) << name;
+        EXPECT_EQ(err, std::string("guest architecture '") + (*name ? name : "(none given)") +
+                           "' is not supported in user mode; supported: x86_64 (qemu-x86_64), "
+                           "aarch64 (qemu-aarch64), riscv64 (qemu-riscv64)");
+    }
+    std::string err;
+    EXPECT_EQ(find_guest_target(nullptr, false, err), nullptr);
+    EXPECT_NE(err.find("'(none given)'"), std::string::npos) << err;
+}
+
+TEST(GuestTargets, SystemEmulationIsX86Only) {
+    EXPECT_STREQ(find_ok("x86_64", true).name, "x86_64");
+    for (const char *name : {"aarch64", "riscv64"}) {
+        std::string err;
+        EXPECT_EQ(find_guest_target(name, true, err), nullptr) << name;
+        EXPECT_EQ(err, std::string("guest architecture '") + name +
+                           "' is supported in user mode (qemu-" + name +
+                           ") but not yet in system emulation; supported there: x86_64 "
+                           "(qemu-system-x86_64)");
+    }
+    std::string err;
+    EXPECT_EQ(find_guest_target("ppc64", true, err), nullptr);
+    EXPECT_EQ(err, "guest architecture 'ppc64' is not supported in system emulation; "
+                   "supported: x86_64 (qemu-system-x86_64)");
+}
+
+TEST(GuestTargets, IsTrapMatchesExactBytesOnly) {
+    const GuestTarget &a64 = find_ok("aarch64", false);
+    const GuestTarget &rv = find_ok("riscv64", false);
+    const GuestTarget &x86 = find_ok("x86_64", false);
+    const unsigned char ldr_xzr[] = {0x1f, 0x00, 0x40, 0xf9};
+    const unsigned char ldr_x1[] = {0x01, 0x00, 0x40, 0xf9};    // ldr x1, [x0]
+    const unsigned char ld_zero[] = {0x03, 0x30, 0x05, 0x00};
+    const unsigned char ld_a1[] = {0x83, 0x35, 0x05, 0x00};     // ld a1, 0(a0)
+    const unsigned char mov_ds[] = {0x3e, 0x48, 0x8b, 0x07, 0x90};
+    EXPECT_TRUE(is_trap(a64, ldr_xzr, 4));
+    EXPECT_FALSE(is_trap(a64, ldr_x1, 4));
+    EXPECT_FALSE(is_trap(a64, ldr_xzr, 2));  // a prefix is not the instruction
+    EXPECT_FALSE(is_trap(a64, ld_zero, 4));
+    EXPECT_FALSE(is_trap(a64, nullptr, 4));
+    EXPECT_TRUE(is_trap(rv, ld_zero, 4));
+    EXPECT_FALSE(is_trap(rv, ld_a1, 4));
+    EXPECT_FALSE(is_trap(rv, ld_zero, 2));   // a compressed-size instruction
+    EXPECT_FALSE(is_trap(rv, ldr_xzr, 4));
+    EXPECT_TRUE(is_trap(x86, mov_ds, 4));
+    EXPECT_FALSE(is_trap(x86, mov_ds, 5));   // longer instruction with the same start
+    EXPECT_FALSE(is_trap(x86, mov_ds + 1, 3));
+}
+
+TEST(GuestTargets, MappingSyscallsPerArchitecture) {
+    const GuestTarget &x86 = find_ok("x86_64", false);
+    const GuestTarget &a64 = find_ok("aarch64", false);
+    const GuestTarget &rv = find_ok("riscv64", false);
+    // x86_64: mmap 9, mprotect 10, munmap 11, brk 12, mremap 25, madvise 28,
+    // shmat 30, shmdt 67, pkey_mprotect 329.
+    for (int64_t n : {9, 10, 11, 12, 25, 28, 30, 67, 329}) EXPECT_TRUE(changes_mappings(x86, n)) << n;
+    // asm-generic (aarch64, riscv64): mmap 222, mprotect 226, munmap 215,
+    // brk 214, mremap 216, madvise 233, shmat 196, shmdt 197, pkey_mprotect 288.
+    for (int64_t n : {222, 226, 215, 214, 216, 233, 196, 197, 288}) {
+        EXPECT_TRUE(changes_mappings(a64, n)) << n;
+        EXPECT_TRUE(changes_mappings(rv, n)) << n;
+        EXPECT_FALSE(changes_mappings(x86, n)) << n;
+    }
+    // x86_64's numbers mean other calls there (10 fremovexattr, 25 fcntl...).
+    for (int64_t n : {0, 1, 9, 10, 11, 12, 25, 28, 30, 64, 67, 329}) {
+        EXPECT_FALSE(changes_mappings(a64, n)) << n;
+        EXPECT_FALSE(changes_mappings(rv, n)) << n;
+    }
+}
+
+}  // namespace
+}  // namespace bdtrace::usermode

@@ -1,0 +1,67 @@
+// The table of guest architectures (see guest_targets.h).
+#include "guest_targets.h"
+
+#include <bd/abi.h>
+
+namespace bdtrace::usermode {
+namespace {
+
+static_assert(BD_TRAP_X86_64_LEN <= kMaxTrapLen, "x86_64 trap longer than kMaxTrapLen");
+static_assert(BD_TRAP_AARCH64_LEN <= kMaxTrapLen, "aarch64 trap longer than kMaxTrapLen");
+static_assert(BD_TRAP_RISCV64_LEN <= kMaxTrapLen, "riscv64 trap longer than kMaxTrapLen");
+
+// Syscall numbers, in the order of kMappingSyscalls: mmap, mprotect, munmap,
+// brk, mremap, madvise (keeps mappings, but MADV_DONTNEED & co: be safe),
+// shmat, shmdt, pkey_mprotect. x86_64 from its own table; aarch64 and riscv64
+// from asm-generic/unistd.h (checked against SYS_* of Debian 12's
+// aarch64-linux-gnu and riscv64-linux-gnu cross libc headers).
+constexpr GuestTarget kTargets[] = {
+    {"x86_64", BD_TRAP_X86_64_BYTES, BD_TRAP_X86_64_LEN, "rdi",
+     {9, 10, 11, 12, 25, 28, 30, 67, 329}, true},
+    {"aarch64", BD_TRAP_AARCH64_BYTES, BD_TRAP_AARCH64_LEN, "x0",
+     {222, 226, 215, 214, 216, 233, 196, 197, 288}, false},
+    {"riscv64", BD_TRAP_RISCV64_BYTES, BD_TRAP_RISCV64_LEN, "a0",
+     {222, 226, 215, 214, 216, 233, 196, 197, 288}, false},
+};
+
+// "x86_64 (qemu-x86_64), aarch64 (qemu-aarch64), ..." for one mode.
+std::string supported_list(bool system_emulation) {
+    std::string list;
+    for (const auto &t : kTargets) {
+        if (system_emulation && !t.system_emulation) continue;
+        if (!list.empty()) list += ", ";
+        list += t.name;
+        list += system_emulation ? " (qemu-system-" : " (qemu-";
+        list += t.name;
+        list += ")";
+    }
+    return list;
+}
+
+}  // namespace
+
+const GuestTarget *guest_targets(std::size_t &count) noexcept {
+    count = sizeof kTargets / sizeof kTargets[0];
+    return kTargets;
+}
+
+const GuestTarget *find_guest_target(const char *target_name, bool system_emulation,
+                                     std::string &error) {
+    const std::string name = target_name ? target_name : "";
+    const char *mode = system_emulation ? "system emulation" : "user mode";
+    for (const auto &t : kTargets) {
+        if (name != t.name) continue;
+        if (system_emulation && !t.system_emulation) {
+            error = "guest architecture '" + name + "' is supported in user mode (qemu-" + name +
+                    ") but not yet in system emulation; supported there: " +
+                    supported_list(true);
+            return nullptr;
+        }
+        return &t;
+    }
+    error = "guest architecture '" + (name.empty() ? std::string("(none given)") : name) +
+            "' is not supported in " + mode + "; supported: " + supported_list(system_emulation);
+    return nullptr;
+}
+
+}  // namespace bdtrace::usermode

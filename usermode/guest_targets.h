@@ -1,0 +1,69 @@
+// The guest architectures the plugin knows: one row per QEMU target name
+// (qemu_info_t::target_name) with what differs between them, chosen once in
+// qemu_plugin_install (QEMU contrib/plugins style) and never looked up again
+// on the execution path.
+//
+// What differs today:
+//   - the trap: its exact bytes as they lie in guest memory (<bd/abi.h>,
+//     THE TRAP), matched at translation time;
+//   - the guest's syscall numbers that can change its mappings (linux-user
+//     reports guest numbers; aarch64 and riscv64 share the asm-generic
+//     table, x86_64 has its own);
+//   - whether the full-system backend (device/) supports the target.
+// What does not differ yet: byte order. Every supported target is
+// little-endian like the x86_64 host, so records are read in host byte
+// order; reading big-endian guests (s390x) adds a byte-order column here
+// and a swap step in the record decoding.
+#ifndef BDTRACE_USERMODE_GUEST_TARGETS_H
+#define BDTRACE_USERMODE_GUEST_TARGETS_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bdtrace::usermode {
+
+// Longest trap encoding of any target (x86_64, aarch64, riscv64: 4 bytes).
+constexpr std::size_t kMaxTrapLen = 4;
+// Mapping-changing syscalls per target: mmap, mprotect, munmap, brk, mremap,
+// madvise, shmat, shmdt, pkey_mprotect.
+constexpr std::size_t kMappingSyscalls = 9;
+
+struct GuestTarget {
+    const char *name;                    // QEMU's target_name, e.g. "aarch64"
+    unsigned char trap[kMaxTrapLen];     // the trap's bytes in guest memory
+    std::size_t trap_len;                // how many of them
+    const char *record_register;         // where the record's address is (for messages)
+    int64_t mapping_syscalls[kMappingSyscalls];
+    bool system_emulation;               // the full-system backend supports it
+};
+
+// Every known target, in the order messages list them.
+const GuestTarget *guest_targets(std::size_t &count) noexcept;
+
+// The row for QEMU's target_name in the given mode. nullptr when the target
+// (or the mode for it) is not supported; `error` then names the target and
+// lists the supported ones for that mode.
+const GuestTarget *find_guest_target(const char *target_name, bool system_emulation,
+                                     std::string &error);
+
+// True when `bytes` (`len` of them, as qemu_plugin_insn_data/size return
+// them) are exactly the target's trap instruction.
+inline bool is_trap(const GuestTarget &t, const void *bytes, std::size_t len) noexcept {
+    if (len != t.trap_len || bytes == nullptr) return false;
+    const auto *b = static_cast<const unsigned char *>(bytes);
+    for (std::size_t i = 0; i < len; ++i)
+        if (b[i] != t.trap[i]) return false;
+    return true;
+}
+
+// True for the target's syscall numbers that can change the guest's mappings.
+inline bool changes_mappings(const GuestTarget &t, int64_t num) noexcept {
+    for (int64_t s : t.mapping_syscalls)
+        if (s == num) return true;
+    return false;
+}
+
+}  // namespace bdtrace::usermode
+
+#endif  // BDTRACE_USERMODE_GUEST_TARGETS_H
