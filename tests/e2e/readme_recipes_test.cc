@@ -93,4 +93,20 @@ TEST(ReadmeRecipes, ShellScript) {
   EXPECT_NE(r.out.find("3 text marks"), std::string::npos) << r.out;
 }
 
+// The same program cross-built for aarch64: a no-op under plain
+// qemu-aarch64, every mark under bd-run (qemu-aarch64 with the plugin).
+TEST(ReadmeRecipes, OtherArchitecture) {
+  if (std::string(CROSS_ARCHES).find("aarch64") == std::string::npos)
+    GTEST_SKIP() << "no aarch64 cross compiler: the build made no build/lib/aarch64";
+  TempDir dir("recipe-arch");
+  RunResult r = run_recipe("other-arch", dir.path());
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const size_t no = r.out.find("bdtrace host: no"), yes = r.out.find("bdtrace host: yes");
+  ASSERT_NE(no, std::string::npos) << r.out;
+  ASSERT_NE(yes, std::string::npos) << r.out;
+  EXPECT_LT(no, yes) << r.out;
+  EXPECT_NE(r.out.find("arch=aarch64"), std::string::npos) << "bd-analyze names the architecture:\n" << r.out;
+  expect_my_guest(read_trace_with_babeltrace2(dir.path() + "/arm-trace"));
+}
+
 }  // namespace
