@@ -78,7 +78,7 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error) {
 
 bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
                         bd_ring_mode mode, std::string *error_out, uint32_t kernel_rings,
-                        uint64_t file_size) {
+                        uint64_t file_size, bd_ring_clock clock) {
     std::string scratch;
     std::string &error = error_out != nullptr ? *error_out : scratch;
     if (!check_geometry(rings, slots, error)) {
@@ -131,7 +131,7 @@ bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
     h.ctl_offset = bd_ring_ctl_offset(rings);
     h.data_offset = bd_ring_data_offset(rings);
     h.mode = mode;
-    h.clock = BD_RING_CLOCK_TSC;
+    h.clock = clock;
     h.kernel_rings = kernel_rings;
     for (auto &w : h.enable) w = ~uint64_t{0};
     if (!pwrite_all(fd.get(), &h, sizeof h, 0)) return fail("write the header of", errno);
@@ -171,7 +171,11 @@ bool check_header(const bd_ring_region &h, uint64_t file_size, RegionLayout &out
         error = "unknown mode " + std::to_string(h.mode);
         return false;
     }
-    if (h.clock != BD_RING_CLOCK_TSC) {
+    // Other architectures' clocks serve user mode; system mode is x86_64's.
+    const bool clock_known = h.clock == BD_RING_CLOCK_TSC ||
+                             (h.mode == BD_RING_MODE_USER && (h.clock == BD_RING_CLOCK_CNTVCT ||
+                                                              h.clock == BD_RING_CLOCK_RISCV_TIME));
+    if (!clock_known) {
         error = "unknown clock " + std::to_string(h.clock);
         return false;
     }

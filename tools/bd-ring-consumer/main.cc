@@ -22,6 +22,7 @@
 #include "bdtrace/ring/clock_sync.h"
 #include "bdtrace/ring/consumer.h"
 #include "bdtrace/ring/filtering_sink.h"
+#include "bdtrace/ring/realtime_counter_clock.h"
 #include "bdtrace/ring/region_file.h"
 
 namespace br = bdtrace::ring;
@@ -171,7 +172,7 @@ int main(int argc, char **argv) {
         "Exit status: 0 success, 1 the region cannot be used (the message says why), 2 bad "
         "usage.",
         "bd-ring-consumer"};
-    std::string ring_path, program, mode = "user", vm, accel = "tcg", filter_path;
+    std::string ring_path, program, mode = "user", vm, accel = "tcg", filter_path, arch = "x86_64";
     std::string stats_path;
     bool standby = false;
     int64_t poll_us = 100;
@@ -193,6 +194,11 @@ int main(int argc, char **argv) {
                    "system mode: tcg (guest TSC = host TSC + offset: only the offset is fitted) "
                    "or kvm (the rate is fitted too)")
         ->check(CLI::IsMember({"tcg", "kvm"}))
+        ->capture_default_str();
+    app.add_option("--arch", arch,
+                   "the guest's architecture, QEMU's target name (bdtrace:session.arch); its clock "
+                   "is the region's clock field (<bd/ring.h>)")
+        ->option_text("ARCH")
         ->capture_default_str();
     app.add_option("--vm", vm, "a name for this run (bdtrace:session.vm; default empty)")
         ->option_text("NAME");
@@ -266,7 +272,7 @@ int main(int argc, char **argv) {
                      __ATOMIC_RELAXED);
     // bdtrace:session, then bdtrace:filter (a no-op without --filter).
     auto emit_session = [&] {
-        lttng_ust_tracepoint(bdtrace, session, mode.c_str(), "x86_64", program.c_str(),
+        lttng_ust_tracepoint(bdtrace, session, mode.c_str(), arch.c_str(), program.c_str(),
                              BD_RING_VERSION, static_cast<uint32_t>(::getpid()), vm.c_str(), "ring");
         bdtrace::filter::g_plugin_filter.begin();
     };
@@ -284,7 +290,14 @@ int main(int argc, char **argv) {
     br::LinearClockMap fit;
     br::ClockSync sync(region, fit, clock, accel == "tcg");
     SystemGuestClock system_clock(fit, clock);
-    br::GuestClock &guest_clock = system ? static_cast<br::GuestClock &>(system_clock) : clock;
+    // The guest's clock: the host TSC itself for x86_64's rdtsc and
+    // qemu-riscv64's rdtime (measured), host realtime for qemu-aarch64's
+    // cntvct_el0; system mode fits the VM's TSC.
+    br::RealtimeCounterClock cntvct(region);
+    br::GuestClock &guest_clock =
+        system ? static_cast<br::GuestClock &>(system_clock)
+        : region.layout().clock == BD_RING_CLOCK_CNTVCT ? static_cast<br::GuestClock &>(cntvct)
+                                                        : static_cast<br::GuestClock &>(clock);
     br::RingConsumer consumer(region, guest_clock, clock, sink);
     uint64_t last_look = 0, last_sync = 0, first_answer = 0;
     bool clock_good = false;

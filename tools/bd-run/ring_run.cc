@@ -71,6 +71,15 @@ std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, con
   return out;
 }
 
+bd_ring_clock ring_clock_of(tools::GuestArch arch) {
+  switch (arch) {
+    case tools::GuestArch::AArch64: return BD_RING_CLOCK_CNTVCT;
+    case tools::GuestArch::RiscV64: return BD_RING_CLOCK_RISCV_TIME;
+    case tools::GuestArch::X86_64: break;
+  }
+  return BD_RING_CLOCK_TSC;
+}
+
 int run_with_ring(const RunOptions& o, const RingGuest& guest) {
   // A program that uses the trap itself needs no ring support; what it
   // execs is not known in advance.
@@ -87,7 +96,8 @@ int run_with_ring(const RunOptions& o, const RingGuest& guest) {
   setup.stats = guest.stats;
   setup.report = GuestReport{guest.stats, guest.program, guest.script};
   // The plugin's name for a user-mode guest, so that both channels' sessions agree.
-  setup.consumer_args = {"--vm", "user"};
+  setup.consumer_args = {"--vm", "user", "--arch", tools::arch_name(guest.arch)};
+  setup.clock = ring_clock_of(guest.arch);
   // Beside the trap the ring is a safety net: its session and summary only when used.
   if (guest.role == RingRole::Exec) setup.consumer_args.push_back("--standby");
   const char* env = guest.role == RingRole::Exec ? BD_RING_EXEC_ENV : BD_RING_ENV;
@@ -109,7 +119,7 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
   const uint64_t file_size = setup.pad_for_ivshmem ? ring::ivshmem_file_size(o.rings, o.ring_slots) : 0;
   const bd_ring_mode mode = setup.kernel_rings != 0 ? BD_RING_MODE_SYSTEM : BD_RING_MODE_USER;
   if (!ring::create_region_file(region.path(), o.rings, o.ring_slots, mode, &error, setup.kernel_rings,
-                                file_size)) {
+                                file_size, setup.clock)) {
     return fail(error);
   }
   const GuestCommand guest = make_guest(region.path());

@@ -10,6 +10,7 @@
 
 #include <bd/ring.h>
 
+#include "bdtrace/tools/elf_check.h"
 #include "child.h"
 #include "options.h"
 #include "run_stats.h"
@@ -43,7 +44,11 @@ struct RingGuest {
   GuestCommand command;    // without the ring's variable: run_with_ring adds it
   RingRole role = RingRole::Guest;
   const StatsFile* stats = nullptr;  // the plugin's and the consumer's counts
+  tools::GuestArch arch = tools::GuestArch::X86_64;  // the region's clock, bdtrace:session.arch
 };
+
+// The ring clock (<bd/ring.h> bd_ring_clock) of a guest architecture.
+bd_ring_clock ring_clock_of(tools::GuestArch arch);
 
 // The whole run. Returns bd-run's exit status.
 int run_with_ring(const RunOptions& o, const RingGuest& guest);
@@ -59,6 +64,7 @@ struct RingSetup {
   ChildStdio stdio;                // the guest's
   const StatsFile* stats = nullptr;  // bd-ring-consumer --stats; the end-of-run check
   GuestReport report;              // with stats: what the end of the run names
+  bd_ring_clock clock = BD_RING_CLOCK_TSC;  // the guest architecture's
 };
 
 // Creates the region file (removed when the run ends), starts

@@ -62,16 +62,10 @@ int run_user(const RunOptions& o) {
   if (!qemu) return fail(qemu.error());
   Result<Channel> channel = choose_channel(o.channel, probe_qemu(qemu.value()), qemu.value());
   if (!channel) return fail(channel.error());
-  if (arch != tools::GuestArch::X86_64 && channel.value() != Channel::Trap) {
-    return fail(std::string("the ring channel does not serve ") + arch_str + " guests yet (their clock's "
-                "mapping to host time is the next step): use --channel trap under a QEMU that loads the "
-                "plugin, such as Debian 12's qemu-" + arch_str + " 7.2" +
-                (o.channel == ChannelChoice::Auto ? " (" + qemu.value() + " cannot load it)" : std::string()));
-  }
   if (channel.value() == Channel::Ring) {
     note_script(g, true);
     RingGuest rg{g.path, g.script, "user", GuestCommand{{qemu.value(), g.path}, env}, RingRole::Guest,
-                 &stats.value()};
+                 &stats.value(), arch};
     rg.command.argv.insert(rg.command.argv.end(), g.args.begin(), g.args.end());
     return run_with_ring(o, rg);
   }
@@ -103,7 +97,7 @@ int run_user(const RunOptions& o) {
   // their trap). run_with_ring forwards signals itself.
   const RingRole role = channel.value() == Channel::Both ? RingRole::Guest : RingRole::Exec;
   return run_with_ring(o, RingGuest{g.path, g.script, "user", GuestCommand{cmd.argv, cmd.envp}, role,
-                                    &stats.value()});
+                                    &stats.value(), arch});
 }
 
 }  // namespace

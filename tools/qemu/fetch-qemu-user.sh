@@ -2,22 +2,30 @@
 # fetch-qemu-user.sh CACHE_DIR — Debian's newer qemu-user builds, for the ring
 # channel's tests: QEMUs that cannot load bdtrace's plugin.
 #
-#   CACHE_DIR/bookworm-backports/qemu-x86_64   Debian's QEMU 10.0 (static, no plugins)
-#   CACHE_DIR/sid/qemu-x86_64                  Debian's newest QEMU (11.x when written)
+#   CACHE_DIR/bookworm-backports/qemu-ARCH   Debian's QEMU 10.0 (static, no plugins)
+#   CACHE_DIR/sid/qemu-ARCH                  Debian's newest QEMU (11.x when written)
+# for ARCH in x86_64 and the other guest architectures bdtrace runs
+# (aarch64, riscv64, s390x).
 #
 # Downloads the qemu-user .deb of each suite with apt-get (a private apt
 # configuration under CACHE_DIR: the system's sources and state are not
-# touched) and unpacks only qemu-x86_64. A binary already in the cache is
-# kept: delete CACHE_DIR to fetch newer ones. Prints each binary's version.
+# touched) and unpacks only those binaries. Binaries already in the cache
+# are kept: delete CACHE_DIR to fetch newer ones. Prints each suite's version.
 set -euo pipefail
 
 cache=${1:?usage: fetch-qemu-user.sh CACHE_DIR}
 suites=(bookworm-backports sid)
+arches=(x86_64 aarch64 riscv64 s390x)
 mkdir -p "$cache"
 
 missing=()
 for s in "${suites[@]}"; do
-  [ -x "$cache/$s/qemu-x86_64" ] || missing+=("$s")
+  for a in "${arches[@]}"; do
+    if [ ! -x "$cache/$s/qemu-$a" ]; then
+      missing+=("$s")
+      break
+    fi
+  done
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -43,8 +51,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     rm -rf "$unpack"
     dpkg-deb -x "$apt_dir/debs"/qemu-user_*.deb "$unpack"
     mkdir -p "$cache/$s"
-    install -m 0755 "$unpack/usr/bin/qemu-x86_64" "$cache/$s/qemu-x86_64.tmp"
-    mv "$cache/$s/qemu-x86_64.tmp" "$cache/$s/qemu-x86_64"
+    for a in "${arches[@]}"; do
+      install -m 0755 "$unpack/usr/bin/qemu-$a" "$cache/$s/qemu-$a.tmp"
+      mv "$cache/$s/qemu-$a.tmp" "$cache/$s/qemu-$a"
+    done
     rm -rf "$unpack" "$apt_dir/debs"/*.deb
   done
 fi

@@ -73,8 +73,10 @@
  *   <bd/channel.h>. HELLO and QUERY are never written into a ring.
  *
  * TIME
- *   ts is the guest's clock when the call was made: on x86_64 the TSC
- *   (rdtsc). In user mode and native runs it is the host TSC itself
+ *   ts is the guest's clock when the call was made, the one the region's
+ *   clock field names: on x86_64 the TSC (rdtsc), on aarch64 cntvct_el0, on
+ *   riscv64 rdtime (user mode: see enum bd_ring_clock for what qemu-user
+ *   makes of them). For x86_64: In user mode and native runs it is the host TSC itself
  *   (measured: qemu-x86_64 returns the host TSC); the consumer maps it to
  *   host CLOCK_MONOTONIC by sampling (TSC, CLOCK_MONOTONIC) pairs while it
  *   drains. Under TCG system mode the guest TSC is host ticks plus a

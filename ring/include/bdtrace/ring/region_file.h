@@ -24,8 +24,9 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error);
 
 // Creates the region file at `path` (O_CREAT | O_EXCL, mode 0600: never
 // someone else's file), sizes it to bd_ring_region_size(rings, slots) and
-// writes a complete header: layout from the ring.h helpers, `mode`, clock
-// BD_RING_CLOCK_TSC, the enable bitmap all ones (no filter) and
+// writes a complete header: layout from the ring.h helpers, `mode`,
+// `clock` (the guest architecture's: BD_RING_CLOCK_TSC on x86_64; system
+// mode only TSC), the enable bitmap all ones (no filter) and
 // `kernel_rings` (must be 0 in BD_RING_MODE_USER; at most `rings` in system
 // mode). Claims, control blocks and rings are zero (ftruncate). The magic is
 // written last, so a reader never sees a valid magic over a partial header.
@@ -37,7 +38,7 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error);
 // memory size: ivshmem_file_size()).
 bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
                         bd_ring_mode mode, std::string *error, uint32_t kernel_rings = 0,
-                        uint64_t file_size = 0);
+                        uint64_t file_size = 0, bd_ring_clock clock = BD_RING_CLOCK_TSC);
 
 // The file size that holds a region of `rings` x `slots` as an ivshmem-plain
 // device's memory: the region size rounded up to a power of two.
