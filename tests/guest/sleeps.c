@@ -4,8 +4,10 @@
  * (default 50 100 200), REPEAT times (--repeat, default 3):
  *   bd_region_begin(D); nanosleep(D ms); bd_region_end(D)
  * Region ids are the durations in ms, named "sleep <D>ms". Prints one line
- * "slept <D> <measured_ns>" per region with the guest's own CLOCK_MONOTONIC
- * measurement, and "taken <n>" with the number of calls that returned 1.
+ * "slept <D> <outer_ns> <inner_ns>" per region with the guest's own
+ * CLOCK_MONOTONIC measurements around it (from before its begin to after
+ * its end, and from after its begin to before its end: the region lies in
+ * between), and "taken <n>" with the number of calls that returned 1.
  * Exit 0; 2 on bad arguments.
  */
 #define _GNU_SOURCE
@@ -62,11 +64,18 @@ int main(int argc, char **argv)
     }
     for (int r = 0; r < repeat; r++) {
         for (int i = 0; i < n; i++) {
+            /* The region lies between the times read around its two
+             * marks: outer (before begin to after end) and inner (after
+             * begin to before end), whatever preempts the guest. */
             const uint64_t t0 = now_ns();
             taken += bd_region_begin(durations[i]) == 1;
+            const uint64_t t1 = now_ns();
             sleep_ms(durations[i]);
+            const uint64_t t2 = now_ns();
             taken += bd_region_end(durations[i]) == 1;
-            printf("slept %u %llu\n", durations[i], (unsigned long long)(now_ns() - t0));
+            const uint64_t t3 = now_ns();
+            printf("slept %u %llu %llu\n", durations[i], (unsigned long long)(t3 - t0),
+                   (unsigned long long)(t2 - t1));
         }
     }
     printf("taken %d\n", taken);
