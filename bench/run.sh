@@ -258,7 +258,7 @@ for a in "${ARCHES[@]}"; do
     qv="QEMU_${a^^}"
     ARCH_QEMU[$a]=${!qv:-qemu-$a}
     if [ ! -x "$BIN/$a/bench-guest-marks" ]; then
-        ARCH_SKIP[$a]="no $BIN/$a/bench-guest-marks (cross build of $a not configured: install gcc-$a-linux-gnu)"
+        ARCH_SKIP[$a]="no $BIN/$a/bench-guest-marks (not cross-built: no $a-linux-gnu-gcc, or $a not in the build's BDTRACE_GUEST_ARCHES; see cmake/GuestCross.cmake)"
     elif ! command -v "${ARCH_QEMU[$a]}" >/dev/null; then
         ARCH_SKIP[$a]="no ${ARCH_QEMU[$a]} (apt-get install qemu-user)"
     elif ! needs plugin; then
