@@ -19,10 +19,10 @@ static inline uint64_t bench_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* CPU time of the calling thread. Under qemu-x86_64 a guest thread is a host
- * thread, so this is the host CPU the vCPU thread spent (translation, plugin
- * callbacks included) and, unlike wall time, it is not inflated when a busy
- * neighbour preempts us. */
+/* CPU time of the calling thread. Under qemu-user (qemu-x86_64,
+ * qemu-aarch64, ...) a guest thread is a host thread, so this is the host CPU
+ * the vCPU thread spent (translation, plugin callbacks included) and, unlike
+ * wall time, it is not inflated when a busy neighbour preempts us. */
 static inline uint64_t bench_thread_cpu_ns(void)
 {
     struct timespec ts;

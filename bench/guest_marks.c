@@ -1,7 +1,9 @@
 /*
  * bench-guest-marks: the cost of a bdtrace mark as the guest program sees it.
- * Meant to run under qemu-x86_64 (with or without the bdtrace plugin); it
- * also runs natively, where the trap is a harmless load.
+ * Meant to run under qemu-x86_64, or cross-built (bench/cross) under
+ * qemu-aarch64 / qemu-riscv64, with or without the bdtrace plugin; it also
+ * runs natively, where the trap is a harmless load. Nothing here depends on
+ * the architecture: the trap is libbdguest's.
  *
  *   bench-guest-marks ITERATIONS [REPETITIONS]
  *       bd_mark_args() in a loop. Prints "ns_per_op V" (wall time, best

@@ -16,6 +16,17 @@
 #   BD_BENCH_ANALYZE  path of bd-analyze          (default BUILD_DIR/bin/bd-analyze)
 #   BD_BENCH_BIN      where the bench-* programs are (default BUILD_DIR/bin)
 #   QEMU              qemu-x86_64 binary
+#   BD_BENCH_ONLY     run only these sections (comma-separated; default all):
+#                     marks (unrecorded and recorded marks, x86_64 and the
+#                     other guest architectures), trap (the 2011 trap),
+#                     cpu (CPU-bound guest), flood, system (the test VM).
+#                     E.g. BD_BENCH_ONLY=marks bench/run.sh build
+#   BD_BENCH_ARCHES   other guest architectures whose marks are measured
+#                     beside x86_64's (default: BDTRACE_GUEST_ARCHES from
+#                     BUILD_DIR's CMake cache, else "aarch64 riscv64"); each
+#                     needs BD_BENCH_BIN/ARCH/bench-guest-marks (cross-built)
+#                     and qemu-ARCH, else its rows say why they were skipped
+#   QEMU_<ARCH>       qemu-<arch> binary, e.g. QEMU_AARCH64 (default qemu-<arch>)
 #   BD_BENCH_N        marks per repetition (300000), BD_BENCH_REPS (5)
 #   BD_BENCH_FLOOD_SECONDS (10), BD_BENCH_FLOOD_RATE (1000000), BD_BENCH_FLOOD_THREADS (4)
 #   BD_BENCH_ALT (3), BD_BENCH_REC_ALT (2), BD_BENCH_CPU_ALT (5): alternating
@@ -60,6 +71,19 @@ SYS_ROUNDS=${BD_BENCH_SYS_ROUNDS:-3}
 SYS_MMIO_N=${BD_BENCH_SYS_MMIO_N:-20000}
 SYS_KERNEL_N=${BD_BENCH_SYS_KERNEL_N:-1000000}
 SYS_TIMEOUT=${BD_BENCH_SYS_TIMEOUT:-180}
+ONLY=${BD_BENCH_ONLY:-}
+if [ -z "${BD_BENCH_ARCHES+set}" ]; then
+    BD_BENCH_ARCHES=$(sed -n 's/^BDTRACE_GUEST_ARCHES:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null | tr ';' ' ')
+    [ -n "$BD_BENCH_ARCHES" ] || BD_BENCH_ARCHES="aarch64 riscv64"
+fi
+read -r -a ARCHES <<<"$BD_BENCH_ARCHES"
+
+SECTIONS="marks trap cpu flood system"
+# section NAME: true when NAME is to run (BD_BENCH_ONLY empty or lists it).
+section() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+for s in ${ONLY//,/ }; do
+    [[ " $SECTIONS " == *" $s "* ]] || { echo "bench: BD_BENCH_ONLY: unknown section '$s' (sections: $SECTIONS)" >&2; exit 2; }
+done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bdbench.XXXXXX") || exit 1
 SESSIONS=()
@@ -224,22 +248,63 @@ if [ "${others:-0}" -gt 0 ]; then
 fi
 
 PLUG=(-plugin "$PLUGIN")
+
+# Other guest architectures: ARCH_OK lists those that can run; ARCH_SKIP[a]
+# says why another was skipped (a cross toolchain not installed is not a
+# failure of the bench: its rows say so and the script still exits 0).
+declare -A ARCH_QEMU ARCH_SKIP
+ARCH_OK=()
+for a in "${ARCHES[@]}"; do
+    qv="QEMU_${a^^}"
+    ARCH_QEMU[$a]=${!qv:-qemu-$a}
+    if [ ! -x "$BIN/$a/bench-guest-marks" ]; then
+        ARCH_SKIP[$a]="no $BIN/$a/bench-guest-marks (not cross-built: no $a-linux-gnu-gcc, or $a not in the build's BDTRACE_GUEST_ARCHES; see cmake/GuestCross.cmake)"
+    elif ! command -v "${ARCH_QEMU[$a]}" >/dev/null; then
+        ARCH_SKIP[$a]="no ${ARCH_QEMU[$a]} (apt-get install qemu-user)"
+    elif ! needs plugin; then
+        ARCH_SKIP[$a]="no plugin $PLUGIN"
+    else
+        ARCH_OK+=("$a")
+    fi
+done
 T0=$(date +%s)
 
 # ---- 1. unrecorded: native tracepoint, guest marks --------------------------
 
-if needs bench-native-tp; then
+# The other guest architectures run in the same alternation as x86_64's
+# rows (scenarios a_plain_ARCH, a_base_ARCH, a_unrec_ARCH, a_rec_ARCH), each
+# under its qemu-ARCH with the same plugin.
+arch_unrec_round() {
+    local i=$1 a
+    for a in "${ARCH_OK[@]}"; do
+        local q=${ARCH_QEMU[$a]} prog="$BIN/$a/bench-guest-marks"
+        measure_alt "$i" "a_plain_$a" ns_per_op "$q" "$prog" "$N" "$REPS"
+        measure_alt "$i" "a_base_$a" ns_per_op "$q" "$prog" --baseline "$N" "$REPS"
+        measure_alt "$i" "a_unrec_$a" ns_per_op "$q" "${PLUG[@]}" "$prog" "$N" "$REPS"
+    done
+}
+arch_rec_round() {
+    local i=$1 a
+    for a in "${ARCH_OK[@]}"; do
+        measure_alt "$i" "a_rec_$a" ns_per_op "${ARCH_QEMU[$a]}" "${PLUG[@]}" "$BIN/$a/bench-guest-marks" "$N" "$REPS"
+    done
+}
+
+if section marks && needs bench-native-tp; then
     log "native tracepoint, unrecorded"
     measure tp_unrec "$BIN/bench-native-tp" "$N" "$REPS"
 fi
-if needs bench-guest-marks qemu; then
-    log "guest marks: plain qemu, baseline, plugin unrecorded ($ALT alternating runs each)"
+if section marks && { needs bench-guest-marks qemu || [ ${#ARCH_OK[@]} -gt 0 ]; }; then
+    log "guest marks: plain qemu, baseline, plugin unrecorded ($ALT alternating runs each; x86_64${ARCH_OK[*]:+ ${ARCH_OK[*]}})"
     for ((i = 1; i <= ALT; i++)); do
-        measure_alt $i qemu_plain ns_per_op "$QEMU" "$BIN/bench-guest-marks" "$N" "$REPS"
-        measure_alt $i qemu_base ns_per_op "$QEMU" "$BIN/bench-guest-marks" --baseline "$N" "$REPS"
-        if needs plugin; then
-            measure_alt $i bd_unrec ns_per_op "$QEMU" "${PLUG[@]}" "$BIN/bench-guest-marks" "$N" "$REPS"
+        if needs bench-guest-marks qemu; then
+            measure_alt $i qemu_plain ns_per_op "$QEMU" "$BIN/bench-guest-marks" "$N" "$REPS"
+            measure_alt $i qemu_base ns_per_op "$QEMU" "$BIN/bench-guest-marks" --baseline "$N" "$REPS"
+            if needs plugin; then
+                measure_alt $i bd_unrec ns_per_op "$QEMU" "${PLUG[@]}" "$BIN/bench-guest-marks" "$N" "$REPS"
+            fi
         fi
+        arch_unrec_round $i
     done
 fi
 
@@ -249,14 +314,17 @@ fi
 
 REC_TP=""
 REC_BD=""
+REC_ARCH=""
 needs bench-native-tp && REC_TP=1
 needs bench-guest-marks qemu plugin && REC_BD=1
-if needs lttng && [ -n "$REC_TP$REC_BD" ]; then
-    log "recorded: native tracepoint and bdtrace plugin ($REC_ALT alternating runs each)"
+[ ${#ARCH_OK[@]} -gt 0 ] && REC_ARCH=1
+if section marks && needs lttng && [ -n "$REC_TP$REC_BD$REC_ARCH" ]; then
+    log "recorded: native tracepoint and bdtrace plugin ($REC_ALT alternating runs each; x86_64${ARCH_OK[*]:+ ${ARCH_OK[*]}})"
     if session_start rec; then
         for ((i = 1; i <= REC_ALT; i++)); do
             [ -n "$REC_TP" ] && measure_alt $i tp_rec ns_per_op "$BIN/bench-native-tp" "$N" "$REPS"
             [ -n "$REC_BD" ] && measure_alt $i bd_rec ns_per_op "$QEMU" "${PLUG[@]}" "$BIN/bench-guest-marks" "$N" "$REPS"
+            arch_rec_round $i
         done
         session_end rec
         R[rec.discarded]=$DISCARDED
@@ -271,10 +339,20 @@ for sc in bd_unrec bd_rec; do
         fail "$sc: the plugin took ${R[$sc.taken]} of $ops marks (is $PLUGIN the bdtrace plugin?)"
     fi
 done
+for a in "${ARCH_OK[@]}"; do
+    for sc in "a_unrec_$a" "a_rec_$a"; do
+        if have "$sc.taken" && [ "${R[$sc.taken]}" != "$ops" ]; then
+            fail "$sc: the plugin took ${R[$sc.taken]} of $ops marks under ${ARCH_QEMU[$a]}"
+        fi
+    done
+    if have "a_plain_$a.taken" && [ "${R[a_plain_$a.taken]}" != 0 ]; then
+        fail "a_plain_$a: ${R[a_plain_$a.taken]} marks taken under ${ARCH_QEMU[$a]} without the plugin"
+    fi
+done
 
 # ---- 3. the 2011 trap ------------------------------------------------------
 
-if needs bench-2011-trap; then
+if section trap && needs bench-2011-trap; then
     log "2011 trap, native"
     measure trap_native "$BIN/bench-2011-trap" "$TRAP_N" 3
     if needs qemu; then
@@ -285,7 +363,7 @@ fi
 
 # ---- 4. CPU-bound guest ------------------------------------------------------
 
-if needs bench-guest-cpu qemu plugin; then
+if section cpu && needs bench-guest-cpu qemu plugin; then
     log "CPU-bound guest, with and without the plugin ($CPU_ALT alternating runs each)"
     for ((i = 1; i <= CPU_ALT; i++)); do
         measure_alt $i cpu_plain ns_total "$QEMU" "$BIN/bench-guest-cpu"
@@ -296,7 +374,7 @@ fi
 # ---- 5. flood ---------------------------------------------------------------
 
 FLOOD_HOW="not run"
-if needs bench-guest-marks qemu plugin lttng; then
+if section flood && needs bench-guest-marks qemu plugin lttng; then
     log "flood: $FLOOD_THREADS threads, $FLOOD_RATE marks/s, ${FLOOD_SECONDS}s"
     FLOOD_ARGS=(--flood --threads "$FLOOD_THREADS" --rate "$FLOOD_RATE" --seconds "$FLOOD_SECONDS")
     if [ -x "$BDRUN" ]; then
@@ -349,7 +427,9 @@ fi
 
 SYS_HOW=""
 SYS_RAN=""
-if [ ! -f "$VM_DIR/vmlinuz" ] || [ ! -f "$VM_DIR/initramfs.cpio.gz" ]; then
+if ! section system; then
+    SYS_HOW="not run (BD_BENCH_ONLY=$ONLY)"
+elif [ ! -f "$VM_DIR/vmlinuz" ] || [ ! -f "$VM_DIR/initramfs.cpio.gz" ]; then
     SYS_HOW="skipped: no test VM image in $VM_DIR (build it with ./bdtrace test, or tools/vm/build-image.sh)"
 elif ! command -v "$QEMU_SYSTEM" >/dev/null; then
     SYS_HOW="skipped: no $QEMU_SYSTEM (apt-get install qemu-system-x86)"
@@ -443,6 +523,7 @@ val() { if have "$1"; then printf '%s' "${R[$1]}"; else printf 'n/a'; fi; }
 
 echo
 echo "bdtrace bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, ${ELAPSED}s"
+[ -z "$ONLY" ] || echo "sections run: $ONLY (BD_BENCH_ONLY); the others show n/a"
 echo "marks: $N x $REPS repetitions, best repetition; unrecorded guest runs best of $ALT alternating"
 echo "runs, recorded runs best of $REC_ALT alternating runs;"
 echo "2011 trap: $TRAP_N commands x 3 natively, $((TRAP_N / 2)) x 3 under qemu"
@@ -478,9 +559,22 @@ side "system: MMIO-exit trap (ivshmem BAR0 write)" "$(val sys_plain.mmio)" "$(va
 side "user mode (qemu-x86_64): bd_mark_args" "$(val qemu_plain.ns_per_op)" "$(val bd_unrec.ns_per_op)" "$(val bd_rec.ns_per_op)"
 side "user mode (qemu-x86_64): baseline (no trap)" "$(val qemu_base.ns_per_op)" "" ""
 side "native LTTng-UST tracepoint (no QEMU)" "-" "$(val tp_unrec.ns_per_op)" "$(val tp_rec.ns_per_op)"
+for a in "${ARCHES[@]}"; do
+    if [ -n "${ARCH_SKIP[$a]:-}" ]; then
+        side "user mode (qemu-$a): skipped" "-" "-" "-"
+        echo "    $a: ${ARCH_SKIP[$a]}"
+        continue
+    fi
+    side "user mode (qemu-$a): bd_mark_args" "$(val "a_plain_$a.ns_per_op")" "$(val "a_unrec_$a.ns_per_op")" "$(val "a_rec_$a.ns_per_op")"
+    side "user mode (qemu-$a): baseline (no trap)" "$(val "a_base_$a.ns_per_op")" "" ""
+done
+if [ ${#ARCHES[@]} -gt 0 ]; then
+    echo "ring channel: x86_64 in bench/ring.sh's table; ${ARCHES[*]}: no ring row, the"
+    echo "ring channel does not serve these guest architectures yet."
+fi
 echo
 echo "flood via $FLOOD_HOW: marks $(val flood.marks), achieved $(val flood.rate) marks/s over $(val flood.seconds) s, taken $(val flood.taken), marks in trace $(val flood_report.marks)"
-echo "discarded events: recorded runs (native + bdtrace, one session) $(val rec.discarded), flood $(val flood.discarded), system recorded boot $(val sys_rec.discarded)"
+echo "discarded events: recorded runs (native + bdtrace${ARCH_OK[*]:+ + ${ARCH_OK[*]}}, one session) $(val rec.discarded), flood $(val flood.discarded), system recorded boot $(val sys_rec.discarded)"
 if have flood.marks && have flood_report.marks && have flood.discarded; then
     unaccounted=$((${R[flood.marks]} - ${R[flood_report.marks]} - ${R[flood.discarded]}))
     [ "$unaccounted" -eq 0 ] || echo "WARNING: flood: $unaccounted marks neither in the trace nor counted as discarded"
@@ -507,12 +601,24 @@ if have bd_rec.ns_per_op && have qemu_base.ns_per_op && have tp_rec.ns_per_op; t
 else
     row "bdtrace recorded / native tracepoint" "n/a" "<= 1.15x" "n/a"
 fi
+for a in "${ARCH_OK[@]}"; do
+    if have "a_rec_$a.ns_per_op" && have "a_base_$a.ns_per_op" && have tp_rec.ns_per_op; then
+        r=$(calc "(${R[a_rec_$a.ns_per_op]} - ${R[a_base_$a.ns_per_op]}) / ${R[tp_rec.ns_per_op]}")
+        row "  same under qemu-$a (a)" "${r}x" "" "(info)"
+    fi
+done
 if have bd_unrec.ns_per_op && have qemu_plain.ns_per_op; then
     r2=$(calc "${R[bd_unrec.ns_per_op]} - ${R[qemu_plain.ns_per_op]}")
     row "unrecorded: added ns over plain qemu (b)" "${r2} ns" "<= 6 ns" "$(verdict "$r2" 6)"
 else
     row "unrecorded: added ns over plain qemu" "n/a" "<= 6 ns" "n/a"
 fi
+for a in "${ARCH_OK[@]}"; do
+    if have "a_unrec_$a.ns_per_op" && have "a_plain_$a.ns_per_op"; then
+        r=$(calc "${R[a_unrec_$a.ns_per_op]} - ${R[a_plain_$a.ns_per_op]}")
+        row "  same under qemu-$a (b)" "${r} ns" "" "(info)"
+    fi
+done
 if have trap_native.ns_per_op && have bd_rec.ns_per_op; then
     r3=$(calc "${R[trap_native.ns_per_op]} / ${R[bd_rec.ns_per_op]}" 1)
     row "2011 trap (native) / bdtrace recorded (c)" "${r3}x" ">= 100x" "$(verdict 100 "$r3")"
@@ -588,6 +694,7 @@ echo "    System mode subtracts its own baseline, measured in the VM (user space
 echo "    bench-guest-marks --baseline; kernel: bd_sched's record fill without the trap),"
 echo "    the lowest of the three boots."
 echo "(b) plugin loaded, no session, minus plain qemu; same loop both sides, no baseline."
+echo "    Other guest architectures: the same, informational (the targets are x86_64's)."
 echo "(c) raw recorded cost, baseline not subtracted (the conservative ratio)."
 echo "(d) best with plugin vs best without; compare with the best-to-worst spread of"
 echo "    each setup above: on a shared host the spread is often larger than 1 %."

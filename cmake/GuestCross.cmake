@@ -5,8 +5,8 @@
 # with the top-level build, into
 #   build/lib/ARCH/libbdguest.a, libbdguest.so
 #   build/bin/ARCH/bd-mark, bd-demo-workload, guest-threads, guest-hostile,
-#                  guest-native-check, guest-ring-check, guest-sleeps
-#                  (static)
+#                  guest-native-check, guest-ring-check, guest-sleeps,
+#                  bench-guest-marks (static)
 # The host's own (x86_64) guest side stays in build/lib and build/bin.
 # Target bdguest-ARCH; BDGUEST_CROSS_ARCHES lists the architectures built.
 # Every top-level build runs the sub-build (BUILD_ALWAYS): make's own
@@ -43,7 +43,8 @@ foreach(arch IN LISTS BDTRACE_GUEST_ARCHES)
   set(bin ${CMAKE_BINARY_DIR}/bin/${arch})
   set(lib ${CMAKE_BINARY_DIR}/lib/${arch})
   set(byproducts ${lib}/libbdguest.a ${lib}/libbdguest.so)
-  foreach(prog bd-mark bd-demo-workload guest-threads guest-hostile guest-native-check guest-ring-check guest-sleeps)
+  foreach(prog bd-mark bd-demo-workload guest-threads guest-hostile guest-native-check guest-ring-check guest-sleeps
+               bench-guest-marks)
     list(APPEND byproducts ${bin}/${prog})
   endforeach()
   ExternalProject_Add(bdguest-${arch}
