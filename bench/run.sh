@@ -569,8 +569,8 @@ for a in "${ARCHES[@]}"; do
     side "user mode (qemu-$a): baseline (no trap)" "$(val "a_base_$a.ns_per_op")" "" ""
 done
 if [ ${#ARCHES[@]} -gt 0 ]; then
-    echo "ring channel: x86_64 in bench/ring.sh's table; ${ARCHES[*]}: no ring row, the"
-    echo "ring channel does not serve these guest architectures yet."
+    echo "ring channel: x86_64 in bench/ring.sh's table; ${ARCHES[*]}: no ring row yet"
+    echo "(bench/ring.sh measures x86_64 guests only)."
 fi
 echo
 echo "flood via $FLOOD_HOW: marks $(val flood.marks), achieved $(val flood.rate) marks/s over $(val flood.seconds) s, taken $(val flood.taken), marks in trace $(val flood_report.marks)"
