@@ -260,6 +260,8 @@ static void child_full(void)
     shared->ring[0] = bd_internal_ring_index();
 }
 
+static pthread_barrier_t threads_done;
+
 static void *thread_marks(void *arg)
 {
     const unsigned k = (unsigned)(uintptr_t)arg;
@@ -270,6 +272,9 @@ static void *thread_marks(void *arg)
             break;
         }
     shared->ring[k] = bd_internal_ring_index();
+    /* Stay alive (owning the ring) until every thread has marked: a thread
+     * that ended first would hand its ring to a later one. */
+    pthread_barrier_wait(&threads_done);
     return NULL;
 }
 
@@ -277,11 +282,13 @@ static void child_threads(void)
 {
     pthread_t t[MAX_THREADS];
     shared->pid = (uint32_t)getpid();
+    CHECK(pthread_barrier_init(&threads_done, NULL, MAX_THREADS) == 0);
     for (unsigned k = 0; k < MAX_THREADS; k++)
         CHECK(pthread_create(&t[k], NULL, thread_marks,
                              (void *)(uintptr_t)k) == 0);
     for (unsigned k = 0; k < MAX_THREADS; k++)
         CHECK(pthread_join(t[k], NULL) == 0);
+    pthread_barrier_destroy(&threads_done);
 }
 
 static void child_other_clock(void)
