@@ -569,8 +569,7 @@ for a in "${ARCHES[@]}"; do
     side "user mode (qemu-$a): baseline (no trap)" "$(val "a_base_$a.ns_per_op")" "" ""
 done
 if [ ${#ARCHES[@]} -gt 0 ]; then
-    echo "ring channel: x86_64 in bench/ring.sh's table; ${ARCHES[*]}: no ring row yet"
-    echo "(bench/ring.sh measures x86_64 guests only)."
+    echo "ring channel, x86_64 and ${ARCHES[*]}: bench/ring.sh's table (./bdtrace bench runs it next)."
 fi
 echo
 echo "flood via $FLOOD_HOW: marks $(val flood.marks), achieved $(val flood.rate) marks/s over $(val flood.seconds) s, taken $(val flood.taken), marks in trace $(val flood_report.marks)"
