@@ -3,7 +3,10 @@
 // guest writes it, checked byte by byte where the host writes (header,
 // tail) and drained by the consumer exactly like a little-endian one; a
 // region read in the wrong order is refused with a message that says so.
+#include "bdtrace/filter/compiled.h"
+#include "bdtrace/filter/config.h"
 #include "bdtrace/ring/consumer.h"
+#include "bdtrace/ring/filtering_sink.h"
 #include "bdtrace/ring/realtime_counter_clock.h"
 
 #include "capture_sink.h"
@@ -94,6 +97,29 @@ TEST(RegionByteOrder, SystemModeIsTheHostsOrderOnly) {
     TempRegion r(4, 16, BD_RING_MODE_SYSTEM, 2, ByteOrder::Big);
     EXPECT_FALSE(r.ok());
     EXPECT_NE(r.error().find("system mode serves x86_64 guests"), std::string::npos) << r.error();
+}
+
+TEST(RegionByteOrder, EnableMapAndGenerationAsTheGuestReadsThem) {
+    TempRegion r(2, 16, BD_RING_MODE_USER, 0, ByteOrder::Big, BD_RING_CLOCK_S390X_TOD);
+    ASSERT_TRUE(r.ok()) << r.error();
+    MappedRegion m;
+    std::string err;
+    ASSERT_TRUE(MappedRegion::open(r.path(), m, err, ByteOrder::Big)) << err;
+    filter::FilterConfig config;
+    ASSERT_TRUE(filter::parse_config("rule { events { id: 5 } action: DROP }", "t.txtpb", config, err))
+        << err;
+    const auto f = filter::CompiledFilter::compile(config, "");
+    publish_enable_map(m, *f);
+    // Bit 5 of word 0 is clear: to a big-endian guest that bit (0x20) lives
+    // in the word's last byte; every other bit stays set.
+    EXPECT_EQ(bytes_at(m.base(), offsetof(bd_ring_region, enable), 8),
+              (Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xdf}));
+    EXPECT_EQ(bytes_at(m.base(), offsetof(bd_ring_region, enable) + 8, 24), Bytes(24, 0xff));
+    EXPECT_EQ(bytes_at(m.base(), offsetof(bd_ring_region, generation), 8),
+              (Bytes{0, 0, 0, 0, 0, 0, 0, 1}));
+    publish_enable_map(m, *f);
+    EXPECT_EQ(bytes_at(m.base(), offsetof(bd_ring_region, generation), 8),
+              (Bytes{0, 0, 0, 0, 0, 0, 0, 2}));
 }
 
 // The consumer over a big-endian region: what ConsumerTest checks for the
