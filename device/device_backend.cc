@@ -18,6 +18,7 @@
 #include <bd/channel.h>
 #include <bdtrace/emitter.h>
 #include <bdtrace/filter/plugin_filter.h>
+#include <bdtrace/qemu_plugin_insn.h>
 #include <bdtrace/record.h>
 
 #include "bdtrace/bdtrace_tp.h"
@@ -246,8 +247,10 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         if (qemu_plugin_insn_size(insn) != sizeof kTrap) continue;
-        const void *bytes = qemu_plugin_insn_data(insn);
-        if (bytes == nullptr || std::memcmp(bytes, kTrap, sizeof kTrap) != 0) continue;
+        unsigned char bytes[sizeof kTrap];
+        if (qemu_api::insn_bytes(insn, bytes, sizeof bytes) != sizeof kTrap ||
+            std::memcmp(bytes, kTrap, sizeof kTrap) != 0)
+            continue;
         const bool kernel = qemu_plugin_insn_vaddr(insn) >= kKernelSpaceStart;
         qemu_plugin_register_vcpu_mem_cb(insn, kernel ? on_trap<true> : on_trap<false>,
                                          QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, nullptr);

@@ -15,6 +15,7 @@
 #include <bdtrace/device/enable_maps.h>
 #include <bdtrace/filter/plugin_filter.h>
 #include <bdtrace/qemu_plugin_api.h>
+#include <bdtrace/qemu_plugin_insn.h>
 #include <bdtrace/record.h>
 
 #include "bdtrace/bdtrace_tp.h"
@@ -277,10 +278,10 @@ void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t) noexce
 // --- translation-time callback --------------------------------------------
 
 // Only the exact encoding of the guest's trap is a trap: on x86_64 other
-// DS-prefixed movs exist in real binaries (libcrypto). QEMU 7.2 hands over
-// an instruction's bytes as they lie in guest memory (qemu_plugin_insn_data
-// points at qemu_plugin_insn_size of them; on riscv64 both halfwords of a
-// 32-bit instruction), which is the form <bd/abi.h> gives the traps in.
+// DS-prefixed movs exist in real binaries (libcrypto). QEMU hands over an
+// instruction's bytes as they lie in guest memory (qemu_api::insn_bytes; on
+// riscv64 both halfwords of a 32-bit instruction), which is the form
+// <bd/abi.h> gives the traps in.
 // Re-translating the same instruction registers a callback on the new
 // translation only, so repeats are harmless.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
@@ -291,8 +292,9 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
                                              pack_tb(qemu_plugin_tb_vaddr(tb), n));
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-        if (!is_trap(target, qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn)))
-            continue;
+        if (qemu_plugin_insn_size(insn) != target.trap_len) continue;
+        unsigned char bytes[kMaxTrapLen];
+        if (!is_trap(target, bytes, qemu_api::insn_bytes(insn, bytes, sizeof bytes))) continue;
         void *haddr = qemu_plugin_insn_haddr(insn);
         if (haddr == nullptr) continue;  // no host mapping: cannot locate records
         const uintptr_t guest_base =

@@ -35,8 +35,28 @@ std::string slurp(const std::string &path) {
 
 }  // namespace
 
-RunResult run(const std::vector<std::string> &argv,
+std::vector<std::string> with_qemu_under_test(std::vector<std::string> argv) {
+  const char *prefix = std::getenv("BD_TEST_QEMU_PREFIX");
+  if (prefix == nullptr || *prefix == '\0') return argv;
+  auto ends_with = [](const std::string &s, const std::string &tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  auto bd_run = argv.begin();
+  while (bd_run != argv.end() && !ends_with(*bd_run, "bd-run")) ++bd_run;
+  if (bd_run == argv.end()) return argv;
+  bool system = false;
+  for (auto it = bd_run + 1; it != argv.end() && *it != "--"; ++it) {
+    if (*it == "--qemu" || *it == "--native") return argv;
+    system = system || *it == "--system";
+  }
+  const std::string qemu = std::string(prefix) + (system ? "/bin/qemu-system-x86_64" : "/bin/qemu-x86_64");
+  argv.insert(bd_run + 1, {"--qemu", qemu});
+  return argv;
+}
+
+RunResult run(const std::vector<std::string> &argv_in,
               const std::vector<std::string> &extra_env) {
+  const std::vector<std::string> argv = with_qemu_under_test(argv_in);
   RunResult r;
   TempDir io("run");
   const std::string out = io.path() + "/out", err = io.path() + "/err";

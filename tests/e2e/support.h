@@ -17,8 +17,17 @@ struct RunResult {
 
 // Runs argv (no shell) with stdout/stderr captured; extra_env ("NAME=VALUE")
 // is added to the environment, replacing variables of the same name.
+// A bd-run in argv goes through with_qemu_under_test first.
 RunResult run(const std::vector<std::string> &argv,
               const std::vector<std::string> &extra_env = {});
+
+// The QEMU under test: when BD_TEST_QEMU_PREFIX names a QEMU install (what
+// tests/e2e/with-qemu-builds.sh sets, one `./bdtrace qemu VERSION` build at
+// a time), a bd-run command (the first argument ending in "bd-run") that
+// chooses no QEMU itself (no --qemu, no --native) gets `--qemu
+// PREFIX/bin/qemu-system-x86_64` (with --system) or `PREFIX/bin/qemu-x86_64`.
+// Unset: argv unchanged (the machine's QEMU, Debian's 7.2).
+std::vector<std::string> with_qemu_under_test(std::vector<std::string> argv);
 
 // A fresh directory under /tmp, removed with everything in it on destruction
 // unless BD_KEEP_TEST_DIRS is set (for looking at a failed run's trace).

@@ -11,6 +11,7 @@
 
 #include "bd_run_harness.h"
 #include "channel_choice.h"
+#include "plugin_api.h"
 #include "ring_run.h"
 #include "temp_dir.h"
 
@@ -49,7 +50,9 @@ TEST(ChannelChoice, AutoTakesTheTrapOnlyWhereThePluginLoads) {
   EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(7, 2, true), "q").value(), Channel::Trap);
   EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(8, 2, true), "q").value(), Channel::Trap);
   EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(10, 0, false), "q").value(), Channel::Ring);
-  EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(10, 2, true), "q").value(), Channel::Ring);
+  // QEMU >= 9.0 refuses API v1, but bd-run loads the build of its generation.
+  EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(10, 2, true), "q").value(), Channel::Trap);
+  EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(9, 0, true), "q").value(), Channel::Trap);
   // A QEMU that did not answer like one (a wrapper): keep the trap.
   EXPECT_EQ(choose_channel(ChannelChoice::Auto, QemuCapabilities{}, "q").value(), Channel::Trap);
 }
@@ -60,10 +63,27 @@ TEST(ChannelChoice, TrapOnAQemuThatCannotLoadThePluginSaysWhy) {
   EXPECT_NE(no_plugins.error().find("/opt/q10 cannot load the bdtrace plugin"), std::string::npos);
   EXPECT_NE(no_plugins.error().find("without plugin support"), std::string::npos);
   EXPECT_NE(no_plugins.error().find("--channel ring"), std::string::npos);
-  auto too_new = choose_channel(ChannelChoice::Both, caps(9, 0, true), "q9");
-  ASSERT_FALSE(too_new.ok());
-  EXPECT_NE(too_new.error().find("API version 1"), std::string::npos);
+  auto both = choose_channel(ChannelChoice::Both, caps(11, 1, false), "q11");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().find("--channel both: q11 cannot load the bdtrace plugin"), std::string::npos);
+  EXPECT_EQ(choose_channel(ChannelChoice::Both, caps(9, 0, true), "q9").value(), Channel::Both);
   EXPECT_EQ(choose_channel(ChannelChoice::Ring, caps(7, 2, true), "q").value(), Channel::Ring);
+}
+
+// One plugin build per QEMU plugin API generation; the version decides.
+TEST(PluginApi, EachQemuReleaseGetsItsGeneration) {
+  EXPECT_EQ(plugin_api_for(caps(7, 2, true)), 1);
+  EXPECT_EQ(plugin_api_for(caps(8, 2, true)), 1);
+  EXPECT_EQ(plugin_api_for(caps(9, 0, true)), 2);
+  EXPECT_EQ(plugin_api_for(caps(9, 1, true)), 3);
+  EXPECT_EQ(plugin_api_for(caps(9, 2, true)), 4);
+  EXPECT_EQ(plugin_api_for(caps(10, 0, true)), 4);
+  EXPECT_EQ(plugin_api_for(caps(10, 1, true)), 5);
+  EXPECT_EQ(plugin_api_for(caps(10, 2, true)), 5);
+  EXPECT_EQ(plugin_api_for(caps(11, 1, true)), 5);
+  EXPECT_EQ(plugin_api_for(QemuCapabilities{}), 1);
+  EXPECT_EQ(plugin_file_name(1), "libbdtrace-qemu.so");
+  EXPECT_EQ(plugin_file_name(4), "libbdtrace-qemu-v4.so");
 }
 
 TEST(RingEnvironment, ReplacesAnyBdRing) {

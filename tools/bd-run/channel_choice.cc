@@ -19,9 +19,6 @@ using tools::make_error;
 constexpr char kRingMarker[] = "bdguest-ring-abi-1";
 constexpr char kOldLibraryMarker[] = "BD_DEVICE";
 
-// QEMU 9.0 raised the minimum plugin API version above 1.
-constexpr int kFirstMajorRefusingV1 = 9;
-
 }  // namespace
 
 const char* channel_name(Channel c) {
@@ -64,11 +61,7 @@ QemuCapabilities probe_qemu(const std::string& qemu) {
 std::optional<std::string> plugin_refusal(const QemuCapabilities& caps) {
   if (!caps.known) return std::nullopt;
   if (!caps.plugin_option) return "QEMU " + caps.version + " was built without plugin support";
-  if (caps.major >= kFirstMajorRefusingV1) {
-    return "QEMU " + caps.version + " refuses plugins of API version 1 (QEMU >= 9.0 needs v2 or newer), "
-           "and bdtrace's plugin is version 1";
-  }
-  return std::string();
+  return std::string();  // every plugin API generation has a build (plugin_api.h)
 }
 
 tools::Result<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,
@@ -82,7 +75,8 @@ tools::Result<Channel> choose_channel(ChannelChoice requested, const QemuCapabil
       if (refusal && !refusal->empty()) {
         return make_error(std::string("--channel ") + (requested == ChannelChoice::Trap ? "trap" : "both") +
                           ": " + qemu + " cannot load the bdtrace plugin: " + *refusal +
-                          ". Use --channel ring (or auto), or pass --qemu with Debian 12's qemu-x86_64 7.2");
+                          ". Use --channel ring (or auto), or pass --qemu with a QEMU built with plugins (Debian 12's "
+                          "qemu-user 7.2, or ./bdtrace qemu 10.2)");
       }
       return requested == ChannelChoice::Trap ? Channel::Trap : Channel::Both;
     case ChannelChoice::Auto:

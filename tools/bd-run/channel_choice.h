@@ -31,8 +31,9 @@ bool help_lists_plugin(const std::string& help_output);
 // (a wrapper script, a test stand-in) is "not known".
 QemuCapabilities probe_qemu(const std::string& qemu);
 
-// Can bdtrace's plugin (QEMU plugin API v1) load into it? nullopt when
-// unknown; otherwise the reason why not ("" when it can).
+// Can one of bdtrace's plugin builds (one per QEMU plugin API generation,
+// plugin_api.h) load into it? nullopt when unknown; otherwise the reason why
+// not ("" when it can): only a QEMU built without plugin support cannot.
 std::optional<std::string> plugin_refusal(const QemuCapabilities& caps);
 
 // The channel for a user-mode run under `qemu` (caps from probe_qemu):

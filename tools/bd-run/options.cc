@@ -18,8 +18,10 @@ constexpr const char* kDescription =
     "channel device, and with --trace record the bd_mark events into an LTTng trace.\n"
     "\n"
     "Channels (--channel): 'trap' = the guest's calls trap into the bdtrace QEMU\n"
-    "plugin (needs a QEMU that loads it: plugin support and version < 9.0, e.g.\n"
-    "Debian 12's qemu-user 7.2); 'ring' = the guest writes records into shared-memory\n"
+    "plugin (needs a QEMU built with plugin support: Debian 12's qemu-user 7.2, or\n"
+    "any QEMU from 7.2 on built with plugins, e.g. by ./bdtrace qemu 10.2; bd-run\n"
+    "loads the plugin build of the QEMU's plugin API generation, from its version);\n"
+    "'ring' = the guest writes records into shared-memory\n"
     "rings in a file bd-run creates in /dev/shm (named to the guest in BD_RING), and\n"
     "bd-run's helper bd-ring-consumer turns them into the same events: no plugin, any\n"
     "QEMU. 'auto' (default) = the trap when the QEMU can load the plugin, the ring\n"
@@ -166,7 +168,9 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "from PATH)")
       ->type_name("PATH");
   app.add_option("--plugin", o.plugin,
-                 "bdtrace QEMU plugin (default: <bd-run's dir>/../lib/libbdtrace-qemu.so)")
+                 "bdtrace QEMU plugin (default: the build for the QEMU's plugin API generation beside bd-run: "
+                 "../lib/libbdtrace-qemu.so for QEMU 7.2-8.2, ../lib/libbdtrace-qemu-vN.so for API N: 2 = 9.0, "
+                 "3 = 9.1, 4 = 9.2-10.0, 5 = 10.1 and later)")
       ->type_name("PATH");
   app.add_option("--plugin-arg", raw_plugin_args, "Extra plugin argument, repeatable")
       ->type_name("NAME=VALUE")

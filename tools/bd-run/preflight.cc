@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "bdtrace/tools/elf_check.h"
+#include "plugin_api.h"
 
 namespace bdtrace::bdrun {
 namespace {
@@ -84,12 +85,12 @@ Status check_boot_file(const std::string& option, const std::string& path) {
   return Status();
 }
 
-Result<std::string> resolve_plugin(const std::string& requested) {
+Result<std::string> resolve_plugin(const std::string& requested, int api) {
   std::string path = requested;
   if (path.empty()) {
     Result<std::string> dir = self_exe_dir();
     if (!dir) return dir;
-    path = (fs::path(dir.value()) / ".." / "lib" / "libbdtrace-qemu.so").lexically_normal().string();
+    path = (fs::path(dir.value()) / ".." / "lib" / plugin_file_name(api)).lexically_normal().string();
   }
   if (::access(path.c_str(), R_OK) != 0) {
     const int err = errno;

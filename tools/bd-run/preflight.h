@@ -27,8 +27,10 @@ Result<std::string> resolve_system_qemu(const std::string& requested);
 // Errors start with `option` and the path.
 Status check_boot_file(const std::string& option, const std::string& path);
 
-// --plugin PATH if given, else <dir of this executable>/../lib/libbdtrace-qemu.so.
-Result<std::string> resolve_plugin(const std::string& requested);
+// --plugin PATH if given, else the build for plugin API generation `api`
+// beside this executable: <dir>/../lib/libbdtrace-qemu.so for 1,
+// libbdtrace-qemu-vN.so otherwise (plugin_api.h).
+Result<std::string> resolve_plugin(const std::string& requested, int api);
 
 // The guest program: found in PATH when it has no '/', must exist, be
 // executable and be an ELF of a supported guest architecture (stored in

@@ -8,6 +8,7 @@
 #include "child.h"
 #include "filter_check.h"
 #include "guest_program.h"
+#include "plugin_api.h"
 #include "preflight.h"
 #include "qemu_command.h"
 #include "ring_run.h"
@@ -60,7 +61,8 @@ int run_user(const RunOptions& o) {
   }
   Result<std::string> qemu = resolve_qemu(o.qemu, arch);
   if (!qemu) return fail(qemu.error());
-  Result<Channel> channel = choose_channel(o.channel, probe_qemu(qemu.value()), qemu.value());
+  const QemuCapabilities caps = probe_qemu(qemu.value());
+  Result<Channel> channel = choose_channel(o.channel, caps, qemu.value());
   if (!channel) return fail(channel.error());
   if (channel.value() == Channel::Ring) {
     note_script(g, true);
@@ -69,7 +71,7 @@ int run_user(const RunOptions& o) {
     rg.command.argv.insert(rg.command.argv.end(), g.args.begin(), g.args.end());
     return run_with_ring(o, rg);
   }
-  Result<std::string> plugin = resolve_plugin(o.plugin);
+  Result<std::string> plugin = resolve_plugin(o.plugin, plugin_api_for(caps));
   if (!plugin) return fail(plugin.error());
   if (Status st = check_tracing(o); !st) return fail(st.error());
   std::vector<std::pair<std::string, std::string>> plugin_args = o.plugin_args;

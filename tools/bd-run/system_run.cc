@@ -9,9 +9,11 @@
 
 #include "bdtrace/ring/region_file.h"
 
+#include "channel_choice.h"
 #include "channel_file.h"
 #include "child.h"
 #include "filter_check.h"
+#include "plugin_api.h"
 #include "preflight.h"
 #include "ring_run.h"
 #include "session_run.h"
@@ -108,7 +110,14 @@ int run_system(const RunOptions& given) {
   }
   std::string plugin;
   if (!sys.no_plugin && !ring) {
-    Result<std::string> found = resolve_plugin(o.plugin);
+    const QemuCapabilities caps = probe_qemu(qemu.value());
+    const std::optional<std::string> refusal = plugin_refusal(caps);
+    if (refusal && !refusal->empty()) {
+      return fail(qemu.value() + " cannot load the bdtrace plugin: " + *refusal +
+                  ". Use --channel ring, or --qemu with a QEMU built with plugins (Debian 12's "
+                  "qemu-system-x86 7.2, or ./bdtrace qemu 10.2)");
+    }
+    Result<std::string> found = resolve_plugin(o.plugin, plugin_api_for(caps));
     if (!found) return fail(found.error());
     plugin = found.value();
   }

@@ -1,13 +1,34 @@
 /*
- * bdtrace's own declarations of the QEMU TCG plugin API, version 1, as
- * exported by QEMU 7.2 (Debian's qemu-user / qemu-system packages export the
- * symbols but ship no header).
+ * bdtrace's own declarations of the QEMU TCG plugin API: what every API
+ * generation bdtrace is built for has in common, declaring only what bdtrace
+ * uses. Debian's qemu-user / qemu-system packages export the symbols but
+ * ship no header.
  *
  * Written from the API documentation (docs/devel/tcg-plugins.rst and the
- * per-function documentation), declaring only what bdtrace uses. The ABI
- * must match QEMU exactly or QEMU crashes: every enum value and struct member
- * below is spelled out explicitly and checked by static assertions where the
- * language allows it. QEMU 7.2 reports version.min = 0, version.cur = 1.
+ * per-function documentation of each release). The ABI must match QEMU
+ * exactly or QEMU crashes: every enum value and struct member below is
+ * spelled out explicitly and checked by static assertions where the
+ * language allows it.
+ *
+ * API GENERATIONS. A plugin exports the version it was built for
+ * (qemu_plugin_version); QEMU loads it only when that lies within its own
+ * [version.min, version.cur], and then calls the functions with the
+ * signatures of ITS current version: a function whose signature changed
+ * must be declared as the generation a build targets has it. So the plugin
+ * is built once per generation (BDTRACE_QEMU_PLUGIN_API = 1..5, set by the
+ * build; bd-run picks the build from `qemu -version`):
+ *
+ *   API  QEMU        what changed (for bdtrace)            declared in
+ *   1    7.2 - 8.2   (the first generation)                qemu_plugin_api_v1.h
+ *   2    9.0         global inline ops and n_vcpus removed qemu_plugin_api_v1.h
+ *                    (unused); minimum raised to 2: v1
+ *                    plugins are refused from 9.0 on
+ *   3    9.1         qemu_plugin_insn_data copies into a   qemu_plugin_api_v3.h
+ *                    buffer instead of returning a pointer
+ *   4    9.2 - 10.0  + read_memory_vaddr (unused)          qemu_plugin_api_v3.h
+ *   5    10.1 - 10.2 + memory/register write, hwaddr       qemu_plugin_api_v3.h
+ *                    access, translate_vaddr (unused yet)
+ * Everything declared in this file is the same in all five.
  *
  * Functions are resolved at load time against the QEMU executable, which
  * exports them; the plugin itself must export `qemu_plugin_version` and
@@ -24,8 +45,15 @@
 extern "C" {
 #endif
 
-/* The API level this plugin is written against (QEMU 7.2 = 1). */
-#define BDTRACE_QEMU_PLUGIN_API_VERSION 1
+/* The API generation this build targets (see API GENERATIONS); also the
+ * value of the exported qemu_plugin_version. */
+#ifndef BDTRACE_QEMU_PLUGIN_API
+#error "BDTRACE_QEMU_PLUGIN_API (1..5) must be set by the build: link a bdtrace_qemu_api_vN target"
+#endif
+#if BDTRACE_QEMU_PLUGIN_API < 1 || BDTRACE_QEMU_PLUGIN_API > 5
+#error "BDTRACE_QEMU_PLUGIN_API must be 1..5"
+#endif
+#define BDTRACE_QEMU_PLUGIN_API_VERSION BDTRACE_QEMU_PLUGIN_API
 
 /* Opaque identifier QEMU hands to the plugin at install time. */
 typedef uint64_t qemu_plugin_id_t;
@@ -129,8 +157,7 @@ size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb,
                                                  size_t idx);
-/* 7.2: a pointer to the instruction's bytes (qemu_plugin_insn_size of them). */
-const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+/* qemu_plugin_insn_data: per generation (qemu_plugin_api_v1.h, _v3.h). */
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 /* Host address of the instruction's bytes (linux-user: guest_base + vaddr). */
@@ -157,6 +184,12 @@ void qemu_plugin_outs(const char *string);
 
 #ifdef __cplusplus
 } /* extern "C" */
+#endif
+
+#if BDTRACE_QEMU_PLUGIN_API <= 2
+#include <bdtrace/qemu_plugin_api_v1.h>
+#else
+#include <bdtrace/qemu_plugin_api_v3.h>
 #endif
 
 #ifdef __cplusplus
