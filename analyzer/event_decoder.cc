@@ -26,7 +26,7 @@ const Layout kRegionEndLayout{"bdtrace:region_end", {"vcpu", "pid", "tid", "regi
 const Layout kEventNameLayout{"bdtrace:event_name", {"vcpu", "pid", "tid", "event", "name"}};
 const Layout kSessionLayout{"bdtrace:session",
                             {"mode", "arch", "program", "abi_version", "host_pid", "vm"},
-                            {"channel"}};
+                            {"channel", "qemu_version", "plugin_api", "qemu_api"}};
 const Layout kRejectedLayout{"bdtrace:rejected", {"vcpu", "tid", "reason", "reason_name", "addr"}};
 const Layout kRejectedTotalLayout{"bdtrace:rejected_total", {"reason", "reason_name", "count"}};
 const Layout kSchedSwitchLayout{"bdtrace:sched_switch",
@@ -269,7 +269,8 @@ void EventDecoder::OnEvent(const bt_message *msg) {
       break;
     }
     case Type::kSession: {
-      SessionEvent e{ts, str(0), str(1), str(2), u32(3), u32(4), str(5), info.trace, str(6)};
+      SessionEvent e{ts,         str(0), str(1), str(2), u32(3), u32(4), str(5), info.trace,
+                     str(6), str(7), u32(8), u32(9)};
       // The ring consumer's events follow: hold from here, so that the
       // first of them is not already behind events passed on.
       if (e.channel == "ring") order_.Hold();

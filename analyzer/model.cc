@@ -123,6 +123,9 @@ void Model::OnSession(const SessionEvent &e) {
   s.set_vm(std::string(e.vm));
   s.set_timestamp_ns(e.ts_ns);
   s.set_channel(std::string(e.channel));
+  s.set_qemu_version(std::string(e.qemu_version));
+  s.set_plugin_api(e.plugin_api);
+  s.set_qemu_api(e.qemu_api);
   sessions_.push_back(std::move(s));
   // The first session names the VM whose events share this trace.
   VmState &vm = Vm(e.trace);

@@ -119,6 +119,9 @@ void Sessions(const report::Report &r, std::string &out) {
            " abi=" + Num(s.abi_version()) + " host_pid=" + Num(s.host_pid()) + " vm=" + s.vm();
     // Traces older than the field say nothing (they are all trap).
     if (!s.channel().empty()) out += " channel=" + s.channel();
+    if (!s.qemu_version().empty()) out += " qemu=" + s.qemu_version();
+    if (s.plugin_api() != 0)
+      out += " plugin_api=" + Num(s.plugin_api()) + " (QEMU's newest: " + Num(s.qemu_api()) + ")";
     out += "\n";
   }
 }

@@ -329,7 +329,8 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemCo
     const char *arch = info.target_name ? info.target_name : "";
     lttng_ust_tracepoint(bdtrace, session, "system", arch, g_state.config.program.c_str(),
                          BD_ABI_VERSION, static_cast<uint32_t>(getpid()),
-                         g_state.config.vm.c_str(), "trap");
+                         g_state.config.vm.c_str(), "trap", g_state.config.qemu_version.c_str(),
+                         BDTRACE_QEMU_PLUGIN_API, static_cast<uint32_t>(info.version.cur));
     filter::g_plugin_filter.begin();
     if (config.verbose)
         std::fprintf(stderr,

@@ -13,6 +13,7 @@ struct Options {
     std::string channel;  // system mode only: the ivshmem backing file
     std::string filter;   // filter config file (filter/README.md), "" = none
     std::string stats;    // user mode: file to append "records N rejected R pid P" to at exit
+    std::string qemu_version;  // for bdtrace:session, as bd-run read it ("" = not known)
     bool verbose = false;
 };
 

@@ -46,6 +46,7 @@ bool install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv
     config.program = opts.program;
     config.verbose = opts.verbose;
     config.filter = opts.filter;
+    config.qemu_version = opts.qemu_version;
     return device::install_system(id, *info, config, error);
 }
 

@@ -390,7 +390,9 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
 
     lttng_ust_tracepoint(bdtrace, session, "user", arch.c_str(),
                          g_state.options.program.c_str(), BD_ABI_VERSION,
-                         static_cast<uint32_t>(getpid()), g_state.options.vm.c_str(), "trap");
+                         static_cast<uint32_t>(getpid()), g_state.options.vm.c_str(), "trap",
+                         g_state.options.qemu_version.c_str(), BDTRACE_QEMU_PLUGIN_API,
+                         static_cast<uint32_t>(info.version.cur));
     filter::g_plugin_filter.begin();
     if (opts.verbose)
         std::fprintf(stderr, "bdtrace: loaded (user mode, %s, program '%s', vm '%s', pid %d)\n",

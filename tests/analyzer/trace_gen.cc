@@ -108,7 +108,8 @@ int SystemMode() {
   const Task workload{200, 200, "bd-demo-workload"};
   const Task sh{300, 300, "sh"}, bdmark{300, 300, "bd-mark"};
 
-  lttng_ust_tracepoint(bdtrace, session, "system", "x86_64", "vmlinuz", 1u, 4242u, "golden-vm", "trap");
+  lttng_ust_tracepoint(bdtrace, session, "system", "x86_64", "vmlinuz", 1u, 4242u, "golden-vm", "trap",
+                       "7.2.22", 1u, 1u);
   Switch(0, idle0, pingpong);
   GuestMark(0, 100, 100, 1);
   SleepMs(1);
@@ -225,7 +226,7 @@ int RingMode(unsigned long long extra) {
   const Task app{500, 501, "ring-app"}, worker{500, 502, "ring-app"};
   const int64_t b = MonotonicNs();
   lttng_ust_tracepoint(bdtrace, session, "system", "x86_64", "vmlinuz", 1u, 4242u, "ring-vm",
-                       "ring");
+                       "ring", "", 0u, 0u);
   RingThread kernel{b, 0, 0, 0}, main_ring{b, 0, 500, 501}, worker_ring{b, 0, 500, 502},
       late_ring{b, 1, 500, 503};
 
@@ -264,7 +265,8 @@ int main(int argc, char **argv) {
     return RingMode(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0);
   }
   const unsigned long long extra = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 0;
-  lttng_ust_tracepoint(bdtrace, session, "user", "x86_64", "trace-gen", 1u, 4242u, "golden", "trap");
+  lttng_ust_tracepoint(bdtrace, session, "user", "x86_64", "trace-gen", 1u, 4242u, "golden", "trap", "7.2.22",
+                       1u, 1u);
   Thread t{0, kMainTid};
   for (uint64_t i = 0; i < 5; ++i) t.Mark(1, i);
   for (uint64_t i = 0; i < 3; ++i) t.Mark(2, 100 + i);

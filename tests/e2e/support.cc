@@ -54,6 +54,11 @@ std::vector<std::string> with_qemu_under_test(std::vector<std::string> argv) {
   return argv;
 }
 
+std::string qemu_under_test() {
+  const char *prefix = std::getenv("BD_TEST_QEMU_PREFIX");
+  return prefix != nullptr && *prefix != '\0' ? std::string(prefix) + "/bin/qemu-x86_64" : "qemu-x86_64";
+}
+
 RunResult run(const std::vector<std::string> &argv_in,
               const std::vector<std::string> &extra_env) {
   const std::vector<std::string> argv = with_qemu_under_test(argv_in);

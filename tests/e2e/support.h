@@ -29,6 +29,10 @@ RunResult run(const std::vector<std::string> &argv,
 // Unset: argv unchanged (the machine's QEMU, Debian's 7.2).
 std::vector<std::string> with_qemu_under_test(std::vector<std::string> argv);
 
+// The qemu-x86_64 bd-run runs by default in these tests: the one of
+// BD_TEST_QEMU_PREFIX when set, else the machine's (from PATH).
+std::string qemu_under_test();
+
 // A fresh directory under /tmp, removed with everything in it on destruction
 // unless BD_KEEP_TEST_DIRS is set (for looking at a failed run's trace).
 class TempDir {

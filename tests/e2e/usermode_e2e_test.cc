@@ -16,6 +16,7 @@
 #include "support.h"
 #include "threads_check.h"
 
+using bdtest::qemu_under_test;
 using bdtest::read_trace_with_babeltrace2;
 using bdtest::run;
 using bdtest::RunResult;
@@ -82,6 +83,15 @@ TEST_F(FourThreads, SessionAndNamesAreRecordedAndNothingRejected) {
       EXPECT_EQ(ev.fields.at("arch"), "x86_64");
       EXPECT_NE(ev.fields.at("program").find("guest-threads"), std::string::npos);
       EXPECT_EQ(ev.u("abi_version"), 1u);
+      // The QEMU that ran (Debian's 7.2, or the one under test) and the
+      // plugin build bd-run chose for its API generation.
+      const RunResult version = run({qemu_under_test(), "-version"});
+      EXPECT_NE(ev.fields.at("qemu_version"), "");
+      EXPECT_NE(version.out.find("version " + ev.fields.at("qemu_version")), std::string::npos) << version.out;
+      const bool v1 = ev.fields.at("qemu_version").compare(0, 2, "7.") == 0 ||
+                      ev.fields.at("qemu_version").compare(0, 2, "8.") == 0;
+      EXPECT_EQ(ev.u("plugin_api") == 1u, v1) << "plugin API " << ev.u("plugin_api");
+      EXPECT_GE(ev.u("qemu_api"), ev.u("plugin_api"));
     } else if (ev.name == "event_name") {
       names[ev.u("event")] = ev.fields.at("name");
     } else if (ev.name == "rejected" || ev.name == "rejected_total") {

@@ -284,7 +284,8 @@ int main(int argc, char **argv) {
     // bdtrace:session, then bdtrace:filter (a no-op without --filter).
     auto emit_session = [&] {
         lttng_ust_tracepoint(bdtrace, session, mode.c_str(), arch.c_str(), program.c_str(),
-                             BD_RING_VERSION, static_cast<uint32_t>(::getpid()), vm.c_str(), "ring");
+                             BD_RING_VERSION, static_cast<uint32_t>(::getpid()), vm.c_str(), "ring",
+                             "", 0u, 0u);
         bdtrace::filter::g_plugin_filter.begin();
     };
     if (!standby) emit_session();

@@ -81,6 +81,7 @@ int run_user(const RunOptions& o) {
     plugin_args.emplace_back("filter", filter.value());
   }
   plugin_args.emplace_back("stats", stats.value().path());
+  if (caps.known) plugin_args.emplace_back("qemu_version", caps.version);
   note_script(g, true);
 
   QemuInvocation inv;

@@ -108,7 +108,7 @@ int run_system(const RunOptions& given) {
   if (sys.kvm) {
     if (Status st = check_kvm(); !st) return fail(st.error());
   }
-  std::string plugin;
+  std::string plugin, qemu_version;
   if (!sys.no_plugin && !ring) {
     const QemuCapabilities caps = probe_qemu(qemu.value());
     const std::optional<std::string> refusal = plugin_refusal(caps);
@@ -120,6 +120,7 @@ int run_system(const RunOptions& given) {
     Result<std::string> found = resolve_plugin(o.plugin, plugin_api_for(caps));
     if (!found) return fail(found.error());
     plugin = found.value();
+    if (caps.known) qemu_version = caps.version;
   }
   if (Status st = check_tracing(o); !st) return fail(st.error());
   std::vector<std::pair<std::string, std::string>> plugin_args = o.plugin_args;
@@ -128,6 +129,7 @@ int run_system(const RunOptions& given) {
     if (!filter) return fail(filter.error());
     plugin_args.emplace_back("filter", filter.value());
   }
+  if (!qemu_version.empty()) plugin_args.emplace_back("qemu_version", qemu_version);
   if (image_in) {
     Result<VmImage> image = prepare_vm_image(*image_in);
     if (!image) return fail(image.error());

@@ -80,12 +80,17 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, event_name,
 /* Once per emitting process when it starts: the QEMU plugin (trap channel)
  * or the ring consumer. mode: "user", "system" or "native"; channel: "trap"
  * or "ring"; abi_version: BD_ABI_VERSION (trap) or BD_RING_VERSION (ring);
- * host_pid: the emitting process. */
+ * host_pid: the emitting process; qemu_version: the QEMU's version as bd-run
+ * read it from `qemu -version` ("" when not known, or no QEMU);
+ * plugin_api: the QEMU plugin API generation of the plugin build
+ * (<bdtrace/qemu_plugin_api.h>; 0: no plugin, the ring consumer);
+ * qemu_api: the newest generation the QEMU supports (0: no plugin). */
 LTTNG_UST_TRACEPOINT_EVENT(bdtrace, session,
     LTTNG_UST_TP_ARGS(const char *, mode, const char *, arch,
                       const char *, program, uint32_t, abi_version,
                       uint32_t, host_pid, const char *, vm,
-                      const char *, channel),
+                      const char *, channel, const char *, qemu_version,
+                      uint32_t, plugin_api, uint32_t, qemu_api),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_string(mode, mode)
         lttng_ust_field_string(arch, arch)
@@ -94,6 +99,9 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, session,
         lttng_ust_field_integer(uint32_t, host_pid, host_pid)
         lttng_ust_field_string(vm, vm)
         lttng_ust_field_string(channel, channel)
+        lttng_ust_field_string(qemu_version, qemu_version)
+        lttng_ust_field_integer(uint32_t, plugin_api, plugin_api)
+        lttng_ust_field_integer(uint32_t, qemu_api, qemu_api)
     )
 )
 

@@ -66,6 +66,9 @@ struct SessionEvent {
   std::string_view vm;
   uint32_t trace = 0;
   std::string_view channel = {};
+  // Absent in traces written before these fields existed: "" and 0.
+  std::string_view qemu_version = {};
+  uint32_t plugin_api = 0, qemu_api = 0;
 };
 
 // The name a session gives its VM: vm, or in user mode without one the

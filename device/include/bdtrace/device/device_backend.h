@@ -16,6 +16,7 @@ struct SystemConfig {
     std::string vm;       // VM name for bdtrace:session ("" = "system")
     std::string program;  // bdtrace:session program ("" = the VM name)
     std::string filter;   // filter config file (filter/README.md), "" = none
+    std::string qemu_version;  // for bdtrace:session ("" = not known)
     bool verbose = false;
 };
 
