@@ -15,13 +15,25 @@ static_assert(BD_TRAP_RISCV64_LEN <= kMaxTrapLen, "riscv64 trap longer than kMax
 // shmat, shmdt, pkey_mprotect. x86_64 from its own table; aarch64 and riscv64
 // from asm-generic/unistd.h (checked against SYS_* of Debian 12's
 // aarch64-linux-gnu and riscv64-linux-gnu cross libc headers).
+//
+// Where guest kernel space starts (system emulation), by what the CPU lets
+// user space execute, so that no user program can pass for the kernel:
+//   x86_64   the canonical upper half, 0xffff800000000000 and up (4-level
+//            paging; a 5-level kernel's extra space lies above it too).
+//   aarch64  addresses translated through TTBR1 (bit 55 set), which EL0
+//            cannot execute: with Debian's 48-bit VA kernels (arm64
+//            CONFIG_ARM64_VA_BITS=48) the kernel lives at
+//            0xffff000000000000 and up. The bound is taken lower, at the
+//            start of a 52-bit VA kernel's space: user space never
+//            reaches above 2^52, so both kinds of kernel are told apart
+//            from user space exactly.
 constexpr GuestTarget kTargets[] = {
     {"x86_64", BD_TRAP_X86_64_BYTES, BD_TRAP_X86_64_LEN, "rdi",
-     {9, 10, 11, 12, 25, 28, 30, 67, 329}, true},
+     {9, 10, 11, 12, 25, 28, 30, 67, 329}, true, 0xffff800000000000ull},
     {"aarch64", BD_TRAP_AARCH64_BYTES, BD_TRAP_AARCH64_LEN, "x0",
-     {222, 226, 215, 214, 216, 233, 196, 197, 288}, false},
+     {222, 226, 215, 214, 216, 233, 196, 197, 288}, true, 0xfff0000000000000ull},
     {"riscv64", BD_TRAP_RISCV64_BYTES, BD_TRAP_RISCV64_LEN, "a0",
-     {222, 226, 215, 214, 216, 233, 196, 197, 288}, false},
+     {222, 226, 215, 214, 216, 233, 196, 197, 288}, false, 0},
 };
 
 // "x86_64 (qemu-x86_64), aarch64 (qemu-aarch64), ..." for one mode.

@@ -9,7 +9,10 @@
 //   - the guest's syscall numbers that can change its mappings (linux-user
 //     reports guest numbers; aarch64 and riscv64 share the asm-generic
 //     table, x86_64 has its own);
-//   - whether the full-system backend (device/) supports the target.
+//   - whether the full-system backend (device/) supports the target, and
+//     there where guest kernel space starts: a trap whose instruction lies
+//     at or above it runs in the guest kernel (only that may send kernel
+//     records such as SCHED_SWITCH), below it in user space.
 // What does not differ yet: byte order. Every supported target is
 // little-endian like the x86_64 host, so records are read in host byte
 // order; reading big-endian guests (s390x) adds a byte-order column here
@@ -36,6 +39,7 @@ struct GuestTarget {
     const char *record_register;         // where the record's address is (for messages)
     int64_t mapping_syscalls[kMappingSyscalls];
     bool system_emulation;               // the full-system backend supports it
+    uint64_t kernel_space_start;         // system emulation: lowest kernel pc (0: unused)
 };
 
 // Every known target, in the order messages list them.
