@@ -146,7 +146,8 @@ __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
     t.gate_for = f;
 }
 
-// udata = pc << 16 | n_insns (user-space pcs fit in 48 bits).
+// udata = pc << 16 | n_insns (user-space pcs fit in 48 bits: x86_64 4-level
+// paging, aarch64 48-bit VA kernels such as Debian's).
 void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     if (__builtin_expect(vcpu >= filter::kMaxVcpus, 0)) return;
     VcpuTask &t = g_tasks[vcpu];

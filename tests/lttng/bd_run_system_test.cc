@@ -362,6 +362,11 @@ TEST_F(BdRunSystem, MissingQemuExits2) {
   EXPECT_NE(r.err.find("qemu-system-x86_64 not found: install Debian's qemu-system-x86 or pass --qemu PATH"),
             std::string::npos)
       << r.err;
+  r = run_bd_run(tmp_, "--system --arch aarch64 --no-plugin --kernel " + q(kernel()), "PATH=/nonexistent");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("qemu-system-aarch64 not found: install Debian's qemu-system-arm or pass --qemu PATH"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(BdRunSystem, BuildsTheCommandLineAndRemovesTheChannelFile) {

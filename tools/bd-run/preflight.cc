@@ -67,8 +67,8 @@ Result<std::string> resolve_qemu(const std::string& requested, tools::GuestArch 
 }
 
 Result<std::string> resolve_system_qemu(const std::string& requested, const std::string& arch) {
-  // Debian packages the ARM system emulators together as qemu-system-arm.
-  const std::string package = arch == "aarch64" ? "qemu-system-arm" : "qemu-system-" + arch;
+  // Debian's packages hold a family of system emulators each.
+  const std::string package = arch == "aarch64" ? "qemu-system-arm" : "qemu-system-x86";
   return resolve_qemu_binary(requested, "qemu-system-" + arch, package);
 }
 
