@@ -45,7 +45,8 @@ Options:
   --debs DIR        keep the downloaded Debian packages in DIR instead of
                     OUT_DIR/debs (share one download between images); arm64
                     packages go to DIR/arm64, with the private apt
-                    configuration that downloads them (DIR/arm64/apt).
+                    configuration that downloads them (DIR/arm64/apt) and
+                    the unpacked arm64 kernel headers (DIR/arm64/kheaders).
   --arch ARCH       the guest's architecture: x86_64 (default; Debian amd64
                     packages, the host's apt) or aarch64 (Debian arm64
                     packages through a private apt configuration that leaves
@@ -65,7 +66,6 @@ Writes (all in OUT_DIR):
   initramfs.cpio.gz  busybox, /init, /lib/bd/bd_sched.ko, /bin/<programs>,
                      /etc/bd/<extras>
   debs/              the downloaded .deb files (unless --debs)
-  kheaders/          aarch64: the unpacked arm64 kernel headers
   initramfs-root/    the initramfs's tree, for looking at
 Boot it with
   build/bin/bd-run --system [--arch aarch64] --kernel OUT_DIR/vmlinuz \
@@ -227,9 +227,20 @@ apt_update_once() {
     fi
 }
 # Nobody else refreshes the private lists: once a day, so that a kernel
-# Debian has replaced (and removed) is not asked for.
+# Debian has replaced (and removed) is not asked for. Lists that exist stay
+# usable when the refresh fails (no network: the cached image still builds).
 if [ "$FOREIGN" = 1 ] && [ -z "$(find "$APT_DIR/.updated" -mmin -1440 2>/dev/null)" ]; then
-    apt_update_once
+    if [ -n "$(ls -A "$APT_DIR/lists" 2>/dev/null | grep -v '^partial$\|^lock$')" ]; then
+        say "refreshing the $DEB_ARCH package lists (daily)"
+        if apt_get update -qq; then
+            touch "$APT_DIR/.updated"
+            APT_UPDATED=1
+        else
+            say "warning: apt-get update for $DEB_ARCH failed; using the lists from before"
+        fi
+    else
+        apt_update_once
+    fi
 fi
 
 # Candidate version of a package, updating the lists once if apt knows none.
@@ -347,32 +358,38 @@ ensure_host_package() {
 }
 
 # A foreign kernel's headers cannot be installed (dpkg would need the
-# architecture added): unpack Debian's two headers packages into
-# OUT_DIR/kheaders instead, and make their paths resolve there. Their
-# Makefile includes the common package's by absolute path, and their
-# scripts and tools link to ../../lib/linux-kbuild-X.Y: host programs
-# (modpost, fixdep), which the host's linux-kbuild-X.Y provides.
+# architecture added): unpack Debian's two headers packages (80 MB) once per
+# version into DEBS_DIR/kheaders/<version>, shared by every image, and make
+# their paths resolve there. Their Makefile includes the common package's by
+# absolute path, and their scripts and tools link to
+# ../../lib/linux-kbuild-X.Y: host programs (modpost, fixdep), which the
+# host's linux-kbuild-X.Y provides. Unpacked beside and renamed into place,
+# so that a build stopped halfway or one running at the same time leaves no
+# half tree.
 unpack_foreign_headers() {
-    local hver hdeb cdeb common tree kbuild stamp
+    local hver hdeb cdeb common tree tmp kbuild
     hver="$(candidate_version "linux-headers-$KVER")"
     hdeb="$(fetch_deb "linux-headers-$KVER" "$hver")"
     common="$(dpkg-deb -f "$hdeb" Depends | tr ',' '\n' | sed -n 's/^ *\(linux-headers-[^ ]*-common\).*/\1/p' | head -n 1)"
     [ -n "$common" ] || die "$(basename "$hdeb") depends on no linux-headers-*-common package"
     cdeb="$(fetch_deb "$common" "$(candidate_version "$common")")"
-    tree="$OUT_DIR/kheaders"
+    tree="$DEBS_DIR/kheaders/$KVER-$hver"
     KDIR="$tree/usr/src/linux-headers-$KVER"
-    stamp="$(basename "$hdeb") $(basename "$cdeb")"
-    if stamp_ok "$tree/.stamp" "$stamp" && [ -f "$KDIR/Makefile" ]; then
-        say "kernel headers ($DEB_ARCH): up to date"
+    if [ -f "$tree/.complete" ] && [ -f "$KDIR/Makefile" ]; then
+        say "kernel headers ($DEB_ARCH): $tree"
     else
-        say "unpacking $(basename "$hdeb") and $(basename "$cdeb")"
+        say "unpacking $(basename "$hdeb") and $(basename "$cdeb") into $tree"
+        mkdir -p "$DEBS_DIR/kheaders"
+        tmp="$(mktemp -d "$tree.tmp.XXXXXX")"
+        dpkg-deb -x "$hdeb" "$tmp"
+        dpkg-deb -x "$cdeb" "$tmp"
+        [ -f "$tmp/usr/src/linux-headers-$KVER/Makefile" ] ||
+            die "$(basename "$hdeb") has no usr/src/linux-headers-$KVER/Makefile"
+        sed -i "s|^include /usr/src/|include $tree/usr/src/|" "$tmp/usr/src/linux-headers-$KVER/Makefile"
+        touch "$tmp/.complete"
         rm -rf "$tree"
-        mkdir -p "$tree"
-        dpkg-deb -x "$hdeb" "$tree"
-        dpkg-deb -x "$cdeb" "$tree"
-        [ -f "$KDIR/Makefile" ] || die "$(basename "$hdeb") has no usr/src/linux-headers-$KVER/Makefile"
-        sed -i "s|^include /usr/src/|include $tree/usr/src/|" "$KDIR/Makefile"
-        echo "$stamp" >"$tree/.stamp"
+        mv -T "$tmp" "$tree" 2>/dev/null || rm -rf "$tmp"  # another build was first: use its tree
+        [ -f "$tree/.complete" ] || die "could not put the unpacked headers at $tree"
     fi
     kbuild="$(readlink "$KDIR/scripts" | sed -n 's|^\.\./\.\./lib/\(linux-kbuild-[^/]*\)/scripts$|\1|p')"
     [ -n "$kbuild" ] || die "$KDIR/scripts does not link to ../../lib/linux-kbuild-X.Y/scripts: unknown headers layout"
