@@ -96,6 +96,14 @@ TEST_F(SystemA64Vm, AnAarch64GuestRanItsScriptWithTheHostAndTheModulePresent) {
   EXPECT_EQ(sessions, 1);
 }
 
+// No firmware runs (QEMU loads the kernel and hands it a device tree): the
+// console, often the user's terminal, gets nothing but the guest's lines.
+TEST_F(SystemA64Vm, NothingButTheGuestWritesToTheConsole) {
+  EXPECT_EQ(bdtest::terminal_escapes_before_init(result_->out), "");
+  EXPECT_EQ(result_->out.find("bd-init: up at"), result_->out.find_first_not_of("\r\n"))
+      << result_->out.substr(0, 400);
+}
+
 // Each guest-threads process's records, event by event (as in user mode:
 // tests/e2e/threads_check.h), told apart by the pid the guest sends.
 TEST_F(SystemA64Vm, UserMarksFromTwoProcessesOfTwoThreadsEachArriveExactly) {
