@@ -4,7 +4,9 @@
 # bd-run's own LTTng sessions in this one run:
 #   - ns per recorded mark on the guest thread: ring natively, ring under
 #     Debian 12's qemu-x86_64 7.2 and under Debian's QEMU 10.0 (no plugin
-#     support), the trap under 7.2, and the native tracepoint. Ring marks in
+#     support), the trap under 7.2, and the native tracepoint; the other
+#     guest architectures' rings (qemu-ARCH 7.2 and 10.0) in the same
+#     alternation. Ring marks in
 #     the steady state: bursts of half a default ring (8192 marks) with a
 #     pause after each for the consumer to drain, best burst of 30, so the
 #     ring's pages were touched in an earlier lap; and the first lap alone
@@ -19,7 +21,10 @@
 # Environment: BD_TEST_QEMU_10 (./bdtrace bench sets it), BD_BENCH_RING_N
 # (200000 marks per repetition), BD_BENCH_REPS (5), BD_BENCH_ALT (3
 # alternating runs, best kept), BD_BENCH_FLOOD_SECONDS (10),
-# BD_BENCH_FLOOD_RATE (1000000), BD_BENCH_FLOOD_THREADS (4).
+# BD_BENCH_FLOOD_RATE (1000000), BD_BENCH_FLOOD_THREADS (4), BD_BENCH_ARCHES
+# (the other guest architectures: default BDTRACE_GUEST_ARCHES of BUILD_DIR's
+# CMake cache; each needs BUILD_DIR/bin/ARCH/bench-guest-marks and qemu-ARCH,
+# else its row says why it was skipped), QEMU_<ARCH> (default qemu-<arch>).
 set -uo pipefail
 
 BUILD=${1:?usage: bench/ring.sh BUILD_DIR}
@@ -36,6 +41,26 @@ WORK=$(mktemp -d /tmp/bdbench-ring.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 log() { printf 'bench: %s\n' "$*" >&2; }
 FAILED=0
+if [ -z "${BD_BENCH_ARCHES+set}" ]; then
+  BD_BENCH_ARCHES=$(sed -n 's/^BDTRACE_GUEST_ARCHES:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null | tr ';' ' ')
+fi
+read -r -a ARCHES <<<"$BD_BENCH_ARCHES"
+# The other architectures that can run (ARCH_OK), with their qemu-ARCH 7.2
+# and, beside BD_TEST_QEMU_10's qemu-x86_64, Debian's 10.0 qemu-ARCH.
+declare -A ARCH_QEMU ARCH_QEMU10 ARCH_SKIP
+ARCH_OK=()
+for a in "${ARCHES[@]}"; do
+  qv="QEMU_${a^^}"
+  ARCH_QEMU[$a]=${!qv:-qemu-$a}
+  [ -n "$QEMU10" ] && [ -x "${QEMU10%/*}/qemu-$a" ] && ARCH_QEMU10[$a]=${QEMU10%/*}/qemu-$a
+  if [ ! -x "$BIN/$a/bench-guest-marks" ]; then
+    ARCH_SKIP[$a]="no $BIN/$a/bench-guest-marks (not cross-built)"
+  elif ! command -v "${ARCH_QEMU[$a]}" >/dev/null; then
+    ARCH_SKIP[$a]="no ${ARCH_QEMU[$a]} (apt-get install qemu-user)"
+  else
+    ARCH_OK+=("$a")
+  fi
+done
 
 # Steady state: bursts that fit half a default ring, a pause after each.
 BURST=(--pause-us 3000 8192 30)
@@ -64,6 +89,10 @@ verdict() { awk "BEGIN { exit !($1) }" && echo met || echo "**missed**"; }
 declare -A NS
 scenarios=(tp ring_native ring_qemu72 trap_qemu72 ring_native_lap1 ring_qemu72_lap1)
 [ -n "$QEMU10" ] && scenarios+=(ring_qemu10)
+for a in "${ARCH_OK[@]}"; do
+  scenarios+=("ring_qemu72_$a")
+  [ -n "${ARCH_QEMU10[$a]:-}" ] && scenarios+=("ring_qemu10_$a")
+done
 log "ring: recorded marks, $ALT alternating runs of ${scenarios[*]}"
 for ((i = 1; i <= ALT; i++)); do
   run "tp.$i" --native -- "$BIN/bench-native-tp" "$N" "$REPS"
@@ -73,6 +102,12 @@ for ((i = 1; i <= ALT; i++)); do
   run "trap_qemu72.$i" --channel trap -- "$BIN/bench-guest-marks" "$N" "$REPS"
   run "ring_native_lap1.$i" --native "${RING[@]}" -- "$BIN/bench-guest-marks" "$N" "$REPS"
   run "ring_qemu72_lap1.$i" --channel ring "${RING[@]}" -- "$BIN/bench-guest-marks" "$N" "$REPS"
+  for a in "${ARCH_OK[@]}"; do
+    run "ring_qemu72_$a.$i" --channel ring --qemu "$(command -v "${ARCH_QEMU[$a]}")" -- \
+      "$BIN/$a/bench-guest-marks" "${BURST[@]}"
+    [ -n "${ARCH_QEMU10[$a]:-}" ] &&
+      run "ring_qemu10_$a.$i" --qemu "${ARCH_QEMU10[$a]}" -- "$BIN/$a/bench-guest-marks" "${BURST[@]}"
+  done
 done
 for sc in "${scenarios[@]}"; do
   NS[$sc]=$(for ((i = 1; i <= ALT; i++)); do value ns_per_op "$WORK/$sc.$i.out"; done | best)
@@ -143,6 +178,14 @@ else
 fi
 echo "| ring, native, first lap (fresh pages) | ${NS[ring_native_lap1]} |"
 echo "| ring, qemu-x86_64 7.2, first lap (fresh pages) | ${NS[ring_qemu72_lap1]} |"
+for a in "${ARCHES[@]}"; do
+  if [ -n "${ARCH_SKIP[$a]:-}" ]; then
+    echo "| ring, qemu-$a | skipped: ${ARCH_SKIP[$a]} |"
+    continue
+  fi
+  echo "| ring, qemu-$a 7.2 (\`--channel ring\`) | ${NS[ring_qemu72_$a]} |"
+  [ -n "${ARCH_QEMU10[$a]:-}" ] && echo "| ring, Debian's qemu-$a 10.0 (no plugin support) | ${NS[ring_qemu10_$a]} |"
+done
 echo
 echo "| target | measured | verdict |"
 echo "|---|---|---|"

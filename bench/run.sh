@@ -23,7 +23,7 @@
 #                     E.g. BD_BENCH_ONLY=marks bench/run.sh build
 #   BD_BENCH_ARCHES   other guest architectures whose marks are measured
 #                     beside x86_64's (default: BDTRACE_GUEST_ARCHES from
-#                     BUILD_DIR's CMake cache, else "aarch64 riscv64"); each
+#                     BUILD_DIR's CMake cache, else "aarch64 riscv64 s390x"); each
 #                     needs BD_BENCH_BIN/ARCH/bench-guest-marks (cross-built)
 #                     and qemu-ARCH, else its rows say why they were skipped
 #   QEMU_<ARCH>       qemu-<arch> binary, e.g. QEMU_AARCH64 (default qemu-<arch>)
@@ -74,7 +74,7 @@ SYS_TIMEOUT=${BD_BENCH_SYS_TIMEOUT:-180}
 ONLY=${BD_BENCH_ONLY:-}
 if [ -z "${BD_BENCH_ARCHES+set}" ]; then
     BD_BENCH_ARCHES=$(sed -n 's/^BDTRACE_GUEST_ARCHES:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null | tr ';' ' ')
-    [ -n "$BD_BENCH_ARCHES" ] || BD_BENCH_ARCHES="aarch64 riscv64"
+    [ -n "$BD_BENCH_ARCHES" ] || BD_BENCH_ARCHES="aarch64 riscv64 s390x"
 fi
 read -r -a ARCHES <<<"$BD_BENCH_ARCHES"
 
@@ -569,8 +569,7 @@ for a in "${ARCHES[@]}"; do
     side "user mode (qemu-$a): baseline (no trap)" "$(val "a_base_$a.ns_per_op")" "" ""
 done
 if [ ${#ARCHES[@]} -gt 0 ]; then
-    echo "ring channel: x86_64 in bench/ring.sh's table; ${ARCHES[*]}: no ring row yet"
-    echo "(bench/ring.sh measures x86_64 guests only)."
+    echo "ring channel, x86_64 and ${ARCHES[*]}: bench/ring.sh's table (./bdtrace bench runs it next)."
 fi
 echo
 echo "flood via $FLOOD_HOW: marks $(val flood.marks), achieved $(val flood.rate) marks/s over $(val flood.seconds) s, taken $(val flood.taken), marks in trace $(val flood_report.marks)"

@@ -15,8 +15,15 @@
 # second.
 include(ExternalProject)
 
-set(BDTRACE_GUEST_ARCHES "aarch64;riscv64" CACHE STRING
-    "Guest architectures whose libbdguest, bd-mark and guest programs are cross-built (aarch64, riscv64)")
+set(BDTRACE_GUEST_ARCHES "aarch64;riscv64;s390x" CACHE STRING
+    "Guest architectures whose libbdguest, bd-mark and guest programs are cross-built (aarch64, riscv64, s390x)")
+# A build directory configured before s390x joined keeps the old default in
+# its cache; move it to the new one (any other list stays as it is).
+if(BDTRACE_GUEST_ARCHES STREQUAL "aarch64;riscv64")
+  set(BDTRACE_GUEST_ARCHES "aarch64;riscv64;s390x" CACHE STRING
+      "Guest architectures whose libbdguest, bd-mark and guest programs are cross-built (aarch64, riscv64, s390x)"
+      FORCE)
+endif()
 
 # Debian's name for an architecture in its libc6-dev-*-cross packages.
 function(bdguest_debian_arch arch out)

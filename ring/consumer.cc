@@ -1,6 +1,7 @@
 // Draining the rings (see consumer.h).
 #include "bdtrace/ring/consumer.h"
 
+#include "bdtrace/ring/guest_word.h"
 #include "bdtrace/ring/shared_copy.h"
 
 #include <cstddef>
@@ -18,6 +19,18 @@ constexpr std::size_t kWordsPerSlot = BD_RING_SLOT_SIZE / sizeof(uint64_t);
 constexpr std::size_t kTextWords = sizeof(bd_record::text) / sizeof(uint64_t);
 static_assert(sizeof(bd_record::text) % sizeof(uint64_t) == 0, "text copies in whole words");
 static_assert(sizeof(bd_record::text) <= sizeof(bd_ring_text), "text fits the second slot");
+
+// A slot copied out of a region of the other byte order, to host values.
+void swap_slot_fields(bd_ring_record &r) noexcept {
+    r.ts = byte_swap(r.ts);
+    r.kind = byte_swap(r.kind);
+    r.text_len = byte_swap(r.text_len);
+    r.event = byte_swap(r.event);
+    for (auto &a : r.args) a = byte_swap(a);
+    r.pid = byte_swap(r.pid);
+    r.tid = byte_swap(r.tid);
+    r.seq = byte_swap(r.seq);
+}
 
 }  // namespace
 
@@ -39,6 +52,7 @@ RingConsumer::RingConsumer(const MappedRegion &region, GuestClock &guest_clock,
                            TscClock &host_clock, RecordSink &sink)
     : region_(region),
       layout_(region.layout()),
+      swap_(layout_.byte_order != kHostByteOrder),
       guest_clock_(guest_clock),
       host_clock_(host_clock),
       sink_(sink),
@@ -47,7 +61,7 @@ RingConsumer::RingConsumer(const MappedRegion &region, GuestClock &guest_clock,
     // region); a bogus value is caught by the first pass's bound check.
     // Every drop the ring counts is reported (last_dropped starts at 0).
     for (uint32_t i = 0; i < layout_.ring_count; ++i)
-        rings_[i].tail = __atomic_load_n(&region_.ctl(i)->tail, __ATOMIC_RELAXED);
+        rings_[i].tail = load_guest(layout_.byte_order, &region_.ctl(i)->tail, __ATOMIC_RELAXED);
 }
 
 uint64_t RingConsumer::drain_once() noexcept {
@@ -55,43 +69,52 @@ uint64_t RingConsumer::drain_once() noexcept {
     if (static_cast<GuestClock *>(&host_clock_) != &guest_clock_) host_clock_.refresh();
     const LinearMap guest = guest_clock_.current();
     const LinearMap host = host_clock_.current();
+    return swap_ ? drain_all<true>(guest, host) : drain_all<false>(guest, host);
+}
+
+template <bool kSwap>
+uint64_t RingConsumer::drain_all(const LinearMap &guest, const LinearMap &host) noexcept {
     uint64_t consumed = 0;
-    for (uint32_t i = 0; i < layout_.ring_count; ++i) consumed += drain_ring(i, guest, host);
+    for (uint32_t i = 0; i < layout_.ring_count; ++i) consumed += drain_ring<kSwap>(i, guest, host);
     return consumed;
 }
 
+template <bool kSwap>
 void RingConsumer::publish_tail(uint32_t ring, const RingState &st) noexcept {
     // Release: the slots' contents were copied out before the producer may
     // reuse them.
-    __atomic_store_n(&region_.ctl(ring)->tail, st.tail, __ATOMIC_RELEASE);
+    store_guest<kSwap>(&region_.ctl(ring)->tail, st.tail, __ATOMIC_RELEASE);
 }
 
+template <bool kSwap>
 void RingConsumer::owner(uint32_t ring, uint32_t &pid, uint32_t &tid) const noexcept {
-    // One 8-byte load: tid and pid of the same claim.
+    // One 8-byte load: tid and pid of the same claim (two 32-bit fields in
+    // the guest's order, wherever its compare-and-swap put them).
     bd_slot_claim c;
     static_assert(sizeof c == sizeof(uint64_t), "a claim is one word");
     copy_from_shared(&c, region_.claim(ring), 1);
-    pid = c.pid;
-    tid = c.tid;
+    pid = guest_order<kSwap>(c.pid);
+    tid = guest_order<kSwap>(c.tid);
 }
 
+template <bool kSwap>
 uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
                                   const LinearMap &host) noexcept {
     RingState &st = rings_[ring];
     bd_ring_ctl *ctl = region_.ctl(ring);
     // Read once: everything below works on this value.
-    const uint64_t head = __atomic_load_n(&ctl->head, __ATOMIC_ACQUIRE);
+    const uint64_t head = load_guest<kSwap>(&ctl->head, __ATOMIC_ACQUIRE);
     uint64_t ready = head - st.tail;
     uint64_t consumed = 0;
     if (ready > layout_.ring_slots) {
         // An honest producer never gets more than a ring ahead: the slots
         // in between cannot be told apart. Skip to head.
         uint32_t pid, tid;
-        owner(ring, pid, tid);
+        owner<kSwap>(ring, pid, tid);
         rejects_.reject(RejectReason::RingBadIndex, ring, tid,
                         layout_.ctl_offset + uint64_t{ring} * BD_RING_CTL_SIZE);
         st.tail = head;
-        publish_tail(ring, st);
+        publish_tail<kSwap>(ring, st);
         consumed = 1;
     } else if (ready > 0) {
         const bool from_kernel = ring < layout_.kernel_rings;
@@ -101,6 +124,7 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
             // Copy first: from here on only private memory is looked at.
             bd_ring_record slot;
             copy_from_shared(&slot, region_.base() + offset, kWordsPerSlot);
+            if constexpr (kSwap) swap_slot_fields(slot);
             const unsigned n = bd_ring_record_slots(slot.kind);
             if (n > ready) {
                 // The producer publishes both slots with one head store: a
@@ -129,7 +153,7 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
             consumed += n;
             since_publish += n;
             if (since_publish >= kPublishEvery) {
-                publish_tail(ring, st);
+                publish_tail<kSwap>(ring, st);
                 since_publish = 0;
             }
             if (rec.kind == BD_KIND_HELLO || rec.kind == BD_KIND_QUERY) {
@@ -143,9 +167,9 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
             }
             handle(ring, st, rec, slot.ts, guest, host);
         }
-        publish_tail(ring, st);
+        publish_tail<kSwap>(ring, st);
     }
-    check_drops(ring, st);
+    check_drops<kSwap>(ring, st);
     return consumed;
 }
 
@@ -165,11 +189,12 @@ void RingConsumer::handle(uint32_t ring, RingState &st, const bd_record &rec, ui
     delay_.add(now > guest_ns ? now - guest_ns : 0);
 }
 
+template <bool kSwap>
 void RingConsumer::check_drops(uint32_t ring, RingState &st) noexcept {
-    const uint64_t d = __atomic_load_n(&region_.ctl(ring)->dropped, __ATOMIC_RELAXED);
+    const uint64_t d = load_guest<kSwap>(&region_.ctl(ring)->dropped, __ATOMIC_RELAXED);
     if (d == st.last_dropped) return;
     uint32_t pid, tid;
-    owner(ring, pid, tid);
+    owner<kSwap>(ring, pid, tid);
     if (d < st.last_dropped) {
         // The count only grows for an honest producer: resynchronise
         // without reporting a negative count.
@@ -191,7 +216,8 @@ void RingConsumer::finish() noexcept {
     for (uint32_t i = 0; i < layout_.ring_count; ++i) {
         if (rings_[i].dropped_total == 0) continue;
         uint32_t pid, tid;
-        owner(i, pid, tid);
+        if (swap_) owner<true>(i, pid, tid);
+        else owner<false>(i, pid, tid);
         sink_.ring_dropped(i, pid, tid, 0, rings_[i].dropped_total, true);
     }
     rejects_.emit_totals();

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "bdtrace/device/enable_maps.h"
+#include "bdtrace/ring/guest_word.h"
 
 namespace bdtrace::ring {
 
@@ -64,8 +65,14 @@ void publish_enable_map(const MappedRegion &region, const filter::CompiledFilter
     const device::EnableMaps maps =
         device::compute_enable_maps(&f, rings <= BD_CHANNEL_KERNEL_SLOTS ? rings : 0);
     bd_ring_region *h = region.header();
-    for (int w = 0; w < 4; ++w) __atomic_store_n(&h->enable[w], maps.unions[w], __ATOMIC_RELAXED);
-    __atomic_fetch_add(&h->generation, 1, __ATOMIC_RELEASE);
+    // In the guest's byte order: the guest tests the words with plain loads.
+    const ByteOrder order = region.layout().byte_order;
+    for (int w = 0; w < 4; ++w) store_guest(order, &h->enable[w], maps.unions[w], __ATOMIC_RELAXED);
+    // The consumer is generation's only writer, one publication at a time
+    // (the first load, then the filter's one watcher thread): a load and a
+    // store bump it.
+    const uint64_t generation = load_guest(order, &h->generation, __ATOMIC_RELAXED);
+    store_guest(order, &h->generation, generation + 1, __ATOMIC_RELEASE);
 }
 
 }  // namespace bdtrace::ring

@@ -76,9 +76,30 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error) {
     return true;
 }
 
+void swap_header_fields(bd_ring_region &h) noexcept {
+    h.magic = byte_swap(h.magic);
+    h.version = byte_swap(h.version);
+    h.slot_size = byte_swap(h.slot_size);
+    h.ring_count = byte_swap(h.ring_count);
+    h.ring_slots = byte_swap(h.ring_slots);
+    h.region_size = byte_swap(h.region_size);
+    h.claims_offset = byte_swap(h.claims_offset);
+    h.ctl_offset = byte_swap(h.ctl_offset);
+    h.data_offset = byte_swap(h.data_offset);
+    h.mode = byte_swap(h.mode);
+    h.clock = byte_swap(h.clock);
+    h.kernel_rings = byte_swap(h.kernel_rings);
+    h.consumer_pid = byte_swap(h.consumer_pid);
+    h.generation = byte_swap(h.generation);
+    for (auto &w : h.enable) w = byte_swap(w);
+    h.sync_request = byte_swap(h.sync_request);
+    h.sync_ack = byte_swap(h.sync_ack);
+    h.sync_guest_ts = byte_swap(h.sync_guest_ts);
+}
+
 bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
                         bd_ring_mode mode, std::string *error_out, uint32_t kernel_rings,
-                        uint64_t file_size, bd_ring_clock clock) {
+                        uint64_t file_size, bd_ring_clock clock, ByteOrder order) {
     std::string scratch;
     std::string &error = error_out != nullptr ? *error_out : scratch;
     if (!check_geometry(rings, slots, error)) {
@@ -93,6 +114,11 @@ bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
     if ((mode == BD_RING_MODE_USER && kernel_rings != 0) || kernel_rings > rings) {
         error = "cannot create ring region '" + path + "': " + std::to_string(kernel_rings) +
                 " kernel rings (0 in user mode, at most the ring count in system mode)";
+        return false;
+    }
+    if (mode == BD_RING_MODE_SYSTEM && order != kHostByteOrder) {
+        error = "cannot create ring region '" + path + "': system mode serves x86_64 guests, "
+                "in the host's byte order only";
         return false;
     }
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
@@ -134,8 +160,9 @@ bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
     h.clock = clock;
     h.kernel_rings = kernel_rings;
     for (auto &w : h.enable) w = ~uint64_t{0};
+    if (order != kHostByteOrder) swap_header_fields(h);
     if (!pwrite_all(fd.get(), &h, sizeof h, 0)) return fail("write the header of", errno);
-    const uint32_t magic = BD_RING_MAGIC;
+    const uint32_t magic = order != kHostByteOrder ? byte_swap(BD_RING_MAGIC) : BD_RING_MAGIC;
     if (!pwrite_all(fd.get(), &magic, sizeof magic, offsetof(bd_ring_region, magic)))
         return fail("write the magic of", errno);
     return true;
@@ -148,8 +175,19 @@ uint64_t ivshmem_file_size(uint32_t rings, uint32_t slots) {
     return p;
 }
 
-bool check_header(const bd_ring_region &h, uint64_t file_size, RegionLayout &out,
-                  std::string &error) {
+bool check_header(const bd_ring_region &guest, uint64_t file_size, RegionLayout &out,
+                  std::string &error, ByteOrder order) {
+    bd_ring_region h = guest;
+    if (order != kHostByteOrder) swap_header_fields(h);
+    if (h.magic == byte_swap(BD_RING_MAGIC)) {
+        const ByteOrder other = order == ByteOrder::Big ? ByteOrder::Little : ByteOrder::Big;
+        error = std::string("a region in ") + byte_order_name(other) +
+                " byte order, read as " + byte_order_name(order) +
+                " (the guest architecture given, e.g. bd-ring-consumer --arch, is not the one "
+                "the region was created for: s390x regions are big-endian, the others "
+                "little-endian)";
+        return false;
+    }
     if (h.magic != BD_RING_MAGIC) {
         error = "not a bdtrace ring region (magic " + hex(h.magic) + ", expected " +
                 hex(BD_RING_MAGIC) + "; a zero magic means it is not initialised yet)";
@@ -172,11 +210,18 @@ bool check_header(const bd_ring_region &h, uint64_t file_size, RegionLayout &out
         return false;
     }
     // Other architectures' clocks serve user mode; system mode is x86_64's.
-    const bool clock_known = h.clock == BD_RING_CLOCK_TSC ||
-                             (h.mode == BD_RING_MODE_USER && (h.clock == BD_RING_CLOCK_CNTVCT ||
-                                                              h.clock == BD_RING_CLOCK_RISCV_TIME));
+    const bool clock_known =
+        h.clock == BD_RING_CLOCK_TSC ||
+        (h.mode == BD_RING_MODE_USER &&
+         (h.clock == BD_RING_CLOCK_CNTVCT || h.clock == BD_RING_CLOCK_RISCV_TIME ||
+          h.clock == BD_RING_CLOCK_S390X_TOD));
     if (!clock_known) {
         error = "unknown clock " + std::to_string(h.clock);
+        return false;
+    }
+    if (h.mode == BD_RING_MODE_SYSTEM && order != kHostByteOrder) {
+        error = std::string("a system-mode region read as ") + byte_order_name(order) +
+                " (system mode serves x86_64 guests only)";
         return false;
     }
     if (h.kernel_rings > h.ring_count || (h.mode == BD_RING_MODE_USER && h.kernel_rings != 0)) {
@@ -204,6 +249,7 @@ bool check_header(const bd_ring_region &h, uint64_t file_size, RegionLayout &out
     out.kernel_rings = h.kernel_rings;
     out.mode = h.mode;
     out.clock = h.clock;
+    out.byte_order = order;
     out.claims_offset = h.claims_offset;
     out.ctl_offset = h.ctl_offset;
     out.data_offset = h.data_offset;
@@ -235,7 +281,8 @@ void MappedRegion::reset() noexcept {
     layout_ = RegionLayout{};
 }
 
-bool MappedRegion::open(const std::string &path, MappedRegion &out, std::string &error) {
+bool MappedRegion::open(const std::string &path, MappedRegion &out, std::string &error,
+                        ByteOrder order) {
     out.reset();
     const std::string where = "ring region '" + path + "': ";
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
@@ -268,7 +315,7 @@ bool MappedRegion::open(const std::string &path, MappedRegion &out, std::string 
         return false;
     }
     RegionLayout layout;
-    if (!check_header(h, static_cast<uint64_t>(st.st_size), layout, error)) {
+    if (!check_header(h, static_cast<uint64_t>(st.st_size), layout, error, order)) {
         error = where + error + kCreatedBy;
         return false;
     }

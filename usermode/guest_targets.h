@@ -8,15 +8,14 @@
 //     THE TRAP), matched at translation time;
 //   - the guest's syscall numbers that can change its mappings (linux-user
 //     reports guest numbers; aarch64 and riscv64 share the asm-generic
-//     table, x86_64 has its own);
+//     table, x86_64 and s390x have their own);
+//   - the guest's byte order (records and replies are in it, <bd/abi.h>):
+//     s390x is big-endian, the others little-endian like the host; the
+//     backend picks the swapping or the plain trap handler once, at install;
 //   - whether the full-system backend (device/) supports the target, and
 //     there where guest kernel space starts: a trap whose instruction lies
 //     at or above it runs in the guest kernel (only that may send kernel
 //     records such as SCHED_SWITCH), below it in user space.
-// What does not differ yet: byte order. Every supported target is
-// little-endian like the x86_64 host, so records are read in host byte
-// order; reading big-endian guests (s390x) adds a byte-order column here
-// and a swap step in the record decoding.
 #ifndef BDTRACE_USERMODE_GUEST_TARGETS_H
 #define BDTRACE_USERMODE_GUEST_TARGETS_H
 
@@ -24,13 +23,18 @@
 #include <cstdint>
 #include <string>
 
+#include "bdtrace/byte_order.h"
+
 namespace bdtrace::usermode {
 
-// Longest trap encoding of any target (x86_64, aarch64, riscv64: 4 bytes).
-constexpr std::size_t kMaxTrapLen = 4;
+// Longest trap encoding of any target (x86_64, aarch64, riscv64: 4 bytes;
+// s390x: 6).
+constexpr std::size_t kMaxTrapLen = 6;
 // Mapping-changing syscalls per target: mmap, mprotect, munmap, brk, mremap,
-// madvise, shmat, shmdt, pkey_mprotect.
-constexpr std::size_t kMappingSyscalls = 9;
+// madvise, shmat, shmdt, pkey_mprotect, ipc (the SysV IPC multiplexer,
+// which glibc uses for shmat/shmdt where it exists, e.g. s390x; -1 where the
+// architecture has none).
+constexpr std::size_t kMappingSyscalls = 10;
 
 struct GuestTarget {
     const char *name;                    // QEMU's target_name, e.g. "aarch64"
@@ -38,6 +42,7 @@ struct GuestTarget {
     std::size_t trap_len;                // how many of them
     const char *record_register;         // where the record's address is (for messages)
     int64_t mapping_syscalls[kMappingSyscalls];
+    ByteOrder byte_order;                // of records and replies in guest memory
     bool system_emulation;               // the full-system backend supports it
     uint64_t kernel_space_start;         // system emulation: lowest kernel pc (0: unused)
 };

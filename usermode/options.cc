@@ -81,8 +81,8 @@ bool parse_options(int argc, const char *const *argv, Options &out,
 
 std::string guest_program_from_qemu_args(const std::string *args, std::size_t n) {
     // Options of qemu-<arch> 7.2 that take a value; every other option is a
-    // flag. The list is the same for qemu-x86_64, qemu-aarch64 and
-    // qemu-riscv64 (their -h texts differ only in the architecture's name).
+    // flag. The list is the same for qemu-x86_64, qemu-aarch64, qemu-riscv64
+    // and qemu-s390x (their -h texts differ only in the architecture's name).
     static const char *const kWithValue[] = {
         "L", "s", "cpu", "E", "U", "0", "r", "g", "B", "R", "d", "dfilter",
         "D", "p", "seed", "trace", "plugin"};

@@ -1,6 +1,6 @@
 // bdtrace QEMU TCG plugin entry: build/lib/libbdtrace-qemu.so, one module for
 //   linux-user:          qemu-x86_64 -plugin ...,[program=P][,vm=N][,filter=F][,verbose=on] ./guest
-//                        (likewise qemu-aarch64, qemu-riscv64)
+//                        (likewise qemu-aarch64, qemu-riscv64, qemu-s390x)
 //   system emulation:    qemu-system-x86_64 ... -plugin ...,channel=PATH[,vm=N][,filter=F][,verbose=on]
 //                        (likewise qemu-system-aarch64)
 // Chooses the guest architecture's row of the target table once

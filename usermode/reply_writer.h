@@ -8,8 +8,9 @@
 // faulting. Proven pages are kept in a tiny per-thread cache, so the common
 // case (one record slot per thread, reused) is a plain store.
 //
-// The reply is stored in host byte order: right for every guest the plugin
-// supports today (all little-endian, like the host).
+// The value is stored as it is given: the caller passes it already in the
+// guest's byte order (reply_in_guest_order in <bdtrace/record.h>), so a
+// big-endian guest (s390x) reads the reply it expects.
 //
 // Caches are invalidated by a global generation counter that the plugin bumps
 // around every guest syscall that can change mappings (mmap, mprotect,

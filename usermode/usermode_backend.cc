@@ -1,5 +1,5 @@
-// The plugin's linux-user backend (qemu-x86_64, qemu-aarch64, qemu-riscv64),
-// see usermode_backend.h.
+// The plugin's linux-user backend (qemu-x86_64, qemu-aarch64, qemu-riscv64,
+// qemu-s390x), see usermode_backend.h.
 //
 // Translation: find the exact trap instruction of the guest architecture
 // (guest_targets.h, chosen once at install) and attach a memory callback to
@@ -56,6 +56,8 @@ struct State {
     // The guest architecture's row, set once in install_user before any
     // callback is registered; the table is constant.
     const GuestTarget *target = nullptr;
+    // on_trap<kSwap> for the guest's byte order, chosen in install_user.
+    qemu_plugin_vcpu_mem_cb_t trap_cb = nullptr;
     RejectStats rejects;
     Slot slots[kSlots];
     std::atomic<uint64_t> instrumented{0};
@@ -117,7 +119,9 @@ inline void count_accepted(unsigned int vcpu) noexcept {
 
 // The trap with a filter in force: validate, decide on kind and event as
 // validated, reply OK or FILTERED, count, and emit only what the filter
-// lets through. Like on_trap(), a private copy only when something records.
+// lets through. Like on_trap(), a private copy only when something records
+// or the guest's byte order is not the host's.
+template <bool kSwap>
 __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f, unsigned int vcpu,
                                                 uint64_t vaddr, void *udata) noexcept {
     ThreadState &ids = thread_state();
@@ -131,8 +135,8 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
     const bool recording = any_record_event_enabled();
     bd_record rec;
     uint32_t kind, event;
-    if (__builtin_expect(recording, 0)) {
-        std::memcpy(&rec, &guest, sizeof rec);
+    if (kSwap || __builtin_expect(recording, 0)) {
+        decode_record<kSwap>(guest, rec);
         why = check_record(rec, /*from_kernel=*/false);
         kind = rec.kind;
         event = rec.event;
@@ -149,7 +153,8 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
             // bd_enabled(): answered, not a record (neither counted nor traced).
             const int32_t answer =
                 device::query_enabled(f, vcpu, event) ? BD_REPLY_OK : BD_REPLY_FILTERED;
-            if (!ids.writer.write(host + offsetof(bd_record, reply), answer))
+            if (!ids.writer.write(host + offsetof(bd_record, reply),
+                                  reply_in_guest_order<kSwap>(answer)))
                 g_state.rejects.reject(RejectReason::NotWritable, vcpu, ids.tid, vaddr);
             return;
         }
@@ -159,7 +164,8 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
     const int32_t reply = why != RejectReason::Ok                ? BD_REPLY_REJECTED
                           : d.verdict == filter::Verdict::Record ? BD_REPLY_OK
                                                                  : BD_REPLY_FILTERED;
-    if (!ids.writer.write(host + offsetof(bd_record, reply), reply) && why == RejectReason::Ok)
+    if (!ids.writer.write(host + offsetof(bd_record, reply), reply_in_guest_order<kSwap>(reply)) &&
+        why == RejectReason::Ok)
         why = RejectReason::NotWritable;
     if (why != RejectReason::Ok) {
         g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
@@ -175,17 +181,20 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
 // Only the trap instruction is instrumented and it is a pure load, so every
 // call is the load of a record: no need to ask QEMU whether it was a store.
 // vaddr is the load's address, the record, on every supported guest (rdi on
-// x86_64, x0 on aarch64, a0 on riscv64).
+// x86_64, x0 on aarch64, a0 on riscv64, r2 on s390x).
 //
-// Byte order: records (and the reply) are read and written in host byte
-// order. Every guest supported today (x86_64, aarch64, riscv64) is
-// little-endian like the host, so its records decode exactly as x86_64's;
-// big-endian guests (s390x) will bring a byte-order step before validation.
+// Byte order (<bd/abi.h>, BYTE ORDER): kSwap is true for a guest whose order
+// is not the host's (s390x). Its record is always decoded into a private
+// copy (a 128-byte copy and a dozen byte swaps), which is validated and
+// emitted, and the reply is stored swapped. kSwap = false is the code of a
+// guest of the host's order, unchanged: the instance is picked once, at
+// install, so no trap tests the order.
+template <bool kSwap>
 void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
              void *udata) noexcept {
     const filter::CompiledFilter *f = filter::g_plugin_filter.active();
     if (__builtin_expect(f != nullptr, 0)) {
-        on_trap_filtered(*f, vcpu, vaddr, udata);
+        on_trap_filtered<kSwap>(*f, vcpu, vaddr, udata);
         return;
     }
     ThreadState &ids = thread_state();
@@ -202,10 +211,10 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
     const auto &guest = *reinterpret_cast<const bd_record *>(host);
     const bool recording = any_record_event_enabled();
     bd_record rec;
-    if (__builtin_expect(recording, 0)) {
+    if (kSwap || __builtin_expect(recording, 0)) {
         // What is emitted must be what was validated: copy first, since
         // other guest threads may scribble on the original meanwhile.
-        std::memcpy(&rec, &guest, sizeof rec);
+        decode_record<kSwap>(guest, rec);
         why = check_record(rec, /*from_kernel=*/false);
     } else {
         // Nothing is emitted: validating in place (each field read once)
@@ -214,7 +223,7 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
     }
 
     const int32_t reply = why == RejectReason::Ok ? BD_REPLY_OK : BD_REPLY_REJECTED;
-    if (!ids.writer.write(host + offsetof(bd_record, reply), reply) &&
+    if (!ids.writer.write(host + offsetof(bd_record, reply), reply_in_guest_order<kSwap>(reply)) &&
         why == RejectReason::Ok)
         why = RejectReason::NotWritable;
     if (why != RejectReason::Ok) {
@@ -288,7 +297,7 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
         if (haddr == nullptr) continue;  // no host mapping: cannot locate records
         const uintptr_t guest_base =
             reinterpret_cast<uintptr_t>(haddr) - qemu_plugin_insn_vaddr(insn);
-        qemu_plugin_register_vcpu_mem_cb(insn, on_trap, QEMU_PLUGIN_CB_NO_REGS,
+        qemu_plugin_register_vcpu_mem_cb(insn, g_state.trap_cb, QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW,
                                          reinterpret_cast<void *>(guest_base));
         g_state.instrumented.fetch_add(1, std::memory_order_relaxed);
@@ -349,6 +358,7 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
         return false;
     }
     g_state.target = &target;
+    g_state.trap_cb = target.byte_order == kHostByteOrder ? on_trap<false> : on_trap<true>;
     const std::string arch = info.target_name ? info.target_name : "";
     Options opts = options;
     if (opts.vm.empty()) opts.vm = "user";

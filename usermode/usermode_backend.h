@@ -1,6 +1,7 @@
-// The plugin's linux-user backend (qemu-x86_64, qemu-aarch64, qemu-riscv64):
-// traps whose record is in the guest process's own memory. The plugin entry (plugin.cc) calls
-// install_user() when QEMU reports user-mode emulation.
+// The plugin's linux-user backend (qemu-x86_64, qemu-aarch64, qemu-riscv64,
+// qemu-s390x): traps whose record is in the guest process's own memory. The
+// plugin entry (plugin.cc) calls install_user() when QEMU reports user-mode
+// emulation.
 #ifndef BDTRACE_USERMODE_USERMODE_BACKEND_H
 #define BDTRACE_USERMODE_USERMODE_BACKEND_H
 

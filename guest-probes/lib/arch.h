@@ -19,7 +19,8 @@
  * them. They need only indivisibility against a signal handler, which on
  * x86_64 an unlocked read-modify-write instruction gives (QEMU, like the
  * CPU, delivers guest signals between instructions). aarch64 and riscv64
- * have no non-atomic add to memory; a relaxed atomic fetch-add is
+ * have no non-atomic add to memory (s390x's agsi would do, but GCC's
+ * atomic builtin says what is meant); a relaxed atomic fetch-add is
  * indivisible by definition, against the same thread's handlers too:
  *   riscv64  amoadd.d, one instruction (the A extension is in Debian's
  *            rv64gc baseline).
@@ -30,6 +31,11 @@
  *            monitor; QEMU's stxr compares against the value ldxr read,
  *            which the handler's increment changed), so the loop retries
  *            with the handler's increment included.
+ *   s390x    laag (load and add, interlocked; z196, Debian's s390x
+ *            baseline and GCC's default -march=arch9), one instruction.
+ *            Built for an older CPU, GCC would emit a csg loop instead,
+ *            which a handler's increment between the load and the csg
+ *            makes fail and retry, so that is indivisible too.
  */
 #ifndef BD_GUEST_ARCH_H
 #define BD_GUEST_ARCH_H
@@ -89,12 +95,27 @@ BD_ARCH_INLINE uint64_t bd_arch_clock(void)
     return v;
 }
 
+#elif defined(__s390x__)
+
+#define BD_ARCH_NAME "s390x"
+#define BD_ARCH_RING_CLOCK BD_RING_CLOCK_S390X_TOD
+
+/* The TOD clock with stckf (store clock fast: no wait for a unique value,
+ * which the ring does not need; stckf sets the condition code). */
+BD_ARCH_INLINE uint64_t bd_arch_clock(void)
+{
+    uint64_t v;
+    __asm__ volatile("stckf %0" : "=Q"(v) : : "cc");
+    return v;
+}
+
 #else
-#error "libbdguest: no bdtrace support for this guest architecture (x86_64, aarch64 and riscv64 have it)"
+#error "libbdguest: no bdtrace support for this guest architecture (x86_64, aarch64, riscv64 and s390x have it)"
 #endif
 
 #if !defined(__x86_64__)
-/* aarch64, riscv64: a relaxed atomic add (see the top of this file). */
+/* aarch64, riscv64, s390x: a relaxed atomic add (see the top of this
+ * file). */
 BD_ARCH_INLINE uint64_t bd_arch_inc_fetch(uint64_t *p)
 {
     return __atomic_add_fetch(p, 1, __ATOMIC_RELAXED);

@@ -9,18 +9,31 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 /* A claim entry as one 64-bit word, so that tid and pid change together:
- * struct bd_slot_claim is {u32 tid; u32 pid} at an 8-aligned offset, and
- * the guest is little-endian. */
+ * struct bd_slot_claim is {u32 tid; u32 pid} at an 8-aligned offset. The
+ * word is built and taken apart through the struct itself (memcpy), so the
+ * fields land where the struct puts them in either byte order (the tid is
+ * the word's low half on little-endian guests, its high half on s390x):
+ * the host reads the two 32-bit fields, never the word. */
 static inline uint64_t claim_word(uint32_t pid, uint32_t tid)
 {
-    return (uint64_t)tid | ((uint64_t)pid << 32);
+    const struct bd_slot_claim c = {tid, pid};
+    uint64_t w;
+    memcpy(&w, &c, sizeof w);
+    return w;
 }
-static inline uint32_t word_tid(uint64_t w) { return (uint32_t)w; }
-static inline uint32_t word_pid(uint64_t w) { return (uint32_t)(w >> 32); }
+static inline struct bd_slot_claim word_claim(uint64_t w)
+{
+    struct bd_slot_claim c;
+    memcpy(&c, &w, sizeof c);
+    return c;
+}
+static inline uint32_t word_tid(uint64_t w) { return word_claim(w).tid; }
+static inline uint32_t word_pid(uint64_t w) { return word_claim(w).pid; }
 
 static inline uint64_t *claim_at(struct bd_slot_claim *claims, unsigned i)
 {

@@ -3,18 +3,20 @@
  * addresses): the bdtrace trap instruction of each guest architecture, as
  * <bd/abi.h> (THE TRAP) fixes it: exact bytes, record pointer register.
  *
- * Each trap is emitted as its exact instruction word (.byte, .inst, .insn),
+ * Each trap is emitted as its exact instruction bytes (.byte, .inst, .insn),
  * never as a mnemonic: the plugin matches the bytes exactly, and an
  * assembler free to choose (a compressed riscv form, another x86 prefix
  * order) could emit something else. riscv64 uses `.insn 4, WORD` rather
  * than `.4byte`: the same four bytes, but marked as an instruction, so that
  * disassemblers (and the build's check of where the trap occurs) decode it
- * instead of showing data.
+ * instead of showing data; s390x has no mapping symbols, so .byte in .text
+ * decodes as the instruction.
  *
  * Natively and under QEMU without the plugin each trap is a plain load
- * whose result is discarded. The plugin's callback runs after the load, so
- * the reply must be read afterwards with a separate load (the "memory"
- * clobber plus a volatile read in the caller).
+ * whose result is discarded (s390x: it lands in r0, declared clobbered).
+ * The plugin's callback runs after the load, so the reply must be read
+ * afterwards with a separate load (the "memory" clobber plus a volatile
+ * read in the caller).
  */
 #ifndef BD_GUEST_TRAP_H
 #define BD_GUEST_TRAP_H
@@ -42,6 +44,13 @@ bd_trap_at(const volatile void *addr)
      * (BD_TRAP_RISCV64_BYTES). */
     register const volatile void *a0 __asm__("a0") = addr;
     __asm__ volatile(".insn 4, 0x00053003" : : "r"(a0) : "memory");
+#elif defined(__s390x__)
+    /* lg %r0,0(%r2,0): e3 02 00 00 00 04 (BD_TRAP_S390X_BYTES), the record
+     * in the index register and no base. The load lands in r0 (s390x has
+     * no zero register): r0 is clobbered. */
+    register const volatile void *r2 __asm__("r2") = addr;
+    __asm__ volatile(".byte 0xe3,0x02,0x00,0x00,0x00,0x04"
+                     : : "r"(r2) : "r0", "memory");
 #else
 #error "libbdguest: <bd/abi.h> defines no bdtrace trap for this guest architecture"
 #endif

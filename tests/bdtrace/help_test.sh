@@ -80,7 +80,8 @@ run help test
 grep -q "CTEST_ARGS" <<<"$out" || fail "test's help does not document its ctest arguments"
 
 # --help among other arguments still only prints help.
-for args in "demo --system --help" "demo --help --system" "test -R guest --help" "test -h -R x"; do
+for args in "demo --system --help" "demo --help --system" "test -R guest --help" "test -h -R x" \
+            "qemu 10.2 --help"; do
   # shellcheck disable=SC2086
   run $args
   [ $rc -eq 0 ] || fail "'bdtrace $args' exited $rc (stderr: $err)"
@@ -88,7 +89,8 @@ for args in "demo --system --help" "demo --help --system" "test -R guest --help"
 done
 
 # Unknown options and commands: exit 2 with a hint, still nothing started.
-for args in "build --bogus" "bench --bogus" "deps --bogus" "demo --bogus" "demo extra" "build extra"; do
+for args in "build --bogus" "bench --bogus" "deps --bogus" "demo --bogus" "demo extra" "build extra" \
+            "qemu" "qemu --bogus" "qemu 10.2 11.0" "qemu latest"; do
   # shellcheck disable=SC2086
   run $args
   c=${args%% *}

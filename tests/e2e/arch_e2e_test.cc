@@ -1,5 +1,6 @@
-// Guests of other architectures in user mode (qemu-aarch64, qemu-riscv64
-// with the plugin, the trap channel): the cross-built guest-threads and
+// Guests of other architectures in user mode (every cross-built one:
+// qemu-aarch64, qemu-riscv64 and the big-endian qemu-s390x), over the trap,
+// the ring and the ring under QEMU 10: the cross-built guest-threads and
 // guest-hostile under bd-run, checked event by event with babeltrace2 and
 // through bd-analyze, as for x86_64.
 #include <gtest/gtest.h>

@@ -66,12 +66,20 @@ static uint64_t read_clock(void)
     __asm__ volatile("rdtime %0" : "=r"(v));
     return v;
 }
+#elif defined(__s390x__)
+#define EXPECTED_CLOCK BD_RING_CLOCK_S390X_TOD
+static uint64_t read_clock(void)
+{
+    uint64_t v;
+    __asm__ volatile("stckf %0" : "=Q"(v) : : "cc");
+    return v;
+}
 #else
 #error "guest-ring-check: unknown guest architecture"
 #endif
 
 static const uint32_t all_clocks[] = {BD_RING_CLOCK_TSC, BD_RING_CLOCK_CNTVCT,
-                                      BD_RING_CLOCK_RISCV_TIME};
+                                      BD_RING_CLOCK_RISCV_TIME, BD_RING_CLOCK_S390X_TOD};
 
 static int failures; /* in the process that checks */
 

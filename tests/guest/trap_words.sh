@@ -3,11 +3,12 @@
 # disassembly: it must decode as the expected instruction (so the record
 # pointer is in the register the plugin reads), occur only in libbdguest's
 # functions that trap (and in every public one), and nowhere in the files
-# given after --absent (the architecture's libc.a: compilers never emit it,
-# which is what makes the exact word a safe trap).
+# given after --absent (the architecture's libc.a, libc.so.6 and
+# libstdc++.so.6: compilers never emit it, which is what makes the exact word
+# a safe trap).
 #
 # Usage: trap_words.sh ARCH OBJDUMP FILE... [--absent FILE...]
-#   ARCH     x86_64, aarch64 or riscv64
+#   ARCH     x86_64, aarch64, riscv64 or s390x
 #   OBJDUMP  that architecture's objdump
 #   FILE     libbdguest.a, libbdguest.so or a static guest program
 # Prints each file's count per function; exits 1 on the first violation.
@@ -19,6 +20,8 @@ case $arch in
   x86_64)  word='3e 48 8b 07'; insn='ds mov (%rdi),%rax' ;;
   aarch64) word='f940001f';    insn='ldr xzr, [x0]' ;;
   riscv64) word='00053003';    insn='ld zero,0(a0)' ;;
+  # objdump writes the absent base register B2 = 0 as %r0.
+  s390x)   word='e3 02 00 00 00 04'; insn='lg %r0,0(%r2,%r0)' ;;
   *) echo "trap_words.sh: unknown architecture '$arch'" >&2; exit 2 ;;
 esac
 

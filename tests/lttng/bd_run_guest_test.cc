@@ -262,6 +262,46 @@ TEST(BdRunGuest, PicksQemuOfTheProgramsArchitecture) {
   }
 }
 
+// The header of a big-endian s390x executable: e_machine 22 and e_type 2
+// stored big-endian, as s390x-linux-gnu-gcc writes them.
+std::string write_s390x_elf(const TempDir& tmp, const std::string& name) {
+  Elf64_Ehdr h;
+  std::memset(&h, 0, sizeof h);
+  std::memcpy(h.e_ident, ELFMAG, SELFMAG);
+  h.e_ident[EI_CLASS] = ELFCLASS64;
+  h.e_ident[EI_DATA] = ELFDATA2MSB;
+  h.e_ident[EI_VERSION] = EV_CURRENT;
+  const unsigned char type[2] = {0, ET_EXEC}, machine[2] = {0, EM_S390};
+  std::memcpy(&h.e_type, type, 2);
+  std::memcpy(&h.e_machine, machine, 2);
+  const std::string path = tmp / name;
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(&h), sizeof h);
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+TEST(BdRunGuest, PicksQemuS390xForABigEndianProgram) {
+  TempDir tmp;
+  const std::string bin = tmp / "bin";
+  std::filesystem::create_directory(bin);
+  write_executable(tmp, "bin/qemu-s390x",
+                   "#!/bin/sh\n"
+                   "printf '%s\\n' \"$@\" > \"$FAKE_LOG\"\n"
+                   "printf 'QEMU_LD_PREFIX=%s\\n' \"$QEMU_LD_PREFIX\" >> \"$FAKE_LOG\"\n");
+  const std::string prog = write_s390x_elf(tmp, "s390x-prog");
+  RunResult r = run_bd_run(tmp, "--channel trap -- '" + prog + "'",
+                           "PATH='" + bin + "':/usr/bin:/bin FAKE_LOG='" + (tmp / "log") + "'");
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  const std::string log = slurp(tmp / "log");
+  EXPECT_NE(log.find(",program=" + prog), std::string::npos) << log;
+  if (std::filesystem::is_directory("/usr/s390x-linux-gnu")) {
+    EXPECT_NE(log.find("QEMU_LD_PREFIX=/usr/s390x-linux-gnu\n"), std::string::npos) << log;
+  }
+  RunResult native = run_bd_run(tmp, "--native -- '" + prog + "'");
+  EXPECT_EQ(native.exit_status, 2);
+  EXPECT_NE(native.err.find("is an s390x program: it cannot run natively"), std::string::npos) << native.err;
+}
+
 TEST(BdRunGuest, ForeignArchitecturesRunNeitherNativelyNorAsVms) {
   TempDir tmp;
   const std::string prog = write_elf(tmp, "rv-prog", EM_RISCV);

@@ -119,6 +119,7 @@ TEST(GuestElf, KnowsEachSupportedArchitecture) {
     Result<GuestArch> got = check_guest_elf(path);
     ASSERT_TRUE(got) << got.error();
     EXPECT_EQ(got.value(), arch) << arch_name(arch);
+    EXPECT_FALSE(is_big_endian(arch)) << arch_name(arch);
     Result<GuestArch> parsed = parse_arch(arch_name(arch));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(parsed.value(), arch);
@@ -126,21 +127,96 @@ TEST(GuestElf, KnowsEachSupportedArchitecture) {
   EXPECT_TRUE(check_guest_elf("/bin/true")) << "the host's own programs are x86_64 guests";
 }
 
+// An s390x ELF header as s390x-linux-gnu-gcc writes it: every field
+// big-endian (EI_DATA = ELFDATA2MSB), so e_machine 22 is the bytes 00 16
+// and e_type the bytes 00 02 or 00 03.
+Elf64_Ehdr s390x_header(uint16_t type, unsigned char cls = ELFCLASS64) {
+  Elf64_Ehdr h = header(cls, 0, 0);
+  h.e_ident[EI_DATA] = ELFDATA2MSB;
+  const unsigned char machine[2] = {0x00, EM_S390};
+  const unsigned char type_be[2] = {static_cast<unsigned char>(type >> 8),
+                                    static_cast<unsigned char>(type & 0xff)};
+  std::memcpy(&h.e_machine, machine, 2);
+  std::memcpy(&h.e_type, type_be, 2);
+  return h;
+}
+
+TEST(GuestElf, ReadsABigEndianS390xHeader) {
+  TempDir dir;
+  for (uint16_t type : {uint16_t{ET_EXEC}, uint16_t{ET_DYN}}) {
+    Elf64_Ehdr h = s390x_header(type);
+    const std::string path = write_file(dir, "s390x-" + std::to_string(type), &h, sizeof h);
+    Result<GuestArch> got = check_guest_elf(path);
+    ASSERT_TRUE(got) << got.error();
+    EXPECT_EQ(got.value(), GuestArch::S390X);
+  }
+  EXPECT_STREQ(arch_name(GuestArch::S390X), "s390x");
+  EXPECT_TRUE(is_big_endian(GuestArch::S390X));
+  Result<GuestArch> parsed = parse_arch("s390x");
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed.value(), GuestArch::S390X);
+  // An object file: e_type 1 read big-endian (little-endian it would be 256).
+  Elf64_Ehdr obj = s390x_header(ET_REL);
+  const std::string obj_path = write_file(dir, "s390x.o", &obj, sizeof obj);
+  Result<GuestArch> rel = check_guest_elf(obj_path);
+  ASSERT_FALSE(rel);
+  EXPECT_EQ(rel.error(), obj_path + " is an ELF object file but not an executable: link it into a program first");
+  // The 31-bit s390 shares the machine number.
+  Elf64_Ehdr s31 = s390x_header(ET_EXEC, ELFCLASS32);
+  const std::string s31_path = write_file(dir, "s390-31", &s31, sizeof s31);
+  Result<GuestArch> narrow = check_guest_elf(s31_path);
+  ASSERT_FALSE(narrow);
+  EXPECT_NE(narrow.error().find("is a 32-bit ELF"), std::string::npos) << narrow.error();
+  // System mode stays x86_64.
+  Elf64_Ehdr exec = s390x_header(ET_EXEC);
+  const std::string exec_path = write_file(dir, "s390x-exec", &exec, sizeof exec);
+  Status x86 = check_x86_64_elf(exec_path);
+  ASSERT_FALSE(x86.ok());
+  EXPECT_EQ(x86.error(), exec_path + " is an ELF for s390, bd-run runs x86_64 guests");
+}
+
+#ifdef BD_S390X_PROGRAM
+// The cross-built s390x bd-mark (defined when the build cross-builds s390x).
+TEST(GuestElf, AcceptsARealS390xProgram) {
+  Result<GuestArch> got = check_guest_elf(BD_S390X_PROGRAM);
+  ASSERT_TRUE(got) << got.error();
+  EXPECT_EQ(got.value(), GuestArch::S390X);
+}
+#endif
+
+TEST(GuestElf, RefusesTheWrongByteOrderForAnArchitecture) {
+  TempDir dir;
+  // A little-endian header claiming s390x, a big-endian one claiming aarch64.
+  Elf64_Ehdr s390x_le = header(ELFCLASS64, EM_S390, ET_EXEC);
+  const std::string s390x_path = write_file(dir, "s390x-le", &s390x_le, sizeof s390x_le);
+  Result<GuestArch> got = check_guest_elf(s390x_path);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error(), s390x_path + " is a little-endian ELF for s390x, whose programs are big-endian");
+  Elf64_Ehdr arm_be = header(ELFCLASS64, 0, 0);
+  arm_be.e_ident[EI_DATA] = ELFDATA2MSB;
+  arm_be.e_machine = static_cast<uint16_t>((EM_AARCH64 >> 8) | ((EM_AARCH64 & 0xff) << 8));
+  arm_be.e_type = static_cast<uint16_t>(ET_EXEC << 8);
+  const std::string arm_path = write_file(dir, "arm-be", &arm_be, sizeof arm_be);
+  got = check_guest_elf(arm_path);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error(), arm_path + " is a big-endian ELF for aarch64, whose programs are little-endian");
+}
+
 TEST(GuestElf, RefusesOthersSayingWhatItRuns) {
   TempDir dir;
-  Elf64_Ehdr s390 = header(ELFCLASS64, EM_S390, ET_EXEC);
-  s390.e_ident[EI_DATA] = ELFDATA2MSB;
-  s390.e_machine = static_cast<uint16_t>((EM_S390 >> 8) | ((EM_S390 & 0xff) << 8));
-  const std::string path = write_file(dir, "s390x", &s390, sizeof s390);
+  Elf64_Ehdr ppc = header(ELFCLASS64, 0, 0);
+  ppc.e_ident[EI_DATA] = ELFDATA2MSB;
+  ppc.e_machine = static_cast<uint16_t>((EM_PPC64 >> 8) | ((EM_PPC64 & 0xff) << 8));
+  const std::string path = write_file(dir, "ppc64", &ppc, sizeof ppc);
   Result<GuestArch> got = check_guest_elf(path);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.error(), path + " is an ELF for s390, bd-run runs x86_64, aarch64 and riscv64 guests");
+  EXPECT_EQ(got.error(), path + " is an ELF for PowerPC64, bd-run runs x86_64, aarch64, riscv64 and s390x guests");
   Elf64_Ehdr arm = header(ELFCLASS64, EM_AARCH64, ET_EXEC);
   const std::string arm_path = write_file(dir, "arm", &arm, sizeof arm);
   EXPECT_FALSE(check_x86_64_elf(arm_path).ok()) << "system mode stays x86_64";
-  Result<GuestArch> unknown = parse_arch("s390x");
+  Result<GuestArch> unknown = parse_arch("ppc64");
   ASSERT_FALSE(unknown);
-  EXPECT_NE(unknown.error().find("use x86_64, aarch64 or riscv64"), std::string::npos) << unknown.error();
+  EXPECT_EQ(unknown.error(), "unknown guest architecture 'ppc64': use x86_64, aarch64, riscv64 or s390x");
 }
 
 }  // namespace

@@ -166,7 +166,7 @@ TEST_F(PluginRefusal, RefusesUnsupportedTarget) {
     EXPECT_NE(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("bdtrace: guest architecture '" + arch_ +
                          "' is not supported in user mode; supported: x86_64 (qemu-x86_64), "
-                         "aarch64 (qemu-aarch64), riscv64 (qemu-riscv64)"),
+                         "aarch64 (qemu-aarch64), riscv64 (qemu-riscv64), s390x (qemu-s390x)"),
               std::string::npos)
         << r.err;
     EXPECT_EQ(r.err.find("bdtrace: loaded"), std::string::npos) << r.err;

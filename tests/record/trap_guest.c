@@ -2,8 +2,10 @@
  * trap-guest-<arch>: a tiny static guest that executes the bdtrace trap of
  * its architecture (<bd/abi.h>, THE TRAP) by hand, without libbdguest, and
  * checks every reply. Built for x86_64 with the host compiler and for
- * aarch64 / riscv64 with Debian's cross compilers; run under qemu-<arch>
- * by plugin_arch_test.
+ * aarch64 / riscv64 / s390x with Debian's cross compilers; run under
+ * qemu-<arch> by plugin_arch_test. On s390x (big-endian) the replies it
+ * reads also check that the plugin wrote them in the guest's byte order:
+ * OK stored in the host's order would read as 0x01000000.
  *
  *   trap-guest plugin   the bdtrace plugin is loaded: expect its replies
  *   trap-guest plain    no plugin (plain QEMU or native): every reply stays
@@ -38,6 +40,8 @@
 #define ARCH "aarch64"
 #elif defined(__riscv) && __riscv_xlen == 64
 #define ARCH "riscv64"
+#elif defined(__s390x__)
+#define ARCH "s390x"
 #else
 #error "trap-guest: no bdtrace trap for this architecture"
 #endif
@@ -55,9 +59,13 @@ static void trap(const volatile void *addr)
 #elif defined(__aarch64__)
     register const volatile void *x0 __asm__("x0") = addr;
     __asm__ volatile(".inst 0xf940001f" : : "r"(x0) : "memory");
-#else
+#elif defined(__riscv)
     register const volatile void *a0 __asm__("a0") = addr;
     __asm__ volatile(".4byte 0x00053003" : : "r"(a0) : "memory");
+#else
+    /* lg %r0,0(%r2,0); r0 receives the record's first 8 bytes. */
+    register const volatile void *r2 __asm__("r2") = addr;
+    __asm__ volatile(".byte 0xe3,0x02,0x00,0x00,0x00,0x04" : : "r"(r2) : "r0", "memory");
 #endif
 }
 

@@ -1,11 +1,14 @@
 // Test helpers for the ring consumer: a temporary region file and a minimal
 // honest producer written from <bd/ring.h> alone (what libbdguest does for
-// one thread), plus raw shared-memory stores for the hostile tests.
+// one thread), plus raw shared-memory stores for the hostile tests. Both
+// work in either byte order: a big-endian region is what an s390x guest
+// sees and writes.
 #ifndef BDTRACE_TESTS_RING_TEST_PRODUCER_H
 #define BDTRACE_TESTS_RING_TEST_PRODUCER_H
 
 #include <bd/ring.h>
 
+#include "bdtrace/byte_order.h"
 #include "bdtrace/ring/region_file.h"
 
 #include <stdlib.h>
@@ -22,7 +25,8 @@ namespace bdtrace::ring::test {
 class TempRegion {
 public:
     TempRegion(uint32_t rings, uint32_t slots, bd_ring_mode mode = BD_RING_MODE_USER,
-               uint32_t kernel_rings = 0) {
+               uint32_t kernel_rings = 0, ByteOrder order = kHostByteOrder,
+               bd_ring_clock clock = BD_RING_CLOCK_TSC) {
         char tmpl[] = "/tmp/bdring-test-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) {
             error_ = "mkdtemp failed";
@@ -30,7 +34,8 @@ public:
         }
         dir_ = tmpl;
         path_ = dir_ + "/region";
-        if (!create_region_file(path_, rings, slots, mode, &error_, kernel_rings)) path_.clear();
+        if (!create_region_file(path_, rings, slots, mode, &error_, kernel_rings, 0, clock, order))
+            path_.clear();
     }
     ~TempRegion() {
         if (!path_.empty()) ::unlink(path_.c_str());
@@ -62,13 +67,21 @@ inline void store_words(void *dst, const void *src, std::size_t bytes) {
 
 // The guest side of one ring: single producer, as <bd/ring.h> describes.
 // Addresses come from the layout of the header the host wrote (what a
-// guest computes from it).
+// guest computes from it); every field is written in the layout's byte
+// order, as a guest of that order does with plain stores.
 class TestProducer {
 public:
     TestProducer(unsigned char *base, const RegionLayout &layout, uint32_t ring)
-        : base_(base), layout_(layout), ring_(ring), ctl_(ctl(base, layout, ring)) {
-        head_ = __atomic_load_n(&ctl_->head, __ATOMIC_RELAXED);
-        tail_ = __atomic_load_n(&ctl_->tail, __ATOMIC_ACQUIRE);
+        : base_(base), layout_(layout), ring_(ring), ctl_(ctl(base, layout, ring)),
+          swap_(layout.byte_order != kHostByteOrder) {
+        head_ = g(__atomic_load_n(&ctl_->head, __ATOMIC_RELAXED));
+        tail_ = g(__atomic_load_n(&ctl_->tail, __ATOMIC_ACQUIRE));
+    }
+
+    // A value between the host's order and the region's.
+    template <class T>
+    T g(T v) const {
+        return swap_ ? byte_swap(v) : v;
     }
 
     static bd_ring_ctl *ctl(unsigned char *base, const RegionLayout &l, uint32_t ring) {
@@ -84,7 +97,7 @@ public:
 
     // Claims the ring for {tid, pid} (one 8-byte store, as the CAS would).
     void claim(uint32_t pid, uint32_t tid) {
-        bd_slot_claim c{tid, pid};
+        bd_slot_claim c{g(tid), g(pid)};
         store_words(base_ + layout_.claims_offset + std::size_t{ring_} * sizeof c, &c, sizeof c);
     }
 
@@ -93,13 +106,26 @@ public:
     bool write(const bd_ring_record &r, const void *second = nullptr) {
         const unsigned n = bd_ring_record_slots(r.kind);
         if (head_ - tail_ + n > layout_.ring_slots) {
-            tail_ = __atomic_load_n(&ctl_->tail, __ATOMIC_ACQUIRE);
+            tail_ = g(__atomic_load_n(&ctl_->tail, __ATOMIC_ACQUIRE));
             if (head_ - tail_ + n > layout_.ring_slots) {
-                __atomic_fetch_add(&ctl_->dropped, 1, __ATOMIC_RELAXED);
+                // The ring's one writer: a load and a store.
+                const uint64_t d = g(__atomic_load_n(&ctl_->dropped, __ATOMIC_RELAXED));
+                __atomic_store_n(&ctl_->dropped, g(d + 1), __ATOMIC_RELAXED);
                 return false;
             }
         }
-        store_words(slot(head_), &r, sizeof r);
+        bd_ring_record out = r;
+        if (swap_) {
+            out.ts = g(r.ts);
+            out.kind = g(r.kind);
+            out.text_len = g(r.text_len);
+            out.event = g(r.event);
+            for (auto &a : out.args) a = g(a);
+            out.pid = g(r.pid);
+            out.tid = g(r.tid);
+            out.seq = g(r.seq);
+        }
+        store_words(slot(head_), &out, sizeof out);
         if (n == 2) {
             bd_ring_text t;
             std::memset(&t, 0, sizeof t);
@@ -107,7 +133,7 @@ public:
             store_words(slot(head_ + 1), &t, sizeof t);
         }
         head_ += n;
-        __atomic_store_n(&ctl_->head, head_, __ATOMIC_RELEASE);
+        __atomic_store_n(&ctl_->head, g(head_), __ATOMIC_RELEASE);
         return true;
     }
 
@@ -151,6 +177,7 @@ private:
     bd_ring_ctl *ctl_;
     uint64_t head_ = 0;
     uint64_t tail_ = 0;  // cached; re-read only when the ring looks full
+    bool swap_;          // the region's byte order is not the host's
 };
 
 }  // namespace bdtrace::ring::test

@@ -17,11 +17,13 @@
 #include <string>
 
 #include "bdtrace/bdtrace_tp.h"
+#include "bdtrace/byte_order.h"
 #include "bdtrace/filter/plugin_filter.h"
 #include "bdtrace/ring/clock_map.h"
 #include "bdtrace/ring/clock_sync.h"
 #include "bdtrace/ring/consumer.h"
 #include "bdtrace/ring/filtering_sink.h"
+#include "bdtrace/ring/guest_word.h"
 #include "bdtrace/ring/realtime_counter_clock.h"
 #include "bdtrace/ring/region_file.h"
 
@@ -71,6 +73,13 @@ bool stdin_open(int64_t timeout_us) {
 }
 
 double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+// The byte order of a guest architecture's region (<bd/ring.h>, BYTE
+// ORDER): s390x is the big-endian one bdtrace runs; every other target
+// name (x86_64, aarch64, riscv64) is little-endian.
+bdtrace::ByteOrder byte_order_of(const std::string &arch) {
+    return arch == "s390x" ? bdtrace::ByteOrder::Big : bdtrace::ByteOrder::Little;
+}
 
 // System mode: one clock exchange with the guest this often once the map
 // is good, this often before.
@@ -196,8 +205,9 @@ int main(int argc, char **argv) {
         ->check(CLI::IsMember({"tcg", "kvm"}))
         ->capture_default_str();
     app.add_option("--arch", arch,
-                   "the guest's architecture, QEMU's target name (bdtrace:session.arch); its clock "
-                   "is the region's clock field (<bd/ring.h>)")
+                   "the guest's architecture, QEMU's target name (bdtrace:session.arch); it gives "
+                   "the region's byte order (s390x: big-endian, the others little-endian); its "
+                   "clock is the region's clock field (<bd/ring.h>)")
         ->option_text("ARCH")
         ->capture_default_str();
     app.add_option("--vm", vm, "a name for this run (bdtrace:session.vm; default empty)")
@@ -234,7 +244,8 @@ int main(int argc, char **argv) {
 
     br::MappedRegion region;
     std::string error;
-    if (!br::MappedRegion::open(ring_path, region, error)) return fail(kExitError, error);
+    if (!br::MappedRegion::open(ring_path, region, error, byte_order_of(arch)))
+        return fail(kExitError, error);
     const bool system = mode == "system";
     if ((region.layout().mode == BD_RING_MODE_SYSTEM) != system) {
         return fail(kExitError, "ring region '" + ring_path + "' is a " +
@@ -268,8 +279,8 @@ int main(int argc, char **argv) {
             return fail(kExitError, error);
     }
 
-    __atomic_store_n(&region.header()->consumer_pid, static_cast<uint32_t>(::getpid()),
-                     __ATOMIC_RELAXED);
+    br::store_guest(region.layout().byte_order, &region.header()->consumer_pid,
+                    static_cast<uint32_t>(::getpid()), __ATOMIC_RELAXED);
     // bdtrace:session, then bdtrace:filter (a no-op without --filter).
     auto emit_session = [&] {
         lttng_ust_tracepoint(bdtrace, session, mode.c_str(), arch.c_str(), program.c_str(),
@@ -292,12 +303,16 @@ int main(int argc, char **argv) {
     SystemGuestClock system_clock(fit, clock);
     // The guest's clock: the host TSC itself for x86_64's rdtsc and
     // qemu-riscv64's rdtime (measured), host realtime for qemu-aarch64's
-    // cntvct_el0; system mode fits the VM's TSC.
-    br::RealtimeCounterClock cntvct(region);
-    br::GuestClock &guest_clock =
-        system ? static_cast<br::GuestClock &>(system_clock)
-        : region.layout().clock == BD_RING_CLOCK_CNTVCT ? static_cast<br::GuestClock &>(cntvct)
-                                                        : static_cast<br::GuestClock &>(clock);
+    // cntvct_el0 and qemu-s390x's TOD clock; system mode fits the VM's TSC.
+    const uint32_t region_clock = region.layout().clock;
+    br::RealtimeCounterClock realtime(region, region_clock == BD_RING_CLOCK_S390X_TOD
+                                                  ? br::RealtimeCounterClock::Counter::S390xTod
+                                                  : br::RealtimeCounterClock::Counter::Cntvct);
+    const bool counts_realtime =
+        region_clock == BD_RING_CLOCK_CNTVCT || region_clock == BD_RING_CLOCK_S390X_TOD;
+    br::GuestClock &guest_clock = system            ? static_cast<br::GuestClock &>(system_clock)
+                                  : counts_realtime ? static_cast<br::GuestClock &>(realtime)
+                                                    : static_cast<br::GuestClock &>(clock);
     br::RingConsumer consumer(region, guest_clock, clock, sink);
     uint64_t last_look = 0, last_sync = 0, first_answer = 0;
     bool clock_good = false;

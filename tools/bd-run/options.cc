@@ -188,11 +188,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "and bd-ring-consumer, any QEMU) or auto (default: the trap where the plugin loads)")
       ->type_name("trap|ring|auto");
   app.add_option("--arch", o.arch,
-                 "Guest architecture (x86_64, aarch64, riscv64; default: PROGRAM's ELF header): picks "
-                 "qemu-ARCH and the build's lib/ARCH for the loader; with --system x86_64 (default) or "
-                 "aarch64: picks qemu-system-ARCH and the image's architecture")
+                 "Guest architecture (x86_64, aarch64, riscv64, s390x; default: PROGRAM's ELF header): "
+                 "picks qemu-ARCH and the build's lib/ARCH for the loader; with --system x86_64 (default) "
+                 "or aarch64: picks qemu-system-ARCH and the image's architecture")
       ->type_name("ARCH")
-      ->check(CLI::IsMember({"x86_64", "aarch64", "riscv64"}));
+      ->check(CLI::IsMember({"x86_64", "aarch64", "riscv64", "s390x"}));
   app.add_flag("--native", o.native, "Run PROGRAM natively on the host (no QEMU) with the ring channel");
   app.add_option("--rings", o.rings,
                  "Ring channel: rings in the region, one per guest thread marking at once (power of "

@@ -75,6 +75,7 @@ bd_ring_clock ring_clock_of(tools::GuestArch arch) {
   switch (arch) {
     case tools::GuestArch::AArch64: return BD_RING_CLOCK_CNTVCT;
     case tools::GuestArch::RiscV64: return BD_RING_CLOCK_RISCV_TIME;
+    case tools::GuestArch::S390X: return BD_RING_CLOCK_S390X_TOD;
     case tools::GuestArch::X86_64: break;
   }
   return BD_RING_CLOCK_TSC;
@@ -98,6 +99,7 @@ int run_with_ring(const RunOptions& o, const RingGuest& guest) {
   // The plugin's name for a user-mode guest, so that both channels' sessions agree.
   setup.consumer_args = {"--vm", "user", "--arch", tools::arch_name(guest.arch)};
   setup.clock = ring_clock_of(guest.arch);
+  setup.byte_order = tools::is_big_endian(guest.arch) ? ByteOrder::Big : ByteOrder::Little;
   // Beside the trap the ring is a safety net: its session and summary only when used.
   if (guest.role == RingRole::Exec) setup.consumer_args.push_back("--standby");
   const char* env = guest.role == RingRole::Exec ? BD_RING_EXEC_ENV : BD_RING_ENV;
@@ -119,7 +121,7 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
   const uint64_t file_size = setup.pad_for_ivshmem ? ring::ivshmem_file_size(o.rings, o.ring_slots) : 0;
   const bd_ring_mode mode = setup.kernel_rings != 0 ? BD_RING_MODE_SYSTEM : BD_RING_MODE_USER;
   if (!ring::create_region_file(region.path(), o.rings, o.ring_slots, mode, &error, setup.kernel_rings,
-                                file_size, setup.clock)) {
+                                file_size, setup.clock, setup.byte_order)) {
     return fail(error);
   }
   const GuestCommand guest = make_guest(region.path());

@@ -10,6 +10,7 @@
 
 #include <bd/ring.h>
 
+#include "bdtrace/byte_order.h"
 #include "bdtrace/tools/elf_check.h"
 #include "child.h"
 #include "options.h"
@@ -65,6 +66,7 @@ struct RingSetup {
   const StatsFile* stats = nullptr;  // bd-ring-consumer --stats; the end-of-run check
   GuestReport report;              // with stats: what the end of the run names
   bd_ring_clock clock = BD_RING_CLOCK_TSC;  // the guest architecture's
+  ByteOrder byte_order = kHostByteOrder;    // the guest's (<bd/ring.h>, BYTE ORDER)
 };
 
 // Creates the region file (removed when the run ends), starts

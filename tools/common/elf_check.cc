@@ -64,20 +64,28 @@ const char* arch_name(GuestArch arch) {
     case GuestArch::X86_64: return "x86_64";
     case GuestArch::AArch64: return "aarch64";
     case GuestArch::RiscV64: return "riscv64";
+    case GuestArch::S390X: return "s390x";
   }
   return "?";
 }
 
 Result<GuestArch> parse_arch(const std::string& name) {
-  for (GuestArch a : {GuestArch::X86_64, GuestArch::AArch64, GuestArch::RiscV64}) {
+  for (GuestArch a : {GuestArch::X86_64, GuestArch::AArch64, GuestArch::RiscV64, GuestArch::S390X}) {
     if (name == arch_name(a)) return a;
   }
-  return make_error("unknown guest architecture '" + name + "': use x86_64, aarch64 or riscv64");
+  return make_error("unknown guest architecture '" + name + "': use x86_64, aarch64, riscv64 or s390x");
 }
+
+bool is_big_endian(GuestArch arch) { return arch == GuestArch::S390X; }
 
 namespace {
 
-constexpr const char kSupported[] = "x86_64, aarch64 and riscv64";
+constexpr const char kSupported[] = "x86_64, aarch64, riscv64 and s390x";
+
+// A 16-bit header field in the file's byte order.
+uint16_t elf_half(uint16_t v, bool big_endian) {
+  return big_endian ? static_cast<uint16_t>((v & 0xffu) << 8 | v >> 8) : v;
+}
 
 // The checks both functions share; `supported` names what the caller runs.
 Result<GuestArch> check_elf(const std::string& path, const char* supported, bool x86_only) {
@@ -94,9 +102,10 @@ Result<GuestArch> check_elf(const std::string& path, const char* supported, bool
   }
   // e_machine sits at the same offset in 32- and 64-bit headers, so the
   // machine is known even for a 32-bit file.
+  // The header's fields are in the file's byte order (EI_DATA): s390x
+  // programs are big-endian.
   const bool big_endian = h.e_ident[EI_DATA] == ELFDATA2MSB;
-  unsigned machine = h.e_machine;
-  if (big_endian) machine = ((machine & 0xffu) << 8) | (machine >> 8);
+  const unsigned machine = elf_half(h.e_machine, big_endian);
   if (static_cast<size_t>(n) < 20) return make_error(path + " is a truncated ELF file");
 
   GuestArch arch;
@@ -106,19 +115,26 @@ Result<GuestArch> check_elf(const std::string& path, const char* supported, bool
     arch = GuestArch::AArch64;
   } else if (machine == EM_RISCV && !x86_only) {
     arch = GuestArch::RiscV64;
+  } else if (machine == EM_S390 && !x86_only) {
+    arch = GuestArch::S390X;
   } else {
     return make_error(path + " is an ELF for " + elf_machine_name(machine) + ", bd-run runs " + supported +
                       " guests");
   }
   if (h.e_ident[EI_CLASS] != ELFCLASS64) {
+    // EM_S390 names 31-bit s390 programs too.
     return make_error(path + " is a 32-bit ELF, bd-run runs 64-bit " + supported + " guests");
   }
-  if (h.e_ident[EI_DATA] != ELFDATA2LSB) {
-    return make_error(path + " is a big-endian ELF, bd-run runs " + supported + " guests");
+  const unsigned char want_data = is_big_endian(arch) ? ELFDATA2MSB : ELFDATA2LSB;
+  if (h.e_ident[EI_DATA] != want_data) {
+    return make_error(path + " is a " + (big_endian ? "big" : "little") + "-endian ELF for " +
+                      arch_name(arch) + ", whose programs are " +
+                      (is_big_endian(arch) ? "big" : "little") + "-endian");
   }
   if (static_cast<size_t>(n) < sizeof h) return make_error(path + " is a truncated ELF file");
-  if (h.e_type != ET_EXEC && h.e_type != ET_DYN) {
-    return make_error(path + " is an ELF " + (h.e_type == ET_REL ? "object file" : "file") +
+  const unsigned type = elf_half(h.e_type, big_endian);
+  if (type != ET_EXEC && type != ET_DYN) {
+    return make_error(path + " is an ELF " + (type == ET_REL ? "object file" : "file") +
                       " but not an executable: link it into a program first");
   }
   return arch;

@@ -65,8 +65,9 @@
  * are counted only in a counter private to the process. Give the region
  * at least as many rings as the guest has threads that mark at once.
  * Records carry the guest's clock as their time (<bd/ring.h>, TIME: the
- * TSC on x86_64, cntvct_el0 on aarch64, rdtime on riscv64; a region whose
- * clock kind is another architecture's is ignored) and a per-thread
+ * TSC on x86_64, cntvct_el0 on aarch64, rdtime on riscv64, the TOD clock
+ * on s390x; a region whose clock kind is another architecture's is
+ * ignored) and a per-thread
  * sequence number that counts the records written (dropped ones take
  * none). HELLO and QUERY records are never written into a ring.
  *

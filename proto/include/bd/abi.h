@@ -26,6 +26,23 @@
  *   12's riscv64 libc.a / libc.so.6). Natively and under plain QEMU a
  *   discarded load.
  *
+ *   s390x: the load   lg %r0,0(%r2,0)   (RXY LG, R1 = 0, index X2 = 2,
+ *   no base (B2 = 0), displacement 0: in memory e3 02 00 00 00 04, six
+ *   bytes; objdump shows it as lg %r0,0(%r2,%r0)), r2 holding the
+ *   record's address. s390x has no zero register, so the load overwrites
+ *   r0 (the guest declares it clobbered). What makes it unique is the
+ *   address form: compilers put a lone address register in the base field
+ *   (0(%r2) is e3 00 20 00 00 04) and use the index only beside a base,
+ *   so an index without a base never occurs. Checked 2026-11-26 with
+ *   s390x-linux-gnu-objdump -d, counting RXY instructions of the e3 group
+ *   with B2 = 0 and X2 != 0, and grepping the raw bytes: none in Debian
+ *   12's s390x cross libc.a, libc.so.6, libm, libstdc++.so.6, nor in the
+ *   141 s390x ELF files of bookworm's busybox-static, coreutils, bash,
+ *   perl-base, python3.11-minimal, libssl3, openssh-client, zstd and
+ *   libstdc++6 (4.9 million instructions, 790 000 of them e3 RXY; the
+ *   six bytes occur nowhere, not even as data). Natively and under plain
+ *   QEMU a load of the record's first 8 bytes into r0.
+ *
  *   QEMU runs plugin memory callbacks after the access, so the instruction's
  *   destination register never holds the reply: the guest reads
  *   bd_record.reply with a separate (volatile) load after the trap.
@@ -38,6 +55,16 @@
  *   The guest fills every field except reply, sets reply = BD_REPLY_NONE,
  *   then traps. The host validates magic, version, kind, flags, lengths and
  *   text termination before trusting anything, then writes reply.
+ *
+ * BYTE ORDER
+ *   Every field of struct bd_record is in the guest's byte order: the guest
+ *   fills the record with its own stores, big-endian on s390x, little-endian
+ *   on x86_64, aarch64 and riscv64. The host decodes the fields in the
+ *   guest's order (the plugin knows it from QEMU's target name) and writes
+ *   reply in the guest's order too, so the guest's plain load reads it.
+ *   BD_MAGIC is the number 0x62647472, "bdtr" in a big-endian guest's
+ *   memory and "rtdb" in a little-endian one's; a record read in the wrong
+ *   order fails the magic check. The text is bytes and has no byte order.
  *
  * Everything in a record is untrusted input to the host.
  */
@@ -86,7 +113,8 @@ typedef int32_t bd_s32;
 #endif
 #endif
 
-/* "bdtr" read as a big-endian word; any other value is rejected. */
+/* "bdtr" read as a big-endian word; any other value is rejected (stored in
+ * the guest's byte order like every field, see BYTE ORDER). */
 #define BD_MAGIC 0x62647472u
 /* Bumped on any incompatible change of struct bd_record or the trap. */
 #define BD_ABI_VERSION 1u
@@ -105,6 +133,8 @@ typedef int32_t bd_s32;
 #define BD_TRAP_AARCH64_LEN 4u
 #define BD_TRAP_RISCV64_BYTES {0x03, 0x30, 0x05, 0x00}
 #define BD_TRAP_RISCV64_LEN 4u
+#define BD_TRAP_S390X_BYTES {0xe3, 0x02, 0x00, 0x00, 0x00, 0x04}
+#define BD_TRAP_S390X_LEN 6u
 
 enum bd_kind {
     BD_KIND_INVALID = 0,

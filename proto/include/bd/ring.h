@@ -65,6 +65,19 @@
  *   Consumer: head (acquire) - tail slots are ready; it copies each record
  *   out before validating it, then stores tail (release).
  *
+ * BYTE ORDER
+ *   Every field of the region, the header included, is in the guest's byte
+ *   order (big-endian for s390x guests, little-endian for the others), so
+ *   the guest reads and writes it with plain loads and stores: the host
+ *   writes the header (and later consumer_pid, the enable bitmap and
+ *   generation) in the guest's order, reads claims, head, dropped and the
+ *   records in it and writes tail in it. The host knows the order from the
+ *   guest's architecture (bd-ring-consumer --arch); a header whose magic
+ *   reads byte-swapped is a region of the other order and is refused.
+ *   Texts are bytes. A claim's {tid, pid} pair is one 64-bit word to the
+ *   guest's compare-and-swap, but its two halves are separate 32-bit fields
+ *   to everyone, whatever the order.
+ *
  * RECORDS
  *   A record is one slot (struct bd_ring_record), or two for kinds that
  *   carry text (MARK_TEXT, EVENT_NAME) or comms (SCHED_SWITCH): the second
@@ -75,8 +88,8 @@
  * TIME
  *   ts is the guest's clock when the call was made, the one the region's
  *   clock field names: on x86_64 the TSC (rdtsc), on aarch64 cntvct_el0, on
- *   riscv64 rdtime (user mode: see enum bd_ring_clock for what qemu-user
- *   makes of them). For x86_64: In user mode and native runs it is the host TSC itself
+ *   riscv64 rdtime, on s390x the TOD clock (stckf) (user mode: see enum
+ *   bd_ring_clock for what qemu-user makes of them). For x86_64: In user mode and native runs it is the host TSC itself
  *   (measured: qemu-x86_64 returns the host TSC); the consumer maps it to
  *   host CLOCK_MONOTONIC by sampling (TSC, CLOCK_MONOTONIC) pairs while it
  *   drains. Under TCG system mode the guest TSC is host ticks plus a
@@ -168,11 +181,19 @@ enum bd_ring_mode {
  * for the guest's architecture; libbdguest uses a region only if it is its
  * own architecture's clock. Measured under Debian 12's qemu-user 7.2:
  * qemu-riscv64's rdtime is the host TSC; qemu-aarch64's cntvct_el0 counts
- * host CLOCK_REALTIME in units of 1/cntfrq_el0 (62.5 MHz: 16 ns). */
+ * host CLOCK_REALTIME in units of 1/cntfrq_el0 (62.5 MHz: 16 ns).
+ * s390x's TOD clock (stckf: bit 51 is 1 us, 4096 units per us, epoch
+ * 1900-01-01 00:00 UTC) measured 2026-11-26 under Debian's qemu-s390x 7.2,
+ * 10.0 (bookworm-backports) and 11.1 (sid): host CLOCK_REALTIME as TOD,
+ * (realtime ns + 2208988800 s) * 4.096, no offset: of 10 000 reads per
+ * version, every stckf lay between the host CLOCK_REALTIME readings taken
+ * just before and just after it; back-to-back reads never repeat a value
+ * (at least 81 units, 20 ns, apart). stck reads the same clock. */
 enum bd_ring_clock {
     BD_RING_CLOCK_TSC = 1,         /* x86_64 rdtsc                          */
     BD_RING_CLOCK_CNTVCT = 2,      /* aarch64 cntvct_el0                    */
-    BD_RING_CLOCK_RISCV_TIME = 3   /* riscv64 rdtime                        */
+    BD_RING_CLOCK_RISCV_TIME = 3,  /* riscv64 rdtime                        */
+    BD_RING_CLOCK_S390X_TOD = 4    /* s390x stckf                           */
 };
 
 struct bd_ring_region {

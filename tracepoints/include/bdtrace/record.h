@@ -26,11 +26,19 @@
 //   Other kinds: the text bytes are ignored (never read).
 //   reply, pid, tid, seq, event and args are not checked: reply is the
 //   host's to write, the rest is payload.
+//
+// Byte order: the fields are in the guest's order (<bd/abi.h>, BYTE ORDER).
+// The validator reads them as host-order values, so a record of a guest
+// whose order differs (s390x) is first copied and converted with
+// decode_record<true>() and the copy is validated; a guest of the host's
+// order is validated in place or copied as it is (decode_record<false>).
 #ifndef BDTRACE_RECORD_H
 #define BDTRACE_RECORD_H
 
 #include <bd/abi.h>
 #include <bd/channel.h>
+
+#include "bdtrace/byte_order.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -140,6 +148,40 @@ inline RejectReason check_record_as(const bd_record &r) noexcept {
 // (fixed per translation) so only one instance remains.
 inline RejectReason check_record(const bd_record &r, bool from_kernel) noexcept {
     return from_kernel ? detail::check_record_as<true>(r) : detail::check_record_as<false>(r);
+}
+
+// Reverses the byte order of every integer field of `r` (a private copy):
+// turns a record in the other byte order into one in the host's and back.
+// The text is bytes and stays as it is.
+inline void swap_record_fields(bd_record &r) noexcept {
+    r.magic = byte_swap(r.magic);
+    r.version = byte_swap(r.version);
+    r.kind = byte_swap(r.kind);
+    r.event = byte_swap(r.event);
+    r.text_len = byte_swap(r.text_len);
+    r.flags = byte_swap(r.flags);
+    for (auto &a : r.args) a = byte_swap(a);
+    r.pid = byte_swap(r.pid);
+    r.tid = byte_swap(r.tid);
+    r.seq = byte_swap(r.seq);
+    r.reply = byte_swap(r.reply);
+    r.reserved = byte_swap(r.reserved);
+}
+
+// A private copy of the guest's record with every field in host order:
+// the copy (one memcpy: other guest threads may write the original
+// meanwhile), then, for a guest of the other byte order (kSwap), the swap.
+// Validate and emit `out`, never the original.
+template <bool kSwap>
+inline void decode_record(const bd_record &guest, bd_record &out) noexcept {
+    std::memcpy(&out, &guest, sizeof out);
+    if constexpr (kSwap) swap_record_fields(out);
+}
+
+// The value of bd_record.reply as the guest must find it in its memory.
+template <bool kSwap>
+constexpr int32_t reply_in_guest_order(int32_t reply) noexcept {
+    return guest_order<kSwap>(reply);
 }
 
 static_assert(BD_TEXT_MAX < sizeof(bd_record::text), "text[text_len] must be in bounds");

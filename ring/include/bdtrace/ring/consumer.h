@@ -17,7 +17,11 @@
 //     builds a private struct bd_record from the copy (magic, version,
 //     flags and reserved set by the consumer), which is what gets
 //     validated and emitted;
-//   - never allocates, locks or prints per record.
+//   - never allocates, locks or prints per record;
+//   - reads and writes every field in the guest's byte order (the region's,
+//     RegionLayout::byte_order): a guest of the other order (s390x) is
+//     drained by the kSwap instance of the draining code, chosen once per
+//     pass, so a guest of the host's order runs the code it always ran.
 #ifndef BDTRACE_RING_CONSUMER_H
 #define BDTRACE_RING_CONSUMER_H
 
@@ -100,16 +104,24 @@ private:
         bool have_ts = false;
     };
 
+    // Every ring once, in the guest's byte order (kSwap: not the host's).
+    template <bool kSwap>
+    uint64_t drain_all(const LinearMap &guest, const LinearMap &host) noexcept;
+    template <bool kSwap>
     uint64_t drain_ring(uint32_t ring, const LinearMap &guest, const LinearMap &host) noexcept;
     // Maps the time, emits, counts.
     void handle(uint32_t ring, RingState &st, const bd_record &rec, uint64_t ts,
                 const LinearMap &guest, const LinearMap &host) noexcept;
+    template <bool kSwap>
     void check_drops(uint32_t ring, RingState &st) noexcept;
+    template <bool kSwap>
     void owner(uint32_t ring, uint32_t &pid, uint32_t &tid) const noexcept;
+    template <bool kSwap>
     void publish_tail(uint32_t ring, const RingState &st) noexcept;
 
     const MappedRegion &region_;
     const RegionLayout layout_;  // a copy: never re-read
+    const bool swap_;            // the region's byte order is not the host's
     GuestClock &guest_clock_;
     TscClock &host_clock_;
     RecordSink &sink_;

@@ -6,10 +6,17 @@
 // layout helpers compute, and from then on uses only its own copy of the
 // layout (RegionLayout): a guest that scribbles on the header afterwards
 // cannot move the consumer's reads outside the mapping.
+//
+// Byte order (<bd/ring.h>, BYTE ORDER): the header, like everything in the
+// region, is in the guest's order. Creating writes it in the order given;
+// mapping reads it in the order given and keeps that order in the layout
+// (RegionLayout::byte_order) for everything read or written later.
 #ifndef BDTRACE_RING_REGION_FILE_H
 #define BDTRACE_RING_REGION_FILE_H
 
 #include <bd/ring.h>
+
+#include "bdtrace/byte_order.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -24,9 +31,10 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error);
 
 // Creates the region file at `path` (O_CREAT | O_EXCL, mode 0600: never
 // someone else's file), sizes it to bd_ring_region_size(rings, slots) and
-// writes a complete header: layout from the ring.h helpers, `mode`,
-// `clock` (the guest architecture's: BD_RING_CLOCK_TSC on x86_64; system
-// mode only TSC), the enable bitmap all ones (no filter) and
+// writes a complete header in the guest's byte order `order`: layout from
+// the ring.h helpers, `mode`, `clock` (the guest architecture's:
+// BD_RING_CLOCK_TSC on x86_64; system mode only TSC, and only in the host's
+// order), the enable bitmap all ones (no filter) and
 // `kernel_rings` (must be 0 in BD_RING_MODE_USER; at most `rings` in system
 // mode). Claims, control blocks and rings are zero (ftruncate). The magic is
 // written last, so a reader never sees a valid magic over a partial header.
@@ -38,7 +46,8 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error);
 // memory size: ivshmem_file_size()).
 bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
                         bd_ring_mode mode, std::string *error, uint32_t kernel_rings = 0,
-                        uint64_t file_size = 0, bd_ring_clock clock = BD_RING_CLOCK_TSC);
+                        uint64_t file_size = 0, bd_ring_clock clock = BD_RING_CLOCK_TSC,
+                        ByteOrder order = kHostByteOrder);
 
 // The file size that holds a region of `rings` x `slots` as an ivshmem-plain
 // device's memory: the region size rounded up to a power of two.
@@ -51,18 +60,24 @@ struct RegionLayout {
     uint32_t kernel_rings = 0;  // rings [0, kernel_rings) are per-CPU kernel rings
     uint32_t mode = 0;          // enum bd_ring_mode
     uint32_t clock = 0;         // enum bd_ring_clock
+    ByteOrder byte_order = kHostByteOrder;  // of every field in the region
     uint32_t claims_offset = 0;
     uint32_t ctl_offset = 0;
     uint64_t data_offset = 0;
     uint64_t region_size = 0;
 };
 
-// Checks a header copy against <bd/ring.h>: magic, version, slot_size,
-// geometry, mode, clock, kernel_rings and every offset and the size equal
-// to what the layout helpers compute. `file_size`: bytes available behind
-// the header (the region must fit). On success fills `out`.
+// Checks a header copy (in the guest's byte order `order`, as it lies in
+// the file) against <bd/ring.h>: magic, version, slot_size, geometry,
+// mode, clock, kernel_rings and every offset and the size equal to what the
+// layout helpers compute. A magic that reads byte-swapped is refused as a
+// region of the other order. `file_size`: bytes available behind the
+// header (the region must fit). On success fills `out` (in host values).
 bool check_header(const bd_ring_region &header, uint64_t file_size, RegionLayout &out,
-                  std::string &error);
+                  std::string &error, ByteOrder order = kHostByteOrder);
+
+// Reverses the byte order of every field of a header copy.
+void swap_header_fields(bd_ring_region &h) noexcept;
 
 // A region file mapped MAP_SHARED read-write (the consumer writes tails and
 // consumer_pid). Unmapped when destroyed. Move-only.
@@ -76,9 +91,11 @@ public:
     MappedRegion &operator=(const MappedRegion &) = delete;
 
     // Opens and maps `path`, reads the header once and validates it
-    // (check_header). On failure returns false, leaves `out` empty and sets
-    // `error` to a message naming the file, the cause and what to do.
-    static bool open(const std::string &path, MappedRegion &out, std::string &error);
+    // (check_header, in the guest's byte order `order`). On failure returns
+    // false, leaves `out` empty and sets `error` to a message naming the
+    // file, the cause and what to do.
+    static bool open(const std::string &path, MappedRegion &out, std::string &error,
+                     ByteOrder order = kHostByteOrder);
 
     explicit operator bool() const noexcept { return base_ != nullptr; }
     const RegionLayout &layout() const noexcept { return layout_; }

@@ -18,18 +18,24 @@ Status check_x86_64_elf(const std::string& path);
 std::string elf_machine_name(unsigned machine);
 
 // The guest architectures bdtrace runs in user mode (qemu-<name>).
-enum class GuestArch { X86_64, AArch64, RiscV64 };
+enum class GuestArch { X86_64, AArch64, RiscV64, S390X };
 
-// "x86_64", "aarch64", "riscv64": QEMU's target names (qemu-<name>).
+// "x86_64", "aarch64", "riscv64", "s390x": QEMU's target names (qemu-<name>).
 const char* arch_name(GuestArch arch);
 
 // The GuestArch whose arch_name() is `name`; an error listing the supported
 // names otherwise.
 Result<GuestArch> parse_arch(const std::string& name);
 
-// The architecture of `path`, a 64-bit little-endian ELF executable or
-// shared object for one of the GuestArch; errors as check_x86_64_elf's,
-// with "bd-run runs x86_64, aarch64 and riscv64 guests".
+// True for the big-endian guest architectures (s390x): their programs and
+// their records and ring regions are big-endian.
+bool is_big_endian(GuestArch arch);
+
+// The architecture of `path`, a 64-bit ELF executable or shared object for
+// one of the GuestArch in that architecture's byte order (the header is
+// read in the byte order it declares: s390x's is big-endian); errors as
+// check_x86_64_elf's, with "bd-run runs x86_64, aarch64, riscv64 and s390x
+// guests".
 Result<GuestArch> check_guest_elf(const std::string& path);
 
 }  // namespace bdtrace::tools
