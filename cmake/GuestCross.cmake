@@ -6,7 +6,8 @@
 #   build/lib/ARCH/libbdguest.a, libbdguest.so
 #   build/bin/ARCH/bd-mark, bd-demo-workload, guest-threads, guest-hostile,
 #                  guest-native-check, guest-ring-check, guest-sleeps,
-#                  bench-guest-marks (static)
+#                  guest-ctxt, guest-pingpong, guest-forge,
+#                  guest-hostile-system, bench-guest-marks (static)
 # The host's own (x86_64) guest side stays in build/lib and build/bin.
 # Target bdguest-ARCH; BDGUEST_CROSS_ARCHES lists the architectures built.
 # Every top-level build runs the sub-build (BUILD_ALWAYS): make's own
@@ -51,7 +52,7 @@ foreach(arch IN LISTS BDTRACE_GUEST_ARCHES)
   set(lib ${CMAKE_BINARY_DIR}/lib/${arch})
   set(byproducts ${lib}/libbdguest.a ${lib}/libbdguest.so)
   foreach(prog bd-mark bd-demo-workload guest-threads guest-hostile guest-native-check guest-ring-check guest-sleeps
-               bench-guest-marks)
+               guest-ctxt guest-pingpong guest-forge guest-hostile-system bench-guest-marks)
     list(APPEND byproducts ${bin}/${prog})
   endforeach()
   ExternalProject_Add(bdguest-${arch}

@@ -1,8 +1,10 @@
 // Full-system backend: QEMU callbacks around the Channel (channel.h).
 //
-// Translation: find the exact trap instruction (3e 48 8b 07), decide once
-// whether it runs in guest kernel space (its virtual address is in the upper
-// half), and attach one of two memory callbacks accordingly.
+// Translation: find the exact trap instruction of the guest architecture
+// (3e 48 8b 07 on x86_64, ldr xzr, [x0] on aarch64), decide once whether it
+// runs in guest kernel space (its virtual address is at or above the
+// architecture's kernel_space_start, usermode/guest_targets.cc), and attach
+// one of two memory callbacks accordingly.
 // Execution: ask QEMU for the physical address the trap loaded (the only two
 // QEMU calls), let the Channel classify, validate and answer it through the
 // plugin's own mapping of the backing file, then emit or count. Nothing on
@@ -39,11 +41,12 @@
 namespace bdtrace::device {
 namespace {
 
-constexpr unsigned char kTrap[BD_TRAP_X86_64_LEN] = BD_TRAP_X86_64_BYTES;
-
-// x86_64 canonical upper half: where every guest kernel (and no user
-// program) runs.
-constexpr uint64_t kKernelSpaceStart = 0xffff800000000000ull;
+// The guest architecture's trap and kernel/user split, set once in
+// install_system before any translation.
+constexpr std::size_t kMaxTrapLen = 16;
+unsigned char g_trap[kMaxTrapLen];
+std::size_t g_trap_len = 0;
+uint64_t g_kernel_space_start = ~0ull;
 
 // Accepted-record counters, one cache line per vCPU (system-mode vCPU
 // indexes are fixed and each runs on one thread at a time: single writer).
@@ -144,7 +147,8 @@ __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
     t.gate_for = f;
 }
 
-// udata = pc << 16 | n_insns (user-space pcs fit in 48 bits).
+// udata = pc << 16 | n_insns (user-space pcs fit in 48 bits: x86_64 4-level
+// paging, aarch64 48-bit VA kernels such as Debian's).
 void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     if (__builtin_expect(vcpu >= filter::kMaxVcpus, 0)) return;
     VcpuTask &t = g_tasks[vcpu];
@@ -231,7 +235,7 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void
 
 // --- translation-time callback -------------------------------------------------
 
-// Only the exact 4-byte encoding is a trap. Re-translating an instruction
+// Only the exact encoding is a trap. Re-translating an instruction
 // registers a callback on the new translation only: harmless.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
     const size_t n = qemu_plugin_tb_n_insns(tb);
@@ -239,19 +243,19 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
     // their task is current, so the per-vCPU gate attributes them exactly.
     if (g_trace_code) {
         const uint64_t pc = qemu_plugin_tb_vaddr(tb);
-        if (pc < kKernelSpaceStart)
+        if (pc < g_kernel_space_start)
             qemu_plugin_register_vcpu_tb_exec_cb(
                 tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
                 reinterpret_cast<void *>(static_cast<uintptr_t>(pc << 16 | (n > 0xffff ? 0xffff : n))));
     }
     for (size_t i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-        if (qemu_plugin_insn_size(insn) != sizeof kTrap) continue;
-        unsigned char bytes[sizeof kTrap];
-        if (qemu_api::insn_bytes(insn, bytes, sizeof bytes) != sizeof kTrap ||
-            std::memcmp(bytes, kTrap, sizeof kTrap) != 0)
+        if (qemu_plugin_insn_size(insn) != g_trap_len) continue;
+        unsigned char bytes[kMaxTrapLen];
+        if (qemu_api::insn_bytes(insn, bytes, sizeof bytes) != g_trap_len ||
+            std::memcmp(bytes, g_trap, g_trap_len) != 0)
             continue;
-        const bool kernel = qemu_plugin_insn_vaddr(insn) >= kKernelSpaceStart;
+        const bool kernel = qemu_plugin_insn_vaddr(insn) >= g_kernel_space_start;
         qemu_plugin_register_vcpu_mem_cb(insn, kernel ? on_trap<true> : on_trap<false>,
                                          QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, nullptr);
         g_state.instrumented.fetch_add(1, std::memory_order_relaxed);
@@ -288,8 +292,14 @@ void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
 
 }  // namespace
 
-bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemConfig &config,
-                    std::string &error) {
+bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemTarget &target,
+                    const SystemConfig &config, std::string &error) {
+    if (target.trap == nullptr || target.trap_len == 0 || target.trap_len > kMaxTrapLen ||
+        target.kernel_space_start == 0) {
+        error = "internal error: the guest architecture's row has no full-system trap or "
+                "kernel-space bound";
+        return false;
+    }
     ChannelMapping mapping;
     if (!ChannelMapping::open(config.channel, mapping, error)) return false;
 
@@ -306,6 +316,9 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemCo
     if (g_state.config.program.empty()) g_state.config.program = g_state.config.vm;
     g_state.verbose = config.verbose;
     g_mapping = std::move(mapping);
+    std::memcpy(g_trap, target.trap, target.trap_len);
+    g_trap_len = target.trap_len;
+    g_kernel_space_start = target.kernel_space_start;
     g_state.channel.attach(g_mapping.data());
     g_state.channel.init_header(nr_vcpus);
     if (!config.filter.empty()) {

@@ -19,15 +19,28 @@ static_assert(BD_TRAP_S390X_LEN <= kMaxTrapLen, "s390x trap longer than kMaxTrap
 // Debian 12's /usr/s390x-linux-gnu/include/asm/unistd_64.h: it has both
 // the ipc multiplexer (117), through which glibc 2.36 calls shmat/shmdt
 // there, and the direct shmat/shmdt (397, 398) of newer kernels and libcs.
+//
+// Where guest kernel space starts (system emulation), by what the CPU lets
+// user space execute, so that no user program can pass for the kernel:
+//   x86_64   the canonical upper half, 0xffff800000000000 and up (4-level
+//            paging; a 5-level kernel's extra space lies above it too).
+//   aarch64  addresses translated through TTBR1 (bit 55 set), which EL0
+//            cannot execute: with Debian's 48-bit VA kernels (arm64
+//            CONFIG_ARM64_VA_BITS=48) the kernel lives at
+//            0xffff000000000000 and up. The bound is taken lower, at the
+//            start of a 52-bit VA kernel's space: user space never
+//            reaches above 2^52, so both kinds of kernel are told apart
+//            from user space exactly.
+// riscv64 and s390x run in user mode only: 0, unused.
 constexpr GuestTarget kTargets[] = {
     {"x86_64", BD_TRAP_X86_64_BYTES, BD_TRAP_X86_64_LEN, "rdi",
-     {9, 10, 11, 12, 25, 28, 30, 67, 329, -1}, ByteOrder::Little, true},
+     {9, 10, 11, 12, 25, 28, 30, 67, 329, -1}, ByteOrder::Little, true, 0xffff800000000000ull},
     {"aarch64", BD_TRAP_AARCH64_BYTES, BD_TRAP_AARCH64_LEN, "x0",
-     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, ByteOrder::Little, false},
+     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, ByteOrder::Little, true, 0xfff0000000000000ull},
     {"riscv64", BD_TRAP_RISCV64_BYTES, BD_TRAP_RISCV64_LEN, "a0",
-     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, ByteOrder::Little, false},
+     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, ByteOrder::Little, false, 0},
     {"s390x", BD_TRAP_S390X_BYTES, BD_TRAP_S390X_LEN, "r2",
-     {90, 125, 91, 45, 163, 219, 397, 398, 384, 117}, ByteOrder::Big, false},
+     {90, 125, 91, 45, 163, 219, 397, 398, 384, 117}, ByteOrder::Big, false, 0},
 };
 
 // "x86_64 (qemu-x86_64), aarch64 (qemu-aarch64), ..." for one mode.

@@ -12,7 +12,10 @@
 //   - the guest's byte order (records and replies are in it, <bd/abi.h>):
 //     s390x is big-endian, the others little-endian like the host; the
 //     backend picks the swapping or the plain trap handler once, at install;
-//   - whether the full-system backend (device/) supports the target.
+//   - whether the full-system backend (device/) supports the target, and
+//     there where guest kernel space starts: a trap whose instruction lies
+//     at or above it runs in the guest kernel (only that may send kernel
+//     records such as SCHED_SWITCH), below it in user space.
 #ifndef BDTRACE_USERMODE_GUEST_TARGETS_H
 #define BDTRACE_USERMODE_GUEST_TARGETS_H
 
@@ -41,6 +44,7 @@ struct GuestTarget {
     int64_t mapping_syscalls[kMappingSyscalls];
     ByteOrder byte_order;                // of records and replies in guest memory
     bool system_emulation;               // the full-system backend supports it
+    uint64_t kernel_space_start;         // system emulation: lowest kernel pc (0: unused)
 };
 
 // Every known target, in the order messages list them.

@@ -2,6 +2,7 @@
 //   linux-user:          qemu-x86_64 -plugin ...,[program=P][,vm=N][,filter=F][,verbose=on] ./guest
 //                        (likewise qemu-aarch64, qemu-riscv64, qemu-s390x)
 //   system emulation:    qemu-system-x86_64 ... -plugin ...,channel=PATH[,vm=N][,filter=F][,verbose=on]
+//                        (likewise qemu-system-aarch64)
 // Chooses the guest architecture's row of the target table once
 // (guest_targets.h: refuses targets it does not know), parses the options,
 // and hands over to the backend for QEMU's mode: usermode_backend.cc or
@@ -47,7 +48,11 @@ bool install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv
     config.verbose = opts.verbose;
     config.filter = opts.filter;
     config.qemu_version = opts.qemu_version;
-    return device::install_system(id, *info, config, error);
+    device::SystemTarget system_target;
+    system_target.trap = target->trap;
+    system_target.trap_len = target->trap_len;
+    system_target.kernel_space_start = target->kernel_space_start;
+    return device::install_system(id, *info, system_target, config, error);
 }
 
 }  // namespace

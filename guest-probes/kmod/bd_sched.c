@@ -7,8 +7,9 @@
  * - The ring channel (bd-run --system --channel ring; BAR2 starts with a
  *   system-mode <bd/ring.h> region): each switch is written as a
  *   SCHED_SWITCH record (two slots: record and comms) into kernel ring
- *   smp_processor_id(), stamped with the TSC; a full ring counts the switch
- *   in the ring's `dropped`. No trap, no exit. The module is also the
+ *   smp_processor_id(), stamped with the CPU's counter (bd_arch.h: the
+ *   TSC, cntvct_el0); a full ring counts the switch in the ring's
+ *   `dropped`. No trap, no exit. The module is also the
  *   guest's clock agent: it answers the host's sync requests (<bd/ring.h>,
  *   SYNC AREA) from the same probe.
  * - The trap channel (BAR2 is <bd/channel.h>): the module performs the
@@ -23,7 +24,8 @@
  *
  * bench=N (a benchmark) times N kernel marks at load; see bd_bench_run().
  *
- * Written for Debian's 6.1 kernel (sched_switch probe signature of 6.1).
+ * Written for Debian's 6.1 kernel (sched_switch probe signature of 6.1),
+ * amd64 and arm64 (bd_arch.h holds what differs).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -43,11 +45,11 @@
 #include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
 
-#include <asm/msr.h>
-
 #include <bd/abi.h>
 #include <bd/channel.h>
 #include <bd/ring.h>
+
+#include "bd_arch.h"
 
 /* The ring region's layout, computed here from the checked header when it
  * was mapped: the probe never indexes with a value re-read from the BAR. */
@@ -105,18 +107,6 @@ struct bd_cpu_stats {
 };
 static DEFINE_PER_CPU(struct bd_cpu_stats, bd_stats);
 
-/* The bdtrace trap: DS-prefixed mov (%rdi),%rax, bytes fixed by the ABI. */
-static __always_inline void bd_trap(const void *addr)
-{
-	unsigned long dummy;
-
-	asm volatile(".byte 0x3e,0x48,0x8b,0x07"
-		     : "=a"(dummy)
-		     : "D"(addr)
-		     : "memory");
-	(void)dummy;
-}
-
 static inline struct bd_channel_header *bd_header(void)
 {
 	return bd.bar;
@@ -171,9 +161,9 @@ static inline void *bd_ring_slot(unsigned int ring, u64 k)
 }
 
 /* The clock agent (<bd/ring.h>, SYNC AREA): a pending request is answered
- * with this CPU's TSC. Two CPUs may answer the same request: both TSC
- * readings lie inside the host's window (taken after the request, before
- * the ack the host waits for), so either is a valid answer. */
+ * with this CPU's counter (bd_clock_ordered). Two CPUs may answer the same
+ * request: both readings lie inside the host's window (taken after the
+ * request, before the ack the host waits for), so either is a valid answer. */
 static __always_inline void bd_ring_sync_answer(void)
 {
 	struct bd_ring_region *h = bd_ring_header();
@@ -181,7 +171,7 @@ static __always_inline void bd_ring_sync_answer(void)
 
 	if (likely(req == READ_ONCE(h->sync_ack)))
 		return;
-	WRITE_ONCE(h->sync_guest_ts, rdtsc_ordered());
+	WRITE_ONCE(h->sync_guest_ts, bd_clock_ordered());
 	smp_store_release(&h->sync_ack, req);
 	__this_cpu_inc(bd_stats.sync_answers);
 }
@@ -219,7 +209,7 @@ static void bd_ring_switch(unsigned int cpu, struct task_struct *prev,
 	}
 	r = bd_ring_slot(cpu, head);
 	x = bd_ring_slot(cpu, head + 1);
-	r->ts = rdtsc();
+	r->ts = bd_clock();
 	r->kind = BD_KIND_SCHED_SWITCH;
 	r->text_len = 0;
 	r->event = 0;
@@ -426,9 +416,10 @@ static int bd_check_ring(struct pci_dev *pdev, size_t len)
 
 	memcpy(&h, bd.bar, sizeof(h));
 	if (h.version != BD_RING_VERSION || h.slot_size != BD_RING_SLOT_SIZE ||
-	    h.mode != BD_RING_MODE_SYSTEM || h.clock != BD_RING_CLOCK_TSC) {
-		pci_err(pdev, "bd_sched: ring region version %u, slot size %u, mode %u, clock %u; this module speaks version %u, system mode, TSC: rebuild the module or bd-run from the same tree\n",
-			h.version, h.slot_size, h.mode, h.clock, BD_RING_VERSION);
+	    h.mode != BD_RING_MODE_SYSTEM || h.clock != BD_KMOD_RING_CLOCK) {
+		pci_err(pdev, "bd_sched: ring region version %u, slot size %u, mode %u, clock %u; this module speaks version %u, system mode, clock %u (" BD_KMOD_CLOCK_NAME "): rebuild the module or bd-run from the same tree\n",
+			h.version, h.slot_size, h.mode, h.clock, BD_RING_VERSION,
+			BD_KMOD_RING_CLOCK);
 		return -ENODEV;
 	}
 	if (h.ring_count == 0 || h.ring_count > BD_RING_MAX_RINGS ||

@@ -111,6 +111,26 @@ TEST(SystemCommand, KernelWithoutInitrdOrAppendGetsDefaultArgs) {
   EXPECT_EQ(argv, want);
 }
 
+// aarch64: the virt machine (PCI for the ivshmem device, a generated device
+// tree, no firmware needed), a CPU without pointer authentication, and the
+// kernel console on the PL011 (ttyAMA0).
+TEST(SystemCommand, Aarch64IsAVirtMachineWithThePl011Console) {
+  SystemInvocation inv;
+  inv.arch = "aarch64";
+  inv.qemu = "qemu-system-aarch64";
+  inv.kernel = "/k";
+  inv.channel_file = "/c";
+  inv.plugin = "/p.so";
+  const std::vector<std::string> want = concat(
+      concat({"qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"}, kFixedArgs),
+      {"-kernel", "/k", "-append", "console=ttyAMA0 quiet panic=-1", "-object",
+       "memory-backend-file,id=bdchan,mem-path=/c,size=1M,share=on", "-device", "ivshmem-plain,memdev=bdchan",
+       "-plugin", "/p.so,channel=/c,vm=vm"});
+  EXPECT_EQ(build_system_command(inv), want);
+  EXPECT_STREQ(default_kernel_args("aarch64"), "console=ttyAMA0 quiet panic=-1");
+  EXPECT_STREQ(default_kernel_args("x86_64"), "console=ttyS0 quiet panic=-1");
+}
+
 TEST(SystemCommand, CommasInOptionValuesAreEscaped) {
   SystemInvocation inv;
   inv.qemu = "qemu";
@@ -340,6 +360,11 @@ TEST_F(BdRunSystem, MissingQemuExits2) {
   RunResult r = run_bd_run(tmp_, "--system --no-plugin --kernel " + q(kernel()), "PATH=/nonexistent");
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.err.find("qemu-system-x86_64 not found: install Debian's qemu-system-x86 or pass --qemu PATH"),
+            std::string::npos)
+      << r.err;
+  r = run_bd_run(tmp_, "--system --arch aarch64 --no-plugin --kernel " + q(kernel()), "PATH=/nonexistent");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("qemu-system-aarch64 not found: install Debian's qemu-system-arm or pass --qemu PATH"),
             std::string::npos)
       << r.err;
 }

@@ -218,6 +218,42 @@ TEST_F(BdRunVmImage, TwoProgramsOfOneNameAreRefused) {
   EXPECT_NE(r.err.find("bd-run adds its own bd-mark"), std::string::npos) << r.err;
 }
 
+// --system --arch aarch64: the image is an aarch64 one (the builder is told,
+// bd-mark comes from the build's bin/aarch64), the VM a virt machine with
+// the PL011 console, and an x86_64 program is refused for it.
+TEST_F(BdRunVmImage, Aarch64ImageAndMachine) {
+  const std::string a64_bd_mark =
+      (fs::path(BD_MARK_PATH).parent_path() / "aarch64" / "bd-mark").lexically_normal().string();
+  if (!fs::exists(a64_bd_mark)) GTEST_SKIP() << "no aarch64 cross build (" << a64_bd_mark << ")";
+  RunResult r = bd_run("--system --arch aarch64 --program " + q(program_) + " --run 'hello'");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  std::vector<std::string> runs = builder_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_NE(runs[0].find(" --arch aarch64 --debs " + cache() + "/vm-debs "), std::string::npos) << runs[0];
+  const std::string rest = " --programs " + program_ + " --programs " + a64_bd_mark;
+  ASSERT_GT(runs[0].size(), rest.size());
+  EXPECT_EQ(runs[0].substr(runs[0].size() - rest.size()), rest);
+  const std::vector<std::string> args = qemu_args();
+  ASSERT_GE(args.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(args.begin(), args.begin() + 4),
+            (std::vector<std::string>{"-M", "virt", "-cpu", "cortex-a57"}));
+  EXPECT_EQ(after(args, "-append"), "console=ttyAMA0 quiet panic=-1 bd.kmod=1 bd.cmd=" + base64_encode("hello"));
+
+  // The same program in an x86_64 image is another image (the key covers
+  // the architecture).
+  r = bd_run("--system --program " + q(program_) + " --run 'hello'");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(builder_runs().size(), 2u);
+
+  r = bd_run("--system --arch aarch64 --program " BD_MARK_PATH " --run 'bd-mark 1'");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("--program " BD_MARK_PATH " is an x86_64 program (the aarch64 VM runs static aarch64 "
+                       "programs and #! scripts)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(builder_runs().size(), 2u) << "no image may be built for it";
+}
+
 TEST_F(BdRunVmImage, BuildsOnceThenBootsFromTheCache) {
   RunResult r = bd_run("--system --vm v1 --program " + q(program_) + " --append loglevel=3 --run 'hello && bd-mark 1'");
   ASSERT_EQ(r.exit_status, 0) << r.err;

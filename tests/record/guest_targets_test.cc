@@ -82,20 +82,40 @@ TEST(GuestTargets, UnknownTargetRefusedNamingTheSupportedOnes) {
     EXPECT_NE(err.find("'(none given)'"), std::string::npos) << err;
 }
 
-TEST(GuestTargets, SystemEmulationIsX86Only) {
+TEST(GuestTargets, SystemEmulationIsX86AndAarch64) {
     EXPECT_STREQ(find_ok("x86_64", true).name, "x86_64");
-    for (const char *name : {"aarch64", "riscv64", "s390x"}) {
-        std::string err;
-        EXPECT_EQ(find_guest_target(name, true, err), nullptr) << name;
-        EXPECT_EQ(err, std::string("guest architecture '") + name +
-                           "' is supported in user mode (qemu-" + name +
-                           ") but not yet in system emulation; supported there: x86_64 "
-                           "(qemu-system-x86_64)");
-    }
+    EXPECT_STREQ(find_ok("aarch64", true).name, "aarch64");
     std::string err;
+    for (const char *name : {"riscv64", "s390x"}) {
+        EXPECT_EQ(find_guest_target(name, true, err), nullptr) << name;
+        EXPECT_EQ(err, std::string("guest architecture '") + name + "' is supported in user mode (qemu-" +
+                           name + ") but not yet in system emulation; supported there: x86_64 "
+                           "(qemu-system-x86_64), aarch64 (qemu-system-aarch64)");
+    }
     EXPECT_EQ(find_guest_target("ppc64", true, err), nullptr);
     EXPECT_EQ(err, "guest architecture 'ppc64' is not supported in system emulation; "
-                   "supported: x86_64 (qemu-system-x86_64)");
+                   "supported: x86_64 (qemu-system-x86_64), aarch64 (qemu-system-aarch64)");
+}
+
+// Kernel records (SCHED_SWITCH) are accepted only from traps at or above
+// kernel_space_start: every kernel address must be above it, every address
+// user space can execute below it.
+TEST(GuestTargets, KernelSpaceSplitPerArchitecture) {
+    const GuestTarget &x86 = find_ok("x86_64", true);
+    EXPECT_EQ(x86.kernel_space_start, 0xffff800000000000ull);
+    EXPECT_LT(0x00007fffffffffffull, x86.kernel_space_start);  // top of x86_64 user space
+    EXPECT_GE(0xffffffff81000000ull, x86.kernel_space_start);  // kernel text
+    EXPECT_GE(0xffffffffc0000000ull, x86.kernel_space_start);  // modules
+
+    const GuestTarget &a64 = find_ok("aarch64", true);
+    // User space (TTBR0) ends below 2^48 with a 48-bit VA kernel (Debian's),
+    // below 2^52 with a 52-bit one; the kernel (TTBR1) starts at
+    // 0xffff000000000000 (48-bit VA) or 0xfff0000000000000 (52-bit).
+    EXPECT_LT(0x0000ffffffffffffull, a64.kernel_space_start);
+    EXPECT_LT(0x000fffffffffffffull, a64.kernel_space_start);
+    EXPECT_GE(0xffff000000000000ull, a64.kernel_space_start);
+    EXPECT_GE(0xfff0000000000000ull, a64.kernel_space_start);
+    EXPECT_GE(0xffff800008000000ull, a64.kernel_space_start);  // 48-bit: modules, kernel image
 }
 
 TEST(GuestTargets, IsTrapMatchesExactBytesOnly) {

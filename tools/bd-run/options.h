@@ -9,9 +9,10 @@
 
 namespace bdtrace::bdrun {
 
-// --system: boot a VM under qemu-system-x86_64 instead of running one
-// program under qemu-x86_64.
+// --system: boot a VM under qemu-system-x86_64 (or qemu-system-aarch64)
+// instead of running one program under qemu-x86_64.
 struct SystemOptions {
+  std::string arch = "x86_64";  // --arch: x86_64 or aarch64
   unsigned smp = 2;             // vCPUs, 1..BD_CHANNEL_KERNEL_SLOTS
   uint64_t memory_mib = 512;    // guest RAM
   std::string kernel;           // -kernel (empty: none)
@@ -40,7 +41,7 @@ enum class ChannelChoice { Auto, Trap, Ring, Both };
 struct RunOptions {
   std::string trace_dir;      // empty: run without creating a session
   std::string session_name;   // empty: a unique name
-  std::string qemu;           // empty: qemu-<arch> (system: qemu-system-x86_64) from PATH
+  std::string qemu;           // empty: qemu-<arch> (system: qemu-system-<arch>) from PATH
   std::string arch;           // --arch: the guest's architecture; empty: from PROGRAM's ELF header
   std::string plugin;         // empty: <dir of bd-run>/../lib/libbdtrace-qemu.so
   std::vector<std::pair<std::string, std::string>> plugin_args;  // extra name=value

@@ -67,8 +67,10 @@ Result<std::string> resolve_qemu(const std::string& requested, tools::GuestArch 
   return resolve_qemu_binary(requested, std::string("qemu-") + tools::arch_name(arch), "qemu-user");
 }
 
-Result<std::string> resolve_system_qemu(const std::string& requested) {
-  return resolve_qemu_binary(requested, "qemu-system-x86_64", "qemu-system-x86");
+Result<std::string> resolve_system_qemu(const std::string& requested, const std::string& arch) {
+  // Debian's packages hold a family of system emulators each.
+  const std::string package = arch == "aarch64" ? "qemu-system-arm" : "qemu-system-x86";
+  return resolve_qemu_binary(requested, "qemu-system-" + arch, package);
 }
 
 Status check_boot_file(const std::string& option, const std::string& path) {

@@ -20,8 +20,9 @@ Result<std::string> find_in_path(const std::string& name);
 Result<std::string> resolve_qemu(const std::string& requested,
                                  tools::GuestArch arch = tools::GuestArch::X86_64);
 
-// --qemu PATH if given (must be executable), else qemu-system-x86_64 from PATH.
-Result<std::string> resolve_system_qemu(const std::string& requested);
+// --qemu PATH if given (must be executable), else qemu-system-<arch> from
+// PATH (arch "x86_64" or "aarch64").
+Result<std::string> resolve_system_qemu(const std::string& requested, const std::string& arch = "x86_64");
 
 // A file QEMU must load (--kernel, --initrd): a readable regular file.
 // Errors start with `option` and the path.

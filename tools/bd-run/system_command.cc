@@ -27,9 +27,17 @@ void add_ivshmem(std::vector<std::string>& argv, const char* id, const std::stri
 
 }  // namespace
 
+const char* default_kernel_args(const std::string& arch) {
+  return arch == "aarch64" ? kDefaultKernelArgsAarch64 : kDefaultKernelArgs;
+}
+
 std::vector<std::string> build_system_command(const SystemInvocation& inv) {
-  std::vector<std::string> argv = {
-      inv.qemu,
+  std::vector<std::string> argv = {inv.qemu};
+  // qemu-system-aarch64 has no default machine; virt is the one with PCI
+  // (the ivshmem device) and a generated device tree, so the kernel boots
+  // without firmware and assigns the BARs itself.
+  if (inv.arch == "aarch64") argv.insert(argv.end(), {"-M", "virt", "-cpu", kAarch64Cpu});
+  argv.insert(argv.end(), {
       "-accel", inv.kvm ? "kvm" : "tcg",
       "-smp", std::to_string(inv.smp),
       "-m", std::to_string(inv.memory_mib) + "M",
@@ -44,11 +52,11 @@ std::vector<std::string> build_system_command(const SystemInvocation& inv) {
       "-no-reboot",         // a guest reboot (or panic=-1) ends the run
       "-monitor", "none",
       "-serial", "stdio",  // the guest console is bd-run's stdout
-  };
+  });
   if (!inv.kernel.empty()) {
     argv.insert(argv.end(), {"-kernel", inv.kernel});
     if (!inv.initrd.empty()) argv.insert(argv.end(), {"-initrd", inv.initrd});
-    std::string cmdline = kDefaultKernelArgs;
+    std::string cmdline = default_kernel_args(inv.arch);
     if (!inv.append.empty()) cmdline += " " + inv.append;
     argv.insert(argv.end(), {"-append", cmdline});
   }

@@ -71,16 +71,12 @@ int run_system_ring(const RunOptions& o, SystemInvocation inv, const ChildStdio&
 int run_system(const RunOptions& given) {
   RunOptions o = given;  // an image bd-run builds fills in kernel, initrd and append
   SystemOptions& sys = *o.system;
-  if (!o.arch.empty() && o.arch != "x86_64") {
-    return fail("--system runs x86_64 VMs (qemu-system-x86_64); --arch " + o.arch +
-                " is for user mode so far");
-  }
 
   // 1. Everything that can be checked before anything is started (and
   // before an image is built: that can take minutes).
   std::optional<ImageInputs> image_in;
   if (sys.builds_image()) {
-    Result<ImageInputs> in = image_inputs(sys.programs);  // refuses dynamic programs
+    Result<ImageInputs> in = image_inputs(sys.programs, sys.arch);  // refuses dynamic programs
     if (!in) return fail(in.error());
     image_in = std::move(in.value());
   }
@@ -102,7 +98,7 @@ int run_system(const RunOptions& given) {
         "nothing to boot: pass --program FILE --run 'CMD' (bd-run builds the image), --kernel VMLINUZ [--initrd "
         "INITRD], or QEMU boot options after --");
   }
-  Result<std::string> qemu = resolve_system_qemu(o.qemu);
+  Result<std::string> qemu = resolve_system_qemu(o.qemu, sys.arch);
   if (!qemu) return fail(qemu.error());
   const bool ring = o.channel == ChannelChoice::Ring;
   if (sys.kvm) {
@@ -139,6 +135,7 @@ int run_system(const RunOptions& given) {
   if (sys.run_command) sys.append = boot_kernel_args(image_in.has_value(), sys.append, cmd_arg);
 
   SystemInvocation inv;
+  inv.arch = sys.arch;
   inv.qemu = qemu.value();
   inv.smp = sys.smp;
   inv.memory_mib = sys.memory_mib;

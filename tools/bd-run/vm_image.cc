@@ -236,7 +236,7 @@ std::string boot_kernel_args(bool kmod, const std::string& user_append, const st
   return args;
 }
 
-Status check_image_program(const std::string& path) {
+Status check_image_program(const std::string& path, const std::string& arch) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     return make_error("--program " + path + ": " + std::strerror(errno));
@@ -248,9 +248,14 @@ Status check_image_program(const std::string& path) {
   char head[4] = {};
   std::ifstream(path, std::ios::binary).read(head, sizeof head);
   if (head[0] == '#' && head[1] == '!') return {};  // a script for the guest's busybox
-  if (Status st = tools::check_x86_64_elf(path); !st) {
-    return make_error("--program " + path + ": " + st.error() +
-                      " (the VM runs static x86_64 programs and #! scripts)");
+  const std::string runs = " (the " + arch + " VM runs static " + arch + " programs and #! scripts)";
+  Result<tools::GuestArch> elf = tools::check_guest_elf(path);
+  if (!elf) return make_error("--program " + path + ": " + elf.error() + runs);
+  if (arch != tools::arch_name(elf.value())) {
+    return make_error("--program " + path + " is an " + tools::arch_name(elf.value()) + " program" + runs +
+                      (arch == "x86_64" ? ": add --arch " + std::string(tools::arch_name(elf.value())) +
+                                              " where the VM can be of that architecture"
+                                        : ""));
   }
   Result<std::string> interp = elf_interpreter(path);
   if (!interp) return make_error("--program " + path + ": " + interp.error());
@@ -263,11 +268,12 @@ Status check_image_program(const std::string& path) {
   return {};
 }
 
-Result<ImageInputs> image_inputs(const std::vector<std::string>& programs) {
+Result<ImageInputs> image_inputs(const std::vector<std::string>& programs, const std::string& arch) {
   ImageInputs in;
+  in.arch = arch;
   std::set<std::string> names = {"bd-mark"};
   for (const std::string& p : programs) {
-    if (Status st = check_image_program(p); !st) return tools::Error{st.error()};
+    if (Status st = check_image_program(p, arch); !st) return tools::Error{st.error()};
     const std::string name = fs::path(p).filename().string();
     if (!names.insert(name).second) {
       return make_error("--program " + p + ": the image already has a /bin/" + name +
@@ -278,9 +284,13 @@ Result<ImageInputs> image_inputs(const std::vector<std::string>& programs) {
   }
   Result<std::string> dir = self_exe_dir();
   if (!dir) return tools::Error{dir.error()};
-  in.bd_mark = dir.value() + "/bd-mark";
+  // The build puts other architectures' guest programs in bin/<arch>/.
+  in.bd_mark = dir.value() + (arch == "x86_64" ? "" : "/" + arch) + "/bd-mark";
   if (::access(in.bd_mark.c_str(), X_OK) != 0) {
-    return make_error("bd-mark not found next to bd-run (" + in.bd_mark + "): build it (./bdtrace build)");
+    return make_error("bd-mark not found next to bd-run (" + in.bd_mark + "): build it (./bdtrace build" +
+                      (arch == "x86_64" ? std::string(")")
+                                        : std::string("; it needs Debian's cross compiler gcc-") + arch +
+                                              "-linux-gnu)"));
   }
   in.source_dir = BDTRACE_SOURCE_DIR;
   in.builder = env_or_empty("BD_RUN_BUILD_IMAGE");
@@ -298,6 +308,8 @@ Result<std::string> image_key(const ImageInputs& in) {
   Hasher h;
   h.add("bd-run vm image 1");
   h.add("kernel package " + env_or_empty("BD_VM_KERNEL_PKG"));
+  // x86_64 adds nothing: the keys of the images cached before aarch64 stay.
+  if (in.arch != "x86_64") h.add("arch " + in.arch);
   for (const std::string& p : in.programs) {
     if (Status st = h.add_file("program " + fs::path(p).filename().string(), p); !st) return tools::Error{st.error()};
   }
@@ -335,7 +347,10 @@ Result<VmImage> prepare_vm_image(const ImageInputs& in) {
                "Debian's packages are downloaded once, into %s/vm-debs)\n",
                program_list(in).c_str(), image.dir.c_str(), in.cache_dir.c_str());
   std::fflush(stderr);
-  std::vector<std::string> argv = {in.builder, tmp.string(), "--debs", in.cache_dir + "/vm-debs"};
+  std::vector<std::string> argv = {in.builder, tmp.string()};
+  // x86_64 is the builder's default: its command line stays what it was.
+  if (in.arch != "x86_64") argv.insert(argv.end(), {"--arch", in.arch});
+  argv.insert(argv.end(), {"--debs", in.cache_dir + "/vm-debs"});
   for (const std::string& p : in.programs) argv.insert(argv.end(), {"--programs", p});
   argv.insert(argv.end(), {"--programs", in.bd_mark});
   Result<int> status = run_builder(argv);

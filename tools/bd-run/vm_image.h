@@ -39,26 +39,29 @@ int run_command_exit_status(int qemu_status, std::optional<int> cmd_status);
 
 // A --program must be able to run in the image, which has no C library and
 // no dynamic loader: a readable, executable regular file that is a script
-// (#!...) or a statically linked x86_64 ELF. A dynamically linked program is
-// refused with the loader it asks for and how to link it statically.
-tools::Status check_image_program(const std::string& path);
+// (#!...) or a statically linked ELF of the image's architecture (`arch`:
+// "x86_64" or "aarch64"). A dynamically linked program is refused with the
+// loader it asks for and how to link it statically.
+tools::Status check_image_program(const std::string& path, const std::string& arch = "x86_64");
 
 // What goes into an image and where it is built.
 struct ImageInputs {
+  std::string arch = "x86_64";        // the image's: x86_64 or aarch64
   std::vector<std::string> programs;  // absolute paths; /bin/<file name> in the guest
-  std::string bd_mark;                // bd-mark, added to every image
+  std::string bd_mark;                // bd-mark of that architecture, added to every image
   std::string builder;                // tools/vm/build-image.sh
   std::string source_dir;             // the tree whose VM and module sources the key covers
   std::string cache_dir;              // <cache>: images in vm-images/<key>, debs in vm-debs
 };
 
-// The inputs for `programs` (as the user gave them): bd-mark next to
-// bd-run, the builder from $BD_RUN_BUILD_IMAGE or the source tree bd-run
+// The inputs for `programs` (as the user gave them) in an `arch` image:
+// bd-mark next to bd-run (aarch64: in its aarch64/ beside it), the builder from $BD_RUN_BUILD_IMAGE or the source tree bd-run
 // was built from, the cache from $BDTRACE_CACHE, else
 // $XDG_CACHE_HOME/bdtrace, else ~/.cache/bdtrace. Checks every program.
-tools::Result<ImageInputs> image_inputs(const std::vector<std::string>& programs);
+tools::Result<ImageInputs> image_inputs(const std::vector<std::string>& programs,
+                                       const std::string& arch = "x86_64");
 
-// The cache key: a hash of the programs' names and contents, bd-mark, the
+// The cache key: a hash of the architecture, the programs' names and contents, bd-mark, the
 // builder, the VM scripts (tools/vm), the module sources (guest-probes/kmod)
 // and the protocol headers (proto/include/bd), as 16 hex digits.
 tools::Result<std::string> image_key(const ImageInputs& in);
