@@ -20,17 +20,6 @@ constexpr std::size_t kTextWords = sizeof(bd_record::text) / sizeof(uint64_t);
 static_assert(sizeof(bd_record::text) % sizeof(uint64_t) == 0, "text copies in whole words");
 static_assert(sizeof(bd_record::text) <= sizeof(bd_ring_text), "text fits the second slot");
 
-// A slot copied out of a region of the other byte order, to host values.
-void swap_slot_fields(bd_ring_record &r) noexcept {
-    r.ts = byte_swap(r.ts);
-    r.kind = byte_swap(r.kind);
-    r.text_len = byte_swap(r.text_len);
-    r.event = byte_swap(r.event);
-    for (auto &a : r.args) a = byte_swap(a);
-    r.pid = byte_swap(r.pid);
-    r.tid = byte_swap(r.tid);
-    r.seq = byte_swap(r.seq);
-}
 
 }  // namespace
 
@@ -124,7 +113,7 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
             // Copy first: from here on only private memory is looked at.
             bd_ring_record slot;
             copy_from_shared(&slot, region_.base() + offset, kWordsPerSlot);
-            if constexpr (kSwap) swap_slot_fields(slot);
+            if constexpr (kSwap) swap_ring_record_fields(slot);
             const unsigned n = bd_ring_record_slots(slot.kind);
             if (n > ready) {
                 // The producer publishes both slots with one head store: a

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "support.h"
+#include "system_checks.h"
 #include "threads_check.h"
 #include "vm_console.h"
 
@@ -136,64 +137,18 @@ TEST_F(SystemA64Vm, UserMarksFromTwoProcessesOfTwoThreadsEachArriveExactly) {
 // plugin: as many switches between marks 900 and 901 as the guest kernel
 // counted in /proc/stat, from both vCPUs.
 TEST_F(SystemA64Vm, ContextSwitchesComeFromEveryVcpuAndMatchTheGuestsCount) {
-  const long long before = guest_value(*lines_, "before");
-  const long long after = guest_value(*lines_, "after");
-  ASSERT_GT(before, 0);
-  ASSERT_GT(after, before);
-
-  std::set<uint64_t> vcpus;
-  long long between = 0;
-  int state = 0;  // 0: before mark 900, 1: between 900 and 901, 2: after
-  for (const auto &ev : *events_) {
-    if (ev.name == "sched_switch") {
-      vcpus.insert(ev.u("vcpu"));
-      if (state == 1) ++between;
-    } else if (ev.name == "mark" && ev.u("event") == 900) {
-      state = 1;
-    } else if (ev.name == "mark" && ev.u("event") == 901) {
-      state = 2;
-    }
-  }
-  ASSERT_EQ(state, 2) << "marks 900/901 missing";
-  EXPECT_EQ(vcpus, (std::set<uint64_t>{0, 1}));
-  const long long guest = after - before;
-  EXPECT_GT(guest, 5000) << "the ping-pong should switch a lot";
-  EXPECT_NEAR(static_cast<double>(between), static_cast<double>(guest), 0.01 * guest)
-      << "host recorded " << between << " switches, the guest counted " << guest;
+  bdtest::expect_switches_match_the_guests_count(*events_, *lines_, 5000);
 }
 
 // The plugin tells aarch64 kernel traps from user ones by the instruction's
 // address (TTBR1 half): SCHED_SWITCH records trapped from user space are
 // rejected as kernel_only_kind, and hostile records are counted.
 TEST_F(SystemA64Vm, ForgedKernelEventsAndHostileRecordsAreRejectedAndCounted) {
-  const long long forged = guest_value(*lines_, "forge forged");
-  const long long hostile = guest_value(*lines_, "hostile expect_rejected");
-  ASSERT_GT(forged, 0);
-  ASSERT_GT(hostile, 0);
-  std::map<std::string, uint64_t> totals;
-  uint64_t total = 0;
-  for (const auto &ev : *events_)
-    if (ev.name == "rejected_total") {
-      totals[ev.fields.at("reason_name")] += ev.u("count");
-      total += ev.u("count");
-    }
-  EXPECT_EQ(totals["kernel_only_kind"], static_cast<uint64_t>(forged));
-  EXPECT_EQ(total, static_cast<uint64_t>(forged + hostile));
-  for (const auto &ev : *events_) {
-    if (ev.name == "sched_switch") {
-      EXPECT_NE(ev.fields.at("prev_comm"), "bd-forged");
-      EXPECT_NE(ev.fields.at("next_comm"), "bd-forged-next");
-    }
-  }
+  bdtest::expect_forged_and_hostile_records_rejected(*events_, *lines_);
 }
 
 TEST_F(SystemA64Vm, KernelModuleUnloadsCleanly) {
-  EXPECT_NE(std::find(lines_->begin(), lines_->end(), "rmmod ok"), lines_->end());
-  for (const auto &l : *lines_) {
-    EXPECT_EQ(l.find("Oops"), std::string::npos) << l;
-    EXPECT_EQ(l.find("BUG:"), std::string::npos) << l;
-    EXPECT_EQ(l.find("WARNING:"), std::string::npos) << l;
-  }
+  bdtest::expect_module_unloaded_cleanly(*lines_);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <bd/ring.h>
 
 #include "bdtrace/byte_order.h"
+#include "bdtrace/ring/guest_word.h"
 #include "bdtrace/ring/region_file.h"
 
 #include <stdlib.h>
@@ -115,16 +116,7 @@ public:
             }
         }
         bd_ring_record out = r;
-        if (swap_) {
-            out.ts = g(r.ts);
-            out.kind = g(r.kind);
-            out.text_len = g(r.text_len);
-            out.event = g(r.event);
-            for (auto &a : out.args) a = g(a);
-            out.pid = g(r.pid);
-            out.tid = g(r.tid);
-            out.seq = g(r.seq);
-        }
+        if (swap_) swap_ring_record_fields(out);
         store_words(slot(head_), &out, sizeof out);
         if (n == 2) {
             bd_ring_text t;

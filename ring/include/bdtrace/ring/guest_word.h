@@ -10,6 +10,8 @@
 #ifndef BDTRACE_RING_GUEST_WORD_H
 #define BDTRACE_RING_GUEST_WORD_H
 
+#include <bd/ring.h>
+
 #include "bdtrace/byte_order.h"
 
 namespace bdtrace::ring {
@@ -34,6 +36,19 @@ template <class T>
 inline void store_guest(ByteOrder order, T *field, T value, int memorder) noexcept {
     if (order == kHostByteOrder) store_guest<false>(field, value, memorder);
     else store_guest<true>(field, value, memorder);
+}
+
+// Reverses the byte order of every integer field of a slot (a private
+// copy): a record of the other byte order to host values, and back.
+inline void swap_ring_record_fields(bd_ring_record &r) noexcept {
+    r.ts = byte_swap(r.ts);
+    r.kind = byte_swap(r.kind);
+    r.text_len = byte_swap(r.text_len);
+    r.event = byte_swap(r.event);
+    for (auto &a : r.args) a = byte_swap(a);
+    r.pid = byte_swap(r.pid);
+    r.tid = byte_swap(r.tid);
+    r.seq = byte_swap(r.seq);
 }
 
 }  // namespace bdtrace::ring

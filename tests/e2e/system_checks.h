@@ -1,0 +1,29 @@
+// Checks every full-system boot of the suite makes the same way, whatever
+// the guest architecture: the guest script's "before"/"after" context-switch
+// counts around marks 900/901, guest-forge's and guest-hostile-system's
+// rejections, and bd_sched's clean unload. `events` are the VM's own,
+// `lines` the guest's "bd-test:" console lines (vm_console.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+namespace bdtest {
+
+// As many sched_switch events between marks 900 and 901 as the guest kernel
+// counted (within 1%; at least `min_switches` of them), from vCPUs 0 and 1.
+void expect_switches_match_the_guests_count(const std::vector<TraceEvent> &events,
+                                            const std::vector<std::string> &lines, long long min_switches);
+
+// Forged SCHED_SWITCH records from user space are rejected as
+// kernel_only_kind and never become events; the hostile records are all
+// counted, and nothing else is rejected.
+void expect_forged_and_hostile_records_rejected(const std::vector<TraceEvent> &events,
+                                                const std::vector<std::string> &lines);
+
+// "rmmod ok" and no Oops, BUG: or WARNING: on the console.
+void expect_module_unloaded_cleanly(const std::vector<std::string> &lines);
+
+}  // namespace bdtest
