@@ -4,6 +4,9 @@
  * everything else in lib/ is architecture-neutral C.
  *
  *   BD_ARCH_NAME        the name bd-run and the build use ("x86_64", ...)
+ *   BD_ARCH_BAR_MAPPING (optional) the sysfs file that maps an ivshmem BAR2
+ *                       in system mode where plain "resource2" does not
+ *                       serve (ivshmem.c falls back to resource2)
  *   BD_ARCH_RING_CLOCK  the enum bd_ring_clock a ring region must carry for
  *                       this library to write into it (<bd/ring.h>, TIME)
  *   bd_arch_clock()     that clock, read at a mark (bd_ring_record.ts)
@@ -73,6 +76,13 @@ BD_ARCH_INLINE void bd_arch_inc(uint64_t *p)
 
 #define BD_ARCH_NAME "aarch64"
 #define BD_ARCH_RING_CLOCK BD_RING_CLOCK_CNTVCT
+/* sysfs "resource2" maps a BAR as Device memory on arm64, where an
+ * unaligned access faults; libc's memcpy and memset make them, and QEMU 10
+ * (unlike 7.2) raises the alignment fault: SIGBUS in bd_mark. The
+ * write-combining file maps it Normal non-cacheable: any access works.
+ * (x86_64 keeps resource2: a WC mapping there would let stores reorder
+ * under KVM, against the ring's release ordering.) */
+#define BD_ARCH_BAR_MAPPING "resource2_wc"
 
 /* The virtual counter; the isb keeps the read from being taken early
  * (before the instructions that precede the mark). */

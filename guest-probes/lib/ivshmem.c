@@ -6,6 +6,8 @@
 
 #include "ivshmem.h"
 
+#include "arch.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -59,8 +61,18 @@ int bd_ivshmem_scan(bd_ivshmem_try_fn try_open, void *ctx)
             device != BD_IVSHMEM_DEVICE)
             continue;
         char path[512];
-        if (snprintf(path, sizeof path, BD_PCI_DEVICES "/%s/resource2",
-                     e->d_name) >= (int)sizeof path)
+        bool preferred = false;
+#ifdef BD_ARCH_BAR_MAPPING
+        /* The architecture's own mapping of BAR2 (arch.h) where its sysfs
+         * file exists (a prefetchable BAR: ivshmem's is), else resource2;
+         * never both (a device that is not the caller's would be read
+         * through resource2 after all). */
+        preferred = snprintf(path, sizeof path, BD_PCI_DEVICES "/%s/" BD_ARCH_BAR_MAPPING,
+                             e->d_name) < (int)sizeof path &&
+                    access(path, F_OK) == 0;
+#endif
+        if (!preferred && snprintf(path, sizeof path, BD_PCI_DEVICES "/%s/resource2",
+                                   e->d_name) >= (int)sizeof path)
             continue;
         int rc = try_open(path, ctx);
         if (rc == 0) {

@@ -45,11 +45,15 @@ std::vector<std::string> with_qemu_under_test(std::vector<std::string> argv) {
   while (bd_run != argv.end() && !ends_with(*bd_run, "bd-run")) ++bd_run;
   if (bd_run == argv.end()) return argv;
   bool system = false;
+  std::string arch = "x86_64";
   for (auto it = bd_run + 1; it != argv.end() && *it != "--"; ++it) {
     if (*it == "--qemu" || *it == "--native") return argv;
     system = system || *it == "--system";
+    if (*it == "--arch" && it + 1 != argv.end()) arch = *(it + 1);
   }
-  const std::string qemu = std::string(prefix) + (system ? "/bin/qemu-system-x86_64" : "/bin/qemu-x86_64");
+  // ./bdtrace qemu builds x86_64 and aarch64 targets only.
+  if (arch != "x86_64" && arch != "aarch64") return argv;
+  const std::string qemu = std::string(prefix) + (system ? "/bin/qemu-system-" : "/bin/qemu-") + arch;
   argv.insert(bd_run + 1, {"--qemu", qemu});
   return argv;
 }

@@ -25,7 +25,9 @@ RunResult run(const std::vector<std::string> &argv,
 // tests/e2e/with-qemu-builds.sh sets, one `./bdtrace qemu VERSION` build at
 // a time), a bd-run command (the first argument ending in "bd-run") that
 // chooses no QEMU itself (no --qemu, no --native) gets `--qemu
-// PREFIX/bin/qemu-system-x86_64` (with --system) or `PREFIX/bin/qemu-x86_64`.
+// PREFIX/bin/qemu-system-ARCH` (with --system) or `PREFIX/bin/qemu-ARCH`,
+// ARCH from its --arch (x86_64 without; left alone for an architecture
+// ./bdtrace qemu does not build).
 // Unset: argv unchanged (the machine's QEMU, Debian's 7.2).
 std::vector<std::string> with_qemu_under_test(std::vector<std::string> argv);
 
