@@ -3,7 +3,7 @@
 // Translation: find the exact trap instruction of the guest architecture
 // (3e 48 8b 07 on x86_64, ldr xzr, [x0] on aarch64), decide once whether it
 // runs in guest kernel space (its virtual address is at or above the
-// architecture's kernel_space_start, usermode/guest_targets.cc), and attach
+// architecture's kernel_space_start, plugin/guest_targets.cc), and attach
 // one of two memory callbacks accordingly.
 // Execution: ask QEMU for the physical address the trap loaded (the only two
 // QEMU calls), let the Channel classify, validate and answer it through the
@@ -27,6 +27,9 @@
 #include "bdtrace/device/channel.h"
 #include "bdtrace/device/channel_file.h"
 #include "bdtrace/device/enable_maps.h"
+#include "bdtrace/plugin/block_udata.h"
+#include "bdtrace/plugin/trap_scan.h"
+#include "bdtrace/plugin/vcpu_counters.h"
 
 #include <unistd.h>
 
@@ -41,27 +44,18 @@
 namespace bdtrace::device {
 namespace {
 
-// The guest architecture's trap and kernel/user split, set once in
-// install_system before any translation.
-constexpr std::size_t kMaxTrapLen = 16;
-unsigned char g_trap[kMaxTrapLen];
-std::size_t g_trap_len = 0;
-uint64_t g_kernel_space_start = ~0ull;
-
-// Accepted-record counters, one cache line per vCPU (system-mode vCPU
-// indexes are fixed and each runs on one thread at a time: single writer).
-constexpr unsigned kSlots = 64;
-struct alignas(64) Slot {
-    std::atomic<uint64_t> accepted{0};
-};
+// The guest architecture's row (its trap and where its kernel space
+// starts), set once in install_system before any translation; the table is
+// constant.
+const plugin::GuestTarget *g_target = nullptr;
 
 // Everything the callbacks share. The hot path touches the Channel and
 // atomics only.
 struct State {
-    SystemConfig config;
+    plugin::Options config;
     RejectStats rejects;
     Channel channel;
-    Slot slots[kSlots];
+    plugin::VcpuCounters accepted;  // with verbose=on only: the exit summary
     std::atomic<uint64_t> instrumented{0};
     bool verbose = false;
 };
@@ -147,17 +141,15 @@ __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
     t.gate_for = f;
 }
 
-// udata = pc << 16 | n_insns (user-space pcs fit in 48 bits: x86_64 4-level
-// paging, aarch64 48-bit VA kernels such as Debian's).
+// udata: plugin::pack_block (user-space blocks only, see on_tb_trans).
 void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     if (__builtin_expect(vcpu >= filter::kMaxVcpus, 0)) return;
     VcpuTask &t = g_tasks[vcpu];
     const filter::CompiledFilter *f = filter::g_plugin_filter.active();
     if (__builtin_expect(f != t.gate_for, 0)) refresh_gate(t, vcpu, f);
     if (__builtin_expect(!t.gate_open, 1)) return;
-    const uintptr_t packed = reinterpret_cast<uintptr_t>(udata);
-    lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, static_cast<uint64_t>(packed >> 16),
-                         static_cast<uint32_t>(packed & 0xffff));
+    lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
+                         plugin::block_insns(udata));
 }
 
 // --- execution-time callback (hot path) --------------------------------------
@@ -193,8 +185,7 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
     }
     if (any_system_record_event_enabled()) emit_record(rec, EmitContext{vcpu, rec.pid, rec.tid});
     if (__builtin_expect(g_state.verbose, 0)) {
-        auto &slot = g_state.slots[vcpu % kSlots].accepted;
-        slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        g_state.accepted.count(vcpu);
     }
 }
 
@@ -220,8 +211,7 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void
         // pid/tid are what the guest says: only it knows its tasks.
         if (recording) emit_record(rec, EmitContext{vcpu, rec.pid, rec.tid});
         if (__builtin_expect(g_state.verbose, 0)) {
-            auto &slot = g_state.slots[vcpu % kSlots].accepted;
-            slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            g_state.accepted.count(vcpu);
         }
         break;
     case Outcome::Handshake:
@@ -235,31 +225,24 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void
 
 // --- translation-time callback -------------------------------------------------
 
-// Only the exact encoding is a trap. Re-translating an instruction
-// registers a callback on the new translation only: harmless.
+// Whether a trap runs in the guest kernel is decided here, once per
+// translation, from the instruction's address.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
-    const size_t n = qemu_plugin_tb_n_insns(tb);
+    const plugin::GuestTarget &target = *g_target;
     // Code tracing instruments user-space blocks only: they run only while
     // their task is current, so the per-vCPU gate attributes them exactly.
     if (g_trace_code) {
         const uint64_t pc = qemu_plugin_tb_vaddr(tb);
-        if (pc < g_kernel_space_start)
-            qemu_plugin_register_vcpu_tb_exec_cb(
-                tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
-                reinterpret_cast<void *>(static_cast<uintptr_t>(pc << 16 | (n > 0xffff ? 0xffff : n))));
+        if (pc < target.kernel_space_start)
+            qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
+                                                 plugin::pack_block(pc, qemu_plugin_tb_n_insns(tb)));
     }
-    for (size_t i = 0; i < n; ++i) {
-        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-        if (qemu_plugin_insn_size(insn) != g_trap_len) continue;
-        unsigned char bytes[kMaxTrapLen];
-        if (qemu_api::insn_bytes(insn, bytes, sizeof bytes) != g_trap_len ||
-            std::memcmp(bytes, g_trap, g_trap_len) != 0)
-            continue;
-        const bool kernel = qemu_plugin_insn_vaddr(insn) >= g_kernel_space_start;
+    plugin::for_each_trap(tb, target, [&target](struct qemu_plugin_insn *insn) {
+        const bool kernel = qemu_plugin_insn_vaddr(insn) >= target.kernel_space_start;
         qemu_plugin_register_vcpu_mem_cb(insn, kernel ? on_trap<true> : on_trap<false>,
                                          QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, nullptr);
         g_state.instrumented.fetch_add(1, std::memory_order_relaxed);
-    }
+    });
 }
 
 // --- exit ------------------------------------------------------------------------
@@ -269,9 +252,7 @@ void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
     g_state.rejects.report_at_exit();
     try {
         if (g_state.verbose) {
-            uint64_t accepted = 0;
-            for (const auto &s : g_state.slots)
-                accepted += s.accepted.load(std::memory_order_relaxed);
+            const uint64_t accepted = g_state.accepted.total();
             const uint64_t base = g_state.channel.base();
             char base_text[32] = "none";
             if (base != Channel::kNoBase)
@@ -292,10 +273,9 @@ void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
 
 }  // namespace
 
-bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemTarget &target,
-                    const SystemConfig &config, std::string &error) {
-    if (target.trap == nullptr || target.trap_len == 0 || target.trap_len > kMaxTrapLen ||
-        target.kernel_space_start == 0) {
+bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
+                    const plugin::Options &config, std::string &error) {
+    if (!target.system_emulation || target.kernel_space_start == 0) {
         error = "internal error: the guest architecture's row has no full-system trap or "
                 "kernel-space bound";
         return false;
@@ -316,9 +296,7 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemTa
     if (g_state.config.program.empty()) g_state.config.program = g_state.config.vm;
     g_state.verbose = config.verbose;
     g_mapping = std::move(mapping);
-    std::memcpy(g_trap, target.trap, target.trap_len);
-    g_trap_len = target.trap_len;
-    g_kernel_space_start = target.kernel_space_start;
+    g_target = &target;
     g_state.channel.attach(g_mapping.data());
     g_state.channel.init_header(nr_vcpus);
     if (!config.filter.empty()) {

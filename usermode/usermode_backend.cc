@@ -19,8 +19,11 @@
 #include <bdtrace/record.h>
 
 #include "bdtrace/bdtrace_tp.h"
-#include "guest_targets.h"
-#include "options.h"
+#include "bdtrace/plugin/block_udata.h"
+#include "bdtrace/plugin/guest_targets.h"
+#include "bdtrace/plugin/options.h"
+#include "bdtrace/plugin/trap_scan.h"
+#include "bdtrace/plugin/vcpu_counters.h"
 #include "reply_writer.h"
 
 #include <fcntl.h>
@@ -38,16 +41,8 @@
 namespace bdtrace::usermode {
 namespace {
 
-// Accepted-record counters, one cache line per vCPU slot. A vCPU index is
-// held by one live thread at a time, so a slot has a single writer and a
-// relaxed load+store is enough (cheaper than a locked add on the hot path).
-// Beyond kSlots concurrent threads two vCPUs share a slot and the count
-// may undercount; it is a diagnostic (verbose=on, stats=FILE: did any
-// record arrive at all), not trace data.
-constexpr unsigned kSlots = 64;
-struct alignas(64) Slot {
-    std::atomic<uint64_t> accepted{0};
-};
+using plugin::GuestTarget;
+using plugin::Options;
 
 // Everything the callbacks share. The hot path only touches trivially
 // destructible members (atomics), which stay valid even while static
@@ -60,7 +55,7 @@ struct State {
     // on_trap<kSwap> for the guest's byte order, chosen in install_user.
     qemu_plugin_vcpu_mem_cb_t trap_cb = nullptr;
     RejectStats rejects;
-    Slot slots[kSlots];
+    plugin::VcpuCounters accepted;  // a diagnostic (stats=, verbose=on), not trace data
     std::atomic<uint64_t> instrumented{0};
     // The config at start has a trace_code rule: every translated block gets
     // an exec callback (set once in install_user, before any translation).
@@ -106,17 +101,14 @@ void on_fork_child() noexcept {
     t_state.gate_for = nullptr;
     t_state.gate_open = false;
     g_state.rejects.reset();
-    for (auto &s : g_state.slots) s.accepted.store(0, std::memory_order_relaxed);
+    g_state.accepted.reset();
 }
 
 // --- execution-time callbacks -------------------------------------------
 
 // One accepted record. Always counted (bd-run's stats= says whether any
 // guest record arrived at all): a load and a store on the vCPU's own line.
-inline void count_accepted(unsigned int vcpu) noexcept {
-    auto &slot = g_state.slots[vcpu % kSlots].accepted;
-    slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
+inline void count_accepted(unsigned int vcpu) noexcept { g_state.accepted.count(vcpu); }
 
 // The trap with a filter in force: validate, decide on kind and event as
 // validated, reply OK or FILTERED, count, and emit only what the filter
@@ -237,14 +229,6 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
 
 // --- process-gated code tracing ----------------------------------------------
 
-// udata of a block's exec callback: pc << 16 | n_insns (a TB has at most
-// 512 instructions; user-space pcs fit in 48 bits, and an arithmetic shift
-// restores a sign-extended upper-half pc).
-inline void *pack_tb(uint64_t pc, size_t n_insns) noexcept {
-    const uint64_t n = n_insns > 0xffff ? 0xffff : n_insns;
-    return reinterpret_cast<void *>(static_cast<uintptr_t>(pc << 16 | n));
-}
-
 __attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
                                             const filter::CompiledFilter *f) noexcept {
     if (t.tid == 0) thread_state();
@@ -260,10 +244,8 @@ void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     const filter::CompiledFilter *f = filter::g_plugin_filter.active();
     if (__builtin_expect(f != t.gate_for, 0)) refresh_gate(t, vcpu, f);
     if (__builtin_expect(!t.gate_open, 1)) return;
-    const uintptr_t packed = reinterpret_cast<uintptr_t>(udata);
-    const uint64_t pc = static_cast<uint64_t>(static_cast<int64_t>(packed) >> 16);
-    lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, pc,
-                         static_cast<uint32_t>(packed & 0xffff));
+    lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
+                         plugin::block_insns(udata));
 }
 
 void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t, uint64_t,
@@ -277,33 +259,23 @@ void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t) noexce
 
 // --- translation-time callback --------------------------------------------
 
-// Only the exact encoding of the guest's trap is a trap: on x86_64 other
-// DS-prefixed movs exist in real binaries (libcrypto). QEMU hands over an
-// instruction's bytes as they lie in guest memory (qemu_api::insn_bytes; on
-// riscv64 both halfwords of a 32-bit instruction), which is the form
-// <bd/abi.h> gives the traps in.
-// Re-translating the same instruction registers a callback on the new
-// translation only, so repeats are harmless.
+// The trap's record is at the load's guest address; guest_base (host address
+// of guest address 0) rides along as the callback's userdata.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
-    const GuestTarget &target = *g_state.target;
-    const size_t n = qemu_plugin_tb_n_insns(tb);
     if (g_state.trace_code)
-        qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
-                                             pack_tb(qemu_plugin_tb_vaddr(tb), n));
-    for (size_t i = 0; i < n; ++i) {
-        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-        if (qemu_plugin_insn_size(insn) != target.trap_len) continue;
-        unsigned char bytes[kMaxTrapLen];
-        if (!is_trap(target, bytes, qemu_api::insn_bytes(insn, bytes, sizeof bytes))) continue;
+        qemu_plugin_register_vcpu_tb_exec_cb(
+            tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
+            plugin::pack_block(qemu_plugin_tb_vaddr(tb), qemu_plugin_tb_n_insns(tb)));
+    plugin::for_each_trap(tb, *g_state.target, [](struct qemu_plugin_insn *insn) {
         void *haddr = qemu_plugin_insn_haddr(insn);
-        if (haddr == nullptr) continue;  // no host mapping: cannot locate records
+        if (haddr == nullptr) return;  // no host mapping: cannot locate records
         const uintptr_t guest_base =
             reinterpret_cast<uintptr_t>(haddr) - qemu_plugin_insn_vaddr(insn);
         qemu_plugin_register_vcpu_mem_cb(insn, g_state.trap_cb, QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW,
                                          reinterpret_cast<void *>(guest_base));
         g_state.instrumented.fetch_add(1, std::memory_order_relaxed);
-    }
+    });
 }
 
 // --- exit -------------------------------------------------------------------
@@ -330,8 +302,7 @@ void append_stats(const std::string &path, uint64_t accepted, uint64_t rejected)
 void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
     filter::g_plugin_filter.finish();
     g_state.rejects.report_at_exit();
-    uint64_t accepted = 0;
-    for (const auto &s : g_state.slots) accepted += s.accepted.load(std::memory_order_relaxed);
+    const uint64_t accepted = g_state.accepted.total();
     if (!g_state.options.stats.empty())
         append_stats(g_state.options.stats, accepted, g_state.rejects.total());
     try {
@@ -364,7 +335,7 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
     const std::string arch = info.target_name ? info.target_name : "";
     Options opts = options;
     if (opts.vm.empty()) opts.vm = "user";
-    if (opts.program.empty()) opts.program = guess_guest_program();
+    if (opts.program.empty()) opts.program = plugin::guess_guest_program();
     g_state.options = opts;
 
     if (!opts.filter.empty()) {

@@ -1,14 +1,14 @@
 // The plugin's linux-user backend (qemu-x86_64, qemu-aarch64, qemu-riscv64,
 // qemu-s390x): traps whose record is in the guest process's own memory. The
-// plugin entry (plugin.cc) calls install_user() when QEMU reports user-mode
+// plugin entry (plugin/entry.cc) calls install_user() when QEMU reports user-mode
 // emulation.
 #ifndef BDTRACE_USERMODE_USERMODE_BACKEND_H
 #define BDTRACE_USERMODE_USERMODE_BACKEND_H
 
 #include <bdtrace/qemu_plugin_api.h>
 
-#include "guest_targets.h"
-#include "options.h"
+#include "bdtrace/plugin/guest_targets.h"
+#include "bdtrace/plugin/options.h"
 
 #include <string>
 
@@ -18,8 +18,8 @@ namespace bdtrace::usermode {
 // find_guest_target; the table row outlives the plugin) and emits
 // bdtrace:session. On failure returns false with `error` saying what to fix.
 // Call once, from qemu_plugin_install.
-bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarget &target,
-                  const Options &options, std::string &error);
+bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
+                  const plugin::Options &options, std::string &error);
 
 }  // namespace bdtrace::usermode
 

@@ -1,5 +1,5 @@
 // The plugin's table of guest architectures (usermode/guest_targets.h).
-#include "guest_targets.h"
+#include "bdtrace/plugin/guest_targets.h"
 
 #include <bd/abi.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace bdtrace::usermode {
+namespace bdtrace::plugin {
 namespace {
 
 const GuestTarget &find_ok(const char *name, bool system) {
@@ -187,4 +187,4 @@ TEST(GuestTargets, MappingSyscallsPerArchitecture) {
 }
 
 }  // namespace
-}  // namespace bdtrace::usermode
+}  // namespace bdtrace::plugin

@@ -1,11 +1,11 @@
 // The plugin's option parser and guest-program guess.
-#include "options.h"
+#include "bdtrace/plugin/options.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace bdtrace::usermode {
+namespace bdtrace::plugin {
 namespace {
 
 bool parse(std::initializer_list<const char *> args, Options &o, std::string &err) {
@@ -78,4 +78,4 @@ TEST(PluginOptions, GuestProgramFromQemuArgs) {
 }
 
 }  // namespace
-}  // namespace bdtrace::usermode
+}  // namespace bdtrace::plugin

@@ -1,41 +1,28 @@
 // The plugin's full-system backend (qemu-system-x86_64 and
 // qemu-system-aarch64, TCG): traps from a guest that talks to bdtrace
 // through the ivshmem channel (<bd/channel.h>).
-// The plugin entry (usermode/plugin.cc) calls install_system() when QEMU
+// The plugin entry (plugin/entry.cc) calls install_system() when QEMU
 // reports system emulation.
 #ifndef BDTRACE_DEVICE_DEVICE_BACKEND_H
 #define BDTRACE_DEVICE_DEVICE_BACKEND_H
 
 #include <bdtrace/qemu_plugin_api.h>
 
-#include <cstdint>
-#include <cstddef>
 #include <string>
+
+#include "bdtrace/plugin/guest_targets.h"
+#include "bdtrace/plugin/options.h"
 
 namespace bdtrace::device {
 
-// What the backend needs to know of the guest architecture (the plugin
-// entry takes it from usermode/guest_targets.h, QEMU's target name).
-struct SystemTarget {
-    const unsigned char *trap = nullptr;  // the trap's exact bytes
-    std::size_t trap_len = 0;
-    uint64_t kernel_space_start = 0;      // a pc at or above it is the guest kernel's
-};
-
-struct SystemConfig {
-    std::string channel;  // backing file of the ivshmem memory-backend-file
-    std::string vm;       // VM name for bdtrace:session ("" = "system")
-    std::string program;  // bdtrace:session program ("" = the VM name)
-    std::string filter;   // filter config file (filter/README.md), "" = none
-    std::string qemu_version;  // for bdtrace:session ("" = not known)
-    bool verbose = false;
-};
-
-// Maps the channel, writes its header, emits bdtrace:session and registers
-// the callbacks. On failure returns false with `error` saying what to fix;
-// nothing is registered then. Call once, from qemu_plugin_install.
-bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const SystemTarget &target,
-                    const SystemConfig &config, std::string &error);
+// Maps the channel (options.channel: the ivshmem memory-backend-file),
+// writes its header, emits bdtrace:session and registers the callbacks for
+// the guest architecture `target` (its trap and where its kernel space
+// starts; the table row outlives the plugin). On failure returns false with
+// `error` saying what to fix; nothing is registered then. Call once, from
+// qemu_plugin_install.
+bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
+                    const plugin::Options &options, std::string &error);
 
 }  // namespace bdtrace::device
 

@@ -1,12 +1,12 @@
 // Plugin option parsing and the guest-program guess (see options.h).
-#include "options.h"
+#include "bdtrace/plugin/options.h"
 
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <vector>
 
-namespace bdtrace::usermode {
+namespace bdtrace::plugin {
 
 namespace {
 
@@ -116,4 +116,4 @@ std::string guess_guest_program() {
     return guest_program_from_qemu_args(args.data(), args.size());
 }
 
-}  // namespace bdtrace::usermode
+}  // namespace bdtrace::plugin

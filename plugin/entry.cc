@@ -4,15 +4,16 @@
 //   system emulation:    qemu-system-x86_64 ... -plugin ...,channel=PATH[,vm=N][,filter=F][,verbose=on]
 //                        (likewise qemu-system-aarch64)
 // Chooses the guest architecture's row of the target table once
-// (guest_targets.h: refuses targets it does not know), parses the options,
-// and hands over to the backend for QEMU's mode: usermode_backend.cc or
+// (bdtrace/plugin/guest_targets.h: refuses targets it does not know), parses the
+// options (one Options for both backends),
+// and hands over to the backend for QEMU's mode: usermode/usermode_backend.cc or
 // device/device_backend.cc.
 // Only the two symbols QEMU looks for are exported (exports.map).
 #include <bdtrace/device/device_backend.h>
 #include <bdtrace/qemu_plugin_api.h>
 
-#include "guest_targets.h"
-#include "options.h"
+#include "bdtrace/plugin/guest_targets.h"
+#include "bdtrace/plugin/options.h"
 #include "usermode_backend.h"
 
 #include <cstdio>
@@ -34,25 +35,13 @@ bool install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv
         error = "QEMU passed no qemu_info_t";
         return false;
     }
-    const usermode::GuestTarget *target =
-        usermode::find_guest_target(info->target_name, info->system_emulation, error);
+    const plugin::GuestTarget *target =
+        plugin::find_guest_target(info->target_name, info->system_emulation, error);
     if (target == nullptr) return false;
-    usermode::Options opts;
-    if (!usermode::parse_options(argc, argv, opts, error)) return false;
-    if (!info->system_emulation) return usermode::install_user(id, *info, *target, opts, error);
-
-    device::SystemConfig config;
-    config.channel = opts.channel;
-    config.vm = opts.vm;
-    config.program = opts.program;
-    config.verbose = opts.verbose;
-    config.filter = opts.filter;
-    config.qemu_version = opts.qemu_version;
-    device::SystemTarget system_target;
-    system_target.trap = target->trap;
-    system_target.trap_len = target->trap_len;
-    system_target.kernel_space_start = target->kernel_space_start;
-    return device::install_system(id, *info, system_target, config, error);
+    plugin::Options opts;
+    if (!plugin::parse_options(argc, argv, opts, error)) return false;
+    return info->system_emulation ? device::install_system(id, *info, *target, opts, error)
+                                  : usermode::install_user(id, *info, *target, opts, error);
 }
 
 }  // namespace

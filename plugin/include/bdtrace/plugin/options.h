@@ -1,11 +1,11 @@
 // Options of the plugin (both backends), parsed from QEMU's
 // "-plugin lib,name=value".
-#ifndef BDTRACE_USERMODE_OPTIONS_H
-#define BDTRACE_USERMODE_OPTIONS_H
+#ifndef BDTRACE_PLUGIN_OPTIONS_H
+#define BDTRACE_PLUGIN_OPTIONS_H
 
 #include <string>
 
-namespace bdtrace::usermode {
+namespace bdtrace::plugin {
 
 struct Options {
     std::string program;  // guest program for bdtrace:session ("" = guess)
@@ -29,6 +29,6 @@ std::string guess_guest_program();
 // Pure part of guess_guest_program(), testable: args = QEMU's argv.
 std::string guest_program_from_qemu_args(const std::string *args, std::size_t n);
 
-}  // namespace bdtrace::usermode
+}  // namespace bdtrace::plugin
 
-#endif  // BDTRACE_USERMODE_OPTIONS_H
+#endif  // BDTRACE_PLUGIN_OPTIONS_H

@@ -16,8 +16,8 @@
 //     there where guest kernel space starts: a trap whose instruction lies
 //     at or above it runs in the guest kernel (only that may send kernel
 //     records such as SCHED_SWITCH), below it in user space.
-#ifndef BDTRACE_USERMODE_GUEST_TARGETS_H
-#define BDTRACE_USERMODE_GUEST_TARGETS_H
+#ifndef BDTRACE_PLUGIN_GUEST_TARGETS_H
+#define BDTRACE_PLUGIN_GUEST_TARGETS_H
 
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +25,7 @@
 
 #include "bdtrace/byte_order.h"
 
-namespace bdtrace::usermode {
+namespace bdtrace::plugin {
 
 // Longest trap encoding of any target (x86_64, aarch64, riscv64: 4 bytes;
 // s390x: 6).
@@ -73,6 +73,6 @@ inline bool changes_mappings(const GuestTarget &t, int64_t num) noexcept {
     return false;
 }
 
-}  // namespace bdtrace::usermode
+}  // namespace bdtrace::plugin
 
-#endif  // BDTRACE_USERMODE_GUEST_TARGETS_H
+#endif  // BDTRACE_PLUGIN_GUEST_TARGETS_H

@@ -1,9 +1,9 @@
 // The table of guest architectures (see guest_targets.h).
-#include "guest_targets.h"
+#include "bdtrace/plugin/guest_targets.h"
 
 #include <bd/abi.h>
 
-namespace bdtrace::usermode {
+namespace bdtrace::plugin {
 namespace {
 
 static_assert(BD_TRAP_X86_64_LEN <= kMaxTrapLen, "x86_64 trap longer than kMaxTrapLen");
@@ -83,4 +83,4 @@ const GuestTarget *find_guest_target(const char *target_name, bool system_emulat
     return nullptr;
 }
 
-}  // namespace bdtrace::usermode
+}  // namespace bdtrace::plugin
