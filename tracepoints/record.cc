@@ -17,6 +17,7 @@ const char *reject_reason_name(RejectReason reason) noexcept {
     case RejectReason::TextNotTerminated: return "text_not_terminated";
     case RejectReason::KernelOnlyKind: return "kernel_only_kind";
     case RejectReason::NotWritable: return "not_writable";
+    case RejectReason::NotReadable: return "not_readable";
     case RejectReason::TextEmbeddedNul: return "text_embedded_nul";
     case RejectReason::OutsideChannel: return "outside_channel";
     case RejectReason::NoChannel: return "no_channel";

@@ -23,26 +23,26 @@ void ReplyWriter::clear(uint64_t generation) noexcept {
 }
 
 // Most recently used page first, so the inline fast path checks one slot.
-bool ReplyWriter::write_slow(uintptr_t host, uintptr_t page, int32_t value) noexcept {
+ReplyWriter::Proof ReplyWriter::prove_or_write(uintptr_t host, uintptr_t page, int32_t value) noexcept {
     const uint64_t gen = g_writable_generation.load(std::memory_order_acquire);
     if (generation_ != gen) clear(gen);
     unsigned hit = kPages;
     for (unsigned i = 0; i < kPages; ++i)
         if (pages_[i] == page) hit = i;
+    Proof proof = Proof::Proven;
     if (hit == kPages) {
         // Unknown page: let the kernel do the write; EFAULT instead of SIGSEGV.
         iovec local{&value, sizeof value};
         iovec remote{reinterpret_cast<void *>(host), sizeof value};
         if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) !=
             static_cast<ssize_t>(sizeof value))
-            return false;
+            return Proof::NotWritable;
         hit = kPages - 1;  // evict the least recently used
         pages_[hit] = page;
-    } else {
-        __atomic_store_n(reinterpret_cast<int32_t *>(host), value, __ATOMIC_RELAXED);
+        proof = Proof::Written;
     }
     for (unsigned i = hit; i > 0; --i) std::swap(pages_[i], pages_[i - 1]);
-    return true;
+    return proof;
 }
 
 }  // namespace bdtrace::usermode

@@ -19,10 +19,12 @@
 // and again after it returns, so a thread that re-proves a page while the
 // syscall runs does not keep that proof.
 //
-// Residual race (documented, not closed): another guest thread can remap or
-// mprotect the page between this thread's cache check and its store; the
-// store could then fault and QEMU would die. Closing it would need a lock on
-// every trap against every memory syscall. Likewise QEMU itself write-protects
+// Residual race (plugin API 1 to 4; closed from API 5 on, see
+// guest_record_access.h): another guest thread can remap or mprotect the
+// page between this thread's cache check and its store; the store could then
+// fault and QEMU would die. Closing it without QEMU's help would need a lock
+// on every trap against every memory syscall. write_with() lets the caller
+// store through QEMU instead (API 5), which fails instead of faulting. Likewise QEMU itself write-protects
 // host pages that hold translated guest code (self-modifying-code detection);
 // a record sharing a page with executed guest code can be reported
 // not_writable (the proof fails while QEMU holds the page read-only), and a
@@ -53,15 +55,29 @@ public:
     // written) if the page is not writable. Inline fast path: the page
     // proven last, still valid, is one compare and a store.
     bool write(uintptr_t host, int32_t value) noexcept {
+        return write_with(host, value, [host, value]() noexcept {
+            __atomic_store_n(reinterpret_cast<int32_t *>(host), value, __ATOMIC_RELAXED);
+            return true;
+        });
+    }
+
+    // The same, with `store()` (returning false when it could not store)
+    // doing the store into a page proven writable; a page not proven yet is
+    // proven by writing `value` through the kernel, without store().
+    template <class Store>
+    bool write_with(uintptr_t host, int32_t value, Store &&store) noexcept {
         const uintptr_t page = host & ~static_cast<uintptr_t>(BD_PAGE_SIZE - 1);
         if (__builtin_expect(
                 pages_[0] == page &&
                     generation_ == g_writable_generation.load(std::memory_order_acquire),
-                1)) {
-            __atomic_store_n(reinterpret_cast<int32_t *>(host), value, __ATOMIC_RELAXED);
-            return true;
+                1))
+            return store();
+        switch (prove_or_write(host, page, value)) {
+        case Proof::Proven: return store();
+        case Proof::Written: return true;
+        case Proof::NotWritable: break;
         }
-        return write_slow(host, page, value);
+        return false;
     }
 
     // Forget every proven page (fork child).
@@ -71,8 +87,11 @@ private:
     static constexpr unsigned kPages = 4;
     static constexpr uintptr_t kNoPage = ~static_cast<uintptr_t>(0);  // never page-aligned
 
+    // A page in the cache (Proven: the caller stores), or written through
+    // the kernel and now cached (Written), or not writable.
+    enum class Proof { Proven, Written, NotWritable };
     void clear(uint64_t generation) noexcept;
-    bool write_slow(uintptr_t host, uintptr_t page, int32_t value) noexcept;
+    Proof prove_or_write(uintptr_t host, uintptr_t page, int32_t value) noexcept;
 
     uint64_t generation_ = 0;  // 0 = never valid (the global starts at 1)
     uintptr_t pages_[kPages] = {kNoPage, kNoPage, kNoPage, kNoPage};

@@ -24,6 +24,7 @@
 #include "bdtrace/plugin/options.h"
 #include "bdtrace/plugin/trap_scan.h"
 #include "bdtrace/plugin/vcpu_counters.h"
+#include "guest_record_access.h"
 #include "reply_writer.h"
 
 #include <fcntl.h>
@@ -71,7 +72,7 @@ State g_state;
 struct ThreadState {
     uint32_t pid = 0;
     uint32_t tid = 0;
-    ReplyWriter writer;
+    GuestRecordAccess access;  // reads records, stores replies (guest_record_access.h)
     // Code-tracing gate of this thread, decided for config gate_for (a
     // thread's vCPU index, pid, tid and comm do not change while it lives).
     const filter::CompiledFilter *gate_for = nullptr;
@@ -97,7 +98,7 @@ inline ThreadState &thread_state() noexcept {
 void on_fork_child() noexcept {
     t_state.pid = 0;
     t_state.tid = 0;
-    t_state.writer.reset();
+    t_state.access.reset();
     t_state.gate_for = nullptr;
     t_state.gate_open = false;
     g_state.rejects.reset();
@@ -124,7 +125,12 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
         return;
     }
     const uintptr_t host = reinterpret_cast<uintptr_t>(udata) + vaddr;
-    const auto &guest = *reinterpret_cast<const bd_record *>(host);
+    const bd_record *src = ids.access.record(vaddr, host);
+    if (__builtin_expect(src == nullptr, 0)) {
+        g_state.rejects.reject(RejectReason::NotReadable, vcpu, ids.tid, vaddr);
+        return;
+    }
+    const bd_record &guest = *src;
     const bool recording = any_record_event_enabled();
     bd_record rec;
     uint32_t kind, event;
@@ -146,8 +152,7 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
             // bd_enabled(): answered, not a record (neither counted nor traced).
             const int32_t answer =
                 device::query_enabled(f, vcpu, event) ? BD_REPLY_OK : BD_REPLY_FILTERED;
-            if (!ids.writer.write(host + offsetof(bd_record, reply),
-                                  reply_in_guest_order<kSwap>(answer)))
+            if (!ids.access.write_reply(vaddr, host, reply_in_guest_order<kSwap>(answer)))
                 g_state.rejects.reject(RejectReason::NotWritable, vcpu, ids.tid, vaddr);
             return;
         }
@@ -157,7 +162,7 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
     const int32_t reply = why != RejectReason::Ok                ? BD_REPLY_REJECTED
                           : d.verdict == filter::Verdict::Record ? BD_REPLY_OK
                                                                  : BD_REPLY_FILTERED;
-    if (!ids.writer.write(host + offsetof(bd_record, reply), reply_in_guest_order<kSwap>(reply)) &&
+    if (!ids.access.write_reply(vaddr, host, reply_in_guest_order<kSwap>(reply)) &&
         why == RejectReason::Ok)
         why = RejectReason::NotWritable;
     if (why != RejectReason::Ok) {
@@ -199,9 +204,15 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
         return;
     }
     // The trap's own load just read this page, and the record lies within
-    // it, so the whole record is readable.
+    // it, so the whole record is readable (API 5: QEMU reads it and says
+    // when another thread unmapped it meanwhile).
     const uintptr_t host = reinterpret_cast<uintptr_t>(udata) + vaddr;
-    const auto &guest = *reinterpret_cast<const bd_record *>(host);
+    const bd_record *src = ids.access.record(vaddr, host);
+    if (__builtin_expect(src == nullptr, 0)) {
+        g_state.rejects.reject(RejectReason::NotReadable, vcpu, ids.tid, vaddr);
+        return;
+    }
+    const bd_record &guest = *src;
     const bool recording = any_record_event_enabled();
     bd_record rec;
     if (kSwap || __builtin_expect(recording, 0)) {
@@ -216,7 +227,7 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
     }
 
     const int32_t reply = why == RejectReason::Ok ? BD_REPLY_OK : BD_REPLY_REJECTED;
-    if (!ids.writer.write(host + offsetof(bd_record, reply), reply_in_guest_order<kSwap>(reply)) &&
+    if (!ids.access.write_reply(vaddr, host, reply_in_guest_order<kSwap>(reply)) &&
         why == RejectReason::Ok)
         why = RejectReason::NotWritable;
     if (why != RejectReason::Ok) {

@@ -227,13 +227,15 @@ TEST(RejectReasonName, StableValues) {
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingTruncated), 17u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingForbiddenKind), 18u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingDroppedDecreased), 19u);
-    EXPECT_EQ(kRejectReasonCount, 20u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::NotReadable), 20u);
+    EXPECT_EQ(kRejectReasonCount, 21u);
 }
 
 TEST(RejectReasonName, StableAndUnique) {
     EXPECT_STREQ(reject_reason_name(RejectReason::Ok), "ok");
     EXPECT_STREQ(reject_reason_name(RejectReason::BadMagic), "bad_magic");
     EXPECT_STREQ(reject_reason_name(RejectReason::NotWritable), "not_writable");
+    EXPECT_STREQ(reject_reason_name(RejectReason::NotReadable), "not_readable");
     EXPECT_STREQ(reject_reason_name(RejectReason::OutsideChannel), "outside_channel");
     EXPECT_STREQ(reject_reason_name(RejectReason::NoChannel), "no_channel");
     EXPECT_STREQ(reject_reason_name(RejectReason::BadSlot), "bad_slot");

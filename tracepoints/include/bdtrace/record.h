@@ -72,6 +72,7 @@ enum class RejectReason : uint32_t {
     RingTruncated = 17,     // the ready slots end inside a two-slot record
     RingForbiddenKind = 18, // HELLO or QUERY written into a ring
     RingDroppedDecreased = 19, // the ring's dropped count went down
+    NotReadable = 20,       // the record's page was gone when the plugin read it (API 5)
     Count_                  // number of reasons, not a reason
 };
 

@@ -25,9 +25,10 @@
  *                    plugins are refused from 9.0 on
  *   3    9.1         qemu_plugin_insn_data copies into a   qemu_plugin_api_v3.h
  *                    buffer instead of returning a pointer
- *   4    9.2 - 10.0  + read_memory_vaddr (unused)          qemu_plugin_api_v3.h
- *   5    10.1 - 10.2 + memory/register write, hwaddr       qemu_plugin_api_v3.h
- *                    access, translate_vaddr (unused yet)
+ *   4    9.2 - 10.0  + read_memory_vaddr                   qemu_plugin_api_v4.h
+ *   5    10.1 - 10.2 + write_memory_vaddr (both used by    qemu_plugin_api_v5.h
+ *                    the linux-user backend), register
+ *                    writes, hwaddr access, translate_vaddr
  * Everything declared in this file is the same in all five.
  *
  * Functions are resolved at load time against the QEMU executable, which
@@ -190,6 +191,11 @@ void qemu_plugin_outs(const char *string);
 #include <bdtrace/qemu_plugin_api_v1.h>
 #else
 #include <bdtrace/qemu_plugin_api_v3.h>
+#endif
+#if BDTRACE_QEMU_PLUGIN_API == 4
+#include <bdtrace/qemu_plugin_api_v4.h>
+#elif BDTRACE_QEMU_PLUGIN_API >= 5
+#include <bdtrace/qemu_plugin_api_v5.h>
 #endif
 
 #ifdef __cplusplus
