@@ -19,8 +19,14 @@
 #   BD_BENCH_ONLY     run only these sections (comma-separated; default all):
 #                     marks (unrecorded and recorded marks, x86_64 and the
 #                     other guest architectures), trap (the 2011 trap),
-#                     cpu (CPU-bound guest), flood, system (the test VM).
+#                     cpu (CPU-bound guest), flood, system (the test VM),
+#                     versions (user-mode marks and the CPU-bound guest per
+#                     QEMU version), versions_system (the test VM per QEMU
+#                     version; both in bench/versions.sh).
 #                     E.g. BD_BENCH_ONLY=marks bench/run.sh build
+#   BD_TEST_QEMU_BUILDS  install prefixes of ./bdtrace qemu builds, measured
+#                     beside Debian's 7.2 in the versions sections
+#                     (./bdtrace bench sets it)
 #   BD_BENCH_ARCHES   other guest architectures whose marks are measured
 #                     beside x86_64's (default: BDTRACE_GUEST_ARCHES from
 #                     BUILD_DIR's CMake cache, else "aarch64 riscv64 s390x"); each
@@ -45,6 +51,7 @@
 
 set -u -o pipefail
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD_DIR" >&2
     exit 2
@@ -78,7 +85,7 @@ if [ -z "${BD_BENCH_ARCHES+set}" ]; then
 fi
 read -r -a ARCHES <<<"$BD_BENCH_ARCHES"
 
-SECTIONS="marks trap cpu flood system"
+SECTIONS="marks trap cpu flood system versions versions_system"
 # section NAME: true when NAME is to run (BD_BENCH_ONLY empty or lists it).
 section() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 for s in ${ONLY//,/ }; do
@@ -446,17 +453,19 @@ num_min() {
     return 0
 }
 
-# sys_boot SETUP BD-RUN-OPTIONS...: boots the VM with the bench script and
-# stores R[sys_SETUP.KEY] (minimum over the rounds) for KEY in user, user_base,
-# mmio, kernel, kernel_base, and the taken counts user_taken, kernel_taken.
+# sys_boot SCENARIO SETUP QEMU_SYSTEM PLUGIN BD-RUN-OPTIONS...: boots the VM
+# under QEMU_SYSTEM with the bench script (SETUP plain: no plugin; unrec,
+# rec: PLUGIN) and stores R[SCENARIO.KEY] (minimum over the rounds) for KEY
+# in user, user_base, mmio, kernel, kernel_base, and the taken counts
+# user_taken, kernel_taken.
 sys_boot() {
-    local setup=$1 sc="sys_$1"
-    shift
+    local sc=$1 setup=$2 qsys=$3 plugin=$4
+    shift 4
     local out="$WORK/$sc.out" err="$WORK/$sc.err" rc=0
-    local to=() plug=(--plugin "$PLUGIN")
+    local to=() plug=(--plugin "$plugin")
     command -v timeout >/dev/null && to=(timeout -k 10 "$SYS_TIMEOUT")
     [ "$setup" = plain ] && plug=(--no-plugin)
-    "${to[@]}" "$BDRUN" --system --qemu "$(command -v "$QEMU_SYSTEM")" "${plug[@]}" \
+    "${to[@]}" "$BDRUN" --system --qemu "$(command -v "$qsys")" "${plug[@]}" \
         --vm "bdbench-$setup" --kernel "$VM_DIR/vmlinuz" --initrd "$VM_DIR/initramfs.cpio.gz" \
         --append "bd.kmod=1 bd.run=/etc/bd/bench-system.sh bdbench.n=$SYS_N bdbench.reps=$REPS bdbench.rounds=$SYS_ROUNDS bdbench.mmio_n=$SYS_MMIO_N bdbench.kernel_n=$SYS_KERNEL_N" \
         "$@" </dev/null 2>"$err" | tr -d '\r' >"$out" || rc=$?
@@ -503,10 +512,10 @@ if [ -z "$SYS_HOW" ]; then
     SYS_HOW="$SYS_N marks x $REPS, kernel $SYS_KERNEL_N, MMIO $SYS_MMIO_N x $REPS"
     SYS_RAN=1
     log "system mode: test VM, 3 boots (plain qemu-system, plugin unrecorded, plugin recording)"
-    sys_boot plain
-    sys_boot unrec
+    sys_boot sys_plain plain "$QEMU_SYSTEM" "$PLUGIN"
+    sys_boot sys_unrec unrec "$QEMU_SYSTEM" "$PLUGIN"
     if needs lttng; then
-        sys_boot rec --trace "$WORK/systrace"
+        sys_boot sys_rec rec "$QEMU_SYSTEM" "$PLUGIN" --trace "$WORK/systrace"
         rm -rf "$WORK/systrace"
     else
         fail "system mode, recorded: lttng-sessiond not available"
@@ -514,6 +523,12 @@ if [ -z "$SYS_HOW" ]; then
 else
     log "system mode $SYS_HOW"
 fi
+
+# ---- 7. QEMU versions side by side (bench/versions.sh) -----------------------
+
+# shellcheck source=bench/versions.sh
+. "$HERE/versions.sh"
+versions_section
 
 ELAPSED=$(($(date +%s) - T0))
 
@@ -703,6 +718,7 @@ echo "    into this CPU's kernel slot with preemption disabled."
 echo "(f) a 32-bit write to ivshmem's BAR0 IntrMask register (exits to QEMU's MMIO"
 echo "    path, as a hypertrace-style trap does; plain QEMU) over the whole unrecorded"
 echo "    user-space mark (loop, record fill, trap, plugin)."
+versions_report
 
 if [ ${#FAILED[@]} -gt 0 ]; then
     echo

@@ -1,0 +1,285 @@
+# shellcheck shell=bash
+# bench/versions.sh — the "versions" and "versions_system" sections of
+# bench/run.sh (sourced by it; uses its results R, its helpers section,
+# needs, measure_alt, min_into, session_start, session_end, sys_boot, log,
+# fail, have, calc, val, and its settings N, REPS, ALT, REC_ALT, CPU_ALT,
+# SYS_*, QEMU, QEMU_SYSTEM, PLUGIN, BIN, VM_DIR, BDRUN, WORK).
+#
+# Each QEMU version side by side, measured in alternation (one run of every
+# version in turn, repeated; the best run kept): Debian's 7.2 ($QEMU,
+# $QEMU_SYSTEM) and every install prefix in BD_TEST_QEMU_BUILDS (./bdtrace
+# qemu VERSION builds; ./bdtrace bench sets it), each with the plugin build
+# of its API generation (plugin_file below):
+#   versions         user mode (PREFIX/bin/qemu-x86_64): bench-guest-marks
+#                    plain, --baseline, plugin unrecorded, plugin recorded
+#                    (one LTTng session of run.sh's for every version), and
+#                    bench-guest-cpu plain vs with the plugin
+#   versions_system  full system (PREFIX/bin/qemu-system-x86_64, the test
+#                    VM, run.sh's system section's boot): one boot per
+#                    version per setup (plain, plugin unrecorded, plugin
+#                    recording), the setups in turn (three versions: 9 boots,
+#                    about a minute on 2 cores)
+# A version whose binaries or plugin build are missing is skipped: its
+# column says so, which is not a failure.
+
+# plugin_file MAJOR.MINOR: the file name of the plugin build for that QEMU.
+# Mirrors tools/bd-run/plugin_api.cc (plugin_api_for, plugin_file_name):
+# API 1 up to 8.2, 2 for 9.0, 3 for 9.1, 4 for 9.2 to 10.0, 5 from 10.1.
+plugin_file() {
+    local major=${1%%.*} rest=${1#*.}
+    local v=$((major * 100 + ${rest%%.*}))
+    if ((v < 900)); then
+        echo libbdtrace-qemu.so
+    elif ((v < 901)); then
+        echo libbdtrace-qemu-v2.so
+    elif ((v < 902)); then
+        echo libbdtrace-qemu-v3.so
+    elif ((v < 1001)); then
+        echo libbdtrace-qemu-v4.so
+    else
+        echo libbdtrace-qemu-v5.so
+    fi
+}
+
+# qemu_version QEMU_BINARY: its version, e.g. 10.2.2 (empty when it does not run).
+qemu_version() {
+    "$1" -version 2>/dev/null | sed -n '1s/.* version \([0-9][0-9.]*\).*/\1/p'
+}
+
+# The versions: V_NAME[k] (its version), V_USER[k], V_SYS[k], V_PLUGIN[k];
+# V_SKIP[k] says why version k cannot run (V_SYS_SKIP[k]: its full system).
+V_NAME=()
+V_USER=()
+V_SYS=()
+V_PLUGIN=()
+V_SKIP=()
+V_SYS_SKIP=()
+V_OK=() # the indexes of the versions that can run
+versions_setup() {
+    local qemus=("$QEMU") systems=("$QEMU_SYSTEM") labels=("$QEMU") p k q ver
+    for p in ${BD_TEST_QEMU_BUILDS:-}; do
+        qemus+=("$p/bin/qemu-x86_64")
+        systems+=("$p/bin/qemu-system-x86_64")
+        labels+=("${p##*/}")
+    done
+    for k in "${!qemus[@]}"; do
+        q=${qemus[$k]}
+        V_USER[k]=$q
+        V_SYS[k]=${systems[$k]}
+        V_SKIP[k]=""
+        V_SYS_SKIP[k]=""
+        ver=""
+        command -v "$q" >/dev/null && ver=$(qemu_version "$q")
+        V_NAME[k]=${ver:-${labels[$k]}}
+        if [ -z "$ver" ]; then
+            V_SKIP[k]="no runnable $q"
+            continue
+        fi
+        # shellcheck disable=SC2153 # PLUGIN: run.sh's API 1 build; its siblings
+        V_PLUGIN[k]=${PLUGIN%/*}/$(plugin_file "$ver")
+        if [ ! -f "${V_PLUGIN[$k]}" ]; then
+            V_SKIP[k]="no plugin build ${V_PLUGIN[$k]} for QEMU $ver"
+        elif [ ! -x "$BIN/bench-guest-marks" ] || [ ! -x "$BIN/bench-guest-cpu" ]; then
+            V_SKIP[k]="no $BIN/bench-guest-marks or bench-guest-cpu"
+        else
+            V_OK+=("$k")
+        fi
+        if [ -n "${V_SKIP[$k]}" ]; then
+            V_SYS_SKIP[k]=${V_SKIP[$k]}
+        elif ! command -v "${V_SYS[$k]}" >/dev/null; then
+            V_SYS_SKIP[k]="no ${V_SYS[$k]}"
+        elif [ "$(qemu_version "${V_SYS[$k]}")" != "$ver" ]; then
+            V_SYS_SKIP[k]="${V_SYS[$k]} is not QEMU $ver"
+        fi
+    done
+}
+
+# versions_user: the user-mode rows, every version in each round.
+versions_user() {
+    local i k plug
+    log "versions, user mode: plain, baseline, plugin unrecorded ($ALT alternating runs; QEMU ${V_NAME[*]})"
+    for ((i = 1; i <= ALT; i++)); do
+        for k in "${V_OK[@]}"; do
+            plug=(-plugin "${V_PLUGIN[$k]}")
+            measure_alt $i "v_plain_$k" ns_per_op "${V_USER[$k]}" "$BIN/bench-guest-marks" "$N" "$REPS"
+            measure_alt $i "v_base_$k" ns_per_op "${V_USER[$k]}" "$BIN/bench-guest-marks" --baseline "$N" "$REPS"
+            measure_alt $i "v_unrec_$k" ns_per_op "${V_USER[$k]}" "${plug[@]}" "$BIN/bench-guest-marks" "$N" "$REPS"
+        done
+    done
+    log "versions, user mode: plugin recorded, one session ($REC_ALT alternating runs)"
+    if ! needs lttng; then
+        fail "versions, recorded: lttng-sessiond not available"
+    elif session_start vrec; then
+        for ((i = 1; i <= REC_ALT; i++)); do
+            for k in "${V_OK[@]}"; do
+                measure_alt $i "v_rec_$k" ns_per_op "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]}" "$BIN/bench-guest-marks" "$N" "$REPS"
+            done
+        done
+        session_end vrec
+        R["vrec.discarded"]=$DISCARDED
+    else
+        session_end vrec
+        fail "versions, recorded: could not set up LTTng session bdbench-$$-vrec"
+    fi
+    log "versions, CPU-bound guest, plain and with the plugin ($CPU_ALT alternating runs)"
+    for ((i = 1; i <= CPU_ALT; i++)); do
+        for k in "${V_OK[@]}"; do
+            measure_alt $i "v_cpu_plain_$k" ns_total "${V_USER[$k]}" "$BIN/bench-guest-cpu"
+            measure_alt $i "v_cpu_plugin_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]}" "$BIN/bench-guest-cpu"
+        done
+    done
+    # Thread CPU time as well (the guest's cpu_ns_total, best run): a busy
+    # neighbour delays a run's wall time more than its CPU time.
+    local sc v
+    for k in "${V_OK[@]}"; do
+        for sc in "v_cpu_plain_$k" "v_cpu_plugin_$k"; do
+            for ((i = 1; i <= CPU_ALT; i++)); do
+                v=${R[${sc}_$i.cpu_ns_total]:-}
+                [ -z "$v" ] || min_into "$sc.cpu" "$v"
+            done
+        done
+    done
+    # The plugin takes every mark; plain QEMU none.
+    local ops=$((N * REPS))
+    for k in "${V_OK[@]}"; do
+        for sc in "v_unrec_$k" "v_rec_$k"; do
+            if have "$sc.taken" && [ "${R[$sc.taken]}" != "$ops" ]; then
+                fail "$sc: the plugin ${V_PLUGIN[$k]} took ${R[$sc.taken]} of $ops marks under QEMU ${V_NAME[$k]}"
+            fi
+        done
+        if have "v_plain_$k.taken" && [ "${R[v_plain_$k.taken]}" != 0 ]; then
+            fail "v_plain_$k: ${R[v_plain_$k.taken]} marks taken under QEMU ${V_NAME[$k]} without the plugin"
+        fi
+    done
+}
+
+# versions_system: one boot per version per setup, the setups in turn.
+versions_system() {
+    local setup k
+    if [ ! -f "$VM_DIR/vmlinuz" ] || [ ! -f "$VM_DIR/initramfs.cpio.gz" ] || [ ! -x "$BDRUN" ]; then
+        V_SYS_HOW="skipped: no test VM image in $VM_DIR (./bdtrace bench builds it) or no $BDRUN"
+        return 0
+    fi
+    V_SYS_HOW="$SYS_N marks x $REPS, kernel marks $SYS_KERNEL_N, MMIO $SYS_MMIO_N x $REPS"
+    log "versions, full system: test VM, one boot per version per setup (plain, unrecorded, recording)"
+    for setup in plain unrec rec; do
+        for k in "${V_OK[@]}"; do
+            [ -z "${V_SYS_SKIP[$k]}" ] || continue
+            if [ "$setup" = rec ]; then
+                sys_boot "v_sys_rec_$k" rec "${V_SYS[$k]}" "${V_PLUGIN[$k]}" --trace "$WORK/vsystrace"
+                rm -rf "$WORK/vsystrace"
+            else
+                sys_boot "v_sys_${setup}_$k" "$setup" "${V_SYS[$k]}" "${V_PLUGIN[$k]}"
+            fi
+        done
+    done
+}
+
+V_SYS_HOW="not run"
+# versions_section: the measurements of both sections, as BD_BENCH_ONLY says.
+versions_section() {
+    section versions || section versions_system || return 0
+    versions_setup
+    section versions && [ ${#V_OK[@]} -gt 0 ] && versions_user
+    section versions_system && versions_system
+    return 0
+}
+
+# plugin_gen FILE: the API generation of a plugin build's file, e.g. v5.
+plugin_gen() {
+    case ${1##*/} in
+        libbdtrace-qemu.so) echo v1 ;;
+        libbdtrace-qemu-v*.so) local f=${1##*-}; echo "${f%.so}" ;;
+        *) echo "?" ;;
+    esac
+}
+
+# vcell KEY: R[KEY], or for "A - B" the difference and for "A pct B" the
+# relative difference of A over B in percent; n/a when a value is missing.
+vcell() {
+    local a op b
+    read -r a op b <<<"$1"
+    if [ -z "$op" ]; then
+        val "$a"
+    elif have "$a" && have "$b"; then
+        case $op in
+            -) calc "${R[$a]} - ${R[$b]}" ;;
+            pct) calc "(${R[$a]} - ${R[$b]}) * 100 / ${R[$b]}" 1 ;;
+        esac
+    else
+        printf 'n/a'
+    fi
+}
+
+# vrow LABEL KEY: one row, a cell per version; % in KEY is the version's index.
+vrow() {
+    local k line
+    line=$(printf '%-46s' "$1")
+    for k in "${!V_NAME[@]}"; do
+        if [ -n "${V_SKIP[$k]}" ]; then
+            line+=$(printf ' %11s' skipped)
+        else
+            line+=$(printf ' %11s' "$(vcell "${2//%/$k}")")
+        fi
+    done
+    echo "$line"
+}
+
+# versions_report: the table, one column per version.
+versions_report() {
+    section versions || section versions_system || return 0
+    local k line
+    echo
+    echo "QEMU versions side by side, ns per mark unless said."
+    line=$(printf '%-46s' "QEMU")
+    for k in "${!V_NAME[@]}"; do line+=$(printf ' %11s' "${V_NAME[$k]}"); done
+    echo "$line"
+    line=$(printf '%-46s' "plugin build (API generation)")
+    for k in "${!V_NAME[@]}"; do
+        line+=$(printf ' %11s' "$( [ -n "${V_PLUGIN[$k]:-}" ] && plugin_gen "${V_PLUGIN[$k]}" || echo -)")
+    done
+    echo "$line"
+    if section versions; then
+        echo "user mode, qemu-x86_64: marks $N x $REPS, best repetition; best of $ALT"
+        echo "alternating runs unrecorded, $REC_ALT recorded (one session), $CPU_ALT CPU-bound:"
+        vrow "user: plain qemu-x86_64 (no plugin)" "v_plain_%.ns_per_op"
+        vrow "user: baseline (no trap)" "v_base_%.ns_per_op"
+        vrow "user: plugin, unrecorded" "v_unrec_%.ns_per_op"
+        vrow "user: plugin, recorded" "v_rec_%.ns_per_op"
+        vrow "  unrecorded - plain (what the plugin adds)" "v_unrec_%.ns_per_op - v_plain_%.ns_per_op"
+        vrow "  plain - baseline (the trap load, no plugin)" "v_plain_%.ns_per_op - v_base_%.ns_per_op"
+        vrow "  recorded - baseline" "v_rec_%.ns_per_op - v_base_%.ns_per_op"
+        vrow "CPU-bound guest, plain (ns total)" "v_cpu_plain_%.ns_total"
+        vrow "CPU-bound guest, plugin loaded (ns total)" "v_cpu_plugin_%.ns_total"
+        vrow "  slowdown with the plugin (%)" "v_cpu_plugin_%.ns_total pct v_cpu_plain_%.ns_total"
+        vrow "  spread of plain runs: worst over best (%)" "v_cpu_plain_%.ns_total.max pct v_cpu_plain_%.ns_total"
+        vrow "  slowdown in thread CPU time (%)" "v_cpu_plugin_%.cpu pct v_cpu_plain_%.cpu"
+        echo "discarded events in the recorded session: $(val vrec.discarded)"
+    fi
+    if section versions_system; then
+        echo "full system, qemu-system-x86_64 and the test VM, one boot per column and"
+        echo "setup, best of $SYS_ROUNDS rounds in it: $V_SYS_HOW"
+        vrow "system, user mark: plain (no plugin)" "v_sys_plain_%.user"
+        vrow "system, user mark: plugin, unrecorded" "v_sys_unrec_%.user"
+        vrow "system, user mark: plugin, recorded" "v_sys_rec_%.user"
+        vrow "  unrecorded - plain" "v_sys_unrec_%.user - v_sys_plain_%.user"
+        vrow "system, user baseline (no trap), unrec. boot" "v_sys_unrec_%.user_base"
+        vrow "system, kernel mark: plain (no plugin)" "v_sys_plain_%.kernel"
+        vrow "system, kernel mark: plugin, unrecorded" "v_sys_unrec_%.kernel"
+        vrow "system, kernel mark: plugin, recorded" "v_sys_rec_%.kernel"
+        vrow "  unrecorded - plain" "v_sys_unrec_%.kernel - v_sys_plain_%.kernel"
+        vrow "system, kernel baseline (no trap), unrec. boot" "v_sys_unrec_%.kernel_base"
+        vrow "system: MMIO-exit trap, plain boot" "v_sys_plain_%.mmio"
+        for k in "${!V_NAME[@]}"; do
+            have "v_sys_rec_$k.discarded" && [ "${R[v_sys_rec_$k.discarded]}" != 0 ] &&
+                echo "WARNING: QEMU ${V_NAME[$k]}'s recorded boot lost ${R[v_sys_rec_$k.discarded]} events"
+        done
+    fi
+    for k in "${!V_NAME[@]}"; do
+        [ -z "${V_SKIP[$k]}" ] || echo "    QEMU ${V_NAME[$k]} skipped: ${V_SKIP[$k]}"
+        if section versions_system && [ -z "${V_SKIP[$k]}" ] && [ -n "${V_SYS_SKIP[$k]}" ]; then
+            echo "    QEMU ${V_NAME[$k]}, full system skipped: ${V_SYS_SKIP[$k]}"
+        fi
+    done
+    return 0
+}
