@@ -121,18 +121,25 @@ versions_user() {
         session_end vrec
         fail "versions, recorded: could not set up LTTng session bdbench-$$-vrec"
     fi
-    log "versions, CPU-bound guest, plain and with the plugin ($CPU_ALT alternating runs)"
+    # The closed code-tracing gate: a trace_code rule for a process that is
+    # not this one (pid 1), so every block gets the plugin's exec callback
+    # and returns at once (filter/README.md; bench/filter.sh measures 7.2's).
+    local gate_closed="$WORK/versions-gate-closed.txtpb"
+    echo 'rule { process { pid: 1 } trace_code: true action: RECORD }' >"$gate_closed"
+    log "versions, CPU-bound guest, plain, with the plugin and with a closed code-tracing gate ($CPU_ALT alternating runs)"
     for ((i = 1; i <= CPU_ALT; i++)); do
         for k in "${V_OK[@]}"; do
             measure_alt $i "v_cpu_plain_$k" ns_total "${V_USER[$k]}" "$BIN/bench-guest-cpu"
             measure_alt $i "v_cpu_plugin_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]}" "$BIN/bench-guest-cpu"
+            measure_alt $i "v_cpu_gate_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]},filter=$gate_closed" \
+                "$BIN/bench-guest-cpu"
         done
     done
     # Thread CPU time as well (the guest's cpu_ns_total, best run): a busy
     # neighbour delays a run's wall time more than its CPU time.
     local sc v
     for k in "${V_OK[@]}"; do
-        for sc in "v_cpu_plain_$k" "v_cpu_plugin_$k"; do
+        for sc in "v_cpu_plain_$k" "v_cpu_plugin_$k" "v_cpu_gate_$k"; do
             for ((i = 1; i <= CPU_ALT; i++)); do
                 v=${R[${sc}_$i.cpu_ns_total]:-}
                 [ -z "$v" ] || min_into "$sc.cpu" "$v"
@@ -254,6 +261,9 @@ versions_report() {
         vrow "  slowdown with the plugin (%)" "v_cpu_plugin_%.ns_total pct v_cpu_plain_%.ns_total"
         vrow "  spread of plain runs: worst over best (%)" "v_cpu_plain_%.ns_total.max pct v_cpu_plain_%.ns_total"
         vrow "  slowdown in thread CPU time (%)" "v_cpu_plugin_%.cpu pct v_cpu_plain_%.cpu"
+        vrow "CPU-bound, code-tracing gate closed (ns total)" "v_cpu_gate_%.ns_total"
+        vrow "  slowdown, gate closed (%; target <= 2)" "v_cpu_gate_%.ns_total pct v_cpu_plain_%.ns_total"
+        vrow "  the same in thread CPU time (%)" "v_cpu_gate_%.cpu pct v_cpu_plain_%.cpu"
         echo "discarded events in the recorded session: $(val vrec.discarded)"
     fi
     if section versions_system; then
