@@ -67,6 +67,11 @@ TEST(ChannelChoice, TrapOnAQemuThatCannotLoadThePluginSaysWhy) {
   ASSERT_FALSE(both.ok());
   EXPECT_NE(both.error().find("--channel both: q11 cannot load the bdtrace plugin"), std::string::npos);
   EXPECT_EQ(choose_channel(ChannelChoice::Both, caps(9, 0, true), "q9").value(), Channel::Both);
+  auto too_old = choose_channel(ChannelChoice::Trap, caps(6, 2, true), "/usr/bin/q6");
+  ASSERT_FALSE(too_old.ok());
+  EXPECT_NE(too_old.error().find("QEMU 6.2 is older than 7.2"), std::string::npos) << too_old.error();
+  EXPECT_NE(too_old.error().find("--channel ring"), std::string::npos);
+  EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(7, 1, true), "q").value(), Channel::Ring);
   EXPECT_EQ(choose_channel(ChannelChoice::Ring, caps(7, 2, true), "q").value(), Channel::Ring);
 }
 

@@ -19,6 +19,10 @@ using tools::make_error;
 constexpr char kRingMarker[] = "bdguest-ring-abi-1";
 constexpr char kOldLibraryMarker[] = "BD_DEVICE";
 
+// The oldest QEMU the plugin is built and tested for (major * 100 + minor):
+// 7.2, Debian 12's; older ones speak plugin API 0 or 1 with other details.
+constexpr int kOldestPluginQemu = 702;
+
 }  // namespace
 
 const char* channel_name(Channel c) {
@@ -61,7 +65,10 @@ QemuCapabilities probe_qemu(const std::string& qemu) {
 std::optional<std::string> plugin_refusal(const QemuCapabilities& caps) {
   if (!caps.known) return std::nullopt;
   if (!caps.plugin_option) return "QEMU " + caps.version + " was built without plugin support";
-  return std::string();  // every plugin API generation has a build (plugin_api.h)
+  if (caps.major * 100 + caps.minor < kOldestPluginQemu) {
+    return "QEMU " + caps.version + " is older than 7.2, the oldest QEMU bdtrace's plugin is built for";
+  }
+  return std::string();  // every plugin API generation from 7.2 on has a build (plugin_api.h)
 }
 
 tools::Result<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,

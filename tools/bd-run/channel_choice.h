@@ -33,7 +33,8 @@ QemuCapabilities probe_qemu(const std::string& qemu);
 
 // Can one of bdtrace's plugin builds (one per QEMU plugin API generation,
 // plugin_api.h) load into it? nullopt when unknown; otherwise the reason why
-// not ("" when it can): only a QEMU built without plugin support cannot.
+// not ("" when it can): a QEMU built without plugin support, or older than
+// 7.2, cannot.
 std::optional<std::string> plugin_refusal(const QemuCapabilities& caps);
 
 // The channel for a user-mode run under `qemu` (caps from probe_qemu):
