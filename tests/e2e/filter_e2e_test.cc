@@ -342,7 +342,9 @@ TEST(Filter, ProcessSelectionByComm) {
 
 TEST(Filter, ProcessSelectionByPidRecordsOnlyTheForkedChild) {
   // The guest forks; once both pids are known the test selects the child's
-  // pid (a reload, which both processes follow), then lets both mark.
+  // pid (a reload, which both processes follow), then lets both mark once
+  // the new config is in force in each (event 9 enabled for the parent
+  // only, event 1 for the child only: guest-filter waits for bd_enabled).
   TempDir dir("e2e-filter-fork");
   const std::string filter = dir.path() + "/filter.txtpb";
   const std::string trace = dir.path() + "/trace";
@@ -354,9 +356,9 @@ TEST(Filter, ProcessSelectionByPidRecordsOnlyTheForkedChild) {
   });
   const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
   write_file(filter, "rule { process { pid: " + std::to_string(child) +
-                         " } action: RECORD }\ndefault_action: DROP\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // > 100 ms polling
-  write_file(dir.path() + "/go", "");
+                         " } action: RECORD }\nrule { process { pid: " + std::to_string(parent) +
+                         " } events { id: 9 } action: RECORD }\ndefault_action: DROP\n");
+  write_file(dir.path() + "/go", "wait 9 1\n");
   guest.join();
   ASSERT_GT(parent, 0u);
   ASSERT_GT(child, 0u);

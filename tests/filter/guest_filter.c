@@ -15,7 +15,10 @@
  *       (written beside, then renamed), then both processes wait (up to
  *       30 s) until DIR/go exists, and send N x MARK event 1 with args
  *       (role, i, 0, 0), role 0 = parent, 1 = child. The parent waits for
- *       the child.
+ *       the child. When DIR/go holds "wait P C", the parent first waits
+ *       (up to 30 s) until bd_enabled(P) returns 1 and the child until
+ *       bd_enabled(C) does: the condition that a reloaded config is in
+ *       force in that process.
  *   guest-filter forkspin DIR ITERS
  *       As fork with N = 0, then each process runs spin() ITERS times and
  *       prints "<role> spin_fn 0x<address of spin()>" (code-tracing tests:
@@ -140,6 +143,23 @@ static int run_fork(const char *dir, unsigned long n)
             return 1;
         }
         usleep(10000);
+    }
+    unsigned wait_event[2] = {0, 0};
+    FILE *g = fopen(go, "r");
+    if (g != NULL) {
+        if (fscanf(g, "wait %u %u", &wait_event[0], &wait_event[1]) != 2)
+            wait_event[0] = wait_event[1] = 0;
+        fclose(g);
+    }
+    if (wait_event[role] != 0) {
+        const double until = now_s() + 30;
+        while (bd_enabled(wait_event[role]) != 1) {
+            if (now_s() > until) {
+                fprintf(stderr, "guest-filter: event %u never became enabled\n", wait_event[role]);
+                return 1;
+            }
+            usleep(10000);
+        }
     }
     struct counts c = {0};
     for (unsigned long i = 0; i < n; i++)

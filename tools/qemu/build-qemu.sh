@@ -5,7 +5,8 @@
 #
 #   VERSION   a QEMU release as MAJOR.MINOR (10.0, 10.2, ...) or an exact
 #             upstream version (10.2.2); the newest Debian source package of
-#             it wins (trixie, sid and experimental are searched)
+#             it wins (trixie, trixie-backports, forky, sid and experimental
+#             are searched)
 #   CACHE_DIR where builds live: CACHE_DIR/qemu-<upstream version>/ is the
 #             install prefix (bin/qemu-x86_64, bin/qemu-system-x86_64,
 #             bin/qemu-aarch64, bin/qemu-system-aarch64)
@@ -35,7 +36,7 @@ BUILD_DEPS=(ninja-build python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev z
             flex bison libslirp-dev dpkg-dev)
 # The suites searched for the source (newest package of VERSION wins) and the
 # one a meson >= 1.5 comes from.
-SRC_SUITES=(trixie sid experimental)
+SRC_SUITES=(trixie trixie-backports forky sid experimental)
 MESON_SUITE=trixie
 
 mkdir -p "$cache"
