@@ -17,6 +17,7 @@
 #include <string>
 
 #include "support.h"
+#include "vm_suite.h"
 #include "system_checks.h"
 #include "threads_check.h"
 #include "vm_console.h"
@@ -36,49 +37,21 @@ using bdtest::file_exists;
 using bdtest::guest_lines;
 using bdtest::guest_value;
 
-class SystemA64Vm : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir("e2e-system-a64");
-    trace_ = dir_->path() + "/trace";
-    vm_ = "a64-" + std::to_string(getpid());
-    events_ = new std::vector<TraceEvent>();
-    lines_ = new std::vector<std::string>();
-    if (!file_exists(kVmDir + "/vmlinuz") || !file_exists(kVmDir + "/initramfs.cpio.gz") ||
-        !file_exists(kVmDir + "/initramfs-root/etc/bd/system-a64-test.sh")) {
-      result_ = new RunResult();
-      result_->err = "no aarch64 test VM image in " + kVmDir + " (or an old one): run ./bdtrace test, " +
-                     "whose build_vm makes it";
-      return;
-    }
-    result_ = new RunResult(run({"timeout", "900", BD_RUN, "--system", "--arch", "aarch64", "--trace", trace_,
-                                 "--vm", vm_, "--kernel", kVmDir + "/vmlinuz", "--initrd",
-                                 kVmDir + "/initramfs.cpio.gz", "--append", "bd.kmod=1", "--run",
-                                 "sh /etc/bd/system-a64-test.sh"}));
-    *events_ = bdtest::events_of_vm(read_trace_with_babeltrace2(trace_), vm_);
-    *lines_ = guest_lines(result_->out);
+class SystemA64Vm : public bdtest::VmSuite<SystemA64Vm> {
+ public:
+  static constexpr const char *kTag = "a64";
+  static std::string MissingImage() {
+    if (file_exists(kVmDir + "/vmlinuz") && file_exists(kVmDir + "/initramfs.cpio.gz") &&
+        file_exists(kVmDir + "/initramfs-root/etc/bd/system-a64-test.sh"))
+      return "";
+    return "no aarch64 test VM image in " + kVmDir + " (or an old one): run ./bdtrace test, whose build_vm makes it";
   }
-  static void TearDownTestSuite() {
-    delete lines_;
-    delete events_;
-    delete result_;
-    delete dir_;
+  static RunResult Boot(const std::string &, const std::string &trace, const std::string &vm) {
+    return run({"timeout", "900", BD_RUN, "--system", "--arch", "aarch64", "--trace", trace, "--vm", vm,
+                "--kernel", kVmDir + "/vmlinuz", "--initrd", kVmDir + "/initramfs.cpio.gz", "--append", "bd.kmod=1",
+                "--run", "sh /etc/bd/system-a64-test.sh"});
   }
-  void SetUp() override {
-    ASSERT_EQ(result_->status, 0) << "the aarch64 VM run failed:\n" << result_->err << "\n--- console:\n"
-                                  << result_->out;
-  }
-  static TempDir *dir_;
-  static std::string trace_, vm_;
-  static RunResult *result_;
-  static std::vector<TraceEvent> *events_;
-  static std::vector<std::string> *lines_;
 };
-TempDir *SystemA64Vm::dir_;
-std::string SystemA64Vm::trace_, SystemA64Vm::vm_;
-RunResult *SystemA64Vm::result_;
-std::vector<TraceEvent> *SystemA64Vm::events_;
-std::vector<std::string> *SystemA64Vm::lines_;
 
 TEST_F(SystemA64Vm, AnAarch64GuestRanItsScriptWithTheHostAndTheModulePresent) {
   ASSERT_FALSE(lines_->empty()) << result_->out;

@@ -21,6 +21,7 @@
 
 #include "report.pb.h"
 #include "support.h"
+#include "vm_suite.h"
 #include "system_checks.h"
 #include "vm_console.h"
 
@@ -57,45 +58,17 @@ RunResult boot(const std::string &trace, const std::string &vm, const std::strin
   return run(argv);
 }
 
-class SystemVm : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir("e2e-system");
-    trace_ = dir_->path() + "/trace";
-    vm_ = "e2e-" + std::to_string(getpid());
-    if (!file_exists(kVmDir + "/vmlinuz") || !file_exists(kVmDir + "/initramfs.cpio.gz")) {
-      result_ = new RunResult();
-      result_->err = "no test VM image in " + kVmDir + ": run ./bdtrace build";
-      events_ = new std::vector<TraceEvent>();
-      lines_ = new std::vector<std::string>();
-      return;
-    }
-    result_ = new RunResult(boot(trace_, vm_, "system-test.sh", true));
-    events_ = new std::vector<TraceEvent>(
-        bdtest::events_of_vm(read_trace_with_babeltrace2(trace_), vm_));
-    lines_ = new std::vector<std::string>(guest_lines(result_->out));
+class SystemVm : public bdtest::VmSuite<SystemVm> {
+ public:
+  static constexpr const char *kTag = "e2e-system";
+  static std::string MissingImage() {
+    if (file_exists(kVmDir + "/vmlinuz") && file_exists(kVmDir + "/initramfs.cpio.gz")) return "";
+    return "no test VM image in " + kVmDir + ": run ./bdtrace build";
   }
-  static void TearDownTestSuite() {
-    delete lines_;
-    delete events_;
-    delete result_;
-    delete dir_;
+  static RunResult Boot(const std::string &, const std::string &trace, const std::string &vm) {
+    return boot(trace, vm, "system-test.sh", true);
   }
-  void SetUp() override {
-    ASSERT_EQ(result_->status, 0) << "the VM run failed:\n" << result_->err << "\n--- console:\n"
-                                  << result_->out;
-  }
-  static TempDir *dir_;
-  static std::string trace_, vm_;
-  static RunResult *result_;
-  static std::vector<TraceEvent> *events_;
-  static std::vector<std::string> *lines_;
 };
-TempDir *SystemVm::dir_;
-std::string SystemVm::trace_, SystemVm::vm_;
-RunResult *SystemVm::result_;
-std::vector<TraceEvent> *SystemVm::events_;
-std::vector<std::string> *SystemVm::lines_;
 
 TEST_F(SystemVm, GuestRanItsScriptWithTheHostPresent) {
   EXPECT_EQ(lines_->front(), "begin");

@@ -22,6 +22,7 @@
 #include "report.pb.h"
 #include "sleeps_check.h"
 #include "support.h"
+#include "vm_suite.h"
 #include "vm_console.h"
 
 using bdtest::read_trace_with_babeltrace2;
@@ -39,54 +40,29 @@ using bdtest::file_exists;
 using bdtest::guest_lines;
 using bdtest::guest_value;
 
-class SystemRingVm : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir("e2e-system-ring");
-    trace_ = dir_->path() + "/trace";
-    vm_ = "ring-" + std::to_string(getpid());
-    lines_ = new std::vector<std::string>();
-    events_ = new std::vector<TraceEvent>();
-    if (!file_exists(kVmDir + "/vmlinuz") || !file_exists(kVmDir + "/initramfs-root/etc/bd/system-ring-test.sh")) {
-      result_ = new RunResult();
-      result_->err = "no test VM image with system-ring-test.sh in " + kVmDir + ": run ./bdtrace test";
-      return;
-    }
+class SystemRingVm : public bdtest::VmSuite<SystemRingVm> {
+ public:
+  static constexpr const char *kTag = "ring";
+  static std::string MissingImage() {
+    if (file_exists(kVmDir + "/vmlinuz") && file_exists(kVmDir + "/initramfs-root/etc/bd/system-ring-test.sh"))
+      return "";
+    return "no test VM image with system-ring-test.sh in " + kVmDir + ": run ./bdtrace test";
+  }
+  static RunResult Boot(const std::string &dir, const std::string &trace, const std::string &vm) {
     // The filter on the system ring: one rule the enable bitmap decides in
     // the guest (event 190), one only the consumer can (a comm, learnt from
     // the kernel's context switches: guest-pingpong's marks, event 50).
-    filter_ = dir_->path() + "/filter.txtpb";
+    filter_ = dir + "/filter.txtpb";
     bdtest::replace_file(filter_,
                          "rule { events { id: 190 } action: DROP }\n"
                          "rule { process { comm: \"guest-pingpong\" } events { id: 50 } action: DROP }\n");
-    result_ = new RunResult(run({"timeout", "900", BD_RUN, "--system", "--channel", "ring", "--trace", trace_,
-                                 "--filter", filter_,
-                                 "--vm", vm_, "--kernel", kVmDir + "/vmlinuz", "--initrd",
-                                 kVmDir + "/initramfs.cpio.gz", "--append",
-                                 "bd.kmod=1 bd.run=/etc/bd/system-ring-test.sh"}));
-    *events_ = bdtest::events_of_vm(read_trace_with_babeltrace2(trace_), vm_);
-    *lines_ = guest_lines(result_->out);
+    return run({"timeout", "900", BD_RUN, "--system", "--channel", "ring", "--trace", trace, "--filter", filter_,
+                "--vm", vm, "--kernel", kVmDir + "/vmlinuz", "--initrd", kVmDir + "/initramfs.cpio.gz",
+                "--append", "bd.kmod=1 bd.run=/etc/bd/system-ring-test.sh"});
   }
-  static void TearDownTestSuite() {
-    delete lines_;
-    delete events_;
-    delete result_;
-    delete dir_;
-  }
-  void SetUp() override {
-    ASSERT_EQ(result_->status, 0) << "the VM run failed:\n" << result_->err << "\n--- console:\n" << result_->out;
-  }
-  static TempDir *dir_;
-  static std::string trace_, vm_, filter_;
-  static RunResult *result_;
-  static std::vector<TraceEvent> *events_;
-  static std::vector<std::string> *lines_;
+  static std::string filter_;
 };
-TempDir *SystemRingVm::dir_;
-std::string SystemRingVm::trace_, SystemRingVm::vm_, SystemRingVm::filter_;
-RunResult *SystemRingVm::result_;
-std::vector<TraceEvent> *SystemRingVm::events_;
-std::vector<std::string> *SystemRingVm::lines_;
+std::string SystemRingVm::filter_;
 
 TEST_F(SystemRingVm, SessionSaysRingAndSystemAndTheClockWasSynchronised) {
   ASSERT_FALSE(lines_->empty()) << result_->out;
