@@ -28,6 +28,7 @@
 #include "bdtrace/device/channel_file.h"
 #include "bdtrace/device/enable_maps.h"
 #include "bdtrace/plugin/block_udata.h"
+#include "bdtrace/plugin/code_gate.h"
 #include "bdtrace/plugin/trap_scan.h"
 #include "bdtrace/plugin/vcpu_counters.h"
 
@@ -69,6 +70,11 @@ State &g_state = g_state_storage.value;
 ChannelMapping g_mapping;
 
 // --- filter: the task each vCPU runs ------------------------------------------
+
+// The config at start has a trace_code rule: user-space blocks get an exec
+// callback (set once in install_system, before any translation).
+bool g_trace_code = false;
+
 
 // The guest task a vCPU runs, as the last SCHED_SWITCH record from it said,
 // and the comm mask of that task for the config it was computed with.
@@ -122,15 +128,13 @@ filter::Subject switch_subject(const filter::CompiledFilter &f, unsigned vcpu,
         t.tid = s.alt.tid;
         t.gate_for = &f;
         t.gate_open = f.trace_code_gate(vcpu, s.alt);
+        // From this vCPU's own trap: its next user-space block looks.
+        if (g_trace_code) plugin::g_code_gate.wake_own(vcpu);
     }
     return s;
 }
 
 // --- process-gated code tracing ------------------------------------------------
-
-// The config at start has a trace_code rule: user-space blocks get an exec
-// callback (set once in install_system, before any translation).
-bool g_trace_code = false;
 
 // After a reload: the gate of the task the vCPU runs, for config f.
 __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
@@ -142,12 +146,20 @@ __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
 }
 
 // udata: plugin::pack_block (user-space blocks only, see on_tb_trans).
+// Called while the vCPU's gate flag is set (code_gate.h; API 1 and 2: on
+// every block); a closed gate clears it until the next switch or reload.
 void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     if (__builtin_expect(vcpu >= filter::kMaxVcpus, 0)) return;
     VcpuTask &t = g_tasks[vcpu];
     const filter::CompiledFilter *f = filter::g_plugin_filter.active();
     if (__builtin_expect(f != t.gate_for, 0)) refresh_gate(t, vcpu, f);
-    if (__builtin_expect(!t.gate_open, 1)) return;
+    if (!t.gate_open) {
+        if (plugin::CodeGate::kConditional) {
+            plugin::g_code_gate.close_own(vcpu);
+            if (filter::g_plugin_filter.active() != t.gate_for) plugin::g_code_gate.wake_own(vcpu);
+        }
+        return;
+    }
     lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
                          plugin::block_insns(udata));
 }
@@ -234,8 +246,8 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
     if (g_trace_code) {
         const uint64_t pc = qemu_plugin_tb_vaddr(tb);
         if (pc < target.kernel_space_start)
-            qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
-                                                 plugin::pack_block(pc, qemu_plugin_tb_n_insns(tb)));
+            plugin::g_code_gate.register_block(tb, on_tb_exec,
+                                               plugin::pack_block(pc, qemu_plugin_tb_n_insns(tb)));
     }
     plugin::for_each_trap(tb, target, [&target](struct qemu_plugin_insn *insn) {
         const bool kernel = qemu_plugin_insn_vaddr(insn) >= target.kernel_space_start;
@@ -307,14 +319,20 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::
             const auto maps = std::make_unique<EnableMaps>(compute_enable_maps(&f, nr_vcpus));
             g_state.channel.set_enable_maps(maps->vcpu, maps->unions);
             g_state.channel.set_generation(generation);
+            // Every vCPU evaluates its code-tracing gate again.
+            if (g_trace_code) plugin::g_code_gate.wake_all();
         };
         if (!filter::g_plugin_filter.load(config.filter, "", bump, config.verbose, error))
             return false;
         const filter::CompiledFilter *f = filter::g_plugin_filter.active();
         g_trace_code = f != nullptr && f->any_trace_code();
+        if (g_trace_code && !plugin::g_code_gate.init(nr_vcpus, error)) return false;
     }
 
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
+    if (g_trace_code)
+        qemu_plugin_register_vcpu_init_cb(
+            id, [](qemu_plugin_id_t, unsigned int) { plugin::g_code_gate.vcpu_initialized(); });
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, nullptr);
 
     const char *arch = info.target_name ? info.target_name : "";

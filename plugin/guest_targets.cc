@@ -20,6 +20,9 @@ static_assert(BD_TRAP_S390X_LEN <= kMaxTrapLen, "s390x trap longer than kMaxTrap
 // the ipc multiplexer (117), through which glibc 2.36 calls shmat/shmdt
 // there, and the direct shmat/shmdt (397, 398) of newer kernels and libcs.
 //
+// clone: x86_64 56, asm-generic 220 (aarch64, riscv64), s390x 120 with the
+// flags second (CONFIG_CLONE_BACKWARDS2), from the same headers.
+//
 // Where guest kernel space starts (system emulation), by what the CPU lets
 // user space execute, so that no user program can pass for the kernel:
 //   x86_64   the canonical upper half, 0xffff800000000000 and up (4-level
@@ -34,13 +37,13 @@ static_assert(BD_TRAP_S390X_LEN <= kMaxTrapLen, "s390x trap longer than kMaxTrap
 // riscv64 and s390x run in user mode only: 0, unused.
 constexpr GuestTarget kTargets[] = {
     {"x86_64", BD_TRAP_X86_64_BYTES, BD_TRAP_X86_64_LEN, "rdi",
-     {9, 10, 11, 12, 25, 28, 30, 67, 329, -1}, ByteOrder::Little, true, 0xffff800000000000ull},
+     {9, 10, 11, 12, 25, 28, 30, 67, 329, -1}, 56, 1, ByteOrder::Little, true, 0xffff800000000000ull},
     {"aarch64", BD_TRAP_AARCH64_BYTES, BD_TRAP_AARCH64_LEN, "x0",
-     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, ByteOrder::Little, true, 0xfff0000000000000ull},
+     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, 220, 1, ByteOrder::Little, true, 0xfff0000000000000ull},
     {"riscv64", BD_TRAP_RISCV64_BYTES, BD_TRAP_RISCV64_LEN, "a0",
-     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, ByteOrder::Little, false, 0},
+     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, 220, 1, ByteOrder::Little, false, 0},
     {"s390x", BD_TRAP_S390X_BYTES, BD_TRAP_S390X_LEN, "r2",
-     {90, 125, 91, 45, 163, 219, 397, 398, 384, 117}, ByteOrder::Big, false, 0},
+     {90, 125, 91, 45, 163, 219, 397, 398, 384, 117}, 120, 2, ByteOrder::Big, false, 0},
 };
 
 // "x86_64 (qemu-x86_64), aarch64 (qemu-aarch64), ..." for one mode.

@@ -20,6 +20,7 @@
 
 #include "bdtrace/bdtrace_tp.h"
 #include "bdtrace/plugin/block_udata.h"
+#include "bdtrace/plugin/code_gate.h"
 #include "bdtrace/plugin/guest_targets.h"
 #include "bdtrace/plugin/options.h"
 #include "bdtrace/plugin/trap_scan.h"
@@ -77,6 +78,9 @@ struct ThreadState {
     // thread's vCPU index, pid, tid and comm do not change while it lives).
     const filter::CompiledFilter *gate_for = nullptr;
     bool gate_open = false;
+    // This thread's clone() announced a new vCPU to the gate (code_gate.h)
+    // and has not returned yet.
+    bool clone_announced = false;
 };
 // initial-exec: one %fs-relative access instead of a __tls_get_addr call on
 // every trap; the plugin is dlopen'ed, so this uses glibc's small static-TLS
@@ -101,6 +105,7 @@ void on_fork_child() noexcept {
     t_state.access.reset();
     t_state.gate_for = nullptr;
     t_state.gate_open = false;
+    t_state.clone_announced = false;
     g_state.rejects.reset();
     g_state.accepted.reset();
 }
@@ -248,24 +253,43 @@ __attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
     t.gate_for = f;
 }
 
-// Every executed block while trace_code is on. Closed gate: a TLS access,
-// one load of the config pointer, two compares.
+// Every executed block while trace_code is on and this vCPU's gate flag is
+// set (code_gate.h; API 1 and 2: every block). A closed gate clears the flag,
+// so QEMU stops calling until a reload, a fork or a new thread sets it.
 void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     ThreadState &t = t_state;
     const filter::CompiledFilter *f = filter::g_plugin_filter.active();
     if (__builtin_expect(f != t.gate_for, 0)) refresh_gate(t, vcpu, f);
-    if (__builtin_expect(!t.gate_open, 1)) return;
+    if (!t.gate_open) {
+        if (plugin::CodeGate::kConditional) {
+            plugin::g_code_gate.close_own(vcpu);
+            if (filter::g_plugin_filter.active() != t.gate_for) plugin::g_code_gate.wake_own(vcpu);
+        }
+        return;
+    }
     lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
                          plugin::block_insns(udata));
 }
 
-void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t, uint64_t,
+void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t a1, uint64_t a2,
                 uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) noexcept {
     if (changes_mappings(*g_state.target, num)) invalidate_writable_pages();
+    if (g_state.trace_code && plugin::creates_thread(*g_state.target, num, a1, a2)) {
+        plugin::g_code_gate.vcpu_announced();
+        t_state.clone_announced = true;
+    }
 }
 
-void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t) noexcept {
+void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t ret) noexcept {
     if (changes_mappings(*g_state.target, num)) invalidate_writable_pages();
+    if (__builtin_expect(t_state.clone_announced, 0)) {
+        t_state.clone_announced = false;
+        if (ret < 0) plugin::g_code_gate.vcpu_announce_failed();  // no new thread
+    }
+}
+
+void on_vcpu_init(qemu_plugin_id_t, unsigned int) noexcept {
+    plugin::g_code_gate.vcpu_initialized();
 }
 
 // --- translation-time callback --------------------------------------------
@@ -274,9 +298,8 @@ void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t) noexce
 // of guest address 0) rides along as the callback's userdata.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
     if (g_state.trace_code)
-        qemu_plugin_register_vcpu_tb_exec_cb(
-            tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
-            plugin::pack_block(qemu_plugin_tb_vaddr(tb), qemu_plugin_tb_n_insns(tb)));
+        plugin::g_code_gate.register_block(
+            tb, on_tb_exec, plugin::pack_block(qemu_plugin_tb_vaddr(tb), qemu_plugin_tb_n_insns(tb)));
     plugin::for_each_trap(tb, *g_state.target, [](struct qemu_plugin_insn *insn) {
         void *haddr = qemu_plugin_insn_haddr(insn);
         if (haddr == nullptr) return;  // no host mapping: cannot locate records
@@ -354,18 +377,25 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
         const std::string &prog = g_state.options.program;
         const auto slash = prog.rfind('/');
         const std::string comm = slash == std::string::npos ? prog : prog.substr(slash + 1);
-        if (!filter::g_plugin_filter.load(opts.filter, comm, nullptr, opts.verbose, error))
+        // Each reload: every thread evaluates its code-tracing gate again.
+        auto wake = [](uint64_t, const filter::CompiledFilter &) {
+            if (g_state.trace_code) plugin::g_code_gate.wake_all();
+        };
+        if (!filter::g_plugin_filter.load(opts.filter, comm, wake, opts.verbose, error))
             return false;
         const filter::CompiledFilter *f = filter::g_plugin_filter.active();
         // The comm never changes in this QEMU (forks keep it): a trace_code
         // rule whose comm does not match can never open the gate here.
         g_state.trace_code = f != nullptr && f->trace_code_possible(f->fixed_comm_mask());
+        if (g_state.trace_code && !plugin::g_code_gate.init(/*initial_vcpus=*/1, error))
+            return false;
     }
     if (pthread_atfork(nullptr, nullptr, on_fork_child) != 0) {
         error = "pthread_atfork failed; cannot follow forks";
         return false;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
+    if (g_state.trace_code) qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
     qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
     qemu_plugin_register_vcpu_syscall_ret_cb(id, on_syscall_ret);
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, nullptr);

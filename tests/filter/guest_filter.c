@@ -23,6 +23,14 @@
  *       As fork with N = 0, then each process runs spin() ITERS times and
  *       prints "<role> spin_fn 0x<address of spin()>" (code-tracing tests:
  *       the hottest block of a traced process lies in spin()).
+ *   guest-filter threadspin DIR THREADS ITERS
+ *       Code tracing across threads: starts THREADS - 1 threads that spin
+ *       (no syscalls) until bd_enabled(9) returns 1, writes "pid <pid>" to
+ *       DIR/pids (written beside, then renamed), waits (up to 30 s) until
+ *       bd_enabled(9) returns 1 itself, then starts one more thread; every
+ *       thread then runs spin() ITERS times, 4 rounds. Prints
+ *       "spin_fn 0x<address of spin()>" and "tid <tid>" per thread (the
+ *       early ones first).
  *
  * Output (stdout), one line each, per process ("<role> " prefix in fork):
  *   names <calls that returned 1 of the 2 bd_name_event>
@@ -33,10 +41,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,6 +191,86 @@ static int run_fork(const char *dir, unsigned long n)
     return 0;
 }
 
+struct spinner {
+    pthread_t thread;
+    pid_t tid;
+    int wait_enabled; /* spin until bd_enabled(9) before the rounds */
+    int failed;
+};
+
+static void *spinner_main(void *arg)
+{
+    struct spinner *s = arg;
+    s->tid = (pid_t)syscall(SYS_gettid);
+    const double until = now_s() + 30;
+    /* The condition is checked between spins without a syscall (the trap
+     * is a plain load): the thread stays CPU-bound while the config
+     * changes; the clock is read only every 64 checks. */
+    for (unsigned n = 0; s->wait_enabled && bd_enabled(9) != 1; n++) {
+        spin(1000);
+        if (n % 64 == 63 && now_s() > until) {
+            s->failed = 1;
+            return NULL;
+        }
+    }
+    for (int round = 0; round < 4; round++)
+        spin(spin_iters);
+    return NULL;
+}
+
+static int run_threadspin(const char *dir, unsigned threads, unsigned long iters)
+{
+    enum { kMaxThreads = 16 };
+    if (threads < 2 || threads > kMaxThreads) {
+        fprintf(stderr, "guest-filter: threadspin needs 2..%d threads\n", kMaxThreads);
+        return 2;
+    }
+    spin_iters = iters;
+    struct spinner sp[kMaxThreads];
+    memset(sp, 0, sizeof sp);
+    for (unsigned i = 0; i + 1 < threads; i++) {
+        sp[i].wait_enabled = 1;
+        if (pthread_create(&sp[i].thread, NULL, spinner_main, &sp[i]) != 0) {
+            fprintf(stderr, "guest-filter: pthread_create failed\n");
+            return 1;
+        }
+    }
+    char pids[4096], tmp[4096];
+    snprintf(pids, sizeof pids, "%s/pids", dir);
+    snprintf(tmp, sizeof tmp, "%s/pids.tmp", dir);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "pid %ld\n", (long)getpid()) < 0 || fclose(f) != 0 ||
+        rename(tmp, pids) != 0) {
+        perror("guest-filter: pids");
+        return 1;
+    }
+    const double until = now_s() + 30;
+    while (bd_enabled(9) != 1) {
+        if (now_s() > until) {
+            fprintf(stderr, "guest-filter: event 9 never became enabled\n");
+            return 1;
+        }
+        usleep(10000);
+    }
+    struct spinner *late = &sp[threads - 1];
+    if (pthread_create(&late->thread, NULL, spinner_main, late) != 0) {
+        fprintf(stderr, "guest-filter: pthread_create failed\n");
+        return 1;
+    }
+    int failed = 0;
+    for (unsigned i = 0; i < threads; i++) {
+        pthread_join(sp[i].thread, NULL);
+        failed |= sp[i].failed;
+    }
+    printf("spin_fn %p\n", (void *)spin);
+    for (unsigned i = 0; i < threads; i++)
+        printf("tid %ld\n", (long)sp[i].tid);
+    fflush(stdout);
+    if (failed)
+        fprintf(stderr, "guest-filter: a thread never saw event 9 enabled\n");
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "marks") == 0)
@@ -199,7 +289,10 @@ int main(int argc, char **argv)
         spin_iters = strtoul(argv[3], NULL, 10);
         return run_fork(argv[2], 0);
     }
+    if (argc == 5 && strcmp(argv[1], "threadspin") == 0)
+        return run_threadspin(argv[2], (unsigned)strtoul(argv[3], NULL, 10),
+                              strtoul(argv[4], NULL, 10));
     fprintf(stderr, "usage: guest-filter marks N | stream SECONDS PERIOD_US | fork DIR N | "
-                    "forkspin DIR ITERS\n");
+                    "forkspin DIR ITERS | threadspin DIR THREADS ITERS\n");
     return 2;
 }

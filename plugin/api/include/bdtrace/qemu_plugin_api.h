@@ -21,10 +21,13 @@
  *   API  QEMU        what changed (for bdtrace)            declared in
  *   1    7.2 - 8.2   (the first generation)                qemu_plugin_api_v1.h
  *   2    9.0         global inline ops and n_vcpus removed qemu_plugin_api_v1.h
- *                    (unused); minimum raised to 2: v1
- *                    plugins are refused from 9.0 on
+ *                    (unused); minimum raised to 2: v1     + _scoreboard.h
+ *                    plugins are refused from 9.0 on;
+ *                    + scoreboards, per-vCPU inline ops
  *   3    9.1         qemu_plugin_insn_data copies into a   qemu_plugin_api_v3.h
- *                    buffer instead of returning a pointer
+ *                    buffer instead of returning a pointer;
+ *                    + conditional callbacks (the closed
+ *                    code-tracing gate, plugin/code_gate.h)
  *   4    9.2 - 10.0  + read_memory_vaddr                   qemu_plugin_api_v4.h
  *   5    10.1 - 10.2 + write_memory_vaddr (both used by    qemu_plugin_api_v5.h
  *                    the linux-user backend), register
@@ -191,6 +194,9 @@ void qemu_plugin_outs(const char *string);
 #include <bdtrace/qemu_plugin_api_v1.h>
 #else
 #include <bdtrace/qemu_plugin_api_v3.h>
+#endif
+#if BDTRACE_QEMU_PLUGIN_API >= 2
+#include <bdtrace/qemu_plugin_api_scoreboard.h>
 #endif
 #if BDTRACE_QEMU_PLUGIN_API == 4
 #include <bdtrace/qemu_plugin_api_v4.h>

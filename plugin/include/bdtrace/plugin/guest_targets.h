@@ -9,6 +9,8 @@
 //   - the guest's syscall numbers that can change its mappings (linux-user
 //     reports guest numbers; aarch64 and riscv64 share the asm-generic
 //     table, x86_64 and s390x have their own);
+//   - the guest's clone() syscall and which argument holds its flags
+//     (s390x passes the stack first), to see a thread being created;
 //   - the guest's byte order (records and replies are in it, <bd/abi.h>):
 //     s390x is big-endian, the others little-endian like the host; the
 //     backend picks the swapping or the plain trap handler once, at install;
@@ -42,6 +44,8 @@ struct GuestTarget {
     std::size_t trap_len;                // how many of them
     const char *record_register;         // where the record's address is (for messages)
     int64_t mapping_syscalls[kMappingSyscalls];
+    int64_t clone_syscall;               // clone(); linux-user has no clone3
+    int clone_flags_arg;                 // 1 or 2: the argument holding the flags
     ByteOrder byte_order;                // of records and replies in guest memory
     bool system_emulation;               // the full-system backend supports it
     uint64_t kernel_space_start;         // system emulation: lowest kernel pc (0: unused)
@@ -71,6 +75,16 @@ inline bool changes_mappings(const GuestTarget &t, int64_t num) noexcept {
     for (int64_t s : t.mapping_syscalls)
         if (s == num) return true;
     return false;
+}
+
+// True for a guest clone() that QEMU runs as a new thread of this process,
+// i.e. a new vCPU: CLONE_VM without CLONE_VFORK (linux-user runs a vfork
+// as a fork). a1, a2: the syscall's first two arguments.
+inline bool creates_thread(const GuestTarget &t, int64_t num, uint64_t a1, uint64_t a2) noexcept {
+    constexpr uint64_t kCloneVm = 0x100, kCloneVfork = 0x4000;  // <linux/sched.h>
+    if (num != t.clone_syscall) return false;
+    const uint64_t flags = t.clone_flags_arg == 2 ? a2 : a1;
+    return (flags & kCloneVm) != 0 && (flags & kCloneVfork) == 0;
 }
 
 }  // namespace bdtrace::plugin
