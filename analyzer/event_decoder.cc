@@ -34,6 +34,10 @@ const Layout kSchedSwitchLayout{"bdtrace:sched_switch",
                                  "next_pid", "next_tid", "next_comm"}};
 
 const Layout kTbExecLayout{"bdtrace:tb_exec", {"vcpu", "pid", "tid", "pc", "n_insns"}};
+// pc and n_insns: sequences of one element per block. guest_ts is read as
+// for ring events (the first block's time).
+const Layout kTbBatchLayout{"bdtrace:tb_batch",
+                            {"vcpu", "pid", "tid", "span_ns", "lost", "pc", "n_insns"}};
 const Layout kRingDroppedLayout{"bdtrace:ring_dropped",
                                 {"ring", "pid", "tid", "count", "total", "final"}};
 
@@ -70,6 +74,8 @@ EventDecoder::Slot EventDecoder::FindField(const bt_field_class *payload, const 
       s.kind = FieldKind::kSigned;
     } else if (t == BT_FIELD_CLASS_TYPE_STRING) {
       s.kind = FieldKind::kString;
+    } else if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_ARRAY)) {
+      s.kind = FieldKind::kArray;
     }
     break;
   }
@@ -116,7 +122,8 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
       {&kRegionEndLayout, Type::kRegionEnd}, {&kEventNameLayout, Type::kEventName},
       {&kSessionLayout, Type::kSession},     {&kRejectedLayout, Type::kRejected},
       {&kRejectedTotalLayout, Type::kRejectedTotal}, {&kSchedSwitchLayout, Type::kSchedSwitch},
-      {&kTbExecLayout, Type::kTbExec},       {&kRingDroppedLayout, Type::kRingDropped},
+      {&kTbExecLayout, Type::kTbExec},       {&kTbBatchLayout, Type::kTbBatch},
+      {&kRingDroppedLayout, Type::kRingDropped},
       {&kFilterLayout, Type::kFilter},       {&kFilterDroppedLayout, Type::kFilterDropped},
       {&kFilterStatsLayout, Type::kFilterStats}};
   const Layout *layout = nullptr;
@@ -298,6 +305,9 @@ void EventDecoder::OnEvent(const bt_message *msg) {
       deliver(e);
       break;
     }
+    case Type::kTbBatch:
+      DeliverBatch(payload, info, ts, emitted);
+      break;
     case Type::kRingDropped: {
       RingDroppedEvent e{ts, u32(0), u32(1), u32(2), u64(3), u64(4), u64(5) != 0, info.trace};
       deliver(e);
@@ -321,6 +331,60 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     }
     case Type::kOther:
       break;
+  }
+}
+
+// Slots as kTbBatchLayout lists them. Each block is placed at the batch's
+// time plus its share of span_ns by the instructions before it; the blocks
+// go straight on (not reordered: they are many, and only counted by the
+// reports so far).
+void EventDecoder::DeliverBatch(const bt_field *payload, const ClassInfo &info, int64_t placed,
+                                int64_t emitted) {
+  const auto u64 = [&](size_t slot) -> uint64_t {
+    const Slot &s = info.slots[slot];
+    if (s.kind == FieldKind::kUnsigned)
+      return bt_field_integer_unsigned_get_value(Member(payload, s.index));
+    return 0;
+  };
+  const Slot &pcs_slot = info.slots[5], &insns_slot = info.slots[6];
+  const bt_field *pcs = pcs_slot.kind == FieldKind::kArray ? Member(payload, pcs_slot.index) : nullptr;
+  const bt_field *insns =
+      insns_slot.kind == FieldKind::kArray ? Member(payload, insns_slot.index) : nullptr;
+  uint64_t count = pcs != nullptr ? bt_field_array_get_length(pcs) : 0;
+  if (insns == nullptr || bt_field_array_get_length(insns) != count) {
+    if (!warned_bad_batch_) {
+      warned_bad_batch_ = true;
+      visitor_.OnWarning("a bdtrace:tb_batch event whose pc and n_insns differ in length (or lack "
+                         "one): its blocks are not counted");
+    }
+    count = 0;
+  }
+  const auto element = [](const bt_field *array, uint64_t i) {
+    return bt_field_integer_unsigned_get_value(
+        bt_field_array_borrow_element_field_by_index_const(array, i));
+  };
+  TbExecEvent e{placed, static_cast<uint32_t>(u64(0)), static_cast<uint32_t>(u64(1)),
+                static_cast<uint32_t>(u64(2)), 0, 0, info.trace};
+  e.lost_before = u64(4);
+  if (count == 0) {
+    e.lost_only = true;
+    order_.Add(e, emitted, false);
+    return;
+  }
+  uint64_t total_insns = 0;
+  for (uint64_t i = 0; i < count; ++i) total_insns += element(insns, i);
+  const uint64_t span = u64(3);
+  uint64_t before = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    e.pc = element(pcs, i);
+    e.n_insns = static_cast<uint32_t>(element(insns, i));
+    e.ts_ns = placed + (total_insns > 0 ? static_cast<int64_t>(static_cast<unsigned __int128>(span) *
+                                                               before / total_insns)
+                                        : 0);
+    order_.Add(e, emitted, false);
+    before += e.n_insns;
+    e.lost_before = 0;
+    e.first_of_event = false;
   }
 }
 

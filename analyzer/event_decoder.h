@@ -37,9 +37,9 @@ class EventDecoder {
 
  private:
   enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
-                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kRingDropped, kFilter, kFilterDropped, kFilterStats,
+                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kTbBatch, kRingDropped, kFilter, kFilterDropped, kFilterStats,
                     kOther };
-  enum class FieldKind { kMissing, kUnsigned, kSigned, kString };
+  enum class FieldKind { kMissing, kUnsigned, kSigned, kString, kArray };
   struct Slot {
     uint64_t index = 0;
     FieldKind kind = FieldKind::kMissing;
@@ -64,6 +64,9 @@ class EventDecoder {
                          ClassInfo &info);
   void OnEvent(const bt_message *msg);
   void OnDiscarded(const bt_message *msg);
+  // A bdtrace:tb_batch: its blocks, one TbExecEvent each.
+  void DeliverBatch(const bt_field *payload, const ClassInfo &info, int64_t placed,
+                    int64_t emitted);
   int64_t Timestamp(const bt_message *msg, const ClassInfo &info);
   // When the event happened: its guest time when it has one, else ts.
   int64_t GuestTime(uint64_t guest_ts, const ClassInfo &info, int64_t ts);
@@ -82,6 +85,7 @@ class EventDecoder {
   bool warned_bad_clock_ = false;
   bool warned_bad_guest_ts_ = false;
   bool warned_guest_clock_ = false;
+  bool warned_bad_batch_ = false;
   // Every event goes through it, to the visitor.
   Reorderer order_;
 };

@@ -158,7 +158,9 @@ void Model::OnRejectedTotal(const RejectedTotalEvent &e) {
 }
 
 void Model::OnTbExec(const TbExecEvent &e) {
-  totals_.set_events(totals_.events() + 1);
+  if (e.first_of_event) totals_.set_events(totals_.events() + 1);
+  totals_.set_tb_lost(totals_.tb_lost() + e.lost_before);
+  if (e.lost_only) return;
   totals_.set_tb_execs(totals_.tb_execs() + 1);
   Seen(e.ts_ns);
   hot_blocks_.Add(e.trace, e.pid, e.pc, e.n_insns);

@@ -54,6 +54,7 @@ void SummaryItems(const report::Report &r, std::string &out) {
   item("sessions", Num(t.sessions()));
   item("sched_switches", Num(t.sched_switches()));
   item("tb_execs", Num(t.tb_execs()));
+  item("tb_lost", Num(t.tb_lost()));
   item("filter_events", Num(t.filter_configs() + t.filter_dropped() + t.filter_stats()));
   item("other_events", Num(t.other()));
   item("discarded", Num(r.discarded_events().count()));

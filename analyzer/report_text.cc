@@ -459,8 +459,12 @@ void Processes(const report::Report &r, std::string &out) {
 void HotBlocks(const report::Report &r, std::string &out) {
   if (r.hot_blocks_size() == 0) return;
   constexpr int kRows = 10;
-  out += "\nhottest blocks per process (bdtrace:tb_exec; top " + Num(kRows) +
+  out += "\nhottest blocks per process (bdtrace:tb_batch / tb_exec; top " + Num(kRows) +
          " by executions and by instructions)\n";
+  if (r.totals().tb_lost() > 0)
+    out += "  " + Num(r.totals().tb_lost()) +
+           " executed blocks were not recorded (the plugin's drain thread fell behind; "
+           "tb_batch.lost): the counts below miss them\n";
   const bool vm_column = ManyVms(r);
   for (const report::ProcessHotBlocks &p : r.hot_blocks()) {
     out += "  " + (vm_column ? "vm " + NameOrDash(p.vm()) + " " : std::string()) +

@@ -27,6 +27,7 @@
 #include "bdtrace/device/channel.h"
 #include "bdtrace/device/channel_file.h"
 #include "bdtrace/device/enable_maps.h"
+#include "bdtrace/plugin/block_batches.h"
 #include "bdtrace/plugin/block_udata.h"
 #include "bdtrace/plugin/code_gate.h"
 #include "bdtrace/plugin/trap_scan.h"
@@ -89,7 +90,11 @@ struct alignas(64) VcpuTask {
     // gate is open for it under config gate_for.
     uint32_t pid = 0, tid = 0;
     const filter::CompiledFilter *gate_for = nullptr;
+    uint32_t gate_epoch = 0;  // BlockBatches::recording_epoch() it was decided for
     bool gate_open = false;
+    // The vCPU's code-tracing buffer (block_batches.h), taken at its first
+    // traced block.
+    plugin::BlockProducer *blocks = nullptr;
 };
 VcpuTask g_tasks[filter::kMaxVcpus];
 
@@ -126,9 +131,10 @@ filter::Subject switch_subject(const filter::CompiledFilter &f, unsigned vcpu,
         // per switch, so a block's exec callback is a load and a branch.
         t.pid = s.alt.pid;
         t.tid = s.alt.tid;
-        t.gate_for = &f;
-        t.gate_open = f.trace_code_gate(vcpu, s.alt);
-        // From this vCPU's own trap: its next user-space block looks.
+        t.gate_for = nullptr;  // decided at the next user-space block
+        // From this vCPU's own trap: the previous task's batch ends here,
+        // and the next user-space block looks at the gate.
+        if (t.blocks != nullptr) t.blocks->end_batch();
         if (g_trace_code) plugin::g_code_gate.wake_own(vcpu);
     }
     return s;
@@ -136,13 +142,18 @@ filter::Subject switch_subject(const filter::CompiledFilter &f, unsigned vcpu,
 
 // --- process-gated code tracing ------------------------------------------------
 
-// After a reload: the gate of the task the vCPU runs, for config f.
+// After a switch, a reload or a change of recording: the gate of the task
+// the vCPU runs, for config f (open only while a session records tb_batch).
 __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
-                                            const filter::CompiledFilter *f) noexcept {
-    t.gate_open = f != nullptr && t.known &&
+                                            const filter::CompiledFilter *f,
+                                            uint32_t epoch) noexcept {
+    t.gate_epoch = epoch;
+    t.gate_open = f != nullptr && t.known && plugin::g_block_batches.recording() &&
                   f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid,
                                                             current_comm_mask(*f, vcpu)});
     t.gate_for = f;
+    if (t.gate_open && t.blocks == nullptr) t.blocks = plugin::g_block_batches.acquire();
+    if (t.blocks == nullptr) t.gate_open = false;  // out of buffers: said on stderr
 }
 
 // udata: plugin::pack_block (user-space blocks only, see on_tb_trans).
@@ -152,16 +163,19 @@ void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     if (__builtin_expect(vcpu >= filter::kMaxVcpus, 0)) return;
     VcpuTask &t = g_tasks[vcpu];
     const filter::CompiledFilter *f = filter::g_plugin_filter.active();
-    if (__builtin_expect(f != t.gate_for, 0)) refresh_gate(t, vcpu, f);
+    const uint32_t epoch = plugin::g_block_batches.recording_epoch();
+    if (__builtin_expect(f != t.gate_for || epoch != t.gate_epoch, 0))
+        refresh_gate(t, vcpu, f, epoch);
     if (!t.gate_open) {
         if (plugin::CodeGate::kConditional) {
             plugin::g_code_gate.close_own(vcpu);
-            if (filter::g_plugin_filter.active() != t.gate_for) plugin::g_code_gate.wake_own(vcpu);
+            if (filter::g_plugin_filter.active() != t.gate_for ||
+                plugin::g_block_batches.recording_epoch() != t.gate_epoch)
+                plugin::g_code_gate.wake_own(vcpu);
         }
         return;
     }
-    lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
-                         plugin::block_insns(udata));
+    t.blocks->add(vcpu, t.pid, t.tid, plugin::block_pc(udata), plugin::block_insns(udata));
 }
 
 // --- execution-time callback (hot path) --------------------------------------
@@ -260,6 +274,7 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
 // --- exit ------------------------------------------------------------------------
 
 void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
+    if (g_trace_code) plugin::g_block_batches.flush_all();  // the vCPUs are stopped
     filter::g_plugin_filter.finish();
     g_state.rejects.report_at_exit();
     try {
@@ -327,6 +342,10 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::
         const filter::CompiledFilter *f = filter::g_plugin_filter.active();
         g_trace_code = f != nullptr && f->any_trace_code();
         if (g_trace_code && !plugin::g_code_gate.init(nr_vcpus, error)) return false;
+        if (g_trace_code) {
+            plugin::g_block_batches.set_recording_hook([] { plugin::g_code_gate.wake_all(); });
+            if (!plugin::g_block_batches.start(error)) return false;
+        }
     }
 
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);

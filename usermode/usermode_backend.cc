@@ -19,6 +19,7 @@
 #include <bdtrace/record.h>
 
 #include "bdtrace/bdtrace_tp.h"
+#include "bdtrace/plugin/block_batches.h"
 #include "bdtrace/plugin/block_udata.h"
 #include "bdtrace/plugin/code_gate.h"
 #include "bdtrace/plugin/guest_targets.h"
@@ -77,7 +78,10 @@ struct ThreadState {
     // Code-tracing gate of this thread, decided for config gate_for (a
     // thread's vCPU index, pid, tid and comm do not change while it lives).
     const filter::CompiledFilter *gate_for = nullptr;
+    uint32_t gate_epoch = 0;  // BlockBatches::recording_epoch() it was decided for
     bool gate_open = false;
+    // Its code-tracing buffer (block_batches.h), taken at its first block.
+    plugin::BlockProducer *blocks = nullptr;
     // This thread's clone() announced a new vCPU to the gate (code_gate.h)
     // and has not returned yet.
     bool clone_announced = false;
@@ -100,6 +104,7 @@ inline ThreadState &thread_state() noexcept {
 // forking thread keeps its thread_locals. Forget cached ids and proven
 // pages, and the parent's counts (the parent reports those itself).
 void on_fork_child() noexcept {
+    if (g_state.trace_code) plugin::g_block_batches.forked_child(t_state.blocks);
     t_state.pid = 0;
     t_state.tid = 0;
     t_state.access.reset();
@@ -245,12 +250,19 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
 
 // --- process-gated code tracing ----------------------------------------------
 
+// Open: a trace_code rule selects the thread and a session records
+// tb_batch (not recording, the flag is cleared too: an open gate then costs
+// what a closed one does).
 __attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
-                                            const filter::CompiledFilter *f) noexcept {
+                                            const filter::CompiledFilter *f,
+                                            uint32_t epoch) noexcept {
     if (t.tid == 0) thread_state();
-    t.gate_open = f != nullptr &&
+    t.gate_epoch = epoch;
+    t.gate_open = f != nullptr && plugin::g_block_batches.recording() &&
                   f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid, f->fixed_comm_mask()});
     t.gate_for = f;
+    if (t.gate_open && t.blocks == nullptr) t.blocks = plugin::g_block_batches.acquire();
+    if (t.blocks == nullptr) t.gate_open = false;  // out of buffers: said on stderr
 }
 
 // Every executed block while trace_code is on and this vCPU's gate flag is
@@ -259,16 +271,29 @@ __attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
 void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     ThreadState &t = t_state;
     const filter::CompiledFilter *f = filter::g_plugin_filter.active();
-    if (__builtin_expect(f != t.gate_for, 0)) refresh_gate(t, vcpu, f);
+    const uint32_t epoch = plugin::g_block_batches.recording_epoch();
+    if (__builtin_expect(f != t.gate_for || epoch != t.gate_epoch, 0))
+        refresh_gate(t, vcpu, f, epoch);
     if (!t.gate_open) {
         if (plugin::CodeGate::kConditional) {
             plugin::g_code_gate.close_own(vcpu);
-            if (filter::g_plugin_filter.active() != t.gate_for) plugin::g_code_gate.wake_own(vcpu);
+            if (filter::g_plugin_filter.active() != t.gate_for ||
+                plugin::g_block_batches.recording_epoch() != t.gate_epoch)
+                plugin::g_code_gate.wake_own(vcpu);
         }
         return;
     }
-    lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
-                         plugin::block_insns(udata));
+    t.blocks->add(vcpu, t.pid, t.tid, plugin::block_pc(udata), plugin::block_insns(udata));
+}
+
+// A guest thread exits (on its own thread): its last batch goes out, its
+// buffer passes to a later thread once drained.
+void on_vcpu_exit(qemu_plugin_id_t, unsigned int) noexcept {
+    ThreadState &t = t_state;
+    if (t.blocks == nullptr) return;
+    t.blocks->end_batch();
+    t.blocks->retired.store(true, std::memory_order_release);
+    t.blocks = nullptr;
 }
 
 void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t a1, uint64_t a2,
@@ -334,6 +359,7 @@ void append_stats(const std::string &path, uint64_t accepted, uint64_t rejected)
 }
 
 void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
+    if (g_state.trace_code) plugin::g_block_batches.flush_all();
     filter::g_plugin_filter.finish();
     g_state.rejects.report_at_exit();
     const uint64_t accepted = g_state.accepted.total();
@@ -389,13 +415,20 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
         g_state.trace_code = f != nullptr && f->trace_code_possible(f->fixed_comm_mask());
         if (g_state.trace_code && !plugin::g_code_gate.init(/*initial_vcpus=*/1, error))
             return false;
+        if (g_state.trace_code) {
+            plugin::g_block_batches.set_recording_hook([] { plugin::g_code_gate.wake_all(); });
+            if (!plugin::g_block_batches.start(error)) return false;
+        }
     }
     if (pthread_atfork(nullptr, nullptr, on_fork_child) != 0) {
         error = "pthread_atfork failed; cannot follow forks";
         return false;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
-    if (g_state.trace_code) qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
+    if (g_state.trace_code) {
+        qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
+        qemu_plugin_register_vcpu_exit_cb(id, on_vcpu_exit);
+    }
     qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
     qemu_plugin_register_vcpu_syscall_ret_cb(id, on_syscall_ret);
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, nullptr);

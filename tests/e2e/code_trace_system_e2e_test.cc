@@ -1,7 +1,7 @@
 // End to end for process-gated code tracing in system mode: Debian's kernel
 // boots under qemu-system-x86_64 with bd_sched and runs several processes
-// (system-test.sh); a trace_code rule selects comm "guest-spin", so
-// bdtrace:tb_exec events come only from tasks the switch timeline names
+// (tests/e2e/vm/code-trace-test.sh); a trace_code rule selects comm "guest-spin", so
+// bdtrace:tb_batch blocks come only from tasks the switch timeline names
 // guest-spin, and all of them are user-space blocks.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -35,7 +35,7 @@ TEST(CodeTraceSystem, RecordsBlocksOfTheChosenProcessOnly) {
   RunResult r = run({"timeout", "900", BD_RUN, "--system", "--filter", filter, "--trace", trace,
                      "--vm", vm, "--kernel", kVmDir + "/vmlinuz", "--initrd",
                      kVmDir + "/initramfs.cpio.gz", "--append",
-                     "bd.kmod=1 bd.run=/etc/bd/system-test.sh"});
+                     "bd.kmod=1 bd.run=/etc/bd/code-trace-test.sh"});
   ASSERT_EQ(r.status, 0) << r.err << "\n--- console:\n" << r.out;
 
   const auto events = bdtest::events_of_vm(bdtest::read_trace_with_babeltrace2(trace), vm);
@@ -47,11 +47,17 @@ TEST(CodeTraceSystem, RecordsBlocksOfTheChosenProcessOnly) {
   ASSERT_FALSE(spin_tids.empty()) << "guest-spin never ran";
   ASSERT_FALSE(other_tids.empty());
   std::map<uint64_t, uint64_t> blocks_of_tid;
+  uint64_t lost = 0;
   for (const auto &e : events) {
-    if (e.name != "tb_exec") continue;
-    ++blocks_of_tid[e.u("tid")];
-    EXPECT_LT(std::stoull(e.fields.at("pc"), nullptr, 0), 0xffff800000000000ull);
+    if (e.name != "tb_batch") continue;
+    blocks_of_tid[e.u("tid")] += e.pcs.size();
+    lost += e.u("lost");
+    for (uint64_t pc : e.pcs) EXPECT_LT(pc, 0xffff800000000000ull);
   }
+  // 40 ms of guest-spin: hundreds of thousands of blocks at least.
+  uint64_t spin_blocks = 0;
+  for (const auto &[tid, n] : blocks_of_tid) spin_blocks += n;
+  EXPECT_GT(spin_blocks + lost, 100000u);
   ASSERT_FALSE(blocks_of_tid.empty());
   for (const auto &[tid, n] : blocks_of_tid)
     EXPECT_TRUE(spin_tids.count(tid)) << "blocks of tid " << tid << " (" << n

@@ -166,6 +166,33 @@ std::map<std::string, std::string> parse_payload(const std::string &s, size_t po
   }
 }
 
+// The elements of babeltrace2's "NAME = [ [0] = V, [1] = V, ... ]" in line.
+std::vector<uint64_t> parse_array(const std::string &line, const std::string &name) {
+  std::vector<uint64_t> values;
+  size_t pos = line.find(", " + name + " = [");
+  if (pos == std::string::npos) return values;
+  pos = line.find('[', pos) + 1;
+  while (true) {
+    const size_t open = line.find('[', pos), close = line.find(']', pos);
+    if (open == std::string::npos || close < open) return values;  // the array's "]"
+    const size_t eq = line.find(" = ", open);
+    if (eq == std::string::npos) return values;
+    char *end = nullptr;
+    values.push_back(std::strtoull(line.c_str() + eq + 3, &end, 0));
+    pos = static_cast<size_t>(end - line.c_str());
+  }
+}
+
+// A bdtrace:tb_batch line: the fields before the arrays, then the arrays.
+void parse_tb_batch(const std::string &line, size_t colon, TraceEvent &ev) {
+  const size_t arrays = line.find(", _pc_length");
+  ev.fields = parse_payload(line.substr(0, arrays == std::string::npos ? line.size() : arrays) + " }",
+                            colon);
+  ev.pcs = parse_array(line, "pc");
+  for (uint64_t n : parse_array(line, "n_insns")) ev.n_insns.push_back(static_cast<uint32_t>(n));
+  EXPECT_EQ(ev.pcs.size(), ev.n_insns.size()) << line.substr(0, 300);
+}
+
 }  // namespace
 
 std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool cycles) {
@@ -180,7 +207,10 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool
     if (colon == std::string::npos) continue;
     TraceEvent ev;
     ev.name = line.substr(at + 9, colon - at - 9);
-    ev.fields = parse_payload(line, colon);
+    if (ev.name == "tb_batch")
+      parse_tb_batch(line, colon, ev);
+    else
+      ev.fields = parse_payload(line, colon);
     if (cycles && line.size() > 1 && line[0] == '[') {
       // "[00000001676593425012]": zero-padded decimal; without the padding,
       // or u() would read it as octal.

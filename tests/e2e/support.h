@@ -55,6 +55,10 @@ struct TraceEvent {
   std::string name;
   std::map<std::string, std::string> fields;
   uint64_t u(const std::string &field) const;  // field as unsigned integer
+  // bdtrace:tb_batch only: its blocks' pc and n_insns, in order (the
+  // arrays are not in `fields`).
+  std::vector<uint64_t> pcs;
+  std::vector<uint32_t> n_insns;
 };
 
 // Reads a trace with the babeltrace2 command line (an independent reader:
@@ -62,6 +66,7 @@ struct TraceEvent {
 // Fails the calling test (and returns what it read) when babeltrace2 fails.
 // With `cycles`, each event also has the field "timestamp_cycles": its
 // LTTng timestamp as the clock's raw value (CLOCK_MONOTONIC ns for UST).
+// A bdtrace:tb_batch has its blocks in pcs / n_insns.
 std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool cycles = false);
 
 // The events of the one QEMU process whose bdtrace:session names a program

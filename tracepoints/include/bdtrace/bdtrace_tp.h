@@ -227,6 +227,34 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, tb_exec,
     )
 )
 
+/* Process-gated code tracing, batched (the default): up to 256 blocks one
+ * guest thread (user mode) or one vCPU's current task (system mode)
+ * executed in a row, in execution order, while its gate was open; buffered
+ * on the vCPU thread and emitted by the plugin's drain thread, so the
+ * event's own time is when it was drained. guest_ts: host CLOCK_MONOTONIC
+ * ns when the first block ran (bd-analyze places the batch there);
+ * span_ns: from the first block's start to the last one's; blocks in
+ * between are not timed one by one (a clock read per block would cost
+ * more than the block: ./bdtrace bench, code section). lost: blocks of this
+ * thread/vCPU dropped since its previous batch because the drain thread
+ * fell behind (counted, never silent). pc[i] / n_insns[i]: block i's guest
+ * virtual address and guest instructions. */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, tb_batch,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid, uint64_t, guest_ts,
+                      uint64_t, span_ns, uint64_t, lost, uint32_t, count,
+                      const uint64_t *, pcs, const uint16_t *, n_insns),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint64_t, guest_ts, guest_ts)
+        lttng_ust_field_integer(uint64_t, span_ns, span_ns)
+        lttng_ust_field_integer(uint64_t, lost, lost)
+        lttng_ust_field_sequence(uint64_t, pc, pcs, uint32_t, count)
+        lttng_ust_field_sequence(uint16_t, n_insns, n_insns, uint32_t, count)
+    )
+)
+
 /* Ring channel (<bd/ring.h>): records a ring's producer could not write
  * (ring full, or a call nested in another call of the same thread), as
  * counted by the guest in the ring. Emitted by the consumer when the count

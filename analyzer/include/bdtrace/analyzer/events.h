@@ -93,12 +93,23 @@ struct SchedSwitchEvent {
 
 // One translated block executed by a traced process (filter rule
 // trace_code): pc = the block's guest address, n_insns its instructions.
+// One executed block: a bdtrace:tb_exec event, or one block of a
+// bdtrace:tb_batch (the decoder delivers a batch's blocks one by one, each
+// at the batch's time plus its share of the batch's span by instructions).
 struct TbExecEvent {
   int64_t ts_ns;
   uint32_t vcpu, pid, tid;
   uint64_t pc;
   uint32_t n_insns;
   uint32_t trace = 0;
+  // Blocks the plugin dropped before this one (tb_batch.lost, on a batch's
+  // first block). lost_only: no block, only that count (a batch that
+  // carries nothing else).
+  uint64_t lost_before = 0;
+  bool lost_only = false;
+  // The first block delivered for its trace event (every tb_exec; a
+  // batch's first): counts the event once.
+  bool first_of_event = true;
 };
 
 struct RejectedEvent {
