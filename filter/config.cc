@@ -227,6 +227,13 @@ private:
                 return fail(tc, path + ".trace_code: needs a process selector (process { comm, "
                                        "pid or tid }): which process's code to trace");
         }
+        if (r.code_events() != BLOCK_BATCHES && !r.trace_code())
+            return fail(loc(tree, field(d, "code_events"), -1, at),
+                        path + ".code_events: only applies with trace_code: true");
+        if (!CodeEvents_IsValid(r.code_events()))
+            return fail(loc(tree, field(d, "code_events"), -1, at),
+                        path + ".code_events: " + std::to_string(r.code_events()) +
+                            " is not BLOCK_BATCHES or EACH_BLOCK");
         if (r.has_rate_limit()) {
             const Location rl = loc(tree, field(d, "rate_limit"), -1, at);
             if (r.action() != RECORD)

@@ -141,7 +141,8 @@ void *BlockBatches::drain_main(void *arg) noexcept {
 }
 
 void BlockBatches::poll_recording() noexcept {
-    const bool now = lttng_ust_tracepoint_enabled(bdtrace, tb_batch);
+    const bool now = lttng_ust_tracepoint_enabled(bdtrace, tb_batch) ||
+                     lttng_ust_tracepoint_enabled(bdtrace, tb_exec);
     if (now == recording_.load(std::memory_order_relaxed)) return;
     recording_.store(now, std::memory_order_release);
     recording_epoch_.fetch_add(1, std::memory_order_acq_rel);

@@ -82,6 +82,7 @@ struct ThreadState {
     bool gate_open = false;
     // Its code-tracing buffer (block_batches.h), taken at its first block.
     plugin::BlockProducer *blocks = nullptr;
+    bool each_block = false;  // the config wants tb_exec per block (Rule.code_events)
     // This thread's clone() announced a new vCPU to the gate (code_gate.h)
     // and has not returned yet.
     bool clone_announced = false;
@@ -261,7 +262,13 @@ __attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
     t.gate_open = f != nullptr && plugin::g_block_batches.recording() &&
                   f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid, f->fixed_comm_mask()});
     t.gate_for = f;
-    if (t.gate_open && t.blocks == nullptr) t.blocks = plugin::g_block_batches.acquire();
+    t.each_block = f != nullptr && f->each_block_events();
+    if (t.gate_open && !t.each_block && t.blocks == nullptr)
+        t.blocks = plugin::g_block_batches.acquire();
+    if (t.each_block) {
+        if (t.blocks != nullptr) t.blocks->end_batch();  // batches end here
+        return;
+    }
     if (t.blocks == nullptr) t.gate_open = false;  // out of buffers: said on stderr
 }
 
@@ -281,6 +288,12 @@ void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
                 plugin::g_block_batches.recording_epoch() != t.gate_epoch)
                 plugin::g_code_gate.wake_own(vcpu);
         }
+        return;
+    }
+    if (__builtin_expect(t.each_block, 0)) {
+        // Rule.code_events EACH_BLOCK: the first release's one event per block.
+        lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
+                             plugin::block_insns(udata));
         return;
     }
     t.blocks->add(vcpu, t.pid, t.tid, plugin::block_pc(udata), plugin::block_insns(udata));

@@ -111,6 +111,42 @@ TEST(CodeTrace, RecordsBlocksOfTheChosenProcessOnly) {
       << "the parent has no traced blocks:\n" << report.out;
 }
 
+// code_events: EACH_BLOCK keeps the first release's format: one
+// bdtrace:tb_exec per block, from the guest thread itself, no batches.
+TEST(CodeTrace, EachBlockEventsOnRequest) {
+  TempDir dir("e2e-code-trace-each");
+  const std::string filter = dir.path() + "/filter.txtpb";
+  const std::string trace = dir.path() + "/trace";
+  write_file(filter, "rule { process { comm: \"guest-filter\" } action: RECORD trace_code: true "
+                     "code_events: EACH_BLOCK }\n");
+  RunResult result;
+  std::thread guest([&] {
+    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "forkspin",
+                  dir.path(), "20000"});
+  });
+  const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
+  write_file(dir.path() + "/go", "");
+  guest.join();
+  ASSERT_GT(child, 0u);
+  ASSERT_EQ(result.status, 0) << result.err;
+  const uint64_t spin_fn = std::stoull(value_after(result.out, "child spin_fn"), nullptr, 0);
+  std::map<uint64_t, uint64_t> spin_blocks_of_pid;
+  uint64_t batches = 0;
+  for (const bdtest::TraceEvent &e : bdtest::read_trace_with_babeltrace2(trace)) {
+    const uint64_t vpid = e.u("vpid");
+    if (vpid != parent && vpid != child) continue;
+    if (e.name == "tb_batch") ++batches;
+    if (e.name != "tb_exec") continue;
+    EXPECT_EQ(e.u("vtid"), e.u("tid"));  // emitted on the guest thread
+    const uint64_t pc = std::stoull(e.fields.at("pc"), nullptr, 0);
+    if (pc >= spin_fn && pc < spin_fn + 128) ++spin_blocks_of_pid[e.u("pid")];
+  }
+  EXPECT_EQ(batches, 0u);
+  // Both processes spin 20000 times (LTTng may discard, never invent).
+  EXPECT_GT(spin_blocks_of_pid[parent], 1000u);
+  EXPECT_GT(spin_blocks_of_pid[child], 1000u);
+}
+
 TEST(CodeTrace, ReloadAndNewThreadsReachEveryThread) {
   TempDir dir("e2e-code-trace-threads");
   const std::string filter = dir.path() + "/filter.txtpb";

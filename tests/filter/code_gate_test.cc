@@ -37,6 +37,17 @@ TEST(CodeGate, NeedsARecordRuleWithAProcessSelector) {
               "t.txtpb:1:40: rule[0].trace_code: only a RECORD rule can trace code");
 }
 
+TEST(CodeGate, BatchesUnlessARuleAsksForEachBlock) {
+    EXPECT_FALSE(compile("rule { process { pid: 5 } action: RECORD trace_code: true }")
+                     ->each_block_events());
+    EXPECT_TRUE(compile("rule { process { pid: 5 } action: RECORD trace_code: true }\n"
+                        "rule { process { pid: 6 } action: RECORD trace_code: true "
+                        "code_events: EACH_BLOCK }")
+                    ->each_block_events());
+    EXPECT_EQ(refusal("rule { process { pid: 5 } action: RECORD code_events: EACH_BLOCK }"),
+              "t.txtpb:1:42: rule[0].code_events: only applies with trace_code: true");
+}
+
 TEST(CodeGate, OffWithoutTraceCodeRules) {
     auto f = compile("rule { process { pid: 5 } action: RECORD }");
     EXPECT_FALSE(f->any_trace_code());

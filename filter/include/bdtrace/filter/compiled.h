@@ -118,6 +118,9 @@ public:
     // recorded: some trace_code rule covers the vCPU and matches who (pid,
     // tid, comm_mask). Costs a rule scan: cache it per thread / per switch.
     bool any_trace_code() const noexcept { return trace_code_rules_ != 0; }
+    // Some trace_code rule asks for one bdtrace:tb_exec per block
+    // (Rule.code_events EACH_BLOCK) instead of batches.
+    bool each_block_events() const noexcept { return each_block_events_; }
     bool trace_code_gate(uint32_t vcpu, const Identity &who) const noexcept;
     // Whether a process whose comm has `comm_mask` could open the gate at
     // all (some trace_code rule matches its comm). User mode: the comm is
@@ -204,6 +207,7 @@ private:
     std::array<std::vector<uint8_t>, kVcpuSlots> per_vcpu_;  // rule indexes per vCPU slot
     bool default_drop_ = false;
     uint64_t trace_code_rules_ = 0;  // bit r: rule r has trace_code
+    bool each_block_events_ = false;
     uint64_t generation_ = 0;
     uint64_t fixed_comm_mask_ = 0;
     std::string digest_;

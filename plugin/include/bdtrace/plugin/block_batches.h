@@ -101,7 +101,8 @@ public:
     // Wake the drain thread (a ring is half full).
     void wake() noexcept;
 
-    // Whether a session records tb_batch now, as the drain thread last saw
+    // Whether a session records tb_batch or tb_exec now (the config's
+    // code_events says which is emitted), as the drain thread last saw
     // it (it polls LTTng every kDrainPeriod), and a counter that changes
     // with it: a gate decided for an older value is decided again. `hook`
     // runs on the drain thread after each change (the backend wakes every
