@@ -374,13 +374,18 @@ void EventDecoder::DeliverBatch(const bt_field *payload, const ClassInfo &info, 
   uint64_t total_insns = 0;
   for (uint64_t i = 0; i < count; ++i) total_insns += element(insns, i);
   const uint64_t span = u64(3);
+  // Offset of the first `insns` instructions within the span.
+  const auto at = [&](uint64_t insns_before) -> int64_t {
+    return total_insns > 0 ? static_cast<int64_t>(static_cast<unsigned __int128>(span) *
+                                                  insns_before / total_insns)
+                           : 0;
+  };
   uint64_t before = 0;
   for (uint64_t i = 0; i < count; ++i) {
     e.pc = element(pcs, i);
     e.n_insns = static_cast<uint32_t>(element(insns, i));
-    e.ts_ns = placed + (total_insns > 0 ? static_cast<int64_t>(static_cast<unsigned __int128>(span) *
-                                                               before / total_insns)
-                                        : 0);
+    e.ts_ns = placed + at(before);
+    e.dur_ns = at(before + e.n_insns) - at(before);
     order_.Add(e, emitted, false);
     before += e.n_insns;
     e.lost_before = 0;

@@ -54,6 +54,7 @@ struct ChromeExporter::State {
   std::vector<Trace> traces;
   // (trace, pid << 32 | tid) -> open regions, innermost last.
   std::map<std::pair<uint32_t, uint64_t>, std::vector<OpenRegion>> open;
+  uint64_t blocks_drawn = 0, blocks_not_drawn = 0;
   // (trace, pid, tid, region, depth) -> async id: one async track each.
   std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>, uint64_t> async_ids;
 
@@ -239,6 +240,42 @@ void ChromeExporter::OnSchedSwitch(const SchedSwitchEvent &e) {
   s_->Flush();
 }
 
+void ChromeExporter::OnTbExec(const TbExecEvent &e) {
+  if (s_->finished) return;
+  const int64_t rel = s_->clock.Rel(e.ts_ns);
+  const uint32_t t = e.trace;
+  if (e.lost_before > 0) {
+    s_->Start('i', State::Pid(t), s_->Track(t, e.vcpu, e.tid));
+    s_->Ts(rel);
+    s_->Str("s", "t");
+    s_->Str("cat", "block");
+    s_->Str("name", "blocks lost");
+    s_->ArgsBegin();
+    s_->Num("lost", e.lost_before);
+    s_->ArgsEnd();
+    s_->Flush();
+  }
+  if (e.lost_only) return;
+  if (s_->blocks_drawn == kMaxBlocks) {
+    ++s_->blocks_not_drawn;
+    return;
+  }
+  ++s_->blocks_drawn;
+  char pc[24];
+  std::snprintf(pc, sizeof pc, "0x%" PRIx64, e.pc);
+  s_->Start('X', State::Pid(t), s_->Track(t, e.vcpu, e.tid));
+  s_->Ts(rel);
+  s_->buf += ",\"dur\":";
+  AppendMicros(s_->buf, e.dur_ns);
+  s_->Str("cat", "block");
+  s_->Str("name", pc);
+  s_->ArgsBegin();
+  s_->Str("pc", pc);
+  s_->Num("n_insns", e.n_insns);
+  s_->ArgsEnd();
+  s_->Flush();
+}
+
 void ChromeExporter::OnMark(const MarkEvent &e) {
   if (s_->finished) return;
   const int64_t rel = s_->clock.Rel(e.ts_ns);
@@ -354,6 +391,15 @@ Status ChromeExporter::Finish() {
     for (auto r = stack.rbegin(); r != stack.rend(); ++r) s_->EndRegion(key.first, *r, r->track, end);
   }
   s_->open.clear();
+  if (s_->blocks_not_drawn > 0 && !s_->traces.empty()) {
+    s_->Start('i', State::Pid(0), 0);
+    s_->Ts(end);
+    s_->Str("s", "g");
+    s_->Str("cat", "block");
+    s_->Str("name", "blocks not drawn: " + std::to_string(s_->blocks_not_drawn) + " after the first " +
+                        std::to_string(kMaxBlocks) + " (narrow with --from/--to)");
+    s_->Flush();
+  }
   s_->out << "\n]}\n";
   s_->out.flush();
   s_->finished = true;

@@ -71,6 +71,7 @@ FLOOD_THREADS=${BD_BENCH_FLOOD_THREADS:-4}
 ALT=${BD_BENCH_ALT:-3}         # alternating runs of the unrecorded mark scenarios
 REC_ALT=${BD_BENCH_REC_ALT:-2} # alternating runs of the recorded scenarios
 CPU_ALT=${BD_BENCH_CPU_ALT:-5} # alternating runs of the CPU-bound guest
+CODE_LIMIT=${BD_BENCH_CODE_LIMIT:-200000} # bench-guest-primes: primes below it (code tracing)
 VM_DIR=${BD_BENCH_VM:-$BUILD/vm}
 QEMU_SYSTEM=${QEMU_SYSTEM:-qemu-system-x86_64}
 SYS_N=${BD_BENCH_SYS_N:-300000}
@@ -238,7 +239,7 @@ PY
 # as failed), instead of failing each run with the same message.
 declare -A OK
 ok() { [ -n "${OK[$1]:-}" ]; }
-for p in bench-native-tp bench-2011-trap bench-guest-cpu bench-guest-marks; do
+for p in bench-native-tp bench-2011-trap bench-guest-cpu bench-guest-marks bench-guest-primes; do
     if [ -x "$BIN/$p" ]; then OK[$p]=1; else fail "missing $BIN/$p (build the bench targets)"; fi
 done
 if command -v "$QEMU" >/dev/null; then OK[qemu]=1; else fail "no $QEMU (apt-get install qemu-user)"; fi

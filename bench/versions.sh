@@ -12,8 +12,10 @@
 # of its API generation (plugin_file below):
 #   versions         user mode (PREFIX/bin/qemu-x86_64): bench-guest-marks
 #                    plain, --baseline, plugin unrecorded, plugin recorded
-#                    (one LTTng session of run.sh's for every version), and
-#                    bench-guest-cpu plain vs with the plugin
+#                    (one LTTng session of run.sh's for every version),
+#                    bench-guest-cpu plain vs with the plugin, and code
+#                    tracing on bench-guest-primes (plain, gate closed, open
+#                    unrecorded, every block recorded)
 #   versions_system  full system (PREFIX/bin/qemu-system-x86_64, the test
 #                    VM, run.sh's system section's boot): one boot per
 #                    version per setup (plain, plugin unrecorded, plugin
@@ -79,8 +81,9 @@ versions_setup() {
         V_PLUGIN[k]=${PLUGIN%/*}/$(plugin_file "$ver")
         if [ ! -f "${V_PLUGIN[$k]}" ]; then
             V_SKIP[k]="no plugin build ${V_PLUGIN[$k]} for QEMU $ver"
-        elif [ ! -x "$BIN/bench-guest-marks" ] || [ ! -x "$BIN/bench-guest-cpu" ]; then
-            V_SKIP[k]="no $BIN/bench-guest-marks or bench-guest-cpu"
+        elif [ ! -x "$BIN/bench-guest-marks" ] || [ ! -x "$BIN/bench-guest-cpu" ] ||
+             [ ! -x "$BIN/bench-guest-primes" ]; then
+            V_SKIP[k]="no $BIN/bench-guest-marks, bench-guest-cpu or bench-guest-primes"
         else
             V_OK+=("$k")
         fi
@@ -135,6 +138,39 @@ versions_user() {
                 "$BIN/bench-guest-cpu"
         done
     done
+    # Code tracing at scale (issue #11): a branchy guest whose blocks are
+    # short (bench-guest-primes, trial division below CODE_LIMIT), plain,
+    # with a closed gate, with the gate open but no session recording, and
+    # with every block recorded into a session of its own (tb_batch).
+    local code_closed="$WORK/versions-code-closed.txtpb" code_open="$WORK/versions-code-open.txtpb"
+    echo 'rule { process { pid: 1 } trace_code: true action: RECORD }' >"$code_closed"
+    echo 'rule { process { comm: "bench-guest-primes" } trace_code: true action: RECORD }' >"$code_open"
+    log "versions, code tracing: primes below $CODE_LIMIT, plain / gate closed / open unrecorded ($CPU_ALT alternating runs)"
+    for ((i = 1; i <= CPU_ALT; i++)); do
+        for k in "${V_OK[@]}"; do
+            measure_alt $i "v_code_plain_$k" ns_total "${V_USER[$k]}" "$BIN/bench-guest-primes" "$CODE_LIMIT"
+            measure_alt $i "v_code_closed_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]},filter=$code_closed" \
+                "$BIN/bench-guest-primes" "$CODE_LIMIT"
+            measure_alt $i "v_code_open_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]},filter=$code_open" \
+                "$BIN/bench-guest-primes" "$CODE_LIMIT"
+        done
+    done
+    log "versions, code tracing: every block recorded, one session per run ($REC_ALT alternating runs)"
+    local disc=0
+    for ((i = 1; i <= REC_ALT; i++)); do
+        for k in "${V_OK[@]}"; do
+            if session_start "vcode$k"; then
+                measure_alt $i "v_code_rec_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]},filter=$code_open" \
+                    "$BIN/bench-guest-primes" "$CODE_LIMIT"
+                session_end "vcode$k"
+                disc=$((disc + DISCARDED))
+            else
+                session_end "vcode$k"
+                fail "versions, code tracing recorded: could not set up LTTng session bdbench-$$-vcode$k"
+            fi
+        done
+    done
+    R["vcode.discarded"]=$disc
     # Thread CPU time as well (the guest's cpu_ns_total, best run): a busy
     # neighbour delays a run's wall time more than its CPU time.
     local sc v
@@ -212,6 +248,7 @@ vcell() {
         case $op in
             -) calc "${R[$a]} - ${R[$b]}" ;;
             pct) calc "(${R[$a]} - ${R[$b]}) * 100 / ${R[$b]}" 1 ;;
+            x) calc "${R[$a]} / ${R[$b]}" 2 ;;
         esac
     else
         printf 'n/a'
@@ -265,6 +302,12 @@ versions_report() {
         vrow "  slowdown, gate closed (%; target <= 2)" "v_cpu_gate_%.ns_total pct v_cpu_plain_%.ns_total"
         vrow "  the same in thread CPU time (%)" "v_cpu_gate_%.cpu pct v_cpu_plain_%.cpu"
         echo "discarded events in the recorded session: $(val vrec.discarded)"
+        echo "code tracing, branchy guest (bench-guest-primes $CODE_LIMIT), best of $CPU_ALT / $REC_ALT:"
+        vrow "code: plain (ns total)" "v_code_plain_%.ns_total"
+        vrow "  gate closed (x plain)" "v_code_closed_%.ns_total x v_code_plain_%.ns_total"
+        vrow "  gate open, unrecorded (x plain; target 1.5)" "v_code_open_%.ns_total x v_code_plain_%.ns_total"
+        vrow "  every block recorded (x plain; target 5)" "v_code_rec_%.ns_total x v_code_plain_%.ns_total"
+        echo "discarded events in the code-tracing sessions: $(val vcode.discarded)"
     fi
     if section versions_system; then
         echo "full system, qemu-system-x86_64 and the test VM, one boot per column and"

@@ -96,11 +96,16 @@ void PluginFilter::finish() noexcept {
         });
     } catch (...) {
     }
+    bool any = false;
     for (unsigned slot = 0; slot < kVcpuSlots; ++slot) {
         const VcpuCounts c = runtime_.counts(slot);
         if (c.recorded + c.filtered + c.rate_dropped == 0) continue;
         lttng_ust_tracepoint(bdtrace, filter_stats, slot, c.recorded, c.filtered, c.rate_dropped);
+        any = true;
     }
+    // No record at all (e.g. a guest traced for its code only): one event of
+    // zeros still says the run ended normally and the filter dropped nothing.
+    if (!any) lttng_ust_tracepoint(bdtrace, filter_stats, 0, 0, 0, 0);
     if (verbose_) {
         const VcpuCounts t = totals();
         std::fprintf(stderr,

@@ -9,6 +9,7 @@
 // reload and the new thread must reach every vCPU's flag).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -109,6 +110,19 @@ TEST(CodeTrace, RecordsBlocksOfTheChosenProcessOnly) {
   EXPECT_TRUE(found) << report.out;
   EXPECT_EQ(report.out.find("[" + std::to_string(parent) + "]: "), std::string::npos)
       << "the parent has no traced blocks:\n" << report.out;
+
+  // The Chrome export draws the blocks (up to its cap) on the child's track.
+  RunResult chrome = run({BD_ANALYZE, trace, "-f", "chrome"});
+  ASSERT_EQ(chrome.status, 0) << chrome.err;
+  uint64_t drawn = 0, elsewhere = 0;
+  const std::string child_track = "\"tid\":" + std::to_string(child) + ",";
+  for (const std::string &l : bdtest::lines(chrome.out)) {
+    if (l.find("\"ph\":\"X\"") == std::string::npos || l.find("\"cat\":\"block\"") == std::string::npos)
+      continue;
+    (l.find(child_track) != std::string::npos ? drawn : elsewhere) += 1;
+  }
+  EXPECT_EQ(drawn, std::min<uint64_t>(blocks_of_pid[child], 250000));
+  EXPECT_EQ(elsewhere, 0u);
 }
 
 // code_events: EACH_BLOCK keeps the first release's format: one

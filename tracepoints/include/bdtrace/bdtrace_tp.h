@@ -198,7 +198,8 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, dropped,
  * that sent records, what the filter decided over the whole run (all
  * generations): recorded = let through, filtered = dropped by a DROP rule
  * or the DROP default (the guest call returned 0), rate_dropped = over a
- * rate limit (also returned 0). HELLO and EVENT_NAME records count too. */
+ * rate limit (also returned 0). HELLO and EVENT_NAME records count too.
+ * No vCPU sent any: one event for vCPU 0 with zeros (the run ended). */
 LTTNG_UST_TRACEPOINT_EVENT(bdtrace, filter_stats,
     LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint64_t, recorded, uint64_t, filtered,
                       uint64_t, rate_dropped),

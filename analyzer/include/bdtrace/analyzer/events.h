@@ -110,6 +110,8 @@ struct TbExecEvent {
   // The first block delivered for its trace event (every tb_exec; a
   // batch's first): counts the event once.
   bool first_of_event = true;
+  // Its share of the batch's span (by instructions); 0 for tb_exec.
+  int64_t dur_ns = 0;
 };
 
 struct RejectedEvent {

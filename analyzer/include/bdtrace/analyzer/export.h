@@ -72,6 +72,12 @@ class NameCollector final : public EventVisitor {
 // - Regions: async slices (b/e, cat "region"), one async track per
 //   (thread, region id, nesting depth); begins still open at the end are
 //   closed at the last timestamp, ends without a begin are dropped.
+// - Code tracing: each recorded block a complete slice ("X", cat "block")
+//   named by its pc, on its thread's (vCPU's) track, args pc and n_insns;
+//   a batch's blocks are spread over its span by instructions. At most
+//   kMaxBlocks are drawn (the first ones; narrow the export with
+//   --from/--to), the rest counted in a "blocks not drawn" instant at the
+//   end; blocks the plugin lost show as "blocks lost" instants.
 // - ts: microseconds (3 decimals, i.e. exact ns) since the first event.
 class ChromeExporter final : public EventVisitor {
  public:
@@ -91,6 +97,8 @@ class ChromeExporter final : public EventVisitor {
   void OnRejected(const RejectedEvent &e) override;
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
+  void OnTbExec(const TbExecEvent &e) override;
+  static constexpr uint64_t kMaxBlocks = 250000;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(uint64_t count, bool count_known) override;
   void OnWarning(std::string message) override;

@@ -1,4 +1,4 @@
-// Executions of translated blocks per guest process (bdtrace:tb_exec), for
+// Executions of translated blocks per guest process (bdtrace:tb_batch / tb_exec), for
 // the "hottest blocks per process" report.
 //
 // Memory is bounded: at most kMaxBlocksPerProcess distinct pcs per process.

@@ -49,7 +49,8 @@ public:
 
     // At QEMU exit: stops the watcher, emits the last bdtrace:dropped of
     // every rate-limited rule and vCPU (final = 1, with the totals) and one
-    // bdtrace:filter_stats per vCPU slot that saw records.
+    // bdtrace:filter_stats per vCPU slot that saw records (one of zeros for
+    // slot 0 when none did).
     void finish() noexcept;
 
     // Total filtered / rate-dropped / recorded (summary line).
