@@ -38,6 +38,7 @@ const Layout kTbExecLayout{"bdtrace:tb_exec", {"vcpu", "pid", "tid", "pc", "n_in
 // for ring events (the first block's time).
 const Layout kTbBatchLayout{"bdtrace:tb_batch",
                             {"vcpu", "pid", "tid", "span_ns", "lost", "pc", "n_insns"}};
+const Layout kTbCountsLayout{"bdtrace:tb_counts", {"pid", "pc", "n_insns", "executions"}};
 const Layout kRingDroppedLayout{"bdtrace:ring_dropped",
                                 {"ring", "pid", "tid", "count", "total", "final"}};
 
@@ -123,6 +124,7 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
       {&kSessionLayout, Type::kSession},     {&kRejectedLayout, Type::kRejected},
       {&kRejectedTotalLayout, Type::kRejectedTotal}, {&kSchedSwitchLayout, Type::kSchedSwitch},
       {&kTbExecLayout, Type::kTbExec},       {&kTbBatchLayout, Type::kTbBatch},
+      {&kTbCountsLayout, Type::kTbCounts},
       {&kRingDroppedLayout, Type::kRingDropped},
       {&kFilterLayout, Type::kFilter},       {&kFilterDroppedLayout, Type::kFilterDropped},
       {&kFilterStatsLayout, Type::kFilterStats}};
@@ -308,6 +310,9 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     case Type::kTbBatch:
       DeliverBatch(payload, info, ts, emitted);
       break;
+    case Type::kTbCounts:
+      DeliverCounts(payload, info, ts);
+      break;
     case Type::kRingDropped: {
       RingDroppedEvent e{ts, u32(0), u32(1), u32(2), u64(3), u64(4), u64(5) != 0, info.trace};
       deliver(e);
@@ -389,6 +394,40 @@ void EventDecoder::DeliverBatch(const bt_field *payload, const ClassInfo &info, 
     order_.Add(e, emitted, false);
     before += e.n_insns;
     e.lost_before = 0;
+    e.first_of_event = false;
+  }
+}
+
+void EventDecoder::DeliverCounts(const bt_field *payload, const ClassInfo &info, int64_t ts) {
+  const Slot &pid_slot = info.slots[0];
+  const uint32_t pid =
+      pid_slot.kind == FieldKind::kUnsigned
+          ? static_cast<uint32_t>(bt_field_integer_unsigned_get_value(Member(payload, pid_slot.index)))
+          : 0;
+  const bt_field *arrays[3] = {};
+  for (size_t i = 0; i < 3; ++i)
+    if (info.slots[1 + i].kind == FieldKind::kArray) arrays[i] = Member(payload, info.slots[1 + i].index);
+  uint64_t count = arrays[0] != nullptr ? bt_field_array_get_length(arrays[0]) : 0;
+  if (arrays[1] == nullptr || arrays[2] == nullptr || bt_field_array_get_length(arrays[1]) != count ||
+      bt_field_array_get_length(arrays[2]) != count) {
+    if (!warned_bad_batch_) {
+      warned_bad_batch_ = true;
+      visitor_.OnWarning("a bdtrace:tb_counts event whose pc, n_insns and executions differ in "
+                         "length (or lack one): its blocks are not counted");
+    }
+    return;
+  }
+  const auto element = [](const bt_field *array, uint64_t i) {
+    return bt_field_integer_unsigned_get_value(
+        bt_field_array_borrow_element_field_by_index_const(array, i));
+  };
+  TbExecEvent e{ts, 0, pid, pid, 0, 0, info.trace};
+  e.aggregated = true;
+  for (uint64_t i = 0; i < count; ++i) {
+    e.pc = element(arrays[0], i);
+    e.n_insns = static_cast<uint32_t>(element(arrays[1], i));
+    e.times = element(arrays[2], i);
+    order_.Add(e, ts, false);
     e.first_of_event = false;
   }
 }

@@ -37,7 +37,7 @@ class EventDecoder {
 
  private:
   enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
-                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kTbBatch, kRingDropped, kFilter, kFilterDropped, kFilterStats,
+                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kTbBatch, kTbCounts, kRingDropped, kFilter, kFilterDropped, kFilterStats,
                     kOther };
   enum class FieldKind { kMissing, kUnsigned, kSigned, kString, kArray };
   struct Slot {
@@ -67,6 +67,8 @@ class EventDecoder {
   // A bdtrace:tb_batch: its blocks, one TbExecEvent each.
   void DeliverBatch(const bt_field *payload, const ClassInfo &info, int64_t placed,
                     int64_t emitted);
+  // A bdtrace:tb_counts: one aggregated TbExecEvent per block.
+  void DeliverCounts(const bt_field *payload, const ClassInfo &info, int64_t ts);
   int64_t Timestamp(const bt_message *msg, const ClassInfo &info);
   // When the event happened: its guest time when it has one, else ts.
   int64_t GuestTime(uint64_t guest_ts, const ClassInfo &info, int64_t ts);

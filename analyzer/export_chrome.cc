@@ -255,7 +255,7 @@ void ChromeExporter::OnTbExec(const TbExecEvent &e) {
     s_->ArgsEnd();
     s_->Flush();
   }
-  if (e.lost_only) return;
+  if (e.lost_only || e.aggregated) return;  // counts have no time to draw at
   if (s_->blocks_drawn == kMaxBlocks) {
     ++s_->blocks_not_drawn;
     return;

@@ -5,23 +5,23 @@
 
 namespace bdtrace::analyzer {
 
-void HotBlocks::Add(uint32_t trace, uint32_t pid, uint64_t pc, uint32_t n_insns) {
+void HotBlocks::Add(uint32_t trace, uint32_t pid, uint64_t pc, uint32_t n_insns, uint64_t times) {
   const std::pair<uint32_t, uint32_t> key{trace, pid};
   if (last_ == nullptr || key != last_key_) {
     last_ = &processes_[key];  // std::map: stable addresses
     last_key_ = key;
   }
   Process &p = *last_;
-  ++p.executions;
-  p.instructions += n_insns;
+  p.executions += times;
+  p.instructions += n_insns * times;
   auto it = p.blocks.find(pc);
   if (it == p.blocks.end()) {
     if (p.blocks.size() >= max_blocks_) Evict(p);
     it = p.blocks.emplace(pc, Block{pc, n_insns, 0, 0}).first;
   }
   Block &b = it->second;
-  ++b.executions;
-  b.instructions += n_insns;
+  b.executions += times;
+  b.instructions += n_insns * times;
   b.n_insns = n_insns;  // the latest translation's size
 }
 

@@ -161,9 +161,9 @@ void Model::OnTbExec(const TbExecEvent &e) {
   if (e.first_of_event) totals_.set_events(totals_.events() + 1);
   totals_.set_tb_lost(totals_.tb_lost() + e.lost_before);
   if (e.lost_only) return;
-  totals_.set_tb_execs(totals_.tb_execs() + 1);
+  totals_.set_tb_execs(totals_.tb_execs() + e.times);
   Seen(e.ts_ns);
-  hot_blocks_.Add(e.trace, e.pid, e.pc, e.n_insns);
+  hot_blocks_.Add(e.trace, e.pid, e.pc, e.n_insns, e.times);
 }
 
 void Model::OnRingDropped(const RingDroppedEvent &e) {

@@ -145,6 +145,8 @@ versions_user() {
     local code_closed="$WORK/versions-code-closed.txtpb" code_open="$WORK/versions-code-open.txtpb"
     echo 'rule { process { pid: 1 } trace_code: true action: RECORD }' >"$code_closed"
     echo 'rule { process { comm: "bench-guest-primes" } trace_code: true action: RECORD }' >"$code_open"
+    local code_counts="$WORK/versions-code-counts.txtpb"
+    echo 'rule { process { comm: "bench-guest-primes" } trace_code: true code_events: BLOCK_COUNTS action: RECORD }' >"$code_counts"
     log "versions, code tracing: primes below $CODE_LIMIT, plain / gate closed / open unrecorded ($CPU_ALT alternating runs)"
     for ((i = 1; i <= CPU_ALT; i++)); do
         for k in "${V_OK[@]}"; do
@@ -152,6 +154,8 @@ versions_user() {
             measure_alt $i "v_code_closed_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]},filter=$code_closed" \
                 "$BIN/bench-guest-primes" "$CODE_LIMIT"
             measure_alt $i "v_code_open_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]},filter=$code_open" \
+                "$BIN/bench-guest-primes" "$CODE_LIMIT"
+            measure_alt $i "v_code_counts_$k" ns_total "${V_USER[$k]}" -plugin "${V_PLUGIN[$k]},filter=$code_counts" \
                 "$BIN/bench-guest-primes" "$CODE_LIMIT"
         done
     done
@@ -307,6 +311,7 @@ versions_report() {
         vrow "  gate closed (x plain)" "v_code_closed_%.ns_total x v_code_plain_%.ns_total"
         vrow "  gate open, unrecorded (x plain; target 1.5)" "v_code_open_%.ns_total x v_code_plain_%.ns_total"
         vrow "  every block recorded (x plain; target 5)" "v_code_rec_%.ns_total x v_code_plain_%.ns_total"
+        vrow "  block counts, inline (x plain; target 1.3)" "v_code_counts_%.ns_total x v_code_plain_%.ns_total"
         echo "discarded events in the code-tracing sessions: $(val vcode.discarded)"
     fi
     if section versions_system; then

@@ -354,6 +354,9 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::
             return false;
         const filter::CompiledFilter *f = filter::g_plugin_filter.active();
         g_trace_code = f != nullptr && f->any_trace_code();
+        if (g_trace_code && f->block_counts())
+            std::fprintf(stderr, "bdtrace: note: code_events BLOCK_COUNTS counts per process in user "
+                                 "mode only; this VM records its blocks as batches (tb_batch)\n");
         if (g_trace_code && !plugin::g_code_gate.init(nr_vcpus, error)) return false;
         if (g_trace_code) {
             plugin::g_block_batches.set_recording_hook([] { plugin::g_code_gate.wake_all(); });

@@ -101,6 +101,7 @@ std::unique_ptr<CompiledFilter> CompiledFilter::compile(const FilterConfig &conf
         r.trace_code = src.trace_code() && !r.drop && r.has_process;
         if (r.trace_code) f->trace_code_rules_ |= uint64_t{1} << i;
         if (r.trace_code && src.code_events() == EACH_BLOCK) f->each_block_events_ = true;
+        if (r.trace_code && src.code_events() == BLOCK_COUNTS) f->block_counts_ = true;
         if (src.has_rate_limit() && !r.drop) {
             const uint64_t rate = src.rate_limit().events_per_second();
             const uint64_t burst = src.rate_limit().burst() ? src.rate_limit().burst() : rate;

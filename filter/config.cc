@@ -233,7 +233,7 @@ private:
         if (!CodeEvents_IsValid(r.code_events()))
             return fail(loc(tree, field(d, "code_events"), -1, at),
                         path + ".code_events: " + std::to_string(r.code_events()) +
-                            " is not BLOCK_BATCHES or EACH_BLOCK");
+                            " is not BLOCK_BATCHES, EACH_BLOCK or BLOCK_COUNTS");
         if (r.has_rate_limit()) {
             const Location rl = loc(tree, field(d, "rate_limit"), -1, at);
             if (r.action() != RECORD)

@@ -20,6 +20,7 @@
 
 #include "bdtrace/bdtrace_tp.h"
 #include "bdtrace/plugin/block_batches.h"
+#include "bdtrace/plugin/block_counts.h"
 #include "bdtrace/plugin/block_udata.h"
 #include "bdtrace/plugin/code_gate.h"
 #include "bdtrace/plugin/guest_targets.h"
@@ -63,6 +64,9 @@ struct State {
     // The config at start has a trace_code rule: every translated block gets
     // an exec callback (set once in install_user, before any translation).
     bool trace_code = false;
+    // The config at start asks for block counts only (Rule.code_events
+    // BLOCK_COUNTS): blocks get an inline counter, no exec callback.
+    bool count_blocks = false;
 };
 State g_state;
 
@@ -106,6 +110,7 @@ inline ThreadState &thread_state() noexcept {
 // pages, and the parent's counts (the parent reports those itself).
 void on_fork_child() noexcept {
     if (g_state.trace_code) plugin::g_block_batches.forked_child(t_state.blocks);
+    if (g_state.count_blocks) plugin::g_block_counts.reset();
     t_state.pid = 0;
     t_state.tid = 0;
     t_state.access.reset();
@@ -335,6 +340,7 @@ void on_vcpu_init(qemu_plugin_id_t, unsigned int) noexcept {
 // The trap's record is at the load's guest address; guest_base (host address
 // of guest address 0) rides along as the callback's userdata.
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
+    if (g_state.count_blocks) plugin::g_block_counts.instrument(tb);
     if (g_state.trace_code)
         plugin::g_code_gate.register_block(
             tb, on_tb_exec, plugin::pack_block(qemu_plugin_tb_vaddr(tb), qemu_plugin_tb_n_insns(tb)));
@@ -371,8 +377,21 @@ void append_stats(const std::string &path, uint64_t accepted, uint64_t rejected)
     ::close(fd);
 }
 
+// Counts mode: whether this process is selected, by its pid and comm now
+// (any vCPU a rule lists; tid = pid, the main thread).
+bool counts_selected() noexcept {
+    const filter::CompiledFilter *f = filter::g_plugin_filter.active();
+    if (f == nullptr) return false;
+    const uint32_t pid = static_cast<uint32_t>(getpid());
+    for (unsigned slot = 0; slot < filter::kVcpuSlots; ++slot)
+        if (f->trace_code_gate(slot, filter::Identity{pid, pid, f->fixed_comm_mask()})) return true;
+    return false;
+}
+
 void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
     if (g_state.trace_code) plugin::g_block_batches.flush_all();
+    if (g_state.count_blocks && counts_selected())
+        plugin::g_block_counts.report(static_cast<uint32_t>(getpid()));
     filter::g_plugin_filter.finish();
     g_state.rejects.report_at_exit();
     const uint64_t accepted = g_state.accepted.total();
@@ -426,6 +445,10 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
         // The comm never changes in this QEMU (forks keep it): a trace_code
         // rule whose comm does not match can never open the gate here.
         g_state.trace_code = f != nullptr && f->trace_code_possible(f->fixed_comm_mask());
+        if (g_state.trace_code && f->block_counts()) {
+            g_state.count_blocks = true;
+            g_state.trace_code = false;  // counted inline, never traced
+        }
         if (g_state.trace_code && !plugin::g_code_gate.init(/*initial_vcpus=*/1, error))
             return false;
         if (g_state.trace_code) {

@@ -161,6 +161,64 @@ TEST(CodeTrace, EachBlockEventsOnRequest) {
   EXPECT_GT(spin_blocks_of_pid[child], 1000u);
 }
 
+// code_events: BLOCK_COUNTS: how often each block ran, per process,
+// counted inline and reported at exit (bdtrace:tb_counts), exact.
+TEST(CodeTrace, BlockCountsPerProcessAreExact) {
+  TempDir dir("e2e-code-trace-counts");
+  const std::string filter = dir.path() + "/filter.txtpb";
+  const std::string trace = dir.path() + "/trace";
+  write_file(filter, "rule { process { comm: \"guest-filter\" } action: RECORD trace_code: true "
+                     "code_events: BLOCK_COUNTS }\n");
+  constexpr uint64_t kIters = 30000;
+  RunResult result;
+  std::thread guest([&] {
+    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "forkspin",
+                  dir.path(), std::to_string(kIters)});
+  });
+  const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
+  write_file(dir.path() + "/go", "");
+  guest.join();
+  ASSERT_GT(child, 0u);
+  ASSERT_EQ(result.status, 0) << result.err;
+  const uint64_t spin_fn = std::stoull(value_after(result.out, "child spin_fn"), nullptr, 0);
+  std::map<uint64_t, std::map<uint64_t, uint64_t>> execs_of_pid;  // pid -> pc -> executions
+  std::map<uint64_t, uint64_t> blocks_of_pid;
+  for (const bdtest::TraceEvent &e : bdtest::read_trace_with_babeltrace2(trace)) {
+    const uint64_t vpid = e.u("vpid");
+    if (vpid != parent && vpid != child) continue;
+    EXPECT_NE(e.name, "tb_batch");
+    EXPECT_NE(e.name, "tb_exec");
+    if (e.name != "tb_counts") continue;
+    EXPECT_EQ(e.u("pid"), vpid);
+    ASSERT_EQ(e.pcs.size(), e.executions.size());
+    for (size_t i = 0; i < e.pcs.size(); ++i) {
+      execs_of_pid[vpid][e.pcs[i]] += e.executions[i];
+      blocks_of_pid[vpid] += e.executions[i];
+    }
+  }
+  // Each process runs spin()'s loop kIters times: its hottest block there
+  // ran exactly that often, or once less where the compiler peeled the
+  // first iteration into the block before the loop (GCC 12 -O2 does); the
+  // same in both (the child's counts start from zero at the fork).
+  uint64_t tops[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    const uint64_t pid = i == 0 ? parent : child;
+    for (const auto &[pc, n] : execs_of_pid[pid])
+      if (pc >= spin_fn && pc < spin_fn + 128) tops[i] = std::max(tops[i], n);
+    EXPECT_GE(tops[i], kIters - 1) << "pid " << pid;
+    EXPECT_LE(tops[i], kIters) << "pid " << pid;
+  }
+  EXPECT_EQ(tops[0], tops[1]);
+  // bd-analyze reads the same counts.
+  RunResult report = run({BD_ANALYZE, trace});
+  ASSERT_EQ(report.status, 0) << report.err;
+  for (uint64_t pid : {parent, child})
+    EXPECT_NE(report.out.find("[" + std::to_string(pid) + "]: " + std::to_string(blocks_of_pid[pid]) +
+                              " blocks executed"),
+              std::string::npos)
+        << report.out;
+}
+
 TEST(CodeTrace, ReloadAndNewThreadsReachEveryThread) {
   TempDir dir("e2e-code-trace-threads");
   const std::string filter = dir.path() + "/filter.txtpb";

@@ -183,13 +183,14 @@ std::vector<uint64_t> parse_array(const std::string &line, const std::string &na
   }
 }
 
-// A bdtrace:tb_batch line: the fields before the arrays, then the arrays.
+// A bdtrace:tb_batch / tb_counts line: the fields before the arrays, then the arrays.
 void parse_tb_batch(const std::string &line, size_t colon, TraceEvent &ev) {
   const size_t arrays = line.find(", _pc_length");
   ev.fields = parse_payload(line.substr(0, arrays == std::string::npos ? line.size() : arrays) + " }",
                             colon);
   ev.pcs = parse_array(line, "pc");
   for (uint64_t n : parse_array(line, "n_insns")) ev.n_insns.push_back(static_cast<uint32_t>(n));
+  if (ev.name == "tb_counts") ev.executions = parse_array(line, "executions");
   EXPECT_EQ(ev.pcs.size(), ev.n_insns.size()) << line.substr(0, 300);
 }
 
@@ -207,7 +208,7 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool
     if (colon == std::string::npos) continue;
     TraceEvent ev;
     ev.name = line.substr(at + 9, colon - at - 9);
-    if (ev.name == "tb_batch")
+    if (ev.name == "tb_batch" || ev.name == "tb_counts")
       parse_tb_batch(line, colon, ev);
     else
       ev.fields = parse_payload(line, colon);

@@ -55,10 +55,11 @@ struct TraceEvent {
   std::string name;
   std::map<std::string, std::string> fields;
   uint64_t u(const std::string &field) const;  // field as unsigned integer
-  // bdtrace:tb_batch only: its blocks' pc and n_insns, in order (the
-  // arrays are not in `fields`).
+  // bdtrace:tb_batch and tb_counts: their blocks' pc and n_insns, in order
+  // (the arrays are not in `fields`).
   std::vector<uint64_t> pcs;
   std::vector<uint32_t> n_insns;
+  std::vector<uint64_t> executions;  // bdtrace:tb_counts only
 };
 
 // Reads a trace with the babeltrace2 command line (an independent reader:
@@ -66,7 +67,8 @@ struct TraceEvent {
 // Fails the calling test (and returns what it read) when babeltrace2 fails.
 // With `cycles`, each event also has the field "timestamp_cycles": its
 // LTTng timestamp as the clock's raw value (CLOCK_MONOTONIC ns for UST).
-// A bdtrace:tb_batch has its blocks in pcs / n_insns.
+// A bdtrace:tb_batch has its blocks in pcs / n_insns; a tb_counts also
+// their executions.
 std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool cycles = false);
 
 // The events of the one QEMU process whose bdtrace:session names a program

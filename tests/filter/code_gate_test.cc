@@ -44,6 +44,16 @@ TEST(CodeGate, BatchesUnlessARuleAsksForEachBlock) {
                         "rule { process { pid: 6 } action: RECORD trace_code: true "
                         "code_events: EACH_BLOCK }")
                     ->each_block_events());
+    auto counts = compile("rule { process { pid: 5 } action: RECORD trace_code: true "
+                          "code_events: BLOCK_COUNTS }");
+    EXPECT_TRUE(counts->block_counts());
+    EXPECT_FALSE(counts->each_block_events());
+    // EACH_BLOCK wins over BLOCK_COUNTS.
+    EXPECT_FALSE(compile("rule { process { pid: 5 } action: RECORD trace_code: true "
+                         "code_events: BLOCK_COUNTS }\n"
+                         "rule { process { pid: 6 } action: RECORD trace_code: true "
+                         "code_events: EACH_BLOCK }")
+                     ->block_counts());
     EXPECT_EQ(refusal("rule { process { pid: 5 } action: RECORD code_events: EACH_BLOCK }"),
               "t.txtpb:1:42: rule[0].code_events: only applies with trace_code: true");
 }

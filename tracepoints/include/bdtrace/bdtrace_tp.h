@@ -256,6 +256,21 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, tb_batch,
     )
 )
 
+/* Process-gated code tracing, aggregated (Rule.code_events BLOCK_COUNTS,
+ * user mode): at QEMU's exit, how often each translated block of the guest
+ * process `pid` executed, counted by QEMU-generated code (no call per
+ * block). Up to 256 blocks per event; pc[i] / n_insns[i] / executions[i]. */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, tb_counts,
+    LTTNG_UST_TP_ARGS(uint32_t, pid, uint32_t, count, const uint64_t *, pcs,
+                      const uint16_t *, n_insns, const uint64_t *, executions),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_sequence(uint64_t, pc, pcs, uint32_t, count)
+        lttng_ust_field_sequence(uint16_t, n_insns, n_insns, uint32_t, count)
+        lttng_ust_field_sequence(uint64_t, executions, executions, uint32_t, count)
+    )
+)
+
 /* Ring channel (<bd/ring.h>): records a ring's producer could not write
  * (ring full, or a call nested in another call of the same thread), as
  * counted by the guest in the ring. Emitted by the consumer when the count

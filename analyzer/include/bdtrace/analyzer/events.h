@@ -112,6 +112,10 @@ struct TbExecEvent {
   bool first_of_event = true;
   // Its share of the batch's span (by instructions); 0 for tb_exec.
   int64_t dur_ns = 0;
+  // bdtrace:tb_counts: the block executed `times` times over the run (an
+  // aggregate at the event's time, not one execution).
+  uint64_t times = 1;
+  bool aggregated = false;
 };
 
 struct RejectedEvent {

@@ -40,7 +40,7 @@ class HotBlocks {
 
   explicit HotBlocks(size_t max_blocks = kMaxBlocksPerProcess) : max_blocks_(max_blocks) {}
 
-  void Add(uint32_t trace, uint32_t pid, uint64_t pc, uint32_t n_insns);
+  void Add(uint32_t trace, uint32_t pid, uint64_t pc, uint32_t n_insns, uint64_t times = 1);
   bool empty() const { return processes_.empty(); }
   // By (trace, pid).
   const std::map<std::pair<uint32_t, uint32_t>, Process> &processes() const { return processes_; }

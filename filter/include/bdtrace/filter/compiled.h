@@ -121,6 +121,9 @@ public:
     // Some trace_code rule asks for one bdtrace:tb_exec per block
     // (Rule.code_events EACH_BLOCK) instead of batches.
     bool each_block_events() const noexcept { return each_block_events_; }
+    // Some trace_code rule asks for counts only (Rule.code_events
+    // BLOCK_COUNTS) and none for each block: blocks are counted, not traced.
+    bool block_counts() const noexcept { return block_counts_ && !each_block_events_; }
     bool trace_code_gate(uint32_t vcpu, const Identity &who) const noexcept;
     // Whether a process whose comm has `comm_mask` could open the gate at
     // all (some trace_code rule matches its comm). User mode: the comm is
@@ -208,6 +211,7 @@ private:
     bool default_drop_ = false;
     uint64_t trace_code_rules_ = 0;  // bit r: rule r has trace_code
     bool each_block_events_ = false;
+    bool block_counts_ = false;
     uint64_t generation_ = 0;
     uint64_t fixed_comm_mask_ = 0;
     std::string digest_;

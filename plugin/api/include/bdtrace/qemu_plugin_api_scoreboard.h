@@ -68,6 +68,8 @@ int qemu_plugin_num_vcpus(void);
  * the growth rule above for who may call them when). */
 void qemu_plugin_u64_set(qemu_plugin_u64 entry, unsigned int vcpu_index, uint64_t val);
 uint64_t qemu_plugin_u64_get(qemu_plugin_u64 entry, unsigned int vcpu_index);
+/* The member summed over every initialized vCPU. */
+uint64_t qemu_plugin_u64_sum(qemu_plugin_u64 entry);
 
 /* Every execution of the block applies op with imm to the executing vCPU's
  * member, in generated code. */
