@@ -13,13 +13,17 @@ BlockCounts g_block_counts;
 
 namespace {
 
+}  // namespace
+
 #if BDTRACE_QEMU_PLUGIN_API < 2
-void on_tb_exec_count(unsigned int, void *udata) noexcept {
-    static_cast<std::atomic<uint64_t> *>(udata)->fetch_add(1, std::memory_order_relaxed);
+void BlockCounts::count(unsigned int vcpu, void *udata) noexcept {
+    Entry &e = *static_cast<Entry *>(udata);
+    if (__builtin_expect(vcpu < Entry::kVcpuCounters, 1))
+        ++e.per_vcpu[vcpu];
+    else
+        e.beyond.fetch_add(1, std::memory_order_relaxed);
 }
 #endif
-
-}  // namespace
 
 void BlockCounts::instrument(struct qemu_plugin_tb *tb) noexcept {
     const std::pair<uint64_t, uint32_t> key{qemu_plugin_tb_vaddr(tb),
@@ -49,7 +53,7 @@ void BlockCounts::instrument(struct qemu_plugin_tb *tb) noexcept {
     if (e->count.score == nullptr) return;
     qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64, e->count, 1);
 #else
-    qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec_count, QEMU_PLUGIN_CB_NO_REGS, &e->count);
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, count, QEMU_PLUGIN_CB_NO_REGS, e);
 #endif
 }
 
@@ -65,7 +69,8 @@ void BlockCounts::reset() noexcept {
         if (e->count.score == nullptr) continue;
         for (int i = 0; i < vcpus; ++i) qemu_plugin_u64_set(e->count, static_cast<unsigned>(i), 0);
 #else
-        e->count.store(0, std::memory_order_relaxed);
+        for (uint64_t &c : e->per_vcpu) c = 0;
+        e->beyond.store(0, std::memory_order_relaxed);
 #endif
     }
 }
@@ -84,7 +89,8 @@ void BlockCounts::report(uint32_t pid) noexcept {
 #if BDTRACE_QEMU_PLUGIN_API >= 2
         const uint64_t count = e->count.score != nullptr ? qemu_plugin_u64_sum(e->count) : 0;
 #else
-        const uint64_t count = e->count.load(std::memory_order_relaxed);
+        uint64_t count = e->beyond.load(std::memory_order_relaxed);
+        for (uint64_t c : e->per_vcpu) count += c;
 #endif
         if (count == 0) continue;
         pcs[n] = key.first;

@@ -5,8 +5,10 @@
 // Plugin API 2+ (QEMU 9.0+): one scoreboard per distinct block (pc, size)
 // and an inline "add 1" QEMU generates into the block (QEMU contrib
 // plugins' hotblocks does the same); the per-vCPU counts are summed at exit.
-// API 1: an exec callback per block adds to an atomic counter (a call per
-// block: QEMU 7.2 - 8.2 have no per-vCPU inline operations).
+// API 1: an exec callback per block adds to the vCPU's own counter of the
+// block (a call per block: QEMU 7.2 - 8.2 have no per-vCPU inline
+// operations; a vCPU index is one thread at a time, so no atomic add
+// below kVcpuCounters vCPUs, an atomic one above).
 //
 // Every thread of the process counts; the caller decides at exit whether
 // the process is selected. A fork's child starts from zero.
@@ -37,11 +39,16 @@ public:
     void report(uint32_t pid) noexcept;
 
 private:
+#if BDTRACE_QEMU_PLUGIN_API < 2
+    static void count(unsigned int vcpu, void *udata) noexcept;  // the exec callback
+#endif
     struct Entry {
 #if BDTRACE_QEMU_PLUGIN_API >= 2
         qemu_plugin_u64 count{nullptr, 0};
 #else
-        std::atomic<uint64_t> count{0};
+        static constexpr unsigned kVcpuCounters = 64;
+        uint64_t per_vcpu[kVcpuCounters] = {};
+        std::atomic<uint64_t> beyond{0};  // vCPU indexes >= kVcpuCounters
 #endif
     };
     pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;  // guards entries_
