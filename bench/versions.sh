@@ -26,7 +26,9 @@
 
 # plugin_file MAJOR.MINOR: the file name of the plugin build for that QEMU.
 # Mirrors tools/bd-run/plugin_api.cc (plugin_api_for, plugin_file_name):
-# API 1 up to 8.2, 2 for 9.0, 3 for 9.1, 4 for 9.2 to 10.0, 5 from 10.1.
+# API 1 up to 8.2, 2 for 9.0, 3 for 9.1, 4 for 9.2 to 10.0, 5 for 10.1 and
+# 10.2, 6 for 11.0; none from 11.1 on (API 7: the file does not exist, so
+# the version is skipped with that reason).
 plugin_file() {
     local major=${1%%.*} rest=${1#*.}
     local v=$((major * 100 + ${rest%%.*}))
@@ -38,8 +40,12 @@ plugin_file() {
         echo libbdtrace-qemu-v3.so
     elif ((v < 1001)); then
         echo libbdtrace-qemu-v4.so
-    else
+    elif ((v < 1100)); then
         echo libbdtrace-qemu-v5.so
+    elif ((v < 1101)); then
+        echo libbdtrace-qemu-v6.so
+    else
+        echo libbdtrace-qemu-v7.so
     fi
 }
 

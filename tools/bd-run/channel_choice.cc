@@ -1,5 +1,7 @@
 #include "channel_choice.h"
 
+#include "plugin_api.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -68,7 +70,12 @@ std::optional<std::string> plugin_refusal(const QemuCapabilities& caps) {
   if (caps.major * 100 + caps.minor < kOldestPluginQemu) {
     return "QEMU " + caps.version + " is older than 7.2, the oldest QEMU bdtrace's plugin is built for";
   }
-  return std::string();  // every plugin API generation from 7.2 on has a build (plugin_api.h)
+  if (plugin_api_for(caps) > kNewestPluginApi) {
+    return "QEMU " + caps.version + " loads only plugins of API " + std::to_string(plugin_api_for(caps)) +
+           ", which changed the callbacks' signatures; bdtrace's newest plugin build is for API " +
+           std::to_string(kNewestPluginApi) + " (QEMU 11.0)";
+  }
+  return std::string();  // the QEMU's generation has a build (plugin_api.h)
 }
 
 tools::Result<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,

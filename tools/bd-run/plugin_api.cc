@@ -9,7 +9,9 @@ int plugin_api_for(const QemuCapabilities& caps) {
   if (v < 901) return 2;
   if (v < 902) return 3;
   if (v < 1001) return 4;
-  return 5;
+  if (v < 1100) return 5;
+  if (v < 1101) return 6;
+  return 7;  // no build (plugin_refusal says so)
 }
 
 std::string plugin_file_name(int api) {

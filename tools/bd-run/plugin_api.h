@@ -9,14 +9,18 @@
 
 namespace bdtrace::bdrun {
 
-// The API generation of the plugin build for a QEMU: 1 for QEMU up to 8.2,
-// 2 for 9.0, 3 for 9.1, 4 for 9.2 to 10.0, 5 for 10.1 and later (the
-// newest generation bdtrace knows). 1 when the version is not known (a
-// wrapper that does not answer -version like QEMU). Pure.
+// The API generation of a QEMU's plugins: 1 for QEMU up to 8.2, 2 for 9.0,
+// 3 for 9.1, 4 for 9.2 to 10.0, 5 for 10.1 and 10.2, 6 for 11.0, 7 from
+// 11.1 on (which bdtrace has no build for: kNewestPluginApi). 1 when the
+// version is not known (a wrapper that does not answer -version like
+// QEMU). Pure.
 int plugin_api_for(const QemuCapabilities& caps);
 
 // The plugin file of a generation: libbdtrace-qemu.so for 1,
 // libbdtrace-qemu-vN.so otherwise. Pure.
 std::string plugin_file_name(int api);
+
+// The newest generation with a plugin build.
+inline constexpr int kNewestPluginApi = 6;
 
 }  // namespace bdtrace::bdrun

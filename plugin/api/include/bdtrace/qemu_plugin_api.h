@@ -32,7 +32,22 @@
  *   5    10.1 - 10.2 + write_memory_vaddr (both used by    qemu_plugin_api_v5.h
  *                    the linux-user backend), register
  *                    writes, hwaddr access, translate_vaddr
- * Everything declared in this file is the same in all five.
+ *   6    11.0        register read/write return bool       qemu_plugin_api_v5.h
+ *                    instead of int, + set_pc (neither
+ *                    used): the v5 declarations, built
+ *                    with version 6 (QEMU raises its
+ *                    minimum when an API changes)
+ *   7    11.1        callbacks take a userdata pointer     (no build: see below)
+ *                    and no plugin id, registration takes
+ *                    the userdata; minimum raised to 7
+ * Everything declared in this file is the same in generations 1 to 6.
+ *
+ * Generation 7 is known from QEMU's documentation and from Debian's
+ * qemu-system-x86 11.1.3 binary (it loads API 7 only: minimum = current =
+ * 7), not from its header: Debian's 11.1 source files returned 404 here
+ * and that binary needs a newer glibc than this machine has, so a v7 build
+ * could be neither written from the full declarations nor run.
+ * bd-run says so for QEMU 11.1 and later and takes the ring channel.
  *
  * Functions are resolved at load time against the QEMU executable, which
  * exports them; the plugin itself must export `qemu_plugin_version` and
@@ -52,10 +67,10 @@ extern "C" {
 /* The API generation this build targets (see API GENERATIONS); also the
  * value of the exported qemu_plugin_version. */
 #ifndef BDTRACE_QEMU_PLUGIN_API
-#error "BDTRACE_QEMU_PLUGIN_API (1..5) must be set by the build: link a bdtrace_qemu_api_vN target"
+#error "BDTRACE_QEMU_PLUGIN_API (1..6) must be set by the build: link a bdtrace_qemu_api_vN target"
 #endif
-#if BDTRACE_QEMU_PLUGIN_API < 1 || BDTRACE_QEMU_PLUGIN_API > 5
-#error "BDTRACE_QEMU_PLUGIN_API must be 1..5"
+#if BDTRACE_QEMU_PLUGIN_API < 1 || BDTRACE_QEMU_PLUGIN_API > 6
+#error "BDTRACE_QEMU_PLUGIN_API must be 1..6"
 #endif
 #define BDTRACE_QEMU_PLUGIN_API_VERSION BDTRACE_QEMU_PLUGIN_API
 
