@@ -30,6 +30,7 @@
 #include "bdtrace/plugin/block_batches.h"
 #include "bdtrace/plugin/block_udata.h"
 #include "bdtrace/plugin/code_gate.h"
+#include "bdtrace/plugin/code_trace.h"
 #include "bdtrace/plugin/trap_scan.h"
 #include "bdtrace/plugin/vcpu_counters.h"
 
@@ -86,16 +87,9 @@ struct alignas(64) VcpuTask {
     char comm[BD_COMM_LEN] = {};
     const filter::CompiledFilter *mask_for = nullptr;
     uint64_t comm_mask = 0;
-    // Code tracing (Rule.trace_code): the task switched in and whether the
-    // gate is open for it under config gate_for.
+    // Code tracing (Rule.trace_code): the task switched in and its gate.
     uint32_t pid = 0, tid = 0;
-    const filter::CompiledFilter *gate_for = nullptr;
-    uint32_t gate_epoch = 0;  // BlockBatches::recording_epoch() it was decided for
-    bool gate_open = false;
-    // The vCPU's code-tracing buffer (block_batches.h), taken at its first
-    // traced block.
-    plugin::BlockProducer *blocks = nullptr;
-    bool each_block = false;  // the config wants tb_exec per block (Rule.code_events)
+    plugin::CodeTraceState code;
 };
 VcpuTask g_tasks[filter::kMaxVcpus];
 
@@ -132,10 +126,10 @@ filter::Subject switch_subject(const filter::CompiledFilter &f, unsigned vcpu,
         // per switch, so a block's exec callback is a load and a branch.
         t.pid = s.alt.pid;
         t.tid = s.alt.tid;
-        t.gate_for = nullptr;  // decided at the next user-space block
+        t.code.gate_for = nullptr;  // decided at the next user-space block
         // From this vCPU's own trap: the previous task's batch ends here,
         // and the next user-space block looks at the gate.
-        if (t.blocks != nullptr) t.blocks->end_batch();
+        if (t.code.blocks != nullptr) t.code.blocks->end_batch();
         if (g_trace_code) plugin::g_code_gate.wake_own(vcpu);
     }
     return s;
@@ -143,24 +137,15 @@ filter::Subject switch_subject(const filter::CompiledFilter &f, unsigned vcpu,
 
 // --- process-gated code tracing ------------------------------------------------
 
-// After a switch, a reload or a change of recording: the gate of the task
-// the vCPU runs, for config f (open only while a session records tb_batch).
+// After a switch, a reload or a change of recording: whether a trace_code
+// rule selects the task the vCPU runs, for config f.
 __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
                                             const filter::CompiledFilter *f,
                                             uint32_t epoch) noexcept {
-    t.gate_epoch = epoch;
-    t.gate_open = f != nullptr && t.known && plugin::g_block_batches.recording() &&
-                  f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid,
-                                                            current_comm_mask(*f, vcpu)});
-    t.gate_for = f;
-    t.each_block = f != nullptr && f->each_block_events();
-    if (t.gate_open && !t.each_block && t.blocks == nullptr)
-        t.blocks = plugin::g_block_batches.acquire();
-    if (t.each_block) {
-        if (t.blocks != nullptr) t.blocks->end_batch();  // batches end here
-        return;
-    }
-    if (t.blocks == nullptr) t.gate_open = false;  // out of buffers: said on stderr
+    t.code.settle(f, epoch,
+                  f != nullptr && t.known &&
+                      f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid,
+                                                                current_comm_mask(*f, vcpu)}));
 }
 
 // udata: plugin::pack_block (user-space blocks only, see on_tb_trans).
@@ -169,26 +154,10 @@ __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
 void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     if (__builtin_expect(vcpu >= filter::kMaxVcpus, 0)) return;
     VcpuTask &t = g_tasks[vcpu];
-    const filter::CompiledFilter *f = filter::g_plugin_filter.active();
-    const uint32_t epoch = plugin::g_block_batches.recording_epoch();
-    if (__builtin_expect(f != t.gate_for || epoch != t.gate_epoch, 0))
-        refresh_gate(t, vcpu, f, epoch);
-    if (!t.gate_open) {
-        if (plugin::CodeGate::kConditional) {
-            plugin::g_code_gate.close_own(vcpu);
-            if (filter::g_plugin_filter.active() != t.gate_for ||
-                plugin::g_block_batches.recording_epoch() != t.gate_epoch)
-                plugin::g_code_gate.wake_own(vcpu);
-        }
-        return;
-    }
-    if (__builtin_expect(t.each_block, 0)) {
-        // Rule.code_events EACH_BLOCK: the first release's one event per block.
-        lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
-                             plugin::block_insns(udata));
-        return;
-    }
-    t.blocks->add(vcpu, t.pid, t.tid, plugin::block_pc(udata), plugin::block_insns(udata));
+    plugin::on_block(t.code, vcpu, t.pid, t.tid, udata,
+                     [&](const filter::CompiledFilter *f, uint32_t epoch) {
+                         refresh_gate(t, vcpu, f, epoch);
+                     });
 }
 
 // --- execution-time callback (hot path) --------------------------------------

@@ -23,6 +23,7 @@
 #include "bdtrace/plugin/block_counts.h"
 #include "bdtrace/plugin/block_udata.h"
 #include "bdtrace/plugin/code_gate.h"
+#include "bdtrace/plugin/code_trace.h"
 #include "bdtrace/plugin/guest_targets.h"
 #include "bdtrace/plugin/options.h"
 #include "bdtrace/plugin/trap_scan.h"
@@ -79,14 +80,9 @@ struct ThreadState {
     uint32_t pid = 0;
     uint32_t tid = 0;
     GuestRecordAccess access;  // reads records, stores replies (guest_record_access.h)
-    // Code-tracing gate of this thread, decided for config gate_for (a
-    // thread's vCPU index, pid, tid and comm do not change while it lives).
-    const filter::CompiledFilter *gate_for = nullptr;
-    uint32_t gate_epoch = 0;  // BlockBatches::recording_epoch() it was decided for
-    bool gate_open = false;
-    // Its code-tracing buffer (block_batches.h), taken at its first block.
-    plugin::BlockProducer *blocks = nullptr;
-    bool each_block = false;  // the config wants tb_exec per block (Rule.code_events)
+    // Code-tracing gate of this thread (a thread's vCPU index, pid, tid and
+    // comm do not change while it lives) and its block buffer.
+    plugin::CodeTraceState code;
     // This thread's clone() announced a new vCPU to the gate (code_gate.h)
     // and has not returned yet.
     bool clone_announced = false;
@@ -109,13 +105,13 @@ inline ThreadState &thread_state() noexcept {
 // forking thread keeps its thread_locals. Forget cached ids and proven
 // pages, and the parent's counts (the parent reports those itself).
 void on_fork_child() noexcept {
-    if (g_state.trace_code) plugin::g_block_batches.forked_child(t_state.blocks);
+    if (g_state.trace_code) plugin::g_block_batches.forked_child(t_state.code.blocks);
     if (g_state.count_blocks) plugin::g_block_counts.reset();
     t_state.pid = 0;
     t_state.tid = 0;
     t_state.access.reset();
-    t_state.gate_for = nullptr;
-    t_state.gate_open = false;
+    t_state.code.gate_for = nullptr;  // decided again at the next block
+    t_state.code.gate_open = false;
     t_state.clone_announced = false;
     g_state.rejects.reset();
     g_state.accepted.reset();
@@ -256,62 +252,37 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
 
 // --- process-gated code tracing ----------------------------------------------
 
-// Open: a trace_code rule selects the thread and a session records
-// tb_batch (not recording, the flag is cleared too: an open gate then costs
-// what a closed one does).
+// A trace_code rule selects the thread: its pid, tid and the program's comm
+// (user mode: fixed for the thread's life).
 __attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
                                             const filter::CompiledFilter *f,
                                             uint32_t epoch) noexcept {
     if (t.tid == 0) thread_state();
-    t.gate_epoch = epoch;
-    t.gate_open = f != nullptr && plugin::g_block_batches.recording() &&
-                  f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid, f->fixed_comm_mask()});
-    t.gate_for = f;
-    t.each_block = f != nullptr && f->each_block_events();
-    if (t.gate_open && !t.each_block && t.blocks == nullptr)
-        t.blocks = plugin::g_block_batches.acquire();
-    if (t.each_block) {
-        if (t.blocks != nullptr) t.blocks->end_batch();  // batches end here
-        return;
-    }
-    if (t.blocks == nullptr) t.gate_open = false;  // out of buffers: said on stderr
+    t.code.settle(f, epoch,
+                  f != nullptr &&
+                      f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid, f->fixed_comm_mask()}));
 }
 
 // Every executed block while trace_code is on and this vCPU's gate flag is
 // set (code_gate.h; API 1 and 2: every block). A closed gate clears the flag,
-// so QEMU stops calling until a reload, a fork or a new thread sets it.
+// so QEMU stops calling until a reload, a fork, a new thread or a session
+// that starts recording sets it.
 void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
     ThreadState &t = t_state;
-    const filter::CompiledFilter *f = filter::g_plugin_filter.active();
-    const uint32_t epoch = plugin::g_block_batches.recording_epoch();
-    if (__builtin_expect(f != t.gate_for || epoch != t.gate_epoch, 0))
-        refresh_gate(t, vcpu, f, epoch);
-    if (!t.gate_open) {
-        if (plugin::CodeGate::kConditional) {
-            plugin::g_code_gate.close_own(vcpu);
-            if (filter::g_plugin_filter.active() != t.gate_for ||
-                plugin::g_block_batches.recording_epoch() != t.gate_epoch)
-                plugin::g_code_gate.wake_own(vcpu);
-        }
-        return;
-    }
-    if (__builtin_expect(t.each_block, 0)) {
-        // Rule.code_events EACH_BLOCK: the first release's one event per block.
-        lttng_ust_tracepoint(bdtrace, tb_exec, vcpu, t.pid, t.tid, plugin::block_pc(udata),
-                             plugin::block_insns(udata));
-        return;
-    }
-    t.blocks->add(vcpu, t.pid, t.tid, plugin::block_pc(udata), plugin::block_insns(udata));
+    plugin::on_block(t.code, vcpu, t.pid, t.tid, udata,
+                     [&](const filter::CompiledFilter *f, uint32_t epoch) {
+                         refresh_gate(t, vcpu, f, epoch);
+                     });
 }
 
 // A guest thread exits (on its own thread): its last batch goes out, its
 // buffer passes to a later thread once drained.
 void on_vcpu_exit(qemu_plugin_id_t, unsigned int) noexcept {
-    ThreadState &t = t_state;
-    if (t.blocks == nullptr) return;
-    t.blocks->end_batch();
-    t.blocks->retired.store(true, std::memory_order_release);
-    t.blocks = nullptr;
+    plugin::CodeTraceState &c = t_state.code;
+    if (c.blocks == nullptr) return;
+    c.blocks->end_batch();
+    c.blocks->retired.store(true, std::memory_order_release);
+    c.blocks = nullptr;
 }
 
 void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t a1, uint64_t a2,

@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "support.h"
@@ -34,29 +36,54 @@ std::string value_after(const std::string &out, const std::string &key) {
   return v.empty() ? "0" : v;
 }
 
+// One run of guest-filter forkspin under bd-run with the filter `config`
+// (in dir): once the guest wrote its pids, `before_go(parent, child)` may
+// rewrite the filter and returns what the go file says. The trace is in
+// dir/trace; spin_fn is the child's spin() address.
+struct Forkspin {
+  RunResult result;
+  uint64_t parent = 0, child = 0, spin_fn = 0;
+  std::string trace;
+};
+
+Forkspin run_forkspin(const TempDir &dir, const std::string &config, uint64_t iters,
+                      const std::function<std::string(uint64_t, uint64_t)> &before_go) {
+  Forkspin r;
+  const std::string filter = dir.path() + "/filter.txtpb";
+  r.trace = dir.path() + "/trace";
+  write_file(filter, config);
+  std::thread guest([&] {
+    r.result = run({BD_RUN, "--trace", r.trace, "--filter", filter, "--", GUEST_FILTER, "forkspin",
+                    dir.path(), std::to_string(iters)});
+  });
+  std::tie(r.parent, r.child) = bdtest::wait_for_fork_pids(dir.path());
+  const std::string go = r.parent != 0 && r.child != 0 ? before_go(r.parent, r.child) : "";
+  write_file(dir.path() + "/go", go);
+  guest.join();
+  r.spin_fn = std::stoull(value_after(r.result.out, "child spin_fn"), nullptr, 0);
+  return r;
+}
+
 TEST(CodeTrace, RecordsBlocksOfTheChosenProcessOnly) {
   TempDir dir("e2e-code-trace");
-  const std::string filter = dir.path() + "/filter.txtpb";
-  const std::string trace = dir.path() + "/trace";
   // trace_code on from the start (exec callbacks exist only for blocks
   // translated while it is on), gate closed: no process has pid 0. Event 9
   // is disabled until the reload: the guest's sign that it is in force.
-  write_file(filter, "rule { events { id: 9 } action: DROP }\n"
-                     "rule { process { pid: 0 } action: RECORD trace_code: true }\n");
-  RunResult result;
-  std::thread guest([&] {
-    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "forkspin",
-                  dir.path(), "200000"});
-  });
-  const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
-  write_file(filter, "rule { name: \"child-code\" process { pid: " + std::to_string(child) +
-                         " } action: RECORD trace_code: true }\n");
-  write_file(dir.path() + "/go", "wait 9 9\n");
-  guest.join();
+  const Forkspin r = run_forkspin(
+      dir,
+      "rule { events { id: 9 } action: DROP }\n"
+      "rule { process { pid: 0 } action: RECORD trace_code: true }\n",
+      200000, [&](uint64_t, uint64_t child) {
+        write_file(dir.path() + "/filter.txtpb",
+                   "rule { name: \"child-code\" process { pid: " + std::to_string(child) +
+                       " } action: RECORD trace_code: true }\n");
+        return std::string("wait 9 9\n");
+      });
+  const uint64_t parent = r.parent, child = r.child, spin_fn = r.spin_fn;
+  const std::string &trace = r.trace;
   ASSERT_GT(parent, 0u);
   ASSERT_GT(child, 0u);
-  ASSERT_EQ(result.status, 0) << result.err;
-  const uint64_t spin_fn = std::stoull(value_after(result.out, "child spin_fn"), nullptr, 0);
+  ASSERT_EQ(r.result.status, 0) << r.result.err;
   ASSERT_GT(spin_fn, 0u);
 
   std::map<uint64_t, uint64_t> blocks_of_pid, spin_blocks_of_pid;
@@ -129,21 +156,14 @@ TEST(CodeTrace, RecordsBlocksOfTheChosenProcessOnly) {
 // bdtrace:tb_exec per block, from the guest thread itself, no batches.
 TEST(CodeTrace, EachBlockEventsOnRequest) {
   TempDir dir("e2e-code-trace-each");
-  const std::string filter = dir.path() + "/filter.txtpb";
-  const std::string trace = dir.path() + "/trace";
-  write_file(filter, "rule { process { comm: \"guest-filter\" } action: RECORD trace_code: true "
-                     "code_events: EACH_BLOCK }\n");
-  RunResult result;
-  std::thread guest([&] {
-    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "forkspin",
-                  dir.path(), "20000"});
-  });
-  const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
-  write_file(dir.path() + "/go", "");
-  guest.join();
+  const Forkspin r = run_forkspin(dir,
+                                  "rule { process { comm: \"guest-filter\" } action: RECORD "
+                                  "trace_code: true code_events: EACH_BLOCK }\n",
+                                  20000, [](uint64_t, uint64_t) { return std::string(); });
+  const uint64_t parent = r.parent, child = r.child, spin_fn = r.spin_fn;
+  const std::string &trace = r.trace;
   ASSERT_GT(child, 0u);
-  ASSERT_EQ(result.status, 0) << result.err;
-  const uint64_t spin_fn = std::stoull(value_after(result.out, "child spin_fn"), nullptr, 0);
+  ASSERT_EQ(r.result.status, 0) << r.result.err;
   std::map<uint64_t, uint64_t> spin_blocks_of_pid;
   uint64_t batches = 0;
   for (const bdtest::TraceEvent &e : bdtest::read_trace_with_babeltrace2(trace)) {
@@ -165,22 +185,15 @@ TEST(CodeTrace, EachBlockEventsOnRequest) {
 // counted inline and reported at exit (bdtrace:tb_counts), exact.
 TEST(CodeTrace, BlockCountsPerProcessAreExact) {
   TempDir dir("e2e-code-trace-counts");
-  const std::string filter = dir.path() + "/filter.txtpb";
-  const std::string trace = dir.path() + "/trace";
-  write_file(filter, "rule { process { comm: \"guest-filter\" } action: RECORD trace_code: true "
-                     "code_events: BLOCK_COUNTS }\n");
   constexpr uint64_t kIters = 30000;
-  RunResult result;
-  std::thread guest([&] {
-    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "forkspin",
-                  dir.path(), std::to_string(kIters)});
-  });
-  const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
-  write_file(dir.path() + "/go", "");
-  guest.join();
+  const Forkspin r = run_forkspin(dir,
+                                  "rule { process { comm: \"guest-filter\" } action: RECORD "
+                                  "trace_code: true code_events: BLOCK_COUNTS }\n",
+                                  kIters, [](uint64_t, uint64_t) { return std::string(); });
+  const uint64_t parent = r.parent, child = r.child, spin_fn = r.spin_fn;
+  const std::string &trace = r.trace;
   ASSERT_GT(child, 0u);
-  ASSERT_EQ(result.status, 0) << result.err;
-  const uint64_t spin_fn = std::stoull(value_after(result.out, "child spin_fn"), nullptr, 0);
+  ASSERT_EQ(r.result.status, 0) << r.result.err;
   std::map<uint64_t, std::map<uint64_t, uint64_t>> execs_of_pid;  // pid -> pc -> executions
   std::map<uint64_t, uint64_t> blocks_of_pid;
   for (const bdtest::TraceEvent &e : bdtest::read_trace_with_babeltrace2(trace)) {
