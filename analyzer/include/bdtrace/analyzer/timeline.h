@@ -30,6 +30,7 @@ struct TimelineOptions {
   bool vm_column = false;
   // The trace start that text and CSV times count from (the first event of
   // all traces, as --since/--until do); default: the first event seen here.
+  // Called once, at the first event this writer sees (during reading).
   std::function<std::optional<int64_t>()> origin;
 };
 
@@ -74,6 +75,9 @@ class TimelineWriter final : public EventVisitor {
     if (!has_first_) {
       has_first_ = true;
       first_ns_ = ts_ns;
+      // Asked now, while the trace is read: options_.origin may read a
+      // visitor (the selection) that is gone once reading ended.
+      Origin();
     }
     if (ts_ns > last_ns_) last_ns_ = ts_ns;
   }
