@@ -178,6 +178,15 @@ void RingConsumer::handle(uint32_t ring, RingState &st, const bd_record &rec, ui
     delay_.add(now > guest_ns ? now - guest_ns : 0);
 }
 
+namespace {
+
+uint64_t saturating_add(uint64_t a, uint64_t b) noexcept {
+    uint64_t sum;
+    return __builtin_add_overflow(a, b, &sum) ? UINT64_MAX : sum;
+}
+
+}  // namespace
+
 template <bool kSwap>
 void RingConsumer::check_drops(uint32_t ring, RingState &st) noexcept {
     const uint64_t d = load_guest<kSwap>(&region_.ctl(ring)->dropped, __ATOMIC_RELAXED);
@@ -195,8 +204,12 @@ void RingConsumer::check_drops(uint32_t ring, RingState &st) noexcept {
     }
     const uint64_t growth = d - st.last_dropped;
     st.last_dropped = d;
-    st.dropped_total += growth;
-    dropped_ += growth;
+    // Saturating: a guest that lowers the count (rejected above) and raises
+    // it again can claim more than 2^64 drops in all; the totals stop at
+    // UINT64_MAX instead of wrapping below the growth just reported (found
+    // by the ring fuzz harness).
+    st.dropped_total = saturating_add(st.dropped_total, growth);
+    dropped_ = saturating_add(dropped_, growth);
     sink_.ring_dropped(ring, pid, tid, growth, st.dropped_total, false);
 }
 
