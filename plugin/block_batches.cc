@@ -150,7 +150,7 @@ void BlockBatches::poll_recording() noexcept {
 }
 
 void BlockBatches::drain_all() noexcept {
-    const unsigned n = count_.load(std::memory_order_acquire);
+    const unsigned n = slots_in_use();
     for (unsigned i = 0; i < n; ++i) {
         BlockProducer *p = producers_[i].load(std::memory_order_acquire);
         if (p != nullptr) p->drain();
@@ -164,7 +164,7 @@ void BlockBatches::wake() noexcept {
 
 BlockProducer *BlockBatches::acquire() noexcept {
     // A retired producer whose ring the drain thread emptied.
-    const unsigned n = count_.load(std::memory_order_acquire);
+    const unsigned n = slots_in_use();
     for (unsigned i = 0; i < n; ++i) {
         BlockProducer *p = producers_[i].load(std::memory_order_acquire);
         if (p == nullptr || !p->retired.load(std::memory_order_acquire)) continue;
@@ -177,7 +177,6 @@ BlockProducer *BlockBatches::acquire() noexcept {
     auto *p = new (std::nothrow) BlockProducer;
     const unsigned slot = count_.fetch_add(1, std::memory_order_acq_rel);
     if (p == nullptr || slot >= kMaxProducers) {
-        if (slot >= kMaxProducers) count_.store(kMaxProducers, std::memory_order_release);
         delete p;
         static std::atomic<bool> said{false};
         if (!said.exchange(true))
@@ -197,7 +196,7 @@ void BlockBatches::flush_all() noexcept {
         pthread_join(thread_, nullptr);  // one consumer per ring, always
         started_ = false;
     }
-    const unsigned n = count_.load(std::memory_order_acquire);
+    const unsigned n = slots_in_use();
     for (unsigned i = 0; i < n; ++i) {
         BlockProducer *p = producers_[i].load(std::memory_order_acquire);
         if (p == nullptr) continue;
@@ -212,7 +211,7 @@ void BlockBatches::flush_all() noexcept {
 }
 
 void BlockBatches::forked_child(BlockProducer *mine) noexcept {
-    const unsigned n = count_.load(std::memory_order_acquire);
+    const unsigned n = slots_in_use();
     for (unsigned i = 0; i < n; ++i) {
         BlockProducer *p = producers_[i].load(std::memory_order_acquire);
         if (p == nullptr) continue;

@@ -121,6 +121,12 @@ public:
 private:
     static void *drain_main(void *) noexcept;
     void drain_all() noexcept;
+    // Slots of producers_ handed out: count_ counts every acquire() attempt,
+    // also those past the table (which get no producer), so it is clamped.
+    unsigned slots_in_use() const noexcept {
+        const unsigned n = count_.load(std::memory_order_acquire);
+        return n < kMaxProducers ? n : kMaxProducers;
+    }
     void poll_recording() noexcept;
 
     static constexpr unsigned kMaxProducers = 4096;
