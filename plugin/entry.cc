@@ -13,6 +13,7 @@
 #include <bdtrace/qemu_plugin_api.h>
 
 #include "bdtrace/plugin/guest_targets.h"
+#include "bdtrace/session_join.h"
 #include "bdtrace/plugin/options.h"
 #include "usermode_backend.h"
 
@@ -40,6 +41,10 @@ bool install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv
     if (target == nullptr) return false;
     plugin::Options opts;
     if (!plugin::parse_options(argc, argv, opts, error)) return false;
+    // Before the first event: a tracing bd-run records only the processes
+    // that joined its session. Not fatal: the guest runs, untraced, and the
+    // warning says so.
+    (void)tracepoints::join_session_or_warn("QEMU");
     return info->system_emulation ? device::install_system(id, *info, *target, opts, error)
                                   : usermode::install_user(id, *info, *target, opts, error);
 }

@@ -28,6 +28,7 @@
 #include "bdtrace/plugin/options.h"
 #include "bdtrace/plugin/trap_scan.h"
 #include "bdtrace/plugin/vcpu_counters.h"
+#include "bdtrace/session_join.h"
 #include "guest_record_access.h"
 #include "reply_writer.h"
 
@@ -105,6 +106,9 @@ inline ThreadState &thread_state() noexcept {
 // forking thread keeps its thread_locals. Forget cached ids and proven
 // pages, and the parent's counts (the parent reports those itself).
 void on_fork_child() noexcept {
+    // Before the child emits anything, and before LTTng's fork wrapper
+    // registers it again: bd-run's session records only processes that joined.
+    (void)tracepoints::join_session_or_warn("a process the guest forked");
     if (g_state.trace_code) plugin::g_block_batches.forked_child(t_state.code.blocks);
     if (g_state.count_blocks) plugin::g_block_counts.reset();
     t_state.pid = 0;

@@ -72,9 +72,9 @@ struct TraceEvent {
 std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool cycles = false);
 
 // The events of the one QEMU process whose bdtrace:session names a program
-// containing `program` (by the vpid context bd-run records). LTTng sessions
-// record every process of the machine that emits bdtrace:* events: another
-// bdtrace run at the same time must not change what a test counts.
+// containing `program` (by the vpid context bd-run records). bd-run's
+// sessions record only their own processes (isolation_e2e_test.cc); this
+// keeps a test's counts exact in a trace with several guests of its own.
 std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
                                         const std::string &program);
 

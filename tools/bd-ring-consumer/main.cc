@@ -26,6 +26,7 @@
 #include "bdtrace/ring/guest_word.h"
 #include "bdtrace/ring/realtime_counter_clock.h"
 #include "bdtrace/ring/region_file.h"
+#include "bdtrace/session_join.h"
 
 namespace br = bdtrace::ring;
 
@@ -262,6 +263,15 @@ int main(int argc, char **argv) {
                     "advance or every reading was interrupted); guest times would be wrong");
     }
     if (!install_signal_handlers()) return fail(kExitError, "cannot install signal handlers");
+    // Before the first event: a tracing bd-run records only the processes
+    // that joined its session, and a consumer whose events are not
+    // recorded has no reason to run.
+    {
+        char why[256] = "";
+        if (bdtrace::tracepoints::join_session(why, sizeof why) ==
+            bdtrace::tracepoints::JoinResult::kFailed)
+            return fail(kExitError, std::string("cannot join bd-run's session: ") + why);
+    }
 
     // The filter, before anything is drained: a bad file is refused here
     // (bd-run checked it already), and the enable bitmap is in the region

@@ -62,13 +62,7 @@ tools::Result<std::string> resolve_consumer() {
 
 std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, const std::string& region,
                                        const char* name) {
-  std::vector<std::string> out;
-  const std::string prefix = std::string(name) + "=";
-  for (const std::string& e : envp) {
-    if (e.rfind(prefix, 0) != 0) out.push_back(e);
-  }
-  out.push_back(prefix + region);
-  return out;
+  return with_env(envp, {std::string(name) + "=" + region});
 }
 
 bd_ring_clock ring_clock_of(tools::GuestArch arch) {
@@ -140,8 +134,9 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
     consumer_argv.push_back(filter.value());
   }
 
-  return run_in_session(o, [&]() -> tools::Result<int> {
-    tools::Result<PipedChild> started = PipedChild::spawn(consumer_argv, current_environment());
+  return run_in_session(o, [&](const SessionEnv& session_env) -> tools::Result<int> {
+    tools::Result<PipedChild> started =
+        PipedChild::spawn(consumer_argv, with_env(current_environment(), session_env));
     if (!started) return tools::make_error(started.error());
     PipedChild& child = started.value();
     tools::Result<std::string> line = child.read_line(kConsumerReadyMs, "bd-ring-consumer");
@@ -149,7 +144,7 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
     if (line.value() != "ready") {
       return tools::make_error("bd-ring-consumer said '" + line.value() + "' instead of 'ready'");
     }
-    tools::Result<int> status = run_child(guest.argv, guest.envp, setup.stdio);
+    tools::Result<int> status = run_child(guest.argv, with_env(guest.envp, session_env), setup.stdio);
     tools::Result<int> consumer_status = child.finish(kConsumerFinishMs);
     if (!consumer_status) {
       warn("bd-ring-consumer: " + consumer_status.error());

@@ -5,6 +5,7 @@
 
 #include "bdtrace/tools/lttng_session.h"
 #include "preflight.h"
+#include "session_join_server.h"
 
 namespace bdtrace::bdrun {
 
@@ -21,22 +22,29 @@ tools::Status check_tracing(const RunOptions& o) {
   return tools::check_session_daemon();
 }
 
-int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()>& guest,
+int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(const SessionEnv&)>& guest,
                    const GuestReport* report) {
   std::optional<tools::LttngSession> session;
+  std::unique_ptr<JoinServer> joins;
+  SessionEnv env;
   if (!o.trace_dir.empty()) {
     tools::SessionOptions so;
     so.name = o.session_name;
     so.output_dir = o.trace_dir;
     so.subbuf_size = o.subbuf_size;
     so.subbuf_count = o.subbuf_count;
+    so.only_included_processes = true;
     auto created = tools::LttngSession::create(so);
     if (!created) return fail(created.error());
     session.emplace(std::move(created).value());
-    if (tools::Status st = session->start(); !st) return fail(st.error());  // ~LttngSession destroys it
+    auto server = JoinServer::start(*session);
+    if (!server) return fail(server.error());  // ~LttngSession destroys it
+    joins = std::move(server).value();
+    env.push_back(joins->env_entry());
+    if (tools::Status st = session->start(); !st) return fail(st.error());
   }
 
-  tools::Result<int> exit_status = guest();
+  tools::Result<int> exit_status = guest(env);
   GuestCheck check = GuestCheck::Ok;
   if (report != nullptr && report->stats != nullptr && exit_status) {
     check = check_guest(exit_status.value(), report->stats->records());
@@ -47,6 +55,12 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()
 
   if (session) {
     bool trace_ok = true;
+    joins->stop();  // before the session stops: the server is its only other user
+    if (joins->refused() != 0) {
+      warn(std::to_string(joins->refused()) + " process(es) could not join the session (" +
+           joins->first_refusal() + "): their events are missing from the trace");
+      trace_ok = false;
+    }
     if (tools::Status st = session->stop(); !st) {
       warn(st.error());
       trace_ok = false;

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "bdtrace/tools/result.h"
 #include "options.h"
@@ -31,14 +32,21 @@ struct GuestReport {
   std::string script;   // the script it runs, if any
 };
 
+// What every process bd-run starts gets in its environment besides its
+// own: with --trace, BD_SESSION_JOIN (bdtrace/session_join.h), through
+// which the processes that emit events join bd-run's session, so that the
+// session records them and nothing else on the machine. Empty without.
+using SessionEnv = std::vector<std::string>;
+
 // Runs `guest` (which starts QEMU and returns its exit status), inside a
 // session of bd-run's own when o.trace_dir is set: create + start before,
-// stop, discarded-event report and destroy after. With `report`, then says
+// stop, discarded-event report and destroy after. The session records only
+// the processes that join it (guest gets the SessionEnv to hand on). With `report`, then says
 // when the guest failed to start (exit status 127 before any record: an
 // error) or, with a trace, when no record of it arrived (a warning).
 // Returns the guest's exit status, or kConfigError when the session or the
 // guest could not start. The caller installs SignalForwarding first.
-int run_in_session(const RunOptions& o, const std::function<tools::Result<int>()>& guest,
+int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(const SessionEnv&)>& guest,
                    const GuestReport* report = nullptr);
 
 }  // namespace bdtrace::bdrun

@@ -86,6 +86,20 @@ std::vector<std::string> current_environment() {
   return env;
 }
 
+std::vector<std::string> with_env(const std::vector<std::string>& envp, const std::vector<std::string>& extra) {
+  std::vector<std::string> out;
+  for (const std::string& e : envp) {
+    bool replaced = false;
+    for (const std::string& x : extra) {
+      const size_t eq = x.find('=');
+      replaced = replaced || (eq != std::string::npos && e.compare(0, eq + 1, x, 0, eq + 1) == 0);
+    }
+    if (!replaced) out.push_back(e);
+  }
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
 tools::Result<Captured> capture_output(const std::vector<std::string>& argv, int timeout_ms, size_t limit) {
   if (argv.empty()) return make_error("internal error: empty command line");
   int fds[2];

@@ -17,6 +17,10 @@ std::vector<char*> c_strings(const std::vector<std::string>& v);
 // bd-run's own environment ("NAME=VALUE" entries).
 std::vector<std::string> current_environment();
 
+// envp with the "NAME=VALUE" entries of `extra` added, replacing any entry
+// of the same NAME. Pure, for tests.
+std::vector<std::string> with_env(const std::vector<std::string>& envp, const std::vector<std::string>& extra);
+
 struct Captured {
   int status = -1;  // exit status, 128+N when killed by signal N
   std::string out;  // stdout and stderr, interleaved

@@ -17,6 +17,7 @@
 #include "preflight.h"
 #include "ring_run.h"
 #include "session_run.h"
+#include "subprocess.h"
 #include "system_command.h"
 #include "vm_image.h"
 
@@ -38,12 +39,6 @@ Status check_kvm() {
                              "kvm group, or use --accel tcg)");
   }
   return {};
-}
-
-std::vector<std::string> current_environment() {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);  // no fork wrapper: QEMU forks no guests
-  return env;
 }
 
 // --channel ring: no plugin, no channel device; the ring region is the
@@ -176,7 +171,8 @@ int run_system(const RunOptions& given) {
   const std::vector<std::string> env = current_environment();
 
   // 3. The VM, inside the session.
-  return finish(run_in_session(o, [&] { return run_child(argv, env, stdio); }));
+  return finish(run_in_session(
+      o, [&](const SessionEnv& session_env) { return run_child(argv, with_env(env, session_env), stdio); }));
 }
 
 }  // namespace bdtrace::bdrun

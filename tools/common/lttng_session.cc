@@ -153,6 +153,10 @@ void LttngSession::HandleDeleter::operator()(lttng_handle* h) const noexcept {
   lttng_destroy_handle(h);
 }
 
+void LttngSession::TrackerDeleter::operator()(lttng_process_attr_tracker_handle* h) const noexcept {
+  lttng_process_attr_tracker_handle_destroy(h);
+}
+
 LttngSession::LttngSession(std::string name, std::string output_dir, std::string channel)
     : name_(std::move(name)), output_dir_(std::move(output_dir)), channel_(std::move(channel)) {}
 
@@ -161,6 +165,7 @@ LttngSession::LttngSession(LttngSession&& other) noexcept
       output_dir_(std::move(other.output_dir_)),
       channel_(std::move(other.channel_)),
       handle_(std::move(other.handle_)),
+      tracker_(std::move(other.tracker_)),
       started_(other.started_) {
   other.name_.clear();
   other.started_ = false;
@@ -173,6 +178,7 @@ LttngSession& LttngSession::operator=(LttngSession&& other) noexcept {
     output_dir_ = std::move(other.output_dir_);
     channel_ = std::move(other.channel_);
     handle_ = std::move(other.handle_);
+    tracker_ = std::move(other.tracker_);
     started_ = other.started_;
     other.name_.clear();
     other.started_ = false;
@@ -249,10 +255,40 @@ Result<LttngSession> LttngSession::create(const SessionOptions& options) {
         }
       }
     }
+    if (options.only_included_processes) {
+      if (Status st = session.open_tracker(); !st) return make_error(st.error());
+    }
     return Result<LttngSession>(std::move(session));
   } catch (const std::exception& e) {
     return make_error(std::string("creating an LTTng session failed: ") + e.what());
   }
+}
+
+Status LttngSession::open_tracker() {
+  lttng_process_attr_tracker_handle* raw = nullptr;
+  const lttng_error_code rc = lttng_session_get_tracker_handle(
+      name_.c_str(), LTTNG_DOMAIN_UST, LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &raw);
+  if (rc != LTTNG_OK) return ctl_error("opening the vpid tracker", name_, -static_cast<int>(rc));
+  tracker_.reset(raw);
+  const auto st = lttng_process_attr_tracker_handle_set_tracking_policy(tracker_.get(),
+                                                                        LTTNG_TRACKING_POLICY_INCLUDE_SET);
+  if (st != LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK) {
+    return make_error("cannot restrict LTTng session '" + name_ + "' to its own processes (vpid tracker status " +
+                      std::to_string(static_cast<int>(st)) +
+                      "): is lttng-sessiond older than 2.12? `lttng --version` says");
+  }
+  return Status();
+}
+
+Status LttngSession::include_process(pid_t pid) {
+  if (!valid()) return make_error("LTTng session was already destroyed");
+  if (!tracker_) return make_error("LTTng session '" + name_ + "' records every process (no vpid tracker)");
+  const auto st = lttng_process_attr_virtual_process_id_tracker_handle_add_pid(tracker_.get(), pid);
+  if (st == LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK || st == LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_EXISTS) {
+    return Status();
+  }
+  return make_error("cannot add process " + std::to_string(pid) + " to LTTng session '" + name_ +
+                    "' (vpid tracker status " + std::to_string(static_cast<int>(st)) + ")");
 }
 
 Status LttngSession::start() {
@@ -310,6 +346,7 @@ Status LttngSession::destroy() {
   const lttng_error_code rc = lttng_destroy_session_ext(name_.c_str(), &raw);
   std::unique_ptr<lttng_destruction_handle, DestructionDeleter> destruction(raw);
   handle_.reset();
+  tracker_.reset();
   const std::string name = name_;
   name_.clear();  // never try twice, whatever happens below
 

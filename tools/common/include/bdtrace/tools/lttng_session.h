@@ -15,6 +15,8 @@
 //   // ~LttngSession destroys it (or call destroy() to see errors)
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +24,7 @@
 #include "bdtrace/tools/result.h"
 
 struct lttng_handle;
+struct lttng_process_attr_tracker_handle;
 
 namespace bdtrace::tools {
 
@@ -53,6 +56,11 @@ struct SessionOptions {
   // Record vpid/vtid contexts on every event: per-UID traces carry no pid
   // in their metadata.
   bool add_pid_tid_context = true;
+  // Record only the processes added with include_process() (LTTng's vpid
+  // tracker with an inclusion set, empty at first): sessions are
+  // machine-wide, and without this the session also records every other
+  // process on the machine that emits the enabled events.
+  bool only_included_processes = false;
 };
 
 // "bdtrace-<pid>-<time>-<random>": distinct across processes and across
@@ -80,6 +88,13 @@ class LttngSession {
 
   // Begin recording. Events emitted before this returns are lost.
   Status start();
+  // With only_included_processes: from when this returns the session
+  // records process `pid` (as this process sees it: the vpid tracker
+  // compares the pid in the traced process's own namespace), registered
+  // with LTTng already or later. Adding a pid twice is not an error.
+  // Thread-safe against nothing: call it from one thread at a time, and
+  // not concurrently with stop() or destroy().
+  Status include_process(pid_t pid);
   // Stop recording; returns once the buffered data has been flushed.
   Status stop();
   // Events the tracer dropped because buffers were full, summed over this
@@ -98,13 +113,19 @@ class LttngSession {
   struct HandleDeleter {
     void operator()(lttng_handle* h) const noexcept;
   };
+  struct TrackerDeleter {
+    void operator()(lttng_process_attr_tracker_handle* h) const noexcept;
+  };
 
   LttngSession(std::string name, std::string output_dir, std::string channel);
+  Status open_tracker();
 
   std::string name_;  // empty: moved-from or destroyed
   std::string output_dir_;
   std::string channel_;
   std::unique_ptr<lttng_handle, HandleDeleter> handle_;
+  // Set with only_included_processes.
+  std::unique_ptr<lttng_process_attr_tracker_handle, TrackerDeleter> tracker_;
   bool started_ = false;
 };
 
