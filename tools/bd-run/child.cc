@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "subprocess.h"
@@ -243,7 +244,16 @@ tools::Result<int> run_child(const std::vector<std::string>& argv, const std::ve
   g_child.store(0);
   if (waited < 0) return make_error(std::string("waiting for QEMU failed: ") + std::strerror(errno));
   if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  if (WIFSIGNALED(status)) {
+    // Said once here: an exit status of 128+N alone does not tell a signal
+    // from a program that exited with that number.
+    const int sig = WTERMSIG(status);
+    const size_t slash = argv[0].rfind('/');
+    std::fprintf(stderr, "bd-run: %s (pid %d) was killed by signal %d (%s)%s\n",
+                 argv[0].substr(slash == std::string::npos ? 0 : slash + 1).c_str(), static_cast<int>(pid), sig,
+                 strsignal(sig), WCOREDUMP(status) ? ", core dumped" : "");
+    return 128 + sig;
+  }
   return 1;
 }
 

@@ -134,7 +134,8 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
     consumer_argv.push_back(filter.value());
   }
 
-  return run_in_session(o, [&](const SessionEnv& session_env) -> tools::Result<int> {
+  return run_in_session(o, [&](SessionContext& session) -> tools::Result<int> {
+    const SessionEnv& session_env = session.env;
     tools::Result<PipedChild> started =
         PipedChild::spawn(consumer_argv, with_env(current_environment(), session_env));
     if (!started) return tools::make_error(started.error());
@@ -147,10 +148,10 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
     tools::Result<int> status = run_child(guest.argv, with_env(guest.envp, session_env), setup.stdio);
     tools::Result<int> consumer_status = child.finish(kConsumerFinishMs);
     if (!consumer_status) {
-      warn("bd-ring-consumer: " + consumer_status.error());
+      session.trace_incomplete("bd-ring-consumer: " + consumer_status.error());
     } else if (consumer_status.value() != 0) {
-      warn("bd-ring-consumer exited with status " + std::to_string(consumer_status.value()) +
-           ": the trace may lack ring events");
+      session.trace_incomplete("bd-ring-consumer exited with status " + std::to_string(consumer_status.value()) +
+                               ": the trace may lack ring events");
     }
     return status;
   }, setup.stats != nullptr ? &setup.report : nullptr);

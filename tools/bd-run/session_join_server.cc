@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "bdtrace/session_join.h"
@@ -22,7 +23,8 @@ std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
-tools::Result<std::unique_ptr<JoinServer>> JoinServer::start(tools::LttngSession& session) {
+tools::Result<std::unique_ptr<JoinServer>> JoinServer::start(tools::LttngSession& session,
+                                                             std::function<void()> tick) {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/bdtrace-join-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) {
@@ -50,6 +52,7 @@ tools::Result<std::unique_ptr<JoinServer>> JoinServer::start(tools::LttngSession
     return tools::make_error("cannot listen on the session socket " + path + ": " + why);
   }
   std::unique_ptr<JoinServer> server(new JoinServer(session, templ, fd, stop_fd));
+  server->tick_ = std::move(tick);
   // The thread takes no signal: bd-run's handlers expect them on the main
   // thread, where they interrupt its wait for QEMU.
   sigset_t all, old;
@@ -91,8 +94,13 @@ std::string JoinServer::first_refusal() const {
 
 void JoinServer::serve() {
   pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  auto next_tick = std::chrono::steady_clock::now();
   for (;;) {
-    if (::poll(fds, 2, -1) < 0) {
+    if (tick_ && std::chrono::steady_clock::now() >= next_tick) {
+      tick_();
+      next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTickMs);
+    }
+    if (::poll(fds, 2, tick_ ? kTickMs : -1) < 0) {
       if (errno == EINTR) continue;
       return;
     }

@@ -3,13 +3,16 @@
 // bd-run's session records only the processes in its vpid tracker
 // (LttngSession's only_included_processes); the server adds each process
 // that connects to its socket (bdtrace/session_join.h has the protocol).
-// One thread, which is the only user of the session while it runs.
+// One thread, which is the only user of the session while it runs (so it
+// also runs the periodic checks that act on the session: liblttng-ctl
+// calls must not overlap).
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,8 +26,11 @@ namespace bdtrace::bdrun {
 class JoinServer {
  public:
   // Listens on a fresh socket in a private directory and serves until
-  // stop(). `session` must outlive the server.
-  static tools::Result<std::unique_ptr<JoinServer>> start(tools::LttngSession& session);
+  // stop(); calls `tick` (if set) on its thread about every kTickMs.
+  // `session` must outlive the server.
+  static tools::Result<std::unique_ptr<JoinServer>> start(tools::LttngSession& session,
+                                                         std::function<void()> tick = nullptr);
+  static constexpr int kTickMs = 100;
   JoinServer(const JoinServer&) = delete;
   JoinServer& operator=(const JoinServer&) = delete;
   // stop(), then removes the socket and its directory.
@@ -47,6 +53,7 @@ class JoinServer {
   void answer(int conn);
 
   tools::LttngSession& session_;
+  std::function<void()> tick_;
   std::string dir_;
   int listen_fd_;
   int stop_fd_;  // eventfd: written by stop()

@@ -6,6 +6,7 @@
 #include "bdtrace/tools/lttng_session.h"
 #include "preflight.h"
 #include "session_join_server.h"
+#include "trace_space.h"
 
 namespace bdtrace::bdrun {
 
@@ -16,17 +17,53 @@ int fail(const std::string& message) {
 
 void warn(const std::string& message) { std::fprintf(stderr, "bd-run: warning: %s\n", message.c_str()); }
 
+namespace {
+
+constexpr unsigned int kSwitchTimerUs = 1000000;
+
+// After the session stopped: a full filesystem means LTTng's consumer
+// could not write all it had (its write errors reach no one else).
+std::optional<std::string> full_filesystem(const std::string& dir) {
+  tools::Result<uint64_t> free = free_bytes(dir);
+  if (!free || free.value() > 0) return std::nullopt;
+  return "the filesystem holding " + dir +
+         " is full: LTTng could not write all of the trace (its metadata may be cut short too, which makes "
+         "it unreadable); free space there, or choose another --trace directory, and run again";
+}
+
+void warn_discarded(const tools::LttngSession& session) {
+  tools::Result<uint64_t> lost = session.discarded_events();
+  if (!lost) {
+    warn("could not read the discarded-event count: " + lost.error());
+  } else if (lost.value() != 0) {
+    warn("LTTng discarded " + std::to_string(lost.value()) +
+         " events (buffers full): the trace is incomplete; raise --subbuf-size or --subbuf-count");
+  }
+}
+
+}  // namespace
+
 tools::Status check_tracing(const RunOptions& o) {
   if (o.trace_dir.empty()) return tools::Status();
   if (tools::Status st = check_trace_dir(o.trace_dir); !st) return st;
   return tools::check_session_daemon();
 }
 
-int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(const SessionEnv&)>& guest,
+void SessionContext::trace_incomplete(const std::string& why) {
+  warn(why);
+  incomplete_ = true;
+}
+
+int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(SessionContext&)>& guest,
                    const GuestReport* report) {
   std::optional<tools::LttngSession> session;
   std::unique_ptr<JoinServer> joins;
-  SessionEnv env;
+  SessionContext context;
+  SessionEnv& env = context.env;
+  // Set on the join server's thread, read after it ended.
+  bool stopped_for_space = false;
+  uint64_t stopped_with_free = 0;
+  const uint64_t headroom = trace_headroom(o.subbuf_size, o.subbuf_count);
   if (!o.trace_dir.empty()) {
     tools::SessionOptions so;
     so.name = o.session_name;
@@ -34,17 +71,40 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(c
     so.subbuf_size = o.subbuf_size;
     so.subbuf_count = o.subbuf_count;
     so.only_included_processes = true;
+    // A trace on disk up to a second before a crash of the session daemon.
+    so.switch_timer_us = kSwitchTimerUs;
     auto created = tools::LttngSession::create(so);
     if (!created) return fail(created.error());
     session.emplace(std::move(created).value());
-    auto server = JoinServer::start(*session);
+    if (tools::Result<uint64_t> free = free_bytes(session->output_dir()); free && free.value() < headroom) {
+      return fail("only " + mib(free.value()) + " are free where " + session->output_dir() +
+                  " is, less than the " + mib(headroom) +
+                  " LTTng's buffers may need (--subbuf-size x --subbuf-count x each CPU, plus metadata): "
+                  "free space, trace elsewhere, or choose smaller buffers");
+    }
+    // Recording stops while what LTTng may still write fits on the disk.
+    // Also keeps room for twice what the last check interval wrote: the
+    // disk may fill faster than the checks come.
+    auto watch_space = [&session, &stopped_for_space, &stopped_with_free, headroom, dir = session->output_dir(),
+                        last = uint64_t{0}]() mutable {
+      if (stopped_for_space || !session->started()) return;
+      tools::Result<uint64_t> free = free_bytes(dir);
+      if (!free) return;
+      const uint64_t drop = last > free.value() ? last - free.value() : 0;
+      last = free.value();
+      if (free.value() >= headroom + 2 * drop) return;
+      stopped_for_space = true;
+      stopped_with_free = free.value();
+      (void)session->stop();
+    };
+    auto server = JoinServer::start(*session, watch_space);
     if (!server) return fail(server.error());  // ~LttngSession destroys it
     joins = std::move(server).value();
     env.push_back(joins->env_entry());
     if (tools::Status st = session->start(); !st) return fail(st.error());
   }
 
-  tools::Result<int> exit_status = guest(env);
+  tools::Result<int> exit_status = guest(context);
   GuestCheck check = GuestCheck::Ok;
   if (report != nullptr && report->stats != nullptr && exit_status) {
     check = check_guest(exit_status.value(), report->stats->records());
@@ -54,29 +114,35 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(c
   }
 
   if (session) {
-    bool trace_ok = true;
     joins->stop();  // before the session stops: the server is its only other user
     if (joins->refused() != 0) {
-      warn(std::to_string(joins->refused()) + " process(es) could not join the session (" +
-           joins->first_refusal() + "): their events are missing from the trace");
-      trace_ok = false;
+      context.trace_incomplete(std::to_string(joins->refused()) + " process(es) could not join the session (" +
+                               joins->first_refusal() + "): their events are missing from the trace");
     }
-    if (tools::Status st = session->stop(); !st) {
-      warn(st.error());
-      trace_ok = false;
-    }
-    if (tools::Result<uint64_t> lost = session->discarded_events(); !lost) {
-      warn("could not read the discarded-event count: " + lost.error());
-    } else if (lost.value() != 0) {
-      warn("LTTng discarded " + std::to_string(lost.value()) +
-           " events (buffers full): the trace is incomplete; raise --subbuf-size or --subbuf-count");
+    if (stopped_for_space) {
+      context.trace_incomplete("the filesystem holding " + session->output_dir() + " was down to " +
+                               mib(stopped_with_free) + " free, near the " + mib(headroom) +
+                               " LTTng may still have to write, so bd-run stopped recording there to keep the "
+                               "trace readable; the guest ran on untraced: free space there, or trace elsewhere");
     }
     const std::string dir = session->output_dir();
-    if (tools::Status st = session->destroy(); !st) {
-      warn(st.error());
-      trace_ok = false;
+    if (tools::Status st = session->stop(); !st) {
+      if (!tools::check_session_daemon()) {
+        // Its consumer died with it, and what it had not written yet with
+        // the consumer: nothing more can be saved, nor destroyed.
+        context.trace_incomplete("the LTTng session daemon ended during the run: the trace in " + dir +
+                                 " holds what LTTng had written by then (it writes every second); start "
+                                 "the daemon again (lttng-sessiond --daemonize) before the next run");
+        session->abandon();
+      } else {
+        context.trace_incomplete(st.error());
+      }
     }
+    if (std::optional<std::string> full = full_filesystem(dir)) context.trace_incomplete(*full);
+    if (session->valid()) warn_discarded(*session);
+    if (tools::Status st = session->destroy(); !st) context.trace_incomplete(st.error());
     session.reset();
+    const bool trace_ok = !context.incomplete();
     if (check == GuestCheck::FailedToStart) {
       std::fprintf(stderr, "bd-run: the trace in %s holds no guest events\n", dir.c_str());
     } else if (trace_ok) {
@@ -88,6 +154,7 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(c
   }
 
   if (!exit_status) return fail(exit_status.error());
+  if (exit_status.value() == 0 && context.incomplete()) return kTraceIncomplete;
   return exit_status.value();
 }
 

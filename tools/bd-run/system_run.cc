@@ -172,7 +172,7 @@ int run_system(const RunOptions& given) {
 
   // 3. The VM, inside the session.
   return finish(run_in_session(
-      o, [&](const SessionEnv& session_env) { return run_child(argv, with_env(env, session_env), stdio); }));
+      o, [&](SessionContext& session) { return run_child(argv, with_env(env, session.env), stdio); }));
 }
 
 }  // namespace bdtrace::bdrun

@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 // lttng_destruction_handle_wait_for_completion(): how long to wait for the
 // daemon to finish writing and tear the session down (~0.5 s is typical).
 constexpr int kDestroyTimeoutMs = 60'000;
+// The metadata channel's sub-buffers (with a switch timer): a page is
+// LTTng's default; bdtrace's metadata is ~30 KiB.
+constexpr uint64_t kMetadataSubbufSize = 64 * 1024;
 
 std::string lttng_message(int code) {
   // liblttng-ctl returns negative lttng_error_code values; lttng_strerror()
@@ -216,6 +219,23 @@ Result<LttngSession> LttngSession::create(const SessionOptions& options) {
     session.handle_.reset(lttng_create_handle(name.c_str(), &domain));
     if (!session.handle_) return make_error("cannot create a UST handle for LTTng session '" + name + "'");
 
+    if (options.switch_timer_us != 0) {
+      // The metadata too: without it the event classes could stay in the
+      // metadata channel's buffers while the events are on disk.
+      std::unique_ptr<lttng_channel, ChannelDeleter> metadata(lttng_channel_create(&domain));
+      if (!metadata) return make_error("cannot allocate an LTTng channel (out of memory?)");
+      copy_name(metadata->name, "metadata");
+      metadata->enabled = 1;
+      metadata->attr.overwrite = 0;
+      metadata->attr.subbuf_size = kMetadataSubbufSize;
+      metadata->attr.num_subbuf = 2;
+      metadata->attr.switch_timer_interval = options.switch_timer_us;
+      metadata->attr.output = LTTNG_EVENT_MMAP;
+      if (int rc = lttng_enable_channel(session.handle_.get(), metadata.get()); rc < 0) {
+        return ctl_error("configuring the metadata channel", name, rc);
+      }
+    }
+
     std::unique_ptr<lttng_channel, ChannelDeleter> channel(lttng_channel_create(&domain));
     if (!channel) return make_error("cannot allocate an LTTng channel (out of memory?)");
     copy_name(channel->name, options.channel_name);
@@ -223,6 +243,7 @@ Result<LttngSession> LttngSession::create(const SessionOptions& options) {
     channel->attr.overwrite = options.overwrite ? 1 : 0;
     channel->attr.subbuf_size = options.subbuf_size;
     channel->attr.num_subbuf = options.subbuf_count;
+    channel->attr.switch_timer_interval = options.switch_timer_us;
     if (int rc = lttng_enable_channel(session.handle_.get(), channel.get()); rc < 0) {
       return ctl_error("enabling channel '" + options.channel_name + "' (" +
                            std::to_string(options.subbuf_count) + " x " +

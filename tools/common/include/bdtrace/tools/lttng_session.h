@@ -47,6 +47,11 @@ struct SessionOptions {
   // (4 MiB x 8) absorbs ~1 M marks/s of ~100-byte events from QEMU.
   uint64_t subbuf_size = 4u << 20;
   uint64_t subbuf_count = 8;
+  // Every this many microseconds LTTng's consumer writes out the
+  // sub-buffers filled so far, even partly filled ones (0: only full ones,
+  // and at stop). What was written survives the session daemon dying
+  // mid-run (its consumer dies with it, and the buffers with them).
+  unsigned int switch_timer_us = 0;
   // false: discard new events when buffers are full (counted);
   // true: overwrite the oldest (flight-recorder style).
   bool overwrite = false;
@@ -103,6 +108,15 @@ class LttngSession {
   // Stop if needed, then destroy the session and wait for completion.
   // Idempotent; the destructor calls it and ignores errors.
   Status destroy();
+
+  // Forget the session without a word to the session daemon: for when the
+  // daemon is gone (and the session with it).
+  void abandon() {
+    tracker_.reset();
+    handle_.reset();
+    name_.clear();
+    started_ = false;
+  }
 
   const std::string& name() const { return name_; }
   const std::string& output_dir() const { return output_dir_; }
