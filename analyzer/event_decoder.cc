@@ -175,12 +175,28 @@ void EventDecoder::OnMessage(const bt_message *msg) {
 }
 
 void EventDecoder::OnDiscarded(const bt_message *msg) {
+  DiscardedEventsMessage d;
   uint64_t count = 0;
   if (bt_message_discarded_events_get_count(msg, &count) == BT_PROPERTY_AVAILABILITY_AVAILABLE) {
-    visitor_.OnDiscardedEvents(count, true);
+    d.count = count;
   } else {
-    visitor_.OnDiscardedEvents(1, false);
+    d.count_known = false;
   }
+  const bt_stream *stream = bt_message_discarded_events_borrow_stream_const(msg);
+  const bt_trace_class *trace_class =
+      bt_stream_class_borrow_trace_class_const(bt_stream_borrow_class_const(stream));
+  d.trace = traces_.emplace(trace_class, static_cast<uint32_t>(traces_.size())).first->second;
+  // source.ctf.fs names a stream by its file's path: keep the file name.
+  const char *name = bt_stream_get_name(stream);
+  std::string_view sv = name != nullptr ? name : "";
+  if (const size_t slash = sv.rfind('/'); slash != std::string_view::npos) sv.remove_prefix(slash + 1);
+  std::string fallback;
+  if (sv.empty()) {
+    fallback = "stream " + std::to_string(bt_stream_get_id(stream));
+    sv = fallback;
+  }
+  d.stream = sv;
+  visitor_.OnDiscardedEvents(d);
 }
 
 int64_t EventDecoder::Timestamp(const bt_message *msg, const ClassInfo &info) {

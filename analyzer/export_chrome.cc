@@ -374,7 +374,7 @@ void ChromeExporter::OnRejectedTotal(const RejectedTotalEvent &e) {
 void ChromeExporter::OnOtherEvent(int64_t ts_ns, std::string_view) {
   if (!s_->finished) s_->clock.Rel(ts_ns);
 }
-void ChromeExporter::OnDiscardedEvents(uint64_t, bool) {}
+void ChromeExporter::OnDiscardedEvents(const DiscardedEventsMessage &) {}
 void ChromeExporter::OnWarning(std::string) {}
 
 Status ChromeExporter::Finish() {

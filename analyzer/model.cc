@@ -266,10 +266,11 @@ void Model::OnOtherEvent(int64_t ts_ns, std::string_view /*class_name*/) {
   Seen(ts_ns);
 }
 
-void Model::OnDiscardedEvents(uint64_t count, bool count_known) {
-  discarded_.set_count(discarded_.count() + count);
+void Model::OnDiscardedEvents(const DiscardedEventsMessage &d) {
+  discarded_.set_count(discarded_.count() + d.count);
   discarded_.set_messages(discarded_.messages() + 1);
-  if (!count_known) discarded_.set_messages_without_count(discarded_.messages_without_count() + 1);
+  if (!d.count_known) discarded_.set_messages_without_count(discarded_.messages_without_count() + 1);
+  discarded_by_stream_[{d.trace, std::string(d.stream)}] += d.count;
 }
 
 void Model::OnWarning(std::string message) {
@@ -433,6 +434,19 @@ void Model::Finish(report::Report &report) const {
   FinishRates(report);
 
   *report.mutable_discarded_events() = discarded_;
+  {
+    std::vector<std::pair<std::string, const std::pair<const std::pair<uint32_t, std::string>, uint64_t> *>> rows;
+    for (const auto &entry : discarded_by_stream_) rows.emplace_back(VmNameOf(entry.first.first), &entry);
+    std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+      return std::tie(a.first, a.second->first.second) < std::tie(b.first, b.second->first.second);
+    });
+    for (const auto &[vm, entry] : rows) {
+      report::DiscardedStream *s = report.mutable_discarded_events()->add_streams();
+      s->set_vm(vm);
+      s->set_stream(entry->first.second);
+      s->set_count(entry->second);
+    }
+  }
   report::Rejected *rejected = report.mutable_rejected();
   const std::map<uint32_t, Reason> &reasons =
       saw_rejected_total_ ? rejected_total_ : rejected_counted_;

@@ -58,6 +58,9 @@ void SummaryItems(const report::Report &r, std::string &out) {
   item("filter_events", Num(t.filter_configs() + t.filter_dropped() + t.filter_stats()));
   item("other_events", Num(t.other()));
   item("discarded", Num(r.discarded_events().count()));
+  for (const report::DiscardedStream &s : r.discarded_events().streams()) {
+    item("discarded_stream", (s.vm().empty() ? "" : s.vm() + "/") + s.stream() + "=" + Num(s.count()));
+  }
   item("ring_dropped", Num(r.ring_drops().total()));
   item("rejected", Num(r.rejected().total()));
   for (const report::RejectReason &reason : r.rejected().reasons()) {

@@ -184,6 +184,15 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
   out += "discarded:  " + Num(d.count()) + " events lost by the tracer";
   if (d.messages_without_count() > 0) out += " (at least: some losses had no count)";
   out += "\n";
+  // Per stream (one host CPU's buffer each), VM by VM.
+  for (int i = 0; i < d.streams_size(); ++i) {
+    const report::DiscardedStream &s = d.streams(i);
+    const bool new_vm = i == 0 || d.streams(i - 1).vm() != s.vm();
+    if (new_vm) out += std::string(i == 0 ? "" : "\n") + "            " + (s.vm().empty() ? "" : "VM " + s.vm() + ": ");
+    else out += ", ";
+    out += s.stream() + " " + Num(s.count());
+  }
+  if (d.streams_size() > 0) out += "\n";
   RingLines(r, out);
   const report::Rejected &rej = r.rejected();
   out += "rejected:   " + Num(rej.total()) + " malformed records";

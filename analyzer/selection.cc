@@ -294,8 +294,8 @@ void SelectingVisitor::OnOtherEvent(int64_t ts_ns, std::string_view class_name) 
   next_.OnOtherEvent(ts_ns, class_name);
 }
 
-void SelectingVisitor::OnDiscardedEvents(uint64_t count, bool count_known) {
-  next_.OnDiscardedEvents(count, count_known);
+void SelectingVisitor::OnDiscardedEvents(const DiscardedEventsMessage &d) {
+  next_.OnDiscardedEvents(d);
 }
 
 void SelectingVisitor::OnWarning(std::string message) { next_.OnWarning(std::move(message)); }
@@ -339,8 +339,8 @@ void TeeVisitor::OnFilterStats(const FilterStatsEvent &e) {
 void TeeVisitor::OnOtherEvent(int64_t ts_ns, std::string_view class_name) {
   for (EventVisitor *v : targets_) v->OnOtherEvent(ts_ns, class_name);
 }
-void TeeVisitor::OnDiscardedEvents(uint64_t count, bool count_known) {
-  for (EventVisitor *v : targets_) v->OnDiscardedEvents(count, count_known);
+void TeeVisitor::OnDiscardedEvents(const DiscardedEventsMessage &d) {
+  for (EventVisitor *v : targets_) v->OnDiscardedEvents(d);
 }
 void TeeVisitor::OnWarning(std::string message) {
   for (EventVisitor *v : targets_) v->OnWarning(message);

@@ -397,13 +397,21 @@ TEST(Model, CountsRejectedEventsWhenThereIsNoTotal) {
 TEST(Model, DiscardedEventsAndUnknownCountsAreReported) {
   Model m;
   m.OnMark(MarkEvent{5, 0, 1, 1, kKindMark, 9, {}, 1, ""});
-  m.OnDiscardedEvents(40, true);
-  m.OnDiscardedEvents(1, false);
+  m.OnDiscardedEvents(DiscardedEventsMessage{30, true, 0, "bdtrace_1"});
+  m.OnDiscardedEvents(DiscardedEventsMessage{10, true, 0, "bdtrace_0"});
+  m.OnDiscardedEvents(DiscardedEventsMessage{1, false, 0, "bdtrace_1"});
   report::Report r;
   m.Finish(r);
   EXPECT_EQ(r.discarded_events().count(), 41u);
-  EXPECT_EQ(r.discarded_events().messages(), 2u);
+  EXPECT_EQ(r.discarded_events().messages(), 3u);
   EXPECT_EQ(r.discarded_events().messages_without_count(), 1u);
+  // Per stream, in stream order.
+  ASSERT_EQ(r.discarded_events().streams_size(), 2);
+  EXPECT_EQ(r.discarded_events().streams(0).stream(), "bdtrace_0");
+  EXPECT_EQ(r.discarded_events().streams(0).count(), 10u);
+  EXPECT_EQ(r.discarded_events().streams(1).stream(), "bdtrace_1");
+  EXPECT_EQ(r.discarded_events().streams(1).count(), 31u);
+  EXPECT_NE(FormatText(r).find("bdtrace_0 10, bdtrace_1 31"), std::string::npos) << FormatText(r);
   std::string warnings;
   for (const auto &w : r.warnings()) warnings += w + "\n";
   EXPECT_NE(warnings.find("discarded 41 events"), std::string::npos) << warnings;

@@ -53,7 +53,7 @@ class MarkRecorder final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &) override {}
   void OnSchedSwitch(const SchedSwitchEvent &) override {}
   void OnOtherEvent(int64_t, std::string_view) override {}
-  void OnDiscardedEvents(uint64_t, bool) override {}
+  void OnDiscardedEvents(const DiscardedEventsMessage &) override {}
   void OnWarning(std::string) override {}
 };
 

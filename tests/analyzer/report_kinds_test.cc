@@ -64,8 +64,8 @@ class Recorder final : public EventVisitor {
                    std::to_string(e.next_pid));
   }
   void OnOtherEvent(int64_t, std::string_view) override { seen.push_back("other"); }
-  void OnDiscardedEvents(uint64_t count, bool) override {
-    seen.push_back("discarded " + std::to_string(count));
+  void OnDiscardedEvents(const DiscardedEventsMessage &d) override {
+    seen.push_back("discarded " + std::to_string(d.count));
   }
   void OnWarning(std::string) override { seen.push_back("warning"); }
 };
@@ -104,7 +104,7 @@ std::vector<std::string> Feed(const Selection &sel) {
   s.OnRejected(RejectedEvent{8 * kS, 0, 11, 1, "bad_magic", 0});
   s.OnRejectedTotal(RejectedTotalEvent{9 * kS, 1, "bad_magic", 3});
   s.OnOtherEvent(9 * kS, "x:y");
-  s.OnDiscardedEvents(5, true);
+  s.OnDiscardedEvents(DiscardedEventsMessage{5, true, 0, "bdtrace_0"});
   s.OnWarning("w");
   s.OnMark(Mark(10 * kS, 0, 0, 10, 11, 3));
   return rec.seen;

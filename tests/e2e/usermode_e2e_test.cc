@@ -220,12 +220,15 @@ TEST(Overload, DiscardedEventsAreCountedExactly) {
     const std::string warned = r.err.substr(at + key.size());
     RunResult report = run({BD_ANALYZE, trace, "-f", "csv"});
     ASSERT_EQ(report.status, 0) << report.err;
-    uint64_t events = 0, discarded = 0;
+    uint64_t events = 0, discarded = 0, by_stream = 0;
     for (const std::string &l : bdtest::lines(report.out)) {
       if (l.rfind("summary,events,", 0) == 0) events = std::stoull(l.substr(15));
       if (l.rfind("summary,discarded,", 0) == 0) discarded = std::stoull(l.substr(18));
+      // summary,discarded_stream,<vm>/bdtrace_N=<count>: per host CPU's buffer.
+      if (l.rfind("summary,discarded_stream,", 0) == 0) by_stream += std::stoull(l.substr(l.rfind('=') + 1));
     }
     EXPECT_GT(discarded, 0u);
+    EXPECT_EQ(by_stream, discarded) << report.out;
     EXPECT_EQ(events + discarded, taken + 1) << "events " << events << " discarded " << discarded;
     EXPECT_EQ(std::stoull(warned), discarded) << r.err;
   }

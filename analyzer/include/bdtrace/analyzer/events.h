@@ -191,6 +191,16 @@ struct FilterStatsEvent {
 // time, as far as the reader's reorder window allows). Methods may throw (e.g.
 // std::bad_alloc); the reader catches at the babeltrace2 boundary and turns
 // it into an error.
+// A discarded-events message: LTTng lost `count` events of one stream of
+// trace `trace` (with per-UID buffers a stream is one host CPU's buffer;
+// LTTng does not know which vCPU or thread the lost events came from).
+struct DiscardedEventsMessage {
+  uint64_t count = 1;
+  bool count_known = true;  // false: the trace did not say; count is then 1
+  uint32_t trace = 0;
+  std::string_view stream;  // the stream's file name in the trace (e.g. "bdtrace_1")
+};
+
 class EventVisitor {
  public:
   virtual ~EventVisitor() = default;
@@ -218,9 +228,8 @@ class EventVisitor {
   }
   // An event of another provider or an unknown bdtrace event.
   virtual void OnOtherEvent(int64_t ts_ns, std::string_view class_name) = 0;
-  // A discarded-events message; count_known is false when the trace does
-  // not say how many were lost (count is then 1).
-  virtual void OnDiscardedEvents(uint64_t count, bool count_known) = 0;
+  // A discarded-events message (see DiscardedEventsMessage).
+  virtual void OnDiscardedEvents(const DiscardedEventsMessage &d) = 0;
   // Something odd about the trace's shape (e.g. a missing field).
   virtual void OnWarning(std::string message) = 0;
 

@@ -49,7 +49,7 @@ class NameCollector final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &) override {}
   void OnSchedSwitch(const SchedSwitchEvent &) override {}
   void OnOtherEvent(int64_t, std::string_view) override {}
-  void OnDiscardedEvents(uint64_t, bool) override {}
+  void OnDiscardedEvents(const DiscardedEventsMessage &) override {}
   void OnWarning(std::string) override {}
   bool WantsMarkDetails() const override { return false; }
 
@@ -100,7 +100,7 @@ class ChromeExporter final : public EventVisitor {
   void OnTbExec(const TbExecEvent &e) override;
   static constexpr uint64_t kMaxBlocks = 250000;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
-  void OnDiscardedEvents(uint64_t count, bool count_known) override;
+  void OnDiscardedEvents(const DiscardedEventsMessage &d) override;
   void OnWarning(std::string message) override;
 
   // Closes what is still open at the last timestamp and ends the JSON.
@@ -150,7 +150,7 @@ class SvgExporter final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
-  void OnDiscardedEvents(uint64_t count, bool count_known) override;
+  void OnDiscardedEvents(const DiscardedEventsMessage &d) override;
   void OnWarning(std::string message) override;
 
   // Ends open runs and regions at the last timestamp and writes the SVG.

@@ -71,7 +71,7 @@ class Model final : public EventVisitor {
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
-  void OnDiscardedEvents(uint64_t count, bool count_known) override;
+  void OnDiscardedEvents(const DiscardedEventsMessage &d) override;
   void OnWarning(std::string message) override;
   // Marks are counted by thread, kind and id: args, seq and text unused.
   bool WantsMarkDetails() const override { return false; }
@@ -199,6 +199,7 @@ class Model final : public EventVisitor {
   std::map<uint32_t, Reason> rejected_counted_, rejected_total_;
   bool saw_rejected_total_ = false;
   report::DiscardedEvents discarded_;
+  std::map<std::pair<uint32_t, std::string>, uint64_t> discarded_by_stream_;  // (trace, stream)
   std::vector<std::string> warnings_;
   uint64_t dropped_warnings_ = 0;
   RateCounter rates_;

@@ -78,8 +78,8 @@ class ProgressVisitor final : public EventVisitor {
     Tick(ts_ns);
     next_.OnOtherEvent(ts_ns, class_name);
   }
-  void OnDiscardedEvents(uint64_t count, bool count_known) override {
-    next_.OnDiscardedEvents(count, count_known);
+  void OnDiscardedEvents(const DiscardedEventsMessage &d) override {
+    next_.OnDiscardedEvents(d);
   }
   void OnWarning(std::string message) override { next_.OnWarning(std::move(message)); }
   bool WantsMarkDetails() const override { return next_.WantsMarkDetails(); }

@@ -104,7 +104,7 @@ class SelectingVisitor final : public EventVisitor {
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
-  void OnDiscardedEvents(uint64_t count, bool count_known) override;
+  void OnDiscardedEvents(const DiscardedEventsMessage &d) override;
   void OnWarning(std::string message) override;
   bool WantsMarkDetails() const override { return next_.WantsMarkDetails(); }
 
@@ -182,7 +182,7 @@ class TeeVisitor final : public EventVisitor {
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
-  void OnDiscardedEvents(uint64_t count, bool count_known) override;
+  void OnDiscardedEvents(const DiscardedEventsMessage &d) override;
   void OnWarning(std::string message) override;
   bool WantsMarkDetails() const override;
 
