@@ -31,6 +31,16 @@ Status CheckMetadataFraming(const std::string &trace_dir) {
   const std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)),
                                         std::istreambuf_iterator<char>());
   if (in.bad()) return Error{"cannot read " + path, {std::strerror(errno)}};
+  return CheckMetadataBytes(data.data(), data.size(), path);
+}
+
+Status CheckMetadataBytes(const unsigned char *bytes, size_t size, const std::string &path) {
+  struct View {
+    const unsigned char *p;
+    size_t n;
+    size_t size() const { return n; }
+    const unsigned char *data() const { return p; }
+  } data{bytes, size};
   if (data.size() < 4) return Error{"corrupt CTF metadata: " + path + " is almost empty", {}};
 
   bool big_endian;

@@ -6,6 +6,7 @@
 #ifndef BDTRACE_ANALYZER_METADATA_CHECK_H
 #define BDTRACE_ANALYZER_METADATA_CHECK_H
 
+#include <cstddef>
 #include <string>
 
 #include "bdtrace/analyzer/status.h"
@@ -15,6 +16,9 @@ namespace bdtrace::analyzer {
 // OK for plain-text metadata and for packetized metadata whose packets all
 // fit in the file; an error naming the problem otherwise.
 Status CheckMetadataFraming(const std::string &trace_dir);
+
+// The same check on the file's bytes (`path` only names it in errors).
+Status CheckMetadataBytes(const unsigned char *data, size_t size, const std::string &path);
 
 }  // namespace bdtrace::analyzer
 
