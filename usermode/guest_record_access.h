@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <new>
 
 #include "reply_writer.h"
 
@@ -40,6 +41,7 @@ public:
     ~GuestRecordAccess() {
         if (record_ != nullptr) g_byte_array_unref(record_);
         if (reply_ != nullptr) g_byte_array_unref(reply_);
+        delete copy_;
     }
 
     // The record at `vaddr` (the guest's host mapping at `host` is not
@@ -50,7 +52,14 @@ public:
         if (!qemu_plugin_read_memory_vaddr(vaddr, record_, BD_RECORD_SIZE) ||
             record_->len != BD_RECORD_SIZE)
             return nullptr;
-        return reinterpret_cast<const bd_record *>(record_->data);
+        // GLib's buffer is malloc-aligned; a bd_record is 128-byte aligned
+        // (UBSan: "reference binding to misaligned address" without this).
+        // On the heap: this object lives in the plugin's initial-exec TLS,
+        // whose little room a 128-byte-aligned member overflowed
+        // ("cannot allocate memory in static TLS block", measured).
+        if (copy_ == nullptr && (copy_ = new (std::nothrow) bd_record) == nullptr) return nullptr;
+        std::memcpy(copy_, record_->data, BD_RECORD_SIZE);
+        return copy_;
     }
 
     // Stores `value` (already in the guest's byte order) as the reply of
@@ -78,6 +87,7 @@ public:
 
 private:
     ReplyWriter writer_;
+    bd_record *copy_ = nullptr;  // the record as read, aligned as its type says
     bdtrace_gbyte_array *record_ = nullptr;
     bdtrace_gbyte_array *reply_ = nullptr;
 };

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Runs in the test VM booted by plain QEMU without any ivshmem device
+# (tests/e2e/kmod_e2e_test.cc): bd_sched must refuse to load, and say why.
+say() { echo "bd-test: $*"; }
+dmesg -c > /dev/null
+if insmod /lib/bd/bd_sched.ko 2>/dev/null; then
+    say insmod loaded
+    rmmod bd_sched
+else
+    say insmod refused
+fi
+dmesg | grep 'bd_sched' | sed 's/^/bd-test: dmesg /'
+grep -q '^bd_sched ' /proc/modules && say module listed
+say end
