@@ -172,7 +172,6 @@ void Model::OnRingDropped(const RingDroppedEvent &e) {
   Seen(e.ts_ns);
   RingDropAccum &r = ring_drops_[{e.trace, e.ring}];
   r.sum += e.count;
-  ring_drop_total_ += e.count;
   if (e.count > 0) r.by_owner[{e.pid, e.tid}] += e.count;
   if (e.final) {
     r.has_final = true;
@@ -182,8 +181,11 @@ void Model::OnRingDropped(const RingDroppedEvent &e) {
 
 void Model::FinishRingDrops(report::Report &report) const {
   report::RingDrops *out = report.mutable_ring_drops();
-  out->set_total(ring_drop_total_);
   out->set_events(totals_.ring_dropped());
+  // A ring whose final total exceeds its reports' sum lost reports (LTTng
+  // discarded them with the rest of a flood): its final total counts, and
+  // the difference is a row of unknown owner (pid and tid 0).
+  uint64_t total = 0;
   std::vector<report::RingDrop> rows;
   for (const auto &[key, r] : ring_drops_) {
     const auto [trace, ring] = key;
@@ -194,6 +196,14 @@ void Model::FinishRingDrops(report::Report &report) const {
       row.set_pid(owner.first);
       row.set_tid(owner.second);
       row.set_count(count);
+    }
+    const bool reports_lost = r.has_final && r.final_total > r.sum;
+    total += reports_lost ? r.final_total : r.sum;
+    if (reports_lost) {
+      report::RingDrop &row = rows.emplace_back();
+      row.set_vm(VmNameOf(trace));
+      row.set_ring(ring);
+      row.set_count(r.final_total - r.sum);
     }
     // The counts add up to the total unless ring_dropped events were lost.
     if (r.has_final && r.final_total != r.sum) {
@@ -210,8 +220,9 @@ void Model::FinishRingDrops(report::Report &report) const {
            std::make_tuple(b.vm(), b.ring(), b.pid(), b.tid());
   });
   for (report::RingDrop &row : rows) *out->add_rings() = std::move(row);
-  if (ring_drop_total_ > 0) {
-    report.add_warnings("the guest's rings dropped " + std::to_string(ring_drop_total_) +
+  out->set_total(total);
+  if (total > 0) {
+    report.add_warnings("the guest's rings dropped " + std::to_string(total) +
                         " records (ring full, or calls nested in a signal handler): counts and "
                         "durations are incomplete; use larger rings (bd-run --ring-slots) or "
                         "mark less often");

@@ -394,6 +394,29 @@ TEST(Model, CountsRejectedEventsWhenThereIsNoTotal) {
   EXPECT_EQ(r.rejected().reasons(1).count(), 2u);
 }
 
+TEST(Model, RingDropsWhoseReportsWereLostCountByTheFinalTotal) {
+  // Ring 3 reported 5 drops, then LTTng discarded a report of 4 more: its
+  // final total (9) says so. Ring 4's reports add up.
+  Model m;
+  m.OnRingDropped(RingDroppedEvent{10, 3, 500, 501, 5, 5, false});
+  m.OnRingDropped(RingDroppedEvent{20, 3, 500, 501, 0, 9, true});
+  m.OnRingDropped(RingDroppedEvent{30, 4, 500, 502, 2, 2, false});
+  m.OnRingDropped(RingDroppedEvent{40, 4, 500, 502, 0, 2, true});
+  report::Report r;
+  m.Finish(r);
+  EXPECT_EQ(r.ring_drops().total(), 11u);
+  ASSERT_EQ(r.ring_drops().rings_size(), 3);
+  EXPECT_EQ(r.ring_drops().rings(0).tid(), 0u);  // the lost reports' drops: owner unknown
+  EXPECT_EQ(r.ring_drops().rings(0).count(), 4u);
+  EXPECT_EQ(r.ring_drops().rings(1).tid(), 501u);
+  EXPECT_EQ(r.ring_drops().rings(1).count(), 5u);
+  EXPECT_EQ(r.ring_drops().rings(2).count(), 2u);
+  std::string warnings;
+  for (const auto &w : r.warnings()) warnings += w + "\n";
+  EXPECT_NE(warnings.find("final total is 9"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("rings dropped 11 records"), std::string::npos) << warnings;
+}
+
 TEST(Model, DiscardedEventsAndUnknownCountsAreReported) {
   Model m;
   m.OnMark(MarkEvent{5, 0, 1, 1, kKindMark, 9, {}, 1, ""});

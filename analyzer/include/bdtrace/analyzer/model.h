@@ -213,7 +213,6 @@ class Model final : public EventVisitor {
     std::map<std::pair<uint32_t, uint32_t>, uint64_t> by_owner;
   };
   std::map<std::pair<uint32_t, uint32_t>, RingDropAccum> ring_drops_;
-  uint64_t ring_drop_total_ = 0;
   // The filter's events (model_filter.cc): loads in order with their
   // trace, per (trace, vcpu) decisions, per (trace, generation, rule) drops.
   struct FilterRuleAccum {
