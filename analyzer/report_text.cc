@@ -210,6 +210,15 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
     out += ", counted from rate-limited bdtrace:rejected events (may be low)";
   }
   out += "\n";
+  // Not malformed: records a full-system guest could not send and said so
+  // (<bd/channel.h>, LOST RECORDS).
+  for (const report::RejectReason &reason : rej.reasons())
+    if (reason.name() == "no_free_slot" || reason.name() == "nested_call") {
+      out += "            (no_free_slot, nested_call: not malformed but lost in the guest, which "
+             "reported them: every channel slot was taken, or a call was nested in a signal "
+             "handler)\n";
+      break;
+    }
   FilterLine(r, out);
 }
 

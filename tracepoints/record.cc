@@ -26,6 +26,8 @@ const char *reject_reason_name(RejectReason reason) noexcept {
     case RejectReason::RingTruncated: return "ring_truncated";
     case RejectReason::RingForbiddenKind: return "ring_forbidden_kind";
     case RejectReason::RingDroppedDecreased: return "ring_dropped_decreased";
+    case RejectReason::NoFreeSlot: return "no_free_slot";
+    case RejectReason::NestedCall: return "nested_call";
     case RejectReason::Count_: break;
     }
     return "unknown";

@@ -530,6 +530,24 @@ static int32_t bd_ring_unowned(uint32_t d, uint16_t kind, uint32_t event)
     return BD_REPLY_NONE;
 }
 
+/* System mode, a record that cannot be sent: the thread owns no slot
+ * (d == 0: every user slot belongs to a live thread) or the call is nested
+ * in another call of the thread (d > 0). Loss is never silent: trap on the
+ * channel's lost-record offset for the reason (<bd/channel.h>, LOST
+ * RECORDS), where the plugin counts it, unless the enable bitmaps say the
+ * record would be filtered anyway. Probes (HELLO, QUERY) are not records. */
+static int32_t bd_sys_lost(uint32_t d, uint16_t kind, uint32_t event)
+{
+    if (!atomic_load_explicit(&bd_chan_present, memory_order_relaxed) ||
+        kind == BD_KIND_HELLO || kind == BD_KIND_QUERY)
+        return BD_REPLY_NONE;
+    if (bd_kind_skippable(kind) && !bd_sys_enabled(event))
+        return BD_REPLY_FILTERED;
+    bd_trap_at(bd_channel.base + (d == 0 ? BD_CHANNEL_LOST_NO_SLOT_OFFSET
+                                         : BD_CHANNEL_LOST_NESTED_OFFSET));
+    return BD_REPLY_NONE;
+}
+
 /* The first call of a thread (or after fork), nested calls in system and
  * ring mode, threads without a slot or ring, EACCES: set up, then send if
  * possible. */
@@ -545,9 +563,12 @@ bd_emit_slow(struct bd_thread_state *t, uint32_t d, uint16_t kind,
     if (t->mode == BD_T_RING) /* claimed a ring just now, at depth 0 */
         return bd_send_ring(t, kind, event, a0, a1, a2, a3, text);
     if (r == NULL) {
-        if (atomic_load_explicit(&bd_proc_state, memory_order_relaxed) ==
-            BD_P_RING)
+        const unsigned proc_mode =
+            atomic_load_explicit(&bd_proc_state, memory_order_relaxed);
+        if (proc_mode == BD_P_RING)
             return bd_ring_unowned(d, kind, event);
+        if (proc_mode == BD_P_SYSTEM)
+            return bd_sys_lost(d, kind, event);
         return reply;
     }
     if (t->mode == BD_T_SYSTEM)
@@ -562,9 +583,12 @@ bd_emit_too_deep(struct bd_thread_state *t, uint16_t kind, uint32_t event)
 {
     if (t->mode == BD_T_RING)
         return bd_ring_nested(t);
-    if (atomic_load_explicit(&bd_proc_state, memory_order_relaxed) ==
-        BD_P_RING)
+    const unsigned proc_mode =
+        atomic_load_explicit(&bd_proc_state, memory_order_relaxed);
+    if (proc_mode == BD_P_RING)
         return bd_ring_unowned(BD_GUEST_SLOTS, kind, event);
+    if (proc_mode == BD_P_SYSTEM)
+        return bd_sys_lost(BD_GUEST_SLOTS, kind, event);
     return BD_REPLY_NONE;
 }
 

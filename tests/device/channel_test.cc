@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <random>
+#include <vector>
 
 namespace bdtrace::device {
 namespace {
@@ -276,6 +278,27 @@ TEST_F(ChannelTest, HeaderClaimsMisalignedAndUnusedAreBadSlots) {
     EXPECT_EQ(header().magic, BD_CHANNEL_MAGIC);
 }
 
+// LOST RECORDS: a guest that could not send a record says so with a trap
+// at a fixed offset; nothing there is read or written, and only those two
+// exact offsets count as lost (their neighbours are bad slots).
+TEST_F(ChannelTest, LostRecordTrapsAreCountedByReasonAndTouchNothing) {
+    ASSERT_EQ(handshake(kBase).outcome, Outcome::Handshake);
+    const std::vector<unsigned char> before(buf_->channel(), buf_->channel() + BD_CHANNEL_SIZE);
+    for (bool kernel : {false, true}) {
+        bd_record copy;
+        Verdict v = ch_.on_trap(kBase + BD_CHANNEL_LOST_NO_SLOT_OFFSET, kernel, &copy);
+        EXPECT_EQ(v.outcome, Outcome::Rejected);
+        EXPECT_EQ(v.reason, RejectReason::NoFreeSlot);
+        v = ch_.on_trap(kBase + BD_CHANNEL_LOST_NESTED_OFFSET, kernel, nullptr);
+        EXPECT_EQ(v.outcome, Outcome::Rejected);
+        EXPECT_EQ(v.reason, RejectReason::NestedCall);
+    }
+    for (uint64_t off : {BD_CHANNEL_LOST_NO_SLOT_OFFSET - 8, BD_CHANNEL_LOST_NO_SLOT_OFFSET + 8,
+                         BD_CHANNEL_LOST_NESTED_OFFSET - 8, BD_CHANNEL_LOST_NESTED_OFFSET + 1})
+        EXPECT_EQ(ch_.on_trap(kBase + off, false, nullptr).reason, RejectReason::BadSlot) << off;
+    EXPECT_TRUE(std::equal(before.begin(), before.end(), buf_->channel()));
+}
+
 TEST_F(ChannelTest, BeyondAndBelowTheChannel) {
     ASSERT_EQ(handshake(kBase).outcome, Outcome::Handshake);
     for (uint64_t phys : {kBase + BD_CHANNEL_SIZE, kBase + BD_CHANNEL_SIZE + BD_CHANNEL_USER_OFFSET,
@@ -369,6 +392,10 @@ TEST_F(ChannelTest, SweepStaysInBounds) {
             ASSERT_TRUE(off == 0 || is_slot_offset(off)) << phys;
         } else if (phys < kBase || off >= BD_CHANNEL_SIZE) {
             ASSERT_EQ(v.reason, RejectReason::OutsideChannel) << phys;
+        } else if (off == BD_CHANNEL_LOST_NO_SLOT_OFFSET) {
+            ASSERT_EQ(v.reason, RejectReason::NoFreeSlot) << phys;
+        } else if (off == BD_CHANNEL_LOST_NESTED_OFFSET) {
+            ASSERT_EQ(v.reason, RejectReason::NestedCall) << phys;
         } else if (!is_slot_offset(off)) {
             ASSERT_EQ(v.reason, RejectReason::BadSlot) << phys;
         }

@@ -19,6 +19,8 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <bd/channel.h>
+
 #include "report.pb.h"
 #include "support.h"
 #include "vm_suite.h"
@@ -138,6 +140,50 @@ TEST_F(SystemVm, ContextSwitchesComeFromEveryVcpuAndMatchTheGuestsCount) {
 
 TEST_F(SystemVm, ForgedKernelEventsAndHostileRecordsAreRejectedAndCounted) {
   bdtest::expect_forged_and_hostile_records_rejected(*events_, *lines_);
+}
+
+// guest-hostile-bar (tests/guest/hostile_bar.c): every kernel slot forged
+// from user space, BAR2 full of garbage, handshake spam and a handshake
+// that moves the channel into guest RAM. Its rejections are part of the
+// exact total above; here: what it saw, and that marking recovers.
+TEST_F(SystemVm, HostileBar2UseIsRejectedAndMarkingRecovers) {
+  EXPECT_EQ(guest_value(*lines_, "bar-kernel kernel-slots"), BD_CHANNEL_KERNEL_SLOTS);
+  EXPECT_EQ(guest_value(*lines_, "bar-garbage garbage"),
+            BD_CHANNEL_SIZE / BD_RECORD_SIZE - 1 - 2 /* live kernel slots */ - 1 /* lost offset */ +
+                1000);
+  const long long hijacked = guest_value(*lines_, "bar-handshakes hijacked");
+  ASSERT_GE(hijacked, 0) << "guest-hostile-bar handshakes did not finish";
+  EXPECT_EQ(guest_value(*lines_, "bar-handshakes acked"), 1000 + 1 + hijacked);
+  EXPECT_EQ(guest_value(*lines_, "bar-handshakes final_reply"), BD_REPLY_OK);
+  if (hijacked == 1) {
+    EXPECT_NE(guest_value(*lines_, "bar-handshakes rejected_reply"), BD_REPLY_OK);
+  }
+  // The recovery mark once (the one trapped while the channel was moved is
+  // not an event), and libbdguest's next mark after everything.
+  std::map<uint64_t, int> marks;
+  for (const auto &ev : *events_)
+    if (ev.name == "mark") ++marks[ev.u("event")];
+  EXPECT_EQ(marks[4242], 1);
+  EXPECT_EQ(marks[4243], 1);
+}
+
+// guest-slot-exhaust: 4 processes x 300 threads hold the 1024 user slots
+// and mark at once. Every call either became a mark or was counted by the
+// host as lost for want of a slot (no_free_slot, in the exact total above).
+TEST_F(SystemVm, MoreThreadsThanUserSlotsLoseMarksOnlyCountedExactly) {
+  EXPECT_EQ(guest_value(*lines_, "exhaust threads"), 1200);
+  const long long calls = guest_value(*lines_, "exhaust calls");
+  const long long ok = guest_value(*lines_, "exhaust ok");
+  const long long lost = guest_value(*lines_, "exhaust lost");
+  EXPECT_EQ(calls, 1200 * 21);
+  EXPECT_EQ(guest_value(*lines_, "exhaust other"), 0);
+  EXPECT_EQ(ok + lost, calls);
+  EXPECT_GE(lost, (1200 - static_cast<long long>(BD_CHANNEL_USER_SLOTS)) * 21)
+      << "threads without a slot lose every call";
+  long long recorded = 0;
+  for (const auto &ev : *events_)
+    if (ev.name == "mark" && (ev.u("event") == 700 || ev.u("event") == 701)) ++recorded;
+  EXPECT_EQ(recorded, ok);
 }
 
 // bd-analyze's CPU time per process against what two pinned compute

@@ -32,8 +32,6 @@
 #include "system_common.h"
 #include "trap.h"
 
-#define FORGED_PREV_COMM "bd-forged"
-#define FORGED_NEXT_COMM "bd-forged-next"
 
 static void pin_to_cpu0(void)
 {
@@ -46,29 +44,6 @@ static void pin_to_cpu0(void)
     }
     for (int i = 0; i < 100 && sched_getcpu() != 0; i++)
         sched_yield();
-}
-
-static void forge_switch(struct bd_record *r, uint32_t pid, uint32_t tid,
-                         uint64_t seq)
-{
-    struct bd_record f;
-    memset(&f, 0, sizeof f);
-    f.magic = BD_MAGIC;
-    f.version = BD_ABI_VERSION;
-    f.kind = BD_KIND_SCHED_SWITCH;
-    f.event = 0;
-    f.args[0] = tid;             /* prev tid                 */
-    f.args[1] = 1;               /* next tid                 */
-    f.args[2] = 0;               /* prev state: running      */
-    f.args[3] = pid | (1ull << 32);
-    strncpy(f.text, FORGED_PREV_COMM, BD_COMM_LEN - 1);
-    strncpy(f.text + BD_COMM_LEN, FORGED_NEXT_COMM, BD_COMM_LEN - 1);
-    f.text_len = 0;
-    f.pid = pid;
-    f.tid = tid;
-    f.seq = seq;
-    f.reply = BD_REPLY_NONE;
-    memcpy(r, &f, sizeof f);
 }
 
 static unsigned trap_and_report(struct bd_record *r)

@@ -43,6 +43,7 @@
 
 #include <bd/abi.h>
 
+#include "prng.h"
 #include "trap.h" /* libbdguest's trap, any guest architecture */
 
 enum { RANDOM_RECORDS = 1000 };
@@ -62,15 +63,6 @@ static void trap_and_read(const void *rec)
         seen_ok++;
     else if (reply == BD_REPLY_REJECTED)
         seen_rejected++;
-}
-
-static uint64_t xorshift64(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
 }
 
 static void valid_record(struct bd_record *r, uint16_t kind)

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "prng.h"
 #include "system_common.h"
 #include "trap.h"
 
@@ -50,15 +51,6 @@ enum { SLOTS = 4, GARBAGE_PER_SLOT = 16 };
 
 static unsigned long seen_ok, seen_rejected;
 static uint64_t seq;
-
-static uint64_t xorshift64(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
 
 static unsigned trap_offset(const struct bd_chan *c, size_t off)
 {

@@ -1,6 +1,6 @@
 /*
  * Shared by the system-mode guest programs that use the channel directly
- * (guest-forge, guest-hostile-system): open it the way libbdguest does and
+ * (guest-forge, guest-hostile-system, guest-hostile-bar): open it the way libbdguest does and
  * tell the plugin where it is.
  */
 #ifndef BD_TESTS_GUEST_SYSTEM_COMMON_H
@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -36,6 +37,37 @@ static inline int sys_open_channel(const char *prog, struct bd_chan *c)
     printf("handshake %d\n", bd_chan_handshake(c));
     fflush(stdout);
     return 0;
+}
+
+/* Comms of the SCHED_SWITCH records the programs forge, so that a test can
+ * tell a leaked forgery from a real switch. */
+#define FORGED_PREV_COMM "bd-forged"
+#define FORGED_NEXT_COMM "bd-forged-next"
+
+/* Write a well-formed SCHED_SWITCH record (<bd/channel.h> layout) into `r`
+ * as if task (pid, tid) switched to tid 1: valid in every field, so only
+ * the CPU mode of the trap can tell it from the kernel's. */
+static inline void forge_switch(struct bd_record *r, uint32_t pid, uint32_t tid,
+                                uint64_t seq)
+{
+    struct bd_record f;
+    memset(&f, 0, sizeof f);
+    f.magic = BD_MAGIC;
+    f.version = BD_ABI_VERSION;
+    f.kind = BD_KIND_SCHED_SWITCH;
+    f.event = 0;
+    f.args[0] = tid;             /* prev tid                 */
+    f.args[1] = 1;               /* next tid                 */
+    f.args[2] = 0;               /* prev state: running      */
+    f.args[3] = pid | (1ull << 32);
+    strncpy(f.text, FORGED_PREV_COMM, BD_COMM_LEN - 1);
+    strncpy(f.text + BD_COMM_LEN, FORGED_NEXT_COMM, BD_COMM_LEN - 1);
+    f.text_len = 0;
+    f.pid = pid;
+    f.tid = tid;
+    f.seq = seq;
+    f.reply = BD_REPLY_NONE;
+    memcpy(r, &f, sizeof f);
 }
 
 static inline unsigned sys_gettid(void)

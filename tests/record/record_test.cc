@@ -228,7 +228,9 @@ TEST(RejectReasonName, StableValues) {
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingForbiddenKind), 18u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingDroppedDecreased), 19u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::NotReadable), 20u);
-    EXPECT_EQ(kRejectReasonCount, 21u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::NoFreeSlot), 21u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::NestedCall), 22u);
+    EXPECT_EQ(kRejectReasonCount, 23u);
 }
 
 TEST(RejectReasonName, StableAndUnique) {
@@ -239,6 +241,8 @@ TEST(RejectReasonName, StableAndUnique) {
     EXPECT_STREQ(reject_reason_name(RejectReason::OutsideChannel), "outside_channel");
     EXPECT_STREQ(reject_reason_name(RejectReason::NoChannel), "no_channel");
     EXPECT_STREQ(reject_reason_name(RejectReason::BadSlot), "bad_slot");
+    EXPECT_STREQ(reject_reason_name(RejectReason::NoFreeSlot), "no_free_slot");
+    EXPECT_STREQ(reject_reason_name(RejectReason::NestedCall), "nested_call");
     EXPECT_STREQ(reject_reason_name(RejectReason::Count_), "unknown");
     std::set<std::string> names;
     for (std::size_t i = 0; i < kRejectReasonCount; ++i) {

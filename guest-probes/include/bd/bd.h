@@ -44,7 +44,9 @@
  *    0        nobody answered (native run, QEMU without the plugin), the
  *             host filtered the record out (BD_REPLY_FILTERED), the
  *             per-thread records were all in use (see below), in system
- *             mode all BD_CHANNEL_USER_SLOTS slots belong to live threads,
+ *             mode all BD_CHANNEL_USER_SLOTS slots belong to live threads
+ *             (the host counts each such record as lost, reason
+ *             no_free_slot: <bd/channel.h>, LOST RECORDS),
  *             or in ring mode the record was not written: its event is
  *             disabled in the region's enable bitmap (not counted), the
  *             thread's ring is full or the call is nested (counted in the
@@ -78,7 +80,8 @@
  * BD_GUEST_SLOTS records; a call nested deeper than that (signal handlers
  * interrupting signal handlers) returns 0 without trapping. In system mode
  * a thread owns one slot: a call nested in another (a signal handler
- * interrupting a libbdguest call) returns 0 without trapping. In ring mode
+ * interrupting a libbdguest call) returns 0 and is counted by the host as
+ * lost (reason nested_call). In ring mode
  * a thread owns one ring: a nested call returns 0 without writing and
  * counts as dropped in the ring. Exceptions: the first call in a thread of
  * a libbdguest.so that was loaded with dlopen() (glibc may allocate that

@@ -39,6 +39,19 @@
  *   virtual address is in the upper half); one from user space is rejected
  *   and counted.
  *
+ * LOST RECORDS (loss is never silent)
+ *   A guest thread that cannot send a record traps on one of two fixed
+ *   offsets in the unused end of the claim-table area instead, with no
+ *   record: BD_CHANNEL_LOST_NO_SLOT_OFFSET when every user slot belongs
+ *   to a live thread (the thread owns none), BD_CHANNEL_LOST_NESTED_OFFSET
+ *   when the call is nested in another call of the same thread (a signal
+ *   handler interrupting a libbdguest call). The plugin reads nothing
+ *   there and counts each such trap as a rejection with reason
+ *   no_free_slot or nested_call, so the trace and bd-analyze's report
+ *   count the lost records. (A guest can inflate these counts; they never
+ *   become events.) Records the enable bitmaps say would be filtered are
+ *   not counted.
+ *
  * ENABLE BITMAPS (guest-side skipping of filtered records)
  *   enable[v][0..3] is a 256-bit map for vCPU v (bit b = word b / 64, bit
  *   b % 64): bit e (e < BD_ENABLE_EVENT_BITS = 192) set = a MARK, MARK_TEXT,
@@ -82,6 +95,9 @@
 #define BD_CHANNEL_CLAIMS_OFFSET 0x4000u
 #define BD_CHANNEL_USER_OFFSET 0x8000u
 #define BD_CHANNEL_USER_SLOTS 1024u /* guest threads marking at once */
+/* LOST RECORDS: after the claim table, before the user slots. */
+#define BD_CHANNEL_LOST_NO_SLOT_OFFSET 0x6000u
+#define BD_CHANNEL_LOST_NESTED_OFFSET 0x6040u
 
 /* PCI identity of ivshmem (Red Hat, Inc.: ivshmem). */
 #define BD_IVSHMEM_VENDOR 0x1af4u
@@ -143,6 +159,11 @@ BD_STATIC_ASSERT(channel_claims,
                  BD_CHANNEL_CLAIMS_OFFSET + BD_CHANNEL_USER_SLOTS * sizeof(struct bd_slot_claim) <=
                      BD_CHANNEL_USER_OFFSET,
                  "claims fit");
+BD_STATIC_ASSERT(channel_lost,
+                 BD_CHANNEL_CLAIMS_OFFSET + BD_CHANNEL_USER_SLOTS * sizeof(struct bd_slot_claim) <=
+                         BD_CHANNEL_LOST_NO_SLOT_OFFSET &&
+                     BD_CHANNEL_LOST_NESTED_OFFSET < BD_CHANNEL_USER_OFFSET,
+                 "lost-record offsets lie between the claims and the user slots");
 BD_STATIC_ASSERT(channel_user_slots, BD_CHANNEL_USER_OFFSET + BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE <= BD_CHANNEL_SIZE,
                  "user slots fit");
 #endif

@@ -30,6 +30,16 @@ sed 's/^/bd-test: /' /tmp/s0.out /tmp/s1.out
 # Forged kernel events from user space and hostile records: rejected, counted.
 guest-forge | sed 's/^/bd-test: forge /'
 guest-hostile-system | sed 's/^/bd-test: hostile /'
+# Hostile BAR2 use (each alone: garbage leaves no slot claimable meanwhile):
+# forged switches in every kernel slot, BAR2 full of garbage, handshake
+# spam and a handshake that moves the channel to guest RAM; then more
+# threads than user slots, whose lost marks the host counts.
+guest-hostile-bar kernel-slots | sed 's/^/bd-test: bar-kernel /'
+guest-hostile-bar garbage | sed 's/^/bd-test: bar-garbage /'
+guest-hostile-bar handshakes 1000 | sed 's/^/bd-test: bar-handshakes /'
+guest-slot-exhaust 4 300 20 | sed 's/^/bd-test: exhaust /'
+# libbdguest still marks after all of it.
+bd-mark 4243
 
 if rmmod bd_sched; then say rmmod ok; else say rmmod failed; fi
 dmesg | grep -E 'bd_sched|Oops|BUG:|WARNING:' | sed 's/^/bd-test: dmesg /'

@@ -73,6 +73,10 @@ enum class RejectReason : uint32_t {
     RingForbiddenKind = 18, // HELLO or QUERY written into a ring
     RingDroppedDecreased = 19, // the ring's dropped count went down
     NotReadable = 20,       // the record's page was gone when the plugin read it (API 5)
+    // System mode, LOST RECORDS of <bd/channel.h>: not malformed, but lost
+    // in the guest, which says so with a trap at a fixed offset.
+    NoFreeSlot = 21,        // every user slot belonged to a live thread
+    NestedCall = 22,        // a call nested in another call of its thread
     Count_                  // number of reasons, not a reason
 };
 

@@ -128,7 +128,7 @@ public:
         if (base != kNoBase && off < BD_CHANNEL_SIZE) {
             if (is_slot_offset(off)) return take_record<kFromKernel>(off, copy);
             if (off == 0 && try_handshake(phys)) return {Outcome::Handshake, RejectReason::Ok, 0, 0};
-            return {Outcome::Rejected, RejectReason::BadSlot, 0, 0};
+            return {Outcome::Rejected, not_a_slot_reason(off), 0, 0};
         }
         // Not in the known channel: a (first or moved) handshake, or stray.
         if (try_handshake(phys)) return {Outcome::Handshake, RejectReason::Ok, 0, 0};
@@ -177,6 +177,14 @@ public:
     uint64_t handshakes() const noexcept { return handshakes_.load(std::memory_order_relaxed); }
 
 private:
+    // A trap inside the channel but not on a slot: a guest's report of a
+    // record it lost (LOST RECORDS of <bd/channel.h>), or a bad address.
+    static constexpr RejectReason not_a_slot_reason(uint64_t off) noexcept {
+        if (off == BD_CHANNEL_LOST_NO_SLOT_OFFSET) return RejectReason::NoFreeSlot;
+        if (off == BD_CHANNEL_LOST_NESTED_OFFSET) return RejectReason::NestedCall;
+        return RejectReason::BadSlot;
+    }
+
     bd_channel_header *header() const noexcept {
         return reinterpret_cast<bd_channel_header *>(mem_);
     }
