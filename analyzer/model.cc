@@ -4,6 +4,8 @@
 #include <set>
 #include <tuple>
 
+#include <bd/ring.h>
+
 namespace bdtrace::analyzer {
 
 namespace {
@@ -221,11 +223,21 @@ void Model::FinishRingDrops(report::Report &report) const {
   });
   for (report::RingDrop &row : rows) *out->add_rings() = std::move(row);
   out->set_total(total);
-  if (total > 0) {
-    report.add_warnings("the guest's rings dropped " + std::to_string(total) +
+  uint64_t unowned = 0;  // <bd/ring.h>, UNOWNED DROPS
+  for (const auto &[key, r] : ring_drops_)
+    if (key.second == BD_RING_NO_RING)
+      unowned += r.has_final && r.final_total > r.sum ? r.final_total : r.sum;
+  if (total > unowned) {
+    report.add_warnings("the guest's rings dropped " + std::to_string(total - unowned) +
                         " records (ring full, or calls nested in a signal handler): counts and "
                         "durations are incomplete; use larger rings (bd-run --ring-slots) or "
                         "mark less often");
+  }
+  if (unowned > 0) {
+    report.add_warnings(std::to_string(unowned) +
+                        " records were lost by guest threads that found no free ring (more "
+                        "threads marking at once than user rings): counts and durations are "
+                        "incomplete; give the region more rings (bd-run --rings)");
   }
 }
 

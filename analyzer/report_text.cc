@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <bd/ring.h>
+
 #include "bdtrace/analyzer/report_format.h"
 #include "report_sections.h"
 #include "text_table.h"
@@ -137,7 +139,8 @@ bool HasRing(const report::Report &r) {
 void RingLines(const report::Report &r, std::string &out) {
   if (!HasRing(r)) return;
   const report::RingDrops &d = r.ring_drops();
-  out += "ring drops: " + Num(d.total()) + " records the guest could not write (ring full or nested call)";
+  out += "ring drops: " + Num(d.total()) +
+         " records the guest could not write (ring full, nested call, or no ring free)";
   const bool vm_column = ManyVms(r);
   for (int i = 0; i < d.rings_size(); ++i) {
     if (i == kMaxRingDropRows) {
@@ -147,7 +150,10 @@ void RingLines(const report::Report &r, std::string &out) {
     const report::RingDrop &g = d.rings(i);
     out += i == 0 ? ": " : ", ";
     if (vm_column) out += NameOrDash(g.vm()) + "/";
-    out += "ring " + Num(g.ring()) + " tid " + Num(g.tid()) + " " + Num(g.count());
+    if (g.ring() == BD_RING_NO_RING)  // <bd/ring.h>, UNOWNED DROPS
+      out += "threads without a ring " + Num(g.count());
+    else
+      out += "ring " + Num(g.ring()) + " tid " + Num(g.tid()) + " " + Num(g.count());
   }
   out += "\n";
   const report::GuestTime &g = r.guest_time();

@@ -65,6 +65,8 @@ template <bool kSwap>
 uint64_t RingConsumer::drain_all(const LinearMap &guest, const LinearMap &host) noexcept {
     uint64_t consumed = 0;
     for (uint32_t i = 0; i < layout_.ring_count; ++i) consumed += drain_ring<kSwap>(i, guest, host);
+    check_drops<kSwap>(BD_RING_NO_RING, &region_.header()->unowned_dropped,
+                       offsetof(bd_ring_region, unowned_dropped), unowned_);
     return consumed;
 }
 
@@ -158,7 +160,10 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
         }
         publish_tail<kSwap>(ring, st);
     }
-    check_drops<kSwap>(ring, st);
+    check_drops<kSwap>(ring, &ctl->dropped,
+                       layout_.ctl_offset + uint64_t{ring} * BD_RING_CTL_SIZE +
+                           offsetof(bd_ring_ctl, dropped),
+                       st);
     return consumed;
 }
 
@@ -188,17 +193,16 @@ uint64_t saturating_add(uint64_t a, uint64_t b) noexcept {
 }  // namespace
 
 template <bool kSwap>
-void RingConsumer::check_drops(uint32_t ring, RingState &st) noexcept {
-    const uint64_t d = load_guest<kSwap>(&region_.ctl(ring)->dropped, __ATOMIC_RELAXED);
+void RingConsumer::check_drops(uint32_t ring, const bd_u64 *counter, uint64_t offset,
+                               RingState &st) noexcept {
+    const uint64_t d = load_guest<kSwap>(counter, __ATOMIC_RELAXED);
     if (d == st.last_dropped) return;
-    uint32_t pid, tid;
-    owner<kSwap>(ring, pid, tid);
+    uint32_t pid = 0, tid = 0;
+    if (ring != BD_RING_NO_RING) owner<kSwap>(ring, pid, tid);
     if (d < st.last_dropped) {
         // The count only grows for an honest producer: resynchronise
         // without reporting a negative count.
-        rejects_.reject(RejectReason::RingDroppedDecreased, ring, tid,
-                        layout_.ctl_offset + uint64_t{ring} * BD_RING_CTL_SIZE +
-                            offsetof(bd_ring_ctl, dropped));
+        rejects_.reject(RejectReason::RingDroppedDecreased, ring, tid, offset);
         st.last_dropped = d;
         return;
     }
@@ -222,6 +226,8 @@ void RingConsumer::finish() noexcept {
         else owner<false>(i, pid, tid);
         sink_.ring_dropped(i, pid, tid, 0, rings_[i].dropped_total, true);
     }
+    if (unowned_.dropped_total != 0)
+        sink_.ring_dropped(BD_RING_NO_RING, 0, 0, 0, unowned_.dropped_total, true);
     rejects_.emit_totals();
 }
 

@@ -160,17 +160,29 @@ static inline void *bd_ring_slot(unsigned int ring, u64 k)
 			     (size_t)(k & bd.rl.slot_mask)) * BD_RING_SLOT_SIZE;
 }
 
+/* The last sync request a CPU took on (bd_ring_sync_answer). */
+static atomic64_t bd_sync_claimed = ATOMIC64_INIT(0);
+
 /* The clock agent (<bd/ring.h>, SYNC AREA): a pending request is answered
- * with this CPU's counter (bd_clock_ordered). Two CPUs may answer the same
- * request: both readings lie inside the host's window (taken after the
- * request, before the ack the host waits for), so either is a valid answer. */
+ * with this CPU's counter (bd_clock_ordered), by one CPU only: the one
+ * that moves bd_sync_claimed to the request. Without the claim a second
+ * CPU that saw the same request but was held up (a vCPU thread the host
+ * descheduled) could write its reading after the host had moved on to the
+ * next request, whose answer it would then replace with a time from before
+ * that request: measured, under host load the newest exchanges stopped
+ * agreeing with one offset. */
 static __always_inline void bd_ring_sync_answer(void)
 {
 	struct bd_ring_region *h = bd_ring_header();
 	u64 req = READ_ONCE(h->sync_request);
+	s64 seen;
 
 	if (likely(req == READ_ONCE(h->sync_ack)))
 		return;
+	seen = atomic64_read(&bd_sync_claimed);
+	if ((u64)seen == req ||
+	    atomic64_cmpxchg(&bd_sync_claimed, seen, (s64)req) != seen)
+		return; /* another CPU answers it */
 	WRITE_ONCE(h->sync_guest_ts, bd_clock_ordered());
 	smp_store_release(&h->sync_ack, req);
 	__this_cpu_inc(bd_stats.sync_answers);

@@ -520,13 +520,16 @@ static int32_t bd_ring_nested(struct bd_thread_state *t)
 
 /* Ring mode, a call of a thread that owns no ring (every user ring belongs
  * to a live thread, or the call interrupted the thread's first call): count
- * it process-wide, unless the bitmap says it would not have been written
- * anyway. */
+ * it process-wide and in the region's unowned_dropped, which the consumer
+ * reports (<bd/ring.h>, UNOWNED DROPS), unless the bitmap says it would not
+ * have been written anyway. */
 static int32_t bd_ring_unowned(uint32_t d, uint16_t kind, uint32_t event)
 {
     if (d == 0 && bd_kind_skippable(kind) && !bd_ring_enabled(event))
         return BD_REPLY_FILTERED;
     atomic_fetch_add_explicit(&bd_ring_unowned_lost, 1, memory_order_relaxed);
+    __atomic_fetch_add((uint64_t *)(uintptr_t)&bd_region.header->unowned_dropped, 1,
+                       __ATOMIC_RELAXED);
     return BD_REPLY_NONE;
 }
 

@@ -290,7 +290,7 @@ TEST(RingTrace, SessionSaysRingAndDropsAreExact) {
   const std::string text = FormatText(r);
   EXPECT_NE(text.find("vm=ring-vm channel=ring\n"), std::string::npos) << text;
   EXPECT_NE(text.find("discarded:  0 events lost by the tracer\n"
-                      "ring drops: 10 records the guest could not write (ring full or nested call): "
+                      "ring drops: 10 records the guest could not write (ring full, nested call, or no ring free): "
                       "ring 1 tid 501 7, ring 2 tid 502 3\n"),
             std::string::npos)
       << text;

@@ -199,6 +199,38 @@ TEST(RingFull, IssuedEqualsRecordedPlusDropped) {
   EXPECT_GE(finals, 1u);
 }
 
+// More live threads than rings: a thread that found no free ring loses its
+// marks, and the loss is counted in the region (<bd/ring.h>, UNOWNED DROPS)
+// and reported by the consumer as ring BD_RING_NO_RING (0xffffffff):
+// calls = recorded + reported, exactly.
+TEST(RingFull, ThreadsWithoutARingAreCountedAsDropped) {
+  TempDir dir("e2e-ring-unowned");
+  const std::string trace = dir.path() + "/trace";
+  RunResult r = run({BD_RUN, "--trace", trace, "--native", "--rings", "4", "--", GUEST_SLOT_EXHAUST, "2", "4",
+                     "20"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const long calls = value_after(r.out, "calls"), ok = value_after(r.out, "ok");
+  const long lost = value_after(r.out, "lost");
+  ASSERT_EQ(calls, 8 * 21) << r.out;
+  EXPECT_EQ(value_after(r.out, "other"), 0) << r.out;
+  EXPECT_GE(lost, 4 * 21) << "4 of 8 threads own no ring: " << r.out;
+  uint64_t recorded = 0, unowned = 0, unowned_final = 0, other_drops = 0;
+  for (const auto &ev : read_trace_with_babeltrace2(trace)) {
+    if (ev.name == "mark" && (ev.u("event") == 700 || ev.u("event") == 701)) ++recorded;
+    if (ev.name != "ring_dropped") continue;
+    if (ev.u("ring") == 0xffffffffu) {
+      unowned += ev.u("count");
+      if (ev.u("final") == 1) unowned_final = ev.u("total");
+    } else {
+      other_drops += ev.u("count");
+    }
+  }
+  EXPECT_EQ(recorded, static_cast<uint64_t>(ok));
+  EXPECT_EQ(unowned, static_cast<uint64_t>(lost));
+  EXPECT_EQ(unowned_final, static_cast<uint64_t>(lost));
+  EXPECT_EQ(other_drops, 0u);
+}
+
 // A guest scribbling over its whole ring region: the consumer neither
 // crashes nor hangs, counts rejections, and keeps the honest records (a
 // scribbled head may make it read old slots again: the guest can replay its

@@ -19,6 +19,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <bd/ring.h>
+
 #include "report.pb.h"
 #include "sleeps_check.h"
 #include "support.h"
@@ -155,16 +157,54 @@ TEST_F(SystemRingVm, ContextSwitchesComeFromEveryVcpuAndMatchTheGuestsCount) {
       << "host recorded " << between << " switches, the guest counted " << guest;
 }
 
-TEST_F(SystemRingVm, NothingRejectedNothingDropped) {
-  for (const auto &ev : *events_) {
-    EXPECT_NE(ev.name, "rejected") << "a record was rejected";
+// Rejected: exactly guest-hostile-ring-system's records (garbage in the
+// kernel rings, forged switches in a user ring), none of anyone else's.
+// Dropped: exactly the marks of guest-slot-exhaust's threads that found no
+// free ring (reported as ring BD_RING_NO_RING), nothing in any ring.
+TEST_F(SystemRingVm, OnlyHostileRecordsAreRejectedAndOnlyThreadsWithoutARingDrop) {
+  const long long hostile = guest_value(*lines_, "hostile-ring expect_rejected");
+  const long long kernel_only = guest_value(*lines_, "hostile-ring expect_kernel_only");
+  ASSERT_GT(hostile, 0) << "guest-hostile-ring-system did not run";
+  EXPECT_EQ(guest_value(*lines_, "hostile-ring garbage"),
+            2 * 100);  // two kernel rings (--smp 2), 100 slots each
+  EXPECT_EQ(guest_value(*lines_, "hostile-ring drained"), 1);
+  std::map<std::string, uint64_t> totals;
+  uint64_t total = 0;
+  for (const auto &ev : *events_)
     if (ev.name == "rejected_total") {
-      EXPECT_EQ(ev.u("count"), 0u) << ev.fields.at("reason_name");
+      totals[ev.fields.at("reason_name")] += ev.u("count");
+      total += ev.u("count");
     }
-    if (ev.name == "ring_dropped") {
-      EXPECT_EQ(ev.u("total"), 0u) << "ring " << ev.u("ring");
+  EXPECT_EQ(total, static_cast<uint64_t>(hostile));
+  EXPECT_EQ(totals["kernel_only_kind"], static_cast<uint64_t>(kernel_only));
+  EXPECT_EQ(totals["bad_kind"], static_cast<uint64_t>(hostile - kernel_only));
+
+  const long long threads = guest_value(*lines_, "exhaust threads");
+  const long long calls = guest_value(*lines_, "exhaust calls");
+  const long long ok = guest_value(*lines_, "exhaust ok");
+  const long long lost = guest_value(*lines_, "exhaust lost");
+  ASSERT_EQ(threads, 80);
+  EXPECT_EQ(calls, 80 * 21);
+  EXPECT_EQ(guest_value(*lines_, "exhaust other"), 0);
+  EXPECT_EQ(ok + lost, calls);
+  EXPECT_GE(lost, (80 - 62) * 21) << "threads without a ring lose every call";
+  uint64_t unowned_final = 0, unowned_sum = 0, ring_drops = 0;
+  long long recorded = 0;
+  for (const auto &ev : *events_) {
+    if (ev.name == "mark" && (ev.u("event") == 700 || ev.u("event") == 701)) ++recorded;
+    if (ev.name != "ring_dropped") continue;
+    if (ev.u("ring") == BD_RING_NO_RING) {
+      EXPECT_EQ(ev.u("tid"), 0u);
+      unowned_sum += ev.u("count");
+      if (ev.u("final")) unowned_final = ev.u("total");
+    } else {
+      ring_drops += ev.u("count");
     }
   }
+  EXPECT_EQ(recorded, ok);
+  EXPECT_EQ(unowned_sum, static_cast<uint64_t>(lost));
+  EXPECT_EQ(unowned_final, static_cast<uint64_t>(lost));
+  EXPECT_EQ(ring_drops, 0u);
 }
 
 // Ground truth for the ring's times in system mode: regions around fixed

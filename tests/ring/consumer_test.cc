@@ -356,6 +356,36 @@ TEST_F(ConsumerTest, DroppedCountGoingDownIsResynchronised) {
     EXPECT_EQ(consumer_->dropped(), 12u);
 }
 
+// UNOWNED DROPS of <bd/ring.h>: the header's guest-written counter is
+// reported like a ring's drops, as ring BD_RING_NO_RING with no owner; a
+// decrease is rejected, and the final report carries the total.
+TEST_F(ConsumerTest, DropsOfThreadsWithoutARingAreReported) {
+    ASSERT_NO_FATAL_FAILURE(make(2, 16));
+    auto *counter = const_cast<bd_u64 *>(&guest_.header()->unowned_dropped);
+    consumer_->drain_once();
+    EXPECT_TRUE(sink_->drops.empty());
+    __atomic_store_n(counter, uint64_t{5}, __ATOMIC_RELAXED);
+    consumer_->drain_once();
+    ASSERT_EQ(sink_->drops.size(), 1u);
+    EXPECT_EQ(sink_->drops[0].ring, BD_RING_NO_RING);
+    EXPECT_EQ(sink_->drops[0].pid, 0u);
+    EXPECT_EQ(sink_->drops[0].tid, 0u);
+    EXPECT_EQ(sink_->drops[0].count, 5u);
+    EXPECT_EQ(sink_->drops[0].total, 5u);
+    __atomic_store_n(counter, uint64_t{3}, __ATOMIC_RELAXED);
+    consumer_->drain_once();
+    EXPECT_EQ(rejected(RejectReason::RingDroppedDecreased), 1u);
+    __atomic_store_n(counter, uint64_t{4}, __ATOMIC_RELAXED);
+    consumer_->finish();
+    ASSERT_EQ(sink_->drops.size(), 3u);
+    EXPECT_EQ(sink_->drops[1].count, 1u);
+    EXPECT_TRUE(sink_->drops[2].final);
+    EXPECT_EQ(sink_->drops[2].ring, BD_RING_NO_RING);
+    EXPECT_EQ(sink_->drops[2].total, 6u);
+    EXPECT_EQ(consumer_->dropped(), 6u);
+    EXPECT_EQ(consumer_->ring_dropped_total(BD_RING_NO_RING), 6u);
+}
+
 // Checks order on the fly (storing 400k records would cost 100 MB): per
 // ring, seq increasing and guest_ts non-decreasing; keeps the extreme
 // guest_ts for a check against the run's start and end.

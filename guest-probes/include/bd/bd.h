@@ -61,11 +61,11 @@
  *             the record was malformed, which means a libbdguest / plugin
  *             ABI mismatch.
  *
- * Ring mode, records lost without a trace: a thread that owns no ring
- * (more live threads than the region's user rings) has nowhere to write,
- * and nowhere the host could see a count either: its calls return 0 and
- * are counted only in a counter private to the process. Give the region
- * at least as many rings as the guest has threads that mark at once.
+ * Ring mode, a thread that owns no ring (more live threads than the
+ * region's user rings) has nowhere to write: its calls return 0 and are
+ * counted in the region's unowned_dropped, which the consumer reports
+ * (<bd/ring.h>, UNOWNED DROPS). Give the region at least as many rings as
+ * the guest has threads that mark at once.
  * Records carry the guest's clock as their time (<bd/ring.h>, TIME: the
  * TSC on x86_64, cntvct_el0 on aarch64, rdtime on riscv64, the TOD clock
  * on s390x; a region whose clock kind is another architecture's is

@@ -23,7 +23,8 @@
  *   root in the guest (user space: sysfs resource2; the kernel: bd_sched).
  *
  *   0x0000            struct bd_ring_region (one page), written by the host
- *                     before the guest starts. The guest only reads it.
+ *                     before the guest starts. The guest only reads it, but
+ *                     for unowned_dropped (UNOWNED DROPS).
  *   claims_offset     ring_count struct bd_slot_claim (<bd/channel.h>): a
  *                     guest thread owns ring i while claims[i].tid is its
  *                     tid (64-bit compare-and-swap of {tid, pid}; released
@@ -64,6 +65,15 @@
  *   and the call returns 0. The consumer reports every increase.
  *   Consumer: head (acquire) - tail slots are ready; it copies each record
  *   out before validating it, then stores tail (release).
+ *
+ * UNOWNED DROPS (loss is never silent)
+ *   A guest thread that owns no ring (every user ring belongs to a live
+ *   thread) has no `dropped` of its own: each record it cannot write adds
+ *   1 to the header's unowned_dropped with an atomic add, unless the enable
+ *   bitmap says the record would not be recorded anyway. The consumer
+ *   reports its increases like a ring's drops, as ring BD_RING_NO_RING
+ *   (owner pid and tid 0). A guest can raise it at will; it only ever
+ *   counts loss.
  *
  * BYTE ORDER
  *   Every field of the region, the header included, is in the guest's byte
@@ -107,8 +117,9 @@
  *   The agent is bd_sched: its sched_switch probe (any vCPU) answers a
  *   pending request (sync_request != sync_ack) before writing its record;
  *   switches are frequent, so no timer or thread is needed, and a busy
- *   guest answers within microseconds. Two vCPUs may answer one request:
- *   both readings lie inside the host's window, either is valid.
+ *   guest answers within microseconds. One vCPU answers each request (it
+ *   claims the request first): a second answerer held up long enough could
+ *   write its reading into the next exchange.
  *   The consumer (bdtrace::ring::ClockSync) reads its clock, writes the
  *   request, spins until the ack (at most 200 us: an idle guest may not
  *   switch; the request then stays pending, no new spin for 20 ms, and a
@@ -158,6 +169,9 @@
  * this (not BD_RING): a process whose trap is answered keeps the trap, one
  * whose trap goes unheard writes into this ring. BD_RING takes precedence. */
 #define BD_RING_EXEC_ENV "BD_RING_EXEC"
+
+/* The ring index under which the consumer reports UNOWNED DROPS. */
+#define BD_RING_NO_RING 0xffffffffu
 
 #define BD_RING_SLOT_SIZE 64u
 #define BD_RING_CTL_SIZE 256u
@@ -215,6 +229,7 @@ struct bd_ring_region {
     bd_u64 sync_request;   /*  96: host writes a fresh non-zero value       */
     bd_u64 sync_ack;       /* 104: guest echoes sync_request after ...      */
     bd_u64 sync_guest_ts;  /* 112: ... writing its clock here               */
+    bd_u64 unowned_dropped; /* 120: guest-written, see UNOWNED DROPS         */
 };
 
 /* Per-ring control block: ownership, producer and consumer on separate

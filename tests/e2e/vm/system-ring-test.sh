@@ -31,10 +31,20 @@ bd-mark 190
 bd-mark 190
 bd-mark 191
 
+# More threads than user rings (62 here): the threads without a ring lose
+# their marks, and the consumer reports each (ring_dropped, no ring). Before
+# the sleeps: the clock sync's last exchanges, whose agreement the host
+# test checks, then happen on a quiet guest.
+guest-slot-exhaust 2 40 20 | sed 's/^/bd-test: exhaust /'
+
 # Ground truth for the ring's times: regions around fixed sleeps, measured
 # by the guest's own CLOCK_MONOTONIC.
 guest-sleeps 50 100 200 | sed 's/^/bd-test: sleeps /'
 
 if rmmod bd_sched; then say rmmod ok; else say rmmod failed; fi
 dmesg | grep -E 'bd_sched|Oops|BUG:|WARNING:' | sed 's/^/bd-test: dmesg /'
+
+# Hostile root, with the kernel rings idle now: garbage in every kernel
+# ring and forged switches in its own user ring, all rejected and counted.
+guest-hostile-ring-system 100 | sed 's/^/bd-test: hostile-ring /'
 say end

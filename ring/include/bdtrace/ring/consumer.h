@@ -85,7 +85,9 @@ public:
         return ring < rings_.size() ? rings_[ring].records : 0;
     }
     uint64_t dropped() const noexcept { return dropped_; }
+    // ring: an index, or BD_RING_NO_RING for the unowned drops.
     uint64_t ring_dropped_total(uint32_t ring) const noexcept {
+        if (ring == BD_RING_NO_RING) return unowned_.dropped_total;
         return ring < rings_.size() ? rings_[ring].dropped_total : 0;
     }
     uint64_t rejected() const noexcept { return rejects_.total(); }
@@ -112,8 +114,12 @@ private:
     // Maps the time, emits, counts.
     void handle(uint32_t ring, RingState &st, const bd_record &rec, uint64_t ts,
                 const LinearMap &guest, const LinearMap &host) noexcept;
+    // A drop counter in the region (a ring's `dropped`, or the header's
+    // unowned_dropped for ring BD_RING_NO_RING at `offset`): its increases
+    // become ring_dropped reports, a decrease a rejection.
     template <bool kSwap>
-    void check_drops(uint32_t ring, RingState &st) noexcept;
+    void check_drops(uint32_t ring, const bd_u64 *counter, uint64_t offset,
+                     RingState &st) noexcept;
     template <bool kSwap>
     void owner(uint32_t ring, uint32_t &pid, uint32_t &tid) const noexcept;
     template <bool kSwap>
@@ -126,6 +132,7 @@ private:
     TscClock &host_clock_;
     RecordSink &sink_;
     std::vector<RingState> rings_;
+    RingState unowned_;  // drops of threads that own no ring (drop fields only)
     RejectStats rejects_;
     LogHistogram delay_;
     uint64_t records_ = 0;
