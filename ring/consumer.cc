@@ -156,6 +156,11 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
                 rejects_.reject(why, ring, rec.tid, offset);
                 continue;
             }
+            // Who writes the ring: drop reports made after the thread
+            // released it (the report interval, or a thread that ended
+            // before the first pass) still name it.
+            st.owner_pid = rec.pid;
+            st.owner_tid = rec.tid;
             handle(ring, st, rec, slot.ts, guest, host);
         }
         publish_tail<kSwap>(ring, st);
@@ -195,10 +200,22 @@ uint64_t saturating_add(uint64_t a, uint64_t b) noexcept {
 template <bool kSwap>
 void RingConsumer::check_drops(uint32_t ring, const bd_u64 *counter, uint64_t offset,
                                RingState &st) noexcept {
+    if (drop_report_interval_ns_ != 0 && !finishing_) {
+        const uint64_t now = host_clock_.now_ns();
+        if (st.last_drop_look_ns != 0 && now - st.last_drop_look_ns < drop_report_interval_ns_)
+            return;
+        st.last_drop_look_ns = now;
+    }
     const uint64_t d = load_guest<kSwap>(counter, __ATOMIC_RELAXED);
     if (d == st.last_dropped) return;
     uint32_t pid = 0, tid = 0;
-    if (ring != BD_RING_NO_RING) owner<kSwap>(ring, pid, tid);
+    if (ring != BD_RING_NO_RING) {
+        owner<kSwap>(ring, pid, tid);
+        if (tid == 0) {  // released since: the writer of its last record
+            pid = st.owner_pid;
+            tid = st.owner_tid;
+        }
+    }
     if (d < st.last_dropped) {
         // The count only grows for an honest producer: resynchronise
         // without reporting a negative count.
@@ -218,6 +235,7 @@ void RingConsumer::check_drops(uint32_t ring, const bd_u64 *counter, uint64_t of
 }
 
 void RingConsumer::finish() noexcept {
+    finishing_ = true;
     drain_once();
     for (uint32_t i = 0; i < layout_.ring_count; ++i) {
         if (rings_[i].dropped_total == 0) continue;

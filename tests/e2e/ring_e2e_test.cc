@@ -199,6 +199,46 @@ TEST(RingFull, IssuedEqualsRecordedPlusDropped) {
   EXPECT_GE(finals, 1u);
 }
 
+// Both floods at once: 256-slot rings and LTTng buffers of 2 x 4 KiB. The
+// consumer's drop reports travel in their own channel (bdtrace-counts), so
+// the data flood cannot discard them: every call is a record in the trace,
+// an event LTTng discarded, or a drop a report counted, exactly.
+TEST(RingFull, RingAndTracerFloodsTogetherStillAddUp) {
+  TempDir dir("e2e-ring-both-full");
+  const std::string trace = dir.path() + "/trace";
+  RunResult r = run({BD_RUN, "--trace", trace, "--native", "--ring-slots", "256", "--subbuf-size", "4096",
+                     "--subbuf-count", "2", "--", GUEST_THREADS, "--threads", "4", "--marks", "100000"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const long issued = (3 + kThreads) + kThreads * (100000 + 6);
+  const long taken = value_after(r.out, "taken");
+  ASSERT_GE(taken, 0) << r.out;
+  uint64_t recorded = 0, dropped = 0;
+  std::map<uint64_t, uint64_t> final_total, sum_by_ring;
+  for (const auto &ev : read_trace_with_babeltrace2(trace)) {
+    if (ev.name == "mark" || ev.name == "region_begin" || ev.name == "region_end" || ev.name == "event_name")
+      ++recorded;
+    if (ev.name == "ring_dropped") {
+      dropped += ev.u("count");
+      sum_by_ring[ev.u("ring")] += ev.u("count");
+      if (ev.u("final") == 1) final_total[ev.u("ring")] = ev.u("total");
+    }
+  }
+  RunResult report = run({BD_ANALYZE, trace, "-f", "csv"});
+  ASSERT_EQ(report.status, 0) << report.err;
+  uint64_t discarded = 0, discarded_counts = 0;
+  for (const std::string &l : bdtest::lines(report.out)) {
+    if (l.rfind("summary,discarded,", 0) == 0) discarded = std::stoull(l.substr(18));
+    if (l.rfind("summary,discarded_stream,", 0) == 0 && l.find("bdtrace-counts_") != std::string::npos)
+      discarded_counts += std::stoull(l.substr(l.rfind('=') + 1));
+  }
+  EXPECT_GT(dropped, 0u) << "the rings did not overflow";
+  EXPECT_GT(discarded, 0u) << "LTTng's buffers did not overflow";
+  EXPECT_EQ(discarded_counts, 0u) << "drop reports were discarded";
+  EXPECT_EQ(recorded + discarded, static_cast<uint64_t>(taken));
+  EXPECT_EQ(recorded + discarded + dropped, static_cast<uint64_t>(issued));
+  EXPECT_EQ(final_total, sum_by_ring);
+}
+
 // More live threads than rings: a thread that found no free ring loses its
 // marks, and the loss is counted in the region (<bd/ring.h>, UNOWNED DROPS)
 // and reported by the consumer as ring BD_RING_NO_RING (0xffffffff):

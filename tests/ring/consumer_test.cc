@@ -356,6 +356,28 @@ TEST_F(ConsumerTest, DroppedCountGoingDownIsResynchronised) {
     EXPECT_EQ(consumer_->dropped(), 12u);
 }
 
+// With a report interval, new drops wait for the next look at the counter
+// (they accumulate in the ring) and finish() reports them all.
+TEST_F(ConsumerTest, DropReportsWaitForTheirIntervalAndFinishReportsAll) {
+    ASSERT_NO_FATAL_FAILURE(make(2, 16));
+    producer(1).claim(5, 6);
+    consumer_->set_drop_report_interval_ns(3'600'000'000'000);  // an hour
+    __atomic_store_n(&ctl(1)->dropped, uint64_t{3}, __ATOMIC_RELAXED);
+    consumer_->drain_once();  // the first look
+    ASSERT_EQ(sink_->drops.size(), 1u);
+    EXPECT_EQ(sink_->drops[0].count, 3u);
+    __atomic_store_n(&ctl(1)->dropped, uint64_t{10}, __ATOMIC_RELAXED);
+    consumer_->drain_once();
+    consumer_->drain_once();
+    EXPECT_EQ(sink_->drops.size(), 1u) << "looked again within the interval";
+    consumer_->finish();
+    ASSERT_EQ(sink_->drops.size(), 3u);
+    EXPECT_EQ(sink_->drops[1].count, 7u);
+    EXPECT_FALSE(sink_->drops[1].final);
+    EXPECT_TRUE(sink_->drops[2].final);
+    EXPECT_EQ(sink_->drops[2].total, 10u);
+}
+
 // UNOWNED DROPS of <bd/ring.h>: the header's guest-written counter is
 // reported like a ring's drops, as ring BD_RING_NO_RING with no owner; a
 // decrease is rejected, and the final report carries the total.

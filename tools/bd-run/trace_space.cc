@@ -1,5 +1,7 @@
 #include "trace_space.h"
 
+#include "bdtrace/tools/lttng_session.h"
+
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -19,7 +21,9 @@ constexpr uint64_t kMetadataAndIndexes = 1u << 20;
 uint64_t trace_headroom(uint64_t subbuf_size, uint64_t subbuf_count) {
   // Per-UID buffers are per possible CPU.
   const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
-  return subbuf_size * subbuf_count * static_cast<uint64_t>(cpus > 0 ? cpus : 1) + kMetadataAndIndexes;
+  const tools::SessionOptions defaults;  // the counts channel's buffers
+  const uint64_t per_cpu = subbuf_size * subbuf_count + defaults.counts_subbuf_size * defaults.counts_subbuf_count;
+  return per_cpu * static_cast<uint64_t>(cpus > 0 ? cpus : 1) + kMetadataAndIndexes;
 }
 
 tools::Result<uint64_t> free_bytes(const std::string& dir) {

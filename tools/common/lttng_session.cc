@@ -6,6 +6,7 @@
 #include <lttng/lttng.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <random>
 #include <system_error>
+#include <vector>
 
 namespace bdtrace::tools {
 namespace {
@@ -68,6 +70,25 @@ Status validate(const SessionOptions& o, const std::string& name) {
   }
   if (o.event_pattern.empty() || o.event_pattern.size() >= LTTNG_SYMBOL_NAME_LEN) {
     return make_error("invalid event pattern '" + o.event_pattern + "'");
+  }
+  if (!o.counts_events.empty()) {
+    if (o.counts_channel_name.empty() || o.counts_channel_name.size() >= LTTNG_SYMBOL_NAME_LEN ||
+        o.counts_channel_name == o.channel_name) {
+      return make_error("invalid counts channel name '" + o.counts_channel_name + "'");
+    }
+    if (!is_power_of_two(o.counts_subbuf_size) || o.counts_subbuf_size < 4096 ||
+        !is_power_of_two(o.counts_subbuf_count) || o.counts_subbuf_count < 2) {
+      return make_error("invalid counts channel buffers (" + std::to_string(o.counts_subbuf_count) + " x " +
+                        std::to_string(o.counts_subbuf_size) + " bytes)");
+    }
+    // LTTng excludes names from a prefix wildcard only.
+    const std::string prefix = o.event_pattern.substr(0, o.event_pattern.size() - 1);
+    for (const std::string& e : o.counts_events) {
+      if (o.event_pattern.back() != '*' || e.compare(0, prefix.size(), prefix) != 0 ||
+          e.size() >= LTTNG_SYMBOL_NAME_LEN) {
+        return make_error("counts event '" + e + "' does not match the event pattern '" + o.event_pattern + "'");
+      }
+    }
   }
   return Status();
 }
@@ -160,13 +181,13 @@ void LttngSession::TrackerDeleter::operator()(lttng_process_attr_tracker_handle*
   lttng_process_attr_tracker_handle_destroy(h);
 }
 
-LttngSession::LttngSession(std::string name, std::string output_dir, std::string channel)
-    : name_(std::move(name)), output_dir_(std::move(output_dir)), channel_(std::move(channel)) {}
+LttngSession::LttngSession(std::string name, std::string output_dir, std::vector<std::string> channels)
+    : name_(std::move(name)), output_dir_(std::move(output_dir)), channels_(std::move(channels)) {}
 
 LttngSession::LttngSession(LttngSession&& other) noexcept
     : name_(std::move(other.name_)),
       output_dir_(std::move(other.output_dir_)),
-      channel_(std::move(other.channel_)),
+      channels_(std::move(other.channels_)),
       handle_(std::move(other.handle_)),
       tracker_(std::move(other.tracker_)),
       started_(other.started_) {
@@ -179,7 +200,7 @@ LttngSession& LttngSession::operator=(LttngSession&& other) noexcept {
     (void)destroy();
     name_ = std::move(other.name_);
     output_dir_ = std::move(other.output_dir_);
-    channel_ = std::move(other.channel_);
+    channels_ = std::move(other.channels_);
     handle_ = std::move(other.handle_);
     tracker_ = std::move(other.tracker_);
     started_ = other.started_;
@@ -213,7 +234,9 @@ Result<LttngSession> LttngSession::create(const SessionOptions& options) {
     if (created != LTTNG_OK) return ctl_error("creating", name, -static_cast<int>(created));
 
     // From here on the object owns the session: any early return destroys it.
-    LttngSession session(name, dir.value(), options.channel_name);
+    std::vector<std::string> channels{options.channel_name};
+    if (!options.counts_events.empty()) channels.push_back(options.counts_channel_name);
+    LttngSession session(name, dir.value(), std::move(channels));
 
     lttng_domain domain = ust_domain(options.buffers);
     session.handle_.reset(lttng_create_handle(name.c_str(), &domain));
@@ -236,45 +259,70 @@ Result<LttngSession> LttngSession::create(const SessionOptions& options) {
       }
     }
 
-    std::unique_ptr<lttng_channel, ChannelDeleter> channel(lttng_channel_create(&domain));
-    if (!channel) return make_error("cannot allocate an LTTng channel (out of memory?)");
-    copy_name(channel->name, options.channel_name);
-    channel->enabled = 1;
-    channel->attr.overwrite = options.overwrite ? 1 : 0;
-    channel->attr.subbuf_size = options.subbuf_size;
-    channel->attr.num_subbuf = options.subbuf_count;
-    channel->attr.switch_timer_interval = options.switch_timer_us;
-    if (int rc = lttng_enable_channel(session.handle_.get(), channel.get()); rc < 0) {
-      return ctl_error("enabling channel '" + options.channel_name + "' (" +
-                           std::to_string(options.subbuf_count) + " x " +
-                           std::to_string(options.subbuf_size) + " bytes)",
-                       name, rc);
-    }
-
-    std::unique_ptr<lttng_event, EventDeleter> event(lttng_event_create());
-    if (!event) return make_error("cannot allocate an LTTng event rule (out of memory?)");
-    event->type = LTTNG_EVENT_TRACEPOINT;
-    copy_name(event->name, options.event_pattern);
-    event->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
-    event->loglevel = -1;
-    if (int rc = lttng_enable_event_with_exclusions(session.handle_.get(), event.get(),
-                                                    options.channel_name.c_str(), nullptr, 0, nullptr);
-        rc < 0) {
-      return ctl_error("enabling events '" + options.event_pattern + "'", name, rc);
-    }
-
-    if (options.add_pid_tid_context) {
-      for (lttng_event_context_type type : {LTTNG_EVENT_CONTEXT_VPID, LTTNG_EVENT_CONTEXT_VTID}) {
-        lttng_event_context ctx;
-        std::memset(&ctx, 0, sizeof ctx);
-        ctx.ctx = type;
-        if (int rc = lttng_add_context(session.handle_.get(), &ctx, nullptr, options.channel_name.c_str());
-            rc < 0) {
-          return ctl_error(type == LTTNG_EVENT_CONTEXT_VPID ? "adding the vpid context"
-                                                            : "adding the vtid context",
-                           name, rc);
+    auto enable_channel = [&](const std::string& channel_name, uint64_t subbuf_size,
+                              uint64_t subbuf_count) -> Status {
+      std::unique_ptr<lttng_channel, ChannelDeleter> channel(lttng_channel_create(&domain));
+      if (!channel) return make_error("cannot allocate an LTTng channel (out of memory?)");
+      copy_name(channel->name, channel_name);
+      channel->enabled = 1;
+      channel->attr.overwrite = options.overwrite ? 1 : 0;
+      channel->attr.subbuf_size = subbuf_size;
+      channel->attr.num_subbuf = subbuf_count;
+      channel->attr.switch_timer_interval = options.switch_timer_us;
+      if (int rc = lttng_enable_channel(session.handle_.get(), channel.get()); rc < 0) {
+        return ctl_error("enabling channel '" + channel_name + "' (" + std::to_string(subbuf_count) +
+                             " x " + std::to_string(subbuf_size) + " bytes)",
+                         name, rc);
+      }
+      return Status();
+    };
+    // Events in `channel_name`: one name or pattern, minus `exclusions`.
+    auto enable_events = [&](const std::string& channel_name, const std::string& pattern,
+                             const std::vector<std::string>& exclusions) -> Status {
+      std::unique_ptr<lttng_event, EventDeleter> event(lttng_event_create());
+      if (!event) return make_error("cannot allocate an LTTng event rule (out of memory?)");
+      event->type = LTTNG_EVENT_TRACEPOINT;
+      copy_name(event->name, pattern);
+      event->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
+      event->loglevel = -1;
+      // liblttng-ctl takes the names as char** (and does not write them).
+      std::vector<char*> excluded;
+      for (const std::string& e : exclusions) excluded.push_back(const_cast<char*>(e.c_str()));
+      if (int rc = lttng_enable_event_with_exclusions(session.handle_.get(), event.get(), channel_name.c_str(),
+                                                      nullptr, static_cast<int>(excluded.size()),
+                                                      excluded.empty() ? nullptr : excluded.data());
+          rc < 0) {
+        return ctl_error("enabling events '" + pattern + "' in channel '" + channel_name + "'", name, rc);
+      }
+      if (options.add_pid_tid_context) {
+        for (lttng_event_context_type type : {LTTNG_EVENT_CONTEXT_VPID, LTTNG_EVENT_CONTEXT_VTID}) {
+          lttng_event_context ctx;
+          std::memset(&ctx, 0, sizeof ctx);
+          ctx.ctx = type;
+          const int rc = lttng_add_context(session.handle_.get(), &ctx, nullptr, channel_name.c_str());
+          // Already there: a second event rule in the same channel.
+          if (rc < 0 && rc != -LTTNG_ERR_UST_CONTEXT_EXIST) {
+            return ctl_error(type == LTTNG_EVENT_CONTEXT_VPID ? "adding the vpid context"
+                                                              : "adding the vtid context",
+                             name, rc);
+          }
         }
       }
+      return Status();
+    };
+
+    if (Status st = enable_channel(options.channel_name, options.subbuf_size, options.subbuf_count); !st)
+      return make_error(st.error());
+    if (Status st = enable_events(options.channel_name, options.event_pattern, options.counts_events); !st)
+      return make_error(st.error());
+    if (!options.counts_events.empty()) {
+      if (Status st = enable_channel(options.counts_channel_name, options.counts_subbuf_size,
+                                     options.counts_subbuf_count);
+          !st)
+        return make_error(st.error());
+      for (const std::string& counted : options.counts_events)
+        if (Status st = enable_events(options.counts_channel_name, counted, {}); !st)
+          return make_error(st.error());
     }
     if (options.only_included_processes) {
       if (Status st = session.open_tracker(); !st) return make_error(st.error());
@@ -338,11 +386,11 @@ Result<uint64_t> LttngSession::discarded_events() const {
   std::unique_ptr<lttng_channel, FreeDeleter> channels(raw);
   if (n < 0) return ctl_error("listing channels", name_, n);
   uint64_t total = 0;
-  bool found = false;
+  size_t found = 0;
   for (int i = 0; i < n; ++i) {
     lttng_channel* c = &channels.get()[i];
-    if (channel_ != c->name) continue;
-    found = true;
+    if (std::find(channels_.begin(), channels_.end(), c->name) == channels_.end()) continue;
+    ++found;
     uint64_t count = 0;
     if (int rc = lttng_channel_get_discarded_event_count(c, &count); rc < 0) {
       return ctl_error("reading the discarded-event count", name_, rc);
@@ -353,7 +401,10 @@ Result<uint64_t> LttngSession::discarded_events() const {
     // count itself is the low 63 bits.
     total += count & ~(uint64_t{1} << 63);
   }
-  if (!found) return make_error("channel '" + channel_ + "' not found in LTTng session '" + name_ + "'");
+  if (found != channels_.size()) {
+    return make_error("channel '" + channels_.front() + "' or another of bdtrace's not found in LTTng session '" +
+                      name_ + "'");
+  }
   return total;
 }
 

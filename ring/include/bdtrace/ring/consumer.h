@@ -79,6 +79,13 @@ public:
     // dropped anything, and the rejection totals (bdtrace:rejected_total).
     void finish() noexcept;
 
+    // Report a ring's new drops at most once per `ns` of host time (0, the
+    // default: at every pass that sees them). The count accumulates in the
+    // ring meanwhile, so nothing is lost, and finish() reports everything:
+    // in a flood a pass takes microseconds, and a report per pass per ring
+    // would flood the trace with reports.
+    void set_drop_report_interval_ns(uint64_t ns) noexcept { drop_report_interval_ns_ = ns; }
+
     // Statistics (read from the draining thread).
     uint64_t records() const noexcept { return records_; }
     uint64_t ring_records(uint32_t ring) const noexcept {
@@ -100,6 +107,8 @@ private:
         uint64_t tail = 0;           // the consumer's own copy
         uint64_t last_dropped = 0;   // the ring's dropped count at the last look
         uint64_t dropped_total = 0;  // sum of the increases seen
+        uint64_t last_drop_look_ns = 0;  // host time the counter was last read (0: never)
+        uint32_t owner_pid = 0, owner_tid = 0;  // who wrote the last valid record
         uint64_t records = 0;
         uint64_t last_ts = 0;        // raw ts of the last emitted record
         uint64_t last_guest_ns = 0;  // its mapped time
@@ -137,6 +146,8 @@ private:
     LogHistogram delay_;
     uint64_t records_ = 0;
     uint64_t dropped_ = 0;
+    uint64_t drop_report_interval_ns_ = 0;
+    bool finishing_ = false;  // finish(): every counter is read
 };
 
 }  // namespace bdtrace::ring

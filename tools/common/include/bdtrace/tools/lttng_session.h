@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bdtrace/tools/result.h"
 
@@ -58,6 +59,21 @@ struct SessionOptions {
   std::string channel_name = "bdtrace";
   // Tracepoint name pattern to enable.
   std::string event_pattern = "bdtrace:*";
+  // Events recorded in a small channel of their own instead of
+  // channel_name: the counts a reader needs to account for every event
+  // (session identity, rejection and drop totals, the filter's decisions).
+  // A flood that fills the main channel's buffers discards its own events
+  // there, not these. Each must match event_pattern (a prefix wildcard):
+  // they are excluded from it.
+  std::vector<std::string> counts_events = {"bdtrace:session", "bdtrace:rejected_total",
+                                            "bdtrace:ring_dropped", "bdtrace:filter",
+                                            "bdtrace:filter_stats"};
+  std::string counts_channel_name = "bdtrace-counts";
+  // ~5000 reports per CPU: the ring consumer's end-of-run drop reports
+  // (one per ring that dropped, at once) fit unless thousands of rings
+  // dropped; what does not fit shows as this channel's discarded events.
+  uint64_t counts_subbuf_size = 64 * 1024;
+  uint64_t counts_subbuf_count = 4;
   // Record vpid/vtid contexts on every event: per-UID traces carry no pid
   // in their metadata.
   bool add_pid_tid_context = true;
@@ -103,7 +119,8 @@ class LttngSession {
   // Stop recording; returns once the buffered data has been flushed.
   Status stop();
   // Events the tracer dropped because buffers were full, summed over this
-  // session's channel(s). See BufferOwnership::kPerPid for a caveat.
+  // session's channels (the main one and the counts channel). See
+  // BufferOwnership::kPerPid for a caveat.
   Result<uint64_t> discarded_events() const;
   // Stop if needed, then destroy the session and wait for completion.
   // Idempotent; the destructor calls it and ignores errors.
@@ -131,12 +148,12 @@ class LttngSession {
     void operator()(lttng_process_attr_tracker_handle* h) const noexcept;
   };
 
-  LttngSession(std::string name, std::string output_dir, std::string channel);
+  LttngSession(std::string name, std::string output_dir, std::vector<std::string> channels);
   Status open_tracker();
 
   std::string name_;  // empty: moved-from or destroyed
   std::string output_dir_;
-  std::string channel_;
+  std::vector<std::string> channels_;  // bdtrace's own: the main one first
   std::unique_ptr<lttng_handle, HandleDeleter> handle_;
   // Set with only_included_processes.
   std::unique_ptr<lttng_process_attr_tracker_handle, TrackerDeleter> tracker_;
