@@ -97,11 +97,15 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(S
       stopped_with_free = free.value();
       (void)session->stop();
     };
+    // Started before the join server: from its start the server's thread
+    // is the session's only user (watch_space reads started() and may
+    // stop it there), so the main thread's start() must come first
+    // (ThreadSanitizer saw the two overlap when the server came first).
+    if (tools::Status st = session->start(); !st) return fail(st.error());
     auto server = JoinServer::start(*session, watch_space);
-    if (!server) return fail(server.error());  // ~LttngSession destroys it
+    if (!server) return fail(server.error());  // ~LttngSession stops and destroys it
     joins = std::move(server).value();
     env.push_back(joins->env_entry());
-    if (tools::Status st = session->start(); !st) return fail(st.error());
   }
 
   tools::Result<int> exit_status = guest(context);

@@ -57,6 +57,10 @@ public:
 
     // Drain thread: emits the published batches; true when it emitted any.
     bool drain() noexcept;
+    // Any thread: every published batch was emitted.
+    bool drained() const noexcept {
+        return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
+    }
 
     // The producer is free for another thread (user mode, its thread
     // exited; the drain thread empties it first).
