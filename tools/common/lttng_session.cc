@@ -81,16 +81,22 @@ Status validate(const SessionOptions& o, const std::string& name) {
       return make_error("invalid counts channel buffers (" + std::to_string(o.counts_subbuf_count) + " x " +
                         std::to_string(o.counts_subbuf_size) + " bytes)");
     }
-    // LTTng excludes names from a prefix wildcard only.
-    const std::string prefix = o.event_pattern.substr(0, o.event_pattern.size() - 1);
-    for (const std::string& e : o.counts_events) {
-      if (o.event_pattern.back() != '*' || e.compare(0, prefix.size(), prefix) != 0 ||
-          e.size() >= LTTNG_SYMBOL_NAME_LEN) {
-        return make_error("counts event '" + e + "' does not match the event pattern '" + o.event_pattern + "'");
-      }
-    }
+    for (const std::string& e : o.counts_events)
+      if (e.empty() || e.size() >= LTTNG_SYMBOL_NAME_LEN) return make_error("invalid counts event '" + e + "'");
   }
   return Status();
+}
+
+// The counts events event_pattern enables: LTTng excludes names from a
+// prefix wildcard only, and a pattern that does not cover an event does not
+// record it anywhere.
+std::vector<std::string> counted_events(const SessionOptions& o) {
+  std::vector<std::string> counted;
+  if (o.event_pattern.back() != '*') return counted;
+  const std::string prefix = o.event_pattern.substr(0, o.event_pattern.size() - 1);
+  for (const std::string& e : o.counts_events)
+    if (e.compare(0, prefix.size(), prefix) == 0) counted.push_back(e);
+  return counted;
 }
 
 Result<std::string> prepare_output_dir(const std::string& dir) {
@@ -234,8 +240,9 @@ Result<LttngSession> LttngSession::create(const SessionOptions& options) {
     if (created != LTTNG_OK) return ctl_error("creating", name, -static_cast<int>(created));
 
     // From here on the object owns the session: any early return destroys it.
+    const std::vector<std::string> counted = counted_events(options);
     std::vector<std::string> channels{options.channel_name};
-    if (!options.counts_events.empty()) channels.push_back(options.counts_channel_name);
+    if (!counted.empty()) channels.push_back(options.counts_channel_name);
     LttngSession session(name, dir.value(), std::move(channels));
 
     lttng_domain domain = ust_domain(options.buffers);
@@ -313,15 +320,15 @@ Result<LttngSession> LttngSession::create(const SessionOptions& options) {
 
     if (Status st = enable_channel(options.channel_name, options.subbuf_size, options.subbuf_count); !st)
       return make_error(st.error());
-    if (Status st = enable_events(options.channel_name, options.event_pattern, options.counts_events); !st)
+    if (Status st = enable_events(options.channel_name, options.event_pattern, counted); !st)
       return make_error(st.error());
-    if (!options.counts_events.empty()) {
+    if (!counted.empty()) {
       if (Status st = enable_channel(options.counts_channel_name, options.counts_subbuf_size,
                                      options.counts_subbuf_count);
           !st)
         return make_error(st.error());
-      for (const std::string& counted : options.counts_events)
-        if (Status st = enable_events(options.counts_channel_name, counted, {}); !st)
+      for (const std::string& event : counted)
+        if (Status st = enable_events(options.counts_channel_name, event, {}); !st)
           return make_error(st.error());
     }
     if (options.only_included_processes) {

@@ -63,8 +63,9 @@ struct SessionOptions {
   // channel_name: the counts a reader needs to account for every event
   // (session identity, rejection and drop totals, the filter's decisions).
   // A flood that fills the main channel's buffers discards its own events
-  // there, not these. Each must match event_pattern (a prefix wildcard):
-  // they are excluded from it.
+  // there, not these. Those event_pattern covers (a prefix wildcard such
+  // as "bdtrace:*") are excluded from it; with a single event name as the
+  // pattern there is no counts channel.
   std::vector<std::string> counts_events = {"bdtrace:session", "bdtrace:rejected_total",
                                             "bdtrace:ring_dropped", "bdtrace:filter",
                                             "bdtrace:filter_stats"};
