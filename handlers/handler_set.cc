@@ -110,41 +110,45 @@ HandlerSet::HandlerSet(HostHooks hooks) noexcept : hooks_(hooks) {}
 
 HandlerSet::~HandlerSet() { finish(); }
 
-bool HandlerSet::load(const std::string &spec, std::string &error) {
-    const HandlerSpec s = parse_handler_spec(spec);
+namespace {
+
+// A handler's shared object, opened and checked: the four symbols and the
+// ABI version. Closes it on destruction unless released.
+struct Opened {
+    void *dl = nullptr;
+    void *init = nullptr, *call = nullptr, *fini = nullptr;
+    ~Opened() {
+        if (dl != nullptr) dlclose(dl);
+    }
+};
+
+bool open_checked(const HandlerSpec &s, const std::string &spec, Opened &o, std::string &error) {
     const std::string who = "handler " + s.path;
     if (s.path.empty()) {
-        error = "handler '" + spec + "': no path (use PATH[:ARGS], e.g. ./libkv.so:size=64)";
+        error = "handler '" + spec + "': no path (use PATH[:ARGS], e.g. ./libkv.so:base=7000)";
         return false;
     }
-    auto h = std::make_unique<Loaded>();
-    h->path = s.path;
     // A path without '/' would make dlopen search the library path: say
     // "./" for a file in the current directory.
     const std::string open_path = s.path.find('/') == std::string::npos ? "./" + s.path : s.path;
-    h->dl = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (h->dl == nullptr) {
+    o.dl = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (o.dl == nullptr) {
         error = who + ": cannot load it: " + dl_message();
         return false;
     }
-    auto unload = [&h] {
-        dlclose(h->dl);
-        h->dl = nullptr;
-    };
     struct Symbol {
         const char *name;
         void **slot;
     };
-    void *abi = nullptr, *init = nullptr, *call = nullptr, *fini = nullptr;
-    for (Symbol sym : {Symbol{"bd_handler_abi_version", &abi}, Symbol{"bd_handler_init", &init},
-                       Symbol{"bd_handler_call", &call}, Symbol{"bd_handler_fini", &fini}}) {
+    void *abi = nullptr;
+    for (Symbol sym : {Symbol{"bd_handler_abi_version", &abi}, Symbol{"bd_handler_init", &o.init},
+                       Symbol{"bd_handler_call", &o.call}, Symbol{"bd_handler_fini", &o.fini}}) {
         dlerror();
-        *sym.slot = dlsym(h->dl, sym.name);
+        *sym.slot = dlsym(o.dl, sym.name);
         if (*sym.slot == nullptr) {
             error = who + ": it defines no " + sym.name +
                     " (a handler defines bd_handler_abi_version, bd_handler_init, bd_handler_call and "
                     "bd_handler_fini with C linkage and BD_HANDLER_EXPORT, see bd/handler.h)";
-            unload();
             return false;
         }
     }
@@ -152,11 +156,34 @@ bool HandlerSet::load(const std::string &spec, std::string &error) {
     if (version != BD_HANDLER_ABI_VERSION) {
         error = who + ": it speaks handler ABI version " + std::to_string(version) + ", this bdtrace speaks " +
                 std::to_string(BD_HANDLER_ABI_VERSION) + ": rebuild it against this bdtrace's bd/handler.h";
-        unload();
         return false;
     }
-    h->call = reinterpret_cast<CallFn>(call);
-    h->fini = reinterpret_cast<FiniFn>(fini);
+    return true;
+}
+
+}  // namespace
+
+bool HandlerSet::check(const std::string &spec, std::string &error) {
+    Opened o;
+    return open_checked(parse_handler_spec(spec), spec, o, error);
+}
+
+bool HandlerSet::load(const std::string &spec, std::string &error) {
+    const HandlerSpec s = parse_handler_spec(spec);
+    const std::string who = "handler " + s.path;
+    Opened o;
+    if (!open_checked(s, spec, o, error)) return false;
+    auto h = std::make_unique<Loaded>();
+    h->path = s.path;
+    h->dl = o.dl;
+    o.dl = nullptr;  // h owns it now
+    auto unload = [&h] {
+        dlclose(h->dl);
+        h->dl = nullptr;
+    };
+    void *init = o.init;
+    h->call = reinterpret_cast<CallFn>(o.call);
+    h->fini = reinterpret_cast<FiniFn>(o.fini);
     const std::size_t index = loaded_.size();
     h->host = bd_handler_host{this, index, true};
     const std::vector<Range> before = ranges_;

@@ -17,7 +17,8 @@ bool parse_bool(const std::string &v, bool &out) {
 }
 
 constexpr const char *kUsage =
-    "accepted options: program=PATH, vm=NAME, filter=FILE, stats=FILE, qemu_version=X.Y.Z, verbose=on|off, and in system "
+    "accepted options: program=PATH, vm=NAME, filter=FILE, stats=FILE, handler=PATH[:ARGS] (user mode, "
+    "repeatable), qemu_version=X.Y.Z, verbose=on|off, and in system "
     "emulation channel=PATH (e.g. -plugin libbdtrace-qemu.so,program=./app,verbose=on "
     "or -plugin libbdtrace-qemu.so,channel=/dev/shm/bdtrace-vm1,vm=vm1)";
 
@@ -66,6 +67,12 @@ bool parse_options(int argc, const char *const *argv, Options &out,
                 return false;
             }
             out.filter = value;
+        } else if (key == "handler") {
+            if (value.empty()) {
+                error = "handler= needs a value (a host handler as PATH[:ARGS], see bd/handler.h)";
+                return false;
+            }
+            out.handlers.push_back(value);
         } else if (key == "qemu_version") {
             out.qemu_version = value;  // information only: any text, "" allowed
         } else if (key == "verbose") {

@@ -147,7 +147,7 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
                 publish_tail<kSwap>(ring, st);
                 since_publish = 0;
             }
-            if (rec.kind == BD_KIND_HELLO || rec.kind == BD_KIND_QUERY) {
+            if (rec.kind == BD_KIND_HELLO || rec.kind == BD_KIND_QUERY || rec.kind == BD_KIND_CALL) {
                 rejects_.reject(RejectReason::RingForbiddenKind, ring, rec.tid, offset);
                 continue;
             }

@@ -42,7 +42,8 @@ void emit_record(const bd_record &r, const EmitContext &ctx) noexcept {
         break;
     }
     default:
-        // HELLO only asks for a reply.
+        // HELLO and QUERY only ask for a reply; CALL steps are answered by
+        // the backend (host handlers).
         break;
     }
 }

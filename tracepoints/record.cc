@@ -28,6 +28,9 @@ const char *reject_reason_name(RejectReason reason) noexcept {
     case RejectReason::RingDroppedDecreased: return "ring_dropped_decreased";
     case RejectReason::NoFreeSlot: return "no_free_slot";
     case RejectReason::NestedCall: return "nested_call";
+    case RejectReason::CallBadPage: return "call_bad_page";
+    case RejectReason::CallBadStep: return "call_bad_step";
+    case RejectReason::CallNotServed: return "call_not_served";
     case RejectReason::Count_: break;
     }
     return "unknown";

@@ -29,6 +29,7 @@
 #include "bdtrace/plugin/trap_scan.h"
 #include "bdtrace/plugin/vcpu_counters.h"
 #include "bdtrace/session_join.h"
+#include "call_server.h"
 #include "guest_record_access.h"
 #include "reply_writer.h"
 
@@ -42,6 +43,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 namespace bdtrace::usermode {
@@ -69,6 +71,11 @@ struct State {
     // The config at start asks for block counts only (Rule.code_events
     // BLOCK_COUNTS): blocks get an inline counter, no exec callback.
     bool count_blocks = false;
+    // Host handlers (handler=), loaded in install_user. Never destroyed: a
+    // vCPU thread may still be inside a call while static destructors run;
+    // on_qemu_exit runs their bd_handler_fini.
+    handlers::HandlerSet *handlers = nullptr;
+    std::string arch;  // QEMU's target name, for the handlers' caller
 };
 State g_state;
 
@@ -87,6 +94,8 @@ struct ThreadState {
     // This thread's clone() announced a new vCPU to the gate (code_gate.h)
     // and has not returned yet.
     bool clone_announced = false;
+    // Its call to a host handler in progress (call_server.h), from its first.
+    std::unique_ptr<CallBuffers> call;
 };
 // initial-exec: one %fs-relative access instead of a __tls_get_addr call on
 // every trap; the plugin is dlopen'ed, so this uses glibc's small static-TLS
@@ -126,6 +135,28 @@ void on_fork_child() noexcept {
 // One accepted record. Always counted (bd-run's stats= says whether any
 // guest record arrived at all): a load and a store on the vCPU's own line.
 inline void count_accepted(unsigned int vcpu) noexcept { g_state.accepted.count(vcpu); }
+
+// A valid CALL record (<bd/abi.h>, CALLS): one step of a call to a host
+// handler, answered in the record's page. Calls pass by the filter: they
+// are requests, not records, and are neither counted nor traced as marks.
+template <bool kSwap>
+__attribute__((noinline, cold)) void on_call(unsigned int vcpu, uint64_t vaddr, uintptr_t host,
+                                             const bd_record &guest, ThreadState &ids) noexcept {
+    bd_record rec;
+    decode_record<kSwap>(guest, rec);  // what is served is what was validated
+    static handlers::HandlerSet no_handlers;
+    handlers::HandlerSet &set = g_state.handlers != nullptr ? *g_state.handlers : no_handlers;
+    const CallContext ctx{vcpu, ids.pid, ids.tid, g_state.arch.c_str()};
+    RejectReason why = serve_call_step(set, ids.call, ctx, rec, vaddr, host, kSwap);
+    if (why == RejectReason::CallBadStep) {
+        g_state.rejects.reject(why, vcpu, ids.tid, vaddr);  // answered with a status
+        why = RejectReason::Ok;
+    }
+    const int32_t reply = why == RejectReason::Ok ? BD_REPLY_OK : BD_REPLY_REJECTED;
+    if (!ids.access.write_reply(vaddr, host, reply_in_guest_order<kSwap>(reply)) && why == RejectReason::Ok)
+        why = RejectReason::NotWritable;
+    if (why != RejectReason::Ok) g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
+}
 
 // The trap with a filter in force: validate, decide on kind and event as
 // validated, reply OK or FILTERED, count, and emit only what the filter
@@ -170,6 +201,10 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
                 device::query_enabled(f, vcpu, event) ? BD_REPLY_OK : BD_REPLY_FILTERED;
             if (!ids.access.write_reply(vaddr, host, reply_in_guest_order<kSwap>(answer)))
                 g_state.rejects.reject(RejectReason::NotWritable, vcpu, ids.tid, vaddr);
+            return;
+        }
+        if (__builtin_expect(kind == BD_KIND_CALL, 0)) {
+            on_call<kSwap>(vcpu, vaddr, host, guest, ids);
             return;
         }
         const filter::Subject who{vcpu, {ids.pid, ids.tid, f.fixed_comm_mask()}};
@@ -240,6 +275,11 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
         // Nothing is emitted: validating in place (each field read once)
         // decides the reply and the counts without a copy.
         why = check_record(guest, /*from_kernel=*/false);
+    }
+    if (why == RejectReason::Ok &&
+        __builtin_expect((kSwap || recording ? rec.kind : load_once(guest.kind)) == BD_KIND_CALL, 0)) {
+        on_call<kSwap>(vcpu, vaddr, host, guest, ids);
+        return;
     }
 
     const int32_t reply = why == RejectReason::Ok ? BD_REPLY_OK : BD_REPLY_REJECTED;
@@ -368,6 +408,15 @@ void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
     if (g_state.count_blocks && counts_selected())
         plugin::g_block_counts.report(static_cast<uint32_t>(getpid()));
     filter::g_plugin_filter.finish();
+    if (g_state.handlers != nullptr) {
+        // The vCPUs are stopped: no call runs any more.
+        if (g_state.handlers->errors() != 0 || g_state.options.verbose)
+            std::fprintf(stderr, "bdtrace: pid %d: %llu calls to host handlers, %llu failed\n",
+                         static_cast<int>(getpid()),
+                         static_cast<unsigned long long>(g_state.handlers->calls()),
+                         static_cast<unsigned long long>(g_state.handlers->errors()));
+        g_state.handlers->finish();
+    }
     g_state.rejects.report_at_exit();
     const uint64_t accepted = g_state.accepted.total();
     if (!g_state.options.stats.empty())
@@ -386,6 +435,34 @@ void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
     } catch (...) {
         // Out of memory while formatting: the counts are in the trace anyway.
     }
+}
+
+// What host handlers may ask of the plugin (<bd/handler.h>, services).
+handlers::HostHooks handler_hooks() noexcept {
+    handlers::HostHooks h;
+    h.emit_mark = [](void *, const bd_handler_caller &who, uint32_t event, const uint64_t *args,
+                     const char *text) noexcept {
+        if (!any_record_event_enabled()) return 0;
+        bd_record r{};
+        r.magic = BD_MAGIC;
+        r.version = BD_ABI_VERSION;
+        r.kind = text != nullptr ? BD_KIND_MARK_TEXT : BD_KIND_MARK;
+        r.event = event;
+        if (args != nullptr) std::memcpy(r.args, args, sizeof r.args);
+        if (text != nullptr) {
+            const size_t n = strnlen(text, BD_TEXT_MAX);
+            std::memcpy(r.text, text, n);
+            r.text_len = static_cast<uint16_t>(n);
+        }
+        r.pid = who.pid;
+        r.tid = who.tid;
+        emit_record(r, EmitContext{who.vcpu, who.pid, who.tid});
+        return 0;
+    };
+    h.recording = [](void *) noexcept { return any_record_event_enabled() ? 1 : 0; };
+    // set_code_tracing: not offered yet (-ENOTSUP): the gate follows the
+    // filter config's trace_code rules only.
+    return h;
 }
 
 }  // namespace
@@ -430,6 +507,12 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
             plugin::g_block_batches.set_recording_hook([] { plugin::g_code_gate.wake_all(); });
             if (!plugin::g_block_batches.start(error)) return false;
         }
+    }
+    g_state.arch = arch;
+    if (!opts.handlers.empty()) {
+        g_state.handlers = new handlers::HandlerSet(handler_hooks());
+        for (const std::string &spec : opts.handlers)
+            if (!g_state.handlers->load(spec, error)) return false;
     }
     if (pthread_atfork(nullptr, nullptr, on_fork_child) != 0) {
         error = "pthread_atfork failed; cannot follow forks";

@@ -19,6 +19,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -711,6 +713,153 @@ int bd_enabled(uint32_t event)
     }
     /* User mode: ask the host (one trap; NONE without a host). */
     return bd_map_reply(bd_emit(BD_KIND_QUERY, event, 0, 0, 0, 0, NULL));
+}
+
+/* ---- calls to host handlers (<bd/abi.h>, CALLS) -------------------------- */
+
+/* The thread's call page: a page of its own, its record at offset 0 and
+ * the call's bytes after it (the host touches nothing else), mapped at the
+ * thread's first call and unmapped at its exit. */
+static _Thread_local unsigned char *bd_call_page_tls;
+static _Thread_local int bd_call_busy;
+static pthread_key_t bd_call_key;
+static pthread_once_t bd_call_key_once = PTHREAD_ONCE_INIT;
+static _Atomic int bd_call_key_ok;
+
+static void bd_call_page_free(void *page)
+{
+    munmap(page, BD_PAGE_SIZE);
+}
+
+static void bd_call_key_create(void)
+{
+    if (pthread_key_create(&bd_call_key, bd_call_page_free) == 0)
+        atomic_store(&bd_call_key_ok, 1);
+}
+
+static unsigned char *bd_call_page(void)
+{
+    if (bd_call_page_tls != NULL)
+        return bd_call_page_tls;
+    void *p = mmap(NULL, BD_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    pthread_once(&bd_call_key_once, bd_call_key_create);
+    if (atomic_load(&bd_call_key_ok))
+        (void)pthread_setspecific(bd_call_key, p);
+    bd_call_page_tls = p;
+    return p;
+}
+
+/* One step: fill the page's record, trap, read the reply. */
+static int32_t bd_call_step(struct bd_thread_state *t, struct bd_record *r,
+                            uint32_t event, uint64_t op, uint64_t a1,
+                            uint64_t a2, uint64_t a3)
+{
+    bd_record_fill_header(r, BD_KIND_CALL, event, op, a1, a2, a3, t->rec_pid,
+                          t->rec_tid, bd_next_seq(t));
+    bd_trap(r);
+    return *(volatile int32_t *)&r->reply;
+}
+
+/* The status of a step the host answered: 0, or what to return. */
+static int bd_call_status(int32_t reply, const struct bd_record *r)
+{
+    if (reply == BD_REPLY_NONE)
+        return -ENOSYS; /* nobody answered: native run, plain QEMU */
+    if (reply != BD_REPLY_OK)
+        return -EPROTO;
+    const int64_t status = (int64_t)*(const volatile uint64_t *)&r->args[2];
+    return status < -4095 || status > 0 ? -EPROTO : (int)status;
+}
+
+static int bd_call_steps(struct bd_thread_state *t, uint32_t event,
+                         const unsigned char *in, uint32_t in_len,
+                         unsigned char *out, uint32_t out_cap,
+                         uint32_t *out_len, uint64_t *result)
+{
+    unsigned char *page = bd_call_page();
+    if (page == NULL)
+        return -ENOMEM;
+    struct bd_record *r = (struct bd_record *)(void *)page;
+    unsigned char *bytes = page + BD_RECORD_SIZE;
+    /* All input but the last chunk in PUT steps; the last rides along
+     * with INVOKE. */
+    uint32_t last = in_len % BD_CALL_CHUNK;
+    if (last == 0 && in_len != 0)
+        last = BD_CALL_CHUNK;
+    uint32_t sent = 0;
+    int rc;
+    while (in_len - sent > last) {
+        memcpy(bytes, in + sent, BD_CALL_CHUNK);
+        rc = bd_call_status(bd_call_step(t, r, event, BD_CALL_PUT, sent,
+                                         BD_CALL_CHUNK, 0), r);
+        if (rc != 0)
+            return rc;
+        sent += BD_CALL_CHUNK;
+    }
+    if (last != 0)
+        memcpy(bytes, in + sent, last);
+    rc = bd_call_status(bd_call_step(t, r, event, BD_CALL_INVOKE, in_len,
+                                     out_cap, last), r);
+    if (rc != 0)
+        return rc;
+    const uint64_t res = *(volatile uint64_t *)&r->args[0];
+    const uint64_t total = *(volatile uint64_t *)&r->args[1];
+    if (total > out_cap)
+        return -EPROTO;
+    uint32_t got = total < BD_CALL_CHUNK ? (uint32_t)total : BD_CALL_CHUNK;
+    memcpy(out, bytes, got);
+    while (got < total) {
+        rc = bd_call_status(bd_call_step(t, r, event, BD_CALL_GET, got, 0, 0), r);
+        if (rc != 0)
+            return rc;
+        const uint64_t n = *(volatile uint64_t *)&r->args[1];
+        if (n == 0 || n > total - got || n > BD_CALL_CHUNK)
+            return -EPROTO;
+        memcpy(out + got, bytes, (size_t)n);
+        got += (uint32_t)n;
+    }
+    if (out_len != NULL)
+        *out_len = (uint32_t)total;
+    if (result != NULL)
+        *result = res;
+    return 0;
+}
+
+int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
+            uint32_t out_cap, uint32_t *out_len, uint64_t *result)
+{
+    if ((in == NULL && in_len != 0) || (out == NULL && out_cap != 0))
+        return -EINVAL;
+    if (in_len > BD_CALL_IO_MAX || out_cap > BD_CALL_IO_MAX)
+        return -E2BIG;
+    struct bd_thread_state *t = &bd_tls;
+    switch (bd_process_mode(t->depth)) {
+    case BD_P_USER:
+        break;
+    case BD_P_EACCES:
+        return -EACCES;
+    case BD_P_SYSTEM:
+    case BD_P_RING:
+        return -ENOTSUP; /* calls need the trap channel in user mode */
+    default: /* nested in this thread's discovery */
+        return -EBUSY;
+    }
+    if (bd_call_busy)
+        return -EBUSY; /* a signal handler interrupting this thread's call */
+    bd_call_busy = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    if (t->mode == BD_T_UNINIT) {
+        bd_read_ids(t);
+        t->mode = BD_T_USER;
+    }
+    const int rc = bd_call_steps(t, event, in, in_len, out, out_cap, out_len,
+                                 result);
+    atomic_signal_fence(memory_order_seq_cst);
+    bd_call_busy = 0;
+    return rc;
 }
 
 /* fork(): the child is a new process whose only thread is the one that

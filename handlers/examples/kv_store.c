@@ -1,6 +1,7 @@
 /*
- * Example handler: a key-value store that every guest process and thread
- * shares (they all call into the same QEMU process).
+ * Example handler: a key-value store that the calling guest's threads
+ * share (calls arrive on several vCPU threads at once: one lock). In user
+ * mode a QEMU process runs one guest process: a forked child gets a copy.
  *
  *   event base+0  put: input "KEY=VALUE" (KEY up to 63 bytes, VALUE up to
  *                 1 KiB); result: 1 if the key was new, 0 if replaced.

@@ -322,6 +322,17 @@ TEST_F(ChannelTest, ForgedSchedSwitchFromUserRejected) {
               RejectReason::KernelOnlyKind);
 }
 
+// Calls to host handlers are served in user mode only: a CALL record in a
+// slot is rejected and counted, with or without a copy.
+TEST_F(ChannelTest, CallsAreNotServedInSystemMode) {
+    ASSERT_EQ(handshake(kBase).outcome, Outcome::Handshake);
+    bd_record copy;
+    EXPECT_EQ(put_and_trap(user_slot(1), valid(BD_KIND_CALL), false, &copy).reason,
+              RejectReason::CallNotServed);
+    EXPECT_EQ(put_and_trap(user_slot(1), valid(BD_KIND_CALL), false).reason, RejectReason::CallNotServed);
+    EXPECT_EQ(slot_at(user_slot(1)).reply, BD_REPLY_REJECTED);
+}
+
 TEST_F(ChannelTest, SchedSwitchFromKernel) {
     ASSERT_EQ(handshake(kBase).outcome, Outcome::Handshake);
     bd_record copy;

@@ -28,9 +28,10 @@ esac
 # Functions in which libbdguest traps: the public calls (the user-mode trap
 # is inlined into each), and its slow paths (the first call's "does a
 # plugin hear the trap?", system mode's retry, handshake and lost-record
-# report), which the compiler may inline into one another.
+# report, the steps of bd_call), which the compiler may inline into one
+# another.
 required='bd_mark bd_mark_args bd_mark_text bd_region_begin bd_region_end bd_name_event bd_present bd_enabled'
-allowed="$required bd_emit_slow bd_sys_no_reply bd_sys_lost bd_process_mode bd_discover bd_trap_heard bd_chan_handshake bd_chan_handshake_with real_trap"
+allowed="$required bd_call bd_call_steps bd_call_step bd_emit_slow bd_sys_no_reply bd_sys_lost bd_process_mode bd_discover bd_trap_heard bd_chan_handshake bd_chan_handshake_with real_trap"
 
 # "FUNCTION<TAB>INSTRUCTION" for every trap word objdump decodes in $1.
 # Local labels (.L*) do not start a function. Continuation lines of long

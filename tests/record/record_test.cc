@@ -230,7 +230,10 @@ TEST(RejectReasonName, StableValues) {
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::NotReadable), 20u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::NoFreeSlot), 21u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::NestedCall), 22u);
-    EXPECT_EQ(kRejectReasonCount, 23u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::CallBadPage), 23u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::CallBadStep), 24u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::CallNotServed), 25u);
+    EXPECT_EQ(kRejectReasonCount, 26u);
 }
 
 TEST(RejectReasonName, StableAndUnique) {
@@ -243,6 +246,9 @@ TEST(RejectReasonName, StableAndUnique) {
     EXPECT_STREQ(reject_reason_name(RejectReason::BadSlot), "bad_slot");
     EXPECT_STREQ(reject_reason_name(RejectReason::NoFreeSlot), "no_free_slot");
     EXPECT_STREQ(reject_reason_name(RejectReason::NestedCall), "nested_call");
+    EXPECT_STREQ(reject_reason_name(RejectReason::CallBadPage), "call_bad_page");
+    EXPECT_STREQ(reject_reason_name(RejectReason::CallBadStep), "call_bad_step");
+    EXPECT_STREQ(reject_reason_name(RejectReason::CallNotServed), "call_not_served");
     EXPECT_STREQ(reject_reason_name(RejectReason::Count_), "unknown");
     std::set<std::string> names;
     for (std::size_t i = 0; i < kRejectReasonCount; ++i) {

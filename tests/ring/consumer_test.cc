@@ -219,16 +219,17 @@ TEST_F(ConsumerTest, FullRingDropAccounting) {
     EXPECT_EQ(consumer_->rejected(), 0u);
 }
 
-TEST_F(ConsumerTest, RejectsHelloAndQuery) {
+TEST_F(ConsumerTest, RejectsHelloQueryAndCall) {
     ASSERT_NO_FATAL_FAILURE(make(1, 16));
     TestProducer p = producer(0);
     ASSERT_TRUE(p.write(TestProducer::make(BD_KIND_HELLO, 0, 1, 1)));
     ASSERT_TRUE(p.write(TestProducer::make(BD_KIND_QUERY, 5, 2, 2)));
-    ASSERT_TRUE(p.mark(1, 3, 3));
-    EXPECT_EQ(consumer_->drain_once(), 3u);
-    EXPECT_EQ(rejected(RejectReason::RingForbiddenKind), 2u);
+    ASSERT_TRUE(p.write(TestProducer::make(BD_KIND_CALL, 7000, 3, 3)));
+    ASSERT_TRUE(p.mark(1, 4, 4));
+    EXPECT_EQ(consumer_->drain_once(), 4u);
+    EXPECT_EQ(rejected(RejectReason::RingForbiddenKind), 3u);
     ASSERT_EQ(sink_->records.size(), 1u);
-    EXPECT_EQ(sink_->records[0].rec.seq, 3u);
+    EXPECT_EQ(sink_->records[0].rec.seq, 4u);
 }
 
 // The one validator (check_record) decides: each malformed record is

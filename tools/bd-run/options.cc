@@ -192,6 +192,12 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "vCPUs and processes are recorded. Checked before QEMU starts; applied by the "
                  "plugin (trap) or bd-ring-consumer (ring) and reloaded when the file changes")
       ->type_name("FILE");
+  app.add_option("--handler", o.handlers,
+                 "Host handler to load into the plugin (a shared object built against bd/handler.h; "
+                 "ARGS go to its bd_handler_init), repeatable. Guest calls (bd_call) of the event ids "
+                 "it registers reach it. Checked before QEMU starts (bd-handler-check loads one by "
+                 "itself). User mode with the trap channel only so far")
+      ->type_name("PATH[:ARGS]");
   app.add_option("--channel", channel_text,
                  "How records reach the host: trap (the QEMU plugin), ring (shared-memory rings "
                  "and bd-ring-consumer, any QEMU) or auto (default: the trap where the plugin loads)")
@@ -307,6 +313,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       return usage_error("--native runs no QEMU: --qemu, --plugin and --plugin-arg do not apply");
     }
     o.channel = ChannelChoice::Ring;
+  }
+  if (!o.handlers.empty() && (system || o.native || o.channel == ChannelChoice::Ring)) {
+    return usage_error("--handler needs user mode with the trap channel (bd-run [--channel trap] --handler "
+                       "PATH PROGRAM): guest calls reach host handlers through the plugin's trap, and only "
+                       "qemu-user's so far");
   }
   if (system && o.channel == ChannelChoice::Both) {
     return usage_error("--system --channel both is not supported: give --channel trap (the plugin) or ring");

@@ -46,6 +46,7 @@ struct RunOptions {
   std::string plugin;         // empty: <dir of bd-run>/../lib/libbdtrace-qemu.so
   std::vector<std::pair<std::string, std::string>> plugin_args;  // extra name=value
   std::string filter;         // --filter FILE (both modes), "" = none
+  std::vector<std::string> handlers;  // --handler PATH[:ARGS], user mode with the trap
   uint64_t subbuf_size = 4u << 20;
   uint64_t subbuf_count = 8;
   std::string program;        // as typed by the user (user mode only)

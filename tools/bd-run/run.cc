@@ -1,6 +1,9 @@
 #include "run.h"
 
+#include <bdtrace/handlers/handler_set.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -64,6 +67,11 @@ int run_user(const RunOptions& o) {
   const QemuCapabilities caps = probe_qemu(qemu.value());
   Result<Channel> channel = choose_channel(o.channel, caps, qemu.value());
   if (!channel) return fail(channel.error());
+  if (channel.value() == Channel::Ring && !o.handlers.empty()) {
+    return fail("--handler needs the trap channel, and " + qemu.value() +
+                " cannot load the bdtrace plugin (no plugin support): use a QEMU built with plugins "
+                "(e.g. ./bdtrace qemu 10.2, then --qemu PATH)");
+  }
   if (channel.value() == Channel::Ring) {
     note_script(g, true);
     RingGuest rg{g.path, g.script, "user", GuestCommand{{qemu.value(), g.path}, env}, RingRole::Guest,
@@ -79,6 +87,15 @@ int run_user(const RunOptions& o) {
     Result<std::string> filter = check_filter(o.filter);
     if (!filter) return fail(filter.error());
     plugin_args.emplace_back("filter", filter.value());
+  }
+  for (const std::string& spec : o.handlers) {
+    std::string error;
+    if (!handlers::HandlerSet::check(spec, error)) return fail(error);
+    // QEMU's working directory is ours, but say exactly which file.
+    handlers::HandlerSpec hs = handlers::parse_handler_spec(spec);
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(hs.path, ec);
+    plugin_args.emplace_back("handler", (ec ? hs.path : abs.string()) + (hs.args.empty() ? "" : ":" + hs.args));
   }
   plugin_args.emplace_back("stats", stats.value().path());
   if (caps.known) plugin_args.emplace_back("qemu_version", caps.version);

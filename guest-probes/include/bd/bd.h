@@ -195,6 +195,32 @@ BD_API int bd_enabled(uint32_t event);
  * thread themselves (the trap under qemu-x86_64's plugin) keep it. */
 BD_API int bd_act_as_parent(void);
 
+/* Call the host handler that registered `event` (bd-run --handler; the
+ * handler ABI is <bd/handler.h> in bdtrace's handlers/include): send
+ * in_len bytes of `in`, receive at most out_cap bytes into `out`, their
+ * count into *out_len and the handler's 64-bit result into *result (either
+ * pointer may be NULL). Both lengths are at most BD_CALL_IO_MAX (64 KiB).
+ * The call is synchronous: it returns once the handler has answered.
+ * Returns 0, or a negative errno value:
+ *   the handler's own negative status (its output and result are then
+ *   not passed back);
+ *   -ENOSYS   no handler registered `event`, or nobody answered (natively,
+ *             or QEMU without the bdtrace plugin);
+ *   -ENOTSUP  the process uses the full-system channel or the ring: calls
+ *             need the trap channel in user mode (qemu-user with the
+ *             plugin) so far;
+ *   -EINVAL   a NULL buffer with a non-zero length;
+ *   -E2BIG    a length over BD_CALL_IO_MAX;
+ *   -EBUSY    called from a signal handler that interrupted a call of the
+ *             same thread (one call per thread at a time);
+ *   -ENOMEM   the thread's call page could not be mapped;
+ *   -EPROTO   the host answered something this library does not expect.
+ * Cost: one trap per BD_CALL_CHUNK (3968) bytes of input or output beyond
+ * the first chunk of each, plus one (see the README's numbers). The bytes
+ * travel through a page of the thread's own (<bd/abi.h>, CALLS). */
+BD_API int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
+                   uint32_t out_cap, uint32_t *out_len, uint64_t *result);
+
 #ifdef __cplusplus
 }
 #endif

@@ -66,6 +66,32 @@
  *   memory and "rtdb" in a little-endian one's; a record read in the wrong
  *   order fails the magic check. The text is bytes and has no byte order.
  *
+ * CALLS (BD_KIND_CALL: bd_call(), answered by host handlers, <bd/handler.h>)
+ *   A call's bytes travel in the page of its record and nowhere else: the
+ *   record sits at offset 0 of a BD_PAGE_SIZE-aligned page that the
+ *   calling thread owns, and the BD_CALL_CHUNK bytes after it carry input
+ *   to the host or output back. The host reads and writes only that page,
+ *   which the trap's own load proved to be the guest's (a host cannot tell
+ *   guest memory from its own at any other address without help QEMU 7.2
+ *   to 10.0 does not give plugins). event is the handler's id; args[0] is
+ *   the step (enum bd_call_op):
+ *     PUT     input bytes [args[1], args[1] + args[2]) are in the page;
+ *             offsets start at 0 and follow each other.
+ *     INVOKE  the last args[3] bytes of the input are in the page; args[1]
+ *             is the input's whole length, args[2] the output capacity
+ *             (both at most BD_CALL_IO_MAX). The host calls the handler
+ *             and answers in the record: args[0] = the handler's 64-bit
+ *             result, args[1] = the output's length, args[2] = the status
+ *             as a signed 64-bit value (0, or a negative errno value: the
+ *             handler's; -ENOSYS when no handler registered the id;
+ *             -EINVAL or -E2BIG for steps out of order or too long), and
+ *             the output's first BD_CALL_CHUNK bytes in the page.
+ *     GET     the output's bytes from args[1] on, up to BD_CALL_CHUNK,
+ *             into the page; args[1] = how many.
+ *   Every step is answered with reply BD_REPLY_OK; a record that is not at
+ *   the start of a page is rejected. The host keeps one call's bytes per
+ *   guest thread between steps. User mode (trap channel) only so far.
+ *
  * Everything in a record is untrusted input to the host.
  */
 #ifndef BD_ABI_H
@@ -148,8 +174,24 @@ enum bd_kind {
     BD_KIND_QUERY = 8,        /* bd_enabled(): event = the id asked about; */
                               /* host answers OK (a MARK/TEXT/REGION of it */
                               /* may be recorded) or FILTERED; never traced */
-    BD_KIND_MAX_ = 9          /* first invalid value                      */
+    BD_KIND_CALL = 9,         /* bd_call(): one step of a call to a host   */
+                              /* handler, see CALLS; never traced as a mark */
+    BD_KIND_MAX_ = 10         /* first invalid value                      */
 };
+
+/* CALLS: bd_record.args[0] of a BD_KIND_CALL record. */
+enum bd_call_op {
+    BD_CALL_PUT = 1,    /* append input: args[1] = offset, args[2] = bytes   */
+    BD_CALL_INVOKE = 2, /* args[1] = input bytes in all, args[2] = output    */
+                        /* capacity, args[3] = input bytes in this page      */
+    BD_CALL_GET = 3     /* args[1] = offset of the output to fetch           */
+};
+
+/* The most bytes of input and of output one call carries (the value of
+ * <bd/handler.h>'s BD_HANDLER_IO_MAX). */
+#define BD_CALL_IO_MAX (64u * 1024u)
+/* Bytes of a call's page after its record. */
+#define BD_CALL_CHUNK (BD_PAGE_SIZE - BD_RECORD_SIZE)
 
 /* What the host writes into bd_record.reply. */
 enum bd_reply {

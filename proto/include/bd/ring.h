@@ -93,7 +93,7 @@
  *   carry text (MARK_TEXT, EVENT_NAME) or comms (SCHED_SWITCH): the second
  *   slot is struct bd_ring_text. Kinds and the meaning of event, args,
  *   text and SCHED_SWITCH's args/comms are those of <bd/abi.h> and
- *   <bd/channel.h>. HELLO and QUERY are never written into a ring.
+ *   <bd/channel.h>. HELLO, QUERY and CALL are never written into a ring.
  *
  * TIME
  *   ts is the guest's clock when the call was made, the one the region's

@@ -70,13 +70,17 @@ enum class RejectReason : uint32_t {
     // indices and framing rather than a record's contents.
     RingBadIndex = 16,      // head - tail > ring_slots: resynchronised to head
     RingTruncated = 17,     // the ready slots end inside a two-slot record
-    RingForbiddenKind = 18, // HELLO or QUERY written into a ring
+    RingForbiddenKind = 18, // HELLO, QUERY or CALL written into a ring
     RingDroppedDecreased = 19, // the ring's dropped count went down
     NotReadable = 20,       // the record's page was gone when the plugin read it (API 5)
     // System mode, LOST RECORDS of <bd/channel.h>: not malformed, but lost
     // in the guest, which says so with a trap at a fixed offset.
     NoFreeSlot = 21,        // every user slot belonged to a live thread
     NestedCall = 22,        // a call nested in another call of its thread
+    // Calls to host handlers (<bd/abi.h>, CALLS).
+    CallBadPage = 23,       // a CALL record not at the start of a page
+    CallBadStep = 24,       // a step out of order or too long (the guest gets -EINVAL / -E2BIG)
+    CallNotServed = 25,     // a CALL where calls are not served (system mode, the ring)
     Count_                  // number of reasons, not a reason
 };
 

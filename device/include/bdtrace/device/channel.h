@@ -220,6 +220,11 @@ private:
             why = check_record(*slot, kFromKernel);
             tid = load_once(slot->tid);
         }
+        // Calls to host handlers are served in user mode only so far
+        // (<bd/abi.h>, CALLS): a slot has no page of its own for the bytes.
+        if (why == RejectReason::Ok &&
+            __builtin_expect((copy != nullptr ? copy->kind : load_once(slot->kind)) == BD_KIND_CALL, 0))
+            why = RejectReason::CallNotServed;
         const bool ok = why == RejectReason::Ok;
         __atomic_store_n(&slot->reply, ok ? int32_t{BD_REPLY_OK} : int32_t{BD_REPLY_REJECTED},
                          __ATOMIC_RELAXED);

@@ -57,6 +57,11 @@ public:
     // loaded. Before any call().
     bool load(const std::string &spec, std::string &error);
 
+    // What load() checks before bd_handler_init (the file, the four
+    // symbols, the ABI version), without initializing or keeping the
+    // handler: bd-run refuses a handler with it before the guest starts.
+    static bool check(const std::string &spec, std::string &error);
+
     // Does a handler answer `event`?
     bool handles(uint32_t event) const noexcept { return find(event) >= 0; }
 

@@ -1,0 +1,98 @@
+// Host handlers end to end in user mode (issue #13): bd-run --handler loads
+// the key-value example and the echo test handler into the plugin of a real
+// qemu-x86_64; guest-calls (tests/guest/calls.c) calls them through
+// libbdguest's bd_call and with raw hostile records; the trace holds
+// exactly the handler's marks and the rejections. Handlers that are wrong
+// on purpose are refused before the guest starts.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+using bdtest::read_trace_with_babeltrace2;
+using bdtest::run;
+using bdtest::RunResult;
+using bdtest::TempDir;
+using bdtest::text_after;
+
+namespace {
+
+RunResult run_calls(const std::string &trace) {
+  return run({BD_RUN, "--trace", trace, "--handler", std::string(HANDLER_KV) + ":base=7000", "--handler",
+              HANDLER_ECHO, "--", GUEST_CALLS});
+}
+
+TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents) {
+  TempDir dir("e2e-handlers");
+  const std::string trace = dir.path() + "/trace";
+  const RunResult r = run_calls(trace);
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(text_after(r.out, "kv_put"), "0 1");
+  EXPECT_EQ(text_after(r.out, "kv_get"), "0 blue 4");
+  EXPECT_EQ(text_after(r.out, "kv_count"), "0 1");
+  EXPECT_EQ(text_after(r.out, "threads_ok"), "4") << r.out;
+  // Each: LEN RC OUT_LEN OK, across chunk boundaries up to 64 KiB.
+  for (const char *line : {"echo 0 0 0 1", "echo 1 0 1 1", "echo 3968 0 3968 1", "echo 3969 0 3969 1",
+                           "echo 20000 0 20000 1", "echo 65536 0 65536 1", "echo 10000 0 100 1"})
+    EXPECT_NE(r.out.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << r.out;
+  EXPECT_EQ(text_after(r.out, "unknown"), "-38");   // -ENOSYS
+  EXPECT_EQ(text_after(r.out, "too_long"), "-7");   // -E2BIG, in the guest
+  EXPECT_EQ(text_after(r.out, "hostile_page"), "-1");  // BD_REPLY_REJECTED
+  EXPECT_EQ(text_after(r.out, "hostile_big"), "-7");
+  EXPECT_EQ(text_after(r.out, "hostile_order"), "-22");
+  // 1 + 1 + 1 kv calls, the threads' 1600, 7 echoes, the unknown id.
+  EXPECT_NE(r.err.find("1611 calls to host handlers, 1 failed"), std::string::npos) << r.err;
+
+  std::map<std::string, uint64_t> rejected;
+  std::vector<std::vector<uint64_t>> echo_marks;
+  uint64_t other_marks = 0;
+  for (const auto &ev : read_trace_with_babeltrace2(trace)) {
+    if (ev.name == "rejected_total") rejected[ev.fields.at("reason_name")] += ev.u("count");
+    if (ev.name != "mark") continue;
+    if (ev.u("event") != 9501) {
+      ++other_marks;
+      continue;
+    }
+    echo_marks.push_back({ev.u("a0"), ev.u("a1")});
+  }
+  EXPECT_EQ(other_marks, 0u) << "calls are not marks";
+  EXPECT_EQ(echo_marks, (std::vector<std::vector<uint64_t>>{
+                            {0, 0}, {1, 1}, {3968, 3968}, {3969, 3969}, {20000, 20000}, {65536, 65536}, {10000, 100}}));
+  EXPECT_EQ(rejected, (std::map<std::string, uint64_t>{{"call_bad_page", 1}, {"call_bad_step", 2}}));
+}
+
+TEST(Handlers, WrongHandlersAreRefusedBeforeTheGuestStartsWithTheCause) {
+  struct Case {
+    std::string spec, message;
+  };
+  for (const Case &c : {Case{BAD_HANDLER_ABI2, "it speaks handler ABI version 2, this bdtrace speaks 1"},
+                        Case{BAD_HANDLER_NO_CALL, "it defines no bd_handler_call"},
+                        Case{"/nonexistent/libnothing.so", "cannot load it"}}) {
+    const RunResult r = run({BD_RUN, "--handler", c.spec, "--", GUEST_CALLS});
+    EXPECT_EQ(r.status, 2) << c.spec << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("kv_put"), std::string::npos) << "the guest ran";
+  }
+  // Its init runs in the plugin: QEMU stops before the guest runs.
+  const RunResult r = run({BD_RUN, "--handler", std::string(BAD_HANDLER_INIT_FAILS) + ":x=1", "--", GUEST_CALLS});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("bd_handler_init(\"x=1\") failed: Invalid argument"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("kv_put"), std::string::npos) << "the guest ran";
+}
+
+TEST(Handlers, OnlyUserModeWithTheTrapServesCalls) {
+  for (const std::vector<std::string> &extra :
+       {std::vector<std::string>{"--native", "--"}, std::vector<std::string>{"--channel", "ring", "--"}}) {
+    std::vector<std::string> argv = {BD_RUN, "--handler", HANDLER_ECHO};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(GUEST_CALLS);
+    const RunResult r = run(argv);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("--handler needs user mode with the trap channel"), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace

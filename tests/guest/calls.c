@@ -1,0 +1,160 @@
+/*
+ * guest-calls: calls to host handlers (bd_call) from a user-mode guest,
+ * for tests/e2e/handlers_e2e_test.cc. Expects bd-run --handler with the
+ * key-value example at base 7000 and the echo test handler (event 9500).
+ *
+ *   kv       put color=blue (result 1: new), get color (blue, result 4),
+ *            count (1): "kv_put RC RESULT", "kv_get RC VALUE RESULT",
+ *            "kv_count RC RESULT"
+ *   threads  4 threads x 200 rounds of put tK-kI=V / get tK-kI, each
+ *            checking its value: "threads_ok N" (threads that saw every
+ *            value they put), "threads_calls C"
+ *   echo     inputs of 0, 1, 3968, 3969, 20000 and 65536 bytes reversed
+ *            by the echo handler into a buffer of the same size, and one
+ *            of 10000 bytes into a 100-byte buffer: "echo LEN RC OUT_LEN
+ *            OK" per call (OK: output reversed and result = byte sum)
+ *   errors   an id nobody registered: "unknown RC" (-ENOSYS); 65537
+ *            bytes: "too_long RC" (-E2BIG, refused in the guest)
+ *   hostile  raw CALL records (the trap, no libbdguest): one not at a
+ *            page start (rejected: call_bad_page), an INVOKE claiming
+ *            65537 bytes of input and a PUT at offset 100 of nothing (each
+ *            answered with a status: call_bad_step): "hostile_page REPLY",
+ *            "hostile_big STATUS", "hostile_order STATUS",
+ *            "expect_bad_page 1", "expect_bad_step 2"
+ * Exit 0; 1 when a thread cannot start.
+ */
+#define _GNU_SOURCE
+
+#include <bd/bd.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "trap.h"
+
+enum { THREADS = 4, ROUNDS = 200 };
+
+static int kv_call(uint32_t event, const char *in, char *out, uint32_t cap, uint32_t *out_len,
+                   uint64_t *result)
+{
+    return bd_call(event, in, (uint32_t)strlen(in), out, cap, out_len, result);
+}
+
+static void *thread_main(void *arg)
+{
+    const int k = (int)(intptr_t)arg;
+    int ok = 1;
+    for (int i = 0; i < ROUNDS; i++) {
+        char put[64], key[32], value[32], got[32];
+        snprintf(key, sizeof key, "t%d-k%d", k, i % 8);
+        snprintf(value, sizeof value, "%d", i);
+        snprintf(put, sizeof put, "%s=%s", key, value);
+        uint32_t n = 0;
+        uint64_t r = 0;
+        if (kv_call(7000, put, NULL, 0, &n, &r) != 0)
+            ok = 0;
+        if (kv_call(7001, key, got, sizeof got - 1, &n, &r) != 0)
+            ok = 0;
+        got[n < sizeof got ? n : sizeof got - 1] = '\0';
+        if (strcmp(got, value) != 0)
+            ok = 0;
+    }
+    return (void *)(intptr_t)ok;
+}
+
+static void echo(uint32_t len, uint32_t cap)
+{
+    unsigned char *in = malloc(len + 1), *out = malloc(cap + 1);
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        in[i] = (unsigned char)(i * 7 + len);
+        sum += in[i];
+    }
+    uint32_t n = 0;
+    uint64_t result = 0;
+    const int rc = bd_call(9500, len ? in : NULL, len, cap ? out : NULL, cap, &n, &result);
+    int ok = rc == 0 && result == sum && n == (len < cap ? len : cap);
+    for (uint32_t i = 0; ok && i < n; i++)
+        ok = out[i] == in[len - 1 - i];
+    printf("echo %u %d %u %d\n", len, rc, n, ok);
+    free(in);
+    free(out);
+}
+
+/* A raw CALL step on `r` (which the caller placed), as a hostile guest
+ * would make it. */
+static void raw_step(struct bd_record *r, uint64_t op, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+    memset(r, 0, sizeof *r);
+    r->magic = BD_MAGIC;
+    r->version = BD_ABI_VERSION;
+    r->kind = BD_KIND_CALL;
+    r->event = 9500;
+    r->args[0] = op;
+    r->args[1] = a1;
+    r->args[2] = a2;
+    r->args[3] = a3;
+    r->pid = (uint32_t)getpid();
+    r->tid = (uint32_t)syscall(SYS_gettid);
+    r->reply = BD_REPLY_NONE;
+    bd_trap(r);
+}
+
+int main(void)
+{
+    char out[64];
+    uint32_t n = 0;
+    uint64_t r = 0;
+    int rc = kv_call(7000, "color=blue", NULL, 0, &n, &r);
+    printf("kv_put %d %llu\n", rc, (unsigned long long)r);
+    rc = kv_call(7001, "color", out, sizeof out - 1, &n, &r);
+    out[n < sizeof out ? n : sizeof out - 1] = '\0';
+    printf("kv_get %d %s %llu\n", rc, out, (unsigned long long)r);
+    rc = kv_call(7003, "", NULL, 0, &n, &r);
+    printf("kv_count %d %llu\n", rc, (unsigned long long)r);
+
+    pthread_t threads[THREADS];
+    for (int k = 0; k < THREADS; k++)
+        if (pthread_create(&threads[k], NULL, thread_main, (void *)(intptr_t)k) != 0)
+            return 1;
+    int threads_ok = 0;
+    for (int k = 0; k < THREADS; k++) {
+        void *ok;
+        pthread_join(threads[k], &ok);
+        threads_ok += (int)(intptr_t)ok;
+    }
+    printf("threads_ok %d\n", threads_ok);
+    printf("threads_calls %d\n", THREADS * ROUNDS * 2);
+
+    const uint32_t lens[] = {0, 1, BD_CALL_CHUNK, BD_CALL_CHUNK + 1, 20000, BD_CALL_IO_MAX};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        echo(lens[i], lens[i]);
+    echo(10000, 100);
+
+    printf("unknown %d\n", bd_call(12345, NULL, 0, NULL, 0, NULL, NULL));
+    static unsigned char big[BD_CALL_IO_MAX + 1];
+    printf("too_long %d\n", bd_call(9500, big, sizeof big, NULL, 0, NULL, NULL));
+
+    unsigned char *page = mmap(NULL, 2 * BD_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED)
+        return 1;
+    struct bd_record *off_page = (struct bd_record *)(void *)(page + BD_RECORD_SIZE);
+    raw_step(off_page, BD_CALL_INVOKE, 0, 0, 0);
+    printf("hostile_page %d\n", (int)*(volatile int32_t *)&off_page->reply);
+    struct bd_record *at_page = (struct bd_record *)(void *)page;
+    raw_step(at_page, BD_CALL_INVOKE, BD_CALL_IO_MAX + 1, 0, 0);
+    printf("hostile_big %lld\n", (long long)(int64_t)at_page->args[2]);
+    raw_step(at_page, BD_CALL_PUT, 100, 0, 0);
+    printf("hostile_order %lld\n", (long long)(int64_t)at_page->args[2]);
+    printf("expect_bad_page 1\n");
+    printf("expect_bad_step 2\n");
+    return 0;
+}

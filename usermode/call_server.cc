@@ -1,0 +1,104 @@
+// Calls to host handlers, one step per trap (see call_server.h).
+#include "call_server.h"
+
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <new>
+
+namespace bdtrace::usermode {
+namespace {
+
+// Copies between our memory and the guest's page at host address `at`
+// (inside the record's page): false when the page is gone or, for a
+// write, not writable.
+bool page_read(void *to, uintptr_t at, size_t n) noexcept {
+    if (n == 0) return true;
+    iovec local{to, n}, remote{reinterpret_cast<void *>(at), n};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
+}
+bool page_write(uintptr_t at, const void *from, size_t n) noexcept {
+    if (n == 0) return true;
+    iovec local{const_cast<void *>(from), n}, remote{reinterpret_cast<void *>(at), n};
+    return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
+}
+
+uint64_t guest_order(uint64_t v, bool swap) noexcept { return swap ? __builtin_bswap64(v) : v; }
+
+// The answer in the record: args[0..2] = result, length, status.
+bool answer(uintptr_t host, uint64_t a0, uint64_t a1, int64_t status, bool swap) noexcept {
+    const uint64_t args[3] = {guest_order(a0, swap), guest_order(a1, swap),
+                              guest_order(static_cast<uint64_t>(status), swap)};
+    return page_write(host + offsetof(bd_record, args), args, sizeof args);
+}
+
+}  // namespace
+
+RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<CallBuffers> &buffers,
+                             const CallContext &ctx, const bd_record &rec, uint64_t vaddr,
+                             uintptr_t host, bool swap) noexcept {
+    if (vaddr % BD_PAGE_SIZE != 0) return RejectReason::CallBadPage;
+    const uintptr_t payload = host + BD_RECORD_SIZE;
+    if (!buffers) buffers.reset(new (std::nothrow) CallBuffers());
+    if (!buffers)
+        return answer(host, 0, 0, -ENOMEM, swap) ? RejectReason::Ok : RejectReason::NotWritable;
+    CallBuffers &b = *buffers;
+    // A step out of order or too long: the guest learns why, the host counts it.
+    auto bad_step = [&](int status) {
+        b.in_len = 0;
+        return answer(host, 0, 0, status, swap) ? RejectReason::CallBadStep : RejectReason::NotWritable;
+    };
+
+    switch (rec.args[0]) {
+    case BD_CALL_PUT: {
+        const uint64_t offset = rec.args[1], len = rec.args[2];
+        if (len > BD_CALL_CHUNK || offset > BD_CALL_IO_MAX || len > BD_CALL_IO_MAX - offset)
+            return bad_step(-E2BIG);
+        if (offset != 0 && offset != b.in_len) return bad_step(-EINVAL);  // not the next bytes
+        if (!page_read(b.in + offset, payload, len)) return RejectReason::NotReadable;
+        b.in_len = static_cast<uint32_t>(offset + len);
+        return answer(host, 0, b.in_len, 0, swap) ? RejectReason::Ok : RejectReason::NotWritable;
+    }
+    case BD_CALL_INVOKE: {
+        const uint64_t total = rec.args[1], out_cap = rec.args[2], here = rec.args[3];
+        if (total > BD_CALL_IO_MAX || out_cap > BD_CALL_IO_MAX || here > BD_CALL_CHUNK || here > total)
+            return bad_step(-E2BIG);
+        // All of the input in this page, or the rest after the PUT steps.
+        if (here != total && b.in_len != total - here) return bad_step(-EINVAL);
+        if (!page_read(b.in + (total - here), payload, here)) return RejectReason::NotReadable;
+        bd_handler_caller who{};
+        who.vcpu = ctx.vcpu;
+        who.pid = ctx.pid;
+        who.tid = ctx.tid;
+        who.mode = BD_HANDLER_MODE_USER;
+        who.arch = ctx.arch;
+        bd_handler_request req{};
+        req.event = rec.event;
+        req.in_len = static_cast<uint32_t>(total);
+        req.in = total != 0 ? b.in : nullptr;
+        req.out = b.out;
+        req.out_cap = static_cast<uint32_t>(out_cap);
+        const int status = handlers.call(who, req);
+        b.in_len = 0;
+        b.out_len = status == 0 ? req.out_len : 0;
+        if (!page_write(payload, b.out, std::min<uint32_t>(b.out_len, BD_CALL_CHUNK)))
+            return RejectReason::NotWritable;
+        return answer(host, status == 0 ? req.result : 0, b.out_len, status, swap) ? RejectReason::Ok
+                                                                                 : RejectReason::NotWritable;
+    }
+    case BD_CALL_GET: {
+        const uint64_t offset = rec.args[1];
+        if (offset > b.out_len) return bad_step(-EINVAL);
+        const uint32_t n = std::min<uint32_t>(b.out_len - static_cast<uint32_t>(offset), BD_CALL_CHUNK);
+        if (!page_write(payload, b.out + offset, n)) return RejectReason::NotWritable;
+        return answer(host, 0, n, 0, swap) ? RejectReason::Ok : RejectReason::NotWritable;
+    }
+    default:
+        return bad_step(-EINVAL);
+    }
+}
+
+}  // namespace bdtrace::usermode
