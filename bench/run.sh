@@ -18,7 +18,8 @@
 #   QEMU              qemu-x86_64 binary
 #   BD_BENCH_ONLY     run only these sections (comma-separated; default all):
 #                     marks (unrecorded and recorded marks, x86_64 and the
-#                     other guest architectures), trap (the 2011 trap),
+#                     other guest architectures), calls (bd_call to a no-op
+#                     host handler), trap (the 2011 trap),
 #                     cpu (CPU-bound guest), flood, system (the test VM),
 #                     versions (user-mode marks and the CPU-bound guest per
 #                     QEMU version), versions_system (the test VM per QEMU
@@ -86,7 +87,7 @@ if [ -z "${BD_BENCH_ARCHES+set}" ]; then
 fi
 read -r -a ARCHES <<<"$BD_BENCH_ARCHES"
 
-SECTIONS="marks trap cpu flood system versions versions_system"
+SECTIONS="marks calls trap cpu flood system versions versions_system"
 # section NAME: true when NAME is to run (BD_BENCH_ONLY empty or lists it).
 section() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 for s in ${ONLY//,/ }; do
@@ -358,6 +359,20 @@ for a in "${ARCH_OK[@]}"; do
     fi
 done
 
+# ---- calls to a host handler (bd_call), beside a mark, one process ----------
+
+CALL_HANDLER="$BUILD/lib/libbench-noop-handler.so"
+if section calls && needs qemu plugin && [ -x "$BIN/bench-guest-calls" ] && [ -f "$CALL_HANDLER" ]; then
+    log "calls: bd_call round trips to a no-op handler beside bd_mark_args ($ALT alternating runs)"
+    for ((i = 1; i <= ALT; i++)); do
+        measure_alt $i calls call_ns "$QEMU" -plugin "$PLUGIN,handler=$CALL_HANDLER" \
+            "$BIN/bench-guest-calls" $((N / 10)) "$REPS"
+    done
+    if have calls.ok && [ "${R[calls.ok]}" = 0 ]; then fail "calls: no bd_call was answered"; fi
+elif section calls; then
+    fail "calls: missing $BIN/bench-guest-calls or $CALL_HANDLER (build the bench targets)"
+fi
+
 # ---- 3. the 2011 trap ------------------------------------------------------
 
 if section trap && needs bench-2011-trap; then
@@ -587,6 +602,10 @@ done
 if [ ${#ARCHES[@]} -gt 0 ]; then
     echo "ring channel, x86_64 and ${ARCHES[*]}: bench/ring.sh's table (./bdtrace bench runs it next)."
 fi
+echo
+echo "calls to a no-op host handler (bd_call, qemu-x86_64 with the plugin, ns per call; same process:"
+echo "  bd_mark_args $(val calls.mark_ns)): no bytes $(val calls.call_ns), 64 B in $(val calls.call_64_ns),"
+echo "  4 KiB in $(val calls.call_4k_ns), 64 KiB in $(val calls.call_64k_ns)"
 echo
 echo "flood via $FLOOD_HOW: marks $(val flood.marks), achieved $(val flood.rate) marks/s over $(val flood.seconds) s, taken $(val flood.taken), marks in trace $(val flood_report.marks)"
 echo "discarded events: recorded runs (native + bdtrace${ARCH_OK[*]:+ + ${ARCH_OK[*]}}, one session) $(val rec.discarded), flood $(val flood.discarded), system recorded boot $(val sys_rec.discarded)"
