@@ -39,6 +39,8 @@ const Layout kTbExecLayout{"bdtrace:tb_exec", {"vcpu", "pid", "tid", "pc", "n_in
 const Layout kTbBatchLayout{"bdtrace:tb_batch",
                             {"vcpu", "pid", "tid", "span_ns", "lost", "pc", "n_insns"}};
 const Layout kTbCountsLayout{"bdtrace:tb_counts", {"pid", "pc", "n_insns", "executions"}};
+// data: a sequence; only its length is read.
+const Layout kBlobLayout{"bdtrace:blob", {"vcpu", "pid", "tid", "event", "data"}};
 const Layout kRingDroppedLayout{"bdtrace:ring_dropped",
                                 {"ring", "pid", "tid", "count", "total", "final"}};
 
@@ -127,7 +129,7 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
       {&kTbCountsLayout, Type::kTbCounts},
       {&kRingDroppedLayout, Type::kRingDropped},
       {&kFilterLayout, Type::kFilter},       {&kFilterDroppedLayout, Type::kFilterDropped},
-      {&kFilterStatsLayout, Type::kFilterStats}};
+      {&kFilterStatsLayout, Type::kFilterStats}, {&kBlobLayout, Type::kBlob}};
   const Layout *layout = nullptr;
   for (const auto &[candidate, type] : kLayouts) {
     if (info.name == candidate->event_name) {
@@ -347,6 +349,14 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     }
     case Type::kFilterStats: {
       FilterStatsEvent e{ts, u32(0), u64(1), u64(2), u64(3), info.trace};
+      deliver(e);
+      break;
+    }
+    case Type::kBlob: {
+      const Slot &data = info.slots[4];
+      const uint64_t bytes =
+          data.kind == FieldKind::kArray ? bt_field_array_get_length(Member(payload, data.index)) : 0;
+      BlobEvent e{ts, u32(0), u32(1), u32(2), u32(3), bytes, info.trace};
       deliver(e);
       break;
     }

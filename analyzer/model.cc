@@ -181,6 +181,18 @@ void Model::OnRingDropped(const RingDroppedEvent &e) {
   }
 }
 
+void Model::OnBlob(const BlobEvent &e) {
+  totals_.set_events(totals_.events() + 1);
+  totals_.set_blobs(totals_.blobs() + 1);
+  totals_.set_blob_bytes(totals_.blob_bytes() + e.bytes);
+  Seen(e.ts_ns);
+  report::BlobStats &b = blobs_[e.event];
+  b.set_event(e.event);
+  b.set_count(b.count() + 1);
+  b.set_bytes(b.bytes() + e.bytes);
+  b.set_max_bytes(std::max<uint64_t>(b.max_bytes(), e.bytes));
+}
+
 void Model::FinishRingDrops(report::Report &report) const {
   report::RingDrops *out = report.mutable_ring_drops();
   out->set_events(totals_.ring_dropped());
@@ -516,6 +528,7 @@ void Model::Finish(report::Report &report) const {
                         "running on their vCPU");
   }
   FinishRingDrops(report);
+  for (const auto &[event, b] : blobs_) *report.add_blobs() = b;
   FinishFilter(report);
   FinishCpu(report);
   FinishActivity(report);

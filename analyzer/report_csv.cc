@@ -62,6 +62,10 @@ void SummaryItems(const report::Report &r, std::string &out) {
     item("discarded_stream", (s.vm().empty() ? "" : s.vm() + "/") + s.stream() + "=" + Num(s.count()));
   }
   item("ring_dropped", Num(r.ring_drops().total()));
+  item("blobs", Num(r.totals().blobs()));
+  item("blob_bytes", Num(r.totals().blob_bytes()));
+  for (const report::BlobStats &b : r.blobs())
+    item("blob_event", Num(b.event()) + "=" + Num(b.count()) + "x" + Num(b.bytes()));
   item("rejected", Num(r.rejected().total()));
   for (const report::RejectReason &reason : r.rejected().reasons()) {
     item("rejected_reason", reason.name() + "=" + Num(reason.count()));

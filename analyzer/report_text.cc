@@ -185,7 +185,17 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
          (t.sched_switches() > 0 ? Num(t.sched_switches()) + " sched switches, " : "") +
          (t.ring_dropped() > 0 ? Num(t.ring_dropped()) + " ring drop reports, " : "") +
          (FilterEvents(t) > 0 ? Num(FilterEvents(t)) + " filter events, " : "") +
-         Num(t.other()) + " other\n";
+         (t.blobs() > 0 ? Num(t.blobs()) + " blobs, " : "") + Num(t.other()) + " other\n";
+  if (r.blobs_size() > 0) {
+    // Bulk marks (bd_mark_blob): per event id, sizes only.
+    out += "blobs:      " + Num(t.blob_bytes()) + " bytes:";
+    for (int i = 0; i < r.blobs_size(); ++i) {
+      const report::BlobStats &b = r.blobs(i);
+      out += std::string(i == 0 ? " " : ", ") + "event " + Num(b.event()) + " x" + Num(b.count()) + " (" +
+             Num(b.bytes()) + " bytes, largest " + Num(b.max_bytes()) + ")";
+    }
+    out += "\n";
+  }
   const report::DiscardedEvents &d = r.discarded_events();
   out += "discarded:  " + Num(d.count()) + " events lost by the tracer";
   if (d.messages_without_count() > 0) out += " (at least: some losses had no count)";

@@ -263,6 +263,17 @@ void SelectingVisitor::OnRejectedTotal(const RejectedTotalEvent &e) {
   next_.OnRejectedTotal(e);
 }
 
+// A bulk mark is selected like a mark: its event id, process and thread.
+void SelectingVisitor::OnBlob(const BlobEvent &e) {
+  Note(e.vcpu, e.pid, e.tid, &e.event);
+  if (!Common(e.ts_ns, e.trace, e.vcpu)) return;
+  if (pids_.any() && !pids_.contains(e.pid)) return;
+  if (tids_.any() && !tids_.contains(e.tid)) return;
+  if (events_.any() && !events_.contains(e.event)) return;
+  KeepId();
+  next_.OnBlob(e);
+}
+
 void SelectingVisitor::OnRingDropped(const RingDroppedEvent &e) {
   InWindow(e.ts_ns);
   Keep();
@@ -324,6 +335,10 @@ void TeeVisitor::OnSchedSwitch(const SchedSwitchEvent &e) {
 void TeeVisitor::OnTbExec(const TbExecEvent &e) {
   for (EventVisitor *v : targets_) v->OnTbExec(e);
 }
+void TeeVisitor::OnBlob(const BlobEvent &e) {
+  for (EventVisitor *v : targets_) v->OnBlob(e);
+}
+
 void TeeVisitor::OnRingDropped(const RingDroppedEvent &e) {
   for (EventVisitor *v : targets_) v->OnRingDropped(e);
 }

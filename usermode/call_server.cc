@@ -62,6 +62,7 @@ RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<Cal
         b.in_len = static_cast<uint32_t>(offset + len);
         return answer(host, 0, b.in_len, 0, swap) ? RejectReason::Ok : RejectReason::NotWritable;
     }
+    case BD_CALL_BLOB:
     case BD_CALL_INVOKE: {
         const uint64_t total = rec.args[1], out_cap = rec.args[2], here = rec.args[3];
         if (total > BD_CALL_IO_MAX || out_cap > BD_CALL_IO_MAX || here > BD_CALL_CHUNK || here > total)
@@ -69,6 +70,13 @@ RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<Cal
         // All of the input in this page, or the rest after the PUT steps.
         if (here != total && b.in_len != total - here) return bad_step(-EINVAL);
         if (!page_read(b.in + (total - here), payload, here)) return RejectReason::NotReadable;
+        if (rec.args[0] == BD_CALL_BLOB) {
+            b.in_len = 0;
+            b.out_len = 0;
+            if (ctx.blob != nullptr) ctx.blob(ctx, rec.event, b.in, static_cast<uint32_t>(total));
+            return answer(host, 0, 0, ctx.blob != nullptr ? 0 : -ENOTSUP, swap) ? RejectReason::Ok
+                                                                              : RejectReason::NotWritable;
+        }
         bd_handler_caller who{};
         who.vcpu = ctx.vcpu;
         who.pid = ctx.pid;

@@ -1,5 +1,6 @@
 // The linux-user backend's side of calls to host handlers (<bd/abi.h>,
-// CALLS; <bd/handler.h>): one step (PUT, INVOKE, GET) per trap.
+// CALLS; <bd/handler.h>) and bulk marks: one step (PUT, INVOKE, GET, BLOB)
+// per trap.
 //
 // A call's bytes travel only through the page of its record, which the
 // trap's own load proved to be the guest's: the record must sit at offset
@@ -31,12 +32,15 @@ struct CallBuffers {
     uint32_t out_len = 0;  // output of the last INVOKE (GET reads it)
 };
 
-// Who called, as the host knows it.
+// Who called, as the host knows it, and where a BLOB step's bytes go.
 struct CallContext {
     uint32_t vcpu;
     uint32_t pid;
     uint32_t tid;
     const char *arch;
+    // Records a bulk mark (bdtrace:blob); nullptr: BLOB steps are
+    // answered -ENOTSUP.
+    void (*blob)(const CallContext &ctx, uint32_t event, const uint8_t *data, uint32_t len) noexcept = nullptr;
 };
 
 // Serves one CALL step. `rec` is the validated private copy of the record

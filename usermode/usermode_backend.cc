@@ -137,7 +137,7 @@ void on_fork_child() noexcept {
 inline void count_accepted(unsigned int vcpu) noexcept { g_state.accepted.count(vcpu); }
 
 // A valid CALL record (<bd/abi.h>, CALLS): one step of a call to a host
-// handler, answered in the record's page. Calls pass by the filter: they
+// handler or of a bulk mark, answered in the record's page. Calls pass by the filter: they
 // are requests, not records, and are neither counted nor traced as marks.
 template <bool kSwap>
 __attribute__((noinline, cold)) void on_call(unsigned int vcpu, uint64_t vaddr, uintptr_t host,
@@ -146,7 +146,10 @@ __attribute__((noinline, cold)) void on_call(unsigned int vcpu, uint64_t vaddr, 
     decode_record<kSwap>(guest, rec);  // what is served is what was validated
     static handlers::HandlerSet no_handlers;
     handlers::HandlerSet &set = g_state.handlers != nullptr ? *g_state.handlers : no_handlers;
-    const CallContext ctx{vcpu, ids.pid, ids.tid, g_state.arch.c_str()};
+    CallContext ctx{vcpu, ids.pid, ids.tid, g_state.arch.c_str()};
+    ctx.blob = [](const CallContext &c, uint32_t event, const uint8_t *data, uint32_t len) noexcept {
+        lttng_ust_tracepoint(bdtrace, blob, c.vcpu, c.pid, c.tid, event, data, len, uint64_t{0});
+    };
     RejectReason why = serve_call_step(set, ids.call, ctx, rec, vaddr, host, kSwap);
     if (why == RejectReason::CallBadStep) {
         g_state.rejects.reject(why, vcpu, ids.tid, vaddr);  // answered with a status

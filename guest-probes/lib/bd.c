@@ -774,9 +774,11 @@ static int bd_call_status(int32_t reply, const struct bd_record *r)
     return status < -4095 || status > 0 ? -EPROTO : (int)status;
 }
 
-static int bd_call_steps(struct bd_thread_state *t, uint32_t event,
-                         const unsigned char *in, uint32_t in_len,
-                         unsigned char *out, uint32_t out_cap,
+/* The steps of a call (last_op BD_CALL_INVOKE) or of a bulk mark
+ * (BD_CALL_BLOB: no output). */
+static int bd_call_steps(struct bd_thread_state *t, uint64_t last_op,
+                         uint32_t event, const unsigned char *in,
+                         uint32_t in_len, unsigned char *out, uint32_t out_cap,
                          uint32_t *out_len, uint64_t *result)
 {
     unsigned char *page = bd_call_page();
@@ -801,9 +803,9 @@ static int bd_call_steps(struct bd_thread_state *t, uint32_t event,
     }
     if (last != 0)
         memcpy(bytes, in + sent, last);
-    rc = bd_call_status(bd_call_step(t, r, event, BD_CALL_INVOKE, in_len,
-                                     out_cap, last), r);
-    if (rc != 0)
+    rc = bd_call_status(bd_call_step(t, r, event, last_op, in_len, out_cap,
+                                     last), r);
+    if (rc != 0 || last_op == BD_CALL_BLOB)
         return rc;
     const uint64_t res = *(volatile uint64_t *)&r->args[0];
     const uint64_t total = *(volatile uint64_t *)&r->args[1];
@@ -828,8 +830,10 @@ static int bd_call_steps(struct bd_thread_state *t, uint32_t event,
     return 0;
 }
 
-int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
-            uint32_t out_cap, uint32_t *out_len, uint64_t *result)
+/* bd_call and bd_mark_blob: checks, the mode, one call per thread. */
+static int bd_call_as(uint64_t last_op, uint32_t event, const void *in,
+                      uint32_t in_len, void *out, uint32_t out_cap,
+                      uint32_t *out_len, uint64_t *result)
 {
     if ((in == NULL && in_len != 0) || (out == NULL && out_cap != 0))
         return -EINVAL;
@@ -855,11 +859,25 @@ int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
         bd_read_ids(t);
         t->mode = BD_T_USER;
     }
-    const int rc = bd_call_steps(t, event, in, in_len, out, out_cap, out_len,
-                                 result);
+    const int rc = bd_call_steps(t, last_op, event, in, in_len, out, out_cap,
+                                 out_len, result);
     atomic_signal_fence(memory_order_seq_cst);
     bd_call_busy = 0;
     return rc;
+}
+
+int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
+            uint32_t out_cap, uint32_t *out_len, uint64_t *result)
+{
+    return bd_call_as(BD_CALL_INVOKE, event, in, in_len, out, out_cap, out_len,
+                      result);
+}
+
+int bd_mark_blob(uint32_t event, const void *data, uint32_t len)
+{
+    const int rc = bd_call_as(BD_CALL_BLOB, event, data, len, NULL, 0, NULL,
+                              NULL);
+    return rc == 0 ? 1 : rc == -ENOSYS ? 0 : rc;
 }
 
 /* fork(): the child is a new process whose only thread is the one that

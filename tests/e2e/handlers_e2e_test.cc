@@ -1,4 +1,5 @@
-// Host handlers end to end in user mode (issue #13): bd-run --handler loads
+// Host handlers and bulk marks end to end in user mode (issue #13): bd-run
+// --handler loads
 // the key-value example and the echo test handler into the plugin of a real
 // qemu-x86_64; guest-calls (tests/guest/calls.c) calls them through
 // libbdguest's bd_call and with raw hostile records; the trace holds
@@ -46,11 +47,24 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   // 1 + 1 + 1 kv calls, the threads' 1600, 7 echoes, the unknown id.
   EXPECT_NE(r.err.find("1611 calls to host handlers, 1 failed"), std::string::npos) << r.err;
 
+  for (const char *line : {"blob 0 1", "blob 1 1", "blob 3969 1", "blob 65536 1"})
+    EXPECT_NE(r.out.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << r.out;
+
   std::map<std::string, uint64_t> rejected;
   std::vector<std::vector<uint64_t>> echo_marks;
+  std::vector<size_t> blob_sizes;
   uint64_t other_marks = 0;
   for (const auto &ev : read_trace_with_babeltrace2(trace)) {
     if (ev.name == "rejected_total") rejected[ev.fields.at("reason_name")] += ev.u("count");
+    if (ev.name == "blob") {
+      // Exactly the bytes the guest sent (calls.c: byte i = (i * 13 + L) % 256).
+      EXPECT_EQ(ev.u("event"), 77u);
+      const size_t len = ev.data.size();
+      bool exact = true;
+      for (size_t i = 0; i < len && exact; ++i) exact = ev.data[i] == static_cast<uint8_t>((i * 13 + len) % 256);
+      EXPECT_TRUE(exact) << "blob of " << len << " bytes";
+      blob_sizes.push_back(len);
+    }
     if (ev.name != "mark") continue;
     if (ev.u("event") != 9501) {
       ++other_marks;
@@ -62,6 +76,13 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   EXPECT_EQ(echo_marks, (std::vector<std::vector<uint64_t>>{
                             {0, 0}, {1, 1}, {3968, 3968}, {3969, 3969}, {20000, 20000}, {65536, 65536}, {10000, 100}}));
   EXPECT_EQ(rejected, (std::map<std::string, uint64_t>{{"call_bad_page", 1}, {"call_bad_step", 2}}));
+  EXPECT_EQ(blob_sizes, (std::vector<size_t>{0, 1, 3969, 65536}));
+  // bd-analyze counts them per event id, with their sizes.
+  const RunResult report = run({BD_ANALYZE, trace, "-f", "csv"});
+  ASSERT_EQ(report.status, 0) << report.err;
+  EXPECT_NE(report.out.find("summary,blobs,4,"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find("summary,blob_bytes,69506,"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find("summary,blob_event,77=4x69506,"), std::string::npos) << report.out;
 }
 
 TEST(Handlers, WrongHandlersAreRefusedBeforeTheGuestStartsWithTheCause) {

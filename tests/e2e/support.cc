@@ -208,10 +208,16 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool
     if (colon == std::string::npos) continue;
     TraceEvent ev;
     ev.name = line.substr(at + 9, colon - at - 9);
-    if (ev.name == "tb_batch" || ev.name == "tb_counts")
+    if (ev.name == "tb_batch" || ev.name == "tb_counts") {
       parse_tb_batch(line, colon, ev);
-    else
+    } else if (ev.name == "blob") {
+      // The fields before the byte array, and the array.
+      const size_t array = line.find(", _data_length");
+      ev.fields = parse_payload(line.substr(0, array == std::string::npos ? line.size() : array) + " }", colon);
+      for (uint64_t b : parse_array(line, "data")) ev.data.push_back(static_cast<uint8_t>(b));
+    } else {
       ev.fields = parse_payload(line, colon);
+    }
     if (cycles && line.size() > 1 && line[0] == '[') {
       // "[00000001676593425012]": zero-padded decimal; without the padding,
       // or u() would read it as octal.

@@ -60,6 +60,7 @@ struct TraceEvent {
   std::vector<uint64_t> pcs;
   std::vector<uint32_t> n_insns;
   std::vector<uint64_t> executions;  // bdtrace:tb_counts only
+  std::vector<uint8_t> data;         // bdtrace:blob: its bytes (not in `fields`)
 };
 
 // Reads a trace with the babeltrace2 command line (an independent reader:

@@ -13,6 +13,9 @@
  *            by the echo handler into a buffer of the same size, and one
  *            of 10000 bytes into a 100-byte buffer: "echo LEN RC OUT_LEN
  *            OK" per call (OK: output reversed and result = byte sum)
+ *   blobs    bulk marks (bd_mark_blob) of event 77 with 0, 1, 3969 and
+ *            65536 bytes, byte i of the blob of length L = (i * 13 + L) %
+ *            256: "blob LEN RC" (RC 1: taken)
  *   errors   an id nobody registered: "unknown RC" (-ENOSYS); 65537
  *            bytes: "too_long RC" (-E2BIG, refused in the guest)
  *   hostile  raw CALL records (the trap, no libbdguest): one not at a
@@ -137,6 +140,15 @@ int main(void)
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
         echo(lens[i], lens[i]);
     echo(10000, 100);
+
+    static unsigned char blob[BD_CALL_IO_MAX];
+    const uint32_t blob_lens[] = {0, 1, BD_CALL_CHUNK + 1, BD_CALL_IO_MAX};
+    for (size_t k = 0; k < sizeof blob_lens / sizeof blob_lens[0]; k++) {
+        const uint32_t len = blob_lens[k];
+        for (uint32_t i = 0; i < len; i++)
+            blob[i] = (unsigned char)((i * 13 + len) % 256);
+        printf("blob %u %d\n", len, bd_mark_blob(77, len ? blob : NULL, len));
+    }
 
     printf("unknown %d\n", bd_call(12345, NULL, 0, NULL, 0, NULL, NULL));
     static unsigned char big[BD_CALL_IO_MAX + 1];

@@ -31,7 +31,7 @@ esac
 # report, the steps of bd_call), which the compiler may inline into one
 # another.
 required='bd_mark bd_mark_args bd_mark_text bd_region_begin bd_region_end bd_name_event bd_present bd_enabled'
-allowed="$required bd_call bd_call_steps bd_call_step bd_emit_slow bd_sys_no_reply bd_sys_lost bd_process_mode bd_discover bd_trap_heard bd_chan_handshake bd_chan_handshake_with real_trap"
+allowed="$required bd_call bd_call_as bd_mark_blob bd_call_steps bd_call_step bd_emit_slow bd_sys_no_reply bd_sys_lost bd_process_mode bd_discover bd_trap_heard bd_chan_handshake bd_chan_handshake_with real_trap"
 
 # "FUNCTION<TAB>INSTRUCTION" for every trap word objdump decodes in $1.
 # Local labels (.L*) do not start a function. Continuation lines of long

@@ -221,6 +221,14 @@ BD_API int bd_act_as_parent(void);
 BD_API int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
                    uint32_t out_cap, uint32_t *out_len, uint64_t *result);
 
+/* A bulk mark: record `len` bytes of `data` (at most BD_CALL_IO_MAX, 64
+ * KiB) under `event`, as a bdtrace:blob event with the bytes exactly as
+ * given. The same path as bd_call (no handler involved): one trap per
+ * BD_CALL_CHUNK bytes. Returns 1 when the host took it, 0 when nobody
+ * answered (natively, QEMU without the plugin), -ENOTSUP in the
+ * full-system channel and the ring (not yet), or bd_call's other errors. */
+BD_API int bd_mark_blob(uint32_t event, const void *data, uint32_t len);
+
 #ifdef __cplusplus
 }
 #endif

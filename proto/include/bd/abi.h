@@ -88,6 +88,11 @@
  *             the output's first BD_CALL_CHUNK bytes in the page.
  *     GET     the output's bytes from args[1] on, up to BD_CALL_CHUNK,
  *             into the page; args[1] = how many.
+ *     BLOB    bd_mark_blob(): like INVOKE (args[1] = the bytes in all,
+ *             args[3] = the last of them in this page), but the host
+ *             records the bytes as a bdtrace:blob event of `event`
+ *             (when a session records) instead of calling a handler;
+ *             answered with args[2] = the status.
  *   Every step is answered with reply BD_REPLY_OK; a record that is not at
  *   the start of a page is rejected. The host keeps one call's bytes per
  *   guest thread between steps. User mode (trap channel) only so far.
@@ -184,7 +189,9 @@ enum bd_call_op {
     BD_CALL_PUT = 1,    /* append input: args[1] = offset, args[2] = bytes   */
     BD_CALL_INVOKE = 2, /* args[1] = input bytes in all, args[2] = output    */
                         /* capacity, args[3] = input bytes in this page      */
-    BD_CALL_GET = 3     /* args[1] = offset of the output to fetch           */
+    BD_CALL_GET = 3,    /* args[1] = offset of the output to fetch           */
+    BD_CALL_BLOB = 4    /* record the input as a bulk mark: as INVOKE, but   */
+                        /* no handler: a bdtrace:blob of event (args[2] 0)   */
 };
 
 /* The most bytes of input and of output one call carries (the value of

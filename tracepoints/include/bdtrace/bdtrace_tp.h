@@ -292,6 +292,22 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, ring_dropped,
     )
 )
 
+/* A bulk mark (bd_mark_blob; <bd/abi.h>, CALLS, step BLOB): `len` bytes
+ * (at most BD_CALL_IO_MAX) the guest recorded under `event`, as it sent
+ * them. guest_ts: as in bdtrace:mark (0 for the trap channel). */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, blob,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid, uint32_t, event,
+                      const uint8_t *, data, uint32_t, len, uint64_t, guest_ts),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint32_t, event, event)
+        lttng_ust_field_sequence(uint8_t, data, data, uint32_t, len)
+        lttng_ust_field_integer(uint64_t, guest_ts, guest_ts)
+    )
+)
+
 #endif /* BDTRACE_TP_H */
 
 #include <lttng/tracepoint-event.h>

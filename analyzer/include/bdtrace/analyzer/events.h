@@ -140,6 +140,14 @@ struct RejectedTotalEvent {
 // total; total repeats the running total; final is set on the consumer's
 // last report of the ring. pid/tid: the ring's owner when the consumer saw
 // the count grow.
+// A bulk mark (bd_mark_blob): only its size is kept.
+struct BlobEvent {
+  int64_t ts_ns;
+  uint32_t vcpu, pid, tid, event;
+  uint64_t bytes;
+  uint32_t trace = 0;
+};
+
 struct RingDroppedEvent {
   int64_t ts_ns;
   uint32_t ring, pid, tid;
@@ -215,6 +223,7 @@ class EventVisitor {
   // other event.
   virtual void OnTbExec(const TbExecEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:tb_exec"); }
   // bdtrace:ring_dropped. Not pure, as OnTbExec; decorators must forward it.
+  virtual void OnBlob(const BlobEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:blob"); }
   virtual void OnRingDropped(const RingDroppedEvent &e) {
     OnOtherEvent(e.ts_ns, "bdtrace:ring_dropped");
   }

@@ -67,6 +67,7 @@ class Model final : public EventVisitor {
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
+  void OnBlob(const BlobEvent &e) override;
   void OnFilter(const FilterEvent &e) override;
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
@@ -213,6 +214,8 @@ class Model final : public EventVisitor {
     std::map<std::pair<uint32_t, uint32_t>, uint64_t> by_owner;
   };
   std::map<std::pair<uint32_t, uint32_t>, RingDropAccum> ring_drops_;
+  // bdtrace:blob per event id (report.blobs).
+  std::map<uint32_t, report::BlobStats> blobs_;
   // The filter's events (model_filter.cc): loads in order with their
   // trace, per (trace, vcpu) decisions, per (trace, generation, rule) drops.
   struct FilterRuleAccum {

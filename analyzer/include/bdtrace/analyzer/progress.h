@@ -62,6 +62,10 @@ class ProgressVisitor final : public EventVisitor {
     Tick(e.ts_ns);
     next_.OnRingDropped(e);
   }
+  void OnBlob(const BlobEvent &e) override {
+    Tick(e.ts_ns);
+    next_.OnBlob(e);
+  }
   void OnFilter(const FilterEvent &e) override {
     Tick(e.ts_ns);
     next_.OnFilter(e);

@@ -100,6 +100,7 @@ class SelectingVisitor final : public EventVisitor {
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
+  void OnBlob(const BlobEvent &e) override;
   void OnFilter(const FilterEvent &e) override;
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
@@ -178,6 +179,7 @@ class TeeVisitor final : public EventVisitor {
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
+  void OnBlob(const BlobEvent &e) override;
   void OnFilter(const FilterEvent &e) override;
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
