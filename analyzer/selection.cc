@@ -193,14 +193,19 @@ bool SelectingVisitor::Common(int64_t ts_ns, uint32_t trace, uint32_t vcpu) {
   return true;
 }
 
-void SelectingVisitor::OnMark(const MarkEvent &e) {
-  Note(e.vcpu, e.pid, e.tid, &e.event);
-  if (!Common(e.ts_ns, e.trace, e.vcpu)) return;
-  if (pids_.any() && !pids_.contains(e.pid)) return;
-  if (tids_.any() && !tids_.contains(e.tid)) return;
-  if (events_.any() && !events_.contains(e.event)) return;
+bool SelectingVisitor::SelectsMark(int64_t ts_ns, uint32_t trace, uint32_t vcpu, uint32_t pid,
+                                   uint32_t tid, uint32_t id) {
+  Note(vcpu, pid, tid, &id);
+  if (!Common(ts_ns, trace, vcpu)) return false;
+  if (pids_.any() && !pids_.contains(pid)) return false;
+  if (tids_.any() && !tids_.contains(tid)) return false;
+  if (events_.any() && !events_.contains(id)) return false;
   KeepId();
-  next_.OnMark(e);
+  return true;
+}
+
+void SelectingVisitor::OnMark(const MarkEvent &e) {
+  if (SelectsMark(e.ts_ns, e.trace, e.vcpu, e.pid, e.tid, e.event)) next_.OnMark(e);
 }
 
 void SelectingVisitor::OnRegion(const RegionEvent &e) {
@@ -265,13 +270,7 @@ void SelectingVisitor::OnRejectedTotal(const RejectedTotalEvent &e) {
 
 // A bulk mark is selected like a mark: its event id, process and thread.
 void SelectingVisitor::OnBlob(const BlobEvent &e) {
-  Note(e.vcpu, e.pid, e.tid, &e.event);
-  if (!Common(e.ts_ns, e.trace, e.vcpu)) return;
-  if (pids_.any() && !pids_.contains(e.pid)) return;
-  if (tids_.any() && !tids_.contains(e.tid)) return;
-  if (events_.any() && !events_.contains(e.event)) return;
-  KeepId();
-  next_.OnBlob(e);
+  if (SelectsMark(e.ts_ns, e.trace, e.vcpu, e.pid, e.tid, e.event)) next_.OnBlob(e);
 }
 
 void SelectingVisitor::OnRingDropped(const RingDroppedEvent &e) {

@@ -75,6 +75,16 @@ macro(bdtrace_sanitize_ubsan_only)
   endif()
 endmacro()
 
+# A shared object QEMU loads through the plugin (a host handler): UBSan
+# only with ASan, as the plugin itself (QEMU runs without the ASan runtime,
+# which an ASan module needs loaded first).
+function(bdtrace_sanitize_ubsan_only_target target)
+  if(BDTRACE_SANITIZE_MODE STREQUAL "address")
+    target_compile_options(${target} PRIVATE -fno-sanitize=address)
+    target_link_options(${target} PRIVATE -fno-sanitize=address)
+  endif()
+endfunction()
+
 # In a directory of guest code: no sanitizer.
 macro(bdtrace_sanitize_none)
   if(BDTRACE_SANITIZE_MODE)

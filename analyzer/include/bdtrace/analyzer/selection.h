@@ -152,6 +152,10 @@ class SelectingVisitor final : public EventVisitor {
   }
   // Notes a mark, region, switch or block in contents_ until matched().
   void Note(uint32_t vcpu, uint32_t pid, uint32_t tid, const uint32_t *id);
+  // A mark or a bulk mark (event `id` of a thread): noted, and kept when
+  // every selector matches.
+  bool SelectsMark(int64_t ts_ns, uint32_t trace, uint32_t vcpu, uint32_t pid, uint32_t tid,
+                   uint32_t id);
 
   EventVisitor &next_;
   std::vector<std::string> vms_;
