@@ -41,6 +41,8 @@ const Layout kTbBatchLayout{"bdtrace:tb_batch",
 const Layout kTbCountsLayout{"bdtrace:tb_counts", {"pid", "pc", "n_insns", "executions"}};
 // data: a sequence; only its length is read.
 const Layout kBlobLayout{"bdtrace:blob", {"vcpu", "pid", "tid", "event", "data"}};
+const Layout kCallLayout{"bdtrace:call",
+                         {"vcpu", "pid", "tid", "event", "status", "in_len", "out_len", "duration_ns"}};
 const Layout kRingDroppedLayout{"bdtrace:ring_dropped",
                                 {"ring", "pid", "tid", "count", "total", "final"}};
 
@@ -129,7 +131,8 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
       {&kTbCountsLayout, Type::kTbCounts},
       {&kRingDroppedLayout, Type::kRingDropped},
       {&kFilterLayout, Type::kFilter},       {&kFilterDroppedLayout, Type::kFilterDropped},
-      {&kFilterStatsLayout, Type::kFilterStats}, {&kBlobLayout, Type::kBlob}};
+      {&kFilterStatsLayout, Type::kFilterStats}, {&kBlobLayout, Type::kBlob},
+      {&kCallLayout, Type::kCall}};
   const Layout *layout = nullptr;
   for (const auto &[candidate, type] : kLayouts) {
     if (info.name == candidate->event_name) {
@@ -357,6 +360,12 @@ void EventDecoder::OnEvent(const bt_message *msg) {
       const uint64_t bytes =
           data.kind == FieldKind::kArray ? bt_field_array_get_length(Member(payload, data.index)) : 0;
       BlobEvent e{ts, u32(0), u32(1), u32(2), u32(3), bytes, info.trace};
+      deliver(e);
+      break;
+    }
+    case Type::kCall: {
+      CallEvent e{ts, u32(0), u32(1), u32(2), u32(3), static_cast<int32_t>(u64(4)), u32(5), u32(6), u64(7),
+                  info.trace};
       deliver(e);
       break;
     }

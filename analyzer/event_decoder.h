@@ -38,7 +38,7 @@ class EventDecoder {
  private:
   enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
                     kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kTbBatch, kTbCounts, kRingDropped, kFilter, kFilterDropped, kFilterStats,
-                    kBlob, kOther };
+                    kBlob, kCall, kOther };
   enum class FieldKind { kMissing, kUnsigned, kSigned, kString, kArray };
   struct Slot {
     uint64_t index = 0;

@@ -193,6 +193,20 @@ void Model::OnBlob(const BlobEvent &e) {
   b.set_max_bytes(std::max<uint64_t>(b.max_bytes(), e.bytes));
 }
 
+void Model::OnCall(const CallEvent &e) {
+  totals_.set_events(totals_.events() + 1);
+  totals_.set_calls(totals_.calls() + 1);
+  Seen(e.ts_ns);
+  report::CallStats &c = calls_[e.event];
+  c.set_event(e.event);
+  c.set_count(c.count() + 1);
+  if (e.status != 0) c.set_failed(c.failed() + 1);
+  c.set_in_bytes(c.in_bytes() + e.in_len);
+  c.set_out_bytes(c.out_bytes() + e.out_len);
+  c.set_total_ns(c.total_ns() + e.duration_ns);
+  c.set_max_ns(std::max<uint64_t>(c.max_ns(), e.duration_ns));
+}
+
 void Model::FinishRingDrops(report::Report &report) const {
   report::RingDrops *out = report.mutable_ring_drops();
   out->set_events(totals_.ring_dropped());
@@ -529,6 +543,7 @@ void Model::Finish(report::Report &report) const {
   }
   FinishRingDrops(report);
   for (const auto &[event, b] : blobs_) *report.add_blobs() = b;
+  for (const auto &[event, c] : calls_) *report.add_calls() = c;
   FinishFilter(report);
   FinishCpu(report);
   FinishActivity(report);

@@ -66,6 +66,10 @@ void SummaryItems(const report::Report &r, std::string &out) {
   item("blob_bytes", Num(r.totals().blob_bytes()));
   for (const report::BlobStats &b : r.blobs())
     item("blob_event", Num(b.event()) + "=" + Num(b.count()) + "x" + Num(b.bytes()));
+  item("calls", Num(r.totals().calls()));
+  for (const report::CallStats &c : r.calls())
+    item("call_event", Num(c.event()) + "=" + Num(c.count()) + " failed " + Num(c.failed()) + " max_ns " +
+                           Num(c.max_ns()));
   item("rejected", Num(r.rejected().total()));
   for (const report::RejectReason &reason : r.rejected().reasons()) {
     item("rejected_reason", reason.name() + "=" + Num(reason.count()));

@@ -185,7 +185,19 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
          (t.sched_switches() > 0 ? Num(t.sched_switches()) + " sched switches, " : "") +
          (t.ring_dropped() > 0 ? Num(t.ring_dropped()) + " ring drop reports, " : "") +
          (FilterEvents(t) > 0 ? Num(FilterEvents(t)) + " filter events, " : "") +
-         (t.blobs() > 0 ? Num(t.blobs()) + " blobs, " : "") + Num(t.other()) + " other\n";
+         (t.blobs() > 0 ? Num(t.blobs()) + " blobs, " : "") +
+         (t.calls() > 0 ? Num(t.calls()) + " calls, " : "") + Num(t.other()) + " other\n";
+  if (r.calls_size() > 0) {
+    // Guest calls to host handlers: per event id, the handler's time.
+    out += "calls:     ";
+    for (int i = 0; i < r.calls_size(); ++i) {
+      const report::CallStats &c = r.calls(i);
+      out += std::string(i == 0 ? " " : ", ") + "event " + Num(c.event()) + " x" + Num(c.count()) +
+             " (mean " + FormatDuration(c.total_ns() / c.count()) + ", max " + FormatDuration(c.max_ns()) +
+             (c.failed() > 0 ? ", " + Num(c.failed()) + " failed" : "") + ")";
+    }
+    out += "\n";
+  }
   if (r.blobs_size() > 0) {
     // Bulk marks (bd_mark_blob): per event id, sizes only.
     out += "blobs:      " + Num(t.blob_bytes()) + " bytes:";

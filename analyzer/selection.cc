@@ -273,6 +273,11 @@ void SelectingVisitor::OnBlob(const BlobEvent &e) {
   if (SelectsMark(e.ts_ns, e.trace, e.vcpu, e.pid, e.tid, e.event)) next_.OnBlob(e);
 }
 
+// A call is selected like a mark: its event id, process and thread.
+void SelectingVisitor::OnCall(const CallEvent &e) {
+  if (SelectsMark(e.ts_ns, e.trace, e.vcpu, e.pid, e.tid, e.event)) next_.OnCall(e);
+}
+
 void SelectingVisitor::OnRingDropped(const RingDroppedEvent &e) {
   InWindow(e.ts_ns);
   Keep();
@@ -336,6 +341,10 @@ void TeeVisitor::OnTbExec(const TbExecEvent &e) {
 }
 void TeeVisitor::OnBlob(const BlobEvent &e) {
   for (EventVisitor *v : targets_) v->OnBlob(e);
+}
+
+void TeeVisitor::OnCall(const CallEvent &e) {
+  for (EventVisitor *v : targets_) v->OnCall(e);
 }
 
 void TeeVisitor::OnRingDropped(const RingDroppedEvent &e) {

@@ -2,6 +2,7 @@
 #include "call_server.h"
 
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,12 @@ bool page_write(uintptr_t at, const void *from, size_t n) noexcept {
     if (n == 0) return true;
     iovec local{const_cast<void *>(from), n}, remote{reinterpret_cast<void *>(at), n};
     return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
+}
+
+uint64_t monotonic_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 uint64_t guest_order(uint64_t v, bool swap) noexcept { return swap ? __builtin_bswap64(v) : v; }
@@ -89,7 +96,10 @@ RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<Cal
         req.in = total != 0 ? b.in : nullptr;
         req.out = b.out;
         req.out_cap = static_cast<uint32_t>(out_cap);
+        const uint64_t t0 = monotonic_ns();
         const int status = handlers.call(who, req);
+        if (ctx.called != nullptr)
+            ctx.called(ctx, rec.event, status, req.in_len, status == 0 ? req.out_len : 0, monotonic_ns() - t0);
         b.in_len = 0;
         b.out_len = status == 0 ? req.out_len : 0;
         if (!page_write(payload, b.out, std::min<uint32_t>(b.out_len, BD_CALL_CHUNK)))

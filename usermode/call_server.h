@@ -41,6 +41,9 @@ struct CallContext {
     // Records a bulk mark (bdtrace:blob); nullptr: BLOB steps are
     // answered -ENOTSUP.
     void (*blob)(const CallContext &ctx, uint32_t event, const uint8_t *data, uint32_t len) noexcept = nullptr;
+    // After each INVOKE (bdtrace:call); nullptr: not reported.
+    void (*called)(const CallContext &ctx, uint32_t event, int status, uint32_t in_len, uint32_t out_len,
+                   uint64_t duration_ns) noexcept = nullptr;
 };
 
 // Serves one CALL step. `rec` is the validated private copy of the record

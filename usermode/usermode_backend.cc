@@ -150,6 +150,10 @@ __attribute__((noinline, cold)) void on_call(unsigned int vcpu, uint64_t vaddr, 
     ctx.blob = [](const CallContext &c, uint32_t event, const uint8_t *data, uint32_t len) noexcept {
         lttng_ust_tracepoint(bdtrace, blob, c.vcpu, c.pid, c.tid, event, data, len, uint64_t{0});
     };
+    ctx.called = [](const CallContext &c, uint32_t event, int status, uint32_t in_len, uint32_t out_len,
+                    uint64_t ns) noexcept {
+        lttng_ust_tracepoint(bdtrace, call, c.vcpu, c.pid, c.tid, event, status, in_len, out_len, ns);
+    };
     RejectReason why = serve_call_step(set, ids.call, ctx, rec, vaddr, host, kSwap);
     if (why == RejectReason::CallBadStep) {
         g_state.rejects.reject(why, vcpu, ids.tid, vaddr);  // answered with a status

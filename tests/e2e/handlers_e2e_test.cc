@@ -83,6 +83,12 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   EXPECT_NE(report.out.find("summary,blobs,4,"), std::string::npos) << report.out;
   EXPECT_NE(report.out.find("summary,blob_bytes,69506,"), std::string::npos) << report.out;
   EXPECT_NE(report.out.find("summary,blob_event,77=4x69506,"), std::string::npos) << report.out;
+  // Every call answered is a bdtrace:call (the 1611 above), per event id
+  // with its failures: the unknown id failed, nothing else did.
+  EXPECT_NE(report.out.find("summary,calls,1611,"), std::string::npos) << report.out;
+  for (const char *id : {"7000=801 failed 0 ", "7001=801 failed 0 ", "7003=1 failed 0 ", "9500=7 failed 0 ",
+                         "12345=1 failed 1 "})
+    EXPECT_NE(report.out.find(std::string("summary,call_event,") + id), std::string::npos) << id << "\n" << report.out;
 }
 
 TEST(Handlers, WrongHandlersAreRefusedBeforeTheGuestStartsWithTheCause) {

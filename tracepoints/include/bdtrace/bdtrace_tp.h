@@ -292,6 +292,25 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, ring_dropped,
     )
 )
 
+/* A guest call to a host handler (bd_call; <bd/abi.h>, CALLS, step
+ * INVOKE), after the handler answered: the id, the status the guest gets
+ * (0 or a negative errno value), the bytes in and out, and how long the
+ * handler took (host CLOCK_MONOTONIC ns, the handler alone). */
+LTTNG_UST_TRACEPOINT_EVENT(bdtrace, call,
+    LTTNG_UST_TP_ARGS(uint32_t, vcpu, uint32_t, pid, uint32_t, tid, uint32_t, event,
+                      int32_t, status, uint32_t, in_len, uint32_t, out_len, uint64_t, duration_ns),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint32_t, vcpu, vcpu)
+        lttng_ust_field_integer(uint32_t, pid, pid)
+        lttng_ust_field_integer(uint32_t, tid, tid)
+        lttng_ust_field_integer(uint32_t, event, event)
+        lttng_ust_field_integer(int32_t, status, status)
+        lttng_ust_field_integer(uint32_t, in_len, in_len)
+        lttng_ust_field_integer(uint32_t, out_len, out_len)
+        lttng_ust_field_integer(uint64_t, duration_ns, duration_ns)
+    )
+)
+
 /* A bulk mark (bd_mark_blob; <bd/abi.h>, CALLS, step BLOB): `len` bytes
  * (at most BD_CALL_IO_MAX) the guest recorded under `event`, as it sent
  * them. guest_ts: as in bdtrace:mark (0 for the trap channel). */

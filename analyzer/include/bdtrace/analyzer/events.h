@@ -140,6 +140,16 @@ struct RejectedTotalEvent {
 // total; total repeats the running total; final is set on the consumer's
 // last report of the ring. pid/tid: the ring's owner when the consumer saw
 // the count grow.
+// A guest call to a host handler (bd_call), after it was answered.
+struct CallEvent {
+  int64_t ts_ns;
+  uint32_t vcpu, pid, tid, event;
+  int32_t status;
+  uint32_t in_len, out_len;
+  uint64_t duration_ns;
+  uint32_t trace = 0;
+};
+
 // A bulk mark (bd_mark_blob): only its size is kept.
 struct BlobEvent {
   int64_t ts_ns;
@@ -224,6 +234,7 @@ class EventVisitor {
   virtual void OnTbExec(const TbExecEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:tb_exec"); }
   // bdtrace:ring_dropped. Not pure, as OnTbExec; decorators must forward it.
   virtual void OnBlob(const BlobEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:blob"); }
+  virtual void OnCall(const CallEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:call"); }
   virtual void OnRingDropped(const RingDroppedEvent &e) {
     OnOtherEvent(e.ts_ns, "bdtrace:ring_dropped");
   }

@@ -68,6 +68,7 @@ class Model final : public EventVisitor {
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
   void OnBlob(const BlobEvent &e) override;
+  void OnCall(const CallEvent &e) override;
   void OnFilter(const FilterEvent &e) override;
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
@@ -216,6 +217,8 @@ class Model final : public EventVisitor {
   std::map<std::pair<uint32_t, uint32_t>, RingDropAccum> ring_drops_;
   // bdtrace:blob per event id (report.blobs).
   std::map<uint32_t, report::BlobStats> blobs_;
+  // bdtrace:call per event id (report.calls).
+  std::map<uint32_t, report::CallStats> calls_;
   // The filter's events (model_filter.cc): loads in order with their
   // trace, per (trace, vcpu) decisions, per (trace, generation, rule) drops.
   struct FilterRuleAccum {

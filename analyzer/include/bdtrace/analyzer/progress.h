@@ -66,6 +66,10 @@ class ProgressVisitor final : public EventVisitor {
     Tick(e.ts_ns);
     next_.OnBlob(e);
   }
+  void OnCall(const CallEvent &e) override {
+    Tick(e.ts_ns);
+    next_.OnCall(e);
+  }
   void OnFilter(const FilterEvent &e) override {
     Tick(e.ts_ns);
     next_.OnFilter(e);

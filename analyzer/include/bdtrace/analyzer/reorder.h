@@ -121,7 +121,7 @@ class Reorderer {
   using AnyEvent = std::variant<MarkEvent, RegionEvent, EventNameEvent, SessionEvent,
                                 RejectedEvent, RejectedTotalEvent, SchedSwitchEvent, TbExecEvent,
                                 RingDroppedEvent, FilterEvent, FilterDroppedEvent,
-                                FilterStatsEvent, BlobEvent, OtherEvent>;
+                                FilterStatsEvent, BlobEvent, CallEvent, OtherEvent>;
   // A held event. Slots never move (a deque grows at the end only), so the
   // event's string_views may point into its own store.
   struct Held {
@@ -165,6 +165,7 @@ class Reorderer {
   void Deliver(const TbExecEvent &e) { next_.OnTbExec(e); }
   void Deliver(const RingDroppedEvent &e) { next_.OnRingDropped(e); }
   void Deliver(const BlobEvent &e) { next_.OnBlob(e); }
+  void Deliver(const CallEvent &e) { next_.OnCall(e); }
   void Deliver(const FilterEvent &e) { next_.OnFilter(e); }
   void Deliver(const FilterDroppedEvent &e) { next_.OnFilterDropped(e); }
   void Deliver(const FilterStatsEvent &e) { next_.OnFilterStats(e); }

@@ -101,6 +101,7 @@ class SelectingVisitor final : public EventVisitor {
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
   void OnBlob(const BlobEvent &e) override;
+  void OnCall(const CallEvent &e) override;
   void OnFilter(const FilterEvent &e) override;
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
@@ -184,6 +185,7 @@ class TeeVisitor final : public EventVisitor {
   void OnTbExec(const TbExecEvent &e) override;
   void OnRingDropped(const RingDroppedEvent &e) override;
   void OnBlob(const BlobEvent &e) override;
+  void OnCall(const CallEvent &e) override;
   void OnFilter(const FilterEvent &e) override;
   void OnFilterDropped(const FilterDroppedEvent &e) override;
   void OnFilterStats(const FilterStatsEvent &e) override;
