@@ -357,9 +357,14 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     }
     case Type::kBlob: {
       const Slot &data = info.slots[4];
-      const uint64_t bytes =
-          data.kind == FieldKind::kArray ? bt_field_array_get_length(Member(payload, data.index)) : 0;
+      const bt_field *array = data.kind == FieldKind::kArray ? Member(payload, data.index) : nullptr;
+      const uint64_t bytes = array != nullptr ? bt_field_array_get_length(array) : 0;
       BlobEvent e{ts, u32(0), u32(1), u32(2), u32(3), bytes, info.trace};
+      for (uint64_t i = 0; i < bytes && i < BlobEvent::kHead; ++i) {
+        const bt_field *b = bt_field_array_borrow_element_field_by_index_const(array, i);
+        if (bt_field_get_class_type(b) == BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)
+          e.head[i] = static_cast<uint8_t>(bt_field_integer_unsigned_get_value(b));
+      }
       deliver(e);
       break;
     }

@@ -302,6 +302,64 @@ void ChromeExporter::OnMark(const MarkEvent &e) {
   s_->Flush();
 }
 
+// A guest call: a complete event covering the handler's time, ending when
+// the plugin emitted it.
+void ChromeExporter::OnCall(const CallEvent &e) {
+  if (s_->finished) return;
+  const int64_t rel = s_->clock.Rel(e.ts_ns);
+  const int64_t dur = std::min<int64_t>(static_cast<int64_t>(e.duration_ns), rel);
+  const uint32_t t = e.trace;
+  s_->Start('X', State::Pid(t), s_->Track(t, e.vcpu, e.tid));
+  s_->Ts(rel - dur);
+  s_->buf += ",\"dur\":";
+  AppendMicros(s_->buf, dur);
+  s_->Str("cat", "call");
+  s_->Str("name", "call: " + s_->NameOf(e.event, "event "));
+  s_->ArgsBegin();
+  s_->Num("event", e.event);
+  s_->Num("status", static_cast<uint64_t>(static_cast<int64_t>(e.status)));
+  s_->Num("in_len", e.in_len);
+  s_->Num("out_len", e.out_len);
+  s_->Num("duration_ns", e.duration_ns);
+  s_->Num("pid", e.pid);
+  s_->Num("tid", e.tid);
+  s_->Num("vcpu", e.vcpu);
+  s_->ArgsEnd();
+  s_->Flush();
+}
+
+// A bulk mark: an instant with its size and its first bytes in hex (the
+// rest is in the trace: a viewer has no use for 64 KiB of args).
+void ChromeExporter::OnBlob(const BlobEvent &e) {
+  if (s_->finished) return;
+  const int64_t rel = s_->clock.Rel(e.ts_ns);
+  const uint32_t t = e.trace;
+  s_->Start('i', State::Pid(t), s_->Track(t, e.vcpu, e.tid));
+  s_->Ts(rel);
+  s_->Str("s", "t");
+  s_->Str("cat", "blob");
+  s_->Str("name", "blob: " + s_->NameOf(e.event, "event "));
+  s_->ArgsBegin();
+  s_->Num("event", e.event);
+  s_->Num("bytes", e.bytes);
+  std::string hex;
+  const uint64_t shown = std::min<uint64_t>(e.bytes, BlobEvent::kHead);
+  for (uint64_t i = 0; i < shown; ++i) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", e.head[i]);
+    hex += two;
+  }
+  s_->Str("data", hex);
+  if (shown < e.bytes)
+    s_->Str("note", "the first " + std::to_string(shown) + " of " + std::to_string(e.bytes) +
+                        " bytes (all of them are in the trace's bdtrace:blob event)");
+  s_->Num("pid", e.pid);
+  s_->Num("tid", e.tid);
+  s_->Num("vcpu", e.vcpu);
+  s_->ArgsEnd();
+  s_->Flush();
+}
+
 void ChromeExporter::OnRegion(const RegionEvent &e) {
   if (s_->finished) return;
   const int64_t rel = s_->clock.Rel(e.ts_ns);

@@ -89,6 +89,18 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   for (const char *id : {"7000=801 failed 0 ", "7001=801 failed 0 ", "7003=1 failed 0 ", "9500=7 failed 0 ",
                          "12345=1 failed 1 "})
     EXPECT_NE(report.out.find(std::string("summary,call_event,") + id), std::string::npos) << id << "\n" << report.out;
+  // The Chrome export: each call a complete event, each blob an instant with
+  // its first bytes in hex and a note when it was cut.
+  const RunResult chrome = run({BD_ANALYZE, trace, "-f", "chrome"});
+  ASSERT_EQ(chrome.status, 0) << chrome.err;
+  size_t calls = 0;
+  for (size_t at = chrome.out.find("\"cat\":\"call\""); at != std::string::npos;
+       at = chrome.out.find("\"cat\":\"call\"", at + 1))
+    ++calls;
+  EXPECT_EQ(calls, 1611u);
+  // calls.c: the blob of 3969 bytes starts 0x81 0x8e 0x9b ... ((i * 13 + 3969) % 256).
+  EXPECT_NE(chrome.out.find("\"bytes\":3969,\"data\":\"818e9ba8b5c2cfdc"), std::string::npos) << chrome.out.substr(0, 2000);
+  EXPECT_NE(chrome.out.find("\"note\":\"the first 32 of 65536 bytes"), std::string::npos);
 }
 
 TEST(Handlers, WrongHandlersAreRefusedBeforeTheGuestStartsWithTheCause) {

@@ -150,12 +150,14 @@ struct CallEvent {
   uint32_t trace = 0;
 };
 
-// A bulk mark (bd_mark_blob): only its size is kept.
+// A bulk mark (bd_mark_blob): its size and its first bytes.
 struct BlobEvent {
+  static constexpr size_t kHead = 32;
   int64_t ts_ns;
   uint32_t vcpu, pid, tid, event;
   uint64_t bytes;
   uint32_t trace = 0;
+  uint8_t head[kHead] = {};  // the first min(bytes, kHead) bytes
 };
 
 struct RingDroppedEvent {

@@ -98,6 +98,8 @@ class ChromeExporter final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnTbExec(const TbExecEvent &e) override;
+  void OnCall(const CallEvent &e) override;
+  void OnBlob(const BlobEvent &e) override;
   static constexpr uint64_t kMaxBlocks = 250000;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
   void OnDiscardedEvents(const DiscardedEventsMessage &d) override;
