@@ -277,8 +277,11 @@ LTTNG_UST_TRACEPOINT_EVENT(bdtrace, tb_counts,
  * grows (final = 0) and once per ring that dropped anything at the end
  * (final = 1). count: drops since the previous ring_dropped of this ring,
  * so the counts sum to the exact total; total: all drops of the ring so
- * far. pid/tid: the ring's owner when the consumer saw the count grow (a
- * ring passes to another thread when its owner exits). */
+ * far. pid/tid: the ring's owner when the consumer read the count (at
+ * most every 10 ms), or, once the owner released it, the writer of its
+ * last record (a ring passes to another thread when its owner exits).
+ * ring = BD_RING_NO_RING (0xffffffff), pid = tid = 0: records of threads
+ * that owned no ring (<bd/ring.h>, UNOWNED DROPS). */
 LTTNG_UST_TRACEPOINT_EVENT(bdtrace, ring_dropped,
     LTTNG_UST_TP_ARGS(uint32_t, ring, uint32_t, pid, uint32_t, tid,
                       uint64_t, count, uint64_t, total, uint8_t, final),
