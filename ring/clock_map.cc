@@ -111,9 +111,7 @@ bool TscClock::calibrate(uint64_t span_ns) noexcept {
 
 // ----------------------------------------------------------- LinearClockMap
 
-LinearClockMap::LinearClockMap(std::size_t window) : window_(std::max<std::size_t>(window, 2)) {
-    pairs_.reserve(window_);
-}
+LinearClockMap::LinearClockMap(std::size_t window) : window_(std::max<std::size_t>(window, 2)) {}
 
 void LinearClockMap::set_slope(double ns_per_tick) noexcept {
     known_slope_ = usable_slope(ns_per_tick) ? ns_per_tick : 0;
@@ -127,45 +125,48 @@ bool LinearClockMap::add_exchange(uint64_t guest, uint64_t host_before_ns,
     best_round_trip_ = std::min(best_round_trip_, rt);
     const uint64_t limit =
         best_round_trip_ > UINT64_MAX / 4 ? UINT64_MAX : 2 * best_round_trip_ + 1000;
-    if (rt > limit) return false;
-    add(Pair{guest, host_before_ns + rt / 2, host_before_ns, host_after_ns});
-    return true;
+    const bool fast = rt <= limit;
+    add(Window{guest, host_before_ns, host_after_ns}, fast);
+    return fast;
 }
 
 void LinearClockMap::add_pair(uint64_t guest, uint64_t host_ns) {
-    add(Pair{guest, host_ns, host_ns, host_ns});
+    add(Window{guest, host_ns, host_ns}, true);
 }
 
-void LinearClockMap::add(const Pair &p) {
-    if (pairs_.size() < window_) {
-        pairs_.push_back(p);
-    } else {
-        pairs_[next_] = p;
-        next_ = (next_ + 1) % window_;
+void LinearClockMap::add(const Window &w, bool fast) {
+    if (fast) {
+        if (pairs_.size() == window_) pairs_.pop_front();
+        pairs_.push_back(w);
     }
-    latest_ = p;
+    if (windows_.size() == kMaxWindows) windows_.pop_front();
+    windows_.push_back(w);
     fit();
 }
 
 void LinearClockMap::fit() noexcept {
-    const std::size_t n = pairs_.size();
-    if (n == 0) return;
-    // Coordinates relative to the latest pair: small numbers, exact in a
+    if (windows_.empty()) return;
+    // Coordinates relative to the newest window: small numbers, exact in a
     // double, and the anchor of the resulting map.
-    const uint64_t g0 = latest_.guest, h0 = latest_.host;
-    double mx = 0, my = 0;
-    for (const Pair &p : pairs_) {
-        mx += static_cast<double>(static_cast<int64_t>(p.guest - g0));
-        my += static_cast<double>(static_cast<int64_t>(p.host - h0));
-    }
-    mx /= static_cast<double>(n);
-    my /= static_cast<double>(n);
+    const uint64_t g0 = windows_.back().guest, h0 = windows_.back().mid();
+    auto x_of = [g0](const Window &w) {
+        return static_cast<double>(static_cast<int64_t>(w.guest - g0));
+    };
     double slope = known_slope_;
     if (slope == 0) {
+        const std::size_t n = pairs_.size();
+        if (n == 0) return;
+        double mx = 0, my = 0;
+        for (const Window &p : pairs_) {
+            mx += x_of(p);
+            my += static_cast<double>(static_cast<int64_t>(p.mid() - h0));
+        }
+        mx /= static_cast<double>(n);
+        my /= static_cast<double>(n);
         double sxx = 0, sxy = 0;
-        for (const Pair &p : pairs_) {
-            const double x = static_cast<double>(static_cast<int64_t>(p.guest - g0)) - mx;
-            const double y = static_cast<double>(static_cast<int64_t>(p.host - h0)) - my;
+        for (const Window &p : pairs_) {
+            const double x = x_of(p) - mx;
+            const double y = static_cast<double>(static_cast<int64_t>(p.mid() - h0)) - my;
             sxx += x * x;
             sxy += x * y;
         }
@@ -173,33 +174,37 @@ void LinearClockMap::fit() noexcept {
         slope = sxy / sxx;
         if (!usable_slope(slope)) return;  // keep the previous map
     }
-    // The least-squares line passes through the centroid: at g0 (x = 0)
-    // it is my - slope * mx. But an exchange's midpoint is biased when the
-    // guest answers late in the window (bd_sched answers at its next
-    // context switch: measured, the fit was then 3-9 us early). The
-    // windows themselves are exact bounds: at this slope, the line's value
-    // at g0 must lie in [before - slope * x, after - slope * x] for every
-    // pair, so take the middle of their intersection, as narrow as the
-    // tightest round trip among them. Newest pairs first, stopping before
-    // one that contradicts the others: the offset may move (guest ticks
-    // are kept monotonic, see below) and a fitted rate may still
-    // settle; the newest pairs describe now. (QEMU 7.2's cpu_get_ticks()
-    // raises its offset whenever a host TSC reading is below the previous
-    // one.)
+    // The line's value at g0 must lie in [before - slope * x, after -
+    // slope * x] for every window: the middle of the intersection of the
+    // newest windows that agree (see the class comment).
     double lo = -HUGE_VAL, hi = HUGE_VAL;
-    const std::size_t newest = n < window_ ? n - 1 : (next_ + n - 1) % n;
-    for (std::size_t k = 0; k < n; ++k) {
-        const Pair &p = pairs_[(newest + n - k) % n];
-        const double x = static_cast<double>(static_cast<int64_t>(p.guest - g0)) * slope;
-        const double plo = std::max(lo, static_cast<double>(static_cast<int64_t>(p.before - h0)) - x);
-        const double phi = std::min(hi, static_cast<double>(static_cast<int64_t>(p.after - h0)) - x);
-        if (plo > phi) break;
-        lo = plo;
-        hi = phi;
+    for (auto w = windows_.rbegin(); w != windows_.rend(); ++w) {
+        const double x = x_of(*w) * slope;
+        const double wlo = std::max(lo, static_cast<double>(static_cast<int64_t>(w->before - h0)) - x);
+        const double whi = std::min(hi, static_cast<double>(static_cast<int64_t>(w->after - h0)) - x);
+        if (wlo > whi) break;
+        lo = wlo;
+        hi = whi;
     }
-    const double at_g0 = (lo + hi) / 2;
-    map_ = LinearMap{g0, offset_ns(h0, at_g0), slope};
+    map_ = LinearMap{g0, offset_ns(h0, (lo + hi) / 2), slope};
     ready_ = true;
+}
+
+bool LinearClockMap::error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept {
+    if (windows_.empty() || !ready_) return false;
+    lo = INT64_MIN;
+    hi = INT64_MAX;
+    used = 0;
+    for (auto w = windows_.rbegin(); w != windows_.rend(); ++w) {
+        const uint64_t m = map_.map(w->guest);
+        const int64_t wlo = std::max(lo, static_cast<int64_t>(w->before - m));
+        const int64_t whi = std::min(hi, static_cast<int64_t>(w->after - m));
+        if (wlo > whi) break;
+        lo = wlo;
+        hi = whi;
+        ++used;
+    }
+    return used > 0;
 }
 
 }  // namespace bdtrace::ring

@@ -5,18 +5,8 @@
 
 #include <x86intrin.h>
 
-#include <algorithm>
-#include <climits>
 
 namespace bdtrace::ring {
-namespace {
-
-// Timely exchanges kept for error_bounds(): at one per 10 ms, the last
-// ~40 s.
-constexpr std::size_t kMaxWindows = 4096;
-
-}  // namespace
-
 ClockSync::ClockSync(const MappedRegion &region, LinearClockMap &fit, TscClock &host,
                      bool same_rate, uint64_t spin_ns, uint64_t quiet_ns) noexcept
     : region_(region),
@@ -55,47 +45,28 @@ bool ClockSync::exchange() noexcept {
     const uint64_t before = host_.now_ns();
     __atomic_store_n(&h->sync_request, request_, __ATOMIC_RELEASE);
     const uint64_t deadline = before + spin_ns_;
-    uint64_t after;
+    uint64_t guest, after;
     for (;;) {
-        const bool acked = __atomic_load_n(&h->sync_ack, __ATOMIC_ACQUIRE) == request_;
-        after = host_.now_ns();
-        if (acked) break;
-        if (after >= deadline) {
+        if (__atomic_load_n(&h->sync_ack, __ATOMIC_ACQUIRE) == request_) {
+            guest = __atomic_load_n(&h->sync_guest_ts, __ATOMIC_RELAXED);
+            after = host_.now_ns();
+            break;
+        }
+        if (host_.now_ns() >= deadline) {
             pending_ = true;
             pending_before_ = before;
             return false;
         }
         _mm_pause();
     }
-    const uint64_t guest = __atomic_load_n(&h->sync_guest_ts, __ATOMIC_RELAXED);
     pending_ = false;
     ++answered_;
     round_trips_.add(after - before);
-    if (windows_.size() == kMaxWindows) windows_.erase(windows_.begin(), windows_.begin() + kMaxWindows / 2);
-    windows_.push_back(Window{guest, before, after});
     // Same rate: the host TSC's, whose estimate keeps improving.
     if (same_rate_) fit_.set_slope(host_.ns_per_tick());
     if (fit_.add_exchange(guest, before, after)) ++kept_;
 
     return true;
-}
-
-bool ClockSync::error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept {
-    if (windows_.empty() || !fit_.ready()) return false;
-    const LinearMap map = fit_.current();
-    lo = INT64_MIN;
-    hi = INT64_MAX;
-    used = 0;
-    for (auto w = windows_.rbegin(); w != windows_.rend(); ++w) {
-        const uint64_t m = map.map(w->guest);
-        const int64_t wlo = std::max(lo, static_cast<int64_t>(w->before - m));
-        const int64_t whi = std::min(hi, static_cast<int64_t>(w->after - m));
-        if (wlo > whi) break;
-        lo = wlo;
-        hi = whi;
-        ++used;
-    }
-    return used > 0;
 }
 
 bool ClockSync::use_estimate() noexcept {

@@ -175,6 +175,7 @@ static __always_inline void bd_ring_sync_answer(void)
 {
 	struct bd_ring_region *h = bd_ring_header();
 	u64 req = READ_ONCE(h->sync_request);
+	u64 ts;
 	s64 seen;
 
 	if (likely(req == READ_ONCE(h->sync_ack)))
@@ -183,7 +184,13 @@ static __always_inline void bd_ring_sync_answer(void)
 	if ((u64)seen == req ||
 	    atomic64_cmpxchg(&bd_sync_claimed, seen, (s64)req) != seen)
 		return; /* another CPU answers it */
-	WRITE_ONCE(h->sync_guest_ts, bd_clock_ordered());
+	ts = bd_clock_ordered();
+	/* Held up since the claim while the host gave up on this request and
+	 * asked anew (the answerer of the new one writes sync_guest_ts too):
+	 * stay out of the new exchange. */
+	if (READ_ONCE(h->sync_request) != req)
+		return;
+	WRITE_ONCE(h->sync_guest_ts, ts);
 	smp_store_release(&h->sync_ack, req);
 	__this_cpu_inc(bd_stats.sync_answers);
 }

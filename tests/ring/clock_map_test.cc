@@ -233,14 +233,47 @@ TEST(LinearClockMap, NeedsTwoGuestTimesToFitARate) {
     EXPECT_TRUE(m.ready());
 }
 
-TEST(LinearClockMap, DropsSlowExchanges) {
+TEST(LinearClockMap, DropsSlowExchangesWhileFittingTheRate) {
     LinearClockMap m;
-    m.set_slope(1.0);
     EXPECT_TRUE(m.add_exchange(100, 1000, 2000));    // 1 us: best so far
     EXPECT_TRUE(m.add_exchange(200, 5000, 7500));    // 2.5 us <= 2 * 1 + 1 us
     EXPECT_FALSE(m.add_exchange(300, 9000, 13000));  // 4 us: preempted
     EXPECT_FALSE(m.add_exchange(400, 2000, 1000));   // after before before
     EXPECT_EQ(m.pairs(), 2u);
+}
+
+TEST(LinearClockMap, SlowExchangesStillBoundTheOffset) {
+    LinearClockMap m;
+    m.set_slope(1.0);
+    EXPECT_TRUE(m.add_exchange(100, 1000, 2000));    // offset in [900, 1900]
+    EXPECT_FALSE(m.add_exchange(8000, 9000, 13000));  // 4 us: [1000, 5000]
+    EXPECT_FALSE(m.add_exchange(400, 2000, 1000));    // after before before: ignored
+    EXPECT_EQ(m.pairs(), 1u);
+    int64_t lo = 0, hi = 0;
+    std::size_t used = 0;
+    ASSERT_TRUE(m.error_bounds(lo, hi, used));
+    EXPECT_EQ(used, 2u);
+    EXPECT_EQ(m.current().map(0), 1450u);  // the middle of [1000, 1900]
+    EXPECT_EQ(lo, -450);
+    EXPECT_EQ(hi, 450);
+}
+
+// A step of the guest's clock (QEMU 7.2 raises its tick offset when the
+// host's TSC reads lower than before) seen first by a slow exchange: the
+// map follows it at once, within that exchange's window, instead of
+// waiting for a fast one.
+TEST(LinearClockMap, FollowsAStepSeenByASlowExchange) {
+    const SimGuest before{1.0, 555'000'000'000ull};
+    const SimGuest after{1.0, before.offset + 40'000ull * 26 / 10};  // 40 us later
+    LinearClockMap m;
+    m.set_slope(1.0 / SimGuest::kGhz);
+    uint64_t h = 1'000'000'000ull;
+    for (int i = 0; i < 20; ++i, h += 10'000'000)  // fast exchanges: 0.5 us
+        m.add_exchange(before.guest_at(h + 400), h, h + 500);
+    const uint64_t trip = 3'000;  // 6x the best: dropped while fitting a rate
+    m.add_exchange(after.guest_at(h + trip - 100), h, h + trip);
+    ASSERT_TRUE(m.ready());
+    EXPECT_LT(worst_error(m, after, h, 20'000'000), kTargetNs);
 }
 
 // A clock step in the guest (e.g. a migrated VM): once the window holds only

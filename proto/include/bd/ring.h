@@ -112,28 +112,30 @@
  *   The host writes a fresh non-zero sync_request; a guest agent answers by
  *   writing its clock into sync_guest_ts and then sync_request into
  *   sync_ack (release). The host pairs sync_guest_ts with the window of
- *   its own clock readings around the exchange and keeps pairs whose round
- *   trip was short. Unused in user mode and native runs.
+ *   its own clock readings around the exchange. Unused in user mode and
+ *   native runs.
  *   The agent is bd_sched: its sched_switch probe (any vCPU) answers a
  *   pending request (sync_request != sync_ack) before writing its record;
  *   switches are frequent, so no timer or thread is needed, and a busy
  *   guest answers within microseconds. One vCPU answers each request (it
- *   claims the request first): a second answerer held up long enough could
- *   write its reading into the next exchange.
+ *   claims the request first, and after reading its clock writes only if
+ *   the request is still the host's): an answerer held up long enough
+ *   could otherwise write its reading into the next exchange.
  *   The consumer (bdtrace::ring::ClockSync) reads its clock, writes the
  *   request, spins until the ack (at most 200 us: an idle guest may not
  *   switch; the request then stays pending, no new spin for 20 ms, and a
  *   late answer is kept only as a last-resort estimate) and reads its
- *   clock again: the guest read its TSC inside that window. A
- *   LinearClockMap keeps the last 64 exchanges whose round trip was short
- *   against the best seen; under TCG the guest TSC is the host TSC plus a
- *   per-VM constant, so the rate is the host TSC's and only the offset is
- *   fitted; under KVM (--accel kvm) the rate is fitted too (least
- *   squares). The offset is the middle of the intersection of the windows
- *   (newest first, stopping at one that disagrees): midpoints alone were
- *   3-9 us early, because bd_sched answers late in a window (at the next
- *   switch after the request), while the intersection is as narrow as the
- *   tightest round trip. One exchange per 1 ms until the map is good
+ *   sync_guest_ts and its clock again: the guest read its TSC inside that
+ *   window. A LinearClockMap fits the map: under TCG the guest TSC is the
+ *   host TSC plus a per-VM constant, so the rate is the host TSC's and only
+ *   the offset is fitted; under KVM (--accel kvm) the rate is fitted too
+ *   (least squares over the last 64 exchanges whose round trip was short
+ *   against the best seen). The offset is the middle of the intersection
+ *   of the windows of every exchange (newest first, stopping at one that
+ *   disagrees, so that a step of the guest's clock is followed at the next
+ *   answer): midpoints alone were 3-9 us early, because bd_sched answers
+ *   late in a window (at the next switch after the request), while the
+ *   intersection is as narrow as the tightest round trip in it. One exchange per 1 ms until the map is good
  *   (ready and one round trip <= 20 us seen, or 1 s after the first
  *   answer), then one per 10 ms. Nothing is drained before that (records
  *   wait in the rings); a run that ends without any answer uses the late

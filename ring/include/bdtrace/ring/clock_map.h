@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #if !defined(__x86_64__)
@@ -131,33 +132,43 @@ private:
 // A guest clock that is a linear function of host time, fitted from pairs.
 //
 // METHOD. Each pair is (g, h): the guest read its clock g while the host's
-// CLOCK_MONOTONIC was h. An exchange gives h as an interval [before, after]
-// around the guest's reading (the host writes a request, the guest answers
-// with its clock, the host reads its clock before and after); the pair uses
-// the midpoint, whose error is at most half the round trip, and exchanges
-// whose round trip is more than twice the best seen plus 1 us (the guest
-// was descheduled, an interrupt hit) are dropped. The map
+// CLOCK_MONOTONIC was h. An exchange gives h as an interval, a window
+// [before, after] around the guest's reading (the host writes a request,
+// the guest answers with its clock, the host reads its clock before and
+// after). The map
 //   h = h0 + (g - g0) * slope
-// is a least-squares fit over the last `window` kept pairs, computed on
-// values centred on their means (no precision lost to large absolute
-// clocks). With set_slope() (known rate: TCG, where guest ticks are host
-// ticks, so slope = the host TSC's ns per tick) only the offset is fitted:
-// the mean of h - g * slope, which needs a single pair. Without it the
-// slope is fitted too (KVM: ratio unknown) and needs two pairs with
-// different g. The offset is then refined from the windows themselves: at
-// the chosen slope the line must pass through every kept window, so it is
-// placed in the middle of their intersection (when not empty): a midpoint
-// is biased when the guest answers late in its window, the intersection
-// is not. The map is anchored at the latest pair's g (the fitted h
-// there), so extrapolation to new records spans little time.
+// has a slope that is either known (set_slope(): TCG, where guest ticks
+// are host ticks, so slope = the host TSC's ns per tick) or fitted (KVM:
+// ratio unknown) by least squares over the midpoints of the last `window`
+// fast exchanges: those whose round trip is at most twice the best seen
+// plus 1 us (a slower one was descheduled or interrupted, and its midpoint
+// is noise). A fitted rate needs two pairs with different g.
+//
+// The offset comes from the windows themselves: at the chosen slope the
+// line must pass through every window, so it is placed in the middle of
+// their intersection. Midpoints would be biased: bd_sched answers at its
+// next context switch, late in a window (measured: 3-9 us early). Every
+// exchange counts here, however slow: a wide window cannot mislead, it
+// only constrains less, and a narrow one from long ago still tightens the
+// intersection. Newest windows first, stopping before one that contradicts
+// the others: the guest's offset may step (QEMU 7.2's cpu_get_ticks()
+// raises it whenever a host TSC reading is below the previous one) and a
+// fitted rate may still settle; the newest windows describe now, and a
+// step is followed at the next answer. The map is anchored at the newest
+// window's g, so extrapolation to new records spans little time.
 class LinearClockMap final : public GuestClock {
 public:
+    // `window`: fast exchanges kept for a fitted rate; every exchange is
+    // kept for the offset, the last kMaxWindows of them.
     explicit LinearClockMap(std::size_t window = 64);
+    static constexpr std::size_t kMaxWindows = 1024;
 
     // Host ns per guest tick, known; 0 = fit it (the default).
     void set_slope(double ns_per_tick) noexcept;
 
-    // One exchange; false when dropped as too slow (or host_after < host_before).
+    // One exchange; false when the window runs backwards (host_after <
+    // host_before: ignored) or when it is too slow for fitting the rate
+    // (it still bounds the offset).
     bool add_exchange(uint64_t guest, uint64_t host_before_ns, uint64_t host_after_ns);
     // One exact pair (no round trip to weigh).
     void add_pair(uint64_t guest, uint64_t host_ns);
@@ -165,22 +176,32 @@ public:
     // True once the pairs determine a map.
     bool ready() const noexcept { return ready_; }
     LinearMap current() const noexcept override { return map_; }
+    // Fast pairs kept for fitting a rate.
     std::size_t pairs() const noexcept { return pairs_.size(); }
 
+    // How far the current map is from the truth, measured: every window
+    // says the guest read g while the host clock was in [before, after],
+    // so a correct map puts map(g) in it. With c = the correction the map
+    // needs (truth = map + c), before - map(g) <= c <= after - map(g) for
+    // every window: c lies in [lo, hi], the intersection over the newest
+    // windows that agree with each other (`used` of them: older ones stop
+    // agreeing when the guest's offset steps). In ns. False before the
+    // first exchange.
+    bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept;
+
 private:
-    struct Pair {
+    struct Window {
         uint64_t guest;
-        uint64_t host;    // midpoint of the window (exact pairs: the time)
-        uint64_t before;  // the window: the guest read `guest` in
-        uint64_t after;   // [before, after] (exact pairs: both = host)
+        uint64_t before;  // the guest read `guest` in
+        uint64_t after;   // [before, after] (exact pairs: both the time)
+        uint64_t mid() const noexcept { return before + (after - before) / 2; }
     };
-    void add(const Pair &p);
+    void add(const Window &w, bool fast);
     void fit() noexcept;
 
     std::size_t window_;
-    std::vector<Pair> pairs_;  // the last `window_` kept pairs, oldest first at next_
-    std::size_t next_ = 0;     // where the next pair goes once the window is full
-    Pair latest_{0, 0, 0, 0};
+    std::deque<Window> pairs_;    // the last `window_` fast ones, oldest first
+    std::deque<Window> windows_;  // the last kMaxWindows, oldest first
     double known_slope_ = 0;
     uint64_t best_round_trip_ = UINT64_MAX;
     LinearMap map_;

@@ -4,10 +4,10 @@
 // One exchange: the consumer reads its clock (before), writes a fresh
 // sync_request, and spins until the guest agent (bd_sched, from its
 // sched_switch probe) has echoed it in sync_ack, having first written its
-// TSC into sync_guest_ts; then it reads its clock again (after). The guest
-// read its TSC somewhere in [before, after]: the pair (guest TSC, midpoint)
-// is off by at most half the round trip. Pairs go to a LinearClockMap,
-// which drops those whose round trip is long against the best seen.
+// TSC into sync_guest_ts; then it reads sync_guest_ts and its clock again
+// (after: after the read, so that whatever the guest wrote there was read
+// from its clock before `after`). The guest read its TSC somewhere in
+// [before, after], a window that goes to a LinearClockMap.
 //
 // The spin is bounded: a guest that does not answer in time (no switch on
 // any vCPU meanwhile, or no agent at all) leaves the request pending and
@@ -22,7 +22,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "bdtrace/ring/clock_map.h"
 #include "bdtrace/ring/log_histogram.h"
@@ -52,21 +51,16 @@ public:
 
     uint64_t exchanges() const noexcept { return exchanges_; }
     uint64_t answered() const noexcept { return answered_; }  // within the spin
-    uint64_t kept() const noexcept { return kept_; }          // accepted by the fit
+    uint64_t kept() const noexcept { return kept_; }          // fast enough to fit a rate with
     // Round trips of the timely answers, in host ns.
     const LogHistogram &round_trips() const noexcept { return round_trips_; }
     uint64_t late_round_trip_ns() const noexcept { return late_rt_; }
 
-    // How far the fit's current map is from the truth, measured: every
-    // timely exchange says the guest read g while the host clock was in
-    // [before, after], so a correct map puts map(g) in that window. With
-    // c = the correction the map needs (truth = map + c), before - map(g)
-    // <= c <= after - map(g) for every exchange: c lies in [lo, hi], the
-    // intersection over the newest exchanges that agree with each other
-    // (`used` of them; older ones stop agreeing when the guest's TSC
-    // offset moves: used == answered() means it did not move by more than
-    // hi - lo during the run). In ns. False without exchanges.
-    bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept;
+    // How far the fit's current map is from the truth, measured by the
+    // exchanges' windows (LinearClockMap::error_bounds). In ns.
+    bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept {
+        return fit_.error_bounds(lo, hi, used);
+    }
 
 
 private:
@@ -86,10 +80,6 @@ private:
     uint64_t late_guest_ = 0, late_host_ = 0, late_rt_ = UINT64_MAX;
     uint64_t exchanges_ = 0, answered_ = 0, kept_ = 0;
     LogHistogram round_trips_;
-    struct Window {
-        uint64_t guest, before, after;
-    };
-    std::vector<Window> windows_;  // timely exchanges (the last kMaxWindows)
 };
 
 }  // namespace bdtrace::ring
