@@ -166,6 +166,24 @@ struct ChromeExporter::State {
     return track;
   }
 
+  // The track of the calls made on vcpu (system) or by tid (user), named:
+  // beside the events' own track, because a call is drawn from its start,
+  // before the events emitted while its handler ran; the calls of one
+  // vCPU (thread) follow each other, so their track's time never goes
+  // back.
+  uint32_t CallTrack(uint32_t t, uint32_t vcpu, uint32_t tid) {
+    const uint32_t track = Track(t, vcpu, tid);
+    const uint32_t calls = kCallTrackBase + track;
+    Trace &tr = GetTrace(t);
+    if (tr.tracks.insert(calls).second) {
+      Metadata("thread_name", Pid(t), calls,
+               (System(t) ? "vCPU " : "tid ") + std::to_string(track) + " calls");
+      SortIndex("thread_sort_index", Pid(t), calls, track);
+    }
+    return calls;
+  }
+  static constexpr uint32_t kCallTrackBase = 1'000'000'000;
+
   std::string NameOf(uint32_t id, const char *prefix) const {
     auto it = names.find(id);
     return it != names.end() ? it->second : prefix + std::to_string(id);
@@ -303,13 +321,13 @@ void ChromeExporter::OnMark(const MarkEvent &e) {
 }
 
 // A guest call: a complete event covering the handler's time, ending when
-// the plugin emitted it.
+// the plugin emitted it, on the calls track of its vCPU (thread).
 void ChromeExporter::OnCall(const CallEvent &e) {
   if (s_->finished) return;
   const int64_t rel = s_->clock.Rel(e.ts_ns);
   const int64_t dur = std::min<int64_t>(static_cast<int64_t>(e.duration_ns), rel);
   const uint32_t t = e.trace;
-  s_->Start('X', State::Pid(t), s_->Track(t, e.vcpu, e.tid));
+  s_->Start('X', State::Pid(t), s_->CallTrack(t, e.vcpu, e.tid));
   s_->Ts(rel - dur);
   s_->buf += ",\"dur\":";
   AppendMicros(s_->buf, dur);

@@ -21,6 +21,7 @@ void Channel::init_header(uint32_t nr_vcpus) noexcept {
     h->claims_offset = BD_CHANNEL_CLAIMS_OFFSET;
     h->user_offset = BD_CHANNEL_USER_OFFSET;
     h->user_slots = BD_CHANNEL_USER_SLOTS;
+    h->data_offset = BD_CHANNEL_DATA_OFFSET;  // calls and bulk marks served
     h->generation = 0;
     // No filter yet: everything enabled on every vCPU (a filter's maps are
     // published with its generation).

@@ -20,10 +20,12 @@
 #include <bd/channel.h>
 #include <bdtrace/emitter.h>
 #include <bdtrace/filter/plugin_filter.h>
+#include <bdtrace/handlers/handler_set.h>
 #include <bdtrace/qemu_plugin_insn.h>
 #include <bdtrace/record.h>
 
 #include "bdtrace/bdtrace_tp.h"
+#include "bdtrace/device/call_pages.h"
 #include "bdtrace/device/channel.h"
 #include "bdtrace/device/channel_file.h"
 #include "bdtrace/device/enable_maps.h"
@@ -37,6 +39,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -61,6 +64,11 @@ struct State {
     plugin::VcpuCounters accepted;  // with verbose=on only: the exit summary
     std::atomic<uint64_t> instrumented{0};
     bool verbose = false;
+    // Host handlers (handler=), loaded in install_system; their calls and
+    // bulk marks travel through the data pages (call_pages.h).
+    handlers::HandlerSet *handlers = nullptr;
+    CallPages call_pages;
+    std::string arch;  // QEMU's target name, for the handlers' caller
 };
 // Never destroyed: QEMU (system emulation) runs the exit callback after
 // the plugin's static destructors.
@@ -160,6 +168,80 @@ void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
                      });
 }
 
+// --- calls to host handlers and bulk marks ------------------------------------
+
+// A trap on a data page (<bd/channel.h>, CALLS): one step of a call or of a
+// bulk mark, served from the page and answered in it. Calls pass by the
+// filter: they are requests, not records.
+__attribute__((noinline, cold)) void on_call(unsigned int vcpu, uint32_t offset, uint64_t phys) noexcept {
+    bd_record rec;
+    RejectReason why = g_state.channel.take_call(offset, rec);
+    if (why != RejectReason::Ok) {
+        g_state.rejects.reject(why, vcpu, 0, phys);
+        return;
+    }
+    CallPages::Page *state = g_state.call_pages.at(offset);
+    unsigned char *bytes = g_state.channel.data_page(offset);
+    if (state == nullptr || bytes == nullptr) {  // take_call checked the offset
+        g_state.rejects.reject(RejectReason::CallBadPage, vcpu, rec.tid, phys);
+        return;
+    }
+    MappedCallPage page(bytes);
+    if (state->busy.exchange(true, std::memory_order_acquire)) {
+        why = plugin::refuse_call_step(page, -EBUSY, false);
+    } else {
+        static handlers::HandlerSet no_handlers;
+        handlers::HandlerSet &set = g_state.handlers != nullptr ? *g_state.handlers : no_handlers;
+        // pid/tid are what the guest says: only it knows its tasks.
+        plugin::CallContext ctx{vcpu, rec.pid, rec.tid, g_state.arch.c_str(), BD_HANDLER_MODE_SYSTEM};
+        ctx.blob = [](const plugin::CallContext &c, uint32_t event, const uint8_t *data,
+                      uint32_t len) noexcept {
+            if (any_system_record_event_enabled())
+                lttng_ust_tracepoint(bdtrace, blob, c.vcpu, c.pid, c.tid, event, data, len, uint64_t{0});
+        };
+        ctx.called = [](const plugin::CallContext &c, uint32_t event, int status, uint32_t in_len,
+                        uint32_t out_len, uint64_t ns) noexcept {
+            lttng_ust_tracepoint(bdtrace, call, c.vcpu, c.pid, c.tid, event, status, in_len, out_len, ns);
+        };
+        why = plugin::serve_call_step(set, state->buffers, ctx, rec, page, false);
+        state->busy.store(false, std::memory_order_release);
+    }
+    if (why == RejectReason::CallBadStep) {
+        g_state.rejects.reject(why, vcpu, rec.tid, phys);  // answered with a status
+        why = RejectReason::Ok;
+    }
+    g_state.channel.set_reply(offset, why == RejectReason::Ok ? BD_REPLY_OK : BD_REPLY_REJECTED);
+    if (why != RejectReason::Ok) g_state.rejects.reject(why, vcpu, rec.tid, phys);
+}
+
+// What host handlers may ask of the plugin (<bd/handler.h>, services).
+handlers::HostHooks handler_hooks() noexcept {
+    handlers::HostHooks h;
+    h.emit_mark = [](void *, const bd_handler_caller &who, uint32_t event, const uint64_t *args,
+                     const char *text) noexcept {
+        if (!any_system_record_event_enabled()) return 0;
+        bd_record r{};
+        r.magic = BD_MAGIC;
+        r.version = BD_ABI_VERSION;
+        r.kind = text != nullptr ? BD_KIND_MARK_TEXT : BD_KIND_MARK;
+        r.event = event;
+        if (args != nullptr) std::memcpy(r.args, args, sizeof r.args);
+        if (text != nullptr) {
+            const size_t n = strnlen(text, BD_TEXT_MAX);
+            std::memcpy(r.text, text, n);
+            r.text_len = static_cast<uint16_t>(n);
+        }
+        r.pid = who.pid;
+        r.tid = who.tid;
+        emit_record(r, EmitContext{who.vcpu, who.pid, who.tid});
+        return 0;
+    };
+    h.recording = [](void *) noexcept { return any_system_record_event_enabled() ? 1 : 0; };
+    // set_code_tracing: not offered yet (-ENOTSUP): the gate follows the
+    // filter config's trace_code rules only.
+    return h;
+}
+
 // --- execution-time callback (hot path) --------------------------------------
 
 // The trap with a filter in force: always a private copy, then decide;
@@ -171,6 +253,10 @@ __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f,
     const Verdict v = g_state.channel.trap<kFromKernel>(phys, &rec);
     if (v.outcome == Outcome::Rejected) {
         g_state.rejects.reject(v.reason, vcpu, v.tid, phys);
+        return;
+    }
+    if (v.outcome == Outcome::CallStep) {
+        on_call(vcpu, v.offset, phys);
         return;
     }
     if (v.outcome != Outcome::Accepted) return;
@@ -228,6 +314,9 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void
         // addr: the guest-physical address the trap loaded.
         g_state.rejects.reject(v.reason, vcpu, v.tid, phys);
         break;
+    case Outcome::CallStep:
+        on_call(vcpu, v.offset, phys);
+        break;
     }
 }
 
@@ -258,6 +347,15 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
 void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
     if (g_trace_code) plugin::g_block_batches.flush_all();  // the vCPUs are stopped
     filter::g_plugin_filter.finish();
+    if (g_state.handlers != nullptr) {
+        // The vCPUs are stopped: no call runs any more.
+        if (g_state.handlers->errors() != 0 || g_state.verbose)
+            std::fprintf(stderr, "bdtrace: vm '%s': %llu calls to host handlers, %llu failed\n",
+                         g_state.config.vm.c_str(),
+                         static_cast<unsigned long long>(g_state.handlers->calls()),
+                         static_cast<unsigned long long>(g_state.handlers->errors()));
+        g_state.handlers->finish();
+    }
     g_state.rejects.report_at_exit();
     try {
         if (g_state.verbose) {
@@ -333,6 +431,12 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::
         }
     }
 
+    g_state.arch = info.target_name ? info.target_name : "";
+    if (!config.handlers.empty()) {
+        g_state.handlers = new handlers::HandlerSet(handler_hooks());
+        for (const std::string &spec : config.handlers)
+            if (!g_state.handlers->load(spec, error)) return false;
+    }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
     if (g_trace_code)
         qemu_plugin_register_vcpu_init_cb(

@@ -17,8 +17,8 @@ bool parse_bool(const std::string &v, bool &out) {
 }
 
 constexpr const char *kUsage =
-    "accepted options: program=PATH, vm=NAME, filter=FILE, stats=FILE, handler=PATH[:ARGS] (user mode, "
-    "repeatable), qemu_version=X.Y.Z, verbose=on|off, and in system "
+    "accepted options: program=PATH, vm=NAME, filter=FILE, stats=FILE, handler=PATH[:ARGS] "
+    "(repeatable), qemu_version=X.Y.Z, verbose=on|off, and in system "
     "emulation channel=PATH (e.g. -plugin libbdtrace-qemu.so,program=./app,verbose=on "
     "or -plugin libbdtrace-qemu.so,channel=/dev/shm/bdtrace-vm1,vm=vm1)";
 

@@ -29,7 +29,7 @@
 #include "bdtrace/plugin/trap_scan.h"
 #include "bdtrace/plugin/vcpu_counters.h"
 #include "bdtrace/session_join.h"
-#include "call_server.h"
+#include "call_page.h"
 #include "guest_record_access.h"
 #include "reply_writer.h"
 
@@ -95,7 +95,7 @@ struct ThreadState {
     // and has not returned yet.
     bool clone_announced = false;
     // Its call to a host handler in progress (call_server.h), from its first.
-    std::unique_ptr<CallBuffers> call;
+    std::unique_ptr<plugin::CallBuffers> call;
 };
 // initial-exec: one %fs-relative access instead of a __tls_get_addr call on
 // every trap; the plugin is dlopen'ed, so this uses glibc's small static-TLS
@@ -146,15 +146,15 @@ __attribute__((noinline, cold)) void on_call(unsigned int vcpu, uint64_t vaddr, 
     decode_record<kSwap>(guest, rec);  // what is served is what was validated
     static handlers::HandlerSet no_handlers;
     handlers::HandlerSet &set = g_state.handlers != nullptr ? *g_state.handlers : no_handlers;
-    CallContext ctx{vcpu, ids.pid, ids.tid, g_state.arch.c_str()};
-    ctx.blob = [](const CallContext &c, uint32_t event, const uint8_t *data, uint32_t len) noexcept {
+    plugin::CallContext ctx{vcpu, ids.pid, ids.tid, g_state.arch.c_str()};
+    ctx.blob = [](const plugin::CallContext &c, uint32_t event, const uint8_t *data, uint32_t len) noexcept {
         lttng_ust_tracepoint(bdtrace, blob, c.vcpu, c.pid, c.tid, event, data, len, uint64_t{0});
     };
-    ctx.called = [](const CallContext &c, uint32_t event, int status, uint32_t in_len, uint32_t out_len,
+    ctx.called = [](const plugin::CallContext &c, uint32_t event, int status, uint32_t in_len, uint32_t out_len,
                     uint64_t ns) noexcept {
         lttng_ust_tracepoint(bdtrace, call, c.vcpu, c.pid, c.tid, event, status, in_len, out_len, ns);
     };
-    RejectReason why = serve_call_step(set, ids.call, ctx, rec, vaddr, host, kSwap);
+    RejectReason why = serve_user_call_step(set, ids.call, ctx, rec, vaddr, host, kSwap);
     if (why == RejectReason::CallBadStep) {
         g_state.rejects.reject(why, vcpu, ids.tid, vaddr);  // answered with a status
         why = RejectReason::Ok;

@@ -752,6 +752,43 @@ static unsigned char *bd_call_page(void)
     return p;
 }
 
+/* User mode: the thread's own call page. 0 or -ENOMEM. */
+static int bd_call_page_user(struct bd_thread_state *t, unsigned char **page)
+{
+    if (t->mode == BD_T_UNINIT) {
+        bd_read_ids(t);
+        t->mode = BD_T_USER;
+    }
+    *page = bd_call_page();
+    return *page != NULL ? 0 : -ENOMEM;
+}
+
+/* System mode: the data page of the thread's user slot (<bd/channel.h>,
+ * CALLS), claiming a slot first if the thread has none (at depth 1, as
+ * bd_emit would: a mark in a signal handler meanwhile does not claim). */
+static int bd_call_page_system(struct bd_thread_state *t, unsigned char **page)
+{
+    if (t->mode != BD_T_SYSTEM) {
+        if (t->depth != 0)
+            return -EBUSY; /* interrupting this thread's own mark */
+        int32_t reply;
+        t->depth = 1;
+        atomic_signal_fence(memory_order_seq_cst);
+        (void)bd_thread_setup(t, 0, &reply);
+        atomic_signal_fence(memory_order_seq_cst);
+        t->depth = 0;
+        if (t->mode != BD_T_SYSTEM)
+            return reply == BD_REPLY_EACCES_ ? -EACCES : -ENOSPC;
+    }
+    if (!atomic_load_explicit(&bd_chan_present, memory_order_relaxed))
+        return -ENOSYS; /* no plugin answered the handshake */
+    if (bd_chan_header(&bd_channel)->data_offset != BD_CHANNEL_DATA_OFFSET)
+        return -ENOTSUP; /* a host that serves no calls */
+    *page = bd_channel.base + BD_CHANNEL_DATA_OFFSET +
+            (size_t)t->claim_index * BD_PAGE_SIZE;
+    return 0;
+}
+
 /* One step: fill the page's record, trap, read the reply. */
 static int32_t bd_call_step(struct bd_thread_state *t, struct bd_record *r,
                             uint32_t event, uint64_t op, uint64_t a1,
@@ -776,14 +813,12 @@ static int bd_call_status(int32_t reply, const struct bd_record *r)
 
 /* The steps of a call (last_op BD_CALL_INVOKE) or of a bulk mark
  * (BD_CALL_BLOB: no output). */
-static int bd_call_steps(struct bd_thread_state *t, uint64_t last_op,
-                         uint32_t event, const unsigned char *in,
-                         uint32_t in_len, unsigned char *out, uint32_t out_cap,
+static int bd_call_steps(struct bd_thread_state *t, unsigned char *page,
+                         uint64_t last_op, uint32_t event,
+                         const unsigned char *in, uint32_t in_len,
+                         unsigned char *out, uint32_t out_cap,
                          uint32_t *out_len, uint64_t *result)
 {
-    unsigned char *page = bd_call_page();
-    if (page == NULL)
-        return -ENOMEM;
     struct bd_record *r = (struct bd_record *)(void *)page;
     unsigned char *bytes = page + BD_RECORD_SIZE;
     /* All input but the last chunk in PUT steps; the last rides along
@@ -840,14 +875,15 @@ static int bd_call_as(uint64_t last_op, uint32_t event, const void *in,
     if (in_len > BD_CALL_IO_MAX || out_cap > BD_CALL_IO_MAX)
         return -E2BIG;
     struct bd_thread_state *t = &bd_tls;
-    switch (bd_process_mode(t->depth)) {
+    const unsigned proc_mode = bd_process_mode(t->depth);
+    switch (proc_mode) {
     case BD_P_USER:
+    case BD_P_SYSTEM:
         break;
     case BD_P_EACCES:
         return -EACCES;
-    case BD_P_SYSTEM:
     case BD_P_RING:
-        return -ENOTSUP; /* calls need the trap channel in user mode */
+        return -ENOTSUP; /* calls need the trap channel */
     default: /* nested in this thread's discovery */
         return -EBUSY;
     }
@@ -855,15 +891,16 @@ static int bd_call_as(uint64_t last_op, uint32_t event, const void *in,
         return -EBUSY; /* a signal handler interrupting this thread's call */
     bd_call_busy = 1;
     atomic_signal_fence(memory_order_seq_cst);
-    if (t->mode == BD_T_UNINIT) {
-        bd_read_ids(t);
-        t->mode = BD_T_USER;
-    }
-    const int rc = bd_call_steps(t, last_op, event, in, in_len, out, out_cap,
-                                 out_len, result);
+    unsigned char *page;
+    const int rc = proc_mode == BD_P_SYSTEM ? bd_call_page_system(t, &page)
+                                            : bd_call_page_user(t, &page);
+    const int status = rc != 0 ? rc
+                               : bd_call_steps(t, page, last_op, event, in,
+                                               in_len, out, out_cap, out_len,
+                                               result);
     atomic_signal_fence(memory_order_seq_cst);
     bd_call_busy = 0;
-    return rc;
+    return status;
 }
 
 int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,

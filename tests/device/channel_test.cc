@@ -108,7 +108,13 @@ TEST(ClassifyOffset, Areas) {
     EXPECT_EQ(classify_offset(kUserSlotsEnd - BD_RECORD_SIZE), Area::UserSlot);
     EXPECT_EQ(classify_offset(BD_CHANNEL_USER_OFFSET + 1), Area::Misaligned);
     EXPECT_EQ(classify_offset(kUserSlotsEnd), Area::Unused);
-    EXPECT_EQ(classify_offset(BD_CHANNEL_SIZE - BD_RECORD_SIZE), Area::Unused);
+    EXPECT_EQ(classify_offset(BD_CHANNEL_DATA_OFFSET - 1), Area::Unused);
+    EXPECT_EQ(classify_offset(BD_CHANNEL_DATA_OFFSET), Area::DataPage);
+    EXPECT_EQ(classify_offset(BD_CHANNEL_DATA_OFFSET + BD_RECORD_SIZE), Area::Misaligned);
+    EXPECT_EQ(classify_offset(kDataPagesEnd - BD_PAGE_SIZE), Area::DataPage);
+    EXPECT_EQ(classify_offset(BD_CHANNEL_SIZE - BD_RECORD_SIZE), kDataPagesEnd == BD_CHANNEL_SIZE
+                                                                    ? Area::Misaligned
+                                                                    : Area::Unused);
     EXPECT_EQ(classify_offset(BD_CHANNEL_SIZE), Area::Outside);
     EXPECT_EQ(classify_offset(~uint64_t{0}), Area::Outside);
 }
@@ -118,6 +124,10 @@ TEST(ClassifyOffset, HotPathAgreesEverywhere) {
         const Area a = classify_offset(off);
         const bool slot = a == Area::KernelSlot || a == Area::UserSlot;
         ASSERT_EQ(is_slot_offset(off), slot) << off;
+        ASSERT_EQ(is_data_page_offset(off), a == Area::DataPage) << off;
+        if (a == Area::DataPage) {
+            ASSERT_LE(off + BD_PAGE_SIZE, BD_CHANNEL_SIZE) << off;
+        }
         if (slot) {
             ASSERT_LE(off + BD_RECORD_SIZE, BD_CHANNEL_SIZE) << off;
         }
@@ -264,8 +274,7 @@ TEST_F(ChannelTest, HeaderClaimsMisalignedAndUnusedAreBadSlots) {
                              BD_CHANNEL_USER_OFFSET - BD_RECORD_SIZE,
                              user_slot(2) + 4,
                              kUserSlotsEnd,
-                             BD_CHANNEL_SIZE - BD_RECORD_SIZE,
-                             BD_CHANNEL_SIZE - 1};
+                             BD_CHANNEL_DATA_OFFSET - BD_RECORD_SIZE};
     for (uint64_t off : offs) {
         if (off >= BD_CHANNEL_KERNEL_OFFSET) {
             const uint64_t at = off & ~uint64_t{BD_RECORD_SIZE - 1};
@@ -322,15 +331,49 @@ TEST_F(ChannelTest, ForgedSchedSwitchFromUserRejected) {
               RejectReason::KernelOnlyKind);
 }
 
-// Calls to host handlers are served in user mode only: a CALL record in a
-// slot is rejected and counted, with or without a copy.
-TEST_F(ChannelTest, CallsAreNotServedInSystemMode) {
+// Calls travel through data pages: a CALL record in a slot is rejected and
+// counted, with or without a copy.
+TEST_F(ChannelTest, CallsAreNotServedFromSlots) {
     ASSERT_EQ(handshake(kBase).outcome, Outcome::Handshake);
     bd_record copy;
     EXPECT_EQ(put_and_trap(user_slot(1), valid(BD_KIND_CALL), false, &copy).reason,
               RejectReason::CallNotServed);
     EXPECT_EQ(put_and_trap(user_slot(1), valid(BD_KIND_CALL), false).reason, RejectReason::CallNotServed);
     EXPECT_EQ(slot_at(user_slot(1)).reply, BD_REPLY_REJECTED);
+}
+
+// A data page's first byte from user space is a call step, left to the
+// backend: take_call copies and validates its record. Anything else in the
+// data pages is rejected without reading.
+TEST_F(ChannelTest, DataPagesCarryCallSteps) {
+    ASSERT_EQ(handshake(kBase).outcome, Outcome::Handshake);
+    const uint64_t page3 = BD_CHANNEL_DATA_OFFSET + 3 * uint64_t{BD_PAGE_SIZE};
+    const Verdict v = put_and_trap(page3, valid(BD_KIND_CALL), false);
+    ASSERT_EQ(v.outcome, Outcome::CallStep);
+    EXPECT_EQ(v.offset, page3);
+    bd_record copy;
+    EXPECT_EQ(ch_.take_call(v.offset, copy), RejectReason::Ok);
+    EXPECT_EQ(copy.kind, BD_KIND_CALL);
+    EXPECT_EQ(ch_.data_page(v.offset), buf_->channel() + page3);
+    ch_.set_reply(v.offset, BD_REPLY_OK);
+    EXPECT_EQ(slot_at(page3).reply, BD_REPLY_OK);
+    // Not a CALL, or not a valid record: rejected, the reply says so.
+    EXPECT_EQ(put_and_trap(page3, valid(BD_KIND_MARK), false).outcome, Outcome::CallStep);
+    EXPECT_EQ(ch_.take_call(v.offset, copy), RejectReason::BadSlot);
+    EXPECT_EQ(slot_at(page3).reply, BD_REPLY_REJECTED);
+    bd_record bad = valid(BD_KIND_CALL);
+    bad.magic = 0;
+    EXPECT_EQ(put_and_trap(page3, bad, false).outcome, Outcome::CallStep);
+    EXPECT_NE(ch_.take_call(v.offset, copy), RejectReason::Ok);
+    // Inside a page, or from the guest kernel: rejected at the trap.
+    EXPECT_EQ(put_and_trap(page3 + BD_RECORD_SIZE, valid(BD_KIND_CALL), false).reason,
+              RejectReason::CallBadPage);
+    EXPECT_EQ(put_and_trap(page3, valid(BD_KIND_CALL), true).reason, RejectReason::CallNotServed);
+    EXPECT_EQ(ch_.on_trap(kBase + BD_CHANNEL_SIZE - 1, false, nullptr).reason, RejectReason::CallBadPage);
+    // take_call and data_page refuse what is not a data page.
+    EXPECT_EQ(ch_.take_call(static_cast<uint32_t>(user_slot(0)), copy), RejectReason::CallBadPage);
+    EXPECT_EQ(ch_.data_page(static_cast<uint32_t>(page3 + 8)), nullptr);
+    EXPECT_EQ(header().data_offset, BD_CHANNEL_DATA_OFFSET);
 }
 
 TEST_F(ChannelTest, SchedSwitchFromKernel) {
@@ -400,13 +443,15 @@ TEST_F(ChannelTest, SweepStaysInBounds) {
         const Verdict v = ch_.on_trap(phys, kernel, (phys / 8) % 2 ? &copy : nullptr);
         const uint64_t off = phys - kBase;
         if (v.outcome != Outcome::Rejected) {
-            ASSERT_TRUE(off == 0 || is_slot_offset(off)) << phys;
+            ASSERT_TRUE(off == 0 || is_slot_offset(off) || (is_data_page_offset(off) && !kernel)) << phys;
         } else if (phys < kBase || off >= BD_CHANNEL_SIZE) {
             ASSERT_EQ(v.reason, RejectReason::OutsideChannel) << phys;
         } else if (off == BD_CHANNEL_LOST_NO_SLOT_OFFSET) {
             ASSERT_EQ(v.reason, RejectReason::NoFreeSlot) << phys;
         } else if (off == BD_CHANNEL_LOST_NESTED_OFFSET) {
             ASSERT_EQ(v.reason, RejectReason::NestedCall) << phys;
+        } else if (in_data_pages(off)) {
+            ASSERT_EQ(v.reason, kernel ? RejectReason::CallNotServed : RejectReason::CallBadPage) << phys;
         } else if (!is_slot_offset(off)) {
             ASSERT_EQ(v.reason, RejectReason::BadSlot) << phys;
         }

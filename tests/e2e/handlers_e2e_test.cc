@@ -122,7 +122,7 @@ TEST(Handlers, WrongHandlersAreRefusedBeforeTheGuestStartsWithTheCause) {
   EXPECT_EQ(r.out.find("kv_put"), std::string::npos) << "the guest ran";
 }
 
-TEST(Handlers, OnlyUserModeWithTheTrapServesCalls) {
+TEST(Handlers, OnlyTheTrapChannelServesCalls) {
   for (const std::vector<std::string> &extra :
        {std::vector<std::string>{"--native", "--"}, std::vector<std::string>{"--channel", "ring", "--"}}) {
     std::vector<std::string> argv = {BD_RUN, "--handler", HANDLER_ECHO};
@@ -130,7 +130,7 @@ TEST(Handlers, OnlyUserModeWithTheTrapServesCalls) {
     argv.push_back(GUEST_CALLS);
     const RunResult r = run(argv);
     EXPECT_EQ(r.status, 2) << r.err;
-    EXPECT_NE(r.err.find("--handler needs user mode with the trap channel"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--handler needs the trap channel"), std::string::npos) << r.err;
   }
 }
 

@@ -86,6 +86,7 @@ void expect_forged_and_hostile_records_rejected(const std::vector<TraceEvent> &e
       total += ev.u("count");
     }
   EXPECT_EQ(totals["kernel_only_kind"], static_cast<uint64_t>(kernel_only));
+  EXPECT_EQ(totals["call_bad_page"], static_cast<uint64_t>(sum_over_programs(lines, "expect_call_bad_page")));
   EXPECT_EQ(totals["no_free_slot"], static_cast<uint64_t>(lost));
   EXPECT_EQ(total, static_cast<uint64_t>(forged + hostile + lost + kernel_traps_rejected(lines)));
   for (const auto &ev : events) {

@@ -21,8 +21,9 @@ void expect_switches_match_the_guests_count(const std::vector<TraceEvent> &event
 // Forged SCHED_SWITCH records from user space are rejected as
 // kernel_only_kind and never become events; the hostile records are all
 // counted, and nothing else is rejected. Counts come from the guest's
-// lines: "forge forged N", every "PROGRAM expect_rejected N" and
-// "PROGRAM expect_kernel_only N", "exhaust lost N" (no_free_slot), and
+// lines: "forge forged N", every "PROGRAM expect_rejected N",
+// "PROGRAM expect_kernel_only N" and "PROGRAM expect_call_bad_page N" (traps
+// inside data pages), "exhaust lost N" (no_free_slot), and
 // bd_sched's unload line (its own traps the plugin rejected).
 void expect_forged_and_hostile_records_rejected(const std::vector<TraceEvent> &events,
                                                 const std::vector<std::string> &lines);

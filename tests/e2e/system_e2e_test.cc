@@ -43,11 +43,16 @@ using bdtest::guest_lines;
 using bdtest::guest_value;
 
 RunResult boot(const std::string &trace, const std::string &vm, const std::string &script,
-               bool plugin, const std::string &filter = "") {
+               bool plugin, const std::string &filter = "",
+               const std::vector<std::string> &handlers = {}) {
   std::vector<std::string> argv = {"timeout", "900", BD_RUN, "--system", "--vm", vm,
                                    "--kernel", kVmDir + "/vmlinuz",
                                    "--initrd", kVmDir + "/initramfs.cpio.gz",
                                    "--append", "bd.kmod=1 bd.run=/etc/bd/" + script};
+  for (const std::string &h : handlers) {
+    argv.insert(argv.begin() + 4, "--handler");
+    argv.insert(argv.begin() + 5, h);
+  }
   if (!trace.empty()) {
     argv.insert(argv.begin() + 4, "--trace");
     argv.insert(argv.begin() + 5, trace);
@@ -68,9 +73,71 @@ class SystemVm : public bdtest::VmSuite<SystemVm> {
     return "no test VM image in " + kVmDir + ": run ./bdtrace build";
   }
   static RunResult Boot(const std::string &, const std::string &trace, const std::string &vm) {
-    return boot(trace, vm, "system-test.sh", true);
+    // guest-calls (tests/guest/calls.c) calls these two.
+    return boot(trace, vm, "system-test.sh", true, "",
+                {std::string(HANDLER_KV) + ":base=7000", HANDLER_ECHO});
   }
 };
+
+// Calls to host handlers and bulk marks from a full-system guest: the
+// bytes travel through the thread's data page in the channel (<bd/channel.h>,
+// CALLS); the guest sees exact answers, the trace holds the handler's marks
+// and the exact blobs, and the hostile steps are rejected (also in the
+// exact rejection total, expect_forged_and_hostile_records_rejected, via
+// "calls expect_rejected 3").
+TEST_F(SystemVm, CallsReachHostHandlersThroughTheDataPages) {
+  const std::vector<std::string> &l = *lines_;
+  auto line = [&l](const std::string &key) {
+    for (const auto &s : l)
+      if (s.rfind("calls " + key + " ", 0) == 0) return s.substr(6 + key.size() + 1);
+    return std::string("(missing)");
+  };
+  EXPECT_EQ(line("kv_put"), "0 1");
+  EXPECT_EQ(line("kv_get"), "0 blue 4");
+  EXPECT_EQ(line("kv_count"), "0 1");
+  EXPECT_EQ(line("threads_ok"), "4");  // 4 threads calling the same handler
+  for (const char *echo : {"echo 0 0 0 1", "echo 1 0 1 1", "echo 3968 0 3968 1", "echo 3969 0 3969 1",
+                           "echo 20000 0 20000 1", "echo 65536 0 65536 1", "echo 10000 0 100 1"})
+    EXPECT_NE(std::find(l.begin(), l.end(), std::string("calls ") + echo), l.end()) << echo;
+  for (const char *blob : {"blob 0 1", "blob 1 1", "blob 3969 1", "blob 65536 1"})
+    EXPECT_NE(std::find(l.begin(), l.end(), std::string("calls ") + blob), l.end()) << blob;
+  EXPECT_EQ(line("unknown"), "-38");  // -ENOSYS
+  EXPECT_EQ(line("too_long"), "-7");  // -E2BIG, in the guest
+  EXPECT_EQ(line("hostile_page"), "0");  // BD_REPLY_NONE: rejected at the trap, the page untouched
+  EXPECT_EQ(line("hostile_big"), "-7");
+  EXPECT_EQ(line("hostile_order"), "-22");
+  EXPECT_EQ(line("expect_rejected"), "3");
+
+  std::vector<size_t> blob_sizes;
+  std::vector<std::vector<uint64_t>> echo_marks;
+  std::map<std::string, uint64_t> rejected;
+  uint64_t calls = 0;
+  for (const auto &ev : *events_) {
+    if (ev.name == "rejected_total" && ev.fields.at("reason_name").rfind("call_", 0) == 0)
+      rejected[ev.fields.at("reason_name")] += ev.u("count");
+    if (ev.name == "call") ++calls;
+    if (ev.name == "blob" && ev.u("event") == 77) {
+      const size_t len = ev.data.size();
+      bool exact = true;
+      for (size_t i = 0; i < len && exact; ++i) exact = ev.data[i] == static_cast<uint8_t>((i * 13 + len) % 256);
+      EXPECT_TRUE(exact) << "blob of " << len << " bytes";
+      blob_sizes.push_back(len);
+    }
+    if (ev.name == "mark" && ev.u("event") == 9501) echo_marks.push_back({ev.u("a0"), ev.u("a1")});
+  }
+  EXPECT_EQ(blob_sizes, (std::vector<size_t>{0, 1, 3969, 65536}));
+  EXPECT_EQ(echo_marks, (std::vector<std::vector<uint64_t>>{
+                            {0, 0}, {1, 1}, {3968, 3968}, {3969, 3969}, {20000, 20000}, {65536, 65536}, {10000, 100}}));
+  // 3 kv calls, the threads' 1600, 7 echoes, the unknown id.
+  EXPECT_EQ(calls, 1611u);
+  // Only guest-calls makes bad steps; its bad page is in the exact
+  // call_bad_page count of expect_forged_and_hostile_records_rejected
+  // (guest-hostile-bar's and guest-hostile-system's traps inside data pages
+  // are call_bad_page too).
+  EXPECT_EQ(rejected["call_bad_step"], 2u);
+  EXPECT_EQ(line("expect_call_bad_page"), "1");
+  EXPECT_NE(result_->err.find("1611 calls to host handlers, 1 failed"), std::string::npos) << result_->err;
+}
 
 TEST_F(SystemVm, GuestRanItsScriptWithTheHostPresent) {
   EXPECT_EQ(lines_->front(), "begin");

@@ -1,4 +1,5 @@
-// Fuzz harness: the plugin's call server (usermode/call_server.h), which
+// Fuzz harness: the plugin's call server (plugin/include/bdtrace/plugin/
+// call_server.h) behind the linux-user page (usermode/call_page.h), which
 // serves guest CALL steps (<bd/abi.h>, CALLS) to host handlers, here the
 // echo test handler (tests/handlers/echo_handler.c). Input: a program of
 // 64-byte steps against one call page between two canary pages:
@@ -24,15 +25,15 @@
 #include <memory>
 #include <string>
 
-#include "call_server.h"
+#include "call_page.h"
 #include "fuzz_check.h"
 
 namespace {
 
 using bdtrace::RejectReason;
-using bdtrace::usermode::CallBuffers;
-using bdtrace::usermode::CallContext;
-using bdtrace::usermode::serve_call_step;
+using bdtrace::plugin::CallBuffers;
+using bdtrace::plugin::CallContext;
+using bdtrace::usermode::serve_user_call_step;
 
 uint64_t u64_at(const uint8_t *p) {
     uint64_t v;
@@ -78,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (s[3] & 1) rec.args[0] %= 5;
         const uintptr_t host = reinterpret_cast<uintptr_t>(page) + off;
         const uint64_t vaddr = 0x40000000ull + off;
-        const RejectReason why = serve_call_step(w.handlers, buffers, ctx, rec, vaddr, host, (s[3] & 2) != 0);
+        const RejectReason why = serve_user_call_step(w.handlers, buffers, ctx, rec, vaddr, host, (s[3] & 2) != 0);
         FUZZ_CHECK(why == RejectReason::Ok || why == RejectReason::CallBadStep ||
                    why == RejectReason::CallBadPage);
         FUZZ_CHECK((why == RejectReason::CallBadPage) == (off != 0));

@@ -23,8 +23,11 @@
  *            65537 bytes of input and a PUT at offset 100 of nothing (each
  *            answered with a status: call_bad_step): "hostile_page REPLY",
  *            "hostile_big STATUS", "hostile_order STATUS",
- *            "expect_bad_page 1", "expect_bad_step 2"
- * Exit 0; 1 when a thread cannot start.
+ *            "expect_call_bad_page 1", "expect_call_bad_step 2"; with the argument
+ *            "system" (a full-system guest, root: it maps the channel
+ *            itself) in the last data page of the channel, plus
+ *            "expect_rejected 3" (tests/e2e/system_checks.cc sums those).
+ * Exit 0; 1 when a thread cannot start or the pages cannot be had.
  */
 #define _GNU_SOURCE
 
@@ -40,6 +43,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "trap.h"
 
 enum { THREADS = 4, ROUNDS = 200 };
@@ -110,8 +114,24 @@ static void raw_step(struct bd_record *r, uint64_t op, uint64_t a1, uint64_t a2,
     bd_trap(r);
 }
 
-int main(void)
+/* The hostile steps on `page`, a page the plugin serves calls from. */
+static void hostile(unsigned char *page)
 {
+    struct bd_record *off_page = (struct bd_record *)(void *)(page + BD_RECORD_SIZE);
+    raw_step(off_page, BD_CALL_INVOKE, 0, 0, 0);
+    printf("hostile_page %d\n", (int)*(volatile int32_t *)&off_page->reply);
+    struct bd_record *at_page = (struct bd_record *)(void *)page;
+    raw_step(at_page, BD_CALL_INVOKE, BD_CALL_IO_MAX + 1, 0, 0);
+    printf("hostile_big %lld\n", (long long)(int64_t)at_page->args[2]);
+    raw_step(at_page, BD_CALL_PUT, 100, 0, 0);
+    printf("hostile_order %lld\n", (long long)(int64_t)at_page->args[2]);
+    printf("expect_call_bad_page 1\n");
+    printf("expect_call_bad_step 2\n");
+}
+
+int main(int argc, char **argv)
+{
+    const int system = argc > 1 && strcmp(argv[1], "system") == 0;
     char out[64];
     uint32_t n = 0;
     uint64_t r = 0;
@@ -154,19 +174,21 @@ int main(void)
     static unsigned char big[BD_CALL_IO_MAX + 1];
     printf("too_long %d\n", bd_call(9500, big, sizeof big, NULL, 0, NULL, NULL));
 
+    if (system) {
+        /* The last data page: no thread of this test owns its slot. */
+        struct bd_chan c;
+        if (bd_chan_discover(&c) != 0)
+            return 1;
+        hostile(c.base + BD_CHANNEL_DATA_OFFSET +
+                (size_t)(BD_CHANNEL_USER_SLOTS - 1) * BD_PAGE_SIZE);
+        printf("expect_rejected 3\n");
+        bd_chan_close(&c);
+        return 0;
+    }
     unsigned char *page = mmap(NULL, 2 * BD_PAGE_SIZE, PROT_READ | PROT_WRITE,
                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (page == MAP_FAILED)
         return 1;
-    struct bd_record *off_page = (struct bd_record *)(void *)(page + BD_RECORD_SIZE);
-    raw_step(off_page, BD_CALL_INVOKE, 0, 0, 0);
-    printf("hostile_page %d\n", (int)*(volatile int32_t *)&off_page->reply);
-    struct bd_record *at_page = (struct bd_record *)(void *)page;
-    raw_step(at_page, BD_CALL_INVOKE, BD_CALL_IO_MAX + 1, 0, 0);
-    printf("hostile_big %lld\n", (long long)(int64_t)at_page->args[2]);
-    raw_step(at_page, BD_CALL_PUT, 100, 0, 0);
-    printf("hostile_order %lld\n", (long long)(int64_t)at_page->args[2]);
-    printf("expect_bad_page 1\n");
-    printf("expect_bad_step 2\n");
+    hostile(page);
     return 0;
 }

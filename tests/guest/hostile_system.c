@@ -14,7 +14,9 @@
  *   misaligned  4  a valid MARK in our user slot, trapped at slot + 8, + 1,
  *                  + 64; and kernel slot 0 + 8 (a load only, no write)
  *   outside     3  past the user slots: 0x28000 (first byte after them),
- *                  BD_CHANNEL_SIZE - 128, and the last 8 bytes of BAR2
+ *                  BD_CHANNEL_SIZE - 128, and the last 8 bytes of BAR2 (the
+ *                  last two inside the last data page: call_bad_page,
+ *                  "expect_call_bad_page 2")
  *   garbage    64  records of PRNG bytes (magic forced wrong) in the 4 user
  *                  slots we claim, 16 each
  *   defects    10  otherwise valid records in our slot with one defect each:
@@ -222,5 +224,6 @@ int main(void)
     printf("seen_ok %lu\n", seen_ok);
     printf("seen_rejected %lu\n", seen_rejected);
     printf("expect_rejected %lu\n", total);
+    printf("expect_call_bad_page 2\n"); /* the two "outside" traps in a data page */
     return 0;
 }

@@ -59,7 +59,7 @@ TEST(SystemCommand, FullCommandLine) {
       "-parallel", "none", "-no-reboot", "-monitor", "none", "-serial", "stdio",
       "-kernel", "/vm/vmlinuz", "-initrd", "/vm/initrd.gz",
       "-append", "console=ttyS0 quiet panic=-1 init=/init loglevel=3",
-      "-object", "memory-backend-file,id=bdchan,mem-path=/dev/shm/bdtrace-1-ab,size=1M,share=on",
+      "-object", "memory-backend-file,id=bdchan,mem-path=/dev/shm/bdtrace-1-ab,size=8M,share=on",
       "-device", "ivshmem-plain,memdev=bdchan",
       "-plugin", "/opt/lib/libbdtrace-qemu.so,channel=/dev/shm/bdtrace-1-ab,vm=web1,log=/tmp/p.log",
       "-rtc", "base=utc"};
@@ -73,7 +73,7 @@ TEST(SystemCommand, DefaultsWithoutKernelOrPlugin) {
   inv.qemu_args = {"-kernel", "/k"};
   const std::vector<std::string> want = concat(
       concat({"qemu"}, kFixedArgs),
-      {"-object", "memory-backend-file,id=bdchan,mem-path=/dev/shm/c,size=1M,share=on", "-device",
+      {"-object", "memory-backend-file,id=bdchan,mem-path=/dev/shm/c,size=8M,share=on", "-device",
        "ivshmem-plain,memdev=bdchan", "-kernel", "/k"});
   EXPECT_EQ(build_system_command(inv), want);
 }
@@ -106,7 +106,7 @@ TEST(SystemCommand, KernelWithoutInitrdOrAppendGetsDefaultArgs) {
   const std::vector<std::string> want = concat(
       concat({"qemu"}, kFixedArgs),
       {"-kernel", "/k", "-append", "console=ttyS0 quiet panic=-1", "-object",
-       "memory-backend-file,id=bdchan,mem-path=/c,size=1M,share=on", "-device", "ivshmem-plain,memdev=bdchan",
+       "memory-backend-file,id=bdchan,mem-path=/c,size=8M,share=on", "-device", "ivshmem-plain,memdev=bdchan",
        "-plugin", "/p.so,channel=/c,vm=vm"});
   EXPECT_EQ(argv, want);
 }
@@ -124,7 +124,7 @@ TEST(SystemCommand, Aarch64IsAVirtMachineWithThePl011Console) {
   const std::vector<std::string> want = concat(
       concat({"qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"}, kFixedArgs),
       {"-kernel", "/k", "-append", "console=ttyAMA0 quiet panic=-1", "-object",
-       "memory-backend-file,id=bdchan,mem-path=/c,size=1M,share=on", "-device", "ivshmem-plain,memdev=bdchan",
+       "memory-backend-file,id=bdchan,mem-path=/c,size=8M,share=on", "-device", "ivshmem-plain,memdev=bdchan",
        "-plugin", "/p.so,channel=/c,vm=vm"});
   EXPECT_EQ(build_system_command(inv), want);
   EXPECT_STREQ(default_kernel_args("aarch64"), "console=ttyAMA0 quiet panic=-1");
@@ -141,7 +141,7 @@ TEST(SystemCommand, CommasInOptionValuesAreEscaped) {
   ASSERT_GE(argv.size(), 2u);
   EXPECT_EQ(argv[argv.size() - 1], "/p,,q.so,channel=/shm/a,,b,vm=x,,y");
   EXPECT_EQ(argv[argv.size() - 4], "-device");
-  EXPECT_EQ(argv[argv.size() - 5], "memory-backend-file,id=bdchan,mem-path=/shm/a,,b,size=1M,share=on");
+  EXPECT_EQ(argv[argv.size() - 5], "memory-backend-file,id=bdchan,mem-path=/shm/a,,b,size=8M,share=on");
 }
 
 TEST(SystemOptions, MemorySizes) {
@@ -384,7 +384,7 @@ TEST_F(BdRunSystem, BuildsTheCommandLineAndRemovesTheChannelFile) {
       "-accel", "tcg", "-smp", "3", "-m", "1024M", "-display", "none", "-parallel", "none",
       "-no-reboot", "-monitor", "none", "-serial", "stdio",
       "-kernel", kernel(), "-initrd", initrd(), "-append", "console=ttyS0 quiet panic=-1 init=/init x=1",
-      "-object", "memory-backend-file,id=bdchan,mem-path=" + f + ",size=1M,share=on",
+      "-object", "memory-backend-file,id=bdchan,mem-path=" + f + ",size=8M,share=on",
       "-device", "ivshmem-plain,memdev=bdchan",
       "-plugin", "/dev/null,channel=" + f + ",vm=web1,a=b",
       "-rtc", "base=utc"};
@@ -406,7 +406,7 @@ TEST_F(BdRunSystem, DefaultsAndNoPluginDropsOnlyThePlugin) {
   ASSERT_FALSE(f.empty()) << slurp(log_);
   const std::vector<std::string> want = concat(
       kFixedArgs, {"-kernel", kernel(), "-append", "console=ttyS0 quiet panic=-1", "-object",
-                   "memory-backend-file,id=bdchan,mem-path=" + f + ",size=1M,share=on", "-device",
+                   "memory-backend-file,id=bdchan,mem-path=" + f + ",size=8M,share=on", "-device",
                    "ivshmem-plain,memdev=bdchan"});
   EXPECT_EQ(log.args, want);
   EXPECT_TRUE(contains(log.seen, "MEMPATH " + std::to_string(BD_CHANNEL_SIZE) + " 600"))

@@ -196,7 +196,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "Host handler to load into the plugin (a shared object built against bd/handler.h; "
                  "ARGS go to its bd_handler_init), repeatable. Guest calls (bd_call) of the event ids "
                  "it registers reach it. Checked before QEMU starts (bd-handler-check loads one by "
-                 "itself). User mode with the trap channel only so far")
+                 "itself). User and full-system mode, with the trap channel")
       ->type_name("PATH[:ARGS]");
   app.add_option("--channel", channel_text,
                  "How records reach the host: trap (the QEMU plugin), ring (shared-memory rings "
@@ -314,10 +314,10 @@ ParseOutcome parse_command_line(int argc, char** argv) {
     }
     o.channel = ChannelChoice::Ring;
   }
-  if (!o.handlers.empty() && (system || o.native || o.channel == ChannelChoice::Ring)) {
-    return usage_error("--handler needs user mode with the trap channel (bd-run [--channel trap] --handler "
-                       "PATH PROGRAM): guest calls reach host handlers through the plugin's trap, and only "
-                       "qemu-user's so far");
+  if (!o.handlers.empty() && (o.native || o.channel == ChannelChoice::Ring)) {
+    return usage_error("--handler needs the trap channel (bd-run [--system] [--channel trap] --handler "
+                       "PATH ...): guest calls reach host handlers through the plugin's trap, which the "
+                       "ring channel and --native runs do not have");
   }
   if (system && o.channel == ChannelChoice::Both) {
     return usage_error("--system --channel both is not supported: give --channel trap (the plugin) or ring");

@@ -1,7 +1,5 @@
 #include "run.h"
 
-#include <bdtrace/handlers/handler_set.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -10,6 +8,7 @@
 #include "channel_choice.h"
 #include "child.h"
 #include "filter_check.h"
+#include "handler_check.h"
 #include "guest_program.h"
 #include "plugin_api.h"
 #include "preflight.h"
@@ -88,15 +87,9 @@ int run_user(const RunOptions& o) {
     if (!filter) return fail(filter.error());
     plugin_args.emplace_back("filter", filter.value());
   }
-  for (const std::string& spec : o.handlers) {
-    std::string error;
-    if (!handlers::HandlerSet::check(spec, error)) return fail(error);
-    // QEMU's working directory is ours, but say exactly which file.
-    handlers::HandlerSpec hs = handlers::parse_handler_spec(spec);
-    std::error_code ec;
-    const std::filesystem::path abs = std::filesystem::absolute(hs.path, ec);
-    plugin_args.emplace_back("handler", (ec ? hs.path : abs.string()) + (hs.args.empty() ? "" : ":" + hs.args));
-  }
+  Result<std::vector<std::string>> handler_args = check_handlers(o.handlers);
+  if (!handler_args) return fail(handler_args.error());
+  for (const std::string& value : handler_args.value()) plugin_args.emplace_back("handler", value);
   plugin_args.emplace_back("stats", stats.value().path());
   if (caps.known) plugin_args.emplace_back("qemu_version", caps.version);
   note_script(g, true);

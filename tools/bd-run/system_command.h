@@ -45,7 +45,7 @@ struct SystemInvocation {
 // qemu [-M virt -cpu cortex-a57 (aarch64)]
 //      -accel tcg|kvm -smp N -m <MiB>M -display none -parallel none -no-reboot
 //      -monitor none -serial stdio [-kernel K [-initrd I] -append "<default> <append>"]
-//      [-object memory-backend-file,id=bdchan,mem-path=F,size=1M,share=on
+//      [-object memory-backend-file,id=bdchan,mem-path=F,size=8M,share=on
 //       -device ivshmem-plain,memdev=bdchan]
 //      [-object memory-backend-file,id=bdring,mem-path=R,size=BYTES,share=on
 //       -device ivshmem-plain,memdev=bdring]

@@ -13,6 +13,7 @@
 #include "channel_file.h"
 #include "child.h"
 #include "filter_check.h"
+#include "handler_check.h"
 #include "plugin_api.h"
 #include "preflight.h"
 #include "ring_run.h"
@@ -120,6 +121,13 @@ int run_system(const RunOptions& given) {
     if (!filter) return fail(filter.error());
     plugin_args.emplace_back("filter", filter.value());
   }
+  if (!o.handlers.empty() && plugin.empty()) {
+    return fail("--handler needs the bdtrace plugin in QEMU (the trap channel): guest calls reach host "
+                "handlers through its trap; drop --no-plugin");
+  }
+  Result<std::vector<std::string>> handler_args = check_handlers(o.handlers);
+  if (!handler_args) return fail(handler_args.error());
+  for (const std::string& value : handler_args.value()) plugin_args.emplace_back("handler", value);
   if (!qemu_version.empty()) plugin_args.emplace_back("qemu_version", qemu_version);
   if (image_in) {
     Result<VmImage> image = prepare_vm_image(*image_in);

@@ -41,22 +41,22 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (a
 cleanup() { [ "$KEEP_CHANNEL" = 1 ] || rm -f "$CHANNEL"; }
 trap cleanup EXIT
 
-# The channel file: 1 MiB, header per struct bd_channel_header
+# The channel file: 8 MiB, header per struct bd_channel_header
 # (<bd/channel.h>), little-endian. Without the plugin nobody else writes it.
 rm -f "$CHANNEL"
-truncate -s 1M "$CHANNEL"
+truncate -s 8M "$CHANNEL"
 if [ -z "$PLUGIN" ]; then
     # shellcheck disable=SC2059 # the format is built to emit raw bytes
     le32() { printf "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $((($1 >> 8) & 255)))\\x$(printf %02x $((($1 >> 16) & 255)))\\x$(printf %02x $((($1 >> 24) & 255)))"; }
     {
         le32 0x62646368            # magic
         printf '\x01\x00\x80\x00'  # version 1, record_size 128
-        le32 0x100000              # channel_size
+        le32 0x800000              # channel_size
         le32 2                     # nr_vcpus
         le32 0x2000; le32 64       # kernel_offset, kernel_slots
         le32 0x4000                # claims_offset
         le32 0x8000; le32 1024     # user_offset, user_slots
-        le32 0                     # pad0
+        le32 0                     # data_offset (no plugin: no calls served)
     } | dd of="$CHANNEL" conv=notrunc status=none
     # enable bitmaps (offset 96, 64 x 4 x 8 bytes): all ones.
     head -c 2048 /dev/zero | tr '\0' '\377' | dd of="$CHANNEL" bs=1 seek=96 conv=notrunc status=none
@@ -68,7 +68,7 @@ QEMU=(qemu-system-x86_64 -accel tcg -smp 2 -m 512M -nographic -no-reboot
       -monitor none -serial stdio
       -kernel "$OUT_DIR/vmlinuz" -initrd "$OUT_DIR/initramfs.cpio.gz"
       -append "$APPEND"
-      -object "memory-backend-file,id=bdchan,mem-path=$CHANNEL,size=1M,share=on"
+      -object "memory-backend-file,id=bdchan,mem-path=$CHANNEL,size=8M,share=on"
       -device ivshmem-plain,memdev=bdchan)
 [ -z "$PLUGIN" ] || QEMU+=(-plugin "$PLUGIN,channel=$CHANNEL")
 

@@ -206,9 +206,11 @@ BD_API int bd_act_as_parent(void);
  *   not passed back);
  *   -ENOSYS   no handler registered `event`, or nobody answered (natively,
  *             or QEMU without the bdtrace plugin);
- *   -ENOTSUP  the process uses the full-system channel or the ring: calls
- *             need the trap channel in user mode (qemu-user with the
- *             plugin) so far;
+ *   -ENOTSUP  the process uses the ring channel (calls need the trap
+ *             channel: qemu-user or a full-system guest with the bdtrace
+ *             plugin), or a full-system host that serves no calls;
+ *   -ENOSPC   full-system mode: the thread owns no channel slot (more
+ *             live threads than slots);
  *   -EINVAL   a NULL buffer with a non-zero length;
  *   -E2BIG    a length over BD_CALL_IO_MAX;
  *   -EBUSY    called from a signal handler that interrupted a call of the
@@ -217,7 +219,8 @@ BD_API int bd_act_as_parent(void);
  *   -EPROTO   the host answered something this library does not expect.
  * Cost: one trap per BD_CALL_CHUNK (3968) bytes of input or output beyond
  * the first chunk of each, plus one (see the README's numbers). The bytes
- * travel through a page of the thread's own (<bd/abi.h>, CALLS). */
+ * travel through a page of the thread's own (<bd/abi.h>, CALLS): in user
+ * mode one it maps, in full-system mode its data page in the channel. */
 BD_API int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
                    uint32_t out_cap, uint32_t *out_len, uint64_t *result);
 
@@ -225,8 +228,8 @@ BD_API int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
  * KiB) under `event`, as a bdtrace:blob event with the bytes exactly as
  * given. The same path as bd_call (no handler involved): one trap per
  * BD_CALL_CHUNK bytes. Returns 1 when the host took it, 0 when nobody
- * answered (natively, QEMU without the plugin), -ENOTSUP in the
- * full-system channel and the ring (not yet), or bd_call's other errors. */
+ * answered (natively, QEMU without the plugin), -ENOTSUP in the ring
+ * channel (not yet), or bd_call's other errors. */
 BD_API int bd_mark_blob(uint32_t event, const void *data, uint32_t len);
 
 #ifdef __cplusplus

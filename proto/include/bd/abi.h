@@ -95,7 +95,11 @@
  *             answered with args[2] = the status.
  *   Every step is answered with reply BD_REPLY_OK; a record that is not at
  *   the start of a page is rejected. The host keeps one call's bytes per
- *   guest thread between steps. User mode (trap channel) only so far.
+ *   guest thread (user mode) or per data page (full-system mode, where the
+ *   page is the thread's data page in the channel, <bd/channel.h> CALLS)
+ *   between steps; a step on a page whose previous step is still being
+ *   served (two threads sharing a page) is answered -EBUSY. The trap
+ *   channel only: the ring channel carries no calls.
  *
  * Everything in a record is untrusted input to the host.
  */

@@ -19,6 +19,9 @@
  *           compare-and-swap, releases it at thread exit, and a claimer that
  *           finds none free reclaims entries whose thread no longer exists.
  *   0x8000  user slots: BD_CHANNEL_USER_SLOTS records, one per claim entry.
+ *   0x400000 data pages: BD_CHANNEL_USER_SLOTS pages of BD_PAGE_SIZE bytes,
+ *           page i belonging to the owner of user slot i: the page of its
+ *           calls to host handlers and bulk marks (CALLS below).
  *
  * HANDSHAKE (the plugin learns where the guest put BAR2)
  *   The plugin sees guest-physical addresses only. A guest that opens the
@@ -38,6 +41,18 @@
  *   only when the trapping instruction runs in guest kernel mode (its
  *   virtual address is in the upper half); one from user space is rejected
  *   and counted.
+ *
+ * CALLS (bd_call, bd_mark_blob; <bd/abi.h>, CALLS)
+ *   A thread that owns user slot i writes a BD_KIND_CALL record at offset 0
+ *   of data page i, the step's bytes after it, and traps on that record.
+ *   The plugin accepts a trap on a data page only at a page's first byte,
+ *   with a valid BD_KIND_CALL record there; it reads the step's bytes and
+ *   writes the answer (args, output bytes) only inside that page, through
+ *   its own mapping, and keeps one call's bytes per data page between the
+ *   steps. A CALL record in a slot is rejected (call_not_served). Calls
+ *   from the guest kernel are not served (a kernel trap on a data page is
+ *   rejected). header.data_offset is 0 when the host serves no calls
+ *   (then libbdguest answers -ENOTSUP without trapping).
  *
  * LOST RECORDS (loss is never silent)
  *   A guest thread that cannot send a record traps on one of two fixed
@@ -87,14 +102,16 @@
 #define BD_CHANNEL_MAGIC 0x62646368u
 #define BD_CHANNEL_VERSION 1u
 
-/* BAR2 size. A power of two (ivshmem requires it); records use 160 KiB. */
-#define BD_CHANNEL_SIZE (1024u * 1024u)
+/* BAR2 size. A power of two (ivshmem requires it); records use 160 KiB,
+ * the data pages 4 MiB. */
+#define BD_CHANNEL_SIZE (8u * 1024u * 1024u)
 
 #define BD_CHANNEL_KERNEL_OFFSET 0x2000u
 #define BD_CHANNEL_KERNEL_SLOTS 64u /* guest CPUs supported */
 #define BD_CHANNEL_CLAIMS_OFFSET 0x4000u
 #define BD_CHANNEL_USER_OFFSET 0x8000u
 #define BD_CHANNEL_USER_SLOTS 1024u /* guest threads marking at once */
+#define BD_CHANNEL_DATA_OFFSET 0x400000u /* data page i: user slot i's */
 /* LOST RECORDS: after the claim table, before the user slots. */
 #define BD_CHANNEL_LOST_NO_SLOT_OFFSET 0x6000u
 #define BD_CHANNEL_LOST_NESTED_OFFSET 0x6040u
@@ -117,7 +134,7 @@ struct bd_channel_header {
     bd_u32 claims_offset;   /* BD_CHANNEL_CLAIMS_OFFSET                      */
     bd_u32 user_offset;     /* BD_CHANNEL_USER_OFFSET                        */
     bd_u32 user_slots;      /* BD_CHANNEL_USER_SLOTS                         */
-    bd_u32 pad0;
+    bd_u32 data_offset;     /* BD_CHANNEL_DATA_OFFSET; 0 = calls not served  */
     bd_u64 generation;      /* bumped when the filter config changes         */
     bd_u64 handshake_nonce; /* guest writes; the plugin clears               */
     bd_u64 handshake_ack;   /* plugin writes the nonce it accepted           */
@@ -164,8 +181,12 @@ BD_STATIC_ASSERT(channel_lost,
                          BD_CHANNEL_LOST_NO_SLOT_OFFSET &&
                      BD_CHANNEL_LOST_NESTED_OFFSET < BD_CHANNEL_USER_OFFSET,
                  "lost-record offsets lie between the claims and the user slots");
-BD_STATIC_ASSERT(channel_user_slots, BD_CHANNEL_USER_OFFSET + BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE <= BD_CHANNEL_SIZE,
-                 "user slots fit");
+BD_STATIC_ASSERT(channel_user_slots, BD_CHANNEL_USER_OFFSET + BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE <= BD_CHANNEL_DATA_OFFSET,
+                 "user slots fit before the data pages");
+BD_STATIC_ASSERT(channel_data_pages,
+                 BD_CHANNEL_DATA_OFFSET % BD_PAGE_SIZE == 0 &&
+                     BD_CHANNEL_DATA_OFFSET + BD_CHANNEL_USER_SLOTS * BD_PAGE_SIZE <= BD_CHANNEL_SIZE,
+                 "data pages fit, page-aligned");
 #endif
 
 #endif /* BD_CHANNEL_H */

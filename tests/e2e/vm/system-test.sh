@@ -27,6 +27,10 @@ guest-spin 1 600 > /tmp/s1.out &
 wait
 sed 's/^/bd-test: /' /tmp/s0.out /tmp/s1.out
 
+# Calls to host handlers and bulk marks through the data pages (the host
+# test loads the key-value example at 7000 and the echo test handler).
+guest-calls system | sed 's/^/bd-test: calls /'
+
 # Forged kernel events from user space and hostile records: rejected, counted.
 guest-forge | sed 's/^/bd-test: forge /'
 guest-hostile-system | sed 's/^/bd-test: hostile /'

@@ -6,6 +6,8 @@
 // trapping instruction runs in guest kernel mode, what the trap was:
 //   - a record in a slot: validated (check_record), answered (reply written
 //     into the mapping), optionally copied out for the emitter;
+//   - a call step on a data page: left to the backend, which takes the
+//     record (take_call) and serves it (device/call_page.h);
 //   - a handshake: the guest tells where its BAR2 is (base learned, ack);
 //   - anything else: rejected with a reason (bad_slot, outside_channel,
 //     no_channel), never touching memory.
@@ -42,7 +44,8 @@ enum class Area : uint8_t {
     KernelSlot,  // a BD_RECORD_SIZE-aligned kernel slot
     Claims,      // [CLAIMS_OFFSET, USER_OFFSET): the claim table
     UserSlot,    // a BD_RECORD_SIZE-aligned user slot
-    Misaligned,  // inside a slot area, not at a slot's first byte
+    DataPage,    // the first byte of a data page (CALLS)
+    Misaligned,  // inside a slot area or a data page, not at its first byte
     Unused,      // between areas or past the last slot, inside the channel
     Outside,     // >= BD_CHANNEL_SIZE
 };
@@ -51,6 +54,8 @@ inline constexpr uint64_t kKernelSlotsEnd =
     BD_CHANNEL_KERNEL_OFFSET + uint64_t{BD_CHANNEL_KERNEL_SLOTS} * BD_RECORD_SIZE;
 inline constexpr uint64_t kUserSlotsEnd =
     BD_CHANNEL_USER_OFFSET + uint64_t{BD_CHANNEL_USER_SLOTS} * BD_RECORD_SIZE;
+inline constexpr uint64_t kDataPagesEnd =
+    BD_CHANNEL_DATA_OFFSET + uint64_t{BD_CHANNEL_USER_SLOTS} * BD_PAGE_SIZE;
 
 // Full classification, for diagnostics and tests; the hot path uses
 // is_slot_offset(), which answers the only question it needs.
@@ -63,6 +68,8 @@ constexpr Area classify_offset(uint64_t off) noexcept {
     if (off < BD_CHANNEL_USER_OFFSET) return Area::Claims;
     if (off < kUserSlotsEnd)
         return off % BD_RECORD_SIZE == 0 ? Area::UserSlot : Area::Misaligned;
+    if (off < BD_CHANNEL_DATA_OFFSET) return Area::Unused;
+    if (off < kDataPagesEnd) return off % BD_PAGE_SIZE == 0 ? Area::DataPage : Area::Misaligned;
     return Area::Unused;
 }
 
@@ -73,7 +80,19 @@ constexpr bool is_slot_offset(uint64_t off) noexcept {
             off - BD_CHANNEL_USER_OFFSET < kUserSlotsEnd - BD_CHANNEL_USER_OFFSET);
 }
 
+// True when `off` is the first byte of a data page (a call's record).
+constexpr bool is_data_page_offset(uint64_t off) noexcept {
+    return off % BD_PAGE_SIZE == 0 && off - BD_CHANNEL_DATA_OFFSET < kDataPagesEnd - BD_CHANNEL_DATA_OFFSET;
+}
+
+// True when `off` lies in the data-page area.
+constexpr bool in_data_pages(uint64_t off) noexcept {
+    return off - BD_CHANNEL_DATA_OFFSET < kDataPagesEnd - BD_CHANNEL_DATA_OFFSET;
+}
+
 static_assert(kKernelSlotsEnd <= BD_CHANNEL_CLAIMS_OFFSET, "kernel slots end before claims");
+static_assert(kUserSlotsEnd <= BD_CHANNEL_DATA_OFFSET && kDataPagesEnd <= BD_CHANNEL_SIZE,
+              "data pages after the user slots, inside the channel");
 static_assert(kUserSlotsEnd <= BD_CHANNEL_SIZE, "user slots end inside the channel");
 static_assert(BD_CHANNEL_KERNEL_OFFSET % BD_RECORD_SIZE == 0 &&
                   BD_CHANNEL_USER_OFFSET % BD_RECORD_SIZE == 0,
@@ -84,6 +103,7 @@ enum class Outcome : uint8_t {
     Accepted,   // a valid record in a slot; reply OK written
     Handshake,  // the channel base was (re)learned; ack written
     Rejected,   // see Verdict::reason; a slot's reply was set to REJECTED
+    CallStep,   // a trap on a data page (Verdict::offset): take_call() it
 };
 
 struct Verdict {
@@ -127,6 +147,7 @@ public:
         const uint64_t off = phys - base;
         if (base != kNoBase && off < BD_CHANNEL_SIZE) {
             if (is_slot_offset(off)) return take_record<kFromKernel>(off, copy);
+            if (__builtin_expect(in_data_pages(off), 0)) return on_data_page<kFromKernel>(off);
             if (off == 0 && try_handshake(phys)) return {Outcome::Handshake, RejectReason::Ok, 0, 0};
             return {Outcome::Rejected, not_a_slot_reason(off), 0, 0};
         }
@@ -141,11 +162,32 @@ public:
         return from_kernel ? trap<true>(phys, copy) : trap<false>(phys, copy);
     }
 
+    // The record of a CallStep verdict's data page, copied into `copy` and
+    // validated (a BD_KIND_CALL record): Ok, or the reason it was rejected
+    // (its reply then set to REJECTED). Ok leaves the reply to the caller,
+    // who serves the step (data_page()) and then answers set_reply(OK).
+    RejectReason take_call(uint32_t offset, bd_record &copy) noexcept {
+        if (!is_data_page_offset(offset)) return RejectReason::CallBadPage;
+        auto *rec = reinterpret_cast<bd_record *>(mem_ + offset);
+        std::memcpy(static_cast<void *>(&copy), rec, sizeof copy);
+        RejectReason why = check_record(copy, false);
+        if (why == RejectReason::Ok && copy.kind != BD_KIND_CALL) why = RejectReason::BadSlot;
+        if (why != RejectReason::Ok)
+            __atomic_store_n(&rec->reply, int32_t{BD_REPLY_REJECTED}, __ATOMIC_RELAXED);
+        return why;
+    }
+
+    // The BD_PAGE_SIZE bytes of the data page at `offset` (a CallStep's).
+    unsigned char *data_page(uint32_t offset) const noexcept {
+        return is_data_page_offset(offset) ? mem_ + offset : nullptr;
+    }
+
     // Overwrites the reply of the record trap() just accepted at `offset`
-    // (Verdict::offset): the filter answers BD_REPLY_FILTERED instead of OK.
+    // (Verdict::offset): the filter answers BD_REPLY_FILTERED instead of OK;
+    // a served call step (a data page's offset) OK.
     // The guest reads the reply only after the trap returns.
     void set_reply(uint32_t offset, int32_t reply) noexcept {
-        if (!is_slot_offset(offset)) return;
+        if (!is_slot_offset(offset) && !is_data_page_offset(offset)) return;
         __atomic_store_n(&reinterpret_cast<bd_record *>(mem_ + offset)->reply, reply,
                          __ATOMIC_RELAXED);
     }
@@ -185,6 +227,15 @@ private:
         return RejectReason::BadSlot;
     }
 
+    // A trap in the data-page area: a call step at a page's first byte from
+    // guest user space; anything else rejected without reading.
+    template <bool kFromKernel>
+    static constexpr Verdict on_data_page(uint64_t off) noexcept {
+        if (kFromKernel) return {Outcome::Rejected, RejectReason::CallNotServed, 0, 0};
+        if (off % BD_PAGE_SIZE != 0) return {Outcome::Rejected, RejectReason::CallBadPage, 0, 0};
+        return {Outcome::CallStep, RejectReason::Ok, 0, static_cast<uint32_t>(off)};
+    }
+
     bd_channel_header *header() const noexcept {
         return reinterpret_cast<bd_channel_header *>(mem_);
     }
@@ -220,8 +271,8 @@ private:
             why = check_record(*slot, kFromKernel);
             tid = load_once(slot->tid);
         }
-        // Calls to host handlers are served in user mode only so far
-        // (<bd/abi.h>, CALLS): a slot has no page of its own for the bytes.
+        // Calls travel through data pages (<bd/channel.h>, CALLS): a slot
+        // has no room for their bytes.
         if (why == RejectReason::Ok &&
             __builtin_expect((copy != nullptr ? copy->kind : load_once(slot->kind)) == BD_KIND_CALL, 0))
             why = RejectReason::CallNotServed;

@@ -15,7 +15,7 @@ struct Options {
     std::string filter;   // filter config file (filter/README.md), "" = none
     std::string stats;    // user mode: file to append "records N rejected R pid P" to at exit
     std::string qemu_version;  // for bdtrace:session, as bd-run read it ("" = not known)
-    // user mode: host handlers to load, each "PATH[:ARGS]" (<bd/handler.h>);
+    // host handlers to load, each "PATH[:ARGS]" (<bd/handler.h>);
     // one handler= argument each, in order.
     std::vector<std::string> handlers;
     bool verbose = false;

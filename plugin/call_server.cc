@@ -1,31 +1,15 @@
 // Calls to host handlers, one step per trap (see call_server.h).
-#include "call_server.h"
+#include "bdtrace/plugin/call_server.h"
 
-#include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <new>
 
-namespace bdtrace::usermode {
+namespace bdtrace::plugin {
 namespace {
-
-// Copies between our memory and the guest's page at host address `at`
-// (inside the record's page): false when the page is gone or, for a
-// write, not writable.
-bool page_read(void *to, uintptr_t at, size_t n) noexcept {
-    if (n == 0) return true;
-    iovec local{to, n}, remote{reinterpret_cast<void *>(at), n};
-    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
-}
-bool page_write(uintptr_t at, const void *from, size_t n) noexcept {
-    if (n == 0) return true;
-    iovec local{const_cast<void *>(from), n}, remote{reinterpret_cast<void *>(at), n};
-    return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
-}
 
 uint64_t monotonic_ns() noexcept {
     timespec ts;
@@ -36,27 +20,30 @@ uint64_t monotonic_ns() noexcept {
 uint64_t guest_order(uint64_t v, bool swap) noexcept { return swap ? __builtin_bswap64(v) : v; }
 
 // The answer in the record: args[0..2] = result, length, status.
-bool answer(uintptr_t host, uint64_t a0, uint64_t a1, int64_t status, bool swap) noexcept {
+bool answer(CallPage &page, uint64_t a0, uint64_t a1, int64_t status, bool swap) noexcept {
     const uint64_t args[3] = {guest_order(a0, swap), guest_order(a1, swap),
                               guest_order(static_cast<uint64_t>(status), swap)};
-    return page_write(host + offsetof(bd_record, args), args, sizeof args);
+    return page.write(offsetof(bd_record, args), args, sizeof args);
 }
 
 }  // namespace
 
+RejectReason refuse_call_step(CallPage &page, int status, bool swap) noexcept {
+    return answer(page, 0, 0, status, swap) ? RejectReason::CallBadStep : RejectReason::NotWritable;
+}
+
 RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<CallBuffers> &buffers,
-                             const CallContext &ctx, const bd_record &rec, uint64_t vaddr,
-                             uintptr_t host, bool swap) noexcept {
-    if (vaddr % BD_PAGE_SIZE != 0) return RejectReason::CallBadPage;
-    const uintptr_t payload = host + BD_RECORD_SIZE;
+                             const CallContext &ctx, const bd_record &rec, CallPage &page,
+                             bool swap) noexcept {
+    constexpr uint32_t payload = BD_RECORD_SIZE;
     if (!buffers) buffers.reset(new (std::nothrow) CallBuffers());
     if (!buffers)
-        return answer(host, 0, 0, -ENOMEM, swap) ? RejectReason::Ok : RejectReason::NotWritable;
+        return answer(page, 0, 0, -ENOMEM, swap) ? RejectReason::Ok : RejectReason::NotWritable;
     CallBuffers &b = *buffers;
     // A step out of order or too long: the guest learns why, the host counts it.
     auto bad_step = [&](int status) {
         b.in_len = 0;
-        return answer(host, 0, 0, status, swap) ? RejectReason::CallBadStep : RejectReason::NotWritable;
+        return answer(page, 0, 0, status, swap) ? RejectReason::CallBadStep : RejectReason::NotWritable;
     };
 
     switch (rec.args[0]) {
@@ -65,9 +52,9 @@ RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<Cal
         if (len > BD_CALL_CHUNK || offset > BD_CALL_IO_MAX || len > BD_CALL_IO_MAX - offset)
             return bad_step(-E2BIG);
         if (offset != 0 && offset != b.in_len) return bad_step(-EINVAL);  // not the next bytes
-        if (!page_read(b.in + offset, payload, len)) return RejectReason::NotReadable;
+        if (!page.read(payload, b.in + offset, len)) return RejectReason::NotReadable;
         b.in_len = static_cast<uint32_t>(offset + len);
-        return answer(host, 0, b.in_len, 0, swap) ? RejectReason::Ok : RejectReason::NotWritable;
+        return answer(page, 0, b.in_len, 0, swap) ? RejectReason::Ok : RejectReason::NotWritable;
     }
     case BD_CALL_BLOB:
     case BD_CALL_INVOKE: {
@@ -76,19 +63,19 @@ RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<Cal
             return bad_step(-E2BIG);
         // All of the input in this page, or the rest after the PUT steps.
         if (here != total && b.in_len != total - here) return bad_step(-EINVAL);
-        if (!page_read(b.in + (total - here), payload, here)) return RejectReason::NotReadable;
+        if (!page.read(payload, b.in + (total - here), here)) return RejectReason::NotReadable;
         if (rec.args[0] == BD_CALL_BLOB) {
             b.in_len = 0;
             b.out_len = 0;
             if (ctx.blob != nullptr) ctx.blob(ctx, rec.event, b.in, static_cast<uint32_t>(total));
-            return answer(host, 0, 0, ctx.blob != nullptr ? 0 : -ENOTSUP, swap) ? RejectReason::Ok
+            return answer(page, 0, 0, ctx.blob != nullptr ? 0 : -ENOTSUP, swap) ? RejectReason::Ok
                                                                               : RejectReason::NotWritable;
         }
         bd_handler_caller who{};
         who.vcpu = ctx.vcpu;
         who.pid = ctx.pid;
         who.tid = ctx.tid;
-        who.mode = BD_HANDLER_MODE_USER;
+        who.mode = ctx.mode;
         who.arch = ctx.arch;
         bd_handler_request req{};
         req.event = rec.event;
@@ -102,21 +89,21 @@ RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<Cal
             ctx.called(ctx, rec.event, status, req.in_len, status == 0 ? req.out_len : 0, monotonic_ns() - t0);
         b.in_len = 0;
         b.out_len = status == 0 ? req.out_len : 0;
-        if (!page_write(payload, b.out, std::min<uint32_t>(b.out_len, BD_CALL_CHUNK)))
+        if (!page.write(payload, b.out, std::min<uint32_t>(b.out_len, BD_CALL_CHUNK)))
             return RejectReason::NotWritable;
-        return answer(host, status == 0 ? req.result : 0, b.out_len, status, swap) ? RejectReason::Ok
+        return answer(page, status == 0 ? req.result : 0, b.out_len, status, swap) ? RejectReason::Ok
                                                                                  : RejectReason::NotWritable;
     }
     case BD_CALL_GET: {
         const uint64_t offset = rec.args[1];
         if (offset > b.out_len) return bad_step(-EINVAL);
         const uint32_t n = std::min<uint32_t>(b.out_len - static_cast<uint32_t>(offset), BD_CALL_CHUNK);
-        if (!page_write(payload, b.out + offset, n)) return RejectReason::NotWritable;
-        return answer(host, 0, n, 0, swap) ? RejectReason::Ok : RejectReason::NotWritable;
+        if (!page.write(payload, b.out + offset, n)) return RejectReason::NotWritable;
+        return answer(page, 0, n, 0, swap) ? RejectReason::Ok : RejectReason::NotWritable;
     }
     default:
         return bad_step(-EINVAL);
     }
 }
 
-}  // namespace bdtrace::usermode
+}  // namespace bdtrace::plugin

@@ -1,0 +1,23 @@
+#include "handler_check.h"
+
+#include <bdtrace/handlers/handler_set.h>
+
+#include <filesystem>
+#include <system_error>
+
+namespace bdtrace::bdrun {
+
+tools::Result<std::vector<std::string>> check_handlers(const std::vector<std::string>& specs) {
+  std::vector<std::string> values;
+  for (const std::string& spec : specs) {
+    std::string error;
+    if (!handlers::HandlerSet::check(spec, error)) return tools::Error{error};
+    const handlers::HandlerSpec hs = handlers::parse_handler_spec(spec);
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(hs.path, ec);
+    values.push_back((ec ? hs.path : abs.string()) + (hs.args.empty() ? "" : ":" + hs.args));
+  }
+  return values;
+}
+
+}  // namespace bdtrace::bdrun
