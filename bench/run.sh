@@ -606,6 +606,8 @@ echo
 echo "calls to a no-op host handler (bd_call, qemu-x86_64 with the plugin, ns per call; same process:"
 echo "  bd_mark_args $(val calls.mark_ns)): no bytes $(val calls.call_ns), 64 B in $(val calls.call_64_ns),"
 echo "  4 KiB in $(val calls.call_4k_ns), 64 KiB in $(val calls.call_64k_ns)"
+echo "bulk marks (bd_mark_blob, same process, no session: the transfer, not LTTng's copy; ns per mark):"
+echo "  64 B $(val calls.blob_64_ns), 4 KiB $(val calls.blob_4k_ns), 64 KiB $(val calls.blob_64k_ns)"
 echo
 echo "flood via $FLOOD_HOW: marks $(val flood.marks), achieved $(val flood.rate) marks/s over $(val flood.seconds) s, taken $(val flood.taken), marks in trace $(val flood_report.marks)"
 echo "discarded events: recorded runs (native + bdtrace${ARCH_OK[*]:+ + ${ARCH_OK[*]}}, one session) $(val rec.discarded), flood $(val flood.discarded), system recorded boot $(val sys_rec.discarded)"
