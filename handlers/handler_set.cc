@@ -63,10 +63,13 @@ int emit_mark_service(bd_handler_host *host, const bd_handler_caller *caller, ui
 }
 
 int set_code_tracing_service(bd_handler_host *host, const bd_handler_caller *caller, int on) {
-    if (host == nullptr || host->set == nullptr || caller == nullptr) return -EINVAL;
+    if (host == nullptr || host->set == nullptr) return -EINVAL;
     const HostHooks &h = host->set->hooks_;
     if (h.set_code_tracing == nullptr) return -ENOTSUP;
-    return h.set_code_tracing(h.ctx, *caller, on);
+    // No caller (e.g. from bd_handler_init): every process, an all-zero
+    // caller for the hook.
+    static const bd_handler_caller kNobody{};
+    return h.set_code_tracing(h.ctx, caller != nullptr ? *caller : kNobody, on);
 }
 
 int recording_service(bd_handler_host *host) {

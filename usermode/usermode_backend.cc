@@ -23,6 +23,7 @@
 #include "bdtrace/plugin/block_counts.h"
 #include "bdtrace/plugin/block_udata.h"
 #include "bdtrace/plugin/code_gate.h"
+#include "bdtrace/plugin/code_regions.h"
 #include "bdtrace/plugin/code_trace.h"
 #include "bdtrace/plugin/guest_targets.h"
 #include "bdtrace/plugin/options.h"
@@ -301,6 +302,9 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr,
     count_accepted(vcpu);
 }
 
+// Host handlers' hold on the code-tracing gate (set_code_tracing).
+plugin::CodeRegions g_code_regions;
+
 // --- process-gated code tracing ----------------------------------------------
 
 // A trace_code rule selects the thread: its pid, tid and the program's comm
@@ -310,7 +314,7 @@ __attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
                                             uint32_t epoch) noexcept {
     if (t.tid == 0) thread_state();
     t.code.settle(f, epoch,
-                  f != nullptr &&
+                  f != nullptr && g_code_regions.allows() &&
                       f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid, f->fixed_comm_mask()}));
 }
 
@@ -467,8 +471,15 @@ handlers::HostHooks handler_hooks() noexcept {
         return 0;
     };
     h.recording = [](void *) noexcept { return any_record_event_enabled() ? 1 : 0; };
-    // set_code_tracing: not offered yet (-ENOTSUP): the gate follows the
-    // filter config's trace_code rules only.
+    // A region of interest for this guest process (code_regions.h); only
+    // where a trace_code rule could open a gate here.
+    h.set_code_tracing = [](void *, const bd_handler_caller &, int on) noexcept {
+        if (!g_state.trace_code) return -ENOTSUP;
+        g_code_regions.set(on != 0);
+        plugin::g_block_batches.redecide_gates();
+        plugin::g_code_gate.wake_all();
+        return 0;
+    };
     return h;
 }
 

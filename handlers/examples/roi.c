@@ -43,6 +43,9 @@ BD_HANDLER_EXPORT int bd_handler_init(struct bd_handler_host *host,
         free(r);
         return rc;
     }
+    /* No region before the first begin: closed from the start (without a
+     * trace_code rule this is -ENOTSUP, and each call will say so). */
+    (void)services->set_code_tracing(host, NULL, 0);
     *state = r;
     return 0;
 }

@@ -7,6 +7,7 @@
 // on purpose are refused before the guest starts.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -120,6 +121,44 @@ TEST(Handlers, WrongHandlersAreRefusedBeforeTheGuestStartsWithTheCause) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("bd_handler_init(\"x=1\") failed: Invalid argument"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("kv_put"), std::string::npos) << "the guest ran";
+}
+
+// The roi example opens code tracing only between its two calls
+// (set_code_tracing): with a trace_code rule for guest-roi, the blocks of
+// inside_roi() (run only inside the region) are recorded, those of
+// outside_roi() (run 1000 times before and 1000 after it) never.
+TEST(Handlers, RegionOfInterestHandlerOpensCodeTracingBetweenItsCalls) {
+  TempDir dir("e2e-roi");
+  const std::string trace = dir.path() + "/trace", filter = dir.path() + "/filter.txtpb";
+  {
+    std::ofstream f(filter);
+    f << "rule { process { comm: \"guest-roi\" } action: RECORD trace_code: true }\n";
+  }
+  const RunResult r =
+      run({BD_RUN, "--trace", trace, "--filter", filter, "--handler", HANDLER_ROI, "--", GUEST_ROI});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(text_after(r.out, "begin"), "0 1");  // the first region
+  EXPECT_EQ(text_after(r.out, "end"), "0 1");
+  const uint64_t inside = std::stoull(text_after(r.out, "inside"), nullptr, 16);
+  const uint64_t outside = std::stoull(text_after(r.out, "outside"), nullptr, 16);
+  uint64_t inside_blocks = 0, outside_blocks = 0, blocks = 0;
+  std::vector<std::string> roi_marks;
+  for (const auto &ev : read_trace_with_babeltrace2(trace)) {
+    for (uint64_t pc : ev.pcs) {
+      ++blocks;
+      inside_blocks += pc == inside;
+      outside_blocks += pc == outside;
+    }
+    if (ev.name == "mark" && (ev.u("event") == 7020 || ev.u("event") == 7021))
+      roi_marks.push_back(ev.fields.at("text"));
+  }
+  EXPECT_EQ(inside_blocks, 1000u) << blocks << " blocks recorded";
+  EXPECT_EQ(outside_blocks, 0u);
+  EXPECT_EQ(roi_marks, (std::vector<std::string>{"roi begin", "roi end"}));
+  // Without a trace_code rule there is no gate to open: the guest learns so.
+  const RunResult plain = run({BD_RUN, "--handler", HANDLER_ROI, "--", GUEST_ROI});
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  EXPECT_EQ(text_after(plain.out, "begin"), "-95 0");  // -ENOTSUP
 }
 
 TEST(Handlers, OnlyTheTrapChannelServesCalls) {

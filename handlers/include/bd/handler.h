@@ -122,9 +122,16 @@ struct bd_handler_services {
      * this text (cut at BD_TEXT_MAX bytes). Cheap when nothing records. */
     int (*emit_mark)(struct bd_handler_host *host, const struct bd_handler_caller *caller,
                      uint32_t event, const uint64_t *args, const char *text);
-    /* Process-gated code tracing for the caller's process: on != 0 opens
-     * the gate (its blocks are recorded), 0 closes it. -ENOTSUP when the
-     * run traces no code (no trace_code rule in the filter config). */
+    /* A region of interest for code tracing (the filter config's
+     * trace_code rules): on != 0 opens the gate of the caller's process,
+     * 0 closes it. Before any call the rules alone decide; from the first
+     * call on, a thread the rules select is traced only while the last
+     * call said on. caller may be NULL (e.g. in bd_handler_init, to start
+     * closed): every process. In user mode the scope is the QEMU process,
+     * i.e. the guest process (a forked child starts with its parent's
+     * state). Takes effect at each guest thread's next block. -ENOTSUP
+     * when the run traces no code (no trace_code rule that could select
+     * the process), and in full-system mode so far. */
     int (*set_code_tracing)(struct bd_handler_host *host, const struct bd_handler_caller *caller,
                             int on);
     /* 1 when an LTTng session records bdtrace events now, else 0. */

@@ -116,6 +116,11 @@ public:
         return recording_epoch_.load(std::memory_order_acquire);
     }
     void set_recording_hook(void (*hook)()) noexcept { recording_hook_ = hook; }
+    // Something else a gate depends on changed (a host handler opened or
+    // closed it, code_regions.h): every gate is decided again at its
+    // vCPU's next block, as after a change of recording. The caller wakes
+    // the gates (code_gate.h).
+    void redecide_gates() noexcept { recording_epoch_.fetch_add(1, std::memory_order_acq_rel); }
     // QEMU's exit (vCPUs stopped): stop the drain thread, end and emit every
     // batch.
     void flush_all() noexcept;
