@@ -29,6 +29,10 @@ void LttngSink::record(const bd_record &r, const EmitContext &ctx) noexcept {
     emit_record(r, ctx);
 }
 
+void LttngSink::blob(uint32_t event, const uint8_t *data, uint32_t len, const EmitContext &ctx) noexcept {
+    lttng_ust_tracepoint(bdtrace, blob, ctx.vcpu, ctx.pid, ctx.tid, event, data, len, ctx.guest_ts);
+}
+
 void LttngSink::ring_dropped(uint32_t ring, uint32_t pid, uint32_t tid, uint64_t count,
                              uint64_t total, bool final) noexcept {
     lttng_ust_tracepoint(bdtrace, ring_dropped, ring, pid, tid, count, total,
@@ -45,7 +49,8 @@ RingConsumer::RingConsumer(const MappedRegion &region, GuestClock &guest_clock,
       guest_clock_(guest_clock),
       host_clock_(host_clock),
       sink_(sink),
-      rings_(layout_.ring_count) {
+      rings_(layout_.ring_count),
+      blob_bytes_(new uint8_t[BD_CALL_IO_MAX + BD_RING_SLOT_SIZE]) {
     // Start where the ring says the last consumer stopped (0 in a fresh
     // region); a bogus value is caught by the first pass's bound check.
     // Every drop the ring counts is reported (last_dropped starts at 0).
@@ -116,6 +121,44 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
             bd_ring_record slot;
             copy_from_shared(&slot, region_.base() + offset, kWordsPerSlot);
             if constexpr (kSwap) swap_ring_record_fields(slot);
+            if (__builtin_expect(slot.kind == BD_RING_KIND_BLOB, 0)) {
+                const uint64_t len = slot.args[0];
+                if (len > BD_CALL_IO_MAX) {
+                    // No telling where its bytes end: skip the record's slot.
+                    rejects_.reject(RejectReason::RingBadBlob, ring, slot.tid, offset);
+                    st.tail += 1;
+                    ready -= 1;
+                    consumed += 1;
+                    continue;
+                }
+                const uint64_t n = bd_ring_blob_slots(len);
+                if (n > ready) {  // published by one head store, as any record
+                    rejects_.reject(RejectReason::RingTruncated, ring, slot.tid, offset);
+                    st.tail += ready;
+                    consumed += ready;
+                    break;
+                }
+                for (uint64_t i = 1; i < n; ++i)
+                    copy_from_shared(blob_bytes_.get() + (i - 1) * BD_RING_SLOT_SIZE,
+                                     region_.slot(ring, st.tail + i), kWordsPerSlot);
+                st.tail += n;
+                ready -= n;
+                consumed += n;
+                since_publish += n;
+                if (since_publish >= kPublishEvery) {
+                    publish_tail<kSwap>(ring, st);
+                    since_publish = 0;
+                }
+                st.owner_pid = slot.pid;
+                st.owner_tid = slot.tid;
+                const uint64_t guest_ns = map_time(st, slot.ts, guest, host);
+                sink_.blob(slot.event, blob_bytes_.get(), static_cast<uint32_t>(len),
+                           EmitContext{ring, slot.pid, slot.tid, guest_ns});
+                ++st.records;
+                ++records_;
+                ++blobs_;
+                continue;
+            }
             const unsigned n = bd_ring_record_slots(slot.kind);
             if (n > ready) {
                 // The producer publishes both slots with one head store: a
@@ -172,8 +215,8 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
     return consumed;
 }
 
-void RingConsumer::handle(uint32_t ring, RingState &st, const bd_record &rec, uint64_t ts,
-                          const LinearMap &guest, const LinearMap &host) noexcept {
+uint64_t RingConsumer::map_time(RingState &st, uint64_t ts, const LinearMap &guest,
+                                const LinearMap &host) noexcept {
     uint64_t guest_ns = guest.map(ts);
     // A fresh clock pair between two records may move the map by a few
     // tens of ns: keep the mapped times in the order of the raw ones.
@@ -181,11 +224,17 @@ void RingConsumer::handle(uint32_t ring, RingState &st, const bd_record &rec, ui
     st.last_ts = ts;
     st.last_guest_ns = guest_ns;
     st.have_ts = true;
+    const uint64_t now = host.map(read_tsc());
+    delay_.add(now > guest_ns ? now - guest_ns : 0);
+    return guest_ns;
+}
+
+void RingConsumer::handle(uint32_t ring, RingState &st, const bd_record &rec, uint64_t ts,
+                          const LinearMap &guest, const LinearMap &host) noexcept {
+    const uint64_t guest_ns = map_time(st, ts, guest, host);
     sink_.record(rec, EmitContext{ring, rec.pid, rec.tid, guest_ns});
     ++st.records;
     ++records_;
-    const uint64_t now = host.map(read_tsc());
-    delay_.add(now > guest_ns ? now - guest_ns : 0);
 }
 
 namespace {

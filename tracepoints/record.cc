@@ -31,6 +31,7 @@ const char *reject_reason_name(RejectReason reason) noexcept {
     case RejectReason::CallBadPage: return "call_bad_page";
     case RejectReason::CallBadStep: return "call_bad_step";
     case RejectReason::CallNotServed: return "call_not_served";
+    case RejectReason::RingBadBlob: return "ring_bad_blob";
     case RejectReason::Count_: break;
     }
     return "unknown";

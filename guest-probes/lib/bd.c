@@ -910,8 +910,76 @@ int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
                       result);
 }
 
+/* Ring mode: a bulk mark (<bd/ring.h>, BULK MARKS) into the thread's ring,
+ * as the thread's emit path writes a record (depth 1 meanwhile: a mark in a
+ * signal handler that interrupts it is nested, dropped and counted). 1 when
+ * written, 0 when dropped (counted: ring full or smaller than the blob,
+ * nested, or no ring for the thread). */
+static int bd_ring_blob(struct bd_thread_state *t, uint32_t event,
+                        const unsigned char *data, uint32_t len)
+{
+    const uint32_t d = t->depth;
+    if (d != 0) {
+        if (t->mode == BD_T_RING)
+            (void)bd_ring_nested(t);
+        else
+            (void)bd_ring_unowned(d, BD_KIND_CALL, event);
+        return 0;
+    }
+    t->depth = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    int written = 0;
+    if (t->mode != BD_T_RING) {
+        int32_t reply;
+        (void)bd_thread_setup(t, 0, &reply);
+    }
+    if (t->mode != BD_T_RING) {
+        /* Not a skippable kind: counted whatever the enable bitmap says. */
+        (void)bd_ring_unowned(0, BD_KIND_CALL, event);
+    } else {
+        const uint64_t n = bd_ring_blob_slots(len);
+        const uint64_t head = t->ring_head;
+        if (head - t->ring_tail + n > t->ring_mask + 1)
+            t->ring_tail = __atomic_load_n(&t->ring_ctl->tail, __ATOMIC_ACQUIRE);
+        if (head - t->ring_tail + n > t->ring_mask + 1) {
+            bd_ring_count_drop(t->ring_ctl);
+        } else {
+            for (uint64_t i = 0; i + 1 < n; i++) {
+                const uint32_t at = (uint32_t)i * BD_RING_SLOT_SIZE;
+                const uint32_t k = len - at < BD_RING_SLOT_SIZE ? len - at : BD_RING_SLOT_SIZE;
+                memcpy(bd_ring_slot(t, head + 1 + i), data + at, k);
+            }
+            struct bd_ring_record *r = bd_ring_slot(t, head);
+            r->ts = bd_arch_clock();
+            r->kind = BD_RING_KIND_BLOB;
+            r->text_len = 0;
+            r->event = event;
+            r->args[0] = len;
+            r->args[1] = 0;
+            r->args[2] = 0;
+            r->args[3] = 0;
+            r->pid = t->rec_pid;
+            r->tid = t->rec_tid;
+            r->seq = bd_next_seq(t);
+            t->ring_head = head + n;
+            __atomic_store_n(&t->ring_ctl->head, head + n, __ATOMIC_RELEASE);
+            written = 1;
+        }
+    }
+    atomic_signal_fence(memory_order_seq_cst);
+    t->depth = 0;
+    return written;
+}
+
 int bd_mark_blob(uint32_t event, const void *data, uint32_t len)
 {
+    if (data == NULL && len != 0)
+        return -EINVAL;
+    if (len > BD_CALL_IO_MAX)
+        return -E2BIG;
+    struct bd_thread_state *t = &bd_tls;
+    if (bd_process_mode(t->depth) == BD_P_RING)
+        return bd_ring_blob(t, event, data, len);
     const int rc = bd_call_as(BD_CALL_BLOB, event, data, len, NULL, 0, NULL,
                               NULL);
     return rc == 0 ? 1 : rc == -ENOSYS ? 0 : rc;

@@ -384,6 +384,54 @@ TEST(RingFilter, GuestSkipsWhatTheBitmapDropsAndTheConsumerTheRest) {
   }
 }
 
+// Bulk marks through the ring (<bd/ring.h>, BULK MARKS), natively and under
+// a QEMU without plugin support: the bytes exactly as sent; in a ring too
+// small for the 64 KiB one, that one is dropped and counted, the others
+// still arrive.
+TEST(RingBulkMarks, CarryTheirBytesExactlyAndADropIsCounted) {
+  const std::string qemu = fetched_qemu("BD_TEST_QEMU_10");
+  ASSERT_FALSE(qemu.empty()) << "BD_TEST_QEMU_10 is not set: run the tests through ./bdtrace test";
+  struct Case {
+    std::vector<std::string> how;
+    std::vector<size_t> arrive;
+    uint64_t dropped;
+  };
+  const std::vector<Case> cases = {
+      {{"--native"}, {0, 1, 3969, 65536}, 0},
+      {{"--qemu", qemu}, {0, 1, 3969, 65536}, 0},
+      {{"--native", "--ring-slots", "512"}, {0, 1, 3969}, 1},  // 65536 B need 1025 slots
+  };
+  for (const Case &c : cases) {
+    TempDir dir("e2e-ring-blobs");
+    const std::string trace = dir.path() + "/trace";
+    std::vector<std::string> argv = {BD_RUN, "--trace", trace};
+    argv.insert(argv.end(), c.how.begin(), c.how.end());
+    argv.insert(argv.end(), {"--", GUEST_CALLS, "blobs"});
+    RunResult r = run(argv);
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (size_t len : {0, 1, 3969, 65536}) {
+      const bool kept = std::find(c.arrive.begin(), c.arrive.end(), len) != c.arrive.end();
+      EXPECT_NE(r.out.find("blob " + std::to_string(len) + (kept ? " 1\n" : " 0\n")), std::string::npos)
+          << len << "\n" << r.out;
+    }
+    std::vector<size_t> sizes;
+    uint64_t dropped = 0;
+    for (const auto &ev : read_trace_with_babeltrace2(trace)) {
+      if (ev.name == "ring_dropped" && ev.u("final") == 1) dropped += ev.u("total");
+      if (ev.name != "blob") continue;
+      EXPECT_EQ(ev.u("event"), 77u);
+      EXPECT_NE(ev.u("guest_ts"), 0u);
+      const size_t len = ev.data.size();
+      bool exact = true;
+      for (size_t i = 0; i < len && exact; ++i) exact = ev.data[i] == static_cast<uint8_t>((i * 13 + len) % 256);
+      EXPECT_TRUE(exact) << "blob of " << len << " bytes";
+      sizes.push_back(len);
+    }
+    EXPECT_EQ(sizes, c.arrive) << c.how.back();
+    EXPECT_EQ(dropped, c.dropped) << c.how.back();
+  }
+}
+
 // Ground truth for the ring's times: regions around fixed sleeps under a
 // QEMU without plugin support last the sleep the guest measured, within 1 %.
 TEST(RingRegionDurations, RegionsAroundFixedSleepsLastTheSleep) {

@@ -211,10 +211,13 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool
     if (ev.name == "tb_batch" || ev.name == "tb_counts") {
       parse_tb_batch(line, colon, ev);
     } else if (ev.name == "blob") {
-      // The fields before the byte array, and the array.
+      // The fields before the byte array, the array, and guest_ts after it.
       const size_t array = line.find(", _data_length");
       ev.fields = parse_payload(line.substr(0, array == std::string::npos ? line.size() : array) + " }", colon);
       for (uint64_t b : parse_array(line, "data")) ev.data.push_back(static_cast<uint8_t>(b));
+      const size_t ts = line.rfind(", guest_ts = ");
+      if (ts != std::string::npos && (array == std::string::npos || ts > array))
+        ev.fields["guest_ts"] = std::to_string(std::strtoull(line.c_str() + ts + 13, nullptr, 10));
     } else {
       ev.fields = parse_payload(line, colon);
     }

@@ -95,6 +95,23 @@ TEST_F(SystemRingVm, SessionSaysRingAndSystemAndTheClockWasSynchronised) {
   EXPECT_LT(std::stod(m[2]), 5.0) << result_->err;
 }
 
+// Bulk marks (bd_mark_blob) through a user ring of the VM: every byte.
+TEST_F(SystemRingVm, BulkMarksCarryTheirBytesExactly) {
+  for (const char *line : {"blobs blob 0 1", "blobs blob 1 1", "blobs blob 3969 1", "blobs blob 65536 1"})
+    EXPECT_NE(std::find(lines_->begin(), lines_->end(), line), lines_->end()) << line;
+  std::vector<size_t> sizes;
+  for (const auto &ev : *events_) {
+    if (ev.name != "blob") continue;
+    const size_t len = ev.data.size();
+    bool exact = true;
+    for (size_t i = 0; i < len && exact; ++i) exact = ev.data[i] == static_cast<uint8_t>((i * 13 + len) % 256);
+    EXPECT_TRUE(exact) << "blob of " << len << " bytes";
+    EXPECT_GE(ev.u("vcpu"), 2u) << "from a user ring";
+    sizes.push_back(len);
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{0, 1, 3969, 65536}));
+}
+
 TEST_F(SystemRingVm, UserMarksFromTwoProcessesOfTwoThreadsEachAreExact) {
   std::regex pid_re(R"(^(p[12]) pid (\d+)$)"), tid_re(R"(^(p[12]) thread (\d+) tid (\d+)$)");
   std::map<std::string, uint64_t> pid_of;

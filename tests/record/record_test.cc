@@ -233,6 +233,7 @@ TEST(RejectReasonName, StableValues) {
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::CallBadPage), 23u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::CallBadStep), 24u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::CallNotServed), 25u);
+    EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingBadBlob), 26u);
     EXPECT_EQ(kRejectReasonCount, 26u);
 }
 
@@ -249,6 +250,7 @@ TEST(RejectReasonName, StableAndUnique) {
     EXPECT_STREQ(reject_reason_name(RejectReason::CallBadPage), "call_bad_page");
     EXPECT_STREQ(reject_reason_name(RejectReason::CallBadStep), "call_bad_step");
     EXPECT_STREQ(reject_reason_name(RejectReason::CallNotServed), "call_not_served");
+    EXPECT_STREQ(reject_reason_name(RejectReason::RingBadBlob), "ring_bad_blob");
     EXPECT_STREQ(reject_reason_name(RejectReason::Count_), "unknown");
     std::set<std::string> names;
     for (std::size_t i = 0; i < kRejectReasonCount; ++i) {

@@ -41,11 +41,22 @@ public:
                       bool final) noexcept override {
         drops.push_back(Dropped{ring, pid, tid, c, total, final});
     }
+    void blob(uint32_t event, const uint8_t *data, uint32_t len, const EmitContext &ctx) noexcept override {
+        ++blob_count;
+        if (keep_) blobs.push_back(Blob{event, std::vector<uint8_t>(data, data + len), ctx});
+    }
 
     uint64_t count = 0;
     uint64_t invalid = 0;  // must stay 0
     std::vector<Emitted> records;
     std::vector<Dropped> drops;
+    struct Blob {
+        uint32_t event;
+        std::vector<uint8_t> bytes;
+        EmitContext ctx;
+    };
+    uint64_t blob_count = 0;
+    std::vector<Blob> blobs;
 
 private:
     uint32_t kernel_rings_;

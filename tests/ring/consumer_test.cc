@@ -128,6 +128,60 @@ TEST_F(ConsumerTest, DrainsEveryRecordExactly) {
     EXPECT_EQ(consumer_->delay().count(), 10u);
 }
 
+// Bulk marks (<bd/ring.h>, BULK MARKS): the bytes exactly, across the
+// ring's end, beside marks; a count beyond BD_CALL_IO_MAX is rejected and
+// only its record's slot skipped; one published only in part is truncated.
+TEST_F(ConsumerTest, BulkMarksCarryTheirBytesAcrossTheRingEnd) {
+    ASSERT_NO_FATAL_FAILURE(make(1, 2048));
+    TestProducer p = producer(0);
+    auto bytes = [](std::size_t len) {
+        std::vector<uint8_t> b(len);
+        for (std::size_t i = 0; i < len; ++i) b[i] = static_cast<uint8_t>(i * 13 + len);
+        return b;
+    };
+    uint64_t seq = 0;
+    for (int i = 0; i < 1500; ++i) {  // the first blob below wraps
+        ++seq;
+        ASSERT_TRUE(p.mark(1, seq, seq));
+    }
+    EXPECT_EQ(consumer_->drain_once(), 1500u);
+    const std::vector<std::size_t> lens = {0, 1, 63, 64, 65, 4096, BD_CALL_IO_MAX};
+    for (std::size_t len : lens) {
+        seq += 2;
+        ASSERT_TRUE(p.blob(77, bytes(len), seq - 1, 5000 + seq - 1, len)) << len;
+        ASSERT_TRUE(p.mark(2, seq, 5000 + seq));
+        consumer_->drain_once();
+    }
+    ASSERT_EQ(sink_->blobs.size(), lens.size());
+    for (std::size_t k = 0; k < lens.size(); ++k) {
+        EXPECT_EQ(sink_->blobs[k].event, 77u);
+        EXPECT_EQ(sink_->blobs[k].bytes, bytes(lens[k])) << lens[k];
+        EXPECT_EQ(sink_->blobs[k].ctx.tid, 101u);
+        EXPECT_GT(sink_->blobs[k].ctx.guest_ts, 5000u);
+    }
+    EXPECT_EQ(consumer_->blobs(), lens.size());
+    EXPECT_EQ(sink_->records.size(), 1500u + lens.size());  // the marks between came through
+    EXPECT_EQ(consumer_->rejected(), 0u);
+
+    // A count no blob may have: the record is rejected, the slots after it
+    // are read as records (here a mark, which comes through).
+    ASSERT_TRUE(p.blob(78, {}, seq + 1, 9000, BD_CALL_IO_MAX + 1));
+    ASSERT_TRUE(p.mark(3, seq + 2, 9001));
+    seq += 2;
+    consumer_->drain_once();
+    EXPECT_EQ(rejected(RejectReason::RingBadBlob), 1u);
+    EXPECT_EQ(sink_->records.back().rec.event, 3u);
+    EXPECT_EQ(sink_->blobs.size(), lens.size());
+
+    // A head that ends inside a blob's bytes: truncated, skipped.
+    const uint64_t head = p.head();
+    ASSERT_TRUE(p.blob(79, bytes(640), seq + 1, 9100, 640));  // 11 slots
+    __atomic_store_n(&ctl(0)->head, head + 5, __ATOMIC_RELEASE);
+    consumer_->drain_once();
+    EXPECT_EQ(rejected(RejectReason::RingTruncated), 1u);
+    EXPECT_EQ(sink_->blobs.size(), lens.size());
+}
+
 // Two-slot records at every position, including the last slot (the text
 // then sits in slot 0 of the ring).
 TEST_F(ConsumerTest, TwoSlotRecordsWrapAtTheRingEnd) {

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 #include <string>
 
 namespace bdtrace::ring::test {
@@ -123,6 +124,40 @@ public:
             std::memset(&t, 0, sizeof t);
             if (second != nullptr) std::memcpy(&t, second, sizeof t);
             store_words(slot(head_ + 1), &t, sizeof t);
+        }
+        head_ += n;
+        __atomic_store_n(&ctl_->head, g(head_), __ATOMIC_RELEASE);
+        return true;
+    }
+
+    // A bulk mark (<bd/ring.h>, BULK MARKS): the record claims `count`
+    // bytes (args[0]); `bytes` are written into the slots after it (as
+    // many slots as `count` needs, zero-padded; a lying count with fewer
+    // bytes writes what there is). Published by one head store.
+    bool blob(uint32_t event, const std::vector<uint8_t> &bytes, uint64_t seq, uint64_t ts,
+              uint64_t count, uint32_t pid = 100, uint32_t tid = 101) {
+        const uint64_t n = count <= BD_CALL_IO_MAX ? bd_ring_blob_slots(count) : 1;
+        if (head_ - tail_ + n > layout_.ring_slots) {
+            tail_ = g(__atomic_load_n(&ctl_->tail, __ATOMIC_ACQUIRE));
+            if (head_ - tail_ + n > layout_.ring_slots) {
+                const uint64_t d = g(__atomic_load_n(&ctl_->dropped, __ATOMIC_RELAXED));
+                __atomic_store_n(&ctl_->dropped, g(d + 1), __ATOMIC_RELAXED);
+                return false;
+            }
+        }
+        bd_ring_record r = make(BD_KIND_MARK, event, seq, ts, pid, tid);
+        r.kind = BD_RING_KIND_BLOB;
+        r.args[0] = count;
+        r.args[1] = r.args[2] = r.args[3] = 0;
+        bd_ring_record out = r;
+        if (swap_) swap_ring_record_fields(out);
+        store_words(slot(head_), &out, sizeof out);
+        for (uint64_t i = 1; i < n; ++i) {
+            unsigned char chunk[BD_RING_SLOT_SIZE] = {};
+            const std::size_t at = (i - 1) * BD_RING_SLOT_SIZE;
+            if (at < bytes.size())
+                std::memcpy(chunk, bytes.data() + at, std::min<std::size_t>(BD_RING_SLOT_SIZE, bytes.size() - at));
+            store_words(slot(head_ + i), chunk, sizeof chunk);
         }
         head_ += n;
         __atomic_store_n(&ctl_->head, g(head_), __ATOMIC_RELEASE);

@@ -124,6 +124,11 @@ public:
         first_use();
         next_.ring_dropped(ring, pid, tid, count, total, final);
     }
+    void blob(uint32_t event, const uint8_t *data, uint32_t len,
+              const bdtrace::EmitContext &ctx) noexcept override {
+        first_use();
+        next_.blob(event, data, len, ctx);
+    }
 
     bool used() const noexcept { return used_; }
 

@@ -226,10 +226,13 @@ BD_API int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
 
 /* A bulk mark: record `len` bytes of `data` (at most BD_CALL_IO_MAX, 64
  * KiB) under `event`, as a bdtrace:blob event with the bytes exactly as
- * given. The same path as bd_call (no handler involved): one trap per
- * BD_CALL_CHUNK bytes. Returns 1 when the host took it, 0 when nobody
- * answered (natively, QEMU without the plugin), -ENOTSUP in the ring
- * channel (not yet), or bd_call's other errors. */
+ * given. Through the trap channel the same path as bd_call (no handler
+ * involved): one trap per BD_CALL_CHUNK bytes; returns 1 when the host
+ * took it, 0 when nobody answered (natively, QEMU without the plugin), or
+ * bd_call's other errors. Through the ring: the record and the bytes in
+ * the thread's ring, 1 + len / 64 slots (<bd/ring.h>, BULK MARKS), no
+ * trap; returns 1 when written, 0 when dropped and counted (ring full or
+ * smaller than the blob, as for a mark), -EINVAL / -E2BIG as bd_call. */
 BD_API int bd_mark_blob(uint32_t event, const void *data, uint32_t len);
 
 #ifdef __cplusplus

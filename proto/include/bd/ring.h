@@ -266,7 +266,26 @@ struct bd_ring_text {
     char text[BD_RING_SLOT_SIZE];
 };
 
-/* Slots a record of `kind` takes. */
+/* BULK MARKS (bd_mark_blob through a ring; <bd/abi.h> CALLS has the trap
+ * channel's way). A record of kind BD_RING_KIND_BLOB (a ring-only value,
+ * never a valid kind of <bd/abi.h>: the trap channel rejects it): event,
+ * args[0] = the byte count (at most BD_CALL_IO_MAX), ts, pid, tid and seq
+ * as for any record, text_len 0; the bytes follow in the next
+ * ceil(count / BD_RING_SLOT_SIZE) slots (wrapping like any slot), and one
+ * head store publishes them all. The consumer emits bdtrace:blob with the
+ * bytes; a count beyond BD_CALL_IO_MAX is rejected (ring_bad_blob) and
+ * only the record's own slot is skipped. A blob that does not fit (the
+ * ring is full, or smaller than the blob) is dropped and counted like any
+ * record. */
+#define BD_RING_KIND_BLOB 0x0b10u
+
+/* Slots a bulk mark of `count` bytes takes, its record included. */
+static inline bd_u64 bd_ring_blob_slots(bd_u64 count)
+{
+    return 1u + (count + BD_RING_SLOT_SIZE - 1u) / BD_RING_SLOT_SIZE;
+}
+
+/* Slots a record of `kind` takes (a bulk mark: bd_ring_blob_slots). */
 static inline unsigned bd_ring_record_slots(bd_u16 kind)
 {
     return (kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME ||

@@ -31,6 +31,9 @@ bd-mark 190
 bd-mark 190
 bd-mark 191
 
+# Bulk marks through a user ring: the bytes exactly as sent.
+guest-calls blobs | sed 's/^/bd-test: blobs /'
+
 # More threads than user rings (62 here): the threads without a ring lose
 # their marks, and the consumer reports each (ring_dropped, no ring). Before
 # the sleeps: the clock sync's last exchanges, whose agreement the host

@@ -80,7 +80,8 @@ enum class RejectReason : uint32_t {
     // Calls to host handlers (<bd/abi.h>, CALLS).
     CallBadPage = 23,       // a CALL record not at the start of a page
     CallBadStep = 24,       // a step out of order or too long (the guest gets -EINVAL / -E2BIG)
-    CallNotServed = 25,     // a CALL where calls are not served (system mode, the ring)
+    CallNotServed = 25,     // a CALL where calls are not served (a channel slot, the ring)
+    RingBadBlob = 26,       // a ring bulk mark claiming more than BD_CALL_IO_MAX bytes
     Count_                  // number of reasons, not a reason
 };
 

@@ -34,6 +34,7 @@
 #include "bdtrace/ring/region_file.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace bdtrace::ring {
@@ -51,6 +52,13 @@ public:
     // claims table; final = the end-of-run report.
     virtual void ring_dropped(uint32_t ring, uint32_t pid, uint32_t tid, uint64_t count,
                               uint64_t total, bool final) noexcept = 0;
+    // A bulk mark (<bd/ring.h>, BULK MARKS): `len` bytes at `data` (the
+    // consumer's copy, valid during the call) of `event`; ctx as for
+    // record(). Not filtered (like the trap channel's). Default: ignored.
+    virtual void blob(uint32_t event, const uint8_t *data, uint32_t len,
+                      const EmitContext &ctx) noexcept {
+        (void)event, (void)data, (void)len, (void)ctx;
+    }
 };
 
 // The production sink: emit_record() and bdtrace:ring_dropped.
@@ -59,6 +67,7 @@ public:
     void record(const bd_record &r, const EmitContext &ctx) noexcept override;
     void ring_dropped(uint32_t ring, uint32_t pid, uint32_t tid, uint64_t count, uint64_t total,
                       bool final) noexcept override;
+    void blob(uint32_t event, const uint8_t *data, uint32_t len, const EmitContext &ctx) noexcept override;
 };
 
 class RingConsumer {
@@ -87,7 +96,8 @@ public:
     void set_drop_report_interval_ns(uint64_t ns) noexcept { drop_report_interval_ns_ = ns; }
 
     // Statistics (read from the draining thread).
-    uint64_t records() const noexcept { return records_; }
+    uint64_t records() const noexcept { return records_; }  // bulk marks included
+    uint64_t blobs() const noexcept { return blobs_; }
     uint64_t ring_records(uint32_t ring) const noexcept {
         return ring < rings_.size() ? rings_[ring].records : 0;
     }
@@ -123,6 +133,10 @@ private:
     // Maps the time, emits, counts.
     void handle(uint32_t ring, RingState &st, const bd_record &rec, uint64_t ts,
                 const LinearMap &guest, const LinearMap &host) noexcept;
+    // The guest time of a record's ts, kept in order with the ring's
+    // earlier ones; counts the emission delay.
+    uint64_t map_time(RingState &st, uint64_t ts, const LinearMap &guest,
+                      const LinearMap &host) noexcept;
     // A drop counter in the region (a ring's `dropped`, or the header's
     // unowned_dropped for ring BD_RING_NO_RING at `offset`): its increases
     // become ring_dropped reports, a decrease a rejection.
@@ -145,7 +159,10 @@ private:
     RejectStats rejects_;
     LogHistogram delay_;
     uint64_t records_ = 0;
+    uint64_t blobs_ = 0;
     uint64_t dropped_ = 0;
+    // A bulk mark's bytes, copied out of the ring (whole slots).
+    std::unique_ptr<uint8_t[]> blob_bytes_;
     uint64_t drop_report_interval_ns_ = 0;
     bool finishing_ = false;  // finish(): every counter is read
 };

@@ -38,6 +38,9 @@ public:
                       bool final) noexcept override {
         inner_.ring_dropped(ring, pid, tid, count, total, final);
     }
+    void blob(uint32_t event, const uint8_t *data, uint32_t len, const EmitContext &ctx) noexcept override {
+        inner_.blob(event, data, len, ctx);  // not filtered (consumer.h)
+    }
 
 private:
     // A guest thread's name as the last context switch gave it, and its
