@@ -32,6 +32,7 @@
 #include "bdtrace/plugin/block_batches.h"
 #include "bdtrace/plugin/block_udata.h"
 #include "bdtrace/plugin/code_gate.h"
+#include "bdtrace/plugin/code_regions.h"
 #include "bdtrace/plugin/code_trace.h"
 #include "bdtrace/plugin/trap_scan.h"
 #include "bdtrace/plugin/vcpu_counters.h"
@@ -145,13 +146,16 @@ filter::Subject switch_subject(const filter::CompiledFilter &f, unsigned vcpu,
 
 // --- process-gated code tracing ------------------------------------------------
 
+// Host handlers' hold on the code-tracing gate (set_code_tracing).
+plugin::CodeRegions g_code_regions;
+
 // After a switch, a reload or a change of recording: whether a trace_code
 // rule selects the task the vCPU runs, for config f.
 __attribute__((noinline)) void refresh_gate(VcpuTask &t, unsigned int vcpu,
                                             const filter::CompiledFilter *f,
                                             uint32_t epoch) noexcept {
     t.code.settle(f, epoch,
-                  f != nullptr && t.known &&
+                  f != nullptr && t.known && g_code_regions.allows(t.pid) &&
                       f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid,
                                                                 current_comm_mask(*f, vcpu)}));
 }
@@ -237,8 +241,14 @@ handlers::HostHooks handler_hooks() noexcept {
         return 0;
     };
     h.recording = [](void *) noexcept { return any_system_record_event_enabled() ? 1 : 0; };
-    // set_code_tracing: not offered yet (-ENOTSUP): the gate follows the
-    // filter config's trace_code rules only.
+    // A region of interest for the caller's guest process (code_regions.h).
+    h.set_code_tracing = [](void *, const bd_handler_caller &who, int on) noexcept {
+        if (!g_trace_code) return -ENOTSUP;
+        if (const int rc = g_code_regions.set(who.pid, on != 0); rc != 0) return rc;
+        plugin::g_block_batches.redecide_gates();
+        plugin::g_code_gate.wake_all();
+        return 0;
+    };
     return h;
 }
 

@@ -314,7 +314,7 @@ __attribute__((noinline)) void refresh_gate(ThreadState &t, unsigned int vcpu,
                                             uint32_t epoch) noexcept {
     if (t.tid == 0) thread_state();
     t.code.settle(f, epoch,
-                  f != nullptr && g_code_regions.allows() &&
+                  f != nullptr && g_code_regions.allows(t.pid) &&
                       f->trace_code_gate(vcpu, filter::Identity{t.pid, t.tid, f->fixed_comm_mask()}));
 }
 
@@ -473,9 +473,9 @@ handlers::HostHooks handler_hooks() noexcept {
     h.recording = [](void *) noexcept { return any_record_event_enabled() ? 1 : 0; };
     // A region of interest for this guest process (code_regions.h); only
     // where a trace_code rule could open a gate here.
-    h.set_code_tracing = [](void *, const bd_handler_caller &, int on) noexcept {
+    h.set_code_tracing = [](void *, const bd_handler_caller &who, int on) noexcept {
         if (!g_state.trace_code) return -ENOTSUP;
-        g_code_regions.set(on != 0);
+        if (const int rc = g_code_regions.set(who.pid, on != 0); rc != 0) return rc;
         plugin::g_block_batches.redecide_gates();
         plugin::g_code_gate.wake_all();
         return 0;

@@ -2,7 +2,9 @@
 // boots under qemu-system-x86_64 with bd_sched and runs several processes
 // (tests/e2e/vm/code-trace-test.sh); a trace_code rule selects comm "guest-spin", so
 // bdtrace:tb_batch blocks come only from tasks the switch timeline names
-// guest-spin, and all of them are user-space blocks.
+// guest-spin, and all of them are user-space blocks. A second boot loads
+// the roi example handler: guest-roi's code is traced only between its two
+// calls (tests/e2e/vm/roi-test.sh).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "support.h"
+#include "vm_console.h"
 
 using bdtest::run;
 using bdtest::RunResult;
@@ -62,6 +65,40 @@ TEST(CodeTraceSystem, RecordsBlocksOfTheChosenProcessOnly) {
   for (const auto &[tid, n] : blocks_of_tid)
     EXPECT_TRUE(spin_tids.count(tid)) << "blocks of tid " << tid << " (" << n
                                       << ") which is not guest-spin";
+}
+
+TEST(CodeTraceSystem, RegionOfInterestHandlerTracesOnlyBetweenItsCalls) {
+  struct stat st;
+  if (stat((kVmDir + "/vmlinuz").c_str(), &st) != 0 ||
+      stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) != 0)
+    FAIL() << "no test VM image in " << kVmDir << ": run ./bdtrace build";
+  TempDir dir("e2e-roi-system");
+  const std::string filter = dir.path() + "/filter.txtpb";
+  std::ofstream(filter) << "rule { process { comm: \"guest-roi\" } action: RECORD trace_code: true }\n";
+  const std::string trace = dir.path() + "/trace";
+  const std::string vm = "e2e-roi-" + std::to_string(getpid());
+  RunResult r = run({"timeout", "900", BD_RUN, "--system", "--filter", filter, "--trace", trace,
+                     "--handler", HANDLER_ROI, "--vm", vm, "--kernel", kVmDir + "/vmlinuz", "--initrd",
+                     kVmDir + "/initramfs.cpio.gz", "--append", "bd.kmod=1 bd.run=/etc/bd/roi-test.sh"});
+  ASSERT_EQ(r.status, 0) << r.err << "\n--- console:\n" << r.out;
+  std::string guest_out;  // the guest's "bd-test:" lines
+  for (const auto &l : bdtest::guest_lines(r.out)) guest_out += l + "\n";
+  EXPECT_EQ(bdtest::text_after(guest_out, "roi begin"), "0 1");
+  EXPECT_EQ(bdtest::text_after(guest_out, "roi end"), "0 1");
+  const uint64_t inside = std::stoull(bdtest::text_after(guest_out, "roi inside"), nullptr, 16);
+  const uint64_t outside = std::stoull(bdtest::text_after(guest_out, "roi outside"), nullptr, 16);
+  uint64_t inside_blocks = 0, outside_blocks = 0, blocks = 0;
+  for (const auto &e : bdtest::events_of_vm(bdtest::read_trace_with_babeltrace2(trace), vm)) {
+    if (e.name != "tb_batch") continue;
+    EXPECT_EQ(e.u("lost"), 0u);
+    for (uint64_t pc : e.pcs) {
+      ++blocks;
+      inside_blocks += pc == inside;
+      outside_blocks += pc == outside;
+    }
+  }
+  EXPECT_EQ(inside_blocks, 1000u) << blocks << " blocks recorded";
+  EXPECT_EQ(outside_blocks, 0u);
 }
 
 }  // namespace

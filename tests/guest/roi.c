@@ -5,12 +5,14 @@
  * roi end (7021), runs outside_roi() 1000 times more. Prints "inside PC"
  * and "outside PC" (the functions' entry addresses, where their blocks
  * start), "begin RC RESULT", "end RC RESULT" and "sum S" (the loops'
- * result, so they cannot be optimised away). Exit 0.
+ * result, so they cannot be optimised away). Sleeps 1 ms first (see main).
+ * Exit 0.
  */
 #include <bd/bd.h>
 
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static volatile uint64_t g_sink;
 
@@ -28,6 +30,12 @@ __attribute__((noinline)) static uint64_t outside_roi(uint64_t x)
 
 int main(void)
 {
+    /* In full-system mode a comm selector matches the name the kernel gave
+     * the task at its last context switch, and exec does not switch: sleep
+     * once, so that the trace_code rule for "guest-roi" can see this
+     * program (else it may run its whole slice as the shell that forked
+     * it). */
+    usleep(1000);
     printf("inside %#llx\n", (unsigned long long)(uintptr_t)&inside_roi);
     printf("outside %#llx\n", (unsigned long long)(uintptr_t)&outside_roi);
     uint64_t sum = 0;

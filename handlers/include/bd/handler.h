@@ -126,12 +126,13 @@ struct bd_handler_services {
      * trace_code rules): on != 0 opens the gate of the caller's process,
      * 0 closes it. Before any call the rules alone decide; from the first
      * call on, a thread the rules select is traced only while the last
-     * call said on. caller may be NULL (e.g. in bd_handler_init, to start
-     * closed): every process. In user mode the scope is the QEMU process,
-     * i.e. the guest process (a forked child starts with its parent's
-     * state). Takes effect at each guest thread's next block. -ENOTSUP
-     * when the run traces no code (no trace_code rule that could select
-     * the process), and in full-system mode so far. */
+     * call for its process said on. caller may be NULL (e.g. in
+     * bd_handler_init, to start closed): every process, forgetting what
+     * was set for single ones. Processes are the caller's pid (user and
+     * full-system mode; a forked child is a process of its own). Takes
+     * effect at each vCPU's next block. -ENOTSUP when the run traces no
+     * code (no trace_code rule in the filter config); -ENOSPC when 256
+     * processes already have a state of their own. */
     int (*set_code_tracing)(struct bd_handler_host *host, const struct bd_handler_caller *caller,
                             int on);
     /* 1 when an LTTng session records bdtrace events now, else 0. */
