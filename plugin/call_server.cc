@@ -3,6 +3,8 @@
 
 #include <time.h>
 
+#include <cstring>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
@@ -27,6 +29,24 @@ bool answer(CallPage &page, uint64_t a0, uint64_t a1, int64_t status, bool swap)
 }
 
 }  // namespace
+
+bd_record handler_mark_record(const bd_handler_caller &who, uint32_t event, const uint64_t *args,
+                              const char *text) noexcept {
+    bd_record r{};
+    r.magic = BD_MAGIC;
+    r.version = BD_ABI_VERSION;
+    r.kind = text != nullptr ? BD_KIND_MARK_TEXT : BD_KIND_MARK;
+    r.event = event;
+    if (args != nullptr) std::memcpy(r.args, args, sizeof r.args);
+    if (text != nullptr) {
+        const size_t n = strnlen(text, BD_TEXT_MAX);
+        std::memcpy(r.text, text, n);
+        r.text_len = static_cast<uint16_t>(n);
+    }
+    r.pid = who.pid;
+    r.tid = who.tid;
+    return r;
+}
 
 RejectReason refuse_call_step(CallPage &page, int status, bool swap) noexcept {
     return answer(page, 0, 0, status, swap) ? RejectReason::CallBadStep : RejectReason::NotWritable;

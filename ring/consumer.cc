@@ -121,49 +121,23 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
             bd_ring_record slot;
             copy_from_shared(&slot, region_.base() + offset, kWordsPerSlot);
             if constexpr (kSwap) swap_ring_record_fields(slot);
-            if (__builtin_expect(slot.kind == BD_RING_KIND_BLOB, 0)) {
-                const uint64_t len = slot.args[0];
-                if (len > BD_CALL_IO_MAX) {
-                    // No telling where its bytes end: skip the record's slot.
-                    rejects_.reject(RejectReason::RingBadBlob, ring, slot.tid, offset);
-                    st.tail += 1;
-                    ready -= 1;
-                    consumed += 1;
-                    continue;
-                }
-                const uint64_t n = bd_ring_blob_slots(len);
-                if (n > ready) {  // published by one head store, as any record
-                    rejects_.reject(RejectReason::RingTruncated, ring, slot.tid, offset);
-                    st.tail += ready;
-                    consumed += ready;
-                    break;
-                }
-                for (uint64_t i = 1; i < n; ++i)
-                    copy_from_shared(blob_bytes_.get() + (i - 1) * BD_RING_SLOT_SIZE,
-                                     region_.slot(ring, st.tail + i), kWordsPerSlot);
-                st.tail += n;
-                ready -= n;
-                consumed += n;
-                since_publish += n;
-                if (since_publish >= kPublishEvery) {
-                    publish_tail<kSwap>(ring, st);
-                    since_publish = 0;
-                }
-                st.owner_pid = slot.pid;
-                st.owner_tid = slot.tid;
-                const uint64_t guest_ns = map_time(st, slot.ts, guest, host);
-                sink_.blob(slot.event, blob_bytes_.get(), static_cast<uint32_t>(len),
-                           EmitContext{ring, slot.pid, slot.tid, guest_ns});
-                ++st.records;
-                ++records_;
-                ++blobs_;
+            // Slots the record takes: one or two, or a bulk mark's bytes too.
+            const bool blob = slot.kind == BD_RING_KIND_BLOB;
+            const uint64_t blob_len = blob ? slot.args[0] : 0;
+            if (blob_len > BD_CALL_IO_MAX) {
+                // No telling where its bytes end: skip the record's slot.
+                rejects_.reject(RejectReason::RingBadBlob, ring, slot.tid, offset);
+                st.tail += 1;
+                ready -= 1;
+                consumed += 1;
                 continue;
             }
-            const unsigned n = bd_ring_record_slots(slot.kind);
+            const uint64_t n = blob ? bd_ring_blob_slots(blob_len) : bd_ring_record_slots(slot.kind);
             if (n > ready) {
-                // The producer publishes both slots with one head store: a
-                // ready count ending inside a record is a lie. Skip what is
-                // ready; the next slot published starts a record.
+                // The producer publishes a record's slots with one head
+                // store: a ready count ending inside a record is a lie.
+                // Skip what is ready; the next slot published starts a
+                // record.
                 rejects_.reject(RejectReason::RingTruncated, ring, slot.tid, offset);
                 st.tail += ready;
                 consumed += ready;
@@ -171,6 +145,32 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
             }
             alignas(BD_RECORD_SIZE) bd_record rec;
             std::memset(&rec, 0, sizeof rec);
+            if (blob) {
+                for (uint64_t i = 1; i < n; ++i)
+                    copy_from_shared(blob_bytes_.get() + (i - 1) * BD_RING_SLOT_SIZE,
+                                     region_.slot(ring, st.tail + i), kWordsPerSlot);
+            } else if (n == 2) {
+                copy_from_shared(rec.text, region_.slot(ring, st.tail + 1), kTextWords);
+            }
+            st.tail += n;
+            ready -= n;
+            consumed += n;
+            since_publish += n;
+            if (since_publish >= kPublishEvery) {
+                publish_tail<kSwap>(ring, st);
+                since_publish = 0;
+            }
+            if (blob) {
+                st.owner_pid = slot.pid;
+                st.owner_tid = slot.tid;
+                const uint64_t guest_ns = map_time(st, slot.ts, guest, host);
+                sink_.blob(slot.event, blob_bytes_.get(), static_cast<uint32_t>(blob_len),
+                           EmitContext{ring, slot.pid, slot.tid, guest_ns});
+                ++st.records;
+                ++records_;
+                ++blobs_;
+                continue;
+            }
             rec.magic = BD_MAGIC;
             rec.version = BD_ABI_VERSION;
             rec.kind = slot.kind;
@@ -180,16 +180,6 @@ uint64_t RingConsumer::drain_ring(uint32_t ring, const LinearMap &guest,
             rec.pid = slot.pid;
             rec.tid = slot.tid;
             rec.seq = slot.seq;
-            if (n == 2)
-                copy_from_shared(rec.text, region_.slot(ring, st.tail + 1), kTextWords);
-            st.tail += n;
-            ready -= n;
-            consumed += n;
-            since_publish += n;
-            if (since_publish >= kPublishEvery) {
-                publish_tail<kSwap>(ring, st);
-                since_publish = 0;
-            }
             if (rec.kind == BD_KIND_HELLO || rec.kind == BD_KIND_QUERY || rec.kind == BD_KIND_CALL) {
                 rejects_.reject(RejectReason::RingForbiddenKind, ring, rec.tid, offset);
                 continue;

@@ -454,20 +454,8 @@ handlers::HostHooks handler_hooks() noexcept {
     h.emit_mark = [](void *, const bd_handler_caller &who, uint32_t event, const uint64_t *args,
                      const char *text) noexcept {
         if (!any_record_event_enabled()) return 0;
-        bd_record r{};
-        r.magic = BD_MAGIC;
-        r.version = BD_ABI_VERSION;
-        r.kind = text != nullptr ? BD_KIND_MARK_TEXT : BD_KIND_MARK;
-        r.event = event;
-        if (args != nullptr) std::memcpy(r.args, args, sizeof r.args);
-        if (text != nullptr) {
-            const size_t n = strnlen(text, BD_TEXT_MAX);
-            std::memcpy(r.text, text, n);
-            r.text_len = static_cast<uint16_t>(n);
-        }
-        r.pid = who.pid;
-        r.tid = who.tid;
-        emit_record(r, EmitContext{who.vcpu, who.pid, who.tid});
+        emit_record(plugin::handler_mark_record(who, event, args, text),
+                    EmitContext{who.vcpu, who.pid, who.tid});
         return 0;
     };
     h.recording = [](void *) noexcept { return any_record_event_enabled() ? 1 : 0; };

@@ -25,20 +25,31 @@ namespace {
 
 const std::string kVmDir = BD_VM_DIR;
 
-TEST(CodeTraceSystem, RecordsBlocksOfTheChosenProcessOnly) {
+// Boots the test VM running tests/e2e/vm/SCRIPT under bd-run --system with
+// a filter of one trace_code rule for comm `comm` (and `extra` bd-run
+// arguments), recording into DIR/trace as VM `vm`.
+RunResult boot(const TempDir &dir, const std::string &comm, const std::string &script, const std::string &vm,
+               const std::vector<std::string> &extra = {}) {
   struct stat st;
-  if (stat((kVmDir + "/vmlinuz").c_str(), &st) != 0 ||
-      stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) != 0)
-    FAIL() << "no test VM image in " << kVmDir << ": run ./bdtrace build";
-  TempDir dir("e2e-code-trace-system");
+  if (stat((kVmDir + "/vmlinuz").c_str(), &st) != 0 || stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) != 0) {
+    ADD_FAILURE() << "no test VM image in " << kVmDir << ": run ./bdtrace build";
+    return RunResult{1, "", ""};
+  }
   const std::string filter = dir.path() + "/filter.txtpb";
-  std::ofstream(filter) << "rule { process { comm: \"guest-spin\" } action: RECORD trace_code: true }\n";
+  std::ofstream(filter) << "rule { process { comm: \"" << comm << "\" } action: RECORD trace_code: true }\n";
+  std::vector<std::string> argv = {"timeout", "900", BD_RUN, "--system", "--filter", filter, "--trace",
+                                   dir.path() + "/trace", "--vm", vm};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.end(), {"--kernel", kVmDir + "/vmlinuz", "--initrd", kVmDir + "/initramfs.cpio.gz", "--append",
+                           "bd.kmod=1 bd.run=/etc/bd/" + script});
+  return run(argv);
+}
+
+TEST(CodeTraceSystem, RecordsBlocksOfTheChosenProcessOnly) {
+  TempDir dir("e2e-code-trace-system");
   const std::string trace = dir.path() + "/trace";
   const std::string vm = "e2e-code-" + std::to_string(getpid());
-  RunResult r = run({"timeout", "900", BD_RUN, "--system", "--filter", filter, "--trace", trace,
-                     "--vm", vm, "--kernel", kVmDir + "/vmlinuz", "--initrd",
-                     kVmDir + "/initramfs.cpio.gz", "--append",
-                     "bd.kmod=1 bd.run=/etc/bd/code-trace-test.sh"});
+  RunResult r = boot(dir, "guest-spin", "code-trace-test.sh", vm);
   ASSERT_EQ(r.status, 0) << r.err << "\n--- console:\n" << r.out;
 
   const auto events = bdtest::events_of_vm(bdtest::read_trace_with_babeltrace2(trace), vm);
@@ -68,18 +79,10 @@ TEST(CodeTraceSystem, RecordsBlocksOfTheChosenProcessOnly) {
 }
 
 TEST(CodeTraceSystem, RegionOfInterestHandlerTracesOnlyBetweenItsCalls) {
-  struct stat st;
-  if (stat((kVmDir + "/vmlinuz").c_str(), &st) != 0 ||
-      stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) != 0)
-    FAIL() << "no test VM image in " << kVmDir << ": run ./bdtrace build";
   TempDir dir("e2e-roi-system");
-  const std::string filter = dir.path() + "/filter.txtpb";
-  std::ofstream(filter) << "rule { process { comm: \"guest-roi\" } action: RECORD trace_code: true }\n";
   const std::string trace = dir.path() + "/trace";
   const std::string vm = "e2e-roi-" + std::to_string(getpid());
-  RunResult r = run({"timeout", "900", BD_RUN, "--system", "--filter", filter, "--trace", trace,
-                     "--handler", HANDLER_ROI, "--vm", vm, "--kernel", kVmDir + "/vmlinuz", "--initrd",
-                     kVmDir + "/initramfs.cpio.gz", "--append", "bd.kmod=1 bd.run=/etc/bd/roi-test.sh"});
+  RunResult r = boot(dir, "guest-roi", "roi-test.sh", vm, {"--handler", HANDLER_ROI});
   ASSERT_EQ(r.status, 0) << r.err << "\n--- console:\n" << r.out;
   std::string guest_out;  // the guest's "bd-test:" lines
   for (const auto &l : bdtest::guest_lines(r.out)) guest_out += l + "\n";

@@ -269,6 +269,14 @@ std::vector<TraceEvent> events_of_vm(const std::vector<TraceEvent> &events, cons
       "for vm " + vm);
 }
 
+size_t expect_calls_blob_bytes(const TraceEvent &blob) {
+  const size_t len = blob.data.size();
+  size_t i = 0;
+  while (i < len && blob.data[i] == static_cast<uint8_t>((i * 13 + len) % 256)) ++i;
+  EXPECT_EQ(i, len) << "blob of " << len << " bytes differs at byte " << i;
+  return len;
+}
+
 std::string text_after(const std::string &out, const std::string &key) {
   for (const auto &l : lines(out))
     if (l.rfind(key + " ", 0) == 0) return l.substr(key.size() + 1);

@@ -84,6 +84,11 @@ std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
 std::vector<TraceEvent> events_of_vm(const std::vector<TraceEvent> &events,
                                      const std::string &vm);
 
+// A bdtrace:blob of guest-calls (tests/guest/calls.c): whether its bytes
+// are exactly what it sent (byte i of a blob of length L = (i * 13 + L) %
+// 256). Fails the calling test when not; returns the blob's length.
+size_t expect_calls_blob_bytes(const TraceEvent &blob);
+
 // The rest of the first line of `out` that starts with "KEY "; fails the
 // calling test (and returns "") when there is none.
 std::string text_after(const std::string &out, const std::string &key);

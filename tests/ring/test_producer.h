@@ -105,8 +105,9 @@ public:
 
     // Writes one record (and its second slot for text kinds: `second`, 64
     // bytes). False when the ring is full: then `dropped` grows.
-    bool write(const bd_ring_record &r, const void *second = nullptr) {
-        const unsigned n = bd_ring_record_slots(r.kind);
+    // Room for n slots (re-reading tail when the cached copy says full);
+    // else the drop is counted.
+    bool room_for(uint64_t n) {
         if (head_ - tail_ + n > layout_.ring_slots) {
             tail_ = g(__atomic_load_n(&ctl_->tail, __ATOMIC_ACQUIRE));
             if (head_ - tail_ + n > layout_.ring_slots) {
@@ -116,6 +117,12 @@ public:
                 return false;
             }
         }
+        return true;
+    }
+
+    bool write(const bd_ring_record &r, const void *second = nullptr) {
+        const unsigned n = bd_ring_record_slots(r.kind);
+        if (!room_for(n)) return false;
         bd_ring_record out = r;
         if (swap_) swap_ring_record_fields(out);
         store_words(slot(head_), &out, sizeof out);
@@ -137,14 +144,7 @@ public:
     bool blob(uint32_t event, const std::vector<uint8_t> &bytes, uint64_t seq, uint64_t ts,
               uint64_t count, uint32_t pid = 100, uint32_t tid = 101) {
         const uint64_t n = count <= BD_CALL_IO_MAX ? bd_ring_blob_slots(count) : 1;
-        if (head_ - tail_ + n > layout_.ring_slots) {
-            tail_ = g(__atomic_load_n(&ctl_->tail, __ATOMIC_ACQUIRE));
-            if (head_ - tail_ + n > layout_.ring_slots) {
-                const uint64_t d = g(__atomic_load_n(&ctl_->dropped, __ATOMIC_RELAXED));
-                __atomic_store_n(&ctl_->dropped, g(d + 1), __ATOMIC_RELAXED);
-                return false;
-            }
-        }
+        if (!room_for(n)) return false;
         bd_ring_record r = make(BD_KIND_MARK, event, seq, ts, pid, tid);
         r.kind = BD_RING_KIND_BLOB;
         r.args[0] = count;

@@ -72,6 +72,12 @@ RejectReason serve_call_step(handlers::HandlerSet &handlers, std::unique_ptr<Cal
                              const CallContext &ctx, const bd_record &rec, CallPage &page,
                              bool swap) noexcept;
 
+// The record a handler's emit_mark service stands for (<bd/handler.h>): a
+// MARK (text nullptr) or MARK_TEXT (text cut at BD_TEXT_MAX bytes) of
+// `event` with `args` (nullptr: all 0), as if `who` had marked it.
+bd_record handler_mark_record(const bd_handler_caller &who, uint32_t event, const uint64_t *args,
+                              const char *text) noexcept;
+
 // Answers a step with `status` (a negative errno value) without serving
 // it: CallBadStep, or NotWritable when the answer could not be written.
 RejectReason refuse_call_step(CallPage &page, int status, bool swap) noexcept;
