@@ -234,7 +234,7 @@ TEST(RejectReasonName, StableValues) {
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::CallBadStep), 24u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::CallNotServed), 25u);
     EXPECT_EQ(static_cast<uint32_t>(RejectReason::RingBadBlob), 26u);
-    EXPECT_EQ(kRejectReasonCount, 26u);
+    EXPECT_EQ(kRejectReasonCount, 27u);
 }
 
 TEST(RejectReasonName, StableAndUnique) {
