@@ -176,15 +176,34 @@ void LinearClockMap::fit() noexcept {
     }
     // The line's value at g0 must lie in [before - slope * x, after -
     // slope * x] for every window: the middle of the intersection of the
-    // newest windows that agree (see the class comment).
-    double lo = -HUGE_VAL, hi = HUGE_VAL;
-    for (auto w = windows_.rbegin(); w != windows_.rend(); ++w) {
-        const double x = x_of(*w) * slope;
-        const double wlo = std::max(lo, static_cast<double>(static_cast<int64_t>(w->before - h0)) - x);
-        const double whi = std::min(hi, static_cast<double>(static_cast<int64_t>(w->after - h0)) - x);
-        if (wlo > whi) break;
-        lo = wlo;
-        hi = whi;
+    // newest windows that agree (see the class comment), skipping `skip`
+    // newest ones. Returns how many agree.
+    auto chain = [&](std::size_t skip, double &lo, double &hi) {
+        lo = -HUGE_VAL;
+        hi = HUGE_VAL;
+        std::size_t n = 0;
+        for (auto w = windows_.rbegin() + static_cast<std::ptrdiff_t>(skip); w != windows_.rend(); ++w) {
+            const double x = x_of(*w) * slope;
+            const double wlo = std::max(lo, static_cast<double>(static_cast<int64_t>(w->before - h0)) - x);
+            const double whi = std::min(hi, static_cast<double>(static_cast<int64_t>(w->after - h0)) - x);
+            if (wlo > whi) break;
+            lo = wlo;
+            hi = whi;
+            ++n;
+        }
+        return n;
+    };
+    double lo, hi;
+    skip_ = 0;
+    if (chain(0, lo, hi) == 1 && windows_.size() >= 3) {
+        // The newest window alone disagrees with the ones before it, which
+        // agree with each other: an outlier until the next one confirms it.
+        double lo2, hi2;
+        if (chain(1, lo2, hi2) >= 2) {
+            lo = lo2;
+            hi = hi2;
+            skip_ = 1;
+        }
     }
     map_ = LinearMap{g0, offset_ns(h0, (lo + hi) / 2), slope};
     ready_ = true;
@@ -195,7 +214,7 @@ bool LinearClockMap::error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) c
     lo = INT64_MIN;
     hi = INT64_MAX;
     used = 0;
-    for (auto w = windows_.rbegin(); w != windows_.rend(); ++w) {
+    for (auto w = windows_.rbegin() + static_cast<std::ptrdiff_t>(skip_); w != windows_.rend(); ++w) {
         const uint64_t m = map_.map(w->guest);
         const int64_t wlo = std::max(lo, static_cast<int64_t>(w->before - m));
         const int64_t whi = std::min(hi, static_cast<int64_t>(w->after - m));

@@ -24,7 +24,7 @@ namespace {
 
 RunResult run_calls(const std::string &trace) {
   return run({BD_RUN, "--trace", trace, "--handler", std::string(HANDLER_KV) + ":base=7000", "--handler",
-              HANDLER_ECHO, "--", GUEST_CALLS});
+              HANDLER_ECHO, "--handler", HANDLER_FACTS, "--", GUEST_CALLS});
 }
 
 TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents) {
@@ -36,6 +36,11 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   EXPECT_EQ(text_after(r.out, "kv_get"), "0 blue 4");
   EXPECT_EQ(text_after(r.out, "kv_count"), "0 1");
   EXPECT_EQ(text_after(r.out, "threads_ok"), "4") << r.out;
+  // The host-facts example: the host's clock (the guest's, in user mode),
+  // a session records, and the caller as the host sees it.
+  EXPECT_EQ(text_after(r.out, "facts_time"), "0 1");
+  EXPECT_EQ(text_after(r.out, "facts_recording"), "0 1");
+  EXPECT_EQ(text_after(r.out, "facts_who"), "0 " + text_after(r.out, "facts_expect"));
   // Each: LEN RC OUT_LEN OK, across chunk boundaries up to 64 KiB.
   for (const char *line : {"echo 0 0 0 1", "echo 1 0 1 1", "echo 3968 0 3968 1", "echo 3969 0 3969 1",
                            "echo 20000 0 20000 1", "echo 65536 0 65536 1", "echo 10000 0 100 1"})
@@ -46,7 +51,8 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   EXPECT_EQ(text_after(r.out, "hostile_big"), "-7");
   EXPECT_EQ(text_after(r.out, "hostile_order"), "-22");
   // 1 + 1 + 1 kv calls, the threads' 1600, 7 echoes, the unknown id.
-  EXPECT_NE(r.err.find("1611 calls to host handlers, 1 failed"), std::string::npos) << r.err;
+  // 3 kv calls, 3 facts, the threads' 1600, 7 echoes, the unknown id.
+  EXPECT_NE(r.err.find("1614 calls to host handlers, 1 failed"), std::string::npos) << r.err;
 
   for (const char *line : {"blob 0 1", "blob 1 1", "blob 3969 1", "blob 65536 1"})
     EXPECT_NE(r.out.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << r.out;
@@ -81,10 +87,11 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   EXPECT_NE(report.out.find("summary,blobs,4,"), std::string::npos) << report.out;
   EXPECT_NE(report.out.find("summary,blob_bytes,69506,"), std::string::npos) << report.out;
   EXPECT_NE(report.out.find("summary,blob_event,77=4x69506,"), std::string::npos) << report.out;
-  // Every call answered is a bdtrace:call (the 1611 above), per event id
+  // Every call answered is a bdtrace:call (the 1614 above), per event id
   // with its failures: the unknown id failed, nothing else did.
-  EXPECT_NE(report.out.find("summary,calls,1611,"), std::string::npos) << report.out;
-  for (const char *id : {"7000=801 failed 0 ", "7001=801 failed 0 ", "7003=1 failed 0 ", "9500=7 failed 0 ",
+  EXPECT_NE(report.out.find("summary,calls,1614,"), std::string::npos) << report.out;
+  for (const char *id : {"7000=801 failed 0 ", "7001=801 failed 0 ", "7003=1 failed 0 ", "7012=1 failed 0 ",
+                         "9500=7 failed 0 ",
                          "12345=1 failed 1 "})
     EXPECT_NE(report.out.find(std::string("summary,call_event,") + id), std::string::npos) << id << "\n" << report.out;
   // The Chrome export: each call a complete event, each blob an instant with
@@ -95,7 +102,7 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   for (size_t at = chrome.out.find("\"cat\":\"call\""); at != std::string::npos;
        at = chrome.out.find("\"cat\":\"call\"", at + 1))
     ++calls;
-  EXPECT_EQ(calls, 1611u);
+  EXPECT_EQ(calls, 1614u);
   // calls.c: the blob of 3969 bytes starts 0x81 0x8e 0x9b ... ((i * 13 + 3969) % 256).
   EXPECT_NE(chrome.out.find("\"bytes\":3969,\"data\":\"818e9ba8b5c2cfdc"), std::string::npos) << chrome.out.substr(0, 2000);
   EXPECT_NE(chrome.out.find("\"note\":\"the first 32 of 65536 bytes"), std::string::npos);

@@ -75,7 +75,7 @@ class SystemVm : public bdtest::VmSuite<SystemVm> {
   static RunResult Boot(const std::string &, const std::string &trace, const std::string &vm) {
     // guest-calls (tests/guest/calls.c) calls these two.
     return boot(trace, vm, "system-test.sh", true, "",
-                {std::string(HANDLER_KV) + ":base=7000", HANDLER_ECHO});
+                {std::string(HANDLER_KV) + ":base=7000", HANDLER_ECHO, HANDLER_FACTS});
   }
 };
 
@@ -96,6 +96,9 @@ TEST_F(SystemVm, CallsReachHostHandlersThroughTheDataPages) {
   EXPECT_EQ(line("kv_get"), "0 blue 4");
   EXPECT_EQ(line("kv_count"), "0 1");
   EXPECT_EQ(line("threads_ok"), "4");  // 4 threads calling the same handler
+  EXPECT_EQ(line("facts_time"), "0 1");
+  EXPECT_EQ(line("facts_recording"), "0 1");
+  EXPECT_EQ(line("facts_who"), "0 " + line("facts_expect"));  // pid/tid as libbdguest says
   for (const char *echo : {"echo 0 0 0 1", "echo 1 0 1 1", "echo 3968 0 3968 1", "echo 3969 0 3969 1",
                            "echo 20000 0 20000 1", "echo 65536 0 65536 1", "echo 10000 0 100 1"})
     EXPECT_NE(std::find(l.begin(), l.end(), std::string("calls ") + echo), l.end()) << echo;
@@ -125,15 +128,15 @@ TEST_F(SystemVm, CallsReachHostHandlersThroughTheDataPages) {
   EXPECT_EQ(blob_sizes, (std::vector<size_t>{0, 1, 3969, 65536}));
   EXPECT_EQ(echo_marks, (std::vector<std::vector<uint64_t>>{
                             {0, 0}, {1, 1}, {3968, 3968}, {3969, 3969}, {20000, 20000}, {65536, 65536}, {10000, 100}}));
-  // 3 kv calls, the threads' 1600, 7 echoes, the unknown id.
-  EXPECT_EQ(calls, 1611u);
+  // 3 kv calls, 3 facts, the threads' 1600, 7 echoes, the unknown id.
+  EXPECT_EQ(calls, 1614u);
   // Only guest-calls makes bad steps; its bad page is in the exact
   // call_bad_page count of expect_forged_and_hostile_records_rejected
   // (guest-hostile-bar's and guest-hostile-system's traps inside data pages
   // are call_bad_page too).
   EXPECT_EQ(rejected["call_bad_step"], 2u);
   EXPECT_EQ(line("expect_call_bad_page"), "1");
-  EXPECT_NE(result_->err.find("1611 calls to host handlers, 1 failed"), std::string::npos) << result_->err;
+  EXPECT_NE(result_->err.find("1614 calls to host handlers, 1 failed"), std::string::npos) << result_->err;
 }
 
 TEST_F(SystemVm, GuestRanItsScriptWithTheHostPresent) {

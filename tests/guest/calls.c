@@ -1,11 +1,18 @@
 /*
  * guest-calls: calls to host handlers (bd_call) from a user-mode guest,
  * for tests/e2e/handlers_e2e_test.cc. Expects bd-run --handler with the
- * key-value example at base 7000 and the echo test handler (event 9500).
+ * key-value example at base 7000, the host-facts example at 7010 and the
+ * echo test handler (event 9500).
  *
  *   kv       put color=blue (result 1: new), get color (blue, result 4),
  *            count (1): "kv_put RC RESULT", "kv_get RC VALUE RESULT",
  *            "kv_count RC RESULT"
+ *   facts    the host-facts example at base 7010: host time (in user mode
+ *            between two readings of the guest's own CLOCK_MONOTONIC,
+ *            which qemu-user takes from the host), trace state, and who
+ *            the host says called: "facts_time RC OK", "facts_recording RC
+ *            RESULT", "facts_who RC TEXT" and "facts_expect TEXT" (what
+ *            facts_who should say but for the vCPU)
  *   threads  4 threads x 200 rounds of put tK-kI=V / get tK-kI, each
  *            checking its value: "threads_ok N" (threads that saw every
  *            value they put), "threads_calls C"
@@ -42,6 +49,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "channel.h"
@@ -115,6 +123,33 @@ static void raw_step(struct bd_record *r, uint64_t op, uint64_t a1, uint64_t a2,
     bd_trap(r);
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void facts(int system)
+{
+    uint64_t r = 0;
+    const uint64_t t0 = monotonic_ns();
+    int rc = bd_call(7010, NULL, 0, NULL, 0, NULL, &r);
+    const uint64_t t1 = monotonic_ns();
+    /* A full-system guest's clock is not the host's: only "a time". */
+    printf("facts_time %d %d\n", rc, system ? r != 0 : (t0 <= r && r <= t1));
+    rc = bd_call(7011, NULL, 0, NULL, 0, NULL, &r);
+    printf("facts_recording %d %llu\n", rc, (unsigned long long)r);
+    char who[128];
+    uint32_t n = 0;
+    rc = bd_call(7012, NULL, 0, who, sizeof who - 1, &n, &r);
+    who[n < sizeof who ? n : sizeof who - 1] = '\0';
+    const char *vcpu_end = strchr(who, ' '); /* "vcpu=V " varies */
+    printf("facts_who %d %s\n", rc, vcpu_end != NULL ? vcpu_end + 1 : who);
+    printf("facts_expect pid=%d tid=%ld mode=%s arch=x86_64\n", (int)getpid(),
+           (long)syscall(SYS_gettid), system ? "system" : "user");
+}
+
 /* The hostile steps on `page`, a page the plugin serves calls from. */
 static void hostile(unsigned char *page)
 {
@@ -159,6 +194,7 @@ int main(int argc, char **argv)
     printf("kv_get %d %s %llu\n", rc, out, (unsigned long long)r);
     rc = kv_call(7003, "", NULL, 0, &n, &r);
     printf("kv_count %d %llu\n", rc, (unsigned long long)r);
+    facts(system);
 
     pthread_t threads[THREADS];
     for (int k = 0; k < THREADS; k++)

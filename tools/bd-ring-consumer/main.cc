@@ -401,8 +401,9 @@ int main(int argc, char **argv) {
             char buf[256];
             std::snprintf(buf, sizeof buf,
                           "true time = mapped time + c, c in [%+.2f, %+.2f] us (by the last %zu "
-                          "exchanges' windows)",
-                          static_cast<double>(lo) / 1000.0, static_cast<double>(hi) / 1000.0, used);
+                          "exchanges' windows%s)",
+                          static_cast<double>(lo) / 1000.0, static_cast<double>(hi) / 1000.0, used,
+                          fit.set_aside() != 0 ? "; the newest, unconfirmed, set aside" : "");
             clock_note = buf;
         }
         std::fprintf(stderr,

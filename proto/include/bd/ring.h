@@ -132,8 +132,9 @@
  *   (least squares over the last 64 exchanges whose round trip was short
  *   against the best seen). The offset is the middle of the intersection
  *   of the windows of every exchange (newest first, stopping at one that
- *   disagrees, so that a step of the guest's clock is followed at the next
- *   answer): midpoints alone were 3-9 us early, because bd_sched answers
+ *   disagrees, so that a step of the guest's clock is followed; a newest
+ *   window that alone disagrees waits for the next answer to confirm it):
+ *   midpoints alone were 3-9 us early, because bd_sched answers
  *   late in a window (at the next switch after the request), while the
  *   intersection is as narrow as the tightest round trip in it. One exchange per 1 ms until the map is good
  *   (ready and one round trip <= 20 us seen, or 1 s after the first
