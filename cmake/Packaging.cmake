@@ -19,6 +19,10 @@ set(CPACK_PACKAGE_VENDOR bdtrace)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/packages)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+# Install into the staging tree through DESTDIR, with the prefix /usr itself:
+# bdguest.pc names the install prefix (cmake/Install.cmake), which must be
+# /usr, not the staging directory.
+set(CPACK_SET_DESTDIR ON)
 # RelWithDebInfo binaries carry their debug information: ship them stripped.
 set(CPACK_STRIP_FILES ON)
 
