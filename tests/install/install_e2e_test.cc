@@ -65,7 +65,8 @@ class Install : public ::testing::Test {
   // the guest's marks must be those of sdk-guest.c.
   static void expect_traced(const std::string &dir, const std::vector<std::string> &program,
                             const std::vector<std::string> &bd_run_options = {"--channel", "trap"}) {
-    const std::string trace = dir + "/trace-" + fs::path(program[0]).filename().string();
+    std::string trace = dir + "/trace-" + fs::path(program[0]).filename().string();
+    for (const std::string &o : bd_run_options) trace += "-" + o.substr(o.find_first_not_of('-'));
     std::vector<std::string> argv = {bin("bd-run"), "--trace", trace};
     argv.insert(argv.end(), bd_run_options.begin(), bd_run_options.end());
     argv.push_back("--");
@@ -91,6 +92,7 @@ class Install : public ::testing::Test {
     ASSERT_EQ(report.status, 0) << report.out << report.err;
     EXPECT_NE(report.out.find("sdk-tick"), std::string::npos) << report.out;
     EXPECT_NE(report.out.find("50 marks"), std::string::npos) << report.out;
+    EXPECT_NE(report.out.find(" channel=" + bd_run_options.at(1)), std::string::npos) << report.out;
   }
 
   static RunResult install_;
@@ -207,6 +209,50 @@ TEST_F(Install, FindPackageBuildsAGuestThatBdRunTraces) {
   expect_traced(dir.path(), {dir.path() + "/build/app-static"});
 }
 
+// Another guest architecture from the same prefix: its pkg-config file
+// (lib/<arch>-linux-gnu/pkgconfig) and the CMake package under a cross
+// toolchain; the installed bd-run runs qemu-<arch> with the installed
+// plugin and gives a shared build the installed lib/<arch>-linux-gnu.
+TEST_F(Install, CrossArchitectureGuestBuildsFromThePrefix) {
+  const std::vector<std::string> arches = split(CROSS_ARCHES, ',');
+  if (arches.empty()) GTEST_SKIP() << "no cross-built guest architecture in this build";
+  const std::string arch = arches.front();
+  const std::string cc = arch + "-linux-gnu-gcc";
+  TempDir dir("install-cross");
+
+  const RunResult flags = bdtest::run({"pkg-config", "--cflags", "--libs", "bdguest"},
+                                      {"PKG_CONFIG_PATH=" + prefix() + "/lib/" + arch + "-linux-gnu/pkgconfig",
+                                       "PKG_CONFIG_LIBDIR=/nonexistent"});
+  ASSERT_EQ(flags.status, 0) << flags.err;
+  EXPECT_NE(flags.out.find("-L" + prefix() + "/lib/" + arch + "-linux-gnu "), std::string::npos) << flags.out;
+  std::vector<std::string> build = {cc, "-o", dir.path() + "/guest-pc-" + arch, SDK_GUEST};
+  for (const std::string &w : words(flags.out)) build.push_back(w);
+  const RunResult built = bdtest::run(build);
+  ASSERT_EQ(built.status, 0) << ::testing::PrintToString(build) << built.err;
+  expect_traced(dir.path(), {dir.path() + "/guest-pc-" + arch});
+
+  std::ofstream(dir.path() + "/toolchain.cmake") << "set(CMAKE_SYSTEM_NAME Linux)\n"
+                                                    "set(CMAKE_SYSTEM_PROCESSOR " << arch << ")\n"
+                                                    "set(CMAKE_C_COMPILER " << cc << ")\n";
+  std::ofstream(dir.path() + "/CMakeLists.txt") << "cmake_minimum_required(VERSION 3.18)\n"
+                                                   "project(sdk_guest C)\n"
+                                                   "find_package(bdtrace REQUIRED)\n"
+                                                   "add_executable(app-static " SDK_GUEST ")\n"
+                                                   "target_link_libraries(app-static PRIVATE bdtrace::bdguest_static)\n"
+                                                   "target_link_options(app-static PRIVATE -static)\n";
+  const RunResult configured =
+      bdtest::run({"cmake", "-S", dir.path(), "-B", dir.path() + "/build", "-DCMAKE_PREFIX_PATH=" + prefix(),
+                   "-DCMAKE_TOOLCHAIN_FILE=" + dir.path() + "/toolchain.cmake"});
+  ASSERT_EQ(configured.status, 0) << configured.out << configured.err;
+  const RunResult made = bdtest::run({"cmake", "--build", dir.path() + "/build"});
+  ASSERT_EQ(made.status, 0) << made.out << made.err;
+  const RunResult header = bdtest::run({"readelf", "-h", dir.path() + "/build/app-static"});
+  EXPECT_NE(header.out.find(arch == "aarch64" ? "AArch64" : arch == "riscv64" ? "RISC-V" : "S/390"),
+            std::string::npos)
+      << header.out;
+  expect_traced(dir.path(), {dir.path() + "/build/app-static"});
+}
+
 // The installed bd-run looks for its plugin from its own place: a copy
 // elsewhere names that place's lib/bdtrace in its error.
 TEST_F(Install, BdRunLooksForThePluginBesideItself) {
@@ -215,7 +261,7 @@ TEST_F(Install, BdRunLooksForThePluginBesideItself) {
   fs::copy_file(bin("bd-run"), dir.path() + "/bin/bd-run");
   const RunResult r = bdtest::run({dir.path() + "/bin/bd-run", "--channel", "trap", "--", bin("bd-mark"), "1"});
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.err.find(dir.path() + "/" + kPluginDir + "/libbdtrace-qemu.so"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(dir.path() + "/" + kPluginDir + "/libbdtrace-qemu"), std::string::npos) << r.err;
 }
 
 // Every option --help lists appears, as typed (ASCII hyphens), in the
