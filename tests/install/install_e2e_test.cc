@@ -253,6 +253,44 @@ TEST_F(Install, CrossArchitectureGuestBuildsFromThePrefix) {
   expect_traced(dir.path(), {dir.path() + "/build/app-static"});
 }
 
+// The demo from the prefix alone: bd-demo-workload (3 workers, 20 chunks
+// each) under the installed bd-run, its report by the installed bd-analyze.
+TEST_F(Install, DemoRunsFromThePrefix) {
+  TempDir dir("install-demo");
+  const std::string trace = dir.path() + "/trace";
+  const RunResult r = bdtest::run({bin("bd-run"), "--trace", trace, "--", bin("bd-demo-workload"), "--scale", "1"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  size_t progress = 0, results = 0, computes = 0;
+  for (const TraceEvent &e : read_trace_with_babeltrace2(trace)) {
+    if (e.name == "mark" && e.u("event") == 10) ++progress;
+    if (e.name == "mark" && e.u("event") == 11) ++results;
+    if (e.name == "region_begin" && e.u("region") == 2) ++computes;
+  }
+  EXPECT_EQ(progress, 60u);
+  EXPECT_EQ(results, 3u);
+  EXPECT_EQ(computes, 3u);
+  const RunResult report = bdtest::run({bin("bd-analyze"), trace});
+  ASSERT_EQ(report.status, 0) << report.out << report.err;
+  EXPECT_NE(report.out.find("progress"), std::string::npos) << report.out;
+}
+
+// The README's install recipe, exactly as written (tests/readme/run-recipe.sh):
+// my-guest.c's two threads mark event 1 100 times each, then "done".
+TEST_F(Install, ReadmeRecipe) {
+  TempDir dir("install-recipe");
+  const RunResult r = bdtest::run({RUN_RECIPE, SOURCE_DIR, BUILD_DIR, "install-sdk", dir.path()});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("bdtrace host: yes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("200 marks"), std::string::npos) << "bd-analyze's report:\n" << r.out;
+  size_t ticks = 0, done = 0;
+  for (const TraceEvent &e : read_trace_with_babeltrace2(dir.path() + "/sdk-trace")) {
+    if (e.name == "mark" && e.u("event") == 1) ++ticks;
+    if (e.name == "mark" && e.u("event") == 2 && e.fields.at("text") == "done") ++done;
+  }
+  EXPECT_EQ(ticks, 200u);
+  EXPECT_EQ(done, 1u);
+}
+
 // The installed bd-run looks for its plugin from its own place: a copy
 // elsewhere names that place's lib/bdtrace in its error.
 TEST_F(Install, BdRunLooksForThePluginBesideItself) {
