@@ -1,10 +1,12 @@
 // `cmake --install` into a throwaway prefix, then the prefix alone: a guest
-// program built with pkg-config and with find_package(bdtrace) (static and
-// shared), run through the installed bd-run (qemu-x86_64 with the installed
-// plugin; the ring with the installed bd-ring-consumer), its marks read by
-// the installed bd-analyze and by babeltrace2; the installed files are
-// exactly the expected ones (no test program, benchmark or helper library);
-// each man page shows every option its tool's --help lists.
+// program built with pkg-config and with find_package(bdtrace) (shared,
+// static, and for a cross-built guest architecture), run through the
+// installed bd-run (qemu-<arch> with the installed plugin; the ring with the
+// installed bd-ring-consumer), its marks read by the installed bd-analyze
+// and by babeltrace2; the demo and the README's install recipe from the
+// prefix; the installed files are exactly the expected ones (no test
+// program, benchmark or helper library); each man page shows every option
+// its tool's --help lists.
 #include <gtest/gtest.h>
 
 #include <algorithm>
