@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "install_layout.h"
 #include "preflight.h"
 
 namespace bdtrace::bdrun {
@@ -102,22 +103,16 @@ std::vector<std::string> with_guest_library_path(const std::vector<std::string>&
 }
 
 std::vector<std::string> guest_environment_for(const std::vector<std::string>& envp, tools::GuestArch arch) {
-  if (arch == tools::GuestArch::X86_64) return with_guest_library_path(envp, own_lib_dir());
-  std::vector<std::string> out = with_guest_library_path(envp, own_lib_dir() + "/" + tools::arch_name(arch));
+  const std::string library = first_accessible(guest_lib_dirs(arch), "libbdguest.so", R_OK);
+  const std::string lib_dir = library.empty() ? "" : fs::path(library).parent_path().string();
+  std::vector<std::string> out = with_guest_library_path(envp, lib_dir);
+  if (arch == tools::GuestArch::X86_64) return out;
   const std::string prefix = std::string("/usr/") + tools::arch_name(arch) + "-linux-gnu";
   const bool set = std::any_of(out.begin(), out.end(),
                                [](const std::string& e) { return e.rfind("QEMU_LD_PREFIX=", 0) == 0; });
   std::error_code ec;
   if (!set && fs::is_directory(prefix, ec)) out.push_back("QEMU_LD_PREFIX=" + prefix);
   return out;
-}
-
-std::string own_lib_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  const fs::path lib = fs::weakly_canonical(exe.parent_path() / ".." / "lib", ec);
-  return ec ? "" : lib.string();
 }
 
 }  // namespace bdtrace::bdrun

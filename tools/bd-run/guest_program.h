@@ -30,8 +30,9 @@ tools::Result<GuestProgram> resolve_guest(const std::string& requested,
 // false when the line is not a #! line or names no interpreter.
 bool parse_shebang(const std::string& first_line, std::string& interpreter, std::string& arg);
 
-// The environment a guest of `arch` runs with: `envp`, this build's lib/
-// (lib/<arch> for other architectures) on LD_LIBRARY_PATH, and for a
+// The environment a guest of `arch` runs with: `envp`, the directory of
+// this build's or install's libbdguest.so for `arch` (install_layout.h) on
+// LD_LIBRARY_PATH, and for a
 // foreign architecture QEMU_LD_PREFIX=/usr/<triple> (Debian's cross libc,
 // for dynamically linked programs) unless it is set already.
 std::vector<std::string> guest_environment_for(const std::vector<std::string>& envp, tools::GuestArch arch);
@@ -41,8 +42,5 @@ std::vector<std::string> guest_environment_for(const std::vector<std::string>& e
 // the library of this build. The user's own entries keep precedence.
 std::vector<std::string> with_guest_library_path(const std::vector<std::string>& envp,
                                                  const std::string& lib_dir);
-
-// <dir of this executable>/../lib (build/lib next to build/bin/bd-run).
-std::string own_lib_dir();
 
 }  // namespace bdtrace::bdrun

@@ -52,9 +52,10 @@ constexpr const char* kDescription =
     "guest execs (a script's bd-mark calls) run natively; with the trap channel\n"
     "bd-run also offers them a ring (BD_RING_EXEC), which libbdguest takes where no\n"
     "plugin answers its trap, so their marks arrive too. The guest's LD_LIBRARY_PATH\n"
-    "gets this build's lib/ (libbdguest.so for programs linked with -lbdguest). At\n"
-    "the end bd-run reports a guest that exited with 127 before any mark as a\n"
-    "failure to start, and warns when no mark of the guest arrived at all.\n"
+    "gets the directory of libbdguest.so (this build's lib/, or the installed\n"
+    "libdir) for programs linked with -lbdguest. At the end bd-run reports a guest\n"
+    "that exited with 127 before any mark as a failure to start, and warns when no\n"
+    "mark of the guest arrived at all.\n"
     "\n"
     "System mode (--system): bd-run runs\n"
     "  qemu-system-x86_64 -accel tcg -smp N -m SIZE -display none -parallel none\n"
@@ -180,8 +181,9 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "from PATH)")
       ->type_name("PATH");
   app.add_option("--plugin", o.plugin,
-                 "bdtrace QEMU plugin (default: the build for the QEMU's plugin API generation beside bd-run: "
-                 "../lib/libbdtrace-qemu.so for QEMU 7.2-8.2, ../lib/libbdtrace-qemu-vN.so for API N: 2 = 9.0, "
+                 "bdtrace QEMU plugin (default: the build for the QEMU's plugin API generation, in ../lib beside "
+                 "bd-run or in the installed lib/bdtrace: "
+                 "libbdtrace-qemu.so for QEMU 7.2-8.2, libbdtrace-qemu-vN.so for API N: 2 = 9.0, "
                  "3 = 9.1, 4 = 9.2-10.0, 5 = 10.1 and later)")
       ->type_name("PATH");
   app.add_option("--plugin-arg", raw_plugin_args, "Extra plugin argument, repeatable")

@@ -43,7 +43,7 @@ struct RunOptions {
   std::string session_name;   // empty: a unique name
   std::string qemu;           // empty: qemu-<arch> (system: qemu-system-<arch>) from PATH
   std::string arch;           // --arch: the guest's architecture; empty: from PROGRAM's ELF header
-  std::string plugin;         // empty: <dir of bd-run>/../lib/libbdtrace-qemu.so
+  std::string plugin;         // empty: resolve_plugin's default (preflight.h)
   std::vector<std::pair<std::string, std::string>> plugin_args;  // extra name=value
   std::string filter;         // --filter FILE (both modes), "" = none
   std::vector<std::string> handlers;  // --handler PATH[:ARGS], user mode with the trap

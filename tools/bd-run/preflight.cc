@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "bdtrace/tools/elf_check.h"
+#include "install_layout.h"
 #include "plugin_api.h"
 
 namespace bdtrace::bdrun {
@@ -21,13 +22,6 @@ using tools::make_error;
 bool is_executable_file(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
-Result<std::string> self_exe_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return make_error("cannot read /proc/self/exe (" + ec.message() + "): pass --plugin PATH");
-  return exe.parent_path().string();
 }
 
 Result<std::string> resolve_qemu_binary(const std::string& requested, const std::string& name,
@@ -88,19 +82,19 @@ Status check_boot_file(const std::string& option, const std::string& path) {
 }
 
 Result<std::string> resolve_plugin(const std::string& requested, int api) {
-  std::string path = requested;
-  if (path.empty()) {
-    Result<std::string> dir = self_exe_dir();
-    if (!dir) return dir;
-    path = (fs::path(dir.value()) / ".." / "lib" / plugin_file_name(api)).lexically_normal().string();
+  if (requested.empty()) {
+    const std::vector<std::string> dirs = plugin_dirs();
+    const std::string found = first_accessible(dirs, plugin_file_name(api), R_OK);
+    if (!found.empty()) return found;
+    return make_error("bdtrace QEMU plugin not found: no readable " + candidates_text(dirs, plugin_file_name(api)) +
+                      ": build it (./bdtrace build), install it (cmake --install) or pass --plugin PATH");
   }
-  if (::access(path.c_str(), R_OK) != 0) {
+  if (::access(requested.c_str(), R_OK) != 0) {
     const int err = errno;
-    return make_error("bdtrace QEMU plugin " + path + " is not readable (" + std::strerror(err) + ")" +
-                      (requested.empty() ? ": build it (./bdtrace build) or pass --plugin PATH"
-                                         : ": check the --plugin path"));
+    return make_error("bdtrace QEMU plugin " + requested + " is not readable (" + std::strerror(err) +
+                      "): check the --plugin path");
   }
-  return path;
+  return requested;
 }
 
 Result<std::string> resolve_program(const std::string& requested, tools::GuestArch* arch) {

@@ -29,8 +29,9 @@ Result<std::string> resolve_system_qemu(const std::string& requested, const std:
 Status check_boot_file(const std::string& option, const std::string& path);
 
 // --plugin PATH if given, else the build for plugin API generation `api`
-// beside this executable: <dir>/../lib/libbdtrace-qemu.so for 1,
-// libbdtrace-qemu-vN.so otherwise (plugin_api.h).
+// (libbdtrace-qemu.so for 1, libbdtrace-qemu-vN.so otherwise: plugin_api.h)
+// from bd-run's place: <dir>/../lib in a build tree, the installed
+// <libdir>/bdtrace otherwise (install_layout.h).
 Result<std::string> resolve_plugin(const std::string& requested, int api);
 
 // The guest program: found in PATH when it has no '/', must exist, be

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 
 #include <bd/ring.h>
 
@@ -13,13 +12,12 @@
 #include "channel_choice.h"
 #include "child.h"
 #include "filter_check.h"
+#include "install_layout.h"
 #include "session_run.h"
 #include "subprocess.h"
 
 namespace bdtrace::bdrun {
 namespace {
-
-namespace fs = std::filesystem;
 
 // The consumer emits bdtrace:session and registers with LTTng before it
 // says "ready" (liblttng-ust waits up to 3 s for the session daemon).
@@ -47,13 +45,13 @@ std::string fresh_region_path() {
          std::to_string(counter++);
 }
 
+// Beside bd-run in a build tree, in <libexecdir>/bdtrace when installed.
 tools::Result<std::string> resolve_consumer() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return tools::make_error("cannot read /proc/self/exe (" + ec.message() + ")");
-  const std::string path = (exe.parent_path() / "bd-ring-consumer").string();
-  if (::access(path.c_str(), X_OK) != 0) {
-    return tools::make_error("the ring consumer " + path + " is missing: build it (./bdtrace build)");
+  const std::vector<std::string> dirs = helper_dirs();
+  const std::string path = first_accessible(dirs, "bd-ring-consumer", X_OK);
+  if (path.empty()) {
+    return tools::make_error("the ring consumer is missing (no " + candidates_text(dirs, "bd-ring-consumer") +
+                             "): build it (./bdtrace build) or install bdtrace again");
   }
   return path;
 }

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "bdtrace/tools/elf_check.h"
+#include "install_layout.h"
 #include "subprocess.h"
 
 #ifndef BDTRACE_SOURCE_DIR
@@ -68,13 +69,6 @@ Result<std::string> elf_interpreter(const std::string& path) {
     return interp.empty() ? std::string("(unnamed)") : interp;
   }
   return std::string();
-}
-
-Result<std::string> self_exe_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return make_error("cannot read /proc/self/exe (" + ec.message() + ")");
-  return exe.parent_path().string();
 }
 
 std::string default_cache_dir() {
@@ -282,12 +276,13 @@ Result<ImageInputs> image_inputs(const std::vector<std::string>& programs, const
     std::error_code ec;
     in.programs.push_back(fs::absolute(p, ec).lexically_normal().string());
   }
-  Result<std::string> dir = self_exe_dir();
-  if (!dir) return tools::Error{dir.error()};
-  // The build puts other architectures' guest programs in bin/<arch>/.
-  in.bd_mark = dir.value() + (arch == "x86_64" ? "" : "/" + arch) + "/bd-mark";
-  if (::access(in.bd_mark.c_str(), X_OK) != 0) {
-    return make_error("bd-mark not found next to bd-run (" + in.bd_mark + "): build it (./bdtrace build" +
+  // bd-mark is beside bd-run; other architectures' guest programs are in
+  // bin/<arch>/ of a build, <libexecdir>/bdtrace/<arch>/ of an install.
+  const std::vector<std::string> dirs = helper_dirs();
+  const std::string name = arch == "x86_64" ? "bd-mark" : arch + "/bd-mark";
+  in.bd_mark = first_accessible(dirs, name, X_OK);
+  if (in.bd_mark.empty()) {
+    return make_error("bd-mark not found (" + candidates_text(dirs, name) + "): build it (./bdtrace build" +
                       (arch == "x86_64" ? std::string(")")
                                         : std::string("; it needs Debian's cross compiler gcc-") + arch +
                                               "-linux-gnu)"));
