@@ -23,8 +23,20 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # bdguest.pc names the install prefix (cmake/Install.cmake), which must be
 # /usr, not the staging directory.
 set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX ${CPACK_PACKAGING_INSTALL_PREFIX})
 # RelWithDebInfo binaries carry their debug information: ship them stripped.
+# CPACK_STRIP_FILES strips the host's targets; the script strips the other
+# guest architectures' files with their own binutils.
 set(CPACK_STRIP_FILES ON)
+set(CPACK_BDTRACE_STRIP_PROGRAMS ${CMAKE_STRIP})
+foreach(arch IN LISTS BDGUEST_CROSS_ARCHES)
+  find_program(BDTRACE_STRIP_${arch} ${arch}-linux-gnu-strip)
+  if(BDTRACE_STRIP_${arch})
+    list(APPEND CPACK_BDTRACE_STRIP_PROGRAMS ${BDTRACE_STRIP_${arch}})
+  endif()
+endforeach()
+set(CPACK_PRE_BUILD_SCRIPTS ${CMAKE_CURRENT_LIST_DIR}/deb/strip-staged.cmake
+                            ${CMAKE_CURRENT_LIST_DIR}/deb/compress-man-pages.cmake)
 
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL host sdk dkms)
@@ -50,23 +62,29 @@ set(CPACK_DEBIAN_HOST_PACKAGE_RECOMMENDS "qemu-system-x86")
 set(CPACK_DEBIAN_HOST_PACKAGE_SUGGESTS "libbdguest-dev, bd-sched-dkms, babeltrace2, qemu-system-arm")
 set(CPACK_COMPONENT_HOST_DESCRIPTION
     "tracing toolkit for QEMU guests: host tools and QEMU plugin
- A guest program calls bd_mark() (libbdguest, in libbdguest-dev); bd-run
- runs it under QEMU with the bdtrace TCG plugin, which turns each mark into
- an LTTng-UST event; bd-analyze reads the trace and reports time between
- marks per thread. Full-system guests are traced too (bd-sched-dkms marks
- their context switches).")
+A guest program calls bd_mark() (libbdguest, in libbdguest-dev); bd-run
+runs it under QEMU with the bdtrace TCG plugin, which turns each mark into
+an LTTng-UST event; bd-analyze reads the trace and reports the marks,
+regions and timelines of each thread. Full-system guests are traced too
+(bd-sched-dkms marks their context switches).")
 
 # sdk: what a guest program builds against (pkg-config bdguest or
 # find_package(bdtrace)).
 set(CPACK_DEBIAN_SDK_PACKAGE_NAME libbdguest-dev)
 set(CPACK_DEBIAN_SDK_PACKAGE_SECTION libdevel)
-set(CPACK_DEBIAN_SDK_PACKAGE_SUGGESTS "bdtrace, pkg-config")
+# Not dpkg-shlibdeps: it cannot resolve the other guest architectures'
+# libbdguest.so (their libc is not installed as Debian multiarch); building
+# against the host's libbdguest needs the C library's headers anyway.
+set(CPACK_DEBIAN_SDK_PACKAGE_SHLIBDEPS OFF)
+set(CPACK_DEBIAN_SDK_PACKAGE_DEPENDS "libc6-dev")
+set(CPACK_DEBIAN_SDK_PACKAGE_RECOMMENDS "pkg-config")
+set(CPACK_DEBIAN_SDK_PACKAGE_SUGGESTS "bdtrace, gcc-aarch64-linux-gnu, gcc-riscv64-linux-gnu, gcc-s390x-linux-gnu")
 set(CPACK_COMPONENT_SDK_DESCRIPTION
     "bdtrace guest SDK: libbdguest and its headers
- libbdguest (static and shared) and <bd/bd.h> let a program running in a
- QEMU guest mark points of interest (bd_mark()) for bdtrace's QEMU plugin.
- Ships a pkg-config file (bdguest) and a CMake package (bdtrace, target
- bdtrace::bdguest).")
+libbdguest (static and shared) and <bd/bd.h> let a program running in a
+QEMU guest mark points of interest (bd_mark()) for bdtrace's QEMU plugin.
+Ships a pkg-config file (bdguest) and a CMake package (bdtrace, target
+bdtrace::bdguest).")
 
 # dkms: the guest kernel module's source; maintainer scripts register it
 # with DKMS and build it only where the running kernel's headers exist.
@@ -76,10 +94,10 @@ set(CPACK_DEBIAN_DKMS_PACKAGE_ARCHITECTURE all)
 set(CPACK_DEBIAN_DKMS_PACKAGE_DEPENDS "dkms")
 set(CPACK_COMPONENT_DKMS_DESCRIPTION
     "bdtrace's bd_sched guest kernel module (DKMS source)
- bd_sched marks every context switch of a Linux guest for bdtrace, through
- the ivshmem device that bd-run --system gives the VM. Install this package
- inside the guest: DKMS builds the module for each kernel whose headers are
- installed (linux-headers-<version>).")
+bd_sched marks every context switch of a Linux guest for bdtrace, through
+the ivshmem device that bd-run --system gives the VM. Install this package
+inside the guest: DKMS builds the module for each kernel whose headers are
+installed (linux-headers-<version>).")
 foreach(script postinst prerm)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/deb/bd-sched-dkms.${script}.in
                  ${CMAKE_BINARY_DIR}/deb/bd-sched-dkms/${script} @ONLY)
