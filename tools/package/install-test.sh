@@ -149,7 +149,7 @@ log "building a guest program with pkg-config bdguest (shared, then --static)"
 # shellcheck disable=SC2046  # pkg-config prints several words
 cc -o "$T/hello-shared" "$T/hello.c" $(pkg-config --cflags --libs bdguest) -lpthread ||
   die "cc with pkg-config --cflags --libs bdguest failed"
-ldd "$T/hello-shared" | grep -q '=> /usr/lib/.*libbdguest\.so' ||
+ldd "$T/hello-shared" | grep -Eq '=> (/usr)?/lib/(.*/)?libbdguest\.so' ||
   die "hello-shared does not load libbdguest.so from /usr/lib: $(ldd "$T/hello-shared")"
 check_program hello-shared
 # shellcheck disable=SC2046
