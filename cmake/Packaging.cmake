@@ -104,4 +104,25 @@ foreach(script postinst prerm)
   list(APPEND CPACK_DEBIAN_DKMS_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/deb/bd-sched-dkms/${script})
 endforeach()
 
+# /usr/share/doc/<package>/copyright (Debian policy 12.5): the project's
+# LICENSE (which part carries which license) and the full text of each
+# license the package's files carry (LICENSES/).
+function(bdtrace_deb_copyright component package)
+  if(NOT EXISTS ${PROJECT_SOURCE_DIR}/LICENSE)
+    return()
+  endif()
+  file(READ ${PROJECT_SOURCE_DIR}/LICENSE text)
+  foreach(license IN LISTS ARGN)
+    file(READ ${PROJECT_SOURCE_DIR}/LICENSES/${license}.txt license_text)
+    string(APPEND text "\n\n${license} (LICENSES/${license}.txt):\n\n${license_text}")
+  endforeach()
+  file(WRITE ${CMAKE_BINARY_DIR}/deb/${package}/copyright "${text}")
+  install(FILES ${CMAKE_BINARY_DIR}/deb/${package}/copyright
+          DESTINATION share/doc/${package} COMPONENT ${component})
+endfunction()
+# The plugin builds are GPL-2.0-or-later, the tools MIT.
+bdtrace_deb_copyright(host bdtrace MIT GPL-2.0-or-later)
+bdtrace_deb_copyright(sdk libbdguest-dev MIT)
+bdtrace_deb_copyright(dkms bd-sched-dkms GPL-2.0-only)
+
 include(CPack)

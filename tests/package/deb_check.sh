@@ -7,13 +7,14 @@
 # binaries are stripped. Installing them is ./bdtrace package --install-test
 # (needs root).
 #
-#   deb_check.sh BUILD_DIR VERSION
+#   deb_check.sh BUILD_DIR VERSION SOURCE_DIR
 set -uo pipefail
 # fail_each ends pipelines: it must count in this shell, not a subshell.
 shopt -s lastpipe
 
-BUILD=${1:?usage: deb_check.sh BUILD_DIR VERSION}
-VERSION=${2:?usage: deb_check.sh BUILD_DIR VERSION}
+BUILD=${1:?usage: deb_check.sh BUILD_DIR VERSION SOURCE_DIR}
+VERSION=${2:?usage: deb_check.sh BUILD_DIR VERSION SOURCE_DIR}
+SOURCE=${3:?usage: deb_check.sh BUILD_DIR VERSION SOURCE_DIR}
 T=$(mktemp -d "${TMPDIR:-/tmp}/bdtrace-deb-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
@@ -80,6 +81,10 @@ check_package() {
   for f in "${files[@]}"; do
     grep -Eq "^$f\$" <<<"$paths" || fail "$name: no file matches $f"
   done
+  # Debian policy 12.5, once the tree has its LICENSE.
+  if [ -f "$SOURCE/LICENSE" ]; then
+    grep -q "^\./usr/share/doc/$name/copyright\$" <<<"$paths" || fail "$name: no /usr/share/doc/$name/copyright"
+  fi
   grep -E '^\./usr/local(/|$)' <<<"$paths" | fail_each "$name: under /usr/local"
   grep -Ev '^\./$|^\./usr(/|$)' <<<"$paths" | fail_each "$name: outside /usr"
   # Test and benchmark programs stay in the build tree.
