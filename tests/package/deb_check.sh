@@ -49,7 +49,8 @@ check_package() {
   files=("$@")
   local deb=$T/out/${name}_${VERSION}-1_${arch}.deb
   if [ ! -f "$deb" ]; then
-    fail "no $(basename "$deb") among: $(cd "$T/out" && ls ./*.deb 2>/dev/null | tr '\n' ' ')"
+    local made=("$T"/out/*.deb)
+    fail "no $(basename "$deb") among: ${made[*]##*/}"
     return
   fi
   echo "== $(basename "$deb")"
@@ -128,8 +129,10 @@ if [ -f "$deb" ]; then
     [ -x "$T/control/$s" ] || { fail "bd-sched-dkms: no executable $s"; continue; }
     sh -n "$T/control/$s" || fail "bd-sched-dkms: $s is not valid sh"
   done
+  # shellcheck disable=SC2016  # the script's own $NAME and $VERSION, literally
   grep -q 'dkms add -m "\$NAME" -v "\$VERSION"' "$T/control/postinst" || fail "bd-sched-dkms: postinst does not dkms add"
   grep -q '^VERSION='"$VERSION"'$' "$T/control/postinst" || fail "bd-sched-dkms: postinst names another version"
+  # shellcheck disable=SC2016
   grep -q 'dkms remove -m "\$NAME" -v "\$VERSION" --all' "$T/control/prerm" || fail "bd-sched-dkms: prerm does not dkms remove"
 fi
 

@@ -44,6 +44,7 @@ src=$T/usr/src/bd-sched-$VERSION
 
 # What DKMS reads from dkms.conf.
 conf=$(
+  # shellcheck disable=SC2034  # dkms.conf reads it
   kernelver=$kver
   # shellcheck disable=SC1091
   . "$src/dkms.conf" || exit 1

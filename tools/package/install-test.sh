@@ -82,9 +82,11 @@ for n in "${names[@]}"; do
 done
 
 bd_run=/usr/bin/bd-run bd_analyze=/usr/bin/bd-analyze
-[ -x "$bd_run" ] && [ -x "$bd_analyze" ] || die "no $bd_run or $bd_analyze after the installation"
+for tool in "$bd_run" "$bd_analyze"; do
+  [ -x "$tool" ] || die "no $tool after the installation"
+done
 demo=$(dpkg -L "${names[@]}" | grep -E '/bd-demo-workload$' | head -n 1)
-[ -n "$demo" ] && [ -x "$demo" ] || die "no package installed bd-demo-workload"
+[ -n "$demo" ] || die "no package installed bd-demo-workload"
 
 # report_item TRACE ITEM: one summary value of bd-analyze's CSV report.
 report_item() {
@@ -140,12 +142,16 @@ check_program() {
   local m t
   m=$(report_item "$T/$1-trace" marks)
   t=$(report_item "$T/$1-trace" text_marks)
-  [ "$m" = 150 ] && [ "$t" = 1 ] ||
-    { "$bd_analyze" "$T/$1-trace" >&2; die "$1: $m marks and $t text marks, expected 150 and 1"; }
+  if [ "$m" != 150 ] || [ "$t" != 1 ]; then
+    "$bd_analyze" "$T/$1-trace" >&2
+    die "$1: $m marks and $t text marks, expected 150 and 1"
+  fi
   log "$1: $m marks, $t text mark"
 }
 
 log "building a guest program with pkg-config bdguest (shared, then --static)"
+[ "$(pkg-config --variable=prefix bdguest)" = /usr ] ||
+  die "pkg-config bdguest names the prefix '$(pkg-config --variable=prefix bdguest)', not /usr"
 # shellcheck disable=SC2046  # pkg-config prints several words
 cc -o "$T/hello-shared" "$T/hello.c" $(pkg-config --cflags --libs bdguest) -lpthread ||
   die "cc with pkg-config --cflags --libs bdguest failed"
@@ -158,9 +164,12 @@ cc -static -o "$T/hello-static" "$T/hello.c" $(pkg-config --static --cflags --li
 check_program hello-static
 
 log "building a guest program with find_package(bdtrace)"
-cmake -S "$T/cmake-app" -B "$T/cmake-app/build" >"$T/cmake.log" 2>&1 &&
-  cmake --build "$T/cmake-app/build" >>"$T/cmake.log" 2>&1 ||
-  { cat "$T/cmake.log" >&2; die "the find_package(bdtrace) project did not build"; }
+if ! { cmake -S "$T/cmake-app" -B "$T/cmake-app/build" && cmake --build "$T/cmake-app/build"; } >"$T/cmake.log" 2>&1; then
+  cat "$T/cmake.log" >&2
+  die "the find_package(bdtrace) project did not build"
+fi
+grep -Eq '^bdtrace_DIR:PATH=/usr/lib/(.*/)?cmake/bdtrace$' "$T/cmake-app/build/CMakeCache.txt" ||
+  die "find_package(bdtrace) did not find the installed package: $(grep '^bdtrace_DIR' "$T/cmake-app/build/CMakeCache.txt")"
 cp "$T/cmake-app/build/hello" "$T/hello-cmake"
 check_program hello-cmake
 
