@@ -44,6 +44,9 @@ done
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/bdtrace-install-test.XXXXXX")
 installed >"$T/before"
+# DKMS keeps its module signing key (mok.key, mok.pub) there past a purge.
+dkms_tree_before=0
+[ -e /var/lib/dkms ] && dkms_tree_before=1
 
 # Step 5, also when a step before failed.
 cleanup() {
@@ -56,6 +59,7 @@ cleanup() {
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${added[@]}" >"$T/purge.log" 2>&1 ||
       { cat "$T/purge.log" >&2; log "error: apt-get purge failed"; rc=1; }
   fi
+  [ $dkms_tree_before -eq 1 ] || rm -rf /var/lib/dkms
   installed >"$T/after"
   if ! cmp -s "$T/before" "$T/after"; then
     log "error: the installed packages differ from before the test:"
