@@ -139,6 +139,15 @@ TEST_F(Install, InstallsExactlyTheLayout) {
     expected.insert(kHelperDir + "/" + arch + "/bd-demo-workload");
   }
 
+  // Each package's copyright file (LICENSE and LICENSES/), and the bd_sched
+  // source the bd-sched-dkms package ships (component dkms).
+  for (const char *package : {"bdtrace", "libbdguest-dev", "bd-sched-dkms"})
+    expected.insert(std::string("share/doc/") + package + "/copyright");
+  const std::string dkms_src = std::string("src/bd-sched-") + PROJECT_VERSION + "/";
+  for (const char *f : {"Kbuild", "Makefile", "bd_arch.h", "bd_sched.c", "dkms.conf", "include/bd/abi.h",
+                        "include/bd/channel.h", "include/bd/ring.h"})
+    expected.insert(dkms_src + f);
+
   const std::set<std::string> got = installed_files(prefix());
   std::vector<std::string> extra, missing;
   std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
