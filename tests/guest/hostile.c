@@ -2,7 +2,7 @@
  * guest-hostile: traps on records that a correct bdtrace plugin must reject,
  * to show it never crashes, never emits them, and counts them.
  *
- * Uses the raw trap (libbdguest's trap.h, bd_trap_at: the guest
+ * Uses the raw trap (<bd/trap.h>, bd_trap_at: the guest
  * architecture's trap with its record-pointer register on any address;
  * libbdguest itself only builds valid records). Every trap below must be
  * rejected; none is valid. Deterministic: a fixed-seed PRNG.
