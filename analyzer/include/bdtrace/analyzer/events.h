@@ -134,12 +134,6 @@ struct RejectedTotalEvent {
   uint32_t trace = 0;
 };
 
-// Records a ring's producer could not write (ring full, or a call nested
-// in another of the same thread): count is the drops since the previous
-// ring_dropped of that ring, so the counts of a ring sum to its exact
-// total; total repeats the running total; final is set on the consumer's
-// last report of the ring. pid/tid: the ring's owner when the consumer saw
-// the count grow.
 // A guest call to a host handler (bd_call), after it was answered.
 struct CallEvent {
   int64_t ts_ns;
@@ -160,6 +154,12 @@ struct BlobEvent {
   uint8_t head[kHead] = {};  // the first min(bytes, kHead) bytes
 };
 
+// Records a ring's producer could not write (ring full, or a call nested
+// in another of the same thread): count is the drops since the previous
+// ring_dropped of that ring, so the counts of a ring sum to its exact
+// total; total repeats the running total; final is set on the consumer's
+// last report of the ring. pid/tid: the ring's owner when the consumer saw
+// the count grow.
 struct RingDroppedEvent {
   int64_t ts_ns;
   uint32_t ring, pid, tid;
@@ -207,10 +207,6 @@ struct FilterStatsEvent {
   uint32_t trace = 0;
 };
 
-// Receives the events of a trace in time order (ring events by guest
-// time, as far as the reader's reorder window allows). Methods may throw (e.g.
-// std::bad_alloc); the reader catches at the babeltrace2 boundary and turns
-// it into an error.
 // A discarded-events message: LTTng lost `count` events of one stream of
 // trace `trace` (with per-UID buffers a stream is one host CPU's buffer;
 // LTTng does not know which vCPU or thread the lost events came from).
@@ -221,6 +217,11 @@ struct DiscardedEventsMessage {
   std::string_view stream;  // the stream's file name in the trace (e.g. "bdtrace_1")
 };
 
+// Receives the events of a trace in time order (ring events by guest
+// time, as far as the reader's reorder window allows). Methods may throw (e.g.
+// std::bad_alloc); the reader catches at the babeltrace2 boundary and turns
+// it into an error.
+//
 // Every method has a default, so a visitor overrides only what it uses:
 // OnTbExec, OnBlob, OnCall, OnRingDropped and the filter's events hand the
 // event to OnOtherEvent (visitors that do not know them see them as other
