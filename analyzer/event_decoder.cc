@@ -236,6 +236,38 @@ int64_t EventDecoder::GuestTime(uint64_t guest_ts, const ClassInfo &info, int64_
   return ts;
 }
 
+// One event's payload, read through the slots its class's lookup found.
+class EventDecoder::Fields {
+ public:
+  Fields(const bt_field *payload, const ClassInfo &info) : payload_(payload), info_(info) {}
+
+  const bt_field *payload() const { return payload_; }
+  // An integer field; 0 when the class lacks it.
+  uint64_t Value(const Slot &s) const {
+    switch (s.kind) {
+      case FieldKind::kUnsigned:
+        return bt_field_integer_unsigned_get_value(Member(payload_, s.index));
+      case FieldKind::kSigned:
+        return static_cast<uint64_t>(bt_field_integer_signed_get_value(Member(payload_, s.index)));
+      default:
+        return 0;
+    }
+  }
+  uint64_t U64(size_t slot) const { return Value(info_.slots[slot]); }
+  uint32_t U32(size_t slot) const { return static_cast<uint32_t>(U64(slot)); }
+  // A string field; empty when the class lacks it.
+  std::string_view Str(size_t slot) const {
+    const Slot &s = info_.slots[slot];
+    if (s.kind != FieldKind::kString) return {};
+    const bt_field *f = Member(payload_, s.index);
+    return std::string_view(bt_field_string_get_value(f), bt_field_string_get_length(f));
+  }
+
+ private:
+  const bt_field *payload_;
+  const ClassInfo &info_;
+};
+
 void EventDecoder::OnEvent(const bt_message *msg) {
   const bt_event *event = bt_message_event_borrow_event_const(msg);
   const ClassInfo &info = Lookup(bt_event_borrow_class_const(event));
@@ -247,136 +279,110 @@ void EventDecoder::OnEvent(const bt_message *msg) {
     order_.Add(OtherEvent{emitted, info.name}, emitted, false);
     return;
   }
-  const bt_field *payload = bt_event_borrow_payload_field_const(event);
-  const auto value = [&](const Slot &s) -> uint64_t {
-    switch (s.kind) {
-      case FieldKind::kUnsigned:
-        return bt_field_integer_unsigned_get_value(Member(payload, s.index));
-      case FieldKind::kSigned:
-        return static_cast<uint64_t>(bt_field_integer_signed_get_value(Member(payload, s.index)));
-      default:
-        return 0;
-    }
-  };
-  const auto u64 = [&](size_t slot) { return value(info.slots[slot]); };
-  const auto u32 = [&](size_t slot) { return static_cast<uint32_t>(u64(slot)); };
-  const auto str = [&](size_t slot) -> std::string_view {
-    const Slot &s = info.slots[slot];
-    if (s.kind != FieldKind::kString) return {};
-    const bt_field *f = Member(payload, s.index);
-    return std::string_view(bt_field_string_get_value(f), bt_field_string_get_length(f));
-  };
+  const Fields f(bt_event_borrow_payload_field_const(event), info);
   // guest_ts 0: a trap event (or a class without the field).
-  const uint64_t guest_ts = value(info.guest_ts);
+  const uint64_t guest_ts = f.Value(info.guest_ts);
   const bool guest = guest_ts != 0;
   const int64_t ts = guest ? GuestTime(guest_ts, info, emitted) : emitted;
-  const auto deliver = [&](const auto &e) { order_.Add(e, emitted, guest); };
+  Deliver(f, info, ts, emitted, guest);
+}
 
+void EventDecoder::Deliver(const Fields &f, const ClassInfo &info, int64_t ts, int64_t emitted,
+                           bool guest) {
+  const auto deliver = [&](const auto &e) { order_.Add(e, emitted, guest); };
+  const uint32_t trace = info.trace;
   switch (info.type) {
-    case Type::kMark: {
-      MarkEvent e{ts, u32(0), u32(1), u32(2), u32(3), u32(4), {0, 0, 0, 0}, 0, {}, info.trace};
-      if (mark_details_) {
-        e.args[0] = u64(5);
-        e.args[1] = u64(6);
-        e.args[2] = u64(7);
-        e.args[3] = u64(8);
-        e.seq = u64(9);
-        e.text = str(10);
-      }
-      deliver(e);
+    case Type::kMark:
+      deliver(ReadMark(f, ts, trace));
       break;
-    }
     case Type::kRegionBegin:
-    case Type::kRegionEnd: {
-      RegionEvent e{ts,     u32(0), u32(1), u32(2), u32(3),
-                    u64(4), info.type == Type::kRegionBegin, info.trace};
-      deliver(e);
+    case Type::kRegionEnd:
+      deliver(RegionEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), f.U64(4),
+                          info.type == Type::kRegionBegin, trace});
       break;
-    }
-    case Type::kEventName: {
-      EventNameEvent e{ts, u32(0), u32(1), u32(2), u32(3), str(4), info.trace};
-      deliver(e);
+    case Type::kEventName:
+      deliver(EventNameEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), f.Str(4), trace});
       break;
-    }
     case Type::kSession: {
-      SessionEvent e{ts,         str(0), str(1), str(2), u32(3), u32(4), str(5), info.trace,
-                     str(6), str(7), u32(8), u32(9)};
+      SessionEvent e{ts,        f.Str(0), f.Str(1), f.Str(2), f.U32(3), f.U32(4), f.Str(5),
+                     trace,     f.Str(6), f.Str(7), f.U32(8), f.U32(9)};
       // The ring consumer's events follow: hold from here, so that the
       // first of them is not already behind events passed on.
       if (e.channel == "ring") order_.Hold();
       deliver(e);
       break;
     }
-    case Type::kRejected: {
-      RejectedEvent e{ts, u32(0), u32(1), u32(2), str(3), u64(4), info.trace};
-      deliver(e);
+    case Type::kRejected:
+      deliver(RejectedEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.Str(3), f.U64(4), trace});
       break;
-    }
-    case Type::kRejectedTotal: {
-      RejectedTotalEvent e{ts, u32(0), str(1), u64(2), info.trace};
-      deliver(e);
+    case Type::kRejectedTotal:
+      deliver(RejectedTotalEvent{ts, f.U32(0), f.Str(1), f.U64(2), trace});
       break;
-    }
-    case Type::kSchedSwitch: {
-      SchedSwitchEvent e{ts,     u32(0), u32(1), u32(2), str(3), u64(4),
-                         u32(5), u32(6), str(7), info.trace};
-      deliver(e);
+    case Type::kSchedSwitch:
+      deliver(SchedSwitchEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.Str(3), f.U64(4), f.U32(5),
+                               f.U32(6), f.Str(7), trace});
       break;
-    }
-    case Type::kTbExec: {
-      TbExecEvent e{ts, u32(0), u32(1), u32(2), u64(3), u32(4), info.trace};
-      deliver(e);
+    case Type::kTbExec:
+      deliver(TbExecEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U64(3), f.U32(4), trace});
       break;
-    }
     case Type::kTbBatch:
-      DeliverBatch(payload, info, ts, emitted);
+      DeliverBatch(f.payload(), info, ts, emitted);
       break;
     case Type::kTbCounts:
-      DeliverCounts(payload, info, ts);
+      DeliverCounts(f.payload(), info, ts);
       break;
-    case Type::kRingDropped: {
-      RingDroppedEvent e{ts, u32(0), u32(1), u32(2), u64(3), u64(4), u64(5) != 0, info.trace};
-      deliver(e);
+    case Type::kRingDropped:
+      deliver(RingDroppedEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U64(3), f.U64(4),
+                               f.U64(5) != 0, trace});
       break;
-    }
-    case Type::kFilter: {
-      FilterEvent e{ts, u64(0), str(1), str(2), str(3), str(4), u32(5), info.trace};
-      deliver(e);
+    case Type::kFilter:
+      deliver(FilterEvent{ts, f.U64(0), f.Str(1), f.Str(2), f.Str(3), f.Str(4), f.U32(5), trace});
       break;
-    }
-    case Type::kFilterDropped: {
-      FilterDroppedEvent e{ts,     u32(0), u64(1),      u32(2), str(3),
-                           u64(4), u64(5), u64(6) != 0, info.trace};
-      deliver(e);
+    case Type::kFilterDropped:
+      deliver(FilterDroppedEvent{ts, f.U32(0), f.U64(1), f.U32(2), f.Str(3), f.U64(4), f.U64(5),
+                                 f.U64(6) != 0, trace});
       break;
-    }
-    case Type::kFilterStats: {
-      FilterStatsEvent e{ts, u32(0), u64(1), u64(2), u64(3), info.trace};
-      deliver(e);
+    case Type::kFilterStats:
+      deliver(FilterStatsEvent{ts, f.U32(0), f.U64(1), f.U64(2), f.U64(3), trace});
       break;
-    }
-    case Type::kBlob: {
-      const Slot &data = info.slots[4];
-      const bt_field *array = data.kind == FieldKind::kArray ? Member(payload, data.index) : nullptr;
-      const uint64_t bytes = array != nullptr ? bt_field_array_get_length(array) : 0;
-      BlobEvent e{ts, u32(0), u32(1), u32(2), u32(3), bytes, info.trace};
-      for (uint64_t i = 0; i < bytes && i < BlobEvent::kHead; ++i) {
-        const bt_field *b = bt_field_array_borrow_element_field_by_index_const(array, i);
-        if (bt_field_get_class_type(b) == BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)
-          e.head[i] = static_cast<uint8_t>(bt_field_integer_unsigned_get_value(b));
-      }
-      deliver(e);
+    case Type::kBlob:
+      deliver(ReadBlob(f, info, ts));
       break;
-    }
-    case Type::kCall: {
-      CallEvent e{ts, u32(0), u32(1), u32(2), u32(3), static_cast<int32_t>(u64(4)), u32(5), u32(6), u64(7),
-                  info.trace};
-      deliver(e);
+    case Type::kCall:
+      deliver(CallEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), static_cast<int32_t>(f.U64(4)),
+                        f.U32(5), f.U32(6), f.U64(7), trace});
       break;
-    }
     case Type::kOther:
       break;
   }
+}
+
+MarkEvent EventDecoder::ReadMark(const Fields &f, int64_t ts, uint32_t trace) const {
+  MarkEvent e{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), f.U32(4), {0, 0, 0, 0}, 0, {}, trace};
+  if (mark_details_) {
+    e.args[0] = f.U64(5);
+    e.args[1] = f.U64(6);
+    e.args[2] = f.U64(7);
+    e.args[3] = f.U64(8);
+    e.seq = f.U64(9);
+    e.text = f.Str(10);
+  }
+  return e;
+}
+
+// data (slot 4) is a sequence of bytes: its length, and its first kHead.
+BlobEvent EventDecoder::ReadBlob(const Fields &f, const ClassInfo &info, int64_t ts) {
+  const Slot &data = info.slots[4];
+  const bt_field *array =
+      data.kind == FieldKind::kArray ? Member(f.payload(), data.index) : nullptr;
+  const uint64_t bytes = array != nullptr ? bt_field_array_get_length(array) : 0;
+  BlobEvent e{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), bytes, info.trace};
+  for (uint64_t i = 0; i < bytes && i < BlobEvent::kHead; ++i) {
+    const bt_field *b = bt_field_array_borrow_element_field_by_index_const(array, i);
+    if (bt_field_get_class_type(b) == BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)
+      e.head[i] = static_cast<uint8_t>(bt_field_integer_unsigned_get_value(b));
+  }
+  return e;
 }
 
 // Slots as kTbBatchLayout lists them. Each block is placed at the batch's

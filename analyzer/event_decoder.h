@@ -63,6 +63,12 @@ class EventDecoder {
   void DescribeGuestTime(const bt_stream_class *stream_class, const bt_field_class *payload,
                          ClassInfo &info);
   void OnEvent(const bt_message *msg);
+  class Fields;  // event_decoder.cc: one event's payload, by slot
+  // The event of info's type that the payload holds, to the reorderer.
+  void Deliver(const Fields &f, const ClassInfo &info, int64_t ts, int64_t emitted, bool guest);
+  // Args, seq and text only when the visitor wants them (mark_details_).
+  MarkEvent ReadMark(const Fields &f, int64_t ts, uint32_t trace) const;
+  static BlobEvent ReadBlob(const Fields &f, const ClassInfo &info, int64_t ts);
   void OnDiscarded(const bt_message *msg);
   // A bdtrace:tb_batch: its blocks, one TbExecEvent each.
   void DeliverBatch(const bt_field *payload, const ClassInfo &info, int64_t placed,

@@ -450,8 +450,6 @@ void ChromeExporter::OnRejectedTotal(const RejectedTotalEvent &e) {
 void ChromeExporter::OnOtherEvent(int64_t ts_ns, std::string_view) {
   if (!s_->finished) s_->clock.Rel(ts_ns);
 }
-void ChromeExporter::OnDiscardedEvents(const DiscardedEventsMessage &) {}
-void ChromeExporter::OnWarning(std::string) {}
 
 Status ChromeExporter::Finish() {
   if (s_->finished) return Error{"ChromeExporter::Finish called twice", {}};

@@ -438,8 +438,6 @@ void SvgExporter::OnRejectedTotal(const RejectedTotalEvent &e) {
 void SvgExporter::OnOtherEvent(int64_t ts_ns, std::string_view) {
   if (!s_->finished) s_->clock.Rel(ts_ns);
 }
-void SvgExporter::OnDiscardedEvents(const DiscardedEventsMessage &) {}
-void SvgExporter::OnWarning(std::string) {}
 
 Status SvgExporter::Finish() {
   if (s_->finished) return Error{"SvgExporter::Finish called twice", {}};

@@ -361,9 +361,114 @@ struct RegionMerge {
   uint64_t unmatched_begins = 0, unmatched_ends = 0;
 };
 
+// A merged region row of report.region_processes or report.region_totals.
+void SetMerged(uint32_t id, const std::string &name, const RegionMerge &m,
+               report::RegionStats &rs) {
+  rs.set_region_id(id);
+  rs.set_name(name);
+  SetDurations(m.durations, rs);
+  rs.set_unmatched_begins(m.unmatched_begins);
+  rs.set_unmatched_ends(m.unmatched_ends);
+}
+
 }  // namespace
 
+// The events and regions of the threads, gathered in report order (threads
+// sorted by VM, pid, tid): per event id with per-thread counts, per (region
+// id, thread), per (region id, process) and per region id.
+struct Model::ThreadTally {
+  std::map<uint32_t, report::EventStats> events;
+  std::map<std::pair<uint32_t, size_t>, report::RegionStats> regions;  // (id, thread order)
+  std::map<std::tuple<uint32_t, std::string, uint32_t, uint32_t>, RegionMerge>
+      by_process;  // (id, vm, pid, trace)
+  std::map<uint32_t, RegionMerge> by_id;
+  UnmatchedRegions unmatched;
+
+  void AddEvents(const ThreadState &t, const std::string &vm);
+  void AddRegions(const ThreadState &t, size_t order, const std::string &vm);
+  // report.events, regions, region_processes and region_totals, named.
+  void WriteTo(const std::unordered_map<uint32_t, std::string> &names,
+               report::Report &report);
+};
+
+void Model::ThreadTally::AddEvents(const ThreadState &t, const std::string &vm) {
+  std::vector<std::pair<uint32_t, uint64_t>> counts(t.event_counts.begin(), t.event_counts.end());
+  std::sort(counts.begin(), counts.end());
+  for (const auto &[id, count] : counts) {
+    report::EventStats &es = events[id];
+    es.set_event_id(id);
+    es.set_count(es.count() + count);
+    report::ThreadCount *tc = es.add_per_thread();
+    tc->set_pid(t.pid);
+    tc->set_tid(t.tid);
+    tc->set_vm(vm);
+    tc->set_count(count);
+  }
+}
+
+void Model::ThreadTally::AddRegions(const ThreadState &t, size_t order, const std::string &vm) {
+  for (const auto &[id, r] : t.regions) {
+    report::RegionStats &rs = regions[{id, order}];
+    rs.set_region_id(id);
+    rs.set_vm(vm);
+    rs.set_pid(t.pid);
+    rs.set_tid(t.tid);
+    SetDurations(r.durations, rs);
+    const uint64_t open = r.open.size() + r.overflowed_begins;
+    rs.set_unmatched_begins(open);
+    rs.set_unmatched_ends(r.unmatched_ends);
+    unmatched.still_open += open;
+    unmatched.overflowed += r.overflowed_begins;
+    unmatched.ends += r.unmatched_ends;
+    for (RegionMerge *m : {&by_process[{id, vm, t.pid, t.trace}], &by_id[id]}) {
+      m->durations.Merge(r.durations);
+      m->unmatched_begins += open;
+      m->unmatched_ends += r.unmatched_ends;
+    }
+  }
+}
+
+void Model::ThreadTally::WriteTo(const std::unordered_map<uint32_t, std::string> &names,
+                                 report::Report &report) {
+  const auto name_of = [&](uint32_t id) -> std::string {
+    auto it = names.find(id);
+    return it == names.end() ? std::string() : it->second;
+  };
+  for (auto &[id, es] : events) {
+    es.set_name(name_of(id));
+    *report.add_events() = std::move(es);
+  }
+  for (auto &[key, rs] : regions) {
+    rs.set_name(name_of(rs.region_id()));
+    *report.add_regions() = std::move(rs);
+  }
+  for (const auto &[key, m] : by_process) {
+    const auto &[id, vm, pid, trace] = key;
+    report::RegionStats *rs = report.add_region_processes();
+    SetMerged(id, name_of(id), m, *rs);
+    rs->set_vm(vm);
+    rs->set_pid(pid);
+  }
+  for (const auto &[id, m] : by_id) SetMerged(id, name_of(id), m, *report.add_region_totals());
+}
+
 void Model::Finish(report::Report &report) const {
+  FinishTotals(report);
+  const UnmatchedRegions unmatched = FinishThreads(report);
+  FinishRates(report);
+  FinishDiscarded(report);
+  FinishRejected(report);
+  FinishWarnings(unmatched, report);
+  FinishRingDrops(report);
+  for (const auto &[event, b] : blobs_) *report.add_blobs() = b;
+  for (const auto &[event, c] : calls_) *report.add_calls() = c;
+  FinishFilter(report);
+  FinishCpu(report);
+  FinishActivity(report);
+  FinishHotBlocks(report);
+}
+
+void Model::FinishTotals(report::Report &report) const {
   *report.mutable_totals() = totals_;
   if (begin_ns_ <= end_ns_) {
     report.set_trace_begin_ns(begin_ns_);
@@ -379,12 +484,9 @@ void Model::Finish(report::Report &report) const {
     info->set_mode(vm.mode);
     info->set_sessions(static_cast<uint32_t>(vm.sessions));
   }
+}
 
-  const auto name_of = [&](uint32_t id) -> std::string {
-    auto it = names_.find(id);
-    return it == names_.end() ? std::string() : it->second;
-  };
-
+std::vector<const Model::ThreadState *> Model::SortedThreads() const {
   std::vector<const ThreadState *> threads;
   threads.reserve(threads_.size());
   for (const auto &[key, t] : threads_) threads.push_back(&t);
@@ -392,110 +494,58 @@ void Model::Finish(report::Report &report) const {
     return std::tie(VmNameOf(a->trace), a->pid, a->tid, a->trace) <
            std::tie(VmNameOf(b->trace), b->pid, b->tid, b->trace);
   });
+  return threads;
+}
+
+Model::UnmatchedRegions Model::FinishThreads(report::Report &report) const {
+  const std::vector<const ThreadState *> threads = SortedThreads();
   // System mode: name threads after what sched_switch called them.
   const auto comms = ThreadComms();
-
-  // Events: per id, the per-thread counts in thread order.
-  std::map<uint32_t, report::EventStats> events;
-  // Regions per thread, sorted by (region id, then thread order).
-  std::map<std::pair<uint32_t, size_t>, report::RegionStats> regions;
-  // Per (region id, vm, pid, trace) and per region id.
-  std::map<std::tuple<uint32_t, std::string, uint32_t, uint32_t>, RegionMerge> by_process;
-  std::map<uint32_t, RegionMerge> by_id;
-  uint64_t still_open = 0, unmatched_ends = 0, overflowed = 0;
+  ThreadTally tally;
   for (size_t order = 0; order < threads.size(); ++order) {
-    const ThreadState *t = threads[order];
-    const std::string &vm = VmNameOf(t->trace);
+    const ThreadState &t = *threads[order];
+    const std::string &vm = VmNameOf(t.trace);
     report::ThreadStats *ts = report.add_threads();
-    ts->set_pid(t->pid);
-    ts->set_tid(t->tid);
+    ts->set_pid(t.pid);
+    ts->set_tid(t.tid);
     ts->set_vm(vm);
-    ts->set_marks(t->marks);
-    ts->set_text_marks(t->text_marks);
-    ts->set_region_begins(t->region_begins);
-    ts->set_region_ends(t->region_ends);
-    ts->set_events(t->marks + t->text_marks + t->region_begins + t->region_ends);
-    ts->set_first_timestamp_ns(t->first_ns);
-    ts->set_last_timestamp_ns(t->last_ns);
-    if (auto it = comms.find(ThreadKey{t->trace, t->pid, t->tid}); it != comms.end()) {
+    ts->set_marks(t.marks);
+    ts->set_text_marks(t.text_marks);
+    ts->set_region_begins(t.region_begins);
+    ts->set_region_ends(t.region_ends);
+    ts->set_events(t.marks + t.text_marks + t.region_begins + t.region_ends);
+    ts->set_first_timestamp_ns(t.first_ns);
+    ts->set_last_timestamp_ns(t.last_ns);
+    if (auto it = comms.find(ThreadKey{t.trace, t.pid, t.tid}); it != comms.end()) {
       ts->set_comm(it->second);
     }
+    tally.AddEvents(t, vm);
+    tally.AddRegions(t, order, vm);
+  }
+  tally.WriteTo(names_, report);
+  return tally.unmatched;
+}
 
-    std::vector<std::pair<uint32_t, uint64_t>> counts(t->event_counts.begin(), t->event_counts.end());
-    std::sort(counts.begin(), counts.end());
-    for (const auto &[id, count] : counts) {
-      report::EventStats &es = events[id];
-      es.set_event_id(id);
-      es.set_count(es.count() + count);
-      report::ThreadCount *tc = es.add_per_thread();
-      tc->set_pid(t->pid);
-      tc->set_tid(t->tid);
-      tc->set_vm(vm);
-      tc->set_count(count);
-    }
-    for (const auto &[id, r] : t->regions) {
-      report::RegionStats &rs = regions[{id, order}];
-      rs.set_region_id(id);
-      rs.set_vm(vm);
-      rs.set_pid(t->pid);
-      rs.set_tid(t->tid);
-      SetDurations(r.durations, rs);
-      const uint64_t open = r.open.size() + r.overflowed_begins;
-      rs.set_unmatched_begins(open);
-      rs.set_unmatched_ends(r.unmatched_ends);
-      still_open += open;
-      overflowed += r.overflowed_begins;
-      unmatched_ends += r.unmatched_ends;
-      for (RegionMerge *m : {&by_process[{id, vm, t->pid, t->trace}], &by_id[id]}) {
-        m->durations.Merge(r.durations);
-        m->unmatched_begins += open;
-        m->unmatched_ends += r.unmatched_ends;
-      }
-    }
-  }
-  for (auto &[id, es] : events) {
-    es.set_name(name_of(id));
-    *report.add_events() = std::move(es);
-  }
-  for (auto &[key, rs] : regions) {
-    rs.set_name(name_of(rs.region_id()));
-    *report.add_regions() = std::move(rs);
-  }
-  for (const auto &[key, m] : by_process) {
-    const auto &[id, vm, pid, trace] = key;
-    report::RegionStats *rs = report.add_region_processes();
-    rs->set_region_id(id);
-    rs->set_name(name_of(id));
-    rs->set_vm(vm);
-    rs->set_pid(pid);
-    SetDurations(m.durations, *rs);
-    rs->set_unmatched_begins(m.unmatched_begins);
-    rs->set_unmatched_ends(m.unmatched_ends);
-  }
-  for (const auto &[id, m] : by_id) {
-    report::RegionStats *rs = report.add_region_totals();
-    rs->set_region_id(id);
-    rs->set_name(name_of(id));
-    SetDurations(m.durations, *rs);
-    rs->set_unmatched_begins(m.unmatched_begins);
-    rs->set_unmatched_ends(m.unmatched_ends);
-  }
-  FinishRates(report);
-
+void Model::FinishDiscarded(report::Report &report) const {
   *report.mutable_discarded_events() = discarded_;
-  {
-    std::vector<std::pair<std::string, const std::pair<const std::pair<uint32_t, std::string>, uint64_t> *>> rows;
-    for (const auto &entry : discarded_by_stream_) rows.emplace_back(VmNameOf(entry.first.first), &entry);
-    std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
-      return std::tie(a.first, a.second->first.second) < std::tie(b.first, b.second->first.second);
-    });
-    for (const auto &[vm, entry] : rows) {
-      report::DiscardedStream *s = report.mutable_discarded_events()->add_streams();
-      s->set_vm(vm);
-      s->set_stream(entry->first.second);
-      s->set_count(entry->second);
-    }
+  // One row per (VM, stream), by VM name then stream name.
+  using Entry = std::pair<const std::pair<uint32_t, std::string>, uint64_t>;
+  std::vector<std::pair<std::string, const Entry *>> rows;
+  for (const Entry &entry : discarded_by_stream_) {
+    rows.emplace_back(VmNameOf(entry.first.first), &entry);
   }
+  std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+    return std::tie(a.first, a.second->first.second) < std::tie(b.first, b.second->first.second);
+  });
+  for (const auto &[vm, entry] : rows) {
+    report::DiscardedStream *s = report.mutable_discarded_events()->add_streams();
+    s->set_vm(vm);
+    s->set_stream(entry->first.second);
+    s->set_count(entry->second);
+  }
+}
+
+void Model::FinishRejected(report::Report &report) const {
   report::Rejected *rejected = report.mutable_rejected();
   const std::map<uint32_t, Reason> &reasons =
       saw_rejected_total_ ? rejected_total_ : rejected_counted_;
@@ -509,7 +559,9 @@ void Model::Finish(report::Report &report) const {
     rr->set_count(r.count);
     rejected->set_total(rejected->total() + r.count);
   }
+}
 
+void Model::FinishWarnings(const UnmatchedRegions &regions, report::Report &report) const {
   for (const std::string &w : warnings_) report.add_warnings(w);
   if (dropped_warnings_ > 0) {
     report.add_warnings(std::to_string(dropped_warnings_) + " more warnings not shown");
@@ -524,14 +576,14 @@ void Model::Finish(report::Report &report) const {
                         " events (ring buffer full): counts and durations are incomplete; "
                         "use larger or more sub-buffers");
   }
-  if (still_open > 0) {
-    report.add_warnings(std::to_string(still_open) + " region begins were never ended");
+  if (regions.still_open > 0) {
+    report.add_warnings(std::to_string(regions.still_open) + " region begins were never ended");
   }
-  if (unmatched_ends > 0) {
-    report.add_warnings(std::to_string(unmatched_ends) + " region ends had no open begin");
+  if (regions.ends > 0) {
+    report.add_warnings(std::to_string(regions.ends) + " region ends had no open begin");
   }
-  if (overflowed > 0) {
-    report.add_warnings(std::to_string(overflowed) + " region begins found " +
+  if (regions.overflowed > 0) {
+    report.add_warnings(std::to_string(regions.overflowed) + " region begins found " +
                         std::to_string(kMaxOpenRegions) +
                         " regions of their id already open in their thread and were not "
                         "remembered (counted as never ended)");
@@ -541,13 +593,6 @@ void Model::Finish(report::Report &report) const {
                         " marks/regions had no task (pid 0, tid 0) and were given to the task "
                         "running on their vCPU");
   }
-  FinishRingDrops(report);
-  for (const auto &[event, b] : blobs_) *report.add_blobs() = b;
-  for (const auto &[event, c] : calls_) *report.add_calls() = c;
-  FinishFilter(report);
-  FinishCpu(report);
-  FinishActivity(report);
-  FinishHotBlocks(report);
 }
 
 void Model::FinishRates(report::Report &report) const {

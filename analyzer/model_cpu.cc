@@ -125,9 +125,10 @@ std::unordered_map<Model::ThreadKey, std::string, Model::ThreadKeyHash> Model::T
   return comms;
 }
 
-void Model::FinishCpu(report::Report &report) const {
-  // The last task switched in on a vCPU runs until the trace ends.
-  const int64_t end = end_ns_;
+// FinishCpu's tally: a row per vCPU that saw a switch (its timeline closed
+// at the trace's end), and each process name's time over the vCPUs of its
+// VM.
+struct Model::CpuTally {
   struct ProcessAccum {
     std::map<uint32_t, uint64_t> per_vcpu;
     uint64_t total_ns = 0, switches_in = 0;
@@ -140,66 +141,95 @@ void Model::FinishCpu(report::Report &report) const {
   std::map<uint32_t, std::vector<uint32_t>> vcpus_per_trace;
   uint64_t mismatches = 0;
 
+  void AddVcpu(const VmState &vm, uint32_t trace, uint32_t v, const VcpuState &c, int64_t end);
+  // The threads that ran on vCPU v, busiest first; adds them to processes.
+  std::vector<report::VcpuThread> AddThreads(const VmState &vm, uint32_t trace, uint32_t v,
+                                             const VcpuState &c, uint64_t tail,
+                                             uint64_t observed);
+  void WriteVcpus(report::Report &report);
+  void WriteProcesses(report::Report &report);
+};
+
+void Model::FinishCpu(report::Report &report) const {
+  CpuTally tally;
   for (uint32_t trace = 0; trace < vms_.size(); ++trace) {
     const VmState &vm = vms_[trace];
     for (uint32_t v = 0; v < vm.vcpus.size(); ++v) {
-      const VcpuState &c = vm.vcpus[v];
-      if (!c.started) continue;
-      const uint64_t tail = Elapsed(c.since_ns, end);
-      const uint64_t busy = c.busy_ns + (c.idle ? 0 : tail);
-      const uint64_t idle = c.idle_ns + (c.idle ? tail : 0);
-      const uint64_t observed = busy + idle;
-      observed_per_trace[trace] += observed;
-      vcpus_per_trace[trace].push_back(v);
-      mismatches += c.prev_mismatches;
-
-      report::VcpuStats s;
-      s.set_vm(vm.name);
-      s.set_vcpu(v);
-      s.set_switches(c.switches);
-      s.set_busy_ns(busy);
-      s.set_idle_ns(idle);
-      s.set_observed_ns(observed);
-      s.set_busy_share(Share(busy, observed));
-      s.set_first_switch_timestamp_ns(c.first_ns);
-      s.set_end_timestamp_ns(std::max(end, c.since_ns));
-      s.set_prev_mismatches(c.prev_mismatches);
-
-      std::vector<report::VcpuThread> threads;
-      threads.reserve(c.threads.size());
-      for (uint32_t i = 0; i < c.threads.size(); ++i) {
-        const CpuThread &t = c.threads[i];
-        const uint64_t ns = t.ns + (!c.idle && i == c.running ? tail : 0);
-        report::VcpuThread &vt = threads.emplace_back();
-        vt.set_pid(t.pid);
-        vt.set_tid(t.tid);
-        vt.set_comm(t.comm);
-        vt.set_ns(ns);
-        vt.set_share(Share(ns, observed));
-        vt.set_switches_in(t.switches_in);
-
-        ProcessAccum &p = processes[{vm.name, trace, t.pid, t.comm}];
-        p.per_vcpu[v] += ns;
-        p.total_ns += ns;
-        p.switches_in += t.switches_in;
-        p.tids.insert(t.tid);
-      }
-      std::sort(threads.begin(), threads.end(),
-                [](const report::VcpuThread &a, const report::VcpuThread &b) {
-                  return std::make_tuple(b.ns(), a.pid(), a.tid(), a.comm()) <
-                         std::make_tuple(a.ns(), b.pid(), b.tid(), b.comm());
-                });
-      for (report::VcpuThread &vt : threads) *s.add_threads() = std::move(vt);
-      vcpus.push_back(std::move(s));
+      // The last task switched in on a vCPU runs until the trace ends.
+      if (vm.vcpus[v].started) tally.AddVcpu(vm, trace, v, vm.vcpus[v], end_ns_);
     }
   }
+  tally.WriteVcpus(report);
+  tally.WriteProcesses(report);
+  FinishCpuWarnings(tally.mismatches, report);
+}
 
+void Model::CpuTally::AddVcpu(const VmState &vm, uint32_t trace, uint32_t v, const VcpuState &c,
+                              int64_t end) {
+  const uint64_t tail = Elapsed(c.since_ns, end);
+  const uint64_t busy = c.busy_ns + (c.idle ? 0 : tail);
+  const uint64_t idle = c.idle_ns + (c.idle ? tail : 0);
+  const uint64_t observed = busy + idle;
+  observed_per_trace[trace] += observed;
+  vcpus_per_trace[trace].push_back(v);
+  mismatches += c.prev_mismatches;
+
+  report::VcpuStats s;
+  s.set_vm(vm.name);
+  s.set_vcpu(v);
+  s.set_switches(c.switches);
+  s.set_busy_ns(busy);
+  s.set_idle_ns(idle);
+  s.set_observed_ns(observed);
+  s.set_busy_share(Share(busy, observed));
+  s.set_first_switch_timestamp_ns(c.first_ns);
+  s.set_end_timestamp_ns(std::max(end, c.since_ns));
+  s.set_prev_mismatches(c.prev_mismatches);
+  for (report::VcpuThread &vt : AddThreads(vm, trace, v, c, tail, observed)) {
+    *s.add_threads() = std::move(vt);
+  }
+  vcpus.push_back(std::move(s));
+}
+
+std::vector<report::VcpuThread> Model::CpuTally::AddThreads(const VmState &vm, uint32_t trace,
+                                                            uint32_t v, const VcpuState &c,
+                                                            uint64_t tail, uint64_t observed) {
+  std::vector<report::VcpuThread> threads;
+  threads.reserve(c.threads.size());
+  for (uint32_t i = 0; i < c.threads.size(); ++i) {
+    const CpuThread &t = c.threads[i];
+    const uint64_t ns = t.ns + (!c.idle && i == c.running ? tail : 0);
+    report::VcpuThread &vt = threads.emplace_back();
+    vt.set_pid(t.pid);
+    vt.set_tid(t.tid);
+    vt.set_comm(t.comm);
+    vt.set_ns(ns);
+    vt.set_share(Share(ns, observed));
+    vt.set_switches_in(t.switches_in);
+
+    ProcessAccum &p = processes[{vm.name, trace, t.pid, t.comm}];
+    p.per_vcpu[v] += ns;
+    p.total_ns += ns;
+    p.switches_in += t.switches_in;
+    p.tids.insert(t.tid);
+  }
+  std::sort(threads.begin(), threads.end(),
+            [](const report::VcpuThread &a, const report::VcpuThread &b) {
+              return std::make_tuple(b.ns(), a.pid(), a.tid(), a.comm()) <
+                     std::make_tuple(a.ns(), b.pid(), b.tid(), b.comm());
+            });
+  return threads;
+}
+
+void Model::CpuTally::WriteVcpus(report::Report &report) {
   std::stable_sort(vcpus.begin(), vcpus.end(),
                    [](const report::VcpuStats &a, const report::VcpuStats &b) {
                      return a.vm() < b.vm();  // then trace, vcpu: already in that order
                    });
   for (report::VcpuStats &s : vcpus) *report.add_vcpus() = std::move(s);
+}
 
+void Model::CpuTally::WriteProcesses(report::Report &report) {
   std::vector<report::ProcessCpu> rows;
   rows.reserve(processes.size());
   for (const auto &[key, p] : processes) {
@@ -225,7 +255,9 @@ void Model::FinishCpu(report::Report &report) const {
                      return a.total_ns() > b.total_ns();
                    });
   for (report::ProcessCpu &row : rows) *report.add_processes() = std::move(row);
+}
 
+void Model::FinishCpuWarnings(uint64_t mismatches, report::Report &report) const {
   if (mismatches > 0) {
     report.add_warnings(std::to_string(mismatches) +
                         " sched_switch events named a prev task other than the one switched in "

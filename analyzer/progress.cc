@@ -41,6 +41,9 @@ void WriteAll(int fd, const std::string &s) {
 
 }  // namespace
 
+static_assert(ForwardsEveryEvent<ProgressVisitor>(),
+              "ProgressVisitor is a decorator: it must pass every event on");
+
 ProgressVisitor::ProgressVisitor(EventVisitor &next, int fd, std::optional<TimeRange> range,
                                  uint64_t total_bytes)
     : next_(next),

@@ -315,6 +315,11 @@ void SelectingVisitor::OnDiscardedEvents(const DiscardedEventsMessage &d) {
 
 void SelectingVisitor::OnWarning(std::string message) { next_.OnWarning(std::move(message)); }
 
+static_assert(ForwardsEveryEvent<SelectingVisitor>(),
+              "SelectingVisitor is a decorator: it must pass every event on");
+static_assert(ForwardsEveryEvent<TeeVisitor>(),
+              "TeeVisitor is a decorator: it must pass every event on");
+
 void TeeVisitor::OnMark(const MarkEvent &e) {
   for (EventVisitor *v : targets_) v->OnMark(e);
 }

@@ -47,7 +47,9 @@
 
 #include <bd/abi.h>
 #include <bd/channel.h>
+#include <bd/record_fill.h>
 #include <bd/ring.h>
+#include <bd/trap.h>
 
 #include "bd_arch.h"
 
@@ -275,17 +277,12 @@ static void bd_probe_sched_switch(void *data, bool preempt,
 	}
 
 	r = bd_kernel_slot(cpu);
-	r->magic = BD_MAGIC;
-	r->version = BD_ABI_VERSION;
-	r->kind = BD_KIND_SCHED_SWITCH;
-	r->event = 0;
-	r->text_len = 0;
-	r->flags = 0;
+	/* The common fields, then what a switch carries in args, pid, tid and
+	 * text. */
+	bd_record_fill_header(r, BD_KIND_SCHED_SWITCH, 0, 0, 0, 0, 0, 0, 0,
+			      __this_cpu_inc_return(bd_stats.seq));
 	bd_fill_switch(r->args, &r->pid, &r->tid, r->text, prev, next,
 		       prev_state);
-	r->seq = __this_cpu_inc_return(bd_stats.seq);
-	r->reply = BD_REPLY_NONE;
-	r->reserved = 0;
 	memset(&r->text[2 * BD_COMM_LEN], 0, sizeof(r->text) - 2 * BD_COMM_LEN);
 
 	/* The "memory" clobber orders the record stores before the trap. The
@@ -318,22 +315,8 @@ static void bd_probe_sched_switch(void *data, bool preempt,
 /* The fields a user-space mark fills (libbdguest's record fill), kind MARK. */
 static __always_inline void bd_bench_fill(struct bd_record *r, u64 i, u64 seq)
 {
-	r->magic = BD_MAGIC;
-	r->version = BD_ABI_VERSION;
-	r->kind = BD_KIND_MARK;
-	r->event = BD_BENCH_EVENT;
-	r->text_len = 0;
-	r->flags = 0;
-	r->args[0] = i;
-	r->args[1] = 2;
-	r->args[2] = 3;
-	r->args[3] = 4;
-	r->pid = (u32)current->tgid;
-	r->tid = (u32)current->pid;
-	r->seq = seq;
-	r->reply = BD_REPLY_NONE;
-	r->reserved = 0;
-	r->text[0] = '\0';
+	bd_record_fill_header(r, BD_KIND_MARK, BD_BENCH_EVENT, i, 2, 3, 4,
+			      (u32)current->tgid, (u32)current->pid, seq);
 }
 
 /* noinline, both: one call per iteration, like a mark through libbdguest. */
@@ -585,7 +568,7 @@ static bool bd_handshake(void)
 	} while (!nonce);
 
 	WRITE_ONCE(h->handshake_nonce, nonce);
-	bd_trap(h);
+	bd_trap_at(h);
 	/* The plugin answers inside the trap's callback; a short grace period
 	 * only guards against a slower backend. */
 	for (tries = 0; tries < 10; tries++) {

@@ -12,6 +12,8 @@
 #define _GNU_SOURCE
 
 #include <bd/bd.h>
+#include <bd/record_fill.h>
+#include <bd/trap.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,9 +29,7 @@
 #include "arch.h"
 #include "channel.h"
 #include "internal.h"
-#include "record_fill.h"
 #include "ring.h"
-#include "trap.h"
 
 #define BD_HOT __attribute__((hot))
 #define BD_INLINE static inline __attribute__((always_inline))

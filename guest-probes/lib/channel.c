@@ -19,8 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bd/trap.h>
+
 #include "ivshmem.h"
-#include "trap.h"
 
 /* ---- discovery and mapping ---------------------------------------------- */
 

@@ -47,14 +47,6 @@ class MarkRecorder final : public EventVisitor {
   EventNames names;
   void OnMark(const MarkEvent &e) override { marks.push_back(e.event); }
   void OnEventName(const EventNameEvent &e) override { names[e.event] = std::string(e.name); }
-  void OnRegion(const RegionEvent &) override {}
-  void OnSession(const SessionEvent &) override {}
-  void OnRejected(const RejectedEvent &) override {}
-  void OnRejectedTotal(const RejectedTotalEvent &) override {}
-  void OnSchedSwitch(const SchedSwitchEvent &) override {}
-  void OnOtherEvent(int64_t, std::string_view) override {}
-  void OnDiscardedEvents(const DiscardedEventsMessage &) override {}
-  void OnWarning(std::string) override {}
 };
 
 // ---- Chrome JSON checks ----------------------------------------------------------------

@@ -68,8 +68,6 @@ class Recorder final : public EventVisitor {
   void OnOtherEvent(int64_t ts_ns, std::string_view name) override {
     got.emplace_back("other " + std::string(name), ts_ns);
   }
-  void OnDiscardedEvents(const DiscardedEventsMessage &) override {}
-  void OnWarning(std::string) override {}
 
   std::vector<std::string> Names() const {
     std::vector<std::string> out;

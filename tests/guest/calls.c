@@ -40,6 +40,8 @@
 #define _GNU_SOURCE
 
 #include <bd/bd.h>
+#include <bd/record_fill.h>
+#include <bd/trap.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -53,7 +55,6 @@
 #include <unistd.h>
 
 #include "channel.h"
-#include "trap.h"
 
 enum { THREADS = 4, ROUNDS = 200 };
 
@@ -109,17 +110,8 @@ static void echo(uint32_t len, uint32_t cap)
 static void raw_step(struct bd_record *r, uint64_t op, uint64_t a1, uint64_t a2, uint64_t a3)
 {
     memset(r, 0, sizeof *r);
-    r->magic = BD_MAGIC;
-    r->version = BD_ABI_VERSION;
-    r->kind = BD_KIND_CALL;
-    r->event = 9500;
-    r->args[0] = op;
-    r->args[1] = a1;
-    r->args[2] = a2;
-    r->args[3] = a3;
-    r->pid = (uint32_t)getpid();
-    r->tid = (uint32_t)syscall(SYS_gettid);
-    r->reply = BD_REPLY_NONE;
+    bd_record_fill_header(r, BD_KIND_CALL, 9500, op, a1, a2, a3, (uint32_t)getpid(),
+                          (uint32_t)syscall(SYS_gettid), 0);
     bd_trap(r);
 }
 

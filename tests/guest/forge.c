@@ -29,8 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bd/trap.h>
+
 #include "system_common.h"
-#include "trap.h"
 
 
 static void pin_to_cpu0(void)

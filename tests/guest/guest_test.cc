@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include <bd/bd.h>
+#include <bd/record_fill.h>
 
 #include "internal.h"
-#include "record_fill.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
  * guest-hostile: traps on records that a correct bdtrace plugin must reject,
  * to show it never crashes, never emits them, and counts them.
  *
- * Uses the raw trap (libbdguest's trap.h, bd_trap_at: the guest
+ * Uses the raw trap (<bd/trap.h>, bd_trap_at: the guest
  * architecture's trap with its record-pointer register on any address;
  * libbdguest itself only builds valid records). Every trap below must be
  * rejected; none is valid. Deterministic: a fixed-seed PRNG.
@@ -42,9 +42,10 @@
 #include <unistd.h>
 
 #include <bd/abi.h>
+#include <bd/record_fill.h>
+#include <bd/trap.h>
 
 #include "prng.h"
-#include "trap.h" /* libbdguest's trap, any guest architecture */
 
 enum { RANDOM_RECORDS = 1000 };
 
@@ -68,15 +69,8 @@ static void trap_and_read(const void *rec)
 static void valid_record(struct bd_record *r, uint16_t kind)
 {
     memset(r, 0, sizeof *r);
-    r->magic = BD_MAGIC;
-    r->version = BD_ABI_VERSION;
-    r->kind = kind;
-    r->event = 1;
-    r->args[0] = 0xbad;
-    r->pid = (uint32_t)getpid();
-    r->tid = (uint32_t)syscall(SYS_gettid);
-    r->seq = ++seq;
-    r->reply = BD_REPLY_NONE;
+    bd_record_fill_header(r, kind, 1, 0xbad, 0, 0, 0, (uint32_t)getpid(),
+                          (uint32_t)syscall(SYS_gettid), ++seq);
     if (kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME) {
         strcpy(r->text, "hostile");
         r->text_len = (uint16_t)strlen(r->text);

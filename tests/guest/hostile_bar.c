@@ -54,9 +54,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <bd/trap.h>
+
 #include "prng.h"
 #include "system_common.h"
-#include "trap.h"
 
 #define RECOVERY_EVENT 4242u
 

@@ -45,9 +45,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bd/trap.h>
+
 #include "prng.h"
 #include "system_common.h"
-#include "trap.h"
 
 enum { SLOTS = 4, GARBAGE_PER_SLOT = 16 };
 

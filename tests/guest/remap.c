@@ -34,8 +34,8 @@
 #include <unistd.h>
 
 #include <bd/abi.h>
-
-#include "trap.h" /* libbdguest's trap, any guest architecture */
+#include <bd/record_fill.h>
+#include <bd/trap.h>
 
 static unsigned char *page;
 static volatile int done;
@@ -96,14 +96,8 @@ int main(int argc, char **argv)
         fault_jump = &jb;
         __asm__ volatile("" ::: "memory");
         memset(r, 0, sizeof *r);
-        r->magic = BD_MAGIC;
-        r->version = BD_ABI_VERSION;
-        r->kind = BD_KIND_MARK;
-        r->event = 7;
-        r->pid = (uint32_t)getpid();
-        r->tid = (uint32_t)gettid();
-        r->seq = ++seq;
-        r->reply = BD_REPLY_NONE;
+        bd_record_fill_header(r, BD_KIND_MARK, 7, 0, 0, 0, 0, (uint32_t)getpid(),
+                              (uint32_t)gettid(), ++seq);
         bd_trap_at(r);
         int32_t reply;
         memcpy(&reply, (const char *)r + offsetof(struct bd_record, reply), sizeof reply);

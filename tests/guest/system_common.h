@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bd/record_fill.h>
+
 #include "channel.h"
 
 /* Discover and map the channel, handshake, print "handshake <0|1>".
@@ -52,21 +54,13 @@ static inline void forge_switch(struct bd_record *r, uint32_t pid, uint32_t tid,
 {
     struct bd_record f;
     memset(&f, 0, sizeof f);
-    f.magic = BD_MAGIC;
-    f.version = BD_ABI_VERSION;
-    f.kind = BD_KIND_SCHED_SWITCH;
-    f.event = 0;
-    f.args[0] = tid;             /* prev tid                 */
-    f.args[1] = 1;               /* next tid                 */
-    f.args[2] = 0;               /* prev state: running      */
-    f.args[3] = pid | (1ull << 32);
+    bd_record_fill_header(&f, BD_KIND_SCHED_SWITCH, 0,
+                          tid,                    /* prev tid            */
+                          1,                      /* next tid            */
+                          0,                      /* prev state: running */
+                          pid | (1ull << 32), pid, tid, seq);
     strncpy(f.text, FORGED_PREV_COMM, BD_COMM_LEN - 1);
     strncpy(f.text + BD_COMM_LEN, FORGED_NEXT_COMM, BD_COMM_LEN - 1);
-    f.text_len = 0;
-    f.pid = pid;
-    f.tid = tid;
-    f.seq = seq;
-    f.reply = BD_REPLY_NONE;
     memcpy(r, &f, sizeof f);
 }
 

@@ -1,6 +1,7 @@
 /*
  * trap-guest-<arch>: a tiny static guest that executes the bdtrace trap of
- * its architecture (<bd/abi.h>, THE TRAP) by hand, without libbdguest, and
+ * its architecture (<bd/abi.h>, THE TRAP, as <bd/trap.h> emits it) on
+ * records it fills itself (<bd/record_fill.h>), without libbdguest, and
  * checks every reply. Built for x86_64 with the host compiler and for
  * aarch64 / riscv64 / s390x with Debian's cross compilers; run under
  * qemu-<arch> by plugin_arch_test. On s390x (big-endian) the replies it
@@ -32,7 +33,8 @@
 #include <unistd.h>
 
 #include <bd/abi.h>
-#include "record_fill.h"
+#include <bd/record_fill.h>
+#include <bd/trap.h>
 
 #if defined(__x86_64__)
 #define ARCH "x86_64"
@@ -47,27 +49,6 @@
 #endif
 
 enum { kMarks = 100 };
-
-/* The trap, exactly as <bd/abi.h> spells it, with the record's address in
- * the register the ABI names. */
-static void trap(const volatile void *addr)
-{
-#if defined(__x86_64__)
-    unsigned long discarded;
-    __asm__ volatile(".byte 0x3e,0x48,0x8b,0x07" : "=a"(discarded) : "D"(addr) : "memory");
-    (void)discarded;
-#elif defined(__aarch64__)
-    register const volatile void *x0 __asm__("x0") = addr;
-    __asm__ volatile(".inst 0xf940001f" : : "r"(x0) : "memory");
-#elif defined(__riscv)
-    register const volatile void *a0 __asm__("a0") = addr;
-    __asm__ volatile(".4byte 0x00053003" : : "r"(a0) : "memory");
-#else
-    /* lg %r0,0(%r2,0); r0 receives the record's first 8 bytes. */
-    register const volatile void *r2 __asm__("r2") = addr;
-    __asm__ volatile(".byte 0xe3,0x02,0x00,0x00,0x00,0x04" : : "r"(r2) : "r0", "memory");
-#endif
-}
 
 static int expect_plugin;
 static unsigned n_ok, n_rejected, n_none, n_bad;
@@ -102,36 +83,36 @@ int main(int argc, char **argv)
     uint64_t seq = 0;
 
     bd_record_fill_header(&rec, BD_KIND_HELLO, 0, 0, 0, 0, 0, pid, tid, ++seq);
-    trap(&rec);
+    bd_trap_at(&rec);
     check("hello", &rec, BD_REPLY_OK);
 
     for (unsigned i = 0; i < kMarks; ++i) {
         bd_record_fill_header(&rec, BD_KIND_MARK, 7, i, i * 2u, ~(uint64_t)i,
                               0x0123456789abcdefull, pid, tid, ++seq);
-        trap(&rec);
+        bd_trap_at(&rec);
         check("mark", &rec, BD_REPLY_OK);
     }
 
     bd_record_fill_header(&rec, BD_KIND_MARK_TEXT, 8, 1, 2, 3, 4, pid, tid, ++seq);
     bd_record_fill_text(&rec, "hello from " ARCH);
-    trap(&rec);
+    bd_trap_at(&rec);
     check("text mark", &rec, BD_REPLY_OK);
 
     bd_record_fill_header(&rec, BD_KIND_EVENT_NAME, 7, 0, 0, 0, 0, pid, tid, ++seq);
     bd_record_fill_text(&rec, "trap-guest." ARCH);
-    trap(&rec);
+    bd_trap_at(&rec);
     check("event name", &rec, BD_REPLY_OK);
 
     bd_record_fill_header(&rec, BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
     rec.magic = 0x12345678u;
-    trap(&rec);
+    bd_trap_at(&rec);
     check("bad magic", &rec, BD_REPLY_REJECTED);
 
     /* Misaligned: the plugin must not read it, let alone write a reply into
      * what lies around it. */
     bd_record_fill_header(&spare[0], BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
     bd_record_fill_header(&spare[1], BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
-    trap((const char *)&spare[0] + 8);
+    bd_trap_at((const char *)&spare[0] + 8);
     check("misaligned (record before)", &spare[0], BD_REPLY_NONE);
     if (*(const volatile char *)&spare[0].text[0] != '\0') {  /* a reply at +8+64 */
         ++n_bad;
@@ -147,14 +128,14 @@ int main(int argc, char **argv)
         return 1;
     }
     bd_record_fill_header(page, BD_KIND_MARK, 10, 1, 0, 0, 0, pid, tid, ++seq);
-    trap(page);
+    bd_trap_at(page);
     check("mark in a writable page", page, BD_REPLY_OK);
     bd_record_fill_header(page, BD_KIND_MARK, 10, 2, 0, 0, 0, pid, tid, ++seq);
     if (mprotect(page, BD_PAGE_SIZE, PROT_READ) != 0) {
         perror("trap-guest: mprotect");
         return 1;
     }
-    trap(page);
+    bd_trap_at(page);
     check("mark in a page made read-only", page, BD_REPLY_NONE);
 
     printf("trap-guest: %s ok=%u rejected=%u none=%u bad=%u\n", ARCH, n_ok, n_rejected, n_none,

@@ -8,7 +8,8 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 readonly SCRIPT_DIR REPO_ROOT
 readonly KMOD_SRC="$REPO_ROOT/guest-probes/kmod"
-readonly PROTO_INC="$REPO_ROOT/proto/include"
+# The guest SDK headers (abi.h, channel.h and ring.h link to proto/include).
+readonly GUEST_INC="$REPO_ROOT/guest-probes/include"
 readonly GUEST_SCRIPTS="$SCRIPT_DIR/guest"
 
 say() { echo "build-image: $*"; }
@@ -170,7 +171,7 @@ for e in "${EXTRAS[@]+"${EXTRAS[@]}"}"; do
     [ -f "$e" ] || die "--extra $e: no such file"
 done
 [ -f "$KMOD_SRC/bd_sched.c" ] || die "module sources not found in $KMOD_SRC"
-[ -f "$PROTO_INC/bd/channel.h" ] || die "protocol headers not found in $PROTO_INC"
+[ -f "$GUEST_INC/bd/trap.h" ] || die "guest headers not found in $GUEST_INC"
 mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
 if [ -n "$DEBS_DIR" ]; then
@@ -419,8 +420,10 @@ fi
 
 KMOD_OUT="$OUT_DIR/kmod"
 KO="$KMOD_OUT/bd_sched.ko"
+kmod_headers=("$GUEST_INC/bd/abi.h" "$GUEST_INC/bd/channel.h" "$GUEST_INC/bd/ring.h"
+              "$GUEST_INC/bd/trap.h" "$GUEST_INC/bd/record_fill.h")
 kmod_inputs=("$KMOD_SRC/bd_sched.c" "$KMOD_SRC/bd_arch.h" "$KMOD_SRC/Kbuild" "$KMOD_SRC/Makefile"
-             "$PROTO_INC/bd/abi.h" "$PROTO_INC/bd/channel.h" "$PROTO_INC/bd/ring.h")
+             "${kmod_headers[@]}")
 kmod_hash="$(inputs_hash "${kmod_inputs[@]}" "kver=$KVER" "kdir=$KDIR")"
 if stamp_ok "$KMOD_OUT/.stamp" "$kmod_hash" && [ -f "$KO" ]; then
     say "bd_sched.ko: up to date"
@@ -429,7 +432,7 @@ else
     rm -rf "$KMOD_OUT"
     mkdir -p "$KMOD_OUT/include/bd"
     cp "$KMOD_SRC/bd_sched.c" "$KMOD_SRC/bd_arch.h" "$KMOD_SRC/Kbuild" "$KMOD_SRC/Makefile" "$KMOD_OUT/"
-    cp "$PROTO_INC/bd/abi.h" "$PROTO_INC/bd/channel.h" "$PROTO_INC/bd/ring.h" "$KMOD_OUT/include/bd/"
+    cp -L "${kmod_headers[@]}" "$KMOD_OUT/include/bd/"
     make -C "$KDIR" M="$KMOD_OUT" "${KMAKE_ARGS[@]+"${KMAKE_ARGS[@]}"}" modules ||
         die "building bd_sched.ko failed (see the compiler output above)"
     [ -f "$KO" ] || die "make succeeded but $KO is missing"

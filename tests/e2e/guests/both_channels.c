@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include <bd/bd.h>
+#include <bd/record_fill.h>
+#include <bd/trap.h>
 
-#include "record_fill.h"
-#include "trap.h"
 
 static struct bd_record rec;
 

@@ -134,12 +134,6 @@ struct RejectedTotalEvent {
   uint32_t trace = 0;
 };
 
-// Records a ring's producer could not write (ring full, or a call nested
-// in another of the same thread): count is the drops since the previous
-// ring_dropped of that ring, so the counts of a ring sum to its exact
-// total; total repeats the running total; final is set on the consumer's
-// last report of the ring. pid/tid: the ring's owner when the consumer saw
-// the count grow.
 // A guest call to a host handler (bd_call), after it was answered.
 struct CallEvent {
   int64_t ts_ns;
@@ -160,6 +154,12 @@ struct BlobEvent {
   uint8_t head[kHead] = {};  // the first min(bytes, kHead) bytes
 };
 
+// Records a ring's producer could not write (ring full, or a call nested
+// in another of the same thread): count is the drops since the previous
+// ring_dropped of that ring, so the counts of a ring sum to its exact
+// total; total repeats the running total; final is set on the consumer's
+// last report of the ring. pid/tid: the ring's owner when the consumer saw
+// the count grow.
 struct RingDroppedEvent {
   int64_t ts_ns;
   uint32_t ring, pid, tid;
@@ -207,10 +207,6 @@ struct FilterStatsEvent {
   uint32_t trace = 0;
 };
 
-// Receives the events of a trace in time order (ring events by guest
-// time, as far as the reader's reorder window allows). Methods may throw (e.g.
-// std::bad_alloc); the reader catches at the babeltrace2 boundary and turns
-// it into an error.
 // A discarded-events message: LTTng lost `count` events of one stream of
 // trace `trace` (with per-UID buffers a stream is one host CPU's buffer;
 // LTTng does not know which vCPU or thread the lost events came from).
@@ -221,26 +217,34 @@ struct DiscardedEventsMessage {
   std::string_view stream;  // the stream's file name in the trace (e.g. "bdtrace_1")
 };
 
+// Receives the events of a trace in time order (ring events by guest
+// time, as far as the reader's reorder window allows). Methods may throw (e.g.
+// std::bad_alloc); the reader catches at the babeltrace2 boundary and turns
+// it into an error.
+//
+// Every method has a default, so a visitor overrides only what it uses:
+// OnTbExec, OnBlob, OnCall, OnRingDropped and the filter's events hand the
+// event to OnOtherEvent (visitors that do not know them see them as other
+// events, e.g. to advance a clock); everything else does nothing.
+// Decorators (visitors that pass events on: SelectingVisitor, TeeVisitor,
+// ProgressVisitor) must override every method, or events would stop at them
+// silently: they check it with static_assert(ForwardsEveryEvent<T>()).
 class EventVisitor {
  public:
   virtual ~EventVisitor() = default;
-  virtual void OnMark(const MarkEvent &e) = 0;
-  virtual void OnRegion(const RegionEvent &e) = 0;
-  virtual void OnEventName(const EventNameEvent &e) = 0;
-  virtual void OnSession(const SessionEvent &e) = 0;
-  virtual void OnRejected(const RejectedEvent &e) = 0;
-  virtual void OnRejectedTotal(const RejectedTotalEvent &e) = 0;
-  virtual void OnSchedSwitch(const SchedSwitchEvent &e) = 0;
-  // bdtrace:tb_exec. Not pure: visitors that do not care see it as an
-  // other event.
+  virtual void OnMark(const MarkEvent &) {}
+  virtual void OnRegion(const RegionEvent &) {}
+  virtual void OnEventName(const EventNameEvent &) {}
+  virtual void OnSession(const SessionEvent &) {}
+  virtual void OnRejected(const RejectedEvent &) {}
+  virtual void OnRejectedTotal(const RejectedTotalEvent &) {}
+  virtual void OnSchedSwitch(const SchedSwitchEvent &) {}
   virtual void OnTbExec(const TbExecEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:tb_exec"); }
-  // bdtrace:ring_dropped. Not pure, as OnTbExec; decorators must forward it.
   virtual void OnBlob(const BlobEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:blob"); }
   virtual void OnCall(const CallEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:call"); }
   virtual void OnRingDropped(const RingDroppedEvent &e) {
     OnOtherEvent(e.ts_ns, "bdtrace:ring_dropped");
   }
-  // The filter's events. Not pure, as OnTbExec; decorators must forward them.
   virtual void OnFilter(const FilterEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:filter"); }
   virtual void OnFilterDropped(const FilterDroppedEvent &e) {
     OnOtherEvent(e.ts_ns, "bdtrace:dropped");
@@ -249,17 +253,46 @@ class EventVisitor {
     OnOtherEvent(e.ts_ns, "bdtrace:filter_stats");
   }
   // An event of another provider or an unknown bdtrace event.
-  virtual void OnOtherEvent(int64_t ts_ns, std::string_view class_name) = 0;
+  virtual void OnOtherEvent(int64_t /*ts_ns*/, std::string_view /*class_name*/) {}
   // A discarded-events message (see DiscardedEventsMessage).
-  virtual void OnDiscardedEvents(const DiscardedEventsMessage &d) = 0;
+  virtual void OnDiscardedEvents(const DiscardedEventsMessage &) {}
   // Something odd about the trace's shape (e.g. a missing field).
-  virtual void OnWarning(std::string message) = 0;
+  virtual void OnWarning(std::string /*message*/) {}
 
   // Whether OnMark needs MarkEvent's args, seq and text. When false the
   // reader may leave them zero/empty: it saves 6 of a mark's 11 field reads,
   // a third of the decoding per mark. Decorators answer for what they wrap.
   virtual bool WantsMarkDetails() const { return true; }
 };
+
+namespace detail {
+// Whether class V itself declares method M of EventVisitor: &V::On... then
+// names a member of V, not one it inherited from EventVisitor.
+template <typename V, typename Member>
+constexpr bool DeclaredIn(Member V::*) {
+  return true;
+}
+template <typename V, typename Member>
+constexpr bool DeclaredIn(Member EventVisitor::*) {
+  return false;
+}
+}  // namespace detail
+
+// True when V overrides every method of EventVisitor: what a decorator must
+// do (see above). Add each new method here too.
+template <typename V>
+constexpr bool ForwardsEveryEvent() {
+  using detail::DeclaredIn;
+  return DeclaredIn<V>(&V::OnMark) && DeclaredIn<V>(&V::OnRegion) &&
+         DeclaredIn<V>(&V::OnEventName) && DeclaredIn<V>(&V::OnSession) &&
+         DeclaredIn<V>(&V::OnRejected) && DeclaredIn<V>(&V::OnRejectedTotal) &&
+         DeclaredIn<V>(&V::OnSchedSwitch) && DeclaredIn<V>(&V::OnTbExec) &&
+         DeclaredIn<V>(&V::OnBlob) && DeclaredIn<V>(&V::OnCall) &&
+         DeclaredIn<V>(&V::OnRingDropped) && DeclaredIn<V>(&V::OnFilter) &&
+         DeclaredIn<V>(&V::OnFilterDropped) && DeclaredIn<V>(&V::OnFilterStats) &&
+         DeclaredIn<V>(&V::OnOtherEvent) && DeclaredIn<V>(&V::OnDiscardedEvents) &&
+         DeclaredIn<V>(&V::OnWarning) && DeclaredIn<V>(&V::WantsMarkDetails);
+}
 
 }  // namespace bdtrace::analyzer
 

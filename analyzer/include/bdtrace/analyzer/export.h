@@ -42,15 +42,6 @@ class NameCollector final : public EventVisitor {
   EventNames take_names() { return std::move(names_); }
 
   void OnEventName(const EventNameEvent &e) override { names_[e.event] = std::string(e.name); }
-  void OnMark(const MarkEvent &) override {}
-  void OnRegion(const RegionEvent &) override {}
-  void OnSession(const SessionEvent &) override {}
-  void OnRejected(const RejectedEvent &) override {}
-  void OnRejectedTotal(const RejectedTotalEvent &) override {}
-  void OnSchedSwitch(const SchedSwitchEvent &) override {}
-  void OnOtherEvent(int64_t, std::string_view) override {}
-  void OnDiscardedEvents(const DiscardedEventsMessage &) override {}
-  void OnWarning(std::string) override {}
   bool WantsMarkDetails() const override { return false; }
 
  private:
@@ -102,8 +93,6 @@ class ChromeExporter final : public EventVisitor {
   void OnBlob(const BlobEvent &e) override;
   static constexpr uint64_t kMaxBlocks = 250000;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
-  void OnDiscardedEvents(const DiscardedEventsMessage &d) override;
-  void OnWarning(std::string message) override;
 
   // Closes what is still open at the last timestamp and ends the JSON.
   // Errors if the stream failed. Call once; events after it are ignored.
@@ -152,8 +141,6 @@ class SvgExporter final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &e) override;
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view class_name) override;
-  void OnDiscardedEvents(const DiscardedEventsMessage &d) override;
-  void OnWarning(std::string message) override;
 
   // Ends open runs and regions at the last timestamp and writes the SVG.
   // Errors if the stream failed. Call once.

@@ -149,7 +149,26 @@ class Model final : public EventVisitor {
 
   VmState &Vm(uint32_t trace);
   uint32_t CpuThreadIndex(VcpuState &c, uint32_t pid, uint32_t tid, std::string_view comm);
+
+  // Finish's steps (each fills its part of the report; model.cc unless
+  // said otherwise). Region begins and ends left unmatched, for the
+  // warnings:
+  struct UnmatchedRegions {
+    uint64_t still_open = 0, ends = 0, overflowed = 0;
+  };
+  struct ThreadTally;  // model.cc
+  // Totals, the trace's span, sessions and VMs.
+  void FinishTotals(report::Report &report) const;
+  // Threads, and the events and regions of all threads.
+  UnmatchedRegions FinishThreads(report::Report &report) const;
+  std::vector<const ThreadState *> SortedThreads() const;  // by VM name, pid, tid
+  void FinishDiscarded(report::Report &report) const;
+  void FinishRejected(report::Report &report) const;
+  void FinishWarnings(const UnmatchedRegions &regions, report::Report &report) const;
+  // model_cpu.cc: vCPU and process CPU time, and their warnings.
+  struct CpuTally;
   void FinishCpu(report::Report &report) const;
+  void FinishCpuWarnings(uint64_t mismatches, report::Report &report) const;
   // (trace, pid, tid) -> the comm it had when last switched in.
   std::unordered_map<ThreadKey, std::string, ThreadKeyHash> ThreadComms() const;
   const std::string &VmNameOf(uint32_t trace) const;

@@ -46,8 +46,6 @@ class TimelineWriter final : public EventVisitor {
   void OnRejectedTotal(const RejectedTotalEvent &e) override { Seen(e.ts_ns); }
   void OnSchedSwitch(const SchedSwitchEvent &e) override;
   void OnOtherEvent(int64_t ts_ns, std::string_view) override { Seen(ts_ns); }
-  void OnDiscardedEvents(const DiscardedEventsMessage &) override {}
-  void OnWarning(std::string) override {}
   bool WantsMarkDetails() const override { return false; }  // marks: only their time
 
   // Closes every vCPU's last interval and writes the end: intervals not

@@ -1,18 +1,30 @@
 /*
- * Private to libbdguest (and its unit tests): filling a struct bd_record
- * (and the text of a ring record).
+ * bdtrace guest SDK: filling a struct bd_record (<bd/abi.h>) and the text
+ * of a ring record (<bd/ring.h>).
+ *
+ * For code that hands records over itself (<bd/trap.h>): the bd_sched
+ * kernel module, test programs, benchmarks. Programs normally mark through
+ * <bd/bd.h>, which does all of this. This is the one place a record's
+ * fields are filled: libbdguest, the kernel module, the tests and the
+ * benchmarks all include it.
  *
  * Pure functions on a caller-provided record: no globals, no system calls,
- * async-signal-safe. Usable from C and C++.
+ * async-signal-safe. Compiles as C (C99 and later) and C++, in user space
+ * and in a Linux kernel module (__KERNEL__).
  */
-#ifndef BD_GUEST_RECORD_FILL_H
-#define BD_GUEST_RECORD_FILL_H
+#ifndef BD_RECORD_FILL_H
+#define BD_RECORD_FILL_H
 
+#include <bd/abi.h>
+
+#ifdef __KERNEL__
+#include <linux/string.h>
+#include <linux/types.h>
+#else
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#include <bd/abi.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,7 +62,11 @@ bd_record_fill_header(struct bd_record *r, uint16_t kind, uint32_t event,
 static inline __attribute__((always_inline)) size_t
 bd_text_copy(char *dst, const char *text)
 {
-    size_t n = strnlen(text, BD_TEXT_MAX);
+    /* memchr rather than strnlen: the same bounded read (memchr stops at
+     * the first match), and standard C, so the header builds under
+     * -std=c99 without POSIX feature macros. */
+    const char *nul = (const char *)memchr(text, '\0', BD_TEXT_MAX);
+    size_t n = nul != NULL ? (size_t)(nul - text) : (size_t)BD_TEXT_MAX;
     memcpy(dst, text, n);
     dst[n] = '\0';
     return n;
@@ -69,4 +85,4 @@ bd_record_fill_text(struct bd_record *r, const char *text)
 }
 #endif
 
-#endif /* BD_GUEST_RECORD_FILL_H */
+#endif /* BD_RECORD_FILL_H */

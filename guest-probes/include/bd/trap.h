@@ -1,7 +1,14 @@
 /*
- * Private to libbdguest (and the guest test programs that trap on raw
- * addresses): the bdtrace trap instruction of each guest architecture, as
- * <bd/abi.h> (THE TRAP) fixes it: exact bytes, record pointer register.
+ * bdtrace guest SDK: the bdtrace trap instruction of each guest
+ * architecture, as <bd/abi.h> (THE TRAP) fixes it: its exact bytes, the
+ * record's address in the register the ABI names.
+ *
+ * For code that fills a struct bd_record itself (<bd/record_fill.h>) and
+ * hands it over: the bd_sched kernel module, test programs, benchmarks.
+ * Programs normally mark through <bd/bd.h>, which does all of this. This is
+ * the one place the trap is written: libbdguest, the kernel module, the
+ * tests and the benchmarks all include it. It compiles as C (C99 and later)
+ * and C++, in user space and in a Linux kernel module (__KERNEL__).
  *
  * Each trap is emitted as its exact instruction bytes (.byte, .inst, .insn),
  * never as a mnemonic: the plugin matches the bytes exactly, and an
@@ -13,17 +20,25 @@
  * decodes as the instruction.
  *
  * Natively and under QEMU without the plugin each trap is a plain load
- * whose result is discarded (s390x: it lands in r0, declared clobbered).
- * The plugin's callback runs after the load, so the reply must be read
- * afterwards with a separate load (the "memory" clobber plus a volatile
- * read in the caller).
+ * whose result is discarded (x86_64: it lands in rax, s390x: in r0, both
+ * declared clobbered). The plugin's callback runs after the load, so the
+ * reply must be read afterwards with a separate load: the "memory" clobber
+ * orders the record's stores before the trap and forces that later read to
+ * be a real one; read the reply through a volatile access
+ * (`*(volatile int32_t *)&r->reply`, READ_ONCE in the kernel).
  */
-#ifndef BD_GUEST_TRAP_H
-#define BD_GUEST_TRAP_H
+#ifndef BD_TRAP_H
+#define BD_TRAP_H
 
 #include <bd/abi.h>
 
-/* Execute the trap with the record-pointer register = `addr`. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Execute the trap with the record-pointer register = `addr`. Any address:
+ * a record, the system channel's handshake at BAR2 offset 0, or (in tests)
+ * a hostile one; the plugin validates what it finds there. */
 static inline __attribute__((always_inline)) void
 bd_trap_at(const volatile void *addr)
 {
@@ -52,17 +67,20 @@ bd_trap_at(const volatile void *addr)
     __asm__ volatile(".byte 0xe3,0x02,0x00,0x00,0x00,0x04"
                      : : "r"(r2) : "r0", "memory");
 #else
-#error "libbdguest: <bd/abi.h> defines no bdtrace trap for this guest architecture"
+#error "<bd/trap.h>: <bd/abi.h> defines no bdtrace trap for this architecture (x86_64, aarch64, riscv64, s390x have one)"
 #endif
 }
 
-/* The trap on record `r` (a user-mode TLS slot or a system-mode BAR2
- * slot). Other addresses: the system-mode handshake traps on BAR2 offset
- * 0, test programs on hostile addresses (bd_trap_at). */
+/* The trap on record `r` (a user-mode TLS slot, a system-mode BAR2 slot,
+ * a kernel slot). */
 static inline __attribute__((always_inline)) void
 bd_trap(struct bd_record *r)
 {
     bd_trap_at(r);
 }
 
-#endif /* BD_GUEST_TRAP_H */
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BD_TRAP_H */
