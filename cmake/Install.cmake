@@ -40,6 +40,8 @@ bdtrace_man_page(bd-mark "send one bdtrace mark from a shell script in the guest
 # copies are links to them).
 install(FILES
           ${PROJECT_SOURCE_DIR}/guest-probes/include/bd/bd.h
+          ${PROJECT_SOURCE_DIR}/guest-probes/include/bd/trap.h
+          ${PROJECT_SOURCE_DIR}/guest-probes/include/bd/record_fill.h
           ${PROJECT_SOURCE_DIR}/proto/include/bd/abi.h
           ${PROJECT_SOURCE_DIR}/proto/include/bd/channel.h
           ${PROJECT_SOURCE_DIR}/proto/include/bd/ring.h

@@ -125,7 +125,7 @@ TEST_F(Install, InstallsExactlyTheLayout) {
     expected.insert(kPluginDir + "/handlers/libbdhandler-" + handler + ".so");
   for (const char *page : {"bd-run", "bd-analyze", "bd-mark"})
     expected.insert(std::string(INSTALL_MANDIR) + "/man1/" + page + ".1");
-  for (const char *header : {"abi.h", "bd.h", "channel.h", "ring.h", "handler.h"})
+  for (const char *header : {"abi.h", "bd.h", "channel.h", "ring.h", "handler.h", "trap.h", "record_fill.h"})
     expected.insert(std::string(INSTALL_INCLUDEDIR) + "/bd/" + header);
   auto guest_sdk = [&](const std::string &libdir) {
     for (const char *f : {"libbdguest.a", "libbdguest.so", "pkgconfig/bdguest.pc", "cmake/bdtrace/bdtraceConfig.cmake",
@@ -145,7 +145,8 @@ TEST_F(Install, InstallsExactlyTheLayout) {
     expected.insert(std::string("share/doc/") + package + "/copyright");
   const std::string dkms_src = std::string("src/bd-sched-") + PROJECT_VERSION + "/";
   for (const char *f : {"Kbuild", "Makefile", "bd_arch.h", "bd_sched.c", "dkms.conf", "include/bd/abi.h",
-                        "include/bd/channel.h", "include/bd/ring.h"})
+                        "include/bd/channel.h", "include/bd/ring.h", "include/bd/trap.h",
+                        "include/bd/record_fill.h"})
     expected.insert(dkms_src + f);
 
   const std::set<std::string> got = installed_files(prefix());
