@@ -56,12 +56,14 @@ foreach(arch IN LISTS BDTRACE_GUEST_ARCHES)
   set(tests_bin ${BDTRACE_TESTS_BIN_DIR}/${arch})
   set(bench_bin ${BDTRACE_BENCH_BIN_DIR}/${arch})
   set(byproducts ${lib}/libbdguest.a ${lib}/libbdguest.so ${bin}/bd-mark ${bin}/bd-demo-workload)
+  set(testing_args -DBUILD_TESTING=${BUILD_TESTING})
   if(BUILD_TESTING)
     foreach(prog guest-threads guest-hostile guest-native-check guest-ring-check guest-sleeps
                  guest-ctxt guest-pingpong guest-forge guest-hostile-system)
       list(APPEND byproducts ${tests_bin}/${prog})
     endforeach()
     list(APPEND byproducts ${bench_bin}/bench-guest-marks)
+    list(APPEND testing_args -DBDTRACE_TESTS_BIN_DIR=${tests_bin} -DBDTRACE_BENCH_BIN_DIR=${bench_bin})
   endif()
   ExternalProject_Add(bdguest-${arch}
     SOURCE_DIR ${PROJECT_SOURCE_DIR}/guest-probes
@@ -73,9 +75,7 @@ foreach(arch IN LISTS BDTRACE_GUEST_ARCHES)
       -DCMAKE_RUNTIME_OUTPUT_DIRECTORY=${bin}
       -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${lib}
       -DCMAKE_ARCHIVE_OUTPUT_DIRECTORY=${lib}
-      -DBUILD_TESTING=${BUILD_TESTING}
-      -DBDTRACE_TESTS_BIN_DIR=${tests_bin}
-      -DBDTRACE_BENCH_BIN_DIR=${bench_bin}
+      ${testing_args}
     INSTALL_COMMAND ""
     BUILD_ALWAYS ON
     BUILD_BYPRODUCTS ${byproducts})
