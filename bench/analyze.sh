@@ -12,6 +12,8 @@
 set -euo pipefail
 
 BUILD=${1:?usage: bench/analyze.sh BUILD_DIR}
+# shellcheck source=bench/build_dirs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/build_dirs.sh"
 EVENTS=${BD_BENCH_AN_EVENTS:-10000000}
 WORK=$(mktemp -d /tmp/bdbench-an.XXXXXX)
 SESSION="bdbench-an-$$"
@@ -30,7 +32,7 @@ lttng enable-channel -u --buffers-uid --subbuf-size 4M --num-subbuf 8 -s "$SESSI
 lttng enable-event -u 'bdtrace:*' -s "$SESSION" -c ch >/dev/null
 lttng start "$SESSION" >/dev/null
 # trace-gen writes the small golden set plus EXTRA marks.
-"$BUILD/bin/trace-gen" "$EVENTS" >/dev/null
+"$TESTS_BIN/trace-gen" "$EVENTS" >/dev/null
 lttng stop "$SESSION" >/dev/null
 lttng destroy "$SESSION" >/dev/null
 

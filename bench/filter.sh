@@ -10,7 +10,9 @@
 set -euo pipefail
 
 BUILD=${1:?usage: bench/filter.sh BUILD_DIR}
-BIN=$BUILD/bin
+# shellcheck source=bench/build_dirs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/build_dirs.sh"
+BIN=$BENCH_BIN
 PLUGIN=$BUILD/lib/libbdtrace-qemu.so
 QEMU=${QEMU:-qemu-x86_64}
 N=${BD_BENCH_N:-300000}

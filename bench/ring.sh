@@ -23,13 +23,15 @@
 # alternating runs, best kept), BD_BENCH_FLOOD_SECONDS (10),
 # BD_BENCH_FLOOD_RATE (1000000), BD_BENCH_FLOOD_THREADS (4), BD_BENCH_ARCHES
 # (the other guest architectures: default BDTRACE_GUEST_ARCHES of BUILD_DIR's
-# CMake cache; each needs BUILD_DIR/bin/ARCH/bench-guest-marks and qemu-ARCH,
+# CMake cache; each needs BUILD_DIR/bench/bin/ARCH/bench-guest-marks and qemu-ARCH,
 # else its row says why it was skipped), QEMU_<ARCH> (default qemu-<arch>).
 set -uo pipefail
 
 BUILD=${1:?usage: bench/ring.sh BUILD_DIR}
-BIN=$BUILD/bin
-BDRUN=$BIN/bd-run
+# shellcheck source=bench/build_dirs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/build_dirs.sh"
+BIN=$BENCH_BIN
+BDRUN=$BUILD/bin/bd-run
 N=${BD_BENCH_RING_N:-200000}
 REPS=${BD_BENCH_REPS:-5}
 ALT=${BD_BENCH_ALT:-3}

@@ -14,7 +14,8 @@
 #   BD_BENCH_PLUGIN   path of libbdtrace-qemu.so  (default BUILD_DIR/lib/...)
 #   BD_BENCH_BDRUN    path of bd-run              (default BUILD_DIR/bin/bd-run)
 #   BD_BENCH_ANALYZE  path of bd-analyze          (default BUILD_DIR/bin/bd-analyze)
-#   BD_BENCH_BIN      where the bench-* programs are (default BUILD_DIR/bin)
+#   BD_BENCH_BIN      where the bench-* programs are (default BUILD_DIR/bench/bin:
+#                     bench/build_dirs.sh reads it from BUILD_DIR's CMake cache)
 #   QEMU              qemu-x86_64 binary
 #   BD_BENCH_ONLY     run only these sections (comma-separated; default all):
 #                     marks (unrecorded and recorded marks, x86_64 and the
@@ -58,7 +59,9 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "bench: no build directory '$1' (run cmake --build first)" >&2; exit 2; }
-BIN=${BD_BENCH_BIN:-$BUILD/bin}
+# shellcheck source=bench/build_dirs.sh
+. "$HERE/build_dirs.sh"
+BIN=${BD_BENCH_BIN:-$BENCH_BIN}
 PLUGIN=${BD_BENCH_PLUGIN:-$BUILD/lib/libbdtrace-qemu.so}
 BDRUN=${BD_BENCH_BDRUN:-$BUILD/bin/bd-run}
 ANALYZE=${BD_BENCH_ANALYZE:-$BUILD/bin/bd-analyze}
@@ -361,7 +364,7 @@ done
 
 # ---- calls to a host handler (bd_call), beside a mark, one process ----------
 
-CALL_HANDLER="$BUILD/lib/libbench-noop-handler.so"
+CALL_HANDLER="$BENCH_LIB/libbench-noop-handler.so"
 if section calls && needs qemu plugin && [ -x "$BIN/bench-guest-calls" ] && [ -f "$CALL_HANDLER" ]; then
     log "calls: bd_call round trips to a no-op handler beside bd_mark_args ($ALT alternating runs)"
     for ((i = 1; i <= ALT; i++)); do

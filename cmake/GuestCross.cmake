@@ -4,11 +4,14 @@
 # configured with cmake/toolchain-ARCH.cmake into build/ARCH-guest and built
 # with the top-level build, into
 #   build/lib/ARCH/libbdguest.a, libbdguest.so
-#   build/bin/ARCH/bd-mark, bd-demo-workload, guest-threads, guest-hostile,
-#                  guest-native-check, guest-ring-check, guest-sleeps,
-#                  guest-ctxt, guest-pingpong, guest-forge,
-#                  guest-hostile-system, bench-guest-marks (static)
-# The host's own (x86_64) guest side stays in build/lib and build/bin.
+#   build/bin/ARCH/bd-mark, bd-demo-workload (static)
+# and, with BUILD_TESTING, the guest test and bench programs (static) into
+#   build/tests/bin/ARCH/guest-threads, guest-hostile, guest-native-check,
+#                        guest-ring-check, guest-sleeps, guest-ctxt,
+#                        guest-pingpong, guest-forge, guest-hostile-system
+#   build/bench/bin/ARCH/bench-guest-marks
+# The host's own (x86_64) guest side stays in build/lib and build/bin (its
+# test programs in build/tests/bin, bench's in build/bench/bin).
 # Target bdguest-ARCH; BDGUEST_CROSS_ARCHES lists the architectures built.
 # Every top-level build runs the sub-build (BUILD_ALWAYS): make's own
 # dependency check decides what is stale, a no-op costs a fraction of a
@@ -50,11 +53,18 @@ foreach(arch IN LISTS BDTRACE_GUEST_ARCHES)
   endif()
   set(bin ${CMAKE_BINARY_DIR}/bin/${arch})
   set(lib ${CMAKE_BINARY_DIR}/lib/${arch})
-  set(byproducts ${lib}/libbdguest.a ${lib}/libbdguest.so)
-  foreach(prog bd-mark bd-demo-workload guest-threads guest-hostile guest-native-check guest-ring-check guest-sleeps
-               guest-ctxt guest-pingpong guest-forge guest-hostile-system bench-guest-marks)
-    list(APPEND byproducts ${bin}/${prog})
-  endforeach()
+  set(tests_bin ${BDTRACE_TESTS_BIN_DIR}/${arch})
+  set(bench_bin ${BDTRACE_BENCH_BIN_DIR}/${arch})
+  set(byproducts ${lib}/libbdguest.a ${lib}/libbdguest.so ${bin}/bd-mark ${bin}/bd-demo-workload)
+  set(testing_args -DBUILD_TESTING=${BUILD_TESTING})
+  if(BUILD_TESTING)
+    foreach(prog guest-threads guest-hostile guest-native-check guest-ring-check guest-sleeps
+                 guest-ctxt guest-pingpong guest-forge guest-hostile-system)
+      list(APPEND byproducts ${tests_bin}/${prog})
+    endforeach()
+    list(APPEND byproducts ${bench_bin}/bench-guest-marks)
+    list(APPEND testing_args -DBDTRACE_TESTS_BIN_DIR=${tests_bin} -DBDTRACE_BENCH_BIN_DIR=${bench_bin})
+  endif()
   ExternalProject_Add(bdguest-${arch}
     SOURCE_DIR ${PROJECT_SOURCE_DIR}/guest-probes
     BINARY_DIR ${CMAKE_BINARY_DIR}/${arch}-guest
@@ -65,6 +75,7 @@ foreach(arch IN LISTS BDTRACE_GUEST_ARCHES)
       -DCMAKE_RUNTIME_OUTPUT_DIRECTORY=${bin}
       -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${lib}
       -DCMAKE_ARCHIVE_OUTPUT_DIRECTORY=${lib}
+      ${testing_args}
     INSTALL_COMMAND ""
     BUILD_ALWAYS ON
     BUILD_BYPRODUCTS ${byproducts})

@@ -2,7 +2,7 @@
 // trace-gen (see capture-golden.sh) and on broken copies of it.
 //
 // Regenerate the golden report deliberately with
-//   BD_UPDATE_GOLDEN=1 build/bin/analyzer_test
+//   BD_UPDATE_GOLDEN=1 build/tests/bin/analyzer_test
 // and review the diff.
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -6,7 +6,7 @@
 # Run by hand (as a user allowed to trace), never from the tests:
 #   tests/analyzer/capture-golden.sh BUILD_DIR [user|system|ring]
 # then regenerate the expected outputs deliberately:
-#   BD_UPDATE_GOLDEN=1 BUILD_DIR/bin/analyzer_test
+#   BD_UPDATE_GOLDEN=1 BUILD_DIR/tests/bin/analyzer_test
 set -eu
 build=${1:?usage: capture-golden.sh BUILD_DIR [user|system|ring]}
 mode=${2:-user}
@@ -17,7 +17,7 @@ case "$mode" in
   *) echo "capture-golden.sh: mode must be user, system or ring" >&2; exit 2 ;;
 esac
 here=$(cd "$(dirname "$0")" && pwd)
-gen="$build/bin/trace-gen"
+gen="$build/tests/bin/trace-gen"
 [ -x "$gen" ] || { echo "capture-golden.sh: build trace-gen first" >&2; exit 2; }
 pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize
 session="bd-golden-$$"

@@ -34,8 +34,9 @@ std::vector<std::string> arches() {
   return out;
 }
 
+// A cross-built guest test program (build/tests/bin/<arch>/).
 std::string program(const std::string &arch, const std::string &name) {
-  return std::string(BD_BIN_DIR) + "/" + arch + "/" + name;
+  return std::string(BD_TESTS_BIN_DIR) + "/" + arch + "/" + name;
 }
 
 class OtherArch : public ::testing::TestWithParam<std::string> {};
