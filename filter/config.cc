@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "bdtrace/filter/glob.h"
@@ -309,42 +310,39 @@ private:
 
 }  // namespace
 
-bool parse_config(const std::string &text, const std::string &file_name, FilterConfig &out,
-                  std::string &error) {
-    out.Clear();
+Expected<FilterConfig> parse_config(const std::string &text, const std::string &file_name) {
+    FilterConfig out;
     FirstErrorCollector collector(file_name, text);
     Tree tree;
     pb::TextFormat::Parser parser;
     parser.RecordErrorsTo(&collector);
     parser.WriteLocationsTo(&tree);
     if (!parser.ParseFromString(text, &out)) {
-        error = collector.error().empty() ? file_name + ":1:1: cannot parse the filter config"
-                                          : collector.error();
-        return false;
+        return make_error(collector.error().empty() ? file_name + ":1:1: cannot parse the filter config"
+                                                    : collector.error());
     }
+    std::string error;
     Validator v(file_name, error);
-    return v.config(out, &tree);
+    if (!v.config(out, &tree)) return make_error(std::move(error));
+    return {std::move(out)};
 }
 
-bool load_config_file(const std::string &path, FilterConfig &out, std::string &error) {
+Expected<FilterConfig> load_config_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        error = "cannot read filter config '" + path + "': " + std::strerror(errno);
-        return false;
+        return make_error("cannot read filter config '" + path + "': " + std::strerror(errno));
     }
     std::ostringstream buf;
     buf << in.rdbuf();
     if (in.bad()) {
-        error = "cannot read filter config '" + path + "': " + std::strerror(errno);
-        return false;
+        return make_error("cannot read filter config '" + path + "': " + std::strerror(errno));
     }
     const std::string text = buf.str();
     if (text.size() > kMaxFileSize) {
-        error = path + ": larger than " + std::to_string(kMaxFileSize) +
-                " bytes; is this a filter config (protobuf text format)?";
-        return false;
+        return make_error(path + ": larger than " + std::to_string(kMaxFileSize) +
+                " bytes; is this a filter config (protobuf text format)?");
     }
-    return parse_config(text, path, out, error);
+    return parse_config(text, path);
 }
 
 std::string config_digest(const FilterConfig &config) {

@@ -4,12 +4,20 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 namespace bdtrace::plugin {
 namespace {
 
+// Parses args into o, or sets err to the error's message.
 bool parse(std::initializer_list<const char *> args, Options &o, std::string &err) {
-    return parse_options(static_cast<int>(args.size()), args.begin(), o, err);
+    Expected<Options> parsed = parse_options(static_cast<int>(args.size()), args.begin());
+    if (!parsed) {
+        err = parsed.error().message;
+        return false;
+    }
+    o = std::move(*parsed);
+    return true;
 }
 
 TEST(PluginOptions, Defaults) {

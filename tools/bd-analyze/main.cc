@@ -242,7 +242,7 @@ void DefineOptions(CLI::App &app, Args &a) {
 std::optional<int> CheckArgs(Args &a, ba::AnalyzeOptions &options) {
   if (*a.since_opt) a.sel.since_s = a.since;
   if (*a.until_opt) a.sel.until_s = a.until;
-  if (ba::Status valid = a.sel.Validate(); !valid) {
+  if (bdtrace::Status valid = a.sel.Validate(); !valid) {
     return Fail(kExitUsage, valid.error().message + " (see bd-analyze --help)");
   }
   for (uint32_t v : a.sel.vcpus) {
@@ -274,7 +274,7 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
     auto dirs = ba::FindTraceDirs(a.paths);
     if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
     ba::NameCollector names;
-    if (ba::Status st = ba::ReadTraces(*dirs, names); !st) {
+    if (bdtrace::Status st = ba::ReadTraces(*dirs, names); !st) {
       return Fail(kExitTraceError, st.error().ToString());
     }
     chrome = std::make_unique<ba::ChromeExporter>(out.stream(), names.take_names());
@@ -286,7 +286,7 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   options.also = {exporter};
   auto report = ba::Analyze(a.paths, options);
   if (!report) return Fail(kExitTraceError, report.error().ToString());
-  ba::Status done = chrome ? chrome->Finish() : svg->Finish();
+  bdtrace::Status done = chrome ? chrome->Finish() : svg->Finish();
   if (auto err = out.Close()) return Fail(kExitTraceError, *err);
   if (!done) return Fail(kExitTraceError, done.error().ToString());
   NoteLosses(*report);
@@ -315,7 +315,7 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   options.also = {&timeline};
   auto report = ba::Analyze(a.paths, options);
   if (!report) return Fail(kExitTraceError, report.error().ToString());
-  if (ba::Status st = timeline.Finish(*report); !st) {
+  if (bdtrace::Status st = timeline.Finish(*report); !st) {
     return Fail(kExitTraceError, st.error().ToString());
   }
   if (a.format == "csv") NoteLosses(*report);
