@@ -18,6 +18,7 @@
 #include "bdtrace/analyzer/report_format.h"
 #include "bdtrace/analyzer/selection.h"
 #include "bdtrace/analyzer/timeline.h"
+#include "bdtrace/status.h"
 
 #if __has_include("bdtrace/analyzer/export.h")
 #include "bdtrace/analyzer/export.h"
@@ -57,18 +58,18 @@ class Output {
     }
     return file_;
   }
-  // Flushes; an error message (with the reason) when writing failed.
-  std::optional<std::string> Close() {
+  // Flushes; an error (with the reason) when writing failed.
+  bdtrace::Status Close() {
     std::ostream &s = stream();
     errno = 0;
     s.flush();
     const int flush_errno = errno;
     if (!path_.empty() && file_.is_open()) file_.close();
-    if (s) return std::nullopt;
+    if (s) return bdtrace::Status::Ok();
     const int cause = open_errno_ != 0 ? open_errno_ : flush_errno;
     const std::string what = path_.empty() ? "standard output" : path_;
     const std::string why = cause != 0 ? std::strerror(cause) : "write error";
-    return "cannot write the report to " + what + ": " + why;
+    return bdtrace::make_error("cannot write the report to " + what + ": " + why);
   }
   const std::string &path() const { return path_; }
 
@@ -287,7 +288,7 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   auto report = ba::Analyze(a.paths, options);
   if (!report) return Fail(kExitTraceError, report.error().ToString());
   bdtrace::Status done = chrome ? chrome->Finish() : svg->Finish();
-  if (auto err = out.Close()) return Fail(kExitTraceError, *err);
+  if (bdtrace::Status closed = out.Close(); !closed) return Fail(kExitTraceError, closed.error().ToString());
   if (!done) return Fail(kExitTraceError, done.error().ToString());
   NoteLosses(*report);
   return 0;
@@ -319,7 +320,7 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
     return Fail(kExitTraceError, st.error().ToString());
   }
   if (a.format == "csv") NoteLosses(*report);
-  if (auto err = out.Close()) return Fail(kExitTraceError, *err);
+  if (bdtrace::Status closed = out.Close(); !closed) return Fail(kExitTraceError, closed.error().ToString());
   return 0;
 }
 
@@ -338,7 +339,7 @@ int RunReport(const Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &opti
   } else {
     out.stream() << ba::FormatText(*report, kind);
   }
-  if (auto err = out.Close()) return Fail(kExitTraceError, *err);
+  if (bdtrace::Status closed = out.Close(); !closed) return Fail(kExitTraceError, closed.error().ToString());
   return 0;
 }
 
