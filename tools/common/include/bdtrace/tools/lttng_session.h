@@ -7,7 +7,7 @@
 // lttng-sessiond.
 //
 //   auto s = LttngSession::create(opts);
-//   if (!s) { print(s.error()); return 2; }
+//   if (!s) { print(s.error().ToString()); return 2; }
 //   if (auto st = s->start(); !st) ...
 //   ... run the traced program ...
 //   s->stop();                      // waits until the data is on disk
