@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "bdtrace/analyzer/status.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::analyzer {
 

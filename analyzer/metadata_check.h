@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <string>
 
-#include "bdtrace/analyzer/status.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::analyzer {
 

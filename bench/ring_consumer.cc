@@ -62,18 +62,17 @@ void fill(unsigned char* base, const bd_ring_region& hdr, uint32_t ring, uint32_
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 20;
   const std::string path = "/dev/shm/bdbench-ring-consumer-" + std::to_string(getpid());
-  std::string error;
-  if (!br::create_region_file(path, kRings, kSlots, BD_RING_MODE_USER, &error)) {
-    std::fprintf(stderr, "bench-ring-consumer: %s\n", error.c_str());
+  if (const bdtrace::Status created = br::create_region_file(path, kRings, kSlots, BD_RING_MODE_USER); !created) {
+    std::fprintf(stderr, "bench-ring-consumer: %s\n", created.error().ToString().c_str());
     return 1;
   }
-  br::MappedRegion region;
-  const bool mapped = br::MappedRegion::open(path, region, error);
+  bdtrace::Expected<br::MappedRegion> mapped = br::MappedRegion::open(path);
   unlink(path.c_str());  // the mapping stays
   if (!mapped) {
-    std::fprintf(stderr, "bench-ring-consumer: %s\n", error.c_str());
+    std::fprintf(stderr, "bench-ring-consumer: %s\n", mapped.error().ToString().c_str());
     return 1;
   }
+  br::MappedRegion &region = *mapped;
   br::TscClock clock;
   if (!clock.calibrate()) {
     std::fprintf(stderr, "bench-ring-consumer: cannot calibrate the TSC\n");

@@ -58,42 +58,36 @@ void ChannelMapping::reset() noexcept {
     size_ = 0;
 }
 
-bool ChannelMapping::open(const std::string &path, ChannelMapping &out, std::string &error) {
-    out.reset();
+Expected<ChannelMapping> ChannelMapping::open(const std::string &path) {
     if (path.empty()) {
-        error = std::string("system emulation needs channel=PATH (the ivshmem backing file)") +
-                kHowTo;
-        return false;
+        return make_error(std::string("system emulation needs channel=PATH (the ivshmem backing file)") +
+                kHowTo);
     }
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (fd.get() < 0) {
-        error = "cannot open channel file '" + path + "' read-write: " +
-                std::strerror(errno) + kHowTo;
-        return false;
+        return make_error("cannot open channel file '" + path + "' read-write: " +
+                std::strerror(errno) + kHowTo);
     }
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) {
-        error = "cannot stat channel file '" + path + "': " + std::strerror(errno);
-        return false;
+        return make_error("cannot stat channel file '" + path + "': " + std::strerror(errno));
     }
     if (!S_ISREG(st.st_mode)) {
-        error = "channel file '" + path + "' is not a regular file" + kHowTo;
-        return false;
+        return make_error("channel file '" + path + "' is not a regular file" + kHowTo);
     }
     if (st.st_size < static_cast<off_t>(BD_CHANNEL_SIZE)) {
-        error = "channel file '" + path + "' is " + std::to_string(st.st_size) +
+        return make_error("channel file '" + path + "' is " + std::to_string(st.st_size) +
                 " bytes; it must hold at least " + std::to_string(BD_CHANNEL_SIZE) +
-                " (size=1M in the memory-backend-file)" + kHowTo;
-        return false;
+                " (size=1M in the memory-backend-file)" + kHowTo);
     }
     void *p = ::mmap(nullptr, BD_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED) {
-        error = "cannot map channel file '" + path + "': " + std::strerror(errno);
-        return false;
+        return make_error("cannot map channel file '" + path + "': " + std::strerror(errno));
     }
+    ChannelMapping out;
     out.data_ = static_cast<unsigned char *>(p);
     out.size_ = BD_CHANNEL_SIZE;
-    return true;
+    return {std::move(out)};
 }
 
 }  // namespace bdtrace::device

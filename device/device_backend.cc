@@ -378,15 +378,14 @@ void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
 
 }  // namespace
 
-bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
-                    const plugin::Options &config, std::string &error) {
+Status install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
+                      const plugin::Options &config) {
     if (!target.system_emulation || target.kernel_space_start == 0) {
-        error = "internal error: the guest architecture's row has no full-system trap or "
-                "kernel-space bound";
-        return false;
+        return make_error("internal error: the guest architecture's row has no full-system trap or "
+                "kernel-space bound");
     }
-    ChannelMapping mapping;
-    if (!ChannelMapping::open(config.channel, mapping, error)) return false;
+    Expected<ChannelMapping> mapping = ChannelMapping::open(config.channel);
+    if (!mapping) return mapping.take_error();
 
     const int smp = info.system.smp_vcpus;
     const uint32_t nr_vcpus = smp > 0 ? static_cast<uint32_t>(smp) : 0;
@@ -400,7 +399,7 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::
     if (g_state.config.vm.empty()) g_state.config.vm = "system";
     if (g_state.config.program.empty()) g_state.config.program = g_state.config.vm;
     g_state.verbose = config.verbose;
-    g_mapping = std::move(mapping);
+    g_mapping = std::move(*mapping);
     g_target = &target;
     g_state.channel.attach(g_mapping.data());
     g_state.channel.init_header(nr_vcpus);
@@ -415,17 +414,17 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::
             // Every vCPU evaluates its code-tracing gate again.
             if (g_trace_code) plugin::g_code_gate.wake_all();
         };
-        if (!filter::g_plugin_filter.load(config.filter, "", bump, config.verbose, error))
-            return false;
+        if (Status loaded = filter::g_plugin_filter.load(config.filter, "", bump, config.verbose); !loaded)
+            return loaded;
         const filter::CompiledFilter *f = filter::g_plugin_filter.active();
         g_trace_code = f != nullptr && f->any_trace_code();
         if (g_trace_code && f->block_counts())
             std::fprintf(stderr, "bdtrace: note: code_events BLOCK_COUNTS counts per process in user "
                                  "mode only; this VM records its blocks as batches (tb_batch)\n");
-        if (g_trace_code && !plugin::g_code_gate.init(nr_vcpus, error)) return false;
         if (g_trace_code) {
+            if (Status gate = plugin::g_code_gate.init(nr_vcpus); !gate) return gate;
             plugin::g_block_batches.set_recording_hook([] { plugin::g_code_gate.wake_all(); });
-            if (!plugin::g_block_batches.start(error)) return false;
+            if (Status started = plugin::g_block_batches.start(); !started) return started;
         }
     }
 
@@ -433,7 +432,7 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::
     if (!config.handlers.empty()) {
         g_state.handlers = new handlers::HandlerSet(handler_hooks());
         for (const std::string &spec : config.handlers)
-            if (!g_state.handlers->load(spec, error)) return false;
+            if (Status loaded = g_state.handlers->load(spec); !loaded) return loaded;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
     if (g_trace_code)
@@ -452,7 +451,7 @@ bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::
                      "bdtrace: loaded (system mode, %s, %u vCPUs, vm '%s', channel '%s', pid %d)\n",
                      arch, nr_vcpus, g_state.config.vm.c_str(), config.channel.c_str(),
                      static_cast<int>(getpid()));
-    return true;
+    return Status::Ok();
 }
 
 }  // namespace bdtrace::device

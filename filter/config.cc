@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "bdtrace/filter/glob.h"
@@ -142,9 +143,9 @@ const pb::FieldDescriptor *field(const pb::Descriptor *d, const char *name) {
 // missing field, at the message that should hold it).
 class Validator {
 public:
-    Validator(const std::string &file, std::string &error) : file_(file), error_(error) {}
+    explicit Validator(const std::string &file) : file_(file) {}
 
-    bool config(const FilterConfig &c, const Tree *tree) {
+    Status config(const FilterConfig &c, const Tree *tree) {
         const auto *rule_f = field(FilterConfig::descriptor(), "rule");
         if (!Action_IsValid(c.default_action()))
             return fail(loc(tree, field(FilterConfig::descriptor(), "default_action"), -1, {0, 0}),
@@ -157,9 +158,9 @@ public:
         for (int i = 0; i < c.rule_size(); ++i) {
             const Location at = loc(tree, rule_f, i, {0, 0});
             const Tree *sub = tree ? tree->GetTreeForNested(rule_f, i) : nullptr;
-            if (!rule(c.rule(i), sub, at, "rule[" + std::to_string(i) + "]")) return false;
+            if (Status st = rule(c.rule(i), sub, at, "rule[" + std::to_string(i) + "]"); !st) return st;
         }
-        return true;
+        return Status::Ok();
     }
 
 private:
@@ -182,29 +183,32 @@ private:
         return tree ? tree->GetTreeForNested(f, f->is_repeated() ? index : -1) : nullptr;
     }
 
-    bool fail(Location at, const std::string &message) {
-        error_ = file_ + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1) +
-                 ": " + message;
-        return false;
+    // "FILE:LINE:COLUMN: message", 1-based.
+    Status fail(Location at, const std::string &message) const {
+        return make_error(file_ + ":" + std::to_string(at.line + 1) + ":" + std::to_string(at.column + 1) +
+                          ": " + message);
     }
 
-    bool rule(const Rule &r, const Tree *tree, Location at, const std::string &path) {
+    Status rule(const Rule &r, const Tree *tree, Location at, const std::string &path) {
         const auto *d = Rule::descriptor();
         if (r.name().size() > kMaxNameLen)
             return fail(loc(tree, field(d, "name"), -1, at),
                         path + ".name: longer than " + std::to_string(kMaxNameLen) + " bytes");
-        if (r.has_vcpus() &&
-            !id_set(r.vcpus(), nested(tree, field(d, "vcpus"), -1),
-                    loc(tree, field(d, "vcpus"), -1, at), path + ".vcpus", kMaxVcpus))
-            return false;
-        if (r.has_events() &&
-            !id_set(r.events(), nested(tree, field(d, "events"), -1),
-                    loc(tree, field(d, "events"), -1, at), path + ".events", 0))
-            return false;
-        if (r.has_process() &&
-            !process(r.process(), nested(tree, field(d, "process"), -1),
-                     loc(tree, field(d, "process"), -1, at), path + ".process"))
-            return false;
+        if (r.has_vcpus()) {
+            Status st = id_set(r.vcpus(), nested(tree, field(d, "vcpus"), -1),
+                               loc(tree, field(d, "vcpus"), -1, at), path + ".vcpus", kMaxVcpus);
+            if (!st) return st;
+        }
+        if (r.has_events()) {
+            Status st = id_set(r.events(), nested(tree, field(d, "events"), -1),
+                               loc(tree, field(d, "events"), -1, at), path + ".events", 0);
+            if (!st) return st;
+        }
+        if (r.has_process()) {
+            Status st = process(r.process(), nested(tree, field(d, "process"), -1),
+                                loc(tree, field(d, "process"), -1, at), path + ".process");
+            if (!st) return st;
+        }
         for (int j = 0; j < r.kind_size(); ++j) {
             if (r.kind(j) == KIND_UNSPECIFIED || !Kind_IsValid(r.kind(j)))
                 return fail(loc(tree, field(d, "kind"), j, at),
@@ -249,12 +253,12 @@ private:
                 return fail(loc(sub, field(rd, "burst"), -1, rl),
                             path + ".rate_limit.burst: at most " + std::to_string(kMaxRate));
         }
-        return true;
+        return Status::Ok();
     }
 
     // max: values must be < max (0: no limit).
-    bool id_set(const IdSet &s, const Tree *tree, Location at, const std::string &path,
-                uint32_t max) {
+    Status id_set(const IdSet &s, const Tree *tree, Location at, const std::string &path,
+                  uint32_t max) {
         const auto *d = IdSet::descriptor();
         if (s.all() && (s.id_size() > 0 || s.range_size() > 0))
             return fail(loc(tree, field(d, "all"), -1, at),
@@ -283,10 +287,10 @@ private:
                 return fail(loc(sub, field(rd, r.has_hi() ? "hi" : "lo"), -1, rl),
                             rp + ": " + std::to_string(hi) + " is out of range" + limit);
         }
-        return true;
+        return Status::Ok();
     }
 
-    bool process(const ProcessSelector &p, const Tree *tree, Location at, const std::string &path) {
+    Status process(const ProcessSelector &p, const Tree *tree, Location at, const std::string &path) {
         if (p.comm_size() == 0 && p.pid_size() == 0 && p.tid_size() == 0)
             return fail(at, path + ": empty selector; give comm, pid or tid (or leave " + path +
                                 " out for every process)");
@@ -300,51 +304,45 @@ private:
                 return fail(loc(tree, f, j, at),
                             path + ".comm[" + std::to_string(j) + "]: " + why);
         }
-        return true;
+        return Status::Ok();
     }
 
     const std::string &file_;
-    std::string &error_;
 };
 
 }  // namespace
 
-bool parse_config(const std::string &text, const std::string &file_name, FilterConfig &out,
-                  std::string &error) {
-    out.Clear();
+Expected<FilterConfig> parse_config(const std::string &text, const std::string &file_name) {
+    FilterConfig out;
     FirstErrorCollector collector(file_name, text);
     Tree tree;
     pb::TextFormat::Parser parser;
     parser.RecordErrorsTo(&collector);
     parser.WriteLocationsTo(&tree);
     if (!parser.ParseFromString(text, &out)) {
-        error = collector.error().empty() ? file_name + ":1:1: cannot parse the filter config"
-                                          : collector.error();
-        return false;
+        return make_error(collector.error().empty() ? file_name + ":1:1: cannot parse the filter config"
+                                                    : collector.error());
     }
-    Validator v(file_name, error);
-    return v.config(out, &tree);
+    if (Status valid = Validator(file_name).config(out, &tree); !valid) return valid.take_error();
+    return {std::move(out)};
 }
 
-bool load_config_file(const std::string &path, FilterConfig &out, std::string &error) {
+Expected<FilterConfig> load_config_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        error = "cannot read filter config '" + path + "': " + std::strerror(errno);
-        return false;
+        return make_error("cannot read filter config '" + path + "': " + std::strerror(errno));
     }
     std::ostringstream buf;
     buf << in.rdbuf();
     if (in.bad()) {
-        error = "cannot read filter config '" + path + "': " + std::strerror(errno);
-        return false;
+        return make_error("cannot read filter config '" + path + "': " + std::strerror(errno));
     }
     const std::string text = buf.str();
     if (text.size() > kMaxFileSize) {
-        error = path + ": larger than " + std::to_string(kMaxFileSize) +
-                " bytes; is this a filter config (protobuf text format)?";
-        return false;
+        return make_error(path + ": larger than " + std::to_string(kMaxFileSize) +
+                " bytes; is this a filter config (protobuf text format)?");
     }
-    return parse_config(text, path, out, error);
+    return parse_config(text, path);
 }
 
 std::string config_digest(const FilterConfig &config) {

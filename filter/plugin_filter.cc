@@ -16,8 +16,8 @@ namespace bdtrace::filter {
 
 NoDestroy<PluginFilter> g_plugin_filter_storage;
 
-bool PluginFilter::load(const std::string &given, const std::string &comm, PublishHook hook,
-                        bool verbose, std::string &error) {
+Status PluginFilter::load(const std::string &given, const std::string &comm, PublishHook hook,
+                          bool verbose) {
     // An absolute path: in user mode the guest's chdir() moves QEMU too.
     std::string path = given;
     if (!path.empty() && path[0] != '/') {
@@ -28,17 +28,13 @@ bool PluginFilter::load(const std::string &given, const std::string &comm, Publi
     hook_ = std::move(hook);
     verbose_ = verbose;
     const LoadReport r = runtime_.reload();
-    if (!r.ok) {
-        error = "filter config refused: " + r.message;
-        return false;
-    }
+    if (!r.ok) return make_error("filter config refused: " + r.message);
     if (pthread_atfork(before_fork, after_fork_parent, after_fork_child) != 0) {
-        error = "pthread_atfork failed; cannot follow forks with a filter";
-        return false;
+        return make_error("pthread_atfork failed; cannot follow forks with a filter");
     }
     if (hook_) hook_(r.generation, *runtime_.current());
     first_ = r;
-    return true;
+    return Status::Ok();
 }
 
 void PluginFilter::begin() {

@@ -13,11 +13,10 @@ void FilterRuntime::configure(std::string path, std::string comm, Clock clock) {
 
 LoadReport FilterRuntime::reload() {
     LoadReport report;
-    FilterConfig config;
-    std::string error;
-    const bool ok = load_config_file(path_, config, error);
+    const Expected<FilterConfig> config = load_config_file(path_);
+    const bool ok = config.ok();
     std::unique_ptr<CompiledFilter> compiled;
-    if (ok) compiled = CompiledFilter::compile(config, comm_, clock_);
+    if (ok) compiled = CompiledFilter::compile(*config, comm_, clock_);
 
     std::lock_guard<std::mutex> lock(mu_);
     if (ok) {
@@ -26,7 +25,7 @@ LoadReport FilterRuntime::reload() {
         current_.store(compiled.release(), std::memory_order_release);
     }
     report.ok = ok;
-    report.message = ok ? std::string() : error;
+    report.message = ok ? std::string() : config.error().message;
     report.generation = history_.size();
     if (!history_.empty()) {
         report.digest = history_.back()->digest();

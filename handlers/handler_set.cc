@@ -125,19 +125,17 @@ struct Opened {
     }
 };
 
-bool open_checked(const HandlerSpec &s, const std::string &spec, Opened &o, std::string &error) {
+Status open_checked(const HandlerSpec &s, const std::string &spec, Opened &o) {
     const std::string who = "handler " + s.path;
     if (s.path.empty()) {
-        error = "handler '" + spec + "': no path (use PATH[:ARGS], e.g. ./libkv.so:base=7000)";
-        return false;
+        return make_error("handler '" + spec + "': no path (use PATH[:ARGS], e.g. ./libkv.so:base=7000)");
     }
     // A path without '/' would make dlopen search the library path: say
     // "./" for a file in the current directory.
     const std::string open_path = s.path.find('/') == std::string::npos ? "./" + s.path : s.path;
     o.dl = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (o.dl == nullptr) {
-        error = who + ": cannot load it: " + dl_message();
-        return false;
+        return make_error(who + ": cannot load it: " + dl_message());
     }
     struct Symbol {
         const char *name;
@@ -149,33 +147,31 @@ bool open_checked(const HandlerSpec &s, const std::string &spec, Opened &o, std:
         dlerror();
         *sym.slot = dlsym(o.dl, sym.name);
         if (*sym.slot == nullptr) {
-            error = who + ": it defines no " + sym.name +
+            return make_error(who + ": it defines no " + sym.name +
                     " (a handler defines bd_handler_abi_version, bd_handler_init, bd_handler_call and "
-                    "bd_handler_fini with C linkage and BD_HANDLER_EXPORT, see bd/handler.h)";
-            return false;
+                    "bd_handler_fini with C linkage and BD_HANDLER_EXPORT, see bd/handler.h)");
         }
     }
     const uint32_t version = reinterpret_cast<AbiFn>(abi)();
     if (version != BD_HANDLER_ABI_VERSION) {
-        error = who + ": it speaks handler ABI version " + std::to_string(version) + ", this bdtrace speaks " +
-                std::to_string(BD_HANDLER_ABI_VERSION) + ": rebuild it against this bdtrace's bd/handler.h";
-        return false;
+        return make_error(who + ": it speaks handler ABI version " + std::to_string(version) + ", this bdtrace speaks " +
+                std::to_string(BD_HANDLER_ABI_VERSION) + ": rebuild it against this bdtrace's bd/handler.h");
     }
-    return true;
+    return Status::Ok();
 }
 
 }  // namespace
 
-bool HandlerSet::check(const std::string &spec, std::string &error) {
+Status HandlerSet::check(const std::string &spec) {
     Opened o;
-    return open_checked(parse_handler_spec(spec), spec, o, error);
+    return open_checked(parse_handler_spec(spec), spec, o);
 }
 
-bool HandlerSet::load(const std::string &spec, std::string &error) {
+Status HandlerSet::load(const std::string &spec) {
     const HandlerSpec s = parse_handler_spec(spec);
     const std::string who = "handler " + s.path;
     Opened o;
-    if (!open_checked(s, spec, o, error)) return false;
+    if (Status opened = open_checked(s, spec, o); !opened) return opened;
     auto h = std::make_unique<Loaded>();
     h->path = s.path;
     h->dl = o.dl;
@@ -195,16 +191,16 @@ bool HandlerSet::load(const std::string &spec, std::string &error) {
     h->host.initializing = false;
     if (rc != 0) {
         ranges_ = before;  // what it registered goes with it
-        error = who + ": bd_handler_init(\"" + s.args + "\") failed: " +
+        Error error = make_error(who + ": bd_handler_init(\"" + s.args + "\") failed: " +
                 (rc < 0 ? std::string(std::strerror(-rc)) + " (" + std::to_string(rc) + ")"
                         : "status " + std::to_string(rc)) +
-                (conflict_.empty() ? "" : " (" + conflict_ + ")");
+                (conflict_.empty() ? "" : " (" + conflict_ + ")"));
         unload();
-        return false;
+        return {std::move(error)};
     }
     h->initialized = true;
     loaded_.push_back(std::move(h));
-    return true;
+    return Status::Ok();
 }
 
 long HandlerSet::find(uint32_t event) const noexcept {

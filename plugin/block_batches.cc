@@ -103,8 +103,8 @@ bool BlockProducer::drain() noexcept {
     return true;
 }
 
-bool BlockBatches::start(std::string &error) {
-    if (started_) return true;
+Status BlockBatches::start() {
+    if (started_) return Status::Ok();
     stop_.store(false, std::memory_order_relaxed);
     // LTTng-UST registered with the session daemon before the plugin was
     // installed: a session that records from the start counts from the
@@ -118,11 +118,10 @@ bool BlockBatches::start(std::string &error) {
     const int rc = pthread_create(&thread_, nullptr, drain_main, this);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (rc != 0) {
-        error = "cannot start the code-tracing drain thread";
-        return false;
+        return make_error("cannot start the code-tracing drain thread");
     }
     started_ = true;
-    return true;
+    return Status::Ok();
 }
 
 void *BlockBatches::drain_main(void *arg) noexcept {
@@ -224,10 +223,9 @@ void BlockBatches::forked_child(BlockProducer *mine) noexcept {
         p->retired.store(p != mine, std::memory_order_release);
     }
     started_ = false;  // the parent's drain thread does not exist here
-    std::string error;
-    if (!start(error))
+    if (const Status started = start(); !started)
         std::fprintf(stderr, "bdtrace: pid %d: %s; blocks of this process are not recorded\n",
-                     static_cast<int>(getpid()), error.c_str());
+                     static_cast<int>(getpid()), started.error().ToString().c_str());
 }
 
 }  // namespace bdtrace::plugin

@@ -20,12 +20,11 @@ struct LockGuard {
 
 }  // namespace
 
-bool CodeGate::init(unsigned initial_vcpus, std::string &error) {
+Status CodeGate::init(unsigned initial_vcpus) {
 #if BDTRACE_QEMU_PLUGIN_API >= 3
     struct qemu_plugin_scoreboard *board = qemu_plugin_scoreboard_new(sizeof(uint64_t));
     if (board == nullptr) {
-        error = "QEMU could not allocate a scoreboard for the code-tracing gate";
-        return false;
+        return make_error("QEMU could not allocate a scoreboard for the code-tracing gate");
     }
     flag_ = qemu_plugin_u64{board, 0};
     // vCPUs QEMU initialized before this plugin was installed need no wait.
@@ -35,14 +34,12 @@ bool CodeGate::init(unsigned initial_vcpus, std::string &error) {
     LockGuard hold(lock_);
     apply_locked();
     if (pthread_atfork(before_fork, after_fork_parent, after_fork_child) != 0) {
-        error = "pthread_atfork failed; code tracing cannot follow forks";
-        return false;
+        return make_error("pthread_atfork failed; code tracing cannot follow forks");
     }
 #else
     (void)initial_vcpus;
-    (void)error;
 #endif
-    return true;
+    return Status::Ok();
 }
 
 void CodeGate::register_block(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,

@@ -67,23 +67,20 @@ const GuestTarget *guest_targets(std::size_t &count) noexcept {
     return kTargets;
 }
 
-const GuestTarget *find_guest_target(const char *target_name, bool system_emulation,
-                                     std::string &error) {
+Expected<const GuestTarget *> find_guest_target(const char *target_name, bool system_emulation) {
     const std::string name = target_name ? target_name : "";
     const char *mode = system_emulation ? "system emulation" : "user mode";
     for (const auto &t : kTargets) {
         if (name != t.name) continue;
         if (system_emulation && !t.system_emulation) {
-            error = "guest architecture '" + name + "' is supported in user mode (qemu-" + name +
-                    ") but not yet in system emulation; supported there: " +
-                    supported_list(true);
-            return nullptr;
+            return make_error("guest architecture '" + name + "' is supported in user mode (qemu-" +
+                              name + ") but not yet in system emulation; supported there: " +
+                              supported_list(true));
         }
         return &t;
     }
-    error = "guest architecture '" + (name.empty() ? std::string("(none given)") : name) +
-            "' is not supported in " + mode + "; supported: " + supported_list(system_emulation);
-    return nullptr;
+    return make_error("guest architecture '" + (name.empty() ? std::string("(none given)") : name) +
+                      "' is not supported in " + mode + "; supported: " + supported_list(system_emulation));
 }
 
 }  // namespace bdtrace::plugin

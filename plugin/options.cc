@@ -24,68 +24,59 @@ constexpr const char *kUsage =
 
 }  // namespace
 
-bool parse_options(int argc, const char *const *argv, Options &out,
-                   std::string &error) {
+Expected<Options> parse_options(int argc, const char *const *argv) {
+    Options out;
     for (int i = 0; i < argc; ++i) {
         const std::string arg = argv[i] ? argv[i] : "";
         const auto eq = arg.find('=');
         if (eq == std::string::npos || eq == 0) {
-            error = "bad plugin argument '" + arg + "': expected name=value; " + kUsage;
-            return false;
+            return make_error("bad plugin argument '" + arg + "': expected name=value; " + kUsage);
         }
         const std::string key = arg.substr(0, eq);
         const std::string value = arg.substr(eq + 1);
         if (key == "program") {
             if (value.empty()) {
-                error = "program= needs a value (the guest program's path)";
-                return false;
+                return make_error("program= needs a value (the guest program's path)");
             }
             out.program = value;
         } else if (key == "vm") {
             if (value.empty()) {
-                error = "vm= needs a value (a name for this guest, e.g. vm=user)";
-                return false;
+                return make_error("vm= needs a value (a name for this guest, e.g. vm=user)");
             }
             out.vm = value;
         } else if (key == "channel") {
             if (value.empty()) {
-                error = "channel= needs a value (the ivshmem device's backing file, "
-                        "e.g. channel=/dev/shm/bdtrace-vm1)";
-                return false;
+                return make_error("channel= needs a value (the ivshmem device's backing file, "
+                        "e.g. channel=/dev/shm/bdtrace-vm1)");
             }
             out.channel = value;
         } else if (key == "stats") {
             if (value.empty()) {
-                error = "stats= needs a value (a file the plugin appends its counts to at exit)";
-                return false;
+                return make_error("stats= needs a value (a file the plugin appends its counts to at exit)");
             }
             out.stats = value;
         } else if (key == "filter") {
             if (value.empty()) {
-                error = "filter= needs a value (a filter config in protobuf text format, "
-                        "e.g. filter=/path/to/filter.txtpb; see filter/README.md)";
-                return false;
+                return make_error("filter= needs a value (a filter config in protobuf text format, "
+                        "e.g. filter=/path/to/filter.txtpb; see filter/README.md)");
             }
             out.filter = value;
         } else if (key == "handler") {
             if (value.empty()) {
-                error = "handler= needs a value (a host handler as PATH[:ARGS], see bd/handler.h)";
-                return false;
+                return make_error("handler= needs a value (a host handler as PATH[:ARGS], see bd/handler.h)");
             }
             out.handlers.push_back(value);
         } else if (key == "qemu_version") {
             out.qemu_version = value;  // information only: any text, "" allowed
         } else if (key == "verbose") {
             if (!parse_bool(value, out.verbose)) {
-                error = "bad value '" + value + "' for verbose: use verbose=on or verbose=off";
-                return false;
+                return make_error("bad value '" + value + "' for verbose: use verbose=on or verbose=off");
             }
         } else {
-            error = "unknown plugin option '" + key + "'; " + kUsage;
-            return false;
+            return make_error("unknown plugin option '" + key + "'; " + kUsage);
         }
     }
-    return true;
+    return out;
 }
 
 std::string guest_program_from_qemu_args(const std::string *args, std::size_t n) {

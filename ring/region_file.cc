@@ -62,18 +62,16 @@ std::string hex(uint64_t v) {
 
 }  // namespace
 
-bool check_geometry(uint32_t rings, uint32_t slots, std::string &error) {
+Status check_geometry(uint32_t rings, uint32_t slots) {
     if (!is_power_of_two(rings) || rings > BD_RING_MAX_RINGS) {
-        error = "ring count " + std::to_string(rings) + " must be a power of two from 1 to " +
-                std::to_string(BD_RING_MAX_RINGS);
-        return false;
+        return make_error("ring count " + std::to_string(rings) + " must be a power of two from 1 to " +
+                std::to_string(BD_RING_MAX_RINGS));
     }
     if (!is_power_of_two(slots) || slots < BD_RING_MIN_SLOTS || slots > BD_RING_MAX_SLOTS) {
-        error = "slots per ring " + std::to_string(slots) + " must be a power of two from " +
-                std::to_string(BD_RING_MIN_SLOTS) + " to " + std::to_string(BD_RING_MAX_SLOTS);
-        return false;
+        return make_error("slots per ring " + std::to_string(slots) + " must be a power of two from " +
+                std::to_string(BD_RING_MIN_SLOTS) + " to " + std::to_string(BD_RING_MAX_SLOTS));
     }
-    return true;
+    return Status::Ok();
 }
 
 void swap_header_fields(bd_ring_region &h) noexcept {
@@ -97,50 +95,41 @@ void swap_header_fields(bd_ring_region &h) noexcept {
     h.sync_guest_ts = byte_swap(h.sync_guest_ts);
 }
 
-bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
-                        bd_ring_mode mode, std::string *error_out, uint32_t kernel_rings,
-                        uint64_t file_size, bd_ring_clock clock, ByteOrder order) {
-    std::string scratch;
-    std::string &error = error_out != nullptr ? *error_out : scratch;
-    if (!check_geometry(rings, slots, error)) {
-        error = "cannot create ring region '" + path + "': " + error;
-        return false;
+Status create_region_file(const std::string &path, uint32_t rings, uint32_t slots, bd_ring_mode mode,
+                          uint32_t kernel_rings, uint64_t file_size, bd_ring_clock clock, ByteOrder order) {
+    if (Status geometry = check_geometry(rings, slots); !geometry) {
+        return make_error("cannot create ring region '" + path + "': " + geometry.error().message);
     }
     if (mode != BD_RING_MODE_USER && mode != BD_RING_MODE_SYSTEM) {
-        error = "cannot create ring region '" + path + "': unknown mode " +
-                std::to_string(static_cast<int>(mode)) + " (BD_RING_MODE_USER or _SYSTEM)";
-        return false;
+        return make_error("cannot create ring region '" + path + "': unknown mode " +
+                std::to_string(static_cast<int>(mode)) + " (BD_RING_MODE_USER or _SYSTEM)");
     }
     if ((mode == BD_RING_MODE_USER && kernel_rings != 0) || kernel_rings > rings) {
-        error = "cannot create ring region '" + path + "': " + std::to_string(kernel_rings) +
-                " kernel rings (0 in user mode, at most the ring count in system mode)";
-        return false;
+        return make_error("cannot create ring region '" + path + "': " + std::to_string(kernel_rings) +
+                " kernel rings (0 in user mode, at most the ring count in system mode)");
     }
     if (mode == BD_RING_MODE_SYSTEM && order != kHostByteOrder) {
-        error = "cannot create ring region '" + path + "': system mode serves x86_64 guests, "
-                "in the host's byte order only";
-        return false;
+        return make_error("cannot create ring region '" + path + "': system mode serves x86_64 guests, "
+                "in the host's byte order only");
     }
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (fd.get() < 0) {
         const int err = errno;
-        error = "cannot create ring region '" + path + "': " + std::strerror(err) +
+        return make_error("cannot create ring region '" + path + "': " + std::strerror(err) +
                 (err == EEXIST ? " (remove the stale file or pick another name)"
-                               : " (is the directory writable, e.g. /dev/shm a tmpfs?)");
-        return false;
+                               : " (is the directory writable, e.g. /dev/shm a tmpfs?)"));
     }
     // From here the file is ours: remove it on every failure.
     auto fail = [&](const std::string &what, int err) {
-        error = "cannot " + what + " ring region '" + path + "': " + std::strerror(err);
+        Status failed = make_error("cannot " + what + " ring region '" + path + "': " + std::strerror(err));
         ::unlink(path.c_str());
-        return false;
+        return failed;
     };
     const uint64_t size = bd_ring_region_size(rings, slots);
     if (file_size != 0 && file_size < size) {
-        error = "cannot create ring region '" + path + "': a file of " + std::to_string(file_size) +
-                " bytes cannot hold the region's " + std::to_string(size);
         ::unlink(path.c_str());
-        return false;
+        return make_error("cannot create ring region '" + path + "': a file of " + std::to_string(file_size) +
+                          " bytes cannot hold the region's " + std::to_string(size));
     }
     const uint64_t on_disk = file_size != 0 ? file_size : size;
     if (::ftruncate(fd.get(), static_cast<off_t>(on_disk)) != 0)
@@ -165,7 +154,7 @@ bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
     const uint32_t magic = order != kHostByteOrder ? byte_swap(BD_RING_MAGIC) : BD_RING_MAGIC;
     if (!pwrite_all(fd.get(), &magic, sizeof magic, offsetof(bd_ring_region, magic)))
         return fail("write the magic of", errno);
-    return true;
+    return Status::Ok();
 }
 
 uint64_t ivshmem_file_size(uint32_t rings, uint32_t slots) {
@@ -175,39 +164,33 @@ uint64_t ivshmem_file_size(uint32_t rings, uint32_t slots) {
     return p;
 }
 
-bool check_header(const bd_ring_region &guest, uint64_t file_size, RegionLayout &out,
-                  std::string &error, ByteOrder order) {
+Expected<RegionLayout> check_header(const bd_ring_region &guest, uint64_t file_size, ByteOrder order) {
     bd_ring_region h = guest;
     if (order != kHostByteOrder) swap_header_fields(h);
     if (h.magic == byte_swap(BD_RING_MAGIC)) {
         const ByteOrder other = order == ByteOrder::Big ? ByteOrder::Little : ByteOrder::Big;
-        error = std::string("a region in ") + byte_order_name(other) +
+        return make_error(std::string("a region in ") + byte_order_name(other) +
                 " byte order, read as " + byte_order_name(order) +
                 " (the guest architecture given, e.g. bd-ring-consumer --arch, is not the one "
                 "the region was created for: s390x regions are big-endian, the others "
-                "little-endian)";
-        return false;
+                "little-endian)");
     }
     if (h.magic != BD_RING_MAGIC) {
-        error = "not a bdtrace ring region (magic " + hex(h.magic) + ", expected " +
-                hex(BD_RING_MAGIC) + "; a zero magic means it is not initialised yet)";
-        return false;
+        return make_error("not a bdtrace ring region (magic " + hex(h.magic) + ", expected " +
+                hex(BD_RING_MAGIC) + "; a zero magic means it is not initialised yet)");
     }
     if (h.version != BD_RING_VERSION) {
-        error = "ring ABI version " + std::to_string(h.version) + ", this consumer speaks " +
+        return make_error("ring ABI version " + std::to_string(h.version) + ", this consumer speaks " +
                 std::to_string(BD_RING_VERSION) + " (use the bd-ring-consumer built with the "
-                "bd-run that created the region)";
-        return false;
+                "bd-run that created the region)");
     }
     if (h.slot_size != BD_RING_SLOT_SIZE) {
-        error = "slot size " + std::to_string(h.slot_size) + ", expected " +
-                std::to_string(BD_RING_SLOT_SIZE);
-        return false;
+        return make_error("slot size " + std::to_string(h.slot_size) + ", expected " +
+                std::to_string(BD_RING_SLOT_SIZE));
     }
-    if (!check_geometry(h.ring_count, h.ring_slots, error)) return false;
+    if (Status geometry = check_geometry(h.ring_count, h.ring_slots); !geometry) return geometry.take_error();
     if (h.mode != BD_RING_MODE_USER && h.mode != BD_RING_MODE_SYSTEM) {
-        error = "unknown mode " + std::to_string(h.mode);
-        return false;
+        return make_error("unknown mode " + std::to_string(h.mode));
     }
     // Other architectures' clocks serve user mode; system mode is x86_64's.
     const bool clock_known =
@@ -216,34 +199,30 @@ bool check_header(const bd_ring_region &guest, uint64_t file_size, RegionLayout 
          (h.clock == BD_RING_CLOCK_CNTVCT || h.clock == BD_RING_CLOCK_RISCV_TIME ||
           h.clock == BD_RING_CLOCK_S390X_TOD));
     if (!clock_known) {
-        error = "unknown clock " + std::to_string(h.clock);
-        return false;
+        return make_error("unknown clock " + std::to_string(h.clock));
     }
     if (h.mode == BD_RING_MODE_SYSTEM && order != kHostByteOrder) {
-        error = std::string("a system-mode region read as ") + byte_order_name(order) +
-                " (system mode serves x86_64 guests only)";
-        return false;
+        return make_error(std::string("a system-mode region read as ") + byte_order_name(order) +
+                " (system mode serves x86_64 guests only)");
     }
     if (h.kernel_rings > h.ring_count || (h.mode == BD_RING_MODE_USER && h.kernel_rings != 0)) {
-        error = std::to_string(h.kernel_rings) + " kernel rings of " +
-                std::to_string(h.ring_count) + " (0 in user mode)";
-        return false;
+        return make_error(std::to_string(h.kernel_rings) + " kernel rings of " +
+                std::to_string(h.ring_count) + " (0 in user mode)");
     }
     const uint64_t size = bd_ring_region_size(h.ring_count, h.ring_slots);
     if (h.claims_offset != bd_ring_claims_offset() ||
         h.ctl_offset != bd_ring_ctl_offset(h.ring_count) ||
         h.data_offset != bd_ring_data_offset(h.ring_count) || h.region_size != size) {
-        error = "layout fields do not match <bd/ring.h> for " + std::to_string(h.ring_count) +
+        return make_error("layout fields do not match <bd/ring.h> for " + std::to_string(h.ring_count) +
                 " rings of " + std::to_string(h.ring_slots) + " slots (claims " +
                 hex(h.claims_offset) + ", ctl " + hex(h.ctl_offset) + ", data " +
-                hex(h.data_offset) + ", size " + std::to_string(h.region_size) + ")";
-        return false;
+                hex(h.data_offset) + ", size " + std::to_string(h.region_size) + ")");
     }
     if (file_size < size) {
-        error = "the file holds " + std::to_string(file_size) + " bytes but the region needs " +
-                std::to_string(size) + " (truncated?)";
-        return false;
+        return make_error("the file holds " + std::to_string(file_size) + " bytes but the region needs " +
+                std::to_string(size) + " (truncated?)");
     }
+    RegionLayout out;
     out.ring_count = h.ring_count;
     out.ring_slots = h.ring_slots;
     out.kernel_rings = h.kernel_rings;
@@ -254,7 +233,7 @@ bool check_header(const bd_ring_region &guest, uint64_t file_size, RegionLayout 
     out.ctl_offset = h.ctl_offset;
     out.data_offset = h.data_offset;
     out.region_size = size;
-    return true;
+    return out;
 }
 
 MappedRegion::~MappedRegion() { reset(); }
@@ -281,56 +260,47 @@ void MappedRegion::reset() noexcept {
     layout_ = RegionLayout{};
 }
 
-bool MappedRegion::open(const std::string &path, MappedRegion &out, std::string &error,
-                        ByteOrder order) {
-    out.reset();
+Expected<MappedRegion> MappedRegion::open(const std::string &path, ByteOrder order) {
     const std::string where = "ring region '" + path + "': ";
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     if (fd.get() < 0) {
-        error = "cannot open " + where + std::strerror(errno) + kCreatedBy;
-        return false;
+        return make_error("cannot open " + where + std::strerror(errno) + kCreatedBy);
     }
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) {
-        error = "cannot stat " + where + std::strerror(errno);
-        return false;
+        return make_error("cannot stat " + where + std::strerror(errno));
     }
     if (!S_ISREG(st.st_mode)) {
-        error = where + "not a regular file" + kCreatedBy;
-        return false;
+        return make_error(where + "not a regular file" + kCreatedBy);
     }
     if (st.st_size < static_cast<off_t>(BD_RING_HEADER_SIZE)) {
-        error = where + "the file holds " + std::to_string(st.st_size) +
+        return make_error(where + "the file holds " + std::to_string(st.st_size) +
                 " bytes, less than the header's " + std::to_string(BD_RING_HEADER_SIZE) +
-                " (truncated, or not a region)" + kCreatedBy;
-        return false;
+                " (truncated, or not a region)" + kCreatedBy);
     }
     // The header is read once, through the descriptor, before anything is
     // mapped: the mapping's size comes from this checked copy only.
     bd_ring_region h;
     const ssize_t n = ::pread(fd.get(), &h, sizeof h, 0);
     if (n != static_cast<ssize_t>(sizeof h)) {
-        error = "cannot read the header of " + where +
-                (n < 0 ? std::strerror(errno) : "short read");
-        return false;
+        return make_error("cannot read the header of " + where +
+                (n < 0 ? std::strerror(errno) : "short read"));
     }
-    RegionLayout layout;
-    if (!check_header(h, static_cast<uint64_t>(st.st_size), layout, error, order)) {
-        error = where + error + kCreatedBy;
-        return false;
-    }
+    const Expected<RegionLayout> checked = check_header(h, static_cast<uint64_t>(st.st_size), order);
+    if (!checked) return make_error(where + checked.error().message + kCreatedBy);
+    const RegionLayout &layout = *checked;
     void *p = ::mmap(nullptr, static_cast<std::size_t>(layout.region_size),
                      PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED) {
-        error = "cannot map " + where + std::strerror(errno) +
+        return make_error("cannot map " + where + std::strerror(errno) +
                 " (is there enough address space / memory for " +
-                std::to_string(layout.region_size) + " bytes?)";
-        return false;
+                std::to_string(layout.region_size) + " bytes?)");
     }
+    MappedRegion out;
     out.base_ = static_cast<unsigned char *>(p);
     out.size_ = static_cast<std::size_t>(layout.region_size);
     out.layout_ = layout;
-    return true;
+    return {std::move(out)};
 }
 
 }  // namespace bdtrace::ring

@@ -473,12 +473,11 @@ handlers::HostHooks handler_hooks() noexcept {
 
 }  // namespace
 
-bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarget &target,
-                  const Options &options, std::string &error) {
+Status install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarget &target,
+                    const Options &options) {
     if (!options.channel.empty()) {
-        error = std::string("channel= is for system emulation (qemu-system-x86_64); qemu-") +
-                target.name + " needs no channel";
-        return false;
+        return make_error(std::string("channel= is for system emulation (qemu-system-x86_64); qemu-") +
+                target.name + " needs no channel");
     }
     g_state.target = &target;
     g_state.trap_cb = target.byte_order == kHostByteOrder ? on_trap<false> : on_trap<true>;
@@ -497,8 +496,8 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
         auto wake = [](uint64_t, const filter::CompiledFilter &) {
             if (g_state.trace_code) plugin::g_code_gate.wake_all();
         };
-        if (!filter::g_plugin_filter.load(opts.filter, comm, wake, opts.verbose, error))
-            return false;
+        if (Status loaded = filter::g_plugin_filter.load(opts.filter, comm, wake, opts.verbose); !loaded)
+            return loaded;
         const filter::CompiledFilter *f = filter::g_plugin_filter.active();
         // The comm never changes in this QEMU (forks keep it): a trace_code
         // rule whose comm does not match can never open the gate here.
@@ -507,22 +506,20 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
             g_state.count_blocks = true;
             g_state.trace_code = false;  // counted inline, never traced
         }
-        if (g_state.trace_code && !plugin::g_code_gate.init(/*initial_vcpus=*/1, error))
-            return false;
         if (g_state.trace_code) {
+            if (Status gate = plugin::g_code_gate.init(/*initial_vcpus=*/1); !gate) return gate;
             plugin::g_block_batches.set_recording_hook([] { plugin::g_code_gate.wake_all(); });
-            if (!plugin::g_block_batches.start(error)) return false;
+            if (Status started = plugin::g_block_batches.start(); !started) return started;
         }
     }
     g_state.arch = arch;
     if (!opts.handlers.empty()) {
         g_state.handlers = new handlers::HandlerSet(handler_hooks());
         for (const std::string &spec : opts.handlers)
-            if (!g_state.handlers->load(spec, error)) return false;
+            if (Status loaded = g_state.handlers->load(spec); !loaded) return loaded;
     }
     if (pthread_atfork(nullptr, nullptr, on_fork_child) != 0) {
-        error = "pthread_atfork failed; cannot follow forks";
-        return false;
+        return make_error("pthread_atfork failed; cannot follow forks");
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
     if (g_state.trace_code) {
@@ -543,7 +540,7 @@ bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTarge
         std::fprintf(stderr, "bdtrace: loaded (user mode, %s, program '%s', vm '%s', pid %d)\n",
                      arch.c_str(), g_state.options.program.c_str(),
                      g_state.options.vm.c_str(), static_cast<int>(getpid()));
-    return true;
+    return Status::Ok();
 }
 
 }  // namespace bdtrace::usermode

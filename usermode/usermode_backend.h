@@ -9,17 +9,16 @@
 
 #include "bdtrace/plugin/guest_targets.h"
 #include "bdtrace/plugin/options.h"
-
-#include <string>
+#include "bdtrace/status.h"
 
 namespace bdtrace::usermode {
 
 // Registers the callbacks for the guest architecture `target` (from
 // find_guest_target; the table row outlives the plugin) and emits
-// bdtrace:session. On failure returns false with `error` saying what to fix.
-// Call once, from qemu_plugin_install.
-bool install_user(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
-                  const plugin::Options &options, std::string &error);
+// bdtrace:session, or an error saying what to fix. Call once, from
+// qemu_plugin_install.
+Status install_user(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
+                    const plugin::Options &options);
 
 }  // namespace bdtrace::usermode
 

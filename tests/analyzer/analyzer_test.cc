@@ -22,6 +22,7 @@
 
 namespace fs = std::filesystem;
 using namespace bdtrace::analyzer;
+using bdtrace::Expected;
 namespace report = bdtrace::report;
 
 namespace {

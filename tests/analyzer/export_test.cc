@@ -22,6 +22,7 @@
 #include "bdtrace/analyzer/reader.h"
 
 using namespace bdtrace::analyzer;
+using bdtrace::Status;
 namespace pb = google::protobuf;
 
 namespace {

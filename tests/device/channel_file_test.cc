@@ -37,12 +37,20 @@ private:
     std::string path_;
 };
 
+// The message ChannelMapping::open refuses `path` with ("" and a failure
+// if it maps it).
+std::string refusal(const std::string &path) {
+    Expected<ChannelMapping> m = ChannelMapping::open(path);
+    EXPECT_FALSE(m) << path;
+    return m ? std::string() : m.error().message;
+}
+
 TEST(ChannelMapping, MapsAndSharesWithTheFile) {
     TempFile f(BD_CHANNEL_SIZE);
     ASSERT_FALSE(f.path().empty());
-    ChannelMapping m;
-    std::string err;
-    ASSERT_TRUE(ChannelMapping::open(f.path(), m, err)) << err;
+    Expected<ChannelMapping> opened = ChannelMapping::open(f.path());
+    ASSERT_TRUE(opened) << opened.error();
+    ChannelMapping &m = *opened;
     ASSERT_TRUE(m);
     EXPECT_EQ(m.size(), BD_CHANNEL_SIZE);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(m.data()) % BD_PAGE_SIZE, 0u);
@@ -65,24 +73,18 @@ TEST(ChannelMapping, MapsAndSharesWithTheFile) {
 
 TEST(ChannelMapping, LargerFileIsFine) {
     TempFile f(2 * BD_CHANNEL_SIZE);
-    ChannelMapping m;
-    std::string err;
-    ASSERT_TRUE(ChannelMapping::open(f.path(), m, err)) << err;
-    EXPECT_EQ(m.size(), BD_CHANNEL_SIZE);
+    Expected<ChannelMapping> m = ChannelMapping::open(f.path());
+    ASSERT_TRUE(m) << m.error();
+    EXPECT_EQ(m->size(), BD_CHANNEL_SIZE);
 }
 
 TEST(ChannelMapping, MissingPath) {
-    ChannelMapping m;
-    std::string err;
-    EXPECT_FALSE(ChannelMapping::open("", m, err));
+    const std::string err = refusal("");
     EXPECT_NE(err.find("channel=PATH"), std::string::npos) << err;
-    EXPECT_FALSE(m);
 }
 
 TEST(ChannelMapping, FileNotThere) {
-    ChannelMapping m;
-    std::string err;
-    EXPECT_FALSE(ChannelMapping::open("/nonexistent/bdtrace-channel", m, err));
+    const std::string err = refusal("/nonexistent/bdtrace-channel");
     EXPECT_NE(err.find("cannot open channel file '/nonexistent/bdtrace-channel'"),
               std::string::npos) << err;
     EXPECT_NE(err.find("No such file"), std::string::npos) << err;
@@ -91,23 +93,18 @@ TEST(ChannelMapping, FileNotThere) {
 
 TEST(ChannelMapping, FileTooSmall) {
     TempFile f(BD_CHANNEL_SIZE - BD_PAGE_SIZE);
-    ChannelMapping m;
-    std::string err;
-    EXPECT_FALSE(ChannelMapping::open(f.path(), m, err));
+    const std::string err = refusal(f.path());
     EXPECT_NE(err.find(std::to_string(BD_CHANNEL_SIZE - BD_PAGE_SIZE) + " bytes"),
               std::string::npos) << err;
     EXPECT_NE(err.find("size=1M"), std::string::npos) << err;
     TempFile empty(0);
-    EXPECT_FALSE(ChannelMapping::open(empty.path(), m, err));
-    EXPECT_FALSE(m);
+    EXPECT_FALSE(ChannelMapping::open(empty.path()));
 }
 
 TEST(ChannelMapping, NotARegularFile) {
-    ChannelMapping m;
-    std::string err;
-    EXPECT_FALSE(ChannelMapping::open("/dev/null", m, err));
+    std::string err = refusal("/dev/null");
     EXPECT_NE(err.find("not a regular file"), std::string::npos) << err;
-    EXPECT_FALSE(ChannelMapping::open("/tmp", m, err));  // a directory: open fails
+    err = refusal("/tmp");  // a directory: open fails
     EXPECT_NE(err.find("'/tmp'"), std::string::npos) << err;
 }
 

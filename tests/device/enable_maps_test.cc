@@ -21,10 +21,9 @@ using device::EnableMaps;
 namespace {
 
 std::unique_ptr<filter::CompiledFilter> compile(const std::string &text) {
-    filter::FilterConfig c;
-    std::string error;
-    EXPECT_TRUE(filter::parse_config(text, "t.txtpb", c, error)) << error;
-    return filter::CompiledFilter::compile(c, "");
+    const Expected<filter::FilterConfig> c = filter::parse_config(text, "t.txtpb");
+    EXPECT_TRUE(c) << c.error();
+    return filter::CompiledFilter::compile(c ? *c : filter::FilterConfig(), "");
 }
 
 bool bit(const uint64_t (&map)[4], unsigned b) { return bd_enable_test(map, b) != 0; }

@@ -169,7 +169,7 @@ class Faults : public ::testing::Test {
     const std::vector<TraceEvent> events = bdtest::read_trace_with_babeltrace2(trace_);
     const RunResult analyze = bdtest::run({BD_ANALYZE, trace_});
     EXPECT_EQ(analyze.status, 0) << analyze.err;
-    bdtrace::tools::Result<bool> exists = bdtrace::tools::session_exists(session_);
+    bdtrace::Expected<bool> exists = bdtrace::tools::session_exists(session_);
     EXPECT_TRUE(exists.ok() && !exists.value()) << "session " << session_ << " was left behind";
     return events;
   }
@@ -309,7 +309,7 @@ TEST_F(Faults, TooLittleSpaceIsRefusedBeforeTheGuestStarts) {
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("are free where"), std::string::npos) << r.err;
   EXPECT_NE(::access((dir_.path() + "/ready").c_str(), F_OK), 0) << "the guest ran";
-  bdtrace::tools::Result<bool> exists = bdtrace::tools::session_exists(session_);
+  bdtrace::Expected<bool> exists = bdtrace::tools::session_exists(session_);
   EXPECT_TRUE(exists.ok() && !exists.value());
 }
 

@@ -135,10 +135,9 @@ void write_file(const std::string &path, const std::string &text) {
 }
 
 std::string digest_of(const std::string &text) {
-  bdtrace::filter::FilterConfig c;
-  std::string error;
-  EXPECT_TRUE(bdtrace::filter::parse_config(text, "x", c, error)) << error;
-  return bdtrace::filter::config_digest(c);
+  const bdtrace::Expected<bdtrace::filter::FilterConfig> c = bdtrace::filter::parse_config(text, "x");
+  EXPECT_TRUE(c) << c.error();
+  return c ? bdtrace::filter::config_digest(*c) : std::string();
 }
 
 int64_t realtime_ns() {

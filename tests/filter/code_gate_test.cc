@@ -8,21 +8,20 @@
 #include "bdtrace/filter/compiled.h"
 
 using namespace bdtrace::filter;
+using bdtrace::Expected;
 
 namespace {
 
 std::unique_ptr<CompiledFilter> compile(const std::string &text, const std::string &comm = "") {
-    FilterConfig c;
-    std::string error;
-    EXPECT_TRUE(parse_config(text, "t.txtpb", c, error)) << error;
-    return CompiledFilter::compile(c, comm);
+    const Expected<FilterConfig> c = parse_config(text, "t.txtpb");
+    EXPECT_TRUE(c) << c.error();
+    return CompiledFilter::compile(c ? *c : FilterConfig(), comm);
 }
 
 std::string refusal(const std::string &text) {
-    FilterConfig c;
-    std::string error;
-    EXPECT_FALSE(parse_config(text, "t.txtpb", c, error));
-    return error;
+    const Expected<FilterConfig> c = parse_config(text, "t.txtpb");
+    EXPECT_FALSE(c);
+    return c ? std::string() : c.error().message;
 }
 
 bool gate(const CompiledFilter &f, uint32_t vcpu, uint32_t pid, uint32_t tid, const char *comm) {

@@ -6,6 +6,7 @@
 
 #include "bdtrace/filter/config.h"
 
+using bdtrace::Expected;
 using bdtrace::filter::config_digest;
 using bdtrace::filter::FilterConfig;
 using bdtrace::filter::load_config_file;
@@ -15,16 +16,12 @@ namespace {
 
 // The error for `text` parsed as "f.txtpb" ("" when it parses).
 std::string error_of(const std::string &text) {
-    FilterConfig c;
-    std::string error;
-    if (parse_config(text, "f.txtpb", c, error)) return "";
-    return error;
+    const Expected<FilterConfig> c = parse_config(text, "f.txtpb");
+    return c ? "" : c.error().message;
 }
 
 TEST(ParseConfig, AcceptsAFullConfig) {
-    FilterConfig c;
-    std::string error;
-    ASSERT_TRUE(parse_config(R"(
+    const Expected<FilterConfig> parsed = parse_config(R"(
 # comment
 rule {
   name: "a"
@@ -38,8 +35,9 @@ rule {
 rule { vcpus { all: true } action: DROP }
 default_action: DROP
 )",
-                             "f.txtpb", c, error))
-        << error;
+                                                       "f.txtpb");
+    ASSERT_TRUE(parsed) << parsed.error();
+    const FilterConfig &c = *parsed;
     ASSERT_EQ(c.rule_size(), 2);
     EXPECT_EQ(c.rule(0).vcpus().id_size(), 2);
     EXPECT_EQ(c.rule(0).events().range(1).lo(), 3000u);
@@ -48,19 +46,16 @@ default_action: DROP
 }
 
 TEST(ParseConfig, EmptyFileIsValidAndRecordsEverything) {
-    FilterConfig c;
-    std::string error;
-    ASSERT_TRUE(parse_config("", "f.txtpb", c, error)) << error;
-    EXPECT_EQ(c.rule_size(), 0);
+    const Expected<FilterConfig> c = parse_config("", "f.txtpb");
+    ASSERT_TRUE(c) << c.error();
+    EXPECT_EQ(c->rule_size(), 0);
 }
 
 TEST(ParseConfig, ExamplesParse) {
     for (const char *name : {"only-marks-vcpu0", "one-process", "rate-limit"}) {
-        FilterConfig c;
-        std::string error;
-        EXPECT_TRUE(load_config_file(std::string(BD_FILTER_EXAMPLES) + "/" + name + ".txtpb", c,
-                                     error))
-            << error;
+        const Expected<FilterConfig> c =
+            load_config_file(std::string(BD_FILTER_EXAMPLES) + "/" + name + ".txtpb");
+        EXPECT_TRUE(c) << c.error();
     }
 }
 
@@ -143,19 +138,18 @@ TEST(ParseConfig, TooManyRules) {
 }
 
 TEST(LoadConfigFile, MissingFileSaysSo) {
-    FilterConfig c;
-    std::string error;
-    EXPECT_FALSE(load_config_file("/nonexistent/filter.txtpb", c, error));
-    EXPECT_EQ(error, "cannot read filter config '/nonexistent/filter.txtpb': No such file or directory");
+    const Expected<FilterConfig> c = load_config_file("/nonexistent/filter.txtpb");
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().message, "cannot read filter config '/nonexistent/filter.txtpb': No such file or directory");
 }
 
 TEST(Digest, IgnoresLayoutAndCommentsButNotContent) {
-    FilterConfig a, b, c;
-    std::string error;
-    ASSERT_TRUE(parse_config("rule { events { id: 1 } action: DROP }", "a", a, error));
-    ASSERT_TRUE(parse_config("# same\nrule {\n  action: DROP\n  events {\n    id: 1\n  }\n}\n", "b",
-                             b, error));
-    ASSERT_TRUE(parse_config("rule { events { id: 2 } action: DROP }", "c", c, error));
+    const Expected<FilterConfig> first = parse_config("rule { events { id: 1 } action: DROP }", "a");
+    const Expected<FilterConfig> same =
+        parse_config("# same\nrule {\n  action: DROP\n  events {\n    id: 1\n  }\n}\n", "b");
+    const Expected<FilterConfig> other = parse_config("rule { events { id: 2 } action: DROP }", "c");
+    ASSERT_TRUE(first && same && other);
+    const FilterConfig &a = *first, &b = *same, &c = *other;
     EXPECT_EQ(config_digest(a), config_digest(b));
     EXPECT_NE(config_digest(a), config_digest(c));
     EXPECT_EQ(config_digest(a).size(), 16u);

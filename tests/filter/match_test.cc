@@ -8,14 +8,14 @@
 #include "bdtrace/filter/compiled.h"
 
 using namespace bdtrace::filter;
+using bdtrace::Expected;
 
 namespace {
 
 std::unique_ptr<CompiledFilter> compile(const std::string &text, const std::string &comm = "") {
-    FilterConfig c;
-    std::string error;
-    EXPECT_TRUE(parse_config(text, "t.txtpb", c, error)) << error;
-    return CompiledFilter::compile(c, comm);
+    const Expected<FilterConfig> c = parse_config(text, "t.txtpb");
+    EXPECT_TRUE(c) << c.error();
+    return CompiledFilter::compile(c ? *c : FilterConfig(), comm);
 }
 
 // A record of `kind`/`event` from vcpu/pid/tid of a process named `comm`.

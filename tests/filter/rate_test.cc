@@ -7,6 +7,7 @@
 #include "bdtrace/filter/compiled.h"
 
 using namespace bdtrace::filter;
+using bdtrace::Expected;
 
 namespace {
 
@@ -14,11 +15,10 @@ uint64_t g_now = 0;
 uint64_t fake_now() noexcept { return g_now; }
 
 std::unique_ptr<CompiledFilter> compile(const std::string &text) {
-    FilterConfig c;
-    std::string error;
-    EXPECT_TRUE(parse_config(text, "t.txtpb", c, error)) << error;
+    const Expected<FilterConfig> c = parse_config(text, "t.txtpb");
+    EXPECT_TRUE(c) << c.error();
     g_now = 1000000000000ull;  // epoch
-    return CompiledFilter::compile(c, "", fake_now);
+    return CompiledFilter::compile(c ? *c : FilterConfig(), "", fake_now);
 }
 
 Decision mark(const CompiledFilter &f, uint32_t vcpu = 0) {

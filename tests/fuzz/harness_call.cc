@@ -45,8 +45,7 @@ struct World {
     bdtrace::handlers::HandlerSet handlers;
     unsigned char *pages = nullptr;  // canary, call page, canary
     World() {
-        std::string error;
-        FUZZ_CHECK(handlers.load(HANDLER_ECHO, error));
+        FUZZ_CHECK(handlers.load(HANDLER_ECHO).ok());
         void *p = mmap(nullptr, 3 * BD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         FUZZ_CHECK(p != MAP_FAILED);
         pages = static_cast<unsigned char *>(p);

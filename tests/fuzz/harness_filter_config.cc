@@ -15,13 +15,14 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     using namespace bdtrace::filter;
+    using bdtrace::Expected;
     const std::string text(reinterpret_cast<const char *>(data), size);
-    FilterConfig config;
-    std::string error;
-    if (!parse_config(text, "fuzz.txtpb", config, error)) {
-        FUZZ_CHECK(!error.empty());
+    const Expected<FilterConfig> parsed = parse_config(text, "fuzz.txtpb");
+    if (!parsed) {
+        FUZZ_CHECK(!parsed.error().message.empty());
         return 0;
     }
+    const FilterConfig &config = *parsed;
     const std::unique_ptr<CompiledFilter> f = CompiledFilter::compile(config, "fuzz-guest");
     FUZZ_CHECK(f != nullptr);
     const char *comms[] = {"fuzz-guest", "server", nullptr};

@@ -25,12 +25,15 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "fuzz_check.h"
 
 namespace {
 
 using namespace bdtrace::ring;
+using bdtrace::Expected;
+using bdtrace::Status;
 
 constexpr uint32_t kRings = 4, kKernelRings = 1, kSlots = 16;
 
@@ -61,11 +64,11 @@ struct Setup {
         if (::mkdtemp(tmpl) == nullptr) std::abort();
         dir = tmpl;
         path = dir + "/region";
-        std::string error;
-        if (!create_region_file(path, kRings, kSlots, BD_RING_MODE_SYSTEM, &error, kKernelRings) ||
-            !MappedRegion::open(path, consumer_view, error) ||
-            !MappedRegion::open(path, guest_view, error)) {
-            std::fprintf(stderr, "ring harness setup: %s\n", error.c_str());
+        Status ready = create_region_file(path, kRings, kSlots, BD_RING_MODE_SYSTEM, kKernelRings);
+        if (ready) ready = map(consumer_view);
+        if (ready) ready = map(guest_view);
+        if (!ready) {
+            std::fprintf(stderr, "ring harness setup: %s\n", ready.error().ToString().c_str());
             std::abort();
         }
         // The file is mapped: it can go now.
@@ -74,6 +77,13 @@ struct Setup {
         host.calibrate(1'000'000);
         identity.set_slope(1.0);
         identity.add_pair(0, 0);
+    }
+    // MappedRegion::open into one of the views.
+    Status map(MappedRegion &view) const {
+        Expected<MappedRegion> opened = MappedRegion::open(path);
+        if (!opened) return opened.take_error();
+        view = std::move(*opened);
+        return Status::Ok();
     }
 };
 

@@ -23,7 +23,7 @@ uint32_t read32(const uint8_t *p, bool big) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const bdtrace::analyzer::Status st = bdtrace::analyzer::CheckMetadataBytes(data, size, "metadata");
+    const bdtrace::Status st = bdtrace::analyzer::CheckMetadataBytes(data, size, "metadata");
     if (!st || size < 4) return 0;
     const bool little = read32(data, false) == kMagic;
     const bool big = !little && read32(data, true) == kMagic;

@@ -13,6 +13,7 @@
 
 namespace {
 
+using bdtrace::Status;
 using bdtrace::handlers::HandlerSet;
 using bdtrace::handlers::HostHooks;
 
@@ -49,9 +50,9 @@ Call call(HandlerSet &set, uint32_t event, const std::string &in, uint32_t cap =
 }
 
 std::string load_error(HandlerSet &set, const std::string &spec) {
-  std::string error;
-  EXPECT_FALSE(set.load(spec, error)) << spec;
-  return error;
+  const Status loaded = set.load(spec);
+  EXPECT_FALSE(loaded) << spec;
+  return loaded ? std::string() : loaded.error().message;
 }
 
 TEST(HandlerSpec, PathAndArgsSplitAtTheFirstColon) {
@@ -65,8 +66,8 @@ TEST(HandlerSpec, PathAndArgsSplitAtTheFirstColon) {
 
 TEST(KvStore, PutGetDeleteCountAsTheGuestWouldSeeThem) {
   HandlerSet set;
-  std::string error;
-  ASSERT_TRUE(set.load(std::string(HANDLER_KV) + ":base=7000,slots=8", error)) << error;
+  const Status loaded = set.load(std::string(HANDLER_KV) + ":base=7000,slots=8");
+  ASSERT_TRUE(loaded) << loaded.error();
   EXPECT_TRUE(set.handles(7000));
   EXPECT_TRUE(set.handles(7003));
   EXPECT_FALSE(set.handles(7004));
@@ -94,8 +95,8 @@ TEST(KvStore, PutGetDeleteCountAsTheGuestWouldSeeThem) {
 // keys, then every key is there with its last value.
 TEST(KvStore, FourThreadsCallingAtOnce) {
   HandlerSet set;
-  std::string error;
-  ASSERT_TRUE(set.load(std::string(HANDLER_KV) + ":slots=64", error)) << error;
+  const Status loaded = set.load(std::string(HANDLER_KV) + ":slots=64");
+  ASSERT_TRUE(loaded) << loaded.error();
   constexpr int kThreads = 4, kRounds = 2000;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
@@ -116,8 +117,8 @@ TEST(HostFacts, TimeTraceStateAndTheCallerAsTheHostSeesIt) {
   HostHooks hooks;
   hooks.recording = [](void *) noexcept { return 1; };
   HandlerSet set(hooks);
-  std::string error;
-  ASSERT_TRUE(set.load(HANDLER_FACTS, error)) << error;
+  const Status loaded = set.load(HANDLER_FACTS);
+  ASSERT_TRUE(loaded) << loaded.error();
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   const uint64_t before = static_cast<uint64_t>(ts.tv_sec) * 1000000000u + ts.tv_nsec;
@@ -150,8 +151,8 @@ TEST(Roi, OpensAndClosesTheCallersGateAndMarksBothEnds) {
     return 0;
   };
   HandlerSet set(hooks);
-  std::string error;
-  ASSERT_TRUE(set.load(HANDLER_ROI, error)) << error;
+  const Status loaded = set.load(HANDLER_ROI);
+  ASSERT_TRUE(loaded) << loaded.error();
   EXPECT_EQ(call(set, 7020, "").result, 1u);
   EXPECT_EQ(call(set, 7021, "").result, 1u);
   EXPECT_EQ(call(set, 7020, "").result, 2u);
@@ -166,8 +167,8 @@ TEST(Roi, OpensAndClosesTheCallersGateAndMarksBothEnds) {
 // to the guest as its status.
 TEST(Roi, WithoutCodeTracingTheGuestGetsNotSupported) {
   HandlerSet set;
-  std::string error;
-  ASSERT_TRUE(set.load(HANDLER_ROI, error)) << error;
+  const Status loaded = set.load(HANDLER_ROI);
+  ASSERT_TRUE(loaded) << loaded.error();
   EXPECT_EQ(call(set, 7020, "").status, -ENOTSUP);
   EXPECT_EQ(set.errors(), 1u);
 }
@@ -209,8 +210,8 @@ TEST(Refused, AMissingFileOrAnotherKindOfFile) {
 
 TEST(Refused, OverlappingRegistrationsNameTheOwner) {
   HandlerSet set;
-  std::string error;
-  ASSERT_TRUE(set.load(HANDLER_KV, error)) << error;
+  const Status loaded = set.load(HANDLER_KV);
+  ASSERT_TRUE(loaded) << loaded.error();
   const std::string e = load_error(set, std::string(HANDLER_KV) + ":base=7003");
   EXPECT_NE(e.find("events 7003-7006, which overlap events 7000-7003 of " + std::string(HANDLER_KV)),
             std::string::npos)
@@ -221,8 +222,8 @@ TEST(Refused, OverlappingRegistrationsNameTheOwner) {
 
 TEST(Misbehaving, UnregisteredIdsOverlongOutputPositiveStatusAndLateRegistration) {
   HandlerSet set;
-  std::string error;
-  ASSERT_TRUE(set.load(BAD_HANDLER_4, error)) << error;
+  const Status loaded = set.load(BAD_HANDLER_4);
+  ASSERT_TRUE(loaded) << loaded.error();
   EXPECT_EQ(call(set, 8999, "").status, -ENOSYS);
   const Call over = call(set, 9000, "", 16);
   EXPECT_EQ(over.status, -EOVERFLOW);

@@ -60,23 +60,23 @@ TEST(ChannelChoice, AutoTakesTheTrapOnlyWhereThePluginLoads) {
 TEST(ChannelChoice, TrapOnAQemuThatCannotLoadThePluginSaysWhy) {
   auto no_plugins = choose_channel(ChannelChoice::Trap, caps(10, 0, false), "/opt/q10");
   ASSERT_FALSE(no_plugins.ok());
-  EXPECT_NE(no_plugins.error().find("/opt/q10 cannot load the bdtrace plugin"), std::string::npos);
-  EXPECT_NE(no_plugins.error().find("without plugin support"), std::string::npos);
-  EXPECT_NE(no_plugins.error().find("--channel ring"), std::string::npos);
+  EXPECT_NE(no_plugins.error().message.find("/opt/q10 cannot load the bdtrace plugin"), std::string::npos);
+  EXPECT_NE(no_plugins.error().message.find("without plugin support"), std::string::npos);
+  EXPECT_NE(no_plugins.error().message.find("--channel ring"), std::string::npos);
   auto both = choose_channel(ChannelChoice::Both, caps(11, 1, false), "q11");
   ASSERT_FALSE(both.ok());
-  EXPECT_NE(both.error().find("--channel both: q11 cannot load the bdtrace plugin"), std::string::npos);
+  EXPECT_NE(both.error().message.find("--channel both: q11 cannot load the bdtrace plugin"), std::string::npos);
   EXPECT_EQ(choose_channel(ChannelChoice::Both, caps(9, 0, true), "q9").value(), Channel::Both);
   auto too_old = choose_channel(ChannelChoice::Trap, caps(6, 2, true), "/usr/bin/q6");
   ASSERT_FALSE(too_old.ok());
-  EXPECT_NE(too_old.error().find("QEMU 6.2 is older than 7.2"), std::string::npos) << too_old.error();
-  EXPECT_NE(too_old.error().find("--channel ring"), std::string::npos);
+  EXPECT_NE(too_old.error().message.find("QEMU 6.2 is older than 7.2"), std::string::npos) << too_old.error();
+  EXPECT_NE(too_old.error().message.find("--channel ring"), std::string::npos);
   EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(7, 1, true), "q").value(), Channel::Ring);
   // QEMU 11.1 loads plugins of API 7 only, which bdtrace has no build for.
   auto api7 = choose_channel(ChannelChoice::Trap, caps(11, 1, true), "/opt/q11");
   ASSERT_FALSE(api7.ok());
-  EXPECT_NE(api7.error().find("loads only plugins of API 7"), std::string::npos) << api7.error();
-  EXPECT_NE(api7.error().find("--channel ring"), std::string::npos);
+  EXPECT_NE(api7.error().message.find("loads only plugins of API 7"), std::string::npos) << api7.error();
+  EXPECT_NE(api7.error().message.find("--channel ring"), std::string::npos);
   EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(11, 1, true), "q").value(), Channel::Ring);
   EXPECT_EQ(choose_channel(ChannelChoice::Auto, caps(11, 0, true), "q").value(), Channel::Trap);
   EXPECT_EQ(choose_channel(ChannelChoice::Ring, caps(7, 2, true), "q").value(), Channel::Ring);

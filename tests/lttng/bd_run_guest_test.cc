@@ -52,7 +52,7 @@ TEST(Shebang, InterpreterAndOneArgument) {
 TEST(ResolveGuest, ScriptRunsThroughItsInterpreter) {
   TempDir tmp;
   const std::string script = write_executable(tmp, "s.sh", "#!/bin/sh\necho hi\n");
-  tools::Result<GuestProgram> g = resolve_guest(script, {"a", "b"});
+  Expected<GuestProgram> g = resolve_guest(script, {"a", "b"});
   ASSERT_TRUE(g) << g.error();
   EXPECT_EQ(g.value().path, "/bin/sh");
   EXPECT_EQ(g.value().args, (std::vector<std::string>{script, "a", "b"}));
@@ -62,14 +62,14 @@ TEST(ResolveGuest, ScriptRunsThroughItsInterpreter) {
 TEST(ResolveGuest, InterpreterArgumentComesFirst) {
   TempDir tmp;
   const std::string script = write_executable(tmp, "e.sh", "#!/usr/bin/env sh\necho hi\n");
-  tools::Result<GuestProgram> g = resolve_guest(script, {"x"});
+  Expected<GuestProgram> g = resolve_guest(script, {"x"});
   ASSERT_TRUE(g) << g.error();
   EXPECT_EQ(g.value().path, "/usr/bin/env");
   EXPECT_EQ(g.value().args, (std::vector<std::string>{"sh", script, "x"}));
 }
 
 TEST(ResolveGuest, ElfProgramIsUnchanged) {
-  tools::Result<GuestProgram> g = resolve_guest("/bin/true", {"-x"});
+  Expected<GuestProgram> g = resolve_guest("/bin/true", {"-x"});
   ASSERT_TRUE(g) << g.error();
   EXPECT_EQ(g.value().path, "/bin/true");
   EXPECT_EQ(g.value().args, (std::vector<std::string>{"-x"}));
@@ -79,19 +79,19 @@ TEST(ResolveGuest, ElfProgramIsUnchanged) {
 TEST(ResolveGuest, UnusableInterpreterSaysWhatToRun) {
   TempDir tmp;
   const std::string script = write_executable(tmp, "bad.sh", "#!/nonexistent/shell\n");
-  tools::Result<GuestProgram> g = resolve_guest(script, {});
+  Expected<GuestProgram> g = resolve_guest(script, {});
   ASSERT_FALSE(g);
-  EXPECT_NE(g.error().find("/nonexistent/shell"), std::string::npos) << g.error();
-  EXPECT_NE(g.error().find("bd-run -- /bin/sh " + script), std::string::npos) << g.error();
+  EXPECT_NE(g.error().message.find("/nonexistent/shell"), std::string::npos) << g.error();
+  EXPECT_NE(g.error().message.find("bd-run -- /bin/sh " + script), std::string::npos) << g.error();
 }
 
 TEST(ResolveGuest, NonExecutableScriptIsRefused) {
   TempDir tmp;
   const std::string script = tmp / "plain.sh";
   std::ofstream(script) << "#!/bin/sh\n";
-  tools::Result<GuestProgram> g = resolve_guest(script, {});
+  Expected<GuestProgram> g = resolve_guest(script, {});
   ASSERT_FALSE(g);
-  EXPECT_NE(g.error().find("chmod +x"), std::string::npos) << g.error();
+  EXPECT_NE(g.error().message.find("chmod +x"), std::string::npos) << g.error();
 }
 
 // ---- the loader path -------------------------------------------------------

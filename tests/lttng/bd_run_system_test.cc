@@ -163,7 +163,7 @@ TEST(SystemOptions, MemorySizes) {
 TEST(ChannelFile, CreatedSizedPrivateAndRemoved) {
   std::string path;
   {
-    tools::Result<ChannelFile> f = ChannelFile::create();
+    Expected<ChannelFile> f = ChannelFile::create();
     ASSERT_TRUE(f.ok()) << f.error();
     path = f->path();
     EXPECT_EQ(path.rfind("/dev/shm/bdtrace-" + std::to_string(::getpid()) + "-", 0), 0u) << path;
@@ -176,7 +176,7 @@ TEST(ChannelFile, CreatedSizedPrivateAndRemoved) {
     ChannelFile moved = std::move(f.value());
     EXPECT_EQ(moved.path(), path);
     EXPECT_TRUE(fs::exists(path));
-    tools::Result<ChannelFile> other = ChannelFile::create();
+    Expected<ChannelFile> other = ChannelFile::create();
     ASSERT_TRUE(other.ok()) << other.error();
     EXPECT_NE(other->path(), path);
   }
@@ -184,7 +184,7 @@ TEST(ChannelFile, CreatedSizedPrivateAndRemoved) {
 }
 
 TEST(ChannelFile, HeaderDescribesTheLayout) {
-  tools::Result<ChannelFile> f = ChannelFile::create();
+  Expected<ChannelFile> f = ChannelFile::create();
   ASSERT_TRUE(f.ok()) << f.error();
   ASSERT_TRUE(f->write_header(3).ok());
   std::ifstream in(f->path(), std::ios::binary);
@@ -204,9 +204,9 @@ TEST(ChannelFile, HeaderDescribesTheLayout) {
 }
 
 TEST(ChannelFile, UnwritableDirectoryIsAnError) {
-  tools::Result<ChannelFile> f = ChannelFile::create("/nonexistent-dir");
+  Expected<ChannelFile> f = ChannelFile::create("/nonexistent-dir");
   ASSERT_FALSE(f.ok());
-  EXPECT_NE(f.error().find("cannot create the channel file /nonexistent-dir/bdtrace-"), std::string::npos)
+  EXPECT_NE(f.error().message.find("cannot create the channel file /nonexistent-dir/bdtrace-"), std::string::npos)
       << f.error();
 }
 

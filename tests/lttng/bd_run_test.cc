@@ -78,7 +78,7 @@ TEST(QemuCommand, UsersPreloadGoesToTheGuest) {
 }
 
 TEST(Preflight, ProgramFoundInPath) {
-  Result<std::string> p = resolve_program("true");
+  Expected<std::string> p = resolve_program("true");
   ASSERT_TRUE(p.ok()) << p.error();
   EXPECT_EQ(p.value().front(), '/');
 }
@@ -90,7 +90,7 @@ TEST(Preflight, TraceDirMustBeEmpty) {
   std::ofstream(dir / "file") << "x";
   Status st = check_trace_dir(dir.path());
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().find("not empty"), std::string::npos) << st.error();
+  EXPECT_NE(st.error().message.find("not empty"), std::string::npos) << st.error();
 }
 
 // ---- the program ------------------------------------------------------

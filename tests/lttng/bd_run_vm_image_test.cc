@@ -42,19 +42,19 @@ TEST(VmImage, Base64) {
 }
 
 TEST(VmImage, RunCommandKernelArg) {
-  tools::Result<std::string> arg = run_command_kernel_arg("hello-vm 5 && bd-mark 3 bye");
+  Expected<std::string> arg = run_command_kernel_arg("hello-vm 5 && bd-mark 3 bye");
   ASSERT_TRUE(arg.ok()) << arg.error();
   EXPECT_EQ(arg.value(), "bd.cmd=" + base64_encode("hello-vm 5 && bd-mark 3 bye"));
   EXPECT_EQ(arg.value().find(' '), std::string::npos) << "one kernel argument";
 
-  tools::Result<std::string> empty = run_command_kernel_arg("  ");
+  Expected<std::string> empty = run_command_kernel_arg("  ");
   ASSERT_FALSE(empty.ok());
-  EXPECT_NE(empty.error().find("--run needs a command"), std::string::npos) << empty.error();
+  EXPECT_NE(empty.error().message.find("--run needs a command"), std::string::npos) << empty.error();
 
   EXPECT_TRUE(run_command_kernel_arg(std::string(kMaxRunCommand, 'x')).ok());
-  tools::Result<std::string> long_one = run_command_kernel_arg(std::string(kMaxRunCommand + 1, 'x'));
+  Expected<std::string> long_one = run_command_kernel_arg(std::string(kMaxRunCommand + 1, 'x'));
   ASSERT_FALSE(long_one.ok());
-  EXPECT_NE(long_one.error().find("put it in a script and add that with --program"), std::string::npos)
+  EXPECT_NE(long_one.error().message.find("put it in a script and add that with --program"), std::string::npos)
       << long_one.error();
 }
 
@@ -74,28 +74,28 @@ TEST(VmImage, ProgramChecks) {
   ::chmod(script.c_str(), 0755);
   EXPECT_TRUE(check_image_program(script).ok()) << check_image_program(script).error();
 
-  tools::Status dynamic = check_image_program("/bin/ls");
+  Status dynamic = check_image_program("/bin/ls");
   ASSERT_FALSE(dynamic.ok());
-  EXPECT_NE(dynamic.error().find("--program /bin/ls is dynamically linked (it needs the loader /lib"),
+  EXPECT_NE(dynamic.error().message.find("--program /bin/ls is dynamically linked (it needs the loader /lib"),
             std::string::npos)
       << dynamic.error();
-  EXPECT_NE(dynamic.error().find("link it with -static, e.g. cc -static"), std::string::npos) << dynamic.error();
+  EXPECT_NE(dynamic.error().message.find("link it with -static, e.g. cc -static"), std::string::npos) << dynamic.error();
 
   const std::string text = tmp / "notes.txt";
   std::ofstream(text) << "just text\n";
   ::chmod(text.c_str(), 0755);
-  tools::Status not_elf = check_image_program(text);
+  Status not_elf = check_image_program(text);
   ASSERT_FALSE(not_elf.ok());
-  EXPECT_NE(not_elf.error().find("not an ELF"), std::string::npos) << not_elf.error();
+  EXPECT_NE(not_elf.error().message.find("not an ELF"), std::string::npos) << not_elf.error();
 
   ::chmod(script.c_str(), 0644);
-  tools::Status not_exec = check_image_program(script);
+  Status not_exec = check_image_program(script);
   ASSERT_FALSE(not_exec.ok());
-  EXPECT_NE(not_exec.error().find("is not readable and executable"), std::string::npos) << not_exec.error();
+  EXPECT_NE(not_exec.error().message.find("is not readable and executable"), std::string::npos) << not_exec.error();
 
-  tools::Status missing = check_image_program(tmp / "nope");
+  Status missing = check_image_program(tmp / "nope");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().find("No such file or directory"), std::string::npos) << missing.error();
+  EXPECT_NE(missing.error().message.find("No such file or directory"), std::string::npos) << missing.error();
 }
 
 // ---- the program, with a fake QEMU and a fake image builder ---------------

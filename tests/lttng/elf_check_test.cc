@@ -49,7 +49,7 @@ TEST(ElfCheck, AcceptsBinTrue) {
 TEST(ElfCheck, RejectsTextFile) {
   Status st = check_x86_64_elf("/etc/passwd");
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error(), "/etc/passwd is not an ELF file");
+  EXPECT_EQ(st.error().message, "/etc/passwd is not an ELF file");
 }
 
 TEST(ElfCheck, RejectsEmptyFile) {
@@ -57,7 +57,7 @@ TEST(ElfCheck, RejectsEmptyFile) {
   const std::string path = write_file(dir, "empty", "", 0);
   Status st = check_x86_64_elf(path);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error(), path + " is not an ELF file");
+  EXPECT_EQ(st.error().message, path + " is not an ELF file");
 }
 
 TEST(ElfCheck, RejectsAArch64Elf) {
@@ -66,7 +66,7 @@ TEST(ElfCheck, RejectsAArch64Elf) {
   const std::string path = write_file(dir, "arm64", &h, sizeof h);
   Status st = check_x86_64_elf(path);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error(), path + " is an ELF for AArch64, bd-run runs x86_64 guests");
+  EXPECT_EQ(st.error().message, path + " is an ELF for AArch64, bd-run runs x86_64 guests");
 }
 
 TEST(ElfCheck, RejectsI386Elf) {
@@ -81,7 +81,7 @@ TEST(ElfCheck, RejectsI386Elf) {
   const std::string path = write_file(dir, "i386", &h, sizeof h);
   Status st = check_x86_64_elf(path);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error(), path + " is an ELF for i386, bd-run runs x86_64 guests");
+  EXPECT_EQ(st.error().message, path + " is an ELF for i386, bd-run runs x86_64 guests");
 }
 
 TEST(ElfCheck, RejectsObjectFile) {
@@ -90,7 +90,7 @@ TEST(ElfCheck, RejectsObjectFile) {
   const std::string path = write_file(dir, "obj.o", &h, sizeof h);
   Status st = check_x86_64_elf(path);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().find("not an executable"), std::string::npos) << st.error();
+  EXPECT_NE(st.error().message.find("not an executable"), std::string::npos) << st.error();
 }
 
 TEST(ElfCheck, AcceptsCraftedX86_64Pie) {
@@ -104,7 +104,7 @@ TEST(ElfCheck, AcceptsCraftedX86_64Pie) {
 TEST(ElfCheck, MissingFile) {
   Status st = check_x86_64_elf("/nonexistent/bdtrace");
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().find("cannot read /nonexistent/bdtrace"), std::string::npos) << st.error();
+  EXPECT_NE(st.error().message.find("cannot read /nonexistent/bdtrace"), std::string::npos) << st.error();
 }
 
 // ---- the guest architectures bd-run runs in user mode -----------------------
@@ -116,11 +116,11 @@ TEST(GuestElf, KnowsEachSupportedArchitecture) {
   for (const auto& [machine, arch] : cases) {
     Elf64_Ehdr h = header(ELFCLASS64, machine, ET_EXEC);
     const std::string path = write_file(dir, arch_name(arch), &h, sizeof h);
-    Result<GuestArch> got = check_guest_elf(path);
+    Expected<GuestArch> got = check_guest_elf(path);
     ASSERT_TRUE(got) << got.error();
     EXPECT_EQ(got.value(), arch) << arch_name(arch);
     EXPECT_FALSE(is_big_endian(arch)) << arch_name(arch);
-    Result<GuestArch> parsed = parse_arch(arch_name(arch));
+    Expected<GuestArch> parsed = parse_arch(arch_name(arch));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(parsed.value(), arch);
   }
@@ -146,39 +146,39 @@ TEST(GuestElf, ReadsABigEndianS390xHeader) {
   for (uint16_t type : {uint16_t{ET_EXEC}, uint16_t{ET_DYN}}) {
     Elf64_Ehdr h = s390x_header(type);
     const std::string path = write_file(dir, "s390x-" + std::to_string(type), &h, sizeof h);
-    Result<GuestArch> got = check_guest_elf(path);
+    Expected<GuestArch> got = check_guest_elf(path);
     ASSERT_TRUE(got) << got.error();
     EXPECT_EQ(got.value(), GuestArch::S390X);
   }
   EXPECT_STREQ(arch_name(GuestArch::S390X), "s390x");
   EXPECT_TRUE(is_big_endian(GuestArch::S390X));
-  Result<GuestArch> parsed = parse_arch("s390x");
+  Expected<GuestArch> parsed = parse_arch("s390x");
   ASSERT_TRUE(parsed) << parsed.error();
   EXPECT_EQ(parsed.value(), GuestArch::S390X);
   // An object file: e_type 1 read big-endian (little-endian it would be 256).
   Elf64_Ehdr obj = s390x_header(ET_REL);
   const std::string obj_path = write_file(dir, "s390x.o", &obj, sizeof obj);
-  Result<GuestArch> rel = check_guest_elf(obj_path);
+  Expected<GuestArch> rel = check_guest_elf(obj_path);
   ASSERT_FALSE(rel);
-  EXPECT_EQ(rel.error(), obj_path + " is an ELF object file but not an executable: link it into a program first");
+  EXPECT_EQ(rel.error().message, obj_path + " is an ELF object file but not an executable: link it into a program first");
   // The 31-bit s390 shares the machine number.
   Elf64_Ehdr s31 = s390x_header(ET_EXEC, ELFCLASS32);
   const std::string s31_path = write_file(dir, "s390-31", &s31, sizeof s31);
-  Result<GuestArch> narrow = check_guest_elf(s31_path);
+  Expected<GuestArch> narrow = check_guest_elf(s31_path);
   ASSERT_FALSE(narrow);
-  EXPECT_NE(narrow.error().find("is a 32-bit ELF"), std::string::npos) << narrow.error();
+  EXPECT_NE(narrow.error().message.find("is a 32-bit ELF"), std::string::npos) << narrow.error();
   // System mode stays x86_64.
   Elf64_Ehdr exec = s390x_header(ET_EXEC);
   const std::string exec_path = write_file(dir, "s390x-exec", &exec, sizeof exec);
   Status x86 = check_x86_64_elf(exec_path);
   ASSERT_FALSE(x86.ok());
-  EXPECT_EQ(x86.error(), exec_path + " is an ELF for s390, bd-run runs x86_64 guests");
+  EXPECT_EQ(x86.error().message, exec_path + " is an ELF for s390, bd-run runs x86_64 guests");
 }
 
 #ifdef BD_S390X_PROGRAM
 // The cross-built s390x bd-mark (defined when the build cross-builds s390x).
 TEST(GuestElf, AcceptsARealS390xProgram) {
-  Result<GuestArch> got = check_guest_elf(BD_S390X_PROGRAM);
+  Expected<GuestArch> got = check_guest_elf(BD_S390X_PROGRAM);
   ASSERT_TRUE(got) << got.error();
   EXPECT_EQ(got.value(), GuestArch::S390X);
 }
@@ -189,9 +189,9 @@ TEST(GuestElf, RefusesTheWrongByteOrderForAnArchitecture) {
   // A little-endian header claiming s390x, a big-endian one claiming aarch64.
   Elf64_Ehdr s390x_le = header(ELFCLASS64, EM_S390, ET_EXEC);
   const std::string s390x_path = write_file(dir, "s390x-le", &s390x_le, sizeof s390x_le);
-  Result<GuestArch> got = check_guest_elf(s390x_path);
+  Expected<GuestArch> got = check_guest_elf(s390x_path);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.error(), s390x_path + " is a little-endian ELF for s390x, whose programs are big-endian");
+  EXPECT_EQ(got.error().message, s390x_path + " is a little-endian ELF for s390x, whose programs are big-endian");
   Elf64_Ehdr arm_be = header(ELFCLASS64, 0, 0);
   arm_be.e_ident[EI_DATA] = ELFDATA2MSB;
   arm_be.e_machine = static_cast<uint16_t>((EM_AARCH64 >> 8) | ((EM_AARCH64 & 0xff) << 8));
@@ -199,7 +199,7 @@ TEST(GuestElf, RefusesTheWrongByteOrderForAnArchitecture) {
   const std::string arm_path = write_file(dir, "arm-be", &arm_be, sizeof arm_be);
   got = check_guest_elf(arm_path);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.error(), arm_path + " is a big-endian ELF for aarch64, whose programs are little-endian");
+  EXPECT_EQ(got.error().message, arm_path + " is a big-endian ELF for aarch64, whose programs are little-endian");
 }
 
 TEST(GuestElf, RefusesOthersSayingWhatItRuns) {
@@ -208,15 +208,15 @@ TEST(GuestElf, RefusesOthersSayingWhatItRuns) {
   ppc.e_ident[EI_DATA] = ELFDATA2MSB;
   ppc.e_machine = static_cast<uint16_t>((EM_PPC64 >> 8) | ((EM_PPC64 & 0xff) << 8));
   const std::string path = write_file(dir, "ppc64", &ppc, sizeof ppc);
-  Result<GuestArch> got = check_guest_elf(path);
+  Expected<GuestArch> got = check_guest_elf(path);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.error(), path + " is an ELF for PowerPC64, bd-run runs x86_64, aarch64, riscv64 and s390x guests");
+  EXPECT_EQ(got.error().message, path + " is an ELF for PowerPC64, bd-run runs x86_64, aarch64, riscv64 and s390x guests");
   Elf64_Ehdr arm = header(ELFCLASS64, EM_AARCH64, ET_EXEC);
   const std::string arm_path = write_file(dir, "arm", &arm, sizeof arm);
   EXPECT_FALSE(check_x86_64_elf(arm_path).ok()) << "system mode stays x86_64";
-  Result<GuestArch> unknown = parse_arch("ppc64");
+  Expected<GuestArch> unknown = parse_arch("ppc64");
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error(), "unknown guest architecture 'ppc64': use x86_64, aarch64, riscv64 or s390x");
+  EXPECT_EQ(unknown.error().message, "unknown guest architecture 'ppc64': use x86_64, aarch64, riscv64 or s390x");
 }
 
 }  // namespace

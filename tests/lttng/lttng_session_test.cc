@@ -37,7 +37,7 @@ class LttngSessionTest : public ::testing::Test {
   }
 
   static bool exists(const std::string& name) {
-    Result<bool> e = session_exists(name);
+    Expected<bool> e = session_exists(name);
     EXPECT_TRUE(e.ok()) << e.error();
     return e.ok() && e.value();
   }
@@ -46,7 +46,7 @@ class LttngSessionTest : public ::testing::Test {
 };
 
 TEST_F(LttngSessionTest, CreateStartStopDestroy) {
-  Result<LttngSession> s = LttngSession::create(options());
+  Expected<LttngSession> s = LttngSession::create(options());
   ASSERT_TRUE(s.ok()) << s.error();
   const std::string name = s->name();
   EXPECT_EQ(name.rfind("bdtrace-", 0), 0u) << name;
@@ -61,7 +61,7 @@ TEST_F(LttngSessionTest, CreateStartStopDestroy) {
   ASSERT_TRUE(st.ok()) << st.error();
   EXPECT_FALSE(s->started());
 
-  Result<uint64_t> lost = s->discarded_events();
+  Expected<uint64_t> lost = s->discarded_events();
   ASSERT_TRUE(lost.ok()) << lost.error();
   EXPECT_EQ(lost.value(), 0u);
 
@@ -75,7 +75,7 @@ TEST_F(LttngSessionTest, CreateStartStopDestroy) {
 TEST_F(LttngSessionTest, DestructorDestroysStartedSession) {
   std::string name;
   {
-    Result<LttngSession> s = LttngSession::create(options());
+    Expected<LttngSession> s = LttngSession::create(options());
     ASSERT_TRUE(s.ok()) << s.error();
     name = s->name();
     Status st = s->start();
@@ -85,7 +85,7 @@ TEST_F(LttngSessionTest, DestructorDestroysStartedSession) {
 }
 
 TEST_F(LttngSessionTest, MoveTransfersOwnership) {
-  Result<LttngSession> s = LttngSession::create(options());
+  Expected<LttngSession> s = LttngSession::create(options());
   ASSERT_TRUE(s.ok()) << s.error();
   const std::string name = s->name();
   {
@@ -97,8 +97,8 @@ TEST_F(LttngSessionTest, MoveTransfersOwnership) {
 }
 
 TEST_F(LttngSessionTest, TwoSessionsGetDistinctNames) {
-  Result<LttngSession> a = LttngSession::create(options("a"));
-  Result<LttngSession> b = LttngSession::create(options("b"));
+  Expected<LttngSession> a = LttngSession::create(options("a"));
+  Expected<LttngSession> b = LttngSession::create(options("b"));
   ASSERT_TRUE(a.ok()) << a.error();
   ASSERT_TRUE(b.ok()) << b.error();
   EXPECT_NE(a->name(), b->name());
@@ -115,21 +115,21 @@ TEST_F(LttngSessionTest, UniqueNamesDoNotRepeat) {
 TEST_F(LttngSessionTest, ExplicitNameAndDuplicateIsRejected) {
   SessionOptions o = options();
   o.name = make_unique_session_name() + "-explicit";
-  Result<LttngSession> first = LttngSession::create(o);
+  Expected<LttngSession> first = LttngSession::create(o);
   ASSERT_TRUE(first.ok()) << first.error();
   EXPECT_EQ(first->name(), o.name);
 
   o.output_dir = tmp_ / "other";
-  Result<LttngSession> second = LttngSession::create(o);
+  Expected<LttngSession> second = LttngSession::create(o);
   ASSERT_FALSE(second.ok());
-  EXPECT_NE(second.error().find("already exists"), std::string::npos) << second.error();
+  EXPECT_NE(second.error().message.find("already exists"), std::string::npos) << second.error();
   EXPECT_TRUE(exists(o.name)) << "a failed duplicate must not destroy the first session";
 }
 
 TEST_F(LttngSessionTest, PerPidBuffers) {
   SessionOptions o = options();
   o.buffers = BufferOwnership::kPerPid;
-  Result<LttngSession> s = LttngSession::create(o);
+  Expected<LttngSession> s = LttngSession::create(o);
   ASSERT_TRUE(s.ok()) << s.error();
   Status st = s->start();
   ASSERT_TRUE(st.ok()) << st.error();
@@ -140,35 +140,35 @@ TEST_F(LttngSessionTest, PerPidBuffers) {
 TEST_F(LttngSessionTest, InvalidOptionsFailWithAdvice) {
   SessionOptions o = options();
   o.subbuf_size = 1000;
-  Result<LttngSession> s = LttngSession::create(o);
+  Expected<LttngSession> s = LttngSession::create(o);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().find("power of two"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().message.find("power of two"), std::string::npos) << s.error();
 
   o = options();
   o.subbuf_count = 3;
   s = LttngSession::create(o);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().find("power of two"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().message.find("power of two"), std::string::npos) << s.error();
 
   o = options();
   o.name = "bad/name";
   s = LttngSession::create(o);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().find("invalid LTTng session name"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().message.find("invalid LTTng session name"), std::string::npos) << s.error();
 
   o = options();
   o.output_dir.clear();
   s = LttngSession::create(o);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().find("output directory"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().message.find("output directory"), std::string::npos) << s.error();
 }
 
 TEST_F(LttngSessionTest, UncreatableOutputDirIsReported) {
   SessionOptions o = options();
   o.output_dir = "/proc/bdtrace-cannot-create-this";
-  Result<LttngSession> s = LttngSession::create(o);
+  Expected<LttngSession> s = LttngSession::create(o);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().find("cannot create trace directory"), std::string::npos) << s.error();
+  EXPECT_NE(s.error().message.find("cannot create trace directory"), std::string::npos) << s.error();
 }
 
 }  // namespace

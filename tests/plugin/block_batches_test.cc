@@ -73,14 +73,14 @@ TEST(BlockBatches, DrainThreadEmitsEveryBatchOfConcurrentProducers) {
     o.only_included_processes = true;  // sessions are machine-wide
     o.subbuf_size = 1u << 20;
     o.subbuf_count = 8;
-    tools::Result<tools::LttngSession> session = tools::LttngSession::create(o);
+    Expected<tools::LttngSession> session = tools::LttngSession::create(o);
     ASSERT_TRUE(session.ok()) << session.error();
     ASSERT_TRUE(session->include_process(::getpid()).ok());
     ASSERT_TRUE(session->start().ok());
 
     g_block_batches.set_recording_hook(count_hook);
-    std::string error;
-    ASSERT_TRUE(g_block_batches.start(error)) << error;
+    const Status started = g_block_batches.start();
+    ASSERT_TRUE(started) << started.error();
     // The drain thread polls LTTng every kDrainPeriod.
     ASSERT_TRUE(wait_for([] { return g_block_batches.recording(); }))
         << "the drain thread never saw the session recording tb_batch";
@@ -129,7 +129,7 @@ TEST(BlockBatches, DrainThreadEmitsEveryBatchOfConcurrentProducers) {
     // recording() went from false to true: the hook ran (on the drain thread,
     // or in start() when a session already recorded).
     EXPECT_GE(g_hook_calls.load(), 1);
-    tools::Result<uint64_t> discarded = session->discarded_events();
+    Expected<uint64_t> discarded = session->discarded_events();
     ASSERT_TRUE(discarded.ok()) << discarded.error();
     ASSERT_EQ(discarded.value(), 0u) << "LTTng discarded events: the counts below would not add up";
 

@@ -47,15 +47,14 @@ TEST(PluginFilter, ReloadsOnTheWatcherThreadWhileVcpusDecide) {
     bdtrace::testing::TempDir tmp;
     const std::string path = tmp / "filter.txtpb";
     write_file(path, config(1));
-    std::string error;
-    ASSERT_TRUE(g_plugin_filter.load(
+    const Status loaded = g_plugin_filter.load(
         path, "guest",
         [](uint64_t generation, const CompiledFilter &f) {
             EXPECT_EQ(f.generation(), generation);
             g_published.store(generation, std::memory_order_relaxed);
         },
-        false, error))
-        << error;
+        false);
+    ASSERT_TRUE(loaded) << loaded.error();
     g_plugin_filter.begin();  // starts the watcher
 
     constexpr unsigned kVcpus = 3;

@@ -13,11 +13,21 @@ namespace bdtrace::plugin {
 namespace {
 
 const GuestTarget &find_ok(const char *name, bool system) {
-    std::string err;
-    const GuestTarget *t = find_guest_target(name, system, err);
-    EXPECT_NE(t, nullptr) << name << ": " << err;
-    static const GuestTarget kNone{};
-    return t ? *t : kNone;
+    Expected<const GuestTarget *> t = find_guest_target(name, system);
+    if (!t) {
+        ADD_FAILURE() << name << ": " << t.error();
+        static const GuestTarget kNone{};
+        return kNone;
+    }
+    return **t;
+}
+
+// The message find_guest_target refuses `name` with ("" and a failure if
+// it accepts it).
+std::string refusal(const char *name, bool system) {
+    Expected<const GuestTarget *> t = find_guest_target(name, system);
+    EXPECT_FALSE(t) << name;
+    return t ? std::string() : t.error().message;
 }
 
 std::vector<unsigned char> trap_of(const GuestTarget &t) {
@@ -57,9 +67,8 @@ TEST(GuestTargets, TableIsTheFourTargets) {
     EXPECT_STREQ(all[2].name, "riscv64");
     EXPECT_STREQ(all[3].name, "s390x");
     // The row found is the table's own (its address is kept for the run).
-    std::string err;
-    EXPECT_EQ(find_guest_target("riscv64", false, err), &all[2]);
-    EXPECT_EQ(find_guest_target("s390x", false, err), &all[3]);
+    EXPECT_EQ(&find_ok("riscv64", false), &all[2]);
+    EXPECT_EQ(&find_ok("s390x", false), &all[3]);
 }
 
 TEST(GuestTargets, ByteOrderPerTarget) {
@@ -71,29 +80,23 @@ TEST(GuestTargets, ByteOrderPerTarget) {
 
 TEST(GuestTargets, UnknownTargetRefusedNamingTheSupportedOnes) {
     for (const char *name : {"s390", "mips64el", "arm", "x86-64", "AARCH64", "S390X", ""}) {
-        std::string err;
-        EXPECT_EQ(find_guest_target(name, false, err), nullptr) << name;
-        EXPECT_EQ(err, std::string("guest architecture '") + (*name ? name : "(none given)") +
+        EXPECT_EQ(refusal(name, false), std::string("guest architecture '") + (*name ? name : "(none given)") +
                            "' is not supported in user mode; supported: x86_64 (qemu-x86_64), "
                            "aarch64 (qemu-aarch64), riscv64 (qemu-riscv64), s390x (qemu-s390x)");
     }
-    std::string err;
-    EXPECT_EQ(find_guest_target(nullptr, false, err), nullptr);
-    EXPECT_NE(err.find("'(none given)'"), std::string::npos) << err;
+    const std::string none = refusal(nullptr, false);
+    EXPECT_NE(none.find("'(none given)'"), std::string::npos) << none;
 }
 
 TEST(GuestTargets, SystemEmulationIsX86AndAarch64) {
     EXPECT_STREQ(find_ok("x86_64", true).name, "x86_64");
     EXPECT_STREQ(find_ok("aarch64", true).name, "aarch64");
-    std::string err;
     for (const char *name : {"riscv64", "s390x"}) {
-        EXPECT_EQ(find_guest_target(name, true, err), nullptr) << name;
-        EXPECT_EQ(err, std::string("guest architecture '") + name + "' is supported in user mode (qemu-" +
+        EXPECT_EQ(refusal(name, true), std::string("guest architecture '") + name + "' is supported in user mode (qemu-" +
                            name + ") but not yet in system emulation; supported there: x86_64 "
                            "(qemu-system-x86_64), aarch64 (qemu-system-aarch64)");
     }
-    EXPECT_EQ(find_guest_target("ppc64", true, err), nullptr);
-    EXPECT_EQ(err, "guest architecture 'ppc64' is not supported in system emulation; "
+    EXPECT_EQ(refusal("ppc64", true), "guest architecture 'ppc64' is not supported in system emulation; "
                    "supported: x86_64 (qemu-system-x86_64), aarch64 (qemu-system-aarch64)");
 }
 

@@ -8,54 +8,58 @@
 namespace bdtrace::plugin {
 namespace {
 
-bool parse(std::initializer_list<const char *> args, Options &o, std::string &err) {
-    return parse_options(static_cast<int>(args.size()), args.begin(), o, err);
+Expected<Options> parse(std::initializer_list<const char *> args) {
+    return parse_options(static_cast<int>(args.size()), args.begin());
+}
+
+// The message parse_options refuses `args` with ("" and a failure if it
+// accepts them).
+std::string refusal(std::initializer_list<const char *> args) {
+    const Expected<Options> o = parse(args);
+    EXPECT_FALSE(o) << *args.begin();
+    return o ? std::string() : o.error().message;
 }
 
 TEST(PluginOptions, Defaults) {
-    Options o;
-    std::string err;
-    ASSERT_TRUE(parse({}, o, err));
-    EXPECT_EQ(o.vm, "");  // each backend names its default ("user", "system")
-    EXPECT_EQ(o.program, "");
-    EXPECT_EQ(o.channel, "");
-    EXPECT_FALSE(o.verbose);
+    const Expected<Options> o = parse({});
+    ASSERT_TRUE(o) << o.error();
+    EXPECT_EQ(o->vm, "");  // each backend names its default ("user", "system")
+    EXPECT_EQ(o->program, "");
+    EXPECT_EQ(o->channel, "");
+    EXPECT_FALSE(o->verbose);
 }
 
 TEST(PluginOptions, AllKeys) {
-    Options o;
-    std::string err;
-    ASSERT_TRUE(parse({"program=/bin/app", "vm=guest1", "verbose=on"}, o, err)) << err;
-    EXPECT_EQ(o.program, "/bin/app");
-    EXPECT_EQ(o.vm, "guest1");
-    EXPECT_TRUE(o.verbose);
-    ASSERT_TRUE(parse({"verbose=off"}, o, err));
-    EXPECT_FALSE(o.verbose);
+    const Expected<Options> o = parse({"program=/bin/app", "vm=guest1", "verbose=on"});
+    ASSERT_TRUE(o) << o.error();
+    EXPECT_EQ(o->program, "/bin/app");
+    EXPECT_EQ(o->vm, "guest1");
+    EXPECT_TRUE(o->verbose);
+    const Expected<Options> off = parse({"verbose=off"});
+    ASSERT_TRUE(off) << off.error();
+    EXPECT_FALSE(off->verbose);
 }
 
 TEST(PluginOptions, Channel) {
-    Options o;
-    std::string err;
-    ASSERT_TRUE(parse({"channel=/dev/shm/bdtrace-x", "vm=vm1"}, o, err)) << err;
-    EXPECT_EQ(o.channel, "/dev/shm/bdtrace-x");
-    EXPECT_EQ(o.vm, "vm1");
-    EXPECT_FALSE(parse({"channel="}, o, err));
+    const Expected<Options> o = parse({"channel=/dev/shm/bdtrace-x", "vm=vm1"});
+    ASSERT_TRUE(o) << o.error();
+    EXPECT_EQ(o->channel, "/dev/shm/bdtrace-x");
+    EXPECT_EQ(o->vm, "vm1");
+    std::string err = refusal({"channel="});
     EXPECT_NE(err.find("channel= needs a value"), std::string::npos) << err;
-    EXPECT_FALSE(parse({"chanel=/x"}, o, err));
+    err = refusal({"chanel=/x"});
     EXPECT_NE(err.find("channel=PATH"), std::string::npos) << err;  // usage lists it
 }
 
 TEST(PluginOptions, Errors) {
-    Options o;
-    std::string err;
-    EXPECT_FALSE(parse({"bogus=1"}, o, err));
+    std::string err = refusal({"bogus=1"});
     EXPECT_NE(err.find("unknown plugin option 'bogus'"), std::string::npos) << err;
-    EXPECT_FALSE(parse({"verbose=maybe"}, o, err));
+    err = refusal({"verbose=maybe"});
     EXPECT_NE(err.find("verbose=on"), std::string::npos) << err;
-    EXPECT_FALSE(parse({"noequals"}, o, err));
-    EXPECT_FALSE(parse({"=x"}, o, err));
-    EXPECT_FALSE(parse({"program="}, o, err));
-    EXPECT_FALSE(parse({"vm="}, o, err));
+    EXPECT_FALSE(parse({"noequals"}));
+    EXPECT_FALSE(parse({"=x"}));
+    EXPECT_FALSE(parse({"program="}));
+    EXPECT_FALSE(parse({"vm="}));
 }
 
 TEST(PluginOptions, GuestProgramFromQemuArgs) {

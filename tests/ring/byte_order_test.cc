@@ -25,6 +25,7 @@ namespace bdtrace::ring {
 namespace {
 
 using test::CaptureSink;
+using test::open_region;
 using test::TempRegion;
 using test::TestProducer;
 
@@ -40,9 +41,9 @@ Bytes bytes_at(const void *base, std::size_t offset, std::size_t n) {
 TEST(RegionByteOrder, BigEndianHeaderAsAnS390xGuestReadsIt) {
     TempRegion r(8, 64, BD_RING_MODE_USER, 0, ByteOrder::Big, BD_RING_CLOCK_S390X_TOD);
     ASSERT_TRUE(r.ok()) << r.error();
-    MappedRegion m;
-    std::string err;
-    ASSERT_TRUE(MappedRegion::open(r.path(), m, err, ByteOrder::Big)) << err;
+    Expected<MappedRegion> opened = MappedRegion::open(r.path(), ByteOrder::Big);
+    ASSERT_TRUE(opened) << opened.error();
+    MappedRegion &m = *opened;
     const RegionLayout &l = m.layout();
     EXPECT_EQ(l.byte_order, ByteOrder::Big);
     EXPECT_EQ(l.ring_count, 8u);
@@ -71,9 +72,9 @@ TEST(RegionByteOrder, WrongOrderIsRefusedSayingSo) {
     {
         TempRegion big(2, 16, BD_RING_MODE_USER, 0, ByteOrder::Big, BD_RING_CLOCK_S390X_TOD);
         ASSERT_TRUE(big.ok()) << big.error();
-        MappedRegion m;
-        std::string err;
-        EXPECT_FALSE(MappedRegion::open(big.path(), m, err));
+        const Expected<MappedRegion> m = MappedRegion::open(big.path());
+        ASSERT_FALSE(m);
+        const std::string err = m.error().message;
         EXPECT_NE(err.find("a region in big-endian byte order, read as little-endian"),
                   std::string::npos)
             << err;
@@ -83,9 +84,9 @@ TEST(RegionByteOrder, WrongOrderIsRefusedSayingSo) {
     {
         TempRegion little(2, 16);
         ASSERT_TRUE(little.ok()) << little.error();
-        MappedRegion m;
-        std::string err;
-        EXPECT_FALSE(MappedRegion::open(little.path(), m, err, ByteOrder::Big));
+        const Expected<MappedRegion> m = MappedRegion::open(little.path(), ByteOrder::Big);
+        ASSERT_FALSE(m);
+        const std::string err = m.error().message;
         EXPECT_NE(err.find("a region in little-endian byte order, read as big-endian"),
                   std::string::npos)
             << err;
@@ -102,13 +103,13 @@ TEST(RegionByteOrder, SystemModeIsTheHostsOrderOnly) {
 TEST(RegionByteOrder, EnableMapAndGenerationAsTheGuestReadsThem) {
     TempRegion r(2, 16, BD_RING_MODE_USER, 0, ByteOrder::Big, BD_RING_CLOCK_S390X_TOD);
     ASSERT_TRUE(r.ok()) << r.error();
-    MappedRegion m;
-    std::string err;
-    ASSERT_TRUE(MappedRegion::open(r.path(), m, err, ByteOrder::Big)) << err;
-    filter::FilterConfig config;
-    ASSERT_TRUE(filter::parse_config("rule { events { id: 5 } action: DROP }", "t.txtpb", config, err))
-        << err;
-    const auto f = filter::CompiledFilter::compile(config, "");
+    Expected<MappedRegion> opened = MappedRegion::open(r.path(), ByteOrder::Big);
+    ASSERT_TRUE(opened) << opened.error();
+    MappedRegion &m = *opened;
+    const Expected<filter::FilterConfig> config =
+        filter::parse_config("rule { events { id: 5 } action: DROP }", "t.txtpb");
+    ASSERT_TRUE(config) << config.error();
+    const auto f = filter::CompiledFilter::compile(*config, "");
     publish_enable_map(m, *f);
     // Bit 5 of word 0 is clear: to a big-endian guest that bit (0x20) lives
     // in the word's last byte; every other bit stays set.
@@ -133,9 +134,10 @@ protected:
         temp_ = std::make_unique<TempRegion>(4, 16, BD_RING_MODE_USER, 0, ByteOrder::Big,
                                              BD_RING_CLOCK_S390X_TOD);
         ASSERT_TRUE(temp_->ok()) << temp_->error();
-        std::string err;
-        ASSERT_TRUE(MappedRegion::open(temp_->path(), region_, err, ByteOrder::Big)) << err;
-        ASSERT_TRUE(MappedRegion::open(temp_->path(), guest_, err, ByteOrder::Big)) << err;
+        const Status consumer_view = open_region(temp_->path(), region_, ByteOrder::Big);
+        ASSERT_TRUE(consumer_view) << consumer_view.error();
+        const Status guest_view = open_region(temp_->path(), guest_, ByteOrder::Big);
+        ASSERT_TRUE(guest_view) << guest_view.error();
         sink_ = std::make_unique<CaptureSink>();
         consumer_ = std::make_unique<RingConsumer>(region_, identity_, host_, *sink_);
     }
@@ -252,9 +254,9 @@ uint64_t tod_at(uint64_t real_ns) {
 TEST(TodClock, MapsQemuS390xsTodToMonotonic) {
     TempRegion r(2, 16, BD_RING_MODE_USER, 0, ByteOrder::Big, BD_RING_CLOCK_S390X_TOD);
     ASSERT_TRUE(r.ok()) << r.error();
-    MappedRegion m;
-    std::string err;
-    ASSERT_TRUE(MappedRegion::open(r.path(), m, err, ByteOrder::Big)) << err;
+    Expected<MappedRegion> opened = MappedRegion::open(r.path(), ByteOrder::Big);
+    ASSERT_TRUE(opened) << opened.error();
+    MappedRegion &m = *opened;
     RealtimeCounterClock clock(m, RealtimeCounterClock::Counter::S390xTod);
     EXPECT_TRUE(clock.frequency_known()) << "the TOD clock's rate is fixed";
     EXPECT_DOUBLE_EQ(clock.ns_per_tick(), 1000.0 / 4096.0);
@@ -280,11 +282,11 @@ TEST(TodClock, TheRegionsClockFieldAcceptsTodInUserModeOnly) {
     char tmpl[] = "/tmp/bdring-tod-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     const std::string dir = tmpl, path = dir + "/region";
-    std::string error;
-    ASSERT_TRUE(create_region_file(path, 2, 16, BD_RING_MODE_SYSTEM, &error, 1, 0,
-                                   BD_RING_CLOCK_S390X_TOD));
-    MappedRegion region;
-    EXPECT_FALSE(MappedRegion::open(path, region, error));
+    const Status created = create_region_file(path, 2, 16, BD_RING_MODE_SYSTEM, 1, 0, BD_RING_CLOCK_S390X_TOD);
+    ASSERT_TRUE(created) << created.error();
+    const Expected<MappedRegion> region = MappedRegion::open(path);
+    EXPECT_FALSE(region);
+    const std::string error = region ? std::string() : region.error().message;
     EXPECT_NE(error.find("unknown clock 4"), std::string::npos) << error;
     ::unlink(path.c_str());
     ::rmdir(dir.c_str());

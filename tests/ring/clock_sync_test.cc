@@ -50,9 +50,9 @@ struct Fixture {
     TscClock host;
     LinearClockMap fit;
     Fixture() {
-        std::string err;
         EXPECT_TRUE(region.ok()) << region.error();
-        EXPECT_TRUE(MappedRegion::open(region.path(), mapped, err)) << err;
+        const Status opened = test::open_region(region.path(), mapped);
+        EXPECT_TRUE(opened) << opened.error();
         EXPECT_TRUE(host.calibrate());
     }
 };

@@ -121,9 +121,9 @@ private:
 TEST(ConsumerProcess, ReadyDrainSummary) {
     TempRegion r(4, 1024);
     ASSERT_TRUE(r.ok()) << r.error();
-    MappedRegion guest;
-    std::string err;
-    ASSERT_TRUE(MappedRegion::open(r.path(), guest, err)) << err;
+    Expected<MappedRegion> opened = MappedRegion::open(r.path());
+    ASSERT_TRUE(opened) << opened.error();
+    MappedRegion &guest = *opened;
     // Ring 0 overflows before the consumer even starts: 10 drops.
     TestProducer p0(guest.base(), guest.layout(), 0);
     p0.claim(1, 2);

@@ -19,6 +19,7 @@ namespace bdtrace::ring {
 namespace {
 
 using test::CaptureSink;
+using test::open_region;
 using test::TempRegion;
 using test::TestProducer;
 
@@ -48,10 +49,11 @@ protected:
               uint32_t kernel_rings = 0) {
         temp_ = std::make_unique<TempRegion>(rings, slots, mode, kernel_rings);
         ASSERT_TRUE(temp_->ok()) << temp_->error();
-        std::string err;
-        ASSERT_TRUE(MappedRegion::open(temp_->path(), region_, err)) << err;
+        const Status consumer_view = open_region(temp_->path(), region_);
+        ASSERT_TRUE(consumer_view) << consumer_view.error();
         // The guest's own mapping of the same file.
-        ASSERT_TRUE(MappedRegion::open(temp_->path(), guest_, err)) << err;
+        const Status guest_view = open_region(temp_->path(), guest_);
+        ASSERT_TRUE(guest_view) << guest_view.error();
         sink_ = std::make_unique<CaptureSink>(kernel_rings);
         consumer_ = std::make_unique<RingConsumer>(region_, identity_, host_, *sink_);
     }

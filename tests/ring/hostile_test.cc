@@ -28,10 +28,14 @@ using test::TestProducer;
 struct Mapped {
     Mapped(uint32_t rings, uint32_t slots, ByteOrder order = kHostByteOrder)
         : temp(rings, slots, BD_RING_MODE_USER, 0, order) {
-        std::string err;
-        ok = temp.ok() && MappedRegion::open(temp.path(), consumer, err, order) &&
-             MappedRegion::open(temp.path(), guest, err, order);
-        error = temp.ok() ? err : temp.error();
+        if (!temp.ok()) {
+            error = temp.error();
+            return;
+        }
+        Status opened = test::open_region(temp.path(), consumer, order);
+        if (opened) opened = test::open_region(temp.path(), guest, order);
+        ok = opened.ok();
+        if (!ok) error = opened.error().ToString();
     }
     TempRegion temp;
     MappedRegion consumer, guest;

@@ -38,9 +38,8 @@ public:
         if (::mkdtemp(tmpl) == nullptr) return;
         dir_ = tmpl;
         path_ = dir_ + "/region";
-        std::string error;
-        ok_ = create_region_file(path_, 2, 16, BD_RING_MODE_USER, &error, 0, 0, BD_RING_CLOCK_CNTVCT) &&
-              MappedRegion::open(path_, region_, error);
+        ok_ = create_region_file(path_, 2, 16, BD_RING_MODE_USER, 0, 0, BD_RING_CLOCK_CNTVCT) &&
+              test::open_region(path_, region_);
         if (!ok_) return;
         EXPECT_EQ(region_.layout().clock, static_cast<uint32_t>(BD_RING_CLOCK_CNTVCT));
         test::TestProducer p(region_.base(), region_.layout(), 1);
@@ -94,10 +93,11 @@ TEST(RealtimeCounter, OtherArchitecturesClocksAreUserModeOnly) {
     char tmpl[] = "/tmp/bdring-clock-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     const std::string dir = tmpl, path = dir + "/region";
-    std::string error;
-    ASSERT_TRUE(create_region_file(path, 2, 16, BD_RING_MODE_SYSTEM, &error, 1, 0, BD_RING_CLOCK_CNTVCT));
-    MappedRegion region;
-    EXPECT_FALSE(MappedRegion::open(path, region, error));
+    const Status created = create_region_file(path, 2, 16, BD_RING_MODE_SYSTEM, 1, 0, BD_RING_CLOCK_CNTVCT);
+    ASSERT_TRUE(created) << created.error();
+    const Expected<MappedRegion> region = MappedRegion::open(path);
+    EXPECT_FALSE(region);
+    const std::string error = region ? std::string() : region.error().message;
     EXPECT_NE(error.find("unknown clock 2"), std::string::npos) << error;
     ::unlink(path.c_str());
     ::rmdir(dir.c_str());

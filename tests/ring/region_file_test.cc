@@ -33,10 +33,9 @@ void poke_field(const std::string &path, std::size_t offset, T value) {
 
 // Opening must fail with a message containing `what`.
 void expect_refused(const std::string &path, const std::string &what) {
-    MappedRegion m;
-    std::string err;
-    EXPECT_FALSE(MappedRegion::open(path, m, err));
-    EXPECT_FALSE(m);
+    const Expected<MappedRegion> m = MappedRegion::open(path);
+    ASSERT_FALSE(m);
+    const std::string err = m.error().message;
     EXPECT_NE(err.find(what), std::string::npos) << err;
     // Every refusal names the file and says where regions come from.
     EXPECT_NE(err.find(path), std::string::npos) << err;
@@ -50,9 +49,9 @@ TEST(RegionFile, CreateWritesAValidHeader) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     EXPECT_EQ(static_cast<uint64_t>(st.st_size), bd_ring_region_size(8, 64));
 
-    MappedRegion m;
-    std::string err;
-    ASSERT_TRUE(MappedRegion::open(r.path(), m, err)) << err;
+    Expected<MappedRegion> opened = MappedRegion::open(r.path());
+    ASSERT_TRUE(opened) << opened.error();
+    MappedRegion &m = *opened;
     const RegionLayout &l = m.layout();
     EXPECT_EQ(l.ring_count, 8u);
     EXPECT_EQ(l.ring_slots, 64u);
@@ -88,9 +87,9 @@ TEST(RegionFile, CreateWritesAValidHeader) {
 TEST(RegionFile, SystemModeKeepsKernelRings) {
     TempRegion r(4, 16, BD_RING_MODE_SYSTEM, 2);
     ASSERT_TRUE(r.ok()) << r.error();
-    MappedRegion m;
-    std::string err;
-    ASSERT_TRUE(MappedRegion::open(r.path(), m, err)) << err;
+    Expected<MappedRegion> opened = MappedRegion::open(r.path());
+    ASSERT_TRUE(opened) << opened.error();
+    MappedRegion &m = *opened;
     EXPECT_EQ(m.layout().kernel_rings, 2u);
     EXPECT_EQ(m.layout().mode, static_cast<uint32_t>(BD_RING_MODE_SYSTEM));
 }
@@ -105,18 +104,18 @@ TEST(RegionFile, PaddedForIvshmem) {
     char tmpl[] = "/tmp/bdring-pad-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     const std::string path = std::string(tmpl) + "/region";
-    std::string err;
-    ASSERT_TRUE(create_region_file(path, 4, 16, BD_RING_MODE_SYSTEM, &err, 2, ivshmem_file_size(4, 16)))
-        << err;
+    const Status created = create_region_file(path, 4, 16, BD_RING_MODE_SYSTEM, 2, ivshmem_file_size(4, 16));
+    ASSERT_TRUE(created) << created.error();
     struct stat st;
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(static_cast<uint64_t>(st.st_size), ivshmem_file_size(4, 16));
-    MappedRegion m;
-    ASSERT_TRUE(MappedRegion::open(path, m, err)) << err;
-    EXPECT_EQ(m.layout().region_size, bd_ring_region_size(4, 16));
+    const Expected<MappedRegion> m = MappedRegion::open(path);
+    ASSERT_TRUE(m) << m.error();
+    EXPECT_EQ(m->layout().region_size, bd_ring_region_size(4, 16));
     ::unlink(path.c_str());
-    EXPECT_FALSE(create_region_file(path, 4, 16, BD_RING_MODE_SYSTEM, &err, 2, 4096));
-    EXPECT_NE(err.find("cannot hold"), std::string::npos) << err;
+    const Status too_small = create_region_file(path, 4, 16, BD_RING_MODE_SYSTEM, 2, 4096);
+    ASSERT_FALSE(too_small);
+    EXPECT_NE(too_small.error().message.find("cannot hold"), std::string::npos) << too_small.error();
     EXPECT_NE(::access(path.c_str(), F_OK), 0) << "a refused file is removed";
     ::rmdir(tmpl);
 }
@@ -124,13 +123,14 @@ TEST(RegionFile, PaddedForIvshmem) {
 TEST(RegionFile, CreateRefusesAnExistingFile) {
     TempRegion r(1, 16);
     ASSERT_TRUE(r.ok()) << r.error();
-    std::string err;
-    EXPECT_FALSE(create_region_file(r.path(), 1, 16, BD_RING_MODE_USER, &err));
+    const Status created = create_region_file(r.path(), 1, 16, BD_RING_MODE_USER);
+    ASSERT_FALSE(created);
+    const std::string err = created.error().message;
     EXPECT_NE(err.find("exists"), std::string::npos) << err;
     EXPECT_NE(err.find("remove the stale file"), std::string::npos) << err;
     // Not ours: still there, still valid.
-    MappedRegion m;
-    EXPECT_TRUE(MappedRegion::open(r.path(), m, err)) << err;
+    const Expected<MappedRegion> m = MappedRegion::open(r.path());
+    EXPECT_TRUE(m) << m.error();
 }
 
 TEST(RegionFile, CreateChecksGeometryAndMode) {
@@ -157,27 +157,29 @@ TEST(RegionFile, CreateChecksGeometryAndMode) {
         {4, 16, BD_RING_MODE_SYSTEM, 5, "kernel rings"},
     };
     for (const Case &c : cases) {
-        std::string err;
-        EXPECT_FALSE(create_region_file(path, c.rings, c.slots, c.mode, &err, c.kernel_rings));
+        const Status created = create_region_file(path, c.rings, c.slots, c.mode, c.kernel_rings);
+        EXPECT_FALSE(created) << c.what;
+        const std::string err = created ? std::string() : created.error().message;
         EXPECT_NE(err.find(c.what), std::string::npos) << err;
         EXPECT_NE(::access(path.c_str(), F_OK), 0) << "nothing is left behind: " << c.what;
     }
 }
 
 TEST(RegionFile, CreateInAMissingDirectorySaysWhatToCheck) {
-    std::string err;
-    EXPECT_FALSE(create_region_file("/nonexistent-dir/region", 1, 16, BD_RING_MODE_USER, &err));
+    const Status created = create_region_file("/nonexistent-dir/region", 1, 16, BD_RING_MODE_USER);
+    ASSERT_FALSE(created);
+    const std::string err = created.error().message;
     EXPECT_NE(err.find("No such file"), std::string::npos) << err;
     EXPECT_NE(err.find("writable"), std::string::npos) << err;
 }
 
-TEST(RegionFile, ErrorMessageIsOptional) {
+TEST(RegionFile, CreateSucceedsOnlyForAFreshPathAndAValidGeometry) {
     TempRegion dir(1, 16);
     ASSERT_TRUE(dir.ok()) << dir.error();
-    EXPECT_FALSE(create_region_file(dir.path(), 1, 16, BD_RING_MODE_USER, nullptr));  // exists
-    EXPECT_FALSE(create_region_file(dir.dir() + "/x", 3, 16, BD_RING_MODE_USER, nullptr));
+    EXPECT_FALSE(create_region_file(dir.path(), 1, 16, BD_RING_MODE_USER));  // exists
+    EXPECT_FALSE(create_region_file(dir.dir() + "/x", 3, 16, BD_RING_MODE_USER));
     const std::string fresh = dir.dir() + "/fresh";
-    EXPECT_TRUE(create_region_file(fresh, 2, 16, BD_RING_MODE_USER, nullptr));
+    EXPECT_TRUE(create_region_file(fresh, 2, 16, BD_RING_MODE_USER));
     ::unlink(fresh.c_str());
 }
 
@@ -262,9 +264,8 @@ TEST(RegionFile, LargerFileIsFine) {
     TempRegion r(2, 16);
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(::truncate(r.path().c_str(), bd_ring_region_size(2, 16) + 4096), 0);
-    MappedRegion m;
-    std::string err;
-    EXPECT_TRUE(MappedRegion::open(r.path(), m, err)) << err;
+    Expected<MappedRegion> opened = MappedRegion::open(r.path());
+    EXPECT_TRUE(opened) << opened.error();
 }
 
 // The layout is read once: a guest rewriting the header afterwards changes
@@ -272,9 +273,9 @@ TEST(RegionFile, LargerFileIsFine) {
 TEST(RegionFile, LayoutIsAPrivateCopy) {
     TempRegion r(4, 16);
     ASSERT_TRUE(r.ok());
-    MappedRegion m;
-    std::string err;
-    ASSERT_TRUE(MappedRegion::open(r.path(), m, err)) << err;
+    Expected<MappedRegion> opened = MappedRegion::open(r.path());
+    ASSERT_TRUE(opened) << opened.error();
+    MappedRegion &m = *opened;
     const RegionLayout before = m.layout();
     const uint64_t slot_before = m.slot_offset(3, 15);
     bd_ring_region *h = m.header();
@@ -293,9 +294,9 @@ TEST(RegionFile, LayoutIsAPrivateCopy) {
 TEST(RegionFile, MoveTransfersTheMapping) {
     TempRegion r(1, 16);
     ASSERT_TRUE(r.ok());
-    MappedRegion a;
-    std::string err;
-    ASSERT_TRUE(MappedRegion::open(r.path(), a, err)) << err;
+    Expected<MappedRegion> opened = MappedRegion::open(r.path());
+    ASSERT_TRUE(opened) << opened.error();
+    MappedRegion &a = *opened;
     unsigned char *base = a.base();
     MappedRegion b(std::move(a));
     EXPECT_FALSE(a);

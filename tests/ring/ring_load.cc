@@ -35,11 +35,11 @@ int main(int argc, char **argv) {
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--create" && i + 2 < argc) {
-            std::string err;
             const auto rings = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 0));
             const auto slots = static_cast<uint32_t>(std::strtoul(argv[i + 2], nullptr, 0));
-            if (!br::create_region_file(path, rings, slots, BD_RING_MODE_USER, &err)) {
-                std::fprintf(stderr, "ring_load: %s\n", err.c_str());
+            if (const bdtrace::Status created = br::create_region_file(path, rings, slots, BD_RING_MODE_USER);
+                !created) {
+                std::fprintf(stderr, "ring_load: %s\n", created.error().ToString().c_str());
                 return 1;
             }
             i += 2;
@@ -52,12 +52,12 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    br::MappedRegion region;
-    std::string err;
-    if (!br::MappedRegion::open(path, region, err)) {
-        std::fprintf(stderr, "ring_load: %s\n", err.c_str());
+    bdtrace::Expected<br::MappedRegion> opened = br::MappedRegion::open(path);
+    if (!opened) {
+        std::fprintf(stderr, "ring_load: %s\n", opened.error().ToString().c_str());
         return 1;
     }
+    br::MappedRegion &region = *opened;
     if (threads == 0 || threads > region.layout().ring_count) {
         std::fprintf(stderr, "ring_load: --threads must be 1 to %u\n", region.layout().ring_count);
         return 2;

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 #include <string>
 
@@ -36,8 +37,11 @@ public:
         }
         dir_ = tmpl;
         path_ = dir_ + "/region";
-        if (!create_region_file(path_, rings, slots, mode, &error_, kernel_rings, 0, clock, order))
+        if (Status created = create_region_file(path_, rings, slots, mode, kernel_rings, 0, clock, order);
+            !created) {
+            error_ = created.error().ToString();
             path_.clear();
+        }
     }
     ~TempRegion() {
         if (!path_.empty()) ::unlink(path_.c_str());
@@ -54,6 +58,15 @@ public:
 private:
     std::string dir_, path_, error_;
 };
+
+// MappedRegion::open into `out`, for fixtures that keep the mapping as a
+// member.
+inline Status open_region(const std::string &path, MappedRegion &out, ByteOrder order = kHostByteOrder) {
+    Expected<MappedRegion> opened = MappedRegion::open(path, order);
+    if (!opened) return opened.take_error();
+    out = std::move(*opened);
+    return Status::Ok();
+}
 
 // 8-byte atomic stores into shared memory (a racing writer must not be a
 // data race the compiler may exploit).

@@ -18,6 +18,7 @@
 #include "bdtrace/analyzer/report_format.h"
 #include "bdtrace/analyzer/selection.h"
 #include "bdtrace/analyzer/timeline.h"
+#include "bdtrace/status.h"
 
 #if __has_include("bdtrace/analyzer/export.h")
 #include "bdtrace/analyzer/export.h"
@@ -57,18 +58,18 @@ class Output {
     }
     return file_;
   }
-  // Flushes; an error message (with the reason) when writing failed.
-  std::optional<std::string> Close() {
+  // Flushes; an error (with the reason) when writing failed.
+  bdtrace::Status Close() {
     std::ostream &s = stream();
     errno = 0;
     s.flush();
     const int flush_errno = errno;
     if (!path_.empty() && file_.is_open()) file_.close();
-    if (s) return std::nullopt;
+    if (s) return bdtrace::Status::Ok();
     const int cause = open_errno_ != 0 ? open_errno_ : flush_errno;
     const std::string what = path_.empty() ? "standard output" : path_;
     const std::string why = cause != 0 ? std::strerror(cause) : "write error";
-    return "cannot write the report to " + what + ": " + why;
+    return bdtrace::make_error("cannot write the report to " + what + ": " + why);
   }
   const std::string &path() const { return path_; }
 
@@ -242,7 +243,7 @@ void DefineOptions(CLI::App &app, Args &a) {
 std::optional<int> CheckArgs(Args &a, ba::AnalyzeOptions &options) {
   if (*a.since_opt) a.sel.since_s = a.since;
   if (*a.until_opt) a.sel.until_s = a.until;
-  if (ba::Status valid = a.sel.Validate(); !valid) {
+  if (bdtrace::Status valid = a.sel.Validate(); !valid) {
     return Fail(kExitUsage, valid.error().message + " (see bd-analyze --help)");
   }
   for (uint32_t v : a.sel.vcpus) {
@@ -274,7 +275,7 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
     auto dirs = ba::FindTraceDirs(a.paths);
     if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
     ba::NameCollector names;
-    if (ba::Status st = ba::ReadTraces(*dirs, names); !st) {
+    if (bdtrace::Status st = ba::ReadTraces(*dirs, names); !st) {
       return Fail(kExitTraceError, st.error().ToString());
     }
     chrome = std::make_unique<ba::ChromeExporter>(out.stream(), names.take_names());
@@ -286,8 +287,8 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   options.also = {exporter};
   auto report = ba::Analyze(a.paths, options);
   if (!report) return Fail(kExitTraceError, report.error().ToString());
-  ba::Status done = chrome ? chrome->Finish() : svg->Finish();
-  if (auto err = out.Close()) return Fail(kExitTraceError, *err);
+  bdtrace::Status done = chrome ? chrome->Finish() : svg->Finish();
+  if (bdtrace::Status closed = out.Close(); !closed) return Fail(kExitTraceError, closed.error().ToString());
   if (!done) return Fail(kExitTraceError, done.error().ToString());
   NoteLosses(*report);
   return 0;
@@ -315,11 +316,11 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   options.also = {&timeline};
   auto report = ba::Analyze(a.paths, options);
   if (!report) return Fail(kExitTraceError, report.error().ToString());
-  if (ba::Status st = timeline.Finish(*report); !st) {
+  if (bdtrace::Status st = timeline.Finish(*report); !st) {
     return Fail(kExitTraceError, st.error().ToString());
   }
   if (a.format == "csv") NoteLosses(*report);
-  if (auto err = out.Close()) return Fail(kExitTraceError, *err);
+  if (bdtrace::Status closed = out.Close(); !closed) return Fail(kExitTraceError, closed.error().ToString());
   return 0;
 }
 
@@ -338,7 +339,7 @@ int RunReport(const Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &opti
   } else {
     out.stream() << ba::FormatText(*report, kind);
   }
-  if (auto err = out.Close()) return Fail(kExitTraceError, *err);
+  if (bdtrace::Status closed = out.Close(); !closed) return Fail(kExitTraceError, closed.error().ToString());
   return 0;
 }
 

@@ -24,9 +24,8 @@ int main(int argc, char **argv) {
 
   bdtrace::handlers::HandlerSet set;
   for (const std::string &spec : specs) {
-    std::string error;
-    if (!set.load(spec, error)) {
-      std::fprintf(stderr, "bd-handler-check: %s\n", error.c_str());
+    if (const bdtrace::Status loaded = set.load(spec); !loaded) {
+      std::fprintf(stderr, "bd-handler-check: %s\n", loaded.error().ToString().c_str());
       return 1;
     }
   }

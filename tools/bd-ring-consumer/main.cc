@@ -248,10 +248,9 @@ int main(int argc, char **argv) {
         return fail(kExitUsage, std::string(e.what()) + " (see bd-ring-consumer --help)");
     }
 
-    br::MappedRegion region;
-    std::string error;
-    if (!br::MappedRegion::open(ring_path, region, error, byte_order_of(arch)))
-        return fail(kExitError, error);
+    bdtrace::Expected<br::MappedRegion> opened = br::MappedRegion::open(ring_path, byte_order_of(arch));
+    if (!opened) return fail(kExitError, opened.error().ToString());
+    br::MappedRegion &region = *opened;
     const bool system = mode == "system";
     if ((region.layout().mode == BD_RING_MODE_SYSTEM) != system) {
         return fail(kExitError, "ring region '" + ring_path + "' is a " +
@@ -290,8 +289,9 @@ int main(int argc, char **argv) {
         auto publish = [&region](uint64_t, const bdtrace::filter::CompiledFilter &f) {
             br::publish_enable_map(region, f);
         };
-        if (!bdtrace::filter::g_plugin_filter.load(filter_path, comm, publish, false, error))
-            return fail(kExitError, error);
+        if (const bdtrace::Status loaded = bdtrace::filter::g_plugin_filter.load(filter_path, comm, publish, false);
+            !loaded)
+            return fail(kExitError, loaded.error().ToString());
     }
 
     br::store_guest(region.layout().byte_order, &region.header()->consumer_pid,

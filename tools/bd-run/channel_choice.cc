@@ -15,7 +15,6 @@
 namespace bdtrace::bdrun {
 namespace {
 
-using tools::make_error;
 
 // Marks in a guest binary (see guest-probes/lib/ring.c and channel.h).
 constexpr char kRingMarker[] = "bdguest-ring-abi-1";
@@ -55,11 +54,11 @@ bool help_lists_plugin(const std::string& help_output) {
 }
 
 QemuCapabilities probe_qemu(const std::string& qemu) {
-  tools::Result<Captured> version = capture_output({qemu, "-version"});
+  Expected<Captured> version = capture_output({qemu, "-version"});
   if (!version || version->status != 0) return QemuCapabilities{};
   QemuCapabilities caps = parse_qemu_version(version->out);
   if (!caps.known) return caps;
-  tools::Result<Captured> help = capture_output({qemu, "-h"});
+  Expected<Captured> help = capture_output({qemu, "-h"});
   caps.plugin_option = help && help_lists_plugin(help->out);
   return caps;
 }
@@ -78,7 +77,7 @@ std::optional<std::string> plugin_refusal(const QemuCapabilities& caps) {
   return std::string();  // the QEMU's generation has a build (plugin_api.h)
 }
 
-tools::Result<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,
+Expected<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,
                                       const std::string& qemu) {
   const std::optional<std::string> refusal = plugin_refusal(caps);
   switch (requested) {

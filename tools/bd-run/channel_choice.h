@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 #include "options.h"
 
 namespace bdtrace::bdrun {
@@ -40,7 +40,7 @@ std::optional<std::string> plugin_refusal(const QemuCapabilities& caps);
 // The channel for a user-mode run under `qemu` (caps from probe_qemu):
 // trap/ring as requested (an error when trap cannot work), auto = the trap
 // when the plugin loads or when the QEMU is not known, the ring otherwise.
-tools::Result<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,
+Expected<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,
                                       const std::string& qemu);
 
 // The guest side of the ring, from the program file itself: libbdguest

@@ -16,7 +16,6 @@
 namespace bdtrace::bdrun {
 namespace {
 
-using tools::make_error;
 
 // Closes the descriptor at scope exit; the mapping users open the file by
 // name, bd-run only owns the name.
@@ -43,7 +42,7 @@ std::string random_suffix() {
 
 }  // namespace
 
-tools::Result<ChannelFile> ChannelFile::create(const std::string& dir) {
+Expected<ChannelFile> ChannelFile::create(const std::string& dir) {
   // A name collision (same pid reused, same random) is astronomically rare;
   // O_EXCL turns it into a retry instead of sharing someone else's file.
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -66,14 +65,13 @@ tools::Result<ChannelFile> ChannelFile::create(const std::string& dir) {
   return make_error("cannot create a channel file in " + dir + ": every name tried exists already");
 }
 
-tools::Status ChannelFile::write_header(unsigned nr_vcpus) const {
+Status ChannelFile::write_header(unsigned nr_vcpus) const {
   // The one header writer is the plugin's (device/): reuse it.
-  device::ChannelMapping mapping;
-  std::string error;
-  if (!device::ChannelMapping::open(path_, mapping, error)) return make_error(error);
-  device::Channel channel(mapping.data());
+  Expected<device::ChannelMapping> mapping = device::ChannelMapping::open(path_);
+  if (!mapping) return mapping.take_error();
+  device::Channel channel(mapping->data());
   channel.init_header(nr_vcpus);
-  return tools::Status();
+  return Status();
 }
 
 ChannelFile::ChannelFile(ChannelFile&& other) noexcept : path_(std::exchange(other.path_, std::string())) {}

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
@@ -14,7 +14,7 @@ class ChannelFile {
  public:
   // Creates DIR/bdtrace-<pid>-<random> (mode 0600, new: never an existing
   // file), BD_CHANNEL_SIZE bytes of zeros.
-  static tools::Result<ChannelFile> create(const std::string& dir = "/dev/shm");
+  static Expected<ChannelFile> create(const std::string& dir = "/dev/shm");
 
   ChannelFile(ChannelFile&& other) noexcept;
   ChannelFile& operator=(ChannelFile&& other) noexcept;
@@ -26,7 +26,7 @@ class ChannelFile {
   // enabled) the way the plugin does, so that the guest finds a valid
   // channel even when no plugin runs (--no-plugin comparison runs). The
   // plugin rewrites it when it starts.
-  tools::Status write_header(unsigned nr_vcpus) const;
+  Status write_header(unsigned nr_vcpus) const;
 
   const std::string& path() const { return path_; }
 

@@ -16,7 +16,6 @@
 namespace bdtrace::bdrun {
 namespace {
 
-using tools::make_error;
 
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
@@ -186,7 +185,7 @@ SignalForwarding::~SignalForwarding() {
 
 int SignalForwarding::pending_signal() { return g_pending.load(); }
 
-tools::Result<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
+Expected<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
                              const ChildStdio& stdio) {
   if (argv.empty()) return make_error("internal error: empty command line");
   std::vector<char*> c_argv = c_strings(argv);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
@@ -39,7 +39,7 @@ struct ChildStdio {
 // otherwise), waits for it and returns its exit status (128+N if killed by
 // signal N). If a signal arrived before the spawn, the child is not started
 // and 128+N is returned. An error when it could not be started.
-tools::Result<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
+Expected<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
                              const ChildStdio& stdio = ChildStdio{});
 
 }  // namespace bdtrace::bdrun

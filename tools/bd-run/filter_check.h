@@ -5,12 +5,12 @@
 
 #include <string>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
 // The config's absolute path (what the plugin gets as filter=), or the
 // file:line:column error of the first problem in it.
-tools::Result<std::string> check_filter(const std::string& path);
+Expected<std::string> check_filter(const std::string& path);
 
 }  // namespace bdtrace::bdrun

@@ -13,7 +13,6 @@ namespace bdtrace::bdrun {
 namespace {
 
 namespace fs = std::filesystem;
-using tools::make_error;
 
 constexpr const char kLibraryPath[] = "LD_LIBRARY_PATH=";
 
@@ -47,21 +46,21 @@ bool parse_shebang(const std::string& line, std::string& interpreter, std::strin
   return !interpreter.empty();
 }
 
-tools::Result<GuestProgram> resolve_guest(const std::string& requested,
+Expected<GuestProgram> resolve_guest(const std::string& requested,
                                           const std::vector<std::string>& args) {
   // Found in PATH and executable, as for an ELF program; only the ELF check
   // decides whether it is a script.
   std::string path = requested;
   if (requested.find('/') == std::string::npos) {
-    tools::Result<std::string> found = find_in_path(requested);
+    Expected<std::string> found = find_in_path(requested);
     if (!found) return make_error("program '" + requested + "' not found in PATH: give its path, e.g. ./" + requested);
     path = found.value();
   }
   std::string interpreter, arg;
   if (!parse_shebang(first_line(path), interpreter, arg)) {
     tools::GuestArch arch = tools::GuestArch::X86_64;
-    tools::Result<std::string> program = resolve_program(requested, &arch);
-    if (!program) return make_error(program.error());
+    Expected<std::string> program = resolve_program(requested, &arch);
+    if (!program) return program.take_error();
     return GuestProgram{program.value(), arch, args, ""};
   }
   if (::access(path.c_str(), X_OK) != 0) {
@@ -69,10 +68,10 @@ tools::Result<GuestProgram> resolve_guest(const std::string& requested,
                       interpreter + " " + path);
   }
   tools::GuestArch arch = tools::GuestArch::X86_64;
-  tools::Result<std::string> interp = resolve_program(interpreter, &arch);
+  Expected<std::string> interp = resolve_program(interpreter, &arch);
   if (!interp) {
     return make_error("script " + path + " names the interpreter " + interpreter + ", which bd-run cannot run (" +
-                      interp.error() + "); run it with an x86_64 interpreter: bd-run -- /bin/sh " + path);
+                      interp.error().message + "); run it with an x86_64 interpreter: bd-run -- /bin/sh " + path);
   }
   GuestProgram g{interp.value(), arch, {}, path};
   if (!arg.empty()) g.args.push_back(arg);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "bdtrace/tools/elf_check.h"
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
@@ -22,7 +22,7 @@ struct GuestProgram {
 // checked as resolve_program() does. A script ("#!INTERPRETER [ARG]" on its
 // first line) becomes INTERPRETER [ARG] SCRIPT ARGS..., the interpreter
 // checked likewise; errors name the script and say what to run instead.
-tools::Result<GuestProgram> resolve_guest(const std::string& requested,
+Expected<GuestProgram> resolve_guest(const std::string& requested,
                                           const std::vector<std::string>& args);
 
 // The #! line of `first_line` split into interpreter and optional argument

@@ -7,11 +7,10 @@
 
 namespace bdtrace::bdrun {
 
-tools::Result<std::vector<std::string>> check_handlers(const std::vector<std::string>& specs) {
+Expected<std::vector<std::string>> check_handlers(const std::vector<std::string>& specs) {
   std::vector<std::string> values;
   for (const std::string& spec : specs) {
-    std::string error;
-    if (!handlers::HandlerSet::check(spec, error)) return tools::Error{error};
+    if (Status checked = handlers::HandlerSet::check(spec); !checked) return checked.take_error();
     const handlers::HandlerSpec hs = handlers::parse_handler_spec(spec);
     std::error_code ec;
     const std::filesystem::path abs = std::filesystem::absolute(hs.path, ec);

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
 // The plugin's handler= values (absolute paths: QEMU's working directory
 // is ours, but the message should say exactly which file), or the first
 // handler's error.
-tools::Result<std::vector<std::string>> check_handlers(const std::vector<std::string>& specs);
+Expected<std::vector<std::string>> check_handlers(const std::vector<std::string>& specs);
 
 }  // namespace bdtrace::bdrun

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "bdtrace/status.h"
 #include "vm_image.h"
 
 namespace bdtrace::bdrun {
@@ -156,7 +157,10 @@ std::optional<uint64_t> parse_memory_mib(const std::string& text) {
   return mib;
 }
 
-ParseOutcome parse_command_line(int argc, char** argv) {
+namespace {
+
+// What CLI11 fills in; the checks below turn it into RunOptions.
+struct Parsed {
   RunOptions o;
   SystemOptions sys;
   std::vector<std::string> raw_plugin_args;
@@ -165,12 +169,11 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   std::string channel_text = "auto";
   std::string accel_text = "tcg";
   std::string run_text;
+};
 
-  CLI::App app(kDescription, "bd-run");
-  app.formatter(std::make_shared<Formatter>());
-  // Everything from PROGRAM on belongs to the guest, even words that look
-  // like bd-run options.
-  app.prefix_command();
+// The options of every run, in --help's order: tracing, QEMU and plugin.
+void add_run_options(CLI::App& app, Parsed& p) {
+  RunOptions& o = p.o;
   app.add_option("--trace", o.trace_dir, "Record a trace into DIR (created if missing; must be empty)")
       ->type_name("DIR");
   app.add_option("--session", o.session_name,
@@ -186,7 +189,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "libbdtrace-qemu.so for QEMU 7.2-8.2, libbdtrace-qemu-vN.so for API N: 2 = 9.0, "
                  "3 = 9.1, 4 = 9.2-10.0, 5 = 10.1 and later)")
       ->type_name("PATH");
-  app.add_option("--plugin-arg", raw_plugin_args, "Extra plugin argument, repeatable")
+  app.add_option("--plugin-arg", p.raw_plugin_args, "Extra plugin argument, repeatable")
       ->type_name("NAME=VALUE")
       ->allow_extra_args(false);
   app.add_option("--filter", o.filter,
@@ -200,7 +203,12 @@ ParseOutcome parse_command_line(int argc, char** argv) {
                  "it registers reach it. Checked before QEMU starts (bd-handler-check loads one by "
                  "itself). User and full-system mode, with the trap channel")
       ->type_name("PATH[:ARGS]");
-  app.add_option("--channel", channel_text,
+}
+
+// The channel, the guest architecture and the buffers, after add_run_options.
+void add_channel_options(CLI::App& app, Parsed& p) {
+  RunOptions& o = p.o;
+  app.add_option("--channel", p.channel_text,
                  "How records reach the host: trap (the QEMU plugin), ring (shared-memory rings "
                  "and bd-ring-consumer, any QEMU) or auto (default: the trap where the plugin loads)")
       ->type_name("trap|ring|auto");
@@ -224,14 +232,18 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->type_name("BYTES");
   app.add_option("--subbuf-count", o.subbuf_count, "LTTng sub-buffers per buffer, a power of two (default 8)")
       ->type_name("N");
+}
 
+// The "System mode (--system)" group, last in --help.
+void add_system_options(CLI::App& app, Parsed& p) {
+  SystemOptions& sys = p.sys;
   const std::string group = "System mode (--system)";
-  app.add_flag("--system", system,
+  app.add_flag("--system", p.system,
                "Boot a VM under qemu-system-x86_64 (--arch aarch64: qemu-system-aarch64) instead of running a "
                "PROGRAM")
       ->group(group);
-  app.add_option("--smp", smp_text, "vCPUs, 1-64 (default 2)")->type_name("N")->group(group);
-  app.add_option("--memory", memory_text, "Guest RAM, e.g. 512M or 1G (default 512M)")
+  app.add_option("--smp", p.smp_text, "vCPUs, 1-64 (default 2)")->type_name("N")->group(group);
+  app.add_option("--memory", p.memory_text, "Guest RAM, e.g. 512M or 1G (default 512M)")
       ->type_name("SIZE")
       ->group(group);
   app.add_option("--kernel", sys.kernel, "Kernel image to boot (QEMU -kernel)")->type_name("FILE")->group(group);
@@ -249,7 +261,7 @@ ParseOutcome parse_command_line(int argc, char** argv) {
       ->type_name("FILE")
       ->allow_extra_args(false)
       ->group(group);
-  app.add_option("--run", run_text,
+  app.add_option("--run", p.run_text,
                  "Shell command to run in the VM as root (then it powers off); without --kernel bd-run "
                  "boots its own image (with --program's programs)")
       ->type_name("CMD")
@@ -257,11 +269,237 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   app.add_option("--vm", sys.vm_name, "VM name the plugin records (default: vm)")->type_name("NAME")->group(group);
   app.add_flag("--no-plugin", sys.no_plugin, "Run QEMU without the plugin (the channel device stays)")
       ->group(group);
-  app.add_option("--accel", accel_text,
+  app.add_option("--accel", p.accel_text,
                  "tcg (default) or kvm; kvm needs --channel ring (KVM runs no TCG plugin) and /dev/kvm")
       ->type_name("tcg|kvm")
       ->group(group);
+}
 
+// The words after bd-run's options: PROGRAM [ARGS...], or QEMU's after --.
+struct GuestWords {
+  std::vector<std::string> words;
+  bool after_separator = false;  // they followed a "--"
+};
+
+// remaining() is the tail of argv from PROGRAM on; CLI11 keeps or drops a
+// "--" before it depending on what follows, so look at argv too.
+GuestWords guest_words(const CLI::App& app, int argc, char** argv) {
+  GuestWords g{app.remaining(), false};
+  if (!g.words.empty() && g.words.front() == "--") {
+    g.words.erase(g.words.begin());
+    g.after_separator = true;
+  }
+  const size_t separator = static_cast<size_t>(argc) - g.words.size() - 1;
+  if (!g.words.empty() && separator >= 1 && std::string(argv[separator]) == "--") g.after_separator = true;
+  return g;
+}
+
+// --channel and the ring's geometry, both modes.
+Status check_channel(Parsed& p) {
+  RunOptions& o = p.o;
+  if (p.channel_text == "auto") {
+    o.channel = ChannelChoice::Auto;
+  } else if (p.channel_text == "trap") {
+    o.channel = ChannelChoice::Trap;
+  } else if (p.channel_text == "ring") {
+    o.channel = ChannelChoice::Ring;
+  } else if (p.channel_text == "both") {
+    o.channel = ChannelChoice::Both;
+  } else {
+    return make_error("--channel " + p.channel_text + " is invalid: give trap, ring or auto");
+  }
+  if (!is_power_of_two(o.rings) || o.rings > 4096) {
+    return make_error("--rings must be a power of two from 1 to 4096, e.g. 64");
+  }
+  if (!is_power_of_two(o.ring_slots) || o.ring_slots < 16 || o.ring_slots > (1u << 24)) {
+    return make_error("--ring-slots must be a power of two from 16 to 16777216, e.g. 16384");
+  }
+  return Status::Ok();
+}
+
+// What may go with the channel: --native, --handler, --system, --accel.
+Status check_channel_users(Parsed& p) {
+  RunOptions& o = p.o;
+  if (o.native) {
+    if (p.system) return make_error("--native runs one PROGRAM on the host: it cannot be combined with --system");
+    if (o.channel == ChannelChoice::Trap || o.channel == ChannelChoice::Both) {
+      return make_error("--native needs the ring channel: natively there is no QEMU plugin to trap into");
+    }
+    if (!o.qemu.empty() || !o.plugin.empty() || !p.raw_plugin_args.empty()) {
+      return make_error("--native runs no QEMU: --qemu, --plugin and --plugin-arg do not apply");
+    }
+    o.channel = ChannelChoice::Ring;
+  }
+  if (!o.handlers.empty() && (o.native || o.channel == ChannelChoice::Ring)) {
+    return make_error("--handler needs the trap channel (bd-run [--system] [--channel trap] --handler "
+                      "PATH ...): guest calls reach host handlers through the plugin's trap, which the "
+                      "ring channel and --native runs do not have");
+  }
+  if (p.system && o.channel == ChannelChoice::Both) {
+    return make_error("--system --channel both is not supported: give --channel trap (the plugin) or ring");
+  }
+  if (p.accel_text != "tcg" && p.accel_text != "kvm") {
+    return make_error("--accel " + p.accel_text + " is invalid: give tcg or kvm");
+  }
+  p.sys.kvm = p.accel_text == "kvm";
+  if (p.system && p.sys.kvm && o.channel != ChannelChoice::Ring) {
+    return make_error("KVM has no TCG plugins: use --channel ring with --accel kvm");
+  }
+  return Status::Ok();
+}
+
+// --system: the machine (QEMU's words, --arch, --smp, --rings, --memory).
+Status check_system_machine(Parsed& p, GuestWords guest) {
+  const RunOptions& o = p.o;
+  SystemOptions& sys = p.sys;
+  if (!guest.words.empty() && !guest.after_separator) {
+    return make_error("unexpected argument '" + guest.words.front() +
+                      "' with --system: QEMU options go after --, e.g. bd-run --system -- -rtc base=utc");
+  }
+  sys.qemu_args = std::move(guest.words);
+  if (!o.arch.empty()) {
+    if (o.arch != "x86_64" && o.arch != "aarch64") {
+      return make_error("--system runs x86_64 and aarch64 VMs (qemu-system-x86_64, qemu-system-aarch64); "
+                        "--arch " + o.arch + " is for user mode so far");
+    }
+    sys.arch = o.arch;
+  }
+  // The ring's system mode maps the guest's clock to host time through
+  // answers bd_sched reads from the TSC (ring/clock_sync.cc); an aarch64
+  // guest stamps its records with cntvct_el0, which nothing maps yet.
+  if (sys.arch == "aarch64" && o.channel == ChannelChoice::Ring) {
+    return make_error("--system --arch aarch64 --channel ring is not supported yet: the ring's system-mode "
+                      "clock sync reads the x86 TSC, and aarch64 guests stamp records with cntvct_el0. Use "
+                      "the trap channel (--channel trap, the default with --system)");
+  }
+  const std::optional<unsigned> smp = parse_smp(p.smp_text);
+  if (!smp) return make_error("--smp " + p.smp_text + " is invalid: give a number of vCPUs from 1 to 64");
+  sys.smp = *smp;
+  if (o.channel == ChannelChoice::Ring && o.rings <= sys.smp) {
+    return make_error("--rings " + std::to_string(o.rings) + " leaves no user ring: with --system the first --smp (" +
+                      std::to_string(sys.smp) + ") rings are the guest kernel's; give a larger power of two");
+  }
+  const std::optional<uint64_t> mib = parse_memory_mib(p.memory_text);
+  if (!mib) {
+    return make_error("--memory " + p.memory_text + " is invalid: give whole MiB from 16M to 1T, e.g. 512M or 1G");
+  }
+  sys.memory_mib = *mib;
+  return Status::Ok();
+}
+
+// --system: what it boots and runs (--kernel, --program, --run, --append,
+// --vm) and the plugin options that go with them.
+Status check_system_boot(Parsed& p, const CLI::App& app) {
+  const RunOptions& o = p.o;
+  SystemOptions& sys = p.sys;
+  if (!sys.initrd.empty() && sys.kernel.empty()) {
+    return make_error("--initrd needs --kernel (QEMU loads an initrd only with a kernel it boots itself)");
+  }
+  if (app.count("--run") != 0) sys.run_command = p.run_text;
+  if (!sys.programs.empty() && !sys.run_command) {
+    return make_error("--program needs --run 'CMD': the command to run in the VM, e.g. --run '" +
+                      std::filesystem::path(sys.programs.front()).filename().string() + "'");
+  }
+  if (!sys.programs.empty() && !sys.kernel.empty()) {
+    return make_error("--program boots an image bd-run builds (its own kernel and initramfs): drop "
+                      "--kernel/--initrd, or add your programs to your image with tools/vm/build-image.sh "
+                      "--programs");
+  }
+  if (sys.run_command) {
+    if (Expected<std::string> arg = run_command_kernel_arg(*sys.run_command); !arg) return arg.take_error();
+  }
+  if (app.count("--append") != 0 && sys.kernel.empty() && !sys.builds_image()) {
+    return make_error("--append needs --kernel (or --program/--run, which boot bd-run's own image)");
+  }
+  if (sys.vm_name.empty()) return make_error("--vm NAME must not be empty");
+  const bool plugin_options = !o.plugin.empty() || !p.raw_plugin_args.empty();
+  if (o.channel == ChannelChoice::Ring && (sys.no_plugin || plugin_options)) {
+    return make_error("--system --channel ring loads no plugin: --no-plugin, --plugin and --plugin-arg do "
+                      "not apply");
+  }
+  if (sys.no_plugin && (plugin_options || !o.filter.empty())) {
+    return make_error("--no-plugin cannot be combined with --plugin, --plugin-arg or --filter");
+  }
+  return Status::Ok();
+}
+
+// User mode: no system-mode options, and a PROGRAM.
+Status check_user(Parsed& p, const CLI::App& app, GuestWords guest) {
+  if (app.count("--program") != 0 || app.count("--run") != 0) {
+    return make_error(std::string(app.count("--program") != 0 ? "--program" : "--run") +
+                      " needs --system: it runs a program in a VM bd-run boots (in user mode the program "
+                      "goes last: bd-run [OPTIONS] [--] PROGRAM [ARGS...])");
+  }
+  for (const char* name : {"--smp", "--memory", "--kernel", "--initrd", "--append", "--vm", "--no-plugin", "--accel"}) {
+    if (app.count(name) != 0) return make_error(std::string(name) + " needs --system");
+  }
+  const std::vector<std::string>& words = guest.words;
+  if (words.empty()) return make_error("no PROGRAM given: bd-run [OPTIONS] [--] PROGRAM [ARGS...]");
+  if (words.front().size() > 1 && words.front()[0] == '-' && !guest.after_separator) {
+    return make_error("unknown option " + words.front() + " (a PROGRAM starting with '-' goes after --)");
+  }
+  p.o.program = words.front();
+  p.o.program_args.assign(words.begin() + 1, words.end());
+  return Status::Ok();
+}
+
+// --plugin-arg NAME=VALUE, --session and the LTTng buffer sizes.
+Status check_plugin_and_session(Parsed& p) {
+  RunOptions& o = p.o;
+  for (const std::string& a : p.raw_plugin_args) {
+    const auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return make_error("--plugin-arg '" + a + "' is not NAME=VALUE (e.g. --plugin-arg log=/tmp/plugin.log)");
+    }
+    o.plugin_args.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+    if (o.plugin_args.back().first == "filter") {
+      return make_error("give the filter as --filter FILE (bd-run checks it first), not --plugin-arg filter=");
+    }
+  }
+  if (!o.session_name.empty() && o.trace_dir.empty()) {
+    return make_error("--session needs --trace DIR (without --trace bd-run creates no session)");
+  }
+  if (!is_power_of_two(o.subbuf_size) || o.subbuf_size < 4096) {
+    return make_error("--subbuf-size must be a power of two of at least 4096, e.g. 4194304");
+  }
+  if (!is_power_of_two(o.subbuf_count) || o.subbuf_count < 2) {
+    return make_error("--subbuf-count must be a power of two of at least 2, e.g. 8");
+  }
+  return Status::Ok();
+}
+
+// Every check, in the order their messages take precedence.
+Status check_options(Parsed& p, const CLI::App& app, GuestWords guest) {
+  if (Status st = check_channel(p); !st) return st;
+  if (Status st = check_channel_users(p); !st) return st;
+  if (p.system) {
+    if (Status st = check_system_machine(p, std::move(guest)); !st) return st;
+    if (Status st = check_system_boot(p, app); !st) return st;
+    p.o.system = std::move(p.sys);
+  } else if (Status st = check_user(p, app, std::move(guest)); !st) {
+    return st;
+  }
+  return check_plugin_and_session(p);
+}
+
+// Prints a usage error the way CLI11's own errors are printed: exit status 2.
+ParseOutcome usage_error(const std::string& message) {
+  std::fprintf(stderr, "bd-run: error: %s\nRun 'bd-run --help' for usage.\n", message.c_str());
+  return ParseOutcome{std::nullopt, 2};
+}
+
+}  // namespace
+
+ParseOutcome parse_command_line(int argc, char** argv) {
+  Parsed p;
+  CLI::App app(kDescription, "bd-run");
+  app.formatter(std::make_shared<Formatter>());
+  // Everything from PROGRAM on belongs to the guest, even words that look
+  // like bd-run options.
+  app.prefix_command();
+  add_run_options(app, p);
+  add_channel_options(app, p);
+  add_system_options(app, p);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -269,171 +507,12 @@ ParseOutcome parse_command_line(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return ParseOutcome{std::nullopt, app.exit(e)};
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "bd-run: error: %s\nRun 'bd-run --help' for usage.\n", e.what());
-    return ParseOutcome{std::nullopt, 2};
+    return usage_error(e.what());
   }
-
-  auto usage_error = [](const std::string& msg) {
-    std::fprintf(stderr, "bd-run: error: %s\nRun 'bd-run --help' for usage.\n", msg.c_str());
-    return ParseOutcome{std::nullopt, 2};
-  };
-
-  // remaining() is the tail of argv from PROGRAM on; CLI11 keeps or drops a
-  // "--" before it depending on what follows, so look at argv too.
-  std::vector<std::string> rest = app.remaining();
-  bool after_separator = false;
-  if (!rest.empty() && rest.front() == "--") {
-    rest.erase(rest.begin());
-    after_separator = true;
+  if (Status st = check_options(p, app, guest_words(app, argc, argv)); !st) {
+    return usage_error(st.error().ToString());
   }
-  const size_t separator = static_cast<size_t>(argc) - rest.size() - 1;
-  if (!rest.empty() && separator >= 1 && std::string(argv[separator]) == "--") after_separator = true;
-
-  if (channel_text == "auto") {
-    o.channel = ChannelChoice::Auto;
-  } else if (channel_text == "trap") {
-    o.channel = ChannelChoice::Trap;
-  } else if (channel_text == "ring") {
-    o.channel = ChannelChoice::Ring;
-  } else if (channel_text == "both") {
-    o.channel = ChannelChoice::Both;
-  } else {
-    return usage_error("--channel " + channel_text + " is invalid: give trap, ring or auto");
-  }
-  if (!is_power_of_two(o.rings) || o.rings > 4096) {
-    return usage_error("--rings must be a power of two from 1 to 4096, e.g. 64");
-  }
-  if (!is_power_of_two(o.ring_slots) || o.ring_slots < 16 || o.ring_slots > (1u << 24)) {
-    return usage_error("--ring-slots must be a power of two from 16 to 16777216, e.g. 16384");
-  }
-  if (o.native) {
-    if (system) return usage_error("--native runs one PROGRAM on the host: it cannot be combined with --system");
-    if (o.channel == ChannelChoice::Trap || o.channel == ChannelChoice::Both) {
-      return usage_error("--native needs the ring channel: natively there is no QEMU plugin to trap into");
-    }
-    if (!o.qemu.empty() || !o.plugin.empty() || !raw_plugin_args.empty()) {
-      return usage_error("--native runs no QEMU: --qemu, --plugin and --plugin-arg do not apply");
-    }
-    o.channel = ChannelChoice::Ring;
-  }
-  if (!o.handlers.empty() && (o.native || o.channel == ChannelChoice::Ring)) {
-    return usage_error("--handler needs the trap channel (bd-run [--system] [--channel trap] --handler "
-                       "PATH ...): guest calls reach host handlers through the plugin's trap, which the "
-                       "ring channel and --native runs do not have");
-  }
-  if (system && o.channel == ChannelChoice::Both) {
-    return usage_error("--system --channel both is not supported: give --channel trap (the plugin) or ring");
-  }
-  if (accel_text != "tcg" && accel_text != "kvm") {
-    return usage_error("--accel " + accel_text + " is invalid: give tcg or kvm");
-  }
-  sys.kvm = accel_text == "kvm";
-  if (system && sys.kvm && o.channel != ChannelChoice::Ring) {
-    return usage_error("KVM has no TCG plugins: use --channel ring with --accel kvm");
-  }
-
-  if (system) {
-    if (!rest.empty() && !after_separator) {
-      return usage_error("unexpected argument '" + rest.front() +
-                         "' with --system: QEMU options go after --, e.g. bd-run --system -- -rtc base=utc");
-    }
-    sys.qemu_args = std::move(rest);
-    if (!o.arch.empty()) {
-      if (o.arch != "x86_64" && o.arch != "aarch64") {
-        return usage_error("--system runs x86_64 and aarch64 VMs (qemu-system-x86_64, qemu-system-aarch64); "
-                           "--arch " + o.arch + " is for user mode so far");
-      }
-      sys.arch = o.arch;
-    }
-    // The ring's system mode maps the guest's clock to host time through
-    // answers bd_sched reads from the TSC (ring/clock_sync.cc); an aarch64
-    // guest stamps its records with cntvct_el0, which nothing maps yet.
-    if (sys.arch == "aarch64" && o.channel == ChannelChoice::Ring) {
-      return usage_error("--system --arch aarch64 --channel ring is not supported yet: the ring's system-mode "
-                         "clock sync reads the x86 TSC, and aarch64 guests stamp records with cntvct_el0. Use "
-                         "the trap channel (--channel trap, the default with --system)");
-    }
-    const std::optional<unsigned> smp = parse_smp(smp_text);
-    if (!smp) return usage_error("--smp " + smp_text + " is invalid: give a number of vCPUs from 1 to 64");
-    sys.smp = *smp;
-    if (o.channel == ChannelChoice::Ring && o.rings <= sys.smp) {
-      return usage_error("--rings " + std::to_string(o.rings) + " leaves no user ring: with --system the first --smp (" +
-                         std::to_string(sys.smp) + ") rings are the guest kernel's; give a larger power of two");
-    }
-    const std::optional<uint64_t> mib = parse_memory_mib(memory_text);
-    if (!mib) {
-      return usage_error("--memory " + memory_text +
-                         " is invalid: give whole MiB from 16M to 1T, e.g. 512M or 1G");
-    }
-    sys.memory_mib = *mib;
-    if (!sys.initrd.empty() && sys.kernel.empty()) {
-      return usage_error("--initrd needs --kernel (QEMU loads an initrd only with a kernel it boots itself)");
-    }
-    if (app.count("--run") != 0) sys.run_command = run_text;
-    if (!sys.programs.empty() && !sys.run_command) {
-      return usage_error("--program needs --run 'CMD': the command to run in the VM, e.g. --run '" +
-                         std::filesystem::path(sys.programs.front()).filename().string() + "'");
-    }
-    if (!sys.programs.empty() && !sys.kernel.empty()) {
-      return usage_error("--program boots an image bd-run builds (its own kernel and initramfs): drop "
-                         "--kernel/--initrd, or add your programs to your image with tools/vm/build-image.sh "
-                         "--programs");
-    }
-    if (sys.run_command) {
-      if (tools::Result<std::string> arg = run_command_kernel_arg(*sys.run_command); !arg) {
-        return usage_error(arg.error());
-      }
-    }
-    if (app.count("--append") != 0 && sys.kernel.empty() && !sys.builds_image()) {
-      return usage_error("--append needs --kernel (or --program/--run, which boot bd-run's own image)");
-    }
-    if (sys.vm_name.empty()) return usage_error("--vm NAME must not be empty");
-    if (o.channel == ChannelChoice::Ring && (sys.no_plugin || !o.plugin.empty() || !raw_plugin_args.empty())) {
-      return usage_error("--system --channel ring loads no plugin: --no-plugin, --plugin and --plugin-arg do "
-                         "not apply");
-    }
-    if (sys.no_plugin && (!o.plugin.empty() || !raw_plugin_args.empty() || !o.filter.empty())) {
-      return usage_error("--no-plugin cannot be combined with --plugin, --plugin-arg or --filter");
-    }
-    o.system = std::move(sys);
-  } else {
-    if (app.count("--program") != 0 || app.count("--run") != 0) {
-      return usage_error(std::string(app.count("--program") != 0 ? "--program" : "--run") +
-                         " needs --system: it runs a program in a VM bd-run boots (in user mode the program "
-                         "goes last: bd-run [OPTIONS] [--] PROGRAM [ARGS...])");
-    }
-    for (const char* name :
-         {"--smp", "--memory", "--kernel", "--initrd", "--append", "--vm", "--no-plugin", "--accel"}) {
-      if (app.count(name) != 0) return usage_error(std::string(name) + " needs --system");
-    }
-    if (rest.empty()) return usage_error("no PROGRAM given: bd-run [OPTIONS] [--] PROGRAM [ARGS...]");
-    if (rest.front().size() > 1 && rest.front()[0] == '-' && !after_separator) {
-      return usage_error("unknown option " + rest.front() + " (a PROGRAM starting with '-' goes after --)");
-    }
-    o.program = rest.front();
-    o.program_args.assign(rest.begin() + 1, rest.end());
-  }
-
-  for (const std::string& a : raw_plugin_args) {
-    const auto eq = a.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return usage_error("--plugin-arg '" + a + "' is not NAME=VALUE (e.g. --plugin-arg log=/tmp/plugin.log)");
-    }
-    o.plugin_args.emplace_back(a.substr(0, eq), a.substr(eq + 1));
-    if (o.plugin_args.back().first == "filter") {
-      return usage_error("give the filter as --filter FILE (bd-run checks it first), not --plugin-arg filter=");
-    }
-  }
-  if (!o.session_name.empty() && o.trace_dir.empty()) {
-    return usage_error("--session needs --trace DIR (without --trace bd-run creates no session)");
-  }
-  if (!is_power_of_two(o.subbuf_size) || o.subbuf_size < 4096) {
-    return usage_error("--subbuf-size must be a power of two of at least 4096, e.g. 4194304");
-  }
-  if (!is_power_of_two(o.subbuf_count) || o.subbuf_count < 2) {
-    return usage_error("--subbuf-count must be a power of two of at least 2, e.g. 8");
-  }
-  return ParseOutcome{std::move(o), 0};
+  return ParseOutcome{std::move(p.o), 0};
 }
 
 }  // namespace bdtrace::bdrun

@@ -17,27 +17,26 @@ namespace bdtrace::bdrun {
 namespace {
 
 namespace fs = std::filesystem;
-using tools::make_error;
 
 bool is_executable_file(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-Result<std::string> resolve_qemu_binary(const std::string& requested, const std::string& name,
+Expected<std::string> resolve_qemu_binary(const std::string& requested, const std::string& name,
                                         const std::string& debian_package) {
   if (!requested.empty()) {
     if (is_executable_file(requested)) return requested;
     return make_error("QEMU '" + requested + "' (from --qemu) does not exist or is not executable");
   }
-  Result<std::string> found = find_in_path(name);
+  Expected<std::string> found = find_in_path(name);
   if (found) return found;
   return make_error(name + " not found: install Debian's " + debian_package + " or pass --qemu PATH");
 }
 
 }  // namespace
 
-Result<std::string> find_in_path(const std::string& name) {
+Expected<std::string> find_in_path(const std::string& name) {
   if (name.find('/') != std::string::npos) {
     if (is_executable_file(name)) return name;
     return make_error(name + " not found or not executable");
@@ -57,11 +56,11 @@ Result<std::string> find_in_path(const std::string& name) {
   return make_error(name + " not found in PATH");
 }
 
-Result<std::string> resolve_qemu(const std::string& requested, tools::GuestArch arch) {
+Expected<std::string> resolve_qemu(const std::string& requested, tools::GuestArch arch) {
   return resolve_qemu_binary(requested, std::string("qemu-") + tools::arch_name(arch), "qemu-user");
 }
 
-Result<std::string> resolve_system_qemu(const std::string& requested, const std::string& arch) {
+Expected<std::string> resolve_system_qemu(const std::string& requested, const std::string& arch) {
   // Debian's packages hold a family of system emulators each.
   const std::string package = arch == "aarch64" ? "qemu-system-arm" : "qemu-system-x86";
   return resolve_qemu_binary(requested, "qemu-system-" + arch, package);
@@ -81,7 +80,7 @@ Status check_boot_file(const std::string& option, const std::string& path) {
   return Status();
 }
 
-Result<std::string> resolve_plugin(const std::string& requested, int api) {
+Expected<std::string> resolve_plugin(const std::string& requested, int api) {
   if (requested.empty()) {
     const std::vector<std::string> dirs = plugin_dirs();
     const std::string found = first_accessible(dirs, plugin_file_name(api), R_OK);
@@ -97,10 +96,10 @@ Result<std::string> resolve_plugin(const std::string& requested, int api) {
   return requested;
 }
 
-Result<std::string> resolve_program(const std::string& requested, tools::GuestArch* arch) {
+Expected<std::string> resolve_program(const std::string& requested, tools::GuestArch* arch) {
   std::string path = requested;
   if (requested.find('/') == std::string::npos) {
-    Result<std::string> found = find_in_path(requested);
+    Expected<std::string> found = find_in_path(requested);
     if (!found) {
       return make_error("program '" + requested + "' not found in PATH: give its path, e.g. ./" + requested);
     }
@@ -115,8 +114,8 @@ Result<std::string> resolve_program(const std::string& requested, tools::GuestAr
   if (::access(path.c_str(), X_OK) != 0) {
     return make_error("program " + path + " is not executable: chmod +x it");
   }
-  Result<tools::GuestArch> elf = tools::check_guest_elf(path);
-  if (!elf) return make_error(elf.error());
+  Expected<tools::GuestArch> elf = tools::check_guest_elf(path);
+  if (!elf) return elf.take_error();
   if (arch != nullptr) *arch = elf.value();
   // qemu-x86_64 would take a leading '-' for one of its own options.
   if (path[0] == '-') path = "./" + path;

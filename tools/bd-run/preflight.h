@@ -5,24 +5,21 @@
 #include <string>
 
 #include "bdtrace/tools/elf_check.h"
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
-using tools::Result;
-using tools::Status;
-
 // An executable named `name` in $PATH (like a shell would find it), or an
 // error. Names containing '/' are returned as given if executable.
-Result<std::string> find_in_path(const std::string& name);
+Expected<std::string> find_in_path(const std::string& name);
 
 // --qemu PATH if given (must be executable), else qemu-<arch> from PATH.
-Result<std::string> resolve_qemu(const std::string& requested,
+Expected<std::string> resolve_qemu(const std::string& requested,
                                  tools::GuestArch arch = tools::GuestArch::X86_64);
 
 // --qemu PATH if given (must be executable), else qemu-system-<arch> from
 // PATH (arch "x86_64" or "aarch64").
-Result<std::string> resolve_system_qemu(const std::string& requested, const std::string& arch = "x86_64");
+Expected<std::string> resolve_system_qemu(const std::string& requested, const std::string& arch = "x86_64");
 
 // A file QEMU must load (--kernel, --initrd): a readable regular file.
 // Errors start with `option` and the path.
@@ -32,12 +29,12 @@ Status check_boot_file(const std::string& option, const std::string& path);
 // (libbdtrace-qemu.so for 1, libbdtrace-qemu-vN.so otherwise: plugin_api.h)
 // from bd-run's place: <dir>/../lib in a build tree, the installed
 // <libdir>/bdtrace otherwise (install_layout.h).
-Result<std::string> resolve_plugin(const std::string& requested, int api);
+Expected<std::string> resolve_plugin(const std::string& requested, int api);
 
 // The guest program: found in PATH when it has no '/', must exist, be
 // executable and be an ELF of a supported guest architecture (stored in
 // *arch when given). Returns the path QEMU should open.
-Result<std::string> resolve_program(const std::string& requested, tools::GuestArch* arch = nullptr);
+Expected<std::string> resolve_program(const std::string& requested, tools::GuestArch* arch = nullptr);
 
 // The trace directory must be absent or empty: LTTng would otherwise mix
 // this run's streams with older ones.

@@ -46,11 +46,11 @@ std::string fresh_region_path() {
 }
 
 // Beside bd-run in a build tree, in <libexecdir>/bdtrace when installed.
-tools::Result<std::string> resolve_consumer() {
+Expected<std::string> resolve_consumer() {
   const std::vector<std::string> dirs = helper_dirs();
   const std::string path = first_accessible(dirs, "bd-ring-consumer", X_OK);
   if (path.empty()) {
-    return tools::make_error("the ring consumer is missing (no " + candidates_text(dirs, "bd-ring-consumer") +
+    return make_error("the ring consumer is missing (no " + candidates_text(dirs, "bd-ring-consumer") +
                              "): build it (./bdtrace build) or install bdtrace again");
   }
   return path;
@@ -82,7 +82,7 @@ int run_with_ring(const RunOptions& o, const RingGuest& guest) {
                 "this build's libbdguest (build/lib/libbdguest.a), or use --channel trap under a QEMU "
                 "that loads the plugin");
   }
-  if (tools::Status st = check_tracing(o); !st) return fail(st.error());
+  if (Status st = check_tracing(o); !st) return fail(st.error());
   RingSetup setup;
   setup.mode = guest.mode;
   setup.program = guest.program;
@@ -105,16 +105,16 @@ int run_with_ring(const RunOptions& o, const RingGuest& guest) {
 
 int run_ring_session(const RunOptions& o, const RingSetup& setup,
                      const std::function<GuestCommand(const std::string& region_path)>& make_guest) {
-  tools::Result<std::string> consumer = resolve_consumer();
+  Expected<std::string> consumer = resolve_consumer();
   if (!consumer) return fail(consumer.error());
 
   RegionFileGuard region(fresh_region_path());
-  std::string error;
   const uint64_t file_size = setup.pad_for_ivshmem ? ring::ivshmem_file_size(o.rings, o.ring_slots) : 0;
   const bd_ring_mode mode = setup.kernel_rings != 0 ? BD_RING_MODE_SYSTEM : BD_RING_MODE_USER;
-  if (!ring::create_region_file(region.path(), o.rings, o.ring_slots, mode, &error, setup.kernel_rings,
-                                file_size, setup.clock, setup.byte_order)) {
-    return fail(error);
+  if (Status created = ring::create_region_file(region.path(), o.rings, o.ring_slots, mode, setup.kernel_rings,
+                                                file_size, setup.clock, setup.byte_order);
+      !created) {
+    return fail(created.error());
   }
   const GuestCommand guest = make_guest(region.path());
   std::vector<std::string> consumer_argv = {consumer.value(), "--ring", region.path(), "--program",
@@ -126,27 +126,27 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
   }
   if (!o.filter.empty()) {
     // Checked with the plugin's own parser; the consumer applies it.
-    tools::Result<std::string> filter = check_filter(o.filter);
+    Expected<std::string> filter = check_filter(o.filter);
     if (!filter) return fail(filter.error());
     consumer_argv.push_back("--filter");
     consumer_argv.push_back(filter.value());
   }
 
-  return run_in_session(o, [&](SessionContext& session) -> tools::Result<int> {
+  return run_in_session(o, [&](SessionContext& session) -> Expected<int> {
     const SessionEnv& session_env = session.env;
-    tools::Result<PipedChild> started =
+    Expected<PipedChild> started =
         PipedChild::spawn(consumer_argv, with_env(current_environment(), session_env));
-    if (!started) return tools::make_error(started.error());
+    if (!started) return started.take_error();
     PipedChild& child = started.value();
-    tools::Result<std::string> line = child.read_line(kConsumerReadyMs, "bd-ring-consumer");
-    if (!line) return tools::make_error(line.error());
+    Expected<std::string> line = child.read_line(kConsumerReadyMs, "bd-ring-consumer");
+    if (!line) return line.take_error();
     if (line.value() != "ready") {
-      return tools::make_error("bd-ring-consumer said '" + line.value() + "' instead of 'ready'");
+      return make_error("bd-ring-consumer said '" + line.value() + "' instead of 'ready'");
     }
-    tools::Result<int> status = run_child(guest.argv, with_env(guest.envp, session_env), setup.stdio);
-    tools::Result<int> consumer_status = child.finish(kConsumerFinishMs);
+    Expected<int> status = run_child(guest.argv, with_env(guest.envp, session_env), setup.stdio);
+    Expected<int> consumer_status = child.finish(kConsumerFinishMs);
     if (!consumer_status) {
-      session.trace_incomplete("bd-ring-consumer: " + consumer_status.error());
+      session.trace_incomplete("bd-ring-consumer: " + consumer_status.error().message);
     } else if (consumer_status.value() != 0) {
       session.trace_incomplete("bd-ring-consumer exited with status " + std::to_string(consumer_status.value()) +
                                ": the trace may lack ring events");

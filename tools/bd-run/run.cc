@@ -34,19 +34,19 @@ void note_script(const GuestProgram& g, bool under_qemu) {
 }
 
 // The guest's architecture: --arch, else its ELF header's.
-Result<tools::GuestArch> guest_arch(const RunOptions& o, const GuestProgram& g) {
+Expected<tools::GuestArch> guest_arch(const RunOptions& o, const GuestProgram& g) {
   if (o.arch.empty()) return g.arch;
   return tools::parse_arch(o.arch);
 }
 
 int run_user(const RunOptions& o) {
   // 1. Everything that can be checked before anything is started.
-  Result<StatsFile> stats = StatsFile::create();
+  Expected<StatsFile> stats = StatsFile::create();
   if (!stats) return fail(stats.error());
-  Result<GuestProgram> program = resolve_guest(o.program, o.program_args);
+  Expected<GuestProgram> program = resolve_guest(o.program, o.program_args);
   if (!program) return fail(program.error());
   const GuestProgram& g = program.value();
-  Result<tools::GuestArch> arch_or = guest_arch(o, g);
+  Expected<tools::GuestArch> arch_or = guest_arch(o, g);
   if (!arch_or) return fail(arch_or.error());
   const tools::GuestArch arch = arch_or.value();
   const char* arch_str = tools::arch_name(arch);
@@ -61,10 +61,10 @@ int run_user(const RunOptions& o) {
     rg.command.argv.insert(rg.command.argv.end(), g.args.begin(), g.args.end());
     return run_with_ring(o, rg);
   }
-  Result<std::string> qemu = resolve_qemu(o.qemu, arch);
+  Expected<std::string> qemu = resolve_qemu(o.qemu, arch);
   if (!qemu) return fail(qemu.error());
   const QemuCapabilities caps = probe_qemu(qemu.value());
-  Result<Channel> channel = choose_channel(o.channel, caps, qemu.value());
+  Expected<Channel> channel = choose_channel(o.channel, caps, qemu.value());
   if (!channel) return fail(channel.error());
   if (channel.value() == Channel::Ring && !o.handlers.empty()) {
     return fail("--handler needs the trap channel, and " + qemu.value() +
@@ -78,16 +78,16 @@ int run_user(const RunOptions& o) {
     rg.command.argv.insert(rg.command.argv.end(), g.args.begin(), g.args.end());
     return run_with_ring(o, rg);
   }
-  Result<std::string> plugin = resolve_plugin(o.plugin, plugin_api_for(caps));
+  Expected<std::string> plugin = resolve_plugin(o.plugin, plugin_api_for(caps));
   if (!plugin) return fail(plugin.error());
   if (Status st = check_tracing(o); !st) return fail(st.error());
   std::vector<std::pair<std::string, std::string>> plugin_args = o.plugin_args;
   if (!o.filter.empty()) {
-    Result<std::string> filter = check_filter(o.filter);
+    Expected<std::string> filter = check_filter(o.filter);
     if (!filter) return fail(filter.error());
     plugin_args.emplace_back("filter", filter.value());
   }
-  Result<std::vector<std::string>> handler_args = check_handlers(o.handlers);
+  Expected<std::vector<std::string>> handler_args = check_handlers(o.handlers);
   if (!handler_args) return fail(handler_args.error());
   for (const std::string& value : handler_args.value()) plugin_args.emplace_back("handler", value);
   plugin_args.emplace_back("stats", stats.value().path());

@@ -9,11 +9,11 @@
 
 namespace bdtrace::bdrun {
 
-tools::Result<StatsFile> StatsFile::create() {
+Expected<StatsFile> StatsFile::create() {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = std::string(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp") + "/bd-run-stats-XXXXXX";
   const int fd = ::mkstemp(templ.data());
-  if (fd < 0) return tools::make_error("cannot create a file in " + templ + ": " + std::strerror(errno));
+  if (fd < 0) return make_error("cannot create a file in " + templ + ": " + std::strerror(errno));
   ::close(fd);
   return StatsFile(templ);
 }

@@ -8,14 +8,14 @@
 #include <optional>
 #include <string>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
 // A fresh, empty file in the temporary directory, removed with the object.
 class StatsFile {
  public:
-  static tools::Result<StatsFile> create();
+  static Expected<StatsFile> create();
   StatsFile(StatsFile&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
   StatsFile& operator=(StatsFile&&) = delete;
   StatsFile(const StatsFile&) = delete;

@@ -23,12 +23,12 @@ std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
-tools::Result<std::unique_ptr<JoinServer>> JoinServer::start(tools::LttngSession& session,
+Expected<std::unique_ptr<JoinServer>> JoinServer::start(tools::LttngSession& session,
                                                              std::function<void()> tick) {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/bdtrace-join-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) {
-    return tools::make_error("cannot create a directory for the session socket (" + templ + ": " + errno_text() +
+    return make_error("cannot create a directory for the session socket (" + templ + ": " + errno_text() +
                              "): set TMPDIR to a writable directory");
   }
   const std::string path = socket_path(templ);
@@ -36,7 +36,7 @@ tools::Result<std::unique_ptr<JoinServer>> JoinServer::start(tools::LttngSession
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
     ::rmdir(templ.c_str());
-    return tools::make_error("the session socket path " + path + " is too long for a Unix socket: set TMPDIR "
+    return make_error("the session socket path " + path + " is too long for a Unix socket: set TMPDIR "
                              "to a shorter directory");
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
@@ -49,7 +49,7 @@ tools::Result<std::unique_ptr<JoinServer>> JoinServer::start(tools::LttngSession
     if (stop_fd >= 0) ::close(stop_fd);
     ::unlink(path.c_str());
     ::rmdir(templ.c_str());
-    return tools::make_error("cannot listen on the session socket " + path + ": " + why);
+    return make_error("cannot listen on the session socket " + path + ": " + why);
   }
   std::unique_ptr<JoinServer> server(new JoinServer(session, templ, fd, stop_fd));
   server->tick_ = std::move(tick);
@@ -119,8 +119,8 @@ void JoinServer::answer(int conn) {
   std::string why;
   if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) {
     why = "cannot read the peer's pid (" + errno_text() + ")";
-  } else if (tools::Status st = session_.include_process(cred.pid); !st) {
-    why = st.error();
+  } else if (Status st = session_.include_process(cred.pid); !st) {
+    why = st.error().ToString();
   }
   const char reply = why.empty() ? tracepoints::kJoinAccepted : tracepoints::kJoinRefused;
   // One byte into an empty socket buffer: it cannot block.

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "bdtrace/tools/lttng_session.h"
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
@@ -28,7 +28,7 @@ class JoinServer {
   // Listens on a fresh socket in a private directory and serves until
   // stop(); calls `tick` (if set) on its thread about every kTickMs.
   // `session` must outlive the server.
-  static tools::Result<std::unique_ptr<JoinServer>> start(tools::LttngSession& session,
+  static Expected<std::unique_ptr<JoinServer>> start(tools::LttngSession& session,
                                                          std::function<void()> tick = nullptr);
   static constexpr int kTickMs = 100;
   JoinServer(const JoinServer&) = delete;

@@ -15,6 +15,8 @@ int fail(const std::string& message) {
   return kConfigError;
 }
 
+int fail(const Error& error) { return fail(error.ToString()); }
+
 void warn(const std::string& message) { std::fprintf(stderr, "bd-run: warning: %s\n", message.c_str()); }
 
 namespace {
@@ -24,7 +26,7 @@ constexpr unsigned int kSwitchTimerUs = 1000000;
 // After the session stopped: a full filesystem means LTTng's consumer
 // could not write all it had (its write errors reach no one else).
 std::optional<std::string> full_filesystem(const std::string& dir) {
-  tools::Result<uint64_t> free = free_bytes(dir);
+  Expected<uint64_t> free = free_bytes(dir);
   if (!free || free.value() > 0) return std::nullopt;
   return "the filesystem holding " + dir +
          " is full: LTTng could not write all of the trace (its metadata may be cut short too, which makes "
@@ -32,9 +34,9 @@ std::optional<std::string> full_filesystem(const std::string& dir) {
 }
 
 void warn_discarded(const tools::LttngSession& session) {
-  tools::Result<uint64_t> lost = session.discarded_events();
+  Expected<uint64_t> lost = session.discarded_events();
   if (!lost) {
-    warn("could not read the discarded-event count: " + lost.error());
+    warn("could not read the discarded-event count: " + lost.error().message);
   } else if (lost.value() != 0) {
     warn("LTTng discarded " + std::to_string(lost.value()) +
          " events (buffers full): the trace is incomplete; raise --subbuf-size or --subbuf-count");
@@ -43,9 +45,9 @@ void warn_discarded(const tools::LttngSession& session) {
 
 }  // namespace
 
-tools::Status check_tracing(const RunOptions& o) {
-  if (o.trace_dir.empty()) return tools::Status();
-  if (tools::Status st = check_trace_dir(o.trace_dir); !st) return st;
+Status check_tracing(const RunOptions& o) {
+  if (o.trace_dir.empty()) return Status();
+  if (Status st = check_trace_dir(o.trace_dir); !st) return st;
   return tools::check_session_daemon();
 }
 
@@ -54,7 +56,7 @@ void SessionContext::trace_incomplete(const std::string& why) {
   incomplete_ = true;
 }
 
-int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(SessionContext&)>& guest,
+int run_in_session(const RunOptions& o, const std::function<Expected<int>(SessionContext&)>& guest,
                    const GuestReport* report) {
   std::optional<tools::LttngSession> session;
   std::unique_ptr<JoinServer> joins;
@@ -76,7 +78,7 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(S
     auto created = tools::LttngSession::create(so);
     if (!created) return fail(created.error());
     session.emplace(std::move(created).value());
-    if (tools::Result<uint64_t> free = free_bytes(session->output_dir()); free && free.value() < headroom) {
+    if (Expected<uint64_t> free = free_bytes(session->output_dir()); free && free.value() < headroom) {
       return fail("only " + mib(free.value()) + " are free where " + session->output_dir() +
                   " is, less than the " + mib(headroom) +
                   " LTTng's buffers may need (--subbuf-size x --subbuf-count x each CPU, plus metadata): "
@@ -88,7 +90,7 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(S
     auto watch_space = [&session, &stopped_for_space, &stopped_with_free, headroom, dir = session->output_dir(),
                         last = uint64_t{0}]() mutable {
       if (stopped_for_space || !session->started()) return;
-      tools::Result<uint64_t> free = free_bytes(dir);
+      Expected<uint64_t> free = free_bytes(dir);
       if (!free) return;
       const uint64_t drop = last > free.value() ? last - free.value() : 0;
       last = free.value();
@@ -101,14 +103,14 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(S
     // is the session's only user (watch_space reads started() and may
     // stop it there), so the main thread's start() must come first
     // (ThreadSanitizer saw the two overlap when the server came first).
-    if (tools::Status st = session->start(); !st) return fail(st.error());
+    if (Status st = session->start(); !st) return fail(st.error());
     auto server = JoinServer::start(*session, watch_space);
     if (!server) return fail(server.error());  // ~LttngSession stops and destroys it
     joins = std::move(server).value();
     env.push_back(joins->env_entry());
   }
 
-  tools::Result<int> exit_status = guest(context);
+  Expected<int> exit_status = guest(context);
   GuestCheck check = GuestCheck::Ok;
   if (report != nullptr && report->stats != nullptr && exit_status) {
     check = check_guest(exit_status.value(), report->stats->records());
@@ -130,7 +132,7 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(S
                                "trace readable; the guest ran on untraced: free space there, or trace elsewhere");
     }
     const std::string dir = session->output_dir();
-    if (tools::Status st = session->stop(); !st) {
+    if (Status st = session->stop(); !st) {
       if (!tools::check_session_daemon()) {
         // Its consumer died with it, and what it had not written yet with
         // the consumer: nothing more can be saved, nor destroyed.
@@ -139,12 +141,12 @@ int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(S
                                  "the daemon again (lttng-sessiond --daemonize) before the next run");
         session->abandon();
       } else {
-        context.trace_incomplete(st.error());
+        context.trace_incomplete(st.error().ToString());
       }
     }
     if (std::optional<std::string> full = full_filesystem(dir)) context.trace_incomplete(*full);
     if (session->valid()) warn_discarded(*session);
-    if (tools::Status st = session->destroy(); !st) context.trace_incomplete(st.error());
+    if (Status st = session->destroy(); !st) context.trace_incomplete(st.error().ToString());
     session.reset();
     const bool trace_ok = !context.incomplete();
     if (check == GuestCheck::FailedToStart) {

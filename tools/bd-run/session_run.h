@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 #include "options.h"
 #include "run_stats.h"
 
@@ -23,12 +23,14 @@ inline constexpr int kTraceIncomplete = 3;
 
 // Prints "bd-run: error: MESSAGE" and returns kConfigError.
 int fail(const std::string& message);
+// The same for an Error, with its causes (Error::ToString()).
+int fail(const Error& error);
 // Prints "bd-run: warning: MESSAGE".
 void warn(const std::string& message);
 
 // With --trace: the trace directory is usable and a session daemon answers.
 // OK without --trace.
-tools::Status check_tracing(const RunOptions& o);
+Status check_tracing(const RunOptions& o);
 
 // What the end of a user-mode or native run checks about the guest: did any
 // of its records arrive (run_stats.h)?
@@ -64,7 +66,7 @@ struct SessionContext {
 // error) or, with a trace, when no record of it arrived (a warning).
 // Returns the guest's exit status, kConfigError when the session or the
 // guest could not start, or kTraceIncomplete. The caller installs SignalForwarding first.
-int run_in_session(const RunOptions& o, const std::function<tools::Result<int>(SessionContext&)>& guest,
+int run_in_session(const RunOptions& o, const std::function<Expected<int>(SessionContext&)>& guest,
                    const GuestReport* report = nullptr);
 
 }  // namespace bdtrace::bdrun

@@ -16,7 +16,6 @@ extern char** environ;
 namespace bdtrace::bdrun {
 namespace {
 
-using tools::make_error;
 
 uint64_t now_ms() {
   timespec ts;
@@ -40,7 +39,7 @@ int decode_status(int status) {
 
 // Spawns argv with stdin = in_fd (or /dev/null when -1), stdout = out_fd,
 // stderr = err_fd (or bd-run's when -1).
-tools::Result<pid_t> spawn_with(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
+Expected<pid_t> spawn_with(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
                                 int in_fd, int out_fd, int err_fd) {
   posix_spawn_file_actions_t actions;
   if (posix_spawn_file_actions_init(&actions) != 0) return make_error("posix_spawn_file_actions_init failed");
@@ -100,15 +99,15 @@ std::vector<std::string> with_env(const std::vector<std::string>& envp, const st
   return out;
 }
 
-tools::Result<Captured> capture_output(const std::vector<std::string>& argv, int timeout_ms, size_t limit) {
+Expected<Captured> capture_output(const std::vector<std::string>& argv, int timeout_ms, size_t limit) {
   if (argv.empty()) return make_error("internal error: empty command line");
   int fds[2];
   if (!make_pipe(fds)) return make_error(std::string("pipe: ") + std::strerror(errno));
-  tools::Result<pid_t> pid = spawn_with(argv, current_environment(), -1, fds[1], fds[1]);
+  Expected<pid_t> pid = spawn_with(argv, current_environment(), -1, fds[1], fds[1]);
   ::close(fds[1]);
   if (!pid) {
     ::close(fds[0]);
-    return make_error(pid.error());
+    return pid.take_error();
   }
   Captured c;
   const uint64_t deadline = now_ms() + static_cast<uint64_t>(timeout_ms);
@@ -139,7 +138,7 @@ tools::Result<Captured> capture_output(const std::vector<std::string>& argv, int
   return c;
 }
 
-tools::Result<PipedChild> PipedChild::spawn(const std::vector<std::string>& argv,
+Expected<PipedChild> PipedChild::spawn(const std::vector<std::string>& argv,
                                             const std::vector<std::string>& envp) {
   if (argv.empty()) return make_error("internal error: empty command line");
   int in[2], out[2];
@@ -149,13 +148,13 @@ tools::Result<PipedChild> PipedChild::spawn(const std::vector<std::string>& argv
     ::close(in[1]);
     return make_error(std::string("pipe: ") + std::strerror(errno));
   }
-  tools::Result<pid_t> pid = spawn_with(argv, envp, in[0], out[1], -1);
+  Expected<pid_t> pid = spawn_with(argv, envp, in[0], out[1], -1);
   ::close(in[0]);
   ::close(out[1]);
   if (!pid) {
     ::close(in[1]);
     ::close(out[0]);
-    return make_error(pid.error());
+    return pid.take_error();
   }
   return PipedChild(pid.value(), in[1], out[0]);
 }
@@ -173,7 +172,7 @@ PipedChild::~PipedChild() {
   close_fd(out_fd_);
 }
 
-tools::Result<std::string> PipedChild::read_line(int timeout_ms, const std::string& what) {
+Expected<std::string> PipedChild::read_line(int timeout_ms, const std::string& what) {
   const uint64_t deadline = now_ms() + static_cast<uint64_t>(timeout_ms);
   for (;;) {
     const size_t nl = buffered_.find('\n');
@@ -225,7 +224,7 @@ int PipedChild::wait_for_exit(int timeout_ms) {
   return decode_status(status);
 }
 
-tools::Result<int> PipedChild::finish(int timeout_ms) {
+Expected<int> PipedChild::finish(int timeout_ms) {
   close_fd(in_fd_);
   if (pid_ <= 0) return make_error("the child was already waited for");
   const int status = wait_for_exit(timeout_ms);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
@@ -28,7 +28,7 @@ struct Captured {
 
 // Runs argv (no shell, stdin /dev/null) and collects its output, at most
 // `limit` bytes; a child still running after `timeout_ms` is killed.
-tools::Result<Captured> capture_output(const std::vector<std::string>& argv, int timeout_ms = 5000,
+Expected<Captured> capture_output(const std::vector<std::string>& argv, int timeout_ms = 5000,
                                        size_t limit = 1 << 20);
 
 // A child whose stdin is a pipe from bd-run and whose stdout is a pipe to
@@ -37,7 +37,7 @@ tools::Result<Captured> capture_output(const std::vector<std::string>& argv, int
 // a zombie behind), after a SIGKILL if it does not end within 10 s.
 class PipedChild {
  public:
-  static tools::Result<PipedChild> spawn(const std::vector<std::string>& argv,
+  static Expected<PipedChild> spawn(const std::vector<std::string>& argv,
                                          const std::vector<std::string>& envp);
   PipedChild(PipedChild&& other) noexcept;
   PipedChild& operator=(PipedChild&&) = delete;
@@ -47,11 +47,11 @@ class PipedChild {
   // Reads stdout up to and including the first line, waiting at most
   // `timeout_ms`. The line without its newline; an error on EOF (the child
   // ended: `what` and its exit status are in the message) or timeout.
-  tools::Result<std::string> read_line(int timeout_ms, const std::string& what);
+  Expected<std::string> read_line(int timeout_ms, const std::string& what);
 
   // Closes the child's stdin and waits up to `timeout_ms` for it to exit
   // (then kills it). Returns its exit status (128+N when killed).
-  tools::Result<int> finish(int timeout_ms);
+  Expected<int> finish(int timeout_ms);
 
   pid_t pid() const { return pid_; }
 

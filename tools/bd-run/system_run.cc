@@ -31,12 +31,12 @@ namespace {
 // own message comes after the session exists and the console is set up.
 Status check_kvm() {
   if (::access("/dev/kvm", F_OK) != 0) {
-    return tools::make_error(
+    return make_error(
         "--accel kvm: /dev/kvm does not exist (no KVM on this host: load kvm_intel or kvm_amd, enable "
         "nested virtualisation when this is itself a VM, or use --accel tcg)");
   }
   if (::access("/dev/kvm", R_OK | W_OK) != 0) {
-    return tools::make_error("--accel kvm: /dev/kvm is not readable and writable by this user (add it to the "
+    return make_error("--accel kvm: /dev/kvm is not readable and writable by this user (add it to the "
                              "kvm group, or use --accel tcg)");
   }
   return {};
@@ -72,13 +72,13 @@ int run_system(const RunOptions& given) {
   // before an image is built: that can take minutes).
   std::optional<ImageInputs> image_in;
   if (sys.builds_image()) {
-    Result<ImageInputs> in = image_inputs(sys.programs, sys.arch);  // refuses dynamic programs
+    Expected<ImageInputs> in = image_inputs(sys.programs, sys.arch);  // refuses dynamic programs
     if (!in) return fail(in.error());
     image_in = std::move(in.value());
   }
   std::string cmd_arg;
   if (sys.run_command) {
-    Result<std::string> arg = run_command_kernel_arg(*sys.run_command);
+    Expected<std::string> arg = run_command_kernel_arg(*sys.run_command);
     if (!arg) return fail(arg.error());
     cmd_arg = arg.value();
   }
@@ -94,7 +94,7 @@ int run_system(const RunOptions& given) {
         "nothing to boot: pass --program FILE --run 'CMD' (bd-run builds the image), --kernel VMLINUZ [--initrd "
         "INITRD], or QEMU boot options after --");
   }
-  Result<std::string> qemu = resolve_system_qemu(o.qemu, sys.arch);
+  Expected<std::string> qemu = resolve_system_qemu(o.qemu, sys.arch);
   if (!qemu) return fail(qemu.error());
   const bool ring = o.channel == ChannelChoice::Ring;
   if (sys.kvm) {
@@ -109,7 +109,7 @@ int run_system(const RunOptions& given) {
                   ". Use --channel ring, or --qemu with a QEMU built with plugins (Debian 12's "
                   "qemu-system-x86 7.2, or ./bdtrace qemu 10.2)");
     }
-    Result<std::string> found = resolve_plugin(o.plugin, plugin_api_for(caps));
+    Expected<std::string> found = resolve_plugin(o.plugin, plugin_api_for(caps));
     if (!found) return fail(found.error());
     plugin = found.value();
     if (caps.known) qemu_version = caps.version;
@@ -117,7 +117,7 @@ int run_system(const RunOptions& given) {
   if (Status st = check_tracing(o); !st) return fail(st.error());
   std::vector<std::pair<std::string, std::string>> plugin_args = o.plugin_args;
   if (!o.filter.empty()) {
-    Result<std::string> filter = check_filter(o.filter);
+    Expected<std::string> filter = check_filter(o.filter);
     if (!filter) return fail(filter.error());
     plugin_args.emplace_back("filter", filter.value());
   }
@@ -125,12 +125,12 @@ int run_system(const RunOptions& given) {
     return fail("--handler needs the bdtrace plugin in QEMU (the trap channel): guest calls reach host "
                 "handlers through its trap; drop --no-plugin");
   }
-  Result<std::vector<std::string>> handler_args = check_handlers(o.handlers);
+  Expected<std::vector<std::string>> handler_args = check_handlers(o.handlers);
   if (!handler_args) return fail(handler_args.error());
   for (const std::string& value : handler_args.value()) plugin_args.emplace_back("handler", value);
   if (!qemu_version.empty()) plugin_args.emplace_back("qemu_version", qemu_version);
   if (image_in) {
-    Result<VmImage> image = prepare_vm_image(*image_in);
+    Expected<VmImage> image = prepare_vm_image(*image_in);
     if (!image) return fail(image.error());
     sys.kernel = image->kernel;
     sys.initrd = image->initrd;
@@ -171,7 +171,7 @@ int run_system(const RunOptions& given) {
   // 2. From here a signal must not kill bd-run before the channel file and
   // the session are gone (both are removed by destructors).
   SignalForwarding signals;
-  Result<ChannelFile> channel = ChannelFile::create();
+  Expected<ChannelFile> channel = ChannelFile::create();
   if (!channel) return fail(channel.error());
   if (Status st = channel->write_header(sys.smp); !st) return fail(st.error());
   inv.channel_file = channel->path();

@@ -26,10 +26,10 @@ uint64_t trace_headroom(uint64_t subbuf_size, uint64_t subbuf_count) {
   return per_cpu * static_cast<uint64_t>(cpus > 0 ? cpus : 1) + kMetadataAndIndexes;
 }
 
-tools::Result<uint64_t> free_bytes(const std::string& dir) {
+Expected<uint64_t> free_bytes(const std::string& dir) {
   struct statvfs fs {};
   if (::statvfs(dir.c_str(), &fs) != 0) {
-    return tools::make_error("cannot read the free space of " + dir + ": " + std::strerror(errno));
+    return make_error("cannot read the free space of " + dir + ": " + std::strerror(errno));
   }
   return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
 }

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
@@ -20,7 +20,7 @@ namespace bdtrace::bdrun {
 uint64_t trace_headroom(uint64_t subbuf_size, uint64_t subbuf_count);
 
 // Bytes an unprivileged writer may still use on the filesystem of `dir`.
-tools::Result<uint64_t> free_bytes(const std::string& dir);
+Expected<uint64_t> free_bytes(const std::string& dir);
 
 // "12.5 MiB".
 std::string mib(uint64_t bytes);

@@ -31,9 +31,6 @@ namespace bdtrace::bdrun {
 namespace {
 
 namespace fs = std::filesystem;
-using tools::make_error;
-using tools::Result;
-using tools::Status;
 
 // Images kept besides the one in use; older ones are removed after a build.
 constexpr size_t kKeptImages = 4;
@@ -52,7 +49,7 @@ std::string static_link_hint(const std::string& path) {
 }
 
 // The ELF's PT_INTERP (its dynamic loader), "" for a static program.
-Result<std::string> elf_interpreter(const std::string& path) {
+Expected<std::string> elf_interpreter(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   Elf64_Ehdr eh;
   if (!in.read(reinterpret_cast<char*>(&eh), sizeof eh)) return make_error("cannot read " + path);
@@ -129,7 +126,7 @@ Status hash_tree(Hasher& h, const fs::path& root, const std::string& sub) {
 
 // Runs the builder with its stdout on bd-run's stderr (bd-run's stdout is
 // the guest console) and waits for it. Its exit status.
-Result<int> run_builder(const std::vector<std::string>& argv) {
+Expected<int> run_builder(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
@@ -208,7 +205,7 @@ std::string base64_encode(const std::string& bytes) {
   return out;
 }
 
-Result<std::string> run_command_kernel_arg(const std::string& cmd) {
+Expected<std::string> run_command_kernel_arg(const std::string& cmd) {
   if (cmd.find_first_not_of(" \t\n") == std::string::npos) {
     return make_error("--run needs a command to run in the VM, e.g. --run 'my-program 3'");
   }
@@ -243,16 +240,16 @@ Status check_image_program(const std::string& path, const std::string& arch) {
   std::ifstream(path, std::ios::binary).read(head, sizeof head);
   if (head[0] == '#' && head[1] == '!') return {};  // a script for the guest's busybox
   const std::string runs = " (the " + arch + " VM runs static " + arch + " programs and #! scripts)";
-  Result<tools::GuestArch> elf = tools::check_guest_elf(path);
-  if (!elf) return make_error("--program " + path + ": " + elf.error() + runs);
+  Expected<tools::GuestArch> elf = tools::check_guest_elf(path);
+  if (!elf) return make_error("--program " + path + ": " + elf.error().message + runs);
   if (arch != tools::arch_name(elf.value())) {
     return make_error("--program " + path + " is an " + tools::arch_name(elf.value()) + " program" + runs +
                       (arch == "x86_64" ? ": add --arch " + std::string(tools::arch_name(elf.value())) +
                                               " where the VM can be of that architecture"
                                         : ""));
   }
-  Result<std::string> interp = elf_interpreter(path);
-  if (!interp) return make_error("--program " + path + ": " + interp.error());
+  Expected<std::string> interp = elf_interpreter(path);
+  if (!interp) return make_error("--program " + path + ": " + interp.error().message);
   if (!interp->empty()) {
     return make_error("--program " + path + " is dynamically linked (it needs the loader " + interp.value() +
                       "), but the VM image has no C library and no loader, so the guest could not start it "
@@ -262,12 +259,12 @@ Status check_image_program(const std::string& path, const std::string& arch) {
   return {};
 }
 
-Result<ImageInputs> image_inputs(const std::vector<std::string>& programs, const std::string& arch) {
+Expected<ImageInputs> image_inputs(const std::vector<std::string>& programs, const std::string& arch) {
   ImageInputs in;
   in.arch = arch;
   std::set<std::string> names = {"bd-mark"};
   for (const std::string& p : programs) {
-    if (Status st = check_image_program(p, arch); !st) return tools::Error{st.error()};
+    if (Status st = check_image_program(p, arch); !st) return st.take_error();
     const std::string name = fs::path(p).filename().string();
     if (!names.insert(name).second) {
       return make_error("--program " + p + ": the image already has a /bin/" + name +
@@ -299,26 +296,26 @@ Result<ImageInputs> image_inputs(const std::vector<std::string>& programs, const
   return in;
 }
 
-Result<std::string> image_key(const ImageInputs& in) {
+Expected<std::string> image_key(const ImageInputs& in) {
   Hasher h;
   h.add("bd-run vm image 1");
   h.add("kernel package " + env_or_empty("BD_VM_KERNEL_PKG"));
   // x86_64 adds nothing: the keys of the images cached before aarch64 stay.
   if (in.arch != "x86_64") h.add("arch " + in.arch);
   for (const std::string& p : in.programs) {
-    if (Status st = h.add_file("program " + fs::path(p).filename().string(), p); !st) return tools::Error{st.error()};
+    if (Status st = h.add_file("program " + fs::path(p).filename().string(), p); !st) return st.take_error();
   }
-  if (Status st = h.add_file("bd-mark", in.bd_mark); !st) return tools::Error{st.error()};
-  if (Status st = h.add_file("builder", in.builder); !st) return tools::Error{st.error()};
+  if (Status st = h.add_file("bd-mark", in.bd_mark); !st) return st.take_error();
+  if (Status st = h.add_file("builder", in.builder); !st) return st.take_error();
   for (const char* sub : {"tools/vm", "guest-probes/kmod", "proto/include/bd"}) {
-    if (Status st = hash_tree(h, in.source_dir, sub); !st) return tools::Error{st.error()};
+    if (Status st = hash_tree(h, in.source_dir, sub); !st) return st.take_error();
   }
   return h.hex();
 }
 
-Result<VmImage> prepare_vm_image(const ImageInputs& in) {
-  Result<std::string> key = image_key(in);
-  if (!key) return tools::Error{key.error()};
+Expected<VmImage> prepare_vm_image(const ImageInputs& in) {
+  Expected<std::string> key = image_key(in);
+  if (!key) return key.take_error();
   const fs::path images = fs::path(in.cache_dir) / "vm-images";
   VmImage image;
   image.dir = (images / key.value()).string();
@@ -348,10 +345,10 @@ Result<VmImage> prepare_vm_image(const ImageInputs& in) {
   argv.insert(argv.end(), {"--debs", in.cache_dir + "/vm-debs"});
   for (const std::string& p : in.programs) argv.insert(argv.end(), {"--programs", p});
   argv.insert(argv.end(), {"--programs", in.bd_mark});
-  Result<int> status = run_builder(argv);
+  Expected<int> status = run_builder(argv);
   if (!status) {
     fs::remove_all(tmp, ec);
-    return tools::Error{status.error()};
+    return status.take_error();
   }
   if (status.value() != 0) {
     fs::remove_all(tmp, ec);

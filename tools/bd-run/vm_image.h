@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::bdrun {
 
@@ -22,7 +22,7 @@ std::string base64_encode(const std::string& bytes);
 
 // "bd.cmd=<base64 of cmd>": the image's /init runs cmd with sh, then powers
 // off. An error for an empty command or one longer than kMaxRunCommand.
-tools::Result<std::string> run_command_kernel_arg(const std::string& cmd);
+Expected<std::string> run_command_kernel_arg(const std::string& cmd);
 
 // The --append of a boot: "bd.kmod=1" first when `kmod`, then the user's
 // --append, then `cmd_arg` (each only when not empty).
@@ -42,7 +42,7 @@ int run_command_exit_status(int qemu_status, std::optional<int> cmd_status);
 // (#!...) or a statically linked ELF of the image's architecture (`arch`:
 // "x86_64" or "aarch64"). A dynamically linked program is refused with the
 // loader it asks for and how to link it statically.
-tools::Status check_image_program(const std::string& path, const std::string& arch = "x86_64");
+Status check_image_program(const std::string& path, const std::string& arch = "x86_64");
 
 // What goes into an image and where it is built.
 struct ImageInputs {
@@ -58,13 +58,13 @@ struct ImageInputs {
 // bd-mark next to bd-run (aarch64: in its aarch64/ beside it), the builder from $BD_RUN_BUILD_IMAGE or the source tree bd-run
 // was built from, the cache from $BDTRACE_CACHE, else
 // $XDG_CACHE_HOME/bdtrace, else ~/.cache/bdtrace. Checks every program.
-tools::Result<ImageInputs> image_inputs(const std::vector<std::string>& programs,
+Expected<ImageInputs> image_inputs(const std::vector<std::string>& programs,
                                        const std::string& arch = "x86_64");
 
 // The cache key: a hash of the architecture, the programs' names and contents, bd-mark, the
 // builder, the VM scripts (tools/vm), the module sources (guest-probes/kmod)
 // and the protocol headers (proto/include/bd), as 16 hex digits.
-tools::Result<std::string> image_key(const ImageInputs& in);
+Expected<std::string> image_key(const ImageInputs& in);
 
 struct VmImage {
   std::string dir;     // <cache>/vm-images/<key>
@@ -78,6 +78,6 @@ struct VmImage {
 // build happens in a temporary directory renamed into place, so an
 // interrupted one leaves no half image behind; older images beyond the
 // newest few are removed.
-tools::Result<VmImage> prepare_vm_image(const ImageInputs& in);
+Expected<VmImage> prepare_vm_image(const ImageInputs& in);
 
 }  // namespace bdtrace::bdrun

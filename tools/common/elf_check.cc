@@ -69,7 +69,7 @@ const char* arch_name(GuestArch arch) {
   return "?";
 }
 
-Result<GuestArch> parse_arch(const std::string& name) {
+Expected<GuestArch> parse_arch(const std::string& name) {
   for (GuestArch a : {GuestArch::X86_64, GuestArch::AArch64, GuestArch::RiscV64, GuestArch::S390X}) {
     if (name == arch_name(a)) return a;
   }
@@ -88,7 +88,7 @@ uint16_t elf_half(uint16_t v, bool big_endian) {
 }
 
 // The checks both functions share; `supported` names what the caller runs.
-Result<GuestArch> check_elf(const std::string& path, const char* supported, bool x86_only) {
+Expected<GuestArch> check_elf(const std::string& path, const char* supported, bool x86_only) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return make_error("cannot read " + path + ": " + std::strerror(errno));
 
@@ -143,11 +143,11 @@ Result<GuestArch> check_elf(const std::string& path, const char* supported, bool
 }  // namespace
 
 Status check_x86_64_elf(const std::string& path) {
-  Result<GuestArch> arch = check_elf(path, "x86_64", /*x86_only=*/true);
-  if (!arch) return make_error(arch.error());
+  Expected<GuestArch> arch = check_elf(path, "x86_64", /*x86_only=*/true);
+  if (!arch) return arch.take_error();
   return Status();
 }
 
-Result<GuestArch> check_guest_elf(const std::string& path) { return check_elf(path, kSupported, false); }
+Expected<GuestArch> check_guest_elf(const std::string& path) { return check_elf(path, kSupported, false); }
 
 }  // namespace bdtrace::tools

@@ -99,7 +99,7 @@ std::vector<std::string> counted_events(const SessionOptions& o) {
   return counted;
 }
 
-Result<std::string> prepare_output_dir(const std::string& dir) {
+Expected<std::string> prepare_output_dir(const std::string& dir) {
   std::error_code ec;
   // The session daemon resolves paths itself, from its own working
   // directory: hand it an absolute one.
@@ -168,7 +168,7 @@ Status check_session_daemon() {
       "or run ./bdtrace, which starts it");
 }
 
-Result<bool> session_exists(const std::string& name) {
+Expected<bool> session_exists(const std::string& name) {
   lttng_session* raw = nullptr;
   const int n = lttng_list_sessions(&raw);
   std::unique_ptr<lttng_session, FreeDeleter> sessions(raw);
@@ -218,14 +218,14 @@ LttngSession& LttngSession::operator=(LttngSession&& other) noexcept {
 
 LttngSession::~LttngSession() { (void)destroy(); }
 
-Result<LttngSession> LttngSession::create(const SessionOptions& options) {
+Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
   try {
     const std::string name = options.name.empty() ? make_unique_session_name() : options.name;
-    if (Status st = validate(options, name); !st) return make_error(st.error());
-    if (Status st = check_session_daemon(); !st) return make_error(st.error());
+    if (Status st = validate(options, name); !st) return st.take_error();
+    if (Status st = check_session_daemon(); !st) return st.take_error();
 
-    Result<std::string> dir = prepare_output_dir(options.output_dir);
-    if (!dir) return make_error(dir.error());
+    Expected<std::string> dir = prepare_output_dir(options.output_dir);
+    if (!dir) return dir.take_error();
 
     std::unique_ptr<lttng_session_descriptor, DescriptorDeleter> descriptor(
         lttng_session_descriptor_local_create(name.c_str(), dir.value().c_str()));
@@ -319,22 +319,22 @@ Result<LttngSession> LttngSession::create(const SessionOptions& options) {
     };
 
     if (Status st = enable_channel(options.channel_name, options.subbuf_size, options.subbuf_count); !st)
-      return make_error(st.error());
+      return st.take_error();
     if (Status st = enable_events(options.channel_name, options.event_pattern, counted); !st)
-      return make_error(st.error());
+      return st.take_error();
     if (!counted.empty()) {
       if (Status st = enable_channel(options.counts_channel_name, options.counts_subbuf_size,
                                      options.counts_subbuf_count);
           !st)
-        return make_error(st.error());
+        return st.take_error();
       for (const std::string& event : counted)
         if (Status st = enable_events(options.counts_channel_name, event, {}); !st)
-          return make_error(st.error());
+          return st.take_error();
     }
     if (options.only_included_processes) {
-      if (Status st = session.open_tracker(); !st) return make_error(st.error());
+      if (Status st = session.open_tracker(); !st) return st.take_error();
     }
-    return Result<LttngSession>(std::move(session));
+    return Expected<LttngSession>(std::move(session));
   } catch (const std::exception& e) {
     return make_error(std::string("creating an LTTng session failed: ") + e.what());
   }
@@ -384,7 +384,7 @@ Status LttngSession::stop() {
   return Status();
 }
 
-Result<uint64_t> LttngSession::discarded_events() const {
+Expected<uint64_t> LttngSession::discarded_events() const {
   if (!valid() || !handle_) return make_error("LTTng session was already destroyed");
   lttng_channel* raw = nullptr;
   const int n = lttng_list_channels(handle_.get(), &raw);

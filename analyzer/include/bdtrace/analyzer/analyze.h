@@ -10,7 +10,7 @@
 #include "bdtrace/analyzer/model.h"
 #include "bdtrace/analyzer/reader.h"
 #include "bdtrace/analyzer/selection.h"
-#include "bdtrace/analyzer/status.h"
+#include "bdtrace/status.h"
 #include "report.pb.h"
 
 namespace bdtrace::analyzer {

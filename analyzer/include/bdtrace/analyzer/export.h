@@ -28,7 +28,7 @@
 #include <unordered_map>
 
 #include "bdtrace/analyzer/events.h"
-#include "bdtrace/analyzer/status.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::analyzer {
 

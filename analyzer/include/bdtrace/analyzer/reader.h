@@ -22,7 +22,7 @@
 
 #include "bdtrace/analyzer/events.h"
 #include "bdtrace/analyzer/reorder.h"
-#include "bdtrace/analyzer/status.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::analyzer {
 

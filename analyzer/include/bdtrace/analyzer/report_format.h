@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bdtrace/analyzer/status.h"
+#include "bdtrace/status.h"
 #include "report.pb.h"
 
 namespace bdtrace::analyzer {

@@ -48,7 +48,7 @@
 #include <vector>
 
 #include "bdtrace/analyzer/events.h"
-#include "bdtrace/analyzer/status.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::analyzer {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "bdtrace/analyzer/events.h"
-#include "bdtrace/analyzer/status.h"
+#include "bdtrace/status.h"
 #include "report.pb.h"
 
 namespace bdtrace::analyzer {

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <string>
 
+#include "bdtrace/status.h"
+
 namespace bdtrace::device {
 
 // Owns one mapping; unmaps it when destroyed. Move-only.
@@ -23,10 +25,9 @@ public:
     ChannelMapping(const ChannelMapping &) = delete;
     ChannelMapping &operator=(const ChannelMapping &) = delete;
 
-    // Opens `path` read-write and maps its first BD_CHANNEL_SIZE bytes.
-    // On failure returns false, leaves `out` empty and sets `error` to a
-    // message naming the file, the cause and what to do.
-    static bool open(const std::string &path, ChannelMapping &out, std::string &error);
+    // Opens `path` read-write and maps its first BD_CHANNEL_SIZE bytes, or
+    // an error naming the file, the cause and what to do.
+    static Expected<ChannelMapping> open(const std::string &path);
 
     unsigned char *data() const noexcept { return data_; }
     std::size_t size() const noexcept { return size_; }

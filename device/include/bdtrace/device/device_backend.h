@@ -8,21 +8,19 @@
 
 #include <bdtrace/qemu_plugin_api.h>
 
-#include <string>
-
 #include "bdtrace/plugin/guest_targets.h"
 #include "bdtrace/plugin/options.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::device {
 
 // Maps the channel (options.channel: the ivshmem memory-backend-file),
 // writes its header, emits bdtrace:session and registers the callbacks for
 // the guest architecture `target` (its trap and where its kernel space
-// starts; the table row outlives the plugin). On failure returns false with
-// `error` saying what to fix; nothing is registered then. Call once, from
-// qemu_plugin_install.
-bool install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
-                    const plugin::Options &options, std::string &error);
+// starts; the table row outlives the plugin), or an error saying what to
+// fix; nothing is registered then. Call once, from qemu_plugin_install.
+Status install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin::GuestTarget &target,
+                      const plugin::Options &options);
 
 }  // namespace bdtrace::device
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "bdtrace/status.h"
 #include "filter.pb.h"
 
 namespace bdtrace::filter {
@@ -21,13 +22,11 @@ inline constexpr size_t kMaxGlobLen = 255;        // ProcessSelector.comm
 inline constexpr size_t kMaxFileSize = 1 << 20;   // a config file
 
 // Parses `text` (the contents of file `file_name`, used in messages only)
-// and validates it. On failure returns false with `error` set to
-// "FILE:LINE:COLUMN: message"; `out` is then unspecified.
-bool parse_config(const std::string &text, const std::string &file_name, FilterConfig &out,
-                  std::string &error);
+// and validates it, or an error "FILE:LINE:COLUMN: message".
+Expected<FilterConfig> parse_config(const std::string &text, const std::string &file_name);
 
 // Reads and parses the file at `path`. I/O errors name the file and the cause.
-bool load_config_file(const std::string &path, FilterConfig &out, std::string &error);
+Expected<FilterConfig> load_config_file(const std::string &path);
 
 // FNV-1a 64 of the deterministic binary serialization, as 16 lowercase hex
 // digits. Equal configs (whatever their spacing, comments or field order in

@@ -17,6 +17,7 @@
 #include "bdtrace/filter/compiled.h"
 #include "bdtrace/filter/runtime.h"
 #include "bdtrace/filter/watcher.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::filter {
 
@@ -31,8 +32,7 @@ public:
     // file:line:column message) and registers the fork handlers.
     // comm: the guest program's basename in user mode, "" in system mode.
     // Call once, from qemu_plugin_install, before any trap can run.
-    bool load(const std::string &path, const std::string &comm, PublishHook hook, bool verbose,
-              std::string &error);
+    Status load(const std::string &path, const std::string &comm, PublishHook hook, bool verbose);
     // Then, after bdtrace:session: emits bdtrace:filter for generation 1
     // and starts the watcher thread. No-op without load().
     void begin();

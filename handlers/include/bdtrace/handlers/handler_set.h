@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "bdtrace/status.h"
+
 namespace bdtrace::handlers {
 
 // What the services of <bd/handler.h> do: the plugin's implementation
@@ -52,15 +54,14 @@ public:
     HandlerSet &operator=(const HandlerSet &) = delete;
 
     // Loads the handler "PATH[:ARGS]": dlopen, the four symbols, the ABI
-    // version, then bd_handler_init with ARGS. On failure returns false
-    // with `error` naming the handler and the cause; nothing of it stays
-    // loaded. Before any call().
-    bool load(const std::string &spec, std::string &error);
+    // version, then bd_handler_init with ARGS. An error names the handler
+    // and the cause; nothing of it stays loaded then. Before any call().
+    Status load(const std::string &spec);
 
     // What load() checks before bd_handler_init (the file, the four
     // symbols, the ABI version), without initializing or keeping the
     // handler: bd-run refuses a handler with it before the guest starts.
-    static bool check(const std::string &spec, std::string &error);
+    static Status check(const std::string &spec);
 
     // Does a handler answer `event`?
     bool handles(uint32_t event) const noexcept { return find(event) >= 0; }

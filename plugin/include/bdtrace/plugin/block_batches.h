@@ -29,6 +29,8 @@
 #include <cstdint>
 #include <string>
 
+#include "bdtrace/status.h"
+
 namespace bdtrace::plugin {
 
 class BlockProducer {
@@ -93,7 +95,7 @@ private:
 class BlockBatches {
 public:
     // Starts the drain thread (at install, when code tracing can record).
-    bool start(std::string &error);
+    Status start();
     // User mode, in the child of a fork (on the forking thread): keeps only
     // `mine` (the forking thread's producer, may be nullptr) with an empty
     // ring, retires every other producer, restarts the drain thread.

@@ -41,6 +41,8 @@
 #include <cstdint>
 #include <string>
 
+#include "bdtrace/status.h"
+
 namespace bdtrace::plugin {
 
 class CodeGate {
@@ -52,8 +54,8 @@ public:
     // initial_vcpus: the vCPUs QEMU will initialize without a guest
     // clone() announcing them (user mode 1, system mode smp_vcpus).
     // Registers the fork handlers (user mode: a guest fork is QEMU's).
-    // False (with `error`) when the scoreboard or the handlers fail.
-    bool init(unsigned initial_vcpus, std::string &error);
+    // An error when the scoreboard or the handlers fail.
+    Status init(unsigned initial_vcpus);
 
     // At translation: cb(vcpu, udata) on every execution of tb, while the
     // executing vCPU's flag is set (API 3+), or always (API 1, 2).

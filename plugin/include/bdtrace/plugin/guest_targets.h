@@ -26,6 +26,7 @@
 #include <string>
 
 #include "bdtrace/byte_order.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::plugin {
 
@@ -54,11 +55,10 @@ struct GuestTarget {
 // Every known target, in the order messages list them.
 const GuestTarget *guest_targets(std::size_t &count) noexcept;
 
-// The row for QEMU's target_name in the given mode. nullptr when the target
-// (or the mode for it) is not supported; `error` then names the target and
-// lists the supported ones for that mode.
-const GuestTarget *find_guest_target(const char *target_name, bool system_emulation,
-                                     std::string &error);
+// The row for QEMU's target_name in the given mode (never nullptr), or,
+// when the target (or the mode for it) is not supported, an error that
+// names the target and lists the supported ones for that mode.
+Expected<const GuestTarget *> find_guest_target(const char *target_name, bool system_emulation);
 
 // True when `bytes` (`len` of them, as qemu_plugin_insn_data/size return
 // them) are exactly the target's trap instruction.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "bdtrace/status.h"
+
 namespace bdtrace::plugin {
 
 struct Options {
@@ -21,10 +23,9 @@ struct Options {
     bool verbose = false;
 };
 
-// Parses argv (each "name=value"). On error returns false and sets `error`
-// to a message that names the bad argument and the accepted forms.
-bool parse_options(int argc, const char *const *argv, Options &out,
-                   std::string &error);
+// Parses argv (each "name=value"), or an error that names the bad argument
+// and the accepted forms.
+Expected<Options> parse_options(int argc, const char *const *argv);
 
 // Best-effort guest program name from /proc/self/cmdline of QEMU (the first
 // argument that is neither an option nor an option's value); "" if unknown.

@@ -22,12 +22,14 @@
 #include <cstdint>
 #include <string>
 
+#include "bdtrace/status.h"
+
 namespace bdtrace::ring {
 
 // Checks a ring geometry: rings in [1, BD_RING_MAX_RINGS] and slots in
-// [BD_RING_MIN_SLOTS, BD_RING_MAX_SLOTS], both powers of two. On failure
-// returns false and says which value is wrong and what is allowed.
-bool check_geometry(uint32_t rings, uint32_t slots, std::string &error);
+// [BD_RING_MIN_SLOTS, BD_RING_MAX_SLOTS], both powers of two. An error
+// says which value is wrong and what is allowed.
+Status check_geometry(uint32_t rings, uint32_t slots);
 
 // Creates the region file at `path` (O_CREAT | O_EXCL, mode 0600: never
 // someone else's file), sizes it to bd_ring_region_size(rings, slots) and
@@ -38,16 +40,15 @@ bool check_geometry(uint32_t rings, uint32_t slots, std::string &error);
 // `kernel_rings` (must be 0 in BD_RING_MODE_USER; at most `rings` in system
 // mode). Claims, control blocks and rings are zero (ftruncate). The magic is
 // written last, so a reader never sees a valid magic over a partial header.
-// On failure the file is removed (when this call created it), and *error
-// (when `error` is not null) says what failed and what to do.
+// On failure the file is removed (when this call created it), and the
+// error says what failed and what to do.
 //
 // `file_size` 0 sizes the file to the region; a larger value pads it with
 // zeros after the region (an ivshmem-plain device needs a power-of-two
 // memory size: ivshmem_file_size()).
-bool create_region_file(const std::string &path, uint32_t rings, uint32_t slots,
-                        bd_ring_mode mode, std::string *error, uint32_t kernel_rings = 0,
-                        uint64_t file_size = 0, bd_ring_clock clock = BD_RING_CLOCK_TSC,
-                        ByteOrder order = kHostByteOrder);
+Status create_region_file(const std::string &path, uint32_t rings, uint32_t slots, bd_ring_mode mode,
+                          uint32_t kernel_rings = 0, uint64_t file_size = 0,
+                          bd_ring_clock clock = BD_RING_CLOCK_TSC, ByteOrder order = kHostByteOrder);
 
 // The file size that holds a region of `rings` x `slots` as an ivshmem-plain
 // device's memory: the region size rounded up to a power of two.
@@ -72,9 +73,9 @@ struct RegionLayout {
 // mode, clock, kernel_rings and every offset and the size equal to what the
 // layout helpers compute. A magic that reads byte-swapped is refused as a
 // region of the other order. `file_size`: bytes available behind the
-// header (the region must fit). On success fills `out` (in host values).
-bool check_header(const bd_ring_region &header, uint64_t file_size, RegionLayout &out,
-                  std::string &error, ByteOrder order = kHostByteOrder);
+// header (the region must fit). The layout in host values, or what is wrong.
+Expected<RegionLayout> check_header(const bd_ring_region &header, uint64_t file_size,
+                                    ByteOrder order = kHostByteOrder);
 
 // Reverses the byte order of every field of a header copy.
 void swap_header_fields(bd_ring_region &h) noexcept;
@@ -91,11 +92,9 @@ public:
     MappedRegion &operator=(const MappedRegion &) = delete;
 
     // Opens and maps `path`, reads the header once and validates it
-    // (check_header, in the guest's byte order `order`). On failure returns
-    // false, leaves `out` empty and sets `error` to a message naming the
-    // file, the cause and what to do.
-    static bool open(const std::string &path, MappedRegion &out, std::string &error,
-                     ByteOrder order = kHostByteOrder);
+    // (check_header, in the guest's byte order `order`), or an error naming
+    // the file, the cause and what to do.
+    static Expected<MappedRegion> open(const std::string &path, ByteOrder order = kHostByteOrder);
 
     explicit operator bool() const noexcept { return base_ != nullptr; }
     const RegionLayout &layout() const noexcept { return layout_; }

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 namespace bdtrace::tools {
 
@@ -25,7 +25,7 @@ const char* arch_name(GuestArch arch);
 
 // The GuestArch whose arch_name() is `name`; an error listing the supported
 // names otherwise.
-Result<GuestArch> parse_arch(const std::string& name);
+Expected<GuestArch> parse_arch(const std::string& name);
 
 // True for the big-endian guest architectures (s390x): their programs and
 // their records and ring regions are big-endian.
@@ -36,6 +36,6 @@ bool is_big_endian(GuestArch arch);
 // read in the byte order it declares: s390x's is big-endian); errors as
 // check_x86_64_elf's, with "bd-run runs x86_64, aarch64, riscv64 and s390x
 // guests".
-Result<GuestArch> check_guest_elf(const std::string& path);
+Expected<GuestArch> check_guest_elf(const std::string& path);
 
 }  // namespace bdtrace::tools

@@ -7,7 +7,7 @@
 // lttng-sessiond.
 //
 //   auto s = LttngSession::create(opts);
-//   if (!s) { print(s.error()); return 2; }
+//   if (!s) { print(s.error().ToString()); return 2; }
 //   if (auto st = s->start(); !st) ...
 //   ... run the traced program ...
 //   s->stop();                      // waits until the data is on disk
@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "bdtrace/tools/result.h"
+#include "bdtrace/status.h"
 
 struct lttng_handle;
 struct lttng_process_attr_tracker_handle;
@@ -94,13 +94,13 @@ std::string make_unique_session_name();
 Status check_session_daemon();
 
 // True when a session with this name exists in the session daemon.
-Result<bool> session_exists(const std::string& name);
+Expected<bool> session_exists(const std::string& name);
 
 class LttngSession {
  public:
   // Creates and configures the session (channel, events, contexts) without
   // starting it. Never throws.
-  static Result<LttngSession> create(const SessionOptions& options);
+  static Expected<LttngSession> create(const SessionOptions& options);
 
   LttngSession(LttngSession&& other) noexcept;
   LttngSession& operator=(LttngSession&& other) noexcept;
@@ -122,7 +122,7 @@ class LttngSession {
   // Events the tracer dropped because buffers were full, summed over this
   // session's channels (the main one and the counts channel). See
   // BufferOwnership::kPerPid for a caveat.
-  Result<uint64_t> discarded_events() const;
+  Expected<uint64_t> discarded_events() const;
   // Stop if needed, then destroy the session and wait for completion.
   // Idempotent; the destructor calls it and ignores errors.
   Status destroy();
