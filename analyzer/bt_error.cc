@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bt_error.h"
 
 #include <babeltrace2/babeltrace.h>

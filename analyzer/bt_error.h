@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Turns babeltrace2's current-thread error into an analyzer Error.
 #ifndef BDTRACE_ANALYZER_BT_ERROR_H
 #define BDTRACE_ANALYZER_BT_ERROR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Decodes babeltrace2 messages into bdtrace events for an EventVisitor.
 //
 // Field positions are looked up once per event class (by name, then cached

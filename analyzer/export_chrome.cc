@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ChromeExporter: bdtrace events as Chrome trace JSON, written as they
 // arrive. See export.h for the mapping.
 #include <algorithm>

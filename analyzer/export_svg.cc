@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SvgExporter: a timeline picture of vCPUs (or threads) over time. See
 // export.h for what it draws.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Small helpers shared by the exporters (export_chrome.cc, export_svg.cc):
 // text escaping for JSON and XML, time formatting, a monotonic clock.
 #ifndef BDTRACE_ANALYZER_EXPORT_UTIL_H

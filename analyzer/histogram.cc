@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bdtrace/analyzer/histogram.h"
 
 #include <algorithm>

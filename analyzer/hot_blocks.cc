@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bounded per-process block counters (see hot_blocks.h).
 #include "bdtrace/analyzer/hot_blocks.h"
 

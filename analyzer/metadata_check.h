@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A pre-flight check of a CTF trace's packetized metadata file.
 //
 // babeltrace2 2.0.4 spins forever on a metadata file whose last packet is

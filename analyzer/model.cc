@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bdtrace/analyzer/model.h"
 
 #include <algorithm>

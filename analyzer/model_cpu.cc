@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Guest CPU time from bdtrace:sched_switch: per-vCPU timelines and the
 // per-process table (the Model's system-mode half; see model.h).
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The filter's side of the model: bdtrace:filter (config loads),
 // bdtrace:dropped (rate-limit drops per rule and vCPU) and
 // bdtrace:filter_stats (per-vCPU decisions at exit) become the report's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bdtrace/analyzer/progress.h"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bdtrace/analyzer/rates.h"
 
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The babeltrace2 graph: sources -> muxer -> simple sink -> EventDecoder.
 #include <babeltrace2/babeltrace.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reorder buffer (see reorder.h for why and how).
 #include "bdtrace/analyzer/reorder.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CSV: one table per report kind (see report_format.h for the columns).
 #include <cstdio>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <google/protobuf/util/json_util.h>
 
 #include "bdtrace/analyzer/report_format.h"

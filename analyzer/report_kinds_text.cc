@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The report kinds: which sections each shows (ForKind for JSON) and the
 // text of the processes, regions and marks reports.
 #include <algorithm>

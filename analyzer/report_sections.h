@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The sections of the text reports (report_text.cc) shared by the report
 // kinds (report_kinds_text.cc). Internal to bdanalyzer.
 #ifndef BDTRACE_ANALYZER_REPORT_SECTIONS_H

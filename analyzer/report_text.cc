@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The text report. Times are printed relative to the trace's first event.
 #include <algorithm>
 #include <cinttypes>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The selection decorator (see selection.h for what each selector keeps).
 #include "bdtrace/analyzer/selection.h"
 #include "value_ranges.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A minimal column-aligned text table for the text report.
 #ifndef BDTRACE_ANALYZER_TEXT_TABLE_H
 #define BDTRACE_ANALYZER_TEXT_TABLE_H

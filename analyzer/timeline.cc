@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bdtrace/analyzer/timeline.h"
 
 #include <google/protobuf/util/json_util.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Finding CTF trace directories on disk.
 #include <filesystem>
 #include <set>

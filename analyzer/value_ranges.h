@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Sets of ids written for people: "0, 2-5, 7". Private to the analyzer.
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/analyze.sh BUILD_DIR — bd-analyze against babeltrace2 on one trace.
 #
 # Generates one trace of ~10 M bdtrace:* events natively (trace-gen, the

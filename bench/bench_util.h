@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Small helpers shared by the bench- programs: a monotonic clock in
  * nanoseconds and strict integer parsing of command-line values.

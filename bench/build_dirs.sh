@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by the bench scripts after they set BUILD (the build directory):
 # where that build put the programs they run. The top-level CMakeLists.txt
 # decides and records the places in BUILD/CMakeCache.txt:

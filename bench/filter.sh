@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/filter.sh BUILD_DIR — what filtering costs, measured side by side in
 # one run (no LTTng session: the costs of deciding, not of recording):
 #   - a mark the plugin filters (a DROP rule matches) vs one it accepts;

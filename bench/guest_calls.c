@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench-guest-calls: the cost of a bd_call round trip as the guest sees it,
  * against a no-op host handler (bench/noop_handler.c, event 9900), beside

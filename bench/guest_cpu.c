@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench-guest-cpu [ROUNDS]
  *

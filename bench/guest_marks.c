@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench-guest-marks: the cost of a bdtrace mark as the guest program sees it.
  * Meant to run under qemu-x86_64, or cross-built (bench/cross) under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench-guest-mmio: the cost of a hypertrace-style trap, for comparison with
  * a bdtrace mark. Runs inside the test VM (qemu-system-x86_64), as root.

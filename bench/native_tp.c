@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench-native-tp ITERATIONS [REPETITIONS]
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * The benchmark's host handler (bench-guest-calls): event 9900 does
  * nothing and answers 0, so a call costs what bdtrace's call path costs.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/ring.sh BUILD_DIR — the ring channel (<bd/ring.h>) side by side with
 # the trap channel and a native LTTng-UST tracepoint, all recorded by
 # bd-run's own LTTng sessions in this one run:

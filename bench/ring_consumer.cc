@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench-ring-consumer: how many records per second bd-ring-consumer's
 // engine (ring/: drain, copy, validate, map the clock, emit) gets through on
 // one core. Run it inside a recording session (bench/ring.sh runs it under

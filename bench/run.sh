@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/run.sh BUILD_DIR — the benchmark behind `./bdtrace bench`.
 #
 # Runs every scenario side by side in this one invocation (setups that are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bench-2011-trap ITERATIONS [REPETITIONS]
  *

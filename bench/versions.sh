@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # bench/versions.sh — the "versions" and "versions_system" sections of
 # bench/run.sh (sourced by it; uses its results R, its helpers section,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The C settings and warnings every bdtrace build shares: the top-level
 # project and guest-probes configured alone for another architecture
 # (cmake/GuestCross.cmake).

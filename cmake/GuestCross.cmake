@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross builds of the guest side for guest architectures other than the
 # host's: for each ARCH in BDTRACE_GUEST_ARCHES whose cross compiler is
 # installed, guest-probes/ (a project of its own, see its CMakeLists.txt) is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The install rules: `cmake --install build --prefix P` (the layout:
 # cmake/InstallLayout.cmake). Two components, which the Debian packages are
 # made from:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Where `cmake --install build --prefix P` puts things (GNUInstallDirs), in
 # one place: the install rules (cmake/Install.cmake) and bd-run's run-time
 # lookups (tools/bd-run/install_layout.cc, through the BDTRACE_REL_*

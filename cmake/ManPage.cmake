@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Man pages made from the tools' own --help at build time, so that they say
 # what the installed tool does: build/man/<tool>.1 (cmake/ManPageGen.cmake
 # writes the roff), installed into <mandir>/man1 (component host).

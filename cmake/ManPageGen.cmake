@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DTOOL=PATH -DNAME=NAME -DSUMMARY=TEXT -DVERSION=V -DOUT=FILE -P ManPageGen.cmake
 # Writes FILE, a man(7) page whose body is `TOOL --help` verbatim (cmake/ManPage.cmake).
 # Only the text matters here: in a sanitized build (build-sanitize) the

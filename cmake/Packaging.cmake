@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Debian packages of bdtrace, made by CPack (./bdtrace package runs it; the
 # .debs land in build/packages). One package per install component:
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ./bdtrace test --sanitize (-DBDTRACE_SANITIZE=ON, in build-sanitize):
 # AddressSanitizer + UndefinedBehaviorSanitizer on everything that runs on
 # the host, with three exceptions, each for a reason:

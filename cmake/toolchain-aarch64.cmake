@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # aarch64 guests: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross.
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(BDTRACE_GUEST_TRIPLE aarch64-linux-gnu)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared part of the guest cross toolchains (toolchain-<arch>.cmake): Debian's
 # cross compilers gcc-<triple> with their libc in /usr/<triple>
 # (libc6-dev-<debian-arch>-cross). The including file sets

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # s390x guests (64-bit, big-endian): gcc-s390x-linux-gnu, libc6-dev-s390x-cross.
 set(CMAKE_SYSTEM_PROCESSOR s390x)
 set(BDTRACE_GUEST_TRIPLE s390x-linux-gnu)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Channel header initialisation (the hot path is inline in channel.h).
 #include "bdtrace/device/channel.h"
 

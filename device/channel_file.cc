@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Opening and mapping the channel's backing file (see channel_file.h).
 #include "bdtrace/device/channel_file.h"
 

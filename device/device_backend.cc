@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Full-system backend: QEMU callbacks around the Channel (channel.h).
 //
 // Translation: find the exact trap instruction of the guest architecture

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Enable bitmaps from a compiled filter (enable_maps.h).
 #include "bdtrace/device/enable_maps.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Compiling and matching filter configs (see compiled.h).
 #include "bdtrace/filter/compiled.h"
 

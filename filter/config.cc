@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Parsing and validating filter configs (see config.h).
 #include "bdtrace/filter/config.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shell-style glob matching (see glob.h).
 #include "bdtrace/filter/glob.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The filter inside the QEMU plugin (see plugin_filter.h).
 #include "bdtrace/filter/plugin_filter.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading and publishing filter configs (see runtime.h).
 #include "bdtrace/filter/runtime.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Polling a file for changes (see watcher.h).
 #include "bdtrace/filter/watcher.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading and calling handlers (see handler_set.h).
 #include "bdtrace/handlers/handler_set.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Batched code-tracing events (see block_batches.h).
 #include "bdtrace/plugin/block_batches.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Aggregated block counts (see block_counts.h).
 #include "bdtrace/plugin/block_counts.h"
 

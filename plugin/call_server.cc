@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Calls to host handlers, one step per trap (see call_server.h).
 #include "bdtrace/plugin/call_server.h"
 

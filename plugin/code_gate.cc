@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The code-tracing gate's per-vCPU flag (see code_gate.h).
 #include "bdtrace/plugin/code_gate.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // bdtrace QEMU TCG plugin entry: build/lib/libbdtrace-qemu.so, one module for
 //   linux-user:          qemu-x86_64 -plugin ...,[program=P][,vm=N][,filter=F][,verbose=on] ./guest
 //                        (likewise qemu-aarch64, qemu-riscv64, qemu-s390x)

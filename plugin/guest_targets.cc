@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The table of guest architectures (see guest_targets.h).
 #include "bdtrace/plugin/guest_targets.h"
 

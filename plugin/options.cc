@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Plugin option parsing and the guest-program guess (see options.h).
 #include "bdtrace/plugin/options.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Guest clock -> host CLOCK_MONOTONIC (see clock_map.h).
 #include "bdtrace/ring/clock_map.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Clock exchanges with a full-system guest (see clock_sync.h).
 #include "bdtrace/ring/clock_sync.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Draining the rings (see consumer.h).
 #include "bdtrace/ring/consumer.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The filter on the ring channel (see filtering_sink.h).
 #include "bdtrace/ring/filtering_sink.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bdtrace/ring/realtime_counter_clock.h"
 
 #include <time.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Creating and mapping the ring region file (see region_file.h).
 #include "bdtrace/ring/region_file.h"
 

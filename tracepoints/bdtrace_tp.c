@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Instantiates the "bdtrace" LTTng-UST provider (probes register from this
  * object's constructors, so linking it into a program or a dlopen'ed plugin
  * is enough). */

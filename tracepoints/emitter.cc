@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Record -> bdtrace:* event, and rejection accounting (see emitter.h).
 #include "bdtrace/emitter.h"
 

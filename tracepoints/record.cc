@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names of rejection reasons; the validator itself is inline in record.h.
 #include "bdtrace/record.h"
 

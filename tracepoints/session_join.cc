@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "bdtrace/session_join.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The linux-user backend's CallPage (<bdtrace/plugin/call_server.h>): the
 // page of a CALL record in the guest's memory, reached through QEMU's host
 // mapping of it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // How the linux-user backend reads a trapped record and stores its reply,
 // per plugin API generation (<bdtrace/qemu_plugin_api.h>).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Proven-writable page cache and the reply store (see reply_writer.h).
 #include "reply_writer.h"
 

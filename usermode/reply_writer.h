@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // Writing bd_record.reply into guest memory without ever crashing QEMU.
 //
 // The guest's trap load proved the record's page readable, not writable: a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The plugin's linux-user backend (qemu-x86_64, qemu-aarch64, qemu-riscv64,
 // qemu-s390x), see usermode_backend.h.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The plugin's linux-user backend (qemu-x86_64, qemu-aarch64, qemu-riscv64,
 // qemu-s390x): traps whose record is in the guest process's own memory. The
 // plugin entry (plugin/entry.cc) calls install_user() when QEMU reports user-mode

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Guest half of the system-mode section of bench/run.sh (installed in the
 # test VM as /etc/bd/bench-system.sh). Boot with
 #   bd.kmod=1 bd.run=/etc/bd/bench-system.sh [bdbench.n=N] [bdbench.reps=R]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPack pre-build script (CPACK_PRE_BUILD_SCRIPTS, cmake/Packaging.cmake):
 # Debian ships man pages gzip-compressed (policy 12.1); -n keeps the
 # packages reproducible (no name or time stamp in the .gz).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPack pre-build script (CPACK_PRE_BUILD_SCRIPTS, cmake/Packaging.cmake):
 # strips what CPACK_STRIP_FILES leaves with debug information in the staging
 # tree, i.e. the other guest architectures' libbdguest and guest programs,

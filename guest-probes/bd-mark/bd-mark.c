@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bd-mark: send one bdtrace mark from a shell script in the guest.
  *

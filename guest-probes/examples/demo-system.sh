@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The full-system demo's workload, run inside the VM by bd-init
 # (./bdtrace demo --system): several processes at once on 2 vCPUs, so the
 # report shows which guest process ran on which vCPU.

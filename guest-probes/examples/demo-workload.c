@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * bd-demo-workload: a small multi-threaded guest program instrumented with
  * libbdguest, for demos of bd-run / bd-analyze.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * bd_sched: what differs between the guest kernels' architectures. One block
  * per architecture; bd_sched.c itself is architecture-neutral.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to libbdguest: what differs between guest architectures, apart
  * from the trap instruction itself (trap.h). One block per architecture;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libbdguest: the public API of <bd/bd.h>.
  *

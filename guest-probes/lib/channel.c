@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libbdguest, system mode: discovery, mapping and handshake on the
  * full-system channel (see channel.h and <bd/channel.h>). The PCI scan is

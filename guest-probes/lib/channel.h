@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to libbdguest and the system-mode guest test programs
  * (tests/guest: guest-forge, guest-hostile-system) and its unit tests:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libbdguest: claim tables shared by the system channel and the ring
  * channel (see claim.h).

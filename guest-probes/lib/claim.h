@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to libbdguest (and its unit tests): claim tables, the one
  * implementation of "each guest thread owns one entry" that both the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to libbdguest: hooks for its unit tests (tests/guest). Not
  * exported from libbdguest.so (hidden visibility); link libbdguest.a.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libbdguest: the PCI scan for ivshmem devices (see ivshmem.h), shared by
  * the trap channel's discovery (channel.c) and the ring's (ring.c).

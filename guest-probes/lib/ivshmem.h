@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to libbdguest: finding ivshmem PCI devices (vendor 0x1af4,
  * device 0x1110) in the guest's sysfs. Both full-system channels sit behind

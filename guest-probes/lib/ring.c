@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libbdguest, ring mode: discovery, mapping and ring claims on the ring
  * channel (see ring.h and <bd/ring.h>): a region file named by BD_RING

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to libbdguest (and its unit tests): finding, mapping and claiming
  * the ring channel (<bd/ring.h>) from guest user space. The hot path that

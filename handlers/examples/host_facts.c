@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Example handler: facts only the host knows.
  *

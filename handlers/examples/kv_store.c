@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Example handler: a key-value store that the calling guest's threads
  * share (calls arrive on several vCPU threads at once: one lock). In user

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Example handler: a region of interest, like gem5's `m5 roi` work
  * markers. Code tracing (a filter rule with trace_code: true) records the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of bdanalyzer and bd-analyze on a small golden trace captured with
 // trace-gen (see capture-golden.sh) and on broken copies of it.
 //

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Captures tests/analyzer/data/small-trace (user mode, the default),
 # tests/analyzer/data/system-trace (`system`: trace-gen --system, with
 # sched_switch events) or tests/analyzer/data/ring-trace (`ring`: trace-gen

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Guest CPU time from bdtrace:sched_switch: the model on synthetic switches
 // with exact times, and bd-analyze on data/system-trace (captured with
 // `trace-gen --system`, see capture-golden.sh).

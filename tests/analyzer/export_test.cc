@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of the exporters (bdtrace/analyzer/export.h): Chrome trace JSON and
 // the SVG timeline, on the golden traces and on crafted events.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HotBlocks: per-process block counts, top-K order and bounded memory.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Selection, region percentiles, mark rates, CSV, the report kinds and the
 // bd-analyze command line (every --report x --format on the golden traces).
 #include <google/protobuf/struct.pb.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ring-channel traces: events placed at their guest_ts and put back into
 // time order (bdtrace/analyzer/reorder.h), and ring drops reported exactly.
 //

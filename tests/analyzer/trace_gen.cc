@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // trace-gen: emits a small, deterministic set of bdtrace:* events natively
 // (no QEMU), so the analyzer can be tested on real CTF traces. It is how
 // tests/analyzer/data/small-trace was captured (see capture-golden.sh).

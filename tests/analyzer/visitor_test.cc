@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // EventVisitor's defaults, and that the decorators (SelectingVisitor,
 // TeeVisitor, ProgressVisitor) pass every kind of event on.
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ./bdtrace build and -Werror: with CI set, a build directory configured
 # without -DBDTRACE_WERROR=ON is re-configured with it before it is built (CI
 # must fail on a warning, also in a build directory it did not create);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ./bdtrace's help: `help` lists every command the dispatcher knows, every
 # command answers -h/--help (and `help COMMAND`) with its own text and exit 0
 # and starts nothing, and unknown options are errors with a hint.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # help_test.sh must fail when ./bdtrace's help misses a command: it runs here
 # on copies of bdtrace with one omission each (a command left out of the
 # list, a command without its own help, a dispatcher command nobody

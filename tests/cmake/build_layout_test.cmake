@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The build's layout and its BUILD_TESTING switch, from what CMake itself
 # says it will build (its file API: every target, its source folder and its
 # files), for two fresh configures of the project (no build: seconds, not the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ChannelMapping: the backing-file checks and the shared mapping.
 #include <bdtrace/device/channel_file.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Channel: offset classification, handshakes, slots, hostile guests, bounds.
 #include <bdtrace/device/channel.h>
 

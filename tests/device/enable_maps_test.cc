@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The channel header's enable bitmaps computed from filter configs
 // (device/enable_maps.h, <bd/channel.h> ENABLE BITMAPS), and their
 // publication in the header before the generation.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Guests of other architectures in user mode (every cross-built one:
 // qemu-aarch64, qemu-riscv64 and the big-endian qemu-s390x), over the trap,
 // the ring and the ring under QEMU 10: the cross-built guest-threads and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end for process-gated code tracing (filter rule trace_code), user
 // mode, every part real: a guest forks two processes that run the same
 // code; a trace_code rule selects the child by pid (a reload once its pid

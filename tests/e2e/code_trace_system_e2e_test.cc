@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end for process-gated code tracing in system mode: Debian's kernel
 // boots under qemu-system-x86_64 with bd_sched and runs several processes
 // (tests/e2e/vm/code-trace-test.sh); a trace_code rule selects comm "guest-spin", so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Faults around a traced run (issue #12): each leaves a clear message, a
 // readable trace of what was recorded until then, no LTTng session, and
 // bd-run's documented exit status (the guest's; 128+N for a signal; 3 when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end for the filter (filter/README.md), user mode, every part real:
 // bd-run --filter FILE runs guest programs under qemu-x86_64 with the
 // plugin inside an LTTng session; the trace is read back with babeltrace2.

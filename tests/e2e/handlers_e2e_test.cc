@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host handlers and bulk marks end to end in user mode (issue #13): bd-run
 // --handler loads
 // the key-value example and the echo test handler into the plugin of a real

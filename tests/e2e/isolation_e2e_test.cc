@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Session isolation (issue #12): bd-run's trace holds the events of the
 // processes it started and their children, and nothing else, whatever else
 // records or emits bdtrace:* events on the machine at the same time.

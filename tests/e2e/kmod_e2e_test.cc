@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bd_sched kernel module (issue #12): loaded and unloaded 200 times in
 // a VM under load (tests/e2e/vm/modloop-test.sh) with no lockup, oops or
 // failed cycle, the host accepting every record meanwhile; and refusing to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Overload in full-system mode (issue #12): 4 guest threads mark as fast
 // as they can (~8 M marks/s) into LTTng buffers of 2 x 4 KiB per CPU; every
 // mark the guest issued is in the trace or counted as discarded, exactly,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The README's "Run your own program in a VM" recipe, run exactly as
 // written (tests/readme/run-recipe.sh): a small C program compiled with
 // -static against libbdguest.a, put into a VM image by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The README's user-mode recipes, run exactly as written
 // (tests/readme/run-recipe.sh), then checked against the trace they made:
 // real compiler, real bd-run and QEMU (the trap channel on Debian 12's

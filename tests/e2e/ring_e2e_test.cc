@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end over the ring channel (<bd/ring.h>), every part real: a guest
 // linked with libbdguest writes its records into shared-memory rings while
 // bd-ring-consumer (started by bd-run) emits them into an LTTng session;

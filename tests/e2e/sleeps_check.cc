@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sleeps_check.h"
 
 #include <gtest/gtest.h>

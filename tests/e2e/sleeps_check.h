@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Ground truth for region durations: guest-sleeps (tests/guest/sleeps.c)
 // wraps fixed sleeps in regions named "sleep <ms>ms" and prints what its own
 // CLOCK_MONOTONIC measured around them; bd-analyze must agree.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Helpers for end-to-end tests: run real programs, read real traces.
 #pragma once
 

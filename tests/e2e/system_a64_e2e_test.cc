@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end in full-system aarch64, every part real: Debian's arm64 kernel
 // boots under qemu-system-aarch64 -M virt (TCG) with the bdtrace plugin and
 // the ivshmem channel; bd_sched, cross-built against Debian's arm64

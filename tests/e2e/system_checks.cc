@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "system_checks.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Checks every full-system boot of the suite makes the same way, whatever
 // the guest architecture: the guest script's "before"/"after" context-switch
 // counts around marks 900/901, the rejections of guest-forge,

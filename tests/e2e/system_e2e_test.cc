@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end in system mode, every part real: Debian's kernel boots under
 // qemu-system-x86_64 (TCG) with the bdtrace plugin and the ivshmem channel;
 // the bd_sched module marks context switches; guest programs mark from user

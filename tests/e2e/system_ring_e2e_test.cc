@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end: the ring channel in full-system mode, every part real.
 // Debian's kernel boots under qemu-system-x86_64 (TCG) with no plugin: bd-run
 // --system --channel ring gives the VM the ring region as an ivshmem device,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "threads_check.h"
 
 #include <gtest/gtest.h>

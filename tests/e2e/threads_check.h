@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // What guest-threads (tests/guest/threads.c) records, checked event by
 // event: shared by the trap's and the ring's end-to-end tests.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // End to end in user mode, every part real: a guest program linked with
 // libbdguest runs under Debian's qemu-x86_64 with the bdtrace plugin, inside
 // an LTTng session bd-run creates on the machine's lttng-sessiond; the trace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vm_console.h"
 
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Reading what a test VM's scripts print on the console (tests/e2e/vm/*.sh
 // write "bd-test: KEY VALUE..." lines), for the system-mode e2e tests.
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A fixture whose tests share one boot of a test VM (a tests/e2e/vm/*.sh
 // script runs inside it and prints "bd-test:" lines). The derived fixture
 // (CRTP) says what to boot:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # with-qemu-builds.sh TEST_BINARY [ARGS...] — runs an end-to-end test binary
 # once per QEMU built by `./bdtrace qemu VERSION`, each time with
 # BD_TEST_QEMU_PREFIX naming that install (support.h: with_qemu_under_test

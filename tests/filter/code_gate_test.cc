@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Process-gated code tracing (Rule.trace_code): validation and the gate
 // decision trace_code_gate() / trace_code_possible().
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Parsing filter configs: exact FILE:LINE:COLUMN errors, semantic
 // validation, digests.
 #include <gtest/gtest.h>

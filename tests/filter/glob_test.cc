@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Globs for ProcessSelector.comm.
 #include <gtest/gtest.h>
 

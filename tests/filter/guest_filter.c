@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-filter: a guest program for the filter end-to-end tests
  * (tests/e2e/filter_e2e_test.cc). Names events 1 "tick" and 2 "tock" first.

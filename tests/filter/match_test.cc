@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Matching: first rule wins, the default, vCPU lists and ranges, event
 // ranges, kinds, process selectors, and the conservative maybe_enabled().
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Rate limits with an injected clock: exact, deterministic counts.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Publication and reloads from a file, and the file watcher.
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // What a harness asserts about the code under test: an invariant that
 // must hold for every input. A violation aborts (libFuzzer and the replay
 // test both report it with the input that caused it).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz harness: the plugin's call server (plugin/include/bdtrace/plugin/
 // call_server.h) behind the linux-user page (usermode/call_page.h), which
 // serves guest CALL steps (<bd/abi.h>, CALLS) to host handlers, here the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz harness: the full-system channel (device/channel.h), the BAR the
 // guest writes and the plugin reads on every system-mode trap. Input: a
 // program of 16-byte steps run against one channel (1 MiB, as mapped):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz harness: the filter config parser and compiler (filter/config.h,
 // compiled.h), which read a file the user edits while QEMU runs. Input: the
 // file's text. A config that parses is compiled and asked the questions

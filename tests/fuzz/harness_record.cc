@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz harness: the record validator (tracepoints/record.h), the gate every
 // guest record passes. Input: the first 128 bytes are a record as the
 // guest left it (shorter inputs are zero-padded); it is validated as a

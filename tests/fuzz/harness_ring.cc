@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz harness: the ring consumer (ring/consumer.h), which drains regions
 // the guest writes (rings, control words, claims) while it runs. One region
 // file (system mode: 1 kernel ring and 3 user rings of 16 slots) is mapped

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz harness: bd-analyze's checks of a trace before babeltrace2 reads it
 // (analyzer/metadata_check.h: babeltrace2 2.0.4 spins forever on metadata
 // whose last packet is cut short). Input: a metadata file's bytes.

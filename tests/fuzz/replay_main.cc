@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A harness without libFuzzer: runs LLVMFuzzerTestOneInput once per file
 // of the directories and files given (the seed corpus and every input that
 // once crashed), so the regular build replays them as a test. Exit 0 when

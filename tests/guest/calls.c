@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-calls: calls to host handlers (bd_call) from a user-mode guest,
  * for tests/e2e/handlers_e2e_test.cc. Expects bd-run --handler with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests of libbdguest's system mode, natively: the channel is a regular
 // file of BD_CHANNEL_SIZE bytes with a channel header, named by BD_DEVICE
 // (set in main() before the first libbdguest call). Natively nobody answers

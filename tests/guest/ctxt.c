@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-ctxt: print the guest kernel's context-switch count, the `ctxt`
  * line of /proc/stat, as "ctxt <n>". Run before and after a workload to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-faults: a guest for the fault tests (tests/e2e/faults_e2e_test.cc),
  * which kill or starve the parts around it while it runs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-forge: forge kernel-only records from user space. A correct plugin
  * rejects every one (reason kernel_only_kind: SCHED_SWITCH is accepted only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests of libbdguest without a bdtrace host (natively, or under plain
 // qemu-x86_64): return values, the records it builds, text truncation,
 // signal safety, threads and fork.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compiles every guest header (guest-probes/include/bd/*.h) under one language
 # standard with -Wall -Wextra -pedantic -Werror: each header alone (it must be
 # self-contained) and all of them together. Fails on the first warning.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-hostile: traps on records that a correct bdtrace plugin must reject,
  * to show it never crashes, never emits them, and counts them.

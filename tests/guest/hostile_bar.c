@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-hostile-bar: guest user space (root) attacking the full-system trap
  * channel through its own mapping of BAR2, beyond guest-hostile-system's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-hostile-ring-system N: guest user space (root) writing into the
  * full-system ring region's kernel rings and forging kernel events in its

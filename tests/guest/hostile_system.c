@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-hostile-system: hostile traps on the full-system channel from guest
  * user space. A correct plugin rejects (and counts) every trap listed under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-native-check: libbdguest without a bdtrace host (native run or
  * qemu-x86_64 without the plugin): every call must return 0, bd_present()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-pingpong: two processes bounce one byte through a pair of pipes,
  * N round trips, so the guest kernel switches contexts many times (each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The hostile guest programs' byte source (guest-hostile,
  * guest-hostile-system, guest-hostile-bar): xorshift64, seeded by the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-remap: traps on valid records in a page that another thread unmaps,
  * maps again and write-protects in a loop, to show the plugin's reply never

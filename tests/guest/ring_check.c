@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-ring-check: libbdguest's ring mode and its architecture-specific
  * parts (the ring clock kind, the timestamp, the signal-safe counters), in

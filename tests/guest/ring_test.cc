@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests of libbdguest's ring mode, natively (and under plain
 // qemu-x86_64): the region is a file this test creates in a temporary
 // directory, with the header a host would write (<bd/ring.h>'s layout

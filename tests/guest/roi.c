@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-roi: a region of interest for code tracing (handlers/examples/roi.c
  * at base 7020), for tests/e2e/handlers_e2e_test.cc. Runs outside_roi()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-sleeps: regions around fixed sleeps, the ground truth for region
  * durations. For each duration D in milliseconds given on the command line

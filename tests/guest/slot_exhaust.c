@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-slot-exhaust PROCS THREADS MARKS: more guest threads than the
  * full-system channel has user slots (BD_CHANNEL_USER_SLOTS), all marking

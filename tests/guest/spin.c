@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-spin CPU MS: pins itself to guest CPU `CPU`, then burns MS
  * milliseconds of its own CPU time (CLOCK_PROCESS_CPUTIME_ID), the ground

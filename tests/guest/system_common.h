@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shared by the system-mode guest programs that use the channel directly
  * (guest-forge, guest-hostile-system, guest-hostile-bar): open it the way libbdguest does and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-threads: a multi-threaded guest whose records the end-to-end tests
  * count exactly.

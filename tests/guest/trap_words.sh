@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Where the bdtrace trap (<bd/abi.h>, THE TRAP) occurs in built code, by
 # disassembly: it must decode as the expected instruction (so the record
 # pointer is in the register the plugin reads), occur only in libbdguest's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Handlers that are wrong on purpose, one per shared object, chosen at
  * build time by BAD_KIND (tests/handlers/CMakeLists.txt):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Test handler: event 9500 answers its input reversed (as much as fits
  * the output capacity), with result = the sum of the input's bytes, and

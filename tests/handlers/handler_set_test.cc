@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host handler loader (handlers/handler_set.h) with real shared
 // objects: the example handlers (handlers/examples) and handlers that are
 // wrong on purpose (bad_handlers.c).

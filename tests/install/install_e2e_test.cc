@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `cmake --install` into a throwaway prefix, then the prefix alone: a guest
 // program built with pkg-config and with find_package(bdtrace) (shared,
 // static, and for a cross-built guest architecture), run through the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * A guest program built against an installed bdtrace SDK only
  * (install_e2e_test.cc): names event 7, marks it 50 times from a second

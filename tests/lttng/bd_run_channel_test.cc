@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-run's channel choice (--channel trap|ring|both|auto, --native): what it
 // concludes from QEMU's answers and from the guest binary, and the usage
 // errors. Pure functions and the bd-run binary as a black box; the real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-run and the guest it starts: scripts run through their interpreter,
 // this build's lib/ on the loader path, the ring for exec'd programs beside
 // the trap, and the end-of-run checks (no record arrived; exit 127 before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Runs the bd-run binary as a black box (through sh, so tests can prefix
 // environment variables and redirect stdin) and collects what it printed.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-run's own session around a run, end to end without QEMU: --native
 // runs bd-mark on the host with the ring, so bd-run's join server thread
 // (with its periodic space check on the session), bd-ring-consumer's drain

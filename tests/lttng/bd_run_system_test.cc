@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-run --system: its qemu-system-x86_64 command line (unit), the channel
 // file (RAII), and the program itself (black box) with a fake
 // qemu-system-x86_64 script that records what it was given and what it saw

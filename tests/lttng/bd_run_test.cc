@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-run: its QEMU command line (unit) and the program itself (black box),
 // with a fake qemu-x86_64 script so these tests do not need the plugin.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-run --system --program FILE --run 'CMD': the kernel argument that
 // carries CMD, the checks on programs (unit), and the program itself (black
 // box) with a fake qemu-system-x86_64 and a fake image builder

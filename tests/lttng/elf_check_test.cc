@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // check_x86_64_elf and check_guest_elf on real and crafted files.
 #include "bdtrace/tools/elf_check.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // LttngSession against the real, machine-wide lttng-sessiond (./bdtrace test
 // starts one). Every session here is uniquely named and destroyed.
 #include "bdtrace/tools/lttng_session.h"

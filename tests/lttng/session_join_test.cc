@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-run's JoinServer and the emitters' join_session() (issue #12's session
 // isolation), against the real lttng-sessiond. The end-to-end proof that
 // only joined processes are recorded is tests/e2e/isolation_e2e_test.cc.

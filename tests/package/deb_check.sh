@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The .debs of ./bdtrace package are well-formed, without root: CPack makes
 # them from this build (into a throwaway directory; build/packages is left
 # alone), then dpkg-deb reads each: its control fields, that the files users

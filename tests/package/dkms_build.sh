@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The DKMS source of bd_sched as installed (component dkms, the content of
 # bd-sched-dkms) builds the module: install the component into a throwaway
 # prefix, read dkms.conf the way DKMS does (it sources the file with

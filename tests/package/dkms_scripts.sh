@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bd-sched-dkms's maintainer scripts (cmake/deb/bd-sched-dkms.*.in, as
 # configured into BUILD_DIR/deb/bd-sched-dkms) do what the package promises,
 # without root: run against a stub `dkms` that logs its calls (and fails

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The code-tracing batches (plugin/block_batches.h) with their real drain
 // thread, natively: producer threads stand for vCPU threads, an LTTng
 // session records tb_batch so that the drain thread reads every chunk it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The filter as the plugin runs it (filter/plugin_filter.h), natively: the
 // watcher thread reloads the file while "vCPU" threads decide and account
 // on every record (the hot path: one atomic pointer, per-vCPU counters,

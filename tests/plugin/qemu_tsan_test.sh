@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The plugin inside QEMU under ThreadSanitizer (build-tsan only, label tsan):
 # QEMU cannot dlopen a TSan module by itself (libtsan.so.2 "cannot allocate
 # memory in static TLS block"), so the runtime is preloaded into

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs one of the README's recipes exactly as written.
 #
 #   run-recipe.sh SOURCE_DIR BUILD_DIR NAME [WORKDIR]

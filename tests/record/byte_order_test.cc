@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Records in the guest's byte order (<bd/abi.h>, BYTE ORDER): decoding a
 // record of the host's order and one of the other order (a big-endian
 // s390x guest's, its bytes spelled out by hand), replies in the guest's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plugin's table of guest architectures (usermode/guest_targets.h).
 #include "bdtrace/plugin/guest_targets.h"
 

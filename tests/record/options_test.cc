@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plugin's option parser and guest-program guess.
 #include "bdtrace/plugin/options.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plugin under a real qemu-<arch> (Debian's 7.2) with trap-guest-<arch>
 // (trap_guest.c), which traps by hand and checks every reply. One ctest per
 // architecture (plugin_trap_<arch>) sets the environment:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // check_record / check_record_address: every accepted kind and every reason.
 #include <bdtrace/record.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RejectStats and emit_record: exact counts, summary text, reset (no LTTng session needed:
 // without one the tracepoints are no-ops).
 #include <bdtrace/emitter.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The error vocabulary every host library shares (common/include/bdtrace/status.h).
 #include "bdtrace/status.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * trap-guest-<arch>: a tiny static guest that executes the bdtrace trap of
  * its architecture (<bd/abi.h>, THE TRAP, as <bd/trap.h> emits it) on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ring regions in the guest's byte order (<bd/ring.h>, BYTE ORDER): a
 // big-endian region, as bd-run creates it for an s390x guest and as such a
 // guest writes it, checked byte by byte where the host writes (header,

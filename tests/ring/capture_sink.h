@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A RecordSink for tests: keeps (or only counts) what the consumer emits and
 // re-validates every record on the way in, so a test can assert that
 // nothing invalid ever left the consumer, whatever the guest did.

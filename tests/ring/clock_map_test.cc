@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Guest clock -> host CLOCK_MONOTONIC: the linear map's arithmetic, the
 // TSC clock against the real CLOCK_MONOTONIC, and fits of simulated system
 // mode guests (TCG: ratio 1 and an offset; KVM: ratio != 1).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ClockSync: the host side of the sync area (<bd/ring.h>), against a thread
 // that plays bd_sched's clock agent with a known TSC offset.
 #include "bdtrace/ring/clock_sync.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-ring-consumer as bd-run drives it: "ready" on stdout once the region
 // is mapped, consumer_pid written, draining until stdin reaches EOF (or
 // SIGTERM), then one summary line on stderr and exit 0; exit 1 with a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RingConsumer against a test producer: exact drains, two-slot records
 // across the ring's end, drop accounting, every rejection, time order.
 #include "bdtrace/ring/consumer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The consumer against a guest that lies: a thread scribbling over the
 // whole region (header, claims, indices, records) while the consumer
 // drains, and records rewritten while the consumer copies them. The

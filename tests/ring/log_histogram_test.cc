@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The emission-delay histogram: bucket bounds, percentiles, exact maximum.
 #include "bdtrace/ring/log_histogram.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The clock of aarch64 guests under qemu-user (BD_RING_CLOCK_CNTVCT): the
 // counter frequency found from the counter's own values, and the map to
 // host CLOCK_MONOTONIC, against the real host clocks.

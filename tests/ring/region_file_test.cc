@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ring region file: creation, the consumer's checks when it maps one,
 // and the private layout copy.
 #include "bdtrace/ring/region_file.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ring_load: an honest guest-side load generator for measuring
 // bd-ring-consumer by hand (not a test). Writes marks (every 10th a text
 // mark) stamped with the TSC into rings of a region, as fast as it can, from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Test helpers for the ring consumer: a temporary region file and a minimal
 // honest producer written from <bd/ring.h> alone (what libbdguest does for
 // one thread), plus raw shared-memory stores for the hostile tests. Both

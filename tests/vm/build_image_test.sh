@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/vm/build-image.sh as a user meets it: its --help says where things
 # land, a dynamically linked program is refused before anything is written,
 # and a real build writes only into OUT_DIR (and the --debs cache it is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-analyze: reports on bdtrace CTF traces. The work is in bdanalyzer;
 // this file parses the command line and routes the output.
 #include <CLI/CLI.hpp>

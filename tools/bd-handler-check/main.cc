@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-handler-check PATH[:ARGS]...: loads host handlers the way the bdtrace
 // plugin does at start (dlopen, symbols, ABI version, bd_handler_init),
 // prints the event ids each registered, and unloads them (bd_handler_fini).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-ring-consumer: drains a ring channel region (<bd/ring.h>) into
 // bdtrace:* LTTng-UST events. The work is in bdring (ring/); this file is
 // the process contract with bd-run: start-up handshake, the drain loop, how

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "channel_choice.h"
 
 #include "plugin_api.h"

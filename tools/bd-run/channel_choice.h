@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Which channel a user-mode run uses (--channel trap|ring|auto), decided
 // before anything starts: what the QEMU can load, what the guest knows.
 #pragma once

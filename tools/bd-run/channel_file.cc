@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "channel_file.h"
 
 #include <bd/channel.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The host file behind the bdtrace channel device's BAR2 (<bd/channel.h>):
 // QEMU maps it shared as the ivshmem-plain device's memory, the plugin maps
 // it to read the guest's records. bd-run creates one per VM run and removes

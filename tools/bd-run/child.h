@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Runs QEMU as a child process and waits for it, forwarding SIGINT, SIGTERM
 // and SIGHUP so that bd-run survives them and can still tear the LTTng
 // session down.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "filter_check.h"
 
 #include <bdtrace/filter/config.h>

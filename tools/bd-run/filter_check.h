@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bd-run --filter FILE: the config is validated with the plugin's own
 // parser (filter/, bdfilter) before anything starts, so a bad file fails
 // with "FILE:LINE:COLUMN: ..." instead of a QEMU that refuses to start.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "guest_program.h"
 
 #include <unistd.h>

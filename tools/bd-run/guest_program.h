@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The guest command line bd-run starts: the program (a script runs through
 // its #! interpreter, since QEMU loads ELF programs only), its arguments,
 // and the loader path that lets a program linked with -lbdguest start.

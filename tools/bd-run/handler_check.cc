@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "handler_check.h"
 
 #include <bdtrace/handlers/handler_set.h>

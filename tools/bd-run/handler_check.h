@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bd-run --handler PATH[:ARGS]: each handler is loaded and checked
 // (<bd/handler.h>: symbols, ABI version, init and fini) before QEMU starts,
 // so a bad one fails here with the reason instead of in QEMU.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "install_layout.h"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Where bd-run finds what it loads and starts (the QEMU plugin,
 // bd-ring-consumer, libbdguest for the guest, bd-mark for VM images), from
 // its own place: in a build tree (build/bin/bd-run beside build/lib) and in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bd-run: run an x86_64 program under qemu-x86_64 (or, with --system, boot a
 // VM under qemu-system-x86_64) with the bdtrace plugin, optionally recording
 // an LTTng trace. See `bd-run --help`.

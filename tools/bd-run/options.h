@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bd-run's command line: parsed into RunOptions, nothing else.
 #pragma once
 

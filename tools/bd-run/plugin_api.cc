@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "plugin_api.h"
 
 namespace bdtrace::bdrun {

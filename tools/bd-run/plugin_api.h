@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Which build of bdtrace's plugin a QEMU loads: one per QEMU plugin API
 // generation (plugin/api/include/bdtrace/qemu_plugin_api.h, API
 // GENERATIONS), chosen from the QEMU's version.

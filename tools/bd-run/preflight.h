@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Everything bd-run checks before it creates a session or starts QEMU, so
 // that configuration mistakes fail fast with a message saying what to do.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "qemu_command.h"
 
 namespace bdtrace::bdrun {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The qemu-x86_64 command line and environment for one guest run.
 // Pure: no I/O, so tests can check it directly.
 #pragma once

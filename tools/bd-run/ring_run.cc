@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ring_run.h"
 
 #include <unistd.h>

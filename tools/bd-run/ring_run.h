@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A run over the ring channel (<bd/ring.h>): bd-run creates the ring
 // region file, starts bd-ring-consumer inside the session, runs the guest
 // with BD_RING naming the file, then stops the consumer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bd-run's whole job, given parsed options: check, (trace,) run, report.
 #pragma once
 

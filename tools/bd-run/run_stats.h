@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Whether any guest record reached bdtrace in a user-mode or native run,
 // and what bd-run tells the user at the end when none did. The plugin
 // (stats=FILE, one line per QEMU process) and bd-ring-consumer (--stats

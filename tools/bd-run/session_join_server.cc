@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "session_join_server.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // JoinServer: how the processes bd-run starts join its LTTng session.
 //
 // bd-run's session records only the processes in its vpid tracker

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "session_run.h"
 
 #include <cstdio>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // What user mode and system mode share: the LTTng session around the QEMU
 // run (--trace), the end-of-run report, and bd-run's message format.
 #pragma once

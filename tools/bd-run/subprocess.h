@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Helper processes bd-run talks to through pipes: QEMU probes whose output
 // it reads, and the ring consumer it starts, waits for and stops.
 #pragma once

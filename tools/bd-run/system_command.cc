@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "system_command.h"
 
 #include <bd/channel.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The qemu-system-x86_64 or qemu-system-aarch64 command line for one VM
 // run (bd-run --system). Pure: no I/O, so tests can check it directly.
 #pragma once

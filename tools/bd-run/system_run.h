@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bd-run --system: check, create the channel file, (trace,) boot the VM
 // under qemu-system-x86_64, remove the channel file.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "trace_space.h"
 
 #include "bdtrace/tools/lttng_session.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Keeps a trace readable when its filesystem fills up.
 //
 // LTTng's consumer writes whatever fits when the disk is full: a data file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vm_image.h"
 
 #include <elf.h>

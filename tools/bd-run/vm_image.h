@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bd-run --system --program FILE... --run 'CMD': the VM image bd-run builds
 // with tools/vm/build-image.sh (Debian's kernel, bd_sched, a busybox
 // initramfs with the programs and bd-mark in /bin), caches outside the work

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reads just the ELF identification and header fields we need; <elf.h>
 // supplies the layout, so nothing here depends on the host's own format.
 #include "bdtrace/tools/elf_check.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // LttngSession: liblttng-ctl calls in the order that is known to work with
 // lttng-tools 2.13 (see /work/shared/notes/findings.md, "Controlling
 // sessions with liblttng-ctl").

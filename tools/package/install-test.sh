@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs bdtrace's Debian packages on this machine, uses them from /usr
 # the way a user would, and purges them again (./bdtrace package
 # --install-test runs it; needs root and a running lttng-sessiond):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # build-qemu.sh VERSION CACHE_DIR — a plugin-enabled QEMU built from Debian's
 # source package of that version, for testing the plugin on QEMUs whose
 # Debian binaries cannot load it (./bdtrace qemu VERSION runs this).

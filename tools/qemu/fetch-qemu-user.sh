@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fetch-qemu-user.sh CACHE_DIR — Debian's newer qemu-user builds, for the ring
 # channel's tests: QEMUs that cannot load bdtrace's plugin.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds a bdtrace VM image: Debian's kernel, the bd_sched module built
 # against it, and a busybox initramfs holding your static programs.
 # Run with --help for the whole story (what goes where, kernel arguments).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Boots the test VM built by tools/vm/build-image.sh and checks that the
 # kernel boots, bd_sched loads and unloads cleanly (twice), and the guest
 # powers off. Runs without the plugin: the script writes the channel header

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Error, Expected<T> and Status: the one way bdtrace's host code reports
 // failure (tools, analyzer, plugin setup, ring, filter, handlers).
 //

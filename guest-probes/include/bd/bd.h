@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libbdguest: mark points of interest in a program running in a QEMU guest.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bdtrace guest SDK: filling a struct bd_record (<bd/abi.h>) and the text
  * of a ring record (<bd/ring.h>).

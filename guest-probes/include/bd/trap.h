@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bdtrace guest SDK: the bdtrace trap instruction of each guest
  * architecture, as <bd/abi.h> (THE TRAP) fixes it: its exact bytes, the

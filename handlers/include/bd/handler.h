@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bdtrace host handlers, ABI version 1: user code that bdtrace loads into
  * its QEMU plugin and calls when a guest makes a bdtrace call for one of

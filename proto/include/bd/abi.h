@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bdtrace guest record ABI, version 1.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bdtrace full-system channel, ABI version 1: the layout of the ivshmem-plain
  * device's BAR2 (a host file mapped shared by QEMU, the plugin and bd-run).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bdtrace ring channel, ABI version 1: marks without a trap.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-both-channels: marks through the ring and through the trap, one
  * right after the other, to compare the two channels' timestamps (run with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * guest-ring-hostile: a guest that scribbles over its own ring region
  * (<bd/ring.h>), for the consumer's robustness test.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The system code-tracing test's guest job (tests/e2e/code_trace_system_e2e_test.cc):
 # the traced process (guest-spin, 40 ms of CPU on vCPU 1) beside untraced
 # ones (threads that mark, a ping-pong of context switches), short enough

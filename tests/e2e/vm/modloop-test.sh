@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The kernel module's test (tests/e2e/kmod_e2e_test.cc, boot without
 # bd.kmod=1): bd_sched loaded and unloaded 200 times while processes mark
 # and switch contexts; after each cycle the kernel log must hold the

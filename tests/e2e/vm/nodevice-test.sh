@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs in the test VM booted by plain QEMU without any ivshmem device
 # (tests/e2e/kmod_e2e_test.cc): bd_sched must refuse to load, and say why.
 say() { echo "bd-test: $*"; }

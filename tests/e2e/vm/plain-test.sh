@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs inside the test VM booted under plain QEMU (no plugin): the same
 # programs run and every bdtrace call returns 0.
 echo "bd-test: begin"

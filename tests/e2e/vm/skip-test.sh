@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs inside the test VM under a filter that drops event 2 and every
 # context switch (system_e2e_test.cc, DisabledEventsCostNoTrap): the guest
 # skips those records by the channel's enable bitmaps, so no trap reaches

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs inside the aarch64 test VM (qemu-system-aarch64 -M virt, bd-init
 # starts it after loading bd_sched): every check of
 # tests/e2e/system_a64_e2e_test.cc shares this one boot, the only aarch64

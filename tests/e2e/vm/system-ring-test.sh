@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs inside the test VM booted with bd-run --system --channel ring (no
 # plugin; bd_sched writes context switches into the kernel rings and answers
 # the consumer's clock sync): every check of

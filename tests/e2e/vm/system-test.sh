@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs inside the test VM (bd-init starts it after loading bd_sched): every
 # system-mode check of tests/e2e/system_e2e_test.cc shares this one boot.
 # Lines starting with "bd-test:" are read by the host side of the test.

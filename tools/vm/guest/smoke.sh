@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Guest half of tools/vm/smoke-test.sh (installed as /etc/bd/smoke.sh):
 # exercises bd_sched inside the VM. Boot with bd.kmod=1 bd.run=/etc/bd/smoke.sh.
 # Every line starts with "smoke: "; the last is "smoke: ok" or "smoke: FAIL ...".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * LTTng-UST provider "bdtrace": the events every bdtrace backend emits.
  *

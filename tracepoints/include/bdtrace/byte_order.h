@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Guest byte order on the host side.
 //
 // Records (<bd/abi.h>) and ring regions (<bd/ring.h>) hold every field in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Turns validated guest records into bdtrace:* LTTng-UST events, and counts
 // rejected ones. Shared by every backend; callable from QEMU callbacks (no
 // locks, no allocation, no stdio, nothing throws on the per-record path).

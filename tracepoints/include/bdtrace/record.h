@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The one host-side validator of struct bd_record (see <bd/abi.h>).
 //
 // Every backend (the linux-user plugin, the full-system plugin) decides

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Joining bd-run's LTTng session.
 //
 // LTTng sessions are machine-wide: a session that enables bdtrace:* records

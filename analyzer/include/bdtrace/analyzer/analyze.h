@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // One call from trace directories to a Report: what bd-analyze does.
 #ifndef BDTRACE_ANALYZER_ANALYZE_H
 #define BDTRACE_ANALYZER_ANALYZE_H

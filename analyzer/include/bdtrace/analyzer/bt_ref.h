@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // RAII owners for babeltrace2 references: the destructor puts the reference.
 #ifndef BDTRACE_ANALYZER_BT_REF_H
 #define BDTRACE_ANALYZER_BT_REF_H

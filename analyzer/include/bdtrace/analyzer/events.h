@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The bdtrace:* events as the reader decodes them, and the visitor that
 // receives them. See tracepoints/include/bdtrace/bdtrace_tp.h for the
 // contract these mirror.

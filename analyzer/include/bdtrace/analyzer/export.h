@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Exporters: bdtrace events as pictures and as traces for other viewers.
 //
 //   ChromeExporter  Chrome trace JSON (Trace Event Format), which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A fixed log-scale histogram of durations in nanoseconds, from which
 // percentiles are estimated with bounded memory.
 //

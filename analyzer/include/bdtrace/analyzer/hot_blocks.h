@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Executions of translated blocks per guest process (bdtrace:tb_batch / tb_exec), for
 // the "hottest blocks per process" report.
 //

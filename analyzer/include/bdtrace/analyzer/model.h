@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Aggregates bdtrace events into a Report.
 //
 // Memory is bounded by live state — threads, event ids, regions open right

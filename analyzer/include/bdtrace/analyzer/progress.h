@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A progress bar on a terminal while traces are read: an EventVisitor
 // decorator that counts events and, at most 10 times a second, redraws one
 // line: the share of the traces' time span read so far (when the span is

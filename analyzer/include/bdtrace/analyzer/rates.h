@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Marks per time bucket, overall and per event id, with memory bounded by
 // the number of buckets (not of events). See MarkRates in report.proto.
 #ifndef BDTRACE_ANALYZER_RATES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Reads bdtrace CTF traces (as written by LTTng) with libbabeltrace2.
 //
 // One source.ctf.fs component per trace directory, all into one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Puts events back into the order they happened in when some were emitted
 // late: what the reader does for ring-channel events.
 //

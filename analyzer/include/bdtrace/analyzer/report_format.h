@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Rendering a Report for people (text), programs (JSON) and spreadsheets
 // (CSV), one report kind at a time.
 #ifndef BDTRACE_ANALYZER_REPORT_FORMAT_H

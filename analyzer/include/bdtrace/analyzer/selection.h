@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Which events a report looks at (bd-analyze --vm/--vcpu/--pid/--tid/
 // --event/--since/--until), as an EventVisitor decorator: every consumer
 // (the model, the timeline, the exporters) sits behind the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // bd-analyze --report timeline: per vCPU, the run intervals (start, end,
 // pid, tid, comm) from bdtrace:sched_switch, written as they close — the
 // one report whose size follows the trace's, so it is streamed, never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The full-system backend's side of calls (<bd/channel.h>, CALLS): the
 // channel's data pages as CallPages (<bdtrace/plugin/call_server.h>) and
 // the call in progress on each.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The host side of the full-system channel (<bd/channel.h>), without QEMU.
 //
 // A Channel owns no memory: it is given the plugin's own mapping of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The plugin's own mapping of the channel's backing file: the file behind
 // QEMU's `-object memory-backend-file,mem-path=PATH,size=1M,share=on` that
 // ivshmem-plain exposes to the guest as BAR2.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The plugin's full-system backend (qemu-system-x86_64 and
 // qemu-system-aarch64, TCG): traps from a guest that talks to bdtrace
 // through the ivshmem channel (<bd/channel.h>).

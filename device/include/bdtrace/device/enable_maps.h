@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The channel header's enable bitmaps (<bd/channel.h>, ENABLE BITMAPS)
 // computed from a compiled filter config: what lets the guest skip the
 // trap for records the plugin would drop anyway.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A validated FilterConfig compiled for the plugin's hot path.
 //
 // Immutable after compile() except for the rate limiters' per-vCPU cells

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Reading a filter configuration (proto/filter.proto, protobuf text format):
 // syntax errors and semantic errors alike come back as one message
 // "FILE:LINE:COLUMN: what is wrong (field path)", 1-based line and column,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Shell-style globs for ProcessSelector.comm, without allocation (the match
 // runs when the plugin computes a comm mask, possibly on a vCPU thread).
 //   *      any run of characters (also empty)

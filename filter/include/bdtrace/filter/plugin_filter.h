@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The filter as the QEMU plugin runs it (both backends): the initial load
 // (a bad file stops QEMU from starting), the watcher thread that reloads
 // the file, the bdtrace:filter / bdtrace:dropped / bdtrace:filter_stats

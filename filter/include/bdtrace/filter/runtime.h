@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The filter in force in a plugin: loading (and reloading) the config file,
 // publishing compiled configs through one atomic pointer, and per-vCPU
 // counts of what the filter decided.

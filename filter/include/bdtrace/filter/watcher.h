@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Polls a file for changes from a thread of its own (no signals: QEMU
 // linux-user forwards them to the guest; no inotify: the file may be
 // replaced by rename, on any file system).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The host side of <bd/handler.h>: loading handler shared objects, the
 // event ids they registered, and dispatching guest calls to them.
 //

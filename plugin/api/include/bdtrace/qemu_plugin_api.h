@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bdtrace's own declarations of the QEMU TCG plugin API: what every API
  * generation bdtrace is built for has in common, declaring only what bdtrace

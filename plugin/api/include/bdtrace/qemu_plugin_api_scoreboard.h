@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QEMU plugin API generation 2 (QEMU 9.0) and later: scoreboards, per-vCPU
  * inline operations, and from generation 3 (QEMU 9.1) on conditional

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QEMU plugin API generations 1 and 2 (QEMU 7.2 - 9.0): the declarations
  * that differ from later generations. Included by <bdtrace/qemu_plugin_api.h>

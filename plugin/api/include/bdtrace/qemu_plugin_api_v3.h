@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QEMU plugin API generations 3 to 5 (QEMU 9.1 - 10.2): the declarations
  * that differ from generations 1 and 2. Included by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QEMU plugin API generation 4 (QEMU 9.2 - 10.0) and later: reading guest
  * memory through QEMU. Included by <bdtrace/qemu_plugin_api.h> only; see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The one place the plugin reads an instruction's bytes, whatever the API
 // generation it is built for (see <bdtrace/qemu_plugin_api.h>).
 #ifndef BDTRACE_QEMU_PLUGIN_INSN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // Process-gated code tracing at scale: executed blocks are buffered per
 // producer (a guest thread in user mode, a vCPU in system mode) on the vCPU
 // thread and emitted by one drain thread as bdtrace:tb_batch events of up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // Process-gated code tracing, aggregated (Rule.code_events BLOCK_COUNTS,
 // user mode): how often each translated block executes, counted without a
 // call per block, reported at exit as bdtrace:tb_counts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The userdata of a code-tracing block callback (both backends): the
 // block's pc and instruction count packed into the pointer QEMU hands back,
 // so the execution path needs no lookup. pc << 16 | n: a TB has at most 512

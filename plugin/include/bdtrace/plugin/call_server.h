@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // Calls to host handlers (<bd/abi.h>, CALLS; <bd/handler.h>) and bulk
 // marks, both backends: one step (PUT, INVOKE, GET, BLOB) per trap.
 //

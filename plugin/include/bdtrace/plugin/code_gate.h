@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The code-tracing gate's per-vCPU "call me" flag (process-gated code
 // tracing, Rule.trace_code; both backends).
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // Host handlers' hold on the code-tracing gate (<bd/handler.h>,
 // set_code_tracing): a region of interest, like gem5's `m5 roi`.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // Process-gated code tracing as both backends run it on the vCPU thread: a
 // thread's (user mode) or vCPU's (system mode) gate state and the body of
 // the per-block exec callback. What differs is only who the task is (the

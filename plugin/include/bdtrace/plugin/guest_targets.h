@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The guest architectures the plugin knows: one row per QEMU target name
 // (qemu_info_t::target_name) with what differs between them, chosen once in
 // qemu_plugin_install (QEMU contrib/plugins style) and never looked up again

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // Options of the plugin (both backends), parsed from QEMU's
 // "-plugin lib,name=value".
 #ifndef BDTRACE_PLUGIN_OPTIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // The translation-time scan both backends run on every translated block:
 // which of its instructions is the guest's trap (<bd/abi.h>, THE TRAP).
 // Everything is decided here, at translation (QEMU contrib/plugins style):

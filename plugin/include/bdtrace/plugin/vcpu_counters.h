@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // Counts of accepted records per vCPU (both backends): one cache line per
 // slot, written only by the vCPU thread that owns it (a load and a store,
 // no lock, no atomic read-modify-write), summed at exit. In user mode vCPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Guest clock -> host CLOCK_MONOTONIC nanoseconds, for the ring consumer.
 //
 // A ring record carries the guest's clock at the call (bd_ring_record.ts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The host side of the ring region's sync area (<bd/ring.h>, SYNC AREA):
 // full-system guests, whose TSC is not the host's.
 //

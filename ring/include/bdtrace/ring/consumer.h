@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The host consumer of the ring channel (<bd/ring.h>): drains every ring of
 // a mapped region, validates every record with the one validator
 // (check_record in <bdtrace/record.h>) and hands the valid ones, with their

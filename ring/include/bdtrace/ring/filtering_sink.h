@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The filter config (filter/README.md) on the ring channel's host side:
 // every record the consumer validated is decided by the same compiled
 // filter the QEMU plugin uses, with the ring index standing for the vCPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Loads and stores of single fields of a ring region in the guest's byte
 // order (<bd/ring.h>, BYTE ORDER).
 //

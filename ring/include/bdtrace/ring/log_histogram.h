@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // A log-linear histogram of 64-bit values (the consumer's emission delays):
 // 16 buckets per power of two, so a percentile is within 6.25% of the true
 // value; the maximum is exact. Fixed size, no allocation: add() is a few

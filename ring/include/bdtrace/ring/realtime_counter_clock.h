@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Guest clocks that count host CLOCK_REALTIME under qemu-user, mapped to
 // host CLOCK_MONOTONIC for the ring consumer:
 //

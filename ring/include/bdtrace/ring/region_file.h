@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The ring channel's region file (<bd/ring.h>): creating it (bd-run, tests)
 // and mapping it for the host consumer.
 //

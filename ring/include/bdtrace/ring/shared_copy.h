@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Copying out of guest-shared memory.
 //
 // The guest may write the bytes while the host copies them. Each 8-byte

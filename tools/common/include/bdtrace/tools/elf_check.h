@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Checks that a file is a program qemu-x86_64 can run, so bd-run can say
 // what is wrong before it starts a session and QEMU.
 #pragma once

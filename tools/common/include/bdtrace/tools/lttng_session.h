@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // LttngSession: an LTTng user-space tracing session owned by this process.
 //
 // Created through liblttng-ctl (never by running the `lttng` CLI), recording
