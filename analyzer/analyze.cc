@@ -30,34 +30,30 @@ bool Contains(const std::vector<uint32_t> &v, uint32_t x) {
 void KeepSelectedTasks(const Selection &sel, report::Report &r) {
   if (sel.pids.empty() && sel.tids.empty()) return;
   const auto task_kept = [&](uint32_t pid, uint32_t tid) {
-    return (sel.pids.empty() || Contains(sel.pids, pid)) &&
-           (sel.tids.empty() || Contains(sel.tids, tid));
+    return (sel.pids.empty() || Contains(sel.pids, pid)) && (sel.tids.empty() || Contains(sel.tids, tid));
   };
   for (report::VcpuStats &v : *r.mutable_vcpus()) {
     auto *threads = v.mutable_threads();
     threads->erase(std::remove_if(threads->begin(), threads->end(),
-                                  [&](const report::VcpuThread &t) {
-                                    return !task_kept(t.pid(), t.tid());
-                                  }),
+                                  [&](const report::VcpuThread &t) { return !task_kept(t.pid(), t.tid()); }),
                    threads->end());
   }
   if (!sel.pids.empty()) {
     auto *processes = r.mutable_processes();
-    processes->erase(std::remove_if(processes->begin(), processes->end(),
-                                    [&](const report::ProcessCpu &p) {
-                                      return !Contains(sel.pids, p.pid());
-                                    }),
-                     processes->end());
+    processes->erase(
+        std::remove_if(processes->begin(), processes->end(),
+                       [&](const report::ProcessCpu &p) { return !Contains(sel.pids, p.pid()); }),
+        processes->end());
     auto *activity = r.mutable_process_activity();
-    activity->erase(std::remove_if(activity->begin(), activity->end(),
-                                   [&](const report::ProcessActivity &p) {
-                                     return !Contains(sel.pids, p.pid());
-                                   }),
-                    activity->end());
+    activity->erase(
+        std::remove_if(activity->begin(), activity->end(),
+                       [&](const report::ProcessActivity &p) { return !Contains(sel.pids, p.pid()); }),
+        activity->end());
   }
   if (r.vcpus_size() > 0) {
-    r.add_warnings("--pid/--tid: only the selected tasks' CPU times are exact; vCPU busy and idle "
-                   "times also count the tasks switched to in between");
+    r.add_warnings(
+        "--pid/--tid: only the selected tasks' CPU times are exact; vCPU busy and idle "
+        "times also count the tasks switched to in between");
   }
 }
 
@@ -83,21 +79,23 @@ void SetGuestTime(const ReorderStats &s, const ReorderOptions &o, report::Report
   // Early releases alone are no loss of order: only say so when an event
   // came too late, since they narrow the window.
   if (s.late_events > 0) {
-    const std::string narrowed =
-        s.early_releases > 0
-            ? ", narrower while more than " + std::to_string(o.max_held) + " events were held"
-            : "";
-    r.add_warnings(std::to_string(s.late_events) + " events arrived too late to be put in time "
-                   "order (emitted more than the " + Millis(static_cast<uint64_t>(o.window_ns)) +
-                   " reorder window" + narrowed + " after their guest time; up to " +
-                   Millis(s.max_late_ns) + " before events already analyzed): they were "
+    const std::string narrowed = s.early_releases > 0 ? ", narrower while more than " +
+                                                            std::to_string(o.max_held) + " events were held"
+                                                      : "";
+    r.add_warnings(std::to_string(s.late_events) +
+                   " events arrived too late to be put in time "
+                   "order (emitted more than the " +
+                   Millis(static_cast<uint64_t>(o.window_ns)) + " reorder window" + narrowed +
+                   " after their guest time; up to " + Millis(s.max_late_ns) +
+                   " before events already analyzed): they were "
                    "analyzed out of order; a taskless one may be given to the wrong task, and "
                    "the chrome and svg exports draw them late");
   }
   if (s.after_emission > 0) {
-    r.add_warnings(std::to_string(s.after_emission) + " ring events had a guest_ts after their "
-                   "emission (by up to " + Millis(s.max_after_emission_ns) +
-                   "): placed at their emission time");
+    r.add_warnings(std::to_string(s.after_emission) +
+                   " ring events had a guest_ts after their "
+                   "emission (by up to " +
+                   Millis(s.max_after_emission_ns) + "): placed at their emission time");
   }
 }
 
@@ -132,15 +130,13 @@ report::SelectionInfo ToProto(const Selection &selection) {
   return s;
 }
 
-Expected<report::Report> Analyze(const std::vector<std::string> &paths,
-                                 const ReaderOptions &options) {
+Expected<report::Report> Analyze(const std::vector<std::string> &paths, const ReaderOptions &options) {
   AnalyzeOptions o;
   o.reader = options;
   return Analyze(paths, o);
 }
 
-Expected<report::Report> Analyze(const std::vector<std::string> &paths,
-                                 const AnalyzeOptions &options) {
+Expected<report::Report> Analyze(const std::vector<std::string> &paths, const AnalyzeOptions &options) {
   if (Status valid = options.selection.Validate(); !valid) return valid.take_error();
   Expected<std::vector<std::string>> dirs = FindTraceDirs(paths);
   if (!dirs) return dirs.take_error();
@@ -162,9 +158,9 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
   std::unique_ptr<ProgressVisitor> progress;
   if (options.progress_fd >= 0) {
     Expected<TimeRange> range = QueryTimeRange(*dirs);
-    progress = std::make_unique<ProgressVisitor>(
-        selected, options.progress_fd,
-        range ? std::optional<TimeRange>(*range) : std::nullopt, StreamBytes(*dirs));
+    progress = std::make_unique<ProgressVisitor>(selected, options.progress_fd,
+                                                 range ? std::optional<TimeRange>(*range) : std::nullopt,
+                                                 StreamBytes(*dirs));
   }
   EventVisitor &first = progress ? static_cast<EventVisitor &>(*progress) : selected;
   ReorderStats order;
@@ -177,19 +173,16 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths,
   // report. (A trace with nothing to select, e.g. only rejected records,
   // still gets its report.)
   const TraceContents &held = selector.contents();
-  const bool vm_unknown =
-      !options.selection.vms.empty() &&
-      std::none_of(options.selection.vms.begin(), options.selection.vms.end(),
-                   [&](const std::string &vm) { return held.vms.count(vm) != 0; });
+  const bool vm_unknown = !options.selection.vms.empty() &&
+                          std::none_of(options.selection.vms.begin(), options.selection.vms.end(),
+                                       [&](const std::string &vm) { return held.vms.count(vm) != 0; });
   if (!options.selection.empty() && selector.seen() > 0 && !selector.matched() &&
       (held.HoldsSelectable() || vm_unknown)) {
-    const std::string what = options.selection.events.empty()
-                                 ? "mark, region or context switch"
-                                 : "mark or region";
-    return Error{"the selection (" + options.selection.ToString() + ") matches no " + what +
-                     " of the " + std::to_string(selector.seen()) +
-                     " events in " + Join(*dirs) + "; the trace holds: " +
-                     held.ToString(),
+    const std::string what =
+        options.selection.events.empty() ? "mark, region or context switch" : "mark or region";
+    return Error{"the selection (" + options.selection.ToString() + ") matches no " + what + " of the " +
+                     std::to_string(selector.seen()) + " events in " + Join(*dirs) +
+                     "; the trace holds: " + held.ToString(),
                  {}};
   }
   if (seen() == 0) {

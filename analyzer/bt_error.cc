@@ -25,8 +25,8 @@ std::string DescribeCause(const bt_error_cause *cause) {
   std::string text = bt_error_cause_get_message(cause);
   // babeltrace2 appends "key=value, ..." details (addresses, statuses) after
   // the sentence; they help its developers, not our users.
-  if (const size_t colon = text.find(": "); colon != std::string::npos &&
-      text.find("addr=", colon) != std::string::npos) {
+  if (const size_t colon = text.find(": ");
+      colon != std::string::npos && text.find("addr=", colon) != std::string::npos) {
     text.resize(colon);
   }
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();

@@ -20,8 +20,8 @@ struct Layout {
   std::initializer_list<const char *> optional = {};
 };
 
-const Layout kMarkLayout{"bdtrace:mark", {"vcpu", "pid", "tid", "kind", "event", "a0", "a1",
-                                          "a2", "a3", "seq", "text"}};
+const Layout kMarkLayout{"bdtrace:mark",
+                         {"vcpu", "pid", "tid", "kind", "event", "a0", "a1", "a2", "a3", "seq", "text"}};
 const Layout kRegionBeginLayout{"bdtrace:region_begin", {"vcpu", "pid", "tid", "region", "seq"}};
 const Layout kRegionEndLayout{"bdtrace:region_end", {"vcpu", "pid", "tid", "region", "seq"}};
 const Layout kEventNameLayout{"bdtrace:event_name", {"vcpu", "pid", "tid", "event", "name"}};
@@ -30,29 +30,25 @@ const Layout kSessionLayout{"bdtrace:session",
                             {"channel", "qemu_version", "plugin_api", "qemu_api"}};
 const Layout kRejectedLayout{"bdtrace:rejected", {"vcpu", "tid", "reason", "reason_name", "addr"}};
 const Layout kRejectedTotalLayout{"bdtrace:rejected_total", {"reason", "reason_name", "count"}};
-const Layout kSchedSwitchLayout{"bdtrace:sched_switch",
-                                {"vcpu", "prev_pid", "prev_tid", "prev_comm", "prev_state",
-                                 "next_pid", "next_tid", "next_comm"}};
+const Layout kSchedSwitchLayout{
+    "bdtrace:sched_switch",
+    {"vcpu", "prev_pid", "prev_tid", "prev_comm", "prev_state", "next_pid", "next_tid", "next_comm"}};
 
 const Layout kTbExecLayout{"bdtrace:tb_exec", {"vcpu", "pid", "tid", "pc", "n_insns"}};
 // pc and n_insns: sequences of one element per block. guest_ts is read as
 // for ring events (the first block's time).
-const Layout kTbBatchLayout{"bdtrace:tb_batch",
-                            {"vcpu", "pid", "tid", "span_ns", "lost", "pc", "n_insns"}};
+const Layout kTbBatchLayout{"bdtrace:tb_batch", {"vcpu", "pid", "tid", "span_ns", "lost", "pc", "n_insns"}};
 const Layout kTbCountsLayout{"bdtrace:tb_counts", {"pid", "pc", "n_insns", "executions"}};
 // data: a sequence; only its length is read.
 const Layout kBlobLayout{"bdtrace:blob", {"vcpu", "pid", "tid", "event", "data"}};
 const Layout kCallLayout{"bdtrace:call",
                          {"vcpu", "pid", "tid", "event", "status", "in_len", "out_len", "duration_ns"}};
-const Layout kRingDroppedLayout{"bdtrace:ring_dropped",
-                                {"ring", "pid", "tid", "count", "total", "final"}};
+const Layout kRingDroppedLayout{"bdtrace:ring_dropped", {"ring", "pid", "tid", "count", "total", "final"}};
 
-const Layout kFilterLayout{"bdtrace:filter",
-                           {"generation", "status", "digest", "path", "message", "rules"}};
-const Layout kFilterDroppedLayout{"bdtrace:dropped", {"vcpu", "generation", "rule", "rule_name",
-                                                      "count", "total", "final"}};
-const Layout kFilterStatsLayout{"bdtrace:filter_stats",
-                                {"vcpu", "recorded", "filtered", "rate_dropped"}};
+const Layout kFilterLayout{"bdtrace:filter", {"generation", "status", "digest", "path", "message", "rules"}};
+const Layout kFilterDroppedLayout{"bdtrace:dropped",
+                                  {"vcpu", "generation", "rule", "rule_name", "count", "total", "final"}};
+const Layout kFilterStatsLayout{"bdtrace:filter_stats", {"vcpu", "recorded", "filtered", "rate_dropped"}};
 
 // LTTng-UST's default clock: CLOCK_MONOTONIC, the clock guest_ts counts.
 constexpr const char *kMonotonicClockName = "monotonic";
@@ -65,8 +61,7 @@ inline const bt_field *Member(const bt_field *payload, uint64_t index) {
 
 EventDecoder::Slot EventDecoder::FindField(const bt_field_class *payload, const char *name) {
   Slot s;
-  const uint64_t members =
-      payload != nullptr ? bt_field_class_structure_get_member_count(payload) : 0;
+  const uint64_t members = payload != nullptr ? bt_field_class_structure_get_member_count(payload) : 0;
   for (uint64_t i = 0; i < members; ++i) {
     const bt_field_class_structure_member *member =
         bt_field_class_structure_borrow_member_by_index_const(payload, i);
@@ -92,20 +87,18 @@ EventDecoder::Slot EventDecoder::FindField(const bt_field_class *payload, const 
 // event time is the clock class's offset (from its origin, the Unix epoch
 // for LTTng) plus its value. So the guest time in the same frame is that
 // offset plus guest_ts: one offset per class, none of the work per event.
-void EventDecoder::DescribeGuestTime(const bt_stream_class *stream_class,
-                                     const bt_field_class *payload, ClassInfo &info) {
+void EventDecoder::DescribeGuestTime(const bt_stream_class *stream_class, const bt_field_class *payload,
+                                     ClassInfo &info) {
   const Slot slot = FindField(payload, "guest_ts");
   if (slot.kind != FieldKind::kUnsigned) return;  // an older trace: no ring events
   const bt_clock_class *clock = bt_stream_class_borrow_default_clock_class_const(stream_class);
-  if (clock == nullptr ||
-      bt_clock_class_cycles_to_ns_from_origin(clock, 0, &info.guest_offset_ns) !=
-          BT_CLOCK_CLASS_CYCLES_TO_NS_FROM_ORIGIN_STATUS_OK) {
+  if (clock == nullptr || bt_clock_class_cycles_to_ns_from_origin(clock, 0, &info.guest_offset_ns) !=
+                              BT_CLOCK_CLASS_CYCLES_TO_NS_FROM_ORIGIN_STATUS_OK) {
     return;  // no usable clock: event times read as 0 anyway (Timestamp warns)
   }
   info.guest_ts = slot;
   const char *clock_name = bt_clock_class_get_name(clock);
-  if ((clock_name == nullptr || std::strcmp(clock_name, kMonotonicClockName) != 0) &&
-      !warned_guest_clock_) {
+  if ((clock_name == nullptr || std::strcmp(clock_name, kMonotonicClockName) != 0) && !warned_guest_clock_) {
     warned_guest_clock_ = true;
     visitor_.OnWarning("the trace clock of " + info.name + " is '" +
                        (clock_name != nullptr ? clock_name : "") +
@@ -123,17 +116,23 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
   const bt_trace_class *trace_class = bt_stream_class_borrow_trace_class_const(stream_class);
   info.trace = traces_.emplace(trace_class, static_cast<uint32_t>(traces_.size())).first->second;
 
-  static const std::pair<const Layout *, Type> kLayouts[] = {
-      {&kMarkLayout, Type::kMark},           {&kRegionBeginLayout, Type::kRegionBegin},
-      {&kRegionEndLayout, Type::kRegionEnd}, {&kEventNameLayout, Type::kEventName},
-      {&kSessionLayout, Type::kSession},     {&kRejectedLayout, Type::kRejected},
-      {&kRejectedTotalLayout, Type::kRejectedTotal}, {&kSchedSwitchLayout, Type::kSchedSwitch},
-      {&kTbExecLayout, Type::kTbExec},       {&kTbBatchLayout, Type::kTbBatch},
-      {&kTbCountsLayout, Type::kTbCounts},
-      {&kRingDroppedLayout, Type::kRingDropped},
-      {&kFilterLayout, Type::kFilter},       {&kFilterDroppedLayout, Type::kFilterDropped},
-      {&kFilterStatsLayout, Type::kFilterStats}, {&kBlobLayout, Type::kBlob},
-      {&kCallLayout, Type::kCall}};
+  static const std::pair<const Layout *, Type> kLayouts[] = {{&kMarkLayout, Type::kMark},
+                                                             {&kRegionBeginLayout, Type::kRegionBegin},
+                                                             {&kRegionEndLayout, Type::kRegionEnd},
+                                                             {&kEventNameLayout, Type::kEventName},
+                                                             {&kSessionLayout, Type::kSession},
+                                                             {&kRejectedLayout, Type::kRejected},
+                                                             {&kRejectedTotalLayout, Type::kRejectedTotal},
+                                                             {&kSchedSwitchLayout, Type::kSchedSwitch},
+                                                             {&kTbExecLayout, Type::kTbExec},
+                                                             {&kTbBatchLayout, Type::kTbBatch},
+                                                             {&kTbCountsLayout, Type::kTbCounts},
+                                                             {&kRingDroppedLayout, Type::kRingDropped},
+                                                             {&kFilterLayout, Type::kFilter},
+                                                             {&kFilterDroppedLayout, Type::kFilterDropped},
+                                                             {&kFilterStatsLayout, Type::kFilterStats},
+                                                             {&kBlobLayout, Type::kBlob},
+                                                             {&kCallLayout, Type::kCall}};
   const Layout *layout = nullptr;
   for (const auto &[candidate, type] : kLayouts) {
     if (info.name == candidate->event_name) {
@@ -231,8 +230,9 @@ int64_t EventDecoder::GuestTime(uint64_t guest_ts, const ClassInfo &info, int64_
   }
   if (!warned_bad_guest_ts_) {
     warned_bad_guest_ts_ = true;
-    visitor_.OnWarning("a guest_ts overflows 64-bit nanoseconds; such events are placed at their "
-                       "emission time");
+    visitor_.OnWarning(
+        "a guest_ts overflows 64-bit nanoseconds; such events are placed at their "
+        "emission time");
   }
   return ts;
 }
@@ -288,8 +288,7 @@ void EventDecoder::OnEvent(const bt_message *msg) {
   Deliver(f, info, ts, emitted, guest);
 }
 
-void EventDecoder::Deliver(const Fields &f, const ClassInfo &info, int64_t ts, int64_t emitted,
-                           bool guest) {
+void EventDecoder::Deliver(const Fields &f, const ClassInfo &info, int64_t ts, int64_t emitted, bool guest) {
   const auto deliver = [&](const auto &e) { order_.Add(e, emitted, guest); };
   const uint32_t trace = info.trace;
   switch (info.type) {
@@ -305,8 +304,8 @@ void EventDecoder::Deliver(const Fields &f, const ClassInfo &info, int64_t ts, i
       deliver(EventNameEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), f.Str(4), trace});
       break;
     case Type::kSession: {
-      SessionEvent e{ts,        f.Str(0), f.Str(1), f.Str(2), f.U32(3), f.U32(4), f.Str(5),
-                     trace,     f.Str(6), f.Str(7), f.U32(8), f.U32(9)};
+      SessionEvent e{ts,       f.Str(0), f.Str(1), f.Str(2), f.U32(3), f.U32(4),
+                     f.Str(5), trace,    f.Str(6), f.Str(7), f.U32(8), f.U32(9)};
       // The ring consumer's events follow: hold from here, so that the
       // first of them is not already behind events passed on.
       if (e.channel == "ring") order_.Hold();
@@ -320,8 +319,8 @@ void EventDecoder::Deliver(const Fields &f, const ClassInfo &info, int64_t ts, i
       deliver(RejectedTotalEvent{ts, f.U32(0), f.Str(1), f.U64(2), trace});
       break;
     case Type::kSchedSwitch:
-      deliver(SchedSwitchEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.Str(3), f.U64(4), f.U32(5),
-                               f.U32(6), f.Str(7), trace});
+      deliver(SchedSwitchEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.Str(3), f.U64(4), f.U32(5), f.U32(6),
+                               f.Str(7), trace});
       break;
     case Type::kTbExec:
       deliver(TbExecEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U64(3), f.U32(4), trace});
@@ -333,8 +332,7 @@ void EventDecoder::Deliver(const Fields &f, const ClassInfo &info, int64_t ts, i
       DeliverCounts(f.payload(), info, ts);
       break;
     case Type::kRingDropped:
-      deliver(RingDroppedEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U64(3), f.U64(4),
-                               f.U64(5) != 0, trace});
+      deliver(RingDroppedEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U64(3), f.U64(4), f.U64(5) != 0, trace});
       break;
     case Type::kFilter:
       deliver(FilterEvent{ts, f.U64(0), f.Str(1), f.Str(2), f.Str(3), f.Str(4), f.U32(5), trace});
@@ -350,8 +348,8 @@ void EventDecoder::Deliver(const Fields &f, const ClassInfo &info, int64_t ts, i
       deliver(ReadBlob(f, info, ts));
       break;
     case Type::kCall:
-      deliver(CallEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), static_cast<int32_t>(f.U64(4)),
-                        f.U32(5), f.U32(6), f.U64(7), trace});
+      deliver(CallEvent{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), static_cast<int32_t>(f.U64(4)), f.U32(5),
+                        f.U32(6), f.U64(7), trace});
       break;
     case Type::kOther:
       break;
@@ -374,8 +372,7 @@ MarkEvent EventDecoder::ReadMark(const Fields &f, int64_t ts, uint32_t trace) co
 // data (slot 4) is a sequence of bytes: its length, and its first kHead.
 BlobEvent EventDecoder::ReadBlob(const Fields &f, const ClassInfo &info, int64_t ts) {
   const Slot &data = info.slots[4];
-  const bt_field *array =
-      data.kind == FieldKind::kArray ? Member(f.payload(), data.index) : nullptr;
+  const bt_field *array = data.kind == FieldKind::kArray ? Member(f.payload(), data.index) : nullptr;
   const uint64_t bytes = array != nullptr ? bt_field_array_get_length(array) : 0;
   BlobEvent e{ts, f.U32(0), f.U32(1), f.U32(2), f.U32(3), bytes, info.trace};
   for (uint64_t i = 0; i < bytes && i < BlobEvent::kHead; ++i) {
@@ -394,29 +391,32 @@ void EventDecoder::DeliverBatch(const bt_field *payload, const ClassInfo &info, 
                                 int64_t emitted) {
   const auto u64 = [&](size_t slot) -> uint64_t {
     const Slot &s = info.slots[slot];
-    if (s.kind == FieldKind::kUnsigned)
-      return bt_field_integer_unsigned_get_value(Member(payload, s.index));
+    if (s.kind == FieldKind::kUnsigned) return bt_field_integer_unsigned_get_value(Member(payload, s.index));
     return 0;
   };
   const Slot &pcs_slot = info.slots[5], &insns_slot = info.slots[6];
   const bt_field *pcs = pcs_slot.kind == FieldKind::kArray ? Member(payload, pcs_slot.index) : nullptr;
-  const bt_field *insns =
-      insns_slot.kind == FieldKind::kArray ? Member(payload, insns_slot.index) : nullptr;
+  const bt_field *insns = insns_slot.kind == FieldKind::kArray ? Member(payload, insns_slot.index) : nullptr;
   uint64_t count = pcs != nullptr ? bt_field_array_get_length(pcs) : 0;
   if (insns == nullptr || bt_field_array_get_length(insns) != count) {
     if (!warned_bad_batch_) {
       warned_bad_batch_ = true;
-      visitor_.OnWarning("a bdtrace:tb_batch event whose pc and n_insns differ in length (or lack "
-                         "one): its blocks are not counted");
+      visitor_.OnWarning(
+          "a bdtrace:tb_batch event whose pc and n_insns differ in length (or lack "
+          "one): its blocks are not counted");
     }
     count = 0;
   }
   const auto element = [](const bt_field *array, uint64_t i) {
-    return bt_field_integer_unsigned_get_value(
-        bt_field_array_borrow_element_field_by_index_const(array, i));
+    return bt_field_integer_unsigned_get_value(bt_field_array_borrow_element_field_by_index_const(array, i));
   };
-  TbExecEvent e{placed, static_cast<uint32_t>(u64(0)), static_cast<uint32_t>(u64(1)),
-                static_cast<uint32_t>(u64(2)), 0, 0, info.trace};
+  TbExecEvent e{placed,
+                static_cast<uint32_t>(u64(0)),
+                static_cast<uint32_t>(u64(1)),
+                static_cast<uint32_t>(u64(2)),
+                0,
+                0,
+                info.trace};
   e.lost_before = u64(4);
   if (count == 0) {
     e.lost_only = true;
@@ -428,9 +428,9 @@ void EventDecoder::DeliverBatch(const bt_field *payload, const ClassInfo &info, 
   const uint64_t span = u64(3);
   // Offset of the first `insns` instructions within the span.
   const auto at = [&](uint64_t insns_before) -> int64_t {
-    return total_insns > 0 ? static_cast<int64_t>(static_cast<unsigned __int128>(span) *
-                                                  insns_before / total_insns)
-                           : 0;
+    return total_insns > 0
+               ? static_cast<int64_t>(static_cast<unsigned __int128>(span) * insns_before / total_insns)
+               : 0;
   };
   uint64_t before = 0;
   for (uint64_t i = 0; i < count; ++i) {
@@ -459,14 +459,14 @@ void EventDecoder::DeliverCounts(const bt_field *payload, const ClassInfo &info,
       bt_field_array_get_length(arrays[2]) != count) {
     if (!warned_bad_batch_) {
       warned_bad_batch_ = true;
-      visitor_.OnWarning("a bdtrace:tb_counts event whose pc, n_insns and executions differ in "
-                         "length (or lack one): its blocks are not counted");
+      visitor_.OnWarning(
+          "a bdtrace:tb_counts event whose pc, n_insns and executions differ in "
+          "length (or lack one): its blocks are not counted");
     }
     return;
   }
   const auto element = [](const bt_field *array, uint64_t i) {
-    return bt_field_integer_unsigned_get_value(
-        bt_field_array_borrow_element_field_by_index_const(array, i));
+    return bt_field_integer_unsigned_get_value(bt_field_array_borrow_element_field_by_index_const(array, i));
   };
   TbExecEvent e{ts, 0, pid, pid, 0, 0, info.trace};
   e.aggregated = true;

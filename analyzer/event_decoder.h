@@ -37,9 +37,26 @@ class EventDecoder {
   const ReorderOptions &order_options() const { return order_.options(); }
 
  private:
-  enum class Type { kMark, kRegionBegin, kRegionEnd, kEventName, kSession,
-                    kRejected, kRejectedTotal, kSchedSwitch, kTbExec, kTbBatch, kTbCounts, kRingDropped, kFilter, kFilterDropped, kFilterStats,
-                    kBlob, kCall, kOther };
+  enum class Type {
+    kMark,
+    kRegionBegin,
+    kRegionEnd,
+    kEventName,
+    kSession,
+    kRejected,
+    kRejectedTotal,
+    kSchedSwitch,
+    kTbExec,
+    kTbBatch,
+    kTbCounts,
+    kRingDropped,
+    kFilter,
+    kFilterDropped,
+    kFilterStats,
+    kBlob,
+    kCall,
+    kOther
+  };
   enum class FieldKind { kMissing, kUnsigned, kSigned, kString, kArray };
   struct Slot {
     uint64_t index = 0;
@@ -61,8 +78,7 @@ class EventDecoder {
   const ClassInfo &Lookup(const bt_event_class *cls);
   ClassInfo Describe(const bt_event_class *cls);
   static Slot FindField(const bt_field_class *payload, const char *name);
-  void DescribeGuestTime(const bt_stream_class *stream_class, const bt_field_class *payload,
-                         ClassInfo &info);
+  void DescribeGuestTime(const bt_stream_class *stream_class, const bt_field_class *payload, ClassInfo &info);
   void OnEvent(const bt_message *msg);
   class Fields;  // event_decoder.cc: one event's payload, by slot
   // The event of info's type that the payload holds, to the reorderer.
@@ -72,8 +88,7 @@ class EventDecoder {
   static BlobEvent ReadBlob(const Fields &f, const ClassInfo &info, int64_t ts);
   void OnDiscarded(const bt_message *msg);
   // A bdtrace:tb_batch: its blocks, one TbExecEvent each.
-  void DeliverBatch(const bt_field *payload, const ClassInfo &info, int64_t placed,
-                    int64_t emitted);
+  void DeliverBatch(const bt_field *payload, const ClassInfo &info, int64_t placed, int64_t emitted);
   // A bdtrace:tb_counts: one aggregated TbExecEvent per block.
   void DeliverCounts(const bt_field *payload, const ClassInfo &info, int64_t ts);
   int64_t Timestamp(const bt_message *msg, const ClassInfo &info);

@@ -36,8 +36,8 @@ struct ChromeExporter::State {
     Mode mode = Mode::kUndecided;
     bool session = false, system_session = false, named = false;
     std::string vm, programs;
-    std::vector<bool> running;                  // by vCPU: a B is open there
-    std::unordered_set<uint32_t> tracks;        // tids whose thread_name is written
+    std::vector<bool> running;            // by vCPU: a B is open there
+    std::unordered_set<uint32_t> tracks;  // tids whose thread_name is written
   };
   struct OpenRegion {
     uint32_t region, track;
@@ -59,8 +59,7 @@ struct ChromeExporter::State {
   // (trace, pid, tid, region, depth) -> async id: one async track each.
   std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>, uint64_t> async_ids;
 
-  State(std::ostream &o, EventNames n, bool final)
-      : out(o), names(std::move(n)), names_final(final) {
+  State(std::ostream &o, EventNames n, bool final) : out(o), names(std::move(n)), names_final(final) {
     out << "{\"traceEvents\":[\n";
   }
 
@@ -160,8 +159,7 @@ struct ChromeExporter::State {
     const bool system = System(t);
     const uint32_t track = system ? vcpu : tid;
     if (tr.tracks.insert(track).second) {
-      Metadata("thread_name", Pid(t), track,
-               (system ? "vCPU " : "tid ") + std::to_string(track));
+      Metadata("thread_name", Pid(t), track, (system ? "vCPU " : "tid ") + std::to_string(track));
       SortIndex("thread_sort_index", Pid(t), track, track);
     }
     return track;
@@ -205,8 +203,7 @@ struct ChromeExporter::State {
   }
 };
 
-ChromeExporter::ChromeExporter(std::ostream &out)
-    : s_(std::make_unique<State>(out, EventNames{}, false)) {}
+ChromeExporter::ChromeExporter(std::ostream &out) : s_(std::make_unique<State>(out, EventNames{}, false)) {}
 
 ChromeExporter::ChromeExporter(std::ostream &out, EventNames final_names)
     : s_(std::make_unique<State>(out, std::move(final_names), true)) {}
@@ -397,14 +394,12 @@ void ChromeExporter::OnRegion(const RegionEvent &e) {
     return;
   }
   std::vector<State::OpenRegion> &stack = s_->open[key];
-  const auto depth = static_cast<uint32_t>(
-      std::count_if(stack.begin(), stack.end(),
-                    [&](const State::OpenRegion &o) { return o.region == e.region; }));
-  auto [id, added] = s_->async_ids.emplace(std::make_tuple(t, e.pid, e.tid, e.region, depth),
-                                           s_->async_ids.size() + 1);
+  const auto depth = static_cast<uint32_t>(std::count_if(
+      stack.begin(), stack.end(), [&](const State::OpenRegion &o) { return o.region == e.region; }));
+  auto [id, added] =
+      s_->async_ids.emplace(std::make_tuple(t, e.pid, e.tid, e.region, depth), s_->async_ids.size() + 1);
   (void)added;
-  State::OpenRegion r{e.region, s_->Track(t, e.vcpu, e.tid), id->second,
-                      s_->NameOf(e.region, "region ")};
+  State::OpenRegion r{e.region, s_->Track(t, e.vcpu, e.tid), id->second, s_->NameOf(e.region, "region ")};
   s_->Start('b', State::Pid(t), r.track);
   s_->Ts(rel);
   s_->Str("cat", "region");

@@ -38,9 +38,8 @@ constexpr uint32_t kIdle = kNone - 1;
 constexpr int kDepths = 3;  // region nesting levels drawn; deeper ones join the last
 
 // Colours of the busiest processes, in order: distinct at a glance.
-constexpr const char *kPalette[] = {"#3b75af", "#ef8636", "#519e3e", "#c53a32",
-                                    "#8d69b8", "#84584e", "#d57dbf", "#bcbc45",
-                                    "#58bbcc", "#f4b400", "#2a9d8f", "#e76f51"};
+constexpr const char *kPalette[] = {"#3b75af", "#ef8636", "#519e3e", "#c53a32", "#8d69b8", "#84584e",
+                                    "#d57dbf", "#bcbc45", "#58bbcc", "#f4b400", "#2a9d8f", "#e76f51"};
 constexpr size_t kPaletteSize = sizeof kPalette / sizeof kPalette[0];
 // Every process beyond the palette: one colour, in the legend.
 constexpr const char *kOtherProcesses = "#b8b8b8";
@@ -298,9 +297,7 @@ struct SvgExporter::State {
     double px_per_ns = 0;
     int band_h = 0, axis_y = 0, legend_y = 0, per_row = 1, height = 0;
     bool user_lanes = false;
-    double X(int64_t rel, int left) const {
-      return left + static_cast<double>(rel - from) * px_per_ns;
-    }
+    double X(int64_t rel, int left) const { return left + static_cast<double>(rel - from) * px_per_ns; }
   };
   static constexpr int kTick = 6, kRegionH = 4, kColW = 270;
 
@@ -316,12 +313,11 @@ struct SvgExporter::State {
   double X(const Frame &f, int64_t rel) const { return f.X(rel, left); }
   void DrawHeader(std::string &s, const Frame &f) const;
   void DrawAxis(std::string &s, const Frame &f) const;
-  void DrawLane(std::string &s, const Lane &l, size_t row, const std::string &label,
-                const Frame &f, const Colours &c) const;
+  void DrawLane(std::string &s, const Lane &l, size_t row, const std::string &label, const Frame &f,
+                const Colours &c) const;
   void DrawRuns(std::string &s, const Lane &l, const std::string &band, const Frame &f,
                 const Colours &c) const;
-  void DrawRegions(std::string &s, const Lane &l, int reg_y, const Frame &f,
-                   const Colours &c) const;
+  void DrawRegions(std::string &s, const Lane &l, int reg_y, const Frame &f, const Colours &c) const;
   void DrawMarks(std::string &s, const Lane &l, int y0, const Frame &f) const;
   void DrawLegend(std::string &s, const Frame &f, const Colours &c) const;
   // Calls flush(key, first, last) for each run of consecutive buckets of
@@ -375,8 +371,7 @@ void SvgExporter::OnSchedSwitch(const SchedSwitchEvent &e) {
   } else {
     s_->AddRun(*l, l->running, l->since, rel);
   }
-  l->running = e.next_tid == 0 ? kIdle
-                               : s_->ThreadIndex(e.trace, e.next_pid, e.next_tid, e.next_comm);
+  l->running = e.next_tid == 0 ? kIdle : s_->ThreadIndex(e.trace, e.next_pid, e.next_tid, e.next_comm);
   l->since = rel;
 }
 
@@ -452,8 +447,8 @@ Status SvgExporter::Finish() {
   for (const auto &[key, stack] : s_->open) {
     for (const State::OpenRegion &r : stack) {
       ++s_->regions;
-      s_->AddSpan(s_->lanes[r.lane].regions[std::min<uint32_t>(r.depth, kDepths - 1)], r.region,
-                  r.begin, end);
+      s_->AddSpan(s_->lanes[r.lane].regions[std::min<uint32_t>(r.depth, kDepths - 1)], r.region, r.begin,
+                  end);
     }
   }
   s_->open.clear();
@@ -511,8 +506,7 @@ std::vector<std::string> SvgExporter::State::LaneLabels() {
 // Process names by CPU time: the busiest get the palette, the rest share
 // one colour. A process that exec'd is two names (as in the text report).
 // Region ids in order get the region palette, the rest share one colour.
-SvgExporter::State::Colours SvgExporter::State::MakeColours(
-    const std::vector<uint32_t> &order) const {
+SvgExporter::State::Colours SvgExporter::State::MakeColours(const std::vector<uint32_t> &order) const {
   Colours c;
   std::map<std::tuple<uint32_t, uint32_t, std::string>, Proc> procs;
   for (const Thread &t : threads) {
@@ -560,8 +554,7 @@ SvgExporter::State::Frame SvgExporter::State::MakeFrame(const std::vector<uint32
   f.span = std::max<int64_t>(f.end - f.from, 1);
   f.W = opt.width - left - kRight;
   // Buckets of at least one pixel: at most W shapes per lane and row.
-  while (static_cast<double>(f.W) * static_cast<double>(bucket_ns) <
-         static_cast<double>(f.span)) {
+  while (static_cast<double>(f.W) * static_cast<double>(bucket_ns) < static_cast<double>(f.span)) {
     Coarsen();
   }
   f.px_per_ns = f.W / static_cast<double>(f.span);
@@ -583,9 +576,9 @@ SvgExporter::State::Frame SvgExporter::State::MakeFrame(const std::vector<uint32
 // Title and a one-line summary.
 void SvgExporter::State::DrawHeader(std::string &s, const Frame &f) const {
   s += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(opt.width) +
-       "\" height=\"" + std::to_string(f.height) + "\" viewBox=\"0 0 " +
-       std::to_string(opt.width) + " " + std::to_string(f.height) +
+  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(opt.width) + "\" height=\"" +
+       std::to_string(f.height) + "\" viewBox=\"0 0 " + std::to_string(opt.width) + " " +
+       std::to_string(f.height) +
        "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
   s += "<text x=\"20\" y=\"28\" font-size=\"18\" font-weight=\"bold\" fill=\"#222\">";
@@ -596,8 +589,7 @@ void SvgExporter::State::DrawHeader(std::string &s, const Frame &f) const {
     const Trace &tr = traces[t];
     if (!tr.session) continue;
     if (!summary.empty()) summary += "; ";
-    summary += tr.system_session ? "VM " + VmName(t) + " (system mode)"
-                                 : tr.program + " (user mode)";
+    summary += tr.system_session ? "VM " + VmName(t) + " (system mode)" : tr.program + " (user mode)";
   }
   const std::string dot = "  \xc2\xb7  ";
   size_t system_lanes = 0;
@@ -607,8 +599,8 @@ void SvgExporter::State::DrawHeader(std::string &s, const Frame &f) const {
   if (lanes.size() > system_lanes) {
     summary += std::to_string(lanes.size() - system_lanes) + " threads" + dot;
   }
-  summary += std::to_string(switches) + " context switches" + dot + std::to_string(marks) +
-             " marks" + dot + std::to_string(regions) + " regions";
+  summary += std::to_string(switches) + " context switches" + dot + std::to_string(marks) + " marks" + dot +
+             std::to_string(regions) + " regions";
   s += "<text x=\"20\" y=\"48\" fill=\"#555\">";
   AppendXmlText(s, summary);
   s += "</text>\n";
@@ -626,15 +618,15 @@ void SvgExporter::State::DrawAxis(std::string &s, const Frame &f) const {
     }
   }
   std::vector<int64_t> ticks;
-  for (double t = std::ceil(static_cast<double>(f.from) / step) * step;
-       t <= static_cast<double>(f.end) + 0.5; t += step) {
+  for (double t = std::ceil(static_cast<double>(f.from) / step) * step; t <= static_cast<double>(f.end) + 0.5;
+       t += step) {
     ticks.push_back(static_cast<int64_t>(t));
   }
   s += "<g class=\"axis\" stroke=\"#c8c8c8\" stroke-width=\"0.7\">\n";
   for (int64_t t : ticks) {
     const std::string x = Fmt(X(f, t));
-    s += "<line x1=\"" + x + "\" y1=\"" + std::to_string(kTop - 4) + "\" x2=\"" + x +
-         "\" y2=\"" + std::to_string(f.axis_y + 5) + "\"/>\n";
+    s += "<line x1=\"" + x + "\" y1=\"" + std::to_string(kTop - 4) + "\" x2=\"" + x + "\" y2=\"" +
+         std::to_string(f.axis_y + 5) + "\"/>\n";
   }
   s += "</g>\n<g class=\"axis-labels\" fill=\"#444\" text-anchor=\"middle\">\n";
   for (int64_t t : ticks) {
@@ -650,23 +642,22 @@ void SvgExporter::State::DrawAxis(std::string &s, const Frame &f) const {
 }
 
 // Runs: consecutive buckets of the same thread become one rect.
-void SvgExporter::State::DrawRuns(std::string &s, const Lane &l, const std::string &band,
-                                  const Frame &f, const Colours &c) const {
+void SvgExporter::State::DrawRuns(std::string &s, const Lane &l, const std::string &band, const Frame &f,
+                                  const Colours &c) const {
   s += "<g class=\"runs\">\n";
   Walk(l.runs, [&](uint32_t key, int64_t first, int64_t last) {
     if (key == kNone || key == kIdle) return;
     const Thread &t = threads[key];
     const double x = X(f, first), w = std::max(X(f, last) - x, 0.8);
-    s += "<rect x=\"" + Fmt(x) + "\" width=\"" + Fmt(w) + band + " fill=\"" + c.Process(t) +
-         "\"";
+    s += "<rect x=\"" + Fmt(x) + "\" width=\"" + Fmt(w) + band + " fill=\"" + c.Process(t) + "\"";
     if (w < 2.0) {  // no tooltip: too small to point at
       s += "/>\n";
       return;
     }
     s += "><title>";
-    AppendXmlText(s, t.comm + " [" + std::to_string(t.pid) + "/" + std::to_string(t.tid) +
-                         "] on vCPU " + std::to_string(l.id) + "\n" + ShortDuration(first) +
-                         " to " + ShortDuration(last) + " (" + ShortDuration(last - first) + ")");
+    AppendXmlText(s, t.comm + " [" + std::to_string(t.pid) + "/" + std::to_string(t.tid) + "] on vCPU " +
+                         std::to_string(l.id) + "\n" + ShortDuration(first) + " to " + ShortDuration(last) +
+                         " (" + ShortDuration(last - first) + ")");
     s += "</title></rect>\n";
   });
   s += "</g>\n";
@@ -688,8 +679,8 @@ void SvgExporter::State::DrawRegions(std::string &s, const Lane &l, int reg_y, c
         return;
       }
       s += "><title>";
-      AppendXmlText(s, "region " + NameOf(key, "(unnamed) ") + " (id " + std::to_string(key) +
-                           ")\n" + ShortDuration(first) + " to " + ShortDuration(last) + " (" +
+      AppendXmlText(s, "region " + NameOf(key, "(unnamed) ") + " (id " + std::to_string(key) + ")\n" +
+                           ShortDuration(first) + " to " + ShortDuration(last) + " (" +
                            ShortDuration(last - first) + ")");
       s += "</title></rect>\n";
     });
@@ -716,19 +707,18 @@ void SvgExporter::State::DrawMarks(std::string &s, const Lane &l, int y0, const 
 
 // One lane: its label, background (not observed / idle, or a thread's
 // active span), runs, regions and marks.
-void SvgExporter::State::DrawLane(std::string &s, const Lane &l, size_t row,
-                                  const std::string &label, const Frame &f,
-                                  const Colours &c) const {
+void SvgExporter::State::DrawLane(std::string &s, const Lane &l, size_t row, const std::string &label,
+                                  const Frame &f, const Colours &c) const {
   const int y0 = kTop + static_cast<int>(row) * opt.lane_height;
   const int band_y = y0 + kTick + 1;
   s += "<g class=\"lane\">\n<text x=\"" + std::to_string(left - 10) + "\" y=\"" +
        std::to_string(band_y + f.band_h / 2 + 4) + "\" text-anchor=\"end\" fill=\"#222\">";
   AppendXmlText(s, label);
   s += "</text>\n";
-  const std::string band = "\" y=\"" + std::to_string(band_y) + "\" height=\"" +
-                           std::to_string(f.band_h) + "\"";
-  s += "<rect x=\"" + std::to_string(left) + "\" width=\"" + std::to_string(f.W) + band +
-       " fill=\"" + kNotObserved + "\"/>\n";
+  const std::string band =
+      "\" y=\"" + std::to_string(band_y) + "\" height=\"" + std::to_string(f.band_h) + "\"";
+  s += "<rect x=\"" + std::to_string(left) + "\" width=\"" + std::to_string(f.W) + band + " fill=\"" +
+       kNotObserved + "\"/>\n";
   if (l.observed) {  // known time: idle shows as this grey
     s += "<rect x=\"" + Fmt(X(f, l.observed_from)) + "\" width=\"" +
          Fmt(X(f, f.end) - X(f, l.observed_from)) + band + " fill=\"" + kIdleColour + "\"><title>";
@@ -736,11 +726,9 @@ void SvgExporter::State::DrawLane(std::string &s, const Lane &l, size_t row,
     s += "</title></rect>\n";
   } else if (!l.system && l.first <= l.last) {  // user mode: the thread's active span
     s += "<rect x=\"" + Fmt(X(f, l.first)) + "\" width=\"" +
-         Fmt(std::max(X(f, l.last) - X(f, l.first), 1.0)) + band + " fill=\"" + kThreadActive +
-         "\"><title>";
+         Fmt(std::max(X(f, l.last) - X(f, l.first), 1.0)) + band + " fill=\"" + kThreadActive + "\"><title>";
     AppendXmlText(s, "tid " + std::to_string(l.id) + " (pid " + std::to_string(l.pid) +
-                         "): first to last event " + ShortDuration(l.first) + " to " +
-                         ShortDuration(l.last));
+                         "): first to last event " + ShortDuration(l.first) + " to " + ShortDuration(l.last));
     s += "</title></rect>\n";
   }
   DrawRuns(s, l, band, f, c);
@@ -757,14 +745,13 @@ void SvgExporter::State::DrawLegend(std::string &s, const Frame &f, const Colour
     const int x = 20 + static_cast<int>(i % f.per_row) * kColW;
     const int yy = y + 20 * static_cast<int>(i / f.per_row);
     s += "<rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(yy - 10) +
-         "\" width=\"13\" height=\"11\" fill=\"" + fill + "\"/><text x=\"" +
-         std::to_string(x + 19) + "\" y=\"" + std::to_string(yy) + "\">";
+         "\" width=\"13\" height=\"11\" fill=\"" + fill + "\"/><text x=\"" + std::to_string(x + 19) +
+         "\" y=\"" + std::to_string(yy) + "\">";
     AppendXmlText(s, text);
     s += "</text>\n";
   };
   const auto heading = [&](const std::string &text) {
-    s += "<text x=\"20\" y=\"" + std::to_string(y) + "\" font-weight=\"bold\">" + text +
-         "</text>\n";
+    s += "<text x=\"20\" y=\"" + std::to_string(y) + "\" font-weight=\"bold\">" + text + "</text>\n";
     y += 20;
   };
   s += "<g class=\"legend\" fill=\"#222\">\n";
@@ -786,8 +773,7 @@ void SvgExporter::State::DrawLegend(std::string &s, const Frame &f, const Colour
       entry(i, kPalette[i], text);
     }
     if (c.other_processes > 0) {
-      entry(c.top.size(), kOtherProcesses,
-            std::to_string(c.other_processes) + " other processes");
+      entry(c.top.size(), kOtherProcesses, std::to_string(c.other_processes) + " other processes");
     }
     y += 20 * LegendRows(c.top.size() + (c.other_processes > 0 ? 1 : 0), f);
   }
@@ -813,9 +799,9 @@ void SvgExporter::State::DrawLegend(std::string &s, const Frame &f, const Colour
        "\"/><text x=\"479\" y=\"" + yt + "\">not observed yet</text>\n";
   if (f.user_lanes) {
     y += 20;
-    s += "<rect x=\"20\" y=\"" + std::to_string(y - 11) +
-         "\" width=\"13\" height=\"11\" fill=\"" + kThreadActive + "\"/><text x=\"39\" y=\"" +
-         std::to_string(y) + "\">thread active (its first to last mark or region)</text>\n";
+    s += "<rect x=\"20\" y=\"" + std::to_string(y - 11) + "\" width=\"13\" height=\"11\" fill=\"" +
+         kThreadActive + "\"/><text x=\"39\" y=\"" + std::to_string(y) +
+         "\">thread active (its first to last mark or region)</text>\n";
   }
   if (!dropped_lanes.empty()) {
     y += 20;

@@ -82,12 +82,23 @@ void AppendJsonString(std::string &out, std::string_view s) {
   out += '"';
   ForEachChar(s, [&out](uint32_t cp, std::string_view bytes) {
     switch (cp) {
-      case '"': out += "\\\""; return;
-      case '\\': out += "\\\\"; return;
-      case '\n': out += "\\n"; return;
-      case '\r': out += "\\r"; return;
-      case '\t': out += "\\t"; return;
-      default: break;
+      case '"':
+        out += "\\\"";
+        return;
+      case '\\':
+        out += "\\\\";
+        return;
+      case '\n':
+        out += "\\n";
+        return;
+      case '\r':
+        out += "\\r";
+        return;
+      case '\t':
+        out += "\\t";
+        return;
+      default:
+        break;
     }
     if (cp < 0x20 || cp == 0x7F) {
       char buf[8];
@@ -105,15 +116,26 @@ void AppendJsonString(std::string &out, std::string_view s) {
 void AppendXmlText(std::string &out, std::string_view s) {
   ForEachChar(s, [&out](uint32_t cp, std::string_view bytes) {
     switch (cp) {
-      case '&': out += "&amp;"; return;
-      case '<': out += "&lt;"; return;
-      case '>': out += "&gt;"; return;
-      case '"': out += "&quot;"; return;
-      case '\'': out += "&apos;"; return;
-      default: break;
+      case '&':
+        out += "&amp;";
+        return;
+      case '<':
+        out += "&lt;";
+        return;
+      case '>':
+        out += "&gt;";
+        return;
+      case '"':
+        out += "&quot;";
+        return;
+      case '\'':
+        out += "&apos;";
+        return;
+      default:
+        break;
     }
-    const bool allowed = cp == '\t' || cp == '\n' || cp == '\r' ||
-                         (cp >= 0x20 && cp != 0x7F && cp != 0xFFFE && cp != 0xFFFF);
+    const bool allowed =
+        cp == '\t' || cp == '\n' || cp == '\r' || (cp >= 0x20 && cp != 0x7F && cp != 0xFFFE && cp != 0xFFFF);
     if (!allowed || bytes.empty()) {
       AppendUtf8(out, allowed ? cp : kReplacement);
     } else {
@@ -125,8 +147,7 @@ void AppendXmlText(std::string &out, std::string_view s) {
 void AppendMicros(std::string &out, int64_t ns) {
   char buf[32];
   const uint64_t mag = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
-  std::snprintf(buf, sizeof buf, "%s%" PRIu64 ".%03" PRIu64, ns < 0 ? "-" : "", mag / 1000,
-                mag % 1000);
+  std::snprintf(buf, sizeof buf, "%s%" PRIu64 ".%03" PRIu64, ns < 0 ? "-" : "", mag / 1000, mag % 1000);
   out += buf;
 }
 

@@ -15,7 +15,6 @@ namespace {
 // the report grow with its size.
 constexpr size_t kMaxWarnings = 50;
 
-
 }  // namespace
 
 Model::ThreadState &Model::Thread(uint32_t trace, uint32_t pid, uint32_t tid, int64_t ts_ns) {
@@ -236,12 +235,11 @@ void Model::FinishRingDrops(report::Report &report) const {
     }
     // The counts add up to the total unless ring_dropped events were lost.
     if (r.has_final && r.final_total != r.sum) {
-      report.add_warnings("ring " + std::to_string(ring) + " of " +
-                          (VmNameOf(trace).empty() ? "trace " + std::to_string(trace)
-                                                   : "VM " + VmNameOf(trace)) +
-                          ": its bdtrace:ring_dropped counts add up to " + std::to_string(r.sum) +
-                          " but its final total is " + std::to_string(r.final_total) +
-                          " (ring_dropped events lost?)");
+      report.add_warnings(
+          "ring " + std::to_string(ring) + " of " +
+          (VmNameOf(trace).empty() ? "trace " + std::to_string(trace) : "VM " + VmNameOf(trace)) +
+          ": its bdtrace:ring_dropped counts add up to " + std::to_string(r.sum) +
+          " but its final total is " + std::to_string(r.final_total) + " (ring_dropped events lost?)");
     }
   }
   std::stable_sort(rows.begin(), rows.end(), [](const report::RingDrop &a, const report::RingDrop &b) {
@@ -272,10 +270,10 @@ void Model::FinishHotBlocks(report::Report &report) const {
   if (hot_blocks_.empty()) return;
   constexpr size_t kTop = 20;
   const auto comms = ThreadComms();
-  std::vector<std::pair<std::string, const std::pair<const std::pair<uint32_t, uint32_t>,
-                                                     HotBlocks::Process> *>> rows;
-  for (const auto &entry : hot_blocks_.processes())
-    rows.emplace_back(VmNameOf(entry.first.first), &entry);
+  std::vector<
+      std::pair<std::string, const std::pair<const std::pair<uint32_t, uint32_t>, HotBlocks::Process> *>>
+      rows;
+  for (const auto &entry : hot_blocks_.processes()) rows.emplace_back(VmNameOf(entry.first.first), &entry);
   std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
     return std::tie(a.first, a.second->first.second, a.second->first.first) <
            std::tie(b.first, b.second->first.second, b.second->first.first);
@@ -363,8 +361,7 @@ struct RegionMerge {
 };
 
 // A merged region row of report.region_processes or report.region_totals.
-void SetMerged(uint32_t id, const std::string &name, const RegionMerge &m,
-               report::RegionStats &rs) {
+void SetMerged(uint32_t id, const std::string &name, const RegionMerge &m, report::RegionStats &rs) {
   rs.set_region_id(id);
   rs.set_name(name);
   SetDurations(m.durations, rs);
@@ -388,8 +385,7 @@ struct Model::ThreadTally {
   void AddEvents(const ThreadState &t, const std::string &vm);
   void AddRegions(const ThreadState &t, size_t order, const std::string &vm);
   // report.events, regions, region_processes and region_totals, named.
-  void WriteTo(const std::unordered_map<uint32_t, std::string> &names,
-               report::Report &report);
+  void WriteTo(const std::unordered_map<uint32_t, std::string> &names, report::Report &report);
 };
 
 void Model::ThreadTally::AddEvents(const ThreadState &t, const std::string &vm) {
@@ -548,11 +544,10 @@ void Model::FinishDiscarded(report::Report &report) const {
 
 void Model::FinishRejected(report::Report &report) const {
   report::Rejected *rejected = report.mutable_rejected();
-  const std::map<uint32_t, Reason> &reasons =
-      saw_rejected_total_ ? rejected_total_ : rejected_counted_;
-  rejected->set_source(saw_rejected_total_    ? report::Rejected::REJECTED_TOTAL
-                       : reasons.empty()      ? report::Rejected::NONE
-                                              : report::Rejected::COUNTED_EVENTS);
+  const std::map<uint32_t, Reason> &reasons = saw_rejected_total_ ? rejected_total_ : rejected_counted_;
+  rejected->set_source(saw_rejected_total_ ? report::Rejected::REJECTED_TOTAL
+                       : reasons.empty()   ? report::Rejected::NONE
+                                           : report::Rejected::COUNTED_EVENTS);
   for (const auto &[reason, r] : reasons) {
     report::RejectReason *rr = rejected->add_reasons();
     rr->set_reason(reason);
@@ -623,9 +618,8 @@ void Model::FinishRates(report::Report &report) const {
     er->set_peak_per_s(static_cast<double>(peak) * 1e9 / static_cast<double>(rates.bucket_ns()));
   }
   if (rates.widened()) {
-    report.add_warnings("the mark-rate bucket was widened to " +
-                        std::to_string(rates.bucket_ns()) + " ns to stay under " +
-                        std::to_string(RateCounter::kMaxFixedBuckets) + " buckets");
+    report.add_warnings("the mark-rate bucket was widened to " + std::to_string(rates.bucket_ns()) +
+                        " ns to stay under " + std::to_string(RateCounter::kMaxFixedBuckets) + " buckets");
   }
 }
 

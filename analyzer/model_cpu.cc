@@ -18,9 +18,7 @@ constexpr uint32_t kMaxVcpus = 4096;
 
 uint64_t TidKey(uint32_t pid, uint32_t tid) { return (uint64_t{pid} << 32) | tid; }
 
-uint64_t Elapsed(int64_t from, int64_t to) {
-  return to > from ? static_cast<uint64_t>(to - from) : 0;
-}
+uint64_t Elapsed(int64_t from, int64_t to) { return to > from ? static_cast<uint64_t>(to - from) : 0; }
 
 double Share(uint64_t part, uint64_t whole) {
   return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
@@ -107,15 +105,13 @@ void Model::OnSchedSwitch(const SchedSwitchEvent &e) {
   t.last_in_ns = c.since_ns;
 }
 
-std::unordered_map<Model::ThreadKey, std::string, Model::ThreadKeyHash> Model::ThreadComms()
-    const {
+std::unordered_map<Model::ThreadKey, std::string, Model::ThreadKeyHash> Model::ThreadComms() const {
   // The name a thread had when it was last switched in, on any vCPU of its VM.
   std::unordered_map<ThreadKey, std::pair<int64_t, const std::string *>, ThreadKeyHash> latest;
   for (uint32_t trace = 0; trace < vms_.size(); ++trace) {
     for (const VcpuState &c : vms_[trace].vcpus) {
       for (const CpuThread &t : c.threads) {
-        auto [it, inserted] =
-            latest.try_emplace(ThreadKey{trace, t.pid, t.tid}, t.last_in_ns, &t.comm);
+        auto [it, inserted] = latest.try_emplace(ThreadKey{trace, t.pid, t.tid}, t.last_in_ns, &t.comm);
         if (!inserted && t.last_in_ns > it->second.first) it->second = {t.last_in_ns, &t.comm};
       }
     }
@@ -145,8 +141,7 @@ struct Model::CpuTally {
   void AddVcpu(const VmState &vm, uint32_t trace, uint32_t v, const VcpuState &c, int64_t end);
   // The threads that ran on vCPU v, busiest first; adds them to processes.
   std::vector<report::VcpuThread> AddThreads(const VmState &vm, uint32_t trace, uint32_t v,
-                                             const VcpuState &c, uint64_t tail,
-                                             uint64_t observed);
+                                             const VcpuState &c, uint64_t tail, uint64_t observed);
   void WriteVcpus(report::Report &report);
   void WriteProcesses(report::Report &report);
 };
@@ -192,9 +187,9 @@ void Model::CpuTally::AddVcpu(const VmState &vm, uint32_t trace, uint32_t v, con
   vcpus.push_back(std::move(s));
 }
 
-std::vector<report::VcpuThread> Model::CpuTally::AddThreads(const VmState &vm, uint32_t trace,
-                                                            uint32_t v, const VcpuState &c,
-                                                            uint64_t tail, uint64_t observed) {
+std::vector<report::VcpuThread> Model::CpuTally::AddThreads(const VmState &vm, uint32_t trace, uint32_t v,
+                                                            const VcpuState &c, uint64_t tail,
+                                                            uint64_t observed) {
   std::vector<report::VcpuThread> threads;
   threads.reserve(c.threads.size());
   for (uint32_t i = 0; i < c.threads.size(); ++i) {
@@ -214,19 +209,17 @@ std::vector<report::VcpuThread> Model::CpuTally::AddThreads(const VmState &vm, u
     p.switches_in += t.switches_in;
     p.tids.insert(t.tid);
   }
-  std::sort(threads.begin(), threads.end(),
-            [](const report::VcpuThread &a, const report::VcpuThread &b) {
-              return std::make_tuple(b.ns(), a.pid(), a.tid(), a.comm()) <
-                     std::make_tuple(a.ns(), b.pid(), b.tid(), b.comm());
-            });
+  std::sort(threads.begin(), threads.end(), [](const report::VcpuThread &a, const report::VcpuThread &b) {
+    return std::make_tuple(b.ns(), a.pid(), a.tid(), a.comm()) <
+           std::make_tuple(a.ns(), b.pid(), b.tid(), b.comm());
+  });
   return threads;
 }
 
 void Model::CpuTally::WriteVcpus(report::Report &report) {
-  std::stable_sort(vcpus.begin(), vcpus.end(),
-                   [](const report::VcpuStats &a, const report::VcpuStats &b) {
-                     return a.vm() < b.vm();  // then trace, vcpu: already in that order
-                   });
+  std::stable_sort(vcpus.begin(), vcpus.end(), [](const report::VcpuStats &a, const report::VcpuStats &b) {
+    return a.vm() < b.vm();  // then trace, vcpu: already in that order
+  });
   for (report::VcpuStats &s : vcpus) *report.add_vcpus() = std::move(s);
 }
 
@@ -251,10 +244,9 @@ void Model::CpuTally::WriteProcesses(report::Report &report) {
     }
   }
   // Largest first; ties in (vm, pid, comm) order (rows are in that order).
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const report::ProcessCpu &a, const report::ProcessCpu &b) {
-                     return a.total_ns() > b.total_ns();
-                   });
+  std::stable_sort(rows.begin(), rows.end(), [](const report::ProcessCpu &a, const report::ProcessCpu &b) {
+    return a.total_ns() > b.total_ns();
+  });
   for (report::ProcessCpu &row : rows) *report.add_processes() = std::move(row);
 }
 
@@ -265,9 +257,8 @@ void Model::FinishCpuWarnings(uint64_t mismatches, report::Report &report) const
                         "before on that vCPU (lost events?): the vCPU times are approximate");
   }
   if (ignored_vcpus_ > 0) {
-    report.add_warnings(std::to_string(ignored_vcpus_) +
-                        " sched_switch events had a vCPU index >= " + std::to_string(kMaxVcpus) +
-                        " and were ignored");
+    report.add_warnings(std::to_string(ignored_vcpus_) + " sched_switch events had a vCPU index >= " +
+                        std::to_string(kMaxVcpus) + " and were ignored");
   }
   for (uint32_t trace = 0; trace < vms_.size(); ++trace) {
     if (vms_[trace].system_sessions > 1) {

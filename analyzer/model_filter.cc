@@ -53,12 +53,11 @@ void AddNotes(const report::Totals &totals, report::FilterSummary &f) {
         config == nullptr ? ""
                           : "; the config in force: " + config->path() + " (generation " +
                                 std::to_string(config->generation()) + ", " +
-                                std::to_string(config->rules()) + " rules, digest " +
-                                config->digest() + ")";
+                                std::to_string(config->rules()) + " rules, digest " + config->digest() + ")";
     if (no_guest_marks) {
-      std::string note = where + "the filter left no mark or region of the guest in the trace: " +
-                         "it dropped " + Records(dropped) + " the guest sent on " +
-                         Vcpus(dropped_on);
+      std::string note = where +
+                         "the filter left no mark or region of the guest in the trace: " + "it dropped " +
+                         Records(dropped) + " the guest sent on " + Vcpus(dropped_on);
       if (recorded_on.empty()) {
         note += " and recorded none";
       } else {
@@ -67,10 +66,9 @@ void AddNotes(const report::Totals &totals, report::FilterSummary &f) {
       }
       f.add_notes(note + config_text);
     } else if (!all_dropped_on.empty()) {
-      f.add_notes(where + "every record sent on " + Vcpus(all_dropped_on) + " (" +
-                  Records(all_dropped) + ") was dropped by the filter; records were kept on " +
-                  (recorded_on.empty() ? std::string("no vCPU") : Vcpus(recorded_on)) +
-                  config_text);
+      f.add_notes(where + "every record sent on " + Vcpus(all_dropped_on) + " (" + Records(all_dropped) +
+                  ") was dropped by the filter; records were kept on " +
+                  (recorded_on.empty() ? std::string("no vCPU") : Vcpus(recorded_on)) + config_text);
     }
   }
 }
@@ -160,9 +158,10 @@ void Model::FinishFilter(report::Report &report) const {
     }
   }
   if (!filter_.loads.empty() && filter_.vcpus.empty()) {
-    f->add_notes("the trace has the filter's config but no bdtrace:filter_stats (emitted when "
-                 "QEMU or the ring consumer exits): the run did not end normally, so what the "
-                 "filter dropped is unknown");
+    f->add_notes(
+        "the trace has the filter's config but no bdtrace:filter_stats (emitted when "
+        "QEMU or the ring consumer exits): the run did not end normally, so what the "
+        "filter dropped is unknown");
   }
   AddNotes(totals_, *f);
 }

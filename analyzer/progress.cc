@@ -61,10 +61,9 @@ void ProgressVisitor::MaybeDraw() {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   std::string line = "\r";
   if (range_ && range_->end_ns > range_->begin_ns) {
-    const double share =
-        std::clamp(static_cast<double>(last_ts_ - range_->begin_ns) /
-                       static_cast<double>(range_->end_ns - range_->begin_ns),
-                   0.0, 1.0);
+    const double share = std::clamp(static_cast<double>(last_ts_ - range_->begin_ns) /
+                                        static_cast<double>(range_->end_ns - range_->begin_ns),
+                                    0.0, 1.0);
     const int filled = static_cast<int>(share * kBarWidth);
     line += "[" + std::string(static_cast<size_t>(filled), '#') +
             std::string(static_cast<size_t>(kBarWidth - filled), ' ') + "] ";

@@ -159,8 +159,8 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
     return TakeBtError("cannot add filter.utils.muxer");
   }
   const bt_component_sink *sink = nullptr;
-  if (bt_graph_add_simple_sink_component(graph.get(), "bdtrace-sink", nullptr, Consume, nullptr,
-                                         &ctx, &sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+  if (bt_graph_add_simple_sink_component(graph.get(), "bdtrace-sink", nullptr, Consume, nullptr, &ctx,
+                                         &sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
     return TakeBtError("cannot add the analyzer's sink");
   }
 
@@ -171,24 +171,21 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
     if (!params) return params.take_error();
     const bt_component_source *source = nullptr;
     const std::string name = "source-" + std::to_string(i);
-    if (bt_graph_add_source_component(graph.get(), fs_class, name.c_str(), params->get(), level,
-                                      &source) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-      return TakeBtError("cannot open the CTF trace in " + dir +
-                         " (corrupt metadata or stream files?)");
+    if (bt_graph_add_source_component(graph.get(), fs_class, name.c_str(), params->get(), level, &source) !=
+        BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+      return TakeBtError("cannot open the CTF trace in " + dir + " (corrupt metadata or stream files?)");
     }
     const uint64_t ports = bt_component_source_get_output_port_count(source);
     for (uint64_t p = 0; p < ports; ++p) {
       const bt_port_input *in = FreeInputPort(muxer);
-      if (in == nullptr ||
-          bt_graph_connect_ports(graph.get(),
-                                 bt_component_source_borrow_output_port_by_index_const(source, p),
-                                 in, nullptr) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+      if (in == nullptr || bt_graph_connect_ports(
+                               graph.get(), bt_component_source_borrow_output_port_by_index_const(source, p),
+                               in, nullptr) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
         return TakeBtError("cannot connect the streams of " + dir + " to the muxer");
       }
     }
   }
-  if (bt_graph_connect_ports(graph.get(),
-                             bt_component_filter_borrow_output_port_by_name_const(muxer, "out"),
+  if (bt_graph_connect_ports(graph.get(), bt_component_filter_borrow_output_port_by_name_const(muxer, "out"),
                              bt_component_sink_borrow_input_port_by_name_const(sink, "in"),
                              nullptr) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
     return TakeBtError("cannot connect the muxer to the analyzer's sink");
@@ -199,8 +196,7 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
     st = bt_graph_run(graph.get());
   } while (st == BT_GRAPH_RUN_STATUS_AGAIN);
   if (st != BT_GRAPH_RUN_STATUS_OK) {
-    return TakeBtError("cannot read the trace in " + JoinDirs(trace_dirs) +
-                       " (truncated or corrupt?)");
+    return TakeBtError("cannot read the trace in " + JoinDirs(trace_dirs) + " (truncated or corrupt?)");
   }
   if (Status flushed = FinishDecoder(decoder); !flushed) return flushed;
   if (order != nullptr) *order = decoder.order_stats();
@@ -239,9 +235,9 @@ Expected<TimeRange> QueryTimeRange(const std::vector<std::string> &trace_dirs) {
   for (const std::string &dir : trace_dirs) {
     Expected<ValueRef> params = SourceParams(dir);
     if (!params) return params.take_error();
-    QueryExecutorRef query(bt_query_executor_create(
-        bt_component_class_source_as_component_class_const(fs_class), "babeltrace.trace-infos",
-        params->get()));
+    QueryExecutorRef query(
+        bt_query_executor_create(bt_component_class_source_as_component_class_const(fs_class),
+                                 "babeltrace.trace-infos", params->get()));
     if (!query) return TakeBtError("cannot create a babeltrace2 query");
     ConstValueRef result;
     const bt_value *raw = nullptr;
@@ -253,14 +249,12 @@ Expected<TimeRange> QueryTimeRange(const std::vector<std::string> &trace_dirs) {
     for (uint64_t t = 0; t < bt_value_array_get_length(raw); ++t) {
       const bt_value *trace = bt_value_array_borrow_element_by_index_const(raw, t);
       const bt_value *streams =
-          bt_value_is_map(trace) ? bt_value_map_borrow_entry_value_const(trace, "stream-infos")
-                                 : nullptr;
+          bt_value_is_map(trace) ? bt_value_map_borrow_entry_value_const(trace, "stream-infos") : nullptr;
       if (streams == nullptr || !bt_value_is_array(streams)) continue;
       for (uint64_t i = 0; i < bt_value_array_get_length(streams); ++i) {
         const bt_value *stream = bt_value_array_borrow_element_by_index_const(streams, i);
         const bt_value *ns =
-            bt_value_is_map(stream) ? bt_value_map_borrow_entry_value_const(stream, "range-ns")
-                                    : nullptr;
+            bt_value_is_map(stream) ? bt_value_map_borrow_entry_value_const(stream, "range-ns") : nullptr;
         int64_t begin = 0, end = 0;
         if (ns == nullptr || !bt_value_is_map(ns) || !IntegerEntry(ns, "begin", begin) ||
             !IntegerEntry(ns, "end", end)) {

@@ -38,9 +38,7 @@ void Reorderer::Own(SessionEvent &e, std::string &store) {
 }
 void Reorderer::Own(RejectedEvent &e, std::string &store) { Rebase(store, e.reason_name); }
 void Reorderer::Own(RejectedTotalEvent &e, std::string &store) { Rebase(store, e.reason_name); }
-void Reorderer::Own(SchedSwitchEvent &e, std::string &store) {
-  Rebase(store, e.prev_comm, e.next_comm);
-}
+void Reorderer::Own(SchedSwitchEvent &e, std::string &store) { Rebase(store, e.prev_comm, e.next_comm); }
 void Reorderer::Own(FilterEvent &e, std::string &store) {
   Rebase(store, e.status, e.digest, e.path, e.message);
 }

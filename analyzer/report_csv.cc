@@ -27,8 +27,8 @@ std::string Seconds(int64_t ts_ns, int64_t begin_ns) {
 // carry the text summary's header as item,value (repeated items, e.g.
 // session or warning, once per value); "thread" rows the threads table.
 const std::vector<std::string> kSummaryHeader = {
-    "section", "item", "value", "vm", "pid", "tid", "comm", "events", "marks", "text_marks",
-    "region_begins", "region_ends", "first_s", "last_s"};
+    "section", "item",       "value",         "vm",          "pid",     "tid",   "comm", "events",
+    "marks",   "text_marks", "region_begins", "region_ends", "first_s", "last_s"};
 
 void SummaryItems(const report::Report &r, std::string &out) {
   const auto item = [&out](const char *name, const std::string &value) {
@@ -40,8 +40,8 @@ void SummaryItems(const report::Report &r, std::string &out) {
   item("trace_dirs", Num(static_cast<uint64_t>(r.trace_dirs_size())));
   for (const report::SessionInfo &s : r.sessions()) {
     item("session", "mode=" + s.mode() + " arch=" + s.arch() + " program=" + s.program() +
-                        " abi=" + Num(s.abi_version()) + " host_pid=" + Num(s.host_pid()) +
-                        " vm=" + s.vm() + (s.channel().empty() ? "" : " channel=" + s.channel()));
+                        " abi=" + Num(s.abi_version()) + " host_pid=" + Num(s.host_pid()) + " vm=" + s.vm() +
+                        (s.channel().empty() ? "" : " channel=" + s.channel()));
   }
   for (const report::VmInfo &v : r.vms()) item("vm", v.name());
   item("duration_s", Seconds(r.trace_end_ns(), r.trace_begin_ns()));
@@ -69,8 +69,8 @@ void SummaryItems(const report::Report &r, std::string &out) {
     item("blob_event", Num(b.event()) + "=" + Num(b.count()) + "x" + Num(b.bytes()));
   item("calls", Num(r.totals().calls()));
   for (const report::CallStats &c : r.calls())
-    item("call_event", Num(c.event()) + "=" + Num(c.count()) + " failed " + Num(c.failed()) + " max_ns " +
-                           Num(c.max_ns()));
+    item("call_event",
+         Num(c.event()) + "=" + Num(c.count()) + " failed " + Num(c.failed()) + " max_ns " + Num(c.max_ns()));
   item("rejected", Num(r.rejected().total()));
   for (const report::RejectReason &reason : r.rejected().reasons()) {
     item("rejected_reason", reason.name() + "=" + Num(reason.count()));
@@ -81,13 +81,13 @@ void SummaryItems(const report::Report &r, std::string &out) {
     item("filter_filtered", Num(f.filtered()));
     item("filter_rate_dropped", Num(f.rate_dropped()));
     for (const report::FilterVcpu &v : f.vcpus()) {
-      item("filter_vcpu", (v.vm().empty() ? "" : v.vm() + "/") + Num(v.vcpu()) + " recorded=" +
-                              Num(v.recorded()) + " filtered=" + Num(v.filtered()) +
+      item("filter_vcpu", (v.vm().empty() ? "" : v.vm() + "/") + Num(v.vcpu()) +
+                              " recorded=" + Num(v.recorded()) + " filtered=" + Num(v.filtered()) +
                               " rate_dropped=" + Num(v.rate_dropped()));
     }
     for (const report::FilterRule &g : f.rules()) {
-      item("filter_rule", (g.vm().empty() ? "" : g.vm() + "/") + "generation " +
-                              Num(g.generation()) + " rule " + Num(g.rule()) + " " + g.name() +
+      item("filter_rule", (g.vm().empty() ? "" : g.vm() + "/") + "generation " + Num(g.generation()) +
+                              " rule " + Num(g.rule()) + " " + g.name() +
                               " rate_dropped=" + Num(g.rate_dropped()));
     }
     for (const std::string &note : f.notes()) item("filter_note", note);
@@ -99,35 +99,34 @@ std::string SummaryCsv(const report::Report &r) {
   std::string out = CsvRow(kSummaryHeader);
   SummaryItems(r, out);
   for (const report::ThreadStats &t : r.threads()) {
-    out += CsvRow({"thread", "", "", t.vm(), Num(t.pid()), Num(t.tid()), t.comm(),
-                   Num(t.events()), Num(t.marks()), Num(t.text_marks()), Num(t.region_begins()),
-                   Num(t.region_ends()), Seconds(t.first_timestamp_ns(), r.trace_begin_ns()),
+    out += CsvRow({"thread", "", "", t.vm(), Num(t.pid()), Num(t.tid()), t.comm(), Num(t.events()),
+                   Num(t.marks()), Num(t.text_marks()), Num(t.region_begins()), Num(t.region_ends()),
+                   Seconds(t.first_timestamp_ns(), r.trace_begin_ns()),
                    Seconds(t.last_timestamp_ns(), r.trace_begin_ns())});
   }
   return out;
 }
 
 std::string ProcessesCsv(const report::Report &r) {
-  std::string out = CsvRow({"vm", "pid", "comm", "threads", "marks", "text_marks",
-                            "region_begins", "region_ends", "events", "cpu_ns", "switches_in"});
+  std::string out = CsvRow({"vm", "pid", "comm", "threads", "marks", "text_marks", "region_begins",
+                            "region_ends", "events", "cpu_ns", "switches_in"});
   for (const report::ProcessActivity &p : r.process_activity()) {
-    out += CsvRow({p.vm(), Num(p.pid()), p.comm(), Num(p.threads()), Num(p.marks()),
-                   Num(p.text_marks()), Num(p.region_begins()), Num(p.region_ends()),
-                   Num(p.events()), Num(p.cpu_ns()), Num(p.switches_in())});
+    out += CsvRow({p.vm(), Num(p.pid()), p.comm(), Num(p.threads()), Num(p.marks()), Num(p.text_marks()),
+                   Num(p.region_begins()), Num(p.region_ends()), Num(p.events()), Num(p.cpu_ns()),
+                   Num(p.switches_in())});
   }
   return out;
 }
 
 std::string RegionsCsv(const report::Report &r) {
-  std::string out = CsvRow({"scope", "vm", "pid", "tid", "region_id", "name", "count", "total_ns",
-                            "min_ns", "mean_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns",
-                            "unmatched_begins", "unmatched_ends"});
+  std::string out =
+      CsvRow({"scope", "vm", "pid", "tid", "region_id", "name", "count", "total_ns", "min_ns", "mean_ns",
+              "p50_ns", "p90_ns", "p99_ns", "max_ns", "unmatched_begins", "unmatched_ends"});
   const auto rows = [&](const char *scope, const auto &list) {
     for (const report::RegionStats &g : list) {
-      out += CsvRow({scope, g.vm(), Num(g.pid()), Num(g.tid()), Num(g.region_id()), g.name(),
-                     Num(g.count()), Num(g.total_ns()), Num(g.min_ns()), Num(g.mean_ns()),
-                     Num(g.p50_ns()), Num(g.p90_ns()), Num(g.p99_ns()), Num(g.max_ns()),
-                     Num(g.unmatched_begins()), Num(g.unmatched_ends())});
+      out += CsvRow({scope, g.vm(), Num(g.pid()), Num(g.tid()), Num(g.region_id()), g.name(), Num(g.count()),
+                     Num(g.total_ns()), Num(g.min_ns()), Num(g.mean_ns()), Num(g.p50_ns()), Num(g.p90_ns()),
+                     Num(g.p99_ns()), Num(g.max_ns()), Num(g.unmatched_begins()), Num(g.unmatched_ends())});
     }
   };
   rows("id", r.region_totals());
@@ -145,10 +144,8 @@ std::string MarksCsv(const report::Report &r) {
   std::string out = CsvRow(header);
   for (int b = 0; b < mr.total_size(); ++b) {
     const int64_t start = mr.origin_ns() + static_cast<int64_t>(b * mr.bucket_ns());
-    std::vector<std::string> row = {Num(static_cast<uint64_t>(b)),
-                                    Seconds(start, r.trace_begin_ns()),
-                                    Seconds(start + static_cast<int64_t>(mr.bucket_ns()),
-                                            r.trace_begin_ns()),
+    std::vector<std::string> row = {Num(static_cast<uint64_t>(b)), Seconds(start, r.trace_begin_ns()),
+                                    Seconds(start + static_cast<int64_t>(mr.bucket_ns()), r.trace_begin_ns()),
                                     Num(mr.total(b))};
     for (const report::EventRate &e : mr.events()) {
       row.push_back(b < e.counts_size() ? Num(e.counts(b)) : "0");

@@ -36,9 +36,8 @@ void AddDurationCells(const report::RegionStats &g, std::vector<std::string> &ro
   const bool any = g.count() > 0;
   for (std::string cell :
        {Num(g.count()), DurationOrDash(any, g.total_ns()), DurationOrDash(any, g.min_ns()),
-        DurationOrDash(any, g.p50_ns()), DurationOrDash(any, g.p90_ns()),
-        DurationOrDash(any, g.p99_ns()), DurationOrDash(any, g.max_ns()),
-        Num(g.unmatched_begins()), Num(g.unmatched_ends())}) {
+        DurationOrDash(any, g.p50_ns()), DurationOrDash(any, g.p90_ns()), DurationOrDash(any, g.p99_ns()),
+        DurationOrDash(any, g.max_ns()), Num(g.unmatched_begins()), Num(g.unmatched_ends())}) {
     row.push_back(std::move(cell));
   }
 }
@@ -92,10 +91,10 @@ void Histogram(const report::RegionStats &g, std::string &out) {
   }
   uint64_t most = 1;
   for (const auto &[lower, v] : octaves) most = std::max(most, v.second);
-  out += "\n  " + Num(g.region_id()) + " " + text::NameOrDash(g.name()) + " (" +
-         Num(g.count()) + " durations)\n";
-  TextTable table({{"from", Align::kRight}, {"to", Align::kRight}, {"count", Align::kRight},
-                   {"", Align::kLeft}});
+  out += "\n  " + Num(g.region_id()) + " " + text::NameOrDash(g.name()) + " (" + Num(g.count()) +
+         " durations)\n";
+  TextTable table(
+      {{"from", Align::kRight}, {"to", Align::kRight}, {"count", Align::kRight}, {"", Align::kLeft}});
   for (const auto &[lower, v] : octaves) {
     const int bar = static_cast<int>((v.second * kBarWidth + most - 1) / most);
     table.AddRow({FormatDuration(lower), FormatDuration(v.first), Num(v.second),
@@ -128,9 +127,8 @@ std::string ProcessesText(const report::Report &r) {
         ++shown;
         std::vector<std::string> row;
         if (vm_column) row.push_back(text::NameOrDash(v.vm()));
-        for (std::string cell : {Num(v.vcpu()), Num(t.pid()), Num(t.tid()),
-                                 text::NameOrDash(t.comm()), Num(t.switches_in()),
-                                 text::Ms(t.ns()), text::Percent(t.share())}) {
+        for (std::string cell : {Num(v.vcpu()), Num(t.pid()), Num(t.tid()), text::NameOrDash(t.comm()),
+                                 Num(t.switches_in()), text::Ms(t.ns()), text::Percent(t.share())}) {
           row.push_back(std::move(cell));
         }
         table.AddRow(std::move(row));
@@ -159,8 +157,8 @@ std::string ProcessesText(const report::Report &r) {
       std::vector<std::string> row;
       if (vm_column) row.push_back(text::NameOrDash(p.vm()));
       for (std::string cell :
-           {Num(p.pid()), text::NameOrDash(p.comm()), Num(p.threads()), Num(p.events()),
-            Num(p.marks()), Num(p.text_marks()), Num(p.region_begins()), Num(p.region_ends()),
+           {Num(p.pid()), text::NameOrDash(p.comm()), Num(p.threads()), Num(p.events()), Num(p.marks()),
+            Num(p.text_marks()), Num(p.region_begins()), Num(p.region_ends()),
             r.vcpus_size() > 0 ? text::Ms(p.cpu_ns()) : std::string("-")}) {
         row.push_back(std::move(cell));
       }
@@ -177,8 +175,9 @@ std::string ProcessesText(const report::Report &r) {
 std::string RegionsText(const report::Report &r) {
   std::string out;
   text::Summary(r, out, "bd-analyze regions report");
-  out += "\nregions by id, over all threads (percentiles from a log histogram: within 6.25%; "
-         "open: begins never ended, stray: ends without a begin)\n";
+  out +=
+      "\nregions by id, over all threads (percentiles from a log histogram: within 6.25%; "
+      "open: begins never ended, stray: ends without a begin)\n";
   RegionTable(r, r.region_totals(), Scope::kId, out);
   out += "\nregions by process\n";
   RegionTable(r, r.region_processes(), Scope::kProcess, out);
@@ -212,11 +211,11 @@ std::string MarksText(const report::Report &r) {
     text::Warnings(r, out);
     return out;
   }
-  TextTable peaks({{"id", Align::kRight}, {"name", Align::kLeft}, {"peak", Align::kRight},
-                   {"peak/s", Align::kRight}});
+  TextTable peaks(
+      {{"id", Align::kRight}, {"name", Align::kLeft}, {"peak", Align::kRight}, {"peak/s", Align::kRight}});
   for (const report::EventRate &e : mr.events()) {
-    peaks.AddRow({Num(e.event_id()), text::NameOrDash(e.name()), Num(e.peak()),
-                  text::Printf("%.0f", e.peak_per_s())});
+    peaks.AddRow(
+        {Num(e.event_id()), text::NameOrDash(e.name()), Num(e.peak()), text::Printf("%.0f", e.peak_per_s())});
   }
   out += peaks.Render();
 
@@ -242,8 +241,8 @@ std::string MarksText(const report::Report &r) {
   }
   out += table.Render();
   if (mr.events_size() > ids) {
-    out += "  +" + Num(mr.events_size() - ids) +
-           " more event ids (all of them are in --format json and csv)\n";
+    out +=
+        "  +" + Num(mr.events_size() - ids) + " more event ids (all of them are in --format json and csv)\n";
   }
   text::Warnings(r, out);
   return out;
@@ -252,8 +251,8 @@ std::string MarksText(const report::Report &r) {
 }  // namespace
 
 std::optional<ReportKind> ParseReportKind(std::string_view name) {
-  for (ReportKind k : {ReportKind::kSummary, ReportKind::kProcesses, ReportKind::kRegions,
-                       ReportKind::kMarks, ReportKind::kTimeline}) {
+  for (ReportKind k : {ReportKind::kSummary, ReportKind::kProcesses, ReportKind::kRegions, ReportKind::kMarks,
+                       ReportKind::kTimeline}) {
     if (name == ReportKindName(k)) return k;
   }
   return std::nullopt;

@@ -160,9 +160,8 @@ void RingLines(const report::Report &r, std::string &out) {
   const report::GuestTime &g = r.guest_time();
   if (g.events() == 0) return;
   out += "guest time: " + Num(g.events()) + " ring events placed at their guest_ts (emitted up to " +
-         FormatDuration(g.max_lag_ns()) + " later), " + Num(g.late_events()) +
-         " too late for the " + FormatDuration(static_cast<uint64_t>(g.window_ns())) +
-         " reorder window\n";
+         FormatDuration(g.max_lag_ns()) + " later), " + Num(g.late_events()) + " too late for the " +
+         FormatDuration(static_cast<uint64_t>(g.window_ns())) + " reorder window\n";
 }
 
 void Summary(const report::Report &r, std::string &out, const char *title) {
@@ -178,11 +177,10 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
   out += "duration:   " + FormatDuration(static_cast<uint64_t>(r.trace_duration_ns())) +
          " (first to last event)\n";
   const report::Totals &t = r.totals();
-  out += "events:     " + Num(t.events()) + " total: " + Num(t.marks()) + " marks, " +
-         Num(t.text_marks()) + " text marks, " + Num(t.region_begins()) + " region begins, " +
-         Num(t.region_ends()) + " region ends, " + Num(t.event_names()) + " event names, " +
-         Num(t.rejected()) + " rejected, " + Num(t.rejected_totals()) + " rejected totals, " +
-         Num(t.sessions()) + " sessions, " +
+  out += "events:     " + Num(t.events()) + " total: " + Num(t.marks()) + " marks, " + Num(t.text_marks()) +
+         " text marks, " + Num(t.region_begins()) + " region begins, " + Num(t.region_ends()) +
+         " region ends, " + Num(t.event_names()) + " event names, " + Num(t.rejected()) + " rejected, " +
+         Num(t.rejected_totals()) + " rejected totals, " + Num(t.sessions()) + " sessions, " +
          (t.sched_switches() > 0 ? Num(t.sched_switches()) + " sched switches, " : "") +
          (t.ring_dropped() > 0 ? Num(t.ring_dropped()) + " ring drop reports, " : "") +
          (FilterEvents(t) > 0 ? Num(FilterEvents(t)) + " filter events, " : "") +
@@ -217,8 +215,10 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
   for (int i = 0; i < d.streams_size(); ++i) {
     const report::DiscardedStream &s = d.streams(i);
     const bool new_vm = i == 0 || d.streams(i - 1).vm() != s.vm();
-    if (new_vm) out += std::string(i == 0 ? "" : "\n") + "            " + (s.vm().empty() ? "" : "VM " + s.vm() + ": ");
-    else out += ", ";
+    if (new_vm)
+      out += std::string(i == 0 ? "" : "\n") + "            " + (s.vm().empty() ? "" : "VM " + s.vm() + ": ");
+    else
+      out += ", ";
     out += s.stream() + " " + Num(s.count());
   }
   if (d.streams_size() > 0) out += "\n";
@@ -243,9 +243,10 @@ void Summary(const report::Report &r, std::string &out, const char *title) {
   // (<bd/channel.h>, LOST RECORDS).
   for (const report::RejectReason &reason : rej.reasons())
     if (reason.name() == "no_free_slot" || reason.name() == "nested_call") {
-      out += "            (no_free_slot, nested_call: not malformed but lost in the guest, which "
-             "reported them: every channel slot was taken, or a call was nested in a signal "
-             "handler)\n";
+      out +=
+          "            (no_free_slot, nested_call: not malformed but lost in the guest, which "
+          "reported them: every channel slot was taken, or a call was nested in a signal "
+          "handler)\n";
       break;
     }
   FilterLine(r, out);
@@ -258,9 +259,8 @@ void Filter(const report::Report &r, std::string &out) {
   out += "\nfilter: configs loaded (bdtrace:filter)\n";
   for (const report::FilterConfigLoad &c : f.configs()) {
     out += "  " + (vm_column ? NameOrDash(c.vm()) + " " : std::string()) +
-           Offset(c.timestamp_ns(), r.trace_begin_ns()) + " ms  generation " +
-           Num(c.generation()) + " " + c.status() + ": " + c.path() + ", " + Num(c.rules()) +
-           " rules, digest " + c.digest();
+           Offset(c.timestamp_ns(), r.trace_begin_ns()) + " ms  generation " + Num(c.generation()) + " " +
+           c.status() + ": " + c.path() + ", " + Num(c.rules()) + " rules, digest " + c.digest();
     if (!c.message().empty()) out += " (" + c.message() + ")";
     out += "\n";
   }
@@ -283,8 +283,9 @@ void Filter(const report::Report &r, std::string &out) {
     }
     out += table.Render();
   }
-  out += "\nfilter rules: records dropped over a rate limit (bdtrace:dropped; DROP decisions are "
-         "counted per vCPU only)\n";
+  out +=
+      "\nfilter rules: records dropped over a rate limit (bdtrace:dropped; DROP decisions are "
+      "counted per vCPU only)\n";
   if (f.rules_size() == 0) {
     out += "  none\n";
   } else {
@@ -304,8 +305,8 @@ void Filter(const report::Report &r, std::string &out) {
       }
       std::vector<std::string> row;
       if (vm_column) row.push_back(NameOrDash(g.vm()));
-      for (std::string cell : {Num(g.generation()), Num(g.rule()), NameOrDash(g.name()),
-                               Num(g.rate_dropped()), per}) {
+      for (std::string cell :
+           {Num(g.generation()), Num(g.rule()), NameOrDash(g.name()), Num(g.rate_dropped()), per}) {
         row.push_back(std::move(cell));
       }
       table.AddRow(std::move(row));
@@ -340,10 +341,9 @@ void Threads(const report::Report &r, std::string &out) {
     row.push_back(Num(t.pid()));
     row.push_back(Num(t.tid()));
     if (comms) row.push_back(NameOrDash(t.comm()));
-    for (std::string cell :
-         {Num(t.events()), Num(t.marks()), Num(t.text_marks()), Num(t.region_begins()),
-          Num(t.region_ends()), Offset(t.first_timestamp_ns(), r.trace_begin_ns()),
-          Offset(t.last_timestamp_ns(), r.trace_begin_ns())}) {
+    for (std::string cell : {Num(t.events()), Num(t.marks()), Num(t.text_marks()), Num(t.region_begins()),
+                             Num(t.region_ends()), Offset(t.first_timestamp_ns(), r.trace_begin_ns()),
+                             Offset(t.last_timestamp_ns(), r.trace_begin_ns())}) {
       row.push_back(std::move(cell));
     }
     table.AddRow(std::move(row));
@@ -361,8 +361,7 @@ void Events(const report::Report &r, std::string &out) {
   TextTable table({{"id", Align::kRight},
                    {"name", Align::kLeft},
                    {"count", Align::kRight},
-                   {vm_column ? "per thread (vm/tid:count)" : "per thread (tid:count)",
-                    Align::kLeft}});
+                   {vm_column ? "per thread (vm/tid:count)" : "per thread (tid:count)", Align::kLeft}});
   for (const report::EventStats &e : r.events()) {
     std::string per;
     for (int i = 0; i < e.per_thread_size(); ++i) {
@@ -380,8 +379,9 @@ void Events(const report::Report &r, std::string &out) {
 }
 
 void Regions(const report::Report &r, std::string &out) {
-  out += "\nregions (durations per thread; open: begins never ended, stray: ends without "
-         "a begin)\n";
+  out +=
+      "\nregions (durations per thread; open: begins never ended, stray: ends without "
+      "a begin)\n";
   if (r.regions_size() == 0) {
     out += "  none\n";
     return;
@@ -400,8 +400,7 @@ void Regions(const report::Report &r, std::string &out) {
     for (std::string cell :
          {Num(g.pid()), Num(g.tid()), Num(g.count()), any ? FormatDuration(g.total_ns()) : "-",
           any ? FormatDuration(g.min_ns()) : "-", any ? FormatDuration(g.mean_ns()) : "-",
-          any ? FormatDuration(g.max_ns()) : "-", Num(g.unmatched_begins()),
-          Num(g.unmatched_ends())}) {
+          any ? FormatDuration(g.max_ns()) : "-", Num(g.unmatched_begins()), Num(g.unmatched_ends())}) {
       row.push_back(std::move(cell));
     }
     table.AddRow(std::move(row));
@@ -412,8 +411,9 @@ void Regions(const report::Report &r, std::string &out) {
 // Per vCPU: switches, busy share and the processes that took most of it.
 void Vcpus(const report::Report &r, std::string &out) {
   if (r.vcpus_size() == 0) return;
-  out += "\nvCPUs: which guest process ran where (from sched_switch; shares of the time "
-         "observed on each vCPU, from its first switch to the end)\n";
+  out +=
+      "\nvCPUs: which guest process ran where (from sched_switch; shares of the time "
+      "observed on each vCPU, from its first switch to the end)\n";
   const bool vm_column = SeveralVms(r.vcpus());
   std::vector<TextTable::Column> columns;
   if (vm_column) columns.push_back({"vm", Align::kLeft});
@@ -428,8 +428,7 @@ void Vcpus(const report::Report &r, std::string &out) {
     for (const report::VcpuThread &t : v.threads()) by_process[{t.pid(), t.comm()}] += t.ns();
     std::vector<std::pair<uint64_t, std::pair<uint32_t, std::string>>> top;
     for (auto &[key, ns] : by_process) top.emplace_back(ns, key);
-    std::stable_sort(top.begin(), top.end(),
-                     [](const auto &a, const auto &b) { return a.first > b.first; });
+    std::stable_sort(top.begin(), top.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
     std::string procs;
     for (size_t i = 0; i < top.size(); ++i) {
       if (i == kTopProcessesPerVcpu) {
@@ -437,8 +436,7 @@ void Vcpus(const report::Report &r, std::string &out) {
         break;
       }
       if (i > 0) procs += "  ";
-      const double share =
-          v.observed_ns() > 0 ? static_cast<double>(top[i].first) / v.observed_ns() : 0.0;
+      const double share = v.observed_ns() > 0 ? static_cast<double>(top[i].first) / v.observed_ns() : 0.0;
       procs += ProcessName(top[i].second.second, top[i].second.first) + " " + Percent(share);
     }
     std::vector<std::string> row;
@@ -455,8 +453,9 @@ void Vcpus(const report::Report &r, std::string &out) {
 // Per process: total CPU time and where it ran.
 void Processes(const report::Report &r, std::string &out) {
   if (r.vcpus_size() == 0) return;
-  out += "\nguest processes (CPU time in ms, total and per vCPU; share of all vCPUs' observed "
-         "time; the idle task is not listed)\n";
+  out +=
+      "\nguest processes (CPU time in ms, total and per vCPU; share of all vCPUs' observed "
+      "time; the idle task is not listed)\n";
   if (r.processes_size() == 0) {
     out += "  none\n";
     return;
@@ -482,8 +481,8 @@ void Processes(const report::Report &r, std::string &out) {
     if (shown++ == kMaxProcessRows) break;
     std::vector<std::string> row;
     if (vm_column) row.push_back(NameOrDash(p.vm()));
-    for (std::string cell : {Num(p.pid()), NameOrDash(p.comm()), Num(p.threads()),
-                             Num(p.switches_in()), Ms(p.total_ns()), Percent(p.share())}) {
+    for (std::string cell : {Num(p.pid()), NameOrDash(p.comm()), Num(p.threads()), Num(p.switches_in()),
+                             Ms(p.total_ns()), Percent(p.share())}) {
       row.push_back(std::move(cell));
     }
     std::map<uint32_t, uint64_t> per;
@@ -529,8 +528,8 @@ void HotBlocks(const report::Report &r, std::string &out) {
         char pc[32];
         std::snprintf(pc, sizeof pc, "0x%016llx", static_cast<unsigned long long>(b.pc()));
         const uint64_t v = by_insns ? b.instructions() : b.executions();
-        out += std::string("      ") + pc + "  " + Num(b.n_insns()) + " insns  " +
-               Num(b.executions()) + " execs  " + Num(b.instructions()) + " insns executed  " +
+        out += std::string("      ") + pc + "  " + Num(b.n_insns()) + " insns  " + Num(b.executions()) +
+               " execs  " + Num(b.instructions()) + " insns executed  " +
                Percent(whole ? static_cast<double>(v) / static_cast<double>(whole) : 0.0) + "\n";
       }
     }

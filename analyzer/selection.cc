@@ -40,16 +40,18 @@ std::string JoinValues(const std::vector<T> &v) {
 }  // namespace
 
 bool Selection::empty() const {
-  return vms.empty() && vcpus.empty() && pids.empty() && tids.empty() && events.empty() &&
-         !since_s && !until_s;
+  return vms.empty() && vcpus.empty() && pids.empty() && tids.empty() && events.empty() && !since_s &&
+         !until_s;
 }
 
 Status Selection::Validate() const {
   const auto check = [](const char *option, const std::optional<double> &s) -> Status {
     if (!s) return Status::Ok();
     if (!std::isfinite(*s) || *s < 0 || *s > kMaxSeconds) {
-      return Error{std::string("--") + option + " must be a number of seconds from 0 to 1e9 "
-                       "(after the trace's first event), not " + Seconds(*s),
+      return Error{std::string("--") + option +
+                       " must be a number of seconds from 0 to 1e9 "
+                       "(after the trace's first event), not " +
+                       Seconds(*s),
                    {}};
     }
     return Status::Ok();
@@ -60,8 +62,7 @@ Status Selection::Validate() const {
     return Error{"--until must be after the trace start (more than 0 seconds)", {}};
   }
   if (since_s && until_s && !(*since_s < *until_s)) {
-    return Error{"--since (" + Seconds(*since_s) + ") must be before --until (" +
-                     Seconds(*until_s) + ")",
+    return Error{"--since (" + Seconds(*since_s) + ") must be before --until (" + Seconds(*until_s) + ")",
                  {}};
   }
   for (const std::string &vm : vms) {
@@ -194,8 +195,8 @@ bool SelectingVisitor::Common(int64_t ts_ns, uint32_t trace, uint32_t vcpu) {
   return true;
 }
 
-bool SelectingVisitor::SelectsMark(int64_t ts_ns, uint32_t trace, uint32_t vcpu, uint32_t pid,
-                                   uint32_t tid, uint32_t id) {
+bool SelectingVisitor::SelectsMark(int64_t ts_ns, uint32_t trace, uint32_t vcpu, uint32_t pid, uint32_t tid,
+                                   uint32_t id) {
   Note(vcpu, pid, tid, &id);
   if (!Common(ts_ns, trace, vcpu)) return false;
   if (pids_.any() && !pids_.contains(pid)) return false;
@@ -310,16 +311,13 @@ void SelectingVisitor::OnOtherEvent(int64_t ts_ns, std::string_view class_name) 
   next_.OnOtherEvent(ts_ns, class_name);
 }
 
-void SelectingVisitor::OnDiscardedEvents(const DiscardedEventsMessage &d) {
-  next_.OnDiscardedEvents(d);
-}
+void SelectingVisitor::OnDiscardedEvents(const DiscardedEventsMessage &d) { next_.OnDiscardedEvents(d); }
 
 void SelectingVisitor::OnWarning(std::string message) { next_.OnWarning(std::move(message)); }
 
 static_assert(ForwardsEveryEvent<SelectingVisitor>(),
               "SelectingVisitor is a decorator: it must pass every event on");
-static_assert(ForwardsEveryEvent<TeeVisitor>(),
-              "TeeVisitor is a decorator: it must pass every event on");
+static_assert(ForwardsEveryEvent<TeeVisitor>(), "TeeVisitor is a decorator: it must pass every event on");
 
 void TeeVisitor::OnMark(const MarkEvent &e) {
   for (EventVisitor *v : targets_) v->OnMark(e);

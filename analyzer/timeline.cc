@@ -79,14 +79,12 @@ void TimelineWriter::Header() {
       out_ << "{\"intervals\": [";
       break;
     case TimelineFormat::kCsv:
-      out_ << CsvRow({"vm", "vcpu", "start_s", "end_s", "duration_ns", "pid", "tid", "comm",
-                      "open_ended"});
+      out_ << CsvRow({"vm", "vcpu", "start_s", "end_s", "duration_ns", "pid", "tid", "comm", "open_ended"});
       break;
   }
 }
 
-void TimelineWriter::Write(const Vm &vm, uint32_t vcpu, const Run &run, int64_t end_ns,
-                           bool open_ended) {
+void TimelineWriter::Write(const Vm &vm, uint32_t vcpu, const Run &run, int64_t end_ns, bool open_ended) {
   ++intervals_;
   if (options_.limit > 0 && written_ >= options_.limit) return;
   if (!header_written_) Header();
@@ -94,11 +92,10 @@ void TimelineWriter::Write(const Vm &vm, uint32_t vcpu, const Run &run, int64_t 
   switch (options_.format) {
     case TimelineFormat::kText: {
       char buf[160];
-      std::snprintf(buf, sizeof buf, "%4" PRIu32 " %12s %12s %12s %8" PRIu32 " %8" PRIu32 "  ",
-                    vcpu, Fixed(run.since_ns - origin, 1e6, "%.6f").c_str(),
+      std::snprintf(buf, sizeof buf, "%4" PRIu32 " %12s %12s %12s %8" PRIu32 " %8" PRIu32 "  ", vcpu,
+                    Fixed(run.since_ns - origin, 1e6, "%.6f").c_str(),
                     Fixed(end_ns - origin, 1e6, "%.6f").c_str(),
-                    FormatDuration(static_cast<uint64_t>(end_ns - run.since_ns)).c_str(), run.pid,
-                    run.tid);
+                    FormatDuration(static_cast<uint64_t>(end_ns - run.since_ns)).c_str(), run.pid, run.tid);
       line_.clear();
       if (options_.vm_column) {
         line_ += vm.name.empty() ? "-" : vm.name;
@@ -129,8 +126,7 @@ void TimelineWriter::Write(const Vm &vm, uint32_t vcpu, const Run &run, int64_t 
     case TimelineFormat::kCsv:
       out_ << CsvRow({vm.name, std::to_string(vcpu), SecondsNs(run.since_ns - origin),
                       SecondsNs(end_ns - origin), std::to_string(end_ns - run.since_ns),
-                      std::to_string(run.pid), std::to_string(run.tid), run.comm,
-                      open_ended ? "1" : "0"});
+                      std::to_string(run.pid), std::to_string(run.tid), run.comm, open_ended ? "1" : "0"});
       break;
   }
   ++written_;

@@ -48,9 +48,9 @@ Expected<std::vector<std::string>> FindTraceDirs(const std::vector<std::string> 
       return Error{"cannot walk " + path, {ec.message()}};
     }
     if (here == 0) {
-      return Error{"not a CTF trace: no 'metadata' file under " + path +
-                       " — pass the directory bd-run --trace wrote",
-                   {}};
+      return Error{
+          "not a CTF trace: no 'metadata' file under " + path + " — pass the directory bd-run --trace wrote",
+          {}};
     }
   }
   return std::vector<std::string>(found.begin(), found.end());

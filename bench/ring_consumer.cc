@@ -63,7 +63,8 @@ void fill(unsigned char* base, const bd_ring_region& hdr, uint32_t ring, uint32_
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 20;
   const std::string path = "/dev/shm/bdbench-ring-consumer-" + std::to_string(getpid());
-  if (const bdtrace::Status created = br::create_region_file(path, kRings, kSlots, BD_RING_MODE_USER); !created) {
+  if (const bdtrace::Status created = br::create_region_file(path, kRings, kSlots, BD_RING_MODE_USER);
+      !created) {
     std::fprintf(stderr, "bench-ring-consumer: %s\n", created.error().ToString().c_str());
     return 1;
   }
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench-ring-consumer: %s\n", mapped.error().ToString().c_str());
     return 1;
   }
-  br::MappedRegion &region = *mapped;
+  br::MappedRegion& region = *mapped;
   br::TscClock clock;
   if (!clock.calibrate()) {
     std::fprintf(stderr, "bench-ring-consumer: cannot calibrate the TSC\n");
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
     if (t1 > t0 && n / (t1 - t0) > best) best = static_cast<double>(n) / (t1 - t0);
   }
   consumer.finish();
-  std::printf("records %llu\nrecords_per_s %.0f\nrejected %llu\n", static_cast<unsigned long long>(total), best,
-              static_cast<unsigned long long>(consumer.rejected()));
+  std::printf("records %llu\nrecords_per_s %.0f\nrejected %llu\n", static_cast<unsigned long long>(total),
+              best, static_cast<unsigned long long>(consumer.rejected()));
   return consumer.rejected() == 0 && total == static_cast<uint64_t>(rounds) * kRings * kSlots ? 0 : 1;
 }

@@ -37,51 +37,82 @@ static_assert(BD_TRAP_S390X_LEN <= kMaxTrapLen, "s390x trap longer than kMaxTrap
 //            from user space exactly.
 // riscv64 and s390x run in user mode only: 0, unused.
 constexpr GuestTarget kTargets[] = {
-    {"x86_64", BD_TRAP_X86_64_BYTES, BD_TRAP_X86_64_LEN, "rdi",
-     {9, 10, 11, 12, 25, 28, 30, 67, 329, -1}, 56, 1, ByteOrder::Little, true, 0xffff800000000000ull},
-    {"aarch64", BD_TRAP_AARCH64_BYTES, BD_TRAP_AARCH64_LEN, "x0",
-     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, 220, 1, ByteOrder::Little, true, 0xfff0000000000000ull},
-    {"riscv64", BD_TRAP_RISCV64_BYTES, BD_TRAP_RISCV64_LEN, "a0",
-     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1}, 220, 1, ByteOrder::Little, false, 0},
-    {"s390x", BD_TRAP_S390X_BYTES, BD_TRAP_S390X_LEN, "r2",
-     {90, 125, 91, 45, 163, 219, 397, 398, 384, 117}, 120, 2, ByteOrder::Big, false, 0},
+    {"x86_64",
+     BD_TRAP_X86_64_BYTES,
+     BD_TRAP_X86_64_LEN,
+     "rdi",
+     {9, 10, 11, 12, 25, 28, 30, 67, 329, -1},
+     56,
+     1,
+     ByteOrder::Little,
+     true,
+     0xffff800000000000ull},
+    {"aarch64",
+     BD_TRAP_AARCH64_BYTES,
+     BD_TRAP_AARCH64_LEN,
+     "x0",
+     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1},
+     220,
+     1,
+     ByteOrder::Little,
+     true,
+     0xfff0000000000000ull},
+    {"riscv64",
+     BD_TRAP_RISCV64_BYTES,
+     BD_TRAP_RISCV64_LEN,
+     "a0",
+     {222, 226, 215, 214, 216, 233, 196, 197, 288, -1},
+     220,
+     1,
+     ByteOrder::Little,
+     false,
+     0},
+    {"s390x",
+     BD_TRAP_S390X_BYTES,
+     BD_TRAP_S390X_LEN,
+     "r2",
+     {90, 125, 91, 45, 163, 219, 397, 398, 384, 117},
+     120,
+     2,
+     ByteOrder::Big,
+     false,
+     0},
 };
 
 // "x86_64 (qemu-x86_64), aarch64 (qemu-aarch64), ..." for one mode.
 std::string supported_list(bool system_emulation) {
-    std::string list;
-    for (const auto &t : kTargets) {
-        if (system_emulation && !t.system_emulation) continue;
-        if (!list.empty()) list += ", ";
-        list += t.name;
-        list += system_emulation ? " (qemu-system-" : " (qemu-";
-        list += t.name;
-        list += ")";
-    }
-    return list;
+  std::string list;
+  for (const auto &t : kTargets) {
+    if (system_emulation && !t.system_emulation) continue;
+    if (!list.empty()) list += ", ";
+    list += t.name;
+    list += system_emulation ? " (qemu-system-" : " (qemu-";
+    list += t.name;
+    list += ")";
+  }
+  return list;
 }
 
 }  // namespace
 
 const GuestTarget *guest_targets(std::size_t &count) noexcept {
-    count = sizeof kTargets / sizeof kTargets[0];
-    return kTargets;
+  count = sizeof kTargets / sizeof kTargets[0];
+  return kTargets;
 }
 
 Expected<const GuestTarget *> find_guest_target(const char *target_name, bool system_emulation) {
-    const std::string name = target_name ? target_name : "";
-    const char *mode = system_emulation ? "system emulation" : "user mode";
-    for (const auto &t : kTargets) {
-        if (name != t.name) continue;
-        if (system_emulation && !t.system_emulation) {
-            return make_error("guest architecture '" + name + "' is supported in user mode (qemu-" +
-                              name + ") but not yet in system emulation; supported there: " +
-                              supported_list(true));
-        }
-        return &t;
+  const std::string name = target_name ? target_name : "";
+  const char *mode = system_emulation ? "system emulation" : "user mode";
+  for (const auto &t : kTargets) {
+    if (name != t.name) continue;
+    if (system_emulation && !t.system_emulation) {
+      return make_error("guest architecture '" + name + "' is supported in user mode (qemu-" + name +
+                        ") but not yet in system emulation; supported there: " + supported_list(true));
     }
-    return make_error("guest architecture '" + (name.empty() ? std::string("(none given)") : name) +
-                      "' is not supported in " + mode + "; supported: " + supported_list(system_emulation));
+    return &t;
+  }
+  return make_error("guest architecture '" + (name.empty() ? std::string("(none given)") : name) +
+                    "' is not supported in " + mode + "; supported: " + supported_list(system_emulation));
 }
 
 }  // namespace bdtrace::plugin

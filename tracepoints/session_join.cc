@@ -72,8 +72,9 @@ JoinResult join_session(char* why, size_t why_size, int timeout_ms) {
 bool join_session_or_warn(const char* who) {
   char why[256] = "";
   if (join_session(why, sizeof why) != JoinResult::kFailed) return true;
-  std::fprintf(stderr, "bdtrace: %s (pid %d) could not join bd-run's session: %s; its events are not recorded\n",
-               who, static_cast<int>(::getpid()), why);
+  std::fprintf(stderr,
+               "bdtrace: %s (pid %d) could not join bd-run's session: %s; its events are not recorded\n", who,
+               static_cast<int>(::getpid()), why);
   return false;
 }
 

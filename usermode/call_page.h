@@ -23,24 +23,24 @@
 namespace bdtrace::usermode {
 
 class ProcessCallPage final : public plugin::CallPage {
-public:
-    explicit ProcessCallPage(uintptr_t host) noexcept : host_(host) {}
+ public:
+  explicit ProcessCallPage(uintptr_t host) noexcept : host_(host) {}
 
-    bool read(uint32_t offset, void *to, std::size_t n) noexcept override {
-        if (n == 0) return true;
-        if (offset > BD_PAGE_SIZE || n > BD_PAGE_SIZE - offset) return false;
-        iovec local{to, n}, remote{reinterpret_cast<void *>(host_ + offset), n};
-        return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
-    }
-    bool write(uint32_t offset, const void *from, std::size_t n) noexcept override {
-        if (n == 0) return true;
-        if (offset > BD_PAGE_SIZE || n > BD_PAGE_SIZE - offset) return false;
-        iovec local{const_cast<void *>(from), n}, remote{reinterpret_cast<void *>(host_ + offset), n};
-        return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
-    }
+  bool read(uint32_t offset, void *to, std::size_t n) noexcept override {
+    if (n == 0) return true;
+    if (offset > BD_PAGE_SIZE || n > BD_PAGE_SIZE - offset) return false;
+    iovec local{to, n}, remote{reinterpret_cast<void *>(host_ + offset), n};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
+  }
+  bool write(uint32_t offset, const void *from, std::size_t n) noexcept override {
+    if (n == 0) return true;
+    if (offset > BD_PAGE_SIZE || n > BD_PAGE_SIZE - offset) return false;
+    iovec local{const_cast<void *>(from), n}, remote{reinterpret_cast<void *>(host_ + offset), n};
+    return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
+  }
 
-private:
-    uintptr_t host_;
+ private:
+  uintptr_t host_;
 };
 
 // One CALL step of a linux-user guest: the record at guest address
@@ -48,11 +48,11 @@ private:
 // start (nothing written), else plugin::serve_call_step's answer.
 inline RejectReason serve_user_call_step(handlers::HandlerSet &handlers,
                                          std::unique_ptr<plugin::CallBuffers> &buffers,
-                                         const plugin::CallContext &ctx, const bd_record &rec,
-                                         uint64_t vaddr, uintptr_t host, bool swap) noexcept {
-    if (vaddr % BD_PAGE_SIZE != 0) return RejectReason::CallBadPage;
-    ProcessCallPage page(host);
-    return plugin::serve_call_step(handlers, buffers, ctx, rec, page, swap);
+                                         const plugin::CallContext &ctx, const bd_record &rec, uint64_t vaddr,
+                                         uintptr_t host, bool swap) noexcept {
+  if (vaddr % BD_PAGE_SIZE != 0) return RejectReason::CallBadPage;
+  ProcessCallPage page(host);
+  return plugin::serve_call_step(handlers, buffers, ctx, rec, page, swap);
 }
 
 }  // namespace bdtrace::usermode

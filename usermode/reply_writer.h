@@ -51,51 +51,52 @@ void invalidate_writable_pages() noexcept;
 // One per vCPU thread (the owner keeps it in its thread-local state, so the
 // hot path pays for one TLS lookup in total). Not thread-safe by design.
 class ReplyWriter {
-public:
-    // Writes `value` (4 bytes) at host address `host`; false (nothing
-    // written) if the page is not writable. Inline fast path: the page
-    // proven last, still valid, is one compare and a store.
-    bool write(uintptr_t host, int32_t value) noexcept {
-        return write_with(host, value, [host, value]() noexcept {
-            __atomic_store_n(reinterpret_cast<int32_t *>(host), value, __ATOMIC_RELAXED);
-            return true;
-        });
+ public:
+  // Writes `value` (4 bytes) at host address `host`; false (nothing
+  // written) if the page is not writable. Inline fast path: the page
+  // proven last, still valid, is one compare and a store.
+  bool write(uintptr_t host, int32_t value) noexcept {
+    return write_with(host, value, [host, value]() noexcept {
+      __atomic_store_n(reinterpret_cast<int32_t *>(host), value, __ATOMIC_RELAXED);
+      return true;
+    });
+  }
+
+  // The same, with `store()` (returning false when it could not store)
+  // doing the store into a page proven writable; a page not proven yet is
+  // proven by writing `value` through the kernel, without store().
+  template <class Store>
+  bool write_with(uintptr_t host, int32_t value, Store &&store) noexcept {
+    const uintptr_t page = host & ~static_cast<uintptr_t>(BD_PAGE_SIZE - 1);
+    if (__builtin_expect(
+            pages_[0] == page && generation_ == g_writable_generation.load(std::memory_order_acquire), 1))
+      return store();
+    switch (prove_or_write(host, page, value)) {
+      case Proof::Proven:
+        return store();
+      case Proof::Written:
+        return true;
+      case Proof::NotWritable:
+        break;
     }
+    return false;
+  }
 
-    // The same, with `store()` (returning false when it could not store)
-    // doing the store into a page proven writable; a page not proven yet is
-    // proven by writing `value` through the kernel, without store().
-    template <class Store>
-    bool write_with(uintptr_t host, int32_t value, Store &&store) noexcept {
-        const uintptr_t page = host & ~static_cast<uintptr_t>(BD_PAGE_SIZE - 1);
-        if (__builtin_expect(
-                pages_[0] == page &&
-                    generation_ == g_writable_generation.load(std::memory_order_acquire),
-                1))
-            return store();
-        switch (prove_or_write(host, page, value)) {
-        case Proof::Proven: return store();
-        case Proof::Written: return true;
-        case Proof::NotWritable: break;
-        }
-        return false;
-    }
+  // Forget every proven page (fork child).
+  void reset() noexcept { clear(0); }
 
-    // Forget every proven page (fork child).
-    void reset() noexcept { clear(0); }
+ private:
+  static constexpr unsigned kPages = 4;
+  static constexpr uintptr_t kNoPage = ~static_cast<uintptr_t>(0);  // never page-aligned
 
-private:
-    static constexpr unsigned kPages = 4;
-    static constexpr uintptr_t kNoPage = ~static_cast<uintptr_t>(0);  // never page-aligned
+  // A page in the cache (Proven: the caller stores), or written through
+  // the kernel and now cached (Written), or not writable.
+  enum class Proof { Proven, Written, NotWritable };
+  void clear(uint64_t generation) noexcept;
+  Proof prove_or_write(uintptr_t host, uintptr_t page, int32_t value) noexcept;
 
-    // A page in the cache (Proven: the caller stores), or written through
-    // the kernel and now cached (Written), or not writable.
-    enum class Proof { Proven, Written, NotWritable };
-    void clear(uint64_t generation) noexcept;
-    Proof prove_or_write(uintptr_t host, uintptr_t page, int32_t value) noexcept;
-
-    uint64_t generation_ = 0;  // 0 = never valid (the global starts at 1)
-    uintptr_t pages_[kPages] = {kNoPage, kNoPage, kNoPage, kNoPage};
+  uint64_t generation_ = 0;  // 0 = never valid (the global starts at 1)
+  uintptr_t pages_[kPages] = {kNoPage, kNoPage, kNoPage, kNoPage};
 };
 
 }  // namespace bdtrace::usermode

@@ -56,20 +56,20 @@
 /* The ring region's layout, computed here from the checked header when it
  * was mapped: the probe never indexes with a value re-read from the BAR. */
 struct bd_ring_layout {
-	u32 kernel_rings;               /* rings [0, kernel_rings) are per CPU */
-	u64 slot_mask;                  /* ring_slots - 1 */
-	struct bd_ring_ctl *ctl;        /* ring_count control blocks */
-	unsigned char *data;            /* ring 0's slot 0 */
+	u32 kernel_rings;	 /* rings [0, kernel_rings) are per CPU */
+	u64 slot_mask;		 /* ring_slots - 1 */
+	struct bd_ring_ctl *ctl; /* ring_count control blocks */
+	unsigned char *data;	 /* ring 0's slot 0 */
 };
 
 struct bd_state {
-	struct pci_dev *pdev;           /* referenced and enabled */
-	void *bar;                      /* memremap of BAR2 (bar_size bytes) */
+	struct pci_dev *pdev; /* referenced and enabled */
+	void *bar;	      /* memremap of BAR2 (bar_size bytes) */
 	size_t bar_size;
-	struct tracepoint *tp_switch;   /* sched_switch, probe registered */
-	bool live;                      /* handshake acknowledged (or force=1): trap */
-	bool ring;                      /* BAR2 is a ring region: write, no trap */
-	struct bd_ring_layout rl;       /* when ring */
+	struct tracepoint *tp_switch; /* sched_switch, probe registered */
+	bool live;		      /* handshake acknowledged (or force=1): trap */
+	bool ring;		      /* BAR2 is a ring region: write, no trap */
+	struct bd_ring_layout rl;     /* when ring */
 };
 
 static struct bd_state bd;
@@ -79,14 +79,16 @@ static struct bd_state bd;
  * and the records can be inspected in the channel file afterwards. */
 static bool force;
 module_param(force, bool, 0444);
-MODULE_PARM_DESC(force, "mark switches even if the bdtrace plugin did not answer the handshake (testing)");
+MODULE_PARM_DESC(force,
+		 "mark switches even if the bdtrace plugin did not answer the handshake (testing)");
 
 /* Benchmark (bench/vm/bench-system.sh): at load, after the handshake, time
  * this many kernel marks and as many record fills without the trap, and
  * print both per mark. 0 (the default) skips it. */
 static ulong bench;
 module_param(bench, ulong, 0444);
-MODULE_PARM_DESC(bench, "at load, time N kernel marks against N record fills without the trap and print ns per mark (benchmark; 0 = off)");
+MODULE_PARM_DESC(bench, "at load, time N kernel marks against N record fills without the trap and "
+			"print ns per mark (benchmark; 0 = off)");
 
 /*
  * Per-CPU state touched by the probe only. sched_switch fires inside
@@ -95,15 +97,15 @@ MODULE_PARM_DESC(bench, "at load, time N kernel marks against N record fills wit
  * context switches either).
  */
 struct bd_cpu_stats {
-	u64 seq;        /* records written by this CPU = switches marked */
-	u64 seen;       /* switches seen */
-	u64 no_slot;    /* switches on a CPU >= BD_CHANNEL_KERNEL_SLOTS */
-	u64 reply_ok;   /* replies BD_REPLY_OK */
-	u64 filtered;   /* replies BD_REPLY_FILTERED (not recording) */
-	u64 rejected;   /* replies BD_REPLY_REJECTED: a bug on one side */
-	u64 unanswered; /* reply still BD_REPLY_NONE (or unknown) */
-	u64 skipped;    /* not sent: the enable bitmap said disabled */
-	u64 ring_head;  /* ring channel: slots this CPU published in its ring */
+	u64 seq;	  /* records written by this CPU = switches marked */
+	u64 seen;	  /* switches seen */
+	u64 no_slot;	  /* switches on a CPU >= BD_CHANNEL_KERNEL_SLOTS */
+	u64 reply_ok;	  /* replies BD_REPLY_OK */
+	u64 filtered;	  /* replies BD_REPLY_FILTERED (not recording) */
+	u64 rejected;	  /* replies BD_REPLY_REJECTED: a bug on one side */
+	u64 unanswered;	  /* reply still BD_REPLY_NONE (or unknown) */
+	u64 skipped;	  /* not sent: the enable bitmap said disabled */
+	u64 ring_head;	  /* ring channel: slots this CPU published in its ring */
 	u64 ring_dropped; /* ring channel: switches not written, ring full */
 	u64 sync_answers; /* ring channel: host sync requests answered */
 };
@@ -116,8 +118,7 @@ static inline struct bd_channel_header *bd_header(void)
 
 static inline struct bd_record *bd_kernel_slot(unsigned int cpu)
 {
-	return (struct bd_record *)((char *)bd.bar + BD_CHANNEL_KERNEL_OFFSET) +
-	       cpu;
+	return (struct bd_record *)((char *)bd.bar + BD_CHANNEL_KERNEL_OFFSET) + cpu;
 }
 
 /* comm is copied without task_lock(): taking it inside __schedule() could
@@ -135,10 +136,8 @@ static __always_inline void bd_copy_comm(char *dst, const struct task_struct *t)
 /* The SCHED_SWITCH payload (layout in <bd/channel.h>), the same in a
  * channel slot and in a ring record: args, the sender's ids and the two
  * comms (text: prev, then next). */
-static __always_inline void bd_fill_switch(u64 args[4], u32 *pid, u32 *tid,
-					   char *text,
-					   struct task_struct *prev,
-					   struct task_struct *next,
+static __always_inline void bd_fill_switch(u64 args[4], u32 *pid, u32 *tid, char *text,
+					   struct task_struct *prev, struct task_struct *next,
 					   unsigned int prev_state)
 {
 	args[0] = (u64)(u32)prev->pid;
@@ -158,8 +157,8 @@ static inline struct bd_ring_region *bd_ring_header(void)
 
 static inline void *bd_ring_slot(unsigned int ring, u64 k)
 {
-	return bd.rl.data + ((size_t)ring * (bd.rl.slot_mask + 1) +
-			     (size_t)(k & bd.rl.slot_mask)) * BD_RING_SLOT_SIZE;
+	return bd.rl.data + ((size_t)ring * (bd.rl.slot_mask + 1) + (size_t)(k & bd.rl.slot_mask)) *
+				    BD_RING_SLOT_SIZE;
 }
 
 /* The last sync request a CPU took on (bd_ring_sync_answer). */
@@ -183,8 +182,7 @@ static __always_inline void bd_ring_sync_answer(void)
 	if (likely(req == READ_ONCE(h->sync_ack)))
 		return;
 	seen = atomic64_read(&bd_sync_claimed);
-	if ((u64)seen == req ||
-	    atomic64_cmpxchg(&bd_sync_claimed, seen, (s64)req) != seen)
+	if ((u64)seen == req || atomic64_cmpxchg(&bd_sync_claimed, seen, (s64)req) != seen)
 		return; /* another CPU answers it */
 	ts = bd_clock_ordered();
 	/* Held up since the claim while the host gave up on this request and
@@ -200,8 +198,8 @@ static __always_inline void bd_ring_sync_answer(void)
 /* One switch into this CPU's kernel ring (<bd/ring.h>, A RING): the probe
  * is the ring's only producer (it never nests on a CPU, see bd_stats), so
  * the head is kept per CPU and only published to the ring. */
-static void bd_ring_switch(unsigned int cpu, struct task_struct *prev,
-			   struct task_struct *next, unsigned int prev_state)
+static void bd_ring_switch(unsigned int cpu, struct task_struct *prev, struct task_struct *next,
+			   unsigned int prev_state)
 {
 	struct bd_ring_ctl *ctl;
 	struct bd_ring_record *r;
@@ -214,7 +212,8 @@ static void bd_ring_switch(unsigned int cpu, struct task_struct *prev,
 		return;
 	}
 	if (!(READ_ONCE(bd_ring_header()->enable[BD_ENABLE_BIT_SCHED / 64]) >>
-	      (BD_ENABLE_BIT_SCHED % 64) & 1)) {
+		      (BD_ENABLE_BIT_SCHED % 64) &
+	      1)) {
 		__this_cpu_inc(bd_stats.skipped);
 		return;
 	}
@@ -234,8 +233,7 @@ static void bd_ring_switch(unsigned int cpu, struct task_struct *prev,
 	r->kind = BD_KIND_SCHED_SWITCH;
 	r->text_len = 0;
 	r->event = 0;
-	bd_fill_switch(r->args, &r->pid, &r->tid, x->text, prev, next,
-		       prev_state);
+	bd_fill_switch(r->args, &r->pid, &r->tid, x->text, prev, next, prev_state);
 	r->seq = __this_cpu_inc_return(bd_stats.seq);
 	memset(&x->text[2 * BD_COMM_LEN], 0, sizeof(x->text) - 2 * BD_COMM_LEN);
 	__this_cpu_write(bd_stats.ring_head, head + 2);
@@ -246,10 +244,8 @@ static void bd_ring_switch(unsigned int cpu, struct task_struct *prev,
 
 /* ---- the probe ---------------------------------------------------------- */
 
-static void bd_probe_sched_switch(void *data, bool preempt,
-				  struct task_struct *prev,
-				  struct task_struct *next,
-				  unsigned int prev_state)
+static void bd_probe_sched_switch(void *data, bool preempt, struct task_struct *prev,
+				  struct task_struct *next, unsigned int prev_state)
 {
 	/* Preemption (and interrupts) are disabled here: see bd_stats. */
 	unsigned int cpu = smp_processor_id();
@@ -271,7 +267,8 @@ static void bd_probe_sched_switch(void *data, bool preempt,
 	 * numbers are QEMU's vCPU indexes): a switch it would drop for certain
 	 * costs no trap. */
 	if (!(READ_ONCE(bd_header()->enable[cpu][BD_ENABLE_BIT_SCHED / 64]) >>
-	      (BD_ENABLE_BIT_SCHED % 64) & 1)) {
+		      (BD_ENABLE_BIT_SCHED % 64) &
+	      1)) {
 		__this_cpu_inc(bd_stats.skipped);
 		return;
 	}
@@ -281,8 +278,7 @@ static void bd_probe_sched_switch(void *data, bool preempt,
 	 * text. */
 	bd_record_fill_header(r, BD_KIND_SCHED_SWITCH, 0, 0, 0, 0, 0, 0, 0,
 			      __this_cpu_inc_return(bd_stats.seq));
-	bd_fill_switch(r->args, &r->pid, &r->tid, r->text, prev, next,
-		       prev_state);
+	bd_fill_switch(r->args, &r->pid, &r->tid, r->text, prev, next, prev_state);
 	memset(&r->text[2 * BD_COMM_LEN], 0, sizeof(r->text) - 2 * BD_COMM_LEN);
 
 	/* The "memory" clobber orders the record stores before the trap. The
@@ -315,8 +311,8 @@ static void bd_probe_sched_switch(void *data, bool preempt,
 /* The fields a user-space mark fills (libbdguest's record fill), kind MARK. */
 static __always_inline void bd_bench_fill(struct bd_record *r, u64 i, u64 seq)
 {
-	bd_record_fill_header(r, BD_KIND_MARK, BD_BENCH_EVENT, i, 2, 3, 4,
-			      (u32)current->tgid, (u32)current->pid, seq);
+	bd_record_fill_header(r, BD_KIND_MARK, BD_BENCH_EVENT, i, 2, 3, 4, (u32)current->tgid,
+			      (u32)current->pid, seq);
 }
 
 /* noinline, both: one call per iteration, like a mark through libbdguest. */
@@ -390,10 +386,10 @@ static void bd_bench_run(u64 total)
 		best_fill = min(best_fill, bd_bench_ps(ns, n));
 		cond_resched();
 	}
-	pr_info("bench %llu marks: %llu.%02llu ns/mark, baseline %llu.%02llu ns (best of %llu rounds of %llu; %llu of %llu marks taken by the plugin)\n",
-		n * rounds, best_mark / 1000, (best_mark % 1000) / 10,
-		best_fill / 1000, (best_fill % 1000) / 10, rounds, n, taken,
-		n * rounds);
+	pr_info("bench %llu marks: %llu.%02llu ns/mark, baseline %llu.%02llu ns (best of %llu "
+		"rounds of %llu; %llu of %llu marks taken by the plugin)\n",
+		n * rounds, best_mark / 1000, (best_mark % 1000) / 10, best_fill / 1000,
+		(best_fill % 1000) / 10, rounds, n, taken, n * rounds);
 	return;
 no_slot:
 	pr_warn("bench: skipped, running on a CPU without a kernel slot (>= %u)\n",
@@ -419,30 +415,38 @@ static int bd_check_ring(struct pci_dev *pdev, size_t len)
 	memcpy(&h, bd.bar, sizeof(h));
 	if (h.version != BD_RING_VERSION || h.slot_size != BD_RING_SLOT_SIZE ||
 	    h.mode != BD_RING_MODE_SYSTEM || h.clock != BD_KMOD_RING_CLOCK) {
-		pci_err(pdev, "bd_sched: ring region version %u, slot size %u, mode %u, clock %u; this module speaks version %u, system mode, clock %u (" BD_KMOD_CLOCK_NAME "): rebuild the module or bd-run from the same tree\n",
+		pci_err(pdev,
+			"bd_sched: ring region version %u, slot size %u, mode %u, clock %u; this "
+			"module speaks version %u, system mode, clock %u (" BD_KMOD_CLOCK_NAME
+			"): rebuild the module or bd-run from the same tree\n",
 			h.version, h.slot_size, h.mode, h.clock, BD_RING_VERSION,
 			BD_KMOD_RING_CLOCK);
 		return -ENODEV;
 	}
-	if (h.ring_count == 0 || h.ring_count > BD_RING_MAX_RINGS ||
-	    !is_power_of_2(h.ring_slots) || h.ring_slots < BD_RING_MIN_SLOTS ||
-	    h.ring_slots > BD_RING_MAX_SLOTS || h.kernel_rings == 0 ||
-	    h.kernel_rings > h.ring_count) {
-		pci_err(pdev, "bd_sched: ring region geometry invalid (%u rings of %u slots, %u kernel rings)\n",
+	if (h.ring_count == 0 || h.ring_count > BD_RING_MAX_RINGS || !is_power_of_2(h.ring_slots) ||
+	    h.ring_slots < BD_RING_MIN_SLOTS || h.ring_slots > BD_RING_MAX_SLOTS ||
+	    h.kernel_rings == 0 || h.kernel_rings > h.ring_count) {
+		pci_err(pdev,
+			"bd_sched: ring region geometry invalid (%u rings of %u slots, %u kernel "
+			"rings)\n",
 			h.ring_count, h.ring_slots, h.kernel_rings);
 		return -ENODEV;
 	}
 	size = bd_ring_region_size(h.ring_count, h.ring_slots);
 	if (h.claims_offset != bd_ring_claims_offset() ||
 	    h.ctl_offset != bd_ring_ctl_offset(h.ring_count) ||
-	    h.data_offset != bd_ring_data_offset(h.ring_count) ||
-	    h.region_size != size || size > len) {
-		pci_err(pdev, "bd_sched: ring region layout does not match <bd/ring.h> (or exceeds BAR2's %zu bytes)\n",
+	    h.data_offset != bd_ring_data_offset(h.ring_count) || h.region_size != size ||
+	    size > len) {
+		pci_err(pdev,
+			"bd_sched: ring region layout does not match <bd/ring.h> (or exceeds "
+			"BAR2's %zu bytes)\n",
 			len);
 		return -ENODEV;
 	}
 	if (nr_cpu_ids > h.kernel_rings)
-		pci_warn(pdev, "bd_sched: %u kernel rings for %u CPUs: switches on CPUs >= %u are not marked (bd-run --smp sets both)\n",
+		pci_warn(pdev,
+			 "bd_sched: %u kernel rings for %u CPUs: switches on CPUs >= %u are not "
+			 "marked (bd-run --smp sets both)\n",
 			 h.kernel_rings, nr_cpu_ids, h.kernel_rings);
 	bd.rl.kernel_rings = h.kernel_rings;
 	bd.rl.slot_mask = (u64)h.ring_slots - 1;
@@ -463,9 +467,9 @@ static int bd_map_channel(struct pci_dev *pdev)
 	u16 version;
 	int err;
 
-	if (!(pci_resource_flags(pdev, 2) & IORESOURCE_MEM) ||
-	    len < BD_RING_HEADER_SIZE) {
-		pci_info(pdev, "bd_sched: BAR2 missing or smaller than a page; not a bdtrace device\n");
+	if (!(pci_resource_flags(pdev, 2) & IORESOURCE_MEM) || len < BD_RING_HEADER_SIZE) {
+		pci_info(pdev,
+			 "bd_sched: BAR2 missing or smaller than a page; not a bdtrace device\n");
 		return -ENODEV;
 	}
 	h = memremap(pci_resource_start(pdev, 2), len, MEMREMAP_WB);
@@ -485,7 +489,10 @@ static int bd_map_channel(struct pci_dev *pdev)
 	err = -ENODEV;
 	version = READ_ONCE(h->version);
 	if (magic != BD_CHANNEL_MAGIC) {
-		pci_info(pdev, "bd_sched: BAR2 magic is 0x%08x, expected 0x%08x (trap channel) or 0x%08x (ring); not a bdtrace device (is the host file initialised by bd-run or the plugin?)\n",
+		pci_info(pdev,
+			 "bd_sched: BAR2 magic is 0x%08x, expected 0x%08x (trap channel) or 0x%08x "
+			 "(ring); not a bdtrace device (is the host file initialised by bd-run or "
+			 "the plugin?)\n",
 			 magic, BD_CHANNEL_MAGIC, BD_RING_MAGIC);
 		goto fail;
 	}
@@ -495,7 +502,9 @@ static int bd_map_channel(struct pci_dev *pdev)
 		goto fail;
 	}
 	if (version != BD_CHANNEL_VERSION) {
-		pci_err(pdev, "bd_sched: channel version %u, this module speaks %u; rebuild the module or the plugin from the same tree\n",
+		pci_err(pdev,
+			"bd_sched: channel version %u, this module speaks %u; rebuild the module "
+			"or the plugin from the same tree\n",
 			version, BD_CHANNEL_VERSION);
 		goto fail;
 	}
@@ -528,7 +537,9 @@ static int bd_open_channel(void)
 		}
 		pci_disable_device(pdev);
 	}
-	pr_err("no ivshmem device (%04x:%04x) with a bdtrace channel (magic 0x%08x) or ring (magic 0x%08x) in BAR2; start QEMU with -device ivshmem-plain,memdev=... on an initialised file (bd-run --system does)\n",
+	pr_err("no ivshmem device (%04x:%04x) with a bdtrace channel (magic 0x%08x) or ring (magic "
+	       "0x%08x) in BAR2; start QEMU with -device ivshmem-plain,memdev=... on an "
+	       "initialised file (bd-run --system does)\n",
 	       BD_IVSHMEM_VENDOR, BD_IVSHMEM_DEVICE, BD_CHANNEL_MAGIC, BD_RING_MAGIC);
 	return err == -ENOMEM ? err : -ENODEV;
 }
@@ -548,10 +559,10 @@ static void bd_ring_start(void)
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
+	{
 		if ((u32)cpu < bd.rl.kernel_rings)
-			per_cpu_ptr(&bd_stats, cpu)->ring_head =
-				READ_ONCE(bd.rl.ctl[cpu].head);
+			per_cpu_ptr(&bd_stats, cpu)->ring_head = READ_ONCE(bd.rl.ctl[cpu].head);
 	}
 }
 
@@ -589,8 +600,8 @@ static int __init bd_sched_init(void)
 
 	BUILD_BUG_ON(sizeof(struct bd_record) != BD_RECORD_SIZE);
 	BUILD_BUG_ON(sizeof(struct bd_channel_header) > BD_CHANNEL_KERNEL_OFFSET);
-	BUILD_BUG_ON(BD_CHANNEL_KERNEL_OFFSET +
-		     BD_CHANNEL_KERNEL_SLOTS * BD_RECORD_SIZE > BD_CHANNEL_CLAIMS_OFFSET);
+	BUILD_BUG_ON(BD_CHANNEL_KERNEL_OFFSET + BD_CHANNEL_KERNEL_SLOTS * BD_RECORD_SIZE >
+		     BD_CHANNEL_CLAIMS_OFFSET);
 
 	err = bd_open_channel();
 	if (err)
@@ -602,14 +613,19 @@ static int __init bd_sched_init(void)
 		bd_ring_start();
 		bd.live = true;
 		if (bench)
-			pci_notice(bd.pdev, "bd_sched: bench= times the trap channel; ignored on the ring channel\n");
+			pci_notice(bd.pdev, "bd_sched: bench= times the trap channel; ignored on "
+					    "the ring channel\n");
 	} else {
 		acked = bd_handshake();
 		bd.live = acked || force;
 		if (!acked && force) {
-			pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake; marking anyway (force=1)\n");
+			pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the "
+					    "handshake; marking anyway (force=1)\n");
 		} else if (!acked) {
-			pci_notice(bd.pdev, "bd_sched: the bdtrace plugin did not answer the handshake (QEMU runs without it?); counting switches only, marking none\n");
+			pci_notice(
+				bd.pdev,
+				"bd_sched: the bdtrace plugin did not answer the handshake (QEMU "
+				"runs without it?); counting switches only, marking none\n");
 		}
 
 		/* Before the probe exists: the benchmark has the slots to
@@ -632,12 +648,12 @@ static int __init bd_sched_init(void)
 	}
 	bd.tp_switch = tp;
 
-	pci_info(bd.pdev, "bd_sched: loaded, %s in BAR2 %pR, %s\n",
-		 bd.ring ? "ring" : "channel", &bd.pdev->resource[2],
-		 bd.ring ? "writing context switches into the kernel rings"
+	pci_info(bd.pdev, "bd_sched: loaded, %s in BAR2 %pR, %s\n", bd.ring ? "ring" : "channel",
+		 &bd.pdev->resource[2],
+		 bd.ring    ? "writing context switches into the kernel rings"
 		 : !bd.live ? "plugin absent: counting switches only"
-		 : acked  ? "plugin present: marking context switches"
-			  : "plugin absent: marking anyway (force=1)");
+		 : acked    ? "plugin present: marking context switches"
+			    : "plugin absent: marking anyway (force=1)");
 	return 0;
 
 fail:
@@ -650,7 +666,8 @@ static void bd_sum_stats(struct bd_cpu_stats *sum)
 	int cpu;
 
 	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
+	{
 		const struct bd_cpu_stats *c = per_cpu_ptr(&bd_stats, cpu);
 
 		sum->seq += c->seq;
@@ -676,11 +693,14 @@ static void __exit bd_sched_exit(void)
 	bd_close_channel();
 
 	bd_sum_stats(&sum);
-	pr_info("unloaded, marked %llu switches (%llu seen; replies: %llu ok, %llu filtered, %llu rejected, %llu unanswered; %llu on CPUs without a slot; %llu skipped by the enable bitmap)\n",
-		sum.seq, sum.seen, sum.reply_ok, sum.filtered, sum.rejected,
-		sum.unanswered, sum.no_slot, sum.skipped);
+	pr_info("unloaded, marked %llu switches (%llu seen; replies: %llu ok, %llu filtered, %llu "
+		"rejected, %llu unanswered; %llu on CPUs without a slot; %llu skipped by the "
+		"enable bitmap)\n",
+		sum.seq, sum.seen, sum.reply_ok, sum.filtered, sum.rejected, sum.unanswered,
+		sum.no_slot, sum.skipped);
 	if (bd.ring)
-		pr_info("ring channel: %llu switches dropped (ring full), %llu clock sync requests answered\n",
+		pr_info("ring channel: %llu switches dropped (ring full), %llu clock sync requests "
+			"answered\n",
 			sum.ring_dropped, sum.sync_answers);
 }
 

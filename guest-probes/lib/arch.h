@@ -55,23 +55,16 @@
 #define BD_ARCH_NAME "x86_64"
 #define BD_ARCH_RING_CLOCK BD_RING_CLOCK_TSC
 
-BD_ARCH_INLINE uint64_t bd_arch_clock(void)
-{
-    return __builtin_ia32_rdtsc();
-}
+BD_ARCH_INLINE uint64_t bd_arch_clock(void) { return __builtin_ia32_rdtsc(); }
 
 /* One unlocked xadd: no lock prefix (nobody else writes the counter). */
-BD_ARCH_INLINE uint64_t bd_arch_inc_fetch(uint64_t *p)
-{
-    uint64_t v = 1;
-    __asm__ volatile("xaddq %0, %1" : "+r"(v), "+m"(*p));
-    return v + 1;
+BD_ARCH_INLINE uint64_t bd_arch_inc_fetch(uint64_t *p) {
+  uint64_t v = 1;
+  __asm__ volatile("xaddq %0, %1" : "+r"(v), "+m"(*p));
+  return v + 1;
 }
 
-BD_ARCH_INLINE void bd_arch_inc(uint64_t *p)
-{
-    __asm__ volatile("addq $1, %0" : "+m"(*p));
-}
+BD_ARCH_INLINE void bd_arch_inc(uint64_t *p) { __asm__ volatile("addq $1, %0" : "+m"(*p)); }
 
 #elif defined(__aarch64__)
 
@@ -87,11 +80,10 @@ BD_ARCH_INLINE void bd_arch_inc(uint64_t *p)
 
 /* The virtual counter; the isb keeps the read from being taken early
  * (before the instructions that precede the mark). */
-BD_ARCH_INLINE uint64_t bd_arch_clock(void)
-{
-    uint64_t v;
-    __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v));
-    return v;
+BD_ARCH_INLINE uint64_t bd_arch_clock(void) {
+  uint64_t v;
+  __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v));
+  return v;
 }
 
 #elif defined(__riscv) && __riscv_xlen == 64
@@ -99,11 +91,10 @@ BD_ARCH_INLINE uint64_t bd_arch_clock(void)
 #define BD_ARCH_NAME "riscv64"
 #define BD_ARCH_RING_CLOCK BD_RING_CLOCK_RISCV_TIME
 
-BD_ARCH_INLINE uint64_t bd_arch_clock(void)
-{
-    uint64_t v;
-    __asm__ volatile("rdtime %0" : "=r"(v));
-    return v;
+BD_ARCH_INLINE uint64_t bd_arch_clock(void) {
+  uint64_t v;
+  __asm__ volatile("rdtime %0" : "=r"(v));
+  return v;
 }
 
 #elif defined(__s390x__)
@@ -113,29 +104,23 @@ BD_ARCH_INLINE uint64_t bd_arch_clock(void)
 
 /* The TOD clock with stckf (store clock fast: no wait for a unique value,
  * which the ring does not need; stckf sets the condition code). */
-BD_ARCH_INLINE uint64_t bd_arch_clock(void)
-{
-    uint64_t v;
-    __asm__ volatile("stckf %0" : "=Q"(v) : : "cc");
-    return v;
+BD_ARCH_INLINE uint64_t bd_arch_clock(void) {
+  uint64_t v;
+  __asm__ volatile("stckf %0" : "=Q"(v) : : "cc");
+  return v;
 }
 
 #else
-#error "libbdguest: no bdtrace support for this guest architecture (x86_64, aarch64, riscv64 and s390x have it)"
+#error \
+    "libbdguest: no bdtrace support for this guest architecture (x86_64, aarch64, riscv64 and s390x have it)"
 #endif
 
 #if !defined(__x86_64__)
 /* aarch64, riscv64, s390x: a relaxed atomic add (see the top of this
  * file). */
-BD_ARCH_INLINE uint64_t bd_arch_inc_fetch(uint64_t *p)
-{
-    return __atomic_add_fetch(p, 1, __ATOMIC_RELAXED);
-}
+BD_ARCH_INLINE uint64_t bd_arch_inc_fetch(uint64_t *p) { return __atomic_add_fetch(p, 1, __ATOMIC_RELAXED); }
 
-BD_ARCH_INLINE void bd_arch_inc(uint64_t *p)
-{
-    (void)__atomic_add_fetch(p, 1, __ATOMIC_RELAXED);
-}
+BD_ARCH_INLINE void bd_arch_inc(uint64_t *p) { (void)__atomic_add_fetch(p, 1, __ATOMIC_RELAXED); }
 #endif
 
 #endif /* BD_GUEST_ARCH_H */

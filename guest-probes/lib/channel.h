@@ -38,7 +38,7 @@ extern "C" {
 
 /* A mapped channel: BD_CHANNEL_SIZE bytes of BAR2, mapped shared. */
 struct bd_chan {
-    unsigned char *base; /* NULL when not mapped */
+  unsigned char *base; /* NULL when not mapped */
 };
 
 /* Map `path` O_RDWR|O_SYNC and check the header. Returns 0 and fills `c`;
@@ -57,30 +57,20 @@ int bd_chan_discover(struct bd_chan *c);
 void bd_chan_close(struct bd_chan *c);
 
 /* Layout accessors (offsets from <bd/channel.h>; `c` must be mapped). */
-static inline volatile struct bd_channel_header *
-bd_chan_header(const struct bd_chan *c)
-{
-    return (volatile struct bd_channel_header *)(void *)c->base;
+static inline volatile struct bd_channel_header *bd_chan_header(const struct bd_chan *c) {
+  return (volatile struct bd_channel_header *)(void *)c->base;
 }
 
-static inline struct bd_slot_claim *bd_chan_claims(const struct bd_chan *c)
-{
-    return (struct bd_slot_claim *)(void *)(c->base +
-                                            BD_CHANNEL_CLAIMS_OFFSET);
+static inline struct bd_slot_claim *bd_chan_claims(const struct bd_chan *c) {
+  return (struct bd_slot_claim *)(void *)(c->base + BD_CHANNEL_CLAIMS_OFFSET);
 }
 
-static inline struct bd_record *bd_chan_user_slot(const struct bd_chan *c,
-                                                  unsigned i)
-{
-    return (struct bd_record *)(void *)(c->base + BD_CHANNEL_USER_OFFSET +
-                                        (size_t)i * BD_RECORD_SIZE);
+static inline struct bd_record *bd_chan_user_slot(const struct bd_chan *c, unsigned i) {
+  return (struct bd_record *)(void *)(c->base + BD_CHANNEL_USER_OFFSET + (size_t)i * BD_RECORD_SIZE);
 }
 
-static inline struct bd_record *bd_chan_kernel_slot(const struct bd_chan *c,
-                                                    unsigned i)
-{
-    return (struct bd_record *)(void *)(c->base + BD_CHANNEL_KERNEL_OFFSET +
-                                        (size_t)i * BD_RECORD_SIZE);
+static inline struct bd_record *bd_chan_kernel_slot(const struct bd_chan *c, unsigned i) {
+  return (struct bd_record *)(void *)(c->base + BD_CHANNEL_KERNEL_OFFSET + (size_t)i * BD_RECORD_SIZE);
 }
 
 /* A fresh non-zero handshake nonce (pid, tid, clocks and a counter). */
@@ -98,8 +88,7 @@ typedef void (*bd_chan_trap_fn)(volatile void *addr, void *ctx);
  * header as it found it. At most ~60 ms when another handshake's nonce is
  * stuck in the header (then ours overwrites it). */
 int bd_chan_handshake(const struct bd_chan *c);
-int bd_chan_handshake_with(const struct bd_chan *c, bd_chan_trap_fn trap,
-                           void *ctx);
+int bd_chan_handshake_with(const struct bd_chan *c, bd_chan_trap_fn trap, void *ctx);
 
 /* User-slot claims: the claim table of <bd/channel.h> (all
  * BD_CHANNEL_USER_SLOTS entries claimable) through claim.h. */
@@ -108,39 +97,27 @@ int bd_chan_handshake_with(const struct bd_chan *c, bd_chan_trap_fn trap,
  * tid % BD_CHANNEL_USER_SLOTS on; when none is free, entries of threads
  * that no longer exist are reclaimed first (bd_chan_reclaim). Returns the
  * slot index, or -1 when every entry belongs to a live thread. */
-static inline int bd_chan_claim(const struct bd_chan *c, uint32_t pid,
-                                uint32_t tid)
-{
-    return bd_claim(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, pid, tid);
+static inline int bd_chan_claim(const struct bd_chan *c, uint32_t pid, uint32_t tid) {
+  return bd_claim(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, pid, tid);
 }
 
 /* Claim without reclaiming: -1 when no entry is free. */
-static inline int bd_chan_claim_free(const struct bd_chan *c, uint32_t pid,
-                                     uint32_t tid)
-{
-    return bd_claim_free(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, pid,
-                         tid);
+static inline int bd_chan_claim_free(const struct bd_chan *c, uint32_t pid, uint32_t tid) {
+  return bd_claim_free(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, pid, tid);
 }
 
 /* Free every entry whose thread no longer exists. Returns how many. */
-static inline unsigned bd_chan_reclaim(const struct bd_chan *c)
-{
-    return bd_claim_reclaim(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0);
+static inline unsigned bd_chan_reclaim(const struct bd_chan *c) {
+  return bd_claim_reclaim(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0);
 }
 
 /* Release slot `i` if (pid, tid) still owns it. Returns 1 if released. */
-static inline int bd_chan_release(const struct bd_chan *c, unsigned i,
-                                  uint32_t pid, uint32_t tid)
-{
-    return bd_claim_release(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, i,
-                            pid, tid);
+static inline int bd_chan_release(const struct bd_chan *c, unsigned i, uint32_t pid, uint32_t tid) {
+  return bd_claim_release(bd_chan_claims(c), BD_CHANNEL_USER_SLOTS, 0, i, pid, tid);
 }
 
 /* Does thread `tid` of process `pid` exist? (bd_claim_thread_alive) */
-static inline int bd_chan_thread_alive(uint32_t pid, uint32_t tid)
-{
-    return bd_claim_thread_alive(pid, tid);
-}
+static inline int bd_chan_thread_alive(uint32_t pid, uint32_t tid) { return bd_claim_thread_alive(pid, tid); }
 
 #ifdef __cplusplus
 }

@@ -34,24 +34,21 @@ extern "C" {
 /* Claim a free entry in [first, count) for thread (pid, tid): entries are
  * tried from first + tid % (count - first) on, so that threads spread over
  * the table. Returns the entry's index, or -1 when none is free. */
-int bd_claim_free(struct bd_slot_claim *claims, unsigned count,
-                  unsigned first, uint32_t pid, uint32_t tid);
+int bd_claim_free(struct bd_slot_claim *claims, unsigned count, unsigned first, uint32_t pid, uint32_t tid);
 
 /* Free every entry in [first, count) whose thread no longer exists.
  * Returns how many. */
-unsigned bd_claim_reclaim(struct bd_slot_claim *claims, unsigned count,
-                          unsigned first);
+unsigned bd_claim_reclaim(struct bd_slot_claim *claims, unsigned count, unsigned first);
 
 /* bd_claim_free, and when nothing is free, bd_claim_reclaim then one more
  * bd_claim_free. Returns the index, or -1 when every entry belongs to a
  * live thread. */
-int bd_claim(struct bd_slot_claim *claims, unsigned count, unsigned first,
-             uint32_t pid, uint32_t tid);
+int bd_claim(struct bd_slot_claim *claims, unsigned count, unsigned first, uint32_t pid, uint32_t tid);
 
 /* Release entry `i` if it is in [first, count) and (pid, tid) still owns
  * it. Returns 1 if released. */
-int bd_claim_release(struct bd_slot_claim *claims, unsigned count,
-                     unsigned first, unsigned i, uint32_t pid, uint32_t tid);
+int bd_claim_release(struct bd_slot_claim *claims, unsigned count, unsigned first, unsigned i, uint32_t pid,
+                     uint32_t tid);
 
 /* Does thread `tid` of process `pid` exist? Only "no such thread" (ESRCH)
  * counts as gone; anything else (e.g. EPERM) is treated as alive. pid 0

@@ -25,11 +25,11 @@ unsigned bd_internal_depth(void);
 /* What the process found on its first call (ring mode, <bd/ring.h>;
  * system mode, <bd/channel.h>). */
 enum {
-    BD_INTERNAL_MODE_UNKNOWN = 0, /* no call yet */
-    BD_INTERNAL_MODE_USER = 1,    /* no ring, no channel: TLS records */
-    BD_INTERNAL_MODE_SYSTEM = 2,  /* channel mapped */
-    BD_INTERNAL_MODE_EACCES = 3,  /* channel device, not allowed to map it */
-    BD_INTERNAL_MODE_RING = 4     /* ring region (BD_RING) mapped */
+  BD_INTERNAL_MODE_UNKNOWN = 0, /* no call yet */
+  BD_INTERNAL_MODE_USER = 1,    /* no ring, no channel: TLS records */
+  BD_INTERNAL_MODE_SYSTEM = 2,  /* channel mapped */
+  BD_INTERNAL_MODE_EACCES = 3,  /* channel device, not allowed to map it */
+  BD_INTERNAL_MODE_RING = 4     /* ring region (BD_RING) mapped */
 };
 int bd_internal_process_mode(void);
 

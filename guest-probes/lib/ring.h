@@ -37,15 +37,15 @@ extern "C" {
 
 /* A mapped region and the layout computed when it was mapped. */
 struct bd_ring_map {
-    unsigned char *base;  /* NULL when not mapped                        */
-    size_t size;          /* bytes mapped: region_size                   */
-    uint32_t ring_count;  /* copies of the validated header fields       */
-    uint32_t ring_slots;
-    uint32_t kernel_rings;
-    const volatile struct bd_ring_region *header;
-    struct bd_slot_claim *claims; /* ring_count entries                  */
-    struct bd_ring_ctl *ctl;      /* ring_count control blocks           */
-    unsigned char *data;          /* ring 0's slot 0                     */
+  unsigned char *base; /* NULL when not mapped                        */
+  size_t size;         /* bytes mapped: region_size                   */
+  uint32_t ring_count; /* copies of the validated header fields       */
+  uint32_t ring_slots;
+  uint32_t kernel_rings;
+  const volatile struct bd_ring_region *header;
+  struct bd_slot_claim *claims; /* ring_count entries                  */
+  struct bd_ring_ctl *ctl;      /* ring_count control blocks           */
+  unsigned char *data;          /* ring 0's slot 0                     */
 };
 
 /* Is `h` (a private copy of a header) a ready region this library can
@@ -87,20 +87,15 @@ void bd_ring_close(struct bd_ring_map *m);
 int bd_ring_claim(const struct bd_ring_map *m, uint32_t pid, uint32_t tid);
 
 /* Release ring `i` if (pid, tid) still owns it. Returns 1 if released. */
-int bd_ring_release(const struct bd_ring_map *m, unsigned i, uint32_t pid,
-                    uint32_t tid);
+int bd_ring_release(const struct bd_ring_map *m, unsigned i, uint32_t pid, uint32_t tid);
 
 /* Ring i's control block and first slot (`m` mapped, i < ring_count). */
-static inline struct bd_ring_ctl *bd_ring_ctl_of(const struct bd_ring_map *m,
-                                                 unsigned i)
-{
-    return &m->ctl[i];
+static inline struct bd_ring_ctl *bd_ring_ctl_of(const struct bd_ring_map *m, unsigned i) {
+  return &m->ctl[i];
 }
 
-static inline unsigned char *bd_ring_data_of(const struct bd_ring_map *m,
-                                             unsigned i)
-{
-    return m->data + (size_t)i * m->ring_slots * BD_RING_SLOT_SIZE;
+static inline unsigned char *bd_ring_data_of(const struct bd_ring_map *m, unsigned i) {
+  return m->data + (size_t)i * m->ring_slots * BD_RING_SLOT_SIZE;
 }
 
 #ifdef __cplusplus

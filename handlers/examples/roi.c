@@ -19,51 +19,46 @@
 #include <string.h>
 
 struct roi {
-    struct bd_handler_host *host;
-    const struct bd_handler_services *services;
-    uint32_t base;
-    atomic_ullong begun;
+  struct bd_handler_host *host;
+  const struct bd_handler_services *services;
+  uint32_t base;
+  atomic_ullong begun;
 };
 
 BD_HANDLER_EXPORT uint32_t bd_handler_abi_version(void) { return BD_HANDLER_ABI_VERSION; }
 
 BD_HANDLER_EXPORT int bd_handler_init(struct bd_handler_host *host,
-                                      const struct bd_handler_services *services,
-                                      const char *args, void **state)
-{
-    struct roi *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return -ENOMEM;
-    r->host = host;
-    r->services = services;
-    const char *b = strstr(args, "base=");
-    r->base = b != NULL ? (uint32_t)strtoul(b + 5, NULL, 10) : 7020u;
-    atomic_init(&r->begun, 0);
-    int rc = services->register_events(host, r->base, r->base + 1);
-    if (rc != 0) {
-        free(r);
-        return rc;
-    }
-    /* No region before the first begin: closed from the start (without a
+                                      const struct bd_handler_services *services, const char *args,
+                                      void **state) {
+  struct roi *r = calloc(1, sizeof *r);
+  if (r == NULL) return -ENOMEM;
+  r->host = host;
+  r->services = services;
+  const char *b = strstr(args, "base=");
+  r->base = b != NULL ? (uint32_t)strtoul(b + 5, NULL, 10) : 7020u;
+  atomic_init(&r->begun, 0);
+  int rc = services->register_events(host, r->base, r->base + 1);
+  if (rc != 0) {
+    free(r);
+    return rc;
+  }
+  /* No region before the first begin: closed from the start (without a
      * trace_code rule this is -ENOTSUP, and each call will say so). */
-    (void)services->set_code_tracing(host, NULL, 0);
-    *state = r;
-    return 0;
+  (void)services->set_code_tracing(host, NULL, 0);
+  *state = r;
+  return 0;
 }
 
 BD_HANDLER_EXPORT int bd_handler_call(void *state, const struct bd_handler_caller *caller,
-                                      struct bd_handler_request *call)
-{
-    struct roi *r = state;
-    const int begin = call->event == r->base;
-    if (!begin && call->event != r->base + 1)
-        return -ENOSYS;
-    int rc = r->services->set_code_tracing(r->host, caller, begin);
-    if (rc != 0)
-        return rc;
-    r->services->emit_mark(r->host, caller, call->event, NULL, begin ? "roi begin" : "roi end");
-    call->result = begin ? atomic_fetch_add(&r->begun, 1) + 1 : atomic_load(&r->begun);
-    return 0;
+                                      struct bd_handler_request *call) {
+  struct roi *r = state;
+  const int begin = call->event == r->base;
+  if (!begin && call->event != r->base + 1) return -ENOSYS;
+  int rc = r->services->set_code_tracing(r->host, caller, begin);
+  if (rc != 0) return rc;
+  r->services->emit_mark(r->host, caller, call->event, NULL, begin ? "roi begin" : "roi end");
+  call->result = begin ? atomic_fetch_add(&r->begun, 1) + 1 : atomic_load(&r->begun);
+  return 0;
 }
 
 BD_HANDLER_EXPORT void bd_handler_fini(void *state) { free(state); }

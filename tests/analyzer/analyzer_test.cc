@@ -91,8 +91,8 @@ struct RunResult {
 RunResult RunBdAnalyze(const std::string &args) {
   TempDir tmp;
   const fs::path out = tmp.path() / "out", err = tmp.path() / "err";
-  const std::string cmd = std::string("'") + BD_ANALYZE_BIN + "' " + args + " >'" +
-                          out.string() + "' 2>'" + err.string() + "'";
+  const std::string cmd =
+      std::string("'") + BD_ANALYZE_BIN + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
 }
@@ -254,8 +254,7 @@ TEST(Errors, DirectoryWithoutMetadata) {
   WriteFile(tmp.path() / "ust/uid/0/readme", "not a trace");
   auto r = Analyze({tmp.path().string()});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("not a CTF trace: no 'metadata' file under " +
-                                   tmp.path().string()),
+  EXPECT_NE(r.error().message.find("not a CTF trace: no 'metadata' file under " + tmp.path().string()),
             std::string::npos)
       << ErrorText(r);
   EXPECT_NE(r.error().message.find("bd-run --trace"), std::string::npos);
@@ -310,8 +309,7 @@ TEST(Errors, GarbageMetadataIsAnError) {
   WriteFile(copy.streams() / "metadata", garbage);
   auto r = Analyze({copy.dir().string()});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("cannot open the CTF trace"), std::string::npos)
-      << ErrorText(r);
+  EXPECT_NE(r.error().message.find("cannot open the CTF trace"), std::string::npos) << ErrorText(r);
 }
 
 TEST(Errors, CorruptStreamBytesAreAnError) {
@@ -356,8 +354,8 @@ TEST(Model, MatchesNestedRegionsPerThreadAndCountsStrays) {
     m.OnRegion(RegionEvent{ts, 0, 1, tid, id, 0, begin});
   };
   region(100, 7, 5, true);
-  region(110, 8, 5, true);  // another thread: its own stack
-  region(120, 7, 5, true);  // recursion
+  region(110, 8, 5, true);   // another thread: its own stack
+  region(120, 7, 5, true);   // recursion
   region(150, 7, 5, false);  // 30
   region(200, 7, 5, false);  // 100
   region(300, 8, 5, false);  // 190

@@ -48,21 +48,19 @@ struct Feeder {
   }
   void Switch(int64_t ts, uint32_t vcpu, const Task &prev, const Task &next) {
     m.OnSchedSwitch(
-        SchedSwitchEvent{ts, vcpu, prev.pid, prev.tid, prev.comm, 0, next.pid, next.tid,
-                         next.comm, trace});
+        SchedSwitchEvent{ts, vcpu, prev.pid, prev.tid, prev.comm, 0, next.pid, next.tid, next.comm, trace});
   }
 };
 
-const report::VcpuThread *FindThread(const report::VcpuStats &v, uint32_t tid,
-                                     const std::string &comm) {
+const report::VcpuThread *FindThread(const report::VcpuStats &v, uint32_t tid, const std::string &comm) {
   for (const auto &t : v.threads()) {
     if (t.tid() == tid && t.comm() == comm) return &t;
   }
   return nullptr;
 }
 
-const report::ProcessCpu *FindProcess(const report::Report &r, uint32_t pid,
-                                      const std::string &comm, const std::string &vm = "") {
+const report::ProcessCpu *FindProcess(const report::Report &r, uint32_t pid, const std::string &comm,
+                                      const std::string &vm = "") {
   for (const auto &p : r.processes()) {
     if (p.pid() == pid && p.comm() == comm && (vm.empty() || p.vm() == vm)) return &p;
   }
@@ -131,7 +129,7 @@ TEST(CpuModel, TimelinesPerVcpuGiveExactTimesAndShares) {
   EXPECT_EQ(v0.busy_ns(), 1800u);
   EXPECT_DOUBLE_EQ(v0.busy_share(), 0.9);
   EXPECT_EQ(v0.prev_mismatches(), 0u);
-  ASSERT_EQ(v0.threads_size(), 2);  // the idle task is not a thread here
+  ASSERT_EQ(v0.threads_size(), 2);      // the idle task is not a thread here
   EXPECT_EQ(v0.threads(0).tid(), 10u);  // largest first
   EXPECT_EQ(v0.threads(0).ns(), 500u + 1000u);
   EXPECT_DOUBLE_EQ(v0.threads(0).share(), 0.75);
@@ -193,8 +191,8 @@ TEST(CpuModel, ExecRenamesMismatchesVmsAndBadVcpus) {
   vm_a.Switch(100, 0, kIdle0, sh);
   vm_a.Switch(200, 0, tool, kIdle0);  // exec renamed it while running
   vm_a.Switch(300, 0, kIdle0, tool);
-  vm_a.Switch(350, 0, other, kIdle0);  // prev is not what ran: lost events?
-  vm_b.Switch(120, 0, kIdle1, other);  // the other VM's vCPU 0
+  vm_a.Switch(350, 0, other, kIdle0);     // prev is not what ran: lost events?
+  vm_b.Switch(120, 0, kIdle1, other);     // the other VM's vCPU 0
   vm_b.Switch(390, 5000, kIdle1, other);  // not a plausible vCPU index
   m.OnMark(MarkEvent{400, 0, 99, 99, kKindMark, 1, {}, 1, ""});
   report::Report r;
@@ -292,8 +290,7 @@ TEST(SystemTrace, TimesFollowTraceGenTimeline) {
   // Exact: the intervals tile the observed time.
   for (const report::VcpuStats *v : {&v0, &v1}) {
     EXPECT_EQ(v->busy_ns() + v->idle_ns(), v->observed_ns());
-    EXPECT_EQ(static_cast<int64_t>(v->observed_ns()),
-              v->end_timestamp_ns() - v->first_switch_timestamp_ns());
+    EXPECT_EQ(static_cast<int64_t>(v->observed_ns()), v->end_timestamp_ns() - v->first_switch_timestamp_ns());
     EXPECT_EQ(v->end_timestamp_ns(), r->trace_end_ns());
     uint64_t sum = 0;
     for (const auto &t : v->threads()) sum += t.ns();

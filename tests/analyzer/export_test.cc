@@ -67,9 +67,9 @@ bool Has(const pb::Struct &s, const std::string &key) { return s.fields().count(
 struct ChromeSummary {
   std::map<uint32_t, std::string> process_names;
   std::map<std::pair<uint32_t, uint32_t>, std::string> thread_names;
-  std::multiset<std::string> slices;     // B names
-  std::multiset<std::string> instants;   // i names
-  std::multiset<std::string> regions;    // b names
+  std::multiset<std::string> slices;    // B names
+  std::multiset<std::string> instants;  // i names
+  std::multiset<std::string> regions;   // b names
   std::vector<pb::Struct> instant_events;
   std::vector<pb::Struct> slice_events;
   size_t events = 0;
@@ -82,8 +82,7 @@ ChromeSummary CheckChrome(const std::string &json) {
   pb::Struct root;
   const auto st = pb::util::JsonStringToMessage(json, &root);
   if (!st.ok()) {
-    ADD_FAILURE() << "the Chrome JSON does not parse: " << st.ToString() << "\n"
-                  << json.substr(0, 2000);
+    ADD_FAILURE() << "the Chrome JSON does not parse: " << st.ToString() << "\n" << json.substr(0, 2000);
     return sum;
   }
   auto it = root.fields().find("traceEvents");
@@ -163,8 +162,7 @@ ChromeSummary CheckChrome(const std::string &json) {
     }
   }
   for (const auto &[track, stack] : open) {
-    EXPECT_TRUE(stack.empty()) << stack.size() << " B without E on " << track.first << "/"
-                               << track.second;
+    EXPECT_TRUE(stack.empty()) << stack.size() << " B without E on " << track.first << "/" << track.second;
   }
   for (const auto &[key, stack] : async_open) {
     EXPECT_TRUE(stack.empty()) << "b without e, id " << key.second;
@@ -312,8 +310,7 @@ class XmlChecker {
       const bool hex = ent[1] == 'x';
       const std::string digits = ent.substr(hex ? 2 : 1);
       if (digits.empty() ||
-          digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") !=
-              std::string::npos) {
+          digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") != std::string::npos) {
         return Fails("bad character reference");
       }
       decoded += '?';
@@ -426,8 +423,8 @@ SessionEvent Session(const char *mode, const char *program, std::string_view vm,
   return e;
 }
 
-SchedSwitchEvent Switch(int64_t ts, uint32_t vcpu, uint32_t pid, uint32_t tid,
-                        std::string_view comm, uint32_t trace = 0) {
+SchedSwitchEvent Switch(int64_t ts, uint32_t vcpu, uint32_t pid, uint32_t tid, std::string_view comm,
+                        uint32_t trace = 0) {
   SchedSwitchEvent e{};
   e.ts_ns = ts, e.vcpu = vcpu, e.next_pid = pid, e.next_tid = tid, e.next_comm = comm;
   e.prev_comm = "prev";
@@ -444,8 +441,7 @@ MarkEvent Mark(int64_t ts, uint32_t vcpu, uint32_t pid, uint32_t tid, uint32_t e
   return e;
 }
 
-RegionEvent Region(int64_t ts, uint32_t vcpu, uint32_t pid, uint32_t tid, uint32_t region,
-                   bool begin) {
+RegionEvent Region(int64_t ts, uint32_t vcpu, uint32_t pid, uint32_t tid, uint32_t region, bool begin) {
   RegionEvent e{};
   e.ts_ns = ts, e.vcpu = vcpu, e.pid = pid, e.tid = tid, e.region = region, e.begin = begin;
   return e;
@@ -460,9 +456,8 @@ EventNameEvent Name(int64_t ts, uint32_t event, std::string_view name) {
 // Comms and texts that break naive writers: quotes, backslashes, markup,
 // control bytes, invalid UTF-8 (a lone continuation byte, an overlong
 // slash, a truncated sequence, 0xFF), plus valid non-ASCII.
-const std::string kNasty =
-    std::string("a\"b\\c<d>&amp;'e\n\t\x01\x1f\x7f") + "\x80" + "\xc0\xaf" + "\xff" +
-    "\xc3\xa9t\xc3\xa9 \xe2\x82";
+const std::string kNasty = std::string("a\"b\\c<d>&amp;'e\n\t\x01\x1f\x7f") + "\x80" + "\xc0\xaf" + "\xff" +
+                           "\xc3\xa9t\xc3\xa9 \xe2\x82";
 
 // Feeds the same crafted system-mode story to a visitor.
 void FeedNasty(EventVisitor &v) {
@@ -555,8 +550,7 @@ TEST(ChromeExport, SystemTraceHasVcpuTracksWithRunningThreads) {
     EXPECT_GT(Num(args, "tid"), 0);
   }
   // The system golden names no ids.
-  EXPECT_EQ(sum.instants,
-            (std::multiset<std::string>{"event 1", "event 1", "event 2", "event 3"}));
+  EXPECT_EQ(sum.instants, (std::multiset<std::string>{"event 1", "event 1", "event 2", "event 3"}));
 }
 
 TEST(ChromeExport, OnePassNamesOnlyWhatIsKnown) {
@@ -578,8 +572,7 @@ TEST(ChromeExport, NamesGivenUpFrontNameEarlierMarks) {
     chrome.OnMark(Mark(30, 0, 1, 1, 42));
     ASSERT_TRUE(chrome.Finish().ok());
   }
-  EXPECT_EQ(CheckChrome(one_pass.str()).instants,
-            (std::multiset<std::string>{"event 42", "late"}));
+  EXPECT_EQ(CheckChrome(one_pass.str()).instants, (std::multiset<std::string>{"event 42", "late"}));
   NameCollector names;
   names.OnEventName(Name(20, 42, "early"));
   names.OnEventName(Name(25, 42, "late"));  // the last name wins
@@ -606,8 +599,8 @@ TEST(ChromeExport, NastyStringsAreEscapedAndTracksStayBalanced) {
   EXPECT_EQ(sum.process_names.at(1), "vm \"<&>\"");
   // Valid characters survive; invalid bytes become U+FFFD each.
   const std::string fffd = "\xef\xbf\xbd";
-  const std::string expected = std::string("a\"b\\c<d>&amp;'e\n\t\x01\x1f\x7f") + fffd + fffd +
-                               fffd + fffd + "\xc3\xa9t\xc3\xa9 " + fffd + fffd;
+  const std::string expected = std::string("a\"b\\c<d>&amp;'e\n\t\x01\x1f\x7f") + fffd + fffd + fffd + fffd +
+                               "\xc3\xa9t\xc3\xa9 " + fffd + fffd;
   bool found = false;
   for (const pb::Struct &e : sum.slice_events) {
     const pb::Struct &args = e.fields().at("args").struct_value();
@@ -754,8 +747,7 @@ TEST(SvgExport, MillionsOfSwitchesGiveABoundedPicture) {
     ts += 1 + static_cast<int64_t>((x >> 33) % 40000);
     const auto vcpu = static_cast<uint32_t>(i % 4);
     const auto pid = static_cast<uint32_t>((x >> 20) % 60);
-    svg.OnSchedSwitch(Switch(ts, vcpu, pid, pid == 0 ? 0 : pid + 1000 * ((x >> 50) % 3),
-                             comms[pid % 5]));
+    svg.OnSchedSwitch(Switch(ts, vcpu, pid, pid == 0 ? 0 : pid + 1000 * ((x >> 50) % 3), comms[pid % 5]));
     if (i % 7 == 0) svg.OnMark(Mark(ts, vcpu, pid, pid, static_cast<uint32_t>(i % 3)));
     if (i % 11 == 0) svg.OnRegion(Region(ts, vcpu, pid, pid, 1, (i / 11) % 2 == 0));
   }

@@ -57,12 +57,9 @@ class Recorder final : public EventVisitor {
     got.emplace_back("session " + std::string(e.vm) + " " + std::string(e.channel), e.ts_ns);
   }
   void OnRejected(const RejectedEvent &e) override { got.emplace_back("rejected", e.ts_ns); }
-  void OnRejectedTotal(const RejectedTotalEvent &e) override {
-    got.emplace_back("rejected_total", e.ts_ns);
-  }
+  void OnRejectedTotal(const RejectedTotalEvent &e) override { got.emplace_back("rejected_total", e.ts_ns); }
   void OnSchedSwitch(const SchedSwitchEvent &e) override {
-    got.emplace_back("switch " + std::string(e.prev_comm) + ">" + std::string(e.next_comm),
-                     e.ts_ns);
+    got.emplace_back("switch " + std::string(e.prev_comm) + ">" + std::string(e.next_comm), e.ts_ns);
   }
   void OnRingDropped(const RingDroppedEvent &e) override {
     got.emplace_back("ring_dropped " + std::to_string(e.count), e.ts_ns);
@@ -245,8 +242,8 @@ RunResult RunCli(const std::string &args) {
   char dir[] = "/tmp/bd-ring-test-XXXXXX";
   if (mkdtemp(dir) == nullptr) std::abort();
   const fs::path out = fs::path(dir) / "out", err = fs::path(dir) / "err";
-  const std::string cmd = std::string("'") + BD_ANALYZE_BIN + "' " + args + " >'" +
-                          out.string() + "' 2>'" + err.string() + "'";
+  const std::string cmd =
+      std::string("'") + BD_ANALYZE_BIN + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
   const int status = std::system(cmd.c_str());
   RunResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
   fs::remove_all(dir);
@@ -289,10 +286,11 @@ TEST(RingTrace, SessionSaysRingAndDropsAreExact) {
 
   const std::string text = FormatText(r);
   EXPECT_NE(text.find("vm=ring-vm channel=ring\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("discarded:  0 events lost by the tracer\n"
-                      "ring drops: 10 records the guest could not write (ring full, nested call, or no ring free): "
-                      "ring 1 tid 501 7, ring 2 tid 502 3\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("discarded:  0 events lost by the tracer\n"
+                "ring drops: 10 records the guest could not write (ring full, nested call, or no ring free): "
+                "ring 1 tid 501 7, ring 2 tid 502 3\n"),
+      std::string::npos)
       << text;
 }
 
@@ -382,11 +380,9 @@ TEST(RingTrace, AnEventLaterThanTheWindowIsCountedAndWarnedAbout) {
   const report::Report r = AnalyzeRing();
   EXPECT_EQ(r.guest_time().late_events(), 1u);
   EXPECT_EQ(r.guest_time().max_late_ns(), uint64_t(30 * kMs));
-  EXPECT_NE(Warnings(r).find("1 events arrived too late to be put in time order"),
-            std::string::npos)
+  EXPECT_NE(Warnings(r).find("1 events arrived too late to be put in time order"), std::string::npos)
       << Warnings(r);
-  EXPECT_NE(FormatText(r).find(", 1 too late for the 50.000 ms reorder window\n"),
-            std::string::npos);
+  EXPECT_NE(FormatText(r).find(", 1 too late for the 50.000 ms reorder window\n"), std::string::npos);
 }
 
 TEST(RingTrace, ASmallerWindowCountsMoreLateEventsButKeepsEachThreadExact) {

@@ -48,7 +48,8 @@ struct Thread {
   }
   void MarkText(uint32_t event, const char *text) {
     const uint64_t args[4] = {0, 0, 0, 0};
-    lttng_ust_tracepoint(bdtrace, mark, vcpu, kPid, tid, kKindMarkText, event, args, ++seq, text, uint64_t{0});
+    lttng_ust_tracepoint(bdtrace, mark, vcpu, kPid, tid, kKindMarkText, event, args, ++seq, text,
+                         uint64_t{0});
   }
   void Begin(uint32_t region) {
     lttng_ust_tracepoint(bdtrace, region_begin, vcpu, kPid, tid, region, ++seq, uint64_t{0});
@@ -85,8 +86,7 @@ struct Task {
 
 void Switch(uint32_t vcpu, const Task &prev, const Task &next) {
   lttng_ust_tracepoint(bdtrace, sched_switch, vcpu, prev.pid, prev.tid, prev.comm,
-                       uint64_t{prev.tid == 0 ? 0u : 1u}, next.pid, next.tid, next.comm,
-                       uint64_t{0});
+                       uint64_t{prev.tid == 0 ? 0u : 1u}, next.pid, next.tid, next.comm, uint64_t{0});
 }
 
 void GuestMark(uint32_t vcpu, uint32_t pid, uint32_t tid, uint32_t event) {
@@ -165,8 +165,7 @@ struct RingThread {
   uint64_t At(int64_t offset_ns) const { return static_cast<uint64_t>(base + offset_ns); }
   void Mark(int64_t at, uint32_t event, uint64_t a0) {
     const uint64_t args[4] = {a0, 0, 0, 0};
-    lttng_ust_tracepoint(bdtrace, mark, vcpu, pid, tid, kKindMark, event, args, ++seq, "",
-                         At(at));
+    lttng_ust_tracepoint(bdtrace, mark, vcpu, pid, tid, kKindMark, event, args, ++seq, "", At(at));
   }
   void Begin(int64_t at, uint32_t region) {
     lttng_ust_tracepoint(bdtrace, region_begin, vcpu, pid, tid, region, ++seq, At(at));
@@ -179,8 +178,7 @@ struct RingThread {
   }
   void Switch(int64_t at, const Task &prev, const Task &next) {
     lttng_ust_tracepoint(bdtrace, sched_switch, vcpu, prev.pid, prev.tid, prev.comm,
-                         uint64_t{prev.tid == 0 ? 0u : 1u}, next.pid, next.tid, next.comm,
-                         At(at));
+                         uint64_t{prev.tid == 0 ? 0u : 1u}, next.pid, next.tid, next.comm, At(at));
   }
 };
 
@@ -192,8 +190,7 @@ void RingDropped(uint32_t ring, uint32_t tid, uint64_t count, uint64_t total, bo
 // Throughput: marks from 4 threads, thread t's emitted t x 100 us after
 // its call, interleaved, so every emission is out of order across threads.
 void RingExtra(unsigned long long n) {
-  RingThread threads[4] = {{0, 0, 500, 510}, {0, 1, 500, 511}, {0, 0, 500, 512},
-                           {0, 1, 500, 513}};
+  RingThread threads[4] = {{0, 0, 500, 510}, {0, 1, 500, 511}, {0, 0, 500, 512}, {0, 1, 500, 513}};
   for (unsigned long long i = 0; i < n; ++i) {
     RingThread &t = threads[i % 4];
     t.base = MonotonicNs();
@@ -226,8 +223,8 @@ int RingMode(unsigned long long extra) {
   const Task idle{0, 0, "swapper/0"};
   const Task app{500, 501, "ring-app"}, worker{500, 502, "ring-app"};
   const int64_t b = MonotonicNs();
-  lttng_ust_tracepoint(bdtrace, session, "system", "x86_64", "vmlinuz", 1u, 4242u, "ring-vm",
-                       "ring", "", 0u, 0u);
+  lttng_ust_tracepoint(bdtrace, session, "system", "x86_64", "vmlinuz", 1u, 4242u, "ring-vm", "ring", "", 0u,
+                       0u);
   RingThread kernel{b, 0, 0, 0}, main_ring{b, 0, 500, 501}, worker_ring{b, 0, 500, 502},
       late_ring{b, 1, 500, 503};
 

@@ -34,9 +34,7 @@ class ForgetfulDecorator final : public EventVisitor {
   void OnFilter(const FilterEvent &e) override { next_.OnFilter(e); }
   void OnFilterDropped(const FilterDroppedEvent &e) override { next_.OnFilterDropped(e); }
   // OnFilterStats forgotten.
-  void OnOtherEvent(int64_t ts_ns, std::string_view name) override {
-    next_.OnOtherEvent(ts_ns, name);
-  }
+  void OnOtherEvent(int64_t ts_ns, std::string_view name) override { next_.OnOtherEvent(ts_ns, name); }
   void OnDiscardedEvents(const DiscardedEventsMessage &d) override { next_.OnDiscardedEvents(d); }
   void OnWarning(std::string message) override { next_.OnWarning(std::move(message)); }
   bool WantsMarkDetails() const override { return next_.WantsMarkDetails(); }
@@ -112,10 +110,9 @@ void FeedOneOfEach(EventVisitor &v) {
 TEST(EventVisitor, DefaultsHandNewerEventsToOnOtherEventAndIgnoreTheRest) {
   OtherOnly v;
   FeedOneOfEach(v);
-  EXPECT_EQ(v.others,
-            (std::vector<std::string>{"bdtrace:tb_exec", "bdtrace:blob", "bdtrace:call",
-                                      "bdtrace:ring_dropped", "bdtrace:filter", "bdtrace:dropped",
-                                      "bdtrace:filter_stats", "other:event"}));
+  EXPECT_EQ(v.others, (std::vector<std::string>{"bdtrace:tb_exec", "bdtrace:blob", "bdtrace:call",
+                                                "bdtrace:ring_dropped", "bdtrace:filter", "bdtrace:dropped",
+                                                "bdtrace:filter_stats", "other:event"}));
   EXPECT_TRUE(v.WantsMarkDetails());
 }
 

@@ -80,8 +80,7 @@ TEST_P(OtherArchChannel, EveryThreadsMarksArriveExactly) {
   EXPECT_EQ(value_after(r.out, "present"), 1) << r.out;
 
   const std::vector<TraceEvent> all = read_trace_with_babeltrace2(trace, /*cycles=*/true);
-  const std::vector<TraceEvent> events =
-      channel.ring ? all : bdtest::events_of_guest(all, "guest-threads");
+  const std::vector<TraceEvent> events = channel.ring ? all : bdtest::events_of_guest(all, "guest-threads");
   std::string session_arch, session_channel;
   for (const TraceEvent &e : events) {
     if (e.name != "session") continue;

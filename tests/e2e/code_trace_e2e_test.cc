@@ -28,9 +28,7 @@ using bdtest::TempDir;
 
 namespace {
 
-void write_file(const std::string &path, const std::string &text) {
-  bdtest::replace_file(path, text);
-}
+void write_file(const std::string &path, const std::string &text) { bdtest::replace_file(path, text); }
 
 std::string value_after(const std::string &out, const std::string &key) {
   const std::string v = bdtest::text_after(out, key);
@@ -70,16 +68,16 @@ TEST(CodeTrace, RecordsBlocksOfTheChosenProcessOnly) {
   // trace_code on from the start (exec callbacks exist only for blocks
   // translated while it is on), gate closed: no process has pid 0. Event 9
   // is disabled until the reload: the guest's sign that it is in force.
-  const Forkspin r = run_forkspin(
-      dir,
-      "rule { events { id: 9 } action: DROP }\n"
-      "rule { process { pid: 0 } action: RECORD trace_code: true }\n",
-      200000, [&](uint64_t, uint64_t child) {
-        write_file(dir.path() + "/filter.txtpb",
-                   "rule { name: \"child-code\" process { pid: " + std::to_string(child) +
-                       " } action: RECORD trace_code: true }\n");
-        return std::string("wait 9 9\n");
-      });
+  const Forkspin r =
+      run_forkspin(dir,
+                   "rule { events { id: 9 } action: DROP }\n"
+                   "rule { process { pid: 0 } action: RECORD trace_code: true }\n",
+                   200000, [&](uint64_t, uint64_t child) {
+                     write_file(dir.path() + "/filter.txtpb",
+                                "rule { name: \"child-code\" process { pid: " + std::to_string(child) +
+                                    " } action: RECORD trace_code: true }\n");
+                     return std::string("wait 9 9\n");
+                   });
   const uint64_t parent = r.parent, child = r.child, spin_fn = r.spin_fn;
   const std::string &trace = r.trace;
   ASSERT_GT(parent, 0u);
@@ -137,7 +135,8 @@ TEST(CodeTrace, RecordsBlocksOfTheChosenProcessOnly) {
   EXPECT_TRUE(section) << report.out;
   EXPECT_TRUE(found) << report.out;
   EXPECT_EQ(report.out.find("[" + std::to_string(parent) + "]: "), std::string::npos)
-      << "the parent has no traced blocks:\n" << report.out;
+      << "the parent has no traced blocks:\n"
+      << report.out;
 
   // The Chrome export draws the blocks (up to its cap) on the child's track.
   RunResult chrome = run({BD_ANALYZE, trace, "-f", "chrome"});
@@ -240,12 +239,13 @@ TEST(CodeTrace, ReloadAndNewThreadsReachEveryThread) {
   TempDir dir("e2e-code-trace-threads");
   const std::string filter = dir.path() + "/filter.txtpb";
   const std::string trace = dir.path() + "/trace";
-  write_file(filter, "rule { events { id: 9 } action: DROP }\n"
-                     "rule { process { pid: 0 } action: RECORD trace_code: true }\n");
+  write_file(filter,
+             "rule { events { id: 9 } action: DROP }\n"
+             "rule { process { pid: 0 } action: RECORD trace_code: true }\n");
   RunResult result;
   std::thread guest([&] {
-    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "threadspin",
-                  dir.path(), "3", "30000"});
+    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "threadspin", dir.path(),
+                  "3", "30000"});
   });
   uint64_t pid = 0;
   for (int i = 0; i < 3000 && pid == 0; ++i) {
@@ -257,8 +257,8 @@ TEST(CodeTrace, ReloadAndNewThreadsReachEveryThread) {
   // Opens the gate for the whole process (and enables event 9: the
   // threads spin on, without a syscall, until they see it).
   if (pid != 0)
-    write_file(filter, "rule { process { pid: " + std::to_string(pid) +
-                           " } action: RECORD trace_code: true }\n");
+    write_file(filter,
+               "rule { process { pid: " + std::to_string(pid) + " } action: RECORD trace_code: true }\n");
   guest.join();
   ASSERT_GT(pid, 0u) << "the guest wrote no pid";
   ASSERT_EQ(result.status, 0) << result.err;

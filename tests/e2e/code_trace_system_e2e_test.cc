@@ -32,17 +32,18 @@ const std::string kVmDir = BD_VM_DIR;
 RunResult boot(const TempDir &dir, const std::string &comm, const std::string &script, const std::string &vm,
                const std::vector<std::string> &extra = {}) {
   struct stat st;
-  if (stat((kVmDir + "/vmlinuz").c_str(), &st) != 0 || stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) != 0) {
+  if (stat((kVmDir + "/vmlinuz").c_str(), &st) != 0 ||
+      stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) != 0) {
     ADD_FAILURE() << "no test VM image in " << kVmDir << ": run ./bdtrace build";
     return RunResult{1, "", ""};
   }
   const std::string filter = dir.path() + "/filter.txtpb";
   std::ofstream(filter) << "rule { process { comm: \"" << comm << "\" } action: RECORD trace_code: true }\n";
-  std::vector<std::string> argv = {"timeout", "900", BD_RUN, "--system", "--filter", filter, "--trace",
-                                   dir.path() + "/trace", "--vm", vm};
+  std::vector<std::string> argv = {
+      "timeout", "900", BD_RUN, "--system", "--filter", filter, "--trace", dir.path() + "/trace", "--vm", vm};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.insert(argv.end(), {"--kernel", kVmDir + "/vmlinuz", "--initrd", kVmDir + "/initramfs.cpio.gz", "--append",
-                           "bd.kmod=1 bd.run=/etc/bd/" + script});
+  argv.insert(argv.end(), {"--kernel", kVmDir + "/vmlinuz", "--initrd", kVmDir + "/initramfs.cpio.gz",
+                           "--append", "bd.kmod=1 bd.run=/etc/bd/" + script});
   return run(argv);
 }
 
@@ -75,8 +76,7 @@ TEST(CodeTraceSystem, RecordsBlocksOfTheChosenProcessOnly) {
   EXPECT_GT(spin_blocks + lost, 100000u);
   ASSERT_FALSE(blocks_of_tid.empty());
   for (const auto &[tid, n] : blocks_of_tid)
-    EXPECT_TRUE(spin_tids.count(tid)) << "blocks of tid " << tid << " (" << n
-                                      << ") which is not guest-spin";
+    EXPECT_TRUE(spin_tids.count(tid)) << "blocks of tid " << tid << " (" << n << ") which is not guest-spin";
 }
 
 TEST(CodeTraceSystem, RegionOfInterestHandlerTracesOnlyBetweenItsCalls) {

@@ -159,7 +159,8 @@ class Faults : public ::testing::Test {
                                   const std::string& crash = "") const {
     std::vector<std::string> argv = {BD_RUN, "--trace", trace_, "--session", session_};
     argv.insert(argv.end(), options.begin(), options.end());
-    for (const std::string& a : {std::string("--"), std::string(GUEST_FAULTS), dir_.path(), seconds}) argv.push_back(a);
+    for (const std::string& a : {std::string("--"), std::string(GUEST_FAULTS), dir_.path(), seconds})
+      argv.push_back(a);
     if (!crash.empty()) argv.push_back(crash);
     return argv;
   }
@@ -249,8 +250,8 @@ TEST_F(Faults, SessionDaemonKilled) {
     const RunResult bt = bdtest::run({"babeltrace2", trace_});
     uint64_t n = 0;
     std::istringstream lines(bt.out);
-    for (std::string l; std::getline(lines, l);) n += l.find("bdtrace:mark") != std::string::npos &&
-                                                      l.find("event = 1,") != std::string::npos;
+    for (std::string l; std::getline(lines, l);)
+      n += l.find("bdtrace:mark") != std::string::npos && l.find("event = 1,") != std::string::npos;
     return bt.status == 0 && n == kMarksBefore;
   }));
   const std::vector<pid_t> daemons = session_daemons();
@@ -288,12 +289,14 @@ TEST_F(Faults, TraceFilesystemFillsUp) {
   ASSERT_TRUE(small.mounted()) << "mounting a tmpfs needs root: run the tests as root (CI does)";
   trace_ = dir_.path() + "/small/trace";
   // ~3 MB/s of marks into 12 MiB; 64 KiB x 4 sub-buffers per CPU.
-  Background run({BD_RUN, "--trace", trace_, "--session", session_, "--subbuf-size", "65536", "--subbuf-count",
-                  "4", "--", BENCH_GUEST_MARKS, "--flood", "--threads", "1", "--rate", "40000", "--seconds", "8"},
-                 dir_.path());
+  Background run(
+      {BD_RUN, "--trace", trace_, "--session", session_, "--subbuf-size", "65536", "--subbuf-count", "4",
+       "--", BENCH_GUEST_MARKS, "--flood", "--threads", "1", "--rate", "40000", "--seconds", "8"},
+      dir_.path());
   const RunResult r = run.finish();
   EXPECT_EQ(r.status, 3) << r.err;
-  EXPECT_NE(r.err.find("bd-run stopped recording there to keep the trace readable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bd-run stopped recording there to keep the trace readable"), std::string::npos)
+      << r.err;
   EXPECT_EQ(r.err.find("is full"), std::string::npos) << r.err;
   const std::vector<TraceEvent> events = expect_readable_trace_and_no_session();
   uint64_t marks = 0;

@@ -93,8 +93,7 @@ std::vector<Event> read_events(const std::string &dir) {
     const size_t close = line.find(']');
     const size_t dot = line.find('.');
     const size_t colon = line.find(':', at + 9);
-    if (close == std::string::npos || dot == std::string::npos || dot > close ||
-        colon == std::string::npos)
+    if (close == std::string::npos || dot == std::string::npos || dot > close || colon == std::string::npos)
       continue;
     Event ev;
     std::string frac = line.substr(dot + 1, close - dot - 1);
@@ -131,9 +130,7 @@ long value_after(const std::string &out, const std::string &key) {
   return v.empty() ? -1 : std::stol(v);
 }
 
-void write_file(const std::string &path, const std::string &text) {
-  bdtest::replace_file(path, text);
-}
+void write_file(const std::string &path, const std::string &text) { bdtest::replace_file(path, text); }
 
 std::string digest_of(const std::string &text) {
   const bdtrace::Expected<bdtrace::filter::FilterConfig> c = bdtrace::filter::parse_config(text, "x");
@@ -274,9 +271,9 @@ TEST(Filter, BdEnabledAnswersFromTheConfigInForce) {
 TEST(Filter, EnablingByEventRangeRecordsOnlyThatRange) {
   TempDir dir("e2e-filter-range");
   GuestRun r = run_guest(dir,
-                    "rule { events { range { lo: 2 hi: 9 } } kind: MARK action: RECORD }\n"
-                    "default_action: DROP\n",
-                    {GUEST_FILTER, "marks", std::to_string(kMarks)});
+                         "rule { events { range { lo: 2 hi: 9 } } kind: MARK action: RECORD }\n"
+                         "default_action: DROP\n",
+                         {GUEST_FILTER, "marks", std::to_string(kMarks)});
   ASSERT_EQ(r.result.status, 0) << r.result.err;
   EXPECT_EQ(value_after(r.result.out, "taken1"), 0);
   EXPECT_EQ(value_after(r.result.out, "taken2"), kMarks);
@@ -293,9 +290,9 @@ TEST(Filter, EnablingByVcpuRecordsOneThreadsVcpuOnly) {
   // each live thread its own index). Only vCPU 1 is recorded.
   TempDir dir("e2e-filter-vcpu");
   constexpr int kThreads = 4;
-  GuestRun r = run_guest(dir, "rule { vcpus { id: 1 } action: RECORD }\ndefault_action: DROP\n",
-                    {GUEST_THREADS, "--threads", std::to_string(kThreads), "--marks",
-                     std::to_string(kMarks)});
+  GuestRun r =
+      run_guest(dir, "rule { vcpus { id: 1 } action: RECORD }\ndefault_action: DROP\n",
+                {GUEST_THREADS, "--threads", std::to_string(kThreads), "--marks", std::to_string(kMarks)});
   ASSERT_EQ(r.result.status, 0) << r.result.err;
   // Names (3 + N) and one worker's kMarks + 6 records were taken.
   EXPECT_EQ(value_after(r.result.out, "taken"), 3 + kThreads + kMarks + 6) << r.result.out;
@@ -329,9 +326,9 @@ TEST(Filter, EnablingByVcpuRecordsOneThreadsVcpuOnly) {
 TEST(Filter, ProcessSelectionByComm) {
   TempDir dir("e2e-filter-comm");
   GuestRun r = run_guest(dir,
-                    "rule { process { comm: \"guest-filt?r\" } events { id: 1 } action: DROP }\n"
-                    "rule { process { comm: \"other*\" } events { id: 2 } action: DROP }\n",
-                    {GUEST_FILTER, "marks", std::to_string(kMarks)});
+                         "rule { process { comm: \"guest-filt?r\" } events { id: 1 } action: DROP }\n"
+                         "rule { process { comm: \"other*\" } events { id: 2 } action: DROP }\n",
+                         {GUEST_FILTER, "marks", std::to_string(kMarks)});
   ASSERT_EQ(r.result.status, 0) << r.result.err;
   EXPECT_EQ(value_after(r.result.out, "taken1"), 0);
   EXPECT_EQ(value_after(r.result.out, "taken2"), kMarks);
@@ -351,8 +348,8 @@ TEST(Filter, ProcessSelectionByPidRecordsOnlyTheForkedChild) {
   write_file(filter, "default_action: DROP\n");
   RunResult result;
   std::thread guest([&] {
-    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "fork",
-                  dir.path(), std::to_string(kMarks)});
+    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "fork", dir.path(),
+                  std::to_string(kMarks)});
   });
   const auto [parent, child] = bdtest::wait_for_fork_pids(dir.path());
   write_file(filter, "rule { process { pid: " + std::to_string(child) +
@@ -371,8 +368,7 @@ TEST(Filter, ProcessSelectionByPidRecordsOnlyTheForkedChild) {
   std::map<uint64_t, int> marks_of_pid, gen2_of_vpid;
   for (const Event &e : events) {
     if (e.name == "mark" && e.u("event") == 1) ++marks_of_pid[e.u("pid")];
-    if (e.name == "filter" && e.u("generation") == 2 && e.f.at("status") == "ok")
-      ++gen2_of_vpid[e.u("vpid")];
+    if (e.name == "filter" && e.u("generation") == 2 && e.f.at("status") == "ok") ++gen2_of_vpid[e.u("vpid")];
   }
   EXPECT_EQ(marks_of_pid[child], kMarks);
   EXPECT_EQ(marks_of_pid.count(parent), 0u);
@@ -394,10 +390,10 @@ TEST(Filter, ProcessSelectionByPidRecordsOnlyTheForkedChild) {
 TEST(Filter, RateLimitDropsAndCountsExactly) {
   TempDir dir("e2e-filter-rate");
   GuestRun r = run_guest(dir,
-                    "rule { name: \"tick 1k/s\" events { id: 1 }\n"
-                    "       rate_limit { events_per_second: 1000 burst: 100 } action: RECORD }\n"
-                    "rule { events { id: 2 } action: DROP }\n",
-                    {GUEST_FILTER, "stream", "2.5", "0"});
+                         "rule { name: \"tick 1k/s\" events { id: 1 }\n"
+                         "       rate_limit { events_per_second: 1000 burst: 100 } action: RECORD }\n"
+                         "rule { events { id: 2 } action: DROP }\n",
+                         {GUEST_FILTER, "stream", "2.5", "0"});
   ASSERT_EQ(r.result.status, 0) << r.result.err;
   const long taken1 = value_after(r.result.out, "taken1");
   const long zero1 = value_after(r.result.out, "zero1");
@@ -438,11 +434,10 @@ TEST(Filter, BadConfigIsRefusedBeforeQemuStarts) {
   TempDir dir("e2e-filter-bad");
   const std::string filter = dir.path() + "/bad.txtpb";
   write_file(filter, "rule {\n  events { range { lo: 10 hi: 5 } }\n  action: DROP\n}\n");
-  RunResult r = run({BD_RUN, "--trace", dir.path() + "/trace", "--filter", filter, "--",
-                     GUEST_FILTER, "marks", "1"});
+  RunResult r =
+      run({BD_RUN, "--trace", dir.path() + "/trace", "--filter", filter, "--", GUEST_FILTER, "marks", "1"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find(filter + ":2:27: rule[0].events.range[0]: lo 10 > hi 5"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find(filter + ":2:27: rule[0].events.range[0]: lo 10 > hi 5"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "") << "the guest ran";
   struct stat st;
   EXPECT_NE(stat((dir.path() + "/trace").c_str(), &st), 0) << "a session was created";
@@ -450,12 +445,10 @@ TEST(Filter, BadConfigIsRefusedBeforeQemuStarts) {
   write_file(filter, "rule { action: DRAP }\n");
   r = run({BD_RUN, "--filter", filter, "--", GUEST_FILTER, "marks", "1"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find(filter + ":1:16: Unknown enumeration value of \"DRAP\""), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find(filter + ":1:16: Unknown enumeration value of \"DRAP\""), std::string::npos) << r.err;
 
   // The plugin refuses it too (QEMU does not start).
-  r = run({QEMU_X86_64, "-plugin", std::string(BD_PLUGIN) + ",filter=" + filter, GUEST_FILTER,
-           "marks", "1"});
+  r = run({QEMU_X86_64, "-plugin", std::string(BD_PLUGIN) + ",filter=" + filter, GUEST_FILTER, "marks", "1"});
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find(filter + ":1:16:"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
@@ -471,8 +464,7 @@ TEST(Filter, HotReloadTakesEffectWithinASecond) {
   write_file(filter, "rule { events { id: 2 } action: DROP }\n");
   RunResult result;
   std::thread guest([&] {
-    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "stream", "3",
-                  "200"});
+    result = run({BD_RUN, "--trace", trace, "--filter", filter, "--", GUEST_FILTER, "stream", "3", "200"});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   write_file(filter, "rule { events { id: 1 } action: DROPP }\n");

@@ -46,8 +46,8 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   for (const char *line : {"echo 0 0 0 1", "echo 1 0 1 1", "echo 3968 0 3968 1", "echo 3969 0 3969 1",
                            "echo 20000 0 20000 1", "echo 65536 0 65536 1", "echo 10000 0 100 1"})
     EXPECT_NE(r.out.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << r.out;
-  EXPECT_EQ(text_after(r.out, "unknown"), "-38");   // -ENOSYS
-  EXPECT_EQ(text_after(r.out, "too_long"), "-7");   // -E2BIG, in the guest
+  EXPECT_EQ(text_after(r.out, "unknown"), "-38");      // -ENOSYS
+  EXPECT_EQ(text_after(r.out, "too_long"), "-7");      // -E2BIG, in the guest
   EXPECT_EQ(text_after(r.out, "hostile_page"), "-1");  // BD_REPLY_REJECTED
   EXPECT_EQ(text_after(r.out, "hostile_big"), "-7");
   EXPECT_EQ(text_after(r.out, "hostile_order"), "-22");
@@ -78,8 +78,9 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
     echo_marks.push_back({ev.u("a0"), ev.u("a1")});
   }
   EXPECT_EQ(other_marks, 0u) << "calls are not marks";
-  EXPECT_EQ(echo_marks, (std::vector<std::vector<uint64_t>>{
-                            {0, 0}, {1, 1}, {3968, 3968}, {3969, 3969}, {20000, 20000}, {65536, 65536}, {10000, 100}}));
+  EXPECT_EQ(echo_marks,
+            (std::vector<std::vector<uint64_t>>{
+                {0, 0}, {1, 1}, {3968, 3968}, {3969, 3969}, {20000, 20000}, {65536, 65536}, {10000, 100}}));
   EXPECT_EQ(rejected, (std::map<std::string, uint64_t>{{"call_bad_page", 1}, {"call_bad_step", 2}}));
   EXPECT_EQ(blob_sizes, (std::vector<size_t>{0, 1, 3969, 65536}));
   // bd-analyze counts them per event id, with their sizes.
@@ -92,9 +93,9 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
   // with its failures: the unknown id failed, nothing else did.
   EXPECT_NE(report.out.find("summary,calls,1614,"), std::string::npos) << report.out;
   for (const char *id : {"7000=801 failed 0 ", "7001=801 failed 0 ", "7003=1 failed 0 ", "7012=1 failed 0 ",
-                         "9500=7 failed 0 ",
-                         "12345=1 failed 1 "})
-    EXPECT_NE(report.out.find(std::string("summary,call_event,") + id), std::string::npos) << id << "\n" << report.out;
+                         "9500=7 failed 0 ", "12345=1 failed 1 "})
+    EXPECT_NE(report.out.find(std::string("summary,call_event,") + id), std::string::npos) << id << "\n"
+                                                                                           << report.out;
   // The Chrome export: each call a complete event, each blob an instant with
   // its first bytes in hex and a note when it was cut.
   const RunResult chrome = run({BD_ANALYZE, trace, "-f", "chrome"});
@@ -105,7 +106,8 @@ TEST(Handlers, GuestCallsGetExactAnswersAndTheTraceHoldsExactlyTheHandlersEvents
     ++calls;
   EXPECT_EQ(calls, 1614u);
   // calls.c: the blob of 3969 bytes starts 0x81 0x8e 0x9b ... ((i * 13 + 3969) % 256).
-  EXPECT_NE(chrome.out.find("\"bytes\":3969,\"data\":\"818e9ba8b5c2cfdc"), std::string::npos) << chrome.out.substr(0, 2000);
+  EXPECT_NE(chrome.out.find("\"bytes\":3969,\"data\":\"818e9ba8b5c2cfdc"), std::string::npos)
+      << chrome.out.substr(0, 2000);
   EXPECT_NE(chrome.out.find("\"note\":\"the first 32 of 65536 bytes"), std::string::npos);
 }
 
@@ -122,7 +124,8 @@ TEST(Handlers, WrongHandlersAreRefusedBeforeTheGuestStartsWithTheCause) {
     EXPECT_EQ(r.out.find("kv_put"), std::string::npos) << "the guest ran";
   }
   // Its init runs in the plugin: QEMU stops before the guest runs.
-  const RunResult r = run({BD_RUN, "--handler", std::string(BAD_HANDLER_INIT_FAILS) + ":x=1", "--", GUEST_CALLS});
+  const RunResult r =
+      run({BD_RUN, "--handler", std::string(BAD_HANDLER_INIT_FAILS) + ":x=1", "--", GUEST_CALLS});
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("bd_handler_init(\"x=1\") failed: Invalid argument"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("kv_put"), std::string::npos) << "the guest ran";

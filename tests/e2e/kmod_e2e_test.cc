@@ -34,7 +34,8 @@ const std::string kVmDir = BD_VM_DIR;
 
 bool have_image() {
   struct stat st;
-  return stat((kVmDir + "/vmlinuz").c_str(), &st) == 0 && stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) == 0;
+  return stat((kVmDir + "/vmlinuz").c_str(), &st) == 0 &&
+         stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st) == 0;
 }
 
 // The guest's "bd-test: ..." lines, without the prefix.
@@ -85,7 +86,8 @@ TEST(Kmod, LoadedAndUnloaded200TimesUnderLoad) {
   ASSERT_FALSE(lines.empty()) << r.out;
   EXPECT_EQ(lines.back(), "end") << r.out;
   bool all_clean = false;  // "... seconds N" follows
-  for (const std::string& l : lines) all_clean = all_clean || l.rfind("cycles 200 failed 0 unloads 200 problems 0 ", 0) == 0;
+  for (const std::string& l : lines)
+    all_clean = all_clean || l.rfind("cycles 200 failed 0 unloads 200 problems 0 ", 0) == 0;
   EXPECT_TRUE(all_clean) << r.out;
 
   // Each load handshook with the plugin and marked switches; everything a
@@ -107,16 +109,35 @@ TEST(Kmod, LoadedAndUnloaded200TimesUnderLoad) {
 TEST(Kmod, RefusesToLoadWithoutTheChannelDevice) {
   ASSERT_TRUE(have_image()) << "no test VM image in " << kVmDir << ": run ./bdtrace build";
   // Plain QEMU, no ivshmem device at all (bd-run always adds one).
-  const RunResult r = run({"timeout", "600", "qemu-system-x86_64", "-accel", "tcg", "-m", "512M", "-display",
-                           "none", "-parallel", "none", "-no-reboot", "-monitor", "none", "-serial", "stdio",
-                           "-kernel", kVmDir + "/vmlinuz", "-initrd", kVmDir + "/initramfs.cpio.gz", "-append",
+  const RunResult r = run({"timeout",
+                           "600",
+                           "qemu-system-x86_64",
+                           "-accel",
+                           "tcg",
+                           "-m",
+                           "512M",
+                           "-display",
+                           "none",
+                           "-parallel",
+                           "none",
+                           "-no-reboot",
+                           "-monitor",
+                           "none",
+                           "-serial",
+                           "stdio",
+                           "-kernel",
+                           kVmDir + "/vmlinuz",
+                           "-initrd",
+                           kVmDir + "/initramfs.cpio.gz",
+                           "-append",
                            "console=ttyS0 quiet panic=-1 bd.run=/etc/bd/nodevice-test.sh"});
   ASSERT_EQ(r.status, 0) << r.err << "\n--- console:\n" << r.out;
   const std::vector<std::string> lines = guest_lines(r.out);
   EXPECT_TRUE(has_line(lines, "insmod refused")) << r.out;
   EXPECT_FALSE(has_line(lines, "module listed")) << r.out;
   bool explained = false;
-  for (const std::string& l : lines) explained = explained || l.find("no ivshmem device") != std::string::npos;
+  for (const std::string& l : lines)
+    explained = explained || l.find("no ivshmem device") != std::string::npos;
   EXPECT_TRUE(explained) << r.out;
 }
 

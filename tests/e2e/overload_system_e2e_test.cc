@@ -29,8 +29,8 @@ TEST(OverloadSystem, EveryIssuedMarkIsRecordedOrCountedAsDiscarded) {
   ASSERT_EQ(stat((kVmDir + "/initramfs.cpio.gz").c_str(), &st), 0) << "no test VM image: run ./bdtrace build";
   TempDir dir("e2e-overload-system");
   const std::string trace = dir.path() + "/trace";
-  const RunResult r = run({"timeout", "600", BD_RUN, "--system", "--subbuf-size", "4096", "--subbuf-count", "2",
-                           "--trace", trace, "--kernel", kVmDir + "/vmlinuz", "--initrd",
+  const RunResult r = run({"timeout", "600", BD_RUN, "--system", "--subbuf-size", "4096", "--subbuf-count",
+                           "2", "--trace", trace, "--kernel", kVmDir + "/vmlinuz", "--initrd",
                            kVmDir + "/initramfs.cpio.gz", "--append", "bd.run=/etc/bd/overload-test.sh"});
   ASSERT_EQ(r.status, 0) << r.err << "\n--- console:\n" << r.out;
   const uint64_t marks = after(r.out, "bd-test: marks");
@@ -51,7 +51,8 @@ TEST(OverloadSystem, EveryIssuedMarkIsRecordedOrCountedAsDiscarded) {
   EXPECT_EQ(events + discarded, marks + sessions) << report.out;
   EXPECT_EQ(by_stream, discarded) << report.out;
   // bd-run warned with the same count.
-  EXPECT_NE(r.err.find("LTTng discarded " + std::to_string(discarded) + " events"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("LTTng discarded " + std::to_string(discarded) + " events"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -160,21 +160,20 @@ TEST_P(RingRun, BdAnalyzeCountsExactly) {
   EXPECT_EQ(report.rejected().total(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Channels, RingRun,
-    ::testing::Values(Runner{"qemu72", {"--channel", "ring"}, "", "user"},
-                      Runner{"qemu10", {}, "BD_TEST_QEMU_10", "user"},
-                      Runner{"qemuNewest", {}, "BD_TEST_QEMU_NEWEST", "user"},
-                      Runner{"native", {"--native"}, "", "native"}),
-    [](const ::testing::TestParamInfo<Runner> &info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Channels, RingRun,
+                         ::testing::Values(Runner{"qemu72", {"--channel", "ring"}, "", "user"},
+                                           Runner{"qemu10", {}, "BD_TEST_QEMU_10", "user"},
+                                           Runner{"qemuNewest", {}, "BD_TEST_QEMU_NEWEST", "user"},
+                                           Runner{"native", {"--native"}, "", "native"}),
+                         [](const ::testing::TestParamInfo<Runner> &info) { return info.param.name; });
 
 // Rings far too small for the load: calls return 0, nothing blocks, and
 // issued = recorded + dropped, exactly.
 TEST(RingFull, IssuedEqualsRecordedPlusDropped) {
   TempDir dir("e2e-ring-full");
   const std::string trace = dir.path() + "/trace";
-  RunResult r = run({BD_RUN, "--trace", trace, "--native", "--ring-slots", "16", "--", GUEST_THREADS, "--threads",
-                     "4", "--marks", "10000"});
+  RunResult r = run({BD_RUN, "--trace", trace, "--native", "--ring-slots", "16", "--", GUEST_THREADS,
+                     "--threads", "4", "--marks", "10000"});
   ASSERT_EQ(r.status, 0) << r.err;
   const long issued = (3 + kThreads) + kThreads * (kMarks + 6);
   const long taken = value_after(r.out, "taken");
@@ -247,8 +246,8 @@ TEST(RingFull, RingAndTracerFloodsTogetherStillAddUp) {
 TEST(RingFull, ThreadsWithoutARingAreCountedAsDropped) {
   TempDir dir("e2e-ring-unowned");
   const std::string trace = dir.path() + "/trace";
-  RunResult r = run({BD_RUN, "--trace", trace, "--native", "--rings", "4", "--", GUEST_SLOT_EXHAUST, "2", "4",
-                     "20"});
+  RunResult r =
+      run({BD_RUN, "--trace", trace, "--native", "--rings", "4", "--", GUEST_SLOT_EXHAUST, "2", "4", "20"});
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   const long calls = value_after(r.out, "calls"), ok = value_after(r.out, "ok");
   const long lost = value_after(r.out, "lost");
@@ -346,8 +345,8 @@ TEST(RingFilter, GuestSkipsWhatTheBitmapDropsAndTheConsumerTheRest) {
   };
   const Case cases[] = {
       // Event 1 is dropped for certain: the guest never writes it.
-      {"bitmap", "rule { events { id: 1 } action: DROP }\n", issued - kT * kM,
-       static_cast<uint64_t>(kT * 6), 0},
+      {"bitmap", "rule { events { id: 1 } action: DROP }\n", issued - kT * kM, static_cast<uint64_t>(kT * 6),
+       0},
       // Only pid 1 may record: the bitmap cannot tell, the consumer can.
       {"consumer", "rule { process { pid: 1 } action: RECORD }\ndefault_action: DROP\n", issued, 0,
        static_cast<uint64_t>(kT * (kM + 6))},
@@ -357,8 +356,8 @@ TEST(RingFilter, GuestSkipsWhatTheBitmapDropsAndTheConsumerTheRest) {
     TempDir dir("e2e-ring-filter-" + c.name);
     const std::string config = dir.path() + "/filter.txtpb", trace = dir.path() + "/trace";
     bdtest::replace_file(config, c.config);
-    RunResult r = run({BD_RUN, "--trace", trace, "--native", "--filter", config, "--", GUEST_THREADS, "--threads",
-                       std::to_string(kT), "--marks", std::to_string(kM)});
+    RunResult r = run({BD_RUN, "--trace", trace, "--native", "--filter", config, "--", GUEST_THREADS,
+                       "--threads", std::to_string(kT), "--marks", std::to_string(kM)});
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(value_after(r.out, "taken"), c.taken) << r.out;
     uint64_t marks = 0, names = 0, filtered = 0, recorded = 0, filter_events = 0;
@@ -413,7 +412,8 @@ TEST(RingBulkMarks, CarryTheirBytesExactlyAndADropIsCounted) {
     for (size_t len : {0, 1, 3969, 65536}) {
       const bool kept = std::find(c.arrive.begin(), c.arrive.end(), len) != c.arrive.end();
       EXPECT_NE(r.out.find("blob " + std::to_string(len) + (kept ? " 1\n" : " 0\n")), std::string::npos)
-          << len << "\n" << r.out;
+          << len << "\n"
+          << r.out;
     }
     std::vector<size_t> sizes;
     uint64_t dropped = 0;
@@ -437,11 +437,13 @@ TEST(RingRegionDurations, RegionsAroundFixedSleepsLastTheSleep) {
   ASSERT_FALSE(qemu.empty()) << "BD_TEST_QEMU_10 is not set: run the tests through ./bdtrace test";
   TempDir dir("e2e-ring-sleeps");
   const std::string trace = dir.path() + "/trace";
-  RunResult r = run({BD_RUN, "--trace", trace, "--qemu", qemu, "--", GUEST_SLEEPS, "--repeat", "3", "50", "100"});
+  RunResult r =
+      run({BD_RUN, "--trace", trace, "--qemu", qemu, "--", GUEST_SLEEPS, "--repeat", "3", "50", "100"});
   ASSERT_EQ(r.status, 0) << r.err;
   const auto slept = bdtest::slept_ranges(bdtest::lines(r.out));
   ASSERT_EQ(slept.size(), 2u) << r.out;
-  const std::string pid = guest_pid_of(bdtest::events_of_guest(read_trace_with_babeltrace2(trace), "guest-sleeps"));
+  const std::string pid =
+      guest_pid_of(bdtest::events_of_guest(read_trace_with_babeltrace2(trace), "guest-sleeps"));
   bdtest::expect_regions_last_the_sleeps(BD_ANALYZE, trace, pid, slept, 3);
 }
 

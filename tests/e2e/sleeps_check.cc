@@ -12,7 +12,8 @@
 
 namespace bdtest {
 
-std::map<uint64_t, SleptRange> slept_ranges(const std::vector<std::string> &lines, const std::string &prefix) {
+std::map<uint64_t, SleptRange> slept_ranges(const std::vector<std::string> &lines,
+                                            const std::string &prefix) {
   std::map<uint64_t, SleptRange> slept;
   const std::regex re("^" + prefix + R"(slept (\d+) (\d+) (\d+)$)");
   for (const auto &l : lines) {
@@ -30,8 +31,8 @@ std::map<uint64_t, SleptRange> slept_ranges(const std::vector<std::string> &line
 }
 
 void expect_regions_last_the_sleeps(const std::string &analyze, const std::string &trace,
-                                    const std::string &pid,
-                                    const std::map<uint64_t, SleptRange> &slept, unsigned repeat) {
+                                    const std::string &pid, const std::map<uint64_t, SleptRange> &slept,
+                                    unsigned repeat) {
   RunResult a = run({analyze, trace, "--format", "json", "--pid", pid});
   ASSERT_EQ(a.status, 0) << a.err;
   bdtrace::report::Report report;
@@ -48,12 +49,14 @@ void expect_regions_last_the_sleeps(const std::string &analyze, const std::strin
     EXPECT_EQ(region.name(), "sleep " + std::to_string(region.region_id()) + "ms");
     // Each region lies between its inner and outer span, so the shortest
     // between the shortest of each and the longest between the longest.
-    const double shortest = static_cast<double>(region.min_ns()), longest = static_cast<double>(region.max_ns());
+    const double shortest = static_cast<double>(region.min_ns()),
+                 longest = static_cast<double>(region.max_ns());
     EXPECT_GE(shortest, 0.99 * g.inner_min);
     EXPECT_LE(shortest, 1.01 * g.outer_min);
     EXPECT_GE(longest, 0.99 * g.inner_max);
     EXPECT_LE(longest, 1.01 * g.outer_max);
-    EXPECT_GE(static_cast<double>(region.min_ns()), region.region_id() * 1e6) << "a region shorter than its sleep";
+    EXPECT_GE(static_cast<double>(region.min_ns()), region.region_id() * 1e6)
+        << "a region shorter than its sleep";
   }
   EXPECT_EQ(seen, slept.size());
 }

@@ -22,7 +22,8 @@ struct SleptRange {
 
 // Region id -> its SleptRange, from the lines that read
 // "<prefix>slept <id> <outer_ns> <inner_ns>".
-std::map<uint64_t, SleptRange> slept_ranges(const std::vector<std::string> &lines, const std::string &prefix = "");
+std::map<uint64_t, SleptRange> slept_ranges(const std::vector<std::string> &lines,
+                                            const std::string &prefix = "");
 
 // bd-analyze (`analyze` is its path) on `trace`, --pid `pid`, JSON: every
 // region is one of `slept`, named "sleep <id>ms", seen `repeat` times, its

@@ -64,8 +64,7 @@ std::string qemu_under_test() {
   return prefix != nullptr && *prefix != '\0' ? std::string(prefix) + "/bin/qemu-x86_64" : "qemu-x86_64";
 }
 
-RunResult run(const std::vector<std::string> &argv_in,
-              const std::vector<std::string> &extra_env) {
+RunResult run(const std::vector<std::string> &argv_in, const std::vector<std::string> &extra_env) {
   const std::vector<std::string> argv = with_qemu_under_test(argv_in);
   RunResult r;
   TempDir io("run");
@@ -145,7 +144,10 @@ std::map<std::string, std::string> parse_payload(const std::string &s, size_t po
     std::map<std::string, std::string> group;
     while (pos < s.size()) {
       while (pos < s.size() && (s[pos] == ' ' || s[pos] == ',')) ++pos;
-      if (pos >= s.size() || s[pos] == '}') { ++pos; break; }
+      if (pos >= s.size() || s[pos] == '}') {
+        ++pos;
+        break;
+      }
       const size_t eq = s.find(" = ", pos);
       if (eq == std::string::npos) return last;
       std::string key = s.substr(pos, eq - pos);
@@ -187,8 +189,7 @@ std::vector<uint64_t> parse_array(const std::string &line, const std::string &na
 // A bdtrace:tb_batch / tb_counts line: the fields before the arrays, then the arrays.
 void parse_tb_batch(const std::string &line, size_t colon, TraceEvent &ev) {
   const size_t arrays = line.find(", _pc_length");
-  ev.fields = parse_payload(line.substr(0, arrays == std::string::npos ? line.size() : arrays) + " }",
-                            colon);
+  ev.fields = parse_payload(line.substr(0, arrays == std::string::npos ? line.size() : arrays) + " }", colon);
   ev.pcs = parse_array(line, "pc");
   for (uint64_t n : parse_array(line, "n_insns")) ev.n_insns.push_back(static_cast<uint32_t>(n));
   if (ev.name == "tb_counts") ev.executions = parse_array(line, "executions");
@@ -214,7 +215,8 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool
     } else if (ev.name == "blob") {
       // The fields before the byte array, the array, and guest_ts after it.
       const size_t array = line.find(", _data_length");
-      ev.fields = parse_payload(line.substr(0, array == std::string::npos ? line.size() : array) + " }", colon);
+      ev.fields =
+          parse_payload(line.substr(0, array == std::string::npos ? line.size() : array) + " }", colon);
       for (uint64_t b : parse_array(line, "data")) ev.data.push_back(static_cast<uint8_t>(b));
       const size_t ts = line.rfind(", guest_ts = ");
       if (ts != std::string::npos && (array == std::string::npos || ts > array))
@@ -254,8 +256,7 @@ std::vector<TraceEvent> events_of_session(const std::vector<TraceEvent> &events,
 
 }  // namespace
 
-std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
-                                        const std::string &program) {
+std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events, const std::string &program) {
   return events_of_session(
       events,
       [&](const TraceEvent &ev) {

@@ -19,8 +19,7 @@ struct RunResult {
 // Runs argv (no shell) with stdout/stderr captured; extra_env ("NAME=VALUE")
 // is added to the environment, replacing variables of the same name.
 // A bd-run in argv goes through with_qemu_under_test first.
-RunResult run(const std::vector<std::string> &argv,
-              const std::vector<std::string> &extra_env = {});
+RunResult run(const std::vector<std::string> &argv, const std::vector<std::string> &extra_env = {});
 
 // The QEMU under test: when BD_TEST_QEMU_PREFIX names a QEMU install (what
 // tests/e2e/with-qemu-builds.sh sets, one `./bdtrace qemu VERSION` build at
@@ -77,13 +76,11 @@ std::vector<TraceEvent> read_trace_with_babeltrace2(const std::string &dir, bool
 // containing `program` (by the vpid context bd-run records). bd-run's
 // sessions record only their own processes (isolation_e2e_test.cc); this
 // keeps a test's counts exact in a trace with several guests of its own.
-std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events,
-                                        const std::string &program);
+std::vector<TraceEvent> events_of_guest(const std::vector<TraceEvent> &events, const std::string &program);
 
 // The events of the QEMU process whose bdtrace:session has vm == `vm`
 // (system mode: bd-run --vm NAME), by the vpid context.
-std::vector<TraceEvent> events_of_vm(const std::vector<TraceEvent> &events,
-                                     const std::string &vm);
+std::vector<TraceEvent> events_of_vm(const std::vector<TraceEvent> &events, const std::string &vm);
 
 // A bdtrace:blob of guest-calls (tests/guest/calls.c): whether its bytes
 // are exactly what it sent (byte i of a blob of length L = (i * 13 + L) %

@@ -45,12 +45,13 @@ class SystemA64Vm : public bdtest::VmSuite<SystemA64Vm> {
     if (file_exists(kVmDir + "/vmlinuz") && file_exists(kVmDir + "/initramfs.cpio.gz") &&
         file_exists(kVmDir + "/initramfs-root/etc/bd/system-a64-test.sh"))
       return "";
-    return "no aarch64 test VM image in " + kVmDir + " (or an old one): run ./bdtrace test, whose build_vm makes it";
+    return "no aarch64 test VM image in " + kVmDir +
+           " (or an old one): run ./bdtrace test, whose build_vm makes it";
   }
   static RunResult Boot(const std::string &, const std::string &trace, const std::string &vm) {
     return run({"timeout", "900", BD_RUN, "--system", "--arch", "aarch64", "--trace", trace, "--vm", vm,
-                "--kernel", kVmDir + "/vmlinuz", "--initrd", kVmDir + "/initramfs.cpio.gz", "--append", "bd.kmod=1",
-                "--run", "sh /etc/bd/system-a64-test.sh"});
+                "--kernel", kVmDir + "/vmlinuz", "--initrd", kVmDir + "/initramfs.cpio.gz", "--append",
+                "bd.kmod=1", "--run", "sh /etc/bd/system-a64-test.sh"});
   }
 };
 
@@ -121,8 +122,6 @@ TEST_F(SystemA64Vm, ForgedKernelEventsAndHostileRecordsAreRejectedAndCounted) {
   bdtest::expect_forged_and_hostile_records_rejected(*events_, *lines_);
 }
 
-TEST_F(SystemA64Vm, KernelModuleUnloadsCleanly) {
-  bdtest::expect_module_unloaded_cleanly(*lines_);
-}
+TEST_F(SystemA64Vm, KernelModuleUnloadsCleanly) { bdtest::expect_module_unloaded_cleanly(*lines_); }
 
 }  // namespace

@@ -43,10 +43,11 @@ using bdtest::file_exists;
 using bdtest::guest_lines;
 using bdtest::guest_value;
 
-RunResult boot(const std::string &trace, const std::string &vm, const std::string &script,
-               bool plugin, const std::string &filter = "",
-               const std::vector<std::string> &handlers = {}) {
-  std::vector<std::string> argv = {"timeout", "900", BD_RUN, "--system", "--vm", vm,
+RunResult boot(const std::string &trace, const std::string &vm, const std::string &script, bool plugin,
+               const std::string &filter = "", const std::vector<std::string> &handlers = {}) {
+  std::vector<std::string> argv = {"timeout",  "900",
+                                   BD_RUN,     "--system",
+                                   "--vm",     vm,
                                    "--kernel", kVmDir + "/vmlinuz",
                                    "--initrd", kVmDir + "/initramfs.cpio.gz",
                                    "--append", "bd.kmod=1 bd.run=/etc/bd/" + script};
@@ -105,8 +106,8 @@ TEST_F(SystemVm, CallsReachHostHandlersThroughTheDataPages) {
     EXPECT_NE(std::find(l.begin(), l.end(), std::string("calls ") + echo), l.end()) << echo;
   for (const char *blob : {"blob 0 1", "blob 1 1", "blob 3969 1", "blob 65536 1"})
     EXPECT_NE(std::find(l.begin(), l.end(), std::string("calls ") + blob), l.end()) << blob;
-  EXPECT_EQ(line("unknown"), "-38");  // -ENOSYS
-  EXPECT_EQ(line("too_long"), "-7");  // -E2BIG, in the guest
+  EXPECT_EQ(line("unknown"), "-38");     // -ENOSYS
+  EXPECT_EQ(line("too_long"), "-7");     // -E2BIG, in the guest
   EXPECT_EQ(line("hostile_page"), "0");  // BD_REPLY_NONE: rejected at the trap, the page untouched
   EXPECT_EQ(line("hostile_big"), "-7");
   EXPECT_EQ(line("hostile_order"), "-22");
@@ -127,8 +128,9 @@ TEST_F(SystemVm, CallsReachHostHandlersThroughTheDataPages) {
     if (ev.name == "mark" && ev.u("event") == 9501) echo_marks.push_back({ev.u("a0"), ev.u("a1")});
   }
   EXPECT_EQ(blob_sizes, (std::vector<size_t>{0, 1, 3969, 65536}));
-  EXPECT_EQ(echo_marks, (std::vector<std::vector<uint64_t>>{
-                            {0, 0}, {1, 1}, {3968, 3968}, {3969, 3969}, {20000, 20000}, {65536, 65536}, {10000, 100}}));
+  EXPECT_EQ(echo_marks,
+            (std::vector<std::vector<uint64_t>>{
+                {0, 0}, {1, 1}, {3968, 3968}, {3969, 3969}, {20000, 20000}, {65536, 65536}, {10000, 100}}));
   // 3 kv calls, 3 facts, the threads' 1600, 7 echoes, the unknown id.
   EXPECT_EQ(calls, 1614u);
   // Only guest-calls makes bad steps; its bad page is in the exact
@@ -217,8 +219,7 @@ TEST_F(SystemVm, ForgedKernelEventsAndHostileRecordsAreRejectedAndCounted) {
 TEST_F(SystemVm, HostileBar2UseIsRejectedAndMarkingRecovers) {
   EXPECT_EQ(guest_value(*lines_, "bar-kernel kernel-slots"), BD_CHANNEL_KERNEL_SLOTS);
   EXPECT_EQ(guest_value(*lines_, "bar-garbage garbage"),
-            BD_CHANNEL_SIZE / BD_RECORD_SIZE - 1 - 2 /* live kernel slots */ - 1 /* lost offset */ +
-                1000);
+            BD_CHANNEL_SIZE / BD_RECORD_SIZE - 1 - 2 /* live kernel slots */ - 1 /* lost offset */ + 1000);
   const long long hijacked = guest_value(*lines_, "bar-handshakes hijacked");
   ASSERT_GE(hijacked, 0) << "guest-hostile-bar handshakes did not finish";
   EXPECT_EQ(guest_value(*lines_, "bar-handshakes acked"), 1000 + 1 + hijacked);
@@ -316,8 +317,8 @@ TEST_F(SystemVm, ChromeAndSvgExportsOfTheRealTraceAreWellFormed) {
   for (const auto &v : events) {
     const auto &f = v.struct_value().fields();
     const std::string ph = f.at("ph").string_value();
-    const auto track = std::make_pair(f.at("pid").number_value(),
-                                      f.count("tid") ? f.at("tid").number_value() : 0.0);
+    const auto track =
+        std::make_pair(f.at("pid").number_value(), f.count("tid") ? f.at("tid").number_value() : 0.0);
     if (ph == "M") {
       if (f.at("name").string_value() == "thread_name") named.insert(track);
       continue;
@@ -345,9 +346,7 @@ TEST_F(SystemVm, ChromeAndSvgExportsOfTheRealTraceAreWellFormed) {
   EXPECT_NE(s.out.find("vCPU 1"), std::string::npos);
 }
 
-TEST_F(SystemVm, KernelModuleUnloadsCleanly) {
-  bdtest::expect_module_unloaded_cleanly(*lines_);
-}
+TEST_F(SystemVm, KernelModuleUnloadsCleanly) { bdtest::expect_module_unloaded_cleanly(*lines_); }
 
 // Guest-side skipping (<bd/channel.h> ENABLE BITMAPS): under a filter that
 // drops event 2 and every context switch, libbdguest and bd_sched skip

@@ -47,7 +47,8 @@ class SystemRingVm : public bdtest::VmSuite<SystemRingVm> {
  public:
   static constexpr const char *kTag = "ring";
   static std::string MissingImage() {
-    if (file_exists(kVmDir + "/vmlinuz") && file_exists(kVmDir + "/initramfs-root/etc/bd/system-ring-test.sh"))
+    if (file_exists(kVmDir + "/vmlinuz") &&
+        file_exists(kVmDir + "/initramfs-root/etc/bd/system-ring-test.sh"))
       return "";
     return "no test VM image with system-ring-test.sh in " + kVmDir + ": run ./bdtrace test";
   }
@@ -59,9 +60,9 @@ class SystemRingVm : public bdtest::VmSuite<SystemRingVm> {
     bdtest::replace_file(filter_,
                          "rule { events { id: 190 } action: DROP }\n"
                          "rule { process { comm: \"guest-pingpong\" } events { id: 50 } action: DROP }\n");
-    return run({"timeout", "900", BD_RUN, "--system", "--channel", "ring", "--trace", trace, "--filter", filter_,
-                "--vm", vm, "--kernel", kVmDir + "/vmlinuz", "--initrd", kVmDir + "/initramfs.cpio.gz",
-                "--append", "bd.kmod=1 bd.run=/etc/bd/system-ring-test.sh"});
+    return run({"timeout", "900", BD_RUN, "--system", "--channel", "ring", "--trace", trace, "--filter",
+                filter_, "--vm", vm, "--kernel", kVmDir + "/vmlinuz", "--initrd",
+                kVmDir + "/initramfs.cpio.gz", "--append", "bd.kmod=1 bd.run=/etc/bd/system-ring-test.sh"});
   }
   static std::string filter_;
 };
@@ -83,7 +84,8 @@ TEST_F(SystemRingVm, SessionSaysRingAndSystemAndTheClockWasSynchronised) {
   EXPECT_EQ(sessions, 1);
   // The consumer's summary: exchanges answered, no fallback to estimates.
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(result_->err, m, std::regex(R"(clock sync: (\d+) exchanges, (\d+) answered)")))
+  ASSERT_TRUE(
+      std::regex_search(result_->err, m, std::regex(R"(clock sync: (\d+) exchanges, (\d+) answered)")))
       << result_->err;
   EXPECT_GT(std::stoll(m[2]), 0) << result_->err;
   EXPECT_EQ(result_->err.find("no timely clock sync"), std::string::npos) << result_->err;
@@ -120,7 +122,8 @@ TEST_F(SystemRingVm, UserMarksFromTwoProcessesOfTwoThreadsEachAreExact) {
   }
   for (const auto &l : *lines_) {
     std::smatch m;
-    if (std::regex_match(l, m, tid_re)) k_of[std::make_pair(pid_of[m[1]], std::stoull(m[3]))] = std::stoull(m[2]);
+    if (std::regex_match(l, m, tid_re))
+      k_of[std::make_pair(pid_of[m[1]], std::stoull(m[3]))] = std::stoull(m[2]);
   }
   ASSERT_EQ(pid_of.size(), 2u) << "guest-threads did not print its pid";
   ASSERT_EQ(k_of.size(), 4u);

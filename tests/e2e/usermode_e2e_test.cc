@@ -23,8 +23,8 @@ using bdtest::read_trace_with_babeltrace2;
 using bdtest::run;
 using bdtest::RunResult;
 using bdtest::TempDir;
-using bdtest::TraceEvent;
 using bdtest::thread_tids;
+using bdtest::TraceEvent;
 using bdtest::value_after;
 
 namespace {
@@ -89,7 +89,8 @@ TEST_F(FourThreads, SessionAndNamesAreRecordedAndNothingRejected) {
       // plugin build bd-run chose for its API generation.
       const RunResult version = run({qemu_under_test(), "-version"});
       EXPECT_NE(ev.fields.at("qemu_version"), "");
-      EXPECT_NE(version.out.find("version " + ev.fields.at("qemu_version")), std::string::npos) << version.out;
+      EXPECT_NE(version.out.find("version " + ev.fields.at("qemu_version")), std::string::npos)
+          << version.out;
       const bool v1 = ev.fields.at("qemu_version").compare(0, 2, "7.") == 0 ||
                       ev.fields.at("qemu_version").compare(0, 2, "8.") == 0;
       EXPECT_EQ(ev.u("plugin_api") == 1u, v1) << "plugin API " << ev.u("plugin_api");
@@ -210,8 +211,8 @@ TEST(Overload, DiscardedEventsAreCountedExactly) {
   for (int run_no = 0; run_no < 3; ++run_no) {
     TempDir dir("e2e-overload");
     const std::string trace = dir.path() + "/trace";
-    RunResult r = run({BD_RUN, "--subbuf-size", "4096", "--subbuf-count", "2", "--trace", trace,
-                       "--", GUEST_THREADS, "--threads", "4", "--marks", "100000"});
+    RunResult r = run({BD_RUN, "--subbuf-size", "4096", "--subbuf-count", "2", "--trace", trace, "--",
+                       GUEST_THREADS, "--threads", "4", "--marks", "100000"});
     ASSERT_EQ(r.status, 0) << r.err;
     const uint64_t taken = std::stoull("0" + bdtest::text_after(r.out, "taken"));
     ASSERT_EQ(taken, 7u + 4u * 100006u) << r.out;  // (3+N) + N*(M+6)

@@ -54,7 +54,8 @@ class VmSuite : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_EQ(result_->status, 0) << "the VM run (" << Derived::kTag << ") failed:\n"
-                                  << result_->err << "\n--- console:\n" << result_->out;
+                                  << result_->err << "\n--- console:\n"
+                                  << result_->out;
   }
 
   static TempDir *dir_;
@@ -64,11 +65,17 @@ class VmSuite : public ::testing::Test {
   static std::vector<std::string> *lines_;
 };
 
-template <class D> TempDir *VmSuite<D>::dir_ = nullptr;
-template <class D> std::string VmSuite<D>::trace_;
-template <class D> std::string VmSuite<D>::vm_;
-template <class D> RunResult *VmSuite<D>::result_ = nullptr;
-template <class D> std::vector<TraceEvent> *VmSuite<D>::events_ = nullptr;
-template <class D> std::vector<std::string> *VmSuite<D>::lines_ = nullptr;
+template <class D>
+TempDir *VmSuite<D>::dir_ = nullptr;
+template <class D>
+std::string VmSuite<D>::trace_;
+template <class D>
+std::string VmSuite<D>::vm_;
+template <class D>
+RunResult *VmSuite<D>::result_ = nullptr;
+template <class D>
+std::vector<TraceEvent> *VmSuite<D>::events_ = nullptr;
+template <class D>
+std::vector<std::string> *VmSuite<D>::lines_ = nullptr;
 
 }  // namespace bdtest

@@ -66,8 +66,7 @@ void write_header(unsigned char *base, uint32_t magic, uint16_t version) {
 
 // Create a channel file (mode 0600) in /tmp; returns its path.
 std::string make_channel_file(const char *tag, uint32_t magic = BD_CHANNEL_MAGIC,
-                              uint16_t version = BD_CHANNEL_VERSION,
-                              size_t size = BD_CHANNEL_SIZE) {
+                              uint16_t version = BD_CHANNEL_VERSION, size_t size = BD_CHANNEL_SIZE) {
   std::string path = std::string("/tmp/bdguest-") + tag + "-XXXXXX";
   int fd = mkstemp(path.data());
   if (fd < 0) return "";
@@ -107,8 +106,7 @@ struct FileView {
 // An anonymous shared area laid out like BAR2.
 struct AnonChannel {
   AnonChannel() {
-    void *p = mmap(nullptr, BD_CHANNEL_SIZE, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(nullptr, BD_CHANNEL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED) {
       chan.base = static_cast<unsigned char *>(p);
       write_header(chan.base, BD_CHANNEL_MAGIC, BD_CHANNEL_VERSION);
@@ -202,8 +200,7 @@ TEST(SystemMode, EveryCallReturnsZeroWithoutAPluginAndMisuseIsStillCaught) {
 void set_union_bit(FileView &f, unsigned bit, bool on) {
   auto *u = const_cast<bd_u64 *>(bd_chan_header(&f.chan)->unions);
   const bd_u64 mask = bd_u64{1} << (bit % 64);
-  __atomic_store_n(&u[bit / 64], on ? u[bit / 64] | mask : u[bit / 64] & ~mask,
-                   __ATOMIC_RELEASE);
+  __atomic_store_n(&u[bit / 64], on ? u[bit / 64] | mask : u[bit / 64] & ~mask, __ATOMIC_RELEASE);
 }
 
 TEST(SystemMode, DisabledEventsAreSkippedWithoutTouchingTheSlot) {
@@ -356,8 +353,7 @@ TEST(SystemMode, ForkedChildClaimsItsOwnSlotAndReleasesItAtExit) {
     exit(code);  // exit(), not _exit(): atexit releases the slot
   }
   int child_slot = -1;
-  ASSERT_EQ(read(to_parent[0], &child_slot, sizeof child_slot),
-            static_cast<ssize_t>(sizeof child_slot));
+  ASSERT_EQ(read(to_parent[0], &child_slot, sizeof child_slot), static_cast<ssize_t>(sizeof child_slot));
   ASSERT_GE(child_slot, 0);
   EXPECT_EQ(f.claim(child_slot).pid, static_cast<uint32_t>(child));
   EXPECT_EQ(f.claim(child_slot).tid, static_cast<uint32_t>(child));
@@ -429,9 +425,7 @@ TEST(SystemMode, MarksFromSignalHandlersNeverBreakTheSlot) {
 
 // ---- processes that see other devices --------------------------------------
 
-TEST(Discovery, DeviceNoneMeansUserMode) {
-  EXPECT_EQ(run_child("user", "none", false), 0);
-}
+TEST(Discovery, DeviceNoneMeansUserMode) { EXPECT_EQ(run_child("user", "none", false), 0); }
 
 TEST(Discovery, AFileWithoutTheMagicOrWithAnotherVersionMeansUserMode) {
   const std::string no_magic = make_channel_file("nomagic", 0x12345678u);
@@ -584,8 +578,8 @@ TEST(Handshake, AStuckNonceIsOverwrittenWithinAFewTensOfMilliseconds) {
   p.chan = &a.chan;
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(bd_chan_handshake_with(&a.chan, FakePlugin::trap, &p), 1);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(ms, 500);
   bd_chan_header(&a.chan)->handshake_nonce = 0x1234;
   EXPECT_EQ(bd_chan_handshake_with(&a.chan, no_plugin, nullptr), 0);

@@ -24,49 +24,43 @@
 
 enum { MARKS_BEFORE = 100 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int write_ready(const char *dir)
-{
-    char path[4096], tmp[4096];
-    snprintf(path, sizeof path, "%s/ready", dir);
-    snprintf(tmp, sizeof tmp, "%s/ready.tmp", dir);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL || fprintf(f, "pid %ld\n", (long)getpid()) < 0 || fclose(f) != 0 ||
-        rename(tmp, path) != 0) {
-        perror("guest-faults: writing ready");
-        return -1;
-    }
-    return 0;
+static int write_ready(const char *dir) {
+  char path[4096], tmp[4096];
+  snprintf(path, sizeof path, "%s/ready", dir);
+  snprintf(tmp, sizeof tmp, "%s/ready.tmp", dir);
+  FILE *f = fopen(tmp, "w");
+  if (f == NULL || fprintf(f, "pid %ld\n", (long)getpid()) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+    perror("guest-faults: writing ready");
+    return -1;
+  }
+  return 0;
 }
 
-int main(int argc, char **argv)
-{
-    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "crash") != 0)) {
-        fprintf(stderr, "usage: guest-faults DIR SECONDS [crash]\n");
-        return 2;
-    }
-    bd_name_event(1, "before");
-    bd_name_event(2, "after");
-    for (unsigned long i = 0; i < MARKS_BEFORE; i++)
-        bd_mark_args(1, i, 0, 0, 0);
-    if (write_ready(argv[1]) != 0)
-        return 1;
-    if (argc == 4) {
-        volatile int *nowhere = NULL;
-        return *nowhere;
-    }
-    const double end = now_s() + atof(argv[2]);
-    unsigned long i = 0;
-    for (; now_s() < end; i++) {
-        bd_mark_args(2, i, 0, 0, 0);
-        usleep(1000);
-    }
-    printf("after %lu\n", i);
-    return 0;
+int main(int argc, char **argv) {
+  if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "crash") != 0)) {
+    fprintf(stderr, "usage: guest-faults DIR SECONDS [crash]\n");
+    return 2;
+  }
+  bd_name_event(1, "before");
+  bd_name_event(2, "after");
+  for (unsigned long i = 0; i < MARKS_BEFORE; i++) bd_mark_args(1, i, 0, 0, 0);
+  if (write_ready(argv[1]) != 0) return 1;
+  if (argc == 4) {
+    volatile int *nowhere = NULL;
+    return *nowhere;
+  }
+  const double end = now_s() + atof(argv[2]);
+  unsigned long i = 0;
+  for (; now_s() < end; i++) {
+    bd_mark_args(2, i, 0, 0, 0);
+    usleep(1000);
+  }
+  printf("after %lu\n", i);
+  return 0;
 }

@@ -34,49 +34,43 @@
 
 #include "system_common.h"
 
-
-static void pin_to_cpu0(void)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) {
-        perror("guest-forge: sched_setaffinity(CPU 0)");
-        return;
-    }
-    for (int i = 0; i < 100 && sched_getcpu() != 0; i++)
-        sched_yield();
+static void pin_to_cpu0(void) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(0, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) {
+    perror("guest-forge: sched_setaffinity(CPU 0)");
+    return;
+  }
+  for (int i = 0; i < 100 && sched_getcpu() != 0; i++) sched_yield();
 }
 
-static unsigned trap_and_report(struct bd_record *r)
-{
-    bd_trap(r);
-    printf("reply %d\n", (int)*(volatile int32_t *)&r->reply);
+static unsigned trap_and_report(struct bd_record *r) {
+  bd_trap(r);
+  printf("reply %d\n", (int)*(volatile int32_t *)&r->reply);
+  return 1;
+}
+
+int main(void) {
+  struct bd_chan c;
+  if (sys_open_channel("guest-forge", &c) != 0) return 1;
+  pin_to_cpu0();
+  const uint32_t pid = (uint32_t)getpid(), tid = sys_gettid();
+  int slot = bd_chan_claim(&c, pid, tid);
+  if (slot < 0) {
+    fprintf(stderr, "guest-forge: no free user slot in the channel\n");
     return 1;
-}
+  }
+  unsigned forged = 0;
+  struct bd_record *user = bd_chan_user_slot(&c, (unsigned)slot);
+  forge_switch(user, pid, tid, 1);
+  forged += trap_and_report(user);
 
-int main(void)
-{
-    struct bd_chan c;
-    if (sys_open_channel("guest-forge", &c) != 0)
-        return 1;
-    pin_to_cpu0();
-    const uint32_t pid = (uint32_t)getpid(), tid = sys_gettid();
-    int slot = bd_chan_claim(&c, pid, tid);
-    if (slot < 0) {
-        fprintf(stderr, "guest-forge: no free user slot in the channel\n");
-        return 1;
-    }
-    unsigned forged = 0;
-    struct bd_record *user = bd_chan_user_slot(&c, (unsigned)slot);
-    forge_switch(user, pid, tid, 1);
-    forged += trap_and_report(user);
+  struct bd_record *kernel0 = bd_chan_kernel_slot(&c, 0);
+  forge_switch(kernel0, pid, tid, 2);
+  forged += trap_and_report(kernel0);
 
-    struct bd_record *kernel0 = bd_chan_kernel_slot(&c, 0);
-    forge_switch(kernel0, pid, tid, 2);
-    forged += trap_and_report(kernel0);
-
-    bd_chan_release(&c, (unsigned)slot, pid, tid);
-    printf("forged %u\n", forged);
-    return 0;
+  bd_chan_release(&c, (unsigned)slot, pid, tid);
+  printf("forged %u\n", forged);
+  return 0;
 }

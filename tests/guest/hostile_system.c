@@ -56,176 +56,168 @@ enum { SLOTS = 4, GARBAGE_PER_SLOT = 16 };
 static unsigned long seen_ok, seen_rejected;
 static uint64_t seq;
 
-static unsigned trap_offset(const struct bd_chan *c, size_t off)
-{
-    bd_trap_at(c->base + off);
-    return 1;
+static unsigned trap_offset(const struct bd_chan *c, size_t off) {
+  bd_trap_at(c->base + off);
+  return 1;
 }
 
 /* Trap on a record in a user slot and look at the reply. */
-static unsigned trap_record(struct bd_record *r)
-{
-    bd_trap(r);
-    int32_t reply = *(volatile int32_t *)&r->reply;
-    if (reply == BD_REPLY_OK)
-        seen_ok++;
-    else if (reply == BD_REPLY_REJECTED)
-        seen_rejected++;
-    return 1;
+static unsigned trap_record(struct bd_record *r) {
+  bd_trap(r);
+  int32_t reply = *(volatile int32_t *)&r->reply;
+  if (reply == BD_REPLY_OK)
+    seen_ok++;
+  else if (reply == BD_REPLY_REJECTED)
+    seen_rejected++;
+  return 1;
 }
 
-static void valid_record(struct bd_record *r, uint16_t kind)
-{
-    struct bd_record v;
-    memset(&v, 0, sizeof v);
-    v.magic = BD_MAGIC;
-    v.version = BD_ABI_VERSION;
-    v.kind = kind;
-    v.event = 1;
-    v.args[0] = 0xbad;
-    v.pid = (uint32_t)getpid();
-    v.tid = sys_gettid();
-    v.seq = ++seq;
-    v.reply = BD_REPLY_NONE;
-    if (kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME) {
-        strcpy(v.text, "hostile");
-        v.text_len = (uint16_t)strlen(v.text);
-    }
-    memcpy(r, &v, sizeof v);
+static void valid_record(struct bd_record *r, uint16_t kind) {
+  struct bd_record v;
+  memset(&v, 0, sizeof v);
+  v.magic = BD_MAGIC;
+  v.version = BD_ABI_VERSION;
+  v.kind = kind;
+  v.event = 1;
+  v.args[0] = 0xbad;
+  v.pid = (uint32_t)getpid();
+  v.tid = sys_gettid();
+  v.seq = ++seq;
+  v.reply = BD_REPLY_NONE;
+  if (kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME) {
+    strcpy(v.text, "hostile");
+    v.text_len = (uint16_t)strlen(v.text);
+  }
+  memcpy(r, &v, sizeof v);
 }
 
-static unsigned send_defects(struct bd_record *r)
-{
-    unsigned sent = 0;
-    static const uint16_t bad_kinds[] = {0, BD_KIND_MAX_, 0xffff};
-    for (size_t i = 0; i < sizeof bad_kinds / sizeof bad_kinds[0]; i++) {
-        valid_record(r, BD_KIND_MARK);
-        r->kind = bad_kinds[i];
-        sent += trap_record(r);
-    }
+static unsigned send_defects(struct bd_record *r) {
+  unsigned sent = 0;
+  static const uint16_t bad_kinds[] = {0, BD_KIND_MAX_, 0xffff};
+  for (size_t i = 0; i < sizeof bad_kinds / sizeof bad_kinds[0]; i++) {
     valid_record(r, BD_KIND_MARK);
-    r->magic = 0x72746462u; /* BD_MAGIC byte-swapped */
+    r->kind = bad_kinds[i];
     sent += trap_record(r);
-    valid_record(r, BD_KIND_MARK);
-    r->version = 0;
-    sent += trap_record(r);
-    valid_record(r, BD_KIND_MARK);
-    r->version = BD_ABI_VERSION + 1;
-    sent += trap_record(r);
-    valid_record(r, BD_KIND_MARK);
-    r->flags = 1;
-    sent += trap_record(r);
-    valid_record(r, BD_KIND_MARK);
-    r->reserved = 1;
-    sent += trap_record(r);
-    valid_record(r, BD_KIND_MARK_TEXT);
-    memset(r->text, 'B', sizeof r->text - 1);
-    r->text[sizeof r->text - 1] = '\0';
-    r->text_len = BD_TEXT_MAX + 1;
-    sent += trap_record(r);
-    valid_record(r, BD_KIND_EVENT_NAME);
-    memset(r->text, 'A', sizeof r->text); /* no NUL anywhere */
-    r->text_len = BD_TEXT_MAX;
-    sent += trap_record(r);
-    return sent;
+  }
+  valid_record(r, BD_KIND_MARK);
+  r->magic = 0x72746462u; /* BD_MAGIC byte-swapped */
+  sent += trap_record(r);
+  valid_record(r, BD_KIND_MARK);
+  r->version = 0;
+  sent += trap_record(r);
+  valid_record(r, BD_KIND_MARK);
+  r->version = BD_ABI_VERSION + 1;
+  sent += trap_record(r);
+  valid_record(r, BD_KIND_MARK);
+  r->flags = 1;
+  sent += trap_record(r);
+  valid_record(r, BD_KIND_MARK);
+  r->reserved = 1;
+  sent += trap_record(r);
+  valid_record(r, BD_KIND_MARK_TEXT);
+  memset(r->text, 'B', sizeof r->text - 1);
+  r->text[sizeof r->text - 1] = '\0';
+  r->text_len = BD_TEXT_MAX + 1;
+  sent += trap_record(r);
+  valid_record(r, BD_KIND_EVENT_NAME);
+  memset(r->text, 'A', sizeof r->text); /* no NUL anywhere */
+  r->text_len = BD_TEXT_MAX;
+  sent += trap_record(r);
+  return sent;
 }
 
-int main(void)
-{
-    alarm(60); /* never hang, whatever the host does */
-    struct bd_chan c;
-    if (sys_open_channel("guest-hostile-system", &c) != 0)
-        return 1;
-    const uint32_t pid = (uint32_t)getpid(), tid = sys_gettid();
-    int slot[SLOTS];
-    for (int k = 0; k < SLOTS; k++) {
-        slot[k] = bd_chan_claim(&c, pid, tid);
-        if (slot[k] < 0) {
-            fprintf(stderr, "guest-hostile-system: fewer than %d free user "
-                            "slots\n", SLOTS);
-            return 1;
-        }
+int main(void) {
+  alarm(60); /* never hang, whatever the host does */
+  struct bd_chan c;
+  if (sys_open_channel("guest-hostile-system", &c) != 0) return 1;
+  const uint32_t pid = (uint32_t)getpid(), tid = sys_gettid();
+  int slot[SLOTS];
+  for (int k = 0; k < SLOTS; k++) {
+    slot[k] = bd_chan_claim(&c, pid, tid);
+    if (slot[k] < 0) {
+      fprintf(stderr,
+              "guest-hostile-system: fewer than %d free user "
+              "slots\n",
+              SLOTS);
+      return 1;
     }
-    struct bd_record *mine = bd_chan_user_slot(&c, (unsigned)slot[0]);
-    unsigned long total = 0, n;
+  }
+  struct bd_record *mine = bd_chan_user_slot(&c, (unsigned)slot[0]);
+  unsigned long total = 0, n;
 
-    static const size_t header_offsets[] = {0x8, 0x80, 0xff8, 0x1000, 0x1f80};
-    n = 0;
-    for (size_t i = 0; i < sizeof header_offsets / sizeof header_offsets[0]; i++)
-        n += trap_offset(&c, header_offsets[i]);
-    printf("header %lu\n", n);
-    total += n;
+  static const size_t header_offsets[] = {0x8, 0x80, 0xff8, 0x1000, 0x1f80};
+  n = 0;
+  for (size_t i = 0; i < sizeof header_offsets / sizeof header_offsets[0]; i++)
+    n += trap_offset(&c, header_offsets[i]);
+  printf("header %lu\n", n);
+  total += n;
 
-    static const size_t claim_offsets[] = {BD_CHANNEL_CLAIMS_OFFSET,
-                                           BD_CHANNEL_CLAIMS_OFFSET + 8,
-                                           BD_CHANNEL_USER_OFFSET - 128};
-    n = 0;
-    for (size_t i = 0; i < sizeof claim_offsets / sizeof claim_offsets[0]; i++)
-        n += trap_offset(&c, claim_offsets[i]);
-    printf("claims %lu\n", n);
-    total += n;
+  static const size_t claim_offsets[] = {BD_CHANNEL_CLAIMS_OFFSET, BD_CHANNEL_CLAIMS_OFFSET + 8,
+                                         BD_CHANNEL_USER_OFFSET - 128};
+  n = 0;
+  for (size_t i = 0; i < sizeof claim_offsets / sizeof claim_offsets[0]; i++)
+    n += trap_offset(&c, claim_offsets[i]);
+  printf("claims %lu\n", n);
+  total += n;
 
-    const size_t mine_off = (size_t)((unsigned char *)mine - c.base);
-    static const size_t skews[] = {8, 1, 64};
-    n = 0;
-    for (size_t i = 0; i < sizeof skews / sizeof skews[0]; i++) {
-        valid_record(mine, BD_KIND_MARK);
-        n += trap_offset(&c, mine_off + skews[i]);
-    }
-    n += trap_offset(&c, BD_CHANNEL_KERNEL_OFFSET + 8);
-    printf("misaligned %lu\n", n);
-    total += n;
-
-    const size_t user_end =
-        BD_CHANNEL_USER_OFFSET + (size_t)BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE;
-    n = trap_offset(&c, user_end);
-    n += trap_offset(&c, BD_CHANNEL_SIZE - BD_RECORD_SIZE);
-    n += trap_offset(&c, BD_CHANNEL_SIZE - 8);
-    printf("outside %lu\n", n);
-    total += n;
-
-    uint64_t state = 0x5eedb0a7d15ea5e5ULL ^ pid;
-    n = 0;
-    for (int k = 0; k < SLOTS; k++) {
-        struct bd_record *r = bd_chan_user_slot(&c, (unsigned)slot[k]);
-        for (int j = 0; j < GARBAGE_PER_SLOT; j++) {
-            unsigned char *p = (unsigned char *)r;
-            for (size_t i = 0; i < sizeof *r; i += 8) {
-                uint64_t v = xorshift64(&state);
-                memcpy(p + i, &v, 8);
-            }
-            if (r->magic == BD_MAGIC)
-                r->magic ^= 1u;
-            n += trap_record(r);
-        }
-    }
-    printf("garbage %lu\n", n);
-    total += n;
-
-    n = send_defects(mine);
-    printf("defects %lu\n", n);
-    total += n;
-
-    /* The header is the host's; the plugin must not depend on it. */
-    volatile struct bd_channel_header *h = bd_chan_header(&c);
-    unsigned char saved[offsetof(struct bd_channel_header, unions)];
-    memcpy(saved, (const void *)h, sizeof saved);
-    for (size_t i = 0; i < sizeof saved; i += 8) {
-        uint64_t v = xorshift64(&state);
-        memcpy((unsigned char *)h + i, &v, 8);
-    }
+  const size_t mine_off = (size_t)((unsigned char *)mine - c.base);
+  static const size_t skews[] = {8, 1, 64};
+  n = 0;
+  for (size_t i = 0; i < sizeof skews / sizeof skews[0]; i++) {
     valid_record(mine, BD_KIND_MARK);
-    bd_trap(mine);
-    int32_t after = *(volatile int32_t *)&mine->reply;
-    memcpy((void *)h, saved, sizeof saved);
-    h->handshake_nonce = 0;
-    printf("after_scribble_reply %d\n", (int)after);
+    n += trap_offset(&c, mine_off + skews[i]);
+  }
+  n += trap_offset(&c, BD_CHANNEL_KERNEL_OFFSET + 8);
+  printf("misaligned %lu\n", n);
+  total += n;
 
-    for (int k = 0; k < SLOTS; k++)
-        bd_chan_release(&c, (unsigned)slot[k], pid, tid);
-    printf("seen_ok %lu\n", seen_ok);
-    printf("seen_rejected %lu\n", seen_rejected);
-    printf("expect_rejected %lu\n", total);
-    printf("expect_call_bad_page 2\n"); /* the two "outside" traps in a data page */
-    return 0;
+  const size_t user_end = BD_CHANNEL_USER_OFFSET + (size_t)BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE;
+  n = trap_offset(&c, user_end);
+  n += trap_offset(&c, BD_CHANNEL_SIZE - BD_RECORD_SIZE);
+  n += trap_offset(&c, BD_CHANNEL_SIZE - 8);
+  printf("outside %lu\n", n);
+  total += n;
+
+  uint64_t state = 0x5eedb0a7d15ea5e5ULL ^ pid;
+  n = 0;
+  for (int k = 0; k < SLOTS; k++) {
+    struct bd_record *r = bd_chan_user_slot(&c, (unsigned)slot[k]);
+    for (int j = 0; j < GARBAGE_PER_SLOT; j++) {
+      unsigned char *p = (unsigned char *)r;
+      for (size_t i = 0; i < sizeof *r; i += 8) {
+        uint64_t v = xorshift64(&state);
+        memcpy(p + i, &v, 8);
+      }
+      if (r->magic == BD_MAGIC) r->magic ^= 1u;
+      n += trap_record(r);
+    }
+  }
+  printf("garbage %lu\n", n);
+  total += n;
+
+  n = send_defects(mine);
+  printf("defects %lu\n", n);
+  total += n;
+
+  /* The header is the host's; the plugin must not depend on it. */
+  volatile struct bd_channel_header *h = bd_chan_header(&c);
+  unsigned char saved[offsetof(struct bd_channel_header, unions)];
+  memcpy(saved, (const void *)h, sizeof saved);
+  for (size_t i = 0; i < sizeof saved; i += 8) {
+    uint64_t v = xorshift64(&state);
+    memcpy((unsigned char *)h + i, &v, 8);
+  }
+  valid_record(mine, BD_KIND_MARK);
+  bd_trap(mine);
+  int32_t after = *(volatile int32_t *)&mine->reply;
+  memcpy((void *)h, saved, sizeof saved);
+  h->handshake_nonce = 0;
+  printf("after_scribble_reply %d\n", (int)after);
+
+  for (int k = 0; k < SLOTS; k++) bd_chan_release(&c, (unsigned)slot[k], pid, tid);
+  printf("seen_ok %lu\n", seen_ok);
+  printf("seen_rejected %lu\n", seen_rejected);
+  printf("expect_rejected %lu\n", total);
+  printf("expect_call_bad_page 2\n"); /* the two "outside" traps in a data page */
+  return 0;
 }

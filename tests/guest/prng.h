@@ -10,13 +10,12 @@
 #include <stdint.h>
 
 /* The next value of the sequence in *s (never 0 for a non-zero seed). */
-static inline uint64_t xorshift64(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
+static inline uint64_t xorshift64(uint64_t *s) {
+  uint64_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return *s = x;
 }
 
 #endif /* BD_TESTS_GUEST_PRNG_H */

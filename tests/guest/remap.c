@@ -45,72 +45,64 @@ static unsigned long flips;
  * page (volatile and fenced from them, so the compiler keeps the order). */
 static __thread sigjmp_buf *volatile fault_jump;
 
-static void on_fault(int sig)
-{
-    (void)sig;
-    if (fault_jump != NULL)
-        siglongjmp(*fault_jump, 1);
-    abort();
+static void on_fault(int sig) {
+  (void)sig;
+  if (fault_jump != NULL) siglongjmp(*fault_jump, 1);
+  abort();
 }
 
-static void *flipper(void *arg)
-{
-    (void)arg;
-    while (!done) {
-        munmap(page, BD_PAGE_SIZE);
-        if (mmap(page, BD_PAGE_SIZE, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-            abort();
-        mprotect(page, BD_PAGE_SIZE, PROT_READ);
-        mprotect(page, BD_PAGE_SIZE, PROT_READ | PROT_WRITE);
-        flips += 4;
-    }
-    return NULL;
+static void *flipper(void *arg) {
+  (void)arg;
+  while (!done) {
+    munmap(page, BD_PAGE_SIZE);
+    if (mmap(page, BD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+        MAP_FAILED)
+      abort();
+    mprotect(page, BD_PAGE_SIZE, PROT_READ);
+    mprotect(page, BD_PAGE_SIZE, PROT_READ | PROT_WRITE);
+    flips += 4;
+  }
+  return NULL;
 }
 
-int main(int argc, char **argv)
-{
-    const unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000;
-    page = mmap(NULL, BD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (page == MAP_FAILED)
-        return 1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fault;
-    sa.sa_flags = SA_NODEFER;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
+int main(int argc, char **argv) {
+  const unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000;
+  page = mmap(NULL, BD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_fault;
+  sa.sa_flags = SA_NODEFER;
+  sigaction(SIGSEGV, &sa, NULL);
+  sigaction(SIGBUS, &sa, NULL);
 
-    pthread_t t;
-    if (pthread_create(&t, NULL, flipper, NULL) != 0)
-        return 1;
-    /* volatile: they change between sigsetjmp and a siglongjmp back. */
-    volatile unsigned long traps = 0, faulted = 0, ok = 0, seq = 0;
-    struct bd_record *r = (struct bd_record *)(void *)page;
-    for (volatile unsigned long i = 0; i < n; ++i) {
-        sigjmp_buf jb;
-        if (sigsetjmp(jb, 1) != 0) {
-            fault_jump = NULL;
-            faulted++;
-            continue;
-        }
-        fault_jump = &jb;
-        __asm__ volatile("" ::: "memory");
-        memset(r, 0, sizeof *r);
-        bd_record_fill_header(r, BD_KIND_MARK, 7, 0, 0, 0, 0, (uint32_t)getpid(),
-                              (uint32_t)gettid(), ++seq);
-        bd_trap_at(r);
-        int32_t reply;
-        memcpy(&reply, (const char *)r + offsetof(struct bd_record, reply), sizeof reply);
-        __asm__ volatile("" ::: "memory");
-        fault_jump = NULL;
-        traps++;
-        if (reply == BD_REPLY_OK)
-            ok++;
+  pthread_t t;
+  if (pthread_create(&t, NULL, flipper, NULL) != 0) return 1;
+  /* volatile: they change between sigsetjmp and a siglongjmp back. */
+  volatile unsigned long traps = 0, faulted = 0, ok = 0, seq = 0;
+  struct bd_record *r = (struct bd_record *)(void *)page;
+  for (volatile unsigned long i = 0; i < n; ++i) {
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 1) != 0) {
+      fault_jump = NULL;
+      faulted++;
+      continue;
     }
-    done = 1;
-    pthread_join(t, NULL);
-    printf("traps %lu\nfaulted %lu\nok %lu\nflips %lu\n", (unsigned long)traps,
-           (unsigned long)faulted, (unsigned long)ok, flips);
-    return traps + faulted == n ? 0 : 1;
+    fault_jump = &jb;
+    __asm__ volatile("" ::: "memory");
+    memset(r, 0, sizeof *r);
+    bd_record_fill_header(r, BD_KIND_MARK, 7, 0, 0, 0, 0, (uint32_t)getpid(), (uint32_t)gettid(), ++seq);
+    bd_trap_at(r);
+    int32_t reply;
+    memcpy(&reply, (const char *)r + offsetof(struct bd_record, reply), sizeof reply);
+    __asm__ volatile("" ::: "memory");
+    fault_jump = NULL;
+    traps++;
+    if (reply == BD_REPLY_OK) ok++;
+  }
+  done = 1;
+  pthread_join(t, NULL);
+  printf("traps %lu\nfaulted %lu\nok %lu\nflips %lu\n", (unsigned long)traps, (unsigned long)faulted,
+         (unsigned long)ok, flips);
+  return traps + faulted == n ? 0 : 1;
 }

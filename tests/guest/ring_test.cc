@@ -72,8 +72,7 @@ bd_ring_region make_header(uint32_t rings, uint32_t slots) {
 class Region {
  public:
   // `tweak` may spoil the header; `file_size` 0 = the region's size.
-  explicit Region(uint32_t rings, uint32_t slots,
-                  const std::function<void(bd_ring_region &)> &tweak = {},
+  explicit Region(uint32_t rings, uint32_t slots, const std::function<void(bd_ring_region &)> &tweak = {},
                   uint64_t file_size = 0)
       : rings_(rings), slots_(slots) {
     char dir[] = "/tmp/bdguest-ring-XXXXXX";
@@ -134,8 +133,7 @@ class Region {
     __atomic_store_n(&ctl(i)->tail, tail, __ATOMIC_RELEASE);
   }
   const unsigned char *slot(unsigned ring, uint64_t k) const {
-    return base_ + bd_ring_data_offset(rings_) +
-           (uint64_t{ring} * slots_ + (k % slots_)) * BD_RING_SLOT_SIZE;
+    return base_ + bd_ring_data_offset(rings_) + (uint64_t{ring} * slots_ + (k % slots_)) * BD_RING_SLOT_SIZE;
   }
   const bd_ring_record &record(unsigned ring, uint64_t k) const {
     return *reinterpret_cast<const bd_ring_record *>(slot(ring, k));
@@ -186,13 +184,13 @@ class SharedBlock {
 
 // Checks inside a child: reported on stderr, counted into the exit status.
 int g_child_failures = 0;
-#define CHILD_EXPECT(cond)                                                        \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      std::fprintf(stderr, "child %d: %s:%d: failed: %s\n", static_cast<int>(getpid()), \
-                   __FILE__, __LINE__, #cond);                                    \
-      ++g_child_failures;                                                         \
-    }                                                                             \
+#define CHILD_EXPECT(cond)                                                                                  \
+  do {                                                                                                      \
+    if (!(cond)) {                                                                                          \
+      std::fprintf(stderr, "child %d: %s:%d: failed: %s\n", static_cast<int>(getpid()), __FILE__, __LINE__, \
+                   #cond);                                                                                  \
+      ++g_child_failures;                                                                                   \
+    }                                                                                                       \
   } while (0)
 
 // Run `body` in a fresh child process whose environment has BD_RING =
@@ -228,22 +226,23 @@ TEST(RingMode, RecordsHaveExactContentsInOrder) {
   SharedBlock out;
   ASSERT_TRUE(out.ok());
   const uint64_t t0 = rdtsc();
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              CHILD_EXPECT(bd_mark_args(7, 11, 22, 33, 0xfeedfacecafeULL) == 1);
-              CHILD_EXPECT(bd_internal_process_mode() == BD_INTERNAL_MODE_RING);
-              out->ring[0] = bd_internal_ring_index();
-              out->pid[0] = current_pid();
-              out->tid[0] = current_tid();
-              CHILD_EXPECT(bd_mark(8) == 1);
-              CHILD_EXPECT(bd_present() == 1);  // writes nothing
-              CHILD_EXPECT(bd_region_begin(3) == 1);
-              CHILD_EXPECT(bd_region_end(3) == 1);
-              CHILD_EXPECT(bd_enabled(3) == 1);  // writes nothing
-              CHILD_EXPECT(bd_mark_text(2, nullptr) == -EINVAL);
-              CHILD_EXPECT(bd_name_event(2, "") == -EINVAL);
-              CHILD_EXPECT(bd_internal_depth() == 0);
-              CHILD_EXPECT(bd_internal_sys_slot() == -1);
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       CHILD_EXPECT(bd_mark_args(7, 11, 22, 33, 0xfeedfacecafeULL) == 1);
+                       CHILD_EXPECT(bd_internal_process_mode() == BD_INTERNAL_MODE_RING);
+                       out->ring[0] = bd_internal_ring_index();
+                       out->pid[0] = current_pid();
+                       out->tid[0] = current_tid();
+                       CHILD_EXPECT(bd_mark(8) == 1);
+                       CHILD_EXPECT(bd_present() == 1);  // writes nothing
+                       CHILD_EXPECT(bd_region_begin(3) == 1);
+                       CHILD_EXPECT(bd_region_end(3) == 1);
+                       CHILD_EXPECT(bd_enabled(3) == 1);  // writes nothing
+                       CHILD_EXPECT(bd_mark_text(2, nullptr) == -EINVAL);
+                       CHILD_EXPECT(bd_name_event(2, "") == -EINVAL);
+                       CHILD_EXPECT(bd_internal_depth() == 0);
+                       CHILD_EXPECT(bd_internal_sys_slot() == -1);
+                     }),
             0);
   const uint64_t t1 = rdtsc();
   const int ring = out->ring[0];
@@ -286,18 +285,19 @@ TEST(RingMode, TextRecordsTakeTwoSlotsAndWrapAtTheRingEnd) {
   ASSERT_TRUE(r.mapped());
   SharedBlock out;
   const std::string long_text(200, 'x');
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              for (unsigned i = 0; i < 15; i++) CHILD_EXPECT(bd_mark(100 + i) == 1);
-              const int ring = bd_internal_ring_index();
-              out->ring[0] = ring;
-              // Full for a two-slot record until the consumer moves.
-              CHILD_EXPECT(bd_mark_text(2, "wrapped") == 0);
-              r.consume_to(ring, 15);
-              CHILD_EXPECT(bd_mark_text(2, "wrapped") == 1);       // slots 15, 0
-              CHILD_EXPECT(bd_name_event(5, "five") == 1);          // slots 1, 2
-              CHILD_EXPECT(bd_mark_text(6, long_text.c_str()) == 1);  // 3, 4
-              CHILD_EXPECT(bd_mark_text(7, "") == 1);               // 5, 6
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       for (unsigned i = 0; i < 15; i++) CHILD_EXPECT(bd_mark(100 + i) == 1);
+                       const int ring = bd_internal_ring_index();
+                       out->ring[0] = ring;
+                       // Full for a two-slot record until the consumer moves.
+                       CHILD_EXPECT(bd_mark_text(2, "wrapped") == 0);
+                       r.consume_to(ring, 15);
+                       CHILD_EXPECT(bd_mark_text(2, "wrapped") == 1);          // slots 15, 0
+                       CHILD_EXPECT(bd_name_event(5, "five") == 1);            // slots 1, 2
+                       CHILD_EXPECT(bd_mark_text(6, long_text.c_str()) == 1);  // 3, 4
+                       CHILD_EXPECT(bd_mark_text(7, "") == 1);                 // 5, 6
+                     }),
             0);
   const int ring = out->ring[0];
   ASSERT_GE(ring, 0);
@@ -336,34 +336,35 @@ TEST(RingMode, AFullRingCountsEveryDropAndNeverBlocks) {
   Region r(2, 16);
   ASSERT_TRUE(r.mapped());
   SharedBlock out;
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              constexpr unsigned kIssued = 100000;
-              unsigned written = 0, zero = 0;
-              for (unsigned i = 0; i < kIssued; i++) {
-                const int rc = bd_mark_args(1, i, 0, 0, 0);
-                written += rc == 1;
-                zero += rc == 0;
-              }
-              const int ring = bd_internal_ring_index();
-              out->ring[0] = ring;
-              out->n[0] = written;
-              out->n[1] = zero;
-              CHILD_EXPECT(written + zero == kIssued);
-              CHILD_EXPECT(written == 16);
-              CHILD_EXPECT(r.dropped(ring) == kIssued - 16);
-              // The consumer frees 15 slots: 15 one-slot records fit, then a
-              // text record does not (one free slot).
-              r.consume_to(ring, 15);
-              for (unsigned i = 0; i < 15; i++) CHILD_EXPECT(bd_mark(2) == 1);
-              CHILD_EXPECT(bd_mark_text(3, "no room") == 0);
-              CHILD_EXPECT(bd_mark(4) == 0);
-              CHILD_EXPECT(r.head(ring) == 31);
-              CHILD_EXPECT(r.dropped(ring) == kIssued - 16 + 2);
-              // Everything consumed: a two-slot record fits again.
-              r.consume_to(ring, 31);
-              CHILD_EXPECT(bd_mark_text(3, "room") == 1);
-              out->n[2] = r.record(ring, 31).seq;
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       constexpr unsigned kIssued = 100000;
+                       unsigned written = 0, zero = 0;
+                       for (unsigned i = 0; i < kIssued; i++) {
+                         const int rc = bd_mark_args(1, i, 0, 0, 0);
+                         written += rc == 1;
+                         zero += rc == 0;
+                       }
+                       const int ring = bd_internal_ring_index();
+                       out->ring[0] = ring;
+                       out->n[0] = written;
+                       out->n[1] = zero;
+                       CHILD_EXPECT(written + zero == kIssued);
+                       CHILD_EXPECT(written == 16);
+                       CHILD_EXPECT(r.dropped(ring) == kIssued - 16);
+                       // The consumer frees 15 slots: 15 one-slot records fit, then a
+                       // text record does not (one free slot).
+                       r.consume_to(ring, 15);
+                       for (unsigned i = 0; i < 15; i++) CHILD_EXPECT(bd_mark(2) == 1);
+                       CHILD_EXPECT(bd_mark_text(3, "no room") == 0);
+                       CHILD_EXPECT(bd_mark(4) == 0);
+                       CHILD_EXPECT(r.head(ring) == 31);
+                       CHILD_EXPECT(r.dropped(ring) == kIssued - 16 + 2);
+                       // Everything consumed: a two-slot record fits again.
+                       r.consume_to(ring, 31);
+                       CHILD_EXPECT(bd_mark_text(3, "room") == 1);
+                       out->n[2] = r.record(ring, 31).seq;
+                     }),
             0);
   const int ring = out->ring[0];
   ASSERT_GE(ring, 0);
@@ -393,22 +394,23 @@ int nested_calls(void *) {
 TEST(RingMode, ANestedCallWritesNothingAndCountsADrop) {
   Region r(2, 64);
   ASSERT_TRUE(r.mapped());
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              CHILD_EXPECT(bd_mark(1) == 1);
-              const int ring = bd_internal_ring_index();
-              CHILD_EXPECT(ring >= 0);
-              CHILD_EXPECT(bd_internal_nested(nested_calls, nullptr) == 0);
-              CHILD_EXPECT(r.head(ring) == 1);
-              CHILD_EXPECT(r.dropped(ring) == 5);
-              CHILD_EXPECT(bd_internal_depth() == 0);
-              // A disabled event still counts when nested: the depth check
-              // comes first (it must not touch anything else).
-              r.set_enable_bit(2, false);
-              CHILD_EXPECT(bd_internal_nested(nested_calls, nullptr) == 0);
-              CHILD_EXPECT(r.dropped(ring) == 10);
-              CHILD_EXPECT(bd_mark(1) == 1);
-              CHILD_EXPECT(r.record(ring, 1).seq == 2);
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       CHILD_EXPECT(bd_mark(1) == 1);
+                       const int ring = bd_internal_ring_index();
+                       CHILD_EXPECT(ring >= 0);
+                       CHILD_EXPECT(bd_internal_nested(nested_calls, nullptr) == 0);
+                       CHILD_EXPECT(r.head(ring) == 1);
+                       CHILD_EXPECT(r.dropped(ring) == 5);
+                       CHILD_EXPECT(bd_internal_depth() == 0);
+                       // A disabled event still counts when nested: the depth check
+                       // comes first (it must not touch anything else).
+                       r.set_enable_bit(2, false);
+                       CHILD_EXPECT(bd_internal_nested(nested_calls, nullptr) == 0);
+                       CHILD_EXPECT(r.dropped(ring) == 10);
+                       CHILD_EXPECT(bd_mark(1) == 1);
+                       CHILD_EXPECT(r.record(ring, 1).seq == 2);
+                     }),
             0);
 }
 
@@ -432,42 +434,43 @@ TEST(RingMode, MarksFromSignalHandlersAreWrittenOrCountedNeverLostOrTorn) {
   Region r(2, 1024);
   ASSERT_TRUE(r.mapped());
   SharedBlock out;
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              CHILD_EXPECT(bd_mark(1) == 1);
-              const int ring = bd_internal_ring_index();
-              out->ring[0] = ring;
-              struct sigaction sa = {};
-              sa.sa_handler = on_alarm;
-              sigemptyset(&sa.sa_mask);
-              sa.sa_flags = SA_RESTART;
-              CHILD_EXPECT(sigaction(SIGALRM, &sa, nullptr) == 0);
-              struct itimerval every_20us = {{0, 20}, {0, 20}};
-              CHILD_EXPECT(setitimer(ITIMER_REAL, &every_20us, nullptr) == 0);
-              uint64_t calls = 1, written = 1;
-              // A consumer keeps up now and then, so that both full and
-              // non-full rings are seen.
-              for (uint64_t i = 0; g_handler_calls.load() < 3000 && i < 50000000; i++) {
-                written += bd_mark_args(1, i, 0, 0, 0) == 1;
-                calls++;
-                if ((i & 0xfff) == 0) r.consume_to(ring, r.head(ring));
-              }
-              struct itimerval off = {};
-              setitimer(ITIMER_REAL, &off, nullptr);
-              signal(SIGALRM, SIG_IGN);
-              const uint64_t all = calls + g_handler_calls.load();
-              const uint64_t all_written = written + g_handler_written.load();
-              CHILD_EXPECT(g_handler_bad.load() == 0);
-              CHILD_EXPECT(r.head(ring) == all_written);
-              CHILD_EXPECT(r.dropped(ring) == all - all_written);
-              CHILD_EXPECT(bd_internal_depth() == 0);
-              // The last ring_slots records are whole and in sequence.
-              const uint64_t h = r.head(ring);
-              for (uint64_t k = h - 1; k > h - r.slots(); k--)
-                CHILD_EXPECT(r.record(ring, k).seq == r.record(ring, k - 1).seq + 1);
-              out->n[0] = all;
-              out->n[1] = g_handler_calls.load();
-              out->n[2] = g_handler_nested.load();
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       CHILD_EXPECT(bd_mark(1) == 1);
+                       const int ring = bd_internal_ring_index();
+                       out->ring[0] = ring;
+                       struct sigaction sa = {};
+                       sa.sa_handler = on_alarm;
+                       sigemptyset(&sa.sa_mask);
+                       sa.sa_flags = SA_RESTART;
+                       CHILD_EXPECT(sigaction(SIGALRM, &sa, nullptr) == 0);
+                       struct itimerval every_20us = {{0, 20}, {0, 20}};
+                       CHILD_EXPECT(setitimer(ITIMER_REAL, &every_20us, nullptr) == 0);
+                       uint64_t calls = 1, written = 1;
+                       // A consumer keeps up now and then, so that both full and
+                       // non-full rings are seen.
+                       for (uint64_t i = 0; g_handler_calls.load() < 3000 && i < 50000000; i++) {
+                         written += bd_mark_args(1, i, 0, 0, 0) == 1;
+                         calls++;
+                         if ((i & 0xfff) == 0) r.consume_to(ring, r.head(ring));
+                       }
+                       struct itimerval off = {};
+                       setitimer(ITIMER_REAL, &off, nullptr);
+                       signal(SIGALRM, SIG_IGN);
+                       const uint64_t all = calls + g_handler_calls.load();
+                       const uint64_t all_written = written + g_handler_written.load();
+                       CHILD_EXPECT(g_handler_bad.load() == 0);
+                       CHILD_EXPECT(r.head(ring) == all_written);
+                       CHILD_EXPECT(r.dropped(ring) == all - all_written);
+                       CHILD_EXPECT(bd_internal_depth() == 0);
+                       // The last ring_slots records are whole and in sequence.
+                       const uint64_t h = r.head(ring);
+                       for (uint64_t k = h - 1; k > h - r.slots(); k--)
+                         CHILD_EXPECT(r.record(ring, k).seq == r.record(ring, k - 1).seq + 1);
+                       out->n[0] = all;
+                       out->n[1] = g_handler_calls.load();
+                       out->n[2] = g_handler_nested.load();
+                     }),
             0);
   RecordProperty("calls", std::to_string(out->n[0]));
   RecordProperty("handler_calls", std::to_string(out->n[1]));
@@ -479,37 +482,38 @@ TEST(RingMode, MarksFromSignalHandlersAreWrittenOrCountedNeverLostOrTorn) {
 TEST(RingMode, DisabledEventsAreNeitherWrittenNorCounted) {
   Region r(2, 64);
   ASSERT_TRUE(r.mapped());
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              CHILD_EXPECT(bd_mark(8) == 1);
-              const int ring = bd_internal_ring_index();
-              r.set_enable_bit(9, false);
-              r.set_enable_bit(BD_ENABLE_BIT_HIGH_IDS, false);
-              CHILD_EXPECT(bd_enabled(9) == 0);
-              CHILD_EXPECT(bd_enabled(5000) == 0);
-              CHILD_EXPECT(bd_enabled(8) == 1);
-              CHILD_EXPECT(bd_mark(9) == 0);
-              CHILD_EXPECT(bd_mark_args(9, 1, 2, 3, 4) == 0);
-              CHILD_EXPECT(bd_mark_text(9, "skipped") == 0);
-              CHILD_EXPECT(bd_region_begin(9) == 0);
-              CHILD_EXPECT(bd_region_end(9) == 0);
-              CHILD_EXPECT(bd_mark(192) == 0);
-              CHILD_EXPECT(bd_mark(0xffffffffu) == 0);
-              CHILD_EXPECT(r.head(ring) == 1);
-              CHILD_EXPECT(r.dropped(ring) == 0);
-              // Names are never skipped; other ids go through.
-              CHILD_EXPECT(bd_name_event(9, "nine") == 1);
-              CHILD_EXPECT(bd_mark(191) == 1);
-              CHILD_EXPECT(r.head(ring) == 4);
-              // The guest follows the bitmap as the host rewrites it.
-              r.set_enable_bit(9, true);
-              r.set_enable_bit(BD_ENABLE_BIT_HIGH_IDS, true);
-              CHILD_EXPECT(bd_enabled(9) == 1);
-              CHILD_EXPECT(bd_mark(9) == 1);
-              CHILD_EXPECT(bd_mark(5000) == 1);
-              CHILD_EXPECT(r.head(ring) == 6);
-              CHILD_EXPECT(r.record(ring, 5).event == 5000);
-              CHILD_EXPECT(r.record(ring, 5).seq == 5);
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       CHILD_EXPECT(bd_mark(8) == 1);
+                       const int ring = bd_internal_ring_index();
+                       r.set_enable_bit(9, false);
+                       r.set_enable_bit(BD_ENABLE_BIT_HIGH_IDS, false);
+                       CHILD_EXPECT(bd_enabled(9) == 0);
+                       CHILD_EXPECT(bd_enabled(5000) == 0);
+                       CHILD_EXPECT(bd_enabled(8) == 1);
+                       CHILD_EXPECT(bd_mark(9) == 0);
+                       CHILD_EXPECT(bd_mark_args(9, 1, 2, 3, 4) == 0);
+                       CHILD_EXPECT(bd_mark_text(9, "skipped") == 0);
+                       CHILD_EXPECT(bd_region_begin(9) == 0);
+                       CHILD_EXPECT(bd_region_end(9) == 0);
+                       CHILD_EXPECT(bd_mark(192) == 0);
+                       CHILD_EXPECT(bd_mark(0xffffffffu) == 0);
+                       CHILD_EXPECT(r.head(ring) == 1);
+                       CHILD_EXPECT(r.dropped(ring) == 0);
+                       // Names are never skipped; other ids go through.
+                       CHILD_EXPECT(bd_name_event(9, "nine") == 1);
+                       CHILD_EXPECT(bd_mark(191) == 1);
+                       CHILD_EXPECT(r.head(ring) == 4);
+                       // The guest follows the bitmap as the host rewrites it.
+                       r.set_enable_bit(9, true);
+                       r.set_enable_bit(BD_ENABLE_BIT_HIGH_IDS, true);
+                       CHILD_EXPECT(bd_enabled(9) == 1);
+                       CHILD_EXPECT(bd_mark(9) == 1);
+                       CHILD_EXPECT(bd_mark(5000) == 1);
+                       CHILD_EXPECT(r.head(ring) == 6);
+                       CHILD_EXPECT(r.record(ring, 5).event == 5000);
+                       CHILD_EXPECT(r.record(ring, 5).seq == 5);
+                     }),
             0);
 }
 
@@ -520,44 +524,45 @@ TEST(RingMode, ThreadsOwnDistinctRingsAndReleaseThemAtExit) {
   Region r(8, 64);
   ASSERT_TRUE(r.mapped());
   SharedBlock out;
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              CHILD_EXPECT(bd_mark(1) == 1);
-              const int main_ring = bd_internal_ring_index();
-              out->ring[kThreads] = main_ring;
-              pthread_barrier_t marked, checked;
-              pthread_barrier_init(&marked, nullptr, kThreads + 1);
-              pthread_barrier_init(&checked, nullptr, kThreads + 1);
-              std::vector<std::thread> threads;
-              for (int k = 0; k < kThreads; k++)
-                threads.emplace_back([&, k] {
-                  for (int i = 0; i < 10; i++) bd_mark_args(2, k, i, 0, 0);
-                  out->ring[k] = bd_internal_ring_index();
-                  out->tid[k] = current_tid();
-                  pthread_barrier_wait(&marked);
-                  pthread_barrier_wait(&checked);
-                });
-              pthread_barrier_wait(&marked);
-              std::set<int> rings{main_ring};
-              for (int k = 0; k < kThreads; k++) {
-                const int ring = out->ring[k];
-                CHILD_EXPECT(ring >= 0 && ring < 8);
-                CHILD_EXPECT(rings.insert(ring).second);
-                if (ring < 0 || ring >= 8) continue;
-                CHILD_EXPECT(r.claim(ring).tid == out->tid[k]);
-                CHILD_EXPECT(r.claim(ring).pid == current_pid());
-                CHILD_EXPECT(r.head(ring) == 10);
-                CHILD_EXPECT(r.record(ring, 9).tid == out->tid[k]);
-                CHILD_EXPECT(r.record(ring, 9).args[0] == static_cast<uint64_t>(k));
-                CHILD_EXPECT(r.record(ring, 9).seq == 10);
-              }
-              pthread_barrier_wait(&checked);
-              for (auto &t : threads) t.join();
-              for (int k = 0; k < kThreads; k++)
-                if (out->ring[k] >= 0) CHILD_EXPECT(r.claim(out->ring[k]).tid == 0);
-              CHILD_EXPECT(r.claim(main_ring).tid == current_tid());
-              pthread_barrier_destroy(&marked);
-              pthread_barrier_destroy(&checked);
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       CHILD_EXPECT(bd_mark(1) == 1);
+                       const int main_ring = bd_internal_ring_index();
+                       out->ring[kThreads] = main_ring;
+                       pthread_barrier_t marked, checked;
+                       pthread_barrier_init(&marked, nullptr, kThreads + 1);
+                       pthread_barrier_init(&checked, nullptr, kThreads + 1);
+                       std::vector<std::thread> threads;
+                       for (int k = 0; k < kThreads; k++)
+                         threads.emplace_back([&, k] {
+                           for (int i = 0; i < 10; i++) bd_mark_args(2, k, i, 0, 0);
+                           out->ring[k] = bd_internal_ring_index();
+                           out->tid[k] = current_tid();
+                           pthread_barrier_wait(&marked);
+                           pthread_barrier_wait(&checked);
+                         });
+                       pthread_barrier_wait(&marked);
+                       std::set<int> rings{main_ring};
+                       for (int k = 0; k < kThreads; k++) {
+                         const int ring = out->ring[k];
+                         CHILD_EXPECT(ring >= 0 && ring < 8);
+                         CHILD_EXPECT(rings.insert(ring).second);
+                         if (ring < 0 || ring >= 8) continue;
+                         CHILD_EXPECT(r.claim(ring).tid == out->tid[k]);
+                         CHILD_EXPECT(r.claim(ring).pid == current_pid());
+                         CHILD_EXPECT(r.head(ring) == 10);
+                         CHILD_EXPECT(r.record(ring, 9).tid == out->tid[k]);
+                         CHILD_EXPECT(r.record(ring, 9).args[0] == static_cast<uint64_t>(k));
+                         CHILD_EXPECT(r.record(ring, 9).seq == 10);
+                       }
+                       pthread_barrier_wait(&checked);
+                       for (auto &t : threads) t.join();
+                       for (int k = 0; k < kThreads; k++)
+                         if (out->ring[k] >= 0) CHILD_EXPECT(r.claim(out->ring[k]).tid == 0);
+                       CHILD_EXPECT(r.claim(main_ring).tid == current_tid());
+                       pthread_barrier_destroy(&marked);
+                       pthread_barrier_destroy(&checked);
+                     }),
             0);
   ASSERT_GE(out->ring[kThreads], 0);
   EXPECT_EQ(r.claim(out->ring[kThreads]).tid, 0u) << "the main thread's ring, released by exit()";
@@ -566,22 +571,24 @@ TEST(RingMode, ThreadsOwnDistinctRingsAndReleaseThemAtExit) {
 TEST(RingMode, ANewOwnerContinuesWhereTheLastOneStopped) {
   Region r(1, 16);
   ASSERT_TRUE(r.mapped());
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              CHILD_EXPECT(bd_mark(1) == 1);
-              std::thread([&] {
-                // The only ring is the main thread's: none for this one.
-                CHILD_EXPECT(bd_mark(2) == 0);
-                CHILD_EXPECT(bd_internal_ring_index() == -1);
-              }).join();
-              CHILD_EXPECT(bd_internal_ring_unowned_lost() == 1);
-              r.consume_to(0, 1);
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       CHILD_EXPECT(bd_mark(1) == 1);
+                       std::thread([&] {
+                         // The only ring is the main thread's: none for this one.
+                         CHILD_EXPECT(bd_mark(2) == 0);
+                         CHILD_EXPECT(bd_internal_ring_index() == -1);
+                       }).join();
+                       CHILD_EXPECT(bd_internal_ring_unowned_lost() == 1);
+                       r.consume_to(0, 1);
+                     }),
             0);
   EXPECT_EQ(r.head(0), 1u);
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              CHILD_EXPECT(bd_mark(3) == 1);
-              CHILD_EXPECT(bd_internal_ring_index() == 0);
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       CHILD_EXPECT(bd_mark(3) == 1);
+                       CHILD_EXPECT(bd_internal_ring_index() == 0);
+                     }),
             0);
   EXPECT_EQ(r.head(0), 2u);
   EXPECT_EQ(r.record(0, 1).event, 3u);
@@ -595,23 +602,24 @@ TEST(RingMode, WithoutAFreeRingCallsAreCountedAndTheClaimIsRetried) {
   r.set_claim(0, current_pid(), current_tid());
   r.set_claim(1, current_pid(), current_tid());
   SharedBlock out;
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              for (int i = 0; i < 10; i++) CHILD_EXPECT(bd_mark(1) == 0);
-              CHILD_EXPECT(bd_internal_ring_index() == -1);
-              CHILD_EXPECT(bd_internal_ring_unowned_lost() == 10);
-              CHILD_EXPECT(bd_present() == 1);
-              r.set_claim(1, 0, 0);
-              uint64_t calls = 0;
-              int rc = 0;
-              while (rc == 0 && calls < 10000) {
-                rc = bd_mark(2);
-                calls++;
-              }
-              out->n[0] = calls;
-              CHILD_EXPECT(rc == 1);
-              CHILD_EXPECT(bd_internal_ring_index() == 1);
-              CHILD_EXPECT(bd_internal_ring_unowned_lost() == 10 + calls - 1);
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       for (int i = 0; i < 10; i++) CHILD_EXPECT(bd_mark(1) == 0);
+                       CHILD_EXPECT(bd_internal_ring_index() == -1);
+                       CHILD_EXPECT(bd_internal_ring_unowned_lost() == 10);
+                       CHILD_EXPECT(bd_present() == 1);
+                       r.set_claim(1, 0, 0);
+                       uint64_t calls = 0;
+                       int rc = 0;
+                       while (rc == 0 && calls < 10000) {
+                         rc = bd_mark(2);
+                         calls++;
+                       }
+                       out->n[0] = calls;
+                       CHILD_EXPECT(rc == 1);
+                       CHILD_EXPECT(bd_internal_ring_index() == 1);
+                       CHILD_EXPECT(bd_internal_ring_unowned_lost() == 10 + calls - 1);
+                     }),
             0);
   EXPECT_LE(out->n[0], 4096u) << "a thread without a ring retries every 4096 calls";
   EXPECT_GT(out->n[0], 1000u) << "but not on every call";
@@ -624,27 +632,28 @@ TEST(RingMode, AForkedChildClaimsItsOwnRing) {
   Region r(4, 64);
   ASSERT_TRUE(r.mapped());
   SharedBlock out;
-  ASSERT_EQ(in_child(r.path().c_str(), [&] {
-              CHILD_EXPECT(bd_mark(1) == 1);
-              CHILD_EXPECT(bd_mark(1) == 1);
-              const int parent_ring = bd_internal_ring_index();
-              out->ring[0] = parent_ring;
-              std::fflush(stderr);
-              const pid_t grandchild = fork();
-              if (grandchild == 0) {
-                CHILD_EXPECT(bd_mark_args(2, 5, 0, 0, 0) == 1);
-                out->ring[1] = bd_internal_ring_index();
-                out->pid[1] = current_pid();
-                std::exit(g_child_failures == 0 ? 0 : 1);  // releases its ring
-              }
-              int status = 0;
-              CHILD_EXPECT(waitpid(grandchild, &status, 0) == grandchild);
-              CHILD_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-              CHILD_EXPECT(bd_internal_ring_index() == parent_ring);
-              CHILD_EXPECT(r.claim(parent_ring).tid == current_tid());
-              CHILD_EXPECT(bd_mark(3) == 1);
-              CHILD_EXPECT(r.record(parent_ring, 2).seq == 3);
-            }),
+  ASSERT_EQ(in_child(r.path().c_str(),
+                     [&] {
+                       CHILD_EXPECT(bd_mark(1) == 1);
+                       CHILD_EXPECT(bd_mark(1) == 1);
+                       const int parent_ring = bd_internal_ring_index();
+                       out->ring[0] = parent_ring;
+                       std::fflush(stderr);
+                       const pid_t grandchild = fork();
+                       if (grandchild == 0) {
+                         CHILD_EXPECT(bd_mark_args(2, 5, 0, 0, 0) == 1);
+                         out->ring[1] = bd_internal_ring_index();
+                         out->pid[1] = current_pid();
+                         std::exit(g_child_failures == 0 ? 0 : 1);  // releases its ring
+                       }
+                       int status = 0;
+                       CHILD_EXPECT(waitpid(grandchild, &status, 0) == grandchild);
+                       CHILD_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+                       CHILD_EXPECT(bd_internal_ring_index() == parent_ring);
+                       CHILD_EXPECT(r.claim(parent_ring).tid == current_tid());
+                       CHILD_EXPECT(bd_mark(3) == 1);
+                       CHILD_EXPECT(r.record(parent_ring, 2).seq == 3);
+                     }),
             0);
   const int parent_ring = out->ring[0], child_ring = out->ring[1];
   ASSERT_GE(parent_ring, 0);
@@ -667,14 +676,17 @@ int mode_in_child(const char *ring, const char *device = "none") {
   SharedBlock out;
   if (!out.ok()) return -1;
   out->n[0] = 99;
-  if (in_child(ring, [&] {
-        CHILD_EXPECT(bd_mark(1) >= 0);
-        out->n[0] = static_cast<uint64_t>(bd_internal_process_mode());
-        if (out->n[0] != BD_INTERNAL_MODE_RING) {
-          CHILD_EXPECT(bd_present() == 0);
-          CHILD_EXPECT(bd_internal_ring_index() == -1);
-        }
-      }, device) != 0)
+  if (in_child(
+          ring,
+          [&] {
+            CHILD_EXPECT(bd_mark(1) >= 0);
+            out->n[0] = static_cast<uint64_t>(bd_internal_process_mode());
+            if (out->n[0] != BD_INTERNAL_MODE_RING) {
+              CHILD_EXPECT(bd_present() == 0);
+              CHILD_EXPECT(bd_internal_ring_index() == -1);
+            }
+          },
+          device) != 0)
     return -1;
   return static_cast<int>(out->n[0]);
 }
@@ -703,20 +715,24 @@ TEST(RingDiscovery, ExecRingIsTakenWhenNoTrapAnswers) {
   SharedBlock out;
   ASSERT_TRUE(out.ok());
   const std::string path = r.path();
-  EXPECT_EQ(in_child(nullptr, [&] {
-              setenv(BD_RING_EXEC_ENV, path.c_str(), 1);
-              CHILD_EXPECT(bd_mark(7) == 1);
-              out->n[0] = static_cast<uint64_t>(bd_internal_process_mode());
-            }), 0);
+  EXPECT_EQ(in_child(nullptr,
+                     [&] {
+                       setenv(BD_RING_EXEC_ENV, path.c_str(), 1);
+                       CHILD_EXPECT(bd_mark(7) == 1);
+                       out->n[0] = static_cast<uint64_t>(bd_internal_process_mode());
+                     }),
+            0);
   EXPECT_EQ(out->n[0], uint64_t{BD_INTERNAL_MODE_RING});
   EXPECT_EQ(r.head(0) + r.head(1), 1u) << "the mark is in the ring";
 
   for (const char *off : {"none", ""}) {
-    EXPECT_EQ(in_child(nullptr, [&] {
-                setenv(BD_RING_EXEC_ENV, off, 1);
-                CHILD_EXPECT(bd_mark(7) == 0);
-                out->n[0] = static_cast<uint64_t>(bd_internal_process_mode());
-              }), 0);
+    EXPECT_EQ(in_child(nullptr,
+                       [&] {
+                         setenv(BD_RING_EXEC_ENV, off, 1);
+                         CHILD_EXPECT(bd_mark(7) == 0);
+                         out->n[0] = static_cast<uint64_t>(bd_internal_process_mode());
+                       }),
+              0);
     EXPECT_EQ(out->n[0], uint64_t{BD_INTERNAL_MODE_USER}) << "BD_RING_EXEC=" << off;
   }
 }
@@ -725,10 +741,12 @@ TEST(RingDiscovery, BdRingWinsOverTheExecRing) {
   Region mine(2, 16), exec(2, 16);
   ASSERT_TRUE(mine.ready() && exec.ready());
   const std::string exec_path = exec.path();
-  EXPECT_EQ(in_child(mine.path().c_str(), [&] {
-              setenv(BD_RING_EXEC_ENV, exec_path.c_str(), 1);
-              CHILD_EXPECT(bd_mark(7) == 1);
-            }), 0);
+  EXPECT_EQ(in_child(mine.path().c_str(),
+                     [&] {
+                       setenv(BD_RING_EXEC_ENV, exec_path.c_str(), 1);
+                       CHILD_EXPECT(bd_mark(7) == 1);
+                     }),
+            0);
   EXPECT_EQ(mine.head(0) + mine.head(1), 1u);
   EXPECT_EQ(exec.head(0) + exec.head(1), 0u);
 }
@@ -916,11 +934,13 @@ TEST(RingMode, ActingAsParentIsDecidedBeforeTheFirstCall) {
   Region r(1, 16);
   ASSERT_TRUE(r.mapped());
   const uint32_t me = static_cast<uint32_t>(getpid());
-  EXPECT_EQ(in_child(r.path().c_str(), [] {
-              CHILD_EXPECT(bd_act_as_parent() == 0);
-              CHILD_EXPECT(bd_mark(1) == 1);
-              CHILD_EXPECT(bd_act_as_parent() == -EBUSY);
-            }), 0);
+  EXPECT_EQ(in_child(r.path().c_str(),
+                     [] {
+                       CHILD_EXPECT(bd_act_as_parent() == 0);
+                       CHILD_EXPECT(bd_mark(1) == 1);
+                       CHILD_EXPECT(bd_act_as_parent() == -EBUSY);
+                     }),
+            0);
   ASSERT_EQ(r.head(0), 1u);
   EXPECT_EQ(r.record(0, 0).pid, me) << "the child's records carry its parent's pid";
   EXPECT_EQ(r.record(0, 0).tid, me);

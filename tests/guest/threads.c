@@ -44,129 +44,116 @@
 #include <bd/bd.h>
 
 struct worker {
-    unsigned k;
-    unsigned long marks;
-    unsigned long taken;
+  unsigned k;
+  unsigned long marks;
+  unsigned long taken;
 };
 
 static pthread_mutex_t stdout_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t start_line;
 
-static unsigned long count_taken(int rc)
-{
-    return rc == 1 ? 1u : 0u;
+static unsigned long count_taken(int rc) { return rc == 1 ? 1u : 0u; }
+
+static void *run_worker(void *arg) {
+  struct worker *w = arg;
+  unsigned long taken = 0;
+  const uint64_t k = w->k;
+
+  pthread_mutex_lock(&stdout_lock);
+  printf("thread %u tid %ld\n", w->k, (long)syscall(SYS_gettid));
+  fflush(stdout);
+  pthread_mutex_unlock(&stdout_lock);
+
+  /* Start all workers together so their records interleave. */
+  pthread_barrier_wait(&start_line);
+
+  taken += count_taken(bd_region_begin(100 + w->k));
+  for (uint64_t i = 0; i < w->marks; i++)
+    taken += count_taken(bd_mark_args(1, k, i, k * 1000000u + i, 0xfeedULL));
+  taken += count_taken(bd_region_end(100 + w->k));
+  for (unsigned j = 0; j < 3; j++) {
+    char text[64];
+    snprintf(text, sizeof text, "hello from thread %u #%u", w->k, j);
+    taken += count_taken(bd_mark_text(2, text));
+  }
+  taken += count_taken(bd_mark(3));
+  w->taken = taken;
+  return NULL;
 }
 
-static void *run_worker(void *arg)
-{
-    struct worker *w = arg;
-    unsigned long taken = 0;
-    const uint64_t k = w->k;
-
-    pthread_mutex_lock(&stdout_lock);
-    printf("thread %u tid %ld\n", w->k, (long)syscall(SYS_gettid));
-    fflush(stdout);
-    pthread_mutex_unlock(&stdout_lock);
-
-    /* Start all workers together so their records interleave. */
-    pthread_barrier_wait(&start_line);
-
-    taken += count_taken(bd_region_begin(100 + w->k));
-    for (uint64_t i = 0; i < w->marks; i++)
-        taken += count_taken(bd_mark_args(1, k, i, k * 1000000u + i, 0xfeedULL));
-    taken += count_taken(bd_region_end(100 + w->k));
-    for (unsigned j = 0; j < 3; j++) {
-        char text[64];
-        snprintf(text, sizeof text, "hello from thread %u #%u", w->k, j);
-        taken += count_taken(bd_mark_text(2, text));
-    }
-    taken += count_taken(bd_mark(3));
-    w->taken = taken;
-    return NULL;
+static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out) {
+  char *end;
+  if (s[0] < '0' || s[0] > '9') return -1;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*end != '\0' || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
 }
 
-static int parse_ulong(const char *s, unsigned long lo, unsigned long hi,
-                       unsigned long *out)
-{
-    char *end;
-    if (s[0] < '0' || s[0] > '9')
-        return -1;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    unsigned long nthreads = 4, marks = 10000;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            if (parse_ulong(argv[++i], 1, 256, &nthreads) != 0)
-                goto usage;
-        } else if (strcmp(argv[i], "--marks") == 0 && i + 1 < argc) {
-            if (parse_ulong(argv[++i], 0, 100000000, &marks) != 0)
-                goto usage;
-        } else {
-            goto usage;
-        }
+int main(int argc, char **argv) {
+  unsigned long nthreads = 4, marks = 10000;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      if (parse_ulong(argv[++i], 1, 256, &nthreads) != 0) goto usage;
+    } else if (strcmp(argv[i], "--marks") == 0 && i + 1 < argc) {
+      if (parse_ulong(argv[++i], 0, 100000000, &marks) != 0) goto usage;
+    } else {
+      goto usage;
     }
+  }
 
-    printf("pid %ld\n", (long)getpid());
-    fflush(stdout);
+  printf("pid %ld\n", (long)getpid());
+  fflush(stdout);
 
-    unsigned long taken = 0;
-    taken += count_taken(bd_name_event(1, "tick"));
-    taken += count_taken(bd_name_event(2, "hello"));
-    taken += count_taken(bd_name_event(3, "done"));
-    for (unsigned k = 0; k < nthreads; k++) {
-        char name[32];
-        snprintf(name, sizeof name, "phase%u", k);
-        taken += count_taken(bd_name_event(100 + k, name));
-    }
+  unsigned long taken = 0;
+  taken += count_taken(bd_name_event(1, "tick"));
+  taken += count_taken(bd_name_event(2, "hello"));
+  taken += count_taken(bd_name_event(3, "done"));
+  for (unsigned k = 0; k < nthreads; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "phase%u", k);
+    taken += count_taken(bd_name_event(100 + k, name));
+  }
 
-    struct worker *w = calloc(nthreads, sizeof *w);
-    pthread_t *th = calloc(nthreads, sizeof *th);
-    if (w == NULL || th == NULL) {
-        fprintf(stderr, "guest-threads: out of memory\n");
-        return 1;
-    }
-    int rc = pthread_barrier_init(&start_line, NULL, (unsigned)nthreads);
+  struct worker *w = calloc(nthreads, sizeof *w);
+  pthread_t *th = calloc(nthreads, sizeof *th);
+  if (w == NULL || th == NULL) {
+    fprintf(stderr, "guest-threads: out of memory\n");
+    return 1;
+  }
+  int rc = pthread_barrier_init(&start_line, NULL, (unsigned)nthreads);
+  if (rc != 0) {
+    fprintf(stderr, "guest-threads: pthread_barrier_init: %s\n", strerror(rc));
+    return 1;
+  }
+  for (unsigned k = 0; k < nthreads; k++) {
+    w[k].k = k;
+    w[k].marks = marks;
+    rc = pthread_create(&th[k], NULL, run_worker, &w[k]);
     if (rc != 0) {
-        fprintf(stderr, "guest-threads: pthread_barrier_init: %s\n",
-                strerror(rc));
-        return 1;
+      fprintf(stderr, "guest-threads: pthread_create(thread %u): %s\n", k, strerror(rc));
+      return 1;
     }
-    for (unsigned k = 0; k < nthreads; k++) {
-        w[k].k = k;
-        w[k].marks = marks;
-        rc = pthread_create(&th[k], NULL, run_worker, &w[k]);
-        if (rc != 0) {
-            fprintf(stderr, "guest-threads: pthread_create(thread %u): %s\n",
-                    k, strerror(rc));
-            return 1;
-        }
+  }
+  for (unsigned k = 0; k < nthreads; k++) {
+    rc = pthread_join(th[k], NULL);
+    if (rc != 0) {
+      fprintf(stderr, "guest-threads: pthread_join(thread %u): %s\n", k, strerror(rc));
+      return 1;
     }
-    for (unsigned k = 0; k < nthreads; k++) {
-        rc = pthread_join(th[k], NULL);
-        if (rc != 0) {
-            fprintf(stderr, "guest-threads: pthread_join(thread %u): %s\n", k,
-                    strerror(rc));
-            return 1;
-        }
-        taken += w[k].taken;
-    }
-    pthread_barrier_destroy(&start_line);
+    taken += w[k].taken;
+  }
+  pthread_barrier_destroy(&start_line);
 
-    printf("present %d\n", bd_present());
-    printf("taken %lu\n", taken);
-    free(th);
-    free(w);
-    return 0;
+  printf("present %d\n", bd_present());
+  printf("taken %lu\n", taken);
+  free(th);
+  free(w);
+  return 0;
 
 usage:
-    fprintf(stderr, "usage: guest-threads [--threads N (1..256)] "
-                    "[--marks M (0..100000000)]\n");
-    return 2;
+  fprintf(stderr,
+          "usage: guest-threads [--threads N (1..256)] "
+          "[--marks M (0..100000000)]\n");
+  return 2;
 }

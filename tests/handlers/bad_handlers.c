@@ -18,41 +18,37 @@
 static struct bd_handler_host *g_host;
 static const struct bd_handler_services *g_services;
 
-BD_HANDLER_EXPORT uint32_t bd_handler_abi_version(void)
-{
-    return BAD_KIND == 1 ? 2u : BD_HANDLER_ABI_VERSION;
+BD_HANDLER_EXPORT uint32_t bd_handler_abi_version(void) {
+  return BAD_KIND == 1 ? 2u : BD_HANDLER_ABI_VERSION;
 }
 
 BD_HANDLER_EXPORT int bd_handler_init(struct bd_handler_host *host,
-                                      const struct bd_handler_services *services,
-                                      const char *args, void **state)
-{
-    (void)args;
-    *state = NULL;
-    g_host = host;
-    g_services = services;
-    if (BAD_KIND == 3)
-        return -EINVAL;
-    return services->register_events(host, 9000, 9002);
+                                      const struct bd_handler_services *services, const char *args,
+                                      void **state) {
+  (void)args;
+  *state = NULL;
+  g_host = host;
+  g_services = services;
+  if (BAD_KIND == 3) return -EINVAL;
+  return services->register_events(host, 9000, 9002);
 }
 
 #if BAD_KIND != 2
 BD_HANDLER_EXPORT int bd_handler_call(void *state, const struct bd_handler_caller *caller,
-                                      struct bd_handler_request *call)
-{
-    (void)state;
-    (void)caller;
-    switch (call->event) {
+                                      struct bd_handler_request *call) {
+  (void)state;
+  (void)caller;
+  switch (call->event) {
     case 9000:
-        call->out_len = call->out_cap + 1;
-        return 0;
+      call->out_len = call->out_cap + 1;
+      return 0;
     case 9001:
-        return 5;
+      return 5;
     case 9002:
-        call->result = (uint64_t)(int64_t)g_services->register_events(g_host, 9100, 9100);
-        return 0;
-    }
-    return -ENOSYS;
+      call->result = (uint64_t)(int64_t)g_services->register_events(g_host, 9100, 9100);
+      return 0;
+  }
+  return -ENOSYS;
 }
 #endif
 

@@ -74,7 +74,7 @@ TEST(KvStore, PutGetDeleteCountAsTheGuestWouldSeeThem) {
   EXPECT_FALSE(set.handles(7004));
   Call c = call(set, 7000, "color=blue");
   EXPECT_EQ(c.status, 0);
-  EXPECT_EQ(c.result, 1u);  // new
+  EXPECT_EQ(c.result, 1u);                               // new
   EXPECT_EQ(call(set, 7000, "color=green").result, 0u);  // replaced
   c = call(set, 7001, "color");
   EXPECT_EQ(c.status, 0);

@@ -129,8 +129,8 @@ TEST_F(Install, InstallsExactlyTheLayout) {
   for (const char *header : {"abi.h", "bd.h", "channel.h", "ring.h", "handler.h", "trap.h", "record_fill.h"})
     expected.insert(std::string(INSTALL_INCLUDEDIR) + "/bd/" + header);
   auto guest_sdk = [&](const std::string &libdir) {
-    for (const char *f : {"libbdguest.a", "libbdguest.so", "pkgconfig/bdguest.pc", "cmake/bdtrace/bdtraceConfig.cmake",
-                          "cmake/bdtrace/bdtraceConfigVersion.cmake"})
+    for (const char *f : {"libbdguest.a", "libbdguest.so", "pkgconfig/bdguest.pc",
+                          "cmake/bdtrace/bdtraceConfig.cmake", "cmake/bdtrace/bdtraceConfigVersion.cmake"})
       expected.insert(libdir + "/" + f);
   };
   guest_sdk(kLibDir);
@@ -145,9 +145,9 @@ TEST_F(Install, InstallsExactlyTheLayout) {
   for (const char *package : {"bdtrace", "libbdguest-dev", "bd-sched-dkms"})
     expected.insert(std::string("share/doc/") + package + "/copyright");
   const std::string dkms_src = std::string("src/bd-sched-") + PROJECT_VERSION + "/";
-  for (const char *f : {"Kbuild", "Makefile", "bd_arch.h", "bd_sched.c", "dkms.conf", "include/bd/abi.h",
-                        "include/bd/channel.h", "include/bd/ring.h", "include/bd/trap.h",
-                        "include/bd/record_fill.h"})
+  for (const char *f :
+       {"Kbuild", "Makefile", "bd_arch.h", "bd_sched.c", "dkms.conf", "include/bd/abi.h",
+        "include/bd/channel.h", "include/bd/ring.h", "include/bd/trap.h", "include/bd/record_fill.h"})
     expected.insert(dkms_src + f);
 
   const std::set<std::string> got = installed_files(prefix());
@@ -196,17 +196,21 @@ TEST_F(Install, PkgConfigBuildsAGuestThatBdRunTraces) {
 // project that knows nothing but CMAKE_PREFIX_PATH.
 TEST_F(Install, FindPackageBuildsAGuestThatBdRunTraces) {
   TempDir dir("install-cmake");
-  std::ofstream(dir.path() + "/CMakeLists.txt") << "cmake_minimum_required(VERSION 3.18)\n"
-                                                   "project(sdk_guest C)\n"
-                                                   "find_package(bdtrace " PROJECT_VERSION " REQUIRED)\n"
-                                                   "add_executable(app-shared " SDK_GUEST ")\n"
-                                                   "target_link_libraries(app-shared PRIVATE bdtrace::bdguest)\n"
-                                                   "add_executable(app-static " SDK_GUEST ")\n"
-                                                   "target_link_libraries(app-static PRIVATE bdtrace::bdguest_static)\n"
-                                                   "target_link_options(app-static PRIVATE -static)\n";
-  const RunResult configured = bdtest::run({"cmake", "-S", dir.path(), "-B", dir.path() + "/build",
-                                            "-DCMAKE_PREFIX_PATH=" + prefix(), "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF",
-                                            "-DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF"});
+  std::ofstream(dir.path() + "/CMakeLists.txt")
+      << "cmake_minimum_required(VERSION 3.18)\n"
+         "project(sdk_guest C)\n"
+         "find_package(bdtrace " PROJECT_VERSION
+         " REQUIRED)\n"
+         "add_executable(app-shared " SDK_GUEST
+         ")\n"
+         "target_link_libraries(app-shared PRIVATE bdtrace::bdguest)\n"
+         "add_executable(app-static " SDK_GUEST
+         ")\n"
+         "target_link_libraries(app-static PRIVATE bdtrace::bdguest_static)\n"
+         "target_link_options(app-static PRIVATE -static)\n";
+  const RunResult configured =
+      bdtest::run({"cmake", "-S", dir.path(), "-B", dir.path() + "/build", "-DCMAKE_PREFIX_PATH=" + prefix(),
+                   "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF", "-DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF"});
   ASSERT_EQ(configured.status, 0) << configured.out << configured.err;
   const RunResult built = bdtest::run({"cmake", "--build", dir.path() + "/build"});
   ASSERT_EQ(built.status, 0) << built.out << built.err;
@@ -233,9 +237,10 @@ TEST_F(Install, CrossArchitectureGuestBuildsFromThePrefix) {
   const std::string cc = arch + "-linux-gnu-gcc";
   TempDir dir("install-cross");
 
-  const RunResult flags = bdtest::run({"pkg-config", "--cflags", "--libs", "bdguest"},
-                                      {"PKG_CONFIG_PATH=" + prefix() + "/lib/" + arch + "-linux-gnu/pkgconfig",
-                                       "PKG_CONFIG_LIBDIR=/nonexistent"});
+  const RunResult flags =
+      bdtest::run({"pkg-config", "--cflags", "--libs", "bdguest"},
+                  {"PKG_CONFIG_PATH=" + prefix() + "/lib/" + arch + "-linux-gnu/pkgconfig",
+                   "PKG_CONFIG_LIBDIR=/nonexistent"});
   ASSERT_EQ(flags.status, 0) << flags.err;
   EXPECT_NE(flags.out.find("-L" + prefix() + "/lib/" + arch + "-linux-gnu "), std::string::npos) << flags.out;
   std::vector<std::string> build = {cc, "-o", dir.path() + "/guest-pc-" + arch, SDK_GUEST};
@@ -245,14 +250,19 @@ TEST_F(Install, CrossArchitectureGuestBuildsFromThePrefix) {
   expect_traced(dir.path(), {dir.path() + "/guest-pc-" + arch});
 
   std::ofstream(dir.path() + "/toolchain.cmake") << "set(CMAKE_SYSTEM_NAME Linux)\n"
-                                                    "set(CMAKE_SYSTEM_PROCESSOR " << arch << ")\n"
-                                                    "set(CMAKE_C_COMPILER " << cc << ")\n";
-  std::ofstream(dir.path() + "/CMakeLists.txt") << "cmake_minimum_required(VERSION 3.18)\n"
-                                                   "project(sdk_guest C)\n"
-                                                   "find_package(bdtrace REQUIRED)\n"
-                                                   "add_executable(app-static " SDK_GUEST ")\n"
-                                                   "target_link_libraries(app-static PRIVATE bdtrace::bdguest_static)\n"
-                                                   "target_link_options(app-static PRIVATE -static)\n";
+                                                    "set(CMAKE_SYSTEM_PROCESSOR "
+                                                 << arch
+                                                 << ")\n"
+                                                    "set(CMAKE_C_COMPILER "
+                                                 << cc << ")\n";
+  std::ofstream(dir.path() + "/CMakeLists.txt")
+      << "cmake_minimum_required(VERSION 3.18)\n"
+         "project(sdk_guest C)\n"
+         "find_package(bdtrace REQUIRED)\n"
+         "add_executable(app-static " SDK_GUEST
+         ")\n"
+         "target_link_libraries(app-static PRIVATE bdtrace::bdguest_static)\n"
+         "target_link_options(app-static PRIVATE -static)\n";
   const RunResult configured =
       bdtest::run({"cmake", "-S", dir.path(), "-B", dir.path() + "/build", "-DCMAKE_PREFIX_PATH=" + prefix(),
                    "-DCMAKE_TOOLCHAIN_FILE=" + dir.path() + "/toolchain.cmake"});
@@ -260,7 +270,9 @@ TEST_F(Install, CrossArchitectureGuestBuildsFromThePrefix) {
   const RunResult made = bdtest::run({"cmake", "--build", dir.path() + "/build"});
   ASSERT_EQ(made.status, 0) << made.out << made.err;
   const RunResult header = bdtest::run({"readelf", "-h", dir.path() + "/build/app-static"});
-  EXPECT_NE(header.out.find(arch == "aarch64" ? "AArch64" : arch == "riscv64" ? "RISC-V" : "S/390"),
+  EXPECT_NE(header.out.find(arch == "aarch64"   ? "AArch64"
+                            : arch == "riscv64" ? "RISC-V"
+                                                : "S/390"),
             std::string::npos)
       << header.out;
   expect_traced(dir.path(), {dir.path() + "/build/app-static"});
@@ -271,7 +283,8 @@ TEST_F(Install, CrossArchitectureGuestBuildsFromThePrefix) {
 TEST_F(Install, DemoRunsFromThePrefix) {
   TempDir dir("install-demo");
   const std::string trace = dir.path() + "/trace";
-  const RunResult r = bdtest::run({bin("bd-run"), "--trace", trace, "--", bin("bd-demo-workload"), "--scale", "1"});
+  const RunResult r =
+      bdtest::run({bin("bd-run"), "--trace", trace, "--", bin("bd-demo-workload"), "--scale", "1"});
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   size_t progress = 0, results = 0, computes = 0;
   for (const TraceEvent &e : read_trace_with_babeltrace2(trace)) {
@@ -310,7 +323,8 @@ TEST_F(Install, BdRunLooksForThePluginBesideItself) {
   TempDir dir("install-moved");
   fs::create_directories(dir.path() + "/bin");
   fs::copy_file(bin("bd-run"), dir.path() + "/bin/bd-run");
-  const RunResult r = bdtest::run({dir.path() + "/bin/bd-run", "--channel", "trap", "--", bin("bd-mark"), "1"});
+  const RunResult r =
+      bdtest::run({dir.path() + "/bin/bd-run", "--channel", "trap", "--", bin("bd-mark"), "1"});
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find(dir.path() + "/" + kPluginDir + "/libbdtrace-qemu"), std::string::npos) << r.err;
 }

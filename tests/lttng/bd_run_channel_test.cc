@@ -43,7 +43,8 @@ TEST(QemuProbe, ParsesDebianVersionLines) {
 }
 
 TEST(QemuProbe, FindsThePluginOptionInHelp) {
-  EXPECT_TRUE(help_lists_plugin("usage: qemu-x86_64 ...\n-plugin              QEMU_PLUGIN       [file=]<file>\n"));
+  EXPECT_TRUE(
+      help_lists_plugin("usage: qemu-x86_64 ...\n-plugin              QEMU_PLUGIN       [file=]<file>\n"));
   EXPECT_FALSE(help_lists_plugin("usage: qemu-x86_64 ...\n-d item1[,...]  QEMU_LOG   enable logging\n"));
 }
 
@@ -66,7 +67,8 @@ TEST(ChannelChoice, TrapOnAQemuThatCannotLoadThePluginSaysWhy) {
   EXPECT_NE(no_plugins.error().message.find("--channel ring"), std::string::npos);
   auto both = choose_channel(ChannelChoice::Both, caps(11, 1, false), "q11");
   ASSERT_FALSE(both.ok());
-  EXPECT_NE(both.error().message.find("--channel both: q11 cannot load the bdtrace plugin"), std::string::npos);
+  EXPECT_NE(both.error().message.find("--channel both: q11 cannot load the bdtrace plugin"),
+            std::string::npos);
   EXPECT_EQ(choose_channel(ChannelChoice::Both, caps(9, 0, true), "q9").value(), Channel::Both);
   auto too_old = choose_channel(ChannelChoice::Trap, caps(6, 2, true), "/usr/bin/q6");
   ASSERT_FALSE(too_old.ok());
@@ -121,18 +123,19 @@ TEST(BdRunChannel, UsageErrors) {
   struct Case {
     std::string args, message;
   };
-  for (const Case& c : {Case{"--channel fast /bin/true", "--channel fast is invalid"},
-                        Case{"--native --channel trap /bin/true", "--native needs the ring channel"},
-                        Case{"--native --qemu /usr/bin/qemu-x86_64 /bin/true", "--native runs no QEMU"},
-                        Case{"--system --channel both", "--system --channel both is not supported"},
-                        Case{"--system --accel kvm --kernel /dev/null", "KVM has no TCG plugins: use --channel ring"},
-                        Case{"--system --accel arm --kernel /dev/null", "--accel arm is invalid"},
-                        Case{"--accel kvm /bin/true", "--accel needs --system"},
-                        Case{"--system --channel ring --rings 2 --smp 2 --kernel /dev/null", "leaves no user ring"},
-                        Case{"--system --channel ring --no-plugin --kernel /dev/null", "loads no plugin"},
-                        Case{"--native --system", "cannot be combined with --system"},
-                        Case{"--ring-slots 100 /bin/true", "--ring-slots must be a power of two"},
-                        Case{"--rings 3 /bin/true", "--rings must be a power of two"}}) {
+  for (const Case& c :
+       {Case{"--channel fast /bin/true", "--channel fast is invalid"},
+        Case{"--native --channel trap /bin/true", "--native needs the ring channel"},
+        Case{"--native --qemu /usr/bin/qemu-x86_64 /bin/true", "--native runs no QEMU"},
+        Case{"--system --channel both", "--system --channel both is not supported"},
+        Case{"--system --accel kvm --kernel /dev/null", "KVM has no TCG plugins: use --channel ring"},
+        Case{"--system --accel arm --kernel /dev/null", "--accel arm is invalid"},
+        Case{"--accel kvm /bin/true", "--accel needs --system"},
+        Case{"--system --channel ring --rings 2 --smp 2 --kernel /dev/null", "leaves no user ring"},
+        Case{"--system --channel ring --no-plugin --kernel /dev/null", "loads no plugin"},
+        Case{"--native --system", "cannot be combined with --system"},
+        Case{"--ring-slots 100 /bin/true", "--ring-slots must be a power of two"},
+        Case{"--rings 3 /bin/true", "--rings must be a power of two"}}) {
     SCOPED_TRACE(c.args);
     auto r = run_bd_run(tmp, c.args);
     EXPECT_EQ(r.exit_status, 2);

@@ -22,8 +22,8 @@
 namespace bdtrace::bdrun {
 namespace {
 
-using testing::RunResult;
 using testing::run_bd_run;
+using testing::RunResult;
 using testing::slurp;
 using testing::TempDir;
 
@@ -46,7 +46,10 @@ TEST(Shebang, InterpreterAndOneArgument) {
   EXPECT_EQ(arg, "python3 -u") << "Linux passes the rest of the line as one argument";
   EXPECT_FALSE(parse_shebang("#!", interp, arg));
   EXPECT_FALSE(parse_shebang("#!   ", interp, arg));
-  EXPECT_FALSE(parse_shebang("\x7f" "ELF", interp, arg));
+  EXPECT_FALSE(
+      parse_shebang("\x7f"
+                    "ELF",
+                    interp, arg));
   EXPECT_FALSE(parse_shebang("echo hi", interp, arg));
 }
 
@@ -177,8 +180,9 @@ TEST(BdRunGuest, LoaderPathHasTheBuildsLib) {
   RunResult r = run_bd_run(tmp, "--qemu '" + qemu + "' --channel trap -- /bin/true",
                            "LD_LIBRARY_PATH=/mine FAKE_LOG='" + (tmp / "log") + "'");
   EXPECT_EQ(r.exit_status, 0) << r.err;
-  const std::string lib = std::filesystem::weakly_canonical(std::filesystem::path(BD_RUN_PATH).parent_path() /
-                                                            ".." / "lib").string();
+  const std::string lib =
+      std::filesystem::weakly_canonical(std::filesystem::path(BD_RUN_PATH).parent_path() / ".." / "lib")
+          .string();
   EXPECT_NE(slurp(tmp / "log").find("LD_LIBRARY_PATH=/mine:" + lib + "\n"), std::string::npos)
       << slurp(tmp / "log");
 }
@@ -205,15 +209,16 @@ TEST(BdRunGuest, TraceWithoutRecordsWarns) {
   ASSERT_EQ(lttng_session_daemon_alive(), 1) << "no lttng-sessiond: run through ./bdtrace test";
   TempDir tmp;
   const std::string qemu = write_fake_qemu(tmp);
-  RunResult r = run_bd_run(tmp, "--trace '" + (tmp / "t1") + "' --qemu '" + qemu + "' --channel trap -- /bin/true",
-                           "FAKE_LOG='" + (tmp / "log") + "'");
+  RunResult r =
+      run_bd_run(tmp, "--trace '" + (tmp / "t1") + "' --qemu '" + qemu + "' --channel trap -- /bin/true",
+                 "FAKE_LOG='" + (tmp / "log") + "'");
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_NE(r.err.find("bd-run: warning: no mark of the guest reached bdtrace"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("bd-run: trace written to"), std::string::npos) << r.err;
 
-  RunResult marked = run_bd_run(tmp,
-                                "--trace '" + (tmp / "t2") + "' --qemu '" + qemu + "' --channel trap -- /bin/true",
-                                "FAKE_LOG='" + (tmp / "log") + "' FAKE_RECORDS=1");
+  RunResult marked =
+      run_bd_run(tmp, "--trace '" + (tmp / "t2") + "' --qemu '" + qemu + "' --channel trap -- /bin/true",
+                 "FAKE_LOG='" + (tmp / "log") + "' FAKE_RECORDS=1");
   EXPECT_EQ(marked.exit_status, 0) << marked.err;
   EXPECT_EQ(marked.err.find("warning"), std::string::npos) << marked.err;
 }
@@ -241,22 +246,24 @@ TEST(BdRunGuest, PicksQemuOfTheProgramsArchitecture) {
   const std::string bin = tmp / "bin";
   std::filesystem::create_directory(bin);
   // qemu-aarch64 in PATH is the fake; it also logs QEMU_LD_PREFIX.
-  const std::string fake = write_executable(
-      tmp, "bin/qemu-aarch64",
-      "#!/bin/sh\n"
-      "printf '%s\\n' \"$@\" > \"$FAKE_LOG\"\n"
-      "printf 'LD_LIBRARY_PATH=%s\\nQEMU_LD_PREFIX=%s\\n' \"$LD_LIBRARY_PATH\" \"$QEMU_LD_PREFIX\" >> \"$FAKE_LOG\"\n");
+  const std::string fake = write_executable(tmp, "bin/qemu-aarch64",
+                                            "#!/bin/sh\n"
+                                            "printf '%s\\n' \"$@\" > \"$FAKE_LOG\"\n"
+                                            "printf 'LD_LIBRARY_PATH=%s\\nQEMU_LD_PREFIX=%s\\n' "
+                                            "\"$LD_LIBRARY_PATH\" \"$QEMU_LD_PREFIX\" >> \"$FAKE_LOG\"\n");
   const std::string prog = write_elf(tmp, "arm-prog", EM_AARCH64);
   RunResult r = run_bd_run(tmp, "--channel trap -- '" + prog + "'",
                            "PATH='" + bin + "':/usr/bin:/bin FAKE_LOG='" + (tmp / "log") + "'");
   EXPECT_EQ(r.exit_status, 0) << r.err;
   const std::string log = slurp(tmp / "log");
   EXPECT_NE(log.find(",program=" + prog), std::string::npos) << log;
-  const std::string lib = std::filesystem::weakly_canonical(std::filesystem::path(BD_RUN_PATH).parent_path() /
-                                                            ".." / "lib").string();
+  const std::string lib =
+      std::filesystem::weakly_canonical(std::filesystem::path(BD_RUN_PATH).parent_path() / ".." / "lib")
+          .string();
   // The cross-built libbdguest.so, where the build made one.
   const bool cross = std::filesystem::exists(lib + "/aarch64/libbdguest.so");
-  EXPECT_NE(log.find("LD_LIBRARY_PATH=" + (cross ? lib + "/aarch64" : std::string()) + "\n"), std::string::npos)
+  EXPECT_NE(log.find("LD_LIBRARY_PATH=" + (cross ? lib + "/aarch64" : std::string()) + "\n"),
+            std::string::npos)
       << log;
   if (std::filesystem::is_directory("/usr/aarch64-linux-gnu")) {
     EXPECT_NE(log.find("QEMU_LD_PREFIX=/usr/aarch64-linux-gnu\n"), std::string::npos) << log;
@@ -308,7 +315,8 @@ TEST(BdRunGuest, ForeignArchitecturesRunNeitherNativelyNorAsVms) {
   const std::string prog = write_elf(tmp, "rv-prog", EM_RISCV);
   RunResult native = run_bd_run(tmp, "--native -- '" + prog + "'");
   EXPECT_EQ(native.exit_status, 2);
-  EXPECT_NE(native.err.find("is an riscv64 program: it cannot run natively"), std::string::npos) << native.err;
+  EXPECT_NE(native.err.find("is an riscv64 program: it cannot run natively"), std::string::npos)
+      << native.err;
   RunResult arch = run_bd_run(tmp, "--system --arch riscv64 --kernel /dev/null");
   EXPECT_EQ(arch.exit_status, 2);
   EXPECT_NE(arch.err.find("--system runs x86_64 and aarch64 VMs (qemu-system-x86_64, qemu-system-aarch64); "
@@ -325,12 +333,14 @@ TEST(BdRunGuest, Aarch64VmsRefuseTheRingChannel) {
   const std::string qemu = tmp / "qemu-system-aarch64";
   std::ofstream(qemu) << "#!/bin/sh\necho ran > '" << log << "'\n";
   ::chmod(qemu.c_str(), 0755);
-  RunResult r = run_bd_run(tmp, "--system --arch aarch64 --channel ring --qemu '" + qemu + "' --kernel /dev/null");
+  RunResult r =
+      run_bd_run(tmp, "--system --arch aarch64 --channel ring --qemu '" + qemu + "' --kernel /dev/null");
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.err.find("bd-run: error: --system --arch aarch64 --channel ring is not supported yet: the ring's "
-                       "system-mode clock sync reads the x86 TSC, and aarch64 guests stamp records with "
-                       "cntvct_el0. Use the trap channel (--channel trap, the default with --system)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("bd-run: error: --system --arch aarch64 --channel ring is not supported yet: the ring's "
+                 "system-mode clock sync reads the x86 TSC, and aarch64 guests stamp records with "
+                 "cntvct_el0. Use the trap channel (--channel trap, the default with --system)"),
+      std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(log)) << "QEMU must not start";
 }

@@ -26,16 +26,16 @@ namespace bdtrace::bdrun {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::RunResult;
 using testing::run_bd_run;
+using testing::RunResult;
 using testing::slurp;
 using testing::TempDir;
 
 // ---- the command line -------------------------------------------------
 
-const std::vector<std::string> kFixedArgs = {
-    "-accel", "tcg", "-smp", "2", "-m", "512M", "-display", "none", "-parallel", "none",
-    "-no-reboot", "-monitor", "none", "-serial", "stdio"};
+const std::vector<std::string> kFixedArgs = {"-accel",     "tcg",      "-smp", "2",         "-m",
+                                             "512M",       "-display", "none", "-parallel", "none",
+                                             "-no-reboot", "-monitor", "none", "-serial",   "stdio"};
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -56,14 +56,36 @@ TEST(SystemCommand, FullCommandLine) {
   inv.plugin_args = {{"log", "/tmp/p.log"}};
   inv.qemu_args = {"-rtc", "base=utc"};
   const std::vector<std::string> want = {
-      "/usr/bin/qemu-system-x86_64", "-accel", "tcg", "-smp", "4", "-m", "1024M", "-display", "none",
-      "-parallel", "none", "-no-reboot", "-monitor", "none", "-serial", "stdio",
-      "-kernel", "/vm/vmlinuz", "-initrd", "/vm/initrd.gz",
-      "-append", "console=ttyS0 quiet panic=-1 init=/init loglevel=3",
-      "-object", "memory-backend-file,id=bdchan,mem-path=/dev/shm/bdtrace-1-ab,size=8M,share=on",
-      "-device", "ivshmem-plain,memdev=bdchan",
-      "-plugin", "/opt/lib/libbdtrace-qemu.so,channel=/dev/shm/bdtrace-1-ab,vm=web1,log=/tmp/p.log",
-      "-rtc", "base=utc"};
+      "/usr/bin/qemu-system-x86_64",
+      "-accel",
+      "tcg",
+      "-smp",
+      "4",
+      "-m",
+      "1024M",
+      "-display",
+      "none",
+      "-parallel",
+      "none",
+      "-no-reboot",
+      "-monitor",
+      "none",
+      "-serial",
+      "stdio",
+      "-kernel",
+      "/vm/vmlinuz",
+      "-initrd",
+      "/vm/initrd.gz",
+      "-append",
+      "console=ttyS0 quiet panic=-1 init=/init loglevel=3",
+      "-object",
+      "memory-backend-file,id=bdchan,mem-path=/dev/shm/bdtrace-1-ab,size=8M,share=on",
+      "-device",
+      "ivshmem-plain,memdev=bdchan",
+      "-plugin",
+      "/opt/lib/libbdtrace-qemu.so,channel=/dev/shm/bdtrace-1-ab,vm=web1,log=/tmp/p.log",
+      "-rtc",
+      "base=utc"};
   EXPECT_EQ(build_system_command(inv), want);
 }
 
@@ -72,10 +94,10 @@ TEST(SystemCommand, DefaultsWithoutKernelOrPlugin) {
   inv.qemu = "qemu";
   inv.channel_file = "/dev/shm/c";
   inv.qemu_args = {"-kernel", "/k"};
-  const std::vector<std::string> want = concat(
-      concat({"qemu"}, kFixedArgs),
-      {"-object", "memory-backend-file,id=bdchan,mem-path=/dev/shm/c,size=8M,share=on", "-device",
-       "ivshmem-plain,memdev=bdchan", "-kernel", "/k"});
+  const std::vector<std::string> want =
+      concat(concat({"qemu"}, kFixedArgs),
+             {"-object", "memory-backend-file,id=bdchan,mem-path=/dev/shm/c,size=8M,share=on", "-device",
+              "ivshmem-plain,memdev=bdchan", "-kernel", "/k"});
   EXPECT_EQ(build_system_command(inv), want);
 }
 
@@ -91,9 +113,9 @@ TEST(SystemCommand, RingDeviceWithoutPluginOrChannel) {
   std::vector<std::string> fixed = concat({"qemu"}, kFixedArgs);
   ASSERT_EQ(fixed[2], "tcg");
   fixed[2] = "kvm";
-  const std::vector<std::string> want = concat(
-      fixed, {"-object", "memory-backend-file,id=bdring,mem-path=/dev/shm/r,size=134217728,share=on", "-device",
-              "ivshmem-plain,memdev=bdring", "-kernel", "/k"});
+  const std::vector<std::string> want =
+      concat(fixed, {"-object", "memory-backend-file,id=bdring,mem-path=/dev/shm/r,size=134217728,share=on",
+                     "-device", "ivshmem-plain,memdev=bdring", "-kernel", "/k"});
   EXPECT_EQ(build_system_command(inv), want);
 }
 
@@ -105,10 +127,9 @@ TEST(SystemCommand, KernelWithoutInitrdOrAppendGetsDefaultArgs) {
   inv.plugin = "/p.so";
   const std::vector<std::string> argv = build_system_command(inv);
   const std::vector<std::string> want = concat(
-      concat({"qemu"}, kFixedArgs),
-      {"-kernel", "/k", "-append", "console=ttyS0 quiet panic=-1", "-object",
-       "memory-backend-file,id=bdchan,mem-path=/c,size=8M,share=on", "-device", "ivshmem-plain,memdev=bdchan",
-       "-plugin", "/p.so,channel=/c,vm=vm"});
+      concat({"qemu"}, kFixedArgs), {"-kernel", "/k", "-append", "console=ttyS0 quiet panic=-1", "-object",
+                                     "memory-backend-file,id=bdchan,mem-path=/c,size=8M,share=on", "-device",
+                                     "ivshmem-plain,memdev=bdchan", "-plugin", "/p.so,channel=/c,vm=vm"});
   EXPECT_EQ(argv, want);
 }
 
@@ -122,11 +143,11 @@ TEST(SystemCommand, Aarch64IsAVirtMachineWithThePl011Console) {
   inv.kernel = "/k";
   inv.channel_file = "/c";
   inv.plugin = "/p.so";
-  const std::vector<std::string> want = concat(
-      concat({"qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"}, kFixedArgs),
-      {"-kernel", "/k", "-append", "console=ttyAMA0 quiet panic=-1", "-object",
-       "memory-backend-file,id=bdchan,mem-path=/c,size=8M,share=on", "-device", "ivshmem-plain,memdev=bdchan",
-       "-plugin", "/p.so,channel=/c,vm=vm"});
+  const std::vector<std::string> want =
+      concat(concat({"qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"}, kFixedArgs),
+             {"-kernel", "/k", "-append", "console=ttyAMA0 quiet panic=-1", "-object",
+              "memory-backend-file,id=bdchan,mem-path=/c,size=8M,share=on", "-device",
+              "ivshmem-plain,memdev=bdchan", "-plugin", "/p.so,channel=/c,vm=vm"});
   EXPECT_EQ(build_system_command(inv), want);
   EXPECT_STREQ(default_kernel_args("aarch64"), "console=ttyAMA0 quiet panic=-1");
   EXPECT_STREQ(default_kernel_args("x86_64"), "console=ttyS0 quiet panic=-1");
@@ -153,8 +174,8 @@ TEST(SystemOptions, MemorySizes) {
   EXPECT_EQ(parse_memory_mib("1G"), 1024u);
   EXPECT_EQ(parse_memory_mib("65536K"), 64u);
   EXPECT_EQ(parse_memory_mib("1T"), 1024u * 1024u);
-  for (const char* bad : {"", "M", "abc", "1.5G", "-1G", "8M", "100K", "2T", "1X", "512 M",
-                          "99999999999999999999G"}) {
+  for (const char* bad :
+       {"", "M", "abc", "1.5G", "-1G", "8M", "100K", "2T", "1X", "512 M", "99999999999999999999G"}) {
     EXPECT_FALSE(parse_memory_mib(bad).has_value()) << bad;
   }
 }
@@ -207,7 +228,8 @@ TEST(ChannelFile, HeaderDescribesTheLayout) {
 TEST(ChannelFile, UnwritableDirectoryIsAnError) {
   Expected<ChannelFile> f = ChannelFile::create("/nonexistent-dir");
   ASSERT_FALSE(f.ok());
-  EXPECT_NE(f.error().message.find("cannot create the channel file /nonexistent-dir/bdtrace-"), std::string::npos)
+  EXPECT_NE(f.error().message.find("cannot create the channel file /nonexistent-dir/bdtrace-"),
+            std::string::npos)
       << f.error();
 }
 
@@ -306,23 +328,26 @@ class BdRunSystem : public ::testing::Test {
 };
 
 TEST_F(BdRunSystem, MissingKernelFileExits2) {
-  RunResult r = run_bd_run(tmp_, "--system --qemu " + q(qemu_) + " --plugin /dev/null --kernel /nonexistent/vmlinuz",
-                           env());
+  RunResult r = run_bd_run(
+      tmp_, "--system --qemu " + q(qemu_) + " --plugin /dev/null --kernel /nonexistent/vmlinuz", env());
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.err.find("--kernel /nonexistent/vmlinuz: No such file or directory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--kernel /nonexistent/vmlinuz: No such file or directory"), std::string::npos)
+      << r.err;
   EXPECT_FALSE(fs::exists(log_)) << "QEMU must not start";
 }
 
 TEST_F(BdRunSystem, MissingInitrdFileExits2) {
   RunResult r = run_bd_run(
-      tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --kernel " + q(kernel()) + " --initrd /nonexistent/i.gz",
+      tmp_,
+      "--system --qemu " + q(qemu_) + " --no-plugin --kernel " + q(kernel()) + " --initrd /nonexistent/i.gz",
       env());
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.err.find("--initrd /nonexistent/i.gz: No such file or directory"), std::string::npos) << r.err;
 }
 
 TEST_F(BdRunSystem, InitrdWithoutKernelExits2) {
-  RunResult r = run_bd_run(tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --initrd " + q(initrd()), env());
+  RunResult r =
+      run_bd_run(tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --initrd " + q(initrd()), env());
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.err.find("--initrd needs --kernel"), std::string::npos) << r.err;
 }
@@ -330,7 +355,8 @@ TEST_F(BdRunSystem, InitrdWithoutKernelExits2) {
 TEST_F(BdRunSystem, BadSmpExits2) {
   for (const char* smp : {"0", "65", "two", "-1"}) {
     RunResult r = run_bd_run(
-        tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --smp " + smp + " --kernel " + q(kernel()), env());
+        tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --smp " + smp + " --kernel " + q(kernel()),
+        env());
     EXPECT_EQ(r.exit_status, 2) << smp;
     EXPECT_NE(r.err.find("give a number of vCPUs from 1 to 64"), std::string::npos) << smp << ": " << r.err;
   }
@@ -339,7 +365,8 @@ TEST_F(BdRunSystem, BadSmpExits2) {
 TEST_F(BdRunSystem, BadMemoryExits2) {
   for (const char* mem : {"lots", "1.5G", "8M", "12X"}) {
     RunResult r = run_bd_run(
-        tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --memory " + mem + " --kernel " + q(kernel()), env());
+        tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --memory " + mem + " --kernel " + q(kernel()),
+        env());
     EXPECT_EQ(r.exit_status, 2) << mem;
     EXPECT_NE(r.err.find("--memory " + std::string(mem) + " is invalid"), std::string::npos) << r.err;
   }
@@ -371,24 +398,46 @@ TEST_F(BdRunSystem, MissingQemuExits2) {
 }
 
 TEST_F(BdRunSystem, BuildsTheCommandLineAndRemovesTheChannelFile) {
-  RunResult r = run_bd_run(tmp_,
-                           "--system --qemu " + q(qemu_) + " --plugin /dev/null --plugin-arg a=b --smp 3 --memory 1G" +
-                               " --kernel " + q(kernel()) + " --initrd " + q(initrd()) +
-                               " --append 'init=/init x=1' --vm web1 -- -rtc base=utc < /dev/null",
-                           env("FAKE_EXIT=5"));
+  RunResult r =
+      run_bd_run(tmp_,
+                 "--system --qemu " + q(qemu_) + " --plugin /dev/null --plugin-arg a=b --smp 3 --memory 1G" +
+                     " --kernel " + q(kernel()) + " --initrd " + q(initrd()) +
+                     " --append 'init=/init x=1' --vm web1 -- -rtc base=utc < /dev/null",
+                 env("FAKE_EXIT=5"));
   EXPECT_EQ(r.exit_status, 5) << "bd-run must return QEMU's status\n" << r.err;
   EXPECT_EQ(r.out, "guest-console-output\n") << "the guest console is bd-run's stdout, and nothing else";
   const FakeLog log = read_fake_log(log_);
   const std::string f = log.channel_file;
   ASSERT_EQ(f.rfind("/dev/shm/bdtrace-", 0), 0u) << f;
-  const std::vector<std::string> want = {
-      "-accel", "tcg", "-smp", "3", "-m", "1024M", "-display", "none", "-parallel", "none",
-      "-no-reboot", "-monitor", "none", "-serial", "stdio",
-      "-kernel", kernel(), "-initrd", initrd(), "-append", "console=ttyS0 quiet panic=-1 init=/init x=1",
-      "-object", "memory-backend-file,id=bdchan,mem-path=" + f + ",size=8M,share=on",
-      "-device", "ivshmem-plain,memdev=bdchan",
-      "-plugin", "/dev/null,channel=" + f + ",vm=web1,a=b",
-      "-rtc", "base=utc"};
+  const std::vector<std::string> want = {"-accel",
+                                         "tcg",
+                                         "-smp",
+                                         "3",
+                                         "-m",
+                                         "1024M",
+                                         "-display",
+                                         "none",
+                                         "-parallel",
+                                         "none",
+                                         "-no-reboot",
+                                         "-monitor",
+                                         "none",
+                                         "-serial",
+                                         "stdio",
+                                         "-kernel",
+                                         kernel(),
+                                         "-initrd",
+                                         initrd(),
+                                         "-append",
+                                         "console=ttyS0 quiet panic=-1 init=/init x=1",
+                                         "-object",
+                                         "memory-backend-file,id=bdchan,mem-path=" + f + ",size=8M,share=on",
+                                         "-device",
+                                         "ivshmem-plain,memdev=bdchan",
+                                         "-plugin",
+                                         "/dev/null,channel=" + f + ",vm=web1,a=b",
+                                         "-rtc",
+                                         "base=utc"};
   EXPECT_EQ(log.args, want);
   // While QEMU ran, both references named one existing file of the
   // channel's size, private to root.
@@ -399,16 +448,16 @@ TEST_F(BdRunSystem, BuildsTheCommandLineAndRemovesTheChannelFile) {
 }
 
 TEST_F(BdRunSystem, DefaultsAndNoPluginDropsOnlyThePlugin) {
-  RunResult r = run_bd_run(tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --kernel " + q(kernel()) + " </dev/null",
-                           env());
+  RunResult r = run_bd_run(
+      tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --kernel " + q(kernel()) + " </dev/null", env());
   EXPECT_EQ(r.exit_status, 0) << r.err;
   const FakeLog log = read_fake_log(log_);
   const std::string f = log.channel_file;
   ASSERT_FALSE(f.empty()) << slurp(log_);
-  const std::vector<std::string> want = concat(
-      kFixedArgs, {"-kernel", kernel(), "-append", "console=ttyS0 quiet panic=-1", "-object",
-                   "memory-backend-file,id=bdchan,mem-path=" + f + ",size=8M,share=on", "-device",
-                   "ivshmem-plain,memdev=bdchan"});
+  const std::vector<std::string> want =
+      concat(kFixedArgs, {"-kernel", kernel(), "-append", "console=ttyS0 quiet panic=-1", "-object",
+                          "memory-backend-file,id=bdchan,mem-path=" + f + ",size=8M,share=on", "-device",
+                          "ivshmem-plain,memdev=bdchan"});
   EXPECT_EQ(log.args, want);
   EXPECT_TRUE(contains(log.seen, "MEMPATH " + std::to_string(BD_CHANNEL_SIZE) + " 600"))
       << ::testing::PrintToString(log.seen);
@@ -419,17 +468,18 @@ TEST_F(BdRunSystem, DefaultsAndNoPluginDropsOnlyThePlugin) {
 
 TEST_F(BdRunSystem, StdinIsDevNullWhenNotATerminal) {
   std::ofstream(tmp_ / "input") << "must not reach QEMU\n";
-  RunResult r = run_bd_run(tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --kernel " + q(kernel()) + " <" +
-                                     q(tmp_ / "input"),
-                           env());
+  RunResult r = run_bd_run(
+      tmp_, "--system --qemu " + q(qemu_) + " --no-plugin --kernel " + q(kernel()) + " <" + q(tmp_ / "input"),
+      env());
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_TRUE(contains(read_fake_log(log_).seen, "STDIN /dev/null")) << slurp(log_);
 }
 
 TEST_F(BdRunSystem, QemuThatCannotStartStillRemovesTheFile) {
   // A QEMU that exits at once with an error (as for -kernel /nonexistent).
-  RunResult r = run_bd_run(tmp_, "--system --qemu " + q(qemu_) + " --no-plugin -- -kernel /nonexistent </dev/null",
-                           env("FAKE_EXIT=1"));
+  RunResult r =
+      run_bd_run(tmp_, "--system --qemu " + q(qemu_) + " --no-plugin -- -kernel /nonexistent </dev/null",
+                 env("FAKE_EXIT=1"));
   EXPECT_EQ(r.exit_status, 1) << r.err;
   const FakeLog log = read_fake_log(log_);
   ASSERT_FALSE(log.channel_file.empty());
@@ -443,11 +493,12 @@ class BdRunSystemSignal : public BdRunSystem, public ::testing::WithParamInterfa
 TEST_P(BdRunSystemSignal, ChannelFileRemovedAfterSignal) {
   const int sig = GetParam();
   const std::string rc_file = tmp_ / "rc";
-  const std::string script =
-      env("FAKE_SLEEP=30") + " '" BD_RUN_PATH "' --system --qemu " + q(qemu_) + " --no-plugin --kernel " +
-      q(kernel()) + " </dev/null >" + q(tmp_ / "out") + " 2>" + q(tmp_ / "err") +
-      " & p=$!; i=0; while [ ! -s " + q(log_) + " ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
-      "sleep 0.2; kill -" + std::to_string(sig) + " $p; wait $p; echo $? > " + q(rc_file);
+  const std::string script = env("FAKE_SLEEP=30") + " '" BD_RUN_PATH "' --system --qemu " + q(qemu_) +
+                             " --no-plugin --kernel " + q(kernel()) + " </dev/null >" + q(tmp_ / "out") +
+                             " 2>" + q(tmp_ / "err") + " & p=$!; i=0; while [ ! -s " + q(log_) +
+                             " ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+                             "sleep 0.2; kill -" +
+                             std::to_string(sig) + " $p; wait $p; echo $? > " + q(rc_file);
   ASSERT_EQ(std::system(script.c_str()), 0);
   EXPECT_EQ(slurp(rc_file), std::to_string(128 + sig) + "\n") << slurp(tmp_ / "err");
   const FakeLog log = read_fake_log(log_);
@@ -469,7 +520,8 @@ TEST_F(BdRunSystem, TraceSessionAroundTheVm) {
                            env("FAKE_EXIT=0 FAKE_LIST=" + q(tmp_ / "list")));
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_NE(slurp(tmp_ / "list").find(name + " [active]"), std::string::npos)
-      << "session not active while QEMU ran:\n" << slurp(tmp_ / "list");
+      << "session not active while QEMU ran:\n"
+      << slurp(tmp_ / "list");
   EXPECT_NE(r.err.find("bd-run: trace written to " + trace), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "guest-console-output\n");
   lttng_session* sessions = nullptr;

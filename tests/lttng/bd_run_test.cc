@@ -21,8 +21,8 @@
 namespace bdtrace::bdrun {
 namespace {
 
-using testing::RunResult;
 using testing::run_bd_run;
+using testing::RunResult;
 using testing::slurp;
 using testing::TempDir;
 
@@ -41,9 +41,12 @@ TEST(QemuCommand, PluginProgramAndArgs) {
   QemuInvocation inv = invocation();
   inv.plugin_args = {{"log", "/tmp/p.log"}};
   QemuCommand cmd = build_qemu_command(inv, {"HOME=/root"});
-  const std::vector<std::string> want = {
-      "/usr/bin/qemu-x86_64", "-plugin", "/opt/lib/libbdtrace-qemu.so,program=/bin/echo,log=/tmp/p.log",
-      "/bin/echo", "-n", "hello"};
+  const std::vector<std::string> want = {"/usr/bin/qemu-x86_64",
+                                         "-plugin",
+                                         "/opt/lib/libbdtrace-qemu.so,program=/bin/echo,log=/tmp/p.log",
+                                         "/bin/echo",
+                                         "-n",
+                                         "hello"};
   EXPECT_EQ(cmd.argv, want);
   EXPECT_EQ(cmd.envp, std::vector<std::string>{"HOME=/root"});
 }
@@ -59,9 +62,14 @@ TEST(QemuCommand, ForkWrapperGoesToQemuOnly) {
   QemuInvocation inv = invocation();
   inv.fork_wrapper = "/usr/lib/liblttng-ust-fork.so.1";
   QemuCommand cmd = build_qemu_command(inv, {"A=1"});
-  const std::vector<std::string> want = {
-      "/usr/bin/qemu-x86_64", "-plugin", "/opt/lib/libbdtrace-qemu.so,program=/bin/echo",
-      "-U", "LD_PRELOAD", "/bin/echo", "-n", "hello"};
+  const std::vector<std::string> want = {"/usr/bin/qemu-x86_64",
+                                         "-plugin",
+                                         "/opt/lib/libbdtrace-qemu.so,program=/bin/echo",
+                                         "-U",
+                                         "LD_PRELOAD",
+                                         "/bin/echo",
+                                         "-n",
+                                         "hello"};
   EXPECT_EQ(cmd.argv, want);
   const std::vector<std::string> env = {"A=1", "LD_PRELOAD=/usr/lib/liblttng-ust-fork.so.1"};
   EXPECT_EQ(cmd.envp, env);
@@ -191,7 +199,7 @@ TEST(BdRun, RunsQemuAndReturnsGuestStatus) {
   const std::string qemu = write_fake_qemu(tmp);
   const std::string log = tmp / "qemu.log";
   RunResult r = run_bd_run(tmp, "--qemu '" + qemu + "' --plugin /dev/null --plugin-arg a=b -- /bin/true -x y",
-                     "FAKE_LOG='" + log + "' FAKE_EXIT=7");
+                           "FAKE_LOG='" + log + "' FAKE_EXIT=7");
   EXPECT_EQ(r.exit_status, 7) << r.err;
   EXPECT_EQ(r.out, "guest-output\n") << "bd-run must keep the guest's stdout clean";
   const std::string args = slurp(log);
@@ -208,7 +216,7 @@ TEST(BdRun, GuestKilledBySignalGives128PlusN) {
   TempDir tmp;
   const std::string qemu = write_fake_qemu(tmp);
   RunResult r = run_bd_run(tmp, "--qemu '" + qemu + "' --plugin /dev/null /bin/true",
-                     "FAKE_LOG='" + (tmp / "log") + "' FAKE_SIGNAL=TERM");
+                           "FAKE_LOG='" + (tmp / "log") + "' FAKE_SIGNAL=TERM");
   EXPECT_EQ(r.exit_status, 128 + 15) << r.err;
 }
 
@@ -232,10 +240,10 @@ TEST(BdRun, TraceCreatesAndDestroysItsSession) {
   const std::string trace = tmp / "trace";
   const std::string name = "bdtrace-bdruntest-" + std::to_string(::getpid());
   // The fake QEMU lists the sessions while the "guest" runs.
-  RunResult r = run_bd_run(tmp,
-                     "--trace '" + trace + "' --session " + name + " --qemu '" + qemu +
-                         "' --plugin /dev/null /bin/true",
-                     "FAKE_LOG='" + (tmp / "log") + "' FAKE_LIST='" + (tmp / "list") + "' FAKE_EXIT=3");
+  RunResult r = run_bd_run(
+      tmp,
+      "--trace '" + trace + "' --session " + name + " --qemu '" + qemu + "' --plugin /dev/null /bin/true",
+      "FAKE_LOG='" + (tmp / "log") + "' FAKE_LIST='" + (tmp / "list") + "' FAKE_EXIT=3");
   EXPECT_EQ(r.exit_status, 3) << r.err;
   const std::string listed = slurp(tmp / "list");
   EXPECT_NE(listed.find(name + " [active]"), std::string::npos) << "session not active while QEMU ran:\n"
@@ -245,8 +253,9 @@ TEST(BdRun, TraceCreatesAndDestroysItsSession) {
   EXPECT_FALSE(session_listed_with_prefix(name)) << "bd-run left session " << name << " behind";
 
   // The directory now holds this run: a second run into it is refused.
-  RunResult again = run_bd_run(tmp, "--trace '" + trace + "' --qemu '" + qemu + "' --plugin /dev/null /bin/true",
-                         "FAKE_LOG='" + (tmp / "log") + "'");
+  RunResult again =
+      run_bd_run(tmp, "--trace '" + trace + "' --qemu '" + qemu + "' --plugin /dev/null /bin/true",
+                 "FAKE_LOG='" + (tmp / "log") + "'");
   if (std::filesystem::exists(trace) && !std::filesystem::is_empty(trace)) {
     EXPECT_EQ(again.exit_status, 2);
     EXPECT_NE(again.err.find("not empty"), std::string::npos) << again.err;
@@ -262,8 +271,9 @@ TEST(BdRun, NoSessionDaemonIsAConfigError) {
   }
   TempDir tmp;
   ::chmod(tmp.path().c_str(), 0777);
-  RunResult r = run_bd_run(tmp, "--trace '" + (tmp / "t") + "' --plugin /dev/null /bin/true",
-                           "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME='" + tmp.path() + "'");
+  RunResult r =
+      run_bd_run(tmp, "--trace '" + (tmp / "t") + "' --plugin /dev/null /bin/true",
+                 "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME='" + tmp.path() + "'");
   EXPECT_EQ(r.exit_status, 2) << r.err;
   EXPECT_NE(r.err.find("no lttng-sessiond is running: start one with `lttng-sessiond --daemonize`"),
             std::string::npos)

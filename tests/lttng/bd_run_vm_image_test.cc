@@ -26,8 +26,8 @@ namespace bdtrace::bdrun {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::RunResult;
 using testing::run_bd_run;
+using testing::RunResult;
 using testing::slurp;
 using testing::TempDir;
 
@@ -55,7 +55,8 @@ TEST(VmImage, RunCommandKernelArg) {
   EXPECT_TRUE(run_command_kernel_arg(std::string(kMaxRunCommand, 'x')).ok());
   Expected<std::string> long_one = run_command_kernel_arg(std::string(kMaxRunCommand + 1, 'x'));
   ASSERT_FALSE(long_one.ok());
-  EXPECT_NE(long_one.error().message.find("put it in a script and add that with --program"), std::string::npos)
+  EXPECT_NE(long_one.error().message.find("put it in a script and add that with --program"),
+            std::string::npos)
       << long_one.error();
 }
 
@@ -80,7 +81,8 @@ TEST(VmImage, ProgramChecks) {
   EXPECT_NE(dynamic.error().message.find("--program /bin/ls is dynamically linked (it needs the loader /lib"),
             std::string::npos)
       << dynamic.error();
-  EXPECT_NE(dynamic.error().message.find("link it with -static, e.g. cc -static"), std::string::npos) << dynamic.error();
+  EXPECT_NE(dynamic.error().message.find("link it with -static, e.g. cc -static"), std::string::npos)
+      << dynamic.error();
 
   const std::string text = tmp / "notes.txt";
   std::ofstream(text) << "just text\n";
@@ -92,7 +94,8 @@ TEST(VmImage, ProgramChecks) {
   ::chmod(script.c_str(), 0644);
   Status not_exec = check_image_program(script);
   ASSERT_FALSE(not_exec.ok());
-  EXPECT_NE(not_exec.error().message.find("is not readable and executable"), std::string::npos) << not_exec.error();
+  EXPECT_NE(not_exec.error().message.find("is not readable and executable"), std::string::npos)
+      << not_exec.error();
 
   Status missing = check_image_program(tmp / "nope");
   ASSERT_FALSE(missing.ok());
@@ -134,7 +137,8 @@ class BdRunVmImage : public ::testing::Test {
            " BD_RUN_BUILD_IMAGE=" + q(builder_) + " BDTRACE_CACHE=" + q(cache()) + " " + more;
   }
   RunResult bd_run(const std::string& args, const std::string& more_env = "") {
-    return run_bd_run(tmp_, "--qemu " + q(qemu_) + " --plugin /dev/null " + args + " </dev/null", env(more_env));
+    return run_bd_run(tmp_, "--qemu " + q(qemu_) + " --plugin /dev/null " + args + " </dev/null",
+                      env(more_env));
   }
   std::vector<std::string> qemu_args() const {
     std::vector<std::string> out;
@@ -154,7 +158,9 @@ class BdRunVmImage : public ::testing::Test {
     for (std::string line; std::getline(in, line);) out.push_back(line);
     return out;
   }
-  bool cache_is_empty() const { return !fs::exists(cache() + "/vm-images") || fs::is_empty(cache() + "/vm-images"); }
+  bool cache_is_empty() const {
+    return !fs::exists(cache() + "/vm-images") || fs::is_empty(cache() + "/vm-images");
+  }
 
   TempDir tmp_;
   std::string qemu_, builder_, program_;
@@ -163,9 +169,11 @@ class BdRunVmImage : public ::testing::Test {
 TEST_F(BdRunVmImage, ProgramAndRunNeedSystem) {
   RunResult r = bd_run("--program " + q(program_) + " /bin/true");
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.err.find("bd-run: error: --program needs --system: it runs a program in a VM bd-run boots (in user mode "
-                       "the program goes last"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find(
+          "bd-run: error: --program needs --system: it runs a program in a VM bd-run boots (in user mode "
+          "the program goes last"),
+      std::string::npos)
       << r.err;
   r = bd_run("--run 'hello' /bin/true");
   EXPECT_EQ(r.exit_status, 2);
@@ -211,7 +219,8 @@ TEST_F(BdRunVmImage, DynamicProgramIsRefusedBeforeAnythingStarts) {
 TEST_F(BdRunVmImage, TwoProgramsOfOneNameAreRefused) {
   fs::create_directories(tmp_ / "other");
   fs::copy_file(program_, tmp_ / "other/hello");
-  RunResult r = bd_run("--system --program " + q(program_) + " --program " + q(tmp_ / "other/hello") + " --run hello");
+  RunResult r =
+      bd_run("--system --program " + q(program_) + " --program " + q(tmp_ / "other/hello") + " --run hello");
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.err.find("the image already has a /bin/hello"), std::string::npos) << r.err;
   r = bd_run("--system --program " BD_MARK_PATH " --run bd-mark");
@@ -238,7 +247,8 @@ TEST_F(BdRunVmImage, Aarch64ImageAndMachine) {
   ASSERT_GE(args.size(), 4u);
   EXPECT_EQ(std::vector<std::string>(args.begin(), args.begin() + 4),
             (std::vector<std::string>{"-M", "virt", "-cpu", "cortex-a57"}));
-  EXPECT_EQ(after(args, "-append"), "console=ttyAMA0 quiet panic=-1 bd.kmod=1 bd.cmd=" + base64_encode("hello"));
+  EXPECT_EQ(after(args, "-append"),
+            "console=ttyAMA0 quiet panic=-1 bd.kmod=1 bd.cmd=" + base64_encode("hello"));
 
   // The same program in an x86_64 image is another image (the key covers
   // the architecture).
@@ -256,7 +266,8 @@ TEST_F(BdRunVmImage, Aarch64ImageAndMachine) {
 }
 
 TEST_F(BdRunVmImage, BuildsOnceThenBootsFromTheCache) {
-  RunResult r = bd_run("--system --vm v1 --program " + q(program_) + " --append loglevel=3 --run 'hello && bd-mark 1'");
+  RunResult r =
+      bd_run("--system --vm v1 --program " + q(program_) + " --append loglevel=3 --run 'hello && bd-mark 1'");
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_EQ(r.out, "guest-console-output\nbd-init: run-status 0 (bd.cmd)\r\n")
       << "the builder's output belongs on stderr";
@@ -269,22 +280,24 @@ TEST_F(BdRunVmImage, BuildsOnceThenBootsFromTheCache) {
   const std::string kernel = after(args, "-kernel");
   const std::smatch m = [&] {
     std::smatch sm;
-    std::regex_match(kernel, sm, std::regex(std::regex_replace(cache(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
-                                             "/vm-images/([0-9a-f]{16})/vmlinuz"));
+    std::regex_match(kernel, sm,
+                     std::regex(std::regex_replace(cache(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                                "/vm-images/([0-9a-f]{16})/vmlinuz"));
     return sm;
   }();
   ASSERT_FALSE(m.empty()) << kernel;
   const std::string dir = cache() + "/vm-images/" + m[1].str();
   EXPECT_EQ(after(args, "-initrd"), dir + "/initramfs.cpio.gz");
-  EXPECT_EQ(after(args, "-append"),
-            "console=ttyS0 quiet panic=-1 bd.kmod=1 loglevel=3 bd.cmd=" + base64_encode("hello && bd-mark 1"));
+  EXPECT_EQ(after(args, "-append"), "console=ttyS0 quiet panic=-1 bd.kmod=1 loglevel=3 bd.cmd=" +
+                                        base64_encode("hello && bd-mark 1"));
 
   // The builder wrote into a temporary directory next to the image, with
   // the shared .deb cache, the program and bd-mark.
   std::vector<std::string> runs = builder_runs();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].rfind(dir + ".tmp-", 0), 0u) << runs[0];
-  const std::string rest = " --debs " + cache() + "/vm-debs --programs " + program_ + " --programs " BD_MARK_PATH;
+  const std::string rest =
+      " --debs " + cache() + "/vm-debs --programs " + program_ + " --programs " BD_MARK_PATH;
   ASSERT_GT(runs[0].size(), rest.size());
   EXPECT_EQ(runs[0].substr(runs[0].size() - rest.size()), rest);
   EXPECT_TRUE(fs::exists(dir + "/.bd-run-image"));
@@ -295,7 +308,8 @@ TEST_F(BdRunVmImage, BuildsOnceThenBootsFromTheCache) {
   // The same inputs again: no build, the same image.
   r = bd_run("--system --vm v1 --program " + q(program_) + " --run 'hello'");
   ASSERT_EQ(r.exit_status, 0) << r.err;
-  EXPECT_NE(r.err.find("bd-run: VM image with hello, bd-mark: " + dir + " (cached)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bd-run: VM image with hello, bd-mark: " + dir + " (cached)"), std::string::npos)
+      << r.err;
   EXPECT_EQ(builder_runs().size(), 1u);
   EXPECT_EQ(after(qemu_args(), "-kernel"), dir + "/vmlinuz");
 
@@ -323,11 +337,13 @@ TEST(VmImage, ParseRunStatus) {
 TEST_F(BdRunVmImage, ExitStatusIsTheCommands) {
   RunResult r = bd_run("--system --run 'exit 3'", "FAKE_RUN_STATUS=3");
   EXPECT_EQ(r.exit_status, 3) << r.err;
-  EXPECT_EQ(r.out, "guest-console-output\nbd-init: run-status 3 (bd.cmd)\r\n") << "the console passes unchanged";
+  EXPECT_EQ(r.out, "guest-console-output\nbd-init: run-status 3 (bd.cmd)\r\n")
+      << "the console passes unchanged";
 
   RunResult silent = bd_run("--system --run 'true'", "FAKE_NO_STATUS=1");
   EXPECT_EQ(silent.exit_status, 1);
-  EXPECT_NE(silent.err.find("bd-run: error: the guest never said how --run's command ended"), std::string::npos)
+  EXPECT_NE(silent.err.find("bd-run: error: the guest never said how --run's command ended"),
+            std::string::npos)
       << silent.err;
 }
 
@@ -335,14 +351,16 @@ TEST_F(BdRunVmImage, RunAloneBootsAnImageWithBdMark) {
   RunResult r = bd_run("--system --run 'bd-mark 7 hi'");
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_NE(r.err.find("bd-run: building a VM image with bd-mark in"), std::string::npos) << r.err;
-  EXPECT_EQ(after(qemu_args(), "-append"), "console=ttyS0 quiet panic=-1 bd.kmod=1 bd.cmd=" + base64_encode("bd-mark 7 hi"));
+  EXPECT_EQ(after(qemu_args(), "-append"),
+            "console=ttyS0 quiet panic=-1 bd.kmod=1 bd.cmd=" + base64_encode("bd-mark 7 hi"));
 }
 
 TEST_F(BdRunVmImage, FailedBuildLeavesNothingAndBootsNothing) {
   RunResult r = bd_run("--system --program " + q(program_) + " --run hello", "FAKE_BUILDER_EXIT=3");
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.err.find("building the VM image failed (" + builder_ + " exited with 3; its messages are above)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("building the VM image failed (" + builder_ + " exited with 3; its messages are above)"),
+      std::string::npos)
       << r.err;
   // bd-run asked QEMU for its version (which plugin build it loads) before
   // building, but never booted it.
@@ -358,7 +376,8 @@ TEST_F(BdRunVmImage, RunWithOwnKernelOnlyAddsTheCommand) {
   ASSERT_EQ(r.exit_status, 0) << r.err;
   const std::vector<std::string> args = qemu_args();
   EXPECT_EQ(after(args, "-kernel"), tmp_ / "vmlinuz");
-  EXPECT_EQ(after(args, "-append"), "console=ttyS0 quiet panic=-1 bd.kmod=1 bd.cmd=" + base64_encode("uname -a"));
+  EXPECT_EQ(after(args, "-append"),
+            "console=ttyS0 quiet panic=-1 bd.kmod=1 bd.cmd=" + base64_encode("uname -a"));
   EXPECT_TRUE(builder_runs().empty());
 }
 

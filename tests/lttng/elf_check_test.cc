@@ -161,7 +161,8 @@ TEST(GuestElf, ReadsABigEndianS390xHeader) {
   const std::string obj_path = write_file(dir, "s390x.o", &obj, sizeof obj);
   Expected<GuestArch> rel = check_guest_elf(obj_path);
   ASSERT_FALSE(rel);
-  EXPECT_EQ(rel.error().message, obj_path + " is an ELF object file but not an executable: link it into a program first");
+  EXPECT_EQ(rel.error().message,
+            obj_path + " is an ELF object file but not an executable: link it into a program first");
   // The 31-bit s390 shares the machine number.
   Elf64_Ehdr s31 = s390x_header(ET_EXEC, ELFCLASS32);
   const std::string s31_path = write_file(dir, "s390-31", &s31, sizeof s31);
@@ -192,7 +193,8 @@ TEST(GuestElf, RefusesTheWrongByteOrderForAnArchitecture) {
   const std::string s390x_path = write_file(dir, "s390x-le", &s390x_le, sizeof s390x_le);
   Expected<GuestArch> got = check_guest_elf(s390x_path);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.error().message, s390x_path + " is a little-endian ELF for s390x, whose programs are big-endian");
+  EXPECT_EQ(got.error().message,
+            s390x_path + " is a little-endian ELF for s390x, whose programs are big-endian");
   Elf64_Ehdr arm_be = header(ELFCLASS64, 0, 0);
   arm_be.e_ident[EI_DATA] = ELFDATA2MSB;
   arm_be.e_machine = static_cast<uint16_t>((EM_AARCH64 >> 8) | ((EM_AARCH64 & 0xff) << 8));
@@ -200,7 +202,8 @@ TEST(GuestElf, RefusesTheWrongByteOrderForAnArchitecture) {
   const std::string arm_path = write_file(dir, "arm-be", &arm_be, sizeof arm_be);
   got = check_guest_elf(arm_path);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.error().message, arm_path + " is a big-endian ELF for aarch64, whose programs are little-endian");
+  EXPECT_EQ(got.error().message,
+            arm_path + " is a big-endian ELF for aarch64, whose programs are little-endian");
 }
 
 TEST(GuestElf, RefusesOthersSayingWhatItRuns) {
@@ -211,13 +214,15 @@ TEST(GuestElf, RefusesOthersSayingWhatItRuns) {
   const std::string path = write_file(dir, "ppc64", &ppc, sizeof ppc);
   Expected<GuestArch> got = check_guest_elf(path);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.error().message, path + " is an ELF for PowerPC64, bd-run runs x86_64, aarch64, riscv64 and s390x guests");
+  EXPECT_EQ(got.error().message,
+            path + " is an ELF for PowerPC64, bd-run runs x86_64, aarch64, riscv64 and s390x guests");
   Elf64_Ehdr arm = header(ELFCLASS64, EM_AARCH64, ET_EXEC);
   const std::string arm_path = write_file(dir, "arm", &arm, sizeof arm);
   EXPECT_FALSE(check_x86_64_elf(arm_path).ok()) << "system mode stays x86_64";
   Expected<GuestArch> unknown = parse_arch("ppc64");
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error().message, "unknown guest architecture 'ppc64': use x86_64, aarch64, riscv64 or s390x");
+  EXPECT_EQ(unknown.error().message,
+            "unknown guest architecture 'ppc64': use x86_64, aarch64, riscv64 or s390x");
 }
 
 }  // namespace

@@ -56,90 +56,90 @@ static unsigned n_ok, n_rejected, n_none, n_bad;
 
 /* Reads the reply with a load of its own (the plugin writes it after the
  * trap's load) and compares it with what this mode expects. */
-static void check(const char *what, const struct bd_record *r, int32_t with_plugin)
-{
-    const int32_t got = *(const volatile int32_t *)&r->reply;
-    const int32_t want = expect_plugin ? with_plugin : BD_REPLY_NONE;
-    if (got == BD_REPLY_OK) ++n_ok;
-    else if (got == BD_REPLY_REJECTED) ++n_rejected;
-    else if (got == BD_REPLY_NONE) ++n_none;
-    if (got != want) {
-        ++n_bad;
-        fprintf(stderr, "trap-guest: %s: reply %d, expected %d\n", what, (int)got, (int)want);
-    }
+static void check(const char *what, const struct bd_record *r, int32_t with_plugin) {
+  const int32_t got = *(const volatile int32_t *)&r->reply;
+  const int32_t want = expect_plugin ? with_plugin : BD_REPLY_NONE;
+  if (got == BD_REPLY_OK)
+    ++n_ok;
+  else if (got == BD_REPLY_REJECTED)
+    ++n_rejected;
+  else if (got == BD_REPLY_NONE)
+    ++n_none;
+  if (got != want) {
+    ++n_bad;
+    fprintf(stderr, "trap-guest: %s: reply %d, expected %d\n", what, (int)got, (int)want);
+  }
 }
 
 static struct bd_record rec;
 static struct bd_record spare[2];
 
-int main(int argc, char **argv)
-{
-    if (argc != 2 || (strcmp(argv[1], "plugin") != 0 && strcmp(argv[1], "plain") != 0)) {
-        fprintf(stderr, "usage: %s plugin|plain\n", argv[0]);
-        return 2;
-    }
-    expect_plugin = strcmp(argv[1], "plugin") == 0;
-    const uint32_t pid = (uint32_t)getpid();
-    const uint32_t tid = (uint32_t)syscall(SYS_gettid);
-    uint64_t seq = 0;
+int main(int argc, char **argv) {
+  if (argc != 2 || (strcmp(argv[1], "plugin") != 0 && strcmp(argv[1], "plain") != 0)) {
+    fprintf(stderr, "usage: %s plugin|plain\n", argv[0]);
+    return 2;
+  }
+  expect_plugin = strcmp(argv[1], "plugin") == 0;
+  const uint32_t pid = (uint32_t)getpid();
+  const uint32_t tid = (uint32_t)syscall(SYS_gettid);
+  uint64_t seq = 0;
 
-    bd_record_fill_header(&rec, BD_KIND_HELLO, 0, 0, 0, 0, 0, pid, tid, ++seq);
+  bd_record_fill_header(&rec, BD_KIND_HELLO, 0, 0, 0, 0, 0, pid, tid, ++seq);
+  bd_trap_at(&rec);
+  check("hello", &rec, BD_REPLY_OK);
+
+  for (unsigned i = 0; i < kMarks; ++i) {
+    bd_record_fill_header(&rec, BD_KIND_MARK, 7, i, i * 2u, ~(uint64_t)i, 0x0123456789abcdefull, pid, tid,
+                          ++seq);
     bd_trap_at(&rec);
-    check("hello", &rec, BD_REPLY_OK);
+    check("mark", &rec, BD_REPLY_OK);
+  }
 
-    for (unsigned i = 0; i < kMarks; ++i) {
-        bd_record_fill_header(&rec, BD_KIND_MARK, 7, i, i * 2u, ~(uint64_t)i,
-                              0x0123456789abcdefull, pid, tid, ++seq);
-        bd_trap_at(&rec);
-        check("mark", &rec, BD_REPLY_OK);
-    }
+  bd_record_fill_header(&rec, BD_KIND_MARK_TEXT, 8, 1, 2, 3, 4, pid, tid, ++seq);
+  bd_record_fill_text(&rec, "hello from " ARCH);
+  bd_trap_at(&rec);
+  check("text mark", &rec, BD_REPLY_OK);
 
-    bd_record_fill_header(&rec, BD_KIND_MARK_TEXT, 8, 1, 2, 3, 4, pid, tid, ++seq);
-    bd_record_fill_text(&rec, "hello from " ARCH);
-    bd_trap_at(&rec);
-    check("text mark", &rec, BD_REPLY_OK);
+  bd_record_fill_header(&rec, BD_KIND_EVENT_NAME, 7, 0, 0, 0, 0, pid, tid, ++seq);
+  bd_record_fill_text(&rec, "trap-guest." ARCH);
+  bd_trap_at(&rec);
+  check("event name", &rec, BD_REPLY_OK);
 
-    bd_record_fill_header(&rec, BD_KIND_EVENT_NAME, 7, 0, 0, 0, 0, pid, tid, ++seq);
-    bd_record_fill_text(&rec, "trap-guest." ARCH);
-    bd_trap_at(&rec);
-    check("event name", &rec, BD_REPLY_OK);
+  bd_record_fill_header(&rec, BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
+  rec.magic = 0x12345678u;
+  bd_trap_at(&rec);
+  check("bad magic", &rec, BD_REPLY_REJECTED);
 
-    bd_record_fill_header(&rec, BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
-    rec.magic = 0x12345678u;
-    bd_trap_at(&rec);
-    check("bad magic", &rec, BD_REPLY_REJECTED);
-
-    /* Misaligned: the plugin must not read it, let alone write a reply into
+  /* Misaligned: the plugin must not read it, let alone write a reply into
      * what lies around it. */
-    bd_record_fill_header(&spare[0], BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
-    bd_record_fill_header(&spare[1], BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
-    bd_trap_at((const char *)&spare[0] + 8);
-    check("misaligned (record before)", &spare[0], BD_REPLY_NONE);
-    if (*(const volatile char *)&spare[0].text[0] != '\0') {  /* a reply at +8+64 */
-        ++n_bad;
-        fprintf(stderr, "trap-guest: misaligned: something was written into the record\n");
-    }
-    check("misaligned (record after)", &spare[1], BD_REPLY_NONE);
+  bd_record_fill_header(&spare[0], BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
+  bd_record_fill_header(&spare[1], BD_KIND_MARK, 9, 0, 0, 0, 0, pid, tid, ++seq);
+  bd_trap_at((const char *)&spare[0] + 8);
+  check("misaligned (record before)", &spare[0], BD_REPLY_NONE);
+  if (*(const volatile char *)&spare[0].text[0] != '\0') { /* a reply at +8+64 */
+    ++n_bad;
+    fprintf(stderr, "trap-guest: misaligned: something was written into the record\n");
+  }
+  check("misaligned (record after)", &spare[1], BD_REPLY_NONE);
 
-    /* A page that first takes a reply, then is made read-only. */
-    struct bd_record *page = mmap(NULL, BD_PAGE_SIZE, PROT_READ | PROT_WRITE,
-                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (page == MAP_FAILED) {
-        perror("trap-guest: mmap");
-        return 1;
-    }
-    bd_record_fill_header(page, BD_KIND_MARK, 10, 1, 0, 0, 0, pid, tid, ++seq);
-    bd_trap_at(page);
-    check("mark in a writable page", page, BD_REPLY_OK);
-    bd_record_fill_header(page, BD_KIND_MARK, 10, 2, 0, 0, 0, pid, tid, ++seq);
-    if (mprotect(page, BD_PAGE_SIZE, PROT_READ) != 0) {
-        perror("trap-guest: mprotect");
-        return 1;
-    }
-    bd_trap_at(page);
-    check("mark in a page made read-only", page, BD_REPLY_NONE);
+  /* A page that first takes a reply, then is made read-only. */
+  struct bd_record *page =
+      mmap(NULL, BD_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) {
+    perror("trap-guest: mmap");
+    return 1;
+  }
+  bd_record_fill_header(page, BD_KIND_MARK, 10, 1, 0, 0, 0, pid, tid, ++seq);
+  bd_trap_at(page);
+  check("mark in a writable page", page, BD_REPLY_OK);
+  bd_record_fill_header(page, BD_KIND_MARK, 10, 2, 0, 0, 0, pid, tid, ++seq);
+  if (mprotect(page, BD_PAGE_SIZE, PROT_READ) != 0) {
+    perror("trap-guest: mprotect");
+    return 1;
+  }
+  bd_trap_at(page);
+  check("mark in a page made read-only", page, BD_REPLY_NONE);
 
-    printf("trap-guest: %s ok=%u rejected=%u none=%u bad=%u\n", ARCH, n_ok, n_rejected, n_none,
-           n_bad);
-    return n_bad == 0 ? 0 : 1;
+  printf("trap-guest: %s ok=%u rejected=%u none=%u bad=%u\n", ARCH, n_ok, n_rejected, n_none, n_bad);
+  return n_bad == 0 ? 0 : 1;
 }

@@ -17,91 +17,91 @@ namespace bdtrace::ring {
 namespace {
 
 uint64_t now(clockid_t id) {
-    struct timespec ts;
-    ::clock_gettime(id, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+  struct timespec ts;
+  ::clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 TEST(RealtimeCounter, PeriodFromTheCountItself) {
-    const uint64_t real = now(CLOCK_REALTIME);
-    EXPECT_EQ(realtime_counter_period(real, real), 1.0) << "1 GHz (QEMU >= 9)";
-    EXPECT_EQ(realtime_counter_period(real / 16, real), 16.0) << "62.5 MHz (QEMU 7.2)";
-    EXPECT_EQ(realtime_counter_period(real / 16 - 62'500'000, real), 16.0) << "a record a second old";
-    EXPECT_FALSE(realtime_counter_period(12345, real)) << "no frequency fits";
-    EXPECT_FALSE(realtime_counter_period(UINT64_MAX, real));
+  const uint64_t real = now(CLOCK_REALTIME);
+  EXPECT_EQ(realtime_counter_period(real, real), 1.0) << "1 GHz (QEMU >= 9)";
+  EXPECT_EQ(realtime_counter_period(real / 16, real), 16.0) << "62.5 MHz (QEMU 7.2)";
+  EXPECT_EQ(realtime_counter_period(real / 16 - 62'500'000, real), 16.0) << "a record a second old";
+  EXPECT_FALSE(realtime_counter_period(12345, real)) << "no frequency fits";
+  EXPECT_FALSE(realtime_counter_period(UINT64_MAX, real));
 }
 
 // A user-mode region with the aarch64 clock and one mark of count `ts`.
 class CntvctRegion {
-public:
-    explicit CntvctRegion(uint64_t ts) {
-        char tmpl[] = "/tmp/bdring-cntvct-XXXXXX";
-        if (::mkdtemp(tmpl) == nullptr) return;
-        dir_ = tmpl;
-        path_ = dir_ + "/region";
-        ok_ = create_region_file(path_, 2, 16, BD_RING_MODE_USER, 0, 0, BD_RING_CLOCK_CNTVCT) &&
-              test::open_region(path_, region_);
-        if (!ok_) return;
-        EXPECT_EQ(region_.layout().clock, static_cast<uint32_t>(BD_RING_CLOCK_CNTVCT));
-        test::TestProducer p(region_.base(), region_.layout(), 1);
-        p.claim(100, 101);
-        ok_ = p.mark(1, 1, ts);
-    }
-    ~CntvctRegion() {
-        if (!path_.empty()) ::unlink(path_.c_str());
-        if (!dir_.empty()) ::rmdir(dir_.c_str());
-    }
-    bool ok() const { return ok_; }
-    const MappedRegion &region() const { return region_; }
+ public:
+  explicit CntvctRegion(uint64_t ts) {
+    char tmpl[] = "/tmp/bdring-cntvct-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return;
+    dir_ = tmpl;
+    path_ = dir_ + "/region";
+    ok_ = create_region_file(path_, 2, 16, BD_RING_MODE_USER, 0, 0, BD_RING_CLOCK_CNTVCT) &&
+          test::open_region(path_, region_);
+    if (!ok_) return;
+    EXPECT_EQ(region_.layout().clock, static_cast<uint32_t>(BD_RING_CLOCK_CNTVCT));
+    test::TestProducer p(region_.base(), region_.layout(), 1);
+    p.claim(100, 101);
+    ok_ = p.mark(1, 1, ts);
+  }
+  ~CntvctRegion() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+    if (!dir_.empty()) ::rmdir(dir_.c_str());
+  }
+  bool ok() const { return ok_; }
+  const MappedRegion &region() const { return region_; }
 
-private:
-    std::string dir_, path_;
-    MappedRegion region_;
-    bool ok_ = false;
+ private:
+  std::string dir_, path_;
+  MappedRegion region_;
+  bool ok_ = false;
 };
 
 TEST(RealtimeCounter, FindsQemu72sFrequencyAndMapsToMonotonic) {
-    const uint64_t ts = now(CLOCK_REALTIME) / 16;  // what qemu-aarch64 7.2 returns
-    CntvctRegion r(ts);
-    ASSERT_TRUE(r.ok());
-    RealtimeCounterClock clock(r.region());
-    ASSERT_TRUE(clock.frequency_known());
-    EXPECT_EQ(clock.ns_per_tick(), 16.0);
-    const int64_t off = static_cast<int64_t>(clock.current().map(ts) - now(CLOCK_MONOTONIC));
-    EXPECT_LT(std::llabs(off), 5'000'000) << "mapped within a few ms of its creation";
+  const uint64_t ts = now(CLOCK_REALTIME) / 16;  // what qemu-aarch64 7.2 returns
+  CntvctRegion r(ts);
+  ASSERT_TRUE(r.ok());
+  RealtimeCounterClock clock(r.region());
+  ASSERT_TRUE(clock.frequency_known());
+  EXPECT_EQ(clock.ns_per_tick(), 16.0);
+  const int64_t off = static_cast<int64_t>(clock.current().map(ts) - now(CLOCK_MONOTONIC));
+  EXPECT_LT(std::llabs(off), 5'000'000) << "mapped within a few ms of its creation";
 }
 
 TEST(RealtimeCounter, FindsOneGigahertzToo) {
-    const uint64_t ts = now(CLOCK_REALTIME);  // qemu-aarch64 10.0 and 11.1
-    CntvctRegion r(ts);
-    ASSERT_TRUE(r.ok());
-    RealtimeCounterClock clock(r.region());
-    ASSERT_TRUE(clock.frequency_known());
-    EXPECT_EQ(clock.ns_per_tick(), 1.0);
-    const int64_t off = static_cast<int64_t>(clock.current().map(ts) - now(CLOCK_MONOTONIC));
-    EXPECT_LT(std::llabs(off), 5'000'000);
+  const uint64_t ts = now(CLOCK_REALTIME);  // qemu-aarch64 10.0 and 11.1
+  CntvctRegion r(ts);
+  ASSERT_TRUE(r.ok());
+  RealtimeCounterClock clock(r.region());
+  ASSERT_TRUE(clock.frequency_known());
+  EXPECT_EQ(clock.ns_per_tick(), 1.0);
+  const int64_t off = static_cast<int64_t>(clock.current().map(ts) - now(CLOCK_MONOTONIC));
+  EXPECT_LT(std::llabs(off), 5'000'000);
 }
 
 TEST(RealtimeCounter, AHostileCountLeavesTheFrequencyOpen) {
-    CntvctRegion r(42);
-    ASSERT_TRUE(r.ok());
-    RealtimeCounterClock clock(r.region());
-    EXPECT_FALSE(clock.frequency_known());
-    EXPECT_EQ(clock.ns_per_tick(), 1.0) << "1 GHz until a plausible count decides";
+  CntvctRegion r(42);
+  ASSERT_TRUE(r.ok());
+  RealtimeCounterClock clock(r.region());
+  EXPECT_FALSE(clock.frequency_known());
+  EXPECT_EQ(clock.ns_per_tick(), 1.0) << "1 GHz until a plausible count decides";
 }
 
 TEST(RealtimeCounter, OtherArchitecturesClocksAreUserModeOnly) {
-    char tmpl[] = "/tmp/bdring-clock-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    const std::string dir = tmpl, path = dir + "/region";
-    const Status created = create_region_file(path, 2, 16, BD_RING_MODE_SYSTEM, 1, 0, BD_RING_CLOCK_CNTVCT);
-    ASSERT_TRUE(created) << created.error();
-    const Expected<MappedRegion> region = MappedRegion::open(path);
-    EXPECT_FALSE(region);
-    const std::string error = region ? std::string() : region.error().message;
-    EXPECT_NE(error.find("unknown clock 2"), std::string::npos) << error;
-    ::unlink(path.c_str());
-    ::rmdir(dir.c_str());
+  char tmpl[] = "/tmp/bdring-clock-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/region";
+  const Status created = create_region_file(path, 2, 16, BD_RING_MODE_SYSTEM, 1, 0, BD_RING_CLOCK_CNTVCT);
+  ASSERT_TRUE(created) << created.error();
+  const Expected<MappedRegion> region = MappedRegion::open(path);
+  EXPECT_FALSE(region);
+  const std::string error = region ? std::string() : region.error().message;
+  EXPECT_NE(error.find("unknown clock 2"), std::string::npos) << error;
+  ::unlink(path.c_str());
+  ::rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -91,8 +91,7 @@ void NoteLosses(const bdtrace::report::Report &r) {
               << " records (ring full or nested call)\n";
   }
   if (r.rejected().total() > 0) {
-    std::cerr << "bd-analyze: note: the plugin rejected " << r.rejected().total()
-              << " malformed records\n";
+    std::cerr << "bd-analyze: note: the plugin rejected " << r.rejected().total() << " malformed records\n";
   }
   for (const std::string &note : r.filter().notes()) {
     std::cerr << "bd-analyze: note: " << note << "\n";
@@ -103,8 +102,7 @@ void NoteLosses(const bdtrace::report::Report &r) {
 // group, and the footer (reports, formats, examples, exit status).
 class HelpFormatter : public CLI::Formatter {
  public:
-  std::string make_help(const CLI::App *app, std::string name,
-                        CLI::AppFormatMode mode) const override {
+  std::string make_help(const CLI::App *app, std::string name, CLI::AppFormatMode mode) const override {
     if (mode == CLI::AppFormatMode::Sub) return make_expanded(app);
     std::string out = make_usage(app, name) + "\n" + make_description(app);
     out += make_positionals(app) + make_groups(app, mode);
@@ -176,8 +174,7 @@ struct Args {
   double since = 0, until = 0, bucket = 0;
   int64_t limit = 0;
   bool no_progress = false;
-  CLI::Option *since_opt = nullptr, *until_opt = nullptr, *bucket_opt = nullptr,
-              *limit_opt = nullptr;
+  CLI::Option *since_opt = nullptr, *until_opt = nullptr, *bucket_opt = nullptr, *limit_opt = nullptr;
 };
 
 // One repeatable selection option taking comma-separated values.
@@ -197,12 +194,9 @@ void DefineOptions(CLI::App &app, Args &a) {
   app.footer(kFooter);
   app.get_formatter()->column_width(24);
   app.set_help_flag("-h,--help", "print this help and exit");
-  app.add_option("TRACE_DIR", a.paths, "a trace directory (one or more)")
-      ->required()
-      ->option_text("...");
+  app.add_option("TRACE_DIR", a.paths, "a trace directory (one or more)")->required()->option_text("...");
   const char *kOutput = "Output";
-  app.add_option("-r,--report", a.report_name,
-                 "summary (default), processes, regions, marks, timeline")
+  app.add_option("-r,--report", a.report_name, "summary (default), processes, regions, marks, timeline")
       ->check(CLI::IsMember({"summary", "processes", "regions", "marks", "timeline"}))
       ->option_text("REPORT")
       ->group(kOutput);
@@ -213,29 +207,22 @@ void DefineOptions(CLI::App &app, Args &a) {
   app.add_option("-o,--output", a.output, "write the report to FILE instead of standard output")
       ->option_text("FILE")
       ->group(kOutput);
-  a.bucket_opt = app.add_option("--bucket", a.bucket,
-                                "mark-rate bucket width (default: 128 buckets at most)")
+  a.bucket_opt = app.add_option("--bucket", a.bucket, "mark-rate bucket width (default: 128 buckets at most)")
                      ->option_text("SECONDS")
                      ->group(kOutput);
-  a.limit_opt = app.add_option("--limit", a.limit,
-                               "timeline: at most N intervals (text: 1000; 0: all)")
+  a.limit_opt = app.add_option("--limit", a.limit, "timeline: at most N intervals (text: 1000; 0: all)")
                     ->option_text("N")
                     ->group(kOutput);
-  app.add_flag("--no-progress", a.no_progress,
-               "no progress bar (drawn only on a terminal)")
-      ->group(kOutput);
+  app.add_flag("--no-progress", a.no_progress, "no progress bar (drawn only on a terminal)")->group(kOutput);
   AddSelector(app, "--vm", a.sel.vms, "NAME", "keep the events of this VM");
   AddSelector(app, "--vcpu", a.sel.vcpus, "N", "keep the events on this vCPU index");
   AddSelector(app, "--pid", a.sel.pids, "PID", "keep the events of this guest pid");
   AddSelector(app, "--tid", a.sel.tids, "TID", "keep the events of this guest tid");
-  AddSelector(app, "--event", a.sel.events, "ID",
-              "keep the marks and regions with this id");
-  a.since_opt = app.add_option("--since", a.since,
-                               "keep events from SECONDS after the first event")
+  AddSelector(app, "--event", a.sel.events, "ID", "keep the marks and regions with this id");
+  a.since_opt = app.add_option("--since", a.since, "keep events from SECONDS after the first event")
                     ->option_text("SECONDS")
                     ->group("Selection");
-  a.until_opt = app.add_option("--until", a.until,
-                               "keep events before SECONDS after the first one")
+  a.until_opt = app.add_option("--until", a.until, "keep events before SECONDS after the first one")
                     ->option_text("SECONDS")
                     ->group("Selection");
 }
@@ -326,8 +313,7 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
 }
 
 // The other reports: read the whole trace, then format the Report.
-int RunReport(const Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &options,
-              Output &out) {
+int RunReport(const Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &options, Output &out) {
   auto report = ba::Analyze(a.paths, options);
   if (!report) return Fail(kExitTraceError, report.error().ToString());
   if (a.format == "json") {
@@ -361,10 +347,8 @@ int main(int argc, char **argv) {
   if (std::optional<int> code = CheckArgs(a, options)) return *code;
   const ba::ReportKind kind = *ba::ParseReportKind(a.report_name);
   // Streamed reports written to the same terminal would mix with the bar.
-  const bool streamed =
-      kind == ba::ReportKind::kTimeline || a.format == "chrome" || a.format == "svg";
-  if (!a.no_progress && isatty(STDERR_FILENO) &&
-      !(streamed && a.output.empty() && isatty(STDOUT_FILENO))) {
+  const bool streamed = kind == ba::ReportKind::kTimeline || a.format == "chrome" || a.format == "svg";
+  if (!a.no_progress && isatty(STDERR_FILENO) && !(streamed && a.output.empty() && isatty(STDOUT_FILENO))) {
     options.progress_fd = STDERR_FILENO;
   }
   Output out(a.output);

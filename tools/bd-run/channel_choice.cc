@@ -16,7 +16,6 @@
 namespace bdtrace::bdrun {
 namespace {
 
-
 // Marks in a guest binary (see guest-probes/lib/ring.c and channel.h).
 constexpr char kRingMarker[] = "bdguest-ring-abi-1";
 constexpr char kOldLibraryMarker[] = "BD_DEVICE";
@@ -29,9 +28,12 @@ constexpr int kOldestPluginQemu = 702;
 
 const char* channel_name(Channel c) {
   switch (c) {
-    case Channel::Trap: return "trap";
-    case Channel::Ring: return "ring";
-    case Channel::Both: return "both";
+    case Channel::Trap:
+      return "trap";
+    case Channel::Ring:
+      return "ring";
+    case Channel::Both:
+      return "both";
   }
   return "?";
 }
@@ -79,7 +81,7 @@ std::optional<std::string> plugin_refusal(const QemuCapabilities& caps) {
 }
 
 Expected<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,
-                                      const std::string& qemu) {
+                                 const std::string& qemu) {
   const std::optional<std::string> refusal = plugin_refusal(caps);
   switch (requested) {
     case ChannelChoice::Ring:
@@ -87,10 +89,11 @@ Expected<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities
     case ChannelChoice::Trap:
     case ChannelChoice::Both:
       if (refusal && !refusal->empty()) {
-        return make_error(std::string("--channel ") + (requested == ChannelChoice::Trap ? "trap" : "both") +
-                          ": " + qemu + " cannot load the bdtrace plugin: " + *refusal +
-                          ". Use --channel ring (or auto), or pass --qemu with a QEMU built with plugins (Debian 12's "
-                          "qemu-user 7.2, or ./bdtrace qemu 10.2)");
+        return make_error(
+            std::string("--channel ") + (requested == ChannelChoice::Trap ? "trap" : "both") + ": " + qemu +
+            " cannot load the bdtrace plugin: " + *refusal +
+            ". Use --channel ring (or auto), or pass --qemu with a QEMU built with plugins (Debian 12's "
+            "qemu-user 7.2, or ./bdtrace qemu 10.2)");
       }
       return requested == ChannelChoice::Trap ? Channel::Trap : Channel::Both;
     case ChannelChoice::Auto:

@@ -17,7 +17,7 @@ const char* channel_name(Channel c);
 
 // What bd-run learned by asking a QEMU (`-version`, `-h`).
 struct QemuCapabilities {
-  bool known = false;          // the version line was understood
+  bool known = false;  // the version line was understood
   int major = 0, minor = 0;
   std::string version;         // "10.0.2"
   bool plugin_option = false;  // -h lists -plugin (built with plugin support)
@@ -42,7 +42,7 @@ std::optional<std::string> plugin_refusal(const QemuCapabilities& caps);
 // trap/ring as requested (an error when trap cannot work), auto = the trap
 // when the plugin loads or when the QEMU is not known, the ring otherwise.
 Expected<Channel> choose_channel(ChannelChoice requested, const QemuCapabilities& caps,
-                                      const std::string& qemu);
+                                 const std::string& qemu);
 
 // The guest side of the ring, from the program file itself: libbdguest
 // since the ring embeds the marker "bdguest-ring-abi-1"; older libbdguest

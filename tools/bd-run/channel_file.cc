@@ -17,7 +17,6 @@
 namespace bdtrace::bdrun {
 namespace {
 
-
 // Closes the descriptor at scope exit; the mapping users open the file by
 // name, bd-run only owns the name.
 class Fd {

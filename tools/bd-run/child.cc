@@ -17,7 +17,6 @@
 namespace bdtrace::bdrun {
 namespace {
 
-
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 std::atomic<pid_t> g_child{0};
@@ -129,8 +128,10 @@ void copy_lines(int fd, const std::function<void(const std::string&)>& on_line) 
     for (ssize_t off = 0; out_ok && off < n;) {
       const ssize_t w = ::write(STDOUT_FILENO, buf + off, static_cast<size_t>(n - off));
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) out_ok = false;
-      else off += w;
+      if (w <= 0)
+        out_ok = false;
+      else
+        off += w;
     }
     for (ssize_t i = 0; i < n; ++i) {
       if (buf[i] == '\n') {
@@ -187,7 +188,7 @@ SignalForwarding::~SignalForwarding() {
 int SignalForwarding::pending_signal() { return g_pending.load(); }
 
 Expected<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
-                             const ChildStdio& stdio) {
+                        const ChildStdio& stdio) {
   if (argv.empty()) return make_error("internal error: empty command line");
   std::vector<char*> c_argv = c_strings(argv);
   std::vector<char*> c_envp = c_strings(envp);
@@ -226,7 +227,8 @@ Expected<int> run_child(const std::vector<std::string>& argv, const std::vector<
     // No signal may slip in between the spawn and publishing the pid.
     SignalBlock block;
     if (const int pending = g_pending.load(); pending != 0) return 128 + pending;
-    const int rc = posix_spawn(&pid, argv[0].c_str(), actions.get(), attr.get(), c_argv.data(), c_envp.data());
+    const int rc =
+        posix_spawn(&pid, argv[0].c_str(), actions.get(), attr.get(), c_argv.data(), c_envp.data());
     if (rc != 0) return make_error("cannot start " + argv[0] + ": " + std::strerror(rc));
     g_child.store(pid);
   }
@@ -250,8 +252,8 @@ Expected<int> run_child(const std::vector<std::string>& argv, const std::vector<
     const int sig = WTERMSIG(status);
     const size_t slash = argv[0].rfind('/');
     std::fprintf(stderr, "bd-run: %s (pid %d) was killed by signal %d (%s)%s\n",
-                 argv[0].substr(slash == std::string::npos ? 0 : slash + 1).c_str(), static_cast<int>(pid), sig,
-                 strsignal(sig), WCOREDUMP(status) ? ", core dumped" : "");
+                 argv[0].substr(slash == std::string::npos ? 0 : slash + 1).c_str(), static_cast<int>(pid),
+                 sig, strsignal(sig), WCOREDUMP(status) ? ", core dumped" : "");
     return 128 + sig;
   }
   return 1;

@@ -41,6 +41,6 @@ struct ChildStdio {
 // signal N). If a signal arrived before the spawn, the child is not started
 // and 128+N is returned. An error when it could not be started.
 Expected<int> run_child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
-                             const ChildStdio& stdio = ChildStdio{});
+                        const ChildStdio& stdio = ChildStdio{});
 
 }  // namespace bdtrace::bdrun

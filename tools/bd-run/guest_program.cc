@@ -47,14 +47,14 @@ bool parse_shebang(const std::string& line, std::string& interpreter, std::strin
   return !interpreter.empty();
 }
 
-Expected<GuestProgram> resolve_guest(const std::string& requested,
-                                          const std::vector<std::string>& args) {
+Expected<GuestProgram> resolve_guest(const std::string& requested, const std::vector<std::string>& args) {
   // Found in PATH and executable, as for an ELF program; only the ELF check
   // decides whether it is a script.
   std::string path = requested;
   if (requested.find('/') == std::string::npos) {
     Expected<std::string> found = find_in_path(requested);
-    if (!found) return make_error("program '" + requested + "' not found in PATH: give its path, e.g. ./" + requested);
+    if (!found)
+      return make_error("program '" + requested + "' not found in PATH: give its path, e.g. ./" + requested);
     path = found.value();
   }
   std::string interpreter, arg;
@@ -65,14 +65,16 @@ Expected<GuestProgram> resolve_guest(const std::string& requested,
     return GuestProgram{program.value(), arch, args, ""};
   }
   if (::access(path.c_str(), X_OK) != 0) {
-    return make_error("script " + path + " is not executable: chmod +x it, or run its interpreter: bd-run -- " +
-                      interpreter + " " + path);
+    return make_error("script " + path +
+                      " is not executable: chmod +x it, or run its interpreter: bd-run -- " + interpreter +
+                      " " + path);
   }
   tools::GuestArch arch = tools::GuestArch::X86_64;
   Expected<std::string> interp = resolve_program(interpreter, &arch);
   if (!interp) {
-    return make_error("script " + path + " names the interpreter " + interpreter + ", which bd-run cannot run (" +
-                      interp.error().message + "); run it with an x86_64 interpreter: bd-run -- /bin/sh " + path);
+    return make_error("script " + path + " names the interpreter " + interpreter +
+                      ", which bd-run cannot run (" + interp.error().message +
+                      "); run it with an x86_64 interpreter: bd-run -- /bin/sh " + path);
   }
   GuestProgram g{interp.value(), arch, {}, path};
   if (!arg.empty()) g.args.push_back(arg);

@@ -13,18 +13,17 @@
 namespace bdtrace::bdrun {
 
 struct GuestProgram {
-  std::string path;               // the ELF program QEMU (or the host) runs
+  std::string path;                                  // the ELF program QEMU (or the host) runs
   tools::GuestArch arch = tools::GuestArch::X86_64;  // from its ELF header
-  std::vector<std::string> args;  // its arguments (the script's path first for a script)
-  std::string script;             // the script, when `requested` was one; else ""
+  std::vector<std::string> args;                     // its arguments (the script's path first for a script)
+  std::string script;                                // the script, when `requested` was one; else ""
 };
 
 // `requested` and its arguments as bd-run runs them. An ELF program is
 // checked as resolve_program() does. A script ("#!INTERPRETER [ARG]" on its
 // first line) becomes INTERPRETER [ARG] SCRIPT ARGS..., the interpreter
 // checked likewise; errors name the script and say what to run instead.
-Expected<GuestProgram> resolve_guest(const std::string& requested,
-                                          const std::vector<std::string>& args);
+Expected<GuestProgram> resolve_guest(const std::string& requested, const std::vector<std::string>& args);
 
 // The #! line of `first_line` split into interpreter and optional argument
 // (as Linux does: one argument, the rest of the line). Pure, for tests;

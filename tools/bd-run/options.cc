@@ -180,15 +180,17 @@ void add_run_options(CLI::App& app, Parsed& p) {
   app.add_option("--session", o.session_name,
                  "LTTng session name (default: unique, bdtrace-<pid>-...); needs --trace")
       ->type_name("NAME");
-  app.add_option("--qemu", o.qemu,
-                 "QEMU to use (default: qemu-ARCH for the guest's architecture, or qemu-system-ARCH with --system, "
-                 "from PATH)")
+  app.add_option(
+         "--qemu", o.qemu,
+         "QEMU to use (default: qemu-ARCH for the guest's architecture, or qemu-system-ARCH with --system, "
+         "from PATH)")
       ->type_name("PATH");
-  app.add_option("--plugin", o.plugin,
-                 "bdtrace QEMU plugin (default: the build for the QEMU's plugin API generation, in ../lib beside "
-                 "bd-run or in the installed lib/bdtrace: "
-                 "libbdtrace-qemu.so for QEMU 7.2-8.2, libbdtrace-qemu-vN.so for API N: 2 = 9.0, "
-                 "3 = 9.1, 4 = 9.2-10.0, 5 = 10.1 and later)")
+  app.add_option(
+         "--plugin", o.plugin,
+         "bdtrace QEMU plugin (default: the build for the QEMU's plugin API generation, in ../lib beside "
+         "bd-run or in the installed lib/bdtrace: "
+         "libbdtrace-qemu.so for QEMU 7.2-8.2, libbdtrace-qemu-vN.so for API N: 2 = 9.0, "
+         "3 = 9.1, 4 = 9.2-10.0, 5 = 10.1 and later)")
       ->type_name("PATH");
   app.add_option("--plugin-arg", p.raw_plugin_args, "Extra plugin argument, repeatable")
       ->type_name("NAME=VALUE")
@@ -229,7 +231,8 @@ void add_channel_options(CLI::App& app, Parsed& p) {
                  "Ring channel: 64-byte slots per ring (power of two, 16 to 16777216, default 16384 = "
                  "1 MiB); a full ring drops records and counts them (bdtrace:ring_dropped)")
       ->type_name("N");
-  app.add_option("--subbuf-size", o.subbuf_size, "LTTng sub-buffer size in bytes, a power of two (default 4 MiB)")
+  app.add_option("--subbuf-size", o.subbuf_size,
+                 "LTTng sub-buffer size in bytes, a power of two (default 4 MiB)")
       ->type_name("BYTES");
   app.add_option("--subbuf-count", o.subbuf_count, "LTTng sub-buffers per buffer, a power of two (default 8)")
       ->type_name("N");
@@ -239,21 +242,25 @@ void add_channel_options(CLI::App& app, Parsed& p) {
 void add_system_options(CLI::App& app, Parsed& p) {
   SystemOptions& sys = p.sys;
   const std::string group = "System mode (--system)";
-  app.add_flag("--system", p.system,
-               "Boot a VM under qemu-system-x86_64 (--arch aarch64: qemu-system-aarch64) instead of running a "
-               "PROGRAM")
+  app.add_flag(
+         "--system", p.system,
+         "Boot a VM under qemu-system-x86_64 (--arch aarch64: qemu-system-aarch64) instead of running a "
+         "PROGRAM")
       ->group(group);
   app.add_option("--smp", p.smp_text, "vCPUs, 1-64 (default 2)")->type_name("N")->group(group);
   app.add_option("--memory", p.memory_text, "Guest RAM, e.g. 512M or 1G (default 512M)")
       ->type_name("SIZE")
       ->group(group);
-  app.add_option("--kernel", sys.kernel, "Kernel image to boot (QEMU -kernel)")->type_name("FILE")->group(group);
+  app.add_option("--kernel", sys.kernel, "Kernel image to boot (QEMU -kernel)")
+      ->type_name("FILE")
+      ->group(group);
   app.add_option("--initrd", sys.initrd, "Initial ramdisk (QEMU -initrd); needs --kernel")
       ->type_name("FILE")
       ->group(group);
-  app.add_option("--append", sys.append,
-                 "More kernel arguments, after 'console=ttyS0 quiet panic=-1' (aarch64: console=ttyAMA0); needs "
-                 "--kernel (or --program/--run)")
+  app.add_option(
+         "--append", sys.append,
+         "More kernel arguments, after 'console=ttyS0 quiet panic=-1' (aarch64: console=ttyAMA0); needs "
+         "--kernel (or --program/--run)")
       ->type_name("ARGS")
       ->group(group);
   app.add_option("--program", sys.programs,
@@ -267,7 +274,9 @@ void add_system_options(CLI::App& app, Parsed& p) {
                  "boots its own image (with --program's programs)")
       ->type_name("CMD")
       ->group(group);
-  app.add_option("--vm", sys.vm_name, "VM name the plugin records (default: vm)")->type_name("NAME")->group(group);
+  app.add_option("--vm", sys.vm_name, "VM name the plugin records (default: vm)")
+      ->type_name("NAME")
+      ->group(group);
   app.add_flag("--no-plugin", sys.no_plugin, "Run QEMU without the plugin (the channel device stays)")
       ->group(group);
   app.add_option("--accel", p.accel_text,
@@ -322,7 +331,8 @@ Status check_channel(Parsed& p) {
 Status check_channel_users(Parsed& p) {
   RunOptions& o = p.o;
   if (o.native) {
-    if (p.system) return make_error("--native runs one PROGRAM on the host: it cannot be combined with --system");
+    if (p.system)
+      return make_error("--native runs one PROGRAM on the host: it cannot be combined with --system");
     if (o.channel == ChannelChoice::Trap || o.channel == ChannelChoice::Both) {
       return make_error("--native needs the ring channel: natively there is no QEMU plugin to trap into");
     }
@@ -332,9 +342,10 @@ Status check_channel_users(Parsed& p) {
     o.channel = ChannelChoice::Ring;
   }
   if (!o.handlers.empty() && (o.native || o.channel == ChannelChoice::Ring)) {
-    return make_error("--handler needs the trap channel (bd-run [--system] [--channel trap] --handler "
-                      "PATH ...): guest calls reach host handlers through the plugin's trap, which the "
-                      "ring channel and --native runs do not have");
+    return make_error(
+        "--handler needs the trap channel (bd-run [--system] [--channel trap] --handler "
+        "PATH ...): guest calls reach host handlers through the plugin's trap, which the "
+        "ring channel and --native runs do not have");
   }
   if (p.system && o.channel == ChannelChoice::Both) {
     return make_error("--system --channel both is not supported: give --channel trap (the plugin) or ring");
@@ -360,8 +371,10 @@ Status check_system_machine(Parsed& p, GuestWords guest) {
   sys.qemu_args = std::move(guest.words);
   if (!o.arch.empty()) {
     if (o.arch != "x86_64" && o.arch != "aarch64") {
-      return make_error("--system runs x86_64 and aarch64 VMs (qemu-system-x86_64, qemu-system-aarch64); "
-                        "--arch " + o.arch + " is for user mode so far");
+      return make_error(
+          "--system runs x86_64 and aarch64 VMs (qemu-system-x86_64, qemu-system-aarch64); "
+          "--arch " +
+          o.arch + " is for user mode so far");
     }
     sys.arch = o.arch;
   }
@@ -369,20 +382,23 @@ Status check_system_machine(Parsed& p, GuestWords guest) {
   // answers bd_sched reads from the TSC (ring/clock_sync.cc); an aarch64
   // guest stamps its records with cntvct_el0, which nothing maps yet.
   if (sys.arch == "aarch64" && o.channel == ChannelChoice::Ring) {
-    return make_error("--system --arch aarch64 --channel ring is not supported yet: the ring's system-mode "
-                      "clock sync reads the x86 TSC, and aarch64 guests stamp records with cntvct_el0. Use "
-                      "the trap channel (--channel trap, the default with --system)");
+    return make_error(
+        "--system --arch aarch64 --channel ring is not supported yet: the ring's system-mode "
+        "clock sync reads the x86 TSC, and aarch64 guests stamp records with cntvct_el0. Use "
+        "the trap channel (--channel trap, the default with --system)");
   }
   const std::optional<unsigned> smp = parse_smp(p.smp_text);
   if (!smp) return make_error("--smp " + p.smp_text + " is invalid: give a number of vCPUs from 1 to 64");
   sys.smp = *smp;
   if (o.channel == ChannelChoice::Ring && o.rings <= sys.smp) {
-    return make_error("--rings " + std::to_string(o.rings) + " leaves no user ring: with --system the first --smp (" +
-                      std::to_string(sys.smp) + ") rings are the guest kernel's; give a larger power of two");
+    return make_error("--rings " + std::to_string(o.rings) +
+                      " leaves no user ring: with --system the first --smp (" + std::to_string(sys.smp) +
+                      ") rings are the guest kernel's; give a larger power of two");
   }
   const std::optional<uint64_t> mib = parse_memory_mib(p.memory_text);
   if (!mib) {
-    return make_error("--memory " + p.memory_text + " is invalid: give whole MiB from 16M to 1T, e.g. 512M or 1G");
+    return make_error("--memory " + p.memory_text +
+                      " is invalid: give whole MiB from 16M to 1T, e.g. 512M or 1G");
   }
   sys.memory_mib = *mib;
   return Status::Ok();
@@ -402,9 +418,10 @@ Status check_system_boot(Parsed& p, const CLI::App& app) {
                       std::filesystem::path(sys.programs.front()).filename().string() + "'");
   }
   if (!sys.programs.empty() && !sys.kernel.empty()) {
-    return make_error("--program boots an image bd-run builds (its own kernel and initramfs): drop "
-                      "--kernel/--initrd, or add your programs to your image with tools/vm/build-image.sh "
-                      "--programs");
+    return make_error(
+        "--program boots an image bd-run builds (its own kernel and initramfs): drop "
+        "--kernel/--initrd, or add your programs to your image with tools/vm/build-image.sh "
+        "--programs");
   }
   if (sys.run_command) {
     if (Expected<std::string> arg = run_command_kernel_arg(*sys.run_command); !arg) return arg.take_error();
@@ -415,8 +432,9 @@ Status check_system_boot(Parsed& p, const CLI::App& app) {
   if (sys.vm_name.empty()) return make_error("--vm NAME must not be empty");
   const bool plugin_options = !o.plugin.empty() || !p.raw_plugin_args.empty();
   if (o.channel == ChannelChoice::Ring && (sys.no_plugin || plugin_options)) {
-    return make_error("--system --channel ring loads no plugin: --no-plugin, --plugin and --plugin-arg do "
-                      "not apply");
+    return make_error(
+        "--system --channel ring loads no plugin: --no-plugin, --plugin and --plugin-arg do "
+        "not apply");
   }
   if (sys.no_plugin && (plugin_options || !o.filter.empty())) {
     return make_error("--no-plugin cannot be combined with --plugin, --plugin-arg or --filter");
@@ -431,7 +449,8 @@ Status check_user(Parsed& p, const CLI::App& app, GuestWords guest) {
                       " needs --system: it runs a program in a VM bd-run boots (in user mode the program "
                       "goes last: bd-run [OPTIONS] [--] PROGRAM [ARGS...])");
   }
-  for (const char* name : {"--smp", "--memory", "--kernel", "--initrd", "--append", "--vm", "--no-plugin", "--accel"}) {
+  for (const char* name :
+       {"--smp", "--memory", "--kernel", "--initrd", "--append", "--vm", "--no-plugin", "--accel"}) {
     if (app.count(name) != 0) return make_error(std::string(name) + " needs --system");
   }
   const std::vector<std::string>& words = guest.words;
@@ -454,7 +473,8 @@ Status check_plugin_and_session(Parsed& p) {
     }
     o.plugin_args.emplace_back(a.substr(0, eq), a.substr(eq + 1));
     if (o.plugin_args.back().first == "filter") {
-      return make_error("give the filter as --filter FILE (bd-run checks it first), not --plugin-arg filter=");
+      return make_error(
+          "give the filter as --filter FILE (bd-run checks it first), not --plugin-arg filter=");
     }
   }
   if (!o.session_name.empty() && o.trace_dir.empty()) {

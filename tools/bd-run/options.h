@@ -13,15 +13,15 @@ namespace bdtrace::bdrun {
 // --system: boot a VM under qemu-system-x86_64 (or qemu-system-aarch64)
 // instead of running one program under qemu-x86_64.
 struct SystemOptions {
-  std::string arch = "x86_64";  // --arch: x86_64 or aarch64
-  unsigned smp = 2;             // vCPUs, 1..BD_CHANNEL_KERNEL_SLOTS
-  uint64_t memory_mib = 512;    // guest RAM
-  std::string kernel;           // -kernel (empty: none)
-  std::string initrd;           // -initrd (needs kernel)
-  std::string append;           // appended to the default kernel command line
-  std::string vm_name = "vm";   // plugin's vm= argument
-  bool no_plugin = false;       // plain QEMU (the ivshmem device stays)
-  bool kvm = false;             // --accel kvm (ring channel only), else tcg
+  std::string arch = "x86_64";         // --arch: x86_64 or aarch64
+  unsigned smp = 2;                    // vCPUs, 1..BD_CHANNEL_KERNEL_SLOTS
+  uint64_t memory_mib = 512;           // guest RAM
+  std::string kernel;                  // -kernel (empty: none)
+  std::string initrd;                  // -initrd (needs kernel)
+  std::string append;                  // appended to the default kernel command line
+  std::string vm_name = "vm";          // plugin's vm= argument
+  bool no_plugin = false;              // plain QEMU (the ivshmem device stays)
+  bool kvm = false;                    // --accel kvm (ring channel only), else tcg
   std::vector<std::string> qemu_args;  // after --, passed to QEMU as is
   // --program FILE... / --run CMD: with no --kernel bd-run builds (or takes
   // from its cache) an image holding the programs and bd-mark and boots it
@@ -40,23 +40,23 @@ struct SystemOptions {
 enum class ChannelChoice { Auto, Trap, Ring, Both };
 
 struct RunOptions {
-  std::string trace_dir;      // empty: run without creating a session
-  std::string session_name;   // empty: a unique name
-  std::string qemu;           // empty: qemu-<arch> (system: qemu-system-<arch>) from PATH
-  std::string arch;           // --arch: the guest's architecture; empty: from PROGRAM's ELF header
-  std::string plugin;         // empty: resolve_plugin's default (preflight.h)
+  std::string trace_dir;     // empty: run without creating a session
+  std::string session_name;  // empty: a unique name
+  std::string qemu;          // empty: qemu-<arch> (system: qemu-system-<arch>) from PATH
+  std::string arch;          // --arch: the guest's architecture; empty: from PROGRAM's ELF header
+  std::string plugin;        // empty: resolve_plugin's default (preflight.h)
   std::vector<std::pair<std::string, std::string>> plugin_args;  // extra name=value
-  std::string filter;         // --filter FILE (both modes), "" = none
+  std::string filter;                                            // --filter FILE (both modes), "" = none
   std::vector<std::string> handlers;  // --handler PATH[:ARGS], user mode with the trap
   uint64_t subbuf_size = 4u << 20;
   uint64_t subbuf_count = 8;
-  std::string program;        // as typed by the user (user mode only)
+  std::string program;  // as typed by the user (user mode only)
   std::vector<std::string> program_args;
-  std::optional<SystemOptions> system;  // set with --system
+  std::optional<SystemOptions> system;          // set with --system
   ChannelChoice channel = ChannelChoice::Auto;  // --channel
-  bool native = false;        // --native: run PROGRAM on the host, ring channel
-  uint32_t rings = 64;        // --rings: guest threads marking at once (ring channel)
-  uint32_t ring_slots = 16384;  // --ring-slots: 64-byte slots per ring
+  bool native = false;                          // --native: run PROGRAM on the host, ring channel
+  uint32_t rings = 64;                          // --rings: guest threads marking at once (ring channel)
+  uint32_t ring_slots = 16384;                  // --ring-slots: 64-byte slots per ring
 };
 
 // Either options to run with, or an exit status to return at once (0 after

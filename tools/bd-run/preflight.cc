@@ -25,7 +25,7 @@ bool is_executable_file(const std::string& path) {
 }
 
 Expected<std::string> resolve_qemu_binary(const std::string& requested, const std::string& name,
-                                        const std::string& debian_package) {
+                                          const std::string& debian_package) {
   if (!requested.empty()) {
     if (is_executable_file(requested)) return requested;
     return make_error("QEMU '" + requested + "' (from --qemu) does not exist or is not executable");
@@ -86,7 +86,8 @@ Expected<std::string> resolve_plugin(const std::string& requested, int api) {
     const std::vector<std::string> dirs = plugin_dirs();
     const std::string found = first_accessible(dirs, plugin_file_name(api), R_OK);
     if (!found.empty()) return found;
-    return make_error("bdtrace QEMU plugin not found: no readable " + candidates_text(dirs, plugin_file_name(api)) +
+    return make_error("bdtrace QEMU plugin not found: no readable " +
+                      candidates_text(dirs, plugin_file_name(api)) +
                       ": build it (./bdtrace build), install it (cmake --install) or pass --plugin PATH");
   }
   if (::access(requested.c_str(), R_OK) != 0) {

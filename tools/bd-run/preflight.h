@@ -16,7 +16,7 @@ Expected<std::string> find_in_path(const std::string& name);
 
 // --qemu PATH if given (must be executable), else qemu-<arch> from PATH.
 Expected<std::string> resolve_qemu(const std::string& requested,
-                                 tools::GuestArch arch = tools::GuestArch::X86_64);
+                                   tools::GuestArch arch = tools::GuestArch::X86_64);
 
 // --qemu PATH if given (must be executable), else qemu-system-<arch> from
 // PATH (arch "x86_64" or "aarch64").

@@ -10,9 +10,9 @@
 namespace bdtrace::bdrun {
 
 struct QemuInvocation {
-  std::string qemu;          // path of qemu-x86_64
-  std::string plugin;        // path of libbdtrace-qemu.so
-  std::string program;       // guest program path QEMU opens
+  std::string qemu;     // path of qemu-x86_64
+  std::string plugin;   // path of libbdtrace-qemu.so
+  std::string program;  // guest program path QEMU opens
   std::vector<std::string> program_args;
   std::vector<std::pair<std::string, std::string>> plugin_args;
   std::string fork_wrapper;  // liblttng-ust-fork.so path, or "" for none

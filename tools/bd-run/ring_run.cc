@@ -52,7 +52,7 @@ Expected<std::string> resolve_consumer() {
   const std::string path = first_accessible(dirs, "bd-ring-consumer", X_OK);
   if (path.empty()) {
     return make_error("the ring consumer is missing (no " + candidates_text(dirs, "bd-ring-consumer") +
-                             "): build it (./bdtrace build) or install bdtrace again");
+                      "): build it (./bdtrace build) or install bdtrace again");
   }
   return path;
 }
@@ -66,10 +66,14 @@ std::vector<std::string> with_ring_env(const std::vector<std::string>& envp, con
 
 bd_ring_clock ring_clock_of(tools::GuestArch arch) {
   switch (arch) {
-    case tools::GuestArch::AArch64: return BD_RING_CLOCK_CNTVCT;
-    case tools::GuestArch::RiscV64: return BD_RING_CLOCK_RISCV_TIME;
-    case tools::GuestArch::S390X: return BD_RING_CLOCK_S390X_TOD;
-    case tools::GuestArch::X86_64: break;
+    case tools::GuestArch::AArch64:
+      return BD_RING_CLOCK_CNTVCT;
+    case tools::GuestArch::RiscV64:
+      return BD_RING_CLOCK_RISCV_TIME;
+    case tools::GuestArch::S390X:
+      return BD_RING_CLOCK_S390X_TOD;
+    case tools::GuestArch::X86_64:
+      break;
   }
   return BD_RING_CLOCK_TSC;
 }
@@ -78,7 +82,8 @@ int run_with_ring(const RunOptions& o, const RingGuest& guest) {
   // A program that uses the trap itself needs no ring support; what it
   // execs is not known in advance.
   if (guest.role == RingRole::Guest && guest_ring_support(guest.program) == GuestRingSupport::TooOld) {
-    return fail(guest.program + " was linked with a libbdguest older than the ring channel (it lacks the "
+    return fail(guest.program +
+                " was linked with a libbdguest older than the ring channel (it lacks the "
                 "'bdguest-ring-abi-1' marker), so its marks would not reach the ring: relink it with "
                 "this build's libbdguest (build/lib/libbdguest.a), or use --channel trap under a QEMU "
                 "that loads the plugin");
@@ -112,8 +117,8 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
   RegionFileGuard region(fresh_region_path());
   const uint64_t file_size = setup.pad_for_ivshmem ? ring::ivshmem_file_size(o.rings, o.ring_slots) : 0;
   const bd_ring_mode mode = setup.kernel_rings != 0 ? BD_RING_MODE_SYSTEM : BD_RING_MODE_USER;
-  if (Status created = ring::create_region_file(region.path(), o.rings, o.ring_slots, mode, setup.kernel_rings,
-                                                file_size, setup.clock, setup.byte_order);
+  if (Status created = ring::create_region_file(region.path(), o.rings, o.ring_slots, mode,
+                                                setup.kernel_rings, file_size, setup.clock, setup.byte_order);
       !created) {
     return fail(created.error());
   }
@@ -133,27 +138,31 @@ int run_ring_session(const RunOptions& o, const RingSetup& setup,
     consumer_argv.push_back(filter.value());
   }
 
-  return run_in_session(o, [&](SessionContext& session) -> Expected<int> {
-    const SessionEnv& session_env = session.env;
-    Expected<PipedChild> started =
-        PipedChild::spawn(consumer_argv, with_env(current_environment(), session_env));
-    if (!started) return started.take_error();
-    PipedChild& child = started.value();
-    Expected<std::string> line = child.read_line(kConsumerReadyMs, "bd-ring-consumer");
-    if (!line) return line.take_error();
-    if (line.value() != "ready") {
-      return make_error("bd-ring-consumer said '" + line.value() + "' instead of 'ready'");
-    }
-    Expected<int> status = run_child(guest.argv, with_env(guest.envp, session_env), setup.stdio);
-    Expected<int> consumer_status = child.finish(kConsumerFinishMs);
-    if (!consumer_status) {
-      session.trace_incomplete("bd-ring-consumer: " + consumer_status.error().message);
-    } else if (consumer_status.value() != 0) {
-      session.trace_incomplete("bd-ring-consumer exited with status " + std::to_string(consumer_status.value()) +
-                               ": the trace may lack ring events");
-    }
-    return status;
-  }, setup.stats != nullptr ? &setup.report : nullptr);
+  return run_in_session(
+      o,
+      [&](SessionContext& session) -> Expected<int> {
+        const SessionEnv& session_env = session.env;
+        Expected<PipedChild> started =
+            PipedChild::spawn(consumer_argv, with_env(current_environment(), session_env));
+        if (!started) return started.take_error();
+        PipedChild& child = started.value();
+        Expected<std::string> line = child.read_line(kConsumerReadyMs, "bd-ring-consumer");
+        if (!line) return line.take_error();
+        if (line.value() != "ready") {
+          return make_error("bd-ring-consumer said '" + line.value() + "' instead of 'ready'");
+        }
+        Expected<int> status = run_child(guest.argv, with_env(guest.envp, session_env), setup.stdio);
+        Expected<int> consumer_status = child.finish(kConsumerFinishMs);
+        if (!consumer_status) {
+          session.trace_incomplete("bd-ring-consumer: " + consumer_status.error().message);
+        } else if (consumer_status.value() != 0) {
+          session.trace_incomplete("bd-ring-consumer exited with status " +
+                                   std::to_string(consumer_status.value()) +
+                                   ": the trace may lack ring events");
+        }
+        return status;
+      },
+      setup.stats != nullptr ? &setup.report : nullptr);
 }
 
 }  // namespace bdtrace::bdrun

@@ -40,12 +40,12 @@ enum class RingRole {
 
 // A user-mode or native run with a ring.
 struct RingGuest {
-  std::string program;     // the guest program: bdtrace:session.program, checked for ring support
-  std::string script;      // the script it runs, if any (for messages)
+  std::string program;        // the guest program: bdtrace:session.program, checked for ring support
+  std::string script;         // the script it runs, if any (for messages)
   const char* mode = "user";  // "user" or "native"
-  GuestCommand command;    // without the ring's variable: run_with_ring adds it
+  GuestCommand command;       // without the ring's variable: run_with_ring adds it
   RingRole role = RingRole::Guest;
-  const StatsFile* stats = nullptr;  // the plugin's and the consumer's counts
+  const StatsFile* stats = nullptr;                  // the plugin's and the consumer's counts
   tools::GuestArch arch = tools::GuestArch::X86_64;  // the region's clock, bdtrace:session.arch
 };
 
@@ -58,14 +58,14 @@ int run_with_ring(const RunOptions& o, const RingGuest& guest);
 // How a ring run sets up its region and consumer (user, native and system
 // mode differ only here).
 struct RingSetup {
-  const char* mode = "user";       // bd-ring-consumer --mode
-  std::string program;             // bdtrace:session.program
-  uint32_t kernel_rings = 0;       // system mode: one per vCPU
-  bool pad_for_ivshmem = false;    // size the file to a power of two
-  std::vector<std::string> consumer_args;  // more bd-ring-consumer options
-  ChildStdio stdio;                // the guest's
-  const StatsFile* stats = nullptr;  // bd-ring-consumer --stats; the end-of-run check
-  GuestReport report;              // with stats: what the end of the run names
+  const char* mode = "user";                // bd-ring-consumer --mode
+  std::string program;                      // bdtrace:session.program
+  uint32_t kernel_rings = 0;                // system mode: one per vCPU
+  bool pad_for_ivshmem = false;             // size the file to a power of two
+  std::vector<std::string> consumer_args;   // more bd-ring-consumer options
+  ChildStdio stdio;                         // the guest's
+  const StatsFile* stats = nullptr;         // bd-ring-consumer --stats; the end-of-run check
+  GuestReport report;                       // with stats: what the end of the run names
   bd_ring_clock clock = BD_RING_CLOCK_TSC;  // the guest architecture's
   ByteOrder byte_order = kHostByteOrder;    // the guest's (<bd/ring.h>, BYTE ORDER)
 };

@@ -54,8 +54,10 @@ int run_user(const RunOptions& o) {
   const std::vector<std::string> env = guest_environment_for(current_environment(), arch);
   if (o.native) {
     if (arch != tools::GuestArch::X86_64) {
-      return fail(g.path + " is an " + std::string(arch_str) + " program: it cannot run natively on this "
-                  "x86_64 host; drop --native and bd-run runs it under qemu-" + arch_str);
+      return fail(g.path + " is an " + std::string(arch_str) +
+                  " program: it cannot run natively on this "
+                  "x86_64 host; drop --native and bd-run runs it under qemu-" +
+                  arch_str);
     }
     note_script(g, false);
     RingGuest rg{g.path, g.script, "native", GuestCommand{{g.path}, env}, RingRole::Guest, &stats.value()};
@@ -74,8 +76,8 @@ int run_user(const RunOptions& o) {
   }
   if (channel.value() == Channel::Ring) {
     note_script(g, true);
-    RingGuest rg{g.path, g.script, "user", GuestCommand{{qemu.value(), g.path}, env}, RingRole::Guest,
-                 &stats.value(), arch};
+    RingGuest rg{g.path,          g.script,       "user", GuestCommand{{qemu.value(), g.path}, env},
+                 RingRole::Guest, &stats.value(), arch};
     rg.command.argv.insert(rg.command.argv.end(), g.args.begin(), g.args.end());
     return run_with_ring(o, rg);
   }
@@ -110,8 +112,8 @@ int run_user(const RunOptions& o) {
   // another architecture under binfmt_misc's QEMU, where no plugin hears
   // their trap). run_with_ring forwards signals itself.
   const RingRole role = channel.value() == Channel::Both ? RingRole::Guest : RingRole::Exec;
-  return run_with_ring(o, RingGuest{g.path, g.script, "user", GuestCommand{cmd.argv, cmd.envp}, role,
-                                    &stats.value(), arch});
+  return run_with_ring(
+      o, RingGuest{g.path, g.script, "user", GuestCommand{cmd.argv, cmd.envp}, role, &stats.value(), arch});
 }
 
 }  // namespace

@@ -56,10 +56,11 @@ std::string explain_guest_check(GuestCheck check, const std::string& program, co
     case GuestCheck::Ok:
       return "";
     case GuestCheck::FailedToStart:
-      return what + " did not start (exit status 127 before any mark): a program or a shared library it "
-                    "needs was not found (the loader's message is above). A program linked with -lbdguest "
-                    "needs libbdguest.so at run time: bd-run adds its build's lib/ to LD_LIBRARY_PATH; "
-                    "elsewhere link with -Wl,-rpath,/path/to/build/lib or link build/lib/libbdguest.a";
+      return what +
+             " did not start (exit status 127 before any mark): a program or a shared library it "
+             "needs was not found (the loader's message is above). A program linked with -lbdguest "
+             "needs libbdguest.so at run time: bd-run adds its build's lib/ to LD_LIBRARY_PATH; "
+             "elsewhere link with -Wl,-rpath,/path/to/build/lib or link build/lib/libbdguest.a";
     case GuestCheck::NoRecords:
       return "no mark of the guest reached bdtrace: " + what +
              " ran but made no bd_mark()/bd-mark call that arrived (is it linked with libbdguest, "

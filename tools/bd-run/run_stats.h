@@ -37,9 +37,9 @@ std::optional<uint64_t> sum_records(const std::string& text);
 
 // What the end of a run says about the guest.
 enum class GuestCheck {
-  Ok,              // records arrived, or nothing to say
-  NoRecords,       // the guest ran, but no record of it reached bdtrace
-  FailedToStart,   // exit status 127 before any record: not found, or a library missing
+  Ok,             // records arrived, or nothing to say
+  NoRecords,      // the guest ran, but no record of it reached bdtrace
+  FailedToStart,  // exit status 127 before any record: not found, or a library missing
 };
 
 GuestCheck check_guest(int exit_status, std::optional<uint64_t> records);

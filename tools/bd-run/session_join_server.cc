@@ -25,20 +25,21 @@ std::string errno_text() { return std::strerror(errno); }
 }  // namespace
 
 Expected<std::unique_ptr<JoinServer>> JoinServer::start(tools::LttngSession& session,
-                                                             std::function<void()> tick) {
+                                                        std::function<void()> tick) {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/bdtrace-join-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) {
     return make_error("cannot create a directory for the session socket (" + templ + ": " + errno_text() +
-                             "): set TMPDIR to a writable directory");
+                      "): set TMPDIR to a writable directory");
   }
   const std::string path = socket_path(templ);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
     ::rmdir(templ.c_str());
-    return make_error("the session socket path " + path + " is too long for a Unix socket: set TMPDIR "
-                             "to a shorter directory");
+    return make_error("the session socket path " + path +
+                      " is too long for a Unix socket: set TMPDIR "
+                      "to a shorter directory");
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

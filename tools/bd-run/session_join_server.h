@@ -30,7 +30,7 @@ class JoinServer {
   // stop(); calls `tick` (if set) on its thread about every kTickMs.
   // `session` must outlive the server.
   static Expected<std::unique_ptr<JoinServer>> start(tools::LttngSession& session,
-                                                         std::function<void()> tick = nullptr);
+                                                     std::function<void()> tick = nullptr);
   static constexpr int kTickMs = 100;
   JoinServer(const JoinServer&) = delete;
   JoinServer& operator=(const JoinServer&) = delete;

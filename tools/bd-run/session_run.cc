@@ -88,8 +88,8 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     // Recording stops while what LTTng may still write fits on the disk.
     // Also keeps room for twice what the last check interval wrote: the
     // disk may fill faster than the checks come.
-    auto watch_space = [&session, &stopped_for_space, &stopped_with_free, headroom, dir = session->output_dir(),
-                        last = uint64_t{0}]() mutable {
+    auto watch_space = [&session, &stopped_for_space, &stopped_with_free, headroom,
+                        dir = session->output_dir(), last = uint64_t{0}]() mutable {
       if (stopped_for_space || !session->started()) return;
       Expected<uint64_t> free = free_bytes(dir);
       if (!free) return;
@@ -123,14 +123,16 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
   if (session) {
     joins->stop();  // before the session stops: the server is its only other user
     if (joins->refused() != 0) {
-      context.trace_incomplete(std::to_string(joins->refused()) + " process(es) could not join the session (" +
-                               joins->first_refusal() + "): their events are missing from the trace");
+      context.trace_incomplete(std::to_string(joins->refused()) +
+                               " process(es) could not join the session (" + joins->first_refusal() +
+                               "): their events are missing from the trace");
     }
     if (stopped_for_space) {
-      context.trace_incomplete("the filesystem holding " + session->output_dir() + " was down to " +
-                               mib(stopped_with_free) + " free, near the " + mib(headroom) +
-                               " LTTng may still have to write, so bd-run stopped recording there to keep the "
-                               "trace readable; the guest ran on untraced: free space there, or trace elsewhere");
+      context.trace_incomplete(
+          "the filesystem holding " + session->output_dir() + " was down to " + mib(stopped_with_free) +
+          " free, near the " + mib(headroom) +
+          " LTTng may still have to write, so bd-run stopped recording there to keep the "
+          "trace readable; the guest ran on untraced: free space there, or trace elsewhere");
     }
     const std::string dir = session->output_dir();
     if (Status st = session->stop(); !st) {

@@ -17,7 +17,6 @@ extern char** environ;
 namespace bdtrace::bdrun {
 namespace {
 
-
 uint64_t now_ms() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -41,7 +40,7 @@ int decode_status(int status) {
 // Spawns argv with stdin = in_fd (or /dev/null when -1), stdout = out_fd,
 // stderr = err_fd (or bd-run's when -1).
 Expected<pid_t> spawn_with(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
-                                int in_fd, int out_fd, int err_fd) {
+                           int in_fd, int out_fd, int err_fd) {
   posix_spawn_file_actions_t actions;
   if (posix_spawn_file_actions_init(&actions) != 0) return make_error("posix_spawn_file_actions_init failed");
   if (in_fd >= 0) {
@@ -86,7 +85,8 @@ std::vector<std::string> current_environment() {
   return env;
 }
 
-std::vector<std::string> with_env(const std::vector<std::string>& envp, const std::vector<std::string>& extra) {
+std::vector<std::string> with_env(const std::vector<std::string>& envp,
+                                  const std::vector<std::string>& extra) {
   std::vector<std::string> out;
   for (const std::string& e : envp) {
     bool replaced = false;
@@ -140,7 +140,7 @@ Expected<Captured> capture_output(const std::vector<std::string>& argv, int time
 }
 
 Expected<PipedChild> PipedChild::spawn(const std::vector<std::string>& argv,
-                                            const std::vector<std::string>& envp) {
+                                       const std::vector<std::string>& envp) {
   if (argv.empty()) return make_error("internal error: empty command line");
   int in[2], out[2];
   if (!make_pipe(in)) return make_error(std::string("pipe: ") + std::strerror(errno));
@@ -183,7 +183,8 @@ Expected<std::string> PipedChild::read_line(int timeout_ms, const std::string& w
       return line;
     }
     const uint64_t now = now_ms();
-    if (now >= deadline) return make_error(what + " did not answer within " + std::to_string(timeout_ms) + " ms");
+    if (now >= deadline)
+      return make_error(what + " did not answer within " + std::to_string(timeout_ms) + " ms");
     pollfd p{out_fd_, POLLIN, 0};
     const int n = ::poll(&p, 1, static_cast<int>(deadline - now));
     if (n < 0 && errno != EINTR) return make_error(std::string("poll: ") + std::strerror(errno));
@@ -218,7 +219,9 @@ int PipedChild::wait_for_exit(int timeout_ms) {
     }
     // Polling the child's exit: no descriptor reports it, and it ends
     // within milliseconds of its stdin closing.
-    struct timespec ts{0, 2 * 1000 * 1000};
+    struct timespec ts {
+      0, 2 * 1000 * 1000
+    };
     nanosleep(&ts, nullptr);
   }
   pid_ = -1;

@@ -20,7 +20,8 @@ std::vector<std::string> current_environment();
 
 // envp with the "NAME=VALUE" entries of `extra` added, replacing any entry
 // of the same NAME. Pure, for tests.
-std::vector<std::string> with_env(const std::vector<std::string>& envp, const std::vector<std::string>& extra);
+std::vector<std::string> with_env(const std::vector<std::string>& envp,
+                                  const std::vector<std::string>& extra);
 
 struct Captured {
   int status = -1;  // exit status, 128+N when killed by signal N
@@ -30,7 +31,7 @@ struct Captured {
 // Runs argv (no shell, stdin /dev/null) and collects its output, at most
 // `limit` bytes; a child still running after `timeout_ms` is killed.
 Expected<Captured> capture_output(const std::vector<std::string>& argv, int timeout_ms = 5000,
-                                       size_t limit = 1 << 20);
+                                  size_t limit = 1 << 20);
 
 // A child whose stdin is a pipe from bd-run and whose stdout is a pipe to
 // bd-run (stderr is bd-run's). Closing stdin is how bd-run asks it to end.
@@ -39,7 +40,7 @@ Expected<Captured> capture_output(const std::vector<std::string>& argv, int time
 class PipedChild {
  public:
   static Expected<PipedChild> spawn(const std::vector<std::string>& argv,
-                                         const std::vector<std::string>& envp);
+                                    const std::vector<std::string>& envp);
   PipedChild(PipedChild&& other) noexcept;
   PipedChild& operator=(PipedChild&&) = delete;
   PipedChild(const PipedChild&) = delete;

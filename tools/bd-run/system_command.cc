@@ -21,8 +21,8 @@ constexpr const char kRingBackendId[] = "bdring";
 void add_ivshmem(std::vector<std::string>& argv, const char* id, const std::string& file,
                  const std::string& size) {
   argv.insert(argv.end(), {"-object",
-                           std::string("memory-backend-file,id=") + id + ",mem-path=" + escape_plugin_value(file) +
-                               ",size=" + size + ",share=on",
+                           std::string("memory-backend-file,id=") + id +
+                               ",mem-path=" + escape_plugin_value(file) + ",size=" + size + ",share=on",
                            "-device", std::string("ivshmem-plain,memdev=") + id});
 }
 
@@ -39,21 +39,19 @@ std::vector<std::string> build_system_command(const SystemInvocation& inv) {
   // without firmware and assigns the BARs itself.
   if (inv.arch == "aarch64") argv.insert(argv.end(), {"-M", "virt", "-cpu", kAarch64Cpu});
   argv.insert(argv.end(), {
-      "-accel", inv.kvm ? "kvm" : "tcg",
-      "-smp", std::to_string(inv.smp),
-      "-m", std::to_string(inv.memory_mib) + "M",
-      // No window, and not -nographic: with -nographic QEMU tells the
-      // firmware there is no display (fw_cfg's "nographic" entry), and
-      // SeaBIOS then runs its own serial console on ttyS0, which clears
-      // the user's terminal (ESC c, ESC [2J...) at boot and at the
-      // kernel's video-mode call and echoes the BIOS and iPXE banners.
-      // -display none keeps the (unseen) VGA, so all of that goes there.
-      "-display", "none",
-      "-parallel", "none",  // what -nographic would have done with it: nothing
-      "-no-reboot",         // a guest reboot (or panic=-1) ends the run
-      "-monitor", "none",
-      "-serial", "stdio",  // the guest console is bd-run's stdout
-  });
+                              "-accel", inv.kvm ? "kvm" : "tcg", "-smp", std::to_string(inv.smp), "-m",
+                              std::to_string(inv.memory_mib) + "M",
+                              // No window, and not -nographic: with -nographic QEMU tells the
+                              // firmware there is no display (fw_cfg's "nographic" entry), and
+                              // SeaBIOS then runs its own serial console on ttyS0, which clears
+                              // the user's terminal (ESC c, ESC [2J...) at boot and at the
+                              // kernel's video-mode call and echoes the BIOS and iPXE banners.
+                              // -display none keeps the (unseen) VGA, so all of that goes there.
+                              "-display", "none", "-parallel",
+                              "none",        // what -nographic would have done with it: nothing
+                              "-no-reboot",  // a guest reboot (or panic=-1) ends the run
+                              "-monitor", "none", "-serial", "stdio",  // the guest console is bd-run's stdout
+                          });
   if (!inv.kernel.empty()) {
     argv.insert(argv.end(), {"-kernel", inv.kernel});
     if (!inv.initrd.empty()) argv.insert(argv.end(), {"-initrd", inv.initrd});
@@ -65,7 +63,8 @@ std::vector<std::string> build_system_command(const SystemInvocation& inv) {
   if (!inv.channel_file.empty()) {
     add_ivshmem(argv, kBackendId, inv.channel_file, std::to_string(BD_CHANNEL_SIZE / kMiB) + "M");
   }
-  if (!inv.ring_file.empty()) add_ivshmem(argv, kRingBackendId, inv.ring_file, std::to_string(inv.ring_file_size));
+  if (!inv.ring_file.empty())
+    add_ivshmem(argv, kRingBackendId, inv.ring_file, std::to_string(inv.ring_file_size));
 
   if (!inv.plugin.empty()) {
     std::string opt = escape_plugin_value(inv.plugin) + ",channel=" + escape_plugin_value(inv.channel_file) +

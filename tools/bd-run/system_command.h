@@ -27,17 +27,17 @@ const char* default_kernel_args(const std::string& arch);
 
 struct SystemInvocation {
   std::string arch = "x86_64";  // the guest's: x86_64 (PC) or aarch64 (-M virt -cpu kAarch64Cpu)
-  std::string qemu;           // path of qemu-system-<arch>
+  std::string qemu;             // path of qemu-system-<arch>
   unsigned smp = 2;
   uint64_t memory_mib = 512;
-  std::string kernel;         // empty: no -kernel/-initrd/-append
-  std::string initrd;         // empty: no -initrd
-  std::string append;         // extra kernel arguments
-  std::string channel_file;   // trap channel's BAR2 backing file (empty: no channel device)
-  std::string ring_file;      // ring region file (empty: no ring device)
+  std::string kernel;           // empty: no -kernel/-initrd/-append
+  std::string initrd;           // empty: no -initrd
+  std::string append;           // extra kernel arguments
+  std::string channel_file;     // trap channel's BAR2 backing file (empty: no channel device)
+  std::string ring_file;        // ring region file (empty: no ring device)
   uint64_t ring_file_size = 0;  // its size in bytes, a power of two (ivshmem needs one)
-  bool kvm = false;           // -accel kvm instead of tcg
-  std::string plugin;         // empty: no -plugin
+  bool kvm = false;             // -accel kvm instead of tcg
+  std::string plugin;           // empty: no -plugin
   std::string vm_name = "vm";
   std::vector<std::pair<std::string, std::string>> plugin_args;
   std::vector<std::string> qemu_args;  // appended last

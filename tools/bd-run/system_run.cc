@@ -37,8 +37,9 @@ Status check_kvm() {
         "nested virtualisation when this is itself a VM, or use --accel tcg)");
   }
   if (::access("/dev/kvm", R_OK | W_OK) != 0) {
-    return make_error("--accel kvm: /dev/kvm is not readable and writable by this user (add it to the "
-                             "kvm group, or use --accel tcg)");
+    return make_error(
+        "--accel kvm: /dev/kvm is not readable and writable by this user (add it to the "
+        "kvm group, or use --accel tcg)");
   }
   return {};
 }
@@ -92,7 +93,8 @@ int run_system(const RunOptions& given) {
   if (sys.kernel.empty() && sys.qemu_args.empty() && !image_in) {
     // Without one QEMU boots SeaBIOS into "No bootable device" and never exits.
     return fail(
-        "nothing to boot: pass --program FILE --run 'CMD' (bd-run builds the image), --kernel VMLINUZ [--initrd "
+        "nothing to boot: pass --program FILE --run 'CMD' (bd-run builds the image), --kernel VMLINUZ "
+        "[--initrd "
         "INITRD], or QEMU boot options after --");
   }
   Expected<std::string> qemu = resolve_system_qemu(o.qemu, sys.arch);
@@ -123,8 +125,9 @@ int run_system(const RunOptions& given) {
     plugin_args.emplace_back("filter", filter.value());
   }
   if (!o.handlers.empty() && plugin.empty()) {
-    return fail("--handler needs the bdtrace plugin in QEMU (the trap channel): guest calls reach host "
-                "handlers through its trap; drop --no-plugin");
+    return fail(
+        "--handler needs the bdtrace plugin in QEMU (the trap channel): guest calls reach host "
+        "handlers through its trap; drop --no-plugin");
   }
   Expected<std::vector<std::string>> handler_args = check_handlers(o.handlers);
   if (!handler_args) return fail(handler_args.error());

@@ -23,7 +23,8 @@ uint64_t trace_headroom(uint64_t subbuf_size, uint64_t subbuf_count) {
   // Per-UID buffers are per possible CPU.
   const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
   const tools::SessionOptions defaults;  // the counts channel's buffers
-  const uint64_t per_cpu = subbuf_size * subbuf_count + defaults.counts_subbuf_size * defaults.counts_subbuf_count;
+  const uint64_t per_cpu =
+      subbuf_size * subbuf_count + defaults.counts_subbuf_size * defaults.counts_subbuf_count;
   return per_cpu * static_cast<uint64_t>(cpus > 0 ? cpus : 1) + kMetadataAndIndexes;
 }
 

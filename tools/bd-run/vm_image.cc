@@ -58,7 +58,8 @@ Expected<std::string> elf_interpreter(const std::string& path) {
   for (unsigned i = 0; i < eh.e_phnum; ++i) {
     Elf64_Phdr ph;
     in.seekg(static_cast<std::streamoff>(eh.e_phoff + uint64_t{i} * sizeof ph));
-    if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return make_error(path + " has truncated program headers");
+    if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph))
+      return make_error(path + " has truncated program headers");
     if (ph.p_type != PT_INTERP) continue;
     std::string interp(std::min<uint64_t>(ph.p_filesz, 4096), '\0');
     in.seekg(static_cast<std::streamoff>(ph.p_offset));
@@ -281,9 +282,9 @@ Expected<ImageInputs> image_inputs(const std::vector<std::string>& programs, con
   in.bd_mark = first_accessible(dirs, name, X_OK);
   if (in.bd_mark.empty()) {
     return make_error("bd-mark not found (" + candidates_text(dirs, name) + "): build it (./bdtrace build" +
-                      (arch == "x86_64" ? std::string(")")
-                                        : std::string("; it needs Debian's cross compiler gcc-") + arch +
-                                              "-linux-gnu)"));
+                      (arch == "x86_64"
+                           ? std::string(")")
+                           : std::string("; it needs Debian's cross compiler gcc-") + arch + "-linux-gnu)"));
   }
   in.source_dir = BDTRACE_SOURCE_DIR;
   in.builder = env_or_empty("BD_RUN_BUILD_IMAGE");
@@ -326,13 +327,15 @@ Expected<VmImage> prepare_vm_image(const ImageInputs& in) {
   std::error_code ec;
   if (fs::exists(stamp, ec) && fs::exists(image.kernel, ec) && fs::exists(image.initrd, ec)) {
     fs::last_write_time(stamp, fs::file_time_type::clock::now(), ec);  // recently used: pruned last
-    std::fprintf(stderr, "bd-run: VM image with %s: %s (cached)\n", program_list(in).c_str(), image.dir.c_str());
+    std::fprintf(stderr, "bd-run: VM image with %s: %s (cached)\n", program_list(in).c_str(),
+                 image.dir.c_str());
     image.reused = true;
     return image;
   }
 
   fs::create_directories(images, ec);
-  if (ec) return make_error("cannot create the VM image cache " + images.string() + " (" + ec.message() + ")");
+  if (ec)
+    return make_error("cannot create the VM image cache " + images.string() + " (" + ec.message() + ")");
   const fs::path tmp = images / (key.value() + ".tmp-" + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);
   std::fprintf(stderr,
@@ -390,7 +393,8 @@ std::optional<int> parse_run_status(const std::string& line) {
   size_t i = kPrefix.size();
   int value = 0;
   const size_t start = i;
-  while (i < line.size() && i - start < 4 && line[i] >= '0' && line[i] <= '9') value = value * 10 + (line[i++] - '0');
+  while (i < line.size() && i - start < 4 && line[i] >= '0' && line[i] <= '9')
+    value = value * 10 + (line[i++] - '0');
   if (i == start || (i < line.size() && line[i] != ' ') || value > 255) return std::nullopt;
   return value;
 }

@@ -60,7 +60,7 @@ struct ImageInputs {
 // was built from, the cache from $BDTRACE_CACHE, else
 // $XDG_CACHE_HOME/bdtrace, else ~/.cache/bdtrace. Checks every program.
 Expected<ImageInputs> image_inputs(const std::vector<std::string>& programs,
-                                       const std::string& arch = "x86_64");
+                                   const std::string& arch = "x86_64");
 
 // The cache key: a hash of the architecture, the programs' names and contents, bd-mark, the
 // builder, the VM scripts (tools/vm), the module sources (guest-probes/kmod)
@@ -68,9 +68,9 @@ Expected<ImageInputs> image_inputs(const std::vector<std::string>& programs,
 Expected<std::string> image_key(const ImageInputs& in);
 
 struct VmImage {
-  std::string dir;     // <cache>/vm-images/<key>
-  std::string kernel;  // dir/vmlinuz
-  std::string initrd;  // dir/initramfs.cpio.gz
+  std::string dir;      // <cache>/vm-images/<key>
+  std::string kernel;   // dir/vmlinuz
+  std::string initrd;   // dir/initramfs.cpio.gz
   bool reused = false;  // found in the cache
 };
 

@@ -45,27 +45,43 @@ ssize_t read_fully(int fd, void* buf, size_t n) {
 
 std::string elf_machine_name(unsigned machine) {
   switch (machine) {
-    case EM_X86_64: return "x86_64";
-    case EM_386: return "i386";
-    case EM_AARCH64: return "AArch64";
-    case EM_ARM: return "ARM";
-    case EM_RISCV: return "RISC-V";
-    case EM_PPC: return "PowerPC";
-    case EM_PPC64: return "PowerPC64";
-    case EM_S390: return "s390";
-    case EM_MIPS: return "MIPS";
-    case EM_SPARCV9: return "SPARC V9";
-    case EM_LOONGARCH: return "LoongArch";
-    default: return "machine " + std::to_string(machine);
+    case EM_X86_64:
+      return "x86_64";
+    case EM_386:
+      return "i386";
+    case EM_AARCH64:
+      return "AArch64";
+    case EM_ARM:
+      return "ARM";
+    case EM_RISCV:
+      return "RISC-V";
+    case EM_PPC:
+      return "PowerPC";
+    case EM_PPC64:
+      return "PowerPC64";
+    case EM_S390:
+      return "s390";
+    case EM_MIPS:
+      return "MIPS";
+    case EM_SPARCV9:
+      return "SPARC V9";
+    case EM_LOONGARCH:
+      return "LoongArch";
+    default:
+      return "machine " + std::to_string(machine);
   }
 }
 
 const char* arch_name(GuestArch arch) {
   switch (arch) {
-    case GuestArch::X86_64: return "x86_64";
-    case GuestArch::AArch64: return "aarch64";
-    case GuestArch::RiscV64: return "riscv64";
-    case GuestArch::S390X: return "s390x";
+    case GuestArch::X86_64:
+      return "x86_64";
+    case GuestArch::AArch64:
+      return "aarch64";
+    case GuestArch::RiscV64:
+      return "riscv64";
+    case GuestArch::S390X:
+      return "s390x";
   }
   return "?";
 }
@@ -129,8 +145,8 @@ Expected<GuestArch> check_elf(const std::string& path, const char* supported, bo
   const unsigned char want_data = is_big_endian(arch) ? ELFDATA2MSB : ELFDATA2LSB;
   if (h.e_ident[EI_DATA] != want_data) {
     return make_error(path + " is a " + (big_endian ? "big" : "little") + "-endian ELF for " +
-                      arch_name(arch) + ", whose programs are " +
-                      (is_big_endian(arch) ? "big" : "little") + "-endian");
+                      arch_name(arch) + ", whose programs are " + (is_big_endian(arch) ? "big" : "little") +
+                      "-endian");
   }
   if (static_cast<size_t>(n) < sizeof h) return make_error(path + " is a truncated ELF file");
   const unsigned type = elf_half(h.e_type, big_endian);

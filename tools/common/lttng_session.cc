@@ -83,7 +83,8 @@ Status validate(const SessionOptions& o, const std::string& name) {
                         std::to_string(o.counts_subbuf_size) + " bytes)");
     }
     for (const std::string& e : o.counts_events)
-      if (e.empty() || e.size() >= LTTNG_SYMBOL_NAME_LEN) return make_error("invalid counts event '" + e + "'");
+      if (e.empty() || e.size() >= LTTNG_SYMBOL_NAME_LEN)
+        return make_error("invalid counts event '" + e + "'");
   }
   return Status();
 }
@@ -180,9 +181,7 @@ Expected<bool> session_exists(const std::string& name) {
   return false;
 }
 
-void LttngSession::HandleDeleter::operator()(lttng_handle* h) const noexcept {
-  lttng_destroy_handle(h);
-}
+void LttngSession::HandleDeleter::operator()(lttng_handle* h) const noexcept { lttng_destroy_handle(h); }
 
 void LttngSession::TrackerDeleter::operator()(lttng_process_attr_tracker_handle* h) const noexcept {
   lttng_process_attr_tracker_handle_destroy(h);
@@ -235,8 +234,8 @@ Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
     const lttng_error_code created = lttng_create_session_ext(descriptor.get());
     if (created == LTTNG_ERR_EXIST_SESS) {
       return make_error("an LTTng session named '" + name +
-                        "' already exists: choose another name or destroy it with `lttng destroy " +
-                        name + "`");
+                        "' already exists: choose another name or destroy it with `lttng destroy " + name +
+                        "`");
     }
     if (created != LTTNG_OK) return ctl_error("creating", name, -static_cast<int>(created));
 
@@ -278,8 +277,8 @@ Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
       channel->attr.num_subbuf = subbuf_count;
       channel->attr.switch_timer_interval = options.switch_timer_us;
       if (int rc = lttng_enable_channel(session.handle_.get(), channel.get()); rc < 0) {
-        return ctl_error("enabling channel '" + channel_name + "' (" + std::to_string(subbuf_count) +
-                             " x " + std::to_string(subbuf_size) + " bytes)",
+        return ctl_error("enabling channel '" + channel_name + "' (" + std::to_string(subbuf_count) + " x " +
+                             std::to_string(subbuf_size) + " bytes)",
                          name, rc);
       }
       return Status();
@@ -296,9 +295,9 @@ Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
       // liblttng-ctl takes the names as char** (and does not write them).
       std::vector<char*> excluded;
       for (const std::string& e : exclusions) excluded.push_back(const_cast<char*>(e.c_str()));
-      if (int rc = lttng_enable_event_with_exclusions(session.handle_.get(), event.get(), channel_name.c_str(),
-                                                      nullptr, static_cast<int>(excluded.size()),
-                                                      excluded.empty() ? nullptr : excluded.data());
+      if (int rc = lttng_enable_event_with_exclusions(
+              session.handle_.get(), event.get(), channel_name.c_str(), nullptr,
+              static_cast<int>(excluded.size()), excluded.empty() ? nullptr : excluded.data());
           rc < 0) {
         return ctl_error("enabling events '" + pattern + "' in channel '" + channel_name + "'", name, rc);
       }
@@ -310,9 +309,9 @@ Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
           const int rc = lttng_add_context(session.handle_.get(), &ctx, nullptr, channel_name.c_str());
           // Already there: a second event rule in the same channel.
           if (rc < 0 && rc != -LTTNG_ERR_UST_CONTEXT_EXIST) {
-            return ctl_error(type == LTTNG_EVENT_CONTEXT_VPID ? "adding the vpid context"
-                                                              : "adding the vtid context",
-                             name, rc);
+            return ctl_error(
+                type == LTTNG_EVENT_CONTEXT_VPID ? "adding the vpid context" : "adding the vtid context",
+                name, rc);
           }
         }
       }
@@ -329,8 +328,7 @@ Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
           !st)
         return st.take_error();
       for (const std::string& event : counted)
-        if (Status st = enable_events(options.counts_channel_name, event, {}); !st)
-          return st.take_error();
+        if (Status st = enable_events(options.counts_channel_name, event, {}); !st) return st.take_error();
     }
     if (options.only_included_processes) {
       if (Status st = session.open_tracker(); !st) return st.take_error();
@@ -343,15 +341,15 @@ Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
 
 Status LttngSession::open_tracker() {
   lttng_process_attr_tracker_handle* raw = nullptr;
-  const lttng_error_code rc = lttng_session_get_tracker_handle(
-      name_.c_str(), LTTNG_DOMAIN_UST, LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &raw);
+  const lttng_error_code rc = lttng_session_get_tracker_handle(name_.c_str(), LTTNG_DOMAIN_UST,
+                                                               LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &raw);
   if (rc != LTTNG_OK) return ctl_error("opening the vpid tracker", name_, -static_cast<int>(rc));
   tracker_.reset(raw);
   const auto st = lttng_process_attr_tracker_handle_set_tracking_policy(tracker_.get(),
                                                                         LTTNG_TRACKING_POLICY_INCLUDE_SET);
   if (st != LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK) {
-    return make_error("cannot restrict LTTng session '" + name_ + "' to its own processes (vpid tracker status " +
-                      std::to_string(static_cast<int>(st)) +
+    return make_error("cannot restrict LTTng session '" + name_ +
+                      "' to its own processes (vpid tracker status " + std::to_string(static_cast<int>(st)) +
                       "): is lttng-sessiond older than 2.12? `lttng --version` says");
   }
   return Status();
@@ -361,7 +359,8 @@ Status LttngSession::include_process(pid_t pid) {
   if (!valid()) return make_error("LTTng session was already destroyed");
   if (!tracker_) return make_error("LTTng session '" + name_ + "' records every process (no vpid tracker)");
   const auto st = lttng_process_attr_virtual_process_id_tracker_handle_add_pid(tracker_.get(), pid);
-  if (st == LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK || st == LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_EXISTS) {
+  if (st == LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK ||
+      st == LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_EXISTS) {
     return Status();
   }
   return make_error("cannot add process " + std::to_string(pid) + " to LTTng session '" + name_ +
@@ -410,8 +409,8 @@ Expected<uint64_t> LttngSession::discarded_events() const {
     total += count & ~(uint64_t{1} << 63);
   }
   if (found != channels_.size()) {
-    return make_error("channel '" + channels_.front() + "' or another of bdtrace's not found in LTTng session '" +
-                      name_ + "'");
+    return make_error("channel '" + channels_.front() +
+                      "' or another of bdtrace's not found in LTTng session '" + name_ + "'");
   }
   return total;
 }
@@ -441,7 +440,8 @@ Status LttngSession::destroy() {
                         " s: check `lttng list` and the session daemon's health");
     }
     lttng_error_code outcome = LTTNG_OK;
-    if (lttng_destruction_handle_get_result(destruction.get(), &outcome) == LTTNG_DESTRUCTION_HANDLE_STATUS_OK &&
+    if (lttng_destruction_handle_get_result(destruction.get(), &outcome) ==
+            LTTNG_DESTRUCTION_HANDLE_STATUS_OK &&
         outcome != LTTNG_OK) {
       return ctl_error("destroying", name, -static_cast<int>(outcome));
     }

@@ -46,9 +46,7 @@ struct Error {
 inline Error make_error(std::string message) { return Error{std::move(message), {}}; }
 
 // Prints the whole chain (ToString()): what users and test failures see.
-inline std::ostream &operator<<(std::ostream &os, const Error &error) {
-  return os << error.ToString();
-}
+inline std::ostream &operator<<(std::ostream &os, const Error &error) { return os << error.ToString(); }
 
 // A T, or the Error that kept us from making one. Implicit from both, so a
 // function returns either `value` or `make_error("...")`.
@@ -81,7 +79,7 @@ class [[nodiscard]] Expected {
 // Success, or an Error: Expected<void>'s stand-in.
 class [[nodiscard]] Status {
  public:
-  Status() = default;  // success
+  Status() = default;                                // success
   Status(Error error) : error_(std::move(error)) {}  // NOLINT: implicit by design
   static Status Ok() { return Status(); }
 

@@ -132,8 +132,7 @@ BD_API int bd_mark(uint32_t event);
 
 /* A point event with four free arguments, e.g. an iteration counter and a
  * partial result (kind BD_KIND_MARK). */
-BD_API int bd_mark_args(uint32_t event, uint64_t a0, uint64_t a1, uint64_t a2,
-                        uint64_t a3);
+BD_API int bd_mark_args(uint32_t event, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
 
 /* A point event carrying a short text (kind BD_KIND_MARK_TEXT, arguments 0).
  * At most BD_TEXT_MAX (55) bytes of `text` are sent: longer texts are
@@ -222,8 +221,8 @@ BD_API int bd_act_as_parent(void);
  * the first chunk of each, plus one (see the README's numbers). The bytes
  * travel through a page of the thread's own (<bd/abi.h>, CALLS): in user
  * mode one it maps, in full-system mode its data page in the channel. */
-BD_API int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out,
-                   uint32_t out_cap, uint32_t *out_len, uint64_t *result);
+BD_API int bd_call(uint32_t event, const void *in, uint32_t in_len, void *out, uint32_t out_cap,
+                   uint32_t *out_len, uint64_t *result);
 
 /* A bulk mark: record `len` bytes of `data` (at most BD_CALL_IO_MAX, 64
  * KiB) under `event`, as a bdtrace:blob event with the bytes exactly as

@@ -40,45 +40,36 @@ extern "C" {
 /* Execute the trap with the record-pointer register = `addr`. Any address:
  * a record, the system channel's handshake at BAR2 offset 0, or (in tests)
  * a hostile one; the plugin validates what it finds there. */
-static inline __attribute__((always_inline)) void
-bd_trap_at(const volatile void *addr)
-{
+static inline __attribute__((always_inline)) void bd_trap_at(const volatile void *addr) {
 #if defined(__x86_64__)
-    /* DS-prefixed mov (%rdi),%rax: 3e 48 8b 07 (BD_TRAP_X86_64_BYTES). */
-    unsigned long discarded;
-    __asm__ volatile(".byte 0x3e,0x48,0x8b,0x07"
-                     : "=a"(discarded)
-                     : "D"(addr)
-                     : "memory");
-    (void)discarded;
+  /* DS-prefixed mov (%rdi),%rax: 3e 48 8b 07 (BD_TRAP_X86_64_BYTES). */
+  unsigned long discarded;
+  __asm__ volatile(".byte 0x3e,0x48,0x8b,0x07" : "=a"(discarded) : "D"(addr) : "memory");
+  (void)discarded;
 #elif defined(__aarch64__)
-    /* ldr xzr, [x0]: 0xf940001f (BD_TRAP_AARCH64_BYTES). */
-    register const volatile void *x0 __asm__("x0") = addr;
-    __asm__ volatile(".inst 0xf940001f" : : "r"(x0) : "memory");
+  /* ldr xzr, [x0]: 0xf940001f (BD_TRAP_AARCH64_BYTES). */
+  register const volatile void *x0 __asm__("x0") = addr;
+  __asm__ volatile(".inst 0xf940001f" : : "r"(x0) : "memory");
 #elif defined(__riscv) && __riscv_xlen == 64
-    /* ld zero, 0(a0): 0x00053003, never compressed
+  /* ld zero, 0(a0): 0x00053003, never compressed
      * (BD_TRAP_RISCV64_BYTES). */
-    register const volatile void *a0 __asm__("a0") = addr;
-    __asm__ volatile(".insn 4, 0x00053003" : : "r"(a0) : "memory");
+  register const volatile void *a0 __asm__("a0") = addr;
+  __asm__ volatile(".insn 4, 0x00053003" : : "r"(a0) : "memory");
 #elif defined(__s390x__)
-    /* lg %r0,0(%r2,0): e3 02 00 00 00 04 (BD_TRAP_S390X_BYTES), the record
+  /* lg %r0,0(%r2,0): e3 02 00 00 00 04 (BD_TRAP_S390X_BYTES), the record
      * in the index register and no base. The load lands in r0 (s390x has
      * no zero register): r0 is clobbered. */
-    register const volatile void *r2 __asm__("r2") = addr;
-    __asm__ volatile(".byte 0xe3,0x02,0x00,0x00,0x00,0x04"
-                     : : "r"(r2) : "r0", "memory");
+  register const volatile void *r2 __asm__("r2") = addr;
+  __asm__ volatile(".byte 0xe3,0x02,0x00,0x00,0x00,0x04" : : "r"(r2) : "r0", "memory");
 #else
-#error "<bd/trap.h>: <bd/abi.h> defines no bdtrace trap for this architecture (x86_64, aarch64, riscv64, s390x have one)"
+#error \
+    "<bd/trap.h>: <bd/abi.h> defines no bdtrace trap for this architecture (x86_64, aarch64, riscv64, s390x have one)"
 #endif
 }
 
 /* The trap on record `r` (a user-mode TLS slot, a system-mode BAR2 slot,
  * a kernel slot). */
-static inline __attribute__((always_inline)) void
-bd_trap(struct bd_record *r)
-{
-    bd_trap_at(r);
-}
+static inline __attribute__((always_inline)) void bd_trap(struct bd_record *r) { bd_trap_at(r); }
 
 #ifdef __cplusplus
 }

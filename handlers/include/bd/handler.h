@@ -74,8 +74,8 @@ extern "C" {
 
 /* Where the guest call came from. */
 enum bd_handler_mode {
-    BD_HANDLER_MODE_USER = 1,   /* a qemu-user guest (bd-run PROGRAM)        */
-    BD_HANDLER_MODE_SYSTEM = 2  /* a full-system guest (bd-run --system)     */
+  BD_HANDLER_MODE_USER = 1,  /* a qemu-user guest (bd-run PROGRAM)        */
+  BD_HANDLER_MODE_SYSTEM = 2 /* a full-system guest (bd-run --system)     */
 };
 
 /* Who called. In user mode pid and tid are the guest's own, known to the
@@ -83,25 +83,25 @@ enum bd_handler_mode {
  * cannot check them) and `kernel` tells whether the call ran in guest
  * kernel mode. */
 struct bd_handler_caller {
-    uint32_t vcpu;       /* QEMU's vCPU index                                */
-    uint32_t pid;        /* guest process id                                 */
-    uint32_t tid;        /* guest thread id                                  */
-    uint32_t mode;       /* enum bd_handler_mode                             */
-    uint32_t kernel;     /* system mode: 1 when called from guest kernel mode */
-    uint32_t reserved;   /* 0                                                */
-    const char *arch;    /* "x86_64", "aarch64", "riscv64", "s390x": static   */
+  uint32_t vcpu;     /* QEMU's vCPU index                                */
+  uint32_t pid;      /* guest process id                                 */
+  uint32_t tid;      /* guest thread id                                  */
+  uint32_t mode;     /* enum bd_handler_mode                             */
+  uint32_t kernel;   /* system mode: 1 when called from guest kernel mode */
+  uint32_t reserved; /* 0                                                */
+  const char *arch;  /* "x86_64", "aarch64", "riscv64", "s390x": static   */
 };
 
 /* One call: the input the guest sent, the output buffer bdtrace copies
  * back, and the 64-bit result the guest receives. */
 struct bd_handler_request {
-    uint32_t event;      /* the id the guest called                           */
-    uint32_t in_len;     /* bytes at `in` (<= BD_HANDLER_IO_MAX)              */
-    const void *in;      /* a private copy of the guest's input (NULL if 0)   */
-    void *out;           /* out_cap bytes the handler may write               */
-    uint32_t out_cap;    /* the guest's output capacity (<= BD_HANDLER_IO_MAX) */
-    uint32_t out_len;    /* set by the handler: bytes of `out` to copy back   */
-    uint64_t result;     /* set by the handler: what the guest's call returns */
+  uint32_t event;   /* the id the guest called                           */
+  uint32_t in_len;  /* bytes at `in` (<= BD_HANDLER_IO_MAX)              */
+  const void *in;   /* a private copy of the guest's input (NULL if 0)   */
+  void *out;        /* out_cap bytes the handler may write               */
+  uint32_t out_cap; /* the guest's output capacity (<= BD_HANDLER_IO_MAX) */
+  uint32_t out_len; /* set by the handler: bytes of `out` to copy back   */
+  uint64_t result;  /* set by the handler: what the guest's call returns */
 };
 
 /* The host, opaque to handlers: pass it back to the services. */
@@ -110,20 +110,20 @@ struct bd_handler_host;
 /* What bdtrace offers a handler. Valid from bd_handler_init until
  * bd_handler_fini returns. Functions return 0 or a negative errno value. */
 struct bd_handler_services {
-    /* sizeof(struct bd_handler_services) as bdtrace built it: fields are
+  /* sizeof(struct bd_handler_services) as bdtrace built it: fields are
      * only ever appended, so a handler may check for the ones it needs. */
-    uint32_t size;
-    uint32_t reserved;
-    /* During bd_handler_init only: answer calls of ids first..last
+  uint32_t size;
+  uint32_t reserved;
+  /* During bd_handler_init only: answer calls of ids first..last
      * (inclusive). -EINVAL: first > last; -EEXIST: another handler (or an
      * earlier registration) has one of them; -EPERM: after init. */
-    int (*register_events)(struct bd_handler_host *host, uint32_t first, uint32_t last);
-    /* Record a bdtrace:mark event as if `caller` had marked `event` with
+  int (*register_events)(struct bd_handler_host *host, uint32_t first, uint32_t last);
+  /* Record a bdtrace:mark event as if `caller` had marked `event` with
      * these arguments (args may be NULL: all 0) and, when text is not NULL,
      * this text (cut at BD_TEXT_MAX bytes). Cheap when nothing records. */
-    int (*emit_mark)(struct bd_handler_host *host, const struct bd_handler_caller *caller,
-                     uint32_t event, const uint64_t *args, const char *text);
-    /* A region of interest for code tracing (the filter config's
+  int (*emit_mark)(struct bd_handler_host *host, const struct bd_handler_caller *caller, uint32_t event,
+                   const uint64_t *args, const char *text);
+  /* A region of interest for code tracing (the filter config's
      * trace_code rules): on != 0 opens the gate of the caller's process,
      * 0 closes it. Before any call the rules alone decide; from the first
      * call on, a thread the rules select is traced only while the last
@@ -134,17 +134,16 @@ struct bd_handler_services {
      * effect at each vCPU's next block. -ENOTSUP when the run traces no
      * code (no trace_code rule in the filter config); -ENOSPC when 256
      * processes already have a state of their own. */
-    int (*set_code_tracing)(struct bd_handler_host *host, const struct bd_handler_caller *caller,
-                            int on);
-    /* 1 when an LTTng session records bdtrace events now, else 0. */
-    int (*recording)(struct bd_handler_host *host);
+  int (*set_code_tracing)(struct bd_handler_host *host, const struct bd_handler_caller *caller, int on);
+  /* 1 when an LTTng session records bdtrace events now, else 0. */
+  int (*recording)(struct bd_handler_host *host);
 };
 
 /* The functions a handler defines (see LIFE CYCLE). */
 BD_HANDLER_EXPORT uint32_t bd_handler_abi_version(void);
 BD_HANDLER_EXPORT int bd_handler_init(struct bd_handler_host *host,
-                                      const struct bd_handler_services *services,
-                                      const char *args, void **state);
+                                      const struct bd_handler_services *services, const char *args,
+                                      void **state);
 /* Returns 0, or a negative errno value that becomes the guest call's
  * status (result and output are then not passed back; bdtrace counts it). */
 BD_HANDLER_EXPORT int bd_handler_call(void *state, const struct bd_handler_caller *caller,

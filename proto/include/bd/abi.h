@@ -163,40 +163,44 @@ typedef int32_t bd_s32;
 
 /* The trap instruction's bytes as they lie in guest memory, per guest
  * architecture (see THE TRAP). */
-#define BD_TRAP_X86_64_BYTES {0x3e, 0x48, 0x8b, 0x07}
+#define BD_TRAP_X86_64_BYTES \
+  { 0x3e, 0x48, 0x8b, 0x07 }
 #define BD_TRAP_X86_64_LEN 4u
-#define BD_TRAP_AARCH64_BYTES {0x1f, 0x00, 0x40, 0xf9}
+#define BD_TRAP_AARCH64_BYTES \
+  { 0x1f, 0x00, 0x40, 0xf9 }
 #define BD_TRAP_AARCH64_LEN 4u
-#define BD_TRAP_RISCV64_BYTES {0x03, 0x30, 0x05, 0x00}
+#define BD_TRAP_RISCV64_BYTES \
+  { 0x03, 0x30, 0x05, 0x00 }
 #define BD_TRAP_RISCV64_LEN 4u
-#define BD_TRAP_S390X_BYTES {0xe3, 0x02, 0x00, 0x00, 0x00, 0x04}
+#define BD_TRAP_S390X_BYTES \
+  { 0xe3, 0x02, 0x00, 0x00, 0x00, 0x04 }
 #define BD_TRAP_S390X_LEN 6u
 
 enum bd_kind {
-    BD_KIND_INVALID = 0,
-    BD_KIND_MARK = 1,         /* event, args[0..3]                        */
-    BD_KIND_MARK_TEXT = 2,    /* event, args[0..3], text                  */
-    BD_KIND_REGION_BEGIN = 3, /* event = region id                        */
-    BD_KIND_REGION_END = 4,   /* event = region id                        */
-    BD_KIND_EVENT_NAME = 5,   /* event, text = its name for reports       */
-    BD_KIND_HELLO = 6,        /* presence probe: host answers BD_REPLY_OK */
-    BD_KIND_SCHED_SWITCH = 7, /* reserved: guest kernel only (system mode)*/
-    BD_KIND_QUERY = 8,        /* bd_enabled(): event = the id asked about; */
-                              /* host answers OK (a MARK/TEXT/REGION of it */
-                              /* may be recorded) or FILTERED; never traced */
-    BD_KIND_CALL = 9,         /* bd_call(): one step of a call to a host   */
-                              /* handler, see CALLS; never traced as a mark */
-    BD_KIND_MAX_ = 10         /* first invalid value                      */
+  BD_KIND_INVALID = 0,
+  BD_KIND_MARK = 1,         /* event, args[0..3]                        */
+  BD_KIND_MARK_TEXT = 2,    /* event, args[0..3], text                  */
+  BD_KIND_REGION_BEGIN = 3, /* event = region id                        */
+  BD_KIND_REGION_END = 4,   /* event = region id                        */
+  BD_KIND_EVENT_NAME = 5,   /* event, text = its name for reports       */
+  BD_KIND_HELLO = 6,        /* presence probe: host answers BD_REPLY_OK */
+  BD_KIND_SCHED_SWITCH = 7, /* reserved: guest kernel only (system mode)*/
+  BD_KIND_QUERY = 8,        /* bd_enabled(): event = the id asked about; */
+                            /* host answers OK (a MARK/TEXT/REGION of it */
+                            /* may be recorded) or FILTERED; never traced */
+  BD_KIND_CALL = 9,         /* bd_call(): one step of a call to a host   */
+                            /* handler, see CALLS; never traced as a mark */
+  BD_KIND_MAX_ = 10         /* first invalid value                      */
 };
 
 /* CALLS: bd_record.args[0] of a BD_KIND_CALL record. */
 enum bd_call_op {
-    BD_CALL_PUT = 1,    /* append input: args[1] = offset, args[2] = bytes   */
-    BD_CALL_INVOKE = 2, /* args[1] = input bytes in all, args[2] = output    */
-                        /* capacity, args[3] = input bytes in this page      */
-    BD_CALL_GET = 3,    /* args[1] = offset of the output to fetch           */
-    BD_CALL_BLOB = 4    /* record the input as a bulk mark: as INVOKE, but   */
-                        /* no handler: a bdtrace:blob of event (args[2] 0)   */
+  BD_CALL_PUT = 1,    /* append input: args[1] = offset, args[2] = bytes   */
+  BD_CALL_INVOKE = 2, /* args[1] = input bytes in all, args[2] = output    */
+                      /* capacity, args[3] = input bytes in this page      */
+  BD_CALL_GET = 3,    /* args[1] = offset of the output to fetch           */
+  BD_CALL_BLOB = 4    /* record the input as a bulk mark: as INVOKE, but   */
+                      /* no handler: a bdtrace:blob of event (args[2] 0)   */
 };
 
 /* The most bytes of input and of output one call carries (the value of
@@ -207,28 +211,28 @@ enum bd_call_op {
 
 /* What the host writes into bd_record.reply. */
 enum bd_reply {
-    BD_REPLY_NONE = 0,      /* nobody answered: native run or plain QEMU */
-    BD_REPLY_OK = 1,        /* the host handler took the record          */
-    BD_REPLY_FILTERED = 2,  /* a handler exists but did not record it    */
-    BD_REPLY_REJECTED = -1  /* malformed record; counted by the host     */
+  BD_REPLY_NONE = 0,     /* nobody answered: native run or plain QEMU */
+  BD_REPLY_OK = 1,       /* the host handler took the record          */
+  BD_REPLY_FILTERED = 2, /* a handler exists but did not record it    */
+  BD_REPLY_REJECTED = -1 /* malformed record; counted by the host     */
 };
 
 struct bd_record {
-    bd_u32 magic;     /*   0: BD_MAGIC                                      */
-    bd_u16 version;   /*   4: BD_ABI_VERSION                                */
-    bd_u16 kind;      /*   6: enum bd_kind                                  */
-    bd_u32 event;     /*   8: event id (marks, names) or region id          */
-    bd_u16 text_len;  /*  12: bytes of text before its NUL, <= BD_TEXT_MAX; */
-                      /*      0 for kinds without text                      */
-    bd_u16 flags;     /*  14: must be 0 in ABI 1                            */
-    bd_u64 args[4];   /*  16: free arguments of a mark (a0..a3)             */
-    bd_u32 pid;       /*  48: guest process id as the guest sees it         */
-    bd_u32 tid;       /*  52: guest thread id as the guest sees it          */
-    bd_u64 seq;       /*  56: per-thread sequence number, starts at 1       */
-    bd_s32 reply;     /*  64: enum bd_reply, written by the host only       */
-    bd_u32 reserved;  /*  68: must be 0                                     */
-    char text[56];    /*  72: text_len bytes then NUL (MARK_TEXT,           */
-                      /*      EVENT_NAME); ignored for other kinds          */
+  bd_u32 magic;    /*   0: BD_MAGIC                                      */
+  bd_u16 version;  /*   4: BD_ABI_VERSION                                */
+  bd_u16 kind;     /*   6: enum bd_kind                                  */
+  bd_u32 event;    /*   8: event id (marks, names) or region id          */
+  bd_u16 text_len; /*  12: bytes of text before its NUL, <= BD_TEXT_MAX; */
+                   /*      0 for kinds without text                      */
+  bd_u16 flags;    /*  14: must be 0 in ABI 1                            */
+  bd_u64 args[4];  /*  16: free arguments of a mark (a0..a3)             */
+  bd_u32 pid;      /*  48: guest process id as the guest sees it         */
+  bd_u32 tid;      /*  52: guest thread id as the guest sees it          */
+  bd_u64 seq;      /*  56: per-thread sequence number, starts at 1       */
+  bd_s32 reply;    /*  64: enum bd_reply, written by the host only       */
+  bd_u32 reserved; /*  68: must be 0                                     */
+  char text[56];   /*  72: text_len bytes then NUL (MARK_TEXT,           */
+                   /*      EVENT_NAME); ignored for other kinds          */
 } __attribute__((aligned(128)));
 
 #ifndef __KERNEL__

@@ -111,7 +111,7 @@
 #define BD_CHANNEL_KERNEL_SLOTS 64u /* guest CPUs supported */
 #define BD_CHANNEL_CLAIMS_OFFSET 0x4000u
 #define BD_CHANNEL_USER_OFFSET 0x8000u
-#define BD_CHANNEL_USER_SLOTS 1024u /* guest threads marking at once */
+#define BD_CHANNEL_USER_SLOTS 1024u      /* guest threads marking at once */
 #define BD_CHANNEL_DATA_OFFSET 0x400000u /* data page i: user slot i's */
 /* LOST RECORDS: after the claim table, before the user slots. */
 #define BD_CHANNEL_LOST_NO_SLOT_OFFSET 0x6000u
@@ -125,24 +125,24 @@
 #define BD_COMM_LEN 16u
 
 struct bd_channel_header {
-    bd_u32 magic;           /* BD_CHANNEL_MAGIC once the host is ready       */
-    bd_u16 version;         /* BD_CHANNEL_VERSION                            */
-    bd_u16 record_size;     /* BD_RECORD_SIZE                                */
-    bd_u32 channel_size;    /* BD_CHANNEL_SIZE                               */
-    bd_u32 nr_vcpus;        /* vCPUs of the VM (kernel slots in use)         */
-    bd_u32 kernel_offset;   /* BD_CHANNEL_KERNEL_OFFSET                      */
-    bd_u32 kernel_slots;    /* BD_CHANNEL_KERNEL_SLOTS                       */
-    bd_u32 claims_offset;   /* BD_CHANNEL_CLAIMS_OFFSET                      */
-    bd_u32 user_offset;     /* BD_CHANNEL_USER_OFFSET                        */
-    bd_u32 user_slots;      /* BD_CHANNEL_USER_SLOTS                         */
-    bd_u32 data_offset;     /* BD_CHANNEL_DATA_OFFSET; 0 = calls not served  */
-    bd_u64 generation;      /* bumped when the filter config changes         */
-    bd_u64 handshake_nonce; /* guest writes; the plugin clears               */
-    bd_u64 handshake_ack;   /* plugin writes the nonce it accepted           */
-    bd_u64 unions[4];       /* OR of enable[0..nr_vcpus-1] (see above)     */
-    /* Per-vCPU enable bitmaps (see ENABLE BITMAPS); all ones = everything
+  bd_u32 magic;           /* BD_CHANNEL_MAGIC once the host is ready       */
+  bd_u16 version;         /* BD_CHANNEL_VERSION                            */
+  bd_u16 record_size;     /* BD_RECORD_SIZE                                */
+  bd_u32 channel_size;    /* BD_CHANNEL_SIZE                               */
+  bd_u32 nr_vcpus;        /* vCPUs of the VM (kernel slots in use)         */
+  bd_u32 kernel_offset;   /* BD_CHANNEL_KERNEL_OFFSET                      */
+  bd_u32 kernel_slots;    /* BD_CHANNEL_KERNEL_SLOTS                       */
+  bd_u32 claims_offset;   /* BD_CHANNEL_CLAIMS_OFFSET                      */
+  bd_u32 user_offset;     /* BD_CHANNEL_USER_OFFSET                        */
+  bd_u32 user_slots;      /* BD_CHANNEL_USER_SLOTS                         */
+  bd_u32 data_offset;     /* BD_CHANNEL_DATA_OFFSET; 0 = calls not served  */
+  bd_u64 generation;      /* bumped when the filter config changes         */
+  bd_u64 handshake_nonce; /* guest writes; the plugin clears               */
+  bd_u64 handshake_ack;   /* plugin writes the nonce it accepted           */
+  bd_u64 unions[4];       /* OR of enable[0..nr_vcpus-1] (see above)     */
+  /* Per-vCPU enable bitmaps (see ENABLE BITMAPS); all ones = everything
      * enabled. */
-    bd_u64 enable[BD_CHANNEL_KERNEL_SLOTS][4];
+  bd_u64 enable[BD_CHANNEL_KERNEL_SLOTS][4];
 };
 
 /* Enable-bitmap layout (see ENABLE BITMAPS above). */
@@ -151,27 +151,26 @@ struct bd_channel_header {
 #define BD_ENABLE_BIT_HIGH_IDS 255u
 
 /* The bit of a 256-bit enable map that covers event id `event`. */
-static inline unsigned bd_enable_bit(bd_u32 event)
-{
-    return event < BD_ENABLE_EVENT_BITS ? (unsigned)event : BD_ENABLE_BIT_HIGH_IDS;
+static inline unsigned bd_enable_bit(bd_u32 event) {
+  return event < BD_ENABLE_EVENT_BITS ? (unsigned)event : BD_ENABLE_BIT_HIGH_IDS;
 }
 
 /* Is bit `bit` set in the 4-word map at `map` (guest memory: volatile,
  * one 8-byte load)? */
-static inline int bd_enable_test(const volatile bd_u64 *map, unsigned bit)
-{
-    return (int)((map[bit >> 6] >> (bit & 63u)) & 1u);
+static inline int bd_enable_test(const volatile bd_u64 *map, unsigned bit) {
+  return (int)((map[bit >> 6] >> (bit & 63u)) & 1u);
 }
 
 struct bd_slot_claim {
-    bd_u32 tid; /* owning guest thread, 0 = free */
-    bd_u32 pid; /* its process                   */
+  bd_u32 tid; /* owning guest thread, 0 = free */
+  bd_u32 pid; /* its process                   */
 };
 
 #ifndef __KERNEL__
 BD_STATIC_ASSERT(channel_header, sizeof(struct bd_channel_header) <= 0x1000, "header fits its page");
 BD_STATIC_ASSERT(channel_kernel_slots,
-                 BD_CHANNEL_KERNEL_OFFSET + BD_CHANNEL_KERNEL_SLOTS * BD_RECORD_SIZE <= BD_CHANNEL_CLAIMS_OFFSET,
+                 BD_CHANNEL_KERNEL_OFFSET + BD_CHANNEL_KERNEL_SLOTS * BD_RECORD_SIZE <=
+                     BD_CHANNEL_CLAIMS_OFFSET,
                  "kernel slots fit");
 BD_STATIC_ASSERT(channel_claims,
                  BD_CHANNEL_CLAIMS_OFFSET + BD_CHANNEL_USER_SLOTS * sizeof(struct bd_slot_claim) <=
@@ -182,7 +181,8 @@ BD_STATIC_ASSERT(channel_lost,
                          BD_CHANNEL_LOST_NO_SLOT_OFFSET &&
                      BD_CHANNEL_LOST_NESTED_OFFSET < BD_CHANNEL_USER_OFFSET,
                  "lost-record offsets lie between the claims and the user slots");
-BD_STATIC_ASSERT(channel_user_slots, BD_CHANNEL_USER_OFFSET + BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE <= BD_CHANNEL_DATA_OFFSET,
+BD_STATIC_ASSERT(channel_user_slots,
+                 BD_CHANNEL_USER_OFFSET + BD_CHANNEL_USER_SLOTS * BD_RECORD_SIZE <= BD_CHANNEL_DATA_OFFSET,
                  "user slots fit before the data pages");
 BD_STATIC_ASSERT(channel_data_pages,
                  BD_CHANNEL_DATA_OFFSET % BD_PAGE_SIZE == 0 &&

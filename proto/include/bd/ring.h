@@ -191,8 +191,8 @@
 
 /* bd_ring_region.mode */
 enum bd_ring_mode {
-    BD_RING_MODE_USER = 1,   /* user-mode QEMU or native: guest TSC = host TSC */
-    BD_RING_MODE_SYSTEM = 2  /* full-system guest: see the sync area           */
+  BD_RING_MODE_USER = 1,  /* user-mode QEMU or native: guest TSC = host TSC */
+  BD_RING_MODE_SYSTEM = 2 /* full-system guest: see the sync area           */
 };
 
 /* bd_ring_region.clock: what bd_ring_record.ts counts. The host sets it
@@ -208,64 +208,64 @@ enum bd_ring_mode {
  * just before and just after it; back-to-back reads never repeat a value
  * (at least 81 units, 20 ns, apart). stck reads the same clock. */
 enum bd_ring_clock {
-    BD_RING_CLOCK_TSC = 1,         /* x86_64 rdtsc                          */
-    BD_RING_CLOCK_CNTVCT = 2,      /* aarch64 cntvct_el0                    */
-    BD_RING_CLOCK_RISCV_TIME = 3,  /* riscv64 rdtime                        */
-    BD_RING_CLOCK_S390X_TOD = 4    /* s390x stckf                           */
+  BD_RING_CLOCK_TSC = 1,        /* x86_64 rdtsc                          */
+  BD_RING_CLOCK_CNTVCT = 2,     /* aarch64 cntvct_el0                    */
+  BD_RING_CLOCK_RISCV_TIME = 3, /* riscv64 rdtime                        */
+  BD_RING_CLOCK_S390X_TOD = 4   /* s390x stckf                           */
 };
 
 struct bd_ring_region {
-    bd_u32 magic;          /*   0: BD_RING_MAGIC once the host is ready     */
-    bd_u16 version;        /*   4: BD_RING_VERSION                          */
-    bd_u16 slot_size;      /*   6: BD_RING_SLOT_SIZE                        */
-    bd_u32 ring_count;     /*   8: rings in all (kernel + user)             */
-    bd_u32 ring_slots;     /*  12: slots per ring, a power of two           */
-    bd_u64 region_size;    /*  16: bytes of the whole region                */
-    bd_u32 claims_offset;  /*  24 */
-    bd_u32 ctl_offset;     /*  28 */
-    bd_u64 data_offset;    /*  32 */
-    bd_u32 mode;           /*  40: enum bd_ring_mode                        */
-    bd_u32 clock;          /*  44: enum bd_ring_clock                       */
-    bd_u32 kernel_rings;   /*  48: rings [0, kernel_rings) are per-CPU      */
-    bd_u32 consumer_pid;   /*  52: host pid of the consumer (information)   */
-    bd_u64 generation;     /*  56: bumped after each enable-map change      */
-    bd_u64 enable[4];      /*  64: enable bitmap (see above)                */
-    bd_u64 sync_request;   /*  96: host writes a fresh non-zero value       */
-    bd_u64 sync_ack;       /* 104: guest echoes sync_request after ...      */
-    bd_u64 sync_guest_ts;  /* 112: ... writing its clock here               */
-    bd_u64 unowned_dropped; /* 120: guest-written, see UNOWNED DROPS         */
+  bd_u32 magic;           /*   0: BD_RING_MAGIC once the host is ready     */
+  bd_u16 version;         /*   4: BD_RING_VERSION                          */
+  bd_u16 slot_size;       /*   6: BD_RING_SLOT_SIZE                        */
+  bd_u32 ring_count;      /*   8: rings in all (kernel + user)             */
+  bd_u32 ring_slots;      /*  12: slots per ring, a power of two           */
+  bd_u64 region_size;     /*  16: bytes of the whole region                */
+  bd_u32 claims_offset;   /*  24 */
+  bd_u32 ctl_offset;      /*  28 */
+  bd_u64 data_offset;     /*  32 */
+  bd_u32 mode;            /*  40: enum bd_ring_mode                        */
+  bd_u32 clock;           /*  44: enum bd_ring_clock                       */
+  bd_u32 kernel_rings;    /*  48: rings [0, kernel_rings) are per-CPU      */
+  bd_u32 consumer_pid;    /*  52: host pid of the consumer (information)   */
+  bd_u64 generation;      /*  56: bumped after each enable-map change      */
+  bd_u64 enable[4];       /*  64: enable bitmap (see above)                */
+  bd_u64 sync_request;    /*  96: host writes a fresh non-zero value       */
+  bd_u64 sync_ack;        /* 104: guest echoes sync_request after ...      */
+  bd_u64 sync_guest_ts;   /* 112: ... writing its clock here               */
+  bd_u64 unowned_dropped; /* 120: guest-written, see UNOWNED DROPS         */
 };
 
 /* Per-ring control block: ownership, producer and consumer on separate
  * cache lines. */
 struct bd_ring_ctl {
-    /* line 0: producer (the owning thread) writes */
-    bd_u64 head;           /* slots published                               */
-    bd_u64 dropped;        /* records not written: ring full or nested call */
-    bd_u8 pad0[48];
-    /* line 1: consumer writes */
-    bd_u64 tail;           /* slots consumed                                */
-    bd_u8 pad1[56];
-    bd_u8 reserved[128];   /* lines 2-3                                     */
+  /* line 0: producer (the owning thread) writes */
+  bd_u64 head;    /* slots published                               */
+  bd_u64 dropped; /* records not written: ring full or nested call */
+  bd_u8 pad0[48];
+  /* line 1: consumer writes */
+  bd_u64 tail; /* slots consumed                                */
+  bd_u8 pad1[56];
+  bd_u8 reserved[128]; /* lines 2-3                                     */
 };
 
 /* One slot. */
 struct bd_ring_record {
-    bd_u64 ts;             /*   0: guest clock at the call (see TIME)       */
-    bd_u16 kind;           /*   8: enum bd_kind                             */
-    bd_u16 text_len;       /*  10: bytes of text in the next slot (text     */
-                           /*      kinds; <= BD_TEXT_MAX), else 0           */
-    bd_u32 event;          /*  12: event or region id                       */
-    bd_u64 args[4];        /*  16 */
-    bd_u32 pid;            /*  48: guest process id                         */
-    bd_u32 tid;            /*  52: guest thread id                          */
-    bd_u64 seq;            /*  56: per-thread sequence number               */
+  bd_u64 ts;       /*   0: guest clock at the call (see TIME)       */
+  bd_u16 kind;     /*   8: enum bd_kind                             */
+  bd_u16 text_len; /*  10: bytes of text in the next slot (text     */
+                   /*      kinds; <= BD_TEXT_MAX), else 0           */
+  bd_u32 event;    /*  12: event or region id                       */
+  bd_u64 args[4];  /*  16 */
+  bd_u32 pid;      /*  48: guest process id                         */
+  bd_u32 tid;      /*  52: guest thread id                          */
+  bd_u64 seq;      /*  56: per-thread sequence number               */
 };
 
 /* The second slot of a two-slot record: text_len bytes then NUL
  * (MARK_TEXT, EVENT_NAME), or two BD_COMM_LEN comms (SCHED_SWITCH). */
 struct bd_ring_text {
-    char text[BD_RING_SLOT_SIZE];
+  char text[BD_RING_SLOT_SIZE];
 };
 
 /* BULK MARKS (bd_mark_blob through a ring; <bd/abi.h> CALLS has the trap
@@ -282,36 +282,28 @@ struct bd_ring_text {
 #define BD_RING_KIND_BLOB 0x0b10u
 
 /* Slots a bulk mark of `count` bytes takes, its record included. */
-static inline bd_u64 bd_ring_blob_slots(bd_u64 count)
-{
-    return 1u + (count + BD_RING_SLOT_SIZE - 1u) / BD_RING_SLOT_SIZE;
+static inline bd_u64 bd_ring_blob_slots(bd_u64 count) {
+  return 1u + (count + BD_RING_SLOT_SIZE - 1u) / BD_RING_SLOT_SIZE;
 }
 
 /* Slots a record of `kind` takes (a bulk mark: bd_ring_blob_slots). */
-static inline unsigned bd_ring_record_slots(bd_u16 kind)
-{
-    return (kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME ||
-            kind == BD_KIND_SCHED_SWITCH) ? 2u : 1u;
+static inline unsigned bd_ring_record_slots(bd_u16 kind) {
+  return (kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME || kind == BD_KIND_SCHED_SWITCH) ? 2u : 1u;
 }
 
 /* Layout of a region with `rings` rings of `slots` slots each (host side:
  * computes what it writes into the header; never from guest-written
  * values). */
 static inline bd_u32 bd_ring_claims_offset(void) { return BD_RING_HEADER_SIZE; }
-static inline bd_u32 bd_ring_ctl_offset(bd_u32 rings)
-{
-    /* claims rounded up to a whole page */
-    return BD_RING_HEADER_SIZE +
-           ((rings * (bd_u32)sizeof(struct bd_slot_claim) + 4095u) & ~4095u);
+static inline bd_u32 bd_ring_ctl_offset(bd_u32 rings) {
+  /* claims rounded up to a whole page */
+  return BD_RING_HEADER_SIZE + ((rings * (bd_u32)sizeof(struct bd_slot_claim) + 4095u) & ~4095u);
 }
-static inline bd_u64 bd_ring_data_offset(bd_u32 rings)
-{
-    return ((bd_u64)bd_ring_ctl_offset(rings) + (bd_u64)rings * BD_RING_CTL_SIZE +
-            4095u) & ~(bd_u64)4095u;
+static inline bd_u64 bd_ring_data_offset(bd_u32 rings) {
+  return ((bd_u64)bd_ring_ctl_offset(rings) + (bd_u64)rings * BD_RING_CTL_SIZE + 4095u) & ~(bd_u64)4095u;
 }
-static inline bd_u64 bd_ring_region_size(bd_u32 rings, bd_u32 slots)
-{
-    return bd_ring_data_offset(rings) + (bd_u64)rings * slots * BD_RING_SLOT_SIZE;
+static inline bd_u64 bd_ring_region_size(bd_u32 rings, bd_u32 slots) {
+  return bd_ring_data_offset(rings) + (bd_u64)rings * slots * BD_RING_SLOT_SIZE;
 }
 
 #ifndef __KERNEL__

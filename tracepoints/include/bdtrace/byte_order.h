@@ -22,30 +22,35 @@ constexpr ByteOrder kHostByteOrder =
 
 // "little-endian" / "big-endian", for messages.
 constexpr const char *byte_order_name(ByteOrder order) noexcept {
-    return order == ByteOrder::Big ? "big-endian" : "little-endian";
+  return order == ByteOrder::Big ? "big-endian" : "little-endian";
 }
 
 // The value with its bytes reversed (any integer of 1, 2, 4 or 8 bytes).
 template <class T>
 constexpr T byte_swap(T v) noexcept {
-    static_assert(std::is_integral_v<T>, "integers only");
-    using U = std::make_unsigned_t<T>;
-    const U u = static_cast<U>(v);
-    if constexpr (sizeof(T) == 1) return v;
-    else if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(u));
-    else if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(u));
-    else {
-        static_assert(sizeof(T) == 8, "1, 2, 4 or 8 bytes");
-        return static_cast<T>(__builtin_bswap64(u));
-    }
+  static_assert(std::is_integral_v<T>, "integers only");
+  using U = std::make_unsigned_t<T>;
+  const U u = static_cast<U>(v);
+  if constexpr (sizeof(T) == 1)
+    return v;
+  else if constexpr (sizeof(T) == 2)
+    return static_cast<T>(__builtin_bswap16(u));
+  else if constexpr (sizeof(T) == 4)
+    return static_cast<T>(__builtin_bswap32(u));
+  else {
+    static_assert(sizeof(T) == 8, "1, 2, 4 or 8 bytes");
+    return static_cast<T>(__builtin_bswap64(u));
+  }
 }
 
 // A value between guest and host order (the conversion is its own
 // inverse): unchanged unless kSwap.
 template <bool kSwap, class T>
 constexpr T guest_order(T v) noexcept {
-    if constexpr (kSwap) return byte_swap(v);
-    else return v;
+  if constexpr (kSwap)
+    return byte_swap(v);
+  else
+    return v;
 }
 
 }  // namespace bdtrace

@@ -50,68 +50,67 @@ namespace bdtrace {
 // Values are stable (they appear in traces as bdtrace:rejected.reason);
 // append new reasons before Count_, never renumber.
 enum class RejectReason : uint32_t {
-    Ok = 0,
-    Misaligned = 1,
-    CrossesPage = 2,
-    BadMagic = 3,
-    BadVersion = 4,
-    BadKind = 5,
-    BadFlags = 6,
-    BadReserved = 7,
-    TextTooLong = 8,
-    TextNotTerminated = 9,
-    KernelOnlyKind = 10,
-    NotWritable = 11,       // the record's page cannot take the reply
-    TextEmbeddedNul = 12,
-    // System mode (the channel device): reasons about where a trap pointed.
-    OutsideChannel = 13,    // physical address not in the channel's BAR
-    NoChannel = 14,         // a trap before any handshake told where it is
-    BadSlot = 15,           // in the channel, but not at a record slot
-    // Ring channel (<bd/ring.h>, the host consumer): reasons about a ring's
-    // indices and framing rather than a record's contents.
-    RingBadIndex = 16,      // head - tail > ring_slots: resynchronised to head
-    RingTruncated = 17,     // the ready slots end inside a two-slot record
-    RingForbiddenKind = 18, // HELLO, QUERY or CALL written into a ring
-    RingDroppedDecreased = 19, // the ring's dropped count went down
-    NotReadable = 20,       // the record's page was gone when the plugin read it (API 5)
-    // System mode, LOST RECORDS of <bd/channel.h>: not malformed, but lost
-    // in the guest, which says so with a trap at a fixed offset.
-    NoFreeSlot = 21,        // every user slot belonged to a live thread
-    NestedCall = 22,        // a call nested in another call of its thread
-    // Calls to host handlers (<bd/abi.h>, CALLS).
-    CallBadPage = 23,       // a CALL record not at the start of a page
-    CallBadStep = 24,       // a step out of order or too long (the guest gets -EINVAL / -E2BIG)
-    CallNotServed = 25,     // a CALL where calls are not served (a channel slot, the ring)
-    RingBadBlob = 26,       // a ring bulk mark claiming more than BD_CALL_IO_MAX bytes
-    Count_                  // number of reasons, not a reason
+  Ok = 0,
+  Misaligned = 1,
+  CrossesPage = 2,
+  BadMagic = 3,
+  BadVersion = 4,
+  BadKind = 5,
+  BadFlags = 6,
+  BadReserved = 7,
+  TextTooLong = 8,
+  TextNotTerminated = 9,
+  KernelOnlyKind = 10,
+  NotWritable = 11,  // the record's page cannot take the reply
+  TextEmbeddedNul = 12,
+  // System mode (the channel device): reasons about where a trap pointed.
+  OutsideChannel = 13,  // physical address not in the channel's BAR
+  NoChannel = 14,       // a trap before any handshake told where it is
+  BadSlot = 15,         // in the channel, but not at a record slot
+  // Ring channel (<bd/ring.h>, the host consumer): reasons about a ring's
+  // indices and framing rather than a record's contents.
+  RingBadIndex = 16,          // head - tail > ring_slots: resynchronised to head
+  RingTruncated = 17,         // the ready slots end inside a two-slot record
+  RingForbiddenKind = 18,     // HELLO, QUERY or CALL written into a ring
+  RingDroppedDecreased = 19,  // the ring's dropped count went down
+  NotReadable = 20,           // the record's page was gone when the plugin read it (API 5)
+  // System mode, LOST RECORDS of <bd/channel.h>: not malformed, but lost
+  // in the guest, which says so with a trap at a fixed offset.
+  NoFreeSlot = 21,  // every user slot belonged to a live thread
+  NestedCall = 22,  // a call nested in another call of its thread
+  // Calls to host handlers (<bd/abi.h>, CALLS).
+  CallBadPage = 23,    // a CALL record not at the start of a page
+  CallBadStep = 24,    // a step out of order or too long (the guest gets -EINVAL / -E2BIG)
+  CallNotServed = 25,  // a CALL where calls are not served (a channel slot, the ring)
+  RingBadBlob = 26,    // a ring bulk mark claiming more than BD_CALL_IO_MAX bytes
+  Count_               // number of reasons, not a reason
 };
 
-inline constexpr std::size_t kRejectReasonCount =
-    static_cast<std::size_t>(RejectReason::Count_);
+inline constexpr std::size_t kRejectReasonCount = static_cast<std::size_t>(RejectReason::Count_);
 
 // Stable snake_case name ("ok", "bad_magic", ...); "unknown" out of range.
 const char *reject_reason_name(RejectReason reason) noexcept;
 
 // True for kinds whose text field is meaningful.
 constexpr bool kind_has_text(uint32_t kind) noexcept {
-    return kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME;
+  return kind == BD_KIND_MARK_TEXT || kind == BD_KIND_EVENT_NAME;
 }
 
 // Address rules only: a record at vaddr must be BD_RECORD_SIZE-aligned and
 // must not cross a BD_PAGE_SIZE page. Crossing is reported first because it
 // is the one that would make the host read an unrelated page.
 inline RejectReason check_record_address(uint64_t vaddr) noexcept {
-    const uint64_t in_page = vaddr % BD_PAGE_SIZE;
-    if (in_page + BD_RECORD_SIZE > BD_PAGE_SIZE) return RejectReason::CrossesPage;
-    if (vaddr % BD_RECORD_SIZE != 0) return RejectReason::Misaligned;
-    return RejectReason::Ok;
+  const uint64_t in_page = vaddr % BD_PAGE_SIZE;
+  if (in_page + BD_RECORD_SIZE > BD_PAGE_SIZE) return RejectReason::CrossesPage;
+  if (vaddr % BD_RECORD_SIZE != 0) return RejectReason::Misaligned;
+  return RejectReason::Ok;
 }
 
 // Reads a field exactly once: the compiler may neither re-read it nor
 // assume it unchanged, so a bound checked on the loaded value stays true.
 template <class T>
 inline T load_once(const T &field) noexcept {
-    return __atomic_load_n(&field, __ATOMIC_RELAXED);
+  return __atomic_load_n(&field, __ATOMIC_RELAXED);
 }
 
 namespace detail {
@@ -122,30 +121,30 @@ namespace detail {
 // function for inlining into the user-mode hot path.
 template <bool kFromKernel>
 inline RejectReason check_record_as(const bd_record &r) noexcept {
-    if (load_once(r.magic) != BD_MAGIC) return RejectReason::BadMagic;
-    if (load_once(r.version) != BD_ABI_VERSION) return RejectReason::BadVersion;
-    const uint16_t kind = load_once(r.kind);
-    if (kind == BD_KIND_INVALID || kind >= BD_KIND_MAX_) return RejectReason::BadKind;
-    if (!kFromKernel && kind == BD_KIND_SCHED_SWITCH) return RejectReason::KernelOnlyKind;
-    if (load_once(r.flags) != 0) return RejectReason::BadFlags;
-    if (load_once(r.reserved) != 0) return RejectReason::BadReserved;
-    const uint16_t len = load_once(r.text_len);
-    if (len > BD_TEXT_MAX) return RejectReason::TextTooLong;
-    if (kind_has_text(kind)) {
-        // len <= BD_TEXT_MAX (55) < sizeof(text) (56): index is in bounds.
-        if (load_once(r.text[len]) != '\0') return RejectReason::TextNotTerminated;
-        if (std::memchr(r.text, '\0', len) != nullptr) return RejectReason::TextEmbeddedNul;
+  if (load_once(r.magic) != BD_MAGIC) return RejectReason::BadMagic;
+  if (load_once(r.version) != BD_ABI_VERSION) return RejectReason::BadVersion;
+  const uint16_t kind = load_once(r.kind);
+  if (kind == BD_KIND_INVALID || kind >= BD_KIND_MAX_) return RejectReason::BadKind;
+  if (!kFromKernel && kind == BD_KIND_SCHED_SWITCH) return RejectReason::KernelOnlyKind;
+  if (load_once(r.flags) != 0) return RejectReason::BadFlags;
+  if (load_once(r.reserved) != 0) return RejectReason::BadReserved;
+  const uint16_t len = load_once(r.text_len);
+  if (len > BD_TEXT_MAX) return RejectReason::TextTooLong;
+  if (kind_has_text(kind)) {
+    // len <= BD_TEXT_MAX (55) < sizeof(text) (56): index is in bounds.
+    if (load_once(r.text[len]) != '\0') return RejectReason::TextNotTerminated;
+    if (std::memchr(r.text, '\0', len) != nullptr) return RejectReason::TextEmbeddedNul;
+  }
+  if constexpr (kFromKernel) {
+    if (kind == BD_KIND_SCHED_SWITCH) {
+      if (len != 0) return RejectReason::TextTooLong;
+      // Both comms lie inside text (static_assert below).
+      if (std::memchr(r.text, '\0', BD_COMM_LEN) == nullptr ||
+          std::memchr(r.text + BD_COMM_LEN, '\0', BD_COMM_LEN) == nullptr)
+        return RejectReason::TextNotTerminated;
     }
-    if constexpr (kFromKernel) {
-        if (kind == BD_KIND_SCHED_SWITCH) {
-            if (len != 0) return RejectReason::TextTooLong;
-            // Both comms lie inside text (static_assert below).
-            if (std::memchr(r.text, '\0', BD_COMM_LEN) == nullptr ||
-                std::memchr(r.text + BD_COMM_LEN, '\0', BD_COMM_LEN) == nullptr)
-                return RejectReason::TextNotTerminated;
-        }
-    }
-    return RejectReason::Ok;
+  }
+  return RejectReason::Ok;
 }
 
 }  // namespace detail
@@ -158,25 +157,25 @@ inline RejectReason check_record_as(const bd_record &r) noexcept {
 // Inline: this runs on every trap; callers pass a constant from_kernel
 // (fixed per translation) so only one instance remains.
 inline RejectReason check_record(const bd_record &r, bool from_kernel) noexcept {
-    return from_kernel ? detail::check_record_as<true>(r) : detail::check_record_as<false>(r);
+  return from_kernel ? detail::check_record_as<true>(r) : detail::check_record_as<false>(r);
 }
 
 // Reverses the byte order of every integer field of `r` (a private copy):
 // turns a record in the other byte order into one in the host's and back.
 // The text is bytes and stays as it is.
 inline void swap_record_fields(bd_record &r) noexcept {
-    r.magic = byte_swap(r.magic);
-    r.version = byte_swap(r.version);
-    r.kind = byte_swap(r.kind);
-    r.event = byte_swap(r.event);
-    r.text_len = byte_swap(r.text_len);
-    r.flags = byte_swap(r.flags);
-    for (auto &a : r.args) a = byte_swap(a);
-    r.pid = byte_swap(r.pid);
-    r.tid = byte_swap(r.tid);
-    r.seq = byte_swap(r.seq);
-    r.reply = byte_swap(r.reply);
-    r.reserved = byte_swap(r.reserved);
+  r.magic = byte_swap(r.magic);
+  r.version = byte_swap(r.version);
+  r.kind = byte_swap(r.kind);
+  r.event = byte_swap(r.event);
+  r.text_len = byte_swap(r.text_len);
+  r.flags = byte_swap(r.flags);
+  for (auto &a : r.args) a = byte_swap(a);
+  r.pid = byte_swap(r.pid);
+  r.tid = byte_swap(r.tid);
+  r.seq = byte_swap(r.seq);
+  r.reply = byte_swap(r.reply);
+  r.reserved = byte_swap(r.reserved);
 }
 
 // A private copy of the guest's record with every field in host order:
@@ -185,14 +184,14 @@ inline void swap_record_fields(bd_record &r) noexcept {
 // Validate and emit `out`, never the original.
 template <bool kSwap>
 inline void decode_record(const bd_record &guest, bd_record &out) noexcept {
-    std::memcpy(&out, &guest, sizeof out);
-    if constexpr (kSwap) swap_record_fields(out);
+  std::memcpy(&out, &guest, sizeof out);
+  if constexpr (kSwap) swap_record_fields(out);
 }
 
 // The value of bd_record.reply as the guest must find it in its memory.
 template <bool kSwap>
 constexpr int32_t reply_in_guest_order(int32_t reply) noexcept {
-    return guest_order<kSwap>(reply);
+  return guest_order<kSwap>(reply);
 }
 
 static_assert(BD_TEXT_MAX < sizeof(bd_record::text), "text[text_len] must be in bounds");

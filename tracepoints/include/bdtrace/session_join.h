@@ -33,7 +33,7 @@ inline constexpr int kJoinTimeoutMs = 10000;
 enum class JoinResult {
   kNotAsked,  // BD_SESSION_JOIN is not set: not started by a tracing bd-run
   kJoined,
-  kFailed,    // `why` says what happened; this process's events are not recorded
+  kFailed,  // `why` says what happened; this process's events are not recorded
 };
 
 // Joins the session named in BD_SESSION_JOIN. Only system calls and

@@ -39,10 +39,8 @@ struct AnalyzeOptions {
 // what the traces hold: time span, VM names, vCPUs, pids, tids, ids). Never returns a
 // partial report. With --pid/--tid, CPU rows (processes, vCPU threads,
 // process activity) are limited to the selected pids/tids.
-Expected<report::Report> Analyze(const std::vector<std::string> &paths,
-                                 const AnalyzeOptions &options);
-Expected<report::Report> Analyze(const std::vector<std::string> &paths,
-                                 const ReaderOptions &options = {});
+Expected<report::Report> Analyze(const std::vector<std::string> &paths, const AnalyzeOptions &options);
+Expected<report::Report> Analyze(const std::vector<std::string> &paths, const ReaderOptions &options = {});
 
 // The SelectionInfo of a Selection (what the report says it kept).
 report::SelectionInfo ToProto(const Selection &selection);

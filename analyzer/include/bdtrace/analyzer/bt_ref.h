@@ -49,10 +49,8 @@ class BtRef {
 using GraphRef = BtRef<bt_graph, bt_graph_put_ref>;
 using ValueRef = BtRef<bt_value, bt_value_put_ref>;
 using PluginRef = BtRef<const bt_plugin, bt_plugin_put_ref>;
-using SourceClassRef =
-    BtRef<const bt_component_class_source, bt_component_class_source_put_ref>;
-using FilterClassRef =
-    BtRef<const bt_component_class_filter, bt_component_class_filter_put_ref>;
+using SourceClassRef = BtRef<const bt_component_class_source, bt_component_class_source_put_ref>;
+using FilterClassRef = BtRef<const bt_component_class_filter, bt_component_class_filter_put_ref>;
 using MessageRef = BtRef<const bt_message, bt_message_put_ref>;
 using ErrorRef = BtRef<const bt_error, bt_error_release>;
 

@@ -243,16 +243,10 @@ class EventVisitor {
   virtual void OnTbExec(const TbExecEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:tb_exec"); }
   virtual void OnBlob(const BlobEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:blob"); }
   virtual void OnCall(const CallEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:call"); }
-  virtual void OnRingDropped(const RingDroppedEvent &e) {
-    OnOtherEvent(e.ts_ns, "bdtrace:ring_dropped");
-  }
+  virtual void OnRingDropped(const RingDroppedEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:ring_dropped"); }
   virtual void OnFilter(const FilterEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:filter"); }
-  virtual void OnFilterDropped(const FilterDroppedEvent &e) {
-    OnOtherEvent(e.ts_ns, "bdtrace:dropped");
-  }
-  virtual void OnFilterStats(const FilterStatsEvent &e) {
-    OnOtherEvent(e.ts_ns, "bdtrace:filter_stats");
-  }
+  virtual void OnFilterDropped(const FilterDroppedEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:dropped"); }
+  virtual void OnFilterStats(const FilterStatsEvent &e) { OnOtherEvent(e.ts_ns, "bdtrace:filter_stats"); }
   // An event of another provider or an unknown bdtrace event.
   virtual void OnOtherEvent(int64_t /*ts_ns*/, std::string_view /*class_name*/) {}
   // A discarded-events message (see DiscardedEventsMessage).
@@ -284,11 +278,10 @@ constexpr bool DeclaredIn(Member EventVisitor::*) {
 template <typename V>
 constexpr bool ForwardsEveryEvent() {
   using detail::DeclaredIn;
-  return DeclaredIn<V>(&V::OnMark) && DeclaredIn<V>(&V::OnRegion) &&
-         DeclaredIn<V>(&V::OnEventName) && DeclaredIn<V>(&V::OnSession) &&
-         DeclaredIn<V>(&V::OnRejected) && DeclaredIn<V>(&V::OnRejectedTotal) &&
-         DeclaredIn<V>(&V::OnSchedSwitch) && DeclaredIn<V>(&V::OnTbExec) &&
-         DeclaredIn<V>(&V::OnBlob) && DeclaredIn<V>(&V::OnCall) &&
+  return DeclaredIn<V>(&V::OnMark) && DeclaredIn<V>(&V::OnRegion) && DeclaredIn<V>(&V::OnEventName) &&
+         DeclaredIn<V>(&V::OnSession) && DeclaredIn<V>(&V::OnRejected) &&
+         DeclaredIn<V>(&V::OnRejectedTotal) && DeclaredIn<V>(&V::OnSchedSwitch) &&
+         DeclaredIn<V>(&V::OnTbExec) && DeclaredIn<V>(&V::OnBlob) && DeclaredIn<V>(&V::OnCall) &&
          DeclaredIn<V>(&V::OnRingDropped) && DeclaredIn<V>(&V::OnFilter) &&
          DeclaredIn<V>(&V::OnFilterDropped) && DeclaredIn<V>(&V::OnFilterStats) &&
          DeclaredIn<V>(&V::OnOtherEvent) && DeclaredIn<V>(&V::OnDiscardedEvents) &&

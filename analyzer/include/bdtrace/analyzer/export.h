@@ -105,9 +105,9 @@ class ChromeExporter final : public EventVisitor {
 };
 
 struct SvgOptions {
-  int width = 1400;        // pixels, the whole picture
-  int lane_height = 44;    // pixels per vCPU (or thread) lane
-  int max_lanes = 128;     // more lanes are counted, not drawn
+  int width = 1400;      // pixels, the whole picture
+  int lane_height = 44;  // pixels per vCPU (or thread) lane
+  int max_lanes = 128;   // more lanes are counted, not drawn
   std::string title = "bdtrace timeline";
 };
 

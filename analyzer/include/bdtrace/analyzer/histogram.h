@@ -26,7 +26,7 @@ namespace bdtrace::analyzer {
 
 class LogHistogram {
  public:
-  static constexpr int kSubBits = 3;  // 8 sub-buckets per octave
+  static constexpr int kSubBits = 3;                                     // 8 sub-buckets per octave
   static constexpr uint32_t kBuckets = (64 - kSubBits + 1) << kSubBits;  // 496
   // The documented bound on Percentile's relative error.
   static constexpr double kMaxRelativeError = 1.0 / 16;

@@ -101,9 +101,7 @@ class Model final : public EventVisitor {
   };
   struct ThreadKey {
     uint32_t trace, pid, tid;
-    bool operator==(const ThreadKey &o) const {
-      return trace == o.trace && pid == o.pid && tid == o.tid;
-    }
+    bool operator==(const ThreadKey &o) const { return trace == o.trace && pid == o.pid && tid == o.tid; }
   };
   struct ThreadKeyHash {
     size_t operator()(const ThreadKey &k) const {
@@ -133,8 +131,8 @@ class Model final : public EventVisitor {
     uint32_t next_same_tid = kNoEntry;  // another comm of the same (pid, tid)
   };
   struct VcpuState {
-    bool started = false;  // a switch was seen: running/since are valid
-    bool idle = false;     // the idle task runs (then `running` is unused)
+    bool started = false;         // a switch was seen: running/since are valid
+    bool idle = false;            // the idle task runs (then `running` is unused)
     uint32_t running = kNoEntry;  // index in threads
     uint32_t running_pid = 0, running_tid = 0;
     int64_t since_ns = 0, first_ns = 0;

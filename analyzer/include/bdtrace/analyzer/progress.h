@@ -21,8 +21,7 @@ namespace bdtrace::analyzer {
 class ProgressVisitor final : public EventVisitor {
  public:
   // Draws on fd; total_bytes (the stream files' size) is only shown.
-  ProgressVisitor(EventVisitor &next, int fd, std::optional<TimeRange> range,
-                  uint64_t total_bytes);
+  ProgressVisitor(EventVisitor &next, int fd, std::optional<TimeRange> range, uint64_t total_bytes);
   ~ProgressVisitor() override { Clear(); }
   ProgressVisitor(const ProgressVisitor &) = delete;
   ProgressVisitor &operator=(const ProgressVisitor &) = delete;
@@ -87,9 +86,7 @@ class ProgressVisitor final : public EventVisitor {
     Tick(ts_ns);
     next_.OnOtherEvent(ts_ns, class_name);
   }
-  void OnDiscardedEvents(const DiscardedEventsMessage &d) override {
-    next_.OnDiscardedEvents(d);
-  }
+  void OnDiscardedEvents(const DiscardedEventsMessage &d) override { next_.OnDiscardedEvents(d); }
   void OnWarning(std::string message) override { next_.OnWarning(std::move(message)); }
   bool WantsMarkDetails() const override { return next_.WantsMarkDetails(); }
 

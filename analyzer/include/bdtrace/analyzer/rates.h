@@ -41,9 +41,7 @@ class RateCounter {
   // True when a fixed width had to be widened.
   bool widened() const { return widened_; }
   const std::vector<uint64_t> &total() const { return total_; }
-  const std::unordered_map<uint32_t, std::vector<uint64_t>> &per_event() const {
-    return per_event_;
-  }
+  const std::unordered_map<uint32_t, std::vector<uint64_t>> &per_event() const { return per_event_; }
 
  private:
   uint32_t Limit() const { return fixed_ ? kMaxFixedBuckets : kAutoBuckets; }

@@ -77,16 +77,15 @@ struct ReorderStats {
   // the emission time, since the call cannot have come after it.
   uint64_t after_emission = 0;
   uint64_t max_after_emission_ns = 0;
-  uint64_t late_events = 0;    // came after a later event was released
-  uint64_t max_late_ns = 0;    // how much earlier than that event, at most
+  uint64_t late_events = 0;     // came after a later event was released
+  uint64_t max_late_ns = 0;     // how much earlier than that event, at most
   uint64_t early_releases = 0;  // released before the window passed (max_held)
 };
 
 class Reorderer {
  public:
   // next must outlive this.
-  explicit Reorderer(EventVisitor &next, ReorderOptions options = {})
-      : next_(next), options_(options) {}
+  explicit Reorderer(EventVisitor &next, ReorderOptions options = {}) : next_(next), options_(options) {}
 
   // Start holding events now (a ring session arrived: its events follow).
   void Hold() { holding_ = true; }
@@ -119,10 +118,10 @@ class Reorderer {
   const ReorderOptions &options() const { return options_; }
 
  private:
-  using AnyEvent = std::variant<MarkEvent, RegionEvent, EventNameEvent, SessionEvent,
-                                RejectedEvent, RejectedTotalEvent, SchedSwitchEvent, TbExecEvent,
-                                RingDroppedEvent, FilterEvent, FilterDroppedEvent,
-                                FilterStatsEvent, BlobEvent, CallEvent, OtherEvent>;
+  using AnyEvent =
+      std::variant<MarkEvent, RegionEvent, EventNameEvent, SessionEvent, RejectedEvent, RejectedTotalEvent,
+                   SchedSwitchEvent, TbExecEvent, RingDroppedEvent, FilterEvent, FilterDroppedEvent,
+                   FilterStatsEvent, BlobEvent, CallEvent, OtherEvent>;
   // A held event. Slots never move (a deque grows at the end only), so the
   // event's string_views may point into its own store.
   struct Held {

@@ -75,8 +75,8 @@ struct Selection {
 struct TraceContents {
   static constexpr size_t kMaxValues = 4096;
   bool any_time = false;
-  int64_t first_ns = 0, last_ns = 0;  // the first and last event of all traces
-  std::set<std::string> vms;          // names the sessions gave
+  int64_t first_ns = 0, last_ns = 0;          // the first and last event of all traces
+  std::set<std::string> vms;                  // names the sessions gave
   std::set<uint32_t> vcpus, pids, tids, ids;  // ids: mark event and region ids
   bool more_vcpus = false, more_pids = false, more_tids = false, more_ids = false;
 
@@ -156,8 +156,7 @@ class SelectingVisitor final : public EventVisitor {
   void Note(uint32_t vcpu, uint32_t pid, uint32_t tid, const uint32_t *id);
   // A mark or a bulk mark (event `id` of a thread): noted, and kept when
   // every selector matches.
-  bool SelectsMark(int64_t ts_ns, uint32_t trace, uint32_t vcpu, uint32_t pid, uint32_t tid,
-                   uint32_t id);
+  bool SelectsMark(int64_t ts_ns, uint32_t trace, uint32_t vcpu, uint32_t pid, uint32_t tid, uint32_t id);
 
   EventVisitor &next_;
   std::vector<std::string> vms_;

@@ -27,43 +27,43 @@
 namespace bdtrace::device {
 
 class MappedCallPage final : public plugin::CallPage {
-public:
-    explicit MappedCallPage(unsigned char *page) noexcept : page_(page) {}
-    bool read(uint32_t offset, void *to, std::size_t n) noexcept override {
-        if (offset > BD_PAGE_SIZE || n > BD_PAGE_SIZE - offset) return false;
-        std::memcpy(to, page_ + offset, n);
-        return true;
-    }
-    bool write(uint32_t offset, const void *from, std::size_t n) noexcept override {
-        if (offset > BD_PAGE_SIZE || n > BD_PAGE_SIZE - offset) return false;
-        std::memcpy(page_ + offset, from, n);
-        return true;
-    }
+ public:
+  explicit MappedCallPage(unsigned char *page) noexcept : page_(page) {}
+  bool read(uint32_t offset, void *to, std::size_t n) noexcept override {
+    if (offset > BD_PAGE_SIZE || n > BD_PAGE_SIZE - offset) return false;
+    std::memcpy(to, page_ + offset, n);
+    return true;
+  }
+  bool write(uint32_t offset, const void *from, std::size_t n) noexcept override {
+    if (offset > BD_PAGE_SIZE || n > BD_PAGE_SIZE - offset) return false;
+    std::memcpy(page_ + offset, from, n);
+    return true;
+  }
 
-private:
-    unsigned char *page_;
+ private:
+  unsigned char *page_;
 };
 
 // The call state of every data page: what plugin::serve_call_step keeps
 // between steps, and whether a step is being served.
 class CallPages {
-public:
-    struct Page {
-        std::atomic<bool> busy{false};
-        std::unique_ptr<plugin::CallBuffers> buffers;  // from its first call
-    };
+ public:
+  struct Page {
+    std::atomic<bool> busy{false};
+    std::unique_ptr<plugin::CallBuffers> buffers;  // from its first call
+  };
 
-    // The state of the data page at channel offset `offset` (a CallStep
-    // verdict's), or nullptr if it is none.
-    Page *at(uint32_t offset) noexcept {
-        if (offset < BD_CHANNEL_DATA_OFFSET || (offset - BD_CHANNEL_DATA_OFFSET) % BD_PAGE_SIZE != 0)
-            return nullptr;
-        const uint32_t i = (offset - BD_CHANNEL_DATA_OFFSET) / BD_PAGE_SIZE;
-        return i < BD_CHANNEL_USER_SLOTS ? &pages_[i] : nullptr;
-    }
+  // The state of the data page at channel offset `offset` (a CallStep
+  // verdict's), or nullptr if it is none.
+  Page *at(uint32_t offset) noexcept {
+    if (offset < BD_CHANNEL_DATA_OFFSET || (offset - BD_CHANNEL_DATA_OFFSET) % BD_PAGE_SIZE != 0)
+      return nullptr;
+    const uint32_t i = (offset - BD_CHANNEL_DATA_OFFSET) / BD_PAGE_SIZE;
+    return i < BD_CHANNEL_USER_SLOTS ? &pages_[i] : nullptr;
+  }
 
-private:
-    Page pages_[BD_CHANNEL_USER_SLOTS];
+ private:
+  Page pages_[BD_CHANNEL_USER_SLOTS];
 };
 
 }  // namespace bdtrace::device

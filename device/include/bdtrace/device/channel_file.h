@@ -18,27 +18,27 @@ namespace bdtrace::device {
 
 // Owns one mapping; unmaps it when destroyed. Move-only.
 class ChannelMapping {
-public:
-    ChannelMapping() noexcept = default;
-    ~ChannelMapping();
-    ChannelMapping(ChannelMapping &&other) noexcept;
-    ChannelMapping &operator=(ChannelMapping &&other) noexcept;
-    ChannelMapping(const ChannelMapping &) = delete;
-    ChannelMapping &operator=(const ChannelMapping &) = delete;
+ public:
+  ChannelMapping() noexcept = default;
+  ~ChannelMapping();
+  ChannelMapping(ChannelMapping &&other) noexcept;
+  ChannelMapping &operator=(ChannelMapping &&other) noexcept;
+  ChannelMapping(const ChannelMapping &) = delete;
+  ChannelMapping &operator=(const ChannelMapping &) = delete;
 
-    // Opens `path` read-write and maps its first BD_CHANNEL_SIZE bytes, or
-    // an error naming the file, the cause and what to do.
-    static Expected<ChannelMapping> open(const std::string &path);
+  // Opens `path` read-write and maps its first BD_CHANNEL_SIZE bytes, or
+  // an error naming the file, the cause and what to do.
+  static Expected<ChannelMapping> open(const std::string &path);
 
-    unsigned char *data() const noexcept { return data_; }
-    std::size_t size() const noexcept { return size_; }
-    explicit operator bool() const noexcept { return data_ != nullptr; }
+  unsigned char *data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  explicit operator bool() const noexcept { return data_ != nullptr; }
 
-private:
-    void reset() noexcept;
+ private:
+  void reset() noexcept;
 
-    unsigned char *data_ = nullptr;
-    std::size_t size_ = 0;
+  unsigned char *data_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 }  // namespace bdtrace::device

@@ -16,8 +16,8 @@ class CompiledFilter;
 namespace bdtrace::device {
 
 struct EnableMaps {
-    uint64_t vcpu[BD_CHANNEL_KERNEL_SLOTS][4];
-    uint64_t unions[4];  // OR of vcpu[0..nr_vcpus-1]
+  uint64_t vcpu[BD_CHANNEL_KERNEL_SLOTS][4];
+  uint64_t unions[4];  // OR of vcpu[0..nr_vcpus-1]
 };
 
 // Maps for `f` (nullptr: no filter, all ones). nr_vcpus: the VM's vCPUs

@@ -80,19 +80,19 @@ typedef uint64_t qemu_plugin_id_t;
 
 /* Information QEMU passes to qemu_plugin_install(). */
 typedef struct {
-    const char *target_name; /* guest architecture, e.g. "x86_64" */
+  const char *target_name; /* guest architecture, e.g. "x86_64" */
+  struct {
+    int min; /* oldest API level this QEMU still supports */
+    int cur; /* API level this QEMU implements */
+  } version;
+  bool system_emulation; /* true for qemu-system-*, false for linux-user */
+  union {
+    /* Only meaningful when system_emulation is true. */
     struct {
-        int min; /* oldest API level this QEMU still supports */
-        int cur; /* API level this QEMU implements */
-    } version;
-    bool system_emulation; /* true for qemu-system-*, false for linux-user */
-    union {
-        /* Only meaningful when system_emulation is true. */
-        struct {
-            int smp_vcpus;
-            int max_vcpus;
-        } system;
-    };
+      int smp_vcpus;
+      int max_vcpus;
+    } system;
+  };
 } qemu_info_t;
 
 /* Opaque handles valid only during the translation callback. */
@@ -104,79 +104,61 @@ typedef uint32_t qemu_plugin_meminfo_t;
 
 /* Whether a callback may look at (or change) guest CPU registers. */
 enum qemu_plugin_cb_flags {
-    QEMU_PLUGIN_CB_NO_REGS = 0,
-    QEMU_PLUGIN_CB_R_REGS = 1,
-    QEMU_PLUGIN_CB_RW_REGS = 2,
+  QEMU_PLUGIN_CB_NO_REGS = 0,
+  QEMU_PLUGIN_CB_R_REGS = 1,
+  QEMU_PLUGIN_CB_RW_REGS = 2,
 };
 
 /* Which accesses a memory callback fires for. On 7.2 a callback registered
  * with R alone never fires for loads: register RW and filter stores. */
 enum qemu_plugin_mem_rw {
-    QEMU_PLUGIN_MEM_R = 1,
-    QEMU_PLUGIN_MEM_W = 2,
-    QEMU_PLUGIN_MEM_RW = 3,
+  QEMU_PLUGIN_MEM_R = 1,
+  QEMU_PLUGIN_MEM_W = 2,
+  QEMU_PLUGIN_MEM_RW = 3,
 };
 
 /* Callback types. */
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
-typedef void (*qemu_plugin_vcpu_simple_cb_t)(qemu_plugin_id_t id,
-                                             unsigned int vcpu_index);
-typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id,
-                                               struct qemu_plugin_tb *tb);
-typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index,
-                                          qemu_plugin_meminfo_t info,
-                                          uint64_t vaddr, void *userdata);
+typedef void (*qemu_plugin_vcpu_simple_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index);
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr,
+                                          void *userdata);
 /* A block about to execute on vcpu_index; userdata as registered. */
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 /* Called before the guest syscall runs, with its number and 8 arguments. */
-typedef void (*qemu_plugin_vcpu_syscall_cb_t)(
-    qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num, uint64_t a1,
-    uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6,
-    uint64_t a7, uint64_t a8);
+typedef void (*qemu_plugin_vcpu_syscall_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
+                                              uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
+                                              uint64_t a6, uint64_t a7, uint64_t a8);
 /* Called after the guest syscall returned. */
-typedef void (*qemu_plugin_vcpu_syscall_ret_cb_t)(qemu_plugin_id_t id,
-                                                  unsigned int vcpu_index,
-                                                  int64_t num, int64_t ret);
+typedef void (*qemu_plugin_vcpu_syscall_ret_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
+                                                  int64_t ret);
 
 /* Provided by the plugin. QEMU refuses a plugin without the version symbol.
  * qemu_plugin_install returns 0 on success; non-zero makes QEMU unload the
  * plugin and fail to start. argv holds the "name=value" options. */
 extern int qemu_plugin_version;
-int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
-                        int argc, char **argv);
+int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv);
 
 /* Registration. */
-void qemu_plugin_register_vcpu_init_cb(qemu_plugin_id_t id,
-                                       qemu_plugin_vcpu_simple_cb_t cb);
-void qemu_plugin_register_vcpu_exit_cb(qemu_plugin_id_t id,
-                                       qemu_plugin_vcpu_simple_cb_t cb);
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-                                           qemu_plugin_vcpu_tb_trans_cb_t cb);
-void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn,
-                                      qemu_plugin_vcpu_mem_cb_t cb,
-                                      enum qemu_plugin_cb_flags flags,
-                                      enum qemu_plugin_mem_rw rw,
+void qemu_plugin_register_vcpu_init_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_simple_cb_t cb);
+void qemu_plugin_register_vcpu_exit_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_simple_cb_t cb);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
+                                      enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw,
                                       void *userdata);
 /* Calls cb every time this translation of the block executes (inside the
  * tb_trans callback only; blocks translated earlier are not affected). */
-void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb,
-                                          qemu_plugin_vcpu_udata_cb_t cb,
-                                          enum qemu_plugin_cb_flags flags,
-                                          void *userdata);
-void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id,
-                                          qemu_plugin_vcpu_syscall_cb_t cb);
-void qemu_plugin_register_vcpu_syscall_ret_cb(
-    qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_ret_cb_t cb);
-void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id,
-                                    qemu_plugin_udata_cb_t cb,
-                                    void *userdata);
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
+                                          enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_cb_t cb);
+void qemu_plugin_register_vcpu_syscall_ret_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_ret_cb_t cb);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 
 /* Translation-time queries (only valid inside the tb_trans callback). */
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 /* Guest virtual address of the block's first instruction. */
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb,
-                                                 size_t idx);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 /* qemu_plugin_insn_data: per generation (qemu_plugin_api_v1.h, _v3.h). */
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
@@ -190,8 +172,7 @@ bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
  * The handle is opaque and valid only until the memory callback returns;
  * linux-user QEMU returns NULL. */
 struct qemu_plugin_hwaddr;
-struct qemu_plugin_hwaddr *qemu_plugin_get_hwaddr(qemu_plugin_meminfo_t info,
-                                                  uint64_t vaddr);
+struct qemu_plugin_hwaddr *qemu_plugin_get_hwaddr(qemu_plugin_meminfo_t info, uint64_t vaddr);
 /* True when the access went to MMIO, false when it went to RAM (an ivshmem
  * BAR2 backed by a file is RAM). */
 bool qemu_plugin_hwaddr_is_io(const struct qemu_plugin_hwaddr *haddr);
@@ -226,10 +207,8 @@ static_assert(sizeof(qemu_plugin_meminfo_t) == 4, "meminfo is 32-bit");
 #if defined(__x86_64__) || defined(__aarch64__)
 /* LP64 layout: pointer, two ints, bool (padded), union of two ints. */
 static_assert(offsetof(qemu_info_t, version) == 8, "qemu_info_t layout");
-static_assert(offsetof(qemu_info_t, system_emulation) == 16,
-              "qemu_info_t layout");
-static_assert(offsetof(qemu_info_t, system.smp_vcpus) == 20,
-              "qemu_info_t layout");
+static_assert(offsetof(qemu_info_t, system_emulation) == 16, "qemu_info_t layout");
+static_assert(offsetof(qemu_info_t, system.smp_vcpus) == 20, "qemu_info_t layout");
 static_assert(sizeof(qemu_info_t) == 32, "qemu_info_t layout");
 #endif
 #endif

@@ -34,26 +34,26 @@ struct qemu_plugin_scoreboard;
 /* One 64-bit member of every element of a scoreboard: the board and the
  * member's byte offset inside an element. Passed by value. */
 typedef struct {
-    struct qemu_plugin_scoreboard *score;
-    size_t offset;
+  struct qemu_plugin_scoreboard *score;
+  size_t offset;
 } qemu_plugin_u64;
 
 /* Comparison of a conditional callback: entry <cond> imm, unsigned. */
 enum qemu_plugin_cond {
-    QEMU_PLUGIN_COND_NEVER = 0,
-    QEMU_PLUGIN_COND_ALWAYS = 1,
-    QEMU_PLUGIN_COND_EQ = 2,
-    QEMU_PLUGIN_COND_NE = 3,
-    QEMU_PLUGIN_COND_LT = 4,
-    QEMU_PLUGIN_COND_LE = 5,
-    QEMU_PLUGIN_COND_GT = 6,
-    QEMU_PLUGIN_COND_GE = 7,
+  QEMU_PLUGIN_COND_NEVER = 0,
+  QEMU_PLUGIN_COND_ALWAYS = 1,
+  QEMU_PLUGIN_COND_EQ = 2,
+  QEMU_PLUGIN_COND_NE = 3,
+  QEMU_PLUGIN_COND_LT = 4,
+  QEMU_PLUGIN_COND_LE = 5,
+  QEMU_PLUGIN_COND_GT = 6,
+  QEMU_PLUGIN_COND_GE = 7,
 };
 
 /* Inline operations on the executing vCPU's member. */
 enum qemu_plugin_op {
-    QEMU_PLUGIN_INLINE_ADD_U64 = 0,
-    QEMU_PLUGIN_INLINE_STORE_U64 = 1,
+  QEMU_PLUGIN_INLINE_ADD_U64 = 0,
+  QEMU_PLUGIN_INLINE_STORE_U64 = 1,
 };
 
 /* A new zero-filled scoreboard of element_size bytes per vCPU index;
@@ -74,19 +74,15 @@ uint64_t qemu_plugin_u64_sum(qemu_plugin_u64 entry);
 
 /* Every execution of the block applies op with imm to the executing vCPU's
  * member, in generated code. */
-void qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(struct qemu_plugin_tb *tb,
-                                                       enum qemu_plugin_op op,
+void qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(struct qemu_plugin_tb *tb, enum qemu_plugin_op op,
                                                        qemu_plugin_u64 entry, uint64_t imm);
 
 #if BDTRACE_QEMU_PLUGIN_API >= 3
 /* Every execution of the block calls cb(vcpu, userdata) when the executing
  * vCPU's member <cond> imm holds (generation 3, QEMU 9.1, and later). */
-void qemu_plugin_register_vcpu_tb_exec_cond_cb(struct qemu_plugin_tb *tb,
-                                               qemu_plugin_vcpu_udata_cb_t cb,
-                                               enum qemu_plugin_cb_flags flags,
-                                               enum qemu_plugin_cond cond,
-                                               qemu_plugin_u64 entry, uint64_t imm,
-                                               void *userdata);
+void qemu_plugin_register_vcpu_tb_exec_cond_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
+                                               enum qemu_plugin_cb_flags flags, enum qemu_plugin_cond cond,
+                                               qemu_plugin_u64 entry, uint64_t imm, void *userdata);
 #endif
 
 #ifdef __cplusplus

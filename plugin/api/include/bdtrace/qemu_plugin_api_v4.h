@@ -23,15 +23,14 @@ extern "C" {
 
 /* glib's GByteArray as its documentation describes it. */
 struct bdtrace_gbyte_array {
-    uint8_t *data;
-    unsigned int len;
+  uint8_t *data;
+  unsigned int len;
 };
 
 /* glib: a new array with room for reserved_size bytes (len 0); set its
  * length (growing it when needed); drop a reference (frees the array). */
 struct bdtrace_gbyte_array *g_byte_array_sized_new(unsigned int reserved_size);
-struct bdtrace_gbyte_array *g_byte_array_set_size(struct bdtrace_gbyte_array *array,
-                                                  unsigned int length);
+struct bdtrace_gbyte_array *g_byte_array_set_size(struct bdtrace_gbyte_array *array, unsigned int length);
 void g_byte_array_unref(struct bdtrace_gbyte_array *array);
 
 /* Reads len (> 0) bytes of guest memory at virtual address addr into data

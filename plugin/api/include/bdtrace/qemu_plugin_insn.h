@@ -16,15 +16,15 @@ namespace bdtrace::qemu_api {
 // (no trap is longer than the buffers callers pass) or QEMU gives none.
 inline std::size_t insn_bytes(const struct qemu_plugin_insn *insn, unsigned char *buf,
                               std::size_t cap) noexcept {
-    const std::size_t size = qemu_plugin_insn_size(insn);
-    if (size == 0 || size > cap) return 0;
+  const std::size_t size = qemu_plugin_insn_size(insn);
+  if (size == 0 || size > cap) return 0;
 #if BDTRACE_QEMU_PLUGIN_API <= 2
-    const void *data = qemu_plugin_insn_data(insn);
-    if (data == nullptr) return 0;
-    std::memcpy(buf, data, size);
-    return size;
+  const void *data = qemu_plugin_insn_data(insn);
+  if (data == nullptr) return 0;
+  std::memcpy(buf, data, size);
+  return size;
 #else
-    return qemu_plugin_insn_data(insn, buf, size) == size ? size : 0;
+  return qemu_plugin_insn_data(insn, buf, size) == size ? size : 0;
 #endif
 }
 

@@ -29,32 +29,32 @@
 namespace bdtrace::plugin {
 
 class BlockCounts {
-public:
-    // At translation: count every execution of tb. Allocates on the first
-    // translation of a block (not on the execution path).
-    void instrument(struct qemu_plugin_tb *tb) noexcept;
-    // In a fork's child (one thread): every count back to zero.
-    void reset() noexcept;
-    // At exit (QEMU's atexit callback: no block runs any more): emits the
-    // blocks that executed, as bdtrace:tb_counts of process pid.
-    void report(uint32_t pid) noexcept;
+ public:
+  // At translation: count every execution of tb. Allocates on the first
+  // translation of a block (not on the execution path).
+  void instrument(struct qemu_plugin_tb *tb) noexcept;
+  // In a fork's child (one thread): every count back to zero.
+  void reset() noexcept;
+  // At exit (QEMU's atexit callback: no block runs any more): emits the
+  // blocks that executed, as bdtrace:tb_counts of process pid.
+  void report(uint32_t pid) noexcept;
 
-private:
+ private:
 #if BDTRACE_QEMU_PLUGIN_API < 2
-    static void count(unsigned int vcpu, void *udata) noexcept;  // the exec callback
+  static void count(unsigned int vcpu, void *udata) noexcept;  // the exec callback
 #endif
-    struct Entry {
+  struct Entry {
 #if BDTRACE_QEMU_PLUGIN_API >= 2
-        qemu_plugin_u64 count{nullptr, 0};
+    qemu_plugin_u64 count{nullptr, 0};
 #else
-        static constexpr unsigned kVcpuCounters = 64;
-        uint64_t per_vcpu[kVcpuCounters] = {};
-        std::atomic<uint64_t> beyond{0};  // vCPU indexes >= kVcpuCounters
+    static constexpr unsigned kVcpuCounters = 64;
+    uint64_t per_vcpu[kVcpuCounters] = {};
+    std::atomic<uint64_t> beyond{0};  // vCPU indexes >= kVcpuCounters
 #endif
-    };
-    pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;  // guards entries_
-    // (pc, guest instructions) -> its counter; never erased while QEMU runs.
-    std::map<std::pair<uint64_t, uint32_t>, std::unique_ptr<Entry>> entries_;
+  };
+  pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;  // guards entries_
+  // (pc, guest instructions) -> its counter; never erased while QEMU runs.
+  std::map<std::pair<uint64_t, uint32_t>, std::unique_ptr<Entry>> entries_;
 };
 
 extern BlockCounts g_block_counts;

@@ -14,17 +14,17 @@
 namespace bdtrace::plugin {
 
 inline void *pack_block(uint64_t pc, std::size_t n_insns) noexcept {
-    const uint64_t n = n_insns > 0xffff ? 0xffff : n_insns;
-    return reinterpret_cast<void *>(static_cast<uintptr_t>(pc << 16 | n));
+  const uint64_t n = n_insns > 0xffff ? 0xffff : n_insns;
+  return reinterpret_cast<void *>(static_cast<uintptr_t>(pc << 16 | n));
 }
 
 inline uint64_t block_pc(const void *udata) noexcept {
-    const auto packed = reinterpret_cast<uintptr_t>(udata);
-    return static_cast<uint64_t>(static_cast<int64_t>(packed) >> 16);
+  const auto packed = reinterpret_cast<uintptr_t>(udata);
+  return static_cast<uint64_t>(static_cast<int64_t>(packed) >> 16);
 }
 
 inline uint32_t block_insns(const void *udata) noexcept {
-    return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(udata) & 0xffff);
+  return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(udata) & 0xffff);
 }
 
 }  // namespace bdtrace::plugin

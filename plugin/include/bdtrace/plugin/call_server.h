@@ -28,37 +28,37 @@
 namespace bdtrace::plugin {
 
 struct CallBuffers {
-    uint8_t in[BD_CALL_IO_MAX];
-    uint8_t out[BD_CALL_IO_MAX];
-    uint32_t in_len = 0;   // input gathered so far (PUT steps)
-    uint32_t out_len = 0;  // output of the last INVOKE (GET reads it)
+  uint8_t in[BD_CALL_IO_MAX];
+  uint8_t out[BD_CALL_IO_MAX];
+  uint32_t in_len = 0;   // input gathered so far (PUT steps)
+  uint32_t out_len = 0;  // output of the last INVOKE (GET reads it)
 };
 
 // Who called, as the host knows it, and where a BLOB step's bytes go.
 struct CallContext {
-    uint32_t vcpu;
-    uint32_t pid;
-    uint32_t tid;
-    const char *arch;
-    uint32_t mode = BD_HANDLER_MODE_USER;  // enum bd_handler_mode
-    // Records a bulk mark (bdtrace:blob); nullptr: BLOB steps are
-    // answered -ENOTSUP.
-    void (*blob)(const CallContext &ctx, uint32_t event, const uint8_t *data, uint32_t len) noexcept = nullptr;
-    // After each INVOKE (bdtrace:call); nullptr: not reported.
-    void (*called)(const CallContext &ctx, uint32_t event, int status, uint32_t in_len, uint32_t out_len,
-                   uint64_t duration_ns) noexcept = nullptr;
+  uint32_t vcpu;
+  uint32_t pid;
+  uint32_t tid;
+  const char *arch;
+  uint32_t mode = BD_HANDLER_MODE_USER;  // enum bd_handler_mode
+  // Records a bulk mark (bdtrace:blob); nullptr: BLOB steps are
+  // answered -ENOTSUP.
+  void (*blob)(const CallContext &ctx, uint32_t event, const uint8_t *data, uint32_t len) noexcept = nullptr;
+  // After each INVOKE (bdtrace:call); nullptr: not reported.
+  void (*called)(const CallContext &ctx, uint32_t event, int status, uint32_t in_len, uint32_t out_len,
+                 uint64_t duration_ns) noexcept = nullptr;
 };
 
 // The page of a call's record, as the server may touch it: offsets from
 // the record (the page's first byte), [0, BD_PAGE_SIZE). False when the
 // page cannot be read (written) any more; the server then stops.
 class CallPage {
-public:
-    virtual bool read(uint32_t offset, void *to, std::size_t n) noexcept = 0;
-    virtual bool write(uint32_t offset, const void *from, std::size_t n) noexcept = 0;
+ public:
+  virtual bool read(uint32_t offset, void *to, std::size_t n) noexcept = 0;
+  virtual bool write(uint32_t offset, const void *from, std::size_t n) noexcept = 0;
 
-protected:
-    ~CallPage() = default;
+ protected:
+  ~CallPage() = default;
 };
 
 // Serves one CALL step. `rec` is the validated private copy of the record

@@ -47,56 +47,55 @@
 namespace bdtrace::plugin {
 
 class CodeGate {
-public:
-    // True when blocks get a conditional callback (API 3 and later).
-    static constexpr bool kConditional = BDTRACE_QEMU_PLUGIN_API >= 3;
+ public:
+  // True when blocks get a conditional callback (API 3 and later).
+  static constexpr bool kConditional = BDTRACE_QEMU_PLUGIN_API >= 3;
 
-    // At install, with a trace_code rule, before any block is translated.
-    // initial_vcpus: the vCPUs QEMU will initialize without a guest
-    // clone() announcing them (user mode 1, system mode smp_vcpus).
-    // Registers the fork handlers (user mode: a guest fork is QEMU's).
-    // An error when the scoreboard or the handlers fail.
-    Status init(unsigned initial_vcpus);
+  // At install, with a trace_code rule, before any block is translated.
+  // initial_vcpus: the vCPUs QEMU will initialize without a guest
+  // clone() announcing them (user mode 1, system mode smp_vcpus).
+  // Registers the fork handlers (user mode: a guest fork is QEMU's).
+  // An error when the scoreboard or the handlers fail.
+  Status init(unsigned initial_vcpus);
 
-    // At translation: cb(vcpu, udata) on every execution of tb, while the
-    // executing vCPU's flag is set (API 3+), or always (API 1, 2).
-    void register_block(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
-                        void *udata) const noexcept;
+  // At translation: cb(vcpu, udata) on every execution of tb, while the
+  // executing vCPU's flag is set (API 3+), or always (API 1, 2).
+  void register_block(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb, void *udata) const noexcept;
 
-    // From vcpu's own exec callback, its gate closed: stop calling. The
-    // caller then re-reads the config and calls wake_own() if it changed.
-    void close_own(unsigned vcpu) const noexcept;
-    // From a callback of translated code on vcpu's own thread (its exec
-    // callback, its trap): evaluate the gate at the next block.
-    void wake_own(unsigned vcpu) const noexcept;
-    // From any thread (a reload): every vCPU evaluates its gate at its next
-    // block. Deferred while a vCPU is being created.
-    void wake_all() noexcept;
+  // From vcpu's own exec callback, its gate closed: stop calling. The
+  // caller then re-reads the config and calls wake_own() if it changed.
+  void close_own(unsigned vcpu) const noexcept;
+  // From a callback of translated code on vcpu's own thread (its exec
+  // callback, its trap): evaluate the gate at the next block.
+  void wake_own(unsigned vcpu) const noexcept;
+  // From any thread (a reload): every vCPU evaluates its gate at its next
+  // block. Deferred while a vCPU is being created.
+  void wake_all() noexcept;
 
-    // User mode, on the vCPU thread: a thread-creating clone() enters the
-    // kernel / failed (no new vCPU comes).
-    void vcpu_announced() noexcept;
-    void vcpu_announce_failed() noexcept;
-    // QEMU's vcpu_init callback (on the new vCPU's thread, after any
-    // scoreboard growth): one expected vCPU arrived; it evaluates its gate
-    // before it runs (with every other vCPU, when none is in flight).
-    void vcpu_initialized() noexcept;
+  // User mode, on the vCPU thread: a thread-creating clone() enters the
+  // kernel / failed (no new vCPU comes).
+  void vcpu_announced() noexcept;
+  void vcpu_announce_failed() noexcept;
+  // QEMU's vcpu_init callback (on the new vCPU's thread, after any
+  // scoreboard growth): one expected vCPU arrived; it evaluates its gate
+  // before it runs (with every other vCPU, when none is in flight).
+  void vcpu_initialized() noexcept;
 
-private:
-    void apply_locked() noexcept;
-    static void before_fork() noexcept;
-    static void after_fork_parent() noexcept;
-    static void after_fork_child() noexcept;
+ private:
+  void apply_locked() noexcept;
+  static void before_fork() noexcept;
+  static void after_fork_parent() noexcept;
+  static void after_fork_child() noexcept;
 
 #if BDTRACE_QEMU_PLUGIN_API >= 3
-    qemu_plugin_u64 flag_{nullptr, 0};
+  qemu_plugin_u64 flag_{nullptr, 0};
 #endif
-    pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
-    // vCPUs announced (or expected at start) whose init callback has not
-    // run yet; writes from other threads wait for 0. Under lock_.
-    long in_flight_ = 0;
-    // A wake_all() is waiting for in_flight_ to reach 0. Under lock_.
-    bool wake_pending_ = false;
+  pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
+  // vCPUs announced (or expected at start) whose init callback has not
+  // run yet; writes from other threads wait for 0. Under lock_.
+  long in_flight_ = 0;
+  // A wake_all() is waiting for in_flight_ to reach 0. Under lock_.
+  bool wake_pending_ = false;
 };
 
 // The one instance (one backend per QEMU process).

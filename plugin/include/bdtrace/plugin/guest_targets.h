@@ -41,16 +41,16 @@ constexpr std::size_t kMaxTrapLen = 6;
 constexpr std::size_t kMappingSyscalls = 10;
 
 struct GuestTarget {
-    const char *name;                    // QEMU's target_name, e.g. "aarch64"
-    unsigned char trap[kMaxTrapLen];     // the trap's bytes in guest memory
-    std::size_t trap_len;                // how many of them
-    const char *record_register;         // where the record's address is (for messages)
-    int64_t mapping_syscalls[kMappingSyscalls];
-    int64_t clone_syscall;               // clone(); linux-user has no clone3
-    int clone_flags_arg;                 // 1 or 2: the argument holding the flags
-    ByteOrder byte_order;                // of records and replies in guest memory
-    bool system_emulation;               // the full-system backend supports it
-    uint64_t kernel_space_start;         // system emulation: lowest kernel pc (0: unused)
+  const char *name;                 // QEMU's target_name, e.g. "aarch64"
+  unsigned char trap[kMaxTrapLen];  // the trap's bytes in guest memory
+  std::size_t trap_len;             // how many of them
+  const char *record_register;      // where the record's address is (for messages)
+  int64_t mapping_syscalls[kMappingSyscalls];
+  int64_t clone_syscall;        // clone(); linux-user has no clone3
+  int clone_flags_arg;          // 1 or 2: the argument holding the flags
+  ByteOrder byte_order;         // of records and replies in guest memory
+  bool system_emulation;        // the full-system backend supports it
+  uint64_t kernel_space_start;  // system emulation: lowest kernel pc (0: unused)
 };
 
 // Every known target, in the order messages list them.
@@ -64,28 +64,28 @@ Expected<const GuestTarget *> find_guest_target(const char *target_name, bool sy
 // True when `bytes` (`len` of them, as qemu_plugin_insn_data/size return
 // them) are exactly the target's trap instruction.
 inline bool is_trap(const GuestTarget &t, const void *bytes, std::size_t len) noexcept {
-    if (len != t.trap_len || bytes == nullptr) return false;
-    const auto *b = static_cast<const unsigned char *>(bytes);
-    for (std::size_t i = 0; i < len; ++i)
-        if (b[i] != t.trap[i]) return false;
-    return true;
+  if (len != t.trap_len || bytes == nullptr) return false;
+  const auto *b = static_cast<const unsigned char *>(bytes);
+  for (std::size_t i = 0; i < len; ++i)
+    if (b[i] != t.trap[i]) return false;
+  return true;
 }
 
 // True for the target's syscall numbers that can change the guest's mappings.
 inline bool changes_mappings(const GuestTarget &t, int64_t num) noexcept {
-    for (int64_t s : t.mapping_syscalls)
-        if (s == num) return true;
-    return false;
+  for (int64_t s : t.mapping_syscalls)
+    if (s == num) return true;
+  return false;
 }
 
 // True for a guest clone() that QEMU runs as a new thread of this process,
 // i.e. a new vCPU: CLONE_VM without CLONE_VFORK (linux-user runs a vfork
 // as a fork). a1, a2: the syscall's first two arguments.
 inline bool creates_thread(const GuestTarget &t, int64_t num, uint64_t a1, uint64_t a2) noexcept {
-    constexpr uint64_t kCloneVm = 0x100, kCloneVfork = 0x4000;  // <linux/sched.h>
-    if (num != t.clone_syscall) return false;
-    const uint64_t flags = t.clone_flags_arg == 2 ? a2 : a1;
-    return (flags & kCloneVm) != 0 && (flags & kCloneVfork) == 0;
+  constexpr uint64_t kCloneVm = 0x100, kCloneVfork = 0x4000;  // <linux/sched.h>
+  if (num != t.clone_syscall) return false;
+  const uint64_t flags = t.clone_flags_arg == 2 ? a2 : a1;
+  return (flags & kCloneVm) != 0 && (flags & kCloneVfork) == 0;
 }
 
 }  // namespace bdtrace::plugin

@@ -12,16 +12,16 @@
 namespace bdtrace::plugin {
 
 struct Options {
-    std::string program;  // guest program for bdtrace:session ("" = guess)
-    std::string vm;       // VM name for bdtrace:session ("" = "user" / "system")
-    std::string channel;  // system mode only: the ivshmem backing file
-    std::string filter;   // filter config file (filter/README.md), "" = none
-    std::string stats;    // user mode: file to append "records N rejected R pid P" to at exit
-    std::string qemu_version;  // for bdtrace:session, as bd-run read it ("" = not known)
-    // host handlers to load, each "PATH[:ARGS]" (<bd/handler.h>);
-    // one handler= argument each, in order.
-    std::vector<std::string> handlers;
-    bool verbose = false;
+  std::string program;       // guest program for bdtrace:session ("" = guess)
+  std::string vm;            // VM name for bdtrace:session ("" = "user" / "system")
+  std::string channel;       // system mode only: the ivshmem backing file
+  std::string filter;        // filter config file (filter/README.md), "" = none
+  std::string stats;         // user mode: file to append "records N rejected R pid P" to at exit
+  std::string qemu_version;  // for bdtrace:session, as bd-run read it ("" = not known)
+  // host handlers to load, each "PATH[:ARGS]" (<bd/handler.h>);
+  // one handler= argument each, in order.
+  std::vector<std::string> handlers;
+  bool verbose = false;
 };
 
 // Parses argv (each "name=value"), or an error that names the bad argument

@@ -26,14 +26,14 @@ namespace bdtrace::plugin {
 // are harmless.
 template <class OnTrap>
 void for_each_trap(struct qemu_plugin_tb *tb, const GuestTarget &target, OnTrap &&on_trap) {
-    const std::size_t n = qemu_plugin_tb_n_insns(tb);
-    for (std::size_t i = 0; i < n; ++i) {
-        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-        if (qemu_plugin_insn_size(insn) != target.trap_len) continue;
-        unsigned char bytes[kMaxTrapLen];
-        if (!is_trap(target, bytes, qemu_api::insn_bytes(insn, bytes, sizeof bytes))) continue;
-        on_trap(insn);
-    }
+  const std::size_t n = qemu_plugin_tb_n_insns(tb);
+  for (std::size_t i = 0; i < n; ++i) {
+    struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    if (qemu_plugin_insn_size(insn) != target.trap_len) continue;
+    unsigned char bytes[kMaxTrapLen];
+    if (!is_trap(target, bytes, qemu_api::insn_bytes(insn, bytes, sizeof bytes))) continue;
+    on_trap(insn);
+  }
 }
 
 }  // namespace bdtrace::plugin

@@ -14,26 +14,26 @@
 namespace bdtrace::plugin {
 
 class VcpuCounters {
-public:
-    void count(unsigned int vcpu) noexcept {
-        auto &c = slots_[vcpu % kSlots].value;
-        c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
-    uint64_t total() const noexcept {
-        uint64_t sum = 0;
-        for (const auto &s : slots_) sum += s.value.load(std::memory_order_relaxed);
-        return sum;
-    }
-    void reset() noexcept {
-        for (auto &s : slots_) s.value.store(0, std::memory_order_relaxed);
-    }
+ public:
+  void count(unsigned int vcpu) noexcept {
+    auto &c = slots_[vcpu % kSlots].value;
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  uint64_t total() const noexcept {
+    uint64_t sum = 0;
+    for (const auto &s : slots_) sum += s.value.load(std::memory_order_relaxed);
+    return sum;
+  }
+  void reset() noexcept {
+    for (auto &s : slots_) s.value.store(0, std::memory_order_relaxed);
+  }
 
-private:
-    static constexpr unsigned kSlots = 64;
-    struct alignas(64) Slot {
-        std::atomic<uint64_t> value{0};
-    };
-    Slot slots_[kSlots];
+ private:
+  static constexpr unsigned kSlots = 64;
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> value{0};
+  };
+  Slot slots_[kSlots];
 };
 
 }  // namespace bdtrace::plugin

@@ -45,36 +45,35 @@ uint64_t monotonic_ns() noexcept;
 // any guest value (a hostile one too) maps to a value in [0, UINT64_MAX]
 // without overflow or undefined conversions. ns_per_tick is finite and > 0.
 struct LinearMap {
-    uint64_t guest_ref = 0;
-    uint64_t host_ref_ns = 0;
-    double ns_per_tick = 1.0;
+  uint64_t guest_ref = 0;
+  uint64_t host_ref_ns = 0;
+  double ns_per_tick = 1.0;
 
-    uint64_t map(uint64_t guest) const noexcept {
-        // Beyond +-2^62 ns (146 years) the value is garbage anyway: saturate
-        // before converting, so the conversion is always defined.
-        constexpr double kLimit = 4.6e18;
-        const double d =
-            static_cast<double>(static_cast<int64_t>(guest - guest_ref)) * ns_per_tick;
-        if (d >= 0) {
-            if (!(d < kLimit)) return UINT64_MAX;
-            const uint64_t add = static_cast<uint64_t>(d + 0.5);
-            return host_ref_ns > UINT64_MAX - add ? UINT64_MAX : host_ref_ns + add;
-        }
-        if (!(d > -kLimit)) return 0;  // also NaN, which a valid map never yields
-        const uint64_t sub = static_cast<uint64_t>(-d + 0.5);
-        return sub > host_ref_ns ? 0 : host_ref_ns - sub;
+  uint64_t map(uint64_t guest) const noexcept {
+    // Beyond +-2^62 ns (146 years) the value is garbage anyway: saturate
+    // before converting, so the conversion is always defined.
+    constexpr double kLimit = 4.6e18;
+    const double d = static_cast<double>(static_cast<int64_t>(guest - guest_ref)) * ns_per_tick;
+    if (d >= 0) {
+      if (!(d < kLimit)) return UINT64_MAX;
+      const uint64_t add = static_cast<uint64_t>(d + 0.5);
+      return host_ref_ns > UINT64_MAX - add ? UINT64_MAX : host_ref_ns + add;
     }
+    if (!(d > -kLimit)) return 0;  // also NaN, which a valid map never yields
+    const uint64_t sub = static_cast<uint64_t>(-d + 0.5);
+    return sub > host_ref_ns ? 0 : host_ref_ns - sub;
+  }
 };
 
 // What the consumer needs from a clock: a fresh map once per drain pass.
 class GuestClock {
-public:
-    virtual ~GuestClock() = default;
-    // Once per drain pass, before mapping: sample or refit if the method
-    // does (cheap: one pair at most).
-    virtual void refresh() noexcept {}
-    // The map to use for the records of this pass.
-    virtual LinearMap current() const noexcept = 0;
+ public:
+  virtual ~GuestClock() = default;
+  // Once per drain pass, before mapping: sample or refit if the method
+  // does (cheap: one pair at most).
+  virtual void refresh() noexcept {}
+  // The map to use for the records of this pass.
+  virtual LinearMap current() const noexcept = 0;
 };
 
 // The host TSC against CLOCK_MONOTONIC, measured by the consumer.
@@ -91,43 +90,41 @@ public:
 // poll interval), the extrapolation spans little time and the error is
 // dominated by the pair jitter: well below 2 us.
 class TscClock final : public GuestClock {
-public:
-    // Samples for about span_ns (sleeping in between). Returns false when no
-    // tight pair could be taken or the TSC did not advance (then the map is
-    // the identity-rate fallback and times are meaningless).
-    bool calibrate(uint64_t span_ns = 10'000'000) noexcept;
+ public:
+  // Samples for about span_ns (sleeping in between). Returns false when no
+  // tight pair could be taken or the TSC did not advance (then the map is
+  // the identity-rate fallback and times are meaningless).
+  bool calibrate(uint64_t span_ns = 10'000'000) noexcept;
 
-    // Takes one pair (a few tries at most); true when one was kept.
-    bool sample() noexcept;
+  // Takes one pair (a few tries at most); true when one was kept.
+  bool sample() noexcept;
 
-    void refresh() noexcept override { sample(); }
-    LinearMap current() const noexcept override {
-        return LinearMap{latest_.tsc, latest_.mono, ns_per_tick_};
-    }
+  void refresh() noexcept override { sample(); }
+  LinearMap current() const noexcept override { return LinearMap{latest_.tsc, latest_.mono, ns_per_tick_}; }
 
-    // Host CLOCK_MONOTONIC ns now, from the TSC (no system call).
-    uint64_t now_ns() const noexcept { return current().map(read_tsc()); }
+  // Host CLOCK_MONOTONIC ns now, from the TSC (no system call).
+  uint64_t now_ns() const noexcept { return current().map(read_tsc()); }
 
-    double ns_per_tick() const noexcept { return ns_per_tick_; }
-    bool calibrated() const noexcept { return calibrated_; }
+  double ns_per_tick() const noexcept { return ns_per_tick_; }
+  bool calibrated() const noexcept { return calibrated_; }
 
-private:
-    struct Pair {
-        uint64_t tsc = 0;
-        uint64_t mono = 0;
-    };
-    // One raw pair; width = TSC ticks between the two readings.
-    static Pair take(uint64_t &width) noexcept;
-    // The tightest of n raw pairs.
-    static Pair best_of(int n, uint64_t &width) noexcept;
-    void accept(const Pair &p) noexcept;
+ private:
+  struct Pair {
+    uint64_t tsc = 0;
+    uint64_t mono = 0;
+  };
+  // One raw pair; width = TSC ticks between the two readings.
+  static Pair take(uint64_t &width) noexcept;
+  // The tightest of n raw pairs.
+  static Pair best_of(int n, uint64_t &width) noexcept;
+  void accept(const Pair &p) noexcept;
 
-    Pair first_;
-    Pair latest_;
-    double ns_per_tick_ = 1.0;
-    uint64_t best_width_ = UINT64_MAX;
-    bool have_first_ = false;
-    bool calibrated_ = false;
+  Pair first_;
+  Pair latest_;
+  double ns_per_tick_ = 1.0;
+  uint64_t best_width_ = UINT64_MAX;
+  bool have_first_ = false;
+  bool calibrated_ = false;
 };
 
 // A guest clock that is a linear function of host time, fitted from pairs.
@@ -162,58 +159,58 @@ private:
 // anchored at the newest window's g, so extrapolation to new records
 // spans little time.
 class LinearClockMap final : public GuestClock {
-public:
-    // `window`: fast exchanges kept for a fitted rate; every exchange is
-    // kept for the offset, the last kMaxWindows of them.
-    explicit LinearClockMap(std::size_t window = 64);
-    static constexpr std::size_t kMaxWindows = 1024;
+ public:
+  // `window`: fast exchanges kept for a fitted rate; every exchange is
+  // kept for the offset, the last kMaxWindows of them.
+  explicit LinearClockMap(std::size_t window = 64);
+  static constexpr std::size_t kMaxWindows = 1024;
 
-    // Host ns per guest tick, known; 0 = fit it (the default).
-    void set_slope(double ns_per_tick) noexcept;
+  // Host ns per guest tick, known; 0 = fit it (the default).
+  void set_slope(double ns_per_tick) noexcept;
 
-    // One exchange; false when the window runs backwards (host_after <
-    // host_before: ignored) or when it is too slow for fitting the rate
-    // (it still bounds the offset).
-    bool add_exchange(uint64_t guest, uint64_t host_before_ns, uint64_t host_after_ns);
-    // One exact pair (no round trip to weigh).
-    void add_pair(uint64_t guest, uint64_t host_ns);
+  // One exchange; false when the window runs backwards (host_after <
+  // host_before: ignored) or when it is too slow for fitting the rate
+  // (it still bounds the offset).
+  bool add_exchange(uint64_t guest, uint64_t host_before_ns, uint64_t host_after_ns);
+  // One exact pair (no round trip to weigh).
+  void add_pair(uint64_t guest, uint64_t host_ns);
 
-    // True once the pairs determine a map.
-    bool ready() const noexcept { return ready_; }
-    LinearMap current() const noexcept override { return map_; }
-    // Fast pairs kept for fitting a rate.
-    std::size_t pairs() const noexcept { return pairs_.size(); }
+  // True once the pairs determine a map.
+  bool ready() const noexcept { return ready_; }
+  LinearMap current() const noexcept override { return map_; }
+  // Fast pairs kept for fitting a rate.
+  std::size_t pairs() const noexcept { return pairs_.size(); }
 
-    // How far the current map is from the truth, measured: every window
-    // says the guest read g while the host clock was in [before, after],
-    // so a correct map puts map(g) in it. With c = the correction the map
-    // needs (truth = map + c), before - map(g) <= c <= after - map(g) for
-    // every window: c lies in [lo, hi], the intersection over the newest
-    // windows that agree with each other (`used` of them: older ones stop
-    // agreeing when the guest's offset steps), after the one set aside
-    // (set_aside()). In ns. False before the first exchange.
-    bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept;
-    // 1 while the newest window is set aside as an outlier, else 0.
-    std::size_t set_aside() const noexcept { return skip_; }
+  // How far the current map is from the truth, measured: every window
+  // says the guest read g while the host clock was in [before, after],
+  // so a correct map puts map(g) in it. With c = the correction the map
+  // needs (truth = map + c), before - map(g) <= c <= after - map(g) for
+  // every window: c lies in [lo, hi], the intersection over the newest
+  // windows that agree with each other (`used` of them: older ones stop
+  // agreeing when the guest's offset steps), after the one set aside
+  // (set_aside()). In ns. False before the first exchange.
+  bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept;
+  // 1 while the newest window is set aside as an outlier, else 0.
+  std::size_t set_aside() const noexcept { return skip_; }
 
-private:
-    struct Window {
-        uint64_t guest;
-        uint64_t before;  // the guest read `guest` in
-        uint64_t after;   // [before, after] (exact pairs: both the time)
-        uint64_t mid() const noexcept { return before + (after - before) / 2; }
-    };
-    void add(const Window &w, bool fast);
-    void fit() noexcept;
+ private:
+  struct Window {
+    uint64_t guest;
+    uint64_t before;  // the guest read `guest` in
+    uint64_t after;   // [before, after] (exact pairs: both the time)
+    uint64_t mid() const noexcept { return before + (after - before) / 2; }
+  };
+  void add(const Window &w, bool fast);
+  void fit() noexcept;
 
-    std::size_t window_;
-    std::deque<Window> pairs_;    // the last `window_` fast ones, oldest first
-    std::deque<Window> windows_;  // the last kMaxWindows, oldest first
-    double known_slope_ = 0;
-    uint64_t best_round_trip_ = UINT64_MAX;
-    LinearMap map_;
-    std::size_t skip_ = 0;  // newest windows set aside (see fit)
-    bool ready_ = false;
+  std::size_t window_;
+  std::deque<Window> pairs_;    // the last `window_` fast ones, oldest first
+  std::deque<Window> windows_;  // the last kMaxWindows, oldest first
+  double known_slope_ = 0;
+  uint64_t best_round_trip_ = UINT64_MAX;
+  LinearMap map_;
+  std::size_t skip_ = 0;  // newest windows set aside (see fit)
+  bool ready_ = false;
 };
 
 }  // namespace bdtrace::ring

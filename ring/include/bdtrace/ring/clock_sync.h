@@ -31,56 +31,55 @@
 namespace bdtrace::ring {
 
 class ClockSync {
-public:
-    // Every reference must outlive the object. `same_rate`: guest ticks
-    // are host TSC ticks (TCG), so only the offset is fitted, at the host
-    // TSC's rate; otherwise (KVM, possibly scaled) the rate is fitted too.
-    // `spin_ns`: how long one exchange waits for the guest.
-    ClockSync(const MappedRegion &region, LinearClockMap &fit, TscClock &host, bool same_rate,
-              uint64_t spin_ns = 200'000, uint64_t quiet_ns = 20'000'000) noexcept;
+ public:
+  // Every reference must outlive the object. `same_rate`: guest ticks
+  // are host TSC ticks (TCG), so only the offset is fitted, at the host
+  // TSC's rate; otherwise (KVM, possibly scaled) the rate is fitted too.
+  // `spin_ns`: how long one exchange waits for the guest.
+  ClockSync(const MappedRegion &region, LinearClockMap &fit, TscClock &host, bool same_rate,
+            uint64_t spin_ns = 200'000, uint64_t quiet_ns = 20'000'000) noexcept;
 
-    // One exchange (see above). True when the guest answered within the
-    // spin; the pair went to the fit unless its round trip was too long.
-    // False at once (no spin) while the last request is unanswered and
-    // younger than quiet_ns.
-    bool exchange() noexcept;
+  // One exchange (see above). True when the guest answered within the
+  // spin; the pair went to the fit unless its round trip was too long.
+  // False at once (no spin) while the last request is unanswered and
+  // younger than quiet_ns.
+  bool exchange() noexcept;
 
-    // No timely answer yet: feed the best late answer to the fit as an
-    // estimate. True when there was one (the map is then ready); its round
-    // trip (the error bound) is late_round_trip_ns().
-    bool use_estimate() noexcept;
+  // No timely answer yet: feed the best late answer to the fit as an
+  // estimate. True when there was one (the map is then ready); its round
+  // trip (the error bound) is late_round_trip_ns().
+  bool use_estimate() noexcept;
 
-    uint64_t exchanges() const noexcept { return exchanges_; }
-    uint64_t answered() const noexcept { return answered_; }  // within the spin
-    uint64_t kept() const noexcept { return kept_; }          // fast enough to fit a rate with
-    // Round trips of the timely answers, in host ns.
-    const LogHistogram &round_trips() const noexcept { return round_trips_; }
-    uint64_t late_round_trip_ns() const noexcept { return late_rt_; }
+  uint64_t exchanges() const noexcept { return exchanges_; }
+  uint64_t answered() const noexcept { return answered_; }  // within the spin
+  uint64_t kept() const noexcept { return kept_; }          // fast enough to fit a rate with
+  // Round trips of the timely answers, in host ns.
+  const LogHistogram &round_trips() const noexcept { return round_trips_; }
+  uint64_t late_round_trip_ns() const noexcept { return late_rt_; }
 
-    // How far the fit's current map is from the truth, measured by the
-    // exchanges' windows (LinearClockMap::error_bounds). In ns.
-    bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept {
-        return fit_.error_bounds(lo, hi, used);
-    }
+  // How far the fit's current map is from the truth, measured by the
+  // exchanges' windows (LinearClockMap::error_bounds). In ns.
+  bool error_bounds(int64_t &lo, int64_t &hi, std::size_t &used) const noexcept {
+    return fit_.error_bounds(lo, hi, used);
+  }
 
+ private:
+  // A pending request answered since: remember it if it is the best
+  // late answer so far.
+  void collect_late() noexcept;
 
-private:
-    // A pending request answered since: remember it if it is the best
-    // late answer so far.
-    void collect_late() noexcept;
-
-    const MappedRegion &region_;
-    LinearClockMap &fit_;
-    TscClock &host_;
-    bool same_rate_;
-    uint64_t spin_ns_;
-    uint64_t quiet_ns_;
-    uint64_t request_ = 0;        // the last request written
-    uint64_t pending_before_ = 0; // its `before`, while unanswered
-    bool pending_ = false;
-    uint64_t late_guest_ = 0, late_host_ = 0, late_rt_ = UINT64_MAX;
-    uint64_t exchanges_ = 0, answered_ = 0, kept_ = 0;
-    LogHistogram round_trips_;
+  const MappedRegion &region_;
+  LinearClockMap &fit_;
+  TscClock &host_;
+  bool same_rate_;
+  uint64_t spin_ns_;
+  uint64_t quiet_ns_;
+  uint64_t request_ = 0;         // the last request written
+  uint64_t pending_before_ = 0;  // its `before`, while unanswered
+  bool pending_ = false;
+  uint64_t late_guest_ = 0, late_host_ = 0, late_rt_ = UINT64_MAX;
+  uint64_t exchanges_ = 0, answered_ = 0, kept_ = 0;
+  LogHistogram round_trips_;
 };
 
 }  // namespace bdtrace::ring

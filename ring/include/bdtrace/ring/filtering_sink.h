@@ -29,37 +29,37 @@
 namespace bdtrace::ring {
 
 class FilteringSink final : public RecordSink {
-public:
-    // system: full-system mode (comms from context switches).
-    FilteringSink(filter::PluginFilter &filter, RecordSink &inner, bool system) noexcept
-        : filter_(filter), inner_(inner), system_(system) {}
+ public:
+  // system: full-system mode (comms from context switches).
+  FilteringSink(filter::PluginFilter &filter, RecordSink &inner, bool system) noexcept
+      : filter_(filter), inner_(inner), system_(system) {}
 
-    void record(const bd_record &r, const EmitContext &ctx) noexcept override;
-    void ring_dropped(uint32_t ring, uint32_t pid, uint32_t tid, uint64_t count, uint64_t total,
-                      bool final) noexcept override {
-        inner_.ring_dropped(ring, pid, tid, count, total, final);
-    }
-    void blob(uint32_t event, const uint8_t *data, uint32_t len, const EmitContext &ctx) noexcept override {
-        inner_.blob(event, data, len, ctx);  // not filtered (consumer.h)
-    }
+  void record(const bd_record &r, const EmitContext &ctx) noexcept override;
+  void ring_dropped(uint32_t ring, uint32_t pid, uint32_t tid, uint64_t count, uint64_t total,
+                    bool final) noexcept override {
+    inner_.ring_dropped(ring, pid, tid, count, total, final);
+  }
+  void blob(uint32_t event, const uint8_t *data, uint32_t len, const EmitContext &ctx) noexcept override {
+    inner_.blob(event, data, len, ctx);  // not filtered (consumer.h)
+  }
 
-private:
-    // A guest thread's name as the last context switch gave it, and its
-    // comm mask for the config it was computed with.
-    struct Task {
-        char comm[BD_COMM_LEN] = {};
-        const filter::CompiledFilter *mask_for = nullptr;
-        uint64_t comm_mask = 0;
-    };
-    filter::Subject subject(const filter::CompiledFilter &f, const bd_record &r,
-                            const EmitContext &ctx) noexcept;
-    uint64_t comm_mask_of(const filter::CompiledFilter &f, uint32_t tid) noexcept;
-    void learn(uint32_t tid, const char *comm) noexcept;
+ private:
+  // A guest thread's name as the last context switch gave it, and its
+  // comm mask for the config it was computed with.
+  struct Task {
+    char comm[BD_COMM_LEN] = {};
+    const filter::CompiledFilter *mask_for = nullptr;
+    uint64_t comm_mask = 0;
+  };
+  filter::Subject subject(const filter::CompiledFilter &f, const bd_record &r,
+                          const EmitContext &ctx) noexcept;
+  uint64_t comm_mask_of(const filter::CompiledFilter &f, uint32_t tid) noexcept;
+  void learn(uint32_t tid, const char *comm) noexcept;
 
-    filter::PluginFilter &filter_;
-    RecordSink &inner_;
-    const bool system_;
-    std::unordered_map<uint32_t, Task> tasks_;  // system mode: by guest tid
+  filter::PluginFilter &filter_;
+  RecordSink &inner_;
+  const bool system_;
+  std::unordered_map<uint32_t, Task> tasks_;  // system mode: by guest tid
 };
 
 // Writes the enable bitmap of `f` into the region's header (the union over

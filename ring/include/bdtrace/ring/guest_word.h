@@ -19,37 +19,38 @@ namespace bdtrace::ring {
 
 template <bool kSwap, class T>
 inline T load_guest(const T *field, int memorder) noexcept {
-    return guest_order<kSwap>(__atomic_load_n(field, memorder));
+  return guest_order<kSwap>(__atomic_load_n(field, memorder));
 }
 
 template <bool kSwap, class T>
 inline void store_guest(T *field, T value, int memorder) noexcept {
-    __atomic_store_n(field, guest_order<kSwap>(value), memorder);
+  __atomic_store_n(field, guest_order<kSwap>(value), memorder);
 }
 
 template <class T>
 inline T load_guest(ByteOrder order, const T *field, int memorder) noexcept {
-    return order == kHostByteOrder ? load_guest<false>(field, memorder)
-                                   : load_guest<true>(field, memorder);
+  return order == kHostByteOrder ? load_guest<false>(field, memorder) : load_guest<true>(field, memorder);
 }
 
 template <class T>
 inline void store_guest(ByteOrder order, T *field, T value, int memorder) noexcept {
-    if (order == kHostByteOrder) store_guest<false>(field, value, memorder);
-    else store_guest<true>(field, value, memorder);
+  if (order == kHostByteOrder)
+    store_guest<false>(field, value, memorder);
+  else
+    store_guest<true>(field, value, memorder);
 }
 
 // Reverses the byte order of every integer field of a slot (a private
 // copy): a record of the other byte order to host values, and back.
 inline void swap_ring_record_fields(bd_ring_record &r) noexcept {
-    r.ts = byte_swap(r.ts);
-    r.kind = byte_swap(r.kind);
-    r.text_len = byte_swap(r.text_len);
-    r.event = byte_swap(r.event);
-    for (auto &a : r.args) a = byte_swap(a);
-    r.pid = byte_swap(r.pid);
-    r.tid = byte_swap(r.tid);
-    r.seq = byte_swap(r.seq);
+  r.ts = byte_swap(r.ts);
+  r.kind = byte_swap(r.kind);
+  r.text_len = byte_swap(r.text_len);
+  r.event = byte_swap(r.event);
+  for (auto &a : r.args) a = byte_swap(a);
+  r.pid = byte_swap(r.pid);
+  r.tid = byte_swap(r.tid);
+  r.seq = byte_swap(r.seq);
 }
 
 }  // namespace bdtrace::ring

@@ -42,39 +42,39 @@ std::optional<double> realtime_counter_period(uint64_t count, uint64_t realtime_
 inline constexpr uint64_t kTodEpochToUnixNs = 2'208'988'800ull * 1'000'000'000ull;
 
 class RealtimeCounterClock final : public GuestClock {
-public:
-    enum class Counter {
-        Cntvct,    // aarch64: frequency found from the counts
-        S390xTod,  // s390x: 125/512 ns per unit since 1900
-    };
+ public:
+  enum class Counter {
+    Cntvct,    // aarch64: frequency found from the counts
+    S390xTod,  // s390x: 125/512 ns per unit since 1900
+  };
 
-    // `region` must outlive the clock (its rings are peeked at for a count,
-    // in the region's byte order).
-    explicit RealtimeCounterClock(const MappedRegion &region, Counter counter = Counter::Cntvct);
+  // `region` must outlive the clock (its rings are peeked at for a count,
+  // in the region's byte order).
+  explicit RealtimeCounterClock(const MappedRegion &region, Counter counter = Counter::Cntvct);
 
-    // A fresh (CLOCK_REALTIME, CLOCK_MONOTONIC) pair; while the frequency is
-    // unknown, a look at the oldest unread record of each ring.
-    void refresh() noexcept override;
-    LinearMap current() const noexcept override { return map_; }
-    bool frequency_known() const noexcept { return known_; }
-    double ns_per_tick() const noexcept {
-        return static_cast<double>(rate_.num) / static_cast<double>(rate_.den);
-    }
+  // A fresh (CLOCK_REALTIME, CLOCK_MONOTONIC) pair; while the frequency is
+  // unknown, a look at the oldest unread record of each ring.
+  void refresh() noexcept override;
+  LinearMap current() const noexcept override { return map_; }
+  bool frequency_known() const noexcept { return known_; }
+  double ns_per_tick() const noexcept {
+    return static_cast<double>(rate_.num) / static_cast<double>(rate_.den);
+  }
 
-    // ns per tick as a fraction.
-    struct Rate {
-        uint32_t num = 1;
-        uint32_t den = 1;
-    };
+  // ns per tick as a fraction.
+  struct Rate {
+    uint32_t num = 1;
+    uint32_t den = 1;
+  };
 
-private:
-    void find_rate(uint64_t realtime_ns) noexcept;
+ private:
+  void find_rate(uint64_t realtime_ns) noexcept;
 
-    const MappedRegion &region_;
-    Rate rate_;
-    uint64_t epoch_ns_ = 0;  // realtime ns = count * rate - epoch_ns_
-    bool known_ = false;
-    LinearMap map_;
+  const MappedRegion &region_;
+  Rate rate_;
+  uint64_t epoch_ns_ = 0;  // realtime ns = count * rate - epoch_ns_
+  bool known_ = false;
+  LinearMap map_;
 };
 
 }  // namespace bdtrace::ring

@@ -57,16 +57,16 @@ uint64_t ivshmem_file_size(uint32_t rings, uint32_t slots);
 
 // The consumer's private copy of the header's layout fields, checked once.
 struct RegionLayout {
-    uint32_t ring_count = 0;
-    uint32_t ring_slots = 0;    // a power of two
-    uint32_t kernel_rings = 0;  // rings [0, kernel_rings) are per-CPU kernel rings
-    uint32_t mode = 0;          // enum bd_ring_mode
-    uint32_t clock = 0;         // enum bd_ring_clock
-    ByteOrder byte_order = kHostByteOrder;  // of every field in the region
-    uint32_t claims_offset = 0;
-    uint32_t ctl_offset = 0;
-    uint64_t data_offset = 0;
-    uint64_t region_size = 0;
+  uint32_t ring_count = 0;
+  uint32_t ring_slots = 0;                // a power of two
+  uint32_t kernel_rings = 0;              // rings [0, kernel_rings) are per-CPU kernel rings
+  uint32_t mode = 0;                      // enum bd_ring_mode
+  uint32_t clock = 0;                     // enum bd_ring_clock
+  ByteOrder byte_order = kHostByteOrder;  // of every field in the region
+  uint32_t claims_offset = 0;
+  uint32_t ctl_offset = 0;
+  uint64_t data_offset = 0;
+  uint64_t region_size = 0;
 };
 
 // Checks a header copy (in the guest's byte order `order`, as it lies in
@@ -84,54 +84,50 @@ void swap_header_fields(bd_ring_region &h) noexcept;
 // A region file mapped MAP_SHARED read-write (the consumer writes tails and
 // consumer_pid). Unmapped when destroyed. Move-only.
 class MappedRegion {
-public:
-    MappedRegion() noexcept = default;
-    ~MappedRegion();
-    MappedRegion(MappedRegion &&other) noexcept;
-    MappedRegion &operator=(MappedRegion &&other) noexcept;
-    MappedRegion(const MappedRegion &) = delete;
-    MappedRegion &operator=(const MappedRegion &) = delete;
+ public:
+  MappedRegion() noexcept = default;
+  ~MappedRegion();
+  MappedRegion(MappedRegion &&other) noexcept;
+  MappedRegion &operator=(MappedRegion &&other) noexcept;
+  MappedRegion(const MappedRegion &) = delete;
+  MappedRegion &operator=(const MappedRegion &) = delete;
 
-    // Opens and maps `path`, reads the header once and validates it
-    // (check_header, in the guest's byte order `order`), or an error naming
-    // the file, the cause and what to do.
-    static Expected<MappedRegion> open(const std::string &path, ByteOrder order = kHostByteOrder);
+  // Opens and maps `path`, reads the header once and validates it
+  // (check_header, in the guest's byte order `order`), or an error naming
+  // the file, the cause and what to do.
+  static Expected<MappedRegion> open(const std::string &path, ByteOrder order = kHostByteOrder);
 
-    explicit operator bool() const noexcept { return base_ != nullptr; }
-    const RegionLayout &layout() const noexcept { return layout_; }
-    unsigned char *base() const noexcept { return base_; }
+  explicit operator bool() const noexcept { return base_ != nullptr; }
+  const RegionLayout &layout() const noexcept { return layout_; }
+  unsigned char *base() const noexcept { return base_; }
 
-    // Shared memory the guest can change at any time: access it with
-    // atomic loads/stores only. Every address is computed from the private
-    // layout and a bounded index, so it lies inside the mapping.
-    bd_ring_region *header() const noexcept {
-        return reinterpret_cast<bd_ring_region *>(base_);
-    }
-    bd_ring_ctl *ctl(uint32_t ring) const noexcept {
-        return reinterpret_cast<bd_ring_ctl *>(base_ + layout_.ctl_offset +
-                                               std::size_t{ring} * BD_RING_CTL_SIZE);
-    }
-    bd_slot_claim *claim(uint32_t ring) const noexcept {
-        return reinterpret_cast<bd_slot_claim *>(base_ + layout_.claims_offset +
-                                                 std::size_t{ring} * sizeof(bd_slot_claim));
-    }
-    // Byte offset of slot `index` (any counter value: taken modulo
-    // ring_slots) of `ring` from the start of the region.
-    uint64_t slot_offset(uint32_t ring, uint64_t index) const noexcept {
-        return layout_.data_offset +
-               (uint64_t{ring} * layout_.ring_slots + (index & (layout_.ring_slots - 1u))) *
-                   BD_RING_SLOT_SIZE;
-    }
-    unsigned char *slot(uint32_t ring, uint64_t index) const noexcept {
-        return base_ + slot_offset(ring, index);
-    }
+  // Shared memory the guest can change at any time: access it with
+  // atomic loads/stores only. Every address is computed from the private
+  // layout and a bounded index, so it lies inside the mapping.
+  bd_ring_region *header() const noexcept { return reinterpret_cast<bd_ring_region *>(base_); }
+  bd_ring_ctl *ctl(uint32_t ring) const noexcept {
+    return reinterpret_cast<bd_ring_ctl *>(base_ + layout_.ctl_offset + std::size_t{ring} * BD_RING_CTL_SIZE);
+  }
+  bd_slot_claim *claim(uint32_t ring) const noexcept {
+    return reinterpret_cast<bd_slot_claim *>(base_ + layout_.claims_offset +
+                                             std::size_t{ring} * sizeof(bd_slot_claim));
+  }
+  // Byte offset of slot `index` (any counter value: taken modulo
+  // ring_slots) of `ring` from the start of the region.
+  uint64_t slot_offset(uint32_t ring, uint64_t index) const noexcept {
+    return layout_.data_offset +
+           (uint64_t{ring} * layout_.ring_slots + (index & (layout_.ring_slots - 1u))) * BD_RING_SLOT_SIZE;
+  }
+  unsigned char *slot(uint32_t ring, uint64_t index) const noexcept {
+    return base_ + slot_offset(ring, index);
+  }
 
-private:
-    void reset() noexcept;
+ private:
+  void reset() noexcept;
 
-    unsigned char *base_ = nullptr;
-    std::size_t size_ = 0;
-    RegionLayout layout_;
+  unsigned char *base_ = nullptr;
+  std::size_t size_ = 0;
+  RegionLayout layout_;
 };
 
 }  // namespace bdtrace::ring

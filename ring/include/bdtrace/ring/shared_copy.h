@@ -16,12 +16,12 @@ namespace bdtrace::ring {
 
 // Copies `words` 8-byte words from shared `src` (8-byte aligned) to `dst`.
 inline void copy_from_shared(void *dst, const void *src, std::size_t words) noexcept {
-    const auto *s = static_cast<const uint64_t *>(src);
-    auto *d = static_cast<unsigned char *>(dst);
-    for (std::size_t i = 0; i < words; ++i) {
-        const uint64_t w = __atomic_load_n(s + i, __ATOMIC_RELAXED);
-        std::memcpy(d + i * sizeof w, &w, sizeof w);
-    }
+  const auto *s = static_cast<const uint64_t *>(src);
+  auto *d = static_cast<unsigned char *>(dst);
+  for (std::size_t i = 0; i < words; ++i) {
+    const uint64_t w = __atomic_load_n(s + i, __ATOMIC_RELAXED);
+    std::memcpy(d + i * sizeof w, &w, sizeof w);
+  }
 }
 
 }  // namespace bdtrace::ring

@@ -68,8 +68,7 @@ struct SessionOptions {
   // as "bdtrace:*") are excluded from it; with a single event name as the
   // pattern there is no counts channel.
   std::vector<std::string> counts_events = {"bdtrace:session", "bdtrace:rejected_total",
-                                            "bdtrace:ring_dropped", "bdtrace:filter",
-                                            "bdtrace:filter_stats"};
+                                            "bdtrace:ring_dropped", "bdtrace:filter", "bdtrace:filter_stats"};
   std::string counts_channel_name = "bdtrace-counts";
   // ~5000 reports per CPU: the ring consumer's end-of-run drop reports
   // (one per ring that dropped, at once) fit unless thousands of rings
