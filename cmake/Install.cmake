@@ -18,14 +18,7 @@ install(TARGETS bd-run bd-analyze bd-handler-check bd-mark bd-demo-workload
 install(TARGETS bd-ring-consumer
         RUNTIME DESTINATION ${BDTRACE_INSTALL_HELPERDIR} COMPONENT host)
 
-foreach(api IN LISTS BDTRACE_QEMU_PLUGIN_APIS)
-  if(api EQUAL 1)
-    set(plugin bdtrace-qemu)
-  else()
-    set(plugin bdtrace-qemu-v${api})
-  endif()
-  install(TARGETS ${plugin} LIBRARY DESTINATION ${BDTRACE_INSTALL_PLUGINDIR} COMPONENT host)
-endforeach()
+install(TARGETS ${BDTRACE_PLUGIN_TARGETS} LIBRARY DESTINATION ${BDTRACE_INSTALL_PLUGINDIR} COMPONENT host)
 
 install(TARGETS bdhandler-kv bdhandler-facts bdhandler-roi
         LIBRARY DESTINATION ${BDTRACE_INSTALL_HANDLERDIR} COMPONENT host)

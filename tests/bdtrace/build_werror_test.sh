@@ -14,8 +14,9 @@
 set -uo pipefail
 
 BDTRACE=${1:?usage: build_werror_test.sh PATH/TO/bdtrace}
-T=$(mktemp -d "${TMPDIR:-/tmp}/bdtrace-werror-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# shellcheck source=../support/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
+check_temp_dir werror-test
 
 mkdir "$T/stubs"
 printf '#!/bin/sh\necho "install ok installed"\n' >"$T/stubs/dpkg-query"
@@ -23,12 +24,6 @@ printf '#!/bin/sh\necho "cmake $*" >>"%s/cmake.log"\nexit 0\n' "$T" >"$T/stubs/c
 chmod +x "$T/stubs/dpkg-query" "$T/stubs/cmake"
 export PATH="$T/stubs:$PATH"
 export BDTRACE_CACHE="$T/cache"
-
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 
 # build_with CACHED CI: runs `./bdtrace build` on a build directory whose
 # cache says BDTRACE_WERROR:BOOL=CACHED ("none": no cache, a new directory),
@@ -79,8 +74,4 @@ configures "$calls" ON || fail "CI=true on a new directory: not configured with 
 build_with none ""
 configures "$calls" OFF || fail "a new directory without CI: not configured with OFF: $calls"
 
-if [ $failures -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "ok"
+finish

@@ -12,8 +12,9 @@
 set -uo pipefail
 
 BDTRACE=${1:?usage: help_test.sh PATH/TO/bdtrace}
-T=$(mktemp -d "${TMPDIR:-/tmp}/bdtrace-help-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# shellcheck source=../support/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
+check_temp_dir help-test
 
 mkdir "$T/stubs"
 for prog in apt-get sudo dpkg-query cmake ctest make lttng lttng-sessiond \
@@ -25,12 +26,6 @@ export PATH="$T/stubs:$PATH"
 export BDTRACE_BUILD_DIR="$T/build"
 export BDTRACE_CACHE="$T/cache"
 unset CI
-
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 
 # run ARGS...: runs bdtrace; sets rc, out, err.
 run() {
@@ -112,8 +107,4 @@ done
 [ ! -e "$T/build" ] || fail "help created the build directory $T/build"
 [ ! -e "$T/cache" ] || fail "help created the cache $T/cache"
 
-if [ $failures -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "ok"
+finish

@@ -10,14 +10,9 @@ set -uo pipefail
 
 HELP_TEST=${1:?usage: help_test_catches.sh PATH/TO/help_test.sh PATH/TO/bdtrace}
 BDTRACE=${2:?usage: help_test_catches.sh PATH/TO/help_test.sh PATH/TO/bdtrace}
-T=$(mktemp -d "${TMPDIR:-/tmp}/bdtrace-help-catches.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+# shellcheck source=../support/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
+check_temp_dir help-catches
 
 # mutant NAME SED_SCRIPT EXPECTED: a copy of bdtrace edited by SED_SCRIPT
 # must make help_test.sh fail with a line matching EXPECTED.
@@ -42,8 +37,4 @@ mutant no-deps-help "s/^    deps) cat <<'EOF_HELP' ;;/    deps-gone) cat <<'EOF_
 mutant undocumented-command '/^case "\$cmd" in/a\  newcmd) no_options newcmd "$@" ;;' \
   "does not list the command 'newcmd'"
 
-if [ $failures -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "ok"
+finish

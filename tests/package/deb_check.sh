@@ -16,14 +16,10 @@ shopt -s lastpipe
 BUILD=${1:?usage: deb_check.sh BUILD_DIR VERSION SOURCE_DIR}
 VERSION=${2:?usage: deb_check.sh BUILD_DIR VERSION SOURCE_DIR}
 SOURCE=${3:?usage: deb_check.sh BUILD_DIR VERSION SOURCE_DIR}
-T=$(mktemp -d "${TMPDIR:-/tmp}/bdtrace-deb-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# shellcheck source=../support/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
+check_temp_dir deb-test
 
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 # fail_each MESSAGE: one failure per line of stdin ("MESSAGE: line").
 fail_each() {
   local line
@@ -145,8 +141,4 @@ for page in bd-run bd-analyze bd-mark; do
 done
 grep -E '/share/man/.*\.[1-9]$' "$T/all-paths" | fail_each "a man page not compressed"
 
-if [ $failures -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "ok"
+finish

@@ -17,14 +17,9 @@ set -uo pipefail
 BUILD=${1:?usage: dkms_scripts.sh BUILD_DIR VERSION}
 VERSION=${2:?usage: dkms_scripts.sh BUILD_DIR VERSION}
 SCRIPTS=$BUILD/deb/bd-sched-dkms
-T=$(mktemp -d "${TMPDIR:-/tmp}/bdtrace-dkms-scripts.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+# shellcheck source=../support/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
+check_temp_dir dkms-scripts
 
 for s in postinst prerm; do
   [ -f "$SCRIPTS/$s" ] || { echo "FAIL: no $SCRIPTS/$s (configure the build)"; exit 1; }
@@ -93,8 +88,4 @@ run "prerm not registered" prerm remove "" "$with_headers"
 [ $rc -eq 0 ] || fail "prerm exited $rc"
 [ -z "$calls" ] || fail "not registered, prerm called: $calls"
 
-if [ $failures -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "ok"
+finish
