@@ -20,6 +20,7 @@
 #include "bdtrace/analyzer/selection.h"
 #include "bdtrace/analyzer/timeline.h"
 #include "bdtrace/status.h"
+#include "live_view.h"
 
 #if __has_include("bdtrace/analyzer/export.h")
 #include "bdtrace/analyzer/export.h"
@@ -110,7 +111,7 @@ class HelpFormatter : public CLI::Formatter {
     return out;
   }
   std::string make_usage(const CLI::App *, std::string) const override {
-    return "Usage: bd-analyze [OPTIONS] TRACE_DIR...\n";
+    return "Usage: bd-analyze [OPTIONS] TRACE_DIR...\n       bd-analyze [OPTIONS] --live URL|SESSION\n";
   }
 };
 
@@ -126,7 +127,13 @@ constexpr const char *kDescription =
     "CTF traces (searched for 'metadata' files). Several directories (several VMs,\n"
     "several captures) are read together in host-clock order; each trace is one VM,\n"
     "named by its bdtrace:session event (vm, or in user mode the program).\n"
-    "Ring-channel events are placed at their guest time (guest_ts).\n";
+    "Ring-channel events are placed at their guest time (guest_ts).\n"
+    "\n"
+    "--live follows a session while it runs (bd-run --live prints its URL): marks/s\n"
+    "per event, open regions, what runs on each vCPU and what was lost, redrawn about\n"
+    "once a second on a terminal (one line per second otherwise); when the session\n"
+    "ends, the report of all of it. SESSION alone means the lttng-relayd on this\n"
+    "host: net://localhost/host/HOSTNAME/SESSION.\n";
 
 constexpr const char *kFooter =
     "Reports (-r):\n"
@@ -174,6 +181,7 @@ struct Args {
   double since = 0, until = 0, bucket = 0;
   int64_t limit = 0;
   bool no_progress = false;
+  std::string live;  // --live URL|SESSION
   CLI::Option *since_opt = nullptr, *until_opt = nullptr, *bucket_opt = nullptr, *limit_opt = nullptr;
 };
 
@@ -194,7 +202,10 @@ void DefineOptions(CLI::App &app, Args &a) {
   app.footer(kFooter);
   app.get_formatter()->column_width(24);
   app.set_help_flag("-h,--help", "print this help and exit");
-  app.add_option("TRACE_DIR", a.paths, "a trace directory (one or more)")->required()->option_text("...");
+  auto *dirs = app.add_option("TRACE_DIR", a.paths, "a trace directory (one or more)")->option_text("...");
+  app.add_option("--live", a.live, "follow a live session (bd-run --live), then report on all of it")
+      ->option_text("URL|SESSION")
+      ->excludes(dirs);
   const char *kOutput = "Output";
   app.add_option("-r,--report", a.report_name, "summary (default), processes, regions, marks, timeline")
       ->check(CLI::IsMember({"summary", "processes", "regions", "marks", "timeline"}))
@@ -229,6 +240,15 @@ void DefineOptions(CLI::App &app, Args &a) {
 
 // Checks what CLI11 cannot and fills options; an exit code on error.
 std::optional<int> CheckArgs(Args &a, ba::AnalyzeOptions &options) {
+  if (a.paths.empty() && a.live.empty()) {
+    return Fail(kExitUsage, "give a trace directory, or --live URL|SESSION (see bd-analyze --help)");
+  }
+  if (!a.live.empty() && (!a.sel.empty() || *a.since_opt || *a.until_opt || a.report_name == "timeline" ||
+                          a.format == "chrome" || a.format == "svg")) {
+    return Fail(kExitUsage,
+                "--live makes the summary, processes, regions and marks reports as text, json or csv, "
+                "without a selection; for the others, analyze the trace the relay daemon wrote");
+  }
   if (*a.since_opt) a.sel.since_s = a.since;
   if (*a.until_opt) a.sel.until_s = a.until;
   if (bdtrace::Status valid = a.sel.Validate(); !valid) {
@@ -312,9 +332,19 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   return 0;
 }
 
-// The other reports: read the whole trace, then format the Report.
+// The other reports: read the whole trace (or follow it live), then
+// format the Report.
 int RunReport(const Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &options, Output &out) {
-  auto report = ba::Analyze(a.paths, options);
+  bdtrace::Expected<bdtrace::report::Report> report = bdtrace::report::Report();
+  if (!a.live.empty()) {
+    ba::LiveOptions live;
+    live.url = ba::LiveUrl(a.live);
+    live.reader = options.reader;
+    live.model = options.model;
+    report = bdtrace::analyze_cli::FollowLive(live, stdout, isatty(STDOUT_FILENO) == 1);
+  } else {
+    report = ba::Analyze(a.paths, options);
+  }
   if (!report) return Fail(kExitTraceError, report.error().ToString());
   if (a.format == "json") {
     auto json = ba::FormatJson(ba::ForKind(*report, kind));

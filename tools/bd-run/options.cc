@@ -43,6 +43,13 @@ constexpr const char* kDescription =
     "only runs QEMU with the plugin (events are recorded only if some other LTTng\n"
     "session enables bdtrace:*).\n"
     "\n"
+    "With --live the session is a live one, streamed through the lttng-relayd on this\n"
+    "host (bd-run starts one when none listens, and stops it at the end); bd-run says\n"
+    "on stderr how to follow it: bd-analyze --live net://localhost/host/HOST/SESSION.\n"
+    "The relay daemon writes the trace too: with --trace DIR, one bd-run starts\n"
+    "writes it under DIR/HOST/SESSION-DATE/ (a relay daemon that already runs: its\n"
+    "own output directory, by default ~/lttng-traces).\n"
+    "\n"
     "User mode: the program's stdin/stdout/stderr are its own; bd-run's messages go\n"
     "to stderr. The exit status is the program's (128+N if it was killed by signal\n"
     "N), 2 when bd-run could not start it, or 3 when it succeeded but the trace is\n"
@@ -178,8 +185,12 @@ void add_run_options(CLI::App& app, Parsed& p) {
   app.add_option("--trace", o.trace_dir, "Record a trace into DIR (created if missing; must be empty)")
       ->type_name("DIR");
   app.add_option("--session", o.session_name,
-                 "LTTng session name (default: unique, bdtrace-<pid>-...); needs --trace")
+                 "LTTng session name (default: unique, bdtrace-<pid>-...); needs --trace or --live")
       ->type_name("NAME");
+  app.add_flag("--live", o.live,
+               "Stream the session through the local lttng-relayd (started if none runs, stopped after) "
+               "for bd-analyze --live; the relay daemon writes the trace (with --trace: into DIR/HOST/ when "
+               "bd-run starts it)");
   app.add_option(
          "--qemu", o.qemu,
          "QEMU to use (default: qemu-ARCH for the guest's architecture, or qemu-system-ARCH with --system, "
@@ -477,8 +488,8 @@ Status check_plugin_and_session(Parsed& p) {
           "give the filter as --filter FILE (bd-run checks it first), not --plugin-arg filter=");
     }
   }
-  if (!o.session_name.empty() && o.trace_dir.empty()) {
-    return make_error("--session needs --trace DIR (without --trace bd-run creates no session)");
+  if (!o.session_name.empty() && !o.traces()) {
+    return make_error("--session needs --trace DIR or --live (without them bd-run creates no session)");
   }
   if (!is_power_of_two(o.subbuf_size) || o.subbuf_size < 4096) {
     return make_error("--subbuf-size must be a power of two of at least 4096, e.g. 4194304");

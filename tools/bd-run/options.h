@@ -42,6 +42,12 @@ enum class ChannelChoice { Auto, Trap, Ring, Both };
 struct RunOptions {
   std::string trace_dir;     // empty: run without creating a session
   std::string session_name;  // empty: a unique name
+  // --live: the session streams through the local lttng-relayd (started
+  // when none runs) for bd-analyze --live; trace_dir is then where a relay
+  // daemon bd-run starts writes (README "Live view").
+  bool live = false;
+  // A session of bd-run's own: with --trace or --live.
+  bool traces() const { return !trace_dir.empty() || live; }
   std::string qemu;          // empty: qemu-<arch> (system: qemu-system-<arch>) from PATH
   std::string arch;          // --arch: the guest's architecture; empty: from PROGRAM's ELF header
   std::string plugin;        // empty: resolve_plugin's default (preflight.h)

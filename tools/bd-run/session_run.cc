@@ -6,6 +6,7 @@
 
 #include "bdtrace/tools/lttng_session.h"
 #include "preflight.h"
+#include "relayd.h"
 #include "session_join_server.h"
 #include "trace_space.h"
 
@@ -34,6 +35,13 @@ std::optional<std::string> full_filesystem(const std::string& dir) {
          "it unreadable); free space there, or choose another --trace directory, and run again";
 }
 
+// Where the run's trace lands, for messages (see RunOptions::live).
+std::string trace_dir_of(const RunOptions& o, const tools::LttngSession& session) {
+  if (!o.live) return session.output_dir();
+  if (!o.trace_dir.empty()) return o.trace_dir;
+  return "the lttng-relayd's output directory (by default ~/lttng-traces)";
+}
+
 void warn_discarded(const tools::LttngSession& session) {
   Expected<uint64_t> lost = session.discarded_events();
   if (!lost) {
@@ -47,8 +55,10 @@ void warn_discarded(const tools::LttngSession& session) {
 }  // namespace
 
 Status check_tracing(const RunOptions& o) {
-  if (o.trace_dir.empty()) return Status();
-  if (Status st = check_trace_dir(o.trace_dir); !st) return st;
+  if (!o.traces()) return Status();
+  if (!o.trace_dir.empty()) {
+    if (Status st = check_trace_dir(o.trace_dir); !st) return st;
+  }
   return tools::check_session_daemon();
 }
 
@@ -59,6 +69,8 @@ void SessionContext::trace_incomplete(const std::string& why) {
 
 int run_in_session(const RunOptions& o, const std::function<Expected<int>(SessionContext&)>& guest,
                    const GuestReport* report) {
+  // Declared before the session: the session is destroyed first.
+  std::optional<RelayDaemon> relayd;
   std::optional<tools::LttngSession> session;
   std::unique_ptr<JoinServer> joins;
   SessionContext context;
@@ -67,10 +79,17 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
   bool stopped_for_space = false;
   uint64_t stopped_with_free = 0;
   const uint64_t headroom = trace_headroom(o.subbuf_size, o.subbuf_count);
-  if (!o.trace_dir.empty()) {
+  if (o.traces()) {
     tools::SessionOptions so;
     so.name = o.session_name;
     so.output_dir = o.trace_dir;
+    if (o.live) {
+      Expected<std::optional<RelayDaemon>> relay = ensure_local_relayd(o.trace_dir);
+      if (!relay) return fail(relay.error());
+      std::optional<RelayDaemon> started = std::move(relay).value();
+      if (started) relayd.emplace(std::move(*started));
+      so.live_url = kLocalRelaydUrl;
+    }
     so.subbuf_size = o.subbuf_size;
     so.subbuf_count = o.subbuf_count;
     so.only_included_processes = true;
@@ -79,8 +98,17 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     auto created = tools::LttngSession::create(so);
     if (!created) return fail(created.error());
     session.emplace(std::move(created).value());
-    if (Expected<uint64_t> free = free_bytes(session->output_dir()); free && free.value() < headroom) {
-      return fail("only " + mib(free.value()) + " are free where " + session->output_dir() +
+    if (o.live) {
+      std::fprintf(stderr, "bd-run: live: bd-analyze --live %s\n",
+                   live_session_url(session->name()).c_str());
+    }
+    // Where the trace lands: a live session's relay daemon writes into
+    // --trace DIR when bd-run started it; without --trace bd-run cannot
+    // watch the space of a relay daemon's directory.
+    const std::string trace_dir = o.live ? o.trace_dir : session->output_dir();
+    if (Expected<uint64_t> free = trace_dir.empty() ? Expected<uint64_t>(headroom) : free_bytes(trace_dir);
+        free && free.value() < headroom) {
+      return fail("only " + mib(free.value()) + " are free where " + trace_dir +
                   " is, less than the " + mib(headroom) +
                   " LTTng's buffers may need (--subbuf-size x --subbuf-count x each CPU, plus metadata): "
                   "free space, trace elsewhere, or choose smaller buffers");
@@ -89,8 +117,8 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     // Also keeps room for twice what the last check interval wrote: the
     // disk may fill faster than the checks come.
     auto watch_space = [&session, &stopped_for_space, &stopped_with_free, headroom,
-                        dir = session->output_dir(), last = uint64_t{0}]() mutable {
-      if (stopped_for_space || !session->started()) return;
+                        dir = trace_dir, last = uint64_t{0}]() mutable {
+      if (stopped_for_space || !session->started() || dir.empty()) return;
       Expected<uint64_t> free = free_bytes(dir);
       if (!free) return;
       const uint64_t drop = last > free.value() ? last - free.value() : 0;
@@ -129,12 +157,12 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     }
     if (stopped_for_space) {
       context.trace_incomplete(
-          "the filesystem holding " + session->output_dir() + " was down to " + mib(stopped_with_free) +
+          "the filesystem holding " + trace_dir_of(o, *session) + " was down to " + mib(stopped_with_free) +
           " free, near the " + mib(headroom) +
           " LTTng may still have to write, so bd-run stopped recording there to keep the "
           "trace readable; the guest ran on untraced: free space there, or trace elsewhere");
     }
-    const std::string dir = session->output_dir();
+    const std::string dir = trace_dir_of(o, *session);
     if (Status st = session->stop(); !st) {
       if (!tools::check_session_daemon()) {
         // Its consumer died with it, and what it had not written yet with

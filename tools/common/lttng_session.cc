@@ -55,8 +55,11 @@ Status validate(const SessionOptions& o, const std::string& name) {
     return make_error("invalid LTTng session name '" + name +
                       "': use 1-254 characters without '/' and not starting with '.'");
   }
-  if (o.output_dir.empty()) {
+  if (o.live_url.empty() && o.output_dir.empty()) {
     return make_error("no output directory given for the trace: pass a directory such as /tmp/trace");
+  }
+  if (!o.live_url.empty() && o.live_timer_us == 0) {
+    return make_error("a live session needs a live timer period above 0 microseconds (e.g. 1000000)");
   }
   if (!is_power_of_two(o.subbuf_size) || o.subbuf_size < 4096) {
     return make_error("sub-buffer size " + std::to_string(o.subbuf_size) +
@@ -224,11 +227,16 @@ Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
     if (Status st = validate(options, name); !st) return st.take_error();
     if (Status st = check_session_daemon(); !st) return st.take_error();
 
-    Expected<std::string> dir = prepare_output_dir(options.output_dir);
+    Expected<std::string> dir = options.live_url.empty() ? prepare_output_dir(options.output_dir)
+                                                         : Expected<std::string>(std::string());
     if (!dir) return dir.take_error();
 
     std::unique_ptr<lttng_session_descriptor, DescriptorDeleter> descriptor(
-        lttng_session_descriptor_local_create(name.c_str(), dir.value().c_str()));
+        options.live_url.empty()
+            ? lttng_session_descriptor_local_create(name.c_str(), dir.value().c_str())
+            // The data URL follows from the control URL (net:// gives both ports).
+            : lttng_session_descriptor_live_network_create(name.c_str(), options.live_url.c_str(), nullptr,
+                                                           options.live_timer_us));
     if (!descriptor) return make_error("cannot describe LTTng session '" + name + "' (out of memory?)");
 
     const lttng_error_code created = lttng_create_session_ext(descriptor.get());
