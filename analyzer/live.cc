@@ -72,7 +72,8 @@ Expected<ValueRef> LiveParams(const std::string &url) {
   if (!params || !inputs ||
       bt_value_array_append_string_element(inputs.get(), url.c_str()) !=
           BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK ||
-      bt_value_map_insert_entry(params.get(), "inputs", inputs.get()) != BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+      bt_value_map_insert_entry(params.get(), "inputs", inputs.get()) !=
+          BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
       // A session that is not there is an error now, not a wait forever.
       bt_value_map_insert_string_entry(params.get(), "session-not-found-action", "fail") !=
           BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) {
@@ -84,9 +85,11 @@ Expected<ValueRef> LiveParams(const std::string &url) {
 // The graph (source -> sink into decoder), ready to run.
 Expected<GraphRef> BuildGraph(const LiveOptions &options, EventDecoder &decoder) {
   PluginRef ctf;
-  const bt_plugin_find_status found = bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_FALSE, ctf.out());
+  const bt_plugin_find_status found =
+      bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_FALSE, ctf.out());
   if (found != BT_PLUGIN_FIND_STATUS_OK) {
-    return TakeBtError("babeltrace2 plugin 'ctf' not found — is babeltrace2 (the plugins package) installed?");
+    return TakeBtError(
+        "babeltrace2 plugin 'ctf' not found — is babeltrace2 (the plugins package) installed?");
   }
   const bt_component_class_source *live_class =
       bt_plugin_borrow_source_component_class_by_name_const(ctf.get(), "lttng-live");
@@ -96,7 +99,8 @@ Expected<GraphRef> BuildGraph(const LiveOptions &options, EventDecoder &decoder)
   Expected<ValueRef> params = LiveParams(options.url);
   if (!params) return params.take_error();
   const bt_component_source *source = nullptr;
-  if (bt_graph_add_source_component(graph.get(), live_class, "live", params->get(), options.reader.bt_log_level,
+  if (bt_graph_add_source_component(graph.get(), live_class, "live", params->get(),
+                                    options.reader.bt_log_level,
                                     &source) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
     return TakeBtError("cannot follow " + options.url + " (not an lttng-live URL?)");
   }
@@ -168,6 +172,15 @@ Expected<report::Report> AnalyzeLive(const LiveOptions &options) {
   report::Report report;
   report.add_trace_paths(options.url);
   model.Finish(report);
+  // Every emitting process's first event is its bdtrace:session: without
+  // one, the reader attached after the run began.
+  if (report.sessions_size() == 0) {
+    report.add_warnings(
+        "no bdtrace:session event was seen: bd-analyze --live attached after the run began (babeltrace2's "
+        "lttng-live starts at the newest data the relay daemon holds), so this report covers only what came "
+        "after; run bd-run with --live-wait to hold the guest until a reader follows, or analyze the trace "
+        "the relay daemon wrote");
+  }
   return report;
 }
 

@@ -67,13 +67,15 @@ void LiveSummary::Tick(double seconds) {
 
 std::string LiveSummary::EventLabel(uint32_t event) const {
   auto it = names_.find(event);
-  return it == names_.end() ? "event " + std::to_string(event) : it->second + " (" + std::to_string(event) + ")";
+  return it == names_.end() ? "event " + std::to_string(event)
+                            : it->second + " (" + std::to_string(event) + ")";
 }
 
 std::string LiveSummary::RatesText() const {
   std::string out;
   size_t items = 0;
-  for (const auto &[event, count] : last_marks_) Append(out, items, EventLabel(event) + " " + Rate(count, last_seconds_));
+  for (const auto &[event, count] : last_marks_)
+    Append(out, items, EventLabel(event) + " " + Rate(count, last_seconds_));
   return items == 0 ? "none" : out + More(items);
 }
 
@@ -87,7 +89,8 @@ std::string LiveSummary::RegionsText() const {
   std::string out = std::to_string(total);
   size_t items = 0;
   std::string list;
-  for (const auto &[region, n] : per_region) Append(list, items, EventLabel(region) + " x" + std::to_string(n));
+  for (const auto &[region, n] : per_region)
+    Append(list, items, EventLabel(region) + " x" + std::to_string(n));
   return items == 0 ? out : out + " (" + list + More(items) + ")";
 }
 
@@ -118,8 +121,8 @@ std::vector<std::string> LiveSummary::Lines() const {
 }
 
 std::string LiveSummary::Line() const {
-  return "live: marks " + std::to_string(marks_) + "; rates " + RatesText() + "; open regions " + RegionsText() +
-         "; vcpus " + VcpusText() + "; lost " + LossesText();
+  return "live: marks " + std::to_string(marks_) + "; rates " + RatesText() + "; open regions " +
+         RegionsText() + "; vcpus " + VcpusText() + "; lost " + LossesText();
 }
 
 }  // namespace bdtrace::analyzer

@@ -37,7 +37,10 @@ wait_exit() {
 }
 
 session="bdtrace-live-test-$$-$RANDOM"
-"$BD_RUN" --live --session "$session" --trace "$T/trace" -- "$GUEST_LIVE" "$T/go" >"$T/run.out" 2>"$T/run.err" &
+# --live-wait: the guest starts once bd-analyze --live follows the session
+# (babeltrace2's lttng-live attaches at the newest data: a reader that came
+# later would miss the start).
+"$BD_RUN" --live --live-wait --session "$session" --trace "$T/trace" -- "$GUEST_LIVE" "$T/go" >"$T/run.out" 2>"$T/run.err" &
 pids+=($!)
 run_pid=$!
 

@@ -48,7 +48,9 @@ constexpr const char* kDescription =
     "on stderr how to follow it: bd-analyze --live net://localhost/host/HOST/SESSION.\n"
     "The relay daemon writes the trace too: with --trace DIR, one bd-run starts\n"
     "writes it under DIR/HOST/SESSION-DATE/ (a relay daemon that already runs: its\n"
-    "own output directory, by default ~/lttng-traces).\n"
+    "own output directory, by default ~/lttng-traces). babeltrace2's live reader\n"
+    "starts at the newest data: one that attaches late misses what came before;\n"
+    "--live-wait holds the guest until a reader follows the session.\n"
     "\n"
     "User mode: the program's stdin/stdout/stderr are its own; bd-run's messages go\n"
     "to stderr. The exit status is the program's (128+N if it was killed by signal\n"
@@ -191,6 +193,9 @@ void add_run_options(CLI::App& app, Parsed& p) {
                "Stream the session through the local lttng-relayd (started if none runs, stopped after) "
                "for bd-analyze --live; the relay daemon writes the trace (with --trace: into DIR/HOST/ when "
                "bd-run starts it)");
+  app.add_flag("--live-wait", o.live_wait,
+               "With --live: start the guest only once a live reader (bd-analyze --live) follows the session "
+               "(up to 10 min), so that it sees the run from its first event");
   app.add_option(
          "--qemu", o.qemu,
          "QEMU to use (default: qemu-ARCH for the guest's architecture, or qemu-system-ARCH with --system, "
@@ -488,6 +493,7 @@ Status check_plugin_and_session(Parsed& p) {
           "give the filter as --filter FILE (bd-run checks it first), not --plugin-arg filter=");
     }
   }
+  if (o.live_wait && !o.live) return make_error("--live-wait needs --live");
   if (!o.session_name.empty() && !o.traces()) {
     return make_error("--session needs --trace DIR or --live (without them bd-run creates no session)");
   }

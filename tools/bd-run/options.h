@@ -46,11 +46,13 @@ struct RunOptions {
   // when none runs) for bd-analyze --live; trace_dir is then where a relay
   // daemon bd-run starts writes (README "Live view").
   bool live = false;
+  // --live-wait: start the guest only once a live reader follows the session.
+  bool live_wait = false;
   // A session of bd-run's own: with --trace or --live.
   bool traces() const { return !trace_dir.empty() || live; }
-  std::string qemu;          // empty: qemu-<arch> (system: qemu-system-<arch>) from PATH
-  std::string arch;          // --arch: the guest's architecture; empty: from PROGRAM's ELF header
-  std::string plugin;        // empty: resolve_plugin's default (preflight.h)
+  std::string qemu;    // empty: qemu-<arch> (system: qemu-system-<arch>) from PATH
+  std::string arch;    // --arch: the guest's architecture; empty: from PROGRAM's ELF header
+  std::string plugin;  // empty: resolve_plugin's default (preflight.h)
   std::vector<std::pair<std::string, std::string>> plugin_args;  // extra name=value
   std::string filter;                                            // --filter FILE (both modes), "" = none
   std::vector<std::string> handlers;  // --handler PATH[:ARGS], user mode with the trap

@@ -113,13 +113,13 @@ Expected<RelayDaemon> RelayDaemon::start(const std::string& output_dir) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       daemon.pid_ = -1;
-      return make_error("lttng-relayd " + exit_text(status) +
-                        " before it listened on ports " + std::to_string(kRelaydControlPort) + " and " +
-                        std::to_string(kRelaydLivePort) + " (its messages are above): are the ports taken?");
+      return make_error("lttng-relayd " + exit_text(status) + " before it listened on ports " +
+                        std::to_string(kRelaydControlPort) + " and " + std::to_string(kRelaydLivePort) +
+                        " (its messages are above): are the ports taken?");
     }
     if (Clock::now() >= deadline) {
-      return make_error("lttng-relayd did not listen on ports " + std::to_string(kRelaydControlPort) + " and " +
-                        std::to_string(kRelaydLivePort) + " within 10 s");
+      return make_error("lttng-relayd did not listen on ports " + std::to_string(kRelaydControlPort) +
+                        " and " + std::to_string(kRelaydLivePort) + " within 10 s");
     }
     std::this_thread::sleep_for(kPollInterval);
   }

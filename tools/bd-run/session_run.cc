@@ -6,6 +6,7 @@
 
 #include "bdtrace/tools/lttng_session.h"
 #include "preflight.h"
+#include "live_reader_wait.h"
 #include "relayd.h"
 #include "session_join_server.h"
 #include "trace_space.h"
@@ -24,6 +25,8 @@ void warn(const std::string& message) { std::fprintf(stderr, "bd-run: warning: %
 namespace {
 
 constexpr unsigned int kSwitchTimerUs = 1000000;
+// --live-wait: how long a person has to start bd-analyze --live.
+constexpr int kLiveWaitSeconds = 600;
 
 // After the session stopped: a full filesystem means LTTng's consumer
 // could not write all it had (its write errors reach no one else).
@@ -99,8 +102,7 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     if (!created) return fail(created.error());
     session.emplace(std::move(created).value());
     if (o.live) {
-      std::fprintf(stderr, "bd-run: live: bd-analyze --live %s\n",
-                   live_session_url(session->name()).c_str());
+      std::fprintf(stderr, "bd-run: live: bd-analyze --live %s\n", live_session_url(session->name()).c_str());
     }
     // Where the trace lands: a live session's relay daemon writes into
     // --trace DIR when bd-run started it; without --trace bd-run cannot
@@ -108,16 +110,16 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     const std::string trace_dir = o.live ? o.trace_dir : session->output_dir();
     if (Expected<uint64_t> free = trace_dir.empty() ? Expected<uint64_t>(headroom) : free_bytes(trace_dir);
         free && free.value() < headroom) {
-      return fail("only " + mib(free.value()) + " are free where " + trace_dir +
-                  " is, less than the " + mib(headroom) +
+      return fail("only " + mib(free.value()) + " are free where " + trace_dir + " is, less than the " +
+                  mib(headroom) +
                   " LTTng's buffers may need (--subbuf-size x --subbuf-count x each CPU, plus metadata): "
                   "free space, trace elsewhere, or choose smaller buffers");
     }
     // Recording stops while what LTTng may still write fits on the disk.
     // Also keeps room for twice what the last check interval wrote: the
     // disk may fill faster than the checks come.
-    auto watch_space = [&session, &stopped_for_space, &stopped_with_free, headroom,
-                        dir = trace_dir, last = uint64_t{0}]() mutable {
+    auto watch_space = [&session, &stopped_for_space, &stopped_with_free, headroom, dir = trace_dir,
+                        last = uint64_t{0}]() mutable {
       if (stopped_for_space || !session->started() || dir.empty()) return;
       Expected<uint64_t> free = free_bytes(dir);
       if (!free) return;
@@ -139,6 +141,13 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     env.push_back(joins->env_entry());
   }
 
+  if (o.live_wait) {
+    std::fprintf(stderr,
+                 "bd-run: live: waiting for a reader to follow the session before starting the guest\n");
+    if (Status st = wait_for_live_reader(kLocalRelaydUrl, session->name(), kLiveWaitSeconds); !st) {
+      return fail(st.error());
+    }
+  }
   Expected<int> exit_status = guest(context);
   GuestCheck check = GuestCheck::Ok;
   if (report != nullptr && report->stats != nullptr && exit_status) {

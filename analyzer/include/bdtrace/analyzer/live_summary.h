@@ -57,7 +57,7 @@ class LiveSummary final : public EventVisitor {
   std::map<uint32_t, uint64_t> interval_marks_;  // event id -> marks in the running interval
   std::map<uint32_t, uint64_t> last_marks_;      // the same for the last whole interval
   double last_seconds_ = 0;
-  std::map<uint32_t, std::string> names_;                          // event id -> bd_event_name
+  std::map<uint32_t, std::string> names_;                              // event id -> bd_event_name
   std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint64_t> open_;  // (pid, tid, region) -> depth
   std::map<uint32_t, Running> vcpus_;
   uint64_t discarded_ = 0, ring_dropped_ = 0, filter_dropped_ = 0, rejected_ = 0;
