@@ -197,12 +197,15 @@ void AddSelector(CLI::App &app, const char *name, std::vector<T> &values, const 
       ->group("Selection");
 }
 
-void DefineOptions(CLI::App &app, Args &a) {
+// live: the command line has --live (then TRACE_DIR is not required; when
+// it is, CLI11 also keeps the selectors' take_all from swallowing it).
+void DefineOptions(CLI::App &app, Args &a, bool live) {
   app.formatter(std::make_shared<HelpFormatter>());
   app.footer(kFooter);
   app.get_formatter()->column_width(24);
   app.set_help_flag("-h,--help", "print this help and exit");
   auto *dirs = app.add_option("TRACE_DIR", a.paths, "a trace directory (one or more)")->option_text("...");
+  if (!live) dirs->required();
   app.add_option("--live", a.live, "follow a live session (bd-run --live), then report on all of it")
       ->option_text("URL|SESSION")
       ->excludes(dirs);
@@ -365,7 +368,13 @@ int RunReport(const Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &opti
 int main(int argc, char **argv) {
   CLI::App app{kDescription, "bd-analyze"};
   Args a;
-  DefineOptions(app, a);
+  bool live = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    live = live || arg == "--live" || arg.rfind("--live=", 0) == 0;
+  }
+  DefineOptions(app, a, live);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {

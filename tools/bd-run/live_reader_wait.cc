@@ -62,7 +62,8 @@ Expected<uint64_t> live_session_clients(const std::string& relayd_url, const std
   uint64_t clients = 0;
   for (uint64_t i = 0; bt_value_is_array(raw_result) && i < bt_value_array_get_length(raw_result); ++i) {
     const bt_value* s = bt_value_array_borrow_element_by_index_const(raw_result, i);
-    const bt_value* name = bt_value_is_map(s) ? bt_value_map_borrow_entry_value_const(s, "session-name") : nullptr;
+    const bt_value* name =
+        bt_value_is_map(s) ? bt_value_map_borrow_entry_value_const(s, "session-name") : nullptr;
     if (name != nullptr && bt_value_is_string(name) && session == bt_value_string_get(name)) {
       clients += unsigned_entry(s, "client-count");
     }
@@ -77,7 +78,8 @@ Status wait_for_live_reader(const std::string& relayd_url, const std::string& se
     if (!clients) return clients.take_error();
     if (clients.value() > 0) return Status();
     if (std::chrono::steady_clock::now() >= deadline) {
-      return make_error("no live reader followed session " + session + " within " + std::to_string(timeout_s) +
+      return make_error("no live reader followed session " + session + " within " +
+                        std::to_string(timeout_s) +
                         " s (--live-wait): start bd-analyze --live, or run without --live-wait");
     }
     std::this_thread::sleep_for(kPollInterval);
