@@ -126,6 +126,53 @@ std::string LiveUrl(const std::string &url_or_session) {
   return "net://localhost/host/" + std::string(host[0] != '\0' ? host : "localhost") + "/" + url_or_session;
 }
 
+Expected<std::string> OnlyLocalLiveSession() {
+  constexpr const char *kRelayd = "net://localhost";
+  bt_current_thread_clear_error();
+  PluginRef ctf;
+  if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_FALSE, ctf.out()) !=
+      BT_PLUGIN_FIND_STATUS_OK) {
+    return TakeBtError(
+        "babeltrace2 plugin 'ctf' not found — is babeltrace2 (the plugins package) installed?");
+  }
+  const bt_component_class_source *live_class =
+      bt_plugin_borrow_source_component_class_by_name_const(ctf.get(), "lttng-live");
+  if (live_class == nullptr) return Error{"babeltrace2 lacks src.ctf.lttng-live", {}};
+  ValueRef params(bt_value_map_create());
+  if (!params ||
+      bt_value_map_insert_string_entry(params.get(), "url", kRelayd) != BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) {
+    return TakeBtError("out of memory building the sessions query");
+  }
+  using QueryRef = BtRef<bt_query_executor, bt_query_executor_put_ref>;
+  using ConstValueRef = BtRef<const bt_value, bt_value_put_ref>;
+  QueryRef query(bt_query_executor_create(bt_component_class_source_as_component_class_const(live_class),
+                                          "sessions", params.get()));
+  if (!query) return TakeBtError("cannot create a babeltrace2 query");
+  const bt_value *raw = nullptr;
+  if (bt_query_executor_query(query.get(), &raw) != BT_QUERY_EXECUTOR_QUERY_STATUS_OK) {
+    return TakeBtError(std::string("cannot list the live sessions of the lttng-relayd at ") + kRelayd +
+                       " (is one running? bd-run --live starts one)");
+  }
+  ConstValueRef result(raw);
+  std::vector<std::string> urls;
+  for (uint64_t i = 0; bt_value_is_array(raw) && i < bt_value_array_get_length(raw); ++i) {
+    const bt_value *s = bt_value_array_borrow_element_by_index_const(raw, i);
+    const bt_value *url = bt_value_is_map(s) ? bt_value_map_borrow_entry_value_const(s, "url") : nullptr;
+    if (url != nullptr && bt_value_is_string(url)) urls.emplace_back(bt_value_string_get(url));
+  }
+  if (urls.size() == 1) return urls.front();
+  if (urls.empty()) {
+    return Error{std::string("the lttng-relayd at ") + kRelayd +
+                     " has no live session: start one with bd-run --live, or name it: --live URL|SESSION",
+                 {}};
+  }
+  std::string list;
+  for (const std::string &u : urls) list += "\n  " + u;
+  return Error{std::string("the lttng-relayd at ") + kRelayd + " has " + std::to_string(urls.size()) +
+                   " live sessions: choose one with --live URL:" + list,
+               {}};
+}
+
 Status ReadLive(const LiveOptions &options, EventVisitor &visitor, const std::function<void(double)> &tick) {
   bt_current_thread_clear_error();
   EventDecoder decoder(visitor, options.reader.reorder);  // outlives the graph

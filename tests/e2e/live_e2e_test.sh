@@ -48,10 +48,10 @@ if ! wait_for "$T/run.err" "^bd-run: live: bd-analyze --live net://localhost/hos
   fail "bd-run did not say how to follow the session:"; cat "$T/run.err"
   finish
 fi
-url=$(sed -n 's/^bd-run: live: bd-analyze --live //p' "$T/run.err")
 
-# stdout is a file: one summary line per second.
-"$BD_ANALYZE" --live "$url" >"$T/live.out" 2>"$T/live.err" &
+# The session's name alone: the relay daemon on this host. stdout is a
+# file: one summary line per second.
+"$BD_ANALYZE" --live "$session" >"$T/live.out" 2>"$T/live.err" &
 pids+=($!)
 analyze_pid=$!
 
@@ -77,8 +77,10 @@ grep -q "^live: marks 40; " "$T/live.out" || fail "no summary line with all 40 m
 "$BD_ANALYZE" --help >/dev/null || fail "bd-analyze --help failed"
 report=$(sed '/^live: /d' "$T/live.out")
 echo "$report" >"$T/report.txt"
-trace_dir=$(find "$T/trace" -name metadata -printf '%h\n' | head -1)
-if [ -z "$trace_dir" ]; then
+trace_dir=$(find "$T/trace" -name metadata -printf '%h\n' 2>/dev/null | head -1)
+if grep -q "an lttng-relayd already runs" "$T/run.err"; then
+  echo "note: a relay daemon already ran; its output directory holds the trace: not compared"
+elif [ -z "$trace_dir" ]; then
   fail "the relay daemon wrote no trace under $T/trace"
 else
   # The same report from the trace on disk: the live view saw all of it.

@@ -111,7 +111,7 @@ class HelpFormatter : public CLI::Formatter {
     return out;
   }
   std::string make_usage(const CLI::App *, std::string) const override {
-    return "Usage: bd-analyze [OPTIONS] TRACE_DIR...\n       bd-analyze [OPTIONS] --live URL|SESSION\n";
+    return "Usage: bd-analyze [OPTIONS] TRACE_DIR...\n       bd-analyze [OPTIONS] --live [URL|SESSION]\n";
   }
 };
 
@@ -133,7 +133,7 @@ constexpr const char *kDescription =
     "per event, open regions, what runs on each vCPU and what was lost, redrawn about\n"
     "once a second on a terminal (one line per second otherwise); when the session\n"
     "ends, the report of all of it. SESSION alone means the lttng-relayd on this\n"
-    "host: net://localhost/host/HOSTNAME/SESSION.\n";
+    "host: net://localhost/host/HOSTNAME/SESSION; --live alone, its only session.\n";
 
 constexpr const char *kFooter =
     "Reports (-r):\n"
@@ -181,7 +181,8 @@ struct Args {
   double since = 0, until = 0, bucket = 0;
   int64_t limit = 0;
   bool no_progress = false;
-  std::string live;  // --live URL|SESSION
+  std::string live;  // --live URL|SESSION; empty with --live alone: the local relay daemon's one session
+  CLI::Option *live_opt = nullptr;
   CLI::Option *since_opt = nullptr, *until_opt = nullptr, *bucket_opt = nullptr, *limit_opt = nullptr;
 };
 
@@ -206,9 +207,12 @@ void DefineOptions(CLI::App &app, Args &a, bool live) {
   app.set_help_flag("-h,--help", "print this help and exit");
   auto *dirs = app.add_option("TRACE_DIR", a.paths, "a trace directory (one or more)")->option_text("...");
   if (!live) dirs->required();
-  app.add_option("--live", a.live, "follow a live session (bd-run --live), then report on all of it")
-      ->option_text("URL|SESSION")
-      ->excludes(dirs);
+  a.live_opt = app.add_option("--live", a.live,
+                              "follow a live session (bd-run --live), then report on all of it; alone: the "
+                              "one session of the lttng-relayd on this host")
+                   ->expected(0, 1)
+                   ->option_text("[URL|SESSION]")
+                   ->excludes(dirs);
   const char *kOutput = "Output";
   app.add_option("-r,--report", a.report_name, "summary (default), processes, regions, marks, timeline")
       ->check(CLI::IsMember({"summary", "processes", "regions", "marks", "timeline"}))
@@ -243,11 +247,11 @@ void DefineOptions(CLI::App &app, Args &a, bool live) {
 
 // Checks what CLI11 cannot and fills options; an exit code on error.
 std::optional<int> CheckArgs(Args &a, ba::AnalyzeOptions &options) {
-  if (a.paths.empty() && a.live.empty()) {
+  if (a.paths.empty() && !*a.live_opt) {
     return Fail(kExitUsage, "give a trace directory, or --live URL|SESSION (see bd-analyze --help)");
   }
-  if (!a.live.empty() && (!a.sel.empty() || *a.since_opt || *a.until_opt || a.report_name == "timeline" ||
-                          a.format == "chrome" || a.format == "svg")) {
+  if (*a.live_opt && (!a.sel.empty() || *a.since_opt || *a.until_opt || a.report_name == "timeline" ||
+                      a.format == "chrome" || a.format == "svg")) {
     return Fail(kExitUsage,
                 "--live makes the summary, processes, regions and marks reports as text, json or csv, "
                 "without a selection; for the others, analyze the trace the relay daemon wrote");
@@ -337,10 +341,15 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
 
 // The other reports: read the whole trace (or follow it live), then
 // format the Report.
-int RunReport(const Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &options, Output &out) {
+int RunReport(Args &a, ba::ReportKind kind, const ba::AnalyzeOptions &options, Output &out) {
   bdtrace::Expected<bdtrace::report::Report> report = bdtrace::report::Report();
-  if (!a.live.empty()) {
+  if (*a.live_opt) {
     ba::LiveOptions live;
+    if (a.live.empty()) {
+      bdtrace::Expected<std::string> only = ba::OnlyLocalLiveSession();
+      if (!only) return Fail(kExitTraceError, only.error().ToString());
+      a.live = *only;
+    }
     live.url = ba::LiveUrl(a.live);
     live.reader = options.reader;
     live.model = options.model;

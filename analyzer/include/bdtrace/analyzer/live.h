@@ -23,6 +23,11 @@ namespace bdtrace::analyzer {
 // relay daemon on this host: net://localhost/host/<this host's name>/SESSION.
 std::string LiveUrl(const std::string &url_or_session);
 
+// The URL of the one live session the relay daemon on this host
+// (net://localhost) lists; an error that lists them when there are none or
+// several.
+Expected<std::string> OnlyLocalLiveSession();
+
 struct LiveOptions {
   std::string url;  // a full lttng-live URL (see LiveUrl)
   ReaderOptions reader;
