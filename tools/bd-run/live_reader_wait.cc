@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "live_reader_wait.h"
 
+#include "child.h"
+
 #include <babeltrace2/babeltrace.h>
 
 #include <chrono>
@@ -76,7 +78,9 @@ Status wait_for_live_reader(const std::string& relayd_url, const std::string& se
   for (;;) {
     Expected<uint64_t> clients = live_session_clients(relayd_url, session);
     if (!clients) return clients.take_error();
-    if (clients.value() > 0) return Status();
+    // A ^C while waiting: stop waiting; run_child then starts no guest and
+    // bd-run ends as for a signal.
+    if (clients.value() > 0 || SignalForwarding::pending_signal() != 0) return Status();
     if (std::chrono::steady_clock::now() >= deadline) {
       return make_error("no live reader followed session " + session + " within " +
                         std::to_string(timeout_s) +

@@ -18,8 +18,9 @@ namespace bdtrace::bdrun {
 // does not list the session.
 Expected<uint64_t> live_session_clients(const std::string& relayd_url, const std::string& session);
 
-// Polls live_session_clients until it is at least 1; an error after
-// timeout_s seconds or when the relay daemon cannot be asked.
+// Polls live_session_clients until it is at least 1 or a signal arrived
+// (SignalForwarding::pending_signal); an error after timeout_s seconds or
+// when the relay daemon cannot be asked.
 Status wait_for_live_reader(const std::string& relayd_url, const std::string& session, int timeout_s);
 
 }  // namespace bdtrace::bdrun
