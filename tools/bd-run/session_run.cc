@@ -38,11 +38,18 @@ std::optional<std::string> full_filesystem(const std::string& dir) {
          "it unreadable); free space there, or choose another --trace directory, and run again";
 }
 
-// Where the run's trace lands, for messages (see RunOptions::live).
-std::string trace_dir_of(const RunOptions& o, const tools::LttngSession& session) {
+// The directory the run's trace lands in, when bd-run knows it: the
+// session's own, or with --live the --trace DIR of a relay daemon bd-run
+// started. Empty otherwise (a relay daemon that already ran writes where
+// it was told to).
+std::string known_trace_dir(const RunOptions& o, const tools::LttngSession& session, bool own_relayd) {
   if (!o.live) return session.output_dir();
-  if (!o.trace_dir.empty()) return o.trace_dir;
-  return "the lttng-relayd's output directory (by default ~/lttng-traces)";
+  return own_relayd ? o.trace_dir : std::string();
+}
+
+// For messages: known_trace_dir, or what stands for it.
+std::string trace_place(const std::string& known_dir) {
+  return known_dir.empty() ? "the lttng-relayd's output directory (by default ~/lttng-traces)" : known_dir;
 }
 
 void warn_discarded(const tools::LttngSession& session) {
@@ -104,10 +111,8 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     if (o.live) {
       std::fprintf(stderr, "bd-run: live: bd-analyze --live %s\n", live_session_url(session->name()).c_str());
     }
-    // Where the trace lands: a live session's relay daemon writes into
-    // --trace DIR when bd-run started it; without --trace bd-run cannot
-    // watch the space of a relay daemon's directory.
-    const std::string trace_dir = o.live ? o.trace_dir : session->output_dir();
+    // bd-run watches the space where the trace lands when it knows where.
+    const std::string trace_dir = known_trace_dir(o, *session, relayd.has_value());
     if (Expected<uint64_t> free = trace_dir.empty() ? Expected<uint64_t>(headroom) : free_bytes(trace_dir);
         free && free.value() < headroom) {
       return fail("only " + mib(free.value()) + " are free where " + trace_dir + " is, less than the " +
@@ -166,12 +171,12 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     }
     if (stopped_for_space) {
       context.trace_incomplete(
-          "the filesystem holding " + trace_dir_of(o, *session) + " was down to " + mib(stopped_with_free) +
-          " free, near the " + mib(headroom) +
+          "the filesystem holding " + trace_place(known_trace_dir(o, *session, relayd.has_value())) +
+          " was down to " + mib(stopped_with_free) + " free, near the " + mib(headroom) +
           " LTTng may still have to write, so bd-run stopped recording there to keep the "
           "trace readable; the guest ran on untraced: free space there, or trace elsewhere");
     }
-    const std::string dir = trace_dir_of(o, *session);
+    const std::string dir = trace_place(known_trace_dir(o, *session, relayd.has_value()));
     if (Status st = session->stop(); !st) {
       if (!tools::check_session_daemon()) {
         // Its consumer died with it, and what it had not written yet with
