@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "bdtrace/analyzer/progress.h"
+#include "bdtrace/analyzer/runs.h"
 
 namespace bdtrace::analyzer {
 
@@ -141,7 +142,9 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths, const An
   Expected<std::vector<std::string>> dirs = FindTraceDirs(paths);
   if (!dirs) return dirs.take_error();
 
-  Model model(options.model);
+  ModelOptions model_options = options.model;
+  model_options.runs = GroupRuns(*dirs);  // several runs: one VM each
+  Model model(model_options);
   std::vector<EventVisitor *> targets = {&model};
   targets.insert(targets.end(), options.also.begin(), options.also.end());
   TeeVisitor tee(targets);

@@ -17,6 +17,7 @@
 
 #include "bdtrace/analyzer/analyze.h"
 #include "bdtrace/analyzer/report_format.h"
+#include "bdtrace/analyzer/runs.h"
 #include "bdtrace/analyzer/selection.h"
 #include "bdtrace/analyzer/timeline.h"
 #include "bdtrace/status.h"
@@ -267,6 +268,10 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
       return Fail(kExitTraceError, st.error().ToString());
     }
     chrome = std::make_unique<ba::ChromeExporter>(out.stream(), names.take_names());
+    // Several runs: each trace's process is named after its run's VM.
+    if (const ba::Runs runs = ba::GroupRuns(*dirs); runs.several()) {
+      chrome->SetVmNames(ba::ResolveVmNames(runs, names.session_names()));
+    }
     exporter = chrome.get();
   } else {
     svg = std::make_unique<ba::SvgExporter>(out.stream(), ba::SvgOptions{});

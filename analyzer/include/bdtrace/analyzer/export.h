@@ -24,9 +24,11 @@
 #include <cstdint>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "bdtrace/analyzer/events.h"
 #include "bdtrace/status.h"
@@ -43,16 +45,27 @@ class NameCollector final : public EventVisitor {
   EventNames take_names() { return std::move(names_); }
 
   void OnEventName(const EventNameEvent &e) override { names_[e.event] = std::string(e.name); }
+  // The VM name each trace's first session gives, by trace number ("" for
+  // traces without one): what ResolveVmNames (runs.h) needs.
+  void OnSession(const SessionEvent &e) override {
+    if (e.trace >= session_names_.size()) session_names_.resize(size_t{e.trace} + 1);
+    if (!session_seen_.count(e.trace)) session_names_[e.trace] = std::string(VmName(e));
+    session_seen_.insert(e.trace);
+  }
+  const std::vector<std::string> &session_names() const { return session_names_; }
   bool WantsMarkDetails() const override { return false; }
 
  private:
   EventNames names_;
+  std::vector<std::string> session_names_;
+  std::set<uint32_t> session_seen_;
 };
 
 // Chrome trace JSON, written to `out` as events arrive:
 //   {"traceEvents":[ ... ]}
 // - One process per VM (per CTF trace): pid = trace index + 1, named by the
-//   session's VM name (system mode) or "user: <program>" (user mode).
+//   session's VM name (system mode) or "user: <program>" (user mode). With
+//   several runs (SetVmNames) the run's VM name leads: "run1 (user: prog)".
 // - System mode (the session says "system", or sched_switch was seen):
 //   one thread track per vCPU (tid = vCPU index, named "vCPU N") holding the
 //   guest thread that runs there as B/E slices named `comm[pid/tid]` (the
@@ -81,6 +94,11 @@ class ChromeExporter final : public EventVisitor {
   ~ChromeExporter() override;
   ChromeExporter(const ChromeExporter &) = delete;
   ChromeExporter &operator=(const ChromeExporter &) = delete;
+
+  // Each trace's VM name when several runs are read (ResolveVmNames,
+  // runs.h), by trace number: each trace's process is named after its run.
+  // Call before the first event.
+  void SetVmNames(std::vector<std::string> names_by_trace);
 
   void OnMark(const MarkEvent &e) override;
   void OnRegion(const RegionEvent &e) override;
