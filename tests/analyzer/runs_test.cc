@@ -80,7 +80,8 @@ size_t Count(const std::string &text, const std::string &what) {
 TEST(Runs, ARunIsTheDirectoryAboveUst) {
   EXPECT_EQ(RunDirOf("/t/run1/ust/uid/1000/64-bit"), "/t/run1");
   EXPECT_EQ(RunDirOf("/t/run1/ust/pid/qemu-x86_64-77-20261127-063000"), "/t/run1");
-  EXPECT_EQ(RunDirOf("/relayd/host-a/web-20261127-063000/ust/uid/0/64-bit"), "/relayd/host-a/web-20261127-063000");
+  EXPECT_EQ(RunDirOf("/relayd/host-a/web-20261127-063000/ust/uid/0/64-bit"),
+            "/relayd/host-a/web-20261127-063000");
   EXPECT_EQ(RunDirOf("/t/ust/run/ust/uid/0/64-bit"), "/t/ust/run") << "the last ust/uid wins";
   EXPECT_EQ(RunDirOf("/t/copied-trace"), "/t/copied-trace") << "not under ust/: a run of its own";
   EXPECT_EQ(RunDirOf("ust/uid/0/64-bit"), ".");
@@ -109,9 +110,10 @@ TEST(Runs, SeveralRunsKeepUniqueSessionNamesElseTheirDirectoryNames) {
   EXPECT_EQ(ResolveVmNames(distinct, {"web", ""}), (std::vector<std::string>{"web", "b"}));
   // Same basenames (one session name per host on a relayd): the shortest
   // tail that tells them apart.
-  const Runs hosts = GroupRuns({"/r/host-a/s-1/ust/uid/0/64-bit", "/r/host-b/s-1/ust/uid/0/64-bit",
-                                "/r/host-b/s-2/ust/uid/0/64-bit"});
-  EXPECT_EQ(ResolveVmNames(hosts, {"g", "g", "g"}), (std::vector<std::string>{"host-a/s-1", "host-b/s-1", "s-2"}));
+  const Runs hosts = GroupRuns(
+      {"/r/host-a/s-1/ust/uid/0/64-bit", "/r/host-b/s-1/ust/uid/0/64-bit", "/r/host-b/s-2/ust/uid/0/64-bit"});
+  EXPECT_EQ(ResolveVmNames(hosts, {"g", "g", "g"}),
+            (std::vector<std::string>{"host-a/s-1", "host-b/s-1", "s-2"}));
   // All traces of a run share its name (the first session name it gives).
   const Runs per_pid = GroupRuns({"/t/a/ust/pid/p1", "/t/a/ust/pid/p2", "/t/b/ust/pid/p3"});
   EXPECT_EQ(ResolveVmNames(per_pid, {"", "x", "y"}), (std::vector<std::string>{"x", "x", "y"}));
@@ -208,10 +210,12 @@ TEST(RunsCli, TwoRunsOfOneProgramAreTwoVmsWithExactCounts) {
   const std::string chrome = RunBdAnalyze("--format chrome '" + a.string() + "' '" + b.string() + "'", &code);
   ASSERT_EQ(code, 0) << chrome;
   EXPECT_EQ(Count(chrome, "\"name\":\"process_name\""), 2u) << chrome;
-  EXPECT_NE(chrome.find("{\"ph\":\"M\",\"pid\":1,\"tid\":1,\"name\":\"process_name\",\"args\":{\"name\":\"run-a (user: trace-gen)\"}}"),
+  EXPECT_NE(chrome.find("{\"ph\":\"M\",\"pid\":1,\"tid\":1,\"name\":\"process_name\",\"args\":{\"name\":"
+                        "\"run-a (user: trace-gen)\"}}"),
             std::string::npos)
       << chrome;
-  EXPECT_NE(chrome.find("{\"ph\":\"M\",\"pid\":2,\"tid\":2,\"name\":\"process_name\",\"args\":{\"name\":\"run-b (user: trace-gen)\"}}"),
+  EXPECT_NE(chrome.find("{\"ph\":\"M\",\"pid\":2,\"tid\":2,\"name\":\"process_name\",\"args\":{\"name\":"
+                        "\"run-b (user: trace-gen)\"}}"),
             std::string::npos)
       << chrome;
 }

@@ -38,8 +38,8 @@ class TwoRuns : public ::testing::Test {
     dir_ = new TempDir("e2e-many-vms");
     for (const Guest &g : {kRunA, kRunB}) {
       const std::string trace = dir_->path() + "/" + g.run_dir;
-      RunResult r = run({BD_RUN, "--trace", trace, "--", GUEST_THREADS, "--threads", std::to_string(g.threads),
-                         "--marks", std::to_string(g.marks)});
+      RunResult r = run({BD_RUN, "--trace", trace, "--", GUEST_THREADS, "--threads",
+                         std::to_string(g.threads), "--marks", std::to_string(g.marks)});
       if (r.status != 0) failure_ += std::string(g.run_dir) + ": " + r.err;
     }
   }
@@ -78,8 +78,10 @@ TEST_F(TwoRuns, JsonHasBothVmsWithExactCountsPerVm) {
     text[t.vm()] += t.text_marks();
     if (t.marks() > 0) ++workers[t.vm()];
   }
-  EXPECT_EQ(marks, (std::map<std::string, uint64_t>{{"vm-a", kRunA.plain_marks()}, {"vm-b", kRunB.plain_marks()}}));
-  EXPECT_EQ(text, (std::map<std::string, uint64_t>{{"vm-a", kRunA.text_marks()}, {"vm-b", kRunB.text_marks()}}));
+  EXPECT_EQ(marks,
+            (std::map<std::string, uint64_t>{{"vm-a", kRunA.plain_marks()}, {"vm-b", kRunB.plain_marks()}}));
+  EXPECT_EQ(text,
+            (std::map<std::string, uint64_t>{{"vm-a", kRunA.text_marks()}, {"vm-b", kRunB.text_marks()}}));
   EXPECT_EQ(workers, (std::map<std::string, uint64_t>{{"vm-a", 1}, {"vm-b", 2}}));
   // Per process too: one guest process per VM.
   std::map<std::string, uint64_t> by_process;

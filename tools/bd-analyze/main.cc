@@ -126,7 +126,10 @@ constexpr const char *kDescription =
     "TRACE_DIR is a directory bd-run --trace wrote, or any directory holding LTTng\n"
     "CTF traces (searched for 'metadata' files). Several directories (several VMs,\n"
     "several captures) are read together in host-clock order; each trace is one VM,\n"
-    "named by its bdtrace:session event (vm, or in user mode the program).\n"
+    "named by its bdtrace:session event (vm, or in user mode the program). Several\n"
+    "runs (bd-run --trace directories, or the session directories lttng-relayd\n"
+    "wrote) are one VM each, named by their directory when their sessions' names\n"
+    "are the same.\n"
     "Ring-channel events are placed at their guest time (guest_ts).\n";
 
 constexpr const char *kFooter =

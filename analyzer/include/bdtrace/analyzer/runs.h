@@ -30,8 +30,8 @@ namespace bdtrace::analyzer {
 std::string RunDirOf(const std::string &trace_dir);
 
 struct Runs {
-  std::vector<std::string> dirs;    // one per run, in the order first met
-  std::vector<uint32_t> of_trace;   // trace number (index in trace_dirs) -> run index
+  std::vector<std::string> dirs;   // one per run, in the order first met
+  std::vector<uint32_t> of_trace;  // trace number (index in trace_dirs) -> run index
   bool several() const { return dirs.size() > 1; }
 };
 
