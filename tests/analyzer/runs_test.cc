@@ -256,3 +256,21 @@ TEST(RunsCli, OneRunGivenTwiceOrByItsTraceDirectoryIsStillOneVm) {
   EXPECT_EQ(r->vms(0).name(), "golden");
   EXPECT_EQ(r->totals().marks(), kGoldenMarks);
 }
+
+TEST(RunsCli, EachTraceIsNumberedByItsDirectory) {
+  // Two runs whose first events are in the other order than their
+  // directories: trace numbers still follow trace_dirs.
+  int code = -1;
+  const std::string system_trace = std::string(BD_TEST_DATA_DIR) + "/system-trace";
+  const std::string json = RunBdAnalyze("--format json '" + system_trace + "' '" + kGoldenTrace + "'", &code);
+  ASSERT_EQ(code, 0) << json;
+  auto r = ParseJson(json);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->trace_dirs_size(), 2);
+  ASSERT_EQ(r->vms_size(), 2);
+  for (const report::VmInfo &vm : r->vms()) {
+    ASSERT_LT(vm.trace(), 2u);
+    EXPECT_EQ(RunDirOf(r->trace_dirs(static_cast<int>(vm.trace()))), vm.run());
+    EXPECT_EQ(vm.name(), vm.run() == kGoldenTrace ? "golden" : "golden-vm");
+  }
+}
