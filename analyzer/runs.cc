@@ -73,6 +73,16 @@ Runs GroupRuns(const std::vector<std::string> &trace_dirs) {
   return runs;
 }
 
+void SessionNames::OnSession(const SessionEvent &e) {
+  if (e.trace >= names_.size()) {
+    names_.resize(size_t{e.trace} + 1);
+    named_.resize(size_t{e.trace} + 1, false);
+  }
+  if (named_[e.trace]) return;
+  named_[e.trace] = true;
+  names_[e.trace] = std::string(VmName(e));
+}
+
 std::vector<std::string> ResolveVmNames(const Runs &runs, const std::vector<std::string> &session_names) {
   const auto session_name = [&](size_t trace) {
     return trace < session_names.size() ? session_names[trace] : std::string();

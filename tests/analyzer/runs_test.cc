@@ -274,3 +274,26 @@ TEST(RunsCli, EachTraceIsNumberedByItsDirectory) {
     EXPECT_EQ(vm.name(), vm.run() == kGoldenTrace ? "golden" : "golden-vm");
   }
 }
+
+TEST(RunsCli, TheTimelineNamesEachRunsVm) {
+  // Two copies of the system-mode golden trace: both sessions name their VM
+  // "golden-vm", so the runs are named by their directories.
+  TempDir tmp;
+  const fs::path a = tmp / "sys-a", b = tmp / "sys-b";
+  for (const fs::path &run : {a, b}) {
+    fs::create_directories(run / kStreams);
+    fs::copy(fs::path(BD_TEST_DATA_DIR) / "system-trace" / kStreams, run / kStreams,
+             fs::copy_options::recursive);
+  }
+  int code = -1;
+  const std::string one = RunBdAnalyze("--report timeline --format csv '" + a.string() + "'", &code);
+  ASSERT_EQ(code, 0) << one;
+  const size_t intervals = Count(one, "\n") - 1;  // less the header
+  ASSERT_GT(intervals, 0u) << one;
+  EXPECT_EQ(Count(one, "golden-vm,"), intervals) << one;
+  const std::string both =
+      RunBdAnalyze("--report timeline --format csv '" + a.string() + "' '" + b.string() + "'", &code);
+  ASSERT_EQ(code, 0) << both;
+  EXPECT_EQ(Count(both, "\nsys-a,"), intervals) << both;
+  EXPECT_EQ(Count(both, "\nsys-b,"), intervals) << both;
+}

@@ -255,6 +255,14 @@ std::optional<int> CheckArgs(Args &a, ba::AnalyzeOptions &options) {
   return std::nullopt;
 }
 
+// With several runs, each trace's VM name (runs.h), from the sessions a
+// first pass (names) saw; empty for one run. Streamed outputs need the
+// names before the first row.
+std::vector<std::string> RunVmNames(const std::vector<std::string> &dirs, const ba::SessionNames &sessions) {
+  const ba::Runs runs = ba::GroupRuns(dirs);
+  return runs.several() ? ba::ResolveVmNames(runs, sessions.names()) : std::vector<std::string>{};
+}
+
 // --format chrome|svg: the exporters write when the trace is read.
 int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
 #if BD_HAVE_EXPORTERS
@@ -267,14 +275,14 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
     auto dirs = ba::FindTraceDirs(a.paths);
     if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
     ba::NameCollector names;
-    if (bdtrace::Status st = ba::ReadTraces(*dirs, names); !st) {
+    ba::SessionNames sessions;
+    ba::TeeVisitor both({&names, &sessions});
+    if (bdtrace::Status st = ba::ReadTraces(*dirs, both); !st) {
       return Fail(kExitTraceError, st.error().ToString());
     }
+    const std::vector<std::string> vm_names = RunVmNames(*dirs, sessions);
     chrome = std::make_unique<ba::ChromeExporter>(out.stream(), names.take_names());
-    // Several runs: each trace's process is named after its run's VM.
-    if (const ba::Runs runs = ba::GroupRuns(*dirs); runs.several()) {
-      chrome->SetVmNames(ba::ResolveVmNames(runs, names.session_names()));
-    }
+    if (!vm_names.empty()) chrome->SetVmNames(vm_names);
     exporter = chrome.get();
   } else {
     svg = std::make_unique<ba::SvgExporter>(out.stream(), ba::SvgOptions{});
@@ -308,6 +316,13 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   auto dirs = ba::FindTraceDirs(a.paths);
   if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
   t.vm_column = dirs->size() > 1;
+  if (ba::GroupRuns(*dirs).several()) {
+    ba::SessionNames sessions;  // a first pass: the names each run's VM can take
+    if (bdtrace::Status st = ba::ReadTraces(*dirs, sessions); !st) {
+      return Fail(kExitTraceError, st.error().ToString());
+    }
+    t.vm_names = RunVmNames(*dirs, sessions);
+  }
   ba::TimelineWriter timeline(out.stream(), std::move(t));
   options.also = {&timeline};
   auto report = ba::Analyze(a.paths, options);

@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <memory>
 #include <ostream>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -45,20 +44,10 @@ class NameCollector final : public EventVisitor {
   EventNames take_names() { return std::move(names_); }
 
   void OnEventName(const EventNameEvent &e) override { names_[e.event] = std::string(e.name); }
-  // The VM name each trace's first session gives, by trace number ("" for
-  // traces without one): what ResolveVmNames (runs.h) needs.
-  void OnSession(const SessionEvent &e) override {
-    if (e.trace >= session_names_.size()) session_names_.resize(size_t{e.trace} + 1);
-    if (!session_seen_.count(e.trace)) session_names_[e.trace] = std::string(VmName(e));
-    session_seen_.insert(e.trace);
-  }
-  const std::vector<std::string> &session_names() const { return session_names_; }
   bool WantsMarkDetails() const override { return false; }
 
  private:
   EventNames names_;
-  std::vector<std::string> session_names_;
-  std::set<uint32_t> session_seen_;
 };
 
 // Chrome trace JSON, written to `out` as events arrive:

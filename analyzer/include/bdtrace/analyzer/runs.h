@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "bdtrace/analyzer/events.h"
+
 namespace bdtrace::analyzer {
 
 // The run directory of one trace directory (see above).
@@ -37,6 +39,20 @@ struct Runs {
 
 // Groups trace directories (as FindTraceDirs returns them) into runs.
 Runs GroupRuns(const std::vector<std::string> &trace_dirs);
+
+// Collects the VM name each trace's first session gives (VmName), by trace
+// number ("" for traces without one): what ResolveVmNames needs, for a
+// first pass of outputs that name VMs before they read the events.
+class SessionNames final : public EventVisitor {
+ public:
+  void OnSession(const SessionEvent &e) override;
+  bool WantsMarkDetails() const override { return false; }
+  const std::vector<std::string> &names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<bool> named_;
+};
 
 // The VM name of each trace, given the name each trace's first session
 // gave (empty: none; indexes past the end count as empty) — see above.
