@@ -220,6 +220,21 @@ TEST(RunsCli, TwoRunsOfOneProgramAreTwoVmsWithExactCounts) {
       << chrome;
 }
 
+TEST(RunsCli, TheSvgLabelsLanesByRun) {
+  TempDir tmp;
+  const fs::path a = tmp / "run-a", b = tmp / "run-b";
+  CopyGoldenRun(a);
+  CopyGoldenRun(b);
+  int code = -1;
+  const std::string svg = RunBdAnalyze("--format svg '" + a.string() + "' '" + b.string() + "'", &code);
+  ASSERT_EQ(code, 0) << svg;
+  for (const char *lane : {">run-a tid 4242<", ">run-a tid 4243<", ">run-b tid 4242<", ">run-b tid 4243<"}) {
+    EXPECT_EQ(Count(svg, lane), 1u) << lane << "\n" << svg.substr(0, 3000);
+  }
+  EXPECT_NE(svg.find("run-a: trace-gen (user mode); run-b: trace-gen (user mode)"), std::string::npos)
+      << svg.substr(0, 3000);
+}
+
 TEST(RunsCli, ARelaydOutputDirectoryHoldsOneRunPerSession) {
   // lttng-relayd writes <output>/<hostname>/<session>-<date>/ust/...: two
   // hosts that ran a session of the same name.

@@ -285,7 +285,11 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
     if (!vm_names.empty()) chrome->SetVmNames(vm_names);
     exporter = chrome.get();
   } else {
-    svg = std::make_unique<ba::SvgExporter>(out.stream(), ba::SvgOptions{});
+    auto dirs = ba::FindTraceDirs(a.paths);
+    if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
+    ba::SvgOptions svg_options;
+    svg_options.runs = ba::GroupRuns(*dirs);
+    svg = std::make_unique<ba::SvgExporter>(out.stream(), std::move(svg_options));
     exporter = svg.get();
   }
   options.also = {exporter};

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/runs.h"
 #include "bdtrace/status.h"
 
 namespace bdtrace::analyzer {
@@ -116,6 +117,9 @@ struct SvgOptions {
   int lane_height = 44;  // pixels per vCPU (or thread) lane
   int max_lanes = 128;   // more lanes are counted, not drawn
   std::string title = "bdtrace timeline";
+  // The run of each trace (runs.h): with several, lanes are labelled by
+  // each run's VM name.
+  Runs runs;
 };
 
 // An SVG timeline, written at Finish():
