@@ -12,34 +12,38 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The last n components of dir ("a/b/c", 2 -> "b/c"); all of them when it
-// has fewer.
-std::string Tail(const fs::path &dir, size_t n) {
+// The shortest tail of runs.dirs[run] that no other run's directory has.
+std::string DirName(const Runs &runs, size_t run) {
+  const std::vector<std::string> tails = DirNames(runs.dirs[run]);
+  for (size_t n = 0; n + 1 < tails.size(); ++n) {
+    bool unique = true;
+    for (size_t other = 0; other < runs.dirs.size() && unique; ++other) {
+      if (other == run) continue;
+      const std::vector<std::string> others = DirNames(runs.dirs[other]);
+      if (n < others.size() && others[n] == tails[n]) unique = false;
+    }
+    if (unique) return tails[n];
+  }
+  return tails.back();
+}
+
+}  // namespace
+
+std::vector<std::string> DirNames(const std::string &run_dir) {
+  const fs::path dir = fs::path(run_dir).lexically_normal();
   std::vector<std::string> parts;
   for (const fs::path &p : dir) {
     if (!p.empty() && p != "/") parts.push_back(p.string());
   }
-  if (n >= parts.size()) return dir.string();
-  std::string out;
-  for (size_t i = parts.size() - n; i < parts.size(); ++i) out += (out.empty() ? "" : "/") + parts[i];
-  return out;
-}
-
-// The shortest tail of runs.dirs[run] that no other run's directory has.
-std::string DirName(const Runs &runs, size_t run) {
-  const fs::path dir = fs::path(runs.dirs[run]).lexically_normal();
-  for (size_t n = 1;; ++n) {
-    const std::string tail = Tail(dir, n);
-    if (tail == dir.string()) return tail;
-    bool unique = true;
-    for (size_t other = 0; other < runs.dirs.size() && unique; ++other) {
-      if (other != run && Tail(fs::path(runs.dirs[other]).lexically_normal(), n) == tail) unique = false;
-    }
-    if (unique) return tail;
+  std::vector<std::string> tails;
+  std::string tail;
+  for (size_t i = parts.size(); i-- > 1;) {
+    tail = tail.empty() ? parts[i] : parts[i] + "/" + tail;
+    tails.push_back(tail);
   }
+  tails.push_back(dir.string());  // the whole path, as given
+  return tails;
 }
-
-}  // namespace
 
 std::string RunDirOf(const std::string &trace_dir) {
   const fs::path dir = fs::path(trace_dir).lexically_normal();

@@ -312,3 +312,29 @@ TEST(RunsCli, TheTimelineNamesEachRunsVm) {
   EXPECT_EQ(Count(both, "\nsys-a,"), intervals) << both;
   EXPECT_EQ(Count(both, "\nsys-b,"), intervals) << both;
 }
+
+TEST(RunsCli, VmSelectsARunByTheNameTheReportGivesIt) {
+  TempDir tmp;
+  const fs::path a = tmp / "run-a", b = tmp / "run-b";
+  CopyGoldenRun(a);
+  CopyGoldenRun(b);
+  int code = -1;
+  const std::string json =
+      RunBdAnalyze("--vm run-b --format json '" + a.string() + "' '" + b.string() + "'", &code);
+  ASSERT_EQ(code, 0) << json;
+  auto r = ParseJson(json);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->totals().marks(), kGoldenMarks);
+  ASSERT_EQ(r->threads_size(), 2);
+  for (const report::ThreadStats &t : r->threads()) EXPECT_EQ(t.vm(), "run-b");
+  for (const std::string &w : r->warnings()) EXPECT_EQ(w.find("names no VM"), std::string::npos) << w;
+  // The sessions' own name still selects (both runs give it).
+  const std::string by_session =
+      RunBdAnalyze("--vm golden --format json '" + a.string() + "' '" + b.string() + "'", &code);
+  ASSERT_EQ(code, 0) << by_session;
+  auto s = ParseJson(by_session);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(s->totals().marks(), 2 * kGoldenMarks);
+  RunBdAnalyze("--vm run-c '" + a.string() + "' '" + b.string() + "'", &code);
+  EXPECT_EQ(code, 1) << "a name no run has is an error";
+}

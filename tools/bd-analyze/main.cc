@@ -129,7 +129,7 @@ constexpr const char *kDescription =
     "named by its bdtrace:session event (vm, or in user mode the program). Several\n"
     "runs (bd-run --trace directories, or the session directories lttng-relayd\n"
     "wrote) are one VM each, named by their directory when their sessions' names\n"
-    "are the same.\n"
+    "are the same (--vm takes those too).\n"
     "Ring-channel events are placed at their guest time (guest_ts).\n";
 
 constexpr const char *kFooter =

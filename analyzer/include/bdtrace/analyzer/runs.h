@@ -40,6 +40,10 @@ struct Runs {
 // Groups trace directories (as FindTraceDirs returns them) into runs.
 Runs GroupRuns(const std::vector<std::string> &trace_dirs);
 
+// The names a run's directory can give its VM: its tails, shortest first
+// ("/t/a/b" -> "b", "a/b", "/t/a/b"). bd-analyze --vm accepts them.
+std::vector<std::string> DirNames(const std::string &run_dir);
+
 // Collects the VM name each trace's first session gives (VmName), by trace
 // number ("" for traces without one): what ResolveVmNames needs, for a
 // first pass of outputs that name VMs before they read the events.
