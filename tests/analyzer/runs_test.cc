@@ -154,6 +154,38 @@ TEST(RunsModel, EqualIdsInTwoRunsOfOneProgramAreTwoVms) {
   EXPECT_EQ(r.sessions(1).program(), "guest");
 }
 
+TEST(RunsModel, EqualVcpusOfTwoSystemRunsOfOneVmNameAreTwoVcpus) {
+  ModelOptions options;
+  options.runs = GroupRuns({"/t/monday/ust/uid/0/64-bit", "/t/tuesday/ust/uid/0/64-bit"});
+  Model m(options);
+  for (uint32_t trace : {0u, 1u}) {
+    m.OnSession(SessionEvent{0, "system", "x86_64", "vmlinuz", 1, 100 + trace, "web", trace});
+  }
+  // vCPU 0 of each run: task 5 runs 0..100 on monday, task 5 runs 0..300 on tuesday.
+  const auto sw = [&](uint32_t trace, int64_t ts, uint32_t prev, uint32_t next) {
+    SchedSwitchEvent e{
+        ts, 0, prev, prev, prev == 0 ? "swapper/0" : "task", 0, next, next, next == 0 ? "swapper/0" : "task"};
+    e.trace = trace;
+    m.OnSchedSwitch(e);
+  };
+  sw(0, 0, 0, 5);
+  sw(0, 100, 5, 0);
+  sw(1, 0, 0, 5);
+  sw(1, 300, 5, 0);
+  report::Report r;
+  m.Finish(r);
+  ASSERT_EQ(r.vcpus_size(), 2);
+  EXPECT_EQ(r.vcpus(0).vm(), "monday");
+  EXPECT_EQ(r.vcpus(0).busy_ns(), 100u);
+  EXPECT_EQ(r.vcpus(1).vm(), "tuesday");
+  EXPECT_EQ(r.vcpus(1).busy_ns(), 300u);
+  ASSERT_EQ(r.processes_size(), 2);
+  EXPECT_EQ(r.processes(0).vm(), "tuesday") << "largest first";
+  EXPECT_EQ(r.processes(0).total_ns(), 300u);
+  EXPECT_EQ(r.processes(1).vm(), "monday");
+  EXPECT_EQ(r.processes(1).total_ns(), 100u);
+}
+
 TEST(RunsModel, OneRunOfOneProgramHasNoVmColumn) {
   ModelOptions options;
   options.runs = GroupRuns({"/t/run1/ust/uid/0/64-bit"});
