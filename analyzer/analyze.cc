@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "bdtrace/analyzer/progress.h"
+#include "bdtrace/analyzer/runs.h"
 
 namespace bdtrace::analyzer {
 
@@ -99,10 +101,32 @@ void SetGuestTime(const ReorderStats &s, const ReorderOptions &o, report::Report
   }
 }
 
-// --vm names that no session gave (the others matched something).
-void WarnUnknownVms(const Selection &sel, const TraceContents &contents, report::Report &r) {
+// Several runs: the traces whose run's directory --vm names (DirNames,
+// runs.h: how the report names a run whose sessions' names collide), and
+// the names that matched.
+struct RunsNamed {
+  std::vector<uint32_t> traces;
+  std::set<std::string> names;
+};
+RunsNamed VmsNamingRuns(const Runs &runs, const Selection &sel) {
+  RunsNamed out;
+  if (!runs.several()) return out;
+  for (uint32_t t = 0; t < runs.of_trace.size(); ++t) {
+    for (const std::string &name : DirNames(runs.dirs[runs.of_trace[t]])) {
+      if (std::find(sel.vms.begin(), sel.vms.end(), name) == sel.vms.end()) continue;
+      out.traces.push_back(t);
+      out.names.insert(name);
+    }
+  }
+  return out;
+}
+
+// --vm names that no session (nor run directory) gave (the others matched
+// something).
+void WarnUnknownVms(const Selection &sel, const TraceContents &contents,
+                    const std::set<std::string> &run_names, report::Report &r) {
   for (const std::string &vm : sel.vms) {
-    if (contents.vms.count(vm) != 0) continue;
+    if (contents.vms.count(vm) != 0 || run_names.count(vm) != 0) continue;
     std::string known;
     for (const std::string &v : contents.vms) known += (known.empty() ? "" : ", ") + v;
     r.add_warnings("--vm " + vm + " names no VM of these traces (they hold: " +
@@ -141,12 +165,16 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths, const An
   Expected<std::vector<std::string>> dirs = FindTraceDirs(paths);
   if (!dirs) return dirs.take_error();
 
-  Model model(options.model);
+  ModelOptions model_options = options.model;
+  model_options.runs = GroupRuns(*dirs);  // several runs: one VM each
+  Model model(model_options);
   std::vector<EventVisitor *> targets = {&model};
   targets.insert(targets.end(), options.also.begin(), options.also.end());
   TeeVisitor tee(targets);
   EventVisitor &consumer = targets.size() == 1 ? static_cast<EventVisitor &>(model) : tee;
   SelectingVisitor selector(options.selection, consumer);
+  const RunsNamed runs_named = VmsNamingRuns(model_options.runs, options.selection);
+  selector.KeepVmTraces(runs_named.traces);
   if (options.on_selector) options.on_selector(selector);
   // Nothing to select and nobody asking for the selector's origin: hand the
   // events straight to the consumers (one virtual call less per event).
@@ -173,9 +201,11 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths, const An
   // report. (A trace with nothing to select, e.g. only rejected records,
   // still gets its report.)
   const TraceContents &held = selector.contents();
-  const bool vm_unknown = !options.selection.vms.empty() &&
-                          std::none_of(options.selection.vms.begin(), options.selection.vms.end(),
-                                       [&](const std::string &vm) { return held.vms.count(vm) != 0; });
+  const bool vm_unknown =
+      !options.selection.vms.empty() &&
+      std::none_of(options.selection.vms.begin(), options.selection.vms.end(), [&](const std::string &vm) {
+        return held.vms.count(vm) != 0 || runs_named.names.count(vm) != 0;
+      });
   if (!options.selection.empty() && selector.seen() > 0 && !selector.matched() &&
       (held.HoldsSelectable() || vm_unknown)) {
     const std::string what =
@@ -199,7 +229,8 @@ Expected<report::Report> Analyze(const std::vector<std::string> &paths, const An
   model.Finish(report);
   SetGuestTime(order, options.reader.reorder, report);
   KeepSelectedTasks(options.selection, report);
-  if (!options.selection.empty()) WarnUnknownVms(options.selection, selector.contents(), report);
+  if (!options.selection.empty())
+    WarnUnknownVms(options.selection, selector.contents(), runs_named.names, report);
   return report;
 }
 

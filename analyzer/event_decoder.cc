@@ -107,14 +107,35 @@ void EventDecoder::DescribeGuestTime(const bt_stream_class *stream_class, const 
   }
 }
 
-EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
+void EventDecoder::NumberTracesByName(const std::vector<std::string> &names) {
+  for (size_t i = 0; i < names.size(); ++i) trace_numbers_.emplace(names[i], static_cast<uint32_t>(i));
+  next_trace_ = static_cast<uint32_t>(names.size());
+}
+
+uint32_t EventDecoder::TraceNumber(const bt_stream *stream) {
+  const bt_trace_class *trace_class =
+      bt_stream_class_borrow_trace_class_const(bt_stream_borrow_class_const(stream));
+  if (auto it = traces_.find(trace_class); it != traces_.end()) return it->second;
+  // source.ctf.fs names it "<hostname>/<trace-name>" when the trace's
+  // environment has a hostname, else "<trace-name>".
+  const char *raw = bt_trace_get_name(bt_stream_borrow_trace_const(stream));
+  const std::string name = raw != nullptr ? raw : "";
+  auto named = trace_numbers_.find(name);
+  if (const size_t slash = name.find('/'); named == trace_numbers_.end() && slash != std::string::npos) {
+    named = trace_numbers_.find(name.substr(slash + 1));
+  }
+  const uint32_t number = named != trace_numbers_.end() ? named->second : next_trace_++;
+  traces_.emplace(trace_class, number);
+  return number;
+}
+
+EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls, const bt_stream *stream) {
   ClassInfo info;
   const char *name = bt_event_class_get_name(cls);
   info.name = name != nullptr ? name : "";
   const bt_stream_class *stream_class = bt_event_class_borrow_stream_class_const(cls);
   info.has_clock = bt_stream_class_borrow_default_clock_class_const(stream_class) != nullptr;
-  const bt_trace_class *trace_class = bt_stream_class_borrow_trace_class_const(stream_class);
-  info.trace = traces_.emplace(trace_class, static_cast<uint32_t>(traces_.size())).first->second;
+  info.trace = TraceNumber(stream);
 
   static const std::pair<const Layout *, Type> kLayouts[] = {{&kMarkLayout, Type::kMark},
                                                              {&kRegionBeginLayout, Type::kRegionBegin},
@@ -157,10 +178,11 @@ EventDecoder::ClassInfo EventDecoder::Describe(const bt_event_class *cls) {
   return info;
 }
 
-const EventDecoder::ClassInfo &EventDecoder::Lookup(const bt_event_class *cls) {
+const EventDecoder::ClassInfo &EventDecoder::Lookup(const bt_event_class *cls, const bt_event *event) {
   if (cls == last_class_) return *last_info_;
   auto it = classes_.find(cls);
-  if (it == classes_.end()) it = classes_.emplace(cls, Describe(cls)).first;
+  if (it == classes_.end())
+    it = classes_.emplace(cls, Describe(cls, bt_event_borrow_stream_const(event))).first;
   last_class_ = cls;
   last_info_ = &it->second;  // stable: unordered_map never moves its values
   return *last_info_;
@@ -188,9 +210,7 @@ void EventDecoder::OnDiscarded(const bt_message *msg) {
     d.count_known = false;
   }
   const bt_stream *stream = bt_message_discarded_events_borrow_stream_const(msg);
-  const bt_trace_class *trace_class =
-      bt_stream_class_borrow_trace_class_const(bt_stream_borrow_class_const(stream));
-  d.trace = traces_.emplace(trace_class, static_cast<uint32_t>(traces_.size())).first->second;
+  d.trace = TraceNumber(stream);
   // source.ctf.fs names a stream by its file's path: keep the file name.
   const char *name = bt_stream_get_name(stream);
   std::string_view sv = name != nullptr ? name : "";
@@ -271,7 +291,7 @@ class EventDecoder::Fields {
 
 void EventDecoder::OnEvent(const bt_message *msg) {
   const bt_event *event = bt_message_event_borrow_event_const(msg);
-  const ClassInfo &info = Lookup(bt_event_borrow_class_const(event));
+  const ClassInfo &info = Lookup(bt_event_borrow_class_const(event), event);
   // When LTTng recorded it: the call itself (trap), or the consumer's
   // emission of it (ring, then guest_ts says when the call was).
   const int64_t emitted = Timestamp(msg, info);

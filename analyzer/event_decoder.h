@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "bdtrace/analyzer/events.h"
 #include "bdtrace/analyzer/reorder.h"
@@ -26,6 +27,12 @@ class EventDecoder {
  public:
   explicit EventDecoder(EventVisitor &visitor, ReorderOptions reorder = {})
       : visitor_(visitor), mark_details_(visitor.WantsMarkDetails()), order_(visitor, reorder) {}
+
+  // Numbers each trace by the index of its name in names (the reader names
+  // each source's trace after its directory): trace i is trace_dirs[i].
+  // Traces with other names, or all without this call, are numbered in the
+  // order met, after those.
+  void NumberTracesByName(const std::vector<std::string> &names);
 
   // Handles one message (events and discarded-events; others are ignored).
   // Does not take the message's reference. May throw.
@@ -75,8 +82,10 @@ class EventDecoder {
     int64_t guest_offset_ns = 0;
   };
 
-  const ClassInfo &Lookup(const bt_event_class *cls);
-  ClassInfo Describe(const bt_event_class *cls);
+  const ClassInfo &Lookup(const bt_event_class *cls, const bt_event *event);
+  ClassInfo Describe(const bt_event_class *cls, const bt_stream *stream);
+  // The number of the trace stream is from (see NumberTracesByName).
+  uint32_t TraceNumber(const bt_stream *stream);
   static Slot FindField(const bt_field_class *payload, const char *name);
   void DescribeGuestTime(const bt_stream_class *stream_class, const bt_field_class *payload, ClassInfo &info);
   void OnEvent(const bt_message *msg);
@@ -102,6 +111,8 @@ class EventDecoder {
   // Each source.ctf.fs component (one per trace directory) makes its own
   // trace class, so event classes say which trace an event is from.
   std::unordered_map<const bt_trace_class *, uint32_t> traces_;
+  std::unordered_map<std::string, uint32_t> trace_numbers_;  // by trace name
+  uint32_t next_trace_ = 0;                                  // the number of the next unnamed trace
   // Consecutive events are often of the same class: skip the hash lookup.
   const bt_event_class *last_class_ = nullptr;
   const ClassInfo *last_info_ = nullptr;

@@ -53,6 +53,7 @@ struct ChromeExporter::State {
   bool first = true, finished = false;
   bool args_first = false;  // the next Key is the first inside "args"
   std::vector<Trace> traces;
+  std::vector<std::string> vm_names;  // by trace; empty: one run
   // (trace, pid << 32 | tid) -> open regions, innermost last.
   std::map<std::pair<uint32_t, uint64_t>, std::vector<OpenRegion>> open;
   uint64_t blocks_drawn = 0, blocks_not_drawn = 0;
@@ -141,6 +142,9 @@ struct ChromeExporter::State {
     } else {
       name = "user: " + tr.programs;
     }
+    if (t < vm_names.size() && !vm_names[t].empty() && vm_names[t] != name) {
+      name = vm_names[t] + " (" + name + ")";
+    }
     if (!tr.named) SortIndex("process_sort_index", Pid(t), Pid(t), t);
     tr.named = true;
     Metadata("process_name", Pid(t), Pid(t), name);
@@ -209,6 +213,10 @@ ChromeExporter::ChromeExporter(std::ostream &out, EventNames final_names)
     : s_(std::make_unique<State>(out, std::move(final_names), true)) {}
 
 ChromeExporter::~ChromeExporter() = default;
+
+void ChromeExporter::SetVmNames(std::vector<std::string> names_by_trace) {
+  s_->vm_names = std::move(names_by_trace);
+}
 
 void ChromeExporter::OnSession(const SessionEvent &e) {
   if (s_->finished) return;

@@ -172,6 +172,7 @@ struct SvgExporter::State {
   int64_t origin = 0;  // the first lane activity (ns since the first event): bucket 0
   bool finished = false;
   std::vector<Trace> traces;
+  std::vector<std::string> run_vm_names;  // by trace, several runs (opt.runs): set at Finish
   std::vector<Lane> lanes;
   std::map<std::tuple<uint32_t, bool, uint32_t>, uint32_t> lane_index;
   std::set<std::tuple<uint32_t, bool, uint32_t>> dropped_lanes;
@@ -452,6 +453,13 @@ Status SvgExporter::Finish() {
     }
   }
   s_->open.clear();
+  if (s_->opt.runs.several()) {  // each run is one VM, named once every session is known
+    std::vector<std::string> session_names;
+    for (const State::Trace &tr : s_->traces) {
+      session_names.push_back(!tr.vm.empty() || tr.system_session ? tr.vm : tr.program);
+    }
+    s_->run_vm_names = ResolveVmNames(s_->opt.runs, session_names);
+  }
   const std::string svg = s_->Render();
   s_->out.write(svg.data(), static_cast<std::streamsize>(svg.size()));
   s_->out.flush();
@@ -479,6 +487,7 @@ bool SvgExporter::State::SeveralTraces() const {
 }
 
 std::string SvgExporter::State::VmName(uint32_t t) const {
+  if (t < run_vm_names.size() && !run_vm_names[t].empty()) return run_vm_names[t];
   if (t >= traces.size()) return "trace " + std::to_string(t);
   const Trace &tr = traces[t];
   const std::string &name = tr.system_session ? tr.vm : tr.program;
@@ -589,7 +598,8 @@ void SvgExporter::State::DrawHeader(std::string &s, const Frame &f) const {
     const Trace &tr = traces[t];
     if (!tr.session) continue;
     if (!summary.empty()) summary += "; ";
-    summary += tr.system_session ? "VM " + VmName(t) + " (system mode)" : tr.program + " (user mode)";
+    const std::string run = t < run_vm_names.size() ? run_vm_names[t] + ": " : "";
+    summary += tr.system_session ? "VM " + VmName(t) + " (system mode)" : run + tr.program + " (user mode)";
   }
   const std::string dot = "  \xc2\xb7  ";
   size_t system_lanes = 0;

@@ -331,7 +331,7 @@ void Model::OnWarning(std::string message) {
 
 const std::string &Model::VmNameOf(uint32_t trace) const {
   static const std::string kNone;
-  return trace < vms_.size() ? vms_[trace].name : kNone;
+  return trace < vm_names_.size() ? vm_names_[trace] : kNone;
 }
 
 namespace {
@@ -450,6 +450,13 @@ void Model::ThreadTally::WriteTo(const std::unordered_map<uint32_t, std::string>
 }
 
 void Model::Finish(report::Report &report) const {
+  std::vector<std::string> session_names;
+  for (const VmState &vm : vms_) session_names.push_back(vm.name);
+  if (runs_.several()) {
+    vm_names_ = ResolveVmNames(runs_, session_names);
+  } else {
+    vm_names_ = std::move(session_names);
+  }
   FinishTotals(report);
   const UnmatchedRegions unmatched = FinishThreads(report);
   FinishRates(report);
@@ -475,9 +482,11 @@ void Model::FinishTotals(report::Report &report) const {
   for (const report::SessionInfo &s : sessions_) *report.add_sessions() = s;
   for (uint32_t trace = 0; trace < vms_.size(); ++trace) {
     const VmState &vm = vms_[trace];
+    if (!vm.seen) continue;  // a gap in the numbers: nothing told about this trace
     report::VmInfo *info = report.add_vms();
     info->set_trace(trace);
-    info->set_name(vm.name);
+    info->set_name(VmNameOf(trace));
+    if (trace < runs_.of_trace.size()) info->set_run(runs_.dirs[runs_.of_trace[trace]]);
     info->set_mode(vm.mode);
     info->set_sessions(static_cast<uint32_t>(vm.sessions));
   }

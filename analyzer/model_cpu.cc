@@ -28,6 +28,7 @@ double Share(uint64_t part, uint64_t whole) {
 
 Model::VmState &Model::Vm(uint32_t trace) {
   if (trace >= vms_.size()) vms_.resize(size_t{trace} + 1);
+  vms_[trace].seen = true;
   return vms_[trace];
 }
 
@@ -138,9 +139,9 @@ struct Model::CpuTally {
   std::map<uint32_t, std::vector<uint32_t>> vcpus_per_trace;
   uint64_t mismatches = 0;
 
-  void AddVcpu(const VmState &vm, uint32_t trace, uint32_t v, const VcpuState &c, int64_t end);
+  void AddVcpu(const std::string &vm, uint32_t trace, uint32_t v, const VcpuState &c, int64_t end);
   // The threads that ran on vCPU v, busiest first; adds them to processes.
-  std::vector<report::VcpuThread> AddThreads(const VmState &vm, uint32_t trace, uint32_t v,
+  std::vector<report::VcpuThread> AddThreads(const std::string &vm, uint32_t trace, uint32_t v,
                                              const VcpuState &c, uint64_t tail, uint64_t observed);
   void WriteVcpus(report::Report &report);
   void WriteProcesses(report::Report &report);
@@ -152,7 +153,7 @@ void Model::FinishCpu(report::Report &report) const {
     const VmState &vm = vms_[trace];
     for (uint32_t v = 0; v < vm.vcpus.size(); ++v) {
       // The last task switched in on a vCPU runs until the trace ends.
-      if (vm.vcpus[v].started) tally.AddVcpu(vm, trace, v, vm.vcpus[v], end_ns_);
+      if (vm.vcpus[v].started) tally.AddVcpu(VmNameOf(trace), trace, v, vm.vcpus[v], end_ns_);
     }
   }
   tally.WriteVcpus(report);
@@ -160,7 +161,7 @@ void Model::FinishCpu(report::Report &report) const {
   FinishCpuWarnings(tally.mismatches, report);
 }
 
-void Model::CpuTally::AddVcpu(const VmState &vm, uint32_t trace, uint32_t v, const VcpuState &c,
+void Model::CpuTally::AddVcpu(const std::string &vm, uint32_t trace, uint32_t v, const VcpuState &c,
                               int64_t end) {
   const uint64_t tail = Elapsed(c.since_ns, end);
   const uint64_t busy = c.busy_ns + (c.idle ? 0 : tail);
@@ -171,7 +172,7 @@ void Model::CpuTally::AddVcpu(const VmState &vm, uint32_t trace, uint32_t v, con
   mismatches += c.prev_mismatches;
 
   report::VcpuStats s;
-  s.set_vm(vm.name);
+  s.set_vm(vm);
   s.set_vcpu(v);
   s.set_switches(c.switches);
   s.set_busy_ns(busy);
@@ -187,7 +188,7 @@ void Model::CpuTally::AddVcpu(const VmState &vm, uint32_t trace, uint32_t v, con
   vcpus.push_back(std::move(s));
 }
 
-std::vector<report::VcpuThread> Model::CpuTally::AddThreads(const VmState &vm, uint32_t trace, uint32_t v,
+std::vector<report::VcpuThread> Model::CpuTally::AddThreads(const std::string &vm, uint32_t trace, uint32_t v,
                                                             const VcpuState &c, uint64_t tail,
                                                             uint64_t observed) {
   std::vector<report::VcpuThread> threads;
@@ -203,7 +204,7 @@ std::vector<report::VcpuThread> Model::CpuTally::AddThreads(const VmState &vm, u
     vt.set_share(Share(ns, observed));
     vt.set_switches_in(t.switches_in);
 
-    ProcessAccum &p = processes[{vm.name, trace, t.pid, t.comm}];
+    ProcessAccum &p = processes[{vm, trace, t.pid, t.comm}];
     p.per_vcpu[v] += ns;
     p.total_ns += ns;
     p.switches_in += t.switches_in;

@@ -95,6 +95,7 @@ Expected<PluginRef> FindPlugin(const char *name) {
   return plugin;
 }
 
+// The trace is named after its directory: the decoder numbers it by that.
 Expected<ValueRef> SourceParams(const std::string &dir) {
   ValueRef params(bt_value_map_create());
   ValueRef inputs(bt_value_array_create());
@@ -102,6 +103,8 @@ Expected<ValueRef> SourceParams(const std::string &dir) {
       bt_value_array_append_string_element(inputs.get(), dir.c_str()) !=
           BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK ||
       bt_value_map_insert_entry(params.get(), "inputs", inputs.get()) !=
+          BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+      bt_value_map_insert_string_entry(params.get(), "trace-name", dir.c_str()) !=
           BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) {
     return TakeBtError("out of memory building source.ctf.fs parameters");
   }
@@ -149,6 +152,7 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
 
   // Outlives the graph, whose destruction may still call into the sink.
   EventDecoder decoder(visitor, options.reorder);
+  decoder.NumberTracesByName(trace_dirs);
   SinkContext ctx{&decoder};
   GraphRef graph(bt_graph_create(0));
   if (!graph) return TakeBtError("cannot create a babeltrace2 graph");

@@ -238,6 +238,13 @@ void SelectingVisitor::OnTbExec(const TbExecEvent &e) {
   next_.OnTbExec(e);
 }
 
+void SelectingVisitor::KeepVmTraces(const std::vector<uint32_t> &traces) {
+  for (uint32_t t : traces) {
+    if (t >= vm_kept_.size()) vm_kept_.resize(size_t{t} + 1, 0);
+    vm_kept_[t] = 1;
+  }
+}
+
 void SelectingVisitor::OnSession(const SessionEvent &e) {
   InWindow(e.ts_ns);  // fixes the origin; sessions pass regardless
   contents_.vms.emplace(VmName(e));

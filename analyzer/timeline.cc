@@ -52,7 +52,9 @@ void TimelineWriter::OnSession(const SessionEvent &e) {
   Vm &vm = VmOf(e.trace);
   if (!vm.named) {
     vm.named = true;
-    vm.name.assign(VmName(e));
+    const std::vector<std::string> &names = options_.vm_names;
+    vm.name.assign(e.trace < names.size() && !names[e.trace].empty() ? std::string_view(names[e.trace])
+                                                                     : VmName(e));
   }
 }
 

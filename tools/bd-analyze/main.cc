@@ -17,6 +17,7 @@
 
 #include "bdtrace/analyzer/analyze.h"
 #include "bdtrace/analyzer/report_format.h"
+#include "bdtrace/analyzer/runs.h"
 #include "bdtrace/analyzer/selection.h"
 #include "bdtrace/analyzer/timeline.h"
 #include "bdtrace/status.h"
@@ -126,7 +127,10 @@ constexpr const char *kDescription =
     "TRACE_DIR is a directory bd-run --trace wrote, or any directory holding LTTng\n"
     "CTF traces (searched for 'metadata' files). Several directories (several VMs,\n"
     "several captures) are read together in host-clock order; each trace is one VM,\n"
-    "named by its bdtrace:session event (vm, or in user mode the program).\n"
+    "named by its bdtrace:session event (vm, or in user mode the program). Several\n"
+    "runs (bd-run --trace directories, or the session directories lttng-relayd\n"
+    "wrote) are one VM each, named by their directory when their sessions' names\n"
+    "are the same (--vm takes those too).\n"
     "Ring-channel events are placed at their guest time (guest_ts).\n"
     "\n"
     "--live follows a session while it runs (bd-run --live prints its URL): marks/s\n"
@@ -278,6 +282,14 @@ std::optional<int> CheckArgs(Args &a, ba::AnalyzeOptions &options) {
   return std::nullopt;
 }
 
+// With several runs, each trace's VM name (runs.h), from the sessions a
+// first pass (names) saw; empty for one run. Streamed outputs need the
+// names before the first row.
+std::vector<std::string> RunVmNames(const std::vector<std::string> &dirs, const ba::SessionNames &sessions) {
+  const ba::Runs runs = ba::GroupRuns(dirs);
+  return runs.several() ? ba::ResolveVmNames(runs, sessions.names()) : std::vector<std::string>{};
+}
+
 // --format chrome|svg: the exporters write when the trace is read.
 int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
 #if BD_HAVE_EXPORTERS
@@ -290,13 +302,21 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
     auto dirs = ba::FindTraceDirs(a.paths);
     if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
     ba::NameCollector names;
-    if (bdtrace::Status st = ba::ReadTraces(*dirs, names); !st) {
+    ba::SessionNames sessions;
+    ba::TeeVisitor both({&names, &sessions});
+    if (bdtrace::Status st = ba::ReadTraces(*dirs, both); !st) {
       return Fail(kExitTraceError, st.error().ToString());
     }
+    const std::vector<std::string> vm_names = RunVmNames(*dirs, sessions);
     chrome = std::make_unique<ba::ChromeExporter>(out.stream(), names.take_names());
+    if (!vm_names.empty()) chrome->SetVmNames(vm_names);
     exporter = chrome.get();
   } else {
-    svg = std::make_unique<ba::SvgExporter>(out.stream(), ba::SvgOptions{});
+    auto dirs = ba::FindTraceDirs(a.paths);
+    if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
+    ba::SvgOptions svg_options;
+    svg_options.runs = ba::GroupRuns(*dirs);
+    svg = std::make_unique<ba::SvgExporter>(out.stream(), std::move(svg_options));
     exporter = svg.get();
   }
   options.also = {exporter};
@@ -327,6 +347,13 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   auto dirs = ba::FindTraceDirs(a.paths);
   if (!dirs) return Fail(kExitTraceError, dirs.error().ToString());
   t.vm_column = dirs->size() > 1;
+  if (ba::GroupRuns(*dirs).several()) {
+    ba::SessionNames sessions;  // a first pass: the names each run's VM can take
+    if (bdtrace::Status st = ba::ReadTraces(*dirs, sessions); !st) {
+      return Fail(kExitTraceError, st.error().ToString());
+    }
+    t.vm_names = RunVmNames(*dirs, sessions);
+  }
   ba::TimelineWriter timeline(out.stream(), std::move(t));
   options.also = {&timeline};
   auto report = ba::Analyze(a.paths, options);

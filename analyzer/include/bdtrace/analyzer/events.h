@@ -26,7 +26,7 @@ inline constexpr uint32_t kKindMarkText = 2;
 // into the same frame (see reader.h, "Guest time").
 //
 // trace: which of the traces being read the event came from (0, 1, ...;
-// one per CTF trace directory, numbered in the order the reader met them).
+// one per CTF trace directory: its index in the reader's list of them).
 // A VM (or a user-mode QEMU with per-PID buffers) writes its own trace, so
 // consumers use it to tell VMs apart; the VM's name comes from the trace's
 // bdtrace:session event. Every event carries it, after the fields of the

@@ -27,8 +27,10 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/runs.h"
 #include "bdtrace/status.h"
 
 namespace bdtrace::analyzer {
@@ -52,7 +54,8 @@ class NameCollector final : public EventVisitor {
 // Chrome trace JSON, written to `out` as events arrive:
 //   {"traceEvents":[ ... ]}
 // - One process per VM (per CTF trace): pid = trace index + 1, named by the
-//   session's VM name (system mode) or "user: <program>" (user mode).
+//   session's VM name (system mode) or "user: <program>" (user mode). With
+//   several runs (SetVmNames) the run's VM name leads: "run1 (user: prog)".
 // - System mode (the session says "system", or sched_switch was seen):
 //   one thread track per vCPU (tid = vCPU index, named "vCPU N") holding the
 //   guest thread that runs there as B/E slices named `comm[pid/tid]` (the
@@ -82,6 +85,11 @@ class ChromeExporter final : public EventVisitor {
   ChromeExporter(const ChromeExporter &) = delete;
   ChromeExporter &operator=(const ChromeExporter &) = delete;
 
+  // Each trace's VM name when several runs are read (ResolveVmNames,
+  // runs.h), by trace number: each trace's process is named after its run.
+  // Call before the first event.
+  void SetVmNames(std::vector<std::string> names_by_trace);
+
   void OnMark(const MarkEvent &e) override;
   void OnRegion(const RegionEvent &e) override;
   void OnEventName(const EventNameEvent &e) override;
@@ -109,6 +117,9 @@ struct SvgOptions {
   int lane_height = 44;  // pixels per vCPU (or thread) lane
   int max_lanes = 128;   // more lanes are counted, not drawn
   std::string title = "bdtrace timeline";
+  // The run of each trace (runs.h): with several, lanes are labelled by
+  // each run's VM name.
+  Runs runs;
 };
 
 // An SVG timeline, written at Finish():

@@ -8,7 +8,10 @@
 //
 // VMs: each trace is one VM, named by its first bdtrace:session (vm, or in
 // user mode without one the program). Threads are (trace, pid, tid): equal
-// ids in two traces are two threads. Rows carry the VM's name.
+// ids in two traces are two threads. Rows carry the VM's name. When the
+// traces come from several runs (ModelOptions::runs), each run is one VM
+// and names all its traces, unique per run (runs.h; resolved in Finish,
+// once every session is known).
 //
 // Times: every event is at ts_ns, which for ring events is their guest
 // time (reader.h, "Guest time"); the reader delivers them in that order.
@@ -45,6 +48,7 @@
 #include "bdtrace/analyzer/histogram.h"
 #include "bdtrace/analyzer/hot_blocks.h"
 #include "bdtrace/analyzer/rates.h"
+#include "bdtrace/analyzer/runs.h"
 #include "report.pb.h"
 
 namespace bdtrace::analyzer {
@@ -52,12 +56,15 @@ namespace bdtrace::analyzer {
 struct ModelOptions {
   // Width of the mark-rate buckets; 0: chosen from the trace's duration.
   uint64_t rate_bucket_ns = 0;
+  // The run of each trace (runs.h): with several, each run is one VM and
+  // its rows are named by the run. Empty: one run.
+  Runs runs;
 };
 
 class Model final : public EventVisitor {
  public:
   Model() : Model(ModelOptions{}) {}
-  explicit Model(const ModelOptions &options) : rates_(options.rate_bucket_ns) {}
+  explicit Model(const ModelOptions &options) : runs_(options.runs), rates_(options.rate_bucket_ns) {}
 
   void OnMark(const MarkEvent &e) override;
   void OnRegion(const RegionEvent &e) override;
@@ -141,6 +148,7 @@ class Model final : public EventVisitor {
     std::unordered_map<uint64_t, uint32_t> by_tid;  // pid << 32 | tid -> first entry
   };
   struct VmState {
+    bool seen = false;  // Vm() was asked for it (else a filler below a higher trace number)
     std::string name, mode, program;
     uint64_t sessions = 0, system_sessions = 0;
     std::vector<VcpuState> vcpus;  // by vCPU index
@@ -188,6 +196,10 @@ class Model final : public EventVisitor {
   }
 
   report::Totals totals_;
+  Runs runs_;
+  // Each trace's VM name (runs.h), resolved at the start of Finish:
+  // VmNameOf reads it.
+  mutable std::vector<std::string> vm_names_;
   int64_t begin_ns_ = std::numeric_limits<int64_t>::max();
   int64_t end_ns_ = std::numeric_limits<int64_t>::min();
   std::unordered_map<ThreadKey, ThreadState, ThreadKeyHash> threads_;

@@ -43,10 +43,11 @@ struct ReaderOptions {
 };
 
 // Reads every event of trace_dirs (directories holding `metadata`) into
-// visitor, in time order (guest time for ring events, see above). A corrupt
-// or truncated trace is an error carrying babeltrace2's causes; events
-// already visited stay visited. order (if given) receives how events were
-// placed and reordered.
+// visitor, in time order (guest time for ring events, see above). Each
+// event's `trace` is the index of its directory in trace_dirs (runs.h maps
+// it to its run). A corrupt or truncated trace is an error carrying
+// babeltrace2's causes; events already visited stay visited. order (if
+// given) receives how events were placed and reordered.
 Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
                   const ReaderOptions &options = {}, ReorderStats *order = nullptr);
 

@@ -121,6 +121,9 @@ class SelectingVisitor final : public EventVisitor {
   bool matched() const { return events_.any() ? kept_ids_ > 0 : kept_activity_ > 0; }
   // What the trace holds (complete while matched() is false).
   const TraceContents &contents() const { return contents_; }
+  // --vm also keeps these traces (a run's VM named by its directory,
+  // runs.h): call before reading.
+  void KeepVmTraces(const std::vector<uint32_t> &traces);
   // Time of the first event seen (the origin of since/until), if any.
   std::optional<int64_t> origin_ns() const {
     return has_origin_ ? std::optional<int64_t>(origin_ns_) : std::nullopt;
@@ -165,7 +168,7 @@ class SelectingVisitor final : public EventVisitor {
   int64_t since_ns_ = 0, until_ns_ = 0;  // offsets from the origin
   bool has_origin_ = false;
   int64_t origin_ns_ = 0;
-  std::vector<char> vm_kept_;  // by trace: 1 when its session named a selected VM
+  std::vector<char> vm_kept_;  // by trace: 1 when its session (or KeepVmTraces) named a selected VM
   uint64_t seen_ = 0, kept_ = 0, kept_activity_ = 0, kept_ids_ = 0;
   TraceContents contents_;
 };

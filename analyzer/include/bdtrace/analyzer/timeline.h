@@ -29,6 +29,9 @@ struct TimelineOptions {
   uint64_t limit = 0;
   // A vm column (text) — worth it when several traces are read.
   bool vm_column = false;
+  // Several runs: each trace's VM name by trace number (ResolveVmNames,
+  // runs.h). Empty: the name each trace's first session gives.
+  std::vector<std::string> vm_names;
   // The trace start that text and CSV times count from (the first event of
   // all traces, as --since/--until do); default: the first event seen here.
   // Called once, at the first event this writer sees (during reading).
