@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -43,10 +44,21 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
     if (data_ != nullptr) ::munmap(const_cast<unsigned char *>(data_), size_);
     data_ = other.data_;
     size_ = other.size_;
+    released_ = other.released_;
     other.data_ = nullptr;
     other.size_ = 0;
   }
   return *this;
+}
+
+void MappedFile::Release(size_t offset) {
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t end = std::min(offset, size_) / page * page;
+  if (data_ == nullptr || end <= released_) return;
+  // A private read-only file mapping: dropped pages read back from the file
+  // if touched again, so this cannot lose data.
+  ::madvise(const_cast<unsigned char *>(data_) + released_, end - released_, MADV_DONTNEED);
+  released_ = end;
 }
 
 MappedFile::~MappedFile() {

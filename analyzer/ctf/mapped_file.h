@@ -15,7 +15,8 @@ class MappedFile {
  public:
   static Expected<MappedFile> Open(const std::string &path);
 
-  MappedFile(MappedFile &&other) noexcept : data_(other.data_), size_(other.size_) {
+  MappedFile(MappedFile &&other) noexcept
+      : data_(other.data_), size_(other.size_), released_(other.released_) {
     other.data_ = nullptr;
     other.size_ = 0;
   }
@@ -27,11 +28,17 @@ class MappedFile {
   const unsigned char *data() const { return data_; }
   size_t size() const { return size_; }
 
+  // Done with the bytes before offset: their pages leave this process's
+  // memory (the page cache keeps them), so a reader's resident size stays
+  // at about one packet per stream however big the file is.
+  void Release(size_t offset);
+
  private:
   MappedFile(const unsigned char *data, size_t size) : data_(data), size_(size) {}
 
   const unsigned char *data_ = nullptr;
   size_t size_ = 0;
+  size_t released_ = 0;  // bytes from the start already released
 };
 
 }  // namespace bdtrace::analyzer::ctf

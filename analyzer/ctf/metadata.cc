@@ -185,8 +185,10 @@ class Parser {
     if (IsIdent("stream")) {
       StreamClass s;
       bool has_id = false;
-      if (Status st = Block([&](const std::string &key) { return StreamEntry(key, s, has_id); }); !st) return st;
-      if (m_.streams.count(s.id) != 0) return make_error("stream " + std::to_string(s.id) + " declared twice");
+      if (Status st = Block([&](const std::string &key) { return StreamEntry(key, s, has_id); }); !st)
+        return st;
+      if (m_.streams.count(s.id) != 0)
+        return make_error("stream " + std::to_string(s.id) + " declared twice");
       if (!s.packet_context) return make_error("stream " + std::to_string(s.id) + " has no packet.context");
       m_.streams[s.id] = s;
       return Status::Ok();
@@ -261,7 +263,8 @@ class Parser {
     if (key == "major" || key == "minor") {
       Expected<uint64_t> v = Number();
       if (!v) return v.take_error();
-      if (key == "major" && *v != 1) return make_error("CTF major version " + std::to_string(*v) + " is not 1");
+      if (key == "major" && *v != 1)
+        return make_error("CTF major version " + std::to_string(*v) + " is not 1");
       return Status::Ok();
     }
     if (key == "uuid") {
@@ -285,7 +288,8 @@ class Parser {
   Status ClockEntry(const std::string &key) {
     if (m_.has_clock && key == "name") return make_error("the metadata has more than one clock");
     if (key == "name") {
-      if (Peek().kind != Token::Kind::kIdent && Peek().kind != Token::Kind::kString) return Unexpected("a clock name");
+      if (Peek().kind != Token::Kind::kIdent && Peek().kind != Token::Kind::kString)
+        return Unexpected("a clock name");
       m_.clock.name = Next().text;
       m_.has_clock = true;
       return Status::Ok();
@@ -302,7 +306,8 @@ class Parser {
       return Status::Ok();
     }
     if (key == "offset_s") {
-      if (Peek().kind != Token::Kind::kNumber || Peek().number > uint64_t{INT64_MAX}) return Unexpected("seconds");
+      if (Peek().kind != Token::Kind::kNumber || Peek().number > uint64_t{INT64_MAX})
+        return Unexpected("seconds");
       const Token &t = Next();
       m_.clock.offset_s = t.negative ? -static_cast<int64_t>(t.number) : static_cast<int64_t>(t.number);
       return Status::Ok();
@@ -357,7 +362,8 @@ class Parser {
     if (key == "fields" || key == "context") {
       Expected<TypePtr> type = TypeSpecifier(0);
       if (!type) return type.take_error();
-      if ((*type)->kind != Type::Kind::kStruct) return make_error("event " + e.name + "'s " + key + " is not a struct");
+      if ((*type)->kind != Type::Kind::kStruct)
+        return make_error("event " + e.name + "'s " + key + " is not a struct");
       if (key == "context") return make_error("event " + e.name + " has its own context");
       e.payload = *type;
       return Status::Ok();
@@ -434,13 +440,15 @@ class Parser {
           if (*v == 0 || *v > 64) return make_error("an integer of " + std::to_string(*v) + " bits");
           t->size_bits = static_cast<uint32_t>(*v);
         } else {
-          if (*v == 0 || (*v & (*v - 1)) != 0 || *v > 64) return make_error("an alignment that is not a power of 2");
+          if (*v == 0 || (*v & (*v - 1)) != 0 || *v > 64)
+            return make_error("an alignment that is not a power of 2");
           t->align_bits = static_cast<uint32_t>(*v);
           has_align = true;
         }
       } else if (*key == "signed") {
         const Token &v = Next();
-        t->is_signed = v.text == "true" || v.text == "TRUE" || (v.kind == Token::Kind::kNumber && v.number != 0);
+        t->is_signed =
+            v.text == "true" || v.text == "TRUE" || (v.kind == Token::Kind::kNumber && v.number != 0);
       } else if (*key == "byte_order") {
         Expected<std::string> v = Ident();
         if (!v) return v.take_error();
@@ -527,7 +535,9 @@ class Parser {
           a->length_field = it->text;
           bool known = false;
           for (const Field &f : fields) known |= f.name == it->text && f.type->kind == Type::Kind::kInteger;
-          if (!known) return make_error("sequence " + *name + "'s length '" + it->text + "' is not an earlier integer field");
+          if (!known)
+            return make_error("sequence " + *name + "'s length '" + it->text +
+                              "' is not an earlier integer field");
         }
         field_type = a;
       }
@@ -560,7 +570,8 @@ class Parser {
       if (Status st = Expect("("); !st) return st.take_error();
       Expected<uint64_t> v = Number();
       if (!v) return v.take_error();
-      if (*v == 0 || (*v & (*v - 1)) != 0 || *v > 64) return make_error("a struct alignment that is not a power of 2");
+      if (*v == 0 || (*v & (*v - 1)) != 0 || *v > 64)
+        return make_error("a struct alignment that is not a power of 2");
       t->align_bits = std::max<uint32_t>(t->align_bits, static_cast<uint32_t>(*v));
       if (Status st = Expect(")"); !st) return st.take_error();
     }
@@ -654,7 +665,8 @@ Expected<Metadata> ParseMetadata(const std::string &tsdl) {
   if (!m) return m;
   if (HasVariant(m->packet_header)) return make_error("a variant in the packet header");
   for (const auto &[id, s] : m->streams) {
-    if (HasVariant(s.packet_context) || HasVariant(s.event_context)) return make_error("a variant in a stream context");
+    if (HasVariant(s.packet_context) || HasVariant(s.event_context))
+      return make_error("a variant in a stream context");
   }
   for (const auto &[key, e] : m->events) {
     if (HasVariant(e.payload)) return make_error("a variant in event " + e.name);

@@ -22,6 +22,25 @@ int FindField(const std::vector<Field> &fields, const char *name) {
 
 }  // namespace
 
+uint64_t IntegerElement(const Value &v, const Type &array, uint64_t i) {
+  const Type &e = *array.element;
+  const uint64_t bit = v.bit + i * e.size_bits;
+  const unsigned char *p = v.packet + bit / 8;
+  const uint32_t shift = bit % 8;
+  uint64_t out = 0;
+  if (e.big_endian) {
+    for (uint32_t b = 0; b < e.size_bits / 8; ++b) out = (out << 8) | p[b];
+  } else {
+    const uint32_t bytes = (shift + e.size_bits + 7) / 8;
+    unsigned __int128 acc = 0;
+    for (uint32_t b = 0; b < bytes; ++b) acc |= static_cast<unsigned __int128>(p[b]) << (8 * b);
+    out = static_cast<uint64_t>(acc >> shift);
+    if (e.size_bits < 64) out &= (uint64_t{1} << e.size_bits) - 1;
+  }
+  if (e.is_signed && e.size_bits < 64 && (out >> (e.size_bits - 1)) != 0) out |= ~uint64_t{0} << e.size_bits;
+  return out;
+}
+
 Expected<StreamReader> StreamReader::Open(const std::string &path, const Metadata &metadata) {
   if (metadata.big_endian) return make_error("the fast reader reads little-endian traces only");
   Expected<MappedFile> file = MappedFile::Open(path);
@@ -112,7 +131,8 @@ bool StreamReader::ReadField(const Type &t, Value *value, const std::vector<Fiel
         return false;
       }
       const size_t len = static_cast<const unsigned char *>(nul) - (packet_ + start);
-      if (value != nullptr) value->str = std::string_view(reinterpret_cast<const char *>(packet_ + start), len);
+      if (value != nullptr)
+        value->str = std::string_view(reinterpret_cast<const char *>(packet_ + start), len);
       pos_ += (len + 1) * 8;
       return true;
     }
@@ -146,6 +166,10 @@ bool StreamReader::ReadField(const Type &t, Value *value, const std::vector<Fiel
         if (length > (content_end_ - pos_) / e.size_bits) {
           failure_ = "an array past the packet's content";
           return false;
+        }
+        if (value != nullptr) {
+          value->packet = packet_;
+          value->bit = pos_;
         }
         if (value != nullptr && e.size_bits == 8 && pos_ % 8 == 0) {
           value->str = std::string_view(reinterpret_cast<const char *>(packet_ + pos_ / 8), length);
@@ -184,13 +208,15 @@ bool StreamReader::ReadStruct(const Type &t, std::vector<Value> *values, int dep
 
 Status StreamReader::OpenPacket(Item &item, bool &reported) {
   reported = false;
+  file_.Release(next_packet_);  // the previous packets are read
   const uint64_t size = file_.size();
   packet_ = file_.data() + next_packet_;
   pos_ = 0;
   // Until the packet's sizes are known, the rest of the file bounds reads.
   content_end_ = (size - next_packet_) * 8;
 
-  if (!ReadStruct(*metadata_->packet_header, &scratch_, 0)) return Corrupt(failure_ + " in the packet header");
+  if (!ReadStruct(*metadata_->packet_header, &scratch_, 0))
+    return Corrupt(failure_ + " in the packet header");
   const std::vector<Field> &header = metadata_->packet_header->fields;
   if (int i = FindField(header, "magic"); i >= 0 && scratch_[i].u != kPacketMagic) {
     return Corrupt("bad packet magic number");
@@ -205,10 +231,12 @@ Status StreamReader::OpenPacket(Item &item, bool &reported) {
   uint64_t stream_id = 0;
   if (int i = FindField(header, "stream_id"); i >= 0) stream_id = scratch_[i].u;
   auto it = metadata_->streams.find(stream_id);
-  if (it == metadata_->streams.end()) return Corrupt("a packet of undeclared stream " + std::to_string(stream_id));
+  if (it == metadata_->streams.end())
+    return Corrupt("a packet of undeclared stream " + std::to_string(stream_id));
   stream_ = &it->second;
 
-  if (!ReadStruct(*stream_->packet_context, &scratch_, 0)) return Corrupt(failure_ + " in the packet context");
+  if (!ReadStruct(*stream_->packet_context, &scratch_, 0))
+    return Corrupt(failure_ + " in the packet context");
   const std::vector<Field> &context = stream_->packet_context->fields;
   const int content_i = FindField(context, "content_size");
   const int packet_i = FindField(context, "packet_size");

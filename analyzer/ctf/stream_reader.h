@@ -31,7 +31,15 @@ namespace bdtrace::analyzer::ctf {
 struct Value {
   uint64_t u = 0;
   std::string_view str;
+  // Arrays and sequences: where the first element starts (bits from
+  // packet); the reader checked that all u elements lie in the packet.
+  const unsigned char *packet = nullptr;
+  uint64_t bit = 0;
 };
+
+// Element i < v.u of a packed integer array or sequence field of type
+// array (element size a multiple of its alignment, as LTTng writes them).
+uint64_t IntegerElement(const Value &v, const Type &array, uint64_t i);
 
 // What StreamReader::Next found.
 struct Item {

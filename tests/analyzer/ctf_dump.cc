@@ -29,7 +29,7 @@ void PrintValue(std::string &out, const Type &t, const bdtrace::analyzer::ctf::V
   switch (t.kind) {
     case Type::Kind::kInteger:
       if (t.base == 16) {
-        std::snprintf(buf, sizeof buf, "0x%" PRIx64, v.u);
+        std::snprintf(buf, sizeof buf, "0x%" PRIX64, v.u);
       } else if (t.is_signed) {
         std::snprintf(buf, sizeof buf, "%" PRId64, static_cast<int64_t>(v.u));
       } else {
@@ -39,12 +39,51 @@ void PrintValue(std::string &out, const Type &t, const bdtrace::analyzer::ctf::V
       break;
     case Type::Kind::kString:
       out += '"';
-      out += v.str;
+      for (char c : v.str) {
+        // Escaped as babeltrace2's text output does.
+        switch (c) {
+          case '"':
+            out += "\\\"";
+            break;
+          case '\\':
+            out += "\\\\";
+            break;
+          case '\n':
+            out += "\\n";
+            break;
+          case '\t':
+            out += "\\t";
+            break;
+          case '\r':
+            out += "\\r";
+            break;
+          default:
+            out += c;
+        }
+      }
       out += '"';
       break;
+    case Type::Kind::kArray:
+    case Type::Kind::kSequence:
+      if (t.element->kind != Type::Kind::kInteger || t.element->size_bits % t.element->align_bits != 0) {
+        out += "[" + std::to_string(v.u) + " elements]";  // not kept
+        break;
+      }
+      if (v.u == 0) {
+        out += "[ ]";
+        break;
+      }
+      out += "[ ";
+      for (uint64_t i = 0; i < v.u; ++i) {
+        if (i > 0) out += ", ";
+        bdtrace::analyzer::ctf::Value element;
+        element.u = bdtrace::analyzer::ctf::IntegerElement(v, t, i);
+        PrintValue(out, *t.element, element);
+      }
+      out += " ]";
+      break;
     default:
-      // Elements are not kept: say how many.
-      out += "[" + std::to_string(v.u) + " elements]";
+      out += "?";
       break;
   }
 }

@@ -108,7 +108,9 @@ Reading ReadAll(const std::string &dir) {
 // A copy of a captured trace in a temp dir, to break.
 class TraceCopy {
  public:
-  explicit TraceCopy(const std::string &name) { fs::copy(kDataDir + "/" + name, dir(), fs::copy_options::recursive); }
+  explicit TraceCopy(const std::string &name) {
+    fs::copy(kDataDir + "/" + name, dir(), fs::copy_options::recursive);
+  }
   std::string dir() const { return tmp_ / "trace"; }
   std::string streams() const { return dir() + "/" + kStreamDir; }
 
@@ -223,7 +225,8 @@ TEST(CtfMetadata, RefusesWhatItDoesNotKnow) {
     s.insert(s.find("\t\tstring _text;"), "\t\t" + decl + "\n");
     return s;
   };
-  EXPECT_FALSE(ParseMetadata(with_field("floating_point { exp_dig = 8; mant_dig = 24; align = 32; } _f;")).ok());
+  EXPECT_FALSE(
+      ParseMetadata(with_field("floating_point { exp_dig = 8; mant_dig = 24; align = 32; } _f;")).ok());
   EXPECT_FALSE(ParseMetadata(with_field("variant <_kind> { uint8_t A; uint32_t B; } _v;")).ok());
   EXPECT_FALSE(ParseMetadata(with_field("uint8_t _seq[_nothing];")).ok());
   EXPECT_FALSE(ParseMetadata(with_field("integer { size = 65; } _wide;")).ok());
