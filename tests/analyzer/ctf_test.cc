@@ -270,6 +270,152 @@ TEST(CtfMetadata, PacketizedMetadataMustBeWhole) {
   EXPECT_FALSE(MetadataTextFromBytes(reinterpret_cast<const unsigned char *>(bad.data()), bad.size()).ok());
 }
 
+// ---- packet walker on a hand-built stream --------------------------------
+
+// Bytes of one packet of kSmallTsdl's stream, little-endian, built field by
+// field.
+class PacketBuilder {
+ public:
+  void U8(uint8_t v) { bytes_.push_back(static_cast<char>(v)); }
+  void U16(uint16_t v) { Raw(&v, 2); }
+  void U32(uint32_t v) { Raw(&v, 4); }
+  void U64(uint64_t v) { Raw(&v, 8); }
+  void Str(const std::string &v) { bytes_ += v + '\0'; }
+  void Raw(const void *p, size_t n) { bytes_.append(static_cast<const char *>(p), n); }
+
+  // Header and context; content and packet sizes patched by Finish.
+  void Begin(uint64_t ts_begin, uint64_t discarded) {
+    U32(0xC1FC1FC1);
+    const uint8_t uuid[16] = {0x48, 0xc8, 0x29, 0xe7, 0xc4, 0xe4, 0x4a, 0xfa,
+                              0x90, 0x9f, 0x9b, 0x9d, 0x0a, 0x31, 0xc7, 0xc0};
+    Raw(uuid, 16);
+    U32(0);  // stream_id
+    U64(0);  // stream_instance_id
+    U64(ts_begin);
+    U64(0);  // timestamp_end
+    sizes_at_ = bytes_.size();
+    U64(0);
+    U64(0);
+    U64(discarded);
+    U32(0);  // cpu_id
+  }
+  // A compact header: 5-bit id, 27-bit timestamp.
+  void Compact(uint32_t id, uint32_t ts27) { U32(id | (ts27 << 5)); }
+  // An extended compact header: id 31, then 32-bit id and 64-bit time.
+  void Extended(uint32_t id, uint64_t ts) {
+    U8(31);
+    U32(id);
+    U64(ts);
+  }
+  // One bdtrace:tb_batch of kSmallTsdl (event context vtid first).
+  void Batch(int16_t small, const std::vector<uint64_t> &pcs, const std::string &text) {
+    U32(77);  // _vtid
+    U8(1);    // _kind
+    U16(static_cast<uint16_t>(small));
+    for (uint8_t b : {1, 2, 3, 4}) U8(b);
+    U64(pcs.size());
+    for (uint64_t pc : pcs) U64(pc);
+    Str(text);
+  }
+  std::string Finish(size_t packet_bytes) {
+    const uint64_t content = bytes_.size() * 8, packet = packet_bytes * 8;
+    std::memcpy(&bytes_[sizes_at_], &content, 8);
+    std::memcpy(&bytes_[sizes_at_ + 8], &packet, 8);
+    std::string out = bytes_;
+    out.resize(packet_bytes, '\0');
+    bytes_.clear();
+    return out;
+  }
+
+ private:
+  std::string bytes_;
+  size_t sizes_at_ = 0;
+};
+
+TEST(CtfStreamReader, TimesFieldsAndDiscardsOfAHandBuiltStream) {
+  TempDir tmp;
+  const uint64_t wrap = uint64_t{1} << 27;
+  PacketBuilder b;
+  b.Begin(5 * wrap - 10, 0);
+  b.Compact(3, static_cast<uint32_t>(wrap - 5));  // no wrap: 5 * wrap - 5
+  b.Batch(-2, {0x1000, 0x2000}, "hi");
+  b.Compact(3, 3);  // wrapped: 5 * wrap + 3
+  b.Batch(7, {}, "");
+  b.Extended(3, uint64_t{5} << 40);
+  b.Batch(0, {0x3000}, "x");
+  std::string stream = b.Finish(512);
+  b.Begin((uint64_t{5} << 40) + 100, 7);  // 7 events lost since
+  b.Compact(3, 200);
+  b.Batch(1, {0x4000}, "last");
+  stream += b.Finish(256);
+  WriteFile(tmp / "metadata", kSmallTsdl);
+  WriteFile(tmp / "stream_0", stream);
+
+  bdtrace::Expected<Trace> trace = OpenTrace(tmp.path());
+  ASSERT_TRUE(trace.ok()) << trace.error();
+  ASSERT_EQ(trace->streams.size(), 1u);
+  StreamReader &r = trace->streams[0];
+  const Type &batch = *trace->metadata->events.at({0, 3}).payload;
+  Item item;
+  std::vector<uint64_t> times;
+  auto next_event = [&]() {
+    EXPECT_TRUE(r.Next(item).ok());
+    EXPECT_EQ(item.kind, Item::Kind::kEvent);
+    times.push_back(item.cycles);
+    return item.kind == Item::Kind::kEvent ? *item.payload : std::vector<Value>{};
+  };
+  std::vector<Value> v = next_event();
+  ASSERT_EQ(v.size(), 6u);
+  EXPECT_EQ(v[0].u, 1u);
+  EXPECT_EQ(static_cast<int64_t>(v[1].u), -2);  // sign-extended
+  EXPECT_EQ(v[2].str, std::string("\x01\x02\x03\x04"));
+  EXPECT_EQ(v[3].u, 2u);
+  ASSERT_EQ(v[4].u, 2u);
+  EXPECT_EQ(IntegerElement(v[4], *batch.fields[4].type, 0), 0x1000u);
+  EXPECT_EQ(IntegerElement(v[4], *batch.fields[4].type, 1), 0x2000u);
+  EXPECT_EQ(v[5].str, "hi");
+  v = next_event();
+  EXPECT_EQ(v[4].u, 0u);
+  EXPECT_EQ(v[5].str, "");
+  v = next_event();
+  EXPECT_EQ(IntegerElement(v[4], *batch.fields[4].type, 0), 0x3000u);
+  ASSERT_TRUE(r.Next(item).ok());
+  ASSERT_EQ(item.kind, Item::Kind::kDiscarded);
+  EXPECT_EQ(item.discarded, 7u);
+  v = next_event();
+  EXPECT_EQ(v[5].str, "last");
+  ASSERT_TRUE(r.Next(item).ok());
+  EXPECT_EQ(item.kind, Item::Kind::kEnd);
+  // 27-bit times replace the clock's low bits, plus 2^27 when they went
+  // backwards; the second packet starts from its timestamp_begin, whose
+  // low bits (100) are below 200: no wrap.
+  EXPECT_EQ(times, (std::vector<uint64_t>{5 * wrap - 5, 5 * wrap + 3, uint64_t{5} << 40,
+                                          (uint64_t{5} << 40) + 200}));
+}
+
+TEST(CtfStreamReader, AnEventPastItsPacketsContentIsAnError) {
+  TempDir tmp;
+  PacketBuilder b;
+  b.Begin(1000, 0);
+  b.Compact(3, 1001);
+  b.Batch(0, {1, 2, 3}, "abc");
+  std::string stream = b.Finish(256);
+  // Claim a sequence longer than the packet: its length field is the
+  // 8 bytes after vtid, kind, small and bytes (76 + 4 + 4 + 1 + 2 + 4).
+  const uint64_t huge = uint64_t{1} << 60;
+  std::memcpy(&stream[91], &huge, 8);
+  WriteFile(tmp / "metadata", kSmallTsdl);
+  WriteFile(tmp / "stream_0", stream);
+  bdtrace::Expected<Trace> trace = OpenTrace(tmp.path());
+  ASSERT_TRUE(trace.ok()) << trace.error();
+  Item item;
+  bdtrace::Status st = trace->streams[0].Next(item);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().ToString().find("an array past the packet's content"), std::string::npos)
+      << st.error();
+  EXPECT_FALSE(trace->streams[0].Next(item).ok());  // and stays failed
+}
+
 // ---- packet walker against babeltrace2 -----------------------------------
 
 class CtfAgainstBabeltrace : public ::testing::TestWithParam<const char *> {};
