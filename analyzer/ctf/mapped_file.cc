@@ -28,7 +28,7 @@ Expected<MappedFile> MappedFile::Open(const std::string &path) {
   const size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {
     ::close(fd);
-    return MappedFile(nullptr, 0);
+    return MappedFile(nullptr, 0, true);
   }
   void *p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   const int err = errno;
@@ -36,15 +36,16 @@ Expected<MappedFile> MappedFile::Open(const std::string &path) {
   if (p == MAP_FAILED) return Error{"cannot map " + path, {std::strerror(err)}};
   // Read front to back, once.
   ::madvise(p, size, MADV_SEQUENTIAL);
-  return MappedFile(static_cast<const unsigned char *>(p), size);
+  return MappedFile(static_cast<const unsigned char *>(p), size, true);
 }
 
 MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
   if (this != &other) {
-    if (data_ != nullptr) ::munmap(const_cast<unsigned char *>(data_), size_);
+    if (data_ != nullptr && owned_) ::munmap(const_cast<unsigned char *>(data_), size_);
     data_ = other.data_;
     size_ = other.size_;
     released_ = other.released_;
+    owned_ = other.owned_;
     other.data_ = nullptr;
     other.size_ = 0;
   }
@@ -54,7 +55,7 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
 void MappedFile::Release(size_t offset) {
   static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t end = std::min(offset, size_) / page * page;
-  if (data_ == nullptr || end <= released_) return;
+  if (data_ == nullptr || !owned_ || end <= released_) return;
   // A private read-only file mapping: dropped pages read back from the file
   // if touched again, so this cannot lose data.
   ::madvise(const_cast<unsigned char *>(data_) + released_, end - released_, MADV_DONTNEED);
@@ -62,7 +63,7 @@ void MappedFile::Release(size_t offset) {
 }
 
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<unsigned char *>(data_), size_);
+  if (data_ != nullptr && owned_) ::munmap(const_cast<unsigned char *>(data_), size_);
 }
 
 }  // namespace bdtrace::analyzer::ctf

@@ -14,6 +14,8 @@ namespace bdtrace::analyzer::ctf {
 class MappedFile {
  public:
   static Expected<MappedFile> Open(const std::string &path);
+  // Bytes someone else owns (tests, fuzzing): never unmapped or released.
+  static MappedFile Borrow(const unsigned char *data, size_t size) { return MappedFile(data, size, false); }
 
   MappedFile(MappedFile &&other) noexcept
       : data_(other.data_), size_(other.size_), released_(other.released_) {
@@ -34,11 +36,12 @@ class MappedFile {
   void Release(size_t offset);
 
  private:
-  MappedFile(const unsigned char *data, size_t size) : data_(data), size_(size) {}
+  MappedFile(const unsigned char *data, size_t size, bool owned) : data_(data), size_(size), owned_(owned) {}
 
   const unsigned char *data_ = nullptr;
   size_t size_ = 0;
   size_t released_ = 0;  // bytes from the start already released
+  bool owned_ = true;    // mapped by Open: unmap at the end
 };
 
 }  // namespace bdtrace::analyzer::ctf

@@ -48,6 +48,12 @@ Expected<StreamReader> StreamReader::Open(const std::string &path, const Metadat
   return StreamReader(std::move(*file), metadata, path);
 }
 
+Expected<StreamReader> StreamReader::OverBytes(const unsigned char *data, size_t size,
+                                               const Metadata &metadata, const std::string &name) {
+  if (metadata.big_endian) return make_error("the fast reader reads little-endian traces only");
+  return StreamReader(MappedFile::Borrow(data, size), metadata, name);
+}
+
 Error StreamReader::Corrupt(const std::string &what) const {
   return make_error("corrupt CTF stream " + path_ + ": " + what + " (packet at byte " +
                     std::to_string(next_packet_) + ")");

@@ -59,6 +59,9 @@ class StreamReader {
   // Maps path; the reader keeps a reference to metadata, which must
   // outlive it.
   static Expected<StreamReader> Open(const std::string &path, const Metadata &metadata);
+  // Over bytes the caller keeps alive (tests, fuzzing); name is for errors.
+  static Expected<StreamReader> OverBytes(const unsigned char *data, size_t size, const Metadata &metadata,
+                                          const std::string &name);
 
   // The next event or discarded-events report of the stream, or kEnd.
   // An Error on anything corrupt or not understood; the reader is then
