@@ -19,7 +19,8 @@ using namespace bdtrace::analyzer::ctf;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const void *nul = std::memchr(data, '\0', size);
   const size_t text_size = nul != nullptr ? static_cast<const uint8_t *>(nul) - data : size;
-  bdtrace::Expected<Metadata> metadata = ParseMetadata(std::string(reinterpret_cast<const char *>(data), text_size));
+  bdtrace::Expected<Metadata> metadata =
+      ParseMetadata(std::string(reinterpret_cast<const char *>(data), text_size));
   if (!metadata || nul == nullptr) return 0;
   const uint8_t *stream = data + text_size + 1;
   const size_t stream_size = size - text_size - 1;
