@@ -12,6 +12,10 @@ constexpr uint64_t kPacketMagic = 0xC1FC1FC1;
 constexpr uint64_t kCompactExtended = 31;
 constexpr uint64_t kLargeExtended = 65535;
 constexpr int kMaxDepth = 16;
+// Read bytes are released (MappedFile::Release) in steps of this much, so
+// a reader holds at most about this much of each stream in memory,
+// whatever the packet (sub-buffer) size: LTTng's can be MiBs per CPU.
+constexpr uint64_t kReleaseStep = 256 * 1024;
 
 // The index of the field called name in fields, or -1.
 int FindField(const std::vector<Field> &fields, const char *name) {
@@ -215,6 +219,7 @@ bool StreamReader::ReadStruct(const Type &t, std::vector<Value> *values, int dep
 Status StreamReader::OpenPacket(Item &item, bool &reported) {
   reported = false;
   file_.Release(next_packet_);  // the previous packets are read
+  released_ = next_packet_;
   const uint64_t size = file_.size();
   packet_ = file_.data() + next_packet_;
   pos_ = 0;
@@ -324,6 +329,13 @@ Status StreamReader::ReadEvent(Item &item) {
 
 Status StreamReader::Next(Item &item) {
   if (failed_) return make_error("reading " + path_ + " failed before");
+  if (in_packet_) {
+    const uint64_t at = static_cast<uint64_t>(packet_ - file_.data()) + pos_ / 8;
+    if (at - released_ >= kReleaseStep) {
+      file_.Release(at);
+      released_ = at;
+    }
+  }
   while (true) {
     if (in_packet_ && pos_ < content_end_) {
       // Padding shorter than an event header ends the content too.

@@ -90,6 +90,7 @@ class StreamReader {
   const Metadata *metadata_;
   std::string path_;
   uint64_t next_packet_ = 0;  // byte offset of the next packet
+  uint64_t released_ = 0;     // bytes released so far (see kReleaseStep)
   const unsigned char *packet_ = nullptr;
   uint64_t pos_ = 0, content_end_ = 0;  // bits
   const StreamClass *stream_ = nullptr;
