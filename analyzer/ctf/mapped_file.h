@@ -18,7 +18,7 @@ class MappedFile {
   static MappedFile Borrow(const unsigned char *data, size_t size) { return MappedFile(data, size, false); }
 
   MappedFile(MappedFile &&other) noexcept
-      : data_(other.data_), size_(other.size_), released_(other.released_) {
+      : data_(other.data_), size_(other.size_), released_(other.released_), owned_(other.owned_) {
     other.data_ = nullptr;
     other.size_ = 0;
   }

@@ -4,6 +4,7 @@
 // babeltrace2's (the oracle), and corrupt inputs, which must give an error
 // and never a crash, a hang or a read outside the file.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -414,6 +415,36 @@ TEST(CtfStreamReader, AnEventPastItsPacketsContentIsAnError) {
   EXPECT_NE(st.error().ToString().find("an array past the packet's content"), std::string::npos)
       << st.error();
   EXPECT_FALSE(trace->streams[0].Next(item).ok());  // and stays failed
+}
+
+// Borrowed bytes stay the owner's through moves: a reader over them never
+// unmaps or releases them (the fuzzer found a moved reader unmapping its
+// input). Page-aligned, so that a wrong munmap would succeed and the read
+// below would crash.
+TEST(CtfStreamReader, BorrowedBytesOutliveAMovedReader) {
+  const std::string metadata_text = kSmallTsdl;
+  bdtrace::Expected<Metadata> m = ParseMetadata(metadata_text);
+  ASSERT_TRUE(m.ok()) << m.error();
+  PacketBuilder b;
+  b.Begin(1000, 0);
+  b.Compact(3, 1001);
+  b.Batch(0, {1}, "a");
+  const std::string packet = b.Finish(8192);  // two pages: the first can be released
+  void *mem = ::mmap(nullptr, packet.size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  std::memcpy(mem, packet.data(), packet.size());
+  {
+    bdtrace::Expected<StreamReader> r =
+        StreamReader::OverBytes(static_cast<const unsigned char *>(mem), packet.size(), *m, "borrowed");
+    ASSERT_TRUE(r.ok()) << r.error();
+    StreamReader moved = std::move(*r);
+    Item item;
+    do {
+      ASSERT_TRUE(moved.Next(item).ok());
+    } while (item.kind != Item::Kind::kEnd);
+  }
+  EXPECT_EQ(std::memcmp(mem, packet.data(), packet.size()), 0);
+  ::munmap(mem, packet.size());
 }
 
 // ---- packet walker against babeltrace2 -----------------------------------
