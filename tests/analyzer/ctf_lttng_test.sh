@@ -62,7 +62,7 @@ compare() {
     sed -E 's/^(\[[0-9]+\]) [^ ]+ ([^ ]+): \{ [^}]* \}, (\{ .* \})$/\1 \2: \3/' "$T/bt.raw" | sed -E "$keep" |
       sort >"$T/bt.txt"
     # Its discarded-events reports, from its warnings: one count per line.
-    sed -nE 's/.*Tracer discarded ([0-9]+) events.*/\1/p' "$T/bt.err" | sort -n >"$T/bt.lost"
+    sed -nE 's/.*Tracer discarded ([0-9]+) events? .*/\1/p' "$T/bt.err" | sort -n >"$T/bt.lost"
     "$CTF_DUMP" "$dir" >"$T/fast.raw" 2>"$T/fast.err" || fail "ctf-dump on $dir: $(cat "$T/fast.err")"
     grep -v '^discarded ' "$T/fast.raw" | sed -E "$keep" | sort >"$T/fast.txt"
     sed -n 's/^discarded //p' "$T/fast.raw" | sort -n >"$T/fast.lost"
