@@ -60,6 +60,12 @@ run bt babeltrace2 -c source.ctf.fs --params "inputs=[\"$(IFS=,; echo "${inputs[
   -c sink.utils.counter --params step=+0
 counted=$(awk '/Event messages/ {n = $1} END {print n + 0}' "$WORK/bt.out")
 
+# The fast reader (analyzer/ctf) as far as it goes today: metadata parsed,
+# every packet and event decoded, events counted (not yet into a report).
+log "analyzer: fast reader's packet walker (ctf-dump --count)"
+run fast sh -c 'for d; do "$0" --count "$d" || exit 1; done' "$TESTS_BIN/ctf-dump" "${inputs[@]}"
+walked=$(awk '{n += $2} END {print n + 0}' "$WORK/fast.out")
+
 trace_mb=$(du -sm "$WORK/trace" | cut -f1)
 printf '\nanalyzer bench — %s, %s CPUs, one run each, trace of %s events (%s MB)\n' \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$read_events" "$trace_mb"
@@ -69,6 +75,9 @@ printf '%-44s %12s %14s %9s MB\n' "bd-analyze --report summary" "$bda_s" "$(rate
   "$((bda_kb / 1024))"
 printf '%-44s %12s %14s %9s MB\n' "babeltrace2 -c sink.utils.counter" "$bt_s" "$(rate "$counted" "$bt_s")" \
   "$((bt_kb / 1024))"
+printf '%-44s %12s %14s %9s MB\n' "fast reader, packet walker only (ctf-dump)" "$fast_s" \
+  "$(rate "$walked" "$fast_s")" "$((fast_kb / 1024))"
+[ "$walked" = "$counted" ] || log "the fast reader counted $walked events, babeltrace2 $counted"
 python3 - "$bda_s" "$bt_s" "$bda_kb" "$bt_kb" <<'PY'
 import sys
 bda_s, bt_s, bda_kb, bt_kb = map(float, sys.argv[1:])

@@ -5,6 +5,8 @@
 //
 // Usage: trace-gen [EXTRA_MARKS] — EXTRA_MARKS more marks (event ids 20..23)
 // for throughput measurements; without it the output is the golden set.
+//        trace-gen --all-kinds — one or more of every bdtrace:* event kind
+// (see AllKindsMode).
 //        trace-gen --system — a system-mode set instead: a VM session and
 // sched_switch events on two fake vCPUs with sleeps between them (the
 // timeline is in SystemMode; analyzer_test checks the times against it and
@@ -27,6 +29,7 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <thread>
 
 namespace {
@@ -257,8 +260,52 @@ int RingMode(unsigned long long extra) {
 
 }  // namespace
 
+// Every bdtrace:* event kind, a few of each, with values that use their
+// fields' whole ranges (sequences of 0, 1 and many elements, negative
+// status, empty and long strings): what the fast reader is compared with
+// babeltrace2 on (tests/analyzer/ctf_lttng_test.sh).
+int AllKindsMode() {
+  lttng_ust_tracepoint(bdtrace, session, "user", "x86_64", "trace-gen", 1u, 4242u, "all-kinds", "trap",
+                       "7.2.22", 1u, 1u);
+  Thread t{1, kMainTid};
+  t.Mark(1, ~uint64_t{0} - 1);
+  t.MarkText(2, "a text with \"quotes\" and, commas");
+  t.Begin(10);
+  t.End(10);
+  t.Name(1, "");
+  lttng_ust_tracepoint(bdtrace, rejected, 0u, kMainTid, 2u, "bad_version", 0xdeadbeefu);
+  lttng_ust_tracepoint(bdtrace, rejected_total, 2u, "bad_version", 1u);
+  lttng_ust_tracepoint(bdtrace, sched_switch, 1u, 0u, 0u, "swapper/1", 0u, 100u, 101u, "worker", uint64_t{0});
+  lttng_ust_tracepoint(bdtrace, filter, 1u, "ok", "0123abcd", "/etc/bd.filter", "", 3u);
+  lttng_ust_tracepoint(bdtrace, dropped, 1u, 1u, 2u, "noisy", 5u, 5u, uint8_t{1});
+  lttng_ust_tracepoint(bdtrace, filter_stats, 1u, 10u, 20u, 30u);
+  lttng_ust_tracepoint(bdtrace, tb_exec, 1u, kPid, kMainTid, uint64_t{0x401000}, 7u);
+  uint64_t pcs[300];
+  uint16_t insns[300];
+  uint64_t executions[300];
+  for (uint32_t i = 0; i < 300; ++i) {
+    pcs[i] = 0x400000 + 16 * i;
+    insns[i] = static_cast<uint16_t>(1 + i % 60000);
+    executions[i] = uint64_t{1} << (i % 64);
+  }
+  for (uint32_t count : {0u, 1u, 256u}) {
+    lttng_ust_tracepoint(bdtrace, tb_batch, 1u, kPid, kMainTid, uint64_t{0}, uint64_t{1000}, uint64_t{count},
+                         count, pcs, insns);
+    lttng_ust_tracepoint(bdtrace, tb_counts, kPid, count, pcs, insns, executions);
+  }
+  lttng_ust_tracepoint(bdtrace, call, 1u, kPid, kMainTid, 5u, -22, 16u, 0u, uint64_t{1234});
+  uint8_t data[100];
+  for (uint32_t i = 0; i < 100; ++i) data[i] = static_cast<uint8_t>(i * 7);
+  for (uint32_t len : {0u, 3u, 100u}) {
+    lttng_ust_tracepoint(bdtrace, blob, 1u, kPid, kMainTid, 6u, data, len, uint64_t{0});
+  }
+  lttng_ust_tracepoint(bdtrace, ring_dropped, 0u, kPid, kMainTid, 2u, 2u, uint8_t{0});
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && std::strcmp(argv[1], "--system") == 0) return SystemMode();
+  if (argc > 1 && std::strcmp(argv[1], "--all-kinds") == 0) return AllKindsMode();
   if (argc > 1 && std::strcmp(argv[1], "--ring") == 0) {
     return RingMode(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0);
   }

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+// The fast reader's packet walker: one CTF stream file, mmap'd, read packet
+// by packet and event by event with the layouts of a parsed Metadata.
+//
+// Every read is checked against the packet's content size, which is
+// checked against the file's size: a corrupt or truncated file is an
+// Error, never a read outside the mapping.
+//
+// Timestamps are clock cycles as babeltrace2 reconstructs them: a packet
+// sets the stream's clock to its timestamp_begin; an event header's
+// timestamp of N < 64 bits replaces the clock's low N bits, adding 2^N when
+// that goes backwards (the field wrapped); a 64-bit one replaces it.
+#ifndef BDTRACE_ANALYZER_CTF_STREAM_READER_H
+#define BDTRACE_ANALYZER_CTF_STREAM_READER_H
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ctf/mapped_file.h"
+#include "ctf/metadata.h"
+#include "bdtrace/status.h"
+
+namespace bdtrace::analyzer::ctf {
+
+// A top-level field's value: integers in u (signed ones sign-extended),
+// strings in str (pointing into the mapping), arrays and sequences as
+// their element count in u (the elements are not kept, except that a
+// byte-aligned array of bytes also shows its bytes in str).
+struct Value {
+  uint64_t u = 0;
+  std::string_view str;
+  // Arrays and sequences: where the first element starts (bits from
+  // packet); the reader checked that all u elements lie in the packet.
+  const unsigned char *packet = nullptr;
+  uint64_t bit = 0;
+};
+
+// Element i < v.u of a packed integer array or sequence field of type
+// array (element size a multiple of its alignment, as LTTng writes them).
+uint64_t IntegerElement(const Value &v, const Type &array, uint64_t i);
+
+// What StreamReader::Next found.
+struct Item {
+  enum class Kind { kEvent, kDiscarded, kEnd };
+  Kind kind = Kind::kEnd;
+  // kEvent: its class and payload (one Value per payload field).
+  const EventClass *event = nullptr;
+  const std::vector<Value> *payload = nullptr;
+  // kEvent: the event's time; kDiscarded: the packet's begin (cycles).
+  uint64_t cycles = 0;
+  // kDiscarded: events the tracer lost since the previous packet.
+  uint64_t discarded = 0;
+};
+
+class StreamReader {
+ public:
+  // Maps path; the reader keeps a reference to metadata, which must
+  // outlive it.
+  static Expected<StreamReader> Open(const std::string &path, const Metadata &metadata);
+  // Over bytes the caller keeps alive (tests, fuzzing); name is for errors.
+  static Expected<StreamReader> OverBytes(const unsigned char *data, size_t size, const Metadata &metadata,
+                                          const std::string &name);
+
+  // The next event or discarded-events report of the stream, or kEnd.
+  // An Error on anything corrupt or not understood; the reader is then
+  // done.
+  Status Next(Item &item);
+
+ private:
+  StreamReader(MappedFile file, const Metadata &metadata, std::string path)
+      : file_(std::move(file)), metadata_(&metadata), path_(std::move(path)) {}
+
+  Status OpenPacket(Item &item, bool &reported);
+  Status ReadEvent(Item &item);
+  Error Corrupt(const std::string &what) const;
+
+  // The current packet's bytes and read position (bits from its start).
+  bool ReadBits(uint32_t bits, bool is_signed, bool big_endian, uint64_t &out);
+  bool Align(uint32_t bits);
+  bool ReadInteger(const Type &t, uint64_t &out);
+  // Reads (or skips, when values is null) a struct's members.
+  bool ReadStruct(const Type &t, std::vector<Value> *values, int depth);
+  bool ReadField(const Type &t, Value *value, const std::vector<Field> &siblings,
+                 const std::vector<Value> &sibling_values, int depth);
+  void UpdateClock(uint32_t bits, uint64_t value);
+
+  MappedFile file_;
+  const Metadata *metadata_;
+  std::string path_;
+  uint64_t next_packet_ = 0;  // byte offset of the next packet
+  uint64_t released_ = 0;     // bytes released so far (see kReleaseStep)
+  const unsigned char *packet_ = nullptr;
+  uint64_t pos_ = 0, content_end_ = 0;  // bits
+  const StreamClass *stream_ = nullptr;
+  uint64_t clock_ = 0;
+  bool has_discarded_ = false;
+  uint64_t prev_discarded_ = 0;
+  bool in_packet_ = false;
+  bool failed_ = false;
+  std::string failure_;  // why the last Read* returned false
+  std::vector<Value> payload_, scratch_;
+};
+
+}  // namespace bdtrace::analyzer::ctf
+
+#endif  // BDTRACE_ANALYZER_CTF_STREAM_READER_H
