@@ -14,57 +14,18 @@
 #include "bdtrace/analyzer/bt_ref.h"
 #include "bdtrace/analyzer/selection.h"
 #include "bt_error.h"
+#include "decoder_sink.h"
 #include "event_decoder.h"
 
 namespace bdtrace::analyzer {
 
 namespace {
 
-constexpr const char *kModule = "bdtrace-analyzer-live";
 // When the relay daemon has nothing new (the source says AGAIN): how long
 // to wait before asking again. Well below the live timer (1 s by bd-run).
 constexpr auto kAgainPause = std::chrono::milliseconds(100);
 
 using Clock = std::chrono::steady_clock;
-
-// C boundary: never lets an exception out; every message reference is put.
-bt_graph_simple_sink_component_consume_func_status Consume(bt_message_iterator *iterator,
-                                                           void *user_data) noexcept {
-  auto *decoder = static_cast<EventDecoder *>(user_data);
-  bt_message_array_const msgs = nullptr;
-  uint64_t count = 0;
-  switch (bt_message_iterator_next(iterator, &msgs, &count)) {
-    case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
-      break;
-    case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
-      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;
-    case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
-      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_AGAIN;
-    case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
-      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_MEMORY_ERROR;
-    default:
-      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
-  }
-  std::string failure;
-  for (uint64_t i = 0; i < count; ++i) {
-    if (failure.empty()) {
-      try {
-        decoder->OnMessage(msgs[i]);
-      } catch (const std::exception &e) {
-        failure = e.what()[0] != '\0' ? e.what() : "exception";
-      } catch (...) {
-        failure = "unknown exception";
-      }
-    }
-    bt_message_put_ref(msgs[i]);
-  }
-  if (!failure.empty()) {
-    bt_current_thread_error_append_cause_from_unknown(kModule, __FILE__, __LINE__,
-                                                      "analyzing an event failed: %s", failure.c_str());
-    return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
-  }
-  return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
-}
 
 Expected<ValueRef> LiveParams(const std::string &url) {
   ValueRef params(bt_value_map_create());
@@ -105,8 +66,8 @@ Expected<GraphRef> BuildGraph(const LiveOptions &options, EventDecoder &decoder)
     return TakeBtError("cannot follow " + options.url + " (not an lttng-live URL?)");
   }
   const bt_component_sink *sink = nullptr;
-  if (bt_graph_add_simple_sink_component(graph.get(), "bdtrace-sink", nullptr, Consume, nullptr, &decoder,
-                                         &sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+  if (bt_graph_add_simple_sink_component(graph.get(), "bdtrace-sink", nullptr, ConsumeIntoDecoder, nullptr,
+                                         &decoder, &sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
     return TakeBtError("cannot add the analyzer's sink");
   }
   if (bt_graph_connect_ports(graph.get(), bt_component_source_borrow_output_port_by_index_const(source, 0),

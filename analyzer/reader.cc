@@ -12,61 +12,15 @@
 #include "bdtrace/analyzer/reader.h"
 #include "bt_error.h"
 #include "event_decoder.h"
+#include "decoder_sink.h"
 #include "metadata_check.h"
 
 namespace bdtrace::analyzer {
 
 namespace {
 
-constexpr const char *kModule = "bdtrace-analyzer";
-
-struct SinkContext {
-  EventDecoder *decoder;
-};
-
-// C boundary: never lets an exception out; every message reference is put.
-bt_graph_simple_sink_component_consume_func_status Consume(bt_message_iterator *iterator,
-                                                           void *user_data) noexcept {
-  auto *ctx = static_cast<SinkContext *>(user_data);
-  bt_message_array_const msgs = nullptr;
-  uint64_t count = 0;
-  switch (bt_message_iterator_next(iterator, &msgs, &count)) {
-    case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
-      break;
-    case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
-      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;
-    case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
-      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_AGAIN;
-    case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
-      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_MEMORY_ERROR;
-    default:
-      return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
-  }
-  const char *failure = nullptr;
-  std::string what;
-  for (uint64_t i = 0; i < count; ++i) {
-    if (failure == nullptr) {
-      try {
-        ctx->decoder->OnMessage(msgs[i]);
-      } catch (const std::exception &e) {
-        what = e.what();
-        failure = what.c_str();
-      } catch (...) {
-        failure = "unknown exception";
-      }
-    }
-    bt_message_put_ref(msgs[i]);
-  }
-  if (failure != nullptr) {
-    bt_current_thread_error_append_cause_from_unknown(kModule, __FILE__, __LINE__,
-                                                      "analyzing an event failed: %s", failure);
-    return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
-  }
-  return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
-}
-
 // The events the decoder still holds for reordering, to the visitor (which
-// may throw, as in Consume).
+// may throw, as in ConsumeIntoDecoder).
 Status FinishDecoder(EventDecoder &decoder) {
   try {
     decoder.Finish();
@@ -153,7 +107,6 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
   // Outlives the graph, whose destruction may still call into the sink.
   EventDecoder decoder(visitor, options.reorder);
   decoder.NumberTracesByName(trace_dirs);
-  SinkContext ctx{&decoder};
   GraphRef graph(bt_graph_create(0));
   if (!graph) return TakeBtError("cannot create a babeltrace2 graph");
 
@@ -163,8 +116,8 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
     return TakeBtError("cannot add filter.utils.muxer");
   }
   const bt_component_sink *sink = nullptr;
-  if (bt_graph_add_simple_sink_component(graph.get(), "bdtrace-sink", nullptr, Consume, nullptr, &ctx,
-                                         &sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+  if (bt_graph_add_simple_sink_component(graph.get(), "bdtrace-sink", nullptr, ConsumeIntoDecoder, nullptr,
+                                         &decoder, &sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
     return TakeBtError("cannot add the analyzer's sink");
   }
 
