@@ -20,6 +20,7 @@
 #include "bdtrace/analyzer/model.h"
 #include "bdtrace/analyzer/reader.h"
 #include "bdtrace/analyzer/report_format.h"
+#include "file_bytes.h"
 
 namespace fs = std::filesystem;
 using namespace bdtrace::analyzer;
@@ -32,17 +33,8 @@ const std::string kDataDir = BD_TEST_DATA_DIR;
 const std::string kGoldenTrace = kDataDir + "/small-trace";
 const std::string kStreamDir = "ust/uid/0/64-bit";
 
-std::string ReadFile(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const fs::path &path, const std::string &text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+using analyzer_test_files::ReadFile;
+using analyzer_test_files::WriteFile;
 
 std::string ReplaceAll(std::string s, const std::string &from, const std::string &to) {
   for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) {

@@ -20,6 +20,7 @@
 #include "bdtrace/analyzer/analyze.h"
 #include "bdtrace/analyzer/model.h"
 #include "bdtrace/analyzer/report_format.h"
+#include "file_bytes.h"
 
 namespace fs = std::filesystem;
 using namespace bdtrace::analyzer;
@@ -80,12 +81,7 @@ std::string Warnings(const report::Report &r) {
   return out;
 }
 
-std::string ReadFile(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using analyzer_test_files::ReadFile;
 
 // Masks what depends on timing: decimal numbers (durations, ms, shares)
 // become '#', and runs of blanks one blank (column widths follow them).

@@ -21,6 +21,7 @@
 #include "../lttng/temp_dir.h"
 #include "ctf/metadata.h"
 #include "ctf/trace.h"
+#include "file_bytes.h"
 
 namespace fs = std::filesystem;
 using bdtrace::testing::TempDir;
@@ -31,17 +32,8 @@ namespace {
 const std::string kDataDir = BD_TEST_DATA_DIR;
 const std::string kStreamDir = "ust/uid/0/64-bit";
 
-std::string ReadFile(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const fs::path &path, const std::string &bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
+using analyzer_test_files::ReadFile;
+using analyzer_test_files::WriteFile;
 
 struct RunResult {
   int exit_code;  // -1: killed by a signal

@@ -25,6 +25,7 @@
 #include "bdtrace/analyzer/rates.h"
 #include "bdtrace/analyzer/report_format.h"
 #include "bdtrace/analyzer/selection.h"
+#include "file_bytes.h"
 
 namespace fs = std::filesystem;
 using namespace bdtrace::analyzer;
@@ -576,12 +577,7 @@ struct RunResult {
   std::string out, err;
 };
 
-std::string ReadFile(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using analyzer_test_files::ReadFile;
 
 RunResult RunCli(const std::string &args) {
   char dir[] = "/tmp/bd-kinds-test-XXXXXX";

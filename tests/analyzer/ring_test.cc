@@ -24,6 +24,7 @@
 #include "bdtrace/analyzer/analyze.h"
 #include "bdtrace/analyzer/reorder.h"
 #include "bdtrace/analyzer/report_format.h"
+#include "file_bytes.h"
 
 namespace fs = std::filesystem;
 using namespace bdtrace::analyzer;
@@ -219,12 +220,7 @@ std::string Warnings(const report::Report &r) {
   return out;
 }
 
-std::string ReadFile(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using analyzer_test_files::ReadFile;
 
 std::string ReplaceAll(std::string s, const std::string &from, const std::string &to) {
   for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) {
