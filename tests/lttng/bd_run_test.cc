@@ -154,6 +154,49 @@ TEST(BdRun, EveryErrorHasTheErrorPrefix) {
   }
 }
 
+// --relayd URL: a URL bd-run can stream to, and no --trace beside it
+// (the relay daemon decides where the trace goes): usage errors, exit 2.
+TEST(BdRun, RelaydUsageErrors) {
+  TempDir tmp;
+  const struct {
+    const char* args;
+    const char* message;
+  } cases[] = {
+      {"--relayd net://127.0.0.1 --trace /tmp/x /bin/true", "--trace and --relayd do not go together"},
+      {"--relayd file:///tmp/x /bin/true", "it must start with net:// or net6://"},
+      {"--relayd net:// /bin/true", "it must start with net:// or net6:// and name a host"},
+      {"--relayd net://host:70000 /bin/true", "the control port must be a number from 1 to 65535"},
+      {"--relayd net://host:6342:x /bin/true", "the data port must be a number from 1 to 65535"},
+      {"--relayd net://host/some/dir /bin/true", "no path after the host"},
+      {"--relayd net://host:6342:6343 --live --live-wait /bin/true", "--live-wait with --relayd needs"},
+  };
+  for (const auto& c : cases) {
+    RunResult r = run_bd_run(tmp, c.args);
+    EXPECT_EQ(r.exit_status, 2) << c.args << ": " << r.err;
+    EXPECT_NE(r.err.find("bd-run: error: "), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << ": " << r.err;
+  }
+}
+
+// Nothing listens at --relayd's URL: a configuration error before QEMU
+// starts, saying what to do (bd-run never starts a relay daemon for it).
+TEST(BdRun, RelaydNotListeningIsAConfigError) {
+  TempDir tmp;
+  const std::string qemu = write_fake_qemu(tmp);
+  // Port 1 (tcpmux) is closed on any machine these tests run on.
+  RunResult r =
+      run_bd_run(tmp, "--relayd net://127.0.0.1:1:2 --qemu '" + qemu + "' --plugin /dev/null /bin/true",
+                 "FAKE_LOG='" + (tmp / "log") + "'");
+  EXPECT_EQ(r.exit_status, 2) << r.err;
+  EXPECT_NE(r.err.find("bd-run: error: no lttng-relayd listens at --relayd net://127.0.0.1:1:2 (its control "
+                       "port 127.0.0.1:1: Connection refused): start one there first"),
+            std::string::npos)
+      << r.err;
+  // The fake QEMU may have been asked for its version, not run the guest.
+  const std::string log = std::filesystem::exists(tmp / "log") ? slurp(tmp / "log") : "";
+  EXPECT_EQ(log.find("/bin/true"), std::string::npos) << "the guest ran although its trace had nowhere to go";
+}
+
 TEST(BdRun, MissingProgramExits2) {
   TempDir tmp;
   RunResult r = run_bd_run(tmp, "--plugin /dev/null -- /nonexistent/guest");

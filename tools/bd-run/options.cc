@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "bdtrace/status.h"
+#include "relayd.h"
 #include "vm_image.h"
 
 namespace bdtrace::bdrun {
@@ -51,6 +52,17 @@ constexpr const char* kDescription =
     "own output directory, by default ~/lttng-traces). babeltrace2's live reader\n"
     "starts at the newest data: one that attaches late misses what came before;\n"
     "--live-wait holds the guest until a reader follows the session.\n"
+    "\n"
+    "With --relayd URL (net://HOST, or net://HOST:CONTROL_PORT:DATA_PORT; net6://\n"
+    "for IPv6) the session streams to the lttng-relayd at URL instead of writing\n"
+    "locally: a normal network session, or a live one with --live (then followed at\n"
+    "net://HOST/host/THIS_HOST/SESSION, the relay daemon's live port). The relay\n"
+    "daemon is someone else's, on this host or another: bd-run never starts or stops\n"
+    "it, and says what to do when nothing listens at URL. It writes the trace into its\n"
+    "output directory under THIS_HOST/SESSION-DATE/ (bd-run says where on stderr);\n"
+    "several bd-run, here or on other hosts, can stream to one relay daemon, and\n"
+    "bd-analyze OUTPUT_DIR merges their runs into one report with a vm column.\n"
+    "--trace does not go with --relayd (the relay daemon decides where it writes).\n"
     "\n"
     "User mode: the program's stdin/stdout/stderr are its own; bd-run's messages go\n"
     "to stderr. The exit status is the program's (128+N if it was killed by signal\n"
@@ -193,6 +205,12 @@ void add_run_options(CLI::App& app, Parsed& p) {
                "Stream the session through the local lttng-relayd (started if none runs, stopped after) "
                "for bd-analyze --live; the relay daemon writes the trace (with --trace: into DIR/HOST/ when "
                "bd-run starts it)");
+  app.add_option(
+         "--relayd", o.relayd_url,
+         "Stream the session to the lttng-relayd at URL (net://HOST[:CTRL:DATA]; someone else's, "
+         "never started by bd-run), which writes it under HOST/SESSION-DATE/ in its output directory; "
+         "live with --live; not with --trace")
+      ->type_name("URL");
   app.add_flag("--live-wait", o.live_wait,
                "With --live: start the guest only once a live reader (bd-analyze --live) follows the session "
                "(up to 10 min), so that it sees the run from its first event");
@@ -494,8 +512,24 @@ Status check_plugin_and_session(Parsed& p) {
     }
   }
   if (o.live_wait && !o.live) return make_error("--live-wait needs --live");
+  if (!o.relayd_url.empty()) {
+    Expected<RelaydUrl> url = parse_relayd_url(o.relayd_url);
+    if (!url) return url.take_error();
+    if (!o.trace_dir.empty()) {
+      return make_error(
+          "--trace and --relayd do not go together: with --relayd the relay daemon writes the trace into "
+          "its own output directory (under HOST/SESSION-DATE/); drop --trace, or drop --relayd to record "
+          "locally");
+    }
+    if (o.live_wait && url.value().ports_given) {
+      return make_error(
+          "--live-wait with --relayd needs the relay daemon's default ports (net://HOST): bd-run cannot "
+          "know the live port of one started with other ports");
+    }
+  }
   if (!o.session_name.empty() && !o.traces()) {
-    return make_error("--session needs --trace DIR or --live (without them bd-run creates no session)");
+    return make_error(
+        "--session needs --trace DIR, --live or --relayd URL (without them bd-run creates no session)");
   }
   if (!is_power_of_two(o.subbuf_size) || o.subbuf_size < 4096) {
     return make_error("--subbuf-size must be a power of two of at least 4096, e.g. 4194304");

@@ -48,8 +48,13 @@ struct RunOptions {
   bool live = false;
   // --live-wait: start the guest only once a live reader follows the session.
   bool live_wait = false;
-  // A session of bd-run's own: with --trace or --live.
-  bool traces() const { return !trace_dir.empty() || live; }
+  // --relayd URL: the session streams to the lttng-relayd at URL (someone
+  // else's: bd-run never starts one for it), a live session with --live;
+  // that relay daemon writes the trace under HOST/SESSION-DATE/ in its
+  // output directory (README "Several runs"). Not with --trace.
+  std::string relayd_url;
+  // A session of bd-run's own: with --trace, --live or --relayd.
+  bool traces() const { return !trace_dir.empty() || live || !relayd_url.empty(); }
   std::string qemu;    // empty: qemu-<arch> (system: qemu-system-<arch>) from PATH
   std::string arch;    // --arch: the guest's architecture; empty: from PROGRAM's ELF header
   std::string plugin;  // empty: resolve_plugin's default (preflight.h)

@@ -2,7 +2,9 @@
 #include "relayd.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -10,11 +12,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <utility>
+#include <algorithm>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -66,7 +71,140 @@ size_t established_to(const char* table, int port) {
   return n;
 }
 
+constexpr auto kConnectTimeout = std::chrono::seconds(5);
+
+std::string this_host() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
+  return host;
+}
+
+// A TCP port number of a URL: 1..65535, digits only.
+std::optional<int> parse_port(const std::string& text) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const int port = std::atoi(text.c_str());
+  if (port < 1 || port > 65535) return std::nullopt;
+  return port;
+}
+
+// True when a TCP connection to host:port succeeds within kConnectTimeout
+// (any of the host's addresses); `why` gets the last failure.
+bool tcp_connects(const std::string& host, int port, std::string& why) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+  if (rc != 0) {
+    why = "cannot resolve " + host + ": " + gai_strerror(rc);
+    return false;
+  }
+  bool ok = false;
+  why = "no address";
+  for (addrinfo* a = found; a != nullptr && !ok; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) {
+      why = std::strerror(errno);
+      continue;
+    }
+    int err = 0;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      err = errno;
+      if (err == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        const int ready = poll(&p, 1, static_cast<int>(std::chrono::milliseconds(kConnectTimeout).count()));
+        socklen_t len = sizeof err;
+        if (ready == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (ready == 0) err = ETIMEDOUT;
+        if (ready < 0) err = errno;
+      }
+    }
+    close(fd);
+    if (err == 0)
+      ok = true;
+    else
+      why = std::strerror(err);
+  }
+  freeaddrinfo(found);
+  return ok;
+}
+
 }  // namespace
+
+Expected<RelaydUrl> parse_relayd_url(const std::string& text) {
+  const auto invalid = [&text](const std::string& why) {
+    return make_error("invalid --relayd URL '" + text + "': " + why +
+                      "; use net://HOST or net://HOST:CONTROL_PORT:DATA_PORT (net6:// for IPv6), e.g. "
+                      "net://tracehost or net://127.0.0.1:6342:6343");
+  };
+  RelaydUrl url;
+  url.text = text;
+  std::string rest;
+  for (const char* scheme : {"net://", "net6://"}) {
+    if (text.rfind(scheme, 0) == 0) rest = text.substr(std::strlen(scheme));
+  }
+  if (rest.empty()) return invalid("it must start with net:// or net6:// and name a host");
+  if (rest.back() == '/') rest.pop_back();
+  if (rest.find('/') != std::string::npos) {
+    return invalid("no path after the host: the relay daemon writes under HOST/SESSION-DATE/ itself");
+  }
+  size_t after_host = 0;
+  if (rest[0] == '[') {
+    const size_t close = rest.find(']');
+    if (close == std::string::npos) return invalid("'[' without ']'");
+    url.host = rest.substr(1, close - 1);
+    after_host = close + 1;
+  } else {
+    after_host = std::min(rest.find(':'), rest.size());
+    url.host = rest.substr(0, after_host);
+  }
+  if (url.host.empty()) return invalid("no host");
+  std::string ports = rest.substr(after_host);
+  if (!ports.empty()) {
+    if (ports[0] != ':') return invalid("unexpected '" + ports + "' after the host");
+    ports.erase(0, 1);
+    const size_t colon = ports.find(':');
+    const std::optional<int> control = parse_port(ports.substr(0, colon));
+    if (!control) return invalid("the control port must be a number from 1 to 65535");
+    url.control_port = *control;
+    url.data_port = *control + 1;
+    if (colon != std::string::npos) {
+      const std::optional<int> data = parse_port(ports.substr(colon + 1));
+      if (!data) return invalid("the data port must be a number from 1 to 65535");
+      url.data_port = *data;
+    }
+    url.ports_given = true;
+  }
+  return url;
+}
+
+Status check_relayd_listens(const RelaydUrl& url) {
+  for (const auto& [what, port] : {std::pair<const char*, int>{"control", url.control_port},
+                                   std::pair<const char*, int>{"data", url.data_port}}) {
+    std::string why;
+    if (!tcp_connects(url.host, port, why)) {
+      return make_error("no lttng-relayd listens at --relayd " + url.text + " (its " + what + " port " +
+                        url.host + ":" + std::to_string(port) + ": " + why +
+                        "): start one there first (e.g. `lttng-relayd -d -o DIR`, or with -C tcp://0.0.0.0:" +
+                        std::to_string(url.control_port) +
+                        " -D tcp://0.0.0.0:" + std::to_string(url.data_port) +
+                        " for these ports), check the host and ports, or record locally with --trace DIR");
+    }
+  }
+  return Status();
+}
+
+std::string relayd_host_url(const RelaydUrl& url) {
+  const std::string scheme = url.text.rfind("net6://", 0) == 0 ? "net6://" : "net://";
+  return scheme + (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host);
+}
+
+std::string live_session_url(const RelaydUrl& url, const std::string& session) {
+  return relayd_host_url(url) + (url.ports_given ? ":LIVE_PORT" : "") + "/host/" + this_host() + "/" +
+         session;
+}
 
 size_t live_readers() {
   return established_to("/proc/net/tcp", kRelaydLivePort) + established_to("/proc/net/tcp6", kRelaydLivePort);
@@ -85,9 +223,7 @@ bool local_port_open(int port) {
 }
 
 std::string live_session_url(const std::string& session) {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
-  return std::string(kLocalRelaydUrl) + "/host/" + host + "/" + session;
+  return std::string(kLocalRelaydUrl) + "/host/" + this_host() + "/" + session;
 }
 
 Expected<RelayDaemon> RelayDaemon::start(const std::string& output_dir) {

@@ -32,6 +32,34 @@ std::string live_session_url(const std::string& session);
 // established to its live port, from /proc/net/tcp and tcp6).
 size_t live_readers();
 
+// bd-run --relayd URL: the lttng-relayd (someone else's, on this host or
+// another) the session streams to. net://HOST, net://HOST:CTRL or
+// net://HOST:CTRL:DATA (net6:// for IPv6, the host then in [brackets] when
+// it has colons); the ports default to 5342 and 5343.
+struct RelaydUrl {
+  std::string text;  // as given
+  std::string host;  // without brackets
+  int control_port = kRelaydControlPort;
+  int data_port = kRelaydControlPort + 1;
+  bool ports_given = false;
+};
+
+// Parses --relayd's URL; an error that says what a valid one looks like.
+Expected<RelaydUrl> parse_relayd_url(const std::string& text);
+
+// OK when something accepts TCP connections on the relay daemon's control
+// and data ports (within a few seconds), else an error saying what to do.
+Status check_relayd_listens(const RelaydUrl& url);
+
+// The URL a live reader follows `session` with on that relay daemon:
+// net://HOST/host/THIS_HOST/SESSION when its ports are the default ones
+// (its live port then too); with ports given, the live port is unknown:
+// "net://HOST:LIVE_PORT/host/...", which a person completes.
+std::string live_session_url(const RelaydUrl& url, const std::string& session);
+
+// net://HOST (net6://[HOST]) of that relay daemon: its default ports.
+std::string relayd_host_url(const RelaydUrl& url);
+
 // An lttng-relayd bd-run started (in its own process group, so that a ^C
 // for the guest does not stop it before the session is destroyed). The
 // destructor waits (up to 30 s) until no live reader is connected any more

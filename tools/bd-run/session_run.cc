@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "session_run.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <optional>
 
@@ -43,12 +45,19 @@ std::optional<std::string> full_filesystem(const std::string& dir) {
 // started. Empty otherwise (a relay daemon that already ran writes where
 // it was told to).
 std::string known_trace_dir(const RunOptions& o, const tools::LttngSession& session, bool own_relayd) {
+  if (!o.relayd_url.empty()) return std::string();
   if (!o.live) return session.output_dir();
   return own_relayd ? o.trace_dir : std::string();
 }
 
 // For messages: known_trace_dir, or what stands for it.
-std::string trace_place(const std::string& known_dir) {
+std::string trace_place(const RunOptions& o, const std::string& session, const std::string& known_dir) {
+  if (!o.relayd_url.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+    return "the output directory of the lttng-relayd at " + o.relayd_url + ", under " + host + "/" + session +
+           "-DATE/";
+  }
   return known_dir.empty() ? "the lttng-relayd's output directory (by default ~/lttng-traces)" : known_dir;
 }
 
@@ -66,6 +75,12 @@ void warn_discarded(const tools::LttngSession& session) {
 
 Status check_tracing(const RunOptions& o) {
   if (!o.traces()) return Status();
+  if (!o.relayd_url.empty()) {
+    // Before QEMU starts: the run would record nothing.
+    Expected<RelaydUrl> url = parse_relayd_url(o.relayd_url);
+    if (!url) return url.take_error();
+    if (Status st = check_relayd_listens(url.value()); !st) return st;
+  }
   if (!o.trace_dir.empty()) {
     if (Status st = check_trace_dir(o.trace_dir); !st) return st;
   }
@@ -81,6 +96,7 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
                    const GuestReport* report) {
   // Declared before the session: the session is destroyed first.
   std::optional<RelayDaemon> relayd;
+  std::optional<RelaydUrl> relayd_url;  // --relayd
   std::optional<tools::LttngSession> session;
   std::unique_ptr<JoinServer> joins;
   SessionContext context;
@@ -93,7 +109,14 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     tools::SessionOptions so;
     so.name = o.session_name;
     so.output_dir = o.trace_dir;
-    if (o.live) {
+    if (!o.relayd_url.empty()) {
+      // Someone else's relay daemon: bd-run never starts one for it
+      // (check_tracing checked that it listens).
+      Expected<RelaydUrl> url = parse_relayd_url(o.relayd_url);
+      if (!url) return fail(url.error());
+      relayd_url = std::move(url).value();
+      (o.live ? so.live_url : so.network_url) = relayd_url->text;
+    } else if (o.live) {
       Expected<std::optional<RelayDaemon>> relay = ensure_local_relayd(o.trace_dir);
       if (!relay) return fail(relay.error());
       std::optional<RelayDaemon> started = std::move(relay).value();
@@ -109,7 +132,14 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     if (!created) return fail(created.error());
     session.emplace(std::move(created).value());
     if (o.live) {
-      std::fprintf(stderr, "bd-run: live: bd-analyze --live %s\n", live_session_url(session->name()).c_str());
+      std::fprintf(
+          stderr, "bd-run: live: bd-analyze --live %s\n",
+          (relayd_url ? live_session_url(*relayd_url, session->name()) : live_session_url(session->name()))
+              .c_str());
+    }
+    if (relayd_url) {
+      std::fprintf(stderr, "bd-run: streaming to the lttng-relayd at %s: the trace lands in %s\n",
+                   relayd_url->text.c_str(), trace_place(o, session->name(), "").c_str());
     }
     // bd-run watches the space where the trace lands when it knows where.
     const std::string trace_dir = known_trace_dir(o, *session, relayd.has_value());
@@ -149,7 +179,9 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
   if (o.live_wait) {
     std::fprintf(stderr,
                  "bd-run: live: waiting for a reader to follow the session before starting the guest\n");
-    if (Status st = wait_for_live_reader(kLocalRelaydUrl, session->name(), kLiveWaitSeconds); !st) {
+    // With --relayd: its host, on the default ports (options.cc checks).
+    const std::string reader_url = relayd_url ? relayd_host_url(*relayd_url) : std::string(kLocalRelaydUrl);
+    if (Status st = wait_for_live_reader(reader_url, session->name(), kLiveWaitSeconds); !st) {
       return fail(st.error());
     }
   }
@@ -171,12 +203,13 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
     }
     if (stopped_for_space) {
       context.trace_incomplete(
-          "the filesystem holding " + trace_place(known_trace_dir(o, *session, relayd.has_value())) +
+          "the filesystem holding " +
+          trace_place(o, session->name(), known_trace_dir(o, *session, relayd.has_value())) +
           " was down to " + mib(stopped_with_free) + " free, near the " + mib(headroom) +
           " LTTng may still have to write, so bd-run stopped recording there to keep the "
           "trace readable; the guest ran on untraced: free space there, or trace elsewhere");
     }
-    const std::string dir = trace_place(known_trace_dir(o, *session, relayd.has_value()));
+    const std::string dir = trace_place(o, session->name(), known_trace_dir(o, *session, relayd.has_value()));
     if (Status st = session->stop(); !st) {
       if (!tools::check_session_daemon()) {
         // Its consumer died with it, and what it had not written yet with

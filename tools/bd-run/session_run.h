@@ -29,8 +29,9 @@ int fail(const Error& error);
 // Prints "bd-run: warning: MESSAGE".
 void warn(const std::string& message);
 
-// With --trace: the trace directory is usable and a session daemon answers.
-// OK without --trace.
+// With --trace: the trace directory is usable; with --relayd: a relay daemon
+// listens at its URL; and a session daemon answers.
+// OK without a session of bd-run's own.
 Status check_tracing(const RunOptions& o);
 
 // What the end of a user-mode or native run checks about the guest: did any

@@ -55,7 +55,7 @@ Status validate(const SessionOptions& o, const std::string& name) {
     return make_error("invalid LTTng session name '" + name +
                       "': use 1-254 characters without '/' and not starting with '.'");
   }
-  if (o.live_url.empty() && o.output_dir.empty()) {
+  if (o.live_url.empty() && o.network_url.empty() && o.output_dir.empty()) {
     return make_error("no output directory given for the trace: pass a directory such as /tmp/trace");
   }
   if (!o.live_url.empty() && o.live_timer_us == 0) {
@@ -227,17 +227,28 @@ Expected<LttngSession> LttngSession::create(const SessionOptions& options) {
     if (Status st = validate(options, name); !st) return st.take_error();
     if (Status st = check_session_daemon(); !st) return st.take_error();
 
-    Expected<std::string> dir = options.live_url.empty() ? prepare_output_dir(options.output_dir)
-                                                         : Expected<std::string>(std::string());
+    const bool local = options.live_url.empty() && options.network_url.empty();
+    Expected<std::string> dir =
+        local ? prepare_output_dir(options.output_dir) : Expected<std::string>(std::string());
     if (!dir) return dir.take_error();
 
-    std::unique_ptr<lttng_session_descriptor, DescriptorDeleter> descriptor(
-        options.live_url.empty()
-            ? lttng_session_descriptor_local_create(name.c_str(), dir.value().c_str())
-            // The data URL follows from the control URL (net:// gives both ports).
-            : lttng_session_descriptor_live_network_create(name.c_str(), options.live_url.c_str(), nullptr,
-                                                           options.live_timer_us));
-    if (!descriptor) return make_error("cannot describe LTTng session '" + name + "' (out of memory?)");
+    // For network sessions the data URL follows from the control URL
+    // (net:// gives both ports).
+    lttng_session_descriptor* raw_descriptor = nullptr;
+    if (!options.live_url.empty()) {
+      raw_descriptor = lttng_session_descriptor_live_network_create(name.c_str(), options.live_url.c_str(),
+                                                                    nullptr, options.live_timer_us);
+    } else if (!options.network_url.empty()) {
+      raw_descriptor =
+          lttng_session_descriptor_network_create(name.c_str(), options.network_url.c_str(), nullptr);
+    } else {
+      raw_descriptor = lttng_session_descriptor_local_create(name.c_str(), dir.value().c_str());
+    }
+    std::unique_ptr<lttng_session_descriptor, DescriptorDeleter> descriptor(raw_descriptor);
+    if (!descriptor) {
+      return make_error("cannot describe LTTng session '" + name +
+                        "' (an invalid relay daemon URL, or out of memory)");
+    }
 
     const lttng_error_code created = lttng_create_session_ext(descriptor.get());
     if (created == LTTNG_ERR_EXIST_SESS) {

@@ -43,7 +43,7 @@ struct SessionOptions {
   // Empty: a unique name, see make_unique_session_name().
   std::string name;
   // Where the trace is written; created if missing; made absolute. Unused
-  // for a live session (the relay daemon decides where it writes).
+  // for a live or network session (the relay daemon decides where it writes).
   std::string output_dir;
   // Non-empty: a live session streamed to the lttng-relayd at this URL
   // (e.g. "net://localhost"), which babeltrace2's lttng-live source reads
@@ -52,6 +52,10 @@ struct SessionOptions {
   // buffers hold, so a live reader lags by about that much.
   std::string live_url;
   unsigned int live_timer_us = 1000000;
+  // Non-empty (and live_url empty): a normal network session streamed to
+  // the lttng-relayd at this URL (net://HOST or net://HOST:CTRL:DATA),
+  // which writes it into its output directory, under HOST/SESSION-DATE/.
+  std::string network_url;
   BufferOwnership buffers = BufferOwnership::kPerUid;
   // Per CPU (per-UID) or per process (per-PID). Powers of two. The default
   // (4 MiB x 8) absorbs ~1 M marks/s of ~100-byte events from QEMU.
