@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -18,10 +19,9 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
-#include <utility>
-#include <algorithm>
 #include <sstream>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "subprocess.h"
@@ -168,8 +168,7 @@ Expected<RelaydUrl> parse_relayd_url(const std::string& text) {
     const size_t colon = ports.find(':');
     const std::optional<int> control = parse_port(ports.substr(0, colon));
     if (!control) return invalid("the control port must be a number from 1 to 65535");
-    url.control_port = *control;
-    url.data_port = *control + 1;
+    url.control_port = *control;  // the data port stays 5343 unless given, as LTTng reads it
     if (colon != std::string::npos) {
       const std::optional<int> data = parse_port(ports.substr(colon + 1));
       if (!data) return invalid("the data port must be a number from 1 to 65535");

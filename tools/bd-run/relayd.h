@@ -16,6 +16,7 @@ namespace bdtrace::bdrun {
 // lttng-relayd's default ports on this host: sessions connect to the
 // control port, live readers (babeltrace2's lttng-live) to the live port.
 inline constexpr int kRelaydControlPort = 5342;
+inline constexpr int kRelaydDataPort = 5343;
 inline constexpr int kRelaydLivePort = 5344;
 // Where a live session streams to: the relay daemon on this host.
 inline constexpr const char* kLocalRelaydUrl = "net://localhost";
@@ -35,12 +36,13 @@ size_t live_readers();
 // bd-run --relayd URL: the lttng-relayd (someone else's, on this host or
 // another) the session streams to. net://HOST, net://HOST:CTRL or
 // net://HOST:CTRL:DATA (net6:// for IPv6, the host then in [brackets] when
-// it has colons); the ports default to 5342 and 5343.
+// it has colons); the ports default to 5342 and 5343 (net://HOST:CTRL
+// changes the control port only, as LTTng reads such a URL).
 struct RelaydUrl {
   std::string text;  // as given
   std::string host;  // without brackets
   int control_port = kRelaydControlPort;
-  int data_port = kRelaydControlPort + 1;
+  int data_port = kRelaydDataPort;
   bool ports_given = false;
 };
 

@@ -209,7 +209,8 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
           " LTTng may still have to write, so bd-run stopped recording there to keep the "
           "trace readable; the guest ran on untraced: free space there, or trace elsewhere");
     }
-    const std::string dir = trace_place(o, session->name(), known_trace_dir(o, *session, relayd.has_value()));
+    const std::string known_dir = known_trace_dir(o, *session, relayd.has_value());
+    const std::string dir = trace_place(o, session->name(), known_dir);
     if (Status st = session->stop(); !st) {
       if (!tools::check_session_daemon()) {
         // Its consumer died with it, and what it had not written yet with
@@ -222,7 +223,9 @@ int run_in_session(const RunOptions& o, const std::function<Expected<int>(Sessio
         context.trace_incomplete(st.error().ToString());
       }
     }
-    if (std::optional<std::string> full = full_filesystem(dir)) context.trace_incomplete(*full);
+    if (std::optional<std::string> full = known_dir.empty() ? std::nullopt : full_filesystem(known_dir)) {
+      context.trace_incomplete(*full);
+    }
     if (session->valid()) warn_discarded(*session);
     if (Status st = session->destroy(); !st) context.trace_incomplete(st.error().ToString());
     session.reset();
