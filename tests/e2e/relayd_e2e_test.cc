@@ -220,9 +220,11 @@ TEST(Relayd, TwoRunsStreamToOneRelaydAndMergeExactly) {
     });
   }
   const std::string host_dir = output + "/" + host_name();
+  bool runs_ok = true;
   for (auto &[tag, future] : runs) {
     RunResult r = future.get();
     const std::string session = tag + "-" + suffix;
+    runs_ok = runs_ok && r.status == 0;
     EXPECT_EQ(r.status, 0) << tag << ": " << r.err;
     EXPECT_NE(r.err.find("bd-run: streaming to the lttng-relayd at " + url +
                          ": the trace lands in the output "
@@ -231,6 +233,7 @@ TEST(Relayd, TwoRunsStreamToOneRelaydAndMergeExactly) {
               std::string::npos)
         << r.err;
   }
+  ASSERT_TRUE(runs_ok);
   // bd-run stopped its session (LTTng waits until the relay daemon has all
   // of the data) and destroyed it; the relay daemon writes it out.
   const auto deadline = Clock::now() + std::chrono::seconds(60);
