@@ -12,9 +12,11 @@ constexpr const char *kMonotonicClockName = "monotonic";
 }  // namespace
 
 void EventDelivery::CheckGuestClock(const std::string &class_name, const char *clock_name) {
-  if ((clock_name != nullptr && std::strcmp(clock_name, kMonotonicClockName) == 0) || warned_guest_clock_) return;
+  if ((clock_name != nullptr && std::strcmp(clock_name, kMonotonicClockName) == 0) || warned_guest_clock_)
+    return;
   warned_guest_clock_ = true;
-  visitor_.OnWarning("the trace clock of " + class_name + " is '" + (clock_name != nullptr ? clock_name : "") +
+  visitor_.OnWarning("the trace clock of " + class_name + " is '" +
+                     (clock_name != nullptr ? clock_name : "") +
                      "', not LTTng's monotonic clock: its guest_ts times (CLOCK_MONOTONIC) "
                      "may be placed wrongly");
 }

@@ -183,7 +183,8 @@ BlobEvent EventDelivery::ReadBlob(const Fields &f, const ClassInfo &info, int64_
   const uint64_t bytes = data.kind == FieldKind::kArray ? f.Length(data) : 0;
   const auto u32 = [&](size_t slot) { return static_cast<uint32_t>(f.Value(info.slots[slot])); };
   BlobEvent e{ts, u32(0), u32(1), u32(2), u32(3), bytes, info.trace};
-  for (uint64_t i = 0; i < bytes && i < BlobEvent::kHead; ++i) e.head[i] = static_cast<uint8_t>(f.Element(data, i));
+  for (uint64_t i = 0; i < bytes && i < BlobEvent::kHead; ++i)
+    e.head[i] = static_cast<uint8_t>(f.Element(data, i));
   return e;
 }
 

@@ -12,6 +12,7 @@
 #include "bdtrace/analyzer/reader.h"
 #include "bt_error.h"
 #include "event_decoder.h"
+#include "fast_reader.h"
 #include "decoder_sink.h"
 #include "metadata_check.h"
 
@@ -87,8 +88,11 @@ std::string JoinDirs(const std::vector<std::string> &dirs) {
 
 }  // namespace
 
-Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
-                  const ReaderOptions &options, ReorderStats *order) {
+namespace {
+
+// One source.ctf.fs per directory, a muxer, the sink: see reader.h.
+Status ReadWithBabeltrace2(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
+                           const ReaderOptions &options, ReorderStats *order) {
   bt_current_thread_clear_error();
   const bt_logging_level level = options.bt_log_level;
 
@@ -158,6 +162,42 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
   if (Status flushed = FinishDecoder(decoder); !flushed) return flushed;
   if (order != nullptr) *order = decoder.order_stats();
   return Status::Ok();
+}
+
+}  // namespace
+
+const char *ReaderKindName(ReaderKind kind) {
+  switch (kind) {
+    case ReaderKind::kAuto:
+      return "auto";
+    case ReaderKind::kFast:
+      return "fast";
+    case ReaderKind::kBabeltrace2:
+      break;
+  }
+  return "babeltrace2";
+}
+
+Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
+                  const ReaderOptions &options, ReorderStats *order, ReadInfo *info) {
+  ReadInfo local;
+  ReadInfo &used = info != nullptr ? *info : local;
+  used = ReadInfo{};
+  if (options.kind != ReaderKind::kBabeltrace2) {
+    for (const std::string &dir : trace_dirs)
+      if (Status framing = CheckMetadataFraming(dir); !framing) return framing;
+    Expected<FastTracesPtr> fast = OpenFastTraces(trace_dirs);
+    if (fast) {
+      used.used = ReaderKind::kFast;
+      return ReadFastTraces(**fast, visitor, options.reorder, order);
+    }
+    if (options.kind == ReaderKind::kFast) {
+      return fast.take_error().Wrap("the fast reader cannot read " + JoinDirs(trace_dirs) +
+                                    " (--reader babeltrace2 or auto reads it with babeltrace2)");
+    }
+    used.fallback_reason = fast.error().ToString();
+  }
+  return ReadWithBabeltrace2(trace_dirs, visitor, options, order);
 }
 
 namespace {

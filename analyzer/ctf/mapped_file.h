@@ -34,6 +34,9 @@ class MappedFile {
   // memory (the page cache keeps them), so a reader's resident size stays
   // at about one packet per stream however big the file is.
   void Release(size_t offset);
+  // Released pages read back from the file when touched: start counting
+  // what is released from the beginning again (a second pass).
+  void Rewind() { released_ = 0; }
 
  private:
   MappedFile(const unsigned char *data, size_t size, bool owned) : data_(data), size_(size), owned_(owned) {}

@@ -180,7 +180,7 @@ class Parser {
     }
     if (IsIdent("typealias")) return TypeAlias();
     if (IsIdent("trace")) return Block([this](const std::string &key) { return TraceEntry(key); });
-    if (IsIdent("env")) return Block([this](const std::string &) { return SkipValue(); });
+    if (IsIdent("env")) return Block([this](const std::string &key) { return EnvEntry(key); });
     if (IsIdent("clock")) return Block([this](const std::string &key) { return ClockEntry(key); });
     if (IsIdent("stream")) {
       StreamClass s;
@@ -280,6 +280,16 @@ class Parser {
         if (end == nullptr || *end != '\0') return make_error("the trace uuid is not hexadecimal");
       }
       m_.has_uuid = true;
+      return Status::Ok();
+    }
+    return SkipValue();
+  }
+
+  // Only the hostname matters: babeltrace2 names a trace after it.
+  Status EnvEntry(const std::string &key) {
+    if (key == "hostname" && Peek().kind == Token::Kind::kString) {
+      m_.hostname = Next().text;
+      m_.has_hostname = true;
       return Status::Ok();
     }
     return SkipValue();
@@ -476,8 +486,14 @@ class Parser {
         } else if (v.text == "binary" || v.text == "b") {
           t->base = 2;
         }
+      } else if (*key == "encoding") {
+        // babeltrace2 reads an array of encoded bytes as a string: the
+        // fast reader reports it (Type::encoded) and leaves such a field
+        // to babeltrace2.
+        const Token &v = Next();
+        t->encoded = v.text != "none";
       } else {
-        if (Status st = SkipValue(); !st) return st.take_error();  // encoding
+        if (Status st = SkipValue(); !st) return st.take_error();
       }
       if (IsPunct(";")) ++p_;
     }

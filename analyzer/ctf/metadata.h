@@ -42,6 +42,7 @@ struct Type {
   bool big_endian = false;
   bool maps_clock = false;  // map = clock.X.value
   uint32_t base = 10;       // how babeltrace2 prints it (2, 8, 10 or 16)
+  bool encoded = false;     // encoding = UTF8/ASCII (a text byte)
   // kStruct: the members; kVariant: the options (kept only to be refused).
   std::vector<Field> fields;
   // kArray / kSequence: the element; kArray's length, or kSequence's
@@ -82,6 +83,8 @@ struct Metadata {
   TypePtr packet_header;  // a struct
   Clock clock;
   bool has_clock = false;
+  std::string hostname;  // env.hostname
+  bool has_hostname = false;
   std::map<uint64_t, StreamClass> streams;
   std::map<std::pair<uint64_t, uint64_t>, EventClass> events;  // (stream id, event id)
 };

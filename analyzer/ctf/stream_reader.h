@@ -50,7 +50,8 @@ struct Item {
   const std::vector<Value> *payload = nullptr;
   // kEvent: the event's time; kDiscarded: the packet's begin (cycles).
   uint64_t cycles = 0;
-  // kDiscarded: events the tracer lost since the previous packet.
+  // kDiscarded: events the tracer lost since the previous packet (modulo
+  // 2^64, as babeltrace2 counts them: see OpenPacket).
   uint64_t discarded = 0;
 };
 
@@ -62,6 +63,18 @@ class StreamReader {
   // Over bytes the caller keeps alive (tests, fuzzing); name is for errors.
   static Expected<StreamReader> OverBytes(const unsigned char *data, size_t size, const Metadata &metadata,
                                           const std::string &name);
+
+  // Reads every packet's header and context (not its events): an Error
+  // when one is corrupt, out of time order (a packet that begins before
+  // the previous one ends, or ends before it begins) or of another stream
+  // instance. Then
+  // says stream_class_id() and instance_id(). Call it before Next().
+  Status CheckPackets();
+  // After CheckPackets(): the stream class of the first packet and the
+  // stream_instance_id of the packet header (babeltrace2's stream id).
+  uint64_t stream_class_id() const { return stream_class_id_; }
+  bool has_instance_id() const { return has_instance_id_; }
+  uint64_t instance_id() const { return instance_id_; }
 
   // The next event or discarded-events report of the stream, or kEnd.
   // An Error on anything corrupt or not understood; the reader is then
@@ -95,6 +108,9 @@ class StreamReader {
   uint64_t pos_ = 0, content_end_ = 0;  // bits
   const StreamClass *stream_ = nullptr;
   uint64_t clock_ = 0;
+  uint64_t packet_begin_ = 0, packet_end_ = 0;  // the current packet's (cycles)
+  uint64_t stream_class_id_ = 0, instance_id_ = 0;
+  bool has_instance_id_ = false;
   bool has_discarded_ = false;
   uint64_t prev_discarded_ = 0;
   bool in_packet_ = false;

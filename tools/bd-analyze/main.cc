@@ -185,6 +185,7 @@ struct Args {
   double since = 0, until = 0, bucket = 0;
   int64_t limit = 0;
   bool no_progress = false;
+  std::string reader = "auto";
   std::string live;  // --live URL|SESSION; empty with --live alone: the local relay daemon's one session
   CLI::Option *live_opt = nullptr;
   CLI::Option *since_opt = nullptr, *until_opt = nullptr, *bucket_opt = nullptr, *limit_opt = nullptr;
@@ -236,6 +237,14 @@ void DefineOptions(CLI::App &app, Args &a, bool live) {
                     ->option_text("N")
                     ->group(kOutput);
   app.add_flag("--no-progress", a.no_progress, "no progress bar (drawn only on a terminal)")->group(kOutput);
+  app.add_option("--reader", a.reader,
+                 "auto (default): bdtrace's own fast CTF decoding when it knows the trace, else "
+                 "babeltrace2; fast: only that (an error when it does not know the trace); "
+                 "babeltrace2: only libbabeltrace2. All give the same report (--live always reads with "
+                 "babeltrace2)")
+      ->check(CLI::IsMember({"auto", "fast", "babeltrace2"}))
+      ->option_text("READER")
+      ->group("Input");
   AddSelector(app, "--vm", a.sel.vms, "NAME", "keep the events of this VM");
   AddSelector(app, "--vcpu", a.sel.vcpus, "N", "keep the events on this vCPU index");
   AddSelector(app, "--pid", a.sel.pids, "PID", "keep the events of this guest pid");
@@ -273,6 +282,9 @@ std::optional<int> CheckArgs(Args &a, ba::AnalyzeOptions &options) {
   }
   if (*a.limit_opt && a.limit < 0) return Fail(kExitUsage, "--limit must be 0 (all) or more");
   options.selection = a.sel;
+  options.reader.kind = a.reader == "fast"          ? ba::ReaderKind::kFast
+                        : a.reader == "babeltrace2" ? ba::ReaderKind::kBabeltrace2
+                                                    : ba::ReaderKind::kAuto;
   if (*a.bucket_opt) {
     if (!std::isfinite(a.bucket) || a.bucket < 1e-9 || a.bucket > 1e6) {
       return Fail(kExitUsage, "--bucket must be a number of seconds from 1e-9 to 1e6");
@@ -304,7 +316,7 @@ int RunExport(const Args &a, ba::AnalyzeOptions &options, Output &out) {
     ba::NameCollector names;
     ba::SessionNames sessions;
     ba::TeeVisitor both({&names, &sessions});
-    if (bdtrace::Status st = ba::ReadTraces(*dirs, both); !st) {
+    if (bdtrace::Status st = ba::ReadTraces(*dirs, both, options.reader); !st) {
       return Fail(kExitTraceError, st.error().ToString());
     }
     const std::vector<std::string> vm_names = RunVmNames(*dirs, sessions);
@@ -349,7 +361,7 @@ int RunTimeline(const Args &a, ba::AnalyzeOptions &options, Output &out) {
   t.vm_column = dirs->size() > 1;
   if (ba::GroupRuns(*dirs).several()) {
     ba::SessionNames sessions;  // a first pass: the names each run's VM can take
-    if (bdtrace::Status st = ba::ReadTraces(*dirs, sessions); !st) {
+    if (bdtrace::Status st = ba::ReadTraces(*dirs, sessions, options.reader); !st) {
       return Fail(kExitTraceError, st.error().ToString());
     }
     t.vm_names = RunVmNames(*dirs, sessions);

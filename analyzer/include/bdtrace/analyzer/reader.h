@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-// Reads bdtrace CTF traces (as written by LTTng) with libbabeltrace2.
-//
-// One source.ctf.fs component per trace directory, all into one
+// Reads bdtrace CTF traces (as written by LTTng): with the fast reader
+// (fast_reader.h) when it knows them, else with libbabeltrace2: one
+// source.ctf.fs component per trace directory, all into one
 // filter.utils.muxer (time order), consumed by a simple sink that hands
 // every event to an EventVisitor.
 //
@@ -34,12 +34,31 @@ namespace bdtrace::analyzer {
 // holds no trace.
 Expected<std::vector<std::string>> FindTraceDirs(const std::vector<std::string> &paths);
 
+// Which decoder reads the traces.
+//   kAuto: the fast reader (fast_reader.h: bdtrace's own decoding of the
+//          LTTng-UST layouts, several times babeltrace2's speed) when it
+//          knows the traces, else babeltrace2;
+//   kFast: the fast reader only (an error when it does not know a trace);
+//   kBabeltrace2: libbabeltrace2's source.ctf.fs and filter.utils.muxer.
+// Both give the same events, fields, times, warnings and order.
+enum class ReaderKind { kAuto, kFast, kBabeltrace2 };
+
+// "auto", "fast", "babeltrace2".
+const char *ReaderKindName(ReaderKind kind);
+
 struct ReaderOptions {
   // babeltrace2 components' own logging (to stderr), a bt_logging_level.
   // Errors reach the caller as Error causes whatever this says.
   bt_logging_level bt_log_level = BT_LOGGING_LEVEL_NONE;
   // How ring events are put back into time order (window, memory bound).
   ReorderOptions reorder;
+  ReaderKind kind = ReaderKind::kAuto;
+};
+
+// What ReadTraces did, for those who ask (bd-analyze -v, the benchmark).
+struct ReadInfo {
+  ReaderKind used = ReaderKind::kBabeltrace2;  // kFast or kBabeltrace2
+  std::string fallback_reason;                 // kAuto fell back: why
 };
 
 // Reads every event of trace_dirs (directories holding `metadata`) into
@@ -49,7 +68,7 @@ struct ReaderOptions {
 // babeltrace2's causes; events already visited stay visited. order (if
 // given) receives how events were placed and reordered.
 Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
-                  const ReaderOptions &options = {}, ReorderStats *order = nullptr);
+                  const ReaderOptions &options = {}, ReorderStats *order = nullptr, ReadInfo *info = nullptr);
 
 // The time span of trace_dirs' streams (first packet begin to last packet
 // end) from source.ctf.fs's babeltrace.trace-infos query, without reading

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+// The fast reader: bdtrace's LTTng-UST CTF traces decoded without
+// babeltrace2 (analyzer/ctf/), merged in the order babeltrace2's
+// filter.utils.muxer gives (time, then trace UUID and name, stream class
+// id and stream id), and delivered like EventDecoder does
+// (event_delivery.h): the same events, fields, times, warnings and order.
+//
+// Two steps, so that a trace the fast reader does not know costs nothing
+// but the opening: OpenFastTraces reads the metadata and every packet's
+// header and context; an Error there means "read it with babeltrace2",
+// and no event was delivered yet. ReadFastTraces then reads the events; an
+// Error there is a corrupt event (events already delivered stay
+// delivered, as with babeltrace2).
+#ifndef BDTRACE_ANALYZER_FAST_READER_H
+#define BDTRACE_ANALYZER_FAST_READER_H
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bdtrace/analyzer/events.h"
+#include "bdtrace/analyzer/reorder.h"
+#include "bdtrace/status.h"
+
+namespace bdtrace::analyzer {
+
+class FastTraces;  // fast_reader.cc
+
+struct FastTracesDeleter {
+  void operator()(FastTraces *traces) const;
+};
+using FastTracesPtr = std::unique_ptr<FastTraces, FastTracesDeleter>;
+
+// Opens trace_dirs (trace i is trace_dirs[i]). An Error when one of them
+// uses what the fast reader does not know or has a corrupt packet header
+// or context.
+Expected<FastTracesPtr> OpenFastTraces(const std::vector<std::string> &trace_dirs);
+
+// Reads every event of traces into visitor, in babeltrace2's order.
+Status ReadFastTraces(FastTraces &traces, EventVisitor &visitor, const ReorderOptions &reorder,
+                      ReorderStats *order);
+
+}  // namespace bdtrace::analyzer
+
+#endif  // BDTRACE_ANALYZER_FAST_READER_H
