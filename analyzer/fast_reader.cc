@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "bdtrace/analyzer/reader.h"
 #include "ctf/clock.h"
 #include "ctf/trace.h"
 #include "event_delivery.h"
@@ -28,7 +29,9 @@ class CtfFields {
   uint64_t Value(const Slot &s) const {
     return (s.kind == FieldKind::kUnsigned || s.kind == FieldKind::kSigned) ? values_[s.index].u : 0;
   }
-  std::string_view Str(const Slot &s) const { return s.kind == FieldKind::kString ? values_[s.index].str : ""; }
+  std::string_view Str(const Slot &s) const {
+    return s.kind == FieldKind::kString ? values_[s.index].str : "";
+  }
   uint64_t Length(const Slot &s) const { return s.kind == FieldKind::kArray ? values_[s.index].u : 0; }
   uint64_t Element(const Slot &s, uint64_t i) const {
     const ctf::Value &v = values_[s.index];
@@ -121,6 +124,7 @@ bool Before(const Cursor &a, const Cursor &b) {
 
 class FastTraces {
  public:
+  std::vector<std::string> dirs;
   std::vector<std::unique_ptr<OpenTrace>> traces;
   std::vector<Cursor> cursors;
 };
@@ -160,6 +164,7 @@ bool TraceBefore(const OpenTrace &a, const OpenTrace &b) {
 
 Expected<FastTracesPtr> OpenFastTraces(const std::vector<std::string> &trace_dirs) {
   FastTracesPtr out(new FastTraces);
+  out->dirs = trace_dirs;
   for (size_t i = 0; i < trace_dirs.size(); ++i) {
     Expected<ctf::Trace> trace = ctf::OpenTrace(trace_dirs[i]);
     if (!trace) return trace.take_error();
@@ -171,9 +176,8 @@ Expected<FastTracesPtr> OpenFastTraces(const std::vector<std::string> &trace_dir
   }
   std::vector<OpenTrace *> order;
   for (auto &t : out->traces) order.push_back(t.get());
-  std::stable_sort(order.begin(), order.end(), [](const OpenTrace *a, const OpenTrace *b) {
-    return TraceBefore(*a, *b);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [](const OpenTrace *a, const OpenTrace *b) { return TraceBefore(*a, *b); });
   for (size_t r = 0; r < order.size(); ++r) order[r]->rank = static_cast<uint32_t>(r);
 
   for (auto &t : out->traces) {
@@ -291,12 +295,6 @@ class Merger {
   const FastClass *last_class_ = nullptr;
 };
 
-std::string JoinDirs(const FastTraces &traces) {
-  std::string out;
-  for (const auto &t : traces.traces) out += (out.empty() ? "" : ", ") + t->trace.dir;
-  return out;
-}
-
 }  // namespace
 
 Status ReadFastTraces(FastTraces &traces, EventVisitor &visitor, const ReorderOptions &reorder,
@@ -307,7 +305,8 @@ Status ReadFastTraces(FastTraces &traces, EventVisitor &visitor, const ReorderOp
   // path gives (decoder_sink.cc), never an exception out of the reader.
   try {
     if (Status st = merger.Run(); !st) {
-      return st.take_error().Wrap("cannot read the trace in " + JoinDirs(traces) + " (truncated or corrupt?)");
+      return st.take_error().Wrap("cannot read the trace in " + JoinTraceDirs(traces.dirs) +
+                                  " (truncated or corrupt?)");
     }
     delivery.Finish();
   } catch (const std::exception &e) {

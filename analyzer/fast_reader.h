@@ -36,7 +36,9 @@ using FastTracesPtr = std::unique_ptr<FastTraces, FastTracesDeleter>;
 // or context.
 Expected<FastTracesPtr> OpenFastTraces(const std::vector<std::string> &trace_dirs);
 
-// Reads every event of traces into visitor, in babeltrace2's order.
+// Reads every event of traces into visitor, in babeltrace2's order. An
+// Error: a corrupt event ("cannot read the trace in ...", as babeltrace2's
+// path says it), or what a visitor threw.
 Status ReadFastTraces(FastTraces &traces, EventVisitor &visitor, const ReorderOptions &reorder,
                       ReorderStats *order);
 

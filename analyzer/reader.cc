@@ -77,15 +77,6 @@ const bt_port_input *FreeInputPort(const bt_component_filter *muxer) {
   return nullptr;
 }
 
-std::string JoinDirs(const std::vector<std::string> &dirs) {
-  std::string out;
-  for (const std::string &d : dirs) {
-    if (!out.empty()) out += ", ";
-    out += d;
-  }
-  return out;
-}
-
 }  // namespace
 
 namespace {
@@ -157,7 +148,7 @@ Status ReadWithBabeltrace2(const std::vector<std::string> &trace_dirs, EventVisi
     st = bt_graph_run(graph.get());
   } while (st == BT_GRAPH_RUN_STATUS_AGAIN);
   if (st != BT_GRAPH_RUN_STATUS_OK) {
-    return TakeBtError("cannot read the trace in " + JoinDirs(trace_dirs) + " (truncated or corrupt?)");
+    return TakeBtError("cannot read the trace in " + JoinTraceDirs(trace_dirs) + " (truncated or corrupt?)");
   }
   if (Status flushed = FinishDecoder(decoder); !flushed) return flushed;
   if (order != nullptr) *order = decoder.order_stats();
@@ -165,6 +156,15 @@ Status ReadWithBabeltrace2(const std::vector<std::string> &trace_dirs, EventVisi
 }
 
 }  // namespace
+
+std::string JoinTraceDirs(const std::vector<std::string> &dirs) {
+  std::string out;
+  for (const std::string &d : dirs) {
+    if (!out.empty()) out += ", ";
+    out += d;
+  }
+  return out;
+}
 
 const char *ReaderKindName(ReaderKind kind) {
   switch (kind) {
@@ -192,7 +192,7 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
       return ReadFastTraces(**fast, visitor, options.reorder, order);
     }
     if (options.kind == ReaderKind::kFast) {
-      return fast.take_error().Wrap("the fast reader cannot read " + JoinDirs(trace_dirs) +
+      return fast.take_error().Wrap("the fast reader cannot read " + JoinTraceDirs(trace_dirs) +
                                     " (--reader babeltrace2 or auto reads it with babeltrace2)");
     }
     used.fallback_reason = fast.error().ToString();

@@ -271,7 +271,6 @@ Status StreamReader::OpenPacket(Item &item, bool &reported) {
   packet_begin_ = clock_;
   const int end_i = FindField(context, "timestamp_end");
   packet_end_ = end_i >= 0 ? scratch_[end_i].u : packet_begin_;
-  if (packet_end_ < packet_begin_) return Corrupt("a packet that ends before it begins");
   in_packet_ = true;
 
   // The tracer's running count of lost events: report what this packet
@@ -349,6 +348,7 @@ Status StreamReader::CheckPackets() {
     Item ignored;
     bool reported = false;
     if (Status st = probe.OpenPacket(ignored, reported); !st) return st;
+    if (probe.packet_end_ < probe.packet_begin_) return probe.Corrupt("a packet that ends before it begins");
     if (!first && probe.packet_begin_ < prev_end)
       return probe.Corrupt("a packet that begins before the previous one ends");
     first = false;

@@ -5,11 +5,15 @@
 # --all-kinds): the same events, times and field values, sequences
 # included; and one recorded into tiny sub-buffers in discard mode (a
 # flood of marks): the same events and the same discarded-events reports.
-# Usage: ctf_lttng_test.sh CTF_DUMP TRACE_GEN
+# Then bd-analyze's reports of both traces, every kind and format, read by
+# the fast reader and by babeltrace2: the same bytes (readers_agree.sh).
+# Usage: ctf_lttng_test.sh CTF_DUMP TRACE_GEN BD_ANALYZE
 set -u
 CTF_DUMP=$1
 TRACE_GEN=$2
+BD_ANALYZE=$3
 . "$(dirname "$0")/../support/checks.sh"
+. "$(dirname "$0")/readers_agree.sh"
 check_temp_dir ctf-lttng
 SESSION="bd-ctf-test-$$"
 trap 'lttng destroy "$SESSION" >/dev/null 2>&1; rm -rf "$T"' EXIT
@@ -87,7 +91,11 @@ for kind in session mark region_begin region_end event_name rejected rejected_to
   grep -q " bdtrace:$kind: " "$T/fast.txt" || fail "no bdtrace:$kind event in the all-kinds trace"
 done
 
+readers_agree "$BD_ANALYZE" "$T/all-kinds"
+
 record discards "--buffers-uid --subbuf-size 4096 --num-subbuf 2 --discard" 300000
 compare discards times
 [ -s "$T/fast.lost" ] || fail "the flood into tiny sub-buffers lost no events: the discard case was not tested"
+readers_agree "$BD_ANALYZE" "$T/discards"
+readers_agree "$BD_ANALYZE" "$T/all-kinds" "$T/discards"
 finish

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../lttng/temp_dir.h"
+#include "ctf/clock.h"
 #include "ctf/metadata.h"
 #include "ctf/trace.h"
 #include "file_bytes.h"
@@ -277,7 +278,7 @@ class PacketBuilder {
   void Raw(const void *p, size_t n) { bytes_.append(static_cast<const char *>(p), n); }
 
   // Header and context; content and packet sizes patched by Finish.
-  void Begin(uint64_t ts_begin, uint64_t discarded) {
+  void Begin(uint64_t ts_begin, uint64_t discarded, uint64_t ts_end = 0) {
     U32(0xC1FC1FC1);
     const uint8_t uuid[16] = {0x48, 0xc8, 0x29, 0xe7, 0xc4, 0xe4, 0x4a, 0xfa,
                               0x90, 0x9f, 0x9b, 0x9d, 0x0a, 0x31, 0xc7, 0xc0};
@@ -285,7 +286,7 @@ class PacketBuilder {
     U32(0);  // stream_id
     U64(0);  // stream_instance_id
     U64(ts_begin);
-    U64(0);  // timestamp_end
+    U64(ts_end);
     sizes_at_ = bytes_.size();
     U64(0);
     U64(0);
@@ -384,6 +385,80 @@ TEST(CtfStreamReader, TimesFieldsAndDiscardsOfAHandBuiltStream) {
   // low bits (100) are below 200: no wrap.
   EXPECT_EQ(times, (std::vector<uint64_t>{5 * wrap - 5, 5 * wrap + 3, uint64_t{5} << 40,
                                           (uint64_t{5} << 40) + 200}));
+}
+
+// The packet check the fast reader makes before reading an event
+// (fast_reader.h): packets in time order, each ending after it begins.
+TEST(CtfStreamReader, CheckPacketsRefusesPacketsOutOfTimeOrder) {
+  TempDir tmp;
+  WriteFile(tmp / "metadata", kSmallTsdl);
+  PacketBuilder b;
+  const auto packets = [&](uint64_t b1, uint64_t e1, uint64_t b2, uint64_t e2) {
+    b.Begin(b1, 0, e1);
+    std::string stream = b.Finish(128);
+    b.Begin(b2, 0, e2);
+    return stream + b.Finish(128);
+  };
+  const auto check = [&](const std::string &stream) {
+    WriteFile(tmp / "stream_0", stream);
+    bdtrace::Expected<Trace> trace = OpenTrace(tmp.path());
+    EXPECT_TRUE(trace.ok());
+    if (!trace.ok()) return bdtrace::Status(trace.take_error());
+    bdtrace::Status st = trace->streams[0].CheckPackets();
+    if (st.ok()) {
+      EXPECT_TRUE(trace->streams[0].has_instance_id());
+      EXPECT_EQ(trace->streams[0].stream_class_id(), 0u);
+    }
+    return st;
+  };
+  EXPECT_TRUE(check(packets(100, 200, 200, 300)).ok());
+  EXPECT_FALSE(check(packets(100, 200, 150, 300)).ok()) << "the second packet begins before the first ends";
+  EXPECT_FALSE(check(packets(100, 50, 200, 300)).ok()) << "the first packet ends before it begins";
+}
+
+// babeltrace2 counts discarded events as differences modulo 2^64: a packet
+// whose count went back to 0 (LTTng writes such packets) and the next one
+// sum to the next one's count.
+TEST(CtfStreamReader, DiscardedCountsAreDifferencesModulo2To64) {
+  TempDir tmp;
+  WriteFile(tmp / "metadata", kSmallTsdl);
+  PacketBuilder b;
+  std::string stream;
+  for (uint64_t discarded : {5, 0, 9}) {
+    b.Begin(100, discarded, 100);
+    stream += b.Finish(128);
+  }
+  WriteFile(tmp / "stream_0", stream);
+  bdtrace::Expected<Trace> trace = OpenTrace(tmp.path());
+  ASSERT_TRUE(trace.ok()) << trace.error();
+  std::vector<uint64_t> counts;
+  Item item;
+  while (trace->streams[0].Next(item).ok() && item.kind != Item::Kind::kEnd) counts.push_back(item.discarded);
+  EXPECT_EQ(counts, (std::vector<uint64_t>{5, uint64_t{0} - 5, 9}));
+}
+
+TEST(CtfClock, NsFromOriginAsBabeltrace2) {
+  Clock c;
+  c.offset_s = 10;
+  c.offset = 1500000000;  // 1.5 s of cycles at 1 GHz: 1 s moves to the seconds
+  NsFromOrigin ns(c);
+  int64_t out = 0;
+  ASSERT_TRUE(ns.valid());
+  EXPECT_EQ(ns.offset_ns(), 11500000000);
+  ASSERT_TRUE(ns(7, out));
+  EXPECT_EQ(out, 11500000007);
+  c.freq = 1000;  // 1 kHz: 1 cycle is 1 ms
+  c.offset_s = 0;
+  c.offset = 2500;
+  NsFromOrigin slow(c);
+  ASSERT_TRUE(slow(1001, out));
+  EXPECT_EQ(out, 2500000000 + 1001000000);
+  c.offset_s = INT64_MAX / 1000000000 + 1;  // the offset alone overflows
+  EXPECT_FALSE(NsFromOrigin(c).valid());
+  c.freq = 1000000000;
+  c.offset_s = 0;
+  c.offset = 0;
+  EXPECT_FALSE(NsFromOrigin(c)(~uint64_t{0}, out)) << "past INT64_MAX ns";
 }
 
 TEST(CtfStreamReader, AnEventPastItsPacketsContentIsAnError) {

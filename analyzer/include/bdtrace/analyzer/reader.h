@@ -46,6 +46,9 @@ enum class ReaderKind { kAuto, kFast, kBabeltrace2 };
 // "auto", "fast", "babeltrace2".
 const char *ReaderKindName(ReaderKind kind);
 
+// "DIR, DIR, ...": how the readers' errors name the traces.
+std::string JoinTraceDirs(const std::vector<std::string> &dirs);
+
 struct ReaderOptions {
   // babeltrace2 components' own logging (to stderr), a bt_logging_level.
   // Errors reach the caller as Error causes whatever this says.
