@@ -295,11 +295,183 @@ Status StreamReader::OpenPacket(Item &item, bool &reported) {
   return Status::Ok();
 }
 
-Status StreamReader::ReadEvent(Item &item) {
-  uint64_t id = 0, ts = 0;
+StreamReader::Plan StreamReader::MakePlan(const Type *t) {
+  Plan plan;
+  if (t == nullptr || t->kind != Type::Kind::kStruct) return plan;
+  const auto whole_le_integer = [](const Type &i) {
+    return i.kind == Type::Kind::kInteger && !i.big_endian && i.align_bits % 8 == 0 &&
+           (i.size_bits == 8 || i.size_bits == 16 || i.size_bits == 32 || i.size_bits == 64);
+  };
+  plan.align_bits = t->align_bits;
+  for (size_t i = 0; i < t->fields.size(); ++i) {
+    const Type &f = *t->fields[i].type;
+    Op op;
+    if (whole_le_integer(f)) {
+      op.kind = Op::Kind::kInt;
+      op.is_signed = f.is_signed;
+      op.align_bits = f.align_bits;
+      op.size_bits = f.size_bits;
+    } else if (f.kind == Type::Kind::kString) {
+      op.kind = Op::Kind::kString;
+    } else if ((f.kind == Type::Kind::kArray || f.kind == Type::Kind::kSequence) && f.element &&
+               whole_le_integer(*f.element) && f.element->size_bits % f.element->align_bits == 0) {
+      op.align_bits = f.align_bits;
+      op.element_bits = f.element->size_bits;
+      if (f.kind == Type::Kind::kArray) {
+        op.kind = Op::Kind::kArray;
+        op.length = f.length;
+      } else {
+        // The nearest earlier field of that name, as ReadField finds it.
+        op.kind = Op::Kind::kSequence;
+        bool found = false;
+        for (size_t j = 0; j < i; ++j) {
+          if (t->fields[j].name == f.length_field) {
+            op.length_index = j;
+            found = true;
+          }
+        }
+        if (!found) return Plan{};
+      }
+    } else {
+      return Plan{};
+    }
+    plan.ops.push_back(op);
+  }
+  plan.fast = true;
+  return plan;
+}
+
+bool StreamReader::RunPlan(const Plan &plan, std::vector<Value> &out) {
+  if (!Align(plan.align_bits)) return false;
+  out.resize(plan.ops.size());
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    const Op &op = plan.ops[i];
+    Value &v = out[i];
+    v = Value{};
+    switch (op.kind) {
+      case Op::Kind::kInt: {
+        if (!Align(op.align_bits)) return false;
+        if (op.size_bits > content_end_ - pos_) {
+          failure_ = "a field past the packet's content";
+          return false;
+        }
+        const unsigned char *p = packet_ + pos_ / 8;
+        uint64_t x = 0;
+        switch (op.size_bits) {
+          case 8:
+            x = p[0];
+            break;
+          case 16: {
+            uint16_t y;
+            std::memcpy(&y, p, 2);
+            x = y;
+            break;
+          }
+          case 32: {
+            uint32_t y;
+            std::memcpy(&y, p, 4);
+            x = y;
+            break;
+          }
+          default:
+            std::memcpy(&x, p, 8);
+            break;
+        }
+        if (op.is_signed && op.size_bits < 64 && (x >> (op.size_bits - 1)) != 0)
+          x |= ~uint64_t{0} << op.size_bits;
+        v.u = x;
+        pos_ += op.size_bits;
+        break;
+      }
+      case Op::Kind::kString: {
+        if (!Align(8)) return false;
+        const uint64_t start = pos_ / 8, end = content_end_ / 8;
+        const void *nul = std::memchr(packet_ + start, '\0', end - start);
+        if (nul == nullptr) {
+          failure_ = "a string without its end in the packet";
+          return false;
+        }
+        const size_t len = static_cast<const unsigned char *>(nul) - (packet_ + start);
+        v.str = std::string_view(reinterpret_cast<const char *>(packet_ + start), len);
+        pos_ += (len + 1) * 8;
+        break;
+      }
+      case Op::Kind::kSequence:
+      case Op::Kind::kArray: {
+        const uint64_t length = op.kind == Op::Kind::kArray ? op.length : out[op.length_index].u;
+        v.u = length;
+        if (length == 0) break;
+        if (!Align(op.align_bits)) return false;
+        if (length > (content_end_ - pos_) / op.element_bits) {
+          failure_ = "an array past the packet's content";
+          return false;
+        }
+        v.packet = packet_;
+        v.bit = pos_;
+        if (op.element_bits == 8)
+          v.str = std::string_view(reinterpret_cast<const char *>(packet_ + pos_ / 8), length);
+        pos_ += length * op.element_bits;
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+const StreamReader::ClassEntry &StreamReader::ClassOf(uint64_t id) {
+  // LTTng numbers a session's event classes from 0: a small table covers
+  // them; a larger id goes to the map each time.
+  constexpr uint64_t kCachedIds = 4096;
+  if (classes_of_ != stream_) {
+    classes_.clear();
+    classes_of_ = stream_;
+    context_plan_ = MakePlan(stream_->event_context.get());
+  }
+  const auto look_up = [&](ClassEntry &e) {
+    auto it = metadata_->events.find({stream_->id, id});
+    e.looked_up = true;
+    e.cls = it != metadata_->events.end() ? &it->second : nullptr;
+    e.plan = e.cls != nullptr ? MakePlan(e.cls->payload.get()) : Plan{};
+  };
+  if (id >= kCachedIds) {
+    look_up(uncached_);
+    return uncached_;
+  }
+  if (id >= classes_.size()) classes_.resize(id + 1);
+  ClassEntry &e = classes_[id];
+  if (!e.looked_up) look_up(e);
+  return e;
+}
+
+Status StreamReader::ReadEventHeader(uint64_t &id, uint64_t &ts, uint32_t &ts_bits) {
   if (!Align(8)) return Corrupt(failure_);
+  // The common case in one load: a compact header (5-bit id, 27-bit
+  // time) or a large one (16-bit id, 32-bit time) that is not extended.
+  const unsigned char *p = packet_ + pos_ / 8;
+  if (stream_->header == EventHeader::kCompact && content_end_ - pos_ >= 32) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    if ((v & 31) != kCompactExtended) {
+      id = v & 31;
+      ts = v >> 5;
+      ts_bits = 27;
+      pos_ += 32;
+      return Status::Ok();
+    }
+  } else if (stream_->header == EventHeader::kLarge && content_end_ - pos_ >= 48) {
+    uint16_t i16;
+    std::memcpy(&i16, p, 2);
+    if (i16 != kLargeExtended) {
+      uint32_t t32;
+      std::memcpy(&t32, p + 2, 4);
+      id = i16;
+      ts = t32;
+      ts_bits = 32;
+      pos_ += 48;
+      return Status::Ok();
+    }
+  }
   bool ok = true;
-  uint32_t ts_bits = 0;
   if (stream_->header == EventHeader::kCompact) {
     ok = ReadBits(5, false, false, id);
     if (ok && id != kCompactExtended) {
@@ -320,15 +492,26 @@ Status StreamReader::ReadEvent(Item &item) {
     }
   }
   if (!ok) return Corrupt(failure_ + " in an event header");
+  return Status::Ok();
+}
+
+Status StreamReader::ReadEvent(Item &item) {
+  uint64_t id = 0, ts = 0;
+  uint32_t ts_bits = 0;
+  if (Status st = ReadEventHeader(id, ts, ts_bits); !st) return st;
   UpdateClock(ts_bits, ts);
-  if (stream_->event_context && !ReadStruct(*stream_->event_context, nullptr, 0)) {
-    return Corrupt(failure_ + " in an event context");
+  const ClassEntry &entry = ClassOf(id);
+  if (stream_->event_context) {
+    const bool read = context_plan_.fast && !generic_only_ ? RunPlan(context_plan_, scratch_)
+                                                           : ReadStruct(*stream_->event_context, nullptr, 0);
+    if (!read) return Corrupt(failure_ + " in an event context");
   }
-  auto it = metadata_->events.find({stream_->id, id});
-  if (it == metadata_->events.end()) return Corrupt("an event of undeclared id " + std::to_string(id));
-  const EventClass &cls = it->second;
+  if (entry.cls == nullptr) return Corrupt("an event of undeclared id " + std::to_string(id));
+  const EventClass &cls = *entry.cls;
   if (cls.payload) {
-    if (!ReadStruct(*cls.payload, &payload_, 0)) return Corrupt(failure_ + " in a " + cls.name + " event");
+    const bool read = entry.plan.fast && !generic_only_ ? RunPlan(entry.plan, payload_)
+                                                        : ReadStruct(*cls.payload, &payload_, 0);
+    if (!read) return Corrupt(failure_ + " in a " + cls.name + " event");
   } else {
     payload_.clear();
   }

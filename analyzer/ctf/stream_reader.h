@@ -76,6 +76,10 @@ class StreamReader {
   bool has_instance_id() const { return has_instance_id_; }
   uint64_t instance_id() const { return instance_id_; }
 
+  // Tests: read every struct with the generic walk, never a Plan (the two
+  // must give the same values).
+  void UseGenericWalkOnly() { generic_only_ = true; }
+
   // The next event or discarded-events report of the stream, or kEnd.
   // An Error on anything corrupt or not understood; the reader is then
   // done.
@@ -99,6 +103,38 @@ class StreamReader {
                  const std::vector<Value> &sibling_values, int depth);
   void UpdateClock(uint32_t bits, uint64_t value);
 
+  // A struct (an event's payload or the stream's event context) whose
+  // top-level fields are all little-endian integers of 8, 16, 32 or 64
+  // bits at byte alignment, strings, or packed arrays/sequences of such
+  // integers (whose length is an earlier top-level field): what LTTng-UST
+  // writes. Read with one flat loop (RunPlan) instead of the generic walk;
+  // the values are the same (ctf_test checks both ways).
+  struct Op {
+    enum class Kind : uint8_t { kInt, kString, kSequence, kArray };
+    Kind kind = Kind::kInt;
+    bool is_signed = false;
+    uint32_t align_bits = 8, size_bits = 0;  // kInt; arrays: the array's alignment
+    uint32_t element_bits = 0;               // arrays: each element's size
+    uint64_t length = 0;                     // kArray
+    size_t length_index = 0;                 // kSequence: the field holding its length
+  };
+  struct Plan {
+    bool fast = false;  // false: read with ReadStruct
+    uint32_t align_bits = 8;
+    std::vector<Op> ops;
+  };
+  static Plan MakePlan(const Type *t);
+  bool RunPlan(const Plan &plan, std::vector<Value> &out);
+  // The event class of id in the current stream class, and its payload's
+  // plan (cached per id); null when undeclared.
+  struct ClassEntry {
+    bool looked_up = false;
+    const EventClass *cls = nullptr;
+    Plan plan;
+  };
+  const ClassEntry &ClassOf(uint64_t id);
+  Status ReadEventHeader(uint64_t &id, uint64_t &ts, uint32_t &ts_bits);
+
   MappedFile file_;
   const Metadata *metadata_;
   std::string path_;
@@ -115,8 +151,14 @@ class StreamReader {
   uint64_t prev_discarded_ = 0;
   bool in_packet_ = false;
   bool failed_ = false;
+  bool generic_only_ = false;
   std::string failure_;  // why the last Read* returned false
   std::vector<Value> payload_, scratch_;
+  // ClassOf's cache: by event id below kCachedIds, for classes_of_.
+  std::vector<ClassEntry> classes_;
+  ClassEntry uncached_;
+  const StreamClass *classes_of_ = nullptr;
+  Plan context_plan_;
 };
 
 }  // namespace bdtrace::analyzer::ctf
