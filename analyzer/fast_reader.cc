@@ -6,11 +6,13 @@
 #include <exception>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
 #include "bdtrace/analyzer/reader.h"
 #include "ctf/clock.h"
+#include "ctf/prefetch.h"
 #include "ctf/trace.h"
 #include "event_delivery.h"
 #include "event_layouts.h"
@@ -104,7 +106,8 @@ struct OpenTrace {
 struct Cursor {
   OpenTrace *trace = nullptr;
   ctf::StreamReader *reader = nullptr;
-  std::string_view file;  // the stream's file name
+  ctf::StreamPrefetcher *ahead = nullptr;  // reads `reader` on its own thread, when set
+  std::string_view file;                   // the stream's file name
   uint64_t stream_class = 0, stream_id = 0;
   ctf::Item item;
   int64_t ns = 0;
@@ -130,6 +133,8 @@ class FastTraces {
 };
 
 void FastTracesDeleter::operator()(FastTraces *traces) const { delete traces; }
+
+size_t StreamCount(const FastTraces &traces) { return traces.cursors.size(); }
 
 namespace {
 
@@ -209,6 +214,17 @@ class Merger {
  public:
   Merger(FastTraces &traces, EventDelivery &delivery) : traces_(traces), delivery_(delivery) {}
 
+  // Every stream read ahead on a thread of its own (prefetch.h). The
+  // threads stop when the Merger goes.
+  Status ReadAhead() {
+    for (Cursor &c : traces_.cursors) {
+      ahead_.push_back(std::make_unique<ctf::StreamPrefetcher>(*c.reader));
+      if (Status st = ahead_.back()->Start(); !st) return st;
+      c.ahead = ahead_.back().get();
+    }
+    return Status::Ok();
+  }
+
   Status Run() {
     for (Cursor &c : traces_.cursors) {
       if (Status st = Advance(c); !st) return st;
@@ -236,7 +252,7 @@ class Merger {
 
  private:
   Status Advance(Cursor &c) {
-    if (Status st = c.reader->Next(c.item); !st) return st;
+    if (Status st = c.ahead != nullptr ? c.ahead->Next(c.item) : c.reader->Next(c.item); !st) return st;
     if (c.item.kind == ctf::Item::Kind::kEnd) return Status::Ok();
     c.bad_time = !c.trace->ns(c.item.cycles, c.ns);
     if (c.bad_time) c.ns = 0;
@@ -290,6 +306,7 @@ class Merger {
 
   FastTraces &traces_;
   EventDelivery &delivery_;
+  std::vector<std::unique_ptr<ctf::StreamPrefetcher>> ahead_;
   std::vector<Cursor *> heap_;
   const ctf::EventClass *last_event_class_ = nullptr;
   const FastClass *last_class_ = nullptr;
@@ -297,10 +314,17 @@ class Merger {
 
 }  // namespace
 
+bool ReadAheadPays(size_t streams) {
+  return std::thread::hardware_concurrency() >= 2 && streams <= kMaxStreamsReadAhead;
+}
+
 Status ReadFastTraces(FastTraces &traces, EventVisitor &visitor, const ReorderOptions &reorder,
-                      ReorderStats *order) {
+                      ReorderStats *order, bool read_ahead) {
   EventDelivery delivery(visitor, reorder);
   Merger merger(traces, delivery);
+  if (read_ahead) {
+    if (Status st = merger.ReadAhead(); !st) return st;
+  }
   // The visitors may throw (events.h): the same error as babeltrace2's
   // path gives (decoder_sink.cc), never an exception out of the reader.
   try {

@@ -39,8 +39,16 @@ Expected<FastTracesPtr> OpenFastTraces(const std::vector<std::string> &trace_dir
 // Reads every event of traces into visitor, in babeltrace2's order. An
 // Error: a corrupt event ("cannot read the trace in ...", as babeltrace2's
 // path says it), or what a visitor threw.
+// read_ahead: each stream decoded on a thread of its own (ctf/prefetch.h)
+// while this thread merges and reports; the same result either way.
 Status ReadFastTraces(FastTraces &traces, EventVisitor &visitor, const ReorderOptions &reorder,
-                      ReorderStats *order);
+                      ReorderStats *order, bool read_ahead);
+
+// Whether reading ahead pays for this many streams: two CPUs or more, and
+// not more streams than kMaxStreamsReadAhead (one thread each).
+inline constexpr size_t kMaxStreamsReadAhead = 64;
+bool ReadAheadPays(size_t streams);
+size_t StreamCount(const FastTraces &traces);
 
 }  // namespace bdtrace::analyzer
 

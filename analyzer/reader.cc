@@ -189,7 +189,8 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
     Expected<FastTracesPtr> fast = OpenFastTraces(trace_dirs);
     if (fast) {
       used.used = ReaderKind::kFast;
-      return ReadFastTraces(**fast, visitor, options.reorder, order);
+      const bool ahead = options.read_ahead && ReadAheadPays(StreamCount(**fast));
+      return ReadFastTraces(**fast, visitor, options.reorder, order, ahead);
     }
     if (options.kind == ReaderKind::kFast) {
       return fast.take_error().Wrap("the fast reader cannot read " + JoinTraceDirs(trace_dirs) +

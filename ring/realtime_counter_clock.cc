@@ -64,6 +64,8 @@ void RealtimeCounterClock::find_rate(uint64_t realtime_ns) noexcept {
     if (std::optional<Rate> rate = cntvct_rate(ts, realtime_ns)) {
       rate_ = *rate;
       known_ = true;
+    } else {
+      unmatched_ = true;
     }
   }
 }

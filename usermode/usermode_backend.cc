@@ -167,6 +167,25 @@ __attribute__((noinline, cold)) void on_call(unsigned int vcpu, uint64_t vaddr, 
   if (why != RejectReason::Ok) g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
 }
 
+// The record a trap at vaddr (host: its host address) loaded, whole and
+// readable; null when its address is bad or its page went away (rejected
+// and counted). Address first: never read a byte of a record that could
+// span pages. The trap's own load just read this page and the record lies
+// within it, so the whole record is readable (API 5: QEMU reads it and says
+// when another thread unmapped it meanwhile).
+__attribute__((always_inline)) inline const bd_record *fetch_record(ThreadState &ids, unsigned int vcpu,
+                                                                    uint64_t vaddr, uintptr_t host) noexcept {
+  const RejectReason why = check_record_address(vaddr);
+  if (why != RejectReason::Ok) {
+    g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
+    return nullptr;
+  }
+  const bd_record *src = ids.access.record(vaddr, host);
+  if (__builtin_expect(src == nullptr, 0))
+    g_state.rejects.reject(RejectReason::NotReadable, vcpu, ids.tid, vaddr);
+  return src;
+}
+
 // The trap with a filter in force: validate, decide on kind and event as
 // validated, reply OK or FILTERED, count, and emit only what the filter
 // lets through. Like on_trap(), a private copy only when something records
@@ -175,20 +194,13 @@ template <bool kSwap>
 __attribute__((noinline)) void on_trap_filtered(const filter::CompiledFilter &f, unsigned int vcpu,
                                                 uint64_t vaddr, void *udata) noexcept {
   ThreadState &ids = thread_state();
-  RejectReason why = check_record_address(vaddr);
-  if (why != RejectReason::Ok) {
-    g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
-    return;
-  }
   const uintptr_t host = reinterpret_cast<uintptr_t>(udata) + vaddr;
-  const bd_record *src = ids.access.record(vaddr, host);
-  if (__builtin_expect(src == nullptr, 0)) {
-    g_state.rejects.reject(RejectReason::NotReadable, vcpu, ids.tid, vaddr);
-    return;
-  }
+  const bd_record *src = fetch_record(ids, vcpu, vaddr, host);
+  if (src == nullptr) return;
   const bd_record &guest = *src;
   const bool recording = any_record_event_enabled();
   bd_record rec;
+  RejectReason why;
   uint32_t kind, event;
   if (kSwap || __builtin_expect(recording, 0)) {
     decode_record<kSwap>(guest, rec);
@@ -253,25 +265,13 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t, uint64_t vaddr, void *uda
     return;
   }
   ThreadState &ids = thread_state();
-
-  // Address first: never read a byte of a record that could span pages.
-  RejectReason why = check_record_address(vaddr);
-  if (why != RejectReason::Ok) {
-    g_state.rejects.reject(why, vcpu, ids.tid, vaddr);
-    return;
-  }
-  // The trap's own load just read this page, and the record lies within
-  // it, so the whole record is readable (API 5: QEMU reads it and says
-  // when another thread unmapped it meanwhile).
   const uintptr_t host = reinterpret_cast<uintptr_t>(udata) + vaddr;
-  const bd_record *src = ids.access.record(vaddr, host);
-  if (__builtin_expect(src == nullptr, 0)) {
-    g_state.rejects.reject(RejectReason::NotReadable, vcpu, ids.tid, vaddr);
-    return;
-  }
+  const bd_record *src = fetch_record(ids, vcpu, vaddr, host);
+  if (src == nullptr) return;
   const bd_record &guest = *src;
   const bool recording = any_record_event_enabled();
   bd_record rec;
+  RejectReason why;
   if (kSwap || __builtin_expect(recording, 0)) {
     // What is emitted must be what was validated: copy first, since
     // other guest threads may scribble on the original meanwhile.

@@ -218,8 +218,10 @@ bool StreamReader::ReadStruct(const Type &t, std::vector<Value> *values, int dep
 
 Status StreamReader::OpenPacket(Item &item, bool &reported) {
   reported = false;
-  file_.Release(next_packet_);  // the previous packets are read
-  released_ = next_packet_;
+  if (!manual_release_) {
+    file_.Release(next_packet_);  // the previous packets are read
+    released_ = next_packet_;
+  }
   const uint64_t size = file_.size();
   packet_ = file_.data() + next_packet_;
   pos_ = 0;
@@ -495,7 +497,7 @@ Status StreamReader::ReadEventHeader(uint64_t &id, uint64_t &ts, uint32_t &ts_bi
   return Status::Ok();
 }
 
-Status StreamReader::ReadEvent(Item &item) {
+Status StreamReader::ReadEvent(Item &item, std::vector<Value> &payload) {
   uint64_t id = 0, ts = 0;
   uint32_t ts_bits = 0;
   if (Status st = ReadEventHeader(id, ts, ts_bits); !st) return st;
@@ -509,16 +511,16 @@ Status StreamReader::ReadEvent(Item &item) {
   if (entry.cls == nullptr) return Corrupt("an event of undeclared id " + std::to_string(id));
   const EventClass &cls = *entry.cls;
   if (cls.payload) {
-    const bool read = entry.plan.fast && !generic_only_ ? RunPlan(entry.plan, payload_)
-                                                        : ReadStruct(*cls.payload, &payload_, 0);
+    const bool read = entry.plan.fast && !generic_only_ ? RunPlan(entry.plan, payload)
+                                                        : ReadStruct(*cls.payload, &payload, 0);
     if (!read) return Corrupt(failure_ + " in a " + cls.name + " event");
   } else {
-    payload_.clear();
+    payload.clear();
   }
   item = Item{};
   item.kind = Item::Kind::kEvent;
   item.event = &cls;
-  item.payload = &payload_;
+  item.payload = &payload;
   item.cycles = clock_;
   return Status::Ok();
 }
@@ -545,9 +547,9 @@ Status StreamReader::CheckPackets() {
   return Status::Ok();
 }
 
-Status StreamReader::Next(Item &item) {
+Status StreamReader::Next(Item &item, std::vector<Value> &payload) {
   if (failed_) return make_error("reading " + path_ + " failed before");
-  if (in_packet_) {
+  if (in_packet_ && !manual_release_) {
     const uint64_t at = static_cast<uint64_t>(packet_ - file_.data()) + pos_ / 8;
     if (at - released_ >= kReleaseStep) {
       file_.Release(at);
@@ -557,7 +559,7 @@ Status StreamReader::Next(Item &item) {
   while (true) {
     if (in_packet_ && pos_ < content_end_) {
       // Padding shorter than an event header ends the content too.
-      Status st = ReadEvent(item);
+      Status st = ReadEvent(item, payload);
       if (!st) failed_ = true;
       return st;
     }

@@ -76,6 +76,16 @@ class StreamReader {
   bool has_instance_id() const { return has_instance_id_; }
   uint64_t instance_id() const { return instance_id_; }
 
+  // Release of read bytes (MappedFile::Release) left to the caller: a
+  // reader on another thread than the one using its values (prefetch.h)
+  // must not drop pages still in use. Then ReleaseBefore(offset) drops the
+  // bytes before offset, and position() says how far the reader is.
+  void ReleaseManually() { manual_release_ = true; }
+  void ReleaseBefore(uint64_t offset) { file_.Release(offset); }
+  uint64_t position() const {
+    return in_packet_ ? static_cast<uint64_t>(packet_ - file_.data()) + pos_ / 8 : next_packet_;
+  }
+
   // Tests: read every struct with the generic walk, never a Plan (the two
   // must give the same values).
   void UseGenericWalkOnly() { generic_only_ = true; }
@@ -83,14 +93,17 @@ class StreamReader {
   // The next event or discarded-events report of the stream, or kEnd.
   // An Error on anything corrupt or not understood; the reader is then
   // done.
-  Status Next(Item &item);
+  Status Next(Item &item) { return Next(item, payload_); }
+  // The same, an event's values into payload (item.payload then points to
+  // it): a caller that keeps several events' values at once (prefetch.h).
+  Status Next(Item &item, std::vector<Value> &payload);
 
  private:
   StreamReader(MappedFile file, const Metadata &metadata, std::string path)
       : file_(std::move(file)), metadata_(&metadata), path_(std::move(path)) {}
 
   Status OpenPacket(Item &item, bool &reported);
-  Status ReadEvent(Item &item);
+  Status ReadEvent(Item &item, std::vector<Value> &payload);
   Error Corrupt(const std::string &what) const;
 
   // The current packet's bytes and read position (bits from its start).
@@ -152,6 +165,7 @@ class StreamReader {
   bool in_packet_ = false;
   bool failed_ = false;
   bool generic_only_ = false;
+  bool manual_release_ = false;
   std::string failure_;  // why the last Read* returned false
   std::vector<Value> payload_, scratch_;
   // ClassOf's cache: by event id below kCachedIds, for classes_of_.

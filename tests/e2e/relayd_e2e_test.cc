@@ -29,12 +29,14 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "relayd.h"
 #include "report.pb.h"
 #include "support.h"
 
 using bdtest::run;
 using bdtest::RunResult;
 using bdtest::TempDir;
+using bdtrace::bdrun::local_port_open;
 
 namespace {
 
@@ -69,18 +71,6 @@ int free_port(std::vector<int> &keep) {
   }
   keep.push_back(fd);
   return ntohs(addr.sin_port);
-}
-
-bool port_open(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool open = connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr) == 0;
-  close(fd);
-  return open;
 }
 
 // The test's lttng-relayd, a child of the test: stopped (SIGTERM, SIGKILL
@@ -122,7 +112,7 @@ class Relayd {
       }
       pid_ = pid;
       const auto deadline = Clock::now() + std::chrono::seconds(10);
-      while (!(port_open(control_) && port_open(data_) && port_open(live_))) {
+      while (!(local_port_open(control_) && local_port_open(data_) && local_port_open(live_))) {
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {  // a port taken meanwhile: try others
           pid_ = -1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "test_producer.h"
@@ -31,10 +32,11 @@ TEST(RealtimeCounter, PeriodFromTheCountItself) {
   EXPECT_FALSE(realtime_counter_period(UINT64_MAX, real));
 }
 
-// A user-mode region with the aarch64 clock and one mark of count `ts`.
+// A user-mode region with the aarch64 clock and one mark of count `ts`
+// (none with std::nullopt; add_mark() writes one later).
 class CntvctRegion {
  public:
-  explicit CntvctRegion(uint64_t ts) {
+  explicit CntvctRegion(std::optional<uint64_t> ts) {
     char tmpl[] = "/tmp/bdring-cntvct-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) return;
     dir_ = tmpl;
@@ -43,9 +45,12 @@ class CntvctRegion {
           test::open_region(path_, region_);
     if (!ok_) return;
     EXPECT_EQ(region_.layout().clock, static_cast<uint32_t>(BD_RING_CLOCK_CNTVCT));
+    if (ts) ok_ = add_mark(*ts);
+  }
+  bool add_mark(uint64_t ts) {
     test::TestProducer p(region_.base(), region_.layout(), 1);
     p.claim(100, 101);
-    ok_ = p.mark(1, 1, ts);
+    return p.mark(1, 1, ts);
   }
   ~CntvctRegion() {
     if (!path_.empty()) ::unlink(path_.c_str());
@@ -88,6 +93,29 @@ TEST(RealtimeCounter, AHostileCountLeavesTheFrequencyOpen) {
   RealtimeCounterClock clock(r.region());
   EXPECT_FALSE(clock.frequency_known());
   EXPECT_EQ(clock.ns_per_tick(), 1.0) << "1 GHz until a plausible count decides";
+}
+
+// The consumer drains nothing while the clock is not ready
+// (GuestClock::ready): a first record that lands after a pass's refresh()
+// looked for one waits a pass instead of being mapped at a frequency not
+// yet known (which put QEMU 7.2's marks at guest_ts 0).
+TEST(RealtimeCounter, NotReadyUntilARecordShowsTheFrequency) {
+  CntvctRegion r(std::nullopt);
+  RealtimeCounterClock clock(r.region());
+  EXPECT_FALSE(clock.ready()) << "no record yet: the frequency is open";
+  ASSERT_TRUE(r.add_mark(now(CLOCK_REALTIME) / 16));
+  EXPECT_FALSE(clock.ready()) << "the record came after the last look";
+  clock.refresh();
+  EXPECT_TRUE(clock.ready());
+  EXPECT_EQ(clock.ns_per_tick(), 16.0);
+}
+
+TEST(RealtimeCounter, ReadyWithRecordsOfNoKnownFrequency) {
+  CntvctRegion r(42);
+  ASSERT_TRUE(r.ok());
+  RealtimeCounterClock clock(r.region());
+  EXPECT_FALSE(clock.frequency_known());
+  EXPECT_TRUE(clock.ready()) << "records never wait for a frequency no count can show";
 }
 
 TEST(RealtimeCounter, OtherArchitecturesClocksAreUserModeOnly) {

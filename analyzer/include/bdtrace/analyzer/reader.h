@@ -56,6 +56,10 @@ struct ReaderOptions {
   // How ring events are put back into time order (window, memory bound).
   ReorderOptions reorder;
   ReaderKind kind = ReaderKind::kAuto;
+  // The fast reader decodes each stream on a thread of its own when there
+  // are two CPUs or more (the same events in the same order either way;
+  // false: all on the caller's thread).
+  bool read_ahead = true;
 };
 
 // What ReadTraces did, for those who ask (bd-analyze -v, the benchmark).

@@ -74,6 +74,11 @@ class GuestClock {
   virtual void refresh() noexcept {}
   // The map to use for the records of this pass.
   virtual LinearMap current() const noexcept = 0;
+  // False while the clock cannot map yet and records would be mapped
+  // wrongly: the pass then drains nothing, and the records wait for the
+  // next one (RealtimeCounterClock: the counter's frequency is found from
+  // the first record, which may land after this pass's refresh).
+  virtual bool ready() const noexcept { return true; }
 };
 
 // The host TSC against CLOCK_MONOTONIC, measured by the consumer.

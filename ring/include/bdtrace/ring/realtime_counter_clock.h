@@ -57,6 +57,9 @@ class RealtimeCounterClock final : public GuestClock {
   void refresh() noexcept override;
   LinearMap current() const noexcept override { return map_; }
   bool frequency_known() const noexcept { return known_; }
+  // Known, or records were there but none matched a known frequency (then
+  // they are mapped with 1 ns per tick rather than held forever).
+  bool ready() const noexcept override { return known_ || unmatched_; }
   double ns_per_tick() const noexcept {
     return static_cast<double>(rate_.num) / static_cast<double>(rate_.den);
   }
@@ -74,6 +77,7 @@ class RealtimeCounterClock final : public GuestClock {
   Rate rate_;
   uint64_t epoch_ns_ = 0;  // realtime ns = count * rate - epoch_ns_
   bool known_ = false;
+  bool unmatched_ = false;  // find_rate saw records, none of a known rate
   LinearMap map_;
 };
 
