@@ -49,8 +49,8 @@ class StreamPrefetcher {
     std::vector<Item> items;
     std::vector<std::vector<Value>> payloads;  // items[i]'s, capacity kept across uses
     size_t count = 0;
-    bool last = false;       // the stream ends (or failed) after these items
-    Status status;           // why it failed, when last
+    bool last = false;        // the stream ends (or failed) after these items
+    Status status;            // why it failed, when last
     uint64_t end_offset = 0;  // the reader's position after the batch
   };
 

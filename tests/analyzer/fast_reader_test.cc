@@ -20,7 +20,8 @@ namespace {
 
 const std::string kDataDir = BD_TEST_DATA_DIR;
 
-bdtrace::report::Report ReportOf(const std::vector<std::string> &paths, ba::ReaderKind kind, bool read_ahead) {
+bdtrace::report::Report ReportOf(const std::vector<std::string> &paths, ba::ReaderKind kind,
+                                 bool read_ahead) {
   ba::ReaderOptions options;
   options.kind = kind;
   options.read_ahead = read_ahead;
@@ -45,11 +46,11 @@ TEST_P(FastReader, SameReportAsBabeltrace2AheadOrNot) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(CapturedTraces, FastReader,
-                         ::testing::Values(std::vector<std::string>{"small-trace"},
-                                           std::vector<std::string>{"system-trace"},
-                                           std::vector<std::string>{"ring-trace"},
-                                           std::vector<std::string>{"small-trace", "system-trace", "ring-trace"}));
+INSTANTIATE_TEST_SUITE_P(
+    CapturedTraces, FastReader,
+    ::testing::Values(std::vector<std::string>{"small-trace"}, std::vector<std::string>{"system-trace"},
+                      std::vector<std::string>{"ring-trace"},
+                      std::vector<std::string>{"small-trace", "system-trace", "ring-trace"}));
 
 // A counting visitor: how many events ReadTraces delivered.
 struct Counter : ba::EventVisitor {

@@ -165,6 +165,11 @@ constexpr const char *kFooter =
     "context switch is an error that says what the trace holds (its time span,\n"
     "VM names, vCPUs, pids, tids and ids).\n"
     "\n"
+    "Readers (--reader): auto decodes the trace with bdtrace's own fast reader when it\n"
+    "knows the trace (bdtrace's LTTng-UST layouts), else with babeltrace2; fast: only\n"
+    "the fast reader (an error when it does not know the trace); babeltrace2: only\n"
+    "libbabeltrace2. All give the same report; --live always reads with babeltrace2.\n"
+    "\n"
     "Examples:\n"
     "  bd-analyze /tmp/t                                  the summary, as text\n"
     "  bd-analyze /tmp/t -f json -o report.json           the same as JSON, in a file\n"
@@ -237,11 +242,7 @@ void DefineOptions(CLI::App &app, Args &a, bool live) {
                     ->option_text("N")
                     ->group(kOutput);
   app.add_flag("--no-progress", a.no_progress, "no progress bar (drawn only on a terminal)")->group(kOutput);
-  app.add_option("--reader", a.reader,
-                 "auto (default): bdtrace's own fast CTF decoding when it knows the trace, else "
-                 "babeltrace2; fast: only that (an error when it does not know the trace); "
-                 "babeltrace2: only libbabeltrace2. All give the same report (--live always reads with "
-                 "babeltrace2)")
+  app.add_option("--reader", a.reader, "how the trace is decoded: auto (default), fast, babeltrace2")
       ->check(CLI::IsMember({"auto", "fast", "babeltrace2"}))
       ->option_text("READER")
       ->group("Input");
