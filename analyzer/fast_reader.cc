@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "fast_reader.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -315,7 +317,12 @@ class Merger {
 }  // namespace
 
 bool ReadAheadPays(size_t streams) {
-  return std::thread::hardware_concurrency() >= 2 && streams <= kMaxStreamsReadAhead;
+  // The CPUs this process may run on (taskset, cgroups' cpusets), not the
+  // machine's.
+  cpu_set_t set;
+  const unsigned cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<unsigned>(CPU_COUNT(&set))
+                                                                    : std::thread::hardware_concurrency();
+  return cpus >= kMinCpusReadAhead && streams >= 2 && streams <= kMaxStreamsReadAhead;
 }
 
 Status ReadFastTraces(FastTraces &traces, EventVisitor &visitor, const ReorderOptions &reorder,

@@ -189,7 +189,9 @@ Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visi
     Expected<FastTracesPtr> fast = OpenFastTraces(trace_dirs);
     if (fast) {
       used.used = ReaderKind::kFast;
-      const bool ahead = options.read_ahead && ReadAheadPays(StreamCount(**fast));
+      const bool ahead =
+          options.read_ahead == ReadAhead::kAlways ||
+          (options.read_ahead == ReadAhead::kWhenCoresAllow && ReadAheadPays(StreamCount(**fast)));
       return ReadFastTraces(**fast, visitor, options.reorder, order, ahead);
     }
     if (options.kind == ReaderKind::kFast) {

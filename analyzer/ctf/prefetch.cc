@@ -32,11 +32,11 @@ void StreamPrefetcher::Fill(Batch &b) {
   b.last = false;
   b.status = Status::Ok();
   try {
-    if (b.items.size() < kBatchItems) {
-      b.items.resize(kBatchItems);
-      b.payloads.resize(kBatchItems);
+    if (b.items.size() < batch_items_) {
+      b.items.resize(batch_items_);
+      b.payloads.resize(batch_items_);
     }
-    while (b.count < kBatchItems) {
+    while (b.count < batch_items_) {
       Item item;
       // Straight into the batch: no copy of the values.
       Status st = reader_.Next(item, b.payloads[b.count]);

@@ -31,7 +31,10 @@ namespace bdtrace::analyzer::ctf {
 
 class StreamPrefetcher {
  public:
-  explicit StreamPrefetcher(StreamReader &reader) : reader_(reader) {}
+  // batch_items: items handed over at a time (tests use a few, to cross
+  // many batches on a small stream).
+  explicit StreamPrefetcher(StreamReader &reader, size_t batch_items = kBatchItems)
+      : reader_(reader), batch_items_(batch_items > 0 ? batch_items : 1) {}
   StreamPrefetcher(const StreamPrefetcher &) = delete;
   StreamPrefetcher &operator=(const StreamPrefetcher &) = delete;
   // Stops the thread (it may be waiting for room in the queue) and joins it.
@@ -42,8 +45,9 @@ class StreamPrefetcher {
   // As StreamReader::Next. item.payload stays valid until the next call.
   Status Next(Item &item);
 
- private:
   static constexpr size_t kBatchItems = 1024;
+
+ private:
   static constexpr size_t kQueued = 4;
   struct Batch {
     std::vector<Item> items;
@@ -59,6 +63,7 @@ class StreamPrefetcher {
   void Fill(Batch &b);
 
   StreamReader &reader_;
+  const size_t batch_items_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable changed_;

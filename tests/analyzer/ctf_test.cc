@@ -21,6 +21,7 @@
 #include "../lttng/temp_dir.h"
 #include "ctf/clock.h"
 #include "ctf/metadata.h"
+#include "ctf/prefetch.h"
 #include "ctf/trace.h"
 #include "file_bytes.h"
 
@@ -99,8 +100,38 @@ Reading ReadAll(const std::string &dir) {
   return r;
 }
 
-// Every item of every stream in dir, one line each, with every value (the
-// elements of integer arrays included); generic: the generic walk only.
+// One line per item a source (a StreamReader or a StreamPrefetcher) gives
+// until its end or its error, with every value (integer array elements
+// included).
+template <class Source>
+std::vector<std::string> ItemLines(Source &source) {
+  std::vector<std::string> out;
+  Item item;
+  while (true) {
+    bdtrace::Status st = source.Next(item);
+    if (!st) {
+      out.push_back("error " + st.error().ToString());
+      break;
+    }
+    if (item.kind == Item::Kind::kEnd) break;
+    std::string line = std::to_string(item.cycles) + " " + std::to_string(item.discarded);
+    if (item.kind == Item::Kind::kEvent) {
+      line += " " + item.event->name;
+      const std::vector<Field> &fields = item.event->payload->fields;
+      for (size_t i = 0; i < item.payload->size(); ++i) {
+        const Value &v = (*item.payload)[i];
+        line += " " + std::to_string(v.u) + ":" + std::string(v.str);
+        const Type &t = *fields[i].type;
+        if ((t.kind == Type::Kind::kArray || t.kind == Type::Kind::kSequence) && v.packet != nullptr)
+          for (uint64_t e = 0; e < v.u; ++e) line += "," + std::to_string(IntegerElement(v, t, e));
+      }
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+// Every item of every stream in dir; generic: the generic walk only.
 std::vector<std::string> ItemsOf(const std::string &dir, bool generic) {
   std::vector<std::string> out;
   bdtrace::Expected<Trace> trace = OpenTrace(dir);
@@ -108,28 +139,8 @@ std::vector<std::string> ItemsOf(const std::string &dir, bool generic) {
   if (!trace.ok()) return out;
   for (StreamReader &stream : trace->streams) {
     if (generic) stream.UseGenericWalkOnly();
-    Item item;
-    while (true) {
-      bdtrace::Status st = stream.Next(item);
-      if (!st) {
-        out.push_back("error " + st.error().ToString());
-        break;
-      }
-      if (item.kind == Item::Kind::kEnd) break;
-      std::string line = std::to_string(item.cycles) + " " + std::to_string(item.discarded);
-      if (item.kind == Item::Kind::kEvent) {
-        line += " " + item.event->name;
-        const std::vector<Field> &fields = item.event->payload->fields;
-        for (size_t i = 0; i < item.payload->size(); ++i) {
-          const Value &v = (*item.payload)[i];
-          line += " " + std::to_string(v.u) + ":" + std::string(v.str);
-          const Type &t = *fields[i].type;
-          if ((t.kind == Type::Kind::kArray || t.kind == Type::Kind::kSequence) && v.packet != nullptr)
-            for (uint64_t e = 0; e < v.u; ++e) line += "," + std::to_string(IntegerElement(v, t, e));
-        }
-      }
-      out.push_back(line);
-    }
+    const std::vector<std::string> lines = ItemLines(stream);
+    out.insert(out.end(), lines.begin(), lines.end());
   }
   return out;
 }
@@ -500,6 +511,42 @@ TEST(CtfClock, NsFromOriginAsBabeltrace2) {
   EXPECT_FALSE(NsFromOrigin(c)(~uint64_t{0}, out)) << "past INT64_MAX ns";
 }
 
+// Read ahead over a stream of many packets and pages (the captured traces
+// are a few dozen events): the same items as read directly, whatever the
+// batch size, with the pages behind the caller released meanwhile.
+TEST(CtfStreamReader, ReadAheadOverManyPacketsGivesTheSameItems) {
+  TempDir tmp;
+  WriteFile(tmp / "metadata", kSmallTsdl);
+  PacketBuilder b;
+  std::string stream;
+  for (uint64_t p = 0; p < 200; ++p) {
+    const uint64_t begin = p * 100000;
+    b.Begin(begin, p / 50, begin + 99);  // a few discarded-events reports too
+    for (uint32_t e = 0; e < 40; ++e) {
+      b.Compact(3, static_cast<uint32_t>(begin + e) & ((1u << 27) - 1));
+      b.Batch(static_cast<int16_t>(e) - 20, {p, e}, e % 2 ? "odd" : "");
+    }
+    stream += b.Finish(4096);
+  }
+  WriteFile(tmp / "stream_0", stream);
+  const std::vector<std::string> direct = ItemsOf(tmp.path(), false);
+  ASSERT_EQ(direct.size(), 200u * 40 + 3);
+  for (size_t batch : {1, 7, 1024}) {
+    bdtrace::Expected<Trace> trace = OpenTrace(tmp.path());
+    ASSERT_TRUE(trace.ok());
+    StreamPrefetcher prefetch(trace->streams[0], batch);
+    ASSERT_TRUE(prefetch.Start().ok());
+    EXPECT_EQ(ItemLines(prefetch), direct) << "batches of " << batch;
+  }
+  // Left early (a visitor threw): the thread stops, nothing hangs.
+  bdtrace::Expected<Trace> trace = OpenTrace(tmp.path());
+  ASSERT_TRUE(trace.ok());
+  StreamPrefetcher prefetch(trace->streams[0], 5);
+  ASSERT_TRUE(prefetch.Start().ok());
+  Item item;
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(prefetch.Next(item).ok());
+}
+
 TEST(CtfStreamReader, AnEventPastItsPacketsContentIsAnError) {
   TempDir tmp;
   PacketBuilder b;
@@ -580,6 +627,25 @@ TEST_P(CtfAgainstBabeltrace, SameEventsTimesAndFields) {
 
 INSTANTIATE_TEST_SUITE_P(CapturedTraces, CtfAgainstBabeltrace,
                          ::testing::Values("small-trace", "ring-trace", "system-trace"));
+
+// A stream read ahead on its own thread (ctf/prefetch.h) gives the same
+// items as read directly, across many small batches, pages released behind.
+TEST_P(CtfAgainstBabeltrace, ReadAheadGivesTheSameItems) {
+  const std::string dir = kDataDir + "/" + GetParam() + "/" + kStreamDir;
+  const std::vector<std::string> direct = ItemsOf(dir, false);
+  for (size_t batch : {1, 3, 1024}) {
+    bdtrace::Expected<Trace> trace = OpenTrace(dir);
+    ASSERT_TRUE(trace.ok());
+    std::vector<std::string> ahead;
+    for (StreamReader &stream : trace->streams) {
+      StreamPrefetcher prefetch(stream, batch);
+      ASSERT_TRUE(prefetch.Start().ok());
+      const std::vector<std::string> items = ItemLines(prefetch);
+      ahead.insert(ahead.end(), items.begin(), items.end());
+    }
+    EXPECT_EQ(ahead, direct) << "batches of " << batch;
+  }
+}
 
 // The flat per-class reads (StreamReader's Plan) give exactly what the
 // generic walk gives, on the captured traces.

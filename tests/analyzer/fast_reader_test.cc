@@ -21,7 +21,7 @@ namespace {
 const std::string kDataDir = BD_TEST_DATA_DIR;
 
 bdtrace::report::Report ReportOf(const std::vector<std::string> &paths, ba::ReaderKind kind,
-                                 bool read_ahead) {
+                                 ba::ReadAhead read_ahead) {
   ba::ReaderOptions options;
   options.kind = kind;
   options.read_ahead = read_ahead;
@@ -35,14 +35,15 @@ class FastReader : public ::testing::TestWithParam<std::vector<std::string>> {};
 TEST_P(FastReader, SameReportAsBabeltrace2AheadOrNot) {
   std::vector<std::string> paths;
   for (const std::string &t : GetParam()) paths.push_back(kDataDir + "/" + t);
-  const bdtrace::report::Report bt = ReportOf(paths, ba::ReaderKind::kBabeltrace2, true);
+  const bdtrace::report::Report bt = ReportOf(paths, ba::ReaderKind::kBabeltrace2, ba::ReadAhead::kNever);
   ASSERT_GT(bt.totals().events(), 0u);
-  for (bool ahead : {true, false}) {
+  for (ba::ReadAhead ahead : {ba::ReadAhead::kAlways, ba::ReadAhead::kNever}) {
     const bdtrace::report::Report fast = ReportOf(paths, ba::ReaderKind::kFast, ahead);
     std::string diff;
     google::protobuf::util::MessageDifferencer d;
     d.ReportDifferencesToString(&diff);
-    EXPECT_TRUE(d.Compare(bt, fast)) << (ahead ? "read ahead: " : "one thread: ") << diff;
+    EXPECT_TRUE(d.Compare(bt, fast)) << (ahead == ba::ReadAhead::kAlways ? "read ahead: " : "one thread: ")
+                                     << diff;
   }
 }
 

@@ -49,6 +49,8 @@ const char *ReaderKindName(ReaderKind kind);
 // "DIR, DIR, ...": how the readers' errors name the traces.
 std::string JoinTraceDirs(const std::vector<std::string> &dirs);
 
+enum class ReadAhead { kWhenCoresAllow, kAlways, kNever };
+
 struct ReaderOptions {
   // babeltrace2 components' own logging (to stderr), a bt_logging_level.
   // Errors reach the caller as Error causes whatever this says.
@@ -56,10 +58,11 @@ struct ReaderOptions {
   // How ring events are put back into time order (window, memory bound).
   ReorderOptions reorder;
   ReaderKind kind = ReaderKind::kAuto;
-  // The fast reader decodes each stream on a thread of its own when there
-  // are two CPUs or more (the same events in the same order either way;
-  // false: all on the caller's thread).
-  bool read_ahead = true;
+  // Whether the fast reader decodes each stream on a thread of its own
+  // while the caller's thread merges and reports (the same events in the
+  // same order either way). kWhenCoresAllow: with 4 CPUs or more (on 2 it
+  // was measured slower than one thread: see fast_reader.h).
+  ReadAhead read_ahead = ReadAhead::kWhenCoresAllow;
 };
 
 // What ReadTraces did, for those who ask (bd-analyze -v, the benchmark).
