@@ -74,6 +74,8 @@ class StreamReader {
   // stream_instance_id of the packet header (babeltrace2's stream id).
   uint64_t stream_class_id() const { return stream_class_id_; }
   bool has_instance_id() const { return has_instance_id_; }
+  // A file without a single packet (babeltrace2 skips such a file).
+  bool empty() const { return file_.size() == 0; }
   uint64_t instance_id() const { return instance_id_; }
 
   // Release of read bytes (MappedFile::Release) left to the caller: a

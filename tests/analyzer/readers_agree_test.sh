@@ -21,13 +21,19 @@ done
 readers_agree "$BIN" "$DATA/small-trace" "$DATA/system-trace" "$DATA/ring-trace"
 readers_agree "$BIN" "$DATA/ring-trace" "$DATA/small-trace"
 
-# Corrupted copies of the small trace: one defect each.
+# An empty stream file (no packet): babeltrace2 skips it, and so does the
+# fast reader (rather than handing the trace to babeltrace2).
 stream=ust/uid/0/64-bit/ch_0
 corrupt() {
   rm -rf "$T/bad"
   cp -r "$DATA/small-trace" "$T/bad"
   chmod -R u+w "$T/bad"
 }
+corrupt
+: >"$T/bad/ust/uid/0/64-bit/ch_9"
+readers_agree "$BIN" "$T/bad"
+
+# Corrupted copies of the small trace: one defect each.
 size=$(wc -c <"$DATA/small-trace/$stream")
 # poke OFFSET BYTE: one byte of the stream file replaced.
 poke() { printf "$(printf '\\%03o' "$2")" | dd of="$T/bad/$stream" bs=1 seek="$1" conv=notrunc 2>/dev/null; }
