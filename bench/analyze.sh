@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # bench/analyze.sh BUILD_DIR — bd-analyze against babeltrace2 (issue #15).
 #
-# For each size (10 M and 100 M events by default) generates one trace
+# For each size (1 M, 10 M and 100 M events by default) generates one trace
 # natively (trace-gen, the provider linked into a plain program) in its own
 # LTTng session, then reads it, one after the other in the same run, with:
 #   bd-analyze --reader fast          bdtrace's own CTF decoding
@@ -16,14 +16,14 @@
 # when a step fails to run. A trace of 100 M events takes ~7 GB in /tmp
 # while its size is measured.
 #
-#   BD_BENCH_AN_SIZES    event counts, space-separated (default "10000000 100000000")
+#   BD_BENCH_AN_SIZES    event counts, space-separated (default "1000000 10000000 100000000")
 #   BD_BENCH_AN_KEEP     keep the traces (set: any value)
 set -euo pipefail
 
 BUILD=${1:?usage: bench/analyze.sh BUILD_DIR}
 # shellcheck source=bench/build_dirs.sh
 . "$(dirname "${BASH_SOURCE[0]}")/build_dirs.sh"
-SIZES=${BD_BENCH_AN_SIZES:-10000000 100000000}
+SIZES=${BD_BENCH_AN_SIZES:-1000000 10000000 100000000}
 WORK=$(mktemp -d /tmp/bdbench-an.XXXXXX)
 SESSION="bdbench-an-$$"
 cleanup() {
