@@ -104,6 +104,20 @@ bool StreamReader::ReadBits(uint32_t bits, bool is_signed, bool big_endian, uint
   return true;
 }
 
+bool StreamReader::ReadString(std::string_view &out) {
+  if (!Align(8)) return false;
+  const uint64_t start = pos_ / 8, end = content_end_ / 8;
+  const void *nul = std::memchr(packet_ + start, '\0', end - start);
+  if (nul == nullptr) {
+    failure_ = "a string without its end in the packet";
+    return false;
+  }
+  const size_t len = static_cast<const unsigned char *>(nul) - (packet_ + start);
+  out = std::string_view(reinterpret_cast<const char *>(packet_ + start), len);
+  pos_ += (len + 1) * 8;
+  return true;
+}
+
 bool StreamReader::ReadInteger(const Type &t, uint64_t &out) {
   return Align(t.align_bits) && ReadBits(t.size_bits, t.is_signed, t.big_endian, out);
 }
@@ -133,17 +147,9 @@ bool StreamReader::ReadField(const Type &t, Value *value, const std::vector<Fiel
       return true;
     }
     case Type::Kind::kString: {
-      if (!Align(8)) return false;
-      const uint64_t start = pos_ / 8, end = content_end_ / 8;
-      const void *nul = std::memchr(packet_ + start, '\0', end - start);
-      if (nul == nullptr) {
-        failure_ = "a string without its end in the packet";
-        return false;
-      }
-      const size_t len = static_cast<const unsigned char *>(nul) - (packet_ + start);
-      if (value != nullptr)
-        value->str = std::string_view(reinterpret_cast<const char *>(packet_ + start), len);
-      pos_ += (len + 1) * 8;
+      std::string_view str;
+      if (!ReadString(str)) return false;
+      if (value != nullptr) value->str = str;
       return true;
     }
     case Type::Kind::kStruct:
@@ -385,19 +391,9 @@ bool StreamReader::RunPlan(const Plan &plan, std::vector<Value> &out) {
         pos_ += op.size_bits;
         break;
       }
-      case Op::Kind::kString: {
-        if (!Align(8)) return false;
-        const uint64_t start = pos_ / 8, end = content_end_ / 8;
-        const void *nul = std::memchr(packet_ + start, '\0', end - start);
-        if (nul == nullptr) {
-          failure_ = "a string without its end in the packet";
-          return false;
-        }
-        const size_t len = static_cast<const unsigned char *>(nul) - (packet_ + start);
-        v.str = std::string_view(reinterpret_cast<const char *>(packet_ + start), len);
-        pos_ += (len + 1) * 8;
+      case Op::Kind::kString:
+        if (!ReadString(v.str)) return false;
         break;
-      }
       case Op::Kind::kSequence:
       case Op::Kind::kArray: {
         const uint64_t length = op.kind == Op::Kind::kArray ? op.length : out[op.length_index].u;

@@ -112,6 +112,8 @@ class StreamReader {
   bool ReadBits(uint32_t bits, bool is_signed, bool big_endian, uint64_t &out);
   bool Align(uint32_t bits);
   bool ReadInteger(const Type &t, uint64_t &out);
+  // A NUL-terminated string, byte-aligned; out points into the packet.
+  bool ReadString(std::string_view &out);
   // Reads (or skips, when values is null) a struct's members.
   bool ReadStruct(const Type &t, std::vector<Value> *values, int depth);
   bool ReadField(const Type &t, Value *value, const std::vector<Field> &siblings,

@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           seen += "," + std::to_string(v.u) + ":" + std::string(v.str);
           if (!v.str.empty()) {
             FUZZ_CHECK(reinterpret_cast<const uint8_t *>(v.str.data()) >= stream);
-            FUZZ_CHECK(reinterpret_cast<const uint8_t *>(v.str.data()) + v.str.size() <= stream + stream_size);
+            FUZZ_CHECK(reinterpret_cast<const uint8_t *>(v.str.data()) + v.str.size() <=
+                       stream + stream_size);
           }
         }
       }
