@@ -166,18 +166,6 @@ std::string JoinTraceDirs(const std::vector<std::string> &dirs) {
   return out;
 }
 
-const char *ReaderKindName(ReaderKind kind) {
-  switch (kind) {
-    case ReaderKind::kAuto:
-      return "auto";
-    case ReaderKind::kFast:
-      return "fast";
-    case ReaderKind::kBabeltrace2:
-      break;
-  }
-  return "babeltrace2";
-}
-
 Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
                   const ReaderOptions &options, ReorderStats *order, ReadInfo *info) {
   ReadInfo local;

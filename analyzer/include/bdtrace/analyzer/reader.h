@@ -43,12 +43,11 @@ Expected<std::vector<std::string>> FindTraceDirs(const std::vector<std::string> 
 // Both give the same events, fields, times, warnings and order.
 enum class ReaderKind { kAuto, kFast, kBabeltrace2 };
 
-// "auto", "fast", "babeltrace2".
-const char *ReaderKindName(ReaderKind kind);
-
 // "DIR, DIR, ...": how the readers' errors name the traces.
 std::string JoinTraceDirs(const std::vector<std::string> &dirs);
 
+// Whether the fast reader decodes streams on threads of their own (see
+// ReaderOptions::read_ahead).
 enum class ReadAhead { kWhenCoresAllow, kAlways, kNever };
 
 struct ReaderOptions {
@@ -65,7 +64,7 @@ struct ReaderOptions {
   ReadAhead read_ahead = ReadAhead::kWhenCoresAllow;
 };
 
-// What ReadTraces did, for those who ask (bd-analyze -v, the benchmark).
+// What ReadTraces did, for a caller that wants to know (the tests).
 struct ReadInfo {
   ReaderKind used = ReaderKind::kBabeltrace2;  // kFast or kBabeltrace2
   std::string fallback_reason;                 // kAuto fell back: why
@@ -74,9 +73,10 @@ struct ReadInfo {
 // Reads every event of trace_dirs (directories holding `metadata`) into
 // visitor, in time order (guest time for ring events, see above). Each
 // event's `trace` is the index of its directory in trace_dirs (runs.h maps
-// it to its run). A corrupt or truncated trace is an error carrying
-// babeltrace2's causes; events already visited stay visited. order (if
-// given) receives how events were placed and reordered.
+// it to its run). A corrupt or truncated trace is an error carrying the
+// reader's causes; events already visited stay visited. order (if given)
+// receives how events were placed and reordered, info (if given) which
+// reader read them.
 Status ReadTraces(const std::vector<std::string> &trace_dirs, EventVisitor &visitor,
                   const ReaderOptions &options = {}, ReorderStats *order = nullptr, ReadInfo *info = nullptr);
 
