@@ -95,16 +95,27 @@ static void real_trap(volatile void *addr, void *ctx) {
   bd_trap_at(addr);
 }
 
+/* Back-off steps grow to this many times 0.5 .. 1 ms, then stay. */
+enum { BACK_OFF_MAX_STEPS = 16 };
+
 static void back_off(unsigned attempt, uint64_t jitter) {
-  /* 0.5 .. 1 ms times the attempt number: another handshake in flight
-     * takes microseconds, unless its process was preempted mid-way. */
-  long ns = (long)(attempt + 1) * (500000L + (long)(jitter % 500000u));
+  /* 0.5 .. 1 ms times the attempt number (at most BACK_OFF_MAX_STEPS):
+     * another handshake in flight takes microseconds, unless its process
+     * was preempted mid-way. */
+  const unsigned steps = attempt + 1 < BACK_OFF_MAX_STEPS ? attempt + 1 : BACK_OFF_MAX_STEPS;
+  long ns = (long)steps * (500000L + (long)(jitter % 500000u));
   struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
   nanosleep(&ts, NULL);
 }
 
-/* CAS attempts on a busy handshake_nonce before overwriting it. */
-enum { HANDSHAKE_POLITE_TRIES = 10, HANDSHAKE_TRIES = 14 };
+/* CAS attempts on a busy handshake_nonce before overwriting it: 0.5 to 1 s
+ * in all. Overwriting the nonce of a handshake still in flight makes that
+ * handshake's trap find no nonce, which the plugin counts as a rejected
+ * record (bad_slot) before the handshake is retried; a guest process
+ * preempted between writing its nonce and trapping is common under load
+ * (tens of ms with a few busy processes per vCPU), a process that died
+ * there is rare, so the wait before overwriting is long. */
+enum { HANDSHAKE_POLITE_TRIES = 70, HANDSHAKE_TRIES = 74 };
 
 int bd_chan_handshake_with(const struct bd_chan *c, bd_chan_trap_fn trap, void *ctx) {
   volatile struct bd_channel_header *h = bd_chan_header(c);

@@ -85,8 +85,9 @@ typedef void (*bd_chan_trap_fn)(volatile void *addr, void *ctx);
  * overlap: a nonce is only written into a free (zero) handshake_nonce, and
  * a handshake that lost a race is retried with a short back-off. A nonce
  * that nobody consumed is withdrawn, so a guest without a plugin leaves the
- * header as it found it. At most ~60 ms when another handshake's nonce is
- * stuck in the header (then ours overwrites it). */
+ * header as it found it. 0.5 to 1 s when another handshake's nonce is
+ * stuck in the header (then ours overwrites it: channel.c says why it
+ * waits that long). */
 int bd_chan_handshake(const struct bd_chan *c);
 int bd_chan_handshake_with(const struct bd_chan *c, bd_chan_trap_fn trap, void *ctx);
 
