@@ -13,23 +13,10 @@
 #include <cstring>
 #include <utility>
 
+#include "bdtrace/unique_fd.h"
+
 namespace bdtrace::device {
 namespace {
-
-// The descriptor is only needed until the mapping exists.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd &) = delete;
-  UniqueFd &operator=(const UniqueFd &) = delete;
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
 
 constexpr const char *kHowTo =
     "; the channel is the file given to QEMU as "

@@ -13,23 +13,10 @@
 #include <cstring>
 #include <utility>
 
+#include "bdtrace/unique_fd.h"
+
 namespace bdtrace::ring {
 namespace {
-
-// The descriptor is only needed until the mapping (or the header) exists.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd &) = delete;
-  UniqueFd &operator=(const UniqueFd &) = delete;
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
 
 static_assert(sizeof(std::size_t) == sizeof(uint64_t), "64-bit hosts: any region size maps");
 

@@ -14,24 +14,10 @@
 #include <random>
 #include <utility>
 
+#include "bdtrace/unique_fd.h"
+
 namespace bdtrace::bdrun {
 namespace {
-
-// Closes the descriptor at scope exit; the mapping users open the file by
-// name, bd-run only owns the name.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string random_suffix() {
   std::random_device rd;
@@ -47,7 +33,7 @@ Expected<ChannelFile> ChannelFile::create(const std::string& dir) {
   // O_EXCL turns it into a retry instead of sharing someone else's file.
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string path = dir + "/bdtrace-" + std::to_string(::getpid()) + "-" + random_suffix();
-    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (fd.get() < 0) {
       const int err = errno;
       if (err == EEXIST) continue;

@@ -10,22 +10,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bdtrace/unique_fd.h"
+
 namespace bdtrace::tools {
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads up to n bytes, retrying on EINTR and short reads; returns bytes read
 // or -1.
@@ -106,7 +94,7 @@ uint16_t elf_half(uint16_t v, bool big_endian) {
 
 // The checks both functions share; `supported` names what the caller runs.
 Expected<GuestArch> check_elf(const std::string& path, const char* supported, bool x86_only) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return make_error("cannot read " + path + ": " + std::strerror(errno));
 
   Elf64_Ehdr h;
