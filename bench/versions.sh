@@ -28,8 +28,7 @@
 # plugin_file MAJOR.MINOR: the file name of the plugin build for that QEMU.
 # Mirrors tools/bd-run/plugin_api.cc (plugin_api_for, plugin_file_name):
 # API 1 up to 8.2, 2 for 9.0, 3 for 9.1, 4 for 9.2 to 10.0, 5 for 10.1 and
-# 10.2, 6 for 11.0; none from 11.1 on (API 7: the file does not exist, so
-# the version is skipped with that reason).
+# 10.2, 6 for 11.0, 7 from 11.1 on.
 plugin_file() {
     local major=${1%%.*} rest=${1#*.}
     local v=$((major * 100 + ${rest%%.*}))
@@ -63,9 +62,11 @@ V_SYS=()
 V_PLUGIN=()
 V_SKIP=()
 V_SYS_SKIP=()
-V_OK=() # the indexes of the versions that can run
+V_OK=()     # the indexes of the versions whose user mode can run
+V_SYS_OK=() # ... whose full system can run (a prefix of Debian's binary
+            # system emulators has no qemu-x86_64: full system only)
 versions_setup() {
-    local qemus=("$QEMU") systems=("$QEMU_SYSTEM") labels=("$QEMU") p k q ver
+    local qemus=("$QEMU") systems=("$QEMU_SYSTEM") labels=("$QEMU") p k q s ver sver v
     for p in ${BD_TEST_QEMU_BUILDS:-}; do
         qemus+=("$p/bin/qemu-x86_64")
         systems+=("$p/bin/qemu-system-x86_64")
@@ -73,33 +74,43 @@ versions_setup() {
     done
     for k in "${!qemus[@]}"; do
         q=${qemus[$k]}
+        s=${systems[$k]}
         V_USER[k]=$q
-        V_SYS[k]=${systems[$k]}
+        V_SYS[k]=$s
         V_SKIP[k]=""
         V_SYS_SKIP[k]=""
         ver=""
+        sver=""
         command -v "$q" >/dev/null && ver=$(qemu_version "$q")
-        V_NAME[k]=${ver:-${labels[$k]}}
-        if [ -z "$ver" ]; then
+        command -v "$s" >/dev/null && sver=$(qemu_version "$s")
+        v=${ver:-$sver}
+        V_NAME[k]=${v:-${labels[$k]}}
+        if [ -z "$v" ]; then
             V_SKIP[k]="no runnable $q"
+            V_SYS_SKIP[k]="no runnable $s"
             continue
         fi
         # shellcheck disable=SC2153 # PLUGIN: run.sh's API 1 build; its siblings
-        V_PLUGIN[k]=${PLUGIN%/*}/$(plugin_file "$ver")
+        V_PLUGIN[k]=${PLUGIN%/*}/$(plugin_file "$v")
         if [ ! -f "${V_PLUGIN[$k]}" ]; then
-            V_SKIP[k]="no plugin build ${V_PLUGIN[$k]} for QEMU $ver"
+            V_SKIP[k]="no plugin build ${V_PLUGIN[$k]} for QEMU $v"
+            V_SYS_SKIP[k]=${V_SKIP[$k]}
+            continue
+        fi
+        if [ -z "$ver" ]; then
+            V_SKIP[k]="no $q (system emulators only)"
         elif [ ! -x "$BIN/bench-guest-marks" ] || [ ! -x "$BIN/bench-guest-cpu" ] ||
              [ ! -x "$BIN/bench-guest-primes" ]; then
             V_SKIP[k]="no $BIN/bench-guest-marks, bench-guest-cpu or bench-guest-primes"
         else
             V_OK+=("$k")
         fi
-        if [ -n "${V_SKIP[$k]}" ]; then
-            V_SYS_SKIP[k]=${V_SKIP[$k]}
-        elif ! command -v "${V_SYS[$k]}" >/dev/null; then
-            V_SYS_SKIP[k]="no ${V_SYS[$k]}"
-        elif [ "$(qemu_version "${V_SYS[$k]}")" != "$ver" ]; then
-            V_SYS_SKIP[k]="${V_SYS[$k]} is not QEMU $ver"
+        if [ -z "$sver" ]; then
+            V_SYS_SKIP[k]="no runnable $s"
+        elif [ -n "$ver" ] && [ "$sver" != "$ver" ]; then
+            V_SYS_SKIP[k]="$s is not QEMU $ver"
+        else
+            V_SYS_OK+=("$k")
         fi
     done
 }
@@ -217,8 +228,7 @@ versions_system() {
     V_SYS_HOW="$SYS_N marks x $REPS, kernel marks $SYS_KERNEL_N, MMIO $SYS_MMIO_N x $REPS"
     log "versions, full system: test VM, one boot per version per setup (plain, unrecorded, recording)"
     for setup in plain unrec rec; do
-        for k in "${V_OK[@]}"; do
-            [ -z "${V_SYS_SKIP[$k]}" ] || continue
+        for k in "${V_SYS_OK[@]}"; do
             if [ "$setup" = rec ]; then
                 sys_boot "v_sys_rec_$k" rec "${V_SYS[$k]}" "${V_PLUGIN[$k]}" --trace "$WORK/vsystrace"
                 rm -rf "$WORK/vsystrace"
@@ -266,12 +276,15 @@ vcell() {
     fi
 }
 
-# vrow LABEL KEY: one row, a cell per version; % in KEY is the version's index.
+# vrow LABEL KEY [sys]: one row, a cell per version; % in KEY is the
+# version's index; sys: a full-system row (skipped as V_SYS_SKIP says).
 vrow() {
-    local k line
+    local k line skip
     line=$(printf '%-46s' "$1")
     for k in "${!V_NAME[@]}"; do
-        if [ -n "${V_SKIP[$k]}" ]; then
+        skip=${V_SKIP[$k]}
+        [ "${3:-}" != sys ] || skip=${V_SYS_SKIP[$k]}
+        if [ -n "$skip" ]; then
             line+=$(printf ' %11s' skipped)
         else
             line+=$(printf ' %11s' "$(vcell "${2//%/$k}")")
@@ -324,17 +337,17 @@ versions_report() {
     if section versions_system; then
         echo "full system, qemu-system-x86_64 and the test VM, one boot per column and"
         echo "setup, best of $SYS_ROUNDS rounds in it: $V_SYS_HOW"
-        vrow "system, user mark: plain (no plugin)" "v_sys_plain_%.user"
-        vrow "system, user mark: plugin, unrecorded" "v_sys_unrec_%.user"
-        vrow "system, user mark: plugin, recorded" "v_sys_rec_%.user"
-        vrow "  unrecorded - plain" "v_sys_unrec_%.user - v_sys_plain_%.user"
-        vrow "system, user baseline (no trap), unrec. boot" "v_sys_unrec_%.user_base"
-        vrow "system, kernel mark: plain (no plugin)" "v_sys_plain_%.kernel"
-        vrow "system, kernel mark: plugin, unrecorded" "v_sys_unrec_%.kernel"
-        vrow "system, kernel mark: plugin, recorded" "v_sys_rec_%.kernel"
-        vrow "  unrecorded - plain" "v_sys_unrec_%.kernel - v_sys_plain_%.kernel"
-        vrow "system, kernel baseline (no trap), unrec. boot" "v_sys_unrec_%.kernel_base"
-        vrow "system: MMIO-exit trap, plain boot" "v_sys_plain_%.mmio"
+        vrow "system, user mark: plain (no plugin)" "v_sys_plain_%.user" sys
+        vrow "system, user mark: plugin, unrecorded" "v_sys_unrec_%.user" sys
+        vrow "system, user mark: plugin, recorded" "v_sys_rec_%.user" sys
+        vrow "  unrecorded - plain" "v_sys_unrec_%.user - v_sys_plain_%.user" sys
+        vrow "system, user baseline (no trap), unrec. boot" "v_sys_unrec_%.user_base" sys
+        vrow "system, kernel mark: plain (no plugin)" "v_sys_plain_%.kernel" sys
+        vrow "system, kernel mark: plugin, unrecorded" "v_sys_unrec_%.kernel" sys
+        vrow "system, kernel mark: plugin, recorded" "v_sys_rec_%.kernel" sys
+        vrow "  unrecorded - plain" "v_sys_unrec_%.kernel - v_sys_plain_%.kernel" sys
+        vrow "system, kernel baseline (no trap), unrec. boot" "v_sys_unrec_%.kernel_base" sys
+        vrow "system: MMIO-exit trap, plain boot" "v_sys_plain_%.mmio" sys
         for k in "${!V_NAME[@]}"; do
             have "v_sys_rec_$k.discarded" && [ "${R[v_sys_rec_$k.discarded]}" != 0 ] &&
                 echo "WARNING: QEMU ${V_NAME[$k]}'s recorded boot lost ${R[v_sys_rec_$k.discarded]} events"
@@ -342,7 +355,7 @@ versions_report() {
     fi
     for k in "${!V_NAME[@]}"; do
         [ -z "${V_SKIP[$k]}" ] || echo "    QEMU ${V_NAME[$k]} skipped: ${V_SKIP[$k]}"
-        if section versions_system && [ -z "${V_SKIP[$k]}" ] && [ -n "${V_SYS_SKIP[$k]}" ]; then
+        if section versions_system && [ -n "${V_SYS_SKIP[$k]}" ] && [ "${V_SYS_SKIP[$k]}" != "${V_SKIP[$k]}" ]; then
             echo "    QEMU ${V_NAME[$k]}, full system skipped: ${V_SYS_SKIP[$k]}"
         fi
     done

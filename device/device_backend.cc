@@ -22,6 +22,7 @@
 #include <bdtrace/emitter.h>
 #include <bdtrace/filter/plugin_filter.h>
 #include <bdtrace/handlers/handler_set.h>
+#include <bdtrace/qemu_plugin_callbacks.h>
 #include <bdtrace/qemu_plugin_insn.h>
 #include <bdtrace/record.h>
 
@@ -311,7 +312,7 @@ void on_trap(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void
 
 // Whether a trap runs in the guest kernel is decided here, once per
 // translation, from the instruction's address.
-void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
+void on_tb_trans(struct qemu_plugin_tb *tb) noexcept {
   const plugin::GuestTarget &target = *g_target;
   // Code tracing instruments user-space blocks only: they run only while
   // their task is current, so the per-vCPU gate attributes them exactly.
@@ -328,9 +329,11 @@ void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
   });
 }
 
+void on_vcpu_init(unsigned int) noexcept { plugin::g_code_gate.vcpu_initialized(); }
+
 // --- exit ------------------------------------------------------------------------
 
-void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
+void on_qemu_exit() noexcept {
   if (g_trace_code) plugin::g_block_batches.flush_all();  // the vCPUs are stopped
   filter::g_plugin_filter.finish();
   if (g_state.handlers != nullptr) {
@@ -419,11 +422,9 @@ Status install_system(qemu_plugin_id_t id, const qemu_info_t &info, const plugin
     for (const std::string &spec : config.handlers)
       if (Status loaded = g_state.handlers->load(spec); !loaded) return loaded;
   }
-  qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
-  if (g_trace_code)
-    qemu_plugin_register_vcpu_init_cb(
-        id, [](qemu_plugin_id_t, unsigned int) { plugin::g_code_gate.vcpu_initialized(); });
-  qemu_plugin_register_atexit_cb(id, on_qemu_exit, nullptr);
+  qemu_api::register_tb_trans<on_tb_trans>(id);
+  if (g_trace_code) qemu_api::register_vcpu_init<on_vcpu_init>(id);
+  qemu_api::register_atexit<on_qemu_exit>(id);
 
   const char *arch = info.target_name ? info.target_name : "";
   lttng_ust_tracepoint(bdtrace, session, "system", arch, g_state.config.program.c_str(), BD_ABI_VERSION,

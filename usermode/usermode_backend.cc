@@ -16,6 +16,7 @@
 #include <bdtrace/device/enable_maps.h>
 #include <bdtrace/filter/plugin_filter.h>
 #include <bdtrace/qemu_plugin_api.h>
+#include <bdtrace/qemu_plugin_callbacks.h>
 #include <bdtrace/qemu_plugin_insn.h>
 #include <bdtrace/record.h>
 
@@ -326,7 +327,7 @@ void on_tb_exec(unsigned int vcpu, void *udata) noexcept {
 
 // A guest thread exits (on its own thread): its last batch goes out, its
 // buffer passes to a later thread once drained.
-void on_vcpu_exit(qemu_plugin_id_t, unsigned int) noexcept {
+void on_vcpu_exit(unsigned int) noexcept {
   plugin::CodeTraceState &c = t_state.code;
   if (c.blocks == nullptr) return;
   c.blocks->end_batch();
@@ -334,8 +335,7 @@ void on_vcpu_exit(qemu_plugin_id_t, unsigned int) noexcept {
   c.blocks = nullptr;
 }
 
-void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t a1, uint64_t a2, uint64_t, uint64_t,
-                uint64_t, uint64_t, uint64_t, uint64_t) noexcept {
+void on_syscall(unsigned int, int64_t num, uint64_t a1, uint64_t a2) noexcept {
   if (changes_mappings(*g_state.target, num)) invalidate_writable_pages();
   if (g_state.trace_code && plugin::creates_thread(*g_state.target, num, a1, a2)) {
     plugin::g_code_gate.vcpu_announced();
@@ -343,7 +343,7 @@ void on_syscall(qemu_plugin_id_t, unsigned int, int64_t num, uint64_t a1, uint64
   }
 }
 
-void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t ret) noexcept {
+void on_syscall_ret(unsigned int, int64_t num, int64_t ret) noexcept {
   if (changes_mappings(*g_state.target, num)) invalidate_writable_pages();
   if (__builtin_expect(t_state.clone_announced, 0)) {
     t_state.clone_announced = false;
@@ -351,13 +351,13 @@ void on_syscall_ret(qemu_plugin_id_t, unsigned int, int64_t num, int64_t ret) no
   }
 }
 
-void on_vcpu_init(qemu_plugin_id_t, unsigned int) noexcept { plugin::g_code_gate.vcpu_initialized(); }
+void on_vcpu_init(unsigned int) noexcept { plugin::g_code_gate.vcpu_initialized(); }
 
 // --- translation-time callback --------------------------------------------
 
 // The trap's record is at the load's guest address; guest_base (host address
 // of guest address 0) rides along as the callback's userdata.
-void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb *tb) noexcept {
+void on_tb_trans(struct qemu_plugin_tb *tb) noexcept {
   if (g_state.count_blocks) plugin::g_block_counts.instrument(tb);
   if (g_state.trace_code)
     plugin::g_code_gate.register_block(
@@ -402,7 +402,7 @@ bool counts_selected() noexcept {
   return false;
 }
 
-void on_qemu_exit(qemu_plugin_id_t, void *) noexcept {
+void on_qemu_exit() noexcept {
   if (g_state.trace_code) plugin::g_block_batches.flush_all();
   if (g_state.count_blocks && counts_selected())
     plugin::g_block_counts.report(static_cast<uint32_t>(getpid()));
@@ -505,14 +505,14 @@ Status install_user(qemu_plugin_id_t id, const qemu_info_t &info, const GuestTar
   if (pthread_atfork(nullptr, nullptr, on_fork_child) != 0) {
     return make_error("pthread_atfork failed; cannot follow forks");
   }
-  qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
+  qemu_api::register_tb_trans<on_tb_trans>(id);
   if (g_state.trace_code) {
-    qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
-    qemu_plugin_register_vcpu_exit_cb(id, on_vcpu_exit);
+    qemu_api::register_vcpu_init<on_vcpu_init>(id);
+    qemu_api::register_vcpu_exit<on_vcpu_exit>(id);
   }
-  qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
-  qemu_plugin_register_vcpu_syscall_ret_cb(id, on_syscall_ret);
-  qemu_plugin_register_atexit_cb(id, on_qemu_exit, nullptr);
+  qemu_api::register_syscall<on_syscall>(id);
+  qemu_api::register_syscall_ret<on_syscall_ret>(id);
+  qemu_api::register_atexit<on_qemu_exit>(id);
 
   lttng_ust_tracepoint(bdtrace, session, "user", arch.c_str(), g_state.options.program.c_str(),
                        BD_ABI_VERSION, static_cast<uint32_t>(getpid()), g_state.options.vm.c_str(), "trap",

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "channel_choice.h"
 
-#include "plugin_api.h"
-
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -71,11 +69,6 @@ std::optional<std::string> plugin_refusal(const QemuCapabilities& caps) {
   if (!caps.plugin_option) return "QEMU " + caps.version + " was built without plugin support";
   if (caps.major * 100 + caps.minor < kOldestPluginQemu) {
     return "QEMU " + caps.version + " is older than 7.2, the oldest QEMU bdtrace's plugin is built for";
-  }
-  if (plugin_api_for(caps) > kNewestPluginApi) {
-    return "QEMU " + caps.version + " loads only plugins of API " + std::to_string(plugin_api_for(caps)) +
-           ", which changed the callbacks' signatures; bdtrace's newest plugin build is for API " +
-           std::to_string(kNewestPluginApi) + " (QEMU 11.0)";
   }
   return std::string();  // the QEMU's generation has a build (plugin_api.h)
 }

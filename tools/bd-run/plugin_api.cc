@@ -12,7 +12,7 @@ int plugin_api_for(const QemuCapabilities& caps) {
   if (v < 1001) return 4;
   if (v < 1100) return 5;
   if (v < 1101) return 6;
-  return 7;  // no build (plugin_refusal says so)
+  return 7;
 }
 
 std::string plugin_file_name(int api) {

@@ -11,17 +11,14 @@
 namespace bdtrace::bdrun {
 
 // The API generation of a QEMU's plugins: 1 for QEMU up to 8.2, 2 for 9.0,
-// 3 for 9.1, 4 for 9.2 to 10.0, 5 for 10.1 and 10.2, 6 for 11.0, 7 from
-// 11.1 on (which bdtrace has no build for: kNewestPluginApi). 1 when the
-// version is not known (a wrapper that does not answer -version like
-// QEMU). Pure.
+// 3 for 9.1, 4 for 9.2 to 10.0, 5 for 10.1 and 10.2, 6 for 11.0, 7 for
+// 11.1 and later (a later QEMU that raises its minimum again refuses the v7
+// build with its own message, which bd-run shows). 1 when the version is
+// not known (a wrapper that does not answer -version like QEMU). Pure.
 int plugin_api_for(const QemuCapabilities& caps);
 
 // The plugin file of a generation: libbdtrace-qemu.so for 1,
 // libbdtrace-qemu-vN.so otherwise. Pure.
 std::string plugin_file_name(int api);
-
-// The newest generation with a plugin build.
-inline constexpr int kNewestPluginApi = 6;
 
 }  // namespace bdtrace::bdrun

@@ -17,6 +17,11 @@
 # reused (delete its directory to rebuild). The install prefix is the LAST
 # line of standard output; progress goes to standard error.
 #
+# When Debian does not serve the source of VERSION (its 11.1 files returned
+# 404 here), Debian's binary system emulators of it are used instead
+# (debian-qemu-system.sh: CACHE_DIR/qemu-<version>-debian/, system
+# emulation only), and kept: delete that directory to try the source again.
+#
 # Nothing on the system changes but missing build dependencies (apt-get
 # install): the source and a newer meson (QEMU >= 10 needs meson >= 1.5,
 # bookworm has 1.0) come through a private apt configuration under
@@ -82,6 +87,16 @@ if prefix=$(cached_prefix); then
   echo "$prefix"
   exit 0
 fi
+# Where Debian does not serve the source, its binary packages' system
+# emulators (plugins enabled) are the next best: debian-qemu-system.sh,
+# which also answers for a copy it cached earlier.
+binary_fallback() {
+  log "$1; using Debian's binary qemu-system packages of QEMU $want instead (system emulation only: Debian's qemu-user cannot load plugins)"
+  exec "$(dirname "$0")/debian-qemu-system.sh" "$want" "$cache"
+}
+if ls -d "$cache"/qemu-"$want"*-debian/.complete >/dev/null 2>&1; then
+  binary_fallback "QEMU $want's source was not served before"
+fi
 
 missing=()
 for p in "${BUILD_DEPS[@]}"; do
@@ -106,7 +121,7 @@ apt-get "${apt_opts[@]}" -qq update >&2 || die "apt-get update failed (network? 
 debver=$(apt-cache "${apt_opts[@]}" showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' |
          awk -v w="$want" '{ u = $0; sub(/^[0-9]+:/, "", u); sub(/[+~-].*/, "", u)
                              if (u == w || index(u, w ".") == 1) print }' | sort -V | tail -n 1)
-[ -n "$debver" ] || die "no Debian source package of QEMU $want in ${SRC_SUITES[*]}; known: $(apt-cache "${apt_opts[@]}" showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' | tr '\n' ' ')"
+[ -n "$debver" ] || binary_fallback "no Debian source package of QEMU $want in ${SRC_SUITES[*]} (known: $(apt-cache "${apt_opts[@]}" showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' | tr '\n' ' '))"
 upstream=${debver#*:}
 upstream=${upstream%%[+~-]*}
 prefix=$cache/qemu-$upstream
@@ -118,8 +133,10 @@ src=$(ls -d "$work"/qemu-"$upstream"*/ 2>/dev/null | head -n 1 || true)
 if [ -z "$src" ] || [ ! -x "$src/configure" ]; then
   rm -rf "$work"
   mkdir -p "$work"
-  (cd "$work" && apt-get "${apt_opts[@]}" -qq source "qemu=$debver" >&2) \
-    || die "fetching the source of qemu $debver failed (Debian serves 404 for some suites' files: try another VERSION)"
+  if ! (cd "$work" && apt-get "${apt_opts[@]}" -qq source "qemu=$debver" >&2); then
+    rm -rf "$work"
+    binary_fallback "fetching the source of qemu $debver failed (Debian serves 404 for some suites' files)"
+  fi
   src=$(ls -d "$work"/qemu-"$upstream"*/ | head -n 1)
 fi
 

@@ -16,7 +16,7 @@
  * [version.min, version.cur], and then calls the functions with the
  * signatures of ITS current version: a function whose signature changed
  * must be declared as the generation a build targets has it. So the plugin
- * is built once per generation (BDTRACE_QEMU_PLUGIN_API = 1..5, set by the
+ * is built once per generation (BDTRACE_QEMU_PLUGIN_API = 1..7, set by the
  * build; bd-run picks the build from `qemu -version`):
  *
  *   API  QEMU        what changed (for bdtrace)            declared in
@@ -38,17 +38,22 @@
  *                    used): the v5 declarations, built
  *                    with version 6 (QEMU raises its
  *                    minimum when an API changes)
- *   7    11.1        callbacks take a userdata pointer     (no build: see below)
- *                    and no plugin id, registration takes
- *                    the userdata; minimum raised to 7
- * Everything declared in this file is the same in generations 1 to 6.
+ *   7    11.1        callbacks take no plugin id and end   qemu_plugin_api_v7.h
+ *                    with a userdata pointer; registering
+ *                    init, exit, tb_trans and the syscall
+ *                    callbacks takes that userdata; the
+ *                    atexit callback gets the userdata
+ *                    only; minimum raised to 7
+ * The callback types and registrations of generations 1 to 6 are in
+ * qemu_plugin_api_callbacks_v1.h; the plugin registers them through
+ * <bdtrace/qemu_plugin_callbacks.h>, which hides the difference. Everything
+ * else declared in this file is the same in generations 1 to 7.
  *
- * Generation 7 is known from QEMU's documentation and from Debian's
- * qemu-system-x86 11.1.3 binary (it loads API 7 only: minimum = current =
- * 7), not from its header: Debian's 11.1 source files returned 404 here
- * and that binary needs a newer glibc than this machine has, so a v7 build
- * could be neither written from the full declarations nor run.
- * bd-run says so for QEMU 11.1 and later and takes the ring channel.
+ * Generation 7 is written from QEMU's documentation of 11.1 (the plugin
+ * API reference and the patches that changed the callbacks) and checked
+ * against Debian's qemu-system-x86 11.1.3 binary, the QEMU it is tested
+ * with (tools/qemu/debian-qemu-system.sh: Debian's 11.1 source files
+ * returned 404 here, so no 11.1 qemu-user with plugins could be built).
  *
  * Functions are resolved at load time against the QEMU executable, which
  * exports them; the plugin itself must export `qemu_plugin_version` and
@@ -68,10 +73,10 @@ extern "C" {
 /* The API generation this build targets (see API GENERATIONS); also the
  * value of the exported qemu_plugin_version. */
 #ifndef BDTRACE_QEMU_PLUGIN_API
-#error "BDTRACE_QEMU_PLUGIN_API (1..6) must be set by the build: link a bdtrace_qemu_api_vN target"
+#error "BDTRACE_QEMU_PLUGIN_API (1..7) must be set by the build: link a bdtrace_qemu_api_vN target"
 #endif
-#if BDTRACE_QEMU_PLUGIN_API < 1 || BDTRACE_QEMU_PLUGIN_API > 6
-#error "BDTRACE_QEMU_PLUGIN_API must be 1..6"
+#if BDTRACE_QEMU_PLUGIN_API < 1 || BDTRACE_QEMU_PLUGIN_API > 7
+#error "BDTRACE_QEMU_PLUGIN_API must be 1..7"
 #endif
 #define BDTRACE_QEMU_PLUGIN_API_VERSION BDTRACE_QEMU_PLUGIN_API
 
@@ -117,21 +122,11 @@ enum qemu_plugin_mem_rw {
   QEMU_PLUGIN_MEM_RW = 3,
 };
 
-/* Callback types. */
-typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
-typedef void (*qemu_plugin_vcpu_simple_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index);
-typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+/* Callback types that every generation shares. */
 typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr,
                                           void *userdata);
 /* A block about to execute on vcpu_index; userdata as registered. */
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
-/* Called before the guest syscall runs, with its number and 8 arguments. */
-typedef void (*qemu_plugin_vcpu_syscall_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
-                                              uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
-                                              uint64_t a6, uint64_t a7, uint64_t a8);
-/* Called after the guest syscall returned. */
-typedef void (*qemu_plugin_vcpu_syscall_ret_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num,
-                                                  int64_t ret);
 
 /* Provided by the plugin. QEMU refuses a plugin without the version symbol.
  * qemu_plugin_install returns 0 on success; non-zero makes QEMU unload the
@@ -139,10 +134,8 @@ typedef void (*qemu_plugin_vcpu_syscall_ret_cb_t)(qemu_plugin_id_t id, unsigned 
 extern int qemu_plugin_version;
 int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv);
 
-/* Registration. */
-void qemu_plugin_register_vcpu_init_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_simple_cb_t cb);
-void qemu_plugin_register_vcpu_exit_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_simple_cb_t cb);
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+/* Registration of the callbacks of translated code (the others: per
+ * generation, qemu_plugin_api_callbacks_v1.h and qemu_plugin_api_v7.h). */
 void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
                                       enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw,
                                       void *userdata);
@@ -150,9 +143,6 @@ void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin
  * tb_trans callback only; blocks translated earlier are not affected). */
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
                                           enum qemu_plugin_cb_flags flags, void *userdata);
-void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_cb_t cb);
-void qemu_plugin_register_vcpu_syscall_ret_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_ret_cb_t cb);
-void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 
 /* Translation-time queries (only valid inside the tb_trans callback). */
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
@@ -187,6 +177,11 @@ void qemu_plugin_outs(const char *string);
 } /* extern "C" */
 #endif
 
+#if BDTRACE_QEMU_PLUGIN_API <= 6
+#include <bdtrace/qemu_plugin_api_callbacks_v1.h>
+#else
+#include <bdtrace/qemu_plugin_api_v7.h>
+#endif
 #if BDTRACE_QEMU_PLUGIN_API <= 2
 #include <bdtrace/qemu_plugin_api_v1.h>
 #else
