@@ -39,9 +39,9 @@ void register_tb_trans(qemu_plugin_id_t id) noexcept {
 }
 template <SyscallFn F>
 void register_syscall(qemu_plugin_id_t id) noexcept {
-  qemu_plugin_register_vcpu_syscall_cb(id, [](qemu_plugin_id_t, unsigned int vcpu, int64_t num, uint64_t a1,
-                                              uint64_t a2, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                                              uint64_t) { F(vcpu, num, a1, a2); });
+  qemu_plugin_register_vcpu_syscall_cb(
+      id, [](qemu_plugin_id_t, unsigned int vcpu, int64_t num, uint64_t a1, uint64_t a2, uint64_t, uint64_t,
+             uint64_t, uint64_t, uint64_t, uint64_t) { F(vcpu, num, a1, a2); });
 }
 template <SyscallRetFn F>
 void register_syscall_ret(qemu_plugin_id_t id) noexcept {
@@ -50,22 +50,26 @@ void register_syscall_ret(qemu_plugin_id_t id) noexcept {
 }
 template <ExitFn F>
 void register_atexit(qemu_plugin_id_t id) noexcept {
-  qemu_plugin_register_atexit_cb(id, [](qemu_plugin_id_t, void *) { F(); }, nullptr);
+  qemu_plugin_register_atexit_cb(
+      id, [](qemu_plugin_id_t, void *) { F(); }, nullptr);
 }
 
 #else  // generation 7: no id, a userdata pointer last (unused: nullptr)
 
 template <VcpuFn F>
 void register_vcpu_init(qemu_plugin_id_t id) noexcept {
-  qemu_plugin_register_vcpu_init_cb(id, [](unsigned int vcpu, void *) { F(vcpu); }, nullptr);
+  qemu_plugin_register_vcpu_init_cb(
+      id, [](unsigned int vcpu, void *) { F(vcpu); }, nullptr);
 }
 template <VcpuFn F>
 void register_vcpu_exit(qemu_plugin_id_t id) noexcept {
-  qemu_plugin_register_vcpu_exit_cb(id, [](unsigned int vcpu, void *) { F(vcpu); }, nullptr);
+  qemu_plugin_register_vcpu_exit_cb(
+      id, [](unsigned int vcpu, void *) { F(vcpu); }, nullptr);
 }
 template <TbTransFn F>
 void register_tb_trans(qemu_plugin_id_t id) noexcept {
-  qemu_plugin_register_vcpu_tb_trans_cb(id, [](struct qemu_plugin_tb *tb, void *) { F(tb); }, nullptr);
+  qemu_plugin_register_vcpu_tb_trans_cb(
+      id, [](struct qemu_plugin_tb *tb, void *) { F(tb); }, nullptr);
 }
 template <SyscallFn F>
 void register_syscall(qemu_plugin_id_t id) noexcept {
@@ -82,7 +86,8 @@ void register_syscall_ret(qemu_plugin_id_t id) noexcept {
 }
 template <ExitFn F>
 void register_atexit(qemu_plugin_id_t id) noexcept {
-  qemu_plugin_register_atexit_cb(id, [](void *) { F(); }, nullptr);
+  qemu_plugin_register_atexit_cb(
+      id, [](void *) { F(); }, nullptr);
 }
 
 #endif
