@@ -82,9 +82,9 @@ done
 # handshake; the result is in the kernel log.
 bench_kernel() {
     if grep -q '^bd_sched ' /proc/modules; then
-        rmmod bd_sched || fail "rmmod bd_sched"
+        bd-kmod unload || fail "rmmod bd_sched"
     fi
-    if insmod /lib/bd/bd_sched.ko bench="$kernel_n"; then
+    if bd-kmod load bench="$kernel_n"; then
         line=$(dmesg | grep 'bd_sched: bench ' | tail -n 1)
         # "bd_sched: bench N marks: X ns/mark, baseline Y ns (... T of N marks taken ...)"
         # shellcheck disable=SC2046 # split into the three numbers on purpose
@@ -95,7 +95,7 @@ bench_kernel() {
             fail "no bench line from bd_sched in dmesg (got: '$line')"
         fi
     else
-        fail "insmod /lib/bd/bd_sched.ko bench=$kernel_n"
+        fail "bd-kmod load bench=$kernel_n"
         dmesg | grep 'bd_sched' | tail -n 5 | sed 's/^/bench: dmesg /'
     fi
 }

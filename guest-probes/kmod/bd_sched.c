@@ -567,28 +567,47 @@ static void bd_ring_start(void)
 }
 
 /* The handshake of <bd/channel.h>: a fresh nonce, a trap on offset 0, and the
- * plugin's ack. Returns true when the plugin answered. */
+ * plugin's ack, with the same manners as libbdguest's: a guest process's
+ * handshake may be in flight (its nonce written, its trap to come), and
+ * overwriting that nonce would make its trap find none, which the plugin
+ * counts as a rejected record (bad_slot). So the nonce goes in only where
+ * the field is free; a nonce that stays 0.5 to 1 s (its owner died between
+ * writing and trapping, or no plugin takes it) is overwritten. Returns
+ * true when the plugin answered. */
+enum { BD_HANDSHAKE_POLITE_TRIES = 100, BD_HANDSHAKE_TRIES = 5 };
+
 static bool bd_handshake(void)
 {
 	struct bd_channel_header *h = bd_header();
+	u64 *field = (u64 *)&h->handshake_nonce;
 	u64 nonce;
-	int tries;
+	int attempt, tries;
 
-	do {
-		nonce = get_random_u64();
-	} while (!nonce);
-
-	WRITE_ONCE(h->handshake_nonce, nonce);
-	bd_trap_at(h);
-	/* The plugin answers inside the trap's callback; a short grace period
-	 * only guards against a slower backend. */
-	for (tries = 0; tries < 10; tries++) {
-		if (READ_ONCE(h->handshake_ack) == nonce)
-			return true;
-		usleep_range(1000, 2000);
+	for (attempt = 0; attempt < BD_HANDSHAKE_TRIES; attempt++) {
+		do {
+			nonce = get_random_u64();
+		} while (!nonce);
+		for (tries = 0; cmpxchg(field, (u64)0, nonce) != 0; tries++) {
+			if (tries == BD_HANDSHAKE_POLITE_TRIES) {
+				WRITE_ONCE(*field, nonce);
+				break;
+			}
+			usleep_range(5000, 10000);
+		}
+		bd_trap_at(h);
+		/* The plugin answers inside the trap's callback; a short grace
+		 * period only guards against a slower backend. */
+		for (tries = 0; tries < 10; tries++) {
+			if (READ_ONCE(h->handshake_ack) == nonce)
+				return true;
+			usleep_range(1000, 2000);
+		}
+		/* Still ours: nobody took it; withdraw it (only ours). */
+		if (cmpxchg(field, nonce, (u64)0) == nonce)
+			return false;
+		/* Taken or overwritten by a handshake racing with ours: the
+		 * plugin is there; again. */
 	}
-	/* Nobody took it: leave no stale nonce behind. */
-	WRITE_ONCE(h->handshake_nonce, 0);
 	return false;
 }
 

@@ -33,6 +33,12 @@
  *   address as BAR2's base, copies the nonce into handshake_ack and clears
  *   handshake_nonce. The guest is present when handshake_ack equals its
  *   nonce. If the guest moves the BAR, the next handshake re-learns it.
+ *   Several handshakes (processes, the kernel module) share the field: a
+ *   writer puts its nonce in with a compare-and-swap from 0 and waits while
+ *   another nonce is there (that handshake's trap is coming; overwriting it
+ *   makes that trap find no nonce, a rejected record), overwriting only a
+ *   nonce that stays 0.5 to 1 s; it withdraws an unanswered nonce with a
+ *   compare-and-swap back to 0 (libbdguest's channel.c, bd_sched.c).
  *
  * TRAPS ON RECORDS
  *   offset = physical address - base. The plugin accepts a record only at a

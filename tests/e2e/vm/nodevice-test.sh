@@ -4,9 +4,9 @@
 # (tests/e2e/kmod_e2e_test.cc): bd_sched must refuse to load, and say why.
 say() { echo "bd-test: $*"; }
 dmesg -c > /dev/null
-if insmod /lib/bd/bd_sched.ko 2>/dev/null; then
+if bd-kmod load 2>/dev/null; then
     say insmod loaded
-    rmmod bd_sched
+    bd-kmod unload
 else
     say insmod refused
 fi

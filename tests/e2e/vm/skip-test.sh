@@ -8,6 +8,6 @@ say() { echo "bd-test: $*"; }
 say begin
 say present $(bd-mark --present && echo 1 || echo 0)
 guest-filter enabled 1000 | sed 's/^/bd-test: /'
-if rmmod bd_sched; then say rmmod ok; else say rmmod failed; fi
+if bd-kmod unload; then say rmmod ok; else say rmmod failed; fi
 dmesg | grep 'bd_sched: unloaded' | sed 's/^.*bd_sched: /bd-test: kmod /'
 say end

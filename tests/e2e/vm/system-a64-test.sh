@@ -30,6 +30,6 @@ sed 's/^/bd-test: p2 /' /tmp/p2.out
 guest-forge | sed 's/^/bd-test: forge /'
 guest-hostile-system | sed 's/^/bd-test: hostile /'
 
-if rmmod bd_sched; then say rmmod ok; else say rmmod failed; fi
+if bd-kmod unload; then say rmmod ok; else say rmmod failed; fi
 dmesg | grep -E 'bd_sched|Oops|BUG:|WARNING:' | sed 's/^/bd-test: dmesg /'
 say end

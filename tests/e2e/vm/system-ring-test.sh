@@ -45,7 +45,7 @@ guest-slot-exhaust 2 40 20 | sed 's/^/bd-test: exhaust /'
 # by the guest's own CLOCK_MONOTONIC.
 guest-sleeps 50 100 200 | sed 's/^/bd-test: sleeps /'
 
-if rmmod bd_sched; then say rmmod ok; else say rmmod failed; fi
+if bd-kmod unload; then say rmmod ok; else say rmmod failed; fi
 dmesg | grep -E 'bd_sched|Oops|BUG:|WARNING:' | sed 's/^/bd-test: dmesg /'
 
 # Hostile root, with the kernel rings idle now: garbage in every kernel

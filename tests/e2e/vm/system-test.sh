@@ -46,6 +46,6 @@ guest-slot-exhaust 4 300 20 | sed 's/^/bd-test: exhaust /'
 # libbdguest still marks after all of it.
 bd-mark 4243
 
-if rmmod bd_sched; then say rmmod ok; else say rmmod failed; fi
+if bd-kmod unload; then say rmmod ok; else say rmmod failed; fi
 dmesg | grep -E 'bd_sched|Oops|BUG:|WARNING:' | sed 's/^/bd-test: dmesg /'
 say end

@@ -19,24 +19,24 @@ done
 c1=$(ctxt)
 echo "smoke: /proc/stat ctxt grew by $((c1 - c0)) during the workload"
 
-rmmod bd_sched || fail "rmmod bd_sched"
+bd-kmod unload || fail "rmmod bd_sched"
 dmesg | grep 'bd_sched: unloaded' | tail -n 1 | sed 's/^/smoke: /'
 
 # A second load/unload cycle: the handshake must work again.
-insmod /lib/bd/bd_sched.ko || fail "insmod bd_sched (second load)"
+bd-kmod load || fail "insmod bd_sched (second load)"
 sleep 1
-rmmod bd_sched || fail "rmmod bd_sched (second unload)"
+bd-kmod unload || fail "rmmod bd_sched (second unload)"
 dmesg | grep 'bd_sched: unloaded' | tail -n 1 | sed 's/^/smoke: /'
 
 # force=1 writes records and traps even without the plugin: the record
 # path runs, and the host checks the records left in the channel file.
-insmod /lib/bd/bd_sched.ko force=1 || fail "insmod bd_sched force=1"
+bd-kmod load force=1 || fail "insmod bd_sched force=1"
 i=0
 while [ $i -lt 20 ]; do
     echo x | cat >/dev/null
     i=$((i + 1))
 done
-rmmod bd_sched || fail "rmmod bd_sched (force=1)"
+bd-kmod unload || fail "rmmod bd_sched (force=1)"
 line=$(dmesg | grep 'bd_sched: unloaded' | tail -n 1)
 echo "smoke: force=1: $line"
 case "$line" in
