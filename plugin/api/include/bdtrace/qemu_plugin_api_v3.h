@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * QEMU plugin API generations 3 to 5 (QEMU 9.1 - 10.2): the declarations
+ * QEMU plugin API generations 3 to 7 (QEMU 9.1 - 11.1): the declarations
  * that differ from generations 1 and 2. Included by
  * <bdtrace/qemu_plugin_api.h> only; see API GENERATIONS there.
  */

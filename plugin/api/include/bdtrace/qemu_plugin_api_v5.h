@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * QEMU plugin API generation 5 (QEMU 10.1 - 10.2): writing guest memory
+ * QEMU plugin API generation 5 (QEMU 10.1 - 10.2) and later: writing guest memory
  * through QEMU, on top of generation 4's reads. Included by
  * <bdtrace/qemu_plugin_api.h> only; see API GENERATIONS there.
  */
