@@ -78,15 +78,16 @@ line=$(apt-cache "${apt_opts[@]}" madison qemu-system-x86 |
        awk -F' *[|] *' -v w="$want" '{ u = $2; sub(/^[0-9]+:/, "", u); sub(/[+~-].*/, "", u)
                                        if (u == w || index(u, w ".") == 1) print u " " $2 " " $3 }' |
        sort -V | tail -n 1)
-[ -n "$line" ] || die "no Debian qemu-system-x86 package of QEMU $want in ${SUITES[*]}"
+[ -n "$line" ] || die "no Debian qemu-system-x86 package of QEMU $want in ${SUITES[*]} (known: $(apt-cache "${apt_opts[@]}" madison qemu-system-x86 | awk -F' *[|] *' '{ print $2 }' | sort -uV | tr '\n' ' '))"
 read -r upstream debver origin <<<"$line"
 suite=$(awk '{ print $2 }' <<<"$origin")
 suite=${suite%%/*}
 prefix=$cache/qemu-$upstream-debian
 log "QEMU $upstream: Debian's binary packages $debver from $suite"
 
-# Resolve against that suite alone, so that every library comes from it.
-sources "$suite"
+# Resolve against that suite alone, so that every library comes from it (a
+# backports suite with the release it extends).
+if [[ $suite == *-backports ]]; then sources "$suite" "${suite%-backports}"; else sources "$suite"; fi
 mapfile -t debs < <(apt-get "${apt_opts[@]}" -s install --no-install-recommends \
                       "${PACKAGES[@]/%/=$debver}" 2>/dev/null | awk '/^Inst /{ print $2 }')
 [ ${#debs[@]} -gt 0 ] || die "apt could not resolve ${PACKAGES[*]} $debver in $suite"
