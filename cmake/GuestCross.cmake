@@ -9,7 +9,9 @@
 # and, with BUILD_TESTING, the guest test and bench programs (static) into
 #   build/tests/bin/ARCH/guest-threads, guest-hostile, guest-native-check,
 #                        guest-ring-check, guest-sleeps, guest-ctxt,
-#                        guest-pingpong, guest-forge, guest-hostile-system
+#                        guest-pingpong, guest-forge, guest-hostile-system,
+#                        guest-calls, guest-slot-exhaust,
+#                        guest-hostile-ring-system
 #   build/bench/bin/ARCH/bench-guest-marks
 # The host's own (x86_64) guest side stays in build/lib and build/bin (its
 # test programs in build/tests/bin, bench's in build/bench/bin).
@@ -60,7 +62,8 @@ foreach(arch IN LISTS BDTRACE_GUEST_ARCHES)
   set(testing_args -DBUILD_TESTING=${BUILD_TESTING})
   if(BUILD_TESTING)
     foreach(prog guest-threads guest-hostile guest-native-check guest-ring-check guest-sleeps
-                 guest-ctxt guest-pingpong guest-forge guest-hostile-system)
+                 guest-ctxt guest-pingpong guest-forge guest-hostile-system guest-calls guest-slot-exhaust
+                 guest-hostile-ring-system)
       list(APPEND byproducts ${tests_bin}/${prog})
     endforeach()
     list(APPEND byproducts ${bench_bin}/bench-guest-marks)

@@ -60,8 +60,21 @@ bool ClockSync::exchange() noexcept {
   // Same rate: the host TSC's, whose estimate keeps improving.
   if (same_rate_) fit_.set_slope(host_.ns_per_tick());
   if (fit_.add_exchange(guest, before, after)) ++kept_;
-
+  if (!same_rate_ && snapped_ == 0) try_snap();
   return true;
+}
+
+void ClockSync::try_snap() noexcept {
+  if (candidates_n_ == 0 || !fit_.ready() || fit_.pairs() < kSnapPairs) return;
+  const double fitted = fit_.current().ns_per_tick;
+  for (std::size_t i = 0; i < candidates_n_; ++i) {
+    const double c = candidates_[i];
+    if (fitted >= c * (1 - kSnapTolerance) && fitted <= c * (1 + kSnapTolerance)) {
+      snapped_ = c;
+      fit_.set_slope(c);
+      return;
+    }
+  }
 }
 
 bool ClockSync::use_estimate() noexcept {

@@ -182,17 +182,17 @@ Expected<RegionLayout> check_header(const bd_ring_region &guest, uint64_t file_s
   if (h.mode != BD_RING_MODE_USER && h.mode != BD_RING_MODE_SYSTEM) {
     return make_error("unknown mode " + std::to_string(h.mode));
   }
-  // Other architectures' clocks serve user mode; system mode is x86_64's.
-  const bool clock_known = h.clock == BD_RING_CLOCK_TSC ||
+  // Every architecture's clock serves user mode; system mode runs x86_64
+  // (TSC) and aarch64 (cntvct_el0) VMs.
+  const bool clock_known = h.clock == BD_RING_CLOCK_TSC || h.clock == BD_RING_CLOCK_CNTVCT ||
                            (h.mode == BD_RING_MODE_USER &&
-                            (h.clock == BD_RING_CLOCK_CNTVCT || h.clock == BD_RING_CLOCK_RISCV_TIME ||
-                             h.clock == BD_RING_CLOCK_S390X_TOD));
+                            (h.clock == BD_RING_CLOCK_RISCV_TIME || h.clock == BD_RING_CLOCK_S390X_TOD));
   if (!clock_known) {
     return make_error("unknown clock " + std::to_string(h.clock));
   }
   if (h.mode == BD_RING_MODE_SYSTEM && order != kHostByteOrder) {
     return make_error(std::string("a system-mode region read as ") + byte_order_name(order) +
-                      " (system mode serves x86_64 guests only)");
+                      " (system mode serves little-endian guests only)");
   }
   if (h.kernel_rings > h.ring_count || (h.mode == BD_RING_MODE_USER && h.kernel_rings != 0)) {
     return make_error(std::to_string(h.kernel_rings) + " kernel rings of " + std::to_string(h.ring_count) +

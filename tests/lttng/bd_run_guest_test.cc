@@ -325,25 +325,5 @@ TEST(BdRunGuest, ForeignArchitecturesRunNeitherNativelyNorAsVms) {
       << arch.err;
 }
 
-// The ring's system mode maps the guest's TSC to host time: an aarch64 VM
-// (cntvct_el0) is refused before anything starts, saying what to use.
-TEST(BdRunGuest, Aarch64VmsRefuseTheRingChannel) {
-  TempDir tmp;
-  const std::string log = tmp / "qemu.log";
-  const std::string qemu = tmp / "qemu-system-aarch64";
-  std::ofstream(qemu) << "#!/bin/sh\necho ran > '" << log << "'\n";
-  ::chmod(qemu.c_str(), 0755);
-  RunResult r =
-      run_bd_run(tmp, "--system --arch aarch64 --channel ring --qemu '" + qemu + "' --kernel /dev/null");
-  EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(
-      r.err.find("bd-run: error: --system --arch aarch64 --channel ring is not supported yet: the ring's "
-                 "system-mode clock sync reads the x86 TSC, and aarch64 guests stamp records with "
-                 "cntvct_el0. Use the trap channel (--channel trap, the default with --system)"),
-      std::string::npos)
-      << r.err;
-  EXPECT_FALSE(std::filesystem::exists(log)) << "QEMU must not start";
-}
-
 }  // namespace
 }  // namespace bdtrace::bdrun

@@ -184,7 +184,8 @@ void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu
   g_reg.tb_trans = cb;
   g_reg.userdata = userdata;
 }
-void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_cb_t cb, void *userdata) {
+void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_cb_t cb,
+                                          void *userdata) {
   g_reg.id = id;
   g_reg.syscall = cb;
   g_reg.userdata = userdata;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 namespace bdtrace::ring {
@@ -21,17 +22,20 @@ using test::TempRegion;
 // The guest's TSC: the host's plus a VM offset (TCG), here a negative one.
 constexpr uint64_t kOffset = static_cast<uint64_t>(-123'456'789'000ll);
 
-// Answers every request the way bd_sched's probe does, with this thread's
-// TSC + kOffset, until stopped. `delay_us` > 0: answers that late.
+uint64_t guest_tsc() { return read_tsc() + kOffset; }
+
+// Answers every request the way bd_sched's probe does, with `clock` (this
+// thread's TSC + kOffset by default), until stopped. `delay_us` > 0:
+// answers that late.
 class Agent {
  public:
-  Agent(bd_ring_region *h, int delay_us = 0)
-      : thread_([this, h, delay_us] {
+  Agent(bd_ring_region *h, int delay_us = 0, std::function<uint64_t()> clock = guest_tsc)
+      : thread_([this, h, delay_us, clock] {
           while (!stop_.load(std::memory_order_relaxed)) {
             const uint64_t req = __atomic_load_n(&h->sync_request, __ATOMIC_ACQUIRE);
             if (req == __atomic_load_n(&h->sync_ack, __ATOMIC_RELAXED)) continue;
             if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-            __atomic_store_n(&h->sync_guest_ts, read_tsc() + kOffset, __ATOMIC_RELAXED);
+            __atomic_store_n(&h->sync_guest_ts, clock(), __ATOMIC_RELAXED);
             __atomic_store_n(&h->sync_ack, req, __ATOMIC_RELEASE);
           }
         }) {}
@@ -112,6 +116,39 @@ TEST(ClockSync, ALateAnswerIsOnlyAnEstimate) {
   ASSERT_TRUE(sync.use_estimate());
   EXPECT_TRUE(f.fit.ready());
   EXPECT_GE(sync.late_round_trip_ns(), 2'000'000u);
+}
+
+// A guest counter at its own fixed frequency (aarch64's cntvct_el0 under
+// TCG: QEMU's virtual clock, the host's CLOCK_MONOTONIC, at 62.5 MHz here):
+// the rate is fitted, then taken as exactly the candidate it matches.
+TEST(ClockSync, TakesAFittedRateThatMatchesACandidateAsExact) {
+  Fixture f;
+  ClockSync sync(f.mapped, f.fit, f.host, false, 200'000, 0);
+  sync.add_rate_candidate(16.0);
+  sync.add_rate_candidate(1.0);
+  Agent agent(f.mapped.header(), 0, [&f] { return f.host.now_ns() / 16 + 777'000'000; });
+  for (int i = 0; i < 20000 && sync.snapped_rate() == 0; ++i) {
+    sync.exchange();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // pairs spread in time
+  }
+  EXPECT_EQ(sync.snapped_rate(), 16.0) << "fitted " << f.fit.current().ns_per_tick;
+  EXPECT_EQ(f.fit.current().ns_per_tick, 16.0);
+}
+
+// A rate 3 % off every candidate stays fitted.
+TEST(ClockSync, KeepsFittingARateThatMatchesNoCandidate) {
+  Fixture f;
+  ClockSync sync(f.mapped, f.fit, f.host, false, 200'000, 0);
+  sync.add_rate_candidate(16.0);
+  sync.add_rate_candidate(1.0);
+  Agent agent(f.mapped.header(), 0, [&f] { return static_cast<uint64_t>(f.host.now_ns() / 16.5); });
+  for (int i = 0; i < 20000 && f.fit.pairs() < 3 * ClockSync::kSnapPairs; ++i) {
+    sync.exchange();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_GE(f.fit.pairs(), 3 * ClockSync::kSnapPairs);
+  EXPECT_EQ(sync.snapped_rate(), 0.0);
+  EXPECT_NEAR(f.fit.current().ns_per_tick, 16.5, 16.5 * 0.002);
 }
 
 }  // namespace

@@ -310,7 +310,17 @@ int main(int argc, char **argv) {
   SessionOnFirstUse first_use(decided, emit_session);
   br::RecordSink &sink = standby ? static_cast<br::RecordSink &>(first_use) : decided;
   br::LinearClockMap fit;
-  br::ClockSync sync(region, fit, clock, accel == "tcg");
+  // Under TCG an x86_64 guest's TSC runs at the host TSC's rate (only the
+  // offset is fitted); KVM's TSC and aarch64's cntvct_el0 (its own
+  // frequency) have their rate fitted too.
+  br::ClockSync sync(region, fit, clock, accel == "tcg" && region.layout().clock == BD_RING_CLOCK_TSC);
+  // aarch64 under TCG: cntvct_el0 at QEMU's fixed counter frequency, 62.5
+  // MHz (QEMU before 9.0, older machine types) or 1 GHz: its rate is one of
+  // these, found by the fit (ClockSync::add_rate_candidate).
+  if (accel == "tcg" && region.layout().clock == BD_RING_CLOCK_CNTVCT) {
+    sync.add_rate_candidate(16.0);
+    sync.add_rate_candidate(1.0);
+  }
   SystemGuestClock system_clock(fit, clock);
   // The guest's clock: the host TSC itself for x86_64's rdtsc and
   // qemu-riscv64's rdtime (measured), host realtime for qemu-aarch64's
@@ -402,13 +412,20 @@ int main(int argc, char **argv) {
                     fit.set_aside() != 0 ? "; the newest, unconfirmed, set aside" : "");
       clock_note = buf;
     }
+    std::string rate_note;
+    if (sync.snapped_rate() != 0) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "; guest clock at %.1f MHz (the fitted rate, taken as exact)",
+                    1000.0 / sync.snapped_rate());
+      rate_note = buf;
+    }
     std::fprintf(stderr,
                  "bd-ring-consumer: clock sync: %llu exchanges, %llu answered in time, %llu "
-                 "kept, round trip min %.1f us p50 %.1f us%s%s\n",
+                 "kept, round trip min %.1f us p50 %.1f us%s%s%s\n",
                  static_cast<unsigned long long>(sync.exchanges()),
                  static_cast<unsigned long long>(sync.answered()),
                  static_cast<unsigned long long>(sync.kept()), us(rt.percentile(0)), us(rt.percentile(0.5)),
-                 clock_note.empty() ? "" : "; ", clock_note.c_str());
+                 clock_note.empty() ? "" : "; ", clock_note.c_str(), rate_note.c_str());
   }
   const std::string rejects = consumer.rejects().summary();
   if (!rejects.empty()) std::fprintf(stderr, "bd-ring-consumer: %s\n", rejects.c_str());

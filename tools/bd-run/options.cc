@@ -98,8 +98,8 @@ constexpr const char* kDescription =
     "is interactive: Ctrl-A X quits QEMU.\n"
     "--arch aarch64 boots qemu-system-aarch64 -M virt -cpu cortex-a57 with the same\n"
     "options, console=ttyAMA0 instead of ttyS0, and an aarch64 image for --program\n"
-    "(whose programs must then be static aarch64 ones); the trap channel only so far\n"
-    "(--channel ring: the ring's clock sync in system mode reads the x86 TSC).\n"
+    "(whose programs must then be static aarch64 ones); both channels (the ring's\n"
+    "clock sync reads cntvct_el0 there).\n"
     "\n"
     "Your own programs (--program FILE, repeatable, with --run 'CMD'): bd-run\n"
     "builds a VM image with tools/vm/build-image.sh (Debian's kernel, the bd_sched\n"
@@ -411,15 +411,6 @@ Status check_system_machine(Parsed& p, GuestWords guest) {
           o.arch + " is for user mode so far");
     }
     sys.arch = o.arch;
-  }
-  // The ring's system mode maps the guest's clock to host time through
-  // answers bd_sched reads from the TSC (ring/clock_sync.cc); an aarch64
-  // guest stamps its records with cntvct_el0, which nothing maps yet.
-  if (sys.arch == "aarch64" && o.channel == ChannelChoice::Ring) {
-    return make_error(
-        "--system --arch aarch64 --channel ring is not supported yet: the ring's system-mode "
-        "clock sync reads the x86 TSC, and aarch64 guests stamp records with cntvct_el0. Use "
-        "the trap channel (--channel trap, the default with --system)");
   }
   const std::optional<unsigned> smp = parse_smp(p.smp_text);
   if (!smp) return make_error("--smp " + p.smp_text + " is invalid: give a number of vCPUs from 1 to 64");

@@ -51,10 +51,13 @@ int run_system_ring(const RunOptions& o, SystemInvocation inv, const ChildStdio&
   const SystemOptions& sys = *o.system;
   RingSetup setup;
   setup.mode = "system";
-  setup.program = sys.kernel.empty() ? "qemu-system-x86_64" : sys.kernel;
+  setup.program = sys.kernel.empty() ? "qemu-system-" + sys.arch : sys.kernel;
   setup.kernel_rings = sys.smp;
+  // Records are stamped with the guest's counter: the TSC on x86_64,
+  // cntvct_el0 on aarch64 (bd_sched's bd_arch.h; the consumer fits its rate).
+  setup.clock = sys.arch == "aarch64" ? BD_RING_CLOCK_CNTVCT : BD_RING_CLOCK_TSC;
   setup.pad_for_ivshmem = true;
-  setup.consumer_args = {"--vm", sys.vm_name, "--accel", sys.kvm ? "kvm" : "tcg"};
+  setup.consumer_args = {"--vm", sys.vm_name, "--accel", sys.kvm ? "kvm" : "tcg", "--arch", sys.arch};
   setup.stdio = stdio;
   SignalForwarding signals;
   return run_ring_session(o, setup, [&](const std::string& region) {

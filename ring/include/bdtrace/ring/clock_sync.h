@@ -50,6 +50,23 @@ class ClockSync {
   // trip (the error bound) is late_round_trip_ns().
   bool use_estimate() noexcept;
 
+  // A rate the guest's clock may run at, in host ns per guest tick, when
+  // its rate is fitted (not `same_rate`): an aarch64 guest's cntvct_el0
+  // under TCG counts QEMU's virtual clock (the host's CLOCK_MONOTONIC while
+  // the VM runs) at the machine's fixed frequency, which the host is not
+  // told. Once kSnapPairs fast exchanges fit a rate within kSnapTolerance
+  // of a candidate, that rate is taken as exact and only the offset is
+  // fitted from then on: a fitted slope wanders a little with every pair,
+  // which widens the windows' disagreement. Up to kMaxCandidates.
+  void add_rate_candidate(double ns_per_tick) noexcept {
+    if (candidates_n_ < kMaxCandidates) candidates_[candidates_n_++] = ns_per_tick;
+  }
+  static constexpr std::size_t kMaxCandidates = 4;
+  static constexpr std::size_t kSnapPairs = 8;
+  static constexpr double kSnapTolerance = 0.002;
+  // The candidate taken (host ns per guest tick), 0 while none.
+  double snapped_rate() const noexcept { return snapped_; }
+
   uint64_t exchanges() const noexcept { return exchanges_; }
   uint64_t answered() const noexcept { return answered_; }  // within the spin
   uint64_t kept() const noexcept { return kept_; }          // fast enough to fit a rate with
@@ -67,11 +84,16 @@ class ClockSync {
   // A pending request answered since: remember it if it is the best
   // late answer so far.
   void collect_late() noexcept;
+  // The rate fitted so far matches a candidate: take it (see above).
+  void try_snap() noexcept;
 
   const MappedRegion &region_;
   LinearClockMap &fit_;
   TscClock &host_;
   bool same_rate_;
+  double candidates_[kMaxCandidates] = {};
+  std::size_t candidates_n_ = 0;
+  double snapped_ = 0;
   uint64_t spin_ns_;
   uint64_t quiet_ns_;
   uint64_t request_ = 0;         // the last request written

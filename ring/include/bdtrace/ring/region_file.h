@@ -36,7 +36,7 @@ Status check_geometry(uint32_t rings, uint32_t slots);
 // someone else's file), sizes it to bd_ring_region_size(rings, slots) and
 // writes a complete header in the guest's byte order `order`: layout from
 // the ring.h helpers, `mode`, `clock` (the guest architecture's:
-// BD_RING_CLOCK_TSC on x86_64; system mode only TSC, and only in the host's
+// BD_RING_CLOCK_TSC on x86_64; system mode TSC or CNTVCT, and only in the host's
 // order), the enable bitmap all ones (no filter) and
 // `kernel_rings` (must be 0 in BD_RING_MODE_USER; at most `rings` in system
 // mode). Claims, control blocks and rings are zero (ftruncate). The magic is
