@@ -144,62 +144,55 @@ TEST_F(QemuCallbacks, GenerationSevenPassesNoIdAndTheUserdataLast) {
 }  // namespace
 
 // The stand-in for QEMU's registration functions (the plugin resolves them
-// against the QEMU executable; here the test defines them).
+// against the QEMU executable; here the test defines them): each keeps the
+// id, the callback and (generation 7) the userdata.
+namespace {
+template <typename Cb>
+void keep(qemu_plugin_id_t id, Cb &slot, Cb cb, void *userdata = nullptr) {
+  g_reg.id = id;
+  slot = cb;
+  g_reg.userdata = userdata;
+}
+}  // namespace
+
 extern "C" {
 #if BDTRACE_QEMU_PLUGIN_API <= 6
 void qemu_plugin_register_vcpu_init_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_simple_cb_t cb) {
-  g_reg.id = id;
-  g_reg.init = cb;
+  keep(id, g_reg.init, cb);
 }
 void qemu_plugin_register_vcpu_exit_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_simple_cb_t cb) {
-  g_reg.id = id;
-  g_reg.exit = cb;
+  keep(id, g_reg.exit, cb);
 }
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb) {
-  g_reg.id = id;
-  g_reg.tb_trans = cb;
+  keep(id, g_reg.tb_trans, cb);
 }
 void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_cb_t cb) {
-  g_reg.id = id;
-  g_reg.syscall = cb;
+  keep(id, g_reg.syscall, cb);
 }
 void qemu_plugin_register_vcpu_syscall_ret_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_ret_cb_t cb) {
-  g_reg.id = id;
-  g_reg.syscall_ret = cb;
+  keep(id, g_reg.syscall_ret, cb);
 }
 #else
 void qemu_plugin_register_vcpu_init_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_udata_cb_t cb, void *userdata) {
-  g_reg.id = id;
-  g_reg.init = cb;
-  g_reg.userdata = userdata;
+  keep(id, g_reg.init, cb, userdata);
 }
 void qemu_plugin_register_vcpu_exit_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_udata_cb_t cb, void *userdata) {
-  g_reg.id = id;
-  g_reg.exit = cb;
-  g_reg.userdata = userdata;
+  keep(id, g_reg.exit, cb, userdata);
 }
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb,
                                            void *userdata) {
-  g_reg.id = id;
-  g_reg.tb_trans = cb;
-  g_reg.userdata = userdata;
+  keep(id, g_reg.tb_trans, cb, userdata);
 }
 void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_cb_t cb,
                                           void *userdata) {
-  g_reg.id = id;
-  g_reg.syscall = cb;
-  g_reg.userdata = userdata;
+  keep(id, g_reg.syscall, cb, userdata);
 }
 void qemu_plugin_register_vcpu_syscall_ret_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_ret_cb_t cb,
                                               void *userdata) {
-  g_reg.id = id;
-  g_reg.syscall_ret = cb;
-  g_reg.userdata = userdata;
+  keep(id, g_reg.syscall_ret, cb, userdata);
 }
 #endif
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata) {
-  g_reg.id = id;
-  g_reg.atexit = cb;
-  g_reg.userdata = userdata;
+  keep(id, g_reg.atexit, cb, userdata);
 }
 }
