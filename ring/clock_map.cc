@@ -142,6 +142,15 @@ void LinearClockMap::add(const Window &w, bool fast) {
   fit();
 }
 
+double LinearClockMap::rate_uncertainty() const noexcept {
+  if (pairs_.size() < 2) return HUGE_VAL;
+  const uint64_t first = pairs_.front().mid(), last = pairs_.back().mid();
+  if (last <= first) return HUGE_VAL;
+  uint64_t widest = 0;
+  for (const Window &p : pairs_) widest = std::max(widest, p.after - p.before);
+  return 2.0 * static_cast<double>(widest) / static_cast<double>(last - first);
+}
+
 void LinearClockMap::fit() noexcept {
   if (windows_.empty()) return;
   // Coordinates relative to the newest window: small numbers, exact in a

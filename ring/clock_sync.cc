@@ -65,7 +65,8 @@ bool ClockSync::exchange() noexcept {
 }
 
 void ClockSync::try_snap() noexcept {
-  if (candidates_n_ == 0 || !fit_.ready() || fit_.pairs() < kSnapPairs) return;
+  if (candidates_n_ == 0 || !fit_.ready()) return;
+  if (fit_.pairs() < kSnapPairs && !(fit_.rate_uncertainty() < kSnapTolerance / 10)) return;
   const double fitted = fit_.current().ns_per_tick;
   for (std::size_t i = 0; i < candidates_n_; ++i) {
     const double c = candidates_[i];

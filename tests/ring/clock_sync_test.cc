@@ -135,6 +135,19 @@ TEST(ClockSync, TakesAFittedRateThatMatchesACandidateAsExact) {
   EXPECT_EQ(f.fit.current().ns_per_tick, 16.0);
 }
 
+// An idle guest answers few exchanges fast: two fast pairs far enough
+// apart pin the rate down as well as many.
+TEST(ClockSync, TwoFastPairsFarApartAreEnoughToTakeARate) {
+  LinearClockMap fit;
+  EXPECT_EQ(fit.rate_uncertainty(), HUGE_VAL);
+  // A 62.5 MHz counter; windows of 10 us, 1 s apart.
+  fit.add_exchange(1'000'000, 5'000'000'000, 5'000'010'000);
+  EXPECT_EQ(fit.rate_uncertainty(), HUGE_VAL);
+  fit.add_exchange(1'000'000 + 62'500'000, 6'000'000'000, 6'000'010'000);
+  EXPECT_NEAR(fit.rate_uncertainty(), 2e-5, 1e-9);
+  EXPECT_NEAR(fit.current().ns_per_tick, 16.0, 16.0 * 2e-5);
+}
+
 // A rate 3 % off every candidate stays fitted.
 TEST(ClockSync, KeepsFittingARateThatMatchesNoCandidate) {
   Fixture f;

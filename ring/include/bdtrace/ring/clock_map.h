@@ -185,6 +185,10 @@ class LinearClockMap final : public GuestClock {
   LinearMap current() const noexcept override { return map_; }
   // Fast pairs kept for fitting a rate.
   std::size_t pairs() const noexcept { return pairs_.size(); }
+  // How closely the fast pairs pin a rate down: twice the widest of their
+  // windows over the host time from the first to the last, a bound on the
+  // relative error of a rate through them (HUGE_VAL with fewer than two).
+  double rate_uncertainty() const noexcept;
 
   // How far the current map is from the truth, measured: every window
   // says the guest read g while the host clock was in [before, after],

@@ -54,10 +54,13 @@ class ClockSync {
   // its rate is fitted (not `same_rate`): an aarch64 guest's cntvct_el0
   // under TCG counts QEMU's virtual clock (the host's CLOCK_MONOTONIC while
   // the VM runs) at the machine's fixed frequency, which the host is not
-  // told. Once kSnapPairs fast exchanges fit a rate within kSnapTolerance
-  // of a candidate, that rate is taken as exact and only the offset is
-  // fitted from then on: a fitted slope wanders a little with every pair,
-  // which widens the windows' disagreement. Up to kMaxCandidates.
+  // told. Once the fast exchanges pin the rate down (kSnapPairs of them,
+  // or fewer spread over enough time: LinearClockMap::rate_uncertainty
+  // below a tenth of kSnapTolerance; an idle guest answers few exchanges
+  // fast) and the fitted rate lies within kSnapTolerance of a candidate,
+  // that rate is taken as exact and only the offset is fitted from then
+  // on: a fitted slope wanders a little with every pair, which widens the
+  // windows' disagreement. Up to kMaxCandidates.
   void add_rate_candidate(double ns_per_tick) noexcept {
     if (candidates_n_ < kMaxCandidates) candidates_[candidates_n_++] = ns_per_tick;
   }
