@@ -94,8 +94,9 @@ binary_fallback() {
   log "$1; using Debian's binary qemu-system packages of QEMU $want instead (system emulation only: Debian's qemu-user cannot load plugins)"
   exec "$(dirname "$0")/debian-qemu-system.sh" "$want" "$cache"
 }
-if ls -d "$cache"/qemu-"$want"*-debian/.complete >/dev/null 2>&1; then
-  binary_fallback "QEMU $want's source was not served before"
+if prefix=$("$(dirname "$0")/debian-qemu-system.sh" --cached "$want" "$cache"); then
+  echo "$prefix"
+  exit 0
 fi
 
 missing=()

@@ -22,9 +22,15 @@
 #
 # The prefix is the LAST line of standard output; progress goes to standard
 # error. A finished prefix is reused (delete it to fetch again).
+# --cached: only print a finished prefix of VERSION; exit 1 when there is none.
 set -euo pipefail
 
-usage() { echo "usage: debian-qemu-system.sh VERSION CACHE_DIR   (e.g. debian-qemu-system.sh 11.1 ~/.cache/bdtrace)" >&2; exit 2; }
+usage() { echo "usage: debian-qemu-system.sh [--cached] VERSION CACHE_DIR   (e.g. debian-qemu-system.sh 11.1 ~/.cache/bdtrace)" >&2; exit 2; }
+cached_only=0
+if [ "${1:-}" = --cached ]; then
+  cached_only=1
+  shift
+fi
 want=${1:-}
 cache=${2:-}
 [ -n "$want" ] && [ -n "$cache" ] || usage
@@ -55,6 +61,7 @@ if prefix=$(cached_prefix); then
   echo "$prefix"
   exit 0
 fi
+[ $cached_only -eq 0 ] || exit 1
 
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 apt_dir=$cache/apt-qemu-bin
